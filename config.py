@@ -1,0 +1,75 @@
+"""Offload's configuration defaults.
+
+Every key can be overridden from the environment with the ``OFFLOAD_`` prefix
+(``OFFLOAD_INVITE_QUOTA=5``; values are parsed as JSON when they can be), and
+``DATABASE_URL`` sets the database. Business knobs live here, never as literals in code.
+"""
+
+from datetime import timedelta
+
+
+class Config:
+    # Production refuses to start without a SECRET_KEY from the environment.
+    PRODUCTION = False
+    SECRET_KEY = "dev-only-not-secret"
+    # None means: SQLite in the instance folder (filled in by create_app).
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SITE_NAME = "Offload"
+    # Links in e-mails are built from this, never from the request's Host header.
+    CANONICAL_URL = "http://127.0.0.1:5000"
+    CURRENCY = "USD"
+
+    # Membership
+    INVITE_QUOTA = 3
+    INVITE_TTL_DAYS = 14
+    CONFIRM_MAX_AGE_SECONDS = 3 * 24 * 3600
+    RESET_MAX_AGE_SECONDS = 3600
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_MAX_LENGTH = 128
+    # How many of the most common passwords (zxcvbn's ranked list) are refused.
+    COMMON_PASSWORDS_REFUSED = 10000
+
+    # Sessions and cookies
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Rate limits (Flask-Limiter); set OFFLOAD_RATELIMIT_STORAGE_URI=redis://... to share them
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMIT_PER_ADDRESS = "20 per minute; 200 per day"
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    RESET_LIMIT = "5 per hour"
+    INVITE_LIMIT = "10 per hour"
+    # Hops of trusted proxies in front of the app (X-Forwarded-For); 0 = none.
+    PROXY_FIX_X_FOR = 0
+
+    # Uploads: stored under generated names outside the static folder.
+    UPLOAD_FOLDER = None  # default: <instance>/uploads
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+    DOCUMENT_TYPES = ["pdf", "png", "jpg"]
+
+    # Mail: "log" prints messages to the log (development), "smtp" sends them.
+    MAIL_BACKEND = "log"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Offload <no-reply@offload.invalid>"
+    # Try delivering right after the causing transaction commits; the job retries the rest.
+    MAIL_DELIVER_AFTER_COMMIT = True
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_BACKOFF_BASE_SECONDS = 60
+
+    # Lists
+    PAGE_SIZE = 20

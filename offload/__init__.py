@@ -1,0 +1,107 @@
+"""Offload: an invite-only network where vouched developers pass on client work.
+
+``create_app`` is the only place that wires things together: configuration,
+extensions, blueprints, CLI groups and error handlers, each from an explicit list.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config
+from offload.core.db import configure_engine, db
+from offload.core.errors import register_error_handlers
+from offload.core.extensions import csrf, limiter, login_manager, mail, migrate
+from offload.core.security import init_security
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("OFFLOAD_INSTANCE_PATH")
+                or str(ROOT / "instance"))
+    _load_config(app, overrides or {})
+    _init_logging(app)
+    _init_extensions(app)
+    init_security(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    register_error_handlers(app)
+    return app
+
+
+def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("OFFLOAD")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"] or f"sqlite:///{app.instance_path}/offload.db"
+    if uri.startswith(("postgres://", "postgresql://")):  # psycopg 3 is the driver we ship
+        uri = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or f"{app.instance_path}/uploads"
+    if app.config["PRODUCTION"] and (not os.environ.get("OFFLOAD_SECRET_KEY")
+                                     and "SECRET_KEY" not in overrides):
+        raise RuntimeError("OFFLOAD_SECRET_KEY must be set in production")
+    if app.config["PRODUCTION"] and app.config["SECRET_KEY"] == Config.SECRET_KEY:
+        raise RuntimeError("OFFLOAD_SECRET_KEY must not be the development default")
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],
+                                x_proto=1, x_host=0)
+
+
+def _init_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from offload.accounts.views import bp as accounts_bp
+    from offload.invites.views import bp as invites_bp
+    from offload.notifications.views import bp as notifications_bp
+    from offload.pages.views import bp as pages_bp
+    from offload.profiles.views import bp as profiles_bp
+
+    for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, notifications_bp):
+        app.register_blueprint(bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from offload.accounts.cli import accounts_cli
+    from offload.demo.cli import demo_cli
+    from offload.jobs.cli import jobs_cli
+
+    for group in (accounts_cli, demo_cli, jobs_cli):
+        app.cli.add_command(group)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from offload.core.templating import init_templating
+
+    init_templating(app)

@@ -1,0 +1,64 @@
+"""The member. Profile details live in ``offload.profiles``; invites in ``offload.invites``."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from offload.core.db import db, utcnow
+
+
+class AccountType(StrEnum):
+    INDIVIDUAL = "individual"
+    ORGANIZATION = "organization"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("account_type IN ('individual', 'organization')", name="account_type"),
+        CheckConstraint("account_type = 'individual' OR organization_name IS NOT NULL",
+                        name="organization_named"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # stored lower-case; uniqueness is case-insensitive by construction
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80))
+    account_type: Mapped[str] = mapped_column(String(16), default=AccountType.INDIVIDUAL)
+    organization_name: Mapped[str | None] = mapped_column(String(120))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    email_confirmed_at: Mapped[datetime | None]
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    last_login_at: Mapped[datetime | None]
+
+    invited_by: Mapped[User | None] = relationship(remote_side=[id], lazy="raise")
+
+    # Flask-Login: the id carries the session token so rotating it logs out everywhere
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username}>"

@@ -1,0 +1,132 @@
+"""The database: the SQLAlchemy handle, the transaction boundary and engine set-up.
+
+Rule: one service call is one transaction. A service opens it with ``atomic()``;
+services called from inside join the outer transaction; nothing else commits.
+
+On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` so that it takes the
+write lock up front and waits (busy timeout) instead of failing with "database is
+locked" when it upgrades a read lock under concurrency. Reads outside ``atomic()``
+use a plain deferred ``BEGIN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A datetime stored as naive UTC and always returned timezone-aware.
+
+    SQLite keeps no time zone, so every value is normalised at the boundary.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use offload.core.db.utcnow()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION),
+                        type_annotation_map={datetime: UTCDateTime()})
+
+
+db = SQLAlchemy(model_class=Base)
+
+_depth: ContextVar[int] = ContextVar("offload_atomic_depth", default=0)
+_writing: ContextVar[bool] = ContextVar("offload_atomic_writing", default=False)
+
+
+@contextmanager
+def atomic() -> Iterator:
+    """Run the block as one transaction; nested blocks join the outer one.
+
+    The outermost block first ends any read-only transaction the request opened
+    (expiring loaded objects, so they are re-read under the write lock), then
+    commits on success and rolls back on error. Callbacks registered with
+    ``on_commit`` run after a successful commit.
+    """
+    depth = _depth.get()
+    if depth:
+        token = _depth.set(depth + 1)
+        try:
+            yield db.session
+        finally:
+            _depth.reset(token)
+        return
+    session = db.session()  # the request's Session behind the scoped proxy
+    if session.in_transaction():
+        session.commit()
+    depth_token, writing_token = _depth.set(1), _writing.set(True)
+    try:
+        with session.begin():
+            yield session
+    except BaseException:
+        session.info.pop("on_commit", None)
+        raise
+    finally:
+        _depth.reset(depth_token)
+        _writing.reset(writing_token)
+    for callback in session.info.pop("on_commit", []):
+        callback()
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` after the current ``atomic()`` block commits (never if it rolls back)."""
+    if not _depth.get():
+        raise RuntimeError("on_commit() outside atomic()")
+    db.session.info.setdefault("on_commit", []).append(callback)
+
+
+def in_atomic() -> bool:
+    return _depth.get() > 0
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install per-dialect connection settings (SQLite pragmas and BEGIN IMMEDIATE)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's begin hook issue BEGIN
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON",
+                       "synchronous=FULL"):
+            cur.execute("PRAGMA " + pragma)
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")

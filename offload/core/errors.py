@@ -1,0 +1,74 @@
+"""Domain errors and the friendly error pages.
+
+Services raise ``OffloadError`` subclasses with a message meant for the member;
+views show it next to the form. HTTP errors render one template per status.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("offload.errors")
+
+
+class OffloadError(Exception):
+    """A rule refused the action; the message is shown to the member as it is."""
+
+
+class NotAllowed(OffloadError):
+    """The actor may not do this (policy)."""
+
+
+class Conflict(OffloadError):
+    """The thing changed under us (already used, no longer pending, taken)."""
+
+
+class Invalid(OffloadError):
+    """The input broke a rule that a form cannot check on its own."""
+
+
+ERROR_TITLES = {
+    400: "That request didn't look right",
+    403: "You can't do that",
+    404: "We couldn't find that page",
+    405: "That isn't allowed here",
+    413: "That file is too large",
+    422: "That request didn't look right",
+    429: "Slow down a little",
+    500: "Something went wrong on our side",
+}
+
+
+def _render(status: int, message: str | None = None):
+    title = ERROR_TITLES.get(status, "Something went wrong")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title,
+                           message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        log.warning("csrf failure", extra={"path": request.path, "reason": error.description})
+        return _render(400, "The form expired or was sent from elsewhere. "
+                            "Go back, reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code == 403:
+            log.warning("authorization denied", extra={"path": request.path})
+        messages = {
+            413: "Uploads are limited in size; choose a smaller file.",
+            429: "Too many attempts in a short time. Wait a few minutes and try again.",
+        }
+        return _render(error.code or 500, messages.get(error.code))
+
+    @app.errorhandler(Exception)
+    def _unhandled(error: Exception):
+        log.exception("unhandled error on %s", request.path)
+        return _render(500, "The error has been logged. Please try again in a moment.")

@@ -1,0 +1,28 @@
+"""Sending one e-mail through the configured backend ("log" or "smtp").
+
+Only the outbox delivery job calls this; services write outbox rows instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from flask_mail import Message
+
+from .extensions import mail
+
+log = logging.getLogger("offload.mail")
+
+
+def send_email(*, to: str, subject: str, text: str, html: str | None) -> None:
+    """Send one message; raises on failure so the caller can retry later."""
+    backend = current_app.config["MAIL_BACKEND"]
+    if backend == "log":
+        log.info("mail to %s: %s\n%s", to, subject, text)
+        return
+    if backend != "smtp":
+        raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
+    message = Message(subject=subject, recipients=[to], body=text, html=html,
+                      sender=current_app.config["MAIL_DEFAULT_SENDER"])
+    mail.send(message)

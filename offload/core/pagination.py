@@ -1,0 +1,56 @@
+"""Keyset pagination, newest first.
+
+A page is read with a row-value comparison ``(created_at, id) < (:at, :id)`` so
+that page 1000 costs what page 1 costs; the cursor is the last row's key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, tuple_
+
+from .db import db
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+    is_first: bool
+
+
+def encode_cursor(at: datetime, row_id: int) -> str:
+    micros = int(at.timestamp() * 1_000_000)
+    return f"{micros}.{row_id}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        micros, row_id = cursor.split(".", 1)
+        at = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+        return at, int(row_id)
+    except (ValueError, OverflowError):
+        return None
+
+
+def newest_first(stmt: Select, model, cursor: str | None, size: int | None = None) -> Page:
+    """Run ``stmt`` ordered by (created_at, id) descending from ``cursor`` on.
+
+    A malformed cursor starts from the beginning rather than failing.
+    """
+    size = size or current_app.config["PAGE_SIZE"]
+    key = decode_cursor(cursor)
+    if key:
+        stmt = stmt.where(tuple_(model.created_at, model.id) < key)
+    stmt = stmt.order_by(model.created_at.desc(), model.id.desc()).limit(size + 1)
+    rows = list(db.session.scalars(stmt))
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return Page(items=rows, next_cursor=next_cursor, is_first=key is None)

@@ -1,0 +1,40 @@
+"""Response headers and safe redirects (see shared/security.md)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, request, url_for
+from flask_login import current_user
+
+CSP = ("default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+       "form-action 'self'; img-src 'self' data:")
+
+
+def add_security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if current_app.config["PRODUCTION"]:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if current_user.is_authenticated and request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def safe_next(target: str | None, default_endpoint: str = "pages.dashboard") -> str:
+    """A local path to go to after log-in; anything pointing off the site is ignored."""
+    if target:
+        target = target.strip().replace("\\", "/")
+        parts = urlsplit(target)
+        if (not parts.scheme and not parts.netloc and target.startswith("/")
+                and not target.startswith("//")):
+            return target
+    return url_for(default_endpoint)
+
+
+def init_security(app: Flask) -> None:
+    app.after_request(add_security_headers)
+    if app.config["PRODUCTION"]:
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)

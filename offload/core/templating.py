@@ -1,0 +1,59 @@
+"""Template filters and globals shared by every feature."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, request, url_for
+
+from .db import utcnow
+from .text import render_markdown
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for e-mails, built from CANONICAL_URL, never the request's Host."""
+    return current_app.config["CANONICAL_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
+
+
+def format_date(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%-d %b %Y") if value else ""
+
+
+def time_ago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    seconds = int((utcnow() - value).total_seconds())
+    if seconds < 0:
+        return "in " + _span(-seconds)
+    if seconds < 60:
+        return "just now"
+    return _span(seconds) + " ago"
+
+
+def _span(seconds: int) -> str:
+    for size, name in ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day"),
+                       (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {name}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def nav_active(*prefixes: str) -> str:
+    """``aria-current="page"`` for the navigation link of the section being viewed."""
+    endpoint = request.endpoint or ""
+    return 'aria-current="page"' if any(endpoint.startswith(p) for p in prefixes) else ""
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(markdown=render_markdown, datetime=format_datetime,
+                                 date=format_date, ago=time_ago)
+    app.jinja_env.globals.update(external_url=external_url, nav_active=nav_active)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

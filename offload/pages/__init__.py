@@ -1,0 +1,1 @@
+"""Public landing page and the member dashboard."""

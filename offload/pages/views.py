@@ -1,0 +1,19 @@
+"""The landing page (public) and the dashboard (members)."""
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def landing():
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.dashboard"))
+    return render_template("pages/landing.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    return render_template("pages/dashboard.html")
