@@ -1,23 +1,208 @@
-from flask import Blueprint
+"""Log-in, log-out, e-mail confirmation, password reset and account settings."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from offload.core.db import db
+from offload.core.errors import OffloadError
+from offload.core.extensions import limiter, login_attempt_key, login_manager
+from offload.core.security import safe_next
+
+from .forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    LoginForm,
+    RequestResetForm,
+    ResetPasswordForm,
+)
+from .models import User
+from .services import (
+    authenticate,
+    change_email,
+    change_password,
+    confirm_email,
+    end_all_sessions,
+    read_confirmation,
+    read_reset_token,
+    record_login,
+    request_password_reset,
+    resend_confirmation,
+    reset_password,
+)
 
 bp = Blueprint("accounts", __name__)
 
 
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Sessions and remember cookies carry ``id:session_token``; a rotated token ends them."""
+    raw_id, _, token = user_id.partition(":")
+    if not raw_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(raw_id))
+    if user is None or user.session_token != token:
+        return None
+    return user
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=login_attempt_key)
 def login():
-    return "login"
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.login.data, form.password.data)
+        if user is None:
+            form.form_errors.append("That username or password is not right.")
+        else:
+            session.clear()  # no session fixation: start from an empty session
+            login_user(user, remember=form.remember.data)
+            session.permanent = True
+            record_login(user)
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form), _status(form)
 
 
 @bp.post("/logout")
+@login_required
 def logout():
-    return "x"
+    end_all_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You are logged out everywhere.", "success")
+    return redirect(url_for("pages.landing"))
+
+
+@bp.get("/confirm/<token>", endpoint="confirm_email")
+def confirm_email_page(token: str):
+    """Show what the link confirms; a GET changes nothing (mail scanners open links)."""
+    try:
+        user, address = read_confirmation(token)
+    except OffloadError as e:
+        return render_template("accounts/link_problem.html", message=str(e)), 400
+    return render_template("accounts/confirm.html", token=token, address=address, member=user)
+
+
+@bp.post("/confirm/<token>", endpoint="confirm_email_submit")
+def confirm_email_submit(token: str):
+    try:
+        user = confirm_email(token)
+    except OffloadError as e:
+        return render_template("accounts/link_problem.html", message=str(e)), 400
+    flash(f"Thank you: {user.email} is confirmed.", "success")
+    return redirect(url_for("pages.dashboard" if current_user.is_authenticated
+                            else "accounts.login"))
+
+
+@bp.post("/settings/resend-confirmation", endpoint="resend_confirmation")
+@login_required
+@limiter.limit(lambda: current_app.config["RESET_LIMIT"])
+def resend_confirmation_submit():
+    try:
+        resend_confirmation(current_user._get_current_object())
+    except OffloadError as e:
+        flash(str(e), "info")
+    else:
+        flash("We sent a new confirmation link. It works for "
+              f"{current_app.config['CONFIRM_MAX_AGE_SECONDS'] // 86400} days.", "success")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT"], methods=["POST"],
+               key_func=login_attempt_key)
+def request_reset():
+    form = RequestResetForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data)
+        flash("If an account uses that address, we've sent it a link to choose a new "
+              "password.", "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form), _status(form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+def reset_password_page(token: str):
+    try:
+        read_reset_token(token)
+    except OffloadError as e:
+        return render_template("accounts/link_problem.html", message=str(e)), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(token, form.password.data)
+        except OffloadError as e:
+            form.password.errors.append(str(e))
+        else:
+            logout_user()
+            session.clear()
+            flash("Your password is changed and every session has ended. Log in with the "
+                  "new password.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form), _status(form)
 
 
 @bp.get("/settings")
+@login_required
 def settings():
-    return "x"
+    return render_template("accounts/settings.html", password_form=ChangePasswordForm(),
+                           email_form=ChangeEmailForm())
 
 
-@bp.post("/settings/resend-confirmation")
-def resend_confirmation():
-    return "x"
+@bp.post("/settings/password", endpoint="change_password")
+@login_required
+def change_password_submit():
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            change_password(user, current_password=form.current_password.data,
+                            new_password=form.new_password.data)
+        except OffloadError as e:
+            form.current_password.errors.append(str(e))
+        else:
+            remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+            session.clear()
+            login_user(user, remember=remembered)  # this session goes on; all others end
+            flash("Your password is changed. Every other session has been logged out.",
+                  "success")
+            return redirect(url_for("accounts.settings"))
+    return render_template("accounts/settings.html", password_form=form,
+                           email_form=ChangeEmailForm()), 422
+
+
+@bp.post("/settings/email", endpoint="change_email")
+@login_required
+def change_email_submit():
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            change_email(current_user._get_current_object(), password=form.password.data,
+                         new_email=form.new_email.data)
+        except OffloadError as e:
+            form.form_errors.append(str(e))
+        else:
+            flash(f"We sent a link to {form.new_email.data.strip().lower()}. Your address "
+                  "changes when you open it.", "success")
+            return redirect(url_for("accounts.settings"))
+    return render_template("accounts/settings.html", password_form=ChangePasswordForm(),
+                           email_form=form), 422

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request
 
 from .db import utcnow
 from .text import render_markdown
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for e-mails, built from CANONICAL_URL, never the request's Host."""
-    return current_app.config["CANONICAL_URL"].rstrip("/") + url_for(endpoint, **values)
+    """An absolute link for e-mails, built from CANONICAL_URL, never the request's Host.
+
+    Works outside a request too (CLI, jobs), since it binds its own URL adapter.
+    """
+    base = urlsplit(current_app.config["CANONICAL_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                       url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def format_datetime(value: datetime | None) -> str:

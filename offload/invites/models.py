@@ -31,7 +31,8 @@ class Invite(db.Model):
     __tablename__ = "invites"
     __table_args__ = (
         CheckConstraint("state IN ('pending', 'accepted', 'revoked', 'expired')", name="state"),
-        CheckConstraint("(state = 'accepted') = (accepted_user_id IS NOT NULL)", name="accepted_user"),
+        CheckConstraint("(state = 'accepted') = (accepted_user_id IS NOT NULL)",
+                        name="accepted_user"),
         # one pending invite per address, whoever sent it
         Index("uq_invites_pending_email", "email", unique=True,
               sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),

@@ -1,0 +1,6 @@
+"""Periodic jobs, run by cron through ``flask jobs run`` (every minute).
+
+Jobs are entry points, like views: each calls one service that does its own
+transactions, and reports what it did in one line. The list of jobs is data in
+``registry.py``; adding a job is adding a line there, not registering a decorator.
+"""

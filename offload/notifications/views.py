@@ -1,14 +1,69 @@
-# STUB: replaced by the notifications helper
-from flask import Blueprint
+"""Notification pages: the list, marking read, and per-kind preferences (members only)."""
 
-bp = Blueprint("notifications", __name__)
+from __future__ import annotations
+
+from flask import (Blueprint, abort, flash, has_request_context, redirect, render_template,
+                   request, url_for)
+from flask_login import current_user, login_required
+
+from offload.core.db import db
+from offload.core.errors import NotAllowed
+from offload.core.security import safe_next
+
+from .forms import PreferencesForm
+from .models import Notification
+from .queries import notifications_page, preferences_for, unread_count
+from .services import (mark_all_notifications_read, mark_notification_read,
+                       set_notification_preferences)
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
-@bp.get("/notifications")
+@bp.get("")
+@login_required
 def index():
-    return "notifications"
+    page = notifications_page(current_user.id, request.args.get("before"))
+    return render_template("notifications/index.html", page=page)
+
+
+@bp.post("/<int:notification_id>/read")
+@login_required
+def read(notification_id: int):
+    notification = db.get_or_404(Notification, notification_id)
+    try:
+        mark_notification_read(notification, actor=current_user)
+    except NotAllowed:
+        abort(404)  # someone else's notification: don't reveal that it exists
+    return redirect(safe_next(notification.link, "notifications.index"))
+
+
+@bp.post("/read-all")
+@login_required
+def read_all():
+    count = mark_all_notifications_read(actor=current_user)
+    flash("All notifications marked as read." if count else "Nothing was unread.", "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():
+    if request.method == "GET":
+        form = PreferencesForm(data=preferences_for(current_user.id))
+    else:
+        form = PreferencesForm()
+    if form.validate_on_submit():
+        set_notification_preferences(actor=current_user, channels=form.channels())
+        flash("Your notification preferences are saved.", "success")
+        return redirect(url_for("notifications.preferences"))
+    return (render_template("notifications/preferences.html", form=form),
+            422 if form.errors else 200)
 
 
 @bp.app_context_processor
-def _unread():
-    return {"unread_notifications": 0}
+def _unread_notifications():
+    # Runs for every rendered template (including e-mails and CLI renders, where
+    # there is no logged-in member); one COUNT on a partial index otherwise.
+    if not has_request_context() or not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    return {"unread_notifications": unread_count(current_user.id)}

@@ -1,0 +1,1 @@
+"""Profiles: what members show each other (bio, skills, education, portfolio, documents)."""

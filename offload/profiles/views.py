@@ -1,14 +1,216 @@
-# STUB: replaced by the profiles helper
-from flask import Blueprint
+"""Profile pages: the member directory, a member's profile, editing one's own, documents.
+
+Every page is for logged-in members (confirmed or not). A member changes only their
+own entries here: anyone else's answer 404, admins included, because admin removals
+need a written reason and a moderation-log entry, which belong in the admin area.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from offload.accounts.models import AccountType
+from offload.core.db import db
+from offload.core.errors import Invalid, OffloadError
+from offload.core.uploads import stored_path
+
+from . import services
+from .forms import ConfirmForm, DocumentForm, EducationForm, PortfolioForm, ProfileForm
+from .models import Document, EducationEntry, PortfolioItem
+from .queries import ProfilePage, members_page, popular_skills, profile_for, skill_named
 
 bp = Blueprint("profiles", __name__)
 
 
 @bp.get("/members")
+@login_required
 def members():
-    return "members"
+    skill = " ".join(request.args.get("skill", "").split()) or None
+    page = members_page(request.args.get("before"), skill=skill)
+    return render_template("profiles/members.html", page=page, skill_query=skill,
+                           skill=skill_named(skill) if skill else None,
+                           popular=popular_skills(limit=15))
 
 
 @bp.get("/members/<username>")
-def show(username):
-    return username
+@login_required
+def show(username: str):
+    page = profile_for(username)
+    if page is None:
+        abort(404)
+    return render_template("profiles/show.html", page=page,
+                           is_own=page.user.id == current_user.id)
+
+
+@bp.route("/profile/edit", methods=["GET", "POST"])
+@login_required
+def edit():
+    if request.method == "GET":
+        page = _own_page()
+        return _render_edit(page, profile_form=_profile_form(page))
+    form = _profile_form()
+    if form.validate_on_submit():
+        try:
+            services.save_profile(
+                actor=current_user, display_name=form.display_name.data,
+                headline=form.headline.data, bio=form.bio.data, location=form.location.data,
+                organization_name=form.organization_name.data if _is_organization() else None,
+                skill_names=form.skill_names())
+        except OffloadError as e:
+            _show_error(form, e)
+        else:
+            flash("Your profile is saved.", "success")
+            return redirect(url_for(".show", username=current_user.username))
+    return _render_edit(_own_page(), profile_form=form)
+
+
+@bp.post("/profile/education")
+@login_required
+def add_education():
+    form = EducationForm(prefix="education")
+    if form.validate_on_submit():
+        try:
+            services.add_education(actor=current_user, **form.entry())
+        except OffloadError as e:
+            _show_error(form, e)
+        else:
+            flash("Education added.", "success")
+            return redirect(url_for(".edit", _anchor="education"))
+    return _render_edit(_own_page(), education_form=form)
+
+
+@bp.post("/profile/education/<int:entry_id>/delete")
+@login_required
+def remove_education(entry_id: int):
+    entry = _own_or_404(EducationEntry, entry_id)
+    return _remove(services.remove_education, entry, "Education entry removed.", "education")
+
+
+@bp.post("/profile/portfolio")
+@login_required
+def add_portfolio():
+    form = PortfolioForm(prefix="portfolio")
+    if form.validate_on_submit():
+        try:
+            services.add_portfolio_item(actor=current_user, **form.item())
+        except OffloadError as e:
+            _show_error(form, e)
+        else:
+            flash("Portfolio item added.", "success")
+            return redirect(url_for(".edit", _anchor="portfolio"))
+    return _render_edit(_own_page(), portfolio_form=form)
+
+
+@bp.post("/profile/portfolio/<int:item_id>/delete")
+@login_required
+def remove_portfolio(item_id: int):
+    item = _own_or_404(PortfolioItem, item_id)
+    return _remove(services.remove_portfolio_item, item, "Portfolio item removed.", "portfolio")
+
+
+@bp.post("/profile/documents")
+@login_required
+def upload_document():
+    form = DocumentForm(prefix="document")
+    if form.validate_on_submit():
+        try:
+            services.upload_document(actor=current_user, **form.document())
+        except OffloadError as e:
+            _show_error(form, e)
+        else:
+            flash("Document uploaded.", "success")
+            return redirect(url_for(".edit", _anchor="documents"))
+    return _render_edit(_own_page(), document_form=form)
+
+
+@bp.post("/profile/documents/<int:document_id>/delete")
+@login_required
+def remove_document(document_id: int):
+    doc = _own_or_404(Document, document_id)
+    return _remove(services.remove_document, doc, "Document removed.", "documents")
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def document(document_id: int):
+    doc = db.get_or_404(Document, document_id)
+    try:
+        path = stored_path(doc.stored_name)
+    except Invalid:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    # an attachment with nosniff: the browser saves it and never renders it as our page
+    response = send_file(path, mimetype=doc.content_type, as_attachment=True,
+                         download_name=doc.original_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- helpers --------------------------------------------------------------------------
+
+def _own_page() -> ProfilePage:
+    page = profile_for(current_user.username)
+    assert page is not None  # the logged-in member exists
+    return page
+
+
+def _own_or_404(model, item_id: int):
+    item = db.session.get(model, item_id)
+    if item is None or item.user_id != current_user.id:
+        abort(404)
+    return item
+
+
+def _is_organization() -> bool:
+    return current_user.account_type == AccountType.ORGANIZATION
+
+
+def _profile_form(page: ProfilePage | None = None, **kwargs) -> ProfileForm:
+    """The profile form, prefilled from ``page`` or bound to the request when page is None."""
+    if page is not None:
+        user, profile = page.user, page.profile
+        kwargs["data"] = {
+            "display_name": user.display_name, "organization_name": user.organization_name,
+            "headline": profile.headline if profile else "",
+            "location": profile.location if profile else "",
+            "bio": profile.bio if profile else "",
+            "skills": ", ".join(s.name for s in page.skills)}
+    form = ProfileForm(**kwargs)
+    if not _is_organization():
+        del form.organization_name  # individuals have none to edit
+    return form
+
+
+def _render_edit(page: ProfilePage, **forms: FlaskForm):
+    """The edit page with the given (submitted) forms and fresh ones for the other sections."""
+    status = 422 if any(f.errors for f in forms.values()) else 200
+    if "profile_form" not in forms:
+        forms["profile_form"] = _profile_form(page, formdata=None)
+    forms.setdefault("education_form", EducationForm(prefix="education", formdata=None))
+    forms.setdefault("portfolio_form", PortfolioForm(prefix="portfolio", formdata=None))
+    forms.setdefault("document_form", DocumentForm(prefix="document", formdata=None))
+    return render_template("profiles/edit.html", page=page, popular=popular_skills(limit=15),
+                           delete_form=ConfirmForm(formdata=None), **forms), status
+
+
+def _show_error(form: FlaskForm, error: OffloadError) -> None:
+    """Show a service's message next to the field it names, or above the form."""
+    field = form._fields.get(getattr(error, "field", None) or "")
+    if field is not None:
+        field.errors.append(str(error))
+    else:
+        form.form_errors.append(str(error))
+
+
+def _remove(remove, item, done: str, anchor: str):
+    if ConfirmForm().validate_on_submit():  # the CSRF token
+        try:
+            remove(item, actor=current_user)
+        except OffloadError as e:
+            flash(str(e), "error")
+        else:
+            flash(done, "success")
+    return redirect(url_for(".edit", _anchor=anchor))

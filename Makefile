@@ -1,0 +1,45 @@
+# Offload: `make run` serves the demo site on SQLite, `make test` runs the tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(PY) -m flask --app offload
+PYTEST := $(PY) -m pytest -q
+
+.PHONY: install run seed test test-postgres test-browser lint coverage clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,postgres]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+seed: install
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+
+# The SQLite suite (browser tests are a separate run: make test-browser)
+test: install
+	$(PYTEST)
+
+# Needs OFFLOAD_TEST_DATABASE_URL=postgresql+psycopg://... (.ci/run starts a throwaway cluster)
+test-postgres: install
+	@test -n "$$OFFLOAD_TEST_DATABASE_URL" || (echo "set OFFLOAD_TEST_DATABASE_URL" && exit 2)
+	$(PYTEST)
+
+test-browser: install
+	$(PYTEST) -m browser
+
+lint: install
+	$(PY) -m ruff check .
+
+coverage: install
+	$(PY) -m coverage run -m pytest -q && $(PY) -m coverage report --skip-covered
+
+clean:
+	rm -rf $(VENV) instance/offload.db* tests/artifacts

@@ -1,0 +1,234 @@
+"""Account changes: creating members, log-in bookkeeping, confirmation, passwords, e-mail.
+
+Every function is one transaction. Mails go through the outbox (``queue_email``),
+so they are sent only if the change commits.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from offload.core.db import atomic, db, utcnow
+from offload.core.errors import Conflict, Invalid
+from offload.core.templating import external_url
+from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
+from offload.notifications.services import queue_email
+
+from .models import AccountType, User, new_session_token
+from .passwords import check_new_password, hash_password, verify_password
+
+log = logging.getLogger("offload.accounts")
+
+CONFIRM_PURPOSE = "confirm-email"
+RESET_PURPOSE = "reset-password"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_login(login: str) -> User | None:
+    """The member with this username or e-mail address (case-insensitive)."""
+    login = login.strip().lower()
+    column = User.email if "@" in login else User.username
+    return db.session.scalar(select(User).where(column == login))
+
+
+def _check_available(username: str | None, email: str | None) -> None:
+    if username and db.session.scalar(select(func.count()).where(User.username == username)):
+        raise Conflict("That username is taken.")
+    if email and db.session.scalar(
+            select(func.count()).where((User.email == email) | (User.pending_email == email))):
+        raise Conflict("An account with that e-mail address already exists.")
+
+
+def create_member(*, username: str, email: str, password: str, display_name: str = "",
+                  account_type: str = AccountType.INDIVIDUAL, organization_name: str = "",
+                  invited_by: User | None = None, is_admin: bool = False,
+                  confirmed: bool = False) -> User:
+    """Create a member account (joins the caller's transaction).
+
+    Refuses: taken username or e-mail, a weak password, an organization without a name.
+    Mails: a confirmation link unless ``confirmed``.
+    """
+    username, email = username.strip().lower(), normalize_email(email)
+    check_new_password(password, username=username, email=email)
+    if account_type == AccountType.ORGANIZATION and not organization_name.strip():
+        raise Invalid("Give the organization's name.")
+    with atomic():
+        _check_available(username, email)
+        user = User(username=username, email=email, password_hash=hash_password(password),
+                    display_name=display_name.strip() or username,
+                    account_type=AccountType(account_type),
+                    organization_name=(organization_name.strip() or None
+                                       if account_type == AccountType.ORGANIZATION else None),
+                    invited_by_id=invited_by.id if invited_by else None, is_admin=is_admin,
+                    email_confirmed_at=utcnow() if confirmed else None)
+        db.session.add(user)
+        try:
+            db.session.flush()
+        except IntegrityError as e:  # a concurrent sign-up took the name first
+            raise Conflict("That username or e-mail address was just taken.") from e
+        if not confirmed:
+            _queue_confirmation(user, user.email)
+    return user
+
+
+def create_admin(*, username: str, email: str, password: str) -> User:
+    """Create an admin: a root of the invite tree, confirmed, with no inviter."""
+    with atomic():
+        return create_member(username=username, email=email, password=password,
+                             is_admin=True, confirmed=True)
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The member if the password matches; the same work is done for unknown names."""
+    user = find_by_login(login)
+    if not verify_password(user.password_hash if user else None, password):
+        log.warning("login failed", extra={"login": login[:64]})
+        return None
+    return user
+
+
+def record_login(user: User) -> None:
+    with atomic():
+        db.session.execute(update(User).where(User.id == user.id).values(last_login_at=utcnow()))
+    log.info("login succeeded", extra={"user_id": user.id})
+
+
+def end_all_sessions(user: User) -> None:
+    """Rotate the session token: every session and remember cookie of the member stops working."""
+    with atomic():
+        db.session.execute(update(User).where(User.id == user.id)
+                           .values(session_token=new_session_token()))
+    db.session.refresh(user)
+
+
+# --- e-mail confirmation ---------------------------------------------------------
+
+def _queue_confirmation(user: User, address: str) -> None:
+    token = sign(CONFIRM_PURPOSE, {"uid": user.id, "email": address})
+    queue_email(address, "confirm_email", user=user, member=user,
+                link=external_url("accounts.confirm_email", token=token))
+
+
+def resend_confirmation(user: User) -> None:
+    """Mail a fresh confirmation link (to the pending address if one is being changed to)."""
+    with atomic():
+        if user.pending_email:
+            _queue_confirmation(user, user.pending_email)
+        elif not user.is_confirmed:
+            _queue_confirmation(user, user.email)
+        else:
+            raise Conflict("Your e-mail address is already confirmed.")
+
+
+def read_confirmation(token: str) -> tuple[User, str]:
+    """Check a confirmation link without using it: the member and the address it confirms."""
+    try:
+        data = unsign(CONFIRM_PURPOSE, token, current_app.config["CONFIRM_MAX_AGE_SECONDS"])
+    except TokenInvalid as e:
+        raise Invalid("This confirmation link has expired. Log in and ask for a new one."
+                      if e.expired else "This confirmation link is not valid.") from e
+    user = db.session.get(User, data.get("uid"))
+    address = data.get("email")
+    if user is None or address not in (user.email, user.pending_email):
+        raise Invalid("This confirmation link is no longer valid.")
+    if address == user.email and user.is_confirmed and not user.pending_email:
+        raise Conflict("This address is already confirmed.")
+    return user, address
+
+
+def confirm_email(token: str) -> User:
+    """Use a confirmation link once.
+
+    State: e-mail confirmed; a pending new address replaces the old one.
+    Refuses: bad, expired or already used links; an address taken in the meantime.
+    """
+    with atomic():
+        user, address = read_confirmation(token)
+        if address == user.pending_email:
+            if db.session.scalar(select(func.count()).where(User.email == address)):
+                raise Conflict("Another account uses that address now.")
+            old = user.email
+            user.email, user.pending_email = address, None
+            queue_email(old, "email_changed", user=user, member=user, new_address=address)
+        user.email_confirmed_at = utcnow()
+    return user
+
+
+# --- passwords ---------------------------------------------------------------------
+
+def _reset_fingerprint(user: User) -> str:
+    # bound to the current hash: once the password changes, the link is spent
+    return fingerprint(str(user.id), user.password_hash)
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the address belongs to a member; silent otherwise."""
+    with atomic():
+        user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            return
+        token = sign(RESET_PURPOSE, {"uid": user.id, "fp": _reset_fingerprint(user)})
+        queue_email(user.email, "reset_password", user=user, member=user,
+                    link=external_url("accounts.reset_password", token=token),
+                    minutes=current_app.config["RESET_MAX_AGE_SECONDS"] // 60)
+
+
+def read_reset_token(token: str) -> User:
+    try:
+        data = unsign(RESET_PURPOSE, token, current_app.config["RESET_MAX_AGE_SECONDS"])
+    except TokenInvalid as e:
+        raise Invalid("This reset link has expired. Ask for a new one."
+                      if e.expired else "This reset link is not valid.") from e
+    user = db.session.get(User, data.get("uid"))
+    if user is None or data.get("fp") != _reset_fingerprint(user):
+        raise Invalid("This reset link has already been used. Ask for a new one if you need it.")
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link (single use) and end every session."""
+    with atomic():
+        user = read_reset_token(token)
+        check_new_password(new_password, username=user.username, email=user.email)
+        user.password_hash = hash_password(new_password)
+        user.session_token = new_session_token()
+        if not user.is_confirmed and not user.pending_email:
+            user.email_confirmed_at = utcnow()  # the link proved the mailbox
+    log.info("password reset", extra={"user_id": user.id})
+    return user
+
+
+def change_password(user: User, *, current_password: str, new_password: str) -> None:
+    """Change the password after re-entering it; ends every session (the caller logs in again)."""
+    if not verify_password(user.password_hash, current_password):
+        raise Invalid("Your current password is not correct.")
+    check_new_password(new_password, username=user.username, email=user.email)
+    with atomic():
+        user.password_hash = hash_password(new_password)
+        user.session_token = new_session_token()
+        queue_email(user.email, "password_changed", user=user, member=user)
+    log.info("password changed", extra={"user_id": user.id})
+
+
+def change_email(user: User, *, password: str, new_email: str) -> None:
+    """Start an e-mail change after re-entering the password.
+
+    The new address takes effect when its confirmation link is used; until then the
+    old address stays in use.
+    """
+    if not verify_password(user.password_hash, password):
+        raise Invalid("Your password is not correct.")
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise Invalid("That is already your address.")
+    with atomic():
+        _check_available(None, new_email)
+        user.pending_email = new_email
+        _queue_confirmation(user, new_email)

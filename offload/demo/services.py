@@ -1,0 +1,48 @@
+"""Building the demo data through the ordinary services."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from offload.accounts.models import User
+from offload.accounts.services import create_admin, create_member
+from offload.core.db import atomic, db
+from offload.profiles.services import add_education, add_portfolio_item, save_profile
+
+from .data import ADMIN, DEMO_PASSWORD, MEMBERS
+
+
+def _member(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def seed_demo() -> list[str]:
+    """Create the demo admin and members that are missing; returns the usernames created."""
+    created = []
+    with atomic():
+        if _member(ADMIN["username"]) is None:
+            create_admin(username=ADMIN["username"], email=ADMIN["email"],
+                         password=DEMO_PASSWORD)
+            created.append(ADMIN["username"])
+        for spec in MEMBERS:
+            if _member(spec["username"]) is None:
+                _create_demo_member(spec)
+                created.append(spec["username"])
+    return created
+
+
+def _create_demo_member(spec: dict) -> User:
+    user = create_member(username=spec["username"], email=f"{spec['username']}@offload.test",
+                         password=DEMO_PASSWORD, display_name=spec["display_name"],
+                         account_type=spec.get("account_type", "individual"),
+                         organization_name=spec.get("organization_name", ""),
+                         invited_by=_member(spec["inviter"]), confirmed=True)
+    save_profile(actor=user, display_name=spec["display_name"], headline=spec["headline"],
+                 bio=spec["bio"], location=spec["location"],
+                 organization_name=spec.get("organization_name"), skill_names=spec["skills"])
+    school, degree, field, start, end = spec["education"]
+    add_education(actor=user, school=school, degree=degree, field_of_study=field,
+                  start_year=start, end_year=end)
+    title, url, description = spec["portfolio"]
+    add_portfolio_item(actor=user, title=title, url=url, description=description)
+    return user

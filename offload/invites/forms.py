@@ -1,0 +1,46 @@
+"""Invite and sign-up forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from offload.accounts.forms import NewPassword
+from offload.accounts.models import AccountType
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("Their e-mail address",
+                       validators=[DataRequired(), Email(), Length(max=254)])
+    vouch_note = TextAreaField(
+        "Why you trust them", validators=[DataRequired(), Length(min=10, max=1000)],
+        description="Your vouch. If they cause trouble, you'll be on the hook with them.")
+
+
+class SignUpForm(FlaskForm):
+    username = StringField(
+        "Username",
+        validators=[DataRequired(), Length(min=3, max=32),
+                    Regexp(r"^[A-Za-z][A-Za-z0-9_-]*$",
+                           message="Start with a letter; use letters, digits, - and _.")],
+        description="3–32 characters; it appears in your profile's address.",
+        render_kw={"autocomplete": "username"})
+    display_name = StringField("Your name", validators=[Optional(), Length(max=80)],
+                               render_kw={"autocomplete": "name"})
+    email = EmailField("E-mail address", validators=[DataRequired(), Email(), Length(max=254)],
+                       description="We'll send a link to confirm it.",
+                       render_kw={"autocomplete": "email"})
+    password = NewPassword("Password", validators=[DataRequired()],
+                           description="At least 10 characters. A passphrase works well.",
+                           render_kw={"autocomplete": "new-password"})
+    account_type = RadioField("You join as", default=AccountType.INDIVIDUAL.value,
+                              choices=[(AccountType.INDIVIDUAL.value, "An individual"),
+                                       (AccountType.ORGANIZATION.value, "An organization")])
+    organization_name = StringField("Organization name", validators=[Length(max=120)],
+                                    description="Needed when you join as an organization.",
+                                    render_kw={"autocomplete": "organization"})
+
+    def validate_organization_name(self, field):
+        if self.account_type.data == AccountType.ORGANIZATION and not (field.data or "").strip():
+            raise ValidationError("Give the organization's name.")

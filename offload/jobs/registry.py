@@ -1,0 +1,29 @@
+"""The explicit list of periodic jobs that ``flask jobs run`` runs, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from offload.invites.services import expire_invites
+from offload.notifications.services import deliver_outbox
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[], str]  # does the work, returns a one-line summary
+
+
+def _deliver_outbox() -> str:
+    return str(deliver_outbox())
+
+
+def _expire_invites() -> str:
+    return f"expired {expire_invites()} invites"
+
+
+JOBS: tuple[Job, ...] = (
+    Job("deliver_outbox", _deliver_outbox),
+    Job("expire_invites", _expire_invites),
+)

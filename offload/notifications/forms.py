@@ -1,0 +1,33 @@
+"""The preferences form: one radio group per registered notification kind."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms.validators import InputRequired
+
+from .kinds import KINDS
+from .models import Channel
+
+CHANNEL_CHOICES = [
+    (Channel.EMAIL.value, "E-mail and in-app"),
+    (Channel.IN_APP.value, "In-app only"),
+    (Channel.OFF.value, "Off"),
+]
+
+
+class PreferencesForm(FlaskForm):
+    """Fields are named after the kinds, so the form binds only registered kinds."""
+
+    channel_choices = CHANNEL_CHOICES
+
+    def kind_fields(self) -> list[RadioField]:
+        return [self[kind] for kind in KINDS]
+
+    def channels(self) -> dict[str, str]:
+        return {kind: self[kind].data for kind in KINDS}
+
+
+for _kind, _info in KINDS.items():
+    setattr(PreferencesForm, _kind,
+            RadioField(_info.label, choices=CHANNEL_CHOICES, validators=[InputRequired()]))

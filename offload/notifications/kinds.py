@@ -1,0 +1,47 @@
+"""The registry of notification kinds: what members can be told about.
+
+Every ``notify()`` call names a kind from this table; an unknown kind raises, so a
+typo fails in tests instead of silently using defaults. The order here is the order
+of the preferences page. Security mail (e-mail changed, password reset) is not a
+notification: it is always sent and cannot be turned off.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .models import Channel
+
+
+class KindInfo(NamedTuple):
+    label: str  # shown on the preferences page
+    default: Channel
+
+
+class UnknownKind(LookupError):
+    """A notification kind that is not in ``KINDS``: a programming error."""
+
+
+KINDS: dict[str, KindInfo] = {
+    "invite_accepted": KindInfo("Someone you invited joined", Channel.EMAIL),
+    "new_offer": KindInfo("A new offer on your gig", Channel.EMAIL),
+    "question_asked": KindInfo("A question about your gig", Channel.EMAIL),
+    "question_answered": KindInfo("An answer to your question", Channel.EMAIL),
+    "award": KindInfo("Your offer was awarded", Channel.EMAIL),
+    "award_accepted": KindInfo("Your award was accepted", Channel.EMAIL),
+    "new_message": KindInfo("A new message in a project", Channel.IN_APP),
+    "milestone": KindInfo("Milestone funded, delivered or approved", Channel.EMAIL),
+    "stalling_project": KindInfo("A project has gone quiet", Channel.EMAIL),
+    "commission_due": KindInfo("A commission is due or overdue", Channel.EMAIL),
+    "case_opened": KindInfo("A case was opened", Channel.EMAIL),
+    "review_received": KindInfo("You received a review", Channel.EMAIL),
+    "keyword_alert": KindInfo("New gigs matching your alerts", Channel.EMAIL),
+}
+
+
+def kind_info(kind: str) -> KindInfo:
+    """The registry entry for ``kind``; raises ``UnknownKind`` for anything else."""
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise UnknownKind(f"unknown notification kind {kind!r}") from None

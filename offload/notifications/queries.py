@@ -1,0 +1,44 @@
+"""Read-only questions about notifications and preferences (importable from anywhere)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from offload.core.db import db
+from offload.core.pagination import Page, newest_first
+
+from .kinds import KINDS, kind_info
+from .models import Channel, Notification, NotificationPreference
+
+
+def unread_count(user_id: int) -> int:
+    stmt = (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+    return db.session.scalar(stmt) or 0
+
+
+def notifications_page(user_id: int, cursor: str | None) -> Page:
+    """One page of the member's notifications, newest first, from ``cursor`` on."""
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    return newest_first(stmt, Notification, cursor)
+
+
+def preferences_for(user_id: int) -> dict[str, Channel]:
+    """The member's channel for every registered kind, defaults filled in."""
+    channels = {kind: info.default for kind, info in KINDS.items()}
+    rows = db.session.execute(
+        select(NotificationPreference.kind, NotificationPreference.channel)
+        .where(NotificationPreference.user_id == user_id))
+    for kind, channel in rows:
+        if kind in channels:  # rows for retired kinds are ignored
+            channels[kind] = Channel(channel)
+    return channels
+
+
+def channel_for(user_id: int, kind: str) -> Channel:
+    """The member's channel for ``kind``; raises ``UnknownKind`` for an unregistered kind."""
+    default = kind_info(kind).default
+    chosen = db.session.scalar(
+        select(NotificationPreference.channel)
+        .where(NotificationPreference.user_id == user_id, NotificationPreference.kind == kind))
+    return Channel(chosen) if chosen else default

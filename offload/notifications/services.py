@@ -1,0 +1,306 @@
+"""Telling members things: notifications, the e-mail outbox and its delivery.
+
+Services elsewhere call ``notify()`` or ``queue_email()`` inside their own
+transaction; both only write rows. ``deliver_outbox()`` is the one place that sends,
+always between transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from flask import current_app, has_request_context, render_template
+from jinja2 import TemplateNotFound
+from sqlalchemy import and_, or_, select, update
+
+from offload.accounts.models import User
+from offload.core.db import atomic, db, in_atomic, on_commit, utcnow
+from offload.core.errors import Invalid, NotAllowed
+from offload.core.mailer import send_email
+
+from .kinds import kind_info
+from .models import Channel, Notification, NotificationPreference, OutboxEmail
+from .queries import channel_for
+
+log = logging.getLogger("offload.mail.outbox")
+
+# A claimed row is left alone by other runners for this long. A send that takes
+# longer (or a runner that dies mid-send) lets another runner send it again.
+CLAIM_SECONDS = 300
+TITLE_MAX = 200
+ERROR_MAX = 500
+
+
+# --- notifications -------------------------------------------------------------------
+
+def notify(member: User, kind: str, *, title: str, link: str | None = None,
+           context: dict[str, Any] | None = None) -> Notification | None:
+    """Tell ``member`` that something happened, in the app and by e-mail as they prefer.
+
+    Writes: a Notification, unless the member turned ``kind`` off (then returns None);
+    also an OutboxEmail when their channel for ``kind`` is e-mail, rendered from
+    ``email/<kind>.*`` when those templates exist, else ``email/notification.*``.
+    Joins the caller's transaction. ``link`` is a path on this site ("/gigs/3").
+    Raises UnknownKind for a kind missing from the registry, ValueError for a bad link.
+    """
+    kind_info(kind)
+    if link is not None and not _is_local_path(link):
+        raise ValueError(f"notification link must be a path on this site, not {link!r}")
+    title = _shorten(" ".join(title.split()), TITLE_MAX)
+    with atomic() as session:
+        channel = channel_for(member.id, kind)
+        if channel == Channel.OFF:
+            return None
+        notification = Notification(user_id=member.id, kind=kind, title=title, link=link)
+        session.add(notification)
+        if channel == Channel.EMAIL:
+            template = kind if _email_exists(kind) else "notification"
+            link_url = current_app.config["CANONICAL_URL"].rstrip("/") + link if link else None
+            queue_email(member.email, template, user=member,
+                        **{**(context or {}), "kind": kind, "title": title, "link_url": link_url})
+        session.flush()
+        return notification
+
+
+def mark_notification_read(notification: Notification, *, actor: User) -> None:
+    """Mark one of the actor's notifications read; reading it again changes nothing.
+
+    Raises NotAllowed when the notification belongs to someone else.
+    """
+    if notification.user_id != actor.id:
+        raise NotAllowed("That notification isn't yours.")
+    with atomic() as session:
+        session.execute(update(Notification)
+                        .where(Notification.id == notification.id, Notification.read_at.is_(None))
+                        .values(read_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def mark_all_notifications_read(*, actor: User) -> int:
+    """Mark every unread notification of the actor read; returns how many changed."""
+    with atomic() as session:
+        result = session.execute(
+            update(Notification)
+            .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow()).execution_options(synchronize_session=False))
+        return result.rowcount
+
+
+def set_notification_preferences(*, actor: User, channels: dict[str, str]) -> None:
+    """Save the actor's channel for each kind given; kinds not given keep their setting.
+
+    Writes: one NotificationPreference per kind given (an explicit choice, even if it
+    equals today's default, so later changes to defaults don't override it).
+    Raises UnknownKind for an unregistered kind, Invalid for an unknown channel.
+    """
+    chosen: dict[str, Channel] = {}
+    for kind, value in channels.items():
+        kind_info(kind)
+        try:
+            chosen[kind] = Channel(value)
+        except ValueError:
+            raise Invalid(f"{value!r} is not a way we can notify you.") from None
+    with atomic() as session:
+        existing = {p.kind: p for p in session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == actor.id,
+                                                 NotificationPreference.kind.in_(chosen)))}
+        for kind, channel in chosen.items():
+            if kind in existing:
+                existing[kind].channel = channel
+            else:
+                session.add(NotificationPreference(user_id=actor.id, kind=kind, channel=channel))
+
+
+# --- the outbox ------------------------------------------------------------------------
+
+def queue_email(to: str, template: str, *, user: User | None = None,
+                **context: Any) -> OutboxEmail:
+    """Render ``email/<template>.subject.txt``, ``.txt`` and (optional) ``.html`` and queue it.
+
+    Writes: one unsent OutboxEmail, in the caller's transaction: if that rolls back,
+    no mail exists. After commit: when MAIL_DELIVER_AFTER_COMMIT is set, tries to send
+    that row at once; a failure there is logged and left to the jobs' retries.
+    Templates get ``user`` and ``context``; links must come from ``external_url``.
+    """
+    subject, text_body, html_body = _render_email(template, user=user, **context)
+    with atomic() as session:
+        email = OutboxEmail(user_id=user.id if user else None, to_address=to.strip().lower(),
+                            template=template, subject=subject, text_body=text_body,
+                            html_body=html_body)
+        session.add(email)
+        session.flush()
+        if current_app.config["MAIL_DELIVER_AFTER_COMMIT"]:
+            on_commit(partial(_deliver_after_commit, email.id))
+    return email
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0  # will be retried
+    given_up: int = 0  # failed for the last allowed time
+
+    def __str__(self) -> str:
+        return f"sent {self.sent}, failed {self.failed}, gave up {self.given_up}"
+
+
+def deliver_outbox(*, now: datetime | None = None, limit: int = 100,
+                   ids: list[int] | None = None) -> DeliveryReport:
+    """Send the outbox e-mails that are due (or only ``ids`` among them), oldest first.
+
+    For each row: claim it (a guarded UPDATE of ``locked_until``, so concurrent
+    runners never send the same row), commit, send outside any transaction, then in
+    a second short transaction mark it sent, or count the attempt and schedule the
+    next one after OUTBOX_BACKOFF_BASE_SECONDS * 2**(attempts - 1). A row that failed
+    OUTBOX_MAX_ATTEMPTS times stays in the table, unsent, with its last error.
+    Must not be called inside ``atomic()``: each row needs its own commits.
+    """
+    if in_atomic():
+        raise RuntimeError("deliver_outbox() sends mail and must run outside atomic()")
+    now = now or utcnow()
+    report = DeliveryReport()
+    stmt = (select(OutboxEmail.id).where(_is_due(now))
+            .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit))
+    if ids is not None:
+        stmt = stmt.where(OutboxEmail.id.in_(ids))
+    for email_id in list(db.session.scalars(stmt)):
+        letter = _claim(email_id, now)
+        if letter is None:
+            continue  # another runner took it, or it was sent meanwhile
+        try:
+            send_email(to=letter.to, subject=letter.subject, text=letter.text, html=letter.html)
+        except Exception as exc:  # any failure is retried later; the reason is kept on the row
+            if _record_failure(letter, now, exc):
+                report.given_up += 1
+            else:
+                report.failed += 1
+        else:
+            _record_sent(letter, now)
+            report.sent += 1
+    return report
+
+
+@dataclass(frozen=True)
+class _Letter:
+    id: int
+    template: str
+    to: str
+    subject: str
+    text: str
+    html: str | None
+
+
+def _is_due(now: datetime):
+    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    return and_(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < max_attempts,
+                OutboxEmail.next_attempt_at <= now,
+                or_(OutboxEmail.locked_until.is_(None), OutboxEmail.locked_until <= now))
+
+
+def _claim(email_id: int, now: datetime) -> _Letter | None:
+    with atomic() as session:
+        result = session.execute(
+            update(OutboxEmail).where(OutboxEmail.id == email_id, _is_due(now))
+            .values(locked_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            return None
+        row = session.execute(
+            select(OutboxEmail.template, OutboxEmail.to_address, OutboxEmail.subject,
+                   OutboxEmail.text_body, OutboxEmail.html_body)
+            .where(OutboxEmail.id == email_id)).one()
+        return _Letter(email_id, *row)
+
+
+def _record_sent(letter: _Letter, now: datetime) -> None:
+    with atomic() as session:
+        session.execute(update(OutboxEmail).where(OutboxEmail.id == letter.id)
+                        .values(sent_at=now, locked_until=None)
+                        .execution_options(synchronize_session=False))
+    log.info("outbox email %s (%s) sent", letter.id, letter.template)
+
+
+def _record_failure(letter: _Letter, now: datetime, exc: Exception) -> bool:
+    """Count the failed attempt and schedule the next; True when no attempt is left."""
+    config = current_app.config
+    with atomic() as session:
+        attempts = session.scalar(
+            select(OutboxEmail.attempts).where(OutboxEmail.id == letter.id)) + 1
+        retry_at = now + timedelta(seconds=config["OUTBOX_BACKOFF_BASE_SECONDS"]
+                                   * 2 ** (attempts - 1))
+        error = _shorten(f"{type(exc).__name__}: {exc}", ERROR_MAX)
+        session.execute(update(OutboxEmail).where(OutboxEmail.id == letter.id)
+                        .values(attempts=attempts, next_attempt_at=retry_at, last_error=error,
+                                locked_until=None)
+                        .execution_options(synchronize_session=False))
+    if attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+        log.error("outbox email %s (%s) given up after %d attempts: %s",
+                  letter.id, letter.template, attempts, error)
+        return True
+    log.warning("outbox email %s (%s) failed (attempt %d), next try at %s: %s",
+                letter.id, letter.template, attempts, retry_at.isoformat(), error)
+    return False
+
+
+def _deliver_after_commit(email_id: int) -> None:
+    # The action that queued this mail has committed; a delivery problem must not turn
+    # it into an error page. The row stays due and the jobs retry it.
+    try:
+        deliver_outbox(ids=[email_id], limit=1)
+    except Exception:
+        log.exception("delivering outbox email %s after commit failed; the jobs will retry",
+                      email_id)
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+def _render_email(template: str, **context: Any) -> tuple[str, str, str | None]:
+    base = f"email/{template}"
+    with _request_for_rendering():
+        # the subject is one header line, whatever the template's whitespace
+        subject = _shorten(" ".join(render_template(f"{base}.subject.txt", **context).split()),
+                           300)
+        text_body = render_template(f"{base}.txt", **context)
+        html_body = (render_template(f"{base}.html", **context)
+                     if _template_exists(f"{base}.html") else None)
+    return subject, text_body, html_body
+
+
+@contextmanager
+def _request_for_rendering() -> Iterator[None]:
+    # url_for (and so external_url) cannot build URLs without a request unless
+    # SERVER_NAME is set, which we don't want (it changes routing). Jobs and CLI
+    # commands therefore render mail in a request bound to the canonical address.
+    if has_request_context():
+        yield
+        return
+    with current_app.test_request_context(base_url=current_app.config["CANONICAL_URL"]):
+        yield
+
+
+def _email_exists(kind: str) -> bool:
+    return (_template_exists(f"email/{kind}.subject.txt")
+            and _template_exists(f"email/{kind}.txt"))
+
+
+def _template_exists(name: str) -> bool:
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
+
+
+def _is_local_path(link: str) -> bool:
+    # browsers drop tabs and newlines in URLs, so "/\t/evil.example" would leave the site
+    return (link.startswith("/") and not link.startswith("//") and "\\" not in link
+            and not any(c.isspace() or not c.isprintable() for c in link))
+
+
+def _shorten(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[:limit - 1] + "…"

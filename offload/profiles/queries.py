@@ -1,0 +1,119 @@
+"""Reading profiles for pages. Each function runs a fixed number of queries.
+
+Everything a template touches is loaded here; relationships are ``lazy="raise"``, so a
+template reaching for something not loaded fails in tests rather than running a
+query per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from offload.accounts.models import User
+from offload.core.db import db
+from offload.core.pagination import Page, newest_first
+
+from .models import Document, EducationEntry, MemberSkill, PortfolioItem, Profile, Skill, skill_slug
+
+
+@dataclass
+class ProfilePage:
+    user: User  # with ``invited_by`` loaded
+    profile: Profile | None  # None until the member first saves their profile
+    skills: list[Skill]
+    education: list[EducationEntry]
+    portfolio: list[PortfolioItem]
+    documents: list[Document]
+    invitees: list[User]  # the members this one invited, in the order they joined
+
+
+@dataclass
+class MemberCard:
+    user: User
+    profile: Profile | None
+    skills: list[Skill]
+
+
+def profile_for(username: str) -> ProfilePage | None:
+    """Everything the profile page shows, in six queries; None for an unknown username."""
+    row = db.session.execute(
+        select(User, Profile)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .where(User.username == username.lower())
+        .options(joinedload(User.invited_by))
+    ).one_or_none()
+    if row is None:
+        return None
+    user, profile = row
+    return ProfilePage(
+        user=user,
+        profile=profile,
+        skills=skills_by_member([user.id]).get(user.id, []),
+        education=list(db.session.scalars(
+            select(EducationEntry).where(EducationEntry.user_id == user.id)
+            .order_by(EducationEntry.start_year.desc(), EducationEntry.id.desc()))),
+        portfolio=list(db.session.scalars(
+            select(PortfolioItem).where(PortfolioItem.user_id == user.id)
+            .order_by(PortfolioItem.created_at.desc(), PortfolioItem.id.desc()))),
+        documents=list(db.session.scalars(
+            select(Document).where(Document.user_id == user.id)
+            .order_by(Document.created_at.desc(), Document.id.desc()))),
+        invitees=list(db.session.scalars(
+            select(User).where(User.invited_by_id == user.id)
+            .order_by(User.created_at, User.id))),
+    )
+
+
+def members_page(cursor: str | None, skill: str | None = None) -> Page:
+    """A page of ``MemberCard``s, newest members first, optionally only those with ``skill``.
+
+    ``skill`` is a skill's name or slug, in any case. Three queries.
+    """
+    stmt = select(User)
+    if skill:
+        stmt = (stmt.join(MemberSkill, MemberSkill.user_id == User.id)
+                .join(Skill, Skill.id == MemberSkill.skill_id)
+                .where(Skill.slug == skill_slug(skill)))
+    page = newest_first(stmt, User, cursor)
+    ids = [u.id for u in page.items]
+    profiles = {p.user_id: p for p in db.session.scalars(
+        select(Profile).where(Profile.user_id.in_(ids)))} if ids else {}
+    skills = skills_by_member(ids)
+    cards = [MemberCard(u, profiles.get(u.id), skills.get(u.id, [])) for u in page.items]
+    return Page(items=cards, next_cursor=page.next_cursor, is_first=page.is_first)
+
+
+def skills_by_member(user_ids: list[int]) -> dict[int, list[Skill]]:
+    """Each member's skills in alphabetical order, in one query."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(MemberSkill.user_id, Skill)
+        .join(Skill, Skill.id == MemberSkill.skill_id)
+        .where(MemberSkill.user_id.in_(user_ids))
+        .order_by(Skill.slug))
+    result: dict[int, list[Skill]] = defaultdict(list)
+    for user_id, skill in rows:
+        result[user_id].append(skill)
+    return dict(result)
+
+
+def skill_named(name: str) -> Skill | None:
+    """The skill called ``name`` (any case or spacing), if any member has named it."""
+    return db.session.scalar(select(Skill).where(Skill.slug == skill_slug(name)))
+
+
+def popular_skills(limit: int = 20) -> list[tuple[Skill, int]]:
+    """The skills most members list, with how many list each."""
+    members = func.count(MemberSkill.user_id).label("members")
+    rows = db.session.execute(
+        select(Skill, members)
+        .join(MemberSkill, MemberSkill.skill_id == Skill.id)
+        .group_by(Skill.id)
+        .order_by(members.desc(), Skill.slug)
+        .limit(limit))
+    return [(skill, count) for skill, count in rows]

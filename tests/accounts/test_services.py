@@ -1,0 +1,128 @@
+import pytest
+from sqlalchemy import select
+
+from offload.accounts.models import User
+from offload.accounts.services import (
+    authenticate,
+    change_email,
+    change_password,
+    confirm_email,
+    create_admin,
+    create_member,
+    read_reset_token,
+    request_password_reset,
+    reset_password,
+)
+from offload.core.db import db
+from offload.core.errors import Conflict, Invalid
+from tests.conftest import PASSWORD
+
+
+def _token_from(outbox, address, marker):
+    path = outbox.path_of_last_link(address)
+    assert marker in path
+    return path.rsplit("/", 1)[-1]
+
+
+def test_create_admin_is_a_confirmed_root():
+    admin = create_admin(username="Root", email="Root@Example.com", password=PASSWORD)
+    assert admin.username == "root" and admin.email == "root@example.com"
+    assert admin.is_admin and admin.is_confirmed and admin.invited_by_id is None
+
+
+@pytest.mark.parametrize("password, message", [
+    ("short", "at least 10"),
+    ("x" * 129, "at most 128"),
+    ("password123", "most common"),
+    ("aaaaaaaaaaaa", "most common"),
+])
+def test_weak_passwords_are_refused(password, message):
+    with pytest.raises(Invalid, match=message):
+        create_member(username="newbie", email="n@example.com", password=password)
+    assert db.session.scalar(select(User).where(User.username == "newbie")) is None
+
+
+def test_username_and_email_are_unique_case_insensitively(make_member):
+    make_member("taken", email="taken@example.com")
+    with pytest.raises(Conflict, match="username"):
+        create_member(username="TAKEN", email="other@example.com", password=PASSWORD)
+    with pytest.raises(Conflict, match="e-mail"):
+        create_member(username="other", email="Taken@Example.com", password=PASSWORD)
+
+
+def test_organization_needs_a_name():
+    with pytest.raises(Invalid, match="organization"):
+        create_member(username="acme", email="a@example.com", password=PASSWORD,
+                      account_type="organization", organization_name=" ")
+
+
+def test_authenticate_by_username_or_email(make_member):
+    user = make_member("alice")
+    assert authenticate("ALICE", PASSWORD) == user
+    assert authenticate("alice@example.com", PASSWORD) == user
+    assert authenticate("alice", "wrong password!") is None
+    assert authenticate("nobody", PASSWORD) is None
+
+
+def test_confirmation_link_works_once(outbox):
+    user = create_member(username="carol", email="carol@example.com", password=PASSWORD)
+    assert not user.is_confirmed
+    token = _token_from(outbox, "carol@example.com", "/confirm/")
+    confirm_email(token)
+    assert db.session.get(User, user.id).is_confirmed
+    with pytest.raises(Conflict):
+        confirm_email(token)
+
+
+def test_forged_confirmation_token_is_refused():
+    with pytest.raises(Invalid, match="not valid"):
+        confirm_email("forged.token.value")
+
+
+def test_reset_link_is_single_use_and_ends_sessions(make_member, outbox):
+    user = make_member("dave")
+    old_session = user.session_token
+    request_password_reset("DAVE@example.com")
+    token = _token_from(outbox, "dave@example.com", "/reset/")
+    assert read_reset_token(token) == user
+    reset_password(token, "a brand new passphrase")
+    user = db.session.get(User, user.id)
+    assert user.session_token != old_session
+    assert authenticate("dave", "a brand new passphrase") == user
+    with pytest.raises(Invalid, match="already been used"):
+        reset_password(token, "another new passphrase")
+
+
+def test_reset_for_unknown_address_sends_nothing(outbox):
+    request_password_reset("ghost@example.com")
+    assert outbox.all() == []
+
+
+def test_change_password_needs_current_password(make_member):
+    user = make_member("erin")
+    with pytest.raises(Invalid, match="current password"):
+        change_password(user, current_password="not my password", new_password="new passphrase 1")
+    token = user.session_token
+    change_password(user, current_password=PASSWORD, new_password="new passphrase 1")
+    assert authenticate("erin", "new passphrase 1") is not None
+    assert db.session.get(User, user.id).session_token != token
+
+
+def test_change_email_takes_effect_on_confirmation(make_member, outbox):
+    user = make_member("fay", email="fay@example.com")
+    with pytest.raises(Invalid, match="password"):
+        change_email(user, password="wrong password", new_email="fay@new.example")
+    change_email(user, password=PASSWORD, new_email="Fay@New.example")
+    assert db.session.get(User, user.id).email == "fay@example.com"
+    token = _token_from(outbox, "fay@new.example", "/confirm/")
+    confirm_email(token)
+    user = db.session.get(User, user.id)
+    assert user.email == "fay@new.example" and user.pending_email is None
+    assert [m.subject for m in outbox.to("fay@example.com")][-1].startswith("Your Offload e-mail")
+
+
+def test_change_email_refuses_an_address_in_use(make_member):
+    make_member("gil", email="gil@example.com")
+    user = make_member("hal")
+    with pytest.raises(Conflict):
+        change_email(user, password=PASSWORD, new_email="gil@example.com")

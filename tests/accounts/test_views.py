@@ -1,0 +1,139 @@
+from http.cookies import SimpleCookie
+
+from offload.accounts.models import User
+from offload.core.db import db
+from tests.conftest import PASSWORD
+
+
+def test_login_page_and_failed_login_keeps_input(client, make_member):
+    make_member("alice")
+    assert client.get("/login").status_code == 200
+    response = client.post("/login", data={"login": "alice", "password": "wrong password"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "That username or password is not right." in html
+    assert 'value="alice"' in html
+
+
+def test_login_then_dashboard_then_logout(client, make_member, login):
+    make_member("alice")
+    assert client.get("/dashboard").status_code == 302
+    login(db.session.scalar(db.select(User).where(User.username == "alice")))
+    assert client.get("/dashboard").status_code == 200
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_login_redirects_only_to_local_next(client, make_member):
+    make_member("alice")
+    data = {"login": "alice", "password": PASSWORD}
+    r = client.post("/login?next=https://evil.example/x", data=data)
+    assert r.headers["Location"] == "/dashboard"
+    client.post("/logout")
+    r = client.post("/login?next=//evil.example/x", data=data)
+    assert r.headers["Location"] == "/dashboard"
+    client.post("/logout")
+    r = client.post("/login?next=/settings", data=data)
+    assert r.headers["Location"] == "/settings"
+
+
+def _remember_cookie(response) -> str:
+    for header in response.headers.getlist("Set-Cookie"):
+        cookie = SimpleCookie(header)
+        if "remember_token" in cookie and cookie["remember_token"].value:
+            return cookie["remember_token"].value
+    raise AssertionError("no remember cookie set")
+
+
+def test_logout_refuses_a_replayed_remember_cookie(app, client, make_member, login):
+    user = make_member("alice")
+    stolen = _remember_cookie(login(user, remember=True))
+    client.post("/logout")
+    other = app.test_client()
+    other.set_cookie("remember_token", stolen)
+    assert other.get("/dashboard").status_code == 302  # refused: back to log-in
+
+
+def test_remember_cookie_alone_logs_in_before_logout(app, client, make_member, login):
+    user = make_member("alice")
+    cookie = _remember_cookie(login(user, remember=True))
+    other = app.test_client()
+    other.set_cookie("remember_token", cookie)
+    assert other.get("/dashboard").status_code == 200
+
+
+def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, make_member,
+                                                                login):
+    user = make_member("alice")
+    login(user)
+    elsewhere = app.test_client()
+    elsewhere.post("/login", data={"login": "alice", "password": PASSWORD})
+    assert elsewhere.get("/dashboard").status_code == 200
+    r = client.post("/settings/password", data={"current_password": PASSWORD,
+                                                 "new_password": "another fine passphrase"})
+    assert r.status_code == 302
+    assert client.get("/dashboard").status_code == 200
+    assert elsewhere.get("/dashboard").status_code == 302
+
+
+def test_password_change_with_wrong_current_password_changes_nothing(client, make_member,
+                                                                     login):
+    user = make_member("alice")
+    login(user)
+    before = user.password_hash
+    r = client.post("/settings/password", data={"current_password": "wrong one!!",
+                                                 "new_password": "another fine passphrase"})
+    assert r.status_code == 422
+    assert "current password is not correct" in r.get_data(as_text=True)
+    assert db.session.get(User, user.id).password_hash == before
+
+
+def test_confirmation_get_changes_nothing_post_confirms(client, make_member, login, outbox):
+    from offload.accounts.services import resend_confirmation
+
+    user = make_member("bob", confirmed=False)
+    resend_confirmation(user)
+    path = outbox.path_of_last_link("bob@example.com")
+    r = client.get(path)
+    assert r.status_code == 200 and "Confirm bob@example.com" in r.get_data(as_text=True)
+    assert not db.session.get(User, user.id).is_confirmed
+    assert client.post(path).status_code == 302
+    assert db.session.get(User, user.id).is_confirmed
+    used = client.get(path)
+    assert used.status_code == 400 and "already confirmed" in used.get_data(as_text=True)
+
+
+def test_reset_flow_through_pages(client, make_member, outbox):
+    make_member("carol")
+    r = client.post("/reset", data={"email": "carol@example.com"})
+    assert r.status_code == 302
+    path = outbox.path_of_last_link("carol@example.com")
+    assert client.get(path).status_code == 200
+    weak = client.post(path, data={"password": "short"})
+    assert weak.status_code == 422 and "at least 10" in weak.get_data(as_text=True)
+    assert client.post(path, data={"password": "the new passphrase"}).status_code == 302
+    again = client.get(path)
+    assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
+    r = client.post("/login", data={"login": "carol", "password": "the new passphrase"})
+    assert r.status_code == 302
+
+
+def test_reset_answer_is_the_same_for_unknown_addresses(client):
+    r = client.post("/reset", data={"email": "nobody@example.com"}, follow_redirects=True)
+    assert "If an account uses that address" in r.get_data(as_text=True)
+
+
+def test_change_email_page_flow(client, make_member, login, outbox):
+    user = make_member("dora")
+    login(user)
+    r = client.post("/settings/email", data={"new_email": "dora@new.example",
+                                              "password": PASSWORD})
+    assert r.status_code == 302
+    client.post(outbox.path_of_last_link("dora@new.example"))
+    assert db.session.get(User, user.id).email == "dora@new.example"
+
+
+def test_unconfirmed_member_sees_the_banner(client, make_member, login):
+    login(make_member("eve", confirmed=False))
+    assert "Please confirm your e-mail address" in client.get("/dashboard").get_data(as_text=True)

@@ -1,0 +1,95 @@
+import os
+
+import pytest
+from sqlalchemy import text
+
+from offload import create_app
+from offload.core.db import atomic, db, on_commit
+from tests.conftest import app_config
+
+
+def test_security_headers_on_every_response(client):
+    r = client.get("/")
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "object-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp and "base-uri 'none'" in csp
+    assert "script-src" not in csp or "unsafe-inline" not in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"]
+
+
+def test_member_pages_are_not_cached(client, make_member, login):
+    login(make_member("alice"))
+    assert client.get("/dashboard").headers["Cache-Control"] == "no-store"
+
+
+def test_friendly_404_page(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and "find that page" in r.get_data(as_text=True)
+
+
+def test_friendly_500_page_without_traceback(app, tmp_path):
+    broken = create_app(app_config(tmp_path, PROPAGATE_EXCEPTIONS=False))
+
+    @broken.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    r = broken.test_client().get("/boom")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 500 and "Something went wrong" in body
+    assert "secret internals" not in body and "Traceback" not in body
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("OFFLOAD_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+
+
+def test_production_sets_secure_cookies_and_hsts(monkeypatch, tmp_path):
+    monkeypatch.setenv("OFFLOAD_SECRET_KEY", "a real secret from the environment")
+    prod = create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    assert prod.config["SESSION_COOKIE_SECURE"] and prod.config["REMEMBER_COOKIE_SECURE"]
+    assert "max-age" in prod.test_client().get("/").headers["Strict-Transport-Security"]
+
+
+def test_environment_overrides_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("OFFLOAD_INVITE_QUOTA", "7")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1:5/x")
+    configured = create_app({"SECRET_KEY": "x"})
+    assert configured.config["INVITE_QUOTA"] == 7
+    assert configured.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@127.0.0.1:5/x"
+
+
+def test_connection_settings(app):
+    if db.engine.dialect.name == "postgresql":
+        level = db.session.execute(text("SHOW transaction_isolation")).scalar()
+        assert level == "read committed"
+        return
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_atomic_rolls_back_and_skips_on_commit_callbacks(make_member):
+    from offload.accounts.models import User
+
+    called = []
+    with pytest.raises(RuntimeError), atomic():
+        db.session.add(User(username="ghost", email="g@example.com", password_hash="x",
+                            display_name="G"))
+        on_commit(lambda: called.append(1))
+        raise RuntimeError
+    assert db.session.scalar(db.select(User).where(User.username == "ghost")) is None
+    assert called == []
+    with atomic():
+        with atomic():  # nested blocks join the outer transaction
+            on_commit(lambda: called.append(2))
+        assert called == []
+    assert called == [2]
+
+
+def test_the_suite_runs_on_the_database_it_was_given():
+    wanted = "postgresql" if os.environ.get("OFFLOAD_TEST_DATABASE_URL") else "sqlite"
+    assert db.engine.dialect.name == wanted

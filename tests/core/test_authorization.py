@@ -1,0 +1,133 @@
+"""The authorization matrix in docs/authorization.md, checked against the live routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import url_for
+
+MATRIX_FILE = Path(__file__).resolve().parents[2] / "docs" / "authorization.md"
+ROLES = ("anonymous", "unconfirmed", "member", "admin")
+
+
+def load_matrix() -> dict[tuple[str, str], dict[str, str]]:
+    matrix = {}
+    for line in MATRIX_FILE.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 + len(ROLES) or cells[0] in ("endpoint", "") or "---" in cells[0]:
+            continue
+        matrix[(cells[0], cells[1])] = dict(zip(ROLES, cells[2:], strict=True))
+    return matrix
+
+
+MATRIX = load_matrix()
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static"
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_has_exactly_one_entry(app):
+    routes = app_routes(app)
+    assert sorted(routes - MATRIX.keys()) == [], "routes missing from docs/authorization.md"
+    assert sorted(MATRIX.keys() - routes) == [], "entries for routes that do not exist"
+
+
+def test_every_cell_is_a_known_outcome():
+    assert {cell for row in MATRIX.values() for cell in row.values()} <= {
+        "ok", "login", "confirm", "404"}
+
+
+class World:
+    """An admin, a member the admin invited, an unconfirmed member, and the member's things."""
+
+    def __init__(self, make_member):
+        from offload.invites.services import send_invite
+
+        self.admin = make_member("root", admin=True)
+        self.member = make_member("member", inviter=self.admin)
+        self.unconfirmed = make_member("newbie", confirmed=False, inviter=self.member)
+        self.invite = send_invite(actor=self.member, email="friend@example.com",
+                                  vouch_note="A trusted colleague")
+        self.extra = make_extra_objects(self)
+
+    def user_for(self, role: str):
+        return {"anonymous": None, "unconfirmed": self.unconfirmed, "member": self.member,
+                "admin": self.admin}[role]
+
+    def url_values(self, arguments: set[str]) -> dict:
+        samples = {"username": self.member.username, "token": "not-a-real-token",
+                   "invite_id": self.invite.id, **self.extra}
+        return {name: samples[name] for name in arguments}
+
+
+def make_extra_objects(world: World) -> dict:
+    """Objects of the other features owned by the member, keyed by URL argument name."""
+    from offload.notifications.services import notify
+    from offload.profiles import services as profiles
+
+    member = world.member
+    note = notify(member, "invite_accepted", title="Someone joined", link="/dashboard")
+    profiles.add_education(actor=member, school="MIT", degree="BSc", start_year=2010,
+                           end_year=2014)
+    profiles.add_portfolio_item(actor=member, title="Shop", url="https://shop.example",
+                                description="A shop")
+    return {
+        "notification_id": note.id,
+        "entry_id": _first_id("EducationEntry", member.id),
+        "item_id": _first_id("PortfolioItem", member.id),
+        "document_id": _document(member),
+    }
+
+
+def _first_id(model_name: str, user_id: int) -> int:
+    from offload.core.db import db
+    from offload.profiles import models
+
+    model = getattr(models, model_name)
+    return db.session.scalar(db.select(model.id).where(model.user_id == user_id))
+
+
+def _document(member) -> int:
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from offload.profiles.services import upload_document
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    doc = upload_document(actor=member, kind="certificate", title="Cert",
+                          file_storage=FileStorage(io.BytesIO(pdf), filename="c.pdf"))
+    return doc.id
+
+
+CASES = [(endpoint, method, role) for (endpoint, method), row in sorted(MATRIX.items())
+         for role in ROLES]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "role"), CASES,
+                         ids=[f"{e}-{m}-{r}" for e, m, r in CASES])
+def test_cell(app, client, make_member, login, endpoint, method, role):
+    world = World(make_member)
+    user = world.user_for(role)
+    if user is not None:
+        login(user)
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    with app.test_request_context():
+        url = url_for(endpoint, **world.url_values(set(rule.arguments)))
+    response = client.open(url, method=method, data={})
+    expected = MATRIX[(endpoint, method)][role]
+    location = response.headers.get("Location", "")
+    got = response.status_code
+    if expected == "login":
+        assert got == 302 and location.startswith("/login"), (got, location)
+    elif expected == "confirm":
+        assert got == 302 and location.startswith("/settings"), (got, location)
+    elif expected == "404":
+        assert got == 404, (got, location)
+    else:
+        assert got not in (403, 404, 405, 500), (got, location)
+        assert not (got == 302 and location.startswith("/login")), location

@@ -1,0 +1,82 @@
+"""``flask jobs run`` and ``flask jobs deliver-mail`` through Flask's CLI runner."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from offload.core.db import utcnow
+from offload.invites.models import Invite, InviteState
+from offload.jobs import registry
+from offload.notifications import services
+from offload.notifications.services import queue_email
+
+
+@pytest.fixture
+def sent(app, monkeypatch):
+    """Mail waits in the outbox for the job; sending is recorded, not done."""
+    monkeypatch.setitem(app.config, "MAIL_DELIVER_AFTER_COMMIT", False)
+    messages: list[dict] = []
+    monkeypatch.setattr(services, "send_email", lambda **mail: messages.append(mail))
+    return messages
+
+
+def invoke(app, *args: str):
+    return app.test_cli_runner(mix_stderr=False).invoke(args=["jobs", *args])
+
+
+def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sent):
+    inviter = make_member()
+    queue_email("ada@example.com", "notification", title="Hi", link_url=None)
+    stale = Invite(inviter_id=inviter.id, email="old@example.com", vouch_note="Good dev",
+                   token_hash="0" * 64, expires_at=utcnow() - timedelta(days=1))
+    from offload.core.db import db
+    db.session.add(stale)
+    db.session.commit()
+
+    result = invoke(app, "run")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.output.splitlines() == [
+        "deliver_outbox: sent 1, failed 0, gave up 0",
+        "expire_invites: expired 1 invites",
+    ]
+    assert [m["to"] for m in sent] == ["ada@example.com"]
+    assert outbox.all()[0].sent_at is not None
+    assert db.session.get(Invite, stale.id).state == InviteState.EXPIRED
+
+    assert invoke(app, "run").output.splitlines()[0] == "deliver_outbox: sent 0, failed 0, gave up 0"
+    assert len(sent) == 1
+
+
+def test_a_failing_job_is_reported_and_the_others_still_run(app, monkeypatch, caplog):
+    ran = []
+
+    def broken() -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(registry, "JOBS", (
+        registry.Job("first", broken),
+        registry.Job("second", lambda: ran.append("second") or "did its work"),
+    ))
+    result = invoke(app, "run")
+    assert result.exit_code == 1
+    assert ran == ["second"]
+    assert result.output == "second: did its work\n"
+    assert "first: FAILED" in result.stderr
+    assert "job first failed" in caplog.text and "boom" in caplog.text
+
+
+def test_deliver_mail_runs_only_the_outbox(app, outbox, sent, monkeypatch):
+    monkeypatch.setattr(registry, "JOBS", ())  # proves it does not go through the job list
+    for n in range(3):
+        queue_email(f"m{n}@example.com", "notification", title="Hi", link_url=None)
+    result = invoke(app, "deliver-mail", "--limit", "2")
+    assert result.exit_code == 0
+    assert result.output == "deliver_outbox: sent 2, failed 0, gave up 0\n"
+    assert len(sent) == 2
+
+
+def test_every_job_has_a_unique_name():
+    names = [job.name for job in registry.JOBS]
+    assert names == ["deliver_outbox", "expire_invites"] and len(set(names)) == len(names)

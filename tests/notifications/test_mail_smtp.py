@@ -1,0 +1,78 @@
+"""Delivery through a real SMTP server on loopback (aiosmtpd), including an outage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from offload.core.db import atomic, utcnow
+from offload.core.extensions import mail
+from offload.notifications.services import deliver_outbox, notify, queue_email
+from tests.support.smtp import SMTPServer, free_port, html_part, text_part
+
+
+@pytest.fixture
+def smtp_port(app, monkeypatch) -> int:
+    """Point the app's mailer at 127.0.0.1:<port> for this test (no server started)."""
+    port = free_port()
+    settings = {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
+                # with TESTING on, Flask-Mail would otherwise silently send nothing
+                "MAIL_SUPPRESS_SEND": False}
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    # Flask-Mail reads its settings once, at init_app: give it a state built from these
+    monkeypatch.setitem(app.extensions, "mail", mail.init_mail(app.config, testing=True))
+    return port
+
+
+def test_mail_arrives_with_subject_text_html_and_recipient(make_member, outbox, smtp_port):
+    member = make_member("ada", email="Ada@Example.com")
+    with SMTPServer(smtp_port) as smtp, atomic():
+        notify(member, "invite_accepted", title="Bob accepted your invite",
+               link="/members/bob")
+    # delivered right after the commit, without waiting for the job
+    [message] = smtp.messages
+    assert message["Subject"] == "Bob accepted your invite"
+    assert message["X-Envelope-To"] == "ada@example.com"
+    assert "https://offload.example/members/bob" in text_part(message)
+    assert 'href="https://offload.example/members/bob"' in html_part(message)
+    assert outbox.all()[0].sent_at is not None
+
+
+def test_an_outage_delays_mail_but_loses_none_and_sends_once(app, outbox, smtp_port,
+                                                             monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_DELIVER_AFTER_COMMIT", False)
+    SMTPServer(smtp_port).start().stop()  # the server goes down
+    queue_email("ada@example.com", "notification", title="Hello", link_url=None)
+    t0 = utcnow()
+
+    report = deliver_outbox(now=t0)
+    assert (report.sent, report.failed, report.given_up) == (0, 1, 0)
+    row = outbox.all()[0]
+    retry_at = t0 + timedelta(seconds=app.config["OUTBOX_BACKOFF_BASE_SECONDS"])
+    assert row.sent_at is None and row.attempts == 1 and row.next_attempt_at == retry_at
+    assert row.last_error and row.locked_until is None
+
+    with SMTPServer(smtp_port) as smtp:  # back up
+        # a run before the retry time sends nothing, though the server would take it
+        assert deliver_outbox(now=retry_at - timedelta(seconds=1)).sent == 0
+        assert smtp.messages == []
+        assert deliver_outbox(now=retry_at).sent == 1
+        assert deliver_outbox(now=retry_at + timedelta(hours=1)).sent == 0
+    [message] = smtp.messages
+    assert message["Subject"] == "Hello" and message["X-Envelope-To"] == "ada@example.com"
+    row = outbox.all()[0]
+    assert row.sent_at == retry_at and row.attempts == 1 and row.locked_until is None
+
+
+def test_back_to_back_runs_never_send_a_mail_twice(app, outbox, smtp_port, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_DELIVER_AFTER_COMMIT", False)
+    with atomic():
+        queue_email("ada@example.com", "notification", title="One", link_url=None)
+        queue_email("bob@example.com", "notification", title="Two", link_url=None)
+    with SMTPServer(smtp_port) as smtp:
+        reports = [deliver_outbox(), deliver_outbox()]
+    assert [r.sent for r in reports] == [2, 0]
+    assert sorted(m["X-Envelope-To"] for m in smtp.messages) == ["ada@example.com",
+                                                                 "bob@example.com"]

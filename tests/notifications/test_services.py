@@ -1,0 +1,266 @@
+"""notify(), queue_email(), deliver_outbox() and the read/preferences services,
+on the real database; only sending is faked (``sent`` records what would go out)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import has_request_context
+from jinja2 import ChoiceLoader, DictLoader
+from sqlalchemy import func, select
+
+from offload.core.db import atomic, db, utcnow
+from offload.core.errors import Invalid, NotAllowed
+from offload.notifications import services
+from offload.notifications.kinds import KINDS, UnknownKind
+from offload.notifications.models import Channel, Notification
+from offload.notifications.queries import preferences_for, unread_count
+from offload.notifications.services import (
+    deliver_outbox,
+    mark_all_notifications_read,
+    mark_notification_read,
+    notify,
+    queue_email,
+    set_notification_preferences,
+)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Records every e-mail handed to the mailer instead of sending it."""
+    messages: list[dict] = []
+    monkeypatch.setattr(services, "send_email", lambda **mail: messages.append(mail))
+    return messages
+
+
+@pytest.fixture
+def no_instant_delivery(app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_DELIVER_AFTER_COMMIT", False)
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_notify_writes_a_notification_and_an_email_linking_to_the_canonical_host(
+        app, make_member, outbox, sent):
+    member = make_member("ada")
+    # a request that arrived with another Host must not leak it into the mail
+    with app.test_request_context("/", base_url="http://evil.example"), atomic():
+        notification = notify(member, "invite_accepted", title="Bob accepted your invite",
+                              link="/members/bob")
+
+    assert notification.id and notification.user_id == member.id and not notification.is_read
+    mail = outbox.to("ada@example.com")[-1]
+    assert mail.subject == "Bob accepted your invite"
+    assert "https://offload.example/members/bob" in mail.text_body
+    assert "https://offload.example/notifications/preferences" in mail.text_body
+    assert 'href="https://offload.example/members/bob"' in mail.html_body
+    assert "evil.example" not in mail.text_body + mail.html_body
+    assert mail.user_id == member.id and mail.template == "notification"
+    assert [m["to"] for m in sent] == ["ada@example.com"]  # delivered right after commit
+
+
+def test_notify_without_a_request_renders_links_from_the_canonical_host(
+        make_member, outbox, sent):
+    member = make_member("ada")
+    assert not has_request_context()  # what a cron job has: an app, no request
+    notify(member, "stalling_project", title="Your project has gone quiet")
+    links = outbox.links(outbox.to("ada@example.com")[-1])
+    assert links and all(link.startswith("https://offload.example/") for link in links)
+
+
+def test_in_app_channel_writes_no_email(make_member, outbox, sent):
+    member = make_member()
+    set_notification_preferences(actor=member, channels={"invite_accepted": "in_app"})
+    with atomic():
+        notify(member, "invite_accepted", title="Bob joined")
+    notify(member, "new_message", title="A message")  # in-app by default
+    assert unread_count(member.id) == 2
+    assert outbox.all() == [] and sent == []
+
+
+def test_off_channel_writes_nothing(make_member, outbox):
+    member = make_member()
+    set_notification_preferences(actor=member, channels={"invite_accepted": "off"})
+    assert notify(member, "invite_accepted", title="Bob joined") is None
+    assert count(Notification) == 0 and outbox.all() == []
+
+
+def test_unknown_kind_and_off_site_links_raise(make_member):
+    member = make_member()
+    with pytest.raises(UnknownKind):
+        notify(member, "invite_acepted", title="typo")
+    for link in ("https://evil.example/x", "//evil.example/x", "/\t/evil.example", "members"):
+        with pytest.raises(ValueError):
+            notify(member, "invite_accepted", title="x", link=link)
+    assert count(Notification) == 0
+
+
+def test_notify_joins_the_callers_transaction(make_member, outbox, sent):
+    member = make_member()
+    with pytest.raises(RuntimeError), atomic():
+        notify(member, "invite_accepted", title="Bob joined", link="/members/bob")
+        raise RuntimeError("the change that caused it failed")
+    assert count(Notification) == 0 and outbox.all() == [] and sent == []
+
+
+def test_kind_specific_templates_win_over_the_generic_one(app, make_member, outbox,
+                                                          monkeypatch):
+    templates = DictLoader({
+        "email/award.subject.txt": "  You won\n {{ gig }}  ",
+        "email/award.txt": "Congratulations on {{ gig }}: {{ link_url }}",
+    })
+    monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([templates, app.jinja_env.loader]))
+    member = make_member("ada")
+    notify(member, "award", title="Your offer was awarded", link="/gigs/7",
+           context={"gig": "Fix my CI"})
+    mail = outbox.to("ada@example.com")[-1]
+    assert mail.template == "award"
+    assert mail.subject == "You won Fix my CI"  # one header line
+    assert mail.text_body == "Congratulations on Fix my CI: https://offload.example/gigs/7"
+    assert mail.html_body is None  # no award.html: text only
+
+
+def test_long_titles_are_shortened_to_fit(make_member):
+    notification = notify(make_member(), "new_message", title="word " * 100)
+    assert len(notification.title) == 200 and notification.title.endswith("…")
+
+
+# --- queue_email and delivery -----------------------------------------------------------
+
+def test_queue_email_rolls_back_with_the_transaction(make_member, outbox, sent):
+    member = make_member()
+    with pytest.raises(ZeroDivisionError), atomic():
+        queue_email("Ada@Example.com", "notification", user=member, title="Hi", link_url=None)
+        1 / 0
+    assert outbox.all() == [] and sent == []
+
+
+def test_queued_email_is_delivered_right_after_commit(make_member, outbox, sent):
+    member = make_member()
+    with atomic():
+        queue_email("Ada@Example.COM", "notification", user=member, title="Hi", link_url=None)
+        assert sent == []  # nothing leaves before the commit
+    mail = outbox.all()[0]
+    assert mail.to_address == "ada@example.com" and mail.sent_at is not None
+    assert sent == [{"to": "ada@example.com", "subject": "Hi", "text": mail.text_body,
+                     "html": mail.html_body}]
+
+
+def test_failed_delivery_after_commit_keeps_the_change_and_the_mail(make_member, outbox,
+                                                                   monkeypatch):
+    def broken(**mail):
+        raise ConnectionRefusedError("smtp is down")
+
+    monkeypatch.setattr(services, "send_email", broken)
+    member = make_member()
+    with atomic():
+        notify(member, "invite_accepted", title="Bob joined")
+    mail = outbox.all()[0]
+    assert count(Notification) == 1
+    assert mail.sent_at is None and mail.attempts == 1 and mail.locked_until is None
+    assert mail.last_error == "ConnectionRefusedError: smtp is down"
+
+
+def test_failures_back_off_exponentially_then_give_up(app, make_member, outbox,
+                                                      no_instant_delivery, monkeypatch):
+    monkeypatch.setattr(services, "send_email", lambda **mail: 1 / 0)
+    queue_email("ada@example.com", "notification", title="Hi", link_url=None)
+    base, tries = app.config["OUTBOX_BACKOFF_BASE_SECONDS"], app.config["OUTBOX_MAX_ATTEMPTS"]
+    now = utcnow()
+    for attempt in range(1, tries + 1):
+        report = deliver_outbox(now=now)
+        mail = outbox.all()[0]
+        assert mail.attempts == attempt
+        assert mail.next_attempt_at == now + timedelta(seconds=base * 2 ** (attempt - 1))
+        assert (report.failed, report.given_up) == ((0, 1) if attempt == tries else (1, 0))
+        assert deliver_outbox(now=mail.next_attempt_at - timedelta(seconds=1)).failed == 0
+        now = mail.next_attempt_at
+    assert str(deliver_outbox(now=now + timedelta(days=30))) == "sent 0, failed 0, gave up 0"
+    assert outbox.all()[0].sent_at is None  # kept, with its last error, for a human
+
+
+def test_a_second_runner_never_sends_a_mail_being_sent(make_member, outbox,
+                                                       no_instant_delivery, monkeypatch):
+    sent, inner_reports = [], []
+
+    def slow_send(**mail):
+        # while this runner is "talking to SMTP", another runner starts
+        inner_reports.append(deliver_outbox())
+        sent.append(mail["to"])
+
+    monkeypatch.setattr(services, "send_email", slow_send)
+    queue_email("ada@example.com", "notification", title="Hi", link_url=None)
+    report = deliver_outbox()
+    assert report.sent == 1 and sent == ["ada@example.com"]
+    assert inner_reports[0].sent == 0
+    assert deliver_outbox().sent == 0 and sent == ["ada@example.com"]
+
+
+def test_a_stale_claim_is_taken_over(outbox, no_instant_delivery, sent):
+    queue_email("ada@example.com", "notification", title="Hi", link_url=None)
+    with atomic():
+        outbox.all()[0].locked_until = utcnow() + timedelta(minutes=5)  # a runner died mid-send
+    assert deliver_outbox().sent == 0
+    assert deliver_outbox(now=utcnow() + timedelta(minutes=6)).sent == 1
+
+
+def test_deliver_outbox_refuses_to_run_inside_a_transaction():
+    with pytest.raises(RuntimeError), atomic():
+        deliver_outbox()
+
+
+def test_deliver_outbox_only_ids_and_limit(outbox, no_instant_delivery, sent):
+    for n in range(3):
+        queue_email(f"m{n}@example.com", "notification", title="Hi", link_url=None)
+    first, second, third = (m.id for m in outbox.all())
+    assert deliver_outbox(ids=[second]).sent == 1 and [m["to"] for m in sent] == ["m1@example.com"]
+    assert deliver_outbox(limit=1).sent == 1 and sent[-1]["to"] == "m0@example.com"
+    assert deliver_outbox().sent == 1 and sent[-1]["to"] == "m2@example.com"
+
+
+# --- reading and preferences --------------------------------------------------------------
+
+def test_mark_read_is_only_for_the_owner(make_member):
+    ada, bob = make_member(), make_member()
+    notification = notify(ada, "new_message", title="Hi")
+    with pytest.raises(NotAllowed):
+        mark_notification_read(notification, actor=bob)
+    assert unread_count(ada.id) == 1
+    mark_notification_read(notification, actor=ada)
+    first_read_at = db.session.get(Notification, notification.id).read_at
+    mark_notification_read(notification, actor=ada)
+    assert unread_count(ada.id) == 0
+    assert db.session.get(Notification, notification.id).read_at == first_read_at
+
+
+def test_mark_all_read_touches_only_the_actors_notifications(make_member):
+    ada, bob = make_member(), make_member()
+    for _ in range(3):
+        notify(ada, "new_message", title="Hi")
+    notify(bob, "new_message", title="Hi")
+    assert mark_all_notifications_read(actor=ada) == 3
+    assert (unread_count(ada.id), unread_count(bob.id)) == (0, 1)
+    assert mark_all_notifications_read(actor=ada) == 0
+
+
+def test_preferences_default_then_saved_choices(make_member):
+    ada, bob = make_member(), make_member()
+    defaults = preferences_for(ada.id)
+    assert list(defaults) == list(KINDS)
+    assert defaults["invite_accepted"] == Channel.EMAIL and defaults["new_message"] == "in_app"
+    set_notification_preferences(actor=ada, channels={"new_offer": "off"})
+    set_notification_preferences(actor=ada, channels={"new_offer": "in_app", "award": "off"})
+    assert preferences_for(ada.id) == {**defaults, "new_offer": "in_app", "award": "off"}
+    assert preferences_for(bob.id) == defaults
+
+
+def test_preferences_refuse_unknown_kinds_and_channels(make_member):
+    ada = make_member()
+    with pytest.raises(UnknownKind):
+        set_notification_preferences(actor=ada, channels={"spam": "off"})
+    with pytest.raises(Invalid):
+        set_notification_preferences(actor=ada, channels={"award": "carrier pigeon"})
+    assert preferences_for(ada.id)["award"] == Channel.EMAIL
