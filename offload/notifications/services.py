@@ -8,14 +8,12 @@ always between transactions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 from sqlalchemy import and_, or_, select, update
 
@@ -261,26 +259,12 @@ def _deliver_after_commit(email_id: int) -> None:
 
 def _render_email(template: str, **context: Any) -> tuple[str, str, str | None]:
     base = f"email/{template}"
-    with _request_for_rendering():
-        # the subject is one header line, whatever the template's whitespace
-        subject = _shorten(" ".join(render_template(f"{base}.subject.txt", **context).split()),
-                           300)
-        text_body = render_template(f"{base}.txt", **context)
-        html_body = (render_template(f"{base}.html", **context)
-                     if _template_exists(f"{base}.html") else None)
+    # the subject is one header line, whatever the template's whitespace
+    subject = _shorten(" ".join(render_template(f"{base}.subject.txt", **context).split()), 300)
+    text_body = render_template(f"{base}.txt", **context)
+    html_body = (render_template(f"{base}.html", **context)
+                 if _template_exists(f"{base}.html") else None)
     return subject, text_body, html_body
-
-
-@contextmanager
-def _request_for_rendering() -> Iterator[None]:
-    # url_for (and so external_url) cannot build URLs without a request unless
-    # SERVER_NAME is set, which we don't want (it changes routing). Jobs and CLI
-    # commands therefore render mail in a request bound to the canonical address.
-    if has_request_context():
-        yield
-        return
-    with current_app.test_request_context(base_url=current_app.config["CANONICAL_URL"]):
-        yield
 
 
 def _email_exists(kind: str) -> bool:

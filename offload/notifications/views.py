@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, flash, has_request_context, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from offload.core.db import db
@@ -13,8 +21,11 @@ from offload.core.security import safe_next
 from .forms import PreferencesForm
 from .models import Notification
 from .queries import notifications_page, preferences_for, unread_count
-from .services import (mark_all_notifications_read, mark_notification_read,
-                       set_notification_preferences)
+from .services import (
+    mark_all_notifications_read,
+    mark_notification_read,
+    set_notification_preferences,
+)
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField, TextAreaField, URLField
+from wtforms import (
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from .models import (
@@ -91,7 +98,7 @@ class PortfolioForm(FlaskForm):
 
 
 class DocumentForm(FlaskForm):
-    kind = SelectField("Kind", choices=[(k.value, k.label) for k in DocumentKind],
+    kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in DocumentKind],
                        validators=[InputRequired()])
     title = StringField("Title", validators=[InputRequired("Give the document a title."),
                                              _at_most(TITLE_MAX, "Title")],

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from offload.core.db import utcnow
+from offload.core.db import db, utcnow
 from offload.invites.models import Invite, InviteState
 from offload.jobs import registry
 from offload.notifications import services
@@ -23,7 +23,7 @@ def sent(app, monkeypatch):
 
 
 def invoke(app, *args: str):
-    return app.test_cli_runner(mix_stderr=False).invoke(args=["jobs", *args])
+    return app.test_cli_runner().invoke(args=["jobs", *args])
 
 
 def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sent):
@@ -31,13 +31,12 @@ def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sen
     queue_email("ada@example.com", "notification", title="Hi", link_url=None)
     stale = Invite(inviter_id=inviter.id, email="old@example.com", vouch_note="Good dev",
                    token_hash="0" * 64, expires_at=utcnow() - timedelta(days=1))
-    from offload.core.db import db
     db.session.add(stale)
     db.session.commit()
 
     result = invoke(app, "run")
-    assert result.exit_code == 0, result.output + result.stderr
-    assert result.output.splitlines() == [
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
         "deliver_outbox: sent 1, failed 0, gave up 0",
         "expire_invites: expired 1 invites",
     ]
@@ -45,7 +44,8 @@ def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sen
     assert outbox.all()[0].sent_at is not None
     assert db.session.get(Invite, stale.id).state == InviteState.EXPIRED
 
-    assert invoke(app, "run").output.splitlines()[0] == "deliver_outbox: sent 0, failed 0, gave up 0"
+    again = invoke(app, "run").stdout.splitlines()
+    assert again[0] == "deliver_outbox: sent 0, failed 0, gave up 0"
     assert len(sent) == 1
 
 
@@ -62,7 +62,7 @@ def test_a_failing_job_is_reported_and_the_others_still_run(app, monkeypatch, ca
     result = invoke(app, "run")
     assert result.exit_code == 1
     assert ran == ["second"]
-    assert result.output == "second: did its work\n"
+    assert result.stdout == "second: did its work\n"
     assert "first: FAILED" in result.stderr
     assert "job first failed" in caplog.text and "boom" in caplog.text
 
@@ -73,7 +73,7 @@ def test_deliver_mail_runs_only_the_outbox(app, outbox, sent, monkeypatch):
         queue_email(f"m{n}@example.com", "notification", title="Hi", link_url=None)
     result = invoke(app, "deliver-mail", "--limit", "2")
     assert result.exit_code == 0
-    assert result.output == "deliver_outbox: sent 2, failed 0, gave up 0\n"
+    assert result.stdout == "deliver_outbox: sent 2, failed 0, gave up 0\n"
     assert len(sent) == 2
 
 
