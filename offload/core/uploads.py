@@ -39,6 +39,10 @@ def upload_dir() -> Path:
     return folder
 
 
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
+
+
 def _clean_name(name: str) -> str:
     name = Path(name.replace("\\", "/")).name.strip()
     return "".join(c for c in name if c.isprintable())[:200] or "file"
@@ -55,7 +59,7 @@ def check_upload(storage: FileStorage, allowed: list[str], max_bytes: int) -> tu
         raise Invalid(f"Only these file types are accepted: {allowed_names}.")
     data = storage.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise Invalid(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+        raise Invalid(f"The file is larger than the limit of {_size(max_bytes)}.")
     if not data:
         raise Invalid("The file is empty.")
     kind = filetype.guess(data)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, StringField, TextAreaField
+from wtforms import EmailField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from offload.accounts.forms import NewPassword
@@ -35,8 +35,9 @@ class SignUpForm(FlaskForm):
                            description="At least 10 characters. A passphrase works well.",
                            render_kw={"autocomplete": "new-password"})
     account_type = RadioField("You join as", default=AccountType.INDIVIDUAL.value,
-                              choices=[(AccountType.INDIVIDUAL.value, "An individual"),
-                                       (AccountType.ORGANIZATION.value, "An organization")])
+                              choices=[SelectChoice(AccountType.INDIVIDUAL.value, "An individual"),
+                                       SelectChoice(AccountType.ORGANIZATION.value,
+                                                    "An organization")])
     organization_name = StringField("Organization name", validators=[Length(max=120)],
                                     description="Needed when you join as an organization.",
                                     render_kw={"autocomplete": "organization"})

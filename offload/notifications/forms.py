@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField
+from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
 from .kinds import KINDS
 from .models import Channel
 
 CHANNEL_CHOICES = [
-    (Channel.EMAIL.value, "E-mail and in-app"),
-    (Channel.IN_APP.value, "In-app only"),
-    (Channel.OFF.value, "Off"),
+    SelectChoice(Channel.EMAIL.value, "E-mail and in-app"),
+    SelectChoice(Channel.IN_APP.value, "In-app only"),
+    SelectChoice(Channel.OFF.value, "Off"),
 ]
 
 

@@ -26,7 +26,7 @@ def test_invite_signup_confirm_login_edit_profile(browser, live_server, smtp, sh
     expect(admin.get_by_role("heading", name="Hello, root")).to_be_visible()
     shot(admin, "02-dashboard")
 
-    admin.get_by_role("link", name="Invites").click()
+    admin.get_by_role("link", name="Invites", exact=True).click()
     admin.get_by_label("Their e-mail address").fill("dana@example.com")
     admin.get_by_label("Why you trust them").fill("Dana rebuilt our billing system in a month.")
     shot(admin, "03-invite-form")
@@ -67,7 +67,7 @@ def test_invite_signup_confirm_login_edit_profile(browser, live_server, smtp, sh
 
     member.get_by_role("link", name="Edit your profile").click()
     member.get_by_label("Headline").fill("Payments and billing systems")
-    member.get_by_label("Bio").fill("I build **billing** systems.")
+    member.get_by_label("About you").fill("I build **billing** systems.")
     member.get_by_label("Skills").fill("Python, PostgreSQL, Stripe")
     shot(member, "09-profile-edit")
     member.get_by_role("button", name="Save profile").click()

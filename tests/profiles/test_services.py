@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from offload.accounts.models import User
-from offload.core.db import db
+from offload.core.db import atomic, db
 from offload.core.errors import Invalid, NotAllowed
 from offload.core.uploads import stored_path
 from offload.profiles import services
@@ -101,6 +101,16 @@ def test_skills_are_created_once_case_insensitively_and_shared(make_member):
     assert db.session.scalar(select(Skill.created_by_id).where(Skill.slug == "c++")) == bob.id
     assert skill_slugs(alice) == {"python", "machine learning"}
     assert skill_slugs(bob) == {"python", "machine learning", "c++"}
+
+
+def test_a_skill_created_concurrently_is_reused(make_member):
+    alice, bob = make_member("alice"), make_member("bob")
+    services.set_member_skills(actor=bob, skill_names=["Python"])
+    # as if bob's insert landed between alice's lookup and her insert
+    with atomic():
+        skill = services._create_skill("python", "python", alice)
+        assert skill.name == "Python"
+    assert count(Skill) == 1
 
 
 def test_set_member_skills_replaces_the_list_and_keeps_the_shared_skills(make_member):

@@ -115,6 +115,7 @@ def test_edit_page_is_prefilled(client, alice):
     assert 'value="Oslo"' in page
     assert 'value="dbt, Python"' in page
     assert "Markdown is supported" in page
+    assert re.search(r"PDF, PNG, JPG, up to \d+ MB\.", page)
     assert 'name="organization_name"' not in page  # individuals have no organization
 
 
@@ -407,7 +408,8 @@ def test_members_list_paginates_newest_first(app, client, make_member, login):
 
     first = get_page(client, "/members")
     assert first.count('<h2><a href="/members/') == size
-    assert first.index(f'href="/members/m{size + 1:02d}"') < first.index(f'href="/members/m{size:02d}"')
+    newest, next_newest = f'href="/members/m{size + 1:02d}"', f'href="/members/m{size:02d}"'
+    assert first.index(newest) < first.index(next_newest)
     assert 'href="/members/m01"' not in first and 'href="/members/m00"' not in first
     older = html.unescape(re.search(r'href="(/members\?before=[^"]+)">Older', first).group(1))
 
