@@ -6,7 +6,6 @@ extensions, blueprints, CLI groups and error handlers, each from an explicit lis
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Config
 from offload.core.db import configure_engine, db
 from offload.core.errors import register_error_handlers
+from offload.core.logs import init_logging
 from offload.core.extensions import csrf, limiter, login_manager, mail, migrate
 from offload.core.security import init_security
 
@@ -27,7 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("OFFLOAD_INSTANCE_PATH")
                 or str(ROOT / "instance"))
     _load_config(app, overrides or {})
-    _init_logging(app)
+    init_logging()
     _init_extensions(app)
     init_security(app)
     _register_blueprints(app)
@@ -57,12 +57,6 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],
                                 x_proto=1, x_host=0)
-
-
-def _init_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _init_extensions(app: Flask) -> None:

@@ -20,6 +20,10 @@ from offload.core.pagination import Page, newest_first
 from .models import Document, EducationEntry, MemberSkill, PortfolioItem, Profile, Skill, skill_slug
 
 
+# an admin at the root may have invited thousands; the admin area explores the whole tree
+INVITEES_SHOWN = 50
+
+
 @dataclass
 class ProfilePage:
     user: User  # with ``invited_by`` loaded
@@ -28,7 +32,8 @@ class ProfilePage:
     education: list[EducationEntry]
     portfolio: list[PortfolioItem]
     documents: list[Document]
-    invitees: list[User]  # the members this one invited, in the order they joined
+    invitees: list[User]  # the first INVITEES_SHOWN members this one invited, by join date
+    invitee_count: int
 
 
 @dataclass
@@ -39,7 +44,7 @@ class MemberCard:
 
 
 def profile_for(username: str) -> ProfilePage | None:
-    """Everything the profile page shows, in six queries; None for an unknown username."""
+    """Everything the profile page shows, in seven queries; None for an unknown username."""
     row = db.session.execute(
         select(User, Profile)
         .outerjoin(Profile, Profile.user_id == User.id)
@@ -64,7 +69,9 @@ def profile_for(username: str) -> ProfilePage | None:
             .order_by(Document.created_at.desc(), Document.id.desc()))),
         invitees=list(db.session.scalars(
             select(User).where(User.invited_by_id == user.id)
-            .order_by(User.created_at, User.id))),
+            .order_by(User.created_at, User.id).limit(INVITEES_SHOWN))),
+        invitee_count=db.session.scalar(
+            select(func.count()).select_from(User).where(User.invited_by_id == user.id)),
     )
 
 

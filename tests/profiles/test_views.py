@@ -456,3 +456,16 @@ def test_forms_need_the_csrf_token(app, client, alice, monkeypatch):
     assert client.post(f"/profile/portfolio/{item.id}/delete",
                        data={"csrf_token": token}).status_code == 302
     assert count(PortfolioItem) == 0
+
+
+def test_invitee_list_is_capped_with_the_full_count(client, make_member, login, monkeypatch):
+    from offload.profiles import queries
+
+    monkeypatch.setattr(queries, "INVITEES_SHOWN", 2)
+    root = make_member("rooty", admin=True)
+    for i in range(3):
+        make_member(f"kid{i}", inviter=root)
+    login(root)
+    html = client.get("/members/rooty").get_data(as_text=True)
+    assert "vouched for 3 members; the first 2 are listed" in html
+    assert "Kid0" in html and "Kid1" in html and "Kid2" not in html
