@@ -72,5 +72,15 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = 8
     OUTBOX_BACKOFF_BASE_SECONDS = 60
 
+    # Money: integer minor units, rates in basis points (1% = 100)
+    COMMISSION_BPS = 1000  # 10% of the invoiced amount on referral gigs...
+    PLATFORM_COMMISSION_BPS = 300  # ...of which 3% to the platform; the referrer gets the rest
+    PREPAID_CLICK_FEE_MINOR = 100
+    POSTPAID_CLICK_FEE_MINOR = 200
+    MAX_AMOUNT_MINOR = 1_000_000_00  # the most any single money form accepts
+    MIN_WITHDRAWAL_MINOR = 1_00
+    # "sandbox" credits deposits at once; a real provider is configured here later
+    PAYMENT_PROVIDER = "sandbox"
+
     # Lists
     PAGE_SIZE = 20

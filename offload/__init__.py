@@ -90,8 +90,9 @@ def _register_cli(app: Flask) -> None:
     from offload.accounts.cli import accounts_cli
     from offload.demo.cli import demo_cli
     from offload.jobs.cli import jobs_cli
+    from offload.ledger.cli import ledger_cli
 
-    for group in (accounts_cli, demo_cli, jobs_cli):
+    for group in (accounts_cli, demo_cli, jobs_cli, ledger_cli):
         app.cli.add_command(group)
 
 

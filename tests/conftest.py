@@ -22,6 +22,10 @@ from offload import create_app
 from offload.accounts.models import User
 from offload.accounts.passwords import hash_password
 from offload.core.db import db, utcnow
+from offload.health import MONEY_CHECKS
+from offload.ledger.checks import run_checks
+from offload.ledger.models import (DROP_IMMUTABLE_TRANSFERS_SQLITE, IMMUTABLE_TRANSFERS_SQLITE,
+                                   Transfer)
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -99,8 +103,13 @@ def _empty_tables():
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # transfers refuse DELETE (they are immutable); the suite lifts that between tests
+        for statement in DROP_IMMUTABLE_TRANSFERS_SQLITE:
+            db.session.execute(text(statement))
         for table in tables:
             db.session.execute(delete(table))
+        for statement in IMMUTABLE_TRANSFERS_SQLITE:
+            db.session.execute(text(statement))
     db.session.commit()
 
 
@@ -110,6 +119,16 @@ def _app_context(app):
         _empty_tables()
         yield
         db.session.remove()
+        _check_ledger_after_money_moved()
+
+
+def _check_ledger_after_money_moved():
+    """Every test that moved money ends with the full ledger check (all invariants)."""
+    if db.session.scalar(select(Transfer.id).limit(1)) is not None:
+        failures = run_checks(MONEY_CHECKS)
+        db.session.remove()
+        assert not failures, "ledger check failed after the test:\n" + "\n".join(
+            map(str, failures))
 
 
 @pytest.fixture

@@ -11,16 +11,21 @@ use a plain deferred ``BEGIN``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import wraps
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("offload.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,6 +107,40 @@ def atomic() -> Iterator:
         callback()
 
 
+# PostgreSQL: serialization failure and deadlock; the whole transaction may be re-run.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+MAX_ATTEMPTS = 3
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+
+
+def transactional(fn: Callable) -> Callable:
+    """Run ``fn`` as one transaction, re-run up to 3 times on 40001/40P01 (PostgreSQL).
+
+    Called inside another transaction it simply joins it: only the outermost call can
+    retry, since only it owns the whole transaction.
+    """
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        if in_atomic():
+            return fn(*args, **kwargs)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with atomic():
+                    return fn(*args, **kwargs)
+            except DBAPIError as error:
+                if attempt == MAX_ATTEMPTS or _sqlstate(error) not in RETRYABLE_SQLSTATES:
+                    raise
+                log.warning("retrying %s after %s (attempt %d)", fn.__name__,
+                            _sqlstate(error), attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
 def on_commit(callback: Callable[[], None]) -> None:
     """Run ``callback`` after the current ``atomic()`` block commits (never if it rolls back)."""
     if not _depth.get():
@@ -111,6 +150,19 @@ def on_commit(callback: Callable[[], None]) -> None:
 
 def in_atomic() -> bool:
     return _depth.get() > 0
+
+
+def insert_ignoring_conflicts(model):
+    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's dialect; rowcount 0 = existed."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing()
+
+
+def is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def configure_engine(engine: Engine) -> None:

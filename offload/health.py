@@ -1,0 +1,10 @@
+"""Every consistency check of the site's money, for ``flask ledger check`` and admins.
+
+The ledger's own invariants first, then each feature's states against its transfers.
+Listed explicitly: a feature that moves money adds its checks here.
+"""
+
+from offload.ledger.checks import LEDGER_CHECKS, Check
+from offload.wallet.checks import WALLET_CHECKS
+
+MONEY_CHECKS: tuple[Check, ...] = LEDGER_CHECKS + WALLET_CHECKS

@@ -1,0 +1,20 @@
+"""The ledger: the only writer of balances (design: shared/ledger.md).
+
+Double entry on the TigerBeetle model. An account has four counters
+(debits/credits × pending/posted); a transfer moves an amount from a debit account
+to a credit account and is never updated or deleted. Holds are two-phase: a pending
+transfer reserves, and exactly one later transfer posts it (all or part; the rest
+returns) or voids it. Every business event is a batch of legs sharing a ``batch_id``,
+with a kind, a cause and, for member requests, an idempotency key.
+
+For a credit-normal account (wallets, revenue, escrow):
+    balance   = credits_posted - debits_posted
+    available = balance - debits_pending
+The sums of all debits and all credits are equal, posted and pending alike.
+
+Concurrency (both databases): one short transaction per operation that claims the
+idempotency key, locks the touched accounts in ascending id order (PostgreSQL) and
+changes counters with guarded relative UPDATEs that must change exactly one row.
+On SQLite ``BEGIN IMMEDIATE`` serialises writers; on PostgreSQL the outermost call
+is retried on 40001/40P01.
+"""

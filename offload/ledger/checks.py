@@ -1,0 +1,199 @@
+"""The ledger's invariants (shared/ledger.md), recomputed from the transfer rows.
+
+``run_checks`` returns the failures; ``flask ledger check`` prints them and exits
+non-zero. Features add checks of their own (their states against their transfers)
+as functions with the same shape: () -> list[Failure].
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy.orm import aliased
+
+from offload.core.db import db, is_postgresql
+
+from .models import IdempotencyKey, LedgerAccount, Transfer, TransferKind, TransferState
+
+
+@dataclass(frozen=True)
+class Failure:
+    invariant: int
+    name: str
+    detail: str
+    account_ids: tuple[int, ...] = field(default=())
+
+    def __str__(self) -> str:
+        ids = ", ".join(map(str, self.account_ids))
+        accounts = f" [accounts {ids}]" if ids else ""
+        return f"invariant {self.invariant} ({self.name}): {self.detail}{accounts}"
+
+
+Check = Callable[[], list[Failure]]
+
+
+def check_transfer_shape() -> list[Failure]:
+    """1. Each transfer: amount > 0, two different accounts, one currency."""
+    debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
+    rows = db.session.execute(
+        select(Transfer.id, Transfer.debit_account_id, Transfer.credit_account_id)
+        .join(debit, debit.id == Transfer.debit_account_id)
+        .join(credit, credit.id == Transfer.credit_account_id)
+        .where((Transfer.amount_minor <= 0)
+               | (Transfer.debit_account_id == Transfer.credit_account_id)
+               | (debit.currency != Transfer.currency) | (credit.currency != Transfer.currency))
+    ).all()
+    return [Failure(1, "transfer shape", f"transfer {r.id} is malformed",
+                    (r.debit_account_id, r.credit_account_id)) for r in rows]
+
+
+def check_zero_sum() -> list[Failure]:
+    """2. Across all accounts the posted sums and the pending sums are each zero."""
+    sums = db.session.execute(select(
+        func.coalesce(func.sum(LedgerAccount.debits_posted), 0),
+        func.coalesce(func.sum(LedgerAccount.credits_posted), 0),
+        func.coalesce(func.sum(LedgerAccount.debits_pending), 0),
+        func.coalesce(func.sum(LedgerAccount.credits_pending), 0))).one()
+    failures = []
+    if sums[0] != sums[1]:
+        failures.append(Failure(2, "zero sum", f"posted debits {sums[0]} != credits {sums[1]}"))
+    if sums[2] != sums[3]:
+        failures.append(Failure(2, "zero sum", f"pending debits {sums[2]} != credits {sums[3]}"))
+    return failures
+
+
+def recomputed_counters() -> dict[int, dict[str, int]]:
+    """Every account's four counters as the transfer rows say they should be."""
+    resolution = aliased(Transfer)
+    open_pending = and_(Transfer.state == TransferState.PENDING,
+                        ~exists().where(resolution.pending_id == Transfer.id))
+    posted = Transfer.state.in_((TransferState.POSTED, TransferState.POST_PENDING))
+    counters: dict[int, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(("debits_pending", "debits_posted", "credits_pending",
+                               "credits_posted"), 0))
+    for side, column in (("debits", Transfer.debit_account_id),
+                         ("credits", Transfer.credit_account_id)):
+        for suffix, condition in (("posted", posted), ("pending", open_pending)):
+            for account_id, total in db.session.execute(
+                    select(column, func.sum(Transfer.amount_minor)).where(condition)
+                    .group_by(column)):
+                counters[account_id][f"{side}_{suffix}"] = int(total)
+    return counters
+
+
+def check_counters() -> list[Failure]:
+    """3. Stored counters equal a full recomputation from the transfer rows."""
+    expected = recomputed_counters()
+    failures = []
+    for account in db.session.scalars(select(LedgerAccount).order_by(LedgerAccount.id)):
+        want = expected.get(account.id) or dict.fromkeys(
+            ("debits_pending", "debits_posted", "credits_pending", "credits_posted"), 0)
+        wrong = [f"{name} is {getattr(account, name)}, transfers say {value}"
+                 for name, value in want.items() if getattr(account, name) != value]
+        if wrong:
+            failures.append(Failure(3, "counters match transfers", "; ".join(wrong),
+                                    (account.id,)))
+    return failures
+
+
+def check_no_overdraft() -> list[Failure]:
+    """4. No ``no_overdraft`` account is overdrawn."""
+    rows = db.session.execute(select(LedgerAccount.id).where(
+        LedgerAccount.no_overdraft.is_(True),
+        LedgerAccount.credits_posted - LedgerAccount.debits_posted
+        - LedgerAccount.debits_pending < 0)).scalars().all()
+    return [Failure(4, "no overdraft", "available balance below zero", (i,)) for i in rows]
+
+
+def check_reservations() -> list[Failure]:
+    """5. A reservation is resolved at most once; the posted part is at most the reserved."""
+    pending = aliased(Transfer)
+    rows = db.session.execute(
+        select(Transfer.id, Transfer.pending_id, Transfer.state, Transfer.amount_minor,
+               pending.state.label("pending_state"), pending.amount_minor.label("reserved"),
+               Transfer.debit_account_id, Transfer.credit_account_id,
+               pending.debit_account_id.label("p_debit"),
+               pending.credit_account_id.label("p_credit"))
+        .join(pending, pending.id == Transfer.pending_id)).all()
+    failures, seen = [], set()
+    for r in rows:
+        problems = []
+        if r.pending_id in seen:
+            problems.append("resolved twice")
+        seen.add(r.pending_id)
+        if r.pending_state != TransferState.PENDING:
+            problems.append("resolves a transfer that was not a reservation")
+        if r.state == TransferState.POST_PENDING and r.amount_minor > r.reserved:
+            problems.append(f"posts {r.amount_minor} of {r.reserved} reserved")
+        if r.state == TransferState.VOID_PENDING and r.amount_minor != r.reserved:
+            problems.append(f"voids {r.amount_minor} of {r.reserved} reserved")
+        if (r.debit_account_id, r.credit_account_id) != (r.p_debit, r.p_credit):
+            problems.append("moves between other accounts than its reservation")
+        if problems:
+            failures.append(Failure(5, "reservations resolved once",
+                                    f"transfer {r.id} (of reservation {r.pending_id}): "
+                                    + ", ".join(problems),
+                                    (r.debit_account_id, r.credit_account_id)))
+    return failures
+
+
+def check_idempotency() -> list[Failure]:
+    """6. One effect per idempotency key: each key's batch exists, and no batch has two keys."""
+    missing = db.session.execute(
+        select(IdempotencyKey.member_id, IdempotencyKey.key).where(
+            IdempotencyKey.batch_id.is_not(None),
+            ~exists().where(Transfer.batch_id == IdempotencyKey.batch_id))).all()
+    return [Failure(6, "one effect per key",
+                    f"key of member {m.member_id} names a batch that does not exist")
+            for m in missing]
+
+
+def check_immutability() -> list[Failure]:
+    """7. Transfers are never updated or deleted: the refusing triggers are in place."""
+    if is_postgresql():
+        names = set(db.session.execute(text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'transfers'::regclass "
+            "AND NOT tgisinternal")).scalars())
+        wanted = {"transfers_immutable"}
+    else:
+        names = set(db.session.execute(text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'transfers'"
+        )).scalars())
+        wanted = {"transfers_no_update", "transfers_no_delete"}
+    if wanted - names:
+        return [Failure(7, "transfers immutable",
+                        f"missing triggers: {', '.join(sorted(wanted - names))}")]
+    return []
+
+
+def check_commissions() -> list[Failure]:
+    """8. Commission parts add up: each commission batch is one payer's two parts.
+
+    (The parts are computed by ``commission_split``; the invoiced amount lives with the
+    project, whose own check compares them once projects exist.)
+    """
+    legs: dict[str, list] = defaultdict(list)
+    for row in db.session.execute(select(Transfer.batch_id, Transfer.debit_account_id,
+                                         Transfer.amount_minor)
+                                  .where(Transfer.kind == TransferKind.COMMISSION,
+                                         Transfer.state == TransferState.POSTED)):
+        legs[row.batch_id].append(row)
+    return [Failure(8, "commission parts", f"commission batch {batch} has {len(rows)} legs "
+                    "or several payers", tuple({r.debit_account_id for r in rows}))
+            for batch, rows in legs.items()
+            if len(rows) != 2 or len({r.debit_account_id for r in rows}) != 1]
+
+
+LEDGER_CHECKS: tuple[Check, ...] = (
+    check_transfer_shape, check_zero_sum, check_counters, check_no_overdraft,
+    check_reservations, check_idempotency, check_immutability, check_commissions)
+
+
+def run_checks(checks: Iterable[Check] = LEDGER_CHECKS) -> list[Failure]:
+    failures: list[Failure] = []
+    for check in checks:
+        failures.extend(check())
+    return failures

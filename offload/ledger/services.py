@@ -1,0 +1,290 @@
+"""Ledger operations: post, reserve, post or void a reservation, reverse, split commission.
+
+Each operation is one transaction (it joins the caller's, or opens its own and retries
+on PostgreSQL serialization failures and deadlocks). Amounts are ``int`` minor units.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from offload.core.db import db, insert_ignoring_conflicts, is_postgresql, transactional
+from offload.core.errors import Conflict, Invalid, OffloadError
+from offload.core.money import format_money, share
+
+from .idempotency import claim_key, record_outcome
+from .models import SYSTEM_KINDS, AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
+
+log = logging.getLogger("offload.ledger")
+
+
+class InsufficientFunds(OffloadError):
+    """The paying account's available balance does not cover the amount."""
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One movement of a batch: ``amount`` minor units from ``debit_id`` to ``credit_id``."""
+
+    debit_id: int
+    credit_id: int
+    amount: int
+    kind: TransferKind
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What a transfer is for: the business row it belongs to (``"withdrawal"``, 7)."""
+
+    type: str
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A member's one-time key and the request it was sent with."""
+
+    member_id: int
+    key: str
+    request: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: str
+    transfer_ids: tuple[int, ...]
+    replayed: bool = False
+
+    def outcome(self) -> dict:
+        return {"batch_id": self.batch_id, "transfer_ids": list(self.transfer_ids)}
+
+
+# --- accounts ---------------------------------------------------------------------
+
+def _currency() -> str:
+    return current_app.config["CURRENCY"]
+
+
+def wallet_account(member_id: int) -> LedgerAccount:
+    """The member's wallet account, created on first use (joins the caller's transaction)."""
+    db.session.execute(insert_ignoring_conflicts(LedgerAccount).values(
+        kind=AccountKind.WALLET, owner_id=member_id, currency=_currency(), no_overdraft=True,
+        debits_pending=0, debits_posted=0, credits_pending=0, credits_posted=0))
+    return db.session.scalars(
+        select(LedgerAccount).where(LedgerAccount.owner_id == member_id,
+                                    LedgerAccount.kind == AccountKind.WALLET)
+        .execution_options(populate_existing=True)).one()
+
+
+def system_account(kind: AccountKind) -> LedgerAccount:
+    """The platform's revenue, escrow or external account, created on first use."""
+    if kind not in SYSTEM_KINDS:
+        raise ValueError(f"{kind} is not a system account")
+    db.session.execute(insert_ignoring_conflicts(LedgerAccount).values(
+        kind=kind, owner_id=None, currency=_currency(),
+        no_overdraft=kind != AccountKind.EXTERNAL,
+        debits_pending=0, debits_posted=0, credits_pending=0, credits_posted=0))
+    return db.session.scalars(
+        select(LedgerAccount).where(LedgerAccount.owner_id.is_(None), LedgerAccount.kind == kind)
+        .execution_options(populate_existing=True)).one()
+
+
+def _lock_accounts(account_ids: set[int]) -> None:
+    """Row-lock the accounts in ascending id order so that two batches never deadlock.
+
+    SQLite has no row locks; its writers are already serialised by BEGIN IMMEDIATE.
+    """
+    if is_postgresql():
+        db.session.execute(select(LedgerAccount.id).where(LedgerAccount.id.in_(account_ids))
+                           .order_by(LedgerAccount.id).with_for_update())
+
+
+def _change(account_id: int, guard=None, **deltas: int) -> bool:
+    """Add ``deltas`` to the account's counters, only where ``guard`` holds; True if done."""
+    values = {name: getattr(LedgerAccount, name) + delta for name, delta in deltas.items()}
+    stmt = update(LedgerAccount).where(LedgerAccount.id == account_id)
+    if guard is not None:
+        stmt = stmt.where(guard)
+    return db.session.execute(
+        stmt.values(values).execution_options(synchronize_session=False)).rowcount == 1
+
+
+def _covers(amount: int):
+    return or_(LedgerAccount.no_overdraft.is_(False),
+               LedgerAccount.credits_posted - LedgerAccount.debits_posted
+               - LedgerAccount.debits_pending >= amount)
+
+
+def _refuse_insufficient(account_id: int, amount: int) -> None:
+    account = db.session.get(LedgerAccount, account_id, populate_existing=True)
+    raise InsufficientFunds(
+        f"The available balance ({format_money(account.available, account.currency)}) "
+        f"doesn't cover {format_money(amount, account.currency)}.")
+
+
+# --- posting and reserving ----------------------------------------------------------
+
+@transactional
+def post_batch(legs: list[Leg], *, cause: Cause, actor_id: int | None,
+               idempotency: Idempotency | None = None, pending: bool = False) -> Batch:
+    """Post (or, with ``pending``, reserve) every leg, all or none.
+
+    Money: each leg's debit account pays; a ``no_overdraft`` account never goes below
+    zero available. Refuses: a leg that isn't positive or moves money to itself.
+    """
+    for leg in legs:
+        if leg.amount <= 0 or leg.debit_id == leg.credit_id:
+            raise Invalid("A transfer needs a positive amount between two accounts.")
+    if idempotency:
+        stored = claim_key(idempotency.member_id, idempotency.key,
+                           {"op": "post_batch", **idempotency.request})
+        if stored is not None:
+            return Batch(stored["batch_id"], tuple(stored["transfer_ids"]), replayed=True)
+    _lock_accounts({a for leg in legs for a in (leg.debit_id, leg.credit_id)})
+    debit_col, credit_col = ("debits_pending", "credits_pending") if pending else \
+        ("debits_posted", "credits_posted")
+    batch_id = uuid.uuid4().hex
+    transfers = []
+    for leg in legs:
+        if not _change(leg.debit_id, _covers(leg.amount), **{debit_col: leg.amount}):
+            _refuse_insufficient(leg.debit_id, leg.amount)
+        _change(leg.credit_id, **{credit_col: leg.amount})
+        transfers.append(Transfer(
+            batch_id=batch_id, debit_account_id=leg.debit_id, credit_account_id=leg.credit_id,
+            amount_minor=leg.amount, currency=_currency(), kind=leg.kind,
+            state=TransferState.PENDING if pending else TransferState.POSTED,
+            cause_type=cause.type, cause_id=cause.id, actor_id=actor_id, memo=leg.memo))
+    db.session.add_all(transfers)
+    db.session.flush()
+    batch = Batch(batch_id, tuple(t.id for t in transfers))
+    if idempotency:
+        record_outcome(idempotency.member_id, idempotency.key, batch.outcome(), batch_id)
+    log.info("ledger batch", extra={"batch_id": batch_id, "cause": f"{cause.type}:{cause.id}",
+                                    "pending": pending, "legs": len(legs),
+                                    "total_minor": sum(leg.amount for leg in legs)})
+    return batch
+
+
+def post_transfer(leg: Leg, *, cause: Cause, actor_id: int | None,
+                  idempotency: Idempotency | None = None) -> Transfer:
+    """Post one leg at once (deposits, prepaid fees, payouts of posted money)."""
+    batch = post_batch([leg], cause=cause, actor_id=actor_id, idempotency=idempotency)
+    return db.session.get(Transfer, batch.transfer_ids[0])
+
+
+def reserve(leg: Leg, *, cause: Cause, actor_id: int | None,
+            idempotency: Idempotency | None = None) -> Transfer:
+    """Reserve one leg: the debit account's available balance drops, its balance does not."""
+    batch = post_batch([leg], cause=cause, actor_id=actor_id, idempotency=idempotency,
+                       pending=True)
+    return db.session.get(Transfer, batch.transfer_ids[0])
+
+
+# --- resolving reservations ---------------------------------------------------------
+
+@transactional
+def post_reservation(pending_id: int, *, amount: int | None = None,
+                     actor_id: int | None) -> Transfer:
+    """Charge a reservation, all of it or ``amount`` of it; the rest returns to the payer.
+
+    Refuses: a reservation already posted or voided; an amount above the reserved one.
+    """
+    return _resolve(pending_id, amount=amount, void=False, actor_id=actor_id)
+
+
+@transactional
+def void_reservation(pending_id: int, *, actor_id: int | None) -> Transfer:
+    """Release a reservation in full. Refuses one already posted or voided."""
+    return _resolve(pending_id, amount=None, void=True, actor_id=actor_id)
+
+
+def _resolve(pending_id: int, *, amount: int | None, void: bool,
+             actor_id: int | None) -> Transfer:
+    pending = db.session.get(Transfer, pending_id)
+    if pending is None or pending.state != TransferState.PENDING:
+        raise Invalid("That is not a reservation.")
+    posted = 0 if void else (pending.amount_minor if amount is None else amount)
+    if not void and not 0 < posted <= pending.amount_minor:
+        raise Invalid("The amount charged must be positive and at most the amount reserved.")
+    resolution = Transfer(
+        batch_id=uuid.uuid4().hex, debit_account_id=pending.debit_account_id,
+        credit_account_id=pending.credit_account_id,
+        amount_minor=pending.amount_minor if void else posted, currency=pending.currency,
+        kind=pending.kind, state=TransferState.VOID_PENDING if void else TransferState.POST_PENDING,
+        pending_id=pending.id, cause_type=pending.cause_type, cause_id=pending.cause_id,
+        actor_id=actor_id)
+    try:
+        # first, so that a second resolution fails on the unique index before any counter moves
+        with db.session.begin_nested():
+            db.session.add(resolution)
+            db.session.flush()
+    except IntegrityError as e:
+        raise Conflict("This reservation has already been settled.") from e
+    _lock_accounts({pending.debit_account_id, pending.credit_account_id})
+    held = pending.amount_minor
+    _change(pending.debit_account_id, debits_pending=-held, debits_posted=posted)
+    _change(pending.credit_account_id, credits_pending=-held, credits_posted=posted)
+    log.info("ledger reservation settled", extra={"pending_id": pending.id, "void": void,
+                                                  "posted_minor": posted})
+    return resolution
+
+
+@transactional
+def reverse_transfer(transfer_id: int, *, actor_id: int | None, memo: str) -> Transfer:
+    """Correct a posted transfer with an opposite one that references it (once).
+
+    Refuses: pending or void transfers, a second reversal, and a reversal the
+    original receiver can no longer cover.
+    """
+    original = db.session.get(Transfer, transfer_id)
+    if original is None or original.state not in (TransferState.POSTED,
+                                                  TransferState.POST_PENDING):
+        raise Invalid("Only posted transfers can be reversed.")
+    leg = Leg(original.credit_account_id, original.debit_account_id, original.amount_minor,
+              TransferKind.REVERSAL, memo=memo)
+    _lock_accounts({leg.debit_id, leg.credit_id})
+    if not _change(leg.debit_id, _covers(leg.amount), debits_posted=leg.amount):
+        _refuse_insufficient(leg.debit_id, leg.amount)
+    _change(leg.credit_id, credits_posted=leg.amount)
+    reversal = Transfer(
+        batch_id=uuid.uuid4().hex, debit_account_id=leg.debit_id, credit_account_id=leg.credit_id,
+        amount_minor=leg.amount, currency=original.currency, kind=TransferKind.REVERSAL,
+        state=TransferState.POSTED, reverses_id=original.id, cause_type=original.cause_type,
+        cause_id=original.cause_id, actor_id=actor_id, memo=memo[:200])
+    try:
+        with db.session.begin_nested():
+            db.session.add(reversal)
+            db.session.flush()
+    except IntegrityError as e:
+        raise Conflict("This transfer has already been reversed.") from e
+    return reversal
+
+
+# --- commission -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CommissionParts:
+    commission: int
+    platform: int
+    referrer: int
+
+
+def commission_split(invoiced_minor: int, *, commission_bps: int,
+                     platform_bps: int) -> CommissionParts:
+    """The commission on an invoiced amount and its two parts, which add up exactly.
+
+    ``commission = g × rate`` and ``platform = g × platform rate``, each rounded down;
+    the referrer gets the rest of the commission.
+    """
+    if invoiced_minor < 0 or not 0 <= platform_bps <= commission_bps <= 10_000:
+        raise Invalid("The invoiced amount and the rates must be sensible.")
+    commission = share(invoiced_minor, commission_bps)
+    platform = share(invoiced_minor, platform_bps)
+    return CommissionParts(commission, platform, commission - platform)

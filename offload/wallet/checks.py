@@ -1,0 +1,3 @@
+"""Wallet checks: each withdrawal's state matches its hold (placeholder until written)."""
+
+WALLET_CHECKS = ()
