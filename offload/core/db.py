@@ -153,7 +153,10 @@ def in_atomic() -> bool:
 
 
 def insert_ignoring_conflicts(model):
-    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's dialect; rowcount 0 = existed."""
+    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's dialect.
+
+    Add ``.returning(...)`` to learn whether a row was inserted.
+    """
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

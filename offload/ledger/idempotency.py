@@ -42,9 +42,11 @@ def claim_key(member_id: int, key: str, request: dict[str, Any]) -> dict[str, An
     if not key or len(key) > KEY_MAX:
         raise Invalid("This form is missing its one-time key; reload the page and try again.")
     fingerprint = fingerprint_of(request)
+    # RETURNING, not rowcount: ORM-level inserts don't report rowcount on every driver
     inserted = db.session.execute(insert_ignoring_conflicts(IdempotencyKey).values(
-        member_id=member_id, key=key, fingerprint=fingerprint, outcome="{}")).rowcount
-    if inserted == 1:
+        member_id=member_id, key=key, fingerprint=fingerprint, outcome="{}")
+        .returning(IdempotencyKey.member_id)).first()
+    if inserted is not None:
         return None
     row = db.session.execute(select(IdempotencyKey.fingerprint, IdempotencyKey.outcome).where(
         IdempotencyKey.member_id == member_id, IdempotencyKey.key == key)).one()
