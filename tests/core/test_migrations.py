@@ -43,3 +43,15 @@ def test_migrations_match_the_models_and_go_both_ways(tmp_path, empty_database_u
         downgrade(revision="base")
         upgrade()
         db.engine.dispose()
+
+
+def test_migrated_database_passes_the_ledger_check(tmp_path, empty_database_url):
+    """The immutability triggers come with the migration too (invariant 7)."""
+    from offload.ledger.checks import check_immutability
+
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade()
+        assert check_immutability() == []
+        db.session.remove()
+        db.engine.dispose()
