@@ -16,8 +16,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Config
 from offload.core.db import configure_engine, db
 from offload.core.errors import register_error_handlers
-from offload.core.logs import init_logging
 from offload.core.extensions import csrf, limiter, login_manager, mail, migrate
+from offload.core.logs import init_logging
 from offload.core.security import init_security
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,8 +81,11 @@ def _register_blueprints(app: Flask) -> None:
     from offload.notifications.views import bp as notifications_bp
     from offload.pages.views import bp as pages_bp
     from offload.profiles.views import bp as profiles_bp
+    from offload.wallet.admin_views import bp as admin_bp
+    from offload.wallet.views import bp as wallet_bp
 
-    for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, notifications_bp):
+    for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, notifications_bp, wallet_bp,
+               admin_bp):
         app.register_blueprint(bp)
 
 

@@ -36,6 +36,8 @@ KINDS: dict[str, KindInfo] = {
     "case_opened": KindInfo("A case was opened", Channel.EMAIL),
     "review_received": KindInfo("You received a review", Channel.EMAIL),
     "keyword_alert": KindInfo("New gigs matching your alerts", Channel.EMAIL),
+    "withdrawal_paid": KindInfo("Your withdrawal was paid out", Channel.EMAIL),
+    "withdrawal_rejected": KindInfo("Your withdrawal was rejected", Channel.EMAIL),
 }
 
 

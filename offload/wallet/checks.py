@@ -1,3 +1,162 @@
-"""Wallet checks: each withdrawal's state matches its hold (placeholder until written)."""
+"""Invariant 10 for the wallet: every deposit and withdrawal state matches its transfers.
 
-WALLET_CHECKS = ()
+Each check has the ledger checks' shape, ``() -> list[Failure]``, and is listed in
+``offload.health.MONEY_CHECKS`` (so ``flask ledger check``, the admin page and the
+test suite's after-test check all run it). Failures name the accounts involved: the
+member's wallet and the external account.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
+
+from offload.core.db import db
+from offload.ledger.checks import Check, Failure
+from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
+
+from .models import Deposit, DepositState, Withdrawal, WithdrawalState
+
+INVARIANT = 10
+
+
+def _external_id() -> int | None:
+    return db.session.scalar(select(LedgerAccount.id).where(
+        LedgerAccount.owner_id.is_(None), LedgerAccount.kind == AccountKind.EXTERNAL))
+
+
+def _accounts(*ids: int | None) -> tuple[int, ...]:
+    return tuple(i for i in ids if i is not None)
+
+
+def check_withdrawals_match_holds() -> list[Failure]:
+    """10. A requested withdrawal has an open hold of its amount on the member's wallet;
+    a paid one has that hold posted in full; a rejected one has it voided."""
+    hold, settle, wallet = aliased(Transfer), aliased(Transfer), aliased(LedgerAccount)
+    rows = db.session.execute(
+        select(Withdrawal.id, Withdrawal.state, Withdrawal.amount_minor,
+               Withdrawal.hold_transfer_id, Withdrawal.settle_transfer_id,
+               wallet.id.label("wallet_id"),
+               hold.id.label("hold_id"), hold.state.label("hold_state"),
+               hold.kind.label("hold_kind"), hold.amount_minor.label("hold_amount"),
+               hold.debit_account_id.label("hold_debit"),
+               hold.credit_account_id.label("hold_credit"),
+               hold.cause_type.label("hold_cause_type"), hold.cause_id.label("hold_cause_id"),
+               settle.id.label("settle_id"), settle.state.label("settle_state"),
+               settle.amount_minor.label("settle_amount"))
+        .outerjoin(wallet, and_(wallet.owner_id == Withdrawal.member_id,
+                                wallet.kind == AccountKind.WALLET))
+        .outerjoin(hold, hold.id == Withdrawal.hold_transfer_id)
+        .outerjoin(settle, settle.pending_id == Withdrawal.hold_transfer_id)
+        .order_by(Withdrawal.id)).all()
+    external_id = _external_id()
+    failures = []
+    for r in rows:
+        problems = []
+        if r.hold_id is None:
+            problems.append("has no hold")
+        else:
+            if (r.hold_kind, r.hold_state) != (TransferKind.WITHDRAWAL, TransferState.PENDING):
+                problems.append(f"its hold {r.hold_id} is a {r.hold_state} {r.hold_kind} "
+                                "transfer, not a pending withdrawal")
+            if r.hold_amount != r.amount_minor:
+                problems.append(f"holds {r.hold_amount} for an amount of {r.amount_minor}")
+            if (r.hold_debit, r.hold_credit) != (r.wallet_id, external_id):
+                problems.append(f"its hold moves {r.hold_debit} → {r.hold_credit}, not the "
+                                f"member's wallet {r.wallet_id} → external {external_id}")
+            if (r.hold_cause_type, r.hold_cause_id) != ("withdrawal", r.id):
+                problems.append(f"its hold names {r.hold_cause_type}:{r.hold_cause_id} "
+                                "as its cause")
+        expected = {WithdrawalState.REQUESTED: None,
+                    WithdrawalState.PAID: TransferState.POST_PENDING,
+                    WithdrawalState.REJECTED: TransferState.VOID_PENDING}.get(r.state, "?")
+        if expected == "?":
+            problems.append(f"has an unknown state {r.state!r}")
+        elif r.settle_state != expected:
+            now = "open" if r.settle_state is None else r.settle_state
+            want = "open" if expected is None else expected
+            problems.append(f"is {r.state} but its hold is {now} (should be {want})")
+        if r.state == WithdrawalState.PAID and r.settle_amount is not None \
+                and r.settle_amount != r.amount_minor:
+            problems.append(f"is paid but only {r.settle_amount} of {r.amount_minor} was posted")
+        if r.settle_transfer_id != r.settle_id:
+            problems.append(f"names {r.settle_transfer_id} as its settlement, the ledger says "
+                            f"{r.settle_id}")
+        if problems:
+            failures.append(Failure(INVARIANT, "withdrawal matches its hold",
+                                    f"withdrawal {r.id} " + "; ".join(problems),
+                                    _accounts(r.wallet_id, external_id)))
+    return failures
+
+
+def check_deposits_match_transfers() -> list[Failure]:
+    """10. A completed deposit has exactly one posted DEPOSIT transfer of its amount from
+    the external account into the member's wallet; a pending or failed one has none."""
+    transfers = defaultdict(list)
+    for t in db.session.execute(
+            select(Transfer.id, Transfer.cause_id, Transfer.state, Transfer.amount_minor,
+                   Transfer.debit_account_id, Transfer.credit_account_id)
+            .where(Transfer.kind == TransferKind.DEPOSIT, Transfer.cause_type == "deposit")):
+        transfers[t.cause_id].append(t)
+    wallet = aliased(LedgerAccount)
+    rows = db.session.execute(
+        select(Deposit.id, Deposit.state, Deposit.amount_minor, Deposit.transfer_id,
+               wallet.id.label("wallet_id"))
+        .outerjoin(wallet, and_(wallet.owner_id == Deposit.member_id,
+                                wallet.kind == AccountKind.WALLET))
+        .order_by(Deposit.id)).all()
+    external_id = _external_id()
+    failures = []
+    for r in rows:
+        mine, problems = transfers.get(r.id, []), []
+        if r.state == DepositState.COMPLETED:
+            if len(mine) != 1:
+                problems.append(f"is completed with {len(mine)} deposit transfers, not one")
+            for t in mine:
+                if t.state != TransferState.POSTED or t.amount_minor != r.amount_minor:
+                    problems.append(f"transfer {t.id} is {t.state} {t.amount_minor}, not "
+                                    f"posted {r.amount_minor}")
+                if (t.debit_account_id, t.credit_account_id) != (external_id, r.wallet_id):
+                    problems.append(f"transfer {t.id} moves {t.debit_account_id} → "
+                                    f"{t.credit_account_id}, not external {external_id} → "
+                                    f"the member's wallet {r.wallet_id}")
+            if len(mine) == 1 and r.transfer_id != mine[0].id:
+                problems.append(f"names transfer {r.transfer_id}, the ledger has {mine[0].id}")
+        elif mine or r.transfer_id is not None:
+            problems.append(f"is {r.state} but has transfers "
+                            f"{', '.join(str(t.id) for t in mine) or r.transfer_id}")
+        if problems:
+            failures.append(Failure(INVARIANT, "deposit matches its transfer",
+                                    f"deposit {r.id} " + "; ".join(problems),
+                                    _accounts(external_id, r.wallet_id)))
+    return failures
+
+
+def check_no_orphan_wallet_transfers() -> list[Failure]:
+    """10. Every DEPOSIT transfer belongs to a deposit row, and every WITHDRAWAL transfer
+    is the hold of a withdrawal row or that hold's settlement."""
+    deposit_row = exists().where(Deposit.id == Transfer.cause_id)
+    withdrawal_row = exists().where(
+        Withdrawal.id == Transfer.cause_id,
+        or_(Withdrawal.hold_transfer_id == Transfer.id,
+            Withdrawal.hold_transfer_id == Transfer.pending_id))
+    rows = db.session.execute(
+        select(Transfer.id, Transfer.kind, Transfer.cause_type, Transfer.cause_id,
+               Transfer.debit_account_id, Transfer.credit_account_id)
+        .where(or_(and_(Transfer.kind == TransferKind.DEPOSIT,
+                        or_(Transfer.cause_type.is_distinct_from("deposit"), ~deposit_row)),
+                   and_(Transfer.kind == TransferKind.WITHDRAWAL,
+                        or_(Transfer.cause_type.is_distinct_from("withdrawal"),
+                            ~withdrawal_row))))
+        .order_by(Transfer.id)).all()
+    return [Failure(INVARIANT, "wallet transfer has its row",
+                    f"{r.kind} transfer {r.id} (cause {r.cause_type}:{r.cause_id}) has no "
+                    f"{r.kind} row that it belongs to",
+                    (r.debit_account_id, r.credit_account_id)) for r in rows]
+
+
+WALLET_CHECKS: tuple[Check, ...] = (check_withdrawals_match_holds,
+                                    check_deposits_match_transfers,
+                                    check_no_orphan_wallet_transfers)

@@ -80,7 +80,18 @@ def make_extra_objects(world: World) -> dict:
         "entry_id": _first_id("EducationEntry", member.id),
         "item_id": _first_id("PortfolioItem", member.id),
         "document_id": _document(member),
+        **_wallet_objects(member),
     }
+
+
+def _wallet_objects(member) -> dict:
+    """A completed deposit and a requested withdrawal of the member."""
+    from offload.wallet.services import add_funds, request_withdrawal
+
+    deposit = add_funds(actor=member, amount_minor=50_00, idempotency_key="matrix-deposit")
+    withdrawal = request_withdrawal(actor=member, amount_minor=10_00, payout_details="IBAN X",
+                                    idempotency_key="matrix-withdrawal")
+    return {"deposit_id": deposit.id, "withdrawal_id": withdrawal.id}
 
 
 def _first_id(model_name: str, user_id: int) -> int:

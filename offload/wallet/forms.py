@@ -1,0 +1,96 @@
+"""Wallet and admin money forms: they check shape; the services check the rules.
+
+Amounts are typed as text ("12.50") and parsed to integer minor units here, at the
+boundary. Every money form carries a hidden one-time key: fresh on each page view,
+kept when the form comes back with an error, so a retried POST has one effect.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
+
+from offload.core.errors import Invalid
+from offload.core.money import format_money, parse_amount
+from offload.ledger.idempotency import new_idempotency_key
+
+from .models import PAYOUT_DETAILS_MAX
+from .services import DECISION_REASON_MAX
+
+
+class AmountField(StringField):
+    """Text like ``12.50``; after validation ``minor`` holds the amount in minor units."""
+
+    minor: int | None = None
+
+    def pre_validate(self, form):
+        self.minor = None
+        try:
+            self.minor = parse_amount(self.data,
+                                      max_minor=current_app.config["MAX_AMOUNT_MINOR"])
+        except Invalid as e:
+            raise StopValidation(str(e)) from None
+
+
+def _amount_field(label: str, description: str) -> AmountField:
+    return AmountField(label, validators=[InputRequired("Enter an amount.")],
+                       description=description,
+                       render_kw={"inputmode": "decimal", "autocomplete": "off",
+                                  "placeholder": "0.00"})
+
+
+class MoneyForm(FlaskForm):
+    """A money form with its one-time key; ``Form(formdata=None)`` is a blank one.
+
+    Each form has its own field prefix, so two money forms on one page never read
+    each other's fields.
+    """
+
+    field_prefix = "money"
+    idempotency_key = HiddenField()  # a missing or bad key is refused by the service
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", self.field_prefix)
+        blank = "formdata" in kwargs and kwargs["formdata"] is None
+        super().__init__(*args, **kwargs)
+        if blank or not self.is_submitted():
+            self.idempotency_key.data = new_idempotency_key()
+
+
+class DepositForm(MoneyForm):
+    field_prefix = "deposit"
+    amount = _amount_field("Amount to add", "For example 25 or 12.50.")
+
+
+class WithdrawalForm(MoneyForm):
+    field_prefix = "withdrawal"
+    amount = _amount_field("Amount to withdraw", "It is held from your available balance "
+                                                 "until an admin pays it out.")
+    payout_details = StringField(
+        "Where to send it", validators=[DataRequired("Say where we should send the money."),
+                                        Length(max=PAYOUT_DETAILS_MAX)],
+        description="An IBAN, a PayPal address or similar. Only you and the admins see it.",
+        render_kw={"autocomplete": "off", "maxlength": PAYOUT_DETAILS_MAX})
+
+    def validate_amount(self, field):
+        minimum = current_app.config["MIN_WITHDRAWAL_MINOR"]
+        if field.minor is not None and field.minor < minimum:
+            currency = current_app.config["CURRENCY"]
+            raise ValidationError(
+                f"The smallest amount you can withdraw is {format_money(minimum, currency)}.")
+
+
+class DecisionForm(FlaskForm):
+    """An admin's decision on one withdrawal: a reason and the admin's password again.
+
+    Several are on one page, so each is built with ``prefix=f"{action}-{withdrawal.id}"``.
+    """
+
+    reason = TextAreaField("Reason", validators=[DataRequired("Write the reason."),
+                                                 Length(max=DECISION_REASON_MAX)],
+                           render_kw={"rows": 2})
+    password = PasswordField("Your password",
+                             validators=[DataRequired("Enter your password to confirm.")],
+                             render_kw={"autocomplete": "current-password"})

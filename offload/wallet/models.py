@@ -1,0 +1,136 @@
+"""Deposits and withdrawals: the business rows behind money entering and leaving the site.
+
+Design: the ledger (``offload.ledger``) holds the money; these rows say why it moved
+and where each request stands. Each row names its transfers, each transfer names its
+row as its cause (``Cause("deposit", id)``, ``Cause("withdrawal", id)``), and
+``offload.wallet.checks`` verifies that the two agree (invariant 10).
+
+- A deposit is started with the payment provider *before* any transaction (no network
+  call inside one), then recorded: the sandbox completes at once, so the deposit is
+  written and completed in one transaction with its DEPOSIT transfer (external →
+  wallet). A real provider answers "pending"; the deposit waits and its webhook
+  completes (or fails) it later with the same service.
+- A withdrawal reserves its amount at once (a pending WITHDRAWAL transfer wallet →
+  external, the *hold*): the member's available balance drops, the balance does not.
+  An admin who has paid it out posts the hold in full; one who rejects it voids the
+  hold and the money is available again. The post or void is the *settle* transfer.
+
+Lifecycles are the transition tables below; services move a row only with an UPDATE
+guarded by the state it is leaving, so a race has one winner. CHECK constraints are
+the backstop for what a single row can say about itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from offload.accounts.models import User
+from offload.core.db import db, utcnow
+
+PAYOUT_DETAILS_MAX = 200
+PROVIDER_REFERENCE_MAX = 100
+
+
+class DepositState(StrEnum):
+    PENDING = "pending"  # started with the provider, not yet paid
+    COMPLETED = "completed"  # paid: the DEPOSIT transfer is posted
+    FAILED = "failed"  # the provider gave up; nothing moved
+
+
+DEPOSIT_TRANSITIONS: dict[DepositState, set[DepositState]] = {
+    DepositState.PENDING: {DepositState.COMPLETED, DepositState.FAILED},
+    DepositState.COMPLETED: set(),
+    DepositState.FAILED: set(),
+}
+
+
+class WithdrawalState(StrEnum):
+    REQUESTED = "requested"  # the amount is held, waiting for an admin
+    PAID = "paid"  # an admin paid it out: the hold is posted
+    REJECTED = "rejected"  # an admin refused it, with a reason: the hold is voided
+
+
+WITHDRAWAL_TRANSITIONS: dict[WithdrawalState, set[WithdrawalState]] = {
+    WithdrawalState.REQUESTED: {WithdrawalState.PAID, WithdrawalState.REJECTED},
+    WithdrawalState.PAID: set(),
+    WithdrawalState.REJECTED: set(),
+}
+
+
+class Deposit(db.Model):
+    __tablename__ = "deposits"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("state IN ('pending', 'completed', 'failed')", name="state"),
+        # the transfer id is stored right after the guarded state change, in the same
+        # transaction; the full "completed ⇔ one posted transfer" is invariant 10's check
+        CheckConstraint("state = 'completed' OR transfer_id IS NULL",
+                        name="transfer_only_when_completed"),
+        CheckConstraint("(state = 'completed') = (completed_at IS NOT NULL)",
+                        name="completed_at_iff_completed"),
+        Index("ix_deposits_member_created", "member_id", "created_at", "id"),
+        # a provider's webhook finds its deposit by reference
+        Index("uq_deposits_provider_reference", "provider", "provider_reference", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    provider: Mapped[str] = mapped_column(String(24))
+    provider_reference: Mapped[str] = mapped_column(String(PROVIDER_REFERENCE_MAX))
+    state: Mapped[str] = mapped_column(String(16), default=DepositState.PENDING)
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    completed_at: Mapped[datetime | None]
+
+    member: Mapped[User] = relationship(lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<Deposit {self.id} {self.state} {self.amount_minor}>"
+
+
+class Withdrawal(db.Model):
+    __tablename__ = "withdrawals"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("state IN ('requested', 'paid', 'rejected')", name="state"),
+        CheckConstraint("length(trim(payout_details)) > 0", name="payout_details_given"),
+        CheckConstraint("state <> 'requested' OR settle_transfer_id IS NULL",
+                        name="settled_only_when_decided"),
+        CheckConstraint("(state = 'requested') = (decided_at IS NULL)", name="decided_at"),
+        CheckConstraint("(state = 'rejected') = (reason IS NOT NULL)",
+                        name="reason_iff_rejected"),
+        Index("ix_withdrawals_member_created", "member_id", "created_at", "id"),
+        Index("ix_withdrawals_state_created", "state", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # where to pay: free text the member typed (an IBAN, a PayPal address...)
+    payout_details: Mapped[str] = mapped_column(String(PAYOUT_DETAILS_MAX))
+    state: Mapped[str] = mapped_column(String(16), default=WithdrawalState.REQUESTED)
+    # the pending reservation; NULL only inside the transaction that creates both,
+    # since the transfer's cause needs this row's id first
+    hold_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"), unique=True)
+    # the post (paid) or void (rejected) of the hold
+    settle_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"),
+                                                           unique=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was rejected; the member sees it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    member: Mapped[User] = relationship(foreign_keys=[member_id], lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<Withdrawal {self.id} {self.state} {self.amount_minor}>"
+
+
+# One transition table per stateful model, looked up by the services' ``_move``.
+TRANSITIONS: dict[type, dict] = {Deposit: DEPOSIT_TRANSITIONS, Withdrawal: WITHDRAWAL_TRANSITIONS}
+STATES: dict[type, type[StrEnum]] = {Deposit: DepositState, Withdrawal: WithdrawalState}

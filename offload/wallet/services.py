@@ -1,0 +1,362 @@
+"""Wallet operations: add funds, request a withdrawal, and an admin's decision on it.
+
+Every public function here is one transaction (it joins the caller's, or opens its
+own and retries on PostgreSQL serialization failures), takes the acting member as
+``actor`` and moves money only through ``offload.ledger``. Member requests carry an
+idempotency key: a retried or double-clicked request returns the first outcome and
+moves nothing more; the same key with a different request is refused.
+
+Admin decisions re-check the admin's password *here*, not in the view, so the web,
+a future CLI and the tests all pass the same rule (shared/security.md:
+re-authentication before admin money actions).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from offload.accounts.models import User
+from offload.accounts.passwords import verify_password
+from offload.core.db import db, in_atomic, on_commit, transactional, utcnow
+from offload.core.errors import Conflict, Invalid, NotAllowed
+from offload.core.money import format_money
+from offload.ledger.idempotency import KEY_MAX, claim_key, fingerprint_of, record_outcome
+from offload.ledger.models import AccountKind, IdempotencyKey, LedgerAccount, Transfer, TransferKind
+from offload.ledger.services import (
+    Cause,
+    InsufficientFunds,
+    Leg,
+    post_reservation,
+    post_transfer,
+    reserve,
+    system_account,
+    void_reservation,
+    wallet_account,
+)
+from offload.moderation.services import record_moderation
+from offload.notifications.services import notify
+
+from .models import (
+    PAYOUT_DETAILS_MAX,
+    PROVIDER_REFERENCE_MAX,
+    STATES,
+    TRANSITIONS,
+    Deposit,
+    DepositState,
+    Withdrawal,
+    WithdrawalState,
+)
+from .providers import ProviderResult, get_provider
+
+log = logging.getLogger("offload.wallet")
+
+DECISION_REASON_MAX = 1000
+
+
+class PasswordNotConfirmed(NotAllowed):
+    """The password re-entered before an admin money action was wrong."""
+
+
+def _money(minor: int) -> str:
+    return format_money(minor, current_app.config["CURRENCY"])
+
+
+# --- deposits ------------------------------------------------------------------------
+
+def add_funds(*, actor: User, amount_minor: int, idempotency_key: str) -> Deposit:
+    """Add money to the actor's wallet through the configured payment provider.
+
+    State: a new Deposit, completed at once with the sandbox; pending with a provider
+    that confirms later (its webhook then calls ``complete_deposit``).
+    Money: when completed, a posted DEPOSIT transfer external → the actor's wallet.
+    Idempotent: the same key again returns the first deposit and moves nothing; the
+    same key with another amount is refused (Conflict).
+    Refuses: unconfirmed members (NotAllowed); amounts ≤ 0 or over MAX_AMOUNT_MINOR
+    (Invalid); a provider refusal (ProviderError), with nothing recorded.
+    The provider is called before the transaction opens, never inside it, so unlike
+    the other services this one cannot join a caller's transaction (RuntimeError); a
+    replay already recorded is answered without calling the provider.
+    """
+    if in_atomic():
+        raise RuntimeError("add_funds() calls the payment provider and must run outside "
+                           "a transaction")
+    _check_member(actor, "add funds")
+    _check_amount(amount_minor, minimum=1)
+    request = {"op": "deposit", "amount": amount_minor}
+    stored = _stored_outcome(actor.id, idempotency_key, request)
+    if stored is not None:
+        return _replayed(Deposit, stored, "deposit_id")
+    _end_read_transaction()
+    provider = get_provider()
+    result = provider.start_deposit(actor, amount_minor)
+    return _record_deposit(actor, amount_minor, idempotency_key, request, provider.name, result)
+
+
+@transactional
+def _record_deposit(actor: User, amount_minor: int, key: str, request: dict, provider: str,
+                    result: ProviderResult) -> Deposit:
+    if not result.reference or len(result.reference) > PROVIDER_REFERENCE_MAX:
+        raise ValueError(f"provider {provider!r} gave an unusable reference {result.reference!r}")
+    stored = claim_key(actor.id, key, request)
+    if stored is not None:  # a twin of this request was recorded while we asked the provider
+        return _replayed(Deposit, stored, "deposit_id")
+    deposit = Deposit(member_id=actor.id, amount_minor=amount_minor, provider=provider,
+                      provider_reference=result.reference, state=DepositState.PENDING)
+    db.session.add(deposit)
+    db.session.flush()
+    batch_id = _credit(deposit, actor_id=actor.id).batch_id if result.completed else None
+    record_outcome(actor.id, key, {"deposit_id": deposit.id}, batch_id)
+    _log_after_commit("deposit recorded", member_id=actor.id, deposit_id=deposit.id,
+                      amount_minor=amount_minor, provider=provider,
+                      completed=result.completed)
+    return deposit
+
+
+@transactional
+def complete_deposit(deposit: Deposit, *, actor: User | None = None) -> Deposit:
+    """Credit a pending deposit whose money has arrived (a provider's webhook).
+
+    State: deposit pending → completed.
+    Money: a posted DEPOSIT transfer external → the member's wallet.
+    Refuses: a deposit that is no longer pending (Conflict), so a webhook delivered
+    twice credits once. ``actor`` is None when the provider is the one calling.
+    """
+    _credit(deposit, actor_id=actor.id if actor else None)
+    return deposit
+
+
+@transactional
+def fail_deposit(deposit: Deposit, *, actor: User | None = None) -> Deposit:
+    """Record that the provider gave up on a pending deposit.
+
+    State: deposit pending → failed. Money: none moves.
+    Refuses: a deposit that is no longer pending (Conflict).
+    """
+    _move(deposit, DepositState.FAILED)
+    db.session.refresh(deposit)
+    _log_after_commit("deposit failed", deposit_id=deposit.id,
+                      actor_id=actor.id if actor else None)
+    return deposit
+
+
+def _credit(deposit: Deposit, *, actor_id: int | None) -> Transfer:
+    _move(deposit, DepositState.COMPLETED, completed_at=utcnow())
+    leg = Leg(system_account(AccountKind.EXTERNAL).id, wallet_account(deposit.member_id).id,
+              deposit.amount_minor, TransferKind.DEPOSIT)
+    transfer = post_transfer(leg, cause=Cause("deposit", deposit.id), actor_id=actor_id)
+    _store(deposit, transfer_id=transfer.id)
+    db.session.refresh(deposit)
+    _log_after_commit("deposit completed", deposit_id=deposit.id, transfer_id=transfer.id,
+                      amount_minor=deposit.amount_minor)
+    return transfer
+
+
+# --- withdrawals ---------------------------------------------------------------------
+
+@transactional
+def request_withdrawal(*, actor: User, amount_minor: int, payout_details: str,
+                       idempotency_key: str) -> Withdrawal:
+    """Ask for money to be paid out of the actor's wallet; the amount is held at once.
+
+    State: a new Withdrawal, requested.
+    Money: a pending WITHDRAWAL transfer (the hold) wallet → external: the available
+    balance drops by the amount, the balance only when an admin pays it.
+    Idempotent: the same key again returns the first withdrawal and holds nothing
+    more; the same key with another amount or other details is refused (Conflict).
+    Refuses: unconfirmed members (NotAllowed); amounts under MIN_WITHDRAWAL_MINOR or
+    over MAX_AMOUNT_MINOR and blank or over-long payout details (Invalid); an amount
+    over the available balance (InsufficientFunds), with nothing held.
+    """
+    _check_member(actor, "withdraw money")
+    _check_amount(amount_minor, minimum=current_app.config["MIN_WITHDRAWAL_MINOR"])
+    payout_details = " ".join((payout_details or "").split())
+    if not payout_details:
+        raise Invalid("Say where we should send the money (an IBAN, a PayPal address...).")
+    if len(payout_details) > PAYOUT_DETAILS_MAX:
+        raise Invalid(f"Keep the payout details under {PAYOUT_DETAILS_MAX} characters.")
+    request = {"op": "withdrawal", "amount": amount_minor, "payout_details": payout_details}
+    stored = claim_key(actor.id, idempotency_key, request)
+    if stored is not None:
+        return _replayed(Withdrawal, stored, "withdrawal_id")
+    withdrawal = Withdrawal(member_id=actor.id, amount_minor=amount_minor,
+                            payout_details=payout_details, state=WithdrawalState.REQUESTED)
+    db.session.add(withdrawal)
+    db.session.flush()
+    wallet_id = wallet_account(actor.id).id
+    leg = Leg(wallet_id, system_account(AccountKind.EXTERNAL).id, amount_minor,
+              TransferKind.WITHDRAWAL)
+    try:
+        hold = reserve(leg, cause=Cause("withdrawal", withdrawal.id), actor_id=actor.id)
+    except InsufficientFunds:
+        available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
+        raise InsufficientFunds(
+            f"You can't withdraw {_money(amount_minor)}: your available balance is "
+            f"{_money(available)}. Money held for other withdrawals isn't available.") from None
+    _store(withdrawal, hold_transfer_id=hold.id)
+    db.session.refresh(withdrawal)
+    record_outcome(actor.id, idempotency_key, {"withdrawal_id": withdrawal.id}, hold.batch_id)
+    _log_after_commit("withdrawal requested", member_id=actor.id, withdrawal_id=withdrawal.id,
+                      amount_minor=amount_minor, hold_transfer_id=hold.id)
+    return withdrawal
+
+
+def mark_withdrawal_paid(withdrawal: Withdrawal, *, actor: User, reason: str,
+                         password: str) -> Withdrawal:
+    """Record that an admin has paid a withdrawal out to the member's payout details.
+
+    State: withdrawal requested → paid.
+    Money: the hold is posted in full; the amount leaves the member's wallet.
+    Writes: a moderation-log entry with the reason, in the same transaction.
+    Notifies: the member.
+    Refuses: non-admins and the member's own withdrawal (NotAllowed); a wrong password
+    (PasswordNotConfirmed); a blank reason (Invalid); a withdrawal already decided
+    (Conflict), so paying twice pays once.
+    """
+    reason = _confirm_admin(withdrawal, actor=actor, reason=reason, password=password)
+    return _decide(withdrawal, WithdrawalState.PAID, actor=actor, reason=reason)
+
+
+def reject_withdrawal(withdrawal: Withdrawal, *, actor: User, reason: str,
+                      password: str) -> Withdrawal:
+    """Refuse a withdrawal; the member sees the reason.
+
+    State: withdrawal requested → rejected, with the reason.
+    Money: the hold is voided; the amount is available to the member again.
+    Writes: a moderation-log entry with the reason, in the same transaction.
+    Notifies: the member, with the reason.
+    Refuses: as ``mark_withdrawal_paid``.
+    """
+    reason = _confirm_admin(withdrawal, actor=actor, reason=reason, password=password)
+    return _decide(withdrawal, WithdrawalState.REJECTED, actor=actor, reason=reason)
+
+
+def _confirm_admin(withdrawal: Withdrawal, *, actor: User, reason: str, password: str) -> str:
+    # outside the transaction: a password hash costs ~50 ms and must not hold the write lock
+    if not actor.is_admin:
+        raise NotAllowed("Only admins can decide withdrawals.")
+    if withdrawal.member_id == actor.id:
+        raise NotAllowed("You can't decide your own withdrawal; another admin must.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Write the reason: the decision is logged with it.")
+    if len(reason) > DECISION_REASON_MAX:
+        raise Invalid(f"Keep the reason under {DECISION_REASON_MAX:,} characters.")
+    if not verify_password(actor.password_hash, password or ""):
+        log.warning("admin re-authentication failed", extra={"user_id": actor.id,
+                                                              "withdrawal_id": withdrawal.id})
+        raise PasswordNotConfirmed("Your password is not correct.")
+    return reason
+
+
+@transactional
+def _decide(withdrawal: Withdrawal, to: WithdrawalState, *, actor: User,
+            reason: str) -> Withdrawal:
+    paid = to == WithdrawalState.PAID
+    _move(withdrawal, to, decided_by_id=actor.id, decided_at=utcnow(),
+          reason=None if paid else reason)
+    settle = (post_reservation if paid else void_reservation)(withdrawal.hold_transfer_id,
+                                                              actor_id=actor.id)
+    _store(withdrawal, settle_transfer_id=settle.id)
+    db.session.refresh(withdrawal)
+    member = db.session.get(User, withdrawal.member_id)
+    record_moderation(actor=actor, action=f"withdrawal_{to}", subject_type="withdrawal",
+                      subject_id=withdrawal.id, reason=reason, subject_user=member)
+    amount = _money(withdrawal.amount_minor)
+    title = (f"Your withdrawal of {amount} was paid out." if paid else
+             f"Your withdrawal of {amount} was rejected: {reason}")
+    notify(member, f"withdrawal_{to}", title=title, link=f"/wallet/withdrawals/{withdrawal.id}",
+           context={"withdrawal": withdrawal, "amount": amount, "reason": reason})
+    _log_after_commit(f"withdrawal {to}", withdrawal_id=withdrawal.id, admin_id=actor.id,
+                      member_id=member.id, amount_minor=withdrawal.amount_minor,
+                      settle_transfer_id=settle.id)
+    return withdrawal
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+def _check_member(actor: User, doing: str) -> None:
+    if not actor.is_confirmed:
+        raise NotAllowed(f"Confirm your e-mail address before you {doing}.")
+
+
+def _check_amount(amount_minor: int, *, minimum: int) -> None:
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
+        raise TypeError("amounts are int minor units")
+    maximum = current_app.config["MAX_AMOUNT_MINOR"]
+    if amount_minor <= 0:
+        raise Invalid("The amount must be more than zero.")
+    if amount_minor < minimum:
+        raise Invalid(f"The smallest amount you can withdraw is {_money(minimum)}.")
+    if amount_minor > maximum:
+        raise Invalid(f"The most you can enter is {_money(maximum)}.")
+
+
+def _end_read_transaction() -> None:
+    """End the request's read transaction before a network call, keeping loaded rows
+    fresh enough to read, so reading them (the provider reads the member) opens none."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
+def _stored_outcome(member_id: int, key: str, request: dict[str, Any]) -> dict | None:
+    """What an earlier request with this key did, read without claiming it; None if new.
+
+    Lets a plain retry be answered before the provider is called again. Refuses a key
+    used for another request, as ``claim_key`` does.
+    """
+    if not key or len(key) > KEY_MAX:
+        raise Invalid("This form is missing its one-time key; reload the page and try again.")
+    row = db.session.execute(
+        select(IdempotencyKey.fingerprint, IdempotencyKey.outcome)
+        .where(IdempotencyKey.member_id == member_id, IdempotencyKey.key == key)).first()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint_of(request):
+        raise Conflict("This form was already used for a different request. Reload the page "
+                       "and try again.")
+    return json.loads(row.outcome)
+
+
+def _replayed(model: type, stored: dict, field: str):
+    row = db.session.get(model, stored[field]) if field in stored else None
+    if row is None:
+        raise Conflict("This request is still being processed; reload the page in a moment.")
+    return row
+
+
+def _move(row: Deposit | Withdrawal, to: str, **values: Any) -> None:
+    """Move ``row`` to state ``to`` along its transition table, with a guarded UPDATE.
+
+    Refuses (Conflict): a transition the table does not allow from the state the row is
+    in, and a row whose state changed since it was read (the UPDATE changed nothing),
+    so of two concurrent decisions exactly one wins.
+    """
+    model = type(row)
+    noun = model.__name__.lower()
+    current = STATES[model](row.state)
+    if to not in TRANSITIONS[model][current]:
+        raise Conflict(f"This {noun} is already {current}.")
+    changed = db.session.execute(
+        update(model).where(model.id == row.id, model.state == current)
+        .values(state=to, **values).execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict(f"This {noun} was changed meanwhile; reload the page to see it.")
+
+
+def _store(row: Deposit | Withdrawal, **values: Any) -> None:
+    model = type(row)
+    db.session.execute(update(model).where(model.id == row.id).values(**values)
+                       .execution_options(synchronize_session=False))
+
+
+def _log_after_commit(message: str, **extra: Any) -> None:
+    on_commit(lambda: log.info(message, extra=extra))

@@ -1,0 +1,409 @@
+"""The wallet and admin pages: forms, refusals shown next to fields, idempotent POSTs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select, text
+
+from offload.core.db import atomic, db
+from offload.moderation.models import ModerationEntry
+from offload.notifications.models import Notification
+from offload.wallet.models import Deposit, Withdrawal, WithdrawalState
+from offload.wallet.queries import wallet_summary
+from offload.wallet.services import mark_withdrawal_paid, reject_withdrawal
+from tests.conftest import PASSWORD
+
+from .conftest import transfer_count
+
+IBAN = "IBAN DE89 3704 0044 0532 0130 00"
+
+
+def key_in(html: str, form: str) -> str:
+    match = re.search(rf'name="{form}-idempotency_key" type="hidden" value="([^"]+)"', html)
+    assert match, f"no {form} key in the page"
+    return match.group(1)
+
+
+def count(model) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def summary(member):
+    db.session.rollback()
+    return wallet_summary(member.id)
+
+
+def deposit_form(amount: str, key: str = "k-deposit") -> dict:
+    return {"deposit-amount": amount, "deposit-idempotency_key": key}
+
+
+def withdrawal_form(amount: str, key: str = "k-withdrawal", details: str = IBAN) -> dict:
+    return {"withdrawal-amount": amount, "withdrawal-payout_details": details,
+            "withdrawal-idempotency_key": key}
+
+
+def logged_in(app, user):
+    """A second browser: a new test client logged in as ``user``."""
+    other = app.test_client()
+    r = other.post("/login", data={"login": user.username, "password": PASSWORD})
+    assert r.status_code == 302
+    return other
+
+
+@pytest.fixture
+def alice(client, make_member, login):
+    member = make_member("alice")
+    login(member)
+    return member
+
+
+# --- the page ---------------------------------------------------------------------------
+
+def test_the_wallet_needs_a_log_in(client):
+    r = client.get("/wallet")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+
+
+def test_the_wallet_page_shows_balances_the_sandbox_and_fresh_keys(client, alice):
+    r = client.get("/wallet")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    assert "Sandbox:</strong> no real money moves; funds are credited at once." in html
+    for label in ("Available", "Held", "Total"):
+        assert f"<dt>{label}</dt>" in html
+    assert html.count("$0.00") >= 3
+    assert "Add funds" in html and "Request withdrawal" in html and "Where to send it" in html
+    first = key_in(html, "deposit"), key_in(html, "withdrawal")
+    again = client.get("/wallet").get_data(as_text=True)
+    assert first[0] != first[1] and key_in(again, "deposit") not in first
+    assert 'href="/wallet" aria-current="page"' in html  # the nav link
+
+
+def test_no_sandbox_notice_with_another_provider(app, client, alice, monkeypatch):
+    monkeypatch.setitem(app.config, "PAYMENT_PROVIDER", "acme")
+    assert "Sandbox" not in client.get("/wallet").get_data(as_text=True)
+
+
+# --- adding funds -------------------------------------------------------------------------
+
+def test_adding_funds_credits_the_wallet(client, alice):
+    r = client.post("/wallet/deposits", data=deposit_form("12.50"))
+    assert r.status_code == 302 and r.headers["Location"] == "/wallet"
+    page = client.get("/wallet").get_data(as_text=True)
+    assert "$12.50 was added to your wallet." in page
+    assert '<strong data-balance="available">$12.50</strong>' in page
+    assert summary(alice).total == 12_50
+
+
+def test_a_double_post_with_one_key_adds_once_and_redirects_alike(client, alice):
+    first = client.post("/wallet/deposits", data=deposit_form("20", key="same"))
+    second = client.post("/wallet/deposits", data=deposit_form("20", key="same"))
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(Deposit) == 1 and transfer_count() == 1 and summary(alice).total == 20_00
+
+
+def test_the_same_key_with_another_amount_is_refused(client, alice):
+    client.post("/wallet/deposits", data=deposit_form("20", key="same"))
+    r = client.post("/wallet/deposits", data=deposit_form("30", key="same"))
+    assert r.status_code == 422
+    assert "already used for a different request" in r.get_data(as_text=True)
+    assert count(Deposit) == 1 and summary(alice).total == 20_00
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("-5", "The amount must be positive."),
+    ("0", "The amount must be more than zero."),
+    ("0.00", "The amount must be more than zero."),
+    ("1.234", "Use at most two decimals (for example 12.50)."),
+    ("abc", "Enter the amount as a number, for example 12.50."),
+    ("1000000.01", "The most you can enter is 1,000,000.00."),
+    ("99999999999999999999", "The most you can enter is 1,000,000.00."),
+    ("", "Enter an amount."),
+    ("   ", "Enter an amount."),
+])
+def test_bad_amounts_are_explained_next_to_the_field_and_move_nothing(client, alice, amount,
+                                                                      message):
+    for url, data in (("/wallet/deposits", deposit_form(amount, key="kept-key")),
+                      ("/wallet/withdrawals", withdrawal_form(amount, key="kept-key"))):
+        r = client.post(url, data=data)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 422, url
+        prefix = url.rsplit("/", 1)[1][:-1]
+        errors = re.search(rf'<ul class="errors" id="{prefix}-amount-error">(.*?)</ul>', html,
+                           re.S)
+        assert errors and message in errors.group(1), (url, html[:3000])
+        assert key_in(html, prefix) == "kept-key"  # a retry of this form keeps its key
+        assert f'value="{amount}"' in html or not amount
+    assert transfer_count() == 0 and count(Deposit) == count(Withdrawal) == 0
+
+
+def test_a_deposit_without_its_key_is_refused(client, alice):
+    r = client.post("/wallet/deposits", data={"deposit-amount": "5"})
+    assert r.status_code == 422 and "missing its one-time key" in r.get_data(as_text=True)
+    assert count(Deposit) == 0
+
+
+def test_unconfirmed_members_are_sent_to_confirm_first(client, make_member, login):
+    login(make_member("newbie", confirmed=False))
+    assert "Confirm your e-mail address to add funds." in client.get("/wallet").get_data(
+        as_text=True)
+    for url, data in (("/wallet/deposits", deposit_form("5")),
+                      ("/wallet/withdrawals", withdrawal_form("5"))):
+        r = client.post(url, data=data)
+        assert r.status_code == 302 and r.headers["Location"].startswith("/settings")
+    assert count(Deposit) == count(Withdrawal) == 0
+
+
+# --- withdrawals ----------------------------------------------------------------------------
+
+def test_a_withdrawal_is_held_and_listed(client, alice, fund):
+    fund(alice, 50_00)
+    r = client.post("/wallet/withdrawals", data=withdrawal_form("20.00"))
+    assert r.status_code == 302
+    s = summary(alice)
+    assert (s.available, s.held, s.total) == (30_00, 20_00, 50_00)
+    w = db.session.scalar(select(Withdrawal))
+    html = client.get("/wallet").get_data(as_text=True)
+    assert "is requested and the amount is held" in html
+    assert f'id="withdrawal-{w.id}"' in html and ">requested</span>" in html
+    assert ">held</span>" in html
+
+
+def test_a_double_withdrawal_post_holds_once(client, alice, fund):
+    fund(alice, 50_00)
+    first = client.post("/wallet/withdrawals", data=withdrawal_form("20", key="w-same"))
+    second = client.post("/wallet/withdrawals", data=withdrawal_form("20", key="w-same"))
+    assert first.headers["Location"] == second.headers["Location"] == "/wallet"
+    assert count(Withdrawal) == 1 and summary(alice).held == 20_00
+
+
+def test_a_withdrawal_over_the_available_balance_is_explained_and_holds_nothing(
+        client, alice, fund):
+    fund(alice, 10_00)
+    before = transfer_count()
+    r = client.post("/wallet/withdrawals", data=withdrawal_form("10.01", key="k-over"))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    errors = re.search(r'id="withdrawal-amount-error">(.*?)</ul>', html, re.S).group(1)
+    assert "You can&#39;t withdraw $10.01: your available balance is $10.00." in errors
+    assert 'value="10.01"' in html and f'value="{IBAN}"' in html
+    assert transfer_count() == before and count(Withdrawal) == 0
+    assert summary(alice).held == 0
+
+
+def test_a_withdrawal_under_the_minimum_or_without_details_is_refused(client, alice, fund):
+    fund(alice, 10_00)
+    r = client.post("/wallet/withdrawals", data=withdrawal_form("0.50"))
+    assert r.status_code == 422
+    assert "The smallest amount you can withdraw is $1.00." in r.get_data(as_text=True)
+    r = client.post("/wallet/withdrawals", data=withdrawal_form("5", details=""))
+    assert r.status_code == 422
+    assert "Say where we should send the money." in r.get_data(as_text=True)
+    assert count(Withdrawal) == 0
+
+
+def test_a_withdrawal_page_is_for_its_member_and_admins(app, make_member, fund, withdraw,
+                                                        admin):
+    alice = make_member("alice")
+    fund(alice, 50_00)
+    w = withdraw(alice, 10_00)
+    deposit_id = db.session.scalar(select(Deposit.id))
+    for user, status in ((alice, 200), (make_member("bob"), 404), (admin, 200)):
+        browser = logged_in(app, user)
+        assert browser.get(f"/wallet/withdrawals/{w.id}").status_code == status
+        assert browser.get(f"/wallet/deposits/{deposit_id}").status_code == status
+    html = browser.get(f"/wallet/withdrawals/{w.id}").get_data(as_text=True)
+    assert IBAN in html and "$10.00" in html and "Back to the withdrawal queue" in html
+    assert browser.get("/wallet/withdrawals/9999").status_code == 404
+
+
+# --- history ------------------------------------------------------------------------------------
+
+def test_history_shows_held_paid_and_released_with_links(client, alice, fund, withdraw, admin):
+    deposit = fund(alice, 100_00)
+    paid, rejected, held = withdraw(alice, 10_00), withdraw(alice, 20_00), withdraw(alice, 5_00)
+    mark_withdrawal_paid(paid, actor=admin, reason="Paid", password=PASSWORD)
+    reject_withdrawal(rejected, actor=admin, reason="The IBAN is not valid", password=PASSWORD)
+    html = client.get("/wallet").get_data(as_text=True)
+    rows = re.findall(r'<tr id="transfer-\d+">(.*?)</tr>', html, re.S)
+    assert len(rows) == 4
+    texts = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows]
+    assert "Withdrawal" in texts[0] and "-$5.00" in texts[0] and "held" in texts[0]
+    assert "-$20.00" in texts[1] and "released" in texts[1]
+    assert "-$10.00" in texts[2] and "paid" in texts[2]
+    assert "Deposit" in texts[3] and "+$100.00" in texts[3] and "paid" in texts[3]
+    assert f'href="/wallet/deposits/{deposit.id}"' in html
+    assert f'href="/wallet/withdrawals/{held.id}"' in html
+    assert "Reason: The IBAN is not valid" in html
+
+
+def test_history_paginates_with_the_older_link(client, alice, fund, app):
+    page_size = app.config["PAGE_SIZE"]
+    for i in range(page_size + 3):
+        fund(alice, 1_00 + i)
+    first = client.get("/wallet").get_data(as_text=True)
+    assert len(re.findall(r'<tr id="transfer-', first)) == page_size
+    older = re.search(r'<a href="(/wallet\?before=[^"]+)">Older', first)
+    assert older, "no Older link"
+    second = client.get(older.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert len(re.findall(r'<tr id="transfer-', second)) == 3
+    assert "+$1.00" in second and "Newest" in second and "Older" not in second
+
+
+@pytest.mark.parametrize("lines", [5, 50])
+def test_the_wallet_page_costs_the_same_queries_whatever_its_history(
+        client, alice, fund, withdraw, admin, count_queries, lines):
+    fund(alice, 1_000_00)
+    made = [withdraw(alice, 1_00 + i) for i in range(lines - 1)]
+    reject_withdrawal(made[-1], actor=admin, reason="No", password=PASSWORD)
+    with count_queries() as statements:
+        r = client.get("/wallet")
+    assert r.status_code == 200
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # the member, the unread badge, balances, the history (account, page, resolutions),
+    # recent withdrawals
+    assert len(selects) == 7, "\n".join(selects)
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def queue(client, make_member, login, admin, fund, withdraw):
+    """Alice has asked for 20.00 of her 50.00; the admin is logged in."""
+    alice = make_member("alice")
+    fund(alice, 50_00)
+    w = withdraw(alice, 20_00)
+    login(admin)
+    return alice, w
+
+
+def decision(w, action: str, reason: str = "Sent by SEPA", password: str = PASSWORD) -> dict:
+    return {f"{action}-{w.id}-reason": reason, f"{action}-{w.id}-password": password}
+
+
+def test_the_admin_area_is_404_for_members(client, make_member, login, fund, withdraw):
+    alice = make_member("alice")
+    fund(alice, 50_00)
+    w = withdraw(alice, 20_00)
+    login(make_member("bob"))
+    for url in ("/admin", "/admin/withdrawals"):
+        assert client.get(url).status_code == 404
+    for action in ("paid", "reject"):
+        r = client.post(f"/admin/withdrawals/{w.id}/{action}", data=decision(w, action))
+        assert r.status_code == 404
+    assert db.session.get(Withdrawal, w.id).state == WithdrawalState.REQUESTED
+    assert "/admin" not in client.get("/wallet").get_data(as_text=True)
+
+
+def test_the_admin_page_shows_revenue_and_the_ledger_check(client, queue):
+    html = client.get("/admin").get_data(as_text=True)
+    assert "Platform revenue" in html and "<strong data-revenue>$0.00</strong>" in html
+    assert "OK:</strong> all" in html and "checks pass" in html
+    assert "<strong>1</strong> withdrawal waiting" in html
+    assert 'href="/admin" aria-current="page"' in html
+
+
+def test_the_admin_page_lists_ledger_failures(client, queue):
+    _alice, w = queue
+    with atomic():
+        db.session.execute(text("UPDATE withdrawals SET amount_minor = 1 WHERE id = :id"),
+                           {"id": w.id})
+    html = client.get("/admin").get_data(as_text=True)
+    assert "The ledger check failed" in html
+    assert f"Invariant 10 (withdrawal matches its hold)</strong>: withdrawal {w.id}" in html
+    with atomic():
+        db.session.execute(text("UPDATE withdrawals SET amount_minor = 2000 WHERE id = :id"),
+                           {"id": w.id})
+    assert "checks pass" in client.get("/admin").get_data(as_text=True)
+
+
+def test_an_admin_marks_a_withdrawal_paid(client, queue, admin):
+    alice, w = queue
+    html = client.get("/admin/withdrawals").get_data(as_text=True)
+    assert f"Withdrawal #{w.id}</a>: $20.00" in html and IBAN in html
+    assert f'id="paid-{w.id}-password"' in html and f'id="reject-{w.id}-reason"' in html
+    r = client.post(f"/admin/withdrawals/{w.id}/paid", data=decision(w, "paid"))
+    assert r.status_code == 302 and r.headers["Location"] == "/admin/withdrawals"
+    after = client.get("/admin/withdrawals").get_data(as_text=True)
+    assert f"Withdrawal #{w.id} is marked paid; the member is notified." in after
+    assert "No withdrawals are waiting." in after
+    assert db.session.get(Withdrawal, w.id).state == WithdrawalState.PAID
+    s = summary(alice)
+    assert (s.available, s.held, s.total) == (30_00, 0, 30_00)
+    entry = db.session.scalar(select(ModerationEntry))
+    assert (entry.actor_id, entry.reason) == (admin.id, "Sent by SEPA")
+    assert db.session.scalar(select(Notification.kind).where(
+        Notification.user_id == alice.id)) == "withdrawal_paid"
+
+
+def test_paying_twice_says_so_and_pays_once(client, queue):
+    alice, w = queue
+    client.post(f"/admin/withdrawals/{w.id}/paid", data=decision(w, "paid"))
+    r = client.post(f"/admin/withdrawals/{w.id}/paid", data=decision(w, "paid"))
+    assert r.status_code == 302
+    html = client.get("/admin/withdrawals").get_data(as_text=True)
+    assert "This withdrawal is already paid." in html
+    assert count(ModerationEntry) == 1 and summary(alice).total == 30_00
+
+
+def test_a_wrong_password_is_refused_next_to_the_field(client, queue):
+    alice, w = queue
+    r = client.post(f"/admin/withdrawals/{w.id}/paid",
+                    data=decision(w, "paid", password="not the password"))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    errors = re.search(rf'id="paid-{w.id}-password-error">(.*?)</ul>', html, re.S).group(1)
+    assert "Your password is not correct." in errors
+    assert "Sent by SEPA</textarea>" in html  # the reason is kept
+    assert "<details open>" in html
+    assert db.session.get(Withdrawal, w.id).state == WithdrawalState.REQUESTED
+    assert count(ModerationEntry) == 0 and summary(alice).held == 20_00
+
+
+def test_a_blank_reason_is_refused(client, queue):
+    _alice, w = queue
+    r = client.post(f"/admin/withdrawals/{w.id}/reject", data=decision(w, "reject", reason=" "))
+    assert r.status_code == 422 and "Write the reason." in r.get_data(as_text=True)
+    assert db.session.get(Withdrawal, w.id).state == WithdrawalState.REQUESTED
+
+
+def test_a_rejection_releases_the_hold_and_the_member_sees_why(app, client, queue):
+    alice, w = queue
+    r = client.post(f"/admin/withdrawals/{w.id}/reject",
+                    data=decision(w, "reject", reason="The IBAN has a typo"))
+    assert r.status_code == 302
+    assert summary(alice).available == 50_00
+    member = logged_in(app, alice)
+    html = member.get(f"/wallet/withdrawals/{w.id}").get_data(as_text=True)
+    assert "The IBAN has a typo" in html and ">rejected</span>" in html
+    assert "The IBAN has a typo" in member.get("/notifications").get_data(as_text=True)
+
+
+def test_an_admins_own_withdrawal_has_no_decision_forms(client, make_member, login, admin,
+                                                        fund, withdraw):
+    fund(admin, 10_00)
+    w = withdraw(admin, 5_00)
+    login(admin)
+    html = client.get("/admin/withdrawals").get_data(as_text=True)
+    assert "another admin must decide it" in html and f'id="paid-{w.id}-reason"' not in html
+    r = client.post(f"/admin/withdrawals/{w.id}/paid", data=decision(w, "paid"))
+    assert r.status_code == 302
+    assert "You can&#39;t decide your own withdrawal; another admin must." in client.get(
+        "/admin/withdrawals").get_data(as_text=True)
+    assert db.session.get(Withdrawal, w.id).state == WithdrawalState.REQUESTED
+
+
+def test_the_queue_paginates(app, client, queue, make_member, fund, withdraw, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    bob = make_member("bob")
+    fund(bob, 50_00)
+    for amount in (1_00, 2_00):
+        withdraw(bob, amount)
+    html = client.get("/admin/withdrawals").get_data(as_text=True)
+    later = re.search(r'<a href="(/admin/withdrawals\?before=[^"]+)">Later requests', html)
+    assert later
+    assert "$2.00" in client.get(later.group(1)).get_data(as_text=True)
