@@ -19,7 +19,6 @@ from offload.core.pagination import Page, newest_first
 
 from .models import Document, EducationEntry, MemberSkill, PortfolioItem, Profile, Skill, skill_slug
 
-
 # an admin at the root may have invited thousands; the admin area explores the whole tree
 INVITEES_SHOWN = 50
 
