@@ -8,6 +8,7 @@ from offload.accounts.models import User
 from offload.accounts.services import create_admin, create_member
 from offload.core.db import atomic, db
 from offload.profiles.services import add_education, add_portfolio_item, save_profile
+from offload.wallet.services import add_funds
 
 from .data import ADMIN, DEMO_PASSWORD, MEMBERS
 
@@ -17,7 +18,8 @@ def _member(username: str) -> User | None:
 
 
 def seed_demo() -> list[str]:
-    """Create the demo admin and members that are missing; returns the usernames created."""
+    """Create the demo admin and members that are missing, and give each member some
+    sandbox funds once; returns the usernames created."""
     created = []
     with atomic():
         if _member(ADMIN["username"]) is None:
@@ -28,6 +30,10 @@ def seed_demo() -> list[str]:
             if _member(spec["username"]) is None:
                 _create_demo_member(spec)
                 created.append(spec["username"])
+    for spec in MEMBERS:
+        # a fixed key per member: running the seed again replays, it never pays twice
+        add_funds(actor=_member(spec["username"]), amount_minor=spec.get("funds_minor", 50_00),
+                  idempotency_key=f"demo-seed-funds-{spec['username']}")
     return created
 
 

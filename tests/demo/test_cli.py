@@ -4,6 +4,7 @@ from offload.accounts.models import User
 from offload.accounts.services import authenticate
 from offload.core.db import db
 from offload.demo.data import DEMO_PASSWORD, MEMBERS
+from offload.wallet.queries import wallet_summary
 
 
 def test_seed_builds_an_invite_tree_and_is_idempotent(app):
@@ -19,6 +20,7 @@ def test_seed_builds_an_invite_tree_and_is_idempotent(app):
     alice = db.session.scalar(select(User).where(User.username == "alice"))
     assert bob.invited_by_id == alice.id and bob.is_confirmed
     assert authenticate("admin", DEMO_PASSWORD).is_admin
+    assert wallet_summary(alice.id).available == 50_00  # funded once, not twice
 
 
 def test_demo_profiles_render(app, client, login):
