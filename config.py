@@ -82,5 +82,13 @@ class Config:
     # "sandbox" credits deposits at once; a real provider is configured here later
     PAYMENT_PROVIDER = "sandbox"
 
+    # Gigs
+    GIG_DEADLINE_MAX_DAYS = 365
+    GIG_ATTACHMENTS_MAX = 10
+    GIG_QUESTIONS_PER_MEMBER = 10
+    # A search ranks only the newest this-many matches, so a common word costs what a
+    # rare one does; the board says when a search was capped.
+    GIG_SEARCH_CANDIDATES = 1000
+
     # Lists
     PAGE_SIZE = 20

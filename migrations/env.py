@@ -5,6 +5,7 @@ from alembic import context
 from flask import current_app
 
 from offload.core.db import UTCDateTime
+from offload.gigs.search_ddl import is_search_schema_object
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -93,6 +94,9 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    # the full-text index (FTS5 tables, the tsvector column) is not in the models
+    conf_args.setdefault("include_name",
+                         lambda name, type_, parents: not is_search_schema_object(name, type_))
 
     connectable = get_engine()
 

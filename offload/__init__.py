@@ -30,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_logging()
     _init_extensions(app)
     init_security(app)
+    _import_models()
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -73,6 +74,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+
+
+def _import_models() -> None:
+    """Models without a blueprint yet, so that migrations and create_all see them."""
+    import offload.gigs.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

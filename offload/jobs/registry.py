@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from offload.gigs.services import expire_gigs
 from offload.invites.services import expire_invites
 from offload.notifications.services import deliver_outbox
 
@@ -23,7 +24,13 @@ def _expire_invites() -> str:
     return f"expired {expire_invites()} invites"
 
 
+def _expire_gigs() -> str:
+    return f"expired {expire_gigs()} gigs"
+
+
+# Delivery runs last, so that mail written by the jobs before it goes out in the same run.
 JOBS: tuple[Job, ...] = (
-    Job("deliver_outbox", _deliver_outbox),
     Job("expire_invites", _expire_invites),
+    Job("expire_gigs", _expire_gigs),
+    Job("deliver_outbox", _deliver_outbox),
 )

@@ -37,15 +37,16 @@ def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sen
     result = invoke(app, "run")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
-        "deliver_outbox: sent 1, failed 0, gave up 0",
         "expire_invites: expired 1 invites",
+        "expire_gigs: expired 0 gigs",
+        "deliver_outbox: sent 1, failed 0, gave up 0",
     ]
     assert [m["to"] for m in sent] == ["ada@example.com"]
     assert outbox.all()[0].sent_at is not None
     assert db.session.get(Invite, stale.id).state == InviteState.EXPIRED
 
     again = invoke(app, "run").stdout.splitlines()
-    assert again[0] == "deliver_outbox: sent 0, failed 0, gave up 0"
+    assert again[-1] == "deliver_outbox: sent 0, failed 0, gave up 0"
     assert len(sent) == 1
 
 
@@ -79,4 +80,5 @@ def test_deliver_mail_runs_only_the_outbox(app, outbox, sent, monkeypatch):
 
 def test_every_job_has_a_unique_name():
     names = [job.name for job in registry.JOBS]
-    assert names == ["deliver_outbox", "expire_invites"] and len(set(names)) == len(names)
+    assert names == ["expire_invites", "expire_gigs", "deliver_outbox"]
+    assert len(set(names)) == len(names)

@@ -1,0 +1,169 @@
+"""The board: open gigs, filtered, searched, sorted, one keyset page at a time.
+
+- Open gigs whose deadline day hasn't passed, in one of three orders, each ending in
+  ``id`` so equal keys still have one order: newest (published_at, id) descending,
+  budget (budget_max_minor, id) descending, deadline (deadline, id) ascending. Pages
+  are cut with a row-value comparison from the cursor (``(key, id) < (:key, :id)``),
+  never OFFSET, so page 500 costs what page 1 costs.
+- Without words or skills, the page walks the partial index of its order
+  (``WHERE state = 'open'``) and checks kind, category, budget and deadline filters on
+  the way.
+- With words, or skills, the page is cut from a **bounded candidate set** instead:
+  the ``GIG_SEARCH_CANDIDATES`` newest (by id) open gigs that match the words
+  (``search.matching_ids``), or, without words, that have any of the skills (the
+  newest per skill, walking each skill's index backwards, merged). Reading the
+  candidates costs at most that many index entries whatever the word or skill; the
+  narrow candidate rows are then filtered, sorted and cut (a sort of at most that
+  many rows), and only the page's gigs are loaded. A word found in half the gigs thus
+  costs what a rare one costs. The price: an older match beyond the newest
+  ``GIG_SEARCH_CANDIDATES`` is not found; ``BoardPage.capped`` says so, and more
+  words narrow the set. With both words and skills, the words choose the candidates
+  and the skills filter them.
+- Queries: one for the page (posters joined; with words or skills it also counts
+  the candidates, up to one more than it uses, to learn ``capped``), one for the
+  page's skills, and for a first page that comes out empty one to count candidates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import Select, Subquery, exists, func, literal, select, tuple_, union
+from sqlalchemy.orm import joinedload, selectinload
+
+from offload.core.db import db, utcnow
+from offload.core.pagination import Page
+from offload.profiles.models import Skill
+
+from .filters import BoardFilters, BoardSort, decode_cursor, encode_cursor
+from .models import OPEN, Gig, GigSkill
+from .search import matching_ids
+
+SEARCH_CANDIDATES = 1000  # default of GIG_SEARCH_CANDIDATES
+
+_SORT_COLUMN = {BoardSort.NEWEST: "published_at", BoardSort.BUDGET: "budget_max_minor",
+                BoardSort.DEADLINE: "deadline"}
+
+# what filters and sorts read, carried by the candidate rows
+_CANDIDATE_COLUMNS = (Gig.id, Gig.published_at, Gig.budget_min_minor, Gig.budget_max_minor,
+                      Gig.deadline, Gig.kind, Gig.category)
+
+
+@dataclass
+class BoardPage(Page):
+    capped: bool = False  # more gigs matched than the search looks at (the newest ones)
+
+
+def board_page(filters: BoardFilters, cursor: str | None = None, *,
+               size: int | None = None, today: date | None = None) -> BoardPage:
+    """A page of open gigs (poster and skills loaded) for these filters, from ``cursor``.
+
+    A cursor that is malformed or made for another sort starts from the beginning.
+    """
+    size = size or current_app.config["PAGE_SIZE"]
+    today = today or utcnow().date()
+    key = decode_cursor(filters.sort, cursor)
+    cap = current_app.config.get("GIG_SEARCH_CANDIDATES", SEARCH_CANDIDATES)
+    ids = _candidate_ids(filters, cap + 1)  # one more than we use, to learn ``capped``
+    cols = _candidates(ids.subquery("ids"), cap).c if ids is not None else Gig.__table__.c
+    sort_key = getattr(cols, _SORT_COLUMN[filters.sort])
+    ascending = filters.sort == BoardSort.DEADLINE
+    conditions = _conditions(filters, cols)
+    if key and ascending and key[0] >= today:
+        # the cursor already starts after today: a second lower bound on the index's
+        # first column would make SQLite seek by the wrong one and scan
+        conditions.append(tuple_(sort_key, cols.id) > key)
+    else:  # (a deadline cursor from before today starts over at today)
+        conditions.append(cols.deadline >= today)
+        if key and not ascending:
+            conditions.append(tuple_(sort_key, cols.id) < key)
+    if ids is not None:
+        # sort and cut the narrow candidate rows first; load only the page's gigs
+        page = (select(cols.id, sort_key.label("sort_key"), cols.found).where(*conditions)
+                .order_by(*_order(sort_key, cols.id, ascending)).limit(size + 1)
+                .subquery("page"))
+        stmt = (select(Gig, page.c.found).join(page, page.c.id == Gig.id)
+                .order_by(*_order(page.c.sort_key, page.c.id, ascending)))
+    else:
+        stmt = (select(Gig, literal(0)).where(Gig.state == OPEN, *conditions)
+                .order_by(*_order(sort_key, cols.id, ascending)).limit(size + 1))
+    rows = db.session.execute(
+        stmt.options(joinedload(Gig.poster, innerjoin=True), selectinload(Gig.skills))).all()
+    gigs = [gig for gig, _ in rows[:size]]
+    capped = bool(rows) and rows[0][1] > cap
+    if ids is not None and not rows and key is None:
+        # nothing on the first page: whether the words matched more is still worth saying
+        capped = db.session.scalar(select(func.count()).select_from(ids.subquery())) > cap
+    next_cursor = None
+    if len(rows) > size:
+        last = gigs[-1]
+        next_cursor = encode_cursor(filters.sort, getattr(last, _SORT_COLUMN[filters.sort]),
+                                    last.id)
+    return BoardPage(items=gigs, next_cursor=next_cursor, is_first=key is None, capped=capped)
+
+
+def _candidates(ids: Subquery, cap: int) -> Subquery:
+    """The first ``cap`` of ``ids`` (highest first) with the columns filters and sorts
+    read, and ``found``: how many ``ids`` there were."""
+    numbered = select(ids.c.id, func.count().over().label("found"),
+                      func.row_number().over(order_by=ids.c.id.desc()).label("n")
+                      ).subquery("numbered")
+    return (select(*_CANDIDATE_COLUMNS, numbered.c.found)
+            .join(numbered, numbered.c.id == Gig.id)
+            .where(numbered.c.n <= cap, Gig.state == OPEN).subquery("candidates"))
+
+
+def _candidate_ids(filters: BoardFilters, limit: int) -> Select | None:
+    """The ``limit`` newest ids the page is cut from, or None to walk the whole board."""
+    if filters.search:
+        return matching_ids(filters.search, limit)
+    if filters.skills:
+        return _ids_with_skills(filters.skills, limit)
+    return None
+
+
+def _ids_with_skills(slugs: tuple[str, ...], limit: int) -> Select:
+    """The ``limit`` highest ids of open gigs with any of these skills.
+
+    Each skill's newest ``limit`` come from walking its part of the small
+    ``ix_gig_skills_open`` index backwards; the overall newest ``limit`` are among them.
+    """
+    # the skill's id as a scalar subquery, not a join, so that PostgreSQL knows the
+    # index range is one skill's and reads it in order instead of sorting all of it
+    per_skill = [
+        select(GigSkill.gig_id.label("id"))
+        .where(GigSkill.skill_id == select(Skill.id).where(Skill.slug == slug)
+               .scalar_subquery(), GigSkill.is_open)
+        .order_by(GigSkill.gig_id.desc()).limit(limit)
+        for slug in slugs]
+    if len(per_skill) == 1:
+        return per_skill[0]
+    merged = union(*(s.subquery().select() for s in per_skill)).subquery()
+    return select(merged.c.id).order_by(merged.c.id.desc()).limit(limit)
+
+
+def _conditions(filters: BoardFilters, cols) -> list:
+    conditions = []
+    if filters.kind:
+        conditions.append(cols.kind == filters.kind.value)
+    if filters.category:
+        conditions.append(cols.category == filters.category.value)
+    if filters.budget_min_minor is not None:  # the ranges overlap
+        conditions.append(cols.budget_max_minor >= filters.budget_min_minor)
+    if filters.budget_max_minor is not None:
+        conditions.append(cols.budget_min_minor <= filters.budget_max_minor)
+    if filters.due_by:
+        conditions.append(cols.deadline <= filters.due_by)
+    if filters.skills and filters.search:
+        # checked per candidate (a few index probes each), never by listing every
+        # gig with a popular skill
+        conditions.append(exists().where(
+            GigSkill.gig_id == cols.id, GigSkill.skill_id == Skill.id,
+            Skill.slug.in_(filters.skills)))
+    return conditions
+
+
+def _order(key, row_id, ascending: bool) -> tuple:
+    return (key.asc(), row_id.asc()) if ascending else (key.desc(), row_id.desc())

@@ -1,0 +1,137 @@
+"""Reading gigs for pages. Each function runs a fixed number of queries, whatever the
+number of gigs, skills or questions; relationships are ``lazy="raise"``, so a template
+reaching for something not loaded here fails in tests instead of querying per row.
+
+Nothing here reads ``ClientDetails`` except ``client_details_for`` (and ``gig_page``
+through it), both behind ``policies.can_see_client_details``.
+
+``board_page`` (and ``BoardPage``) live in ``board.py`` and are importable from here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import joinedload, selectinload
+
+from offload.accounts.models import User
+from offload.core.db import db, utcnow
+from offload.core.pagination import Page, newest_first
+from offload.profiles.models import MemberSkill, Skill
+
+from .board import BoardPage, board_page  # noqa: F401  (re-exported: the reads are here)
+from .models import OPEN, ClientDetails, Gig, GigAttachment, GigSkill, GigState, Question
+from .policies import can_see_client_details, can_view_gig
+
+
+@dataclass
+class GigPage:
+    gig: Gig  # with poster and skills loaded
+    questions: list[Question]  # oldest first, with askers loaded
+    attachments: list[GigAttachment]
+    client_details: ClientDetails | None  # only for those allowed to see them
+    can_see_client_details: bool
+
+
+@dataclass
+class MemberMatch:
+    user: User
+    shared_skills: list[Skill]  # the gig's skills this member has
+
+
+# --- one gig ----------------------------------------------------------------------------
+
+def gig_page(gig_id: int, viewer: User | None) -> GigPage | None:
+    """Everything the gig page shows, in four queries (five for those who see the client
+    details); None when there is no such gig or the viewer may not see it (drafts)."""
+    gig = db.session.scalar(
+        select(Gig).where(Gig.id == gig_id)
+        .options(joinedload(Gig.poster, innerjoin=True), selectinload(Gig.skills)))
+    if gig is None or not can_view_gig(gig, viewer):
+        return None
+    questions = list(db.session.scalars(
+        select(Question).where(Question.gig_id == gig.id)
+        .order_by(Question.created_at, Question.id)
+        .options(joinedload(Question.asker, innerjoin=True))))
+    attachments = list(db.session.scalars(
+        select(GigAttachment).where(GigAttachment.gig_id == gig.id)
+        .order_by(GigAttachment.created_at, GigAttachment.id)))
+    allowed = can_see_client_details(gig, viewer)
+    return GigPage(gig=gig, questions=questions, attachments=attachments,
+                   client_details=client_details_for(gig, viewer) if allowed else None,
+                   can_see_client_details=allowed)
+
+
+def client_details_for(gig: Gig, viewer: User | None) -> ClientDetails | None:
+    """The referral's client details, if ``viewer`` may see them (else None, no query)."""
+    if not can_see_client_details(gig, viewer):
+        return None
+    return db.session.get(ClientDetails, gig.id)
+
+
+def my_gigs(member_id: int, state: GigState | None = None, cursor: str | None = None) -> Page:
+    """The gigs a member posted, any state or one, newest first (skills loaded); 2 queries."""
+    stmt = select(Gig).where(Gig.poster_id == member_id).options(selectinload(Gig.skills))
+    if state:
+        stmt = stmt.where(Gig.state == state)
+    return newest_first(stmt, Gig, cursor)
+
+
+# --- matching ---------------------------------------------------------------------------
+
+def matching_gigs_for(member_id: int, limit: int = 10, *,
+                      today: date | None = None) -> list[Gig]:
+    """Open gigs needing any of the member's skills, newest posted first, not their own.
+
+    Three queries, each bounded whatever the number of gigs: the member's skills, then
+    for each skill its ``limit`` newest open gigs (walking the skill's index backwards)
+    merged and cut to ``limit``, then those gigs' skills. Ordered by posting (id).
+    """
+    today = today or utcnow().date()
+    skill_ids = list(db.session.scalars(
+        select(MemberSkill.skill_id).where(MemberSkill.user_id == member_id)))
+    if not skill_ids:
+        return []
+    per_skill = [
+        select(GigSkill.gig_id)
+        .join(Gig, Gig.id == GigSkill.gig_id)
+        .where(GigSkill.skill_id == skill_id, GigSkill.is_open, Gig.state == OPEN,
+               Gig.deadline >= today, Gig.poster_id != member_id)
+        .order_by(GigSkill.gig_id.desc()).limit(limit).subquery().select()
+        for skill_id in skill_ids]
+    found = union_all(*per_skill).subquery() if len(per_skill) > 1 else per_skill[0].subquery()
+    ids = select(found.c.gig_id).distinct().order_by(found.c.gig_id.desc()).limit(limit)
+    return list(db.session.scalars(
+        select(Gig).where(Gig.id.in_(ids)).order_by(Gig.id.desc())
+        .options(joinedload(Gig.poster, innerjoin=True), selectinload(Gig.skills))))
+
+
+def matching_members_for(gig_id: int, limit: int = 10) -> list[MemberMatch]:
+    """Confirmed members with the gig's skills, most shared skills first, not the poster.
+
+    Three queries: the ranking, the members, their shared skills.
+    """
+    gig_skills = select(GigSkill.skill_id).where(GigSkill.gig_id == gig_id)
+    poster = select(Gig.poster_id).where(Gig.id == gig_id).scalar_subquery()
+    shared = func.count(MemberSkill.skill_id).label("shared")
+    ranking = db.session.execute(
+        select(MemberSkill.user_id, shared)
+        .join(User, User.id == MemberSkill.user_id)
+        .where(MemberSkill.skill_id.in_(gig_skills), MemberSkill.user_id != poster,
+               User.email_confirmed_at.is_not(None))
+        .group_by(MemberSkill.user_id)
+        .order_by(shared.desc(), MemberSkill.user_id.desc()).limit(limit)).all()
+    ids = [user_id for user_id, _ in ranking]
+    if not ids:
+        return []
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    skills: dict[int, list[Skill]] = defaultdict(list)
+    for user_id, skill in db.session.execute(
+            select(MemberSkill.user_id, Skill).join(Skill, Skill.id == MemberSkill.skill_id)
+            .where(MemberSkill.user_id.in_(ids), MemberSkill.skill_id.in_(gig_skills))
+            .order_by(Skill.slug)):
+        skills[user_id].append(skill)
+    return [MemberMatch(users[i], skills[i]) for i in ids]

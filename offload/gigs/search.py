@@ -1,0 +1,116 @@
+"""Full-text search over open gigs, one interface over SQLite FTS5 and PostgreSQL.
+
+What a member types is never handed to the database's query syntax: it is cut into
+words (runs of letters and digits; everything else separates them), and each word
+is quoted on its own, so ``"``, ``*``, ``AND``, ``NEAR``, ``:``, ``'``, ``-`` or ``(``
+can only ever be text or a separator. All words must match (stemmed: "developers"
+finds "developer"). A word typed with a ``*`` right after it (``pyth*``) matches as
+a prefix.
+
+``matching_ids(query, cap)`` is the bounded candidate set the board searches in: the
+``cap`` most recently created open gigs that match. It reads at most ``cap`` entries
+of the index whatever the word, so a word found in half the gigs costs what a rare
+one costs (``board.py`` filters, sorts and cuts the page from it).
+
+Differences between the databases that remain: PostgreSQL's English configuration
+drops stop words ("the", "and") from queries and gigs, SQLite keeps them; FTS5
+matches "cafe" to "café", PostgreSQL does not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Select, bindparam, column, func, literal_column, select, table, text
+
+from offload.core.db import db, is_postgresql
+
+from .models import OPEN, Gig
+from .search_ddl import TS_CONFIG
+
+QUERY_MAX_CHARS = 200
+QUERY_MAX_WORDS = 8
+PREFIX_MIN_CHARS = 2
+
+# a word: letters and digits only (the underscore is \w but a separator to both engines)
+_WORD = re.compile(r"[^\W_]+(\*?)")
+
+# the FTS5 table; its hidden column named after the table takes the MATCH
+_fts = table("gig_search", column("rowid"), column("gig_search"))
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Words to find, each with whether it is a prefix; never empty."""
+
+    words: tuple[tuple[str, bool], ...]
+
+    def fts5(self) -> str:
+        """An FTS5 query: each word a quoted string, prefixes starred, all required."""
+        return " ".join(f'"{w}"' + ("*" if prefix else "") for w, prefix in self.words)
+
+    def tsquery(self) -> str:
+        """A ``to_tsquery`` argument: each word a quoted lexeme, prefixes ``:*``, all ANDed."""
+        return " & ".join(f"'{w}'" + (":*" if prefix else "") for w, prefix in self.words)
+
+    def __str__(self) -> str:
+        return " ".join(w + ("*" if prefix else "") for w, prefix in self.words)
+
+
+def parse_search(raw: str | None) -> SearchQuery | None:
+    """The words of a member's search, or None when there is nothing to search for.
+
+    Keeps the first ``QUERY_MAX_WORDS`` distinct words of the first
+    ``QUERY_MAX_CHARS`` characters, lower-cased; a trailing ``*`` makes a word of at
+    least ``PREFIX_MIN_CHARS`` characters a prefix (shorter ones would match nearly
+    everything), otherwise the star is dropped.
+    """
+    words: list[tuple[str, bool]] = []
+    for match in _WORD.finditer((raw or "")[:QUERY_MAX_CHARS]):
+        word = match.group(0).rstrip("*").lower()
+        entry = (word, bool(match.group(1)) and len(word) >= PREFIX_MIN_CHARS)
+        if entry not in words:
+            words.append(entry)
+        if len(words) == QUERY_MAX_WORDS:
+            break
+    return SearchQuery(tuple(words)) if words else None
+
+
+def matching_ids(query: SearchQuery, limit: int) -> Select:
+    """Ids of the ``limit`` newest (highest id) open gigs matching ``query``.
+
+    Reads at most ``limit`` index entries whatever the word: FTS5 yields rowids in
+    descending order itself and stops; PostgreSQL walks the primary key backwards for
+    a common word (stopping at ``limit``) and reads the GIN index for a rare one.
+    """
+    if is_postgresql():
+        return (select(Gig.id).where(_tsmatch(query), Gig.state == OPEN)
+                .order_by(Gig.id.desc()).limit(limit))
+    # the FTS5 table holds open gigs only (its triggers see to that)
+    return (select(_fts.c.rowid.label("id")).where(_fts_match(query))
+            .order_by(_fts.c.rowid.desc()).limit(limit))
+
+
+def _tsmatch(query: SearchQuery):
+    return literal_column("gigs.search_vector").bool_op("@@")(
+        func.to_tsquery(literal_column(f"'{TS_CONFIG}'::regconfig"),
+                        bindparam("gig_tsquery", query.tsquery())))
+
+
+def _fts_match(query: SearchQuery):
+    return _fts.c.gig_search.op("MATCH")(bindparam("gig_fts", query.fts5()))
+
+
+def rebuild_search_index() -> int:
+    """Re-index every open gig from scratch (after a restore or a bulk edit in SQL).
+
+    PostgreSQL computes the index itself, so this only applies to SQLite. Runs in the
+    caller's transaction; returns the number of gigs indexed.
+    """
+    if is_postgresql():
+        return 0
+    db.session.execute(text("INSERT INTO gig_search(gig_search) VALUES ('delete-all')"))
+    return db.session.execute(text(
+        "INSERT INTO gig_search(rowid, title, description, skills_text) "
+        "SELECT id, title, description, skills_text FROM gigs WHERE state = 'open'")).rowcount

@@ -1,0 +1,496 @@
+"""Posting and changing gigs, their files and their questions. Each public function is
+one transaction (``atomic()``; called inside another, it joins it).
+
+Every change of state goes through ``_move()``: it checks ``GIG_TRANSITIONS`` and runs
+a guarded ``UPDATE … WHERE state = :from``, so of two racing changes one wins and
+the other gets ``Conflict``. Edits are guarded the same way. The full-text index is
+kept by the database (``search_ddl.py``), in the same transaction as the change.
+
+Refusals raise ``NotAllowed`` (who), ``Conflict`` (the gig is no longer in a state
+that allows it) or ``Invalid``/``InvalidField`` (input), with a message for the member.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, delete, func, literal_column, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.datastructures import FileStorage
+
+from offload.accounts.models import User
+from offload.core.db import atomic, db, on_commit, utcnow
+from offload.core.errors import Conflict, Invalid, NotAllowed
+from offload.core.uploads import store_upload, stored_path
+from offload.moderation.services import record_moderation
+from offload.notifications.services import notify
+from offload.profiles.services import InvalidField, clean_skill_names, ensure_skills
+
+from .models import (
+    ANSWER_MAX,
+    CANCEL_REASON_MAX,
+    CLIENT_CONTACT_MAX,
+    CLIENT_NAME_MAX,
+    CLIENT_NOTES_MAX,
+    DESCRIPTION_MAX,
+    GIG_TRANSITIONS,
+    QUESTION_MAX,
+    SKILLS_MAX,
+    SKILLS_MIN,
+    TITLE_MAX,
+    ClientDetails,
+    Gig,
+    GigAttachment,
+    GigCategory,
+    GigKind,
+    GigSkill,
+    GigState,
+    Question,
+)
+from .policies import (
+    EDITABLE_STATES,
+    why_cannot_answer,
+    why_cannot_ask,
+    why_cannot_attach,
+    why_cannot_cancel,
+    why_cannot_edit,
+    why_cannot_post,
+    why_cannot_publish,
+)
+
+log = logging.getLogger("offload.gigs")
+
+# Defaults of the configuration knobs read with current_app.config.get()
+DEADLINE_MAX_DAYS = 365
+ATTACHMENTS_MAX = 10
+QUESTIONS_PER_MEMBER = 10
+
+CHANGED_UNDER_YOU = "This gig changed while you were working on it. Reload it and try again."
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """A referral's client as the referrer enters it."""
+
+    name: str
+    contact: str
+    notes: str = ""
+
+
+# --- posting and editing ------------------------------------------------------------------
+
+def post_gig(*, actor: User, kind: str, title: str, description: str,
+             skill_names: Iterable[str], category: str, budget_min_minor: int,
+             budget_max_minor: int, deadline: date,
+             client_details: ClientInfo | Mapping[str, str] | None = None,
+             publish: bool = True) -> Gig:
+    """Post a gig, open on the board at once, or keep it as a draft (``publish=False``).
+
+    State: → draft, then draft → open when publishing.
+    Records: the site currency; on referral gigs the commission rates in force
+    (COMMISSION_BPS, PLATFORM_COMMISSION_BPS), on task gigs 0.
+    Writes: the gig, its 1–10 skills (new names join the shared list), the client
+    details (referral gigs must have them, task gigs can't).
+    Refuses: members ``why_cannot_post`` names; invalid fields (``InvalidField``).
+    """
+    with atomic():
+        reason = why_cannot_post(actor)
+        if reason:
+            raise NotAllowed(reason)
+        kind = _choice("kind", kind, GigKind, "Choose whether this is a referral or a task.")
+        fields = _gig_fields(title=title, description=description, category=category,
+                             budget_min_minor=budget_min_minor,
+                             budget_max_minor=budget_max_minor, deadline=deadline)
+        client = _client_info(kind, client_details)
+        skills = _skills(skill_names, actor)
+        config, now = current_app.config, utcnow()
+        is_referral = kind == GigKind.REFERRAL
+        gig = Gig(poster_id=actor.id, kind=kind, state=GigState.DRAFT,
+                  skills_text=" ".join(s.name for s in skills),
+                  currency=config["CURRENCY"],
+                  commission_bps=config["COMMISSION_BPS"] if is_referral else 0,
+                  platform_commission_bps=config["PLATFORM_COMMISSION_BPS"] if is_referral else 0,
+                  created_at=now, updated_at=now, state_changed_at=now, **fields)
+        db.session.add(gig)
+        db.session.flush()
+        db.session.add_all(GigSkill(gig_id=gig.id, skill_id=s.id) for s in skills)
+        if client:
+            db.session.add(ClientDetails(gig_id=gig.id, client_name=client.name,
+                                         contact=client.contact, notes=client.notes))
+        db.session.flush()
+        if publish:
+            _move_one(gig, GigState.OPEN, now=now, published_at=now)
+        _log_after_commit("gig posted", gig_id=gig.id, poster_id=actor.id, kind=kind.value,
+                          state=gig.state)
+    return gig
+
+
+def edit_gig(gig: Gig, *, actor: User, title: str, description: str,
+             skill_names: Iterable[str], category: str, budget_min_minor: int,
+             budget_max_minor: int, deadline: date,
+             client_details: ClientInfo | Mapping[str, str] | None = None) -> Gig:
+    """Change a draft or open gig; only its poster may. The kind can't change.
+
+    Writes: the gig's fields and skills (a guarded update: refused with ``Conflict`` if
+    the gig left draft/open meanwhile); a referral's client details when given
+    (``None`` keeps them; given, they must be complete).
+    """
+    with atomic():
+        _refuse(why_cannot_edit(gig, actor), actor_may=actor.id == gig.poster_id)
+        fields = _gig_fields(title=title, description=description, category=category,
+                             budget_min_minor=budget_min_minor,
+                             budget_max_minor=budget_max_minor, deadline=deadline)
+        client = (None if client_details is None
+                  else _client_info(GigKind(gig.kind), client_details))
+        skills = _skills(skill_names, actor)
+        fields.update(skills_text=" ".join(s.name for s in skills), updated_at=utcnow())
+        changed = db.session.execute(
+            update(Gig).where(Gig.id == gig.id,
+                              Gig.state.in_([s.value for s in EDITABLE_STATES]))
+            .values(**fields).execution_options(synchronize_session=False)).rowcount
+        if changed != 1:
+            raise Conflict(CHANGED_UNDER_YOU)
+        _set_skills(gig.id, {s.id for s in skills}, is_open=gig.state == GigState.OPEN)
+        if client:
+            details = db.session.get(ClientDetails, gig.id) or ClientDetails(gig_id=gig.id)
+            details.client_name, details.contact = client.name, client.contact
+            details.notes, details.updated_at = client.notes, utcnow()
+            db.session.add(details)
+        for name, value in fields.items():
+            set_committed_value(gig, name, value)
+        _log_after_commit("gig edited", gig_id=gig.id, actor_id=actor.id)
+    return gig
+
+
+def publish_gig(gig: Gig, *, actor: User) -> Gig:
+    """Put a draft on the board.
+
+    State: draft → open (``published_at`` = now). Refuses drafts whose deadline has
+    come and members ``why_cannot_post`` names.
+    """
+    with atomic():
+        _refuse(why_cannot_publish(gig, actor),
+                actor_may=actor.id == gig.poster_id and why_cannot_post(actor) is None)
+        if gig.deadline <= utcnow().date():
+            raise InvalidField("deadline", "The deadline has come: choose a later one "
+                                           "before publishing.")
+        now = utcnow()
+        _move_one(gig, GigState.OPEN, now=now, published_at=now)
+    return gig
+
+
+def cancel_gig(gig: Gig, *, actor: User, reason: str | None = None) -> Gig:
+    """Take an open gig off the board for good.
+
+    State: open → cancelled. The poster may; so may an admin, with a written reason
+    that members see on the gig (``cancel_reason``).
+    Writes (admin on someone else's gig): a moderation-log entry.
+    Later issues add: live offers declined, postpaid reservations released.
+    """
+    with atomic():
+        _refuse(why_cannot_cancel(gig, actor),
+                actor_may=actor.id == gig.poster_id or actor.is_admin)
+        reason = _text("reason", reason, CANCEL_REASON_MAX, "The reason") or None
+        if actor.id != gig.poster_id:
+            if not reason:
+                raise InvalidField("reason", "Say why you are cancelling someone else's "
+                                             "gig; the poster and members will see it.")
+            record_moderation(actor=actor, action="gig_cancelled", subject_type="gig",
+                              subject_id=gig.id, reason=reason,
+                              subject_user=db.session.get(User, gig.poster_id))
+        _move_one(gig, GigState.CANCELLED, cancel_reason=reason)
+        _log_after_commit("gig cancelled", gig_id=gig.id, actor_id=actor.id,
+                          by_admin=actor.id != gig.poster_id)
+    return gig
+
+
+def expire_gigs(*, now: datetime | None = None) -> int:
+    """The job: open gigs whose deadline day has passed (UTC) become expired.
+
+    State: open → expired, for each such gig. Returns how many. Later issues add:
+    postpaid reservations of their offers released.
+    """
+    now = now or utcnow()
+    with atomic():
+        return _move(GigState.OPEN, GigState.EXPIRED, Gig.deadline < now.date(), now=now)
+
+
+# --- attachments ------------------------------------------------------------------------
+
+def add_gig_attachment(gig: Gig, *, actor: User, file_storage: FileStorage | None
+                       ) -> GigAttachment:
+    """Attach a PDF or image to a draft or open gig (the poster's own).
+
+    Effects: writes the file to the upload folder (type checked by content too,
+    DOCUMENT_TYPES and DOCUMENT_MAX_BYTES); removes it again if the transaction fails.
+    """
+    stored = None
+    try:
+        with atomic():
+            _lock(gig)
+            _refuse(why_cannot_attach(gig, actor), actor_may=actor.id == gig.poster_id)
+            if file_storage is None or not file_storage.filename:
+                raise InvalidField("file", "Choose a file to attach.")
+            limit = current_app.config.get("GIG_ATTACHMENTS_MAX", ATTACHMENTS_MAX)
+            count = db.session.scalar(select(func.count()).select_from(GigAttachment)
+                                      .where(GigAttachment.gig_id == gig.id))
+            if count >= limit:
+                raise Invalid(f"A gig can have at most {limit} files; remove one first.")
+            config = current_app.config
+            try:
+                stored = store_upload(file_storage, config["DOCUMENT_TYPES"],
+                                      config["DOCUMENT_MAX_BYTES"])
+            except Invalid as e:
+                raise InvalidField("file", str(e)) from e
+            attachment = GigAttachment(
+                gig_id=gig.id, stored_name=stored.stored_name,
+                original_name=stored.original_name, content_type=stored.content_type,
+                size_bytes=stored.size_bytes)
+            db.session.add(attachment)
+            db.session.flush()
+    except BaseException:
+        if stored is not None:
+            stored_path(stored.stored_name).unlink(missing_ok=True)
+        raise
+    return attachment
+
+
+def remove_gig_attachment(attachment: GigAttachment, *, actor: User,
+                          reason: str | None = None) -> None:
+    """Delete a gig's file: its poster may, or an admin with a written reason.
+
+    Writes (admin on someone else's gig): a moderation-log entry. The file is deleted
+    after commit.
+    """
+    with atomic():
+        poster_id = db.session.scalar(select(Gig.poster_id).where(Gig.id == attachment.gig_id))
+        if actor.id != poster_id:
+            if not actor.is_admin:
+                raise NotAllowed("Only the member who posted this gig can remove its files.")
+            record_moderation(actor=actor, action="gig_attachment_removed",
+                              subject_type="gig", subject_id=attachment.gig_id,
+                              reason=reason or "", subject_user=db.session.get(User, poster_id))
+        path = stored_path(attachment.stored_name)
+        db.session.delete(attachment)
+        on_commit(lambda: path.unlink(missing_ok=True))
+
+
+# --- questions ----------------------------------------------------------------------------
+
+def ask_question(gig: Gig, *, actor: User, body: str) -> Question:
+    """Ask the poster a question on an open gig; every member sees it and its answer.
+
+    Writes: the question. Notifies: the poster (question_asked).
+    Refuses: the poster, unconfirmed members, gigs that aren't open, more than
+    GIG_QUESTIONS_PER_MEMBER questions from one member on one gig.
+    """
+    with atomic():
+        _lock(gig)  # a concurrent cancel or award waits, or we see its result
+        _refuse(why_cannot_ask(gig, actor),
+                actor_may=actor.is_confirmed and actor.id != gig.poster_id)
+        body = _text("body", body, QUESTION_MAX, "Your question", required=True,
+                     multiline=True)
+        limit = current_app.config.get("GIG_QUESTIONS_PER_MEMBER", QUESTIONS_PER_MEMBER)
+        asked = db.session.scalar(select(func.count()).select_from(Question).where(
+            Question.gig_id == gig.id, Question.asker_id == actor.id))
+        if asked >= limit:
+            raise Invalid(f"You have asked {asked} questions on this gig, the most one "
+                          "member can; wait for answers or make an offer.")
+        question = Question(gig_id=gig.id, asker_id=actor.id, body=body)
+        db.session.add(question)
+        db.session.flush()
+        notify(db.session.get(User, gig.poster_id), "question_asked",
+               title=f"{actor.name} asked about “{gig.title}”",
+               link=f"/gigs/{gig.id}#question-{question.id}")
+    return question
+
+
+def answer_question(question: Question, *, actor: User, answer: str) -> Question:
+    """Answer a question on one's gig, once; the answer shows under it for everyone.
+
+    Writes: the answer (a guarded update: a second answer gets ``Conflict``).
+    Notifies: the asker (question_answered).
+    """
+    with atomic():
+        gig = db.session.get(Gig, question.gig_id)
+        _refuse(why_cannot_answer(question, gig, actor), actor_may=actor.id == gig.poster_id)
+        answer = _text("answer", answer, ANSWER_MAX, "Your answer", required=True,
+                       multiline=True)
+        now = utcnow()
+        changed = db.session.execute(
+            update(Question).where(Question.id == question.id, Question.answered_at.is_(None))
+            .values(answer=answer, answered_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if changed != 1:
+            raise Conflict("This question has already been answered.")
+        set_committed_value(question, "answer", answer)
+        set_committed_value(question, "answered_at", now)
+        notify(db.session.get(User, question.asker_id), "question_answered",
+               title=f"{actor.name} answered your question about “{gig.title}”",
+               link=f"/gigs/{gig.id}#question-{question.id}")
+    return question
+
+
+# --- the lifecycle ------------------------------------------------------------------------
+
+def _move(frm: GigState, to: GigState, *where: ColumnElement[bool],
+          now: datetime | None = None, **values: Any) -> int:
+    """Move the gigs matching ``where`` that are still ``frm`` to ``to``; how many moved.
+
+    The one place a gig's state changes: refuses a move ``GIG_TRANSITIONS`` lacks.
+    """
+    if to not in GIG_TRANSITIONS.get(frm, ()):
+        raise Conflict(f"A gig that is {frm.label.lower()} can't become {to.label.lower()}.")
+    now = now or utcnow()
+    # the literal state lets SQLite use the partial indexes (WHERE state = 'open')
+    stmt = (update(Gig).where(Gig.state == literal_column(f"'{frm.value}'"), *where)
+            .values(state=to.value, state_changed_at=now, updated_at=now, **values)
+            .execution_options(synchronize_session=False))
+    if GigState.OPEN not in (frm, to):
+        moved = db.session.execute(stmt).rowcount
+    else:  # gig_skills.is_open follows the gig onto or off the board
+        ids = list(db.session.scalars(stmt.returning(Gig.id)))
+        for first in range(0, len(ids), 1000):
+            db.session.execute(
+                update(GigSkill).where(GigSkill.gig_id.in_(ids[first:first + 1000]))
+                .values(is_open=to == GigState.OPEN)
+                .execution_options(synchronize_session=False))
+        moved = len(ids)
+    if moved:
+        _log_after_commit("gig state changed", frm=frm.value, to=to.value, count=moved)
+    return moved
+
+
+def _move_one(gig: Gig, to: GigState, *, now: datetime | None = None, **values: Any) -> None:
+    """``_move`` for one gig, which must still be in the state we read; updates ``gig``."""
+    now = now or utcnow()
+    if _move(GigState(gig.state), to, Gig.id == gig.id, now=now, **values) != 1:
+        raise Conflict(CHANGED_UNDER_YOU)
+    for name, value in {"state": to.value, "state_changed_at": now, "updated_at": now,
+                        **values}.items():
+        set_committed_value(gig, name, value)
+
+
+def _log_after_commit(message: str, **extra: Any) -> None:
+    on_commit(lambda: log.info(message, extra=extra))  # only what really happened
+
+
+def _refuse(reason: str | None, *, actor_may: bool) -> None:
+    """Raise ``reason``: ``NotAllowed`` if the actor may never do this, else ``Conflict``
+    (the gig's state is what stands in the way)."""
+    if reason:
+        raise (Conflict if actor_may else NotAllowed)(reason)
+
+
+def _lock(gig: Gig) -> None:
+    # PostgreSQL: waits for a concurrent change of this gig (SQLite's BEGIN IMMEDIATE
+    # already serialises writers); then the reloaded ``gig`` is current
+    db.session.execute(select(Gig.id).where(Gig.id == gig.id).with_for_update())
+    db.session.refresh(gig)
+
+
+# --- checking input -----------------------------------------------------------------------
+
+def _gig_fields(*, title: str, description: str, category: str, budget_min_minor: int,
+                budget_max_minor: int, deadline: date) -> dict[str, Any]:
+    return {
+        "title": _text("title", title, TITLE_MAX, "The title", required=True),
+        "description": _text("description", description, DESCRIPTION_MAX,
+                             "The description", required=True, multiline=True),
+        "category": _choice("category", category, GigCategory, "Choose a category."),
+        **_budget(budget_min_minor, budget_max_minor),
+        "deadline": _deadline(deadline),
+    }
+
+
+def _budget(low: int, high: int) -> dict[str, int]:
+    top = current_app.config["MAX_AMOUNT_MINOR"]
+    for field, value in (("budget_min", low), ("budget_max", high)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidField(field, "Enter the budget as an amount, for example 500.")
+        if value <= 0:
+            raise InvalidField(field, "The budget must be more than zero.")
+        if value > top:
+            raise InvalidField(field, "The budget can't be more than "
+                                      f"{top // 100:,} {current_app.config['CURRENCY']}.")
+    if low > high:
+        raise InvalidField("budget_max", "The highest budget can't be below the lowest. "
+                                         "For a fixed budget enter the same amount twice.")
+    return {"budget_min_minor": low, "budget_max_minor": high}
+
+
+def _deadline(deadline: date) -> date:
+    if not isinstance(deadline, date) or isinstance(deadline, datetime):
+        raise InvalidField("deadline", "Choose the day the work is due.")
+    today = utcnow().date()
+    days = current_app.config.get("GIG_DEADLINE_MAX_DAYS", DEADLINE_MAX_DAYS)
+    if deadline <= today:
+        raise InvalidField("deadline", "The deadline must be after today.")
+    if deadline > today + timedelta(days=days):
+        raise InvalidField("deadline", f"The deadline can be at most {days} days away.")
+    return deadline
+
+
+def _skills(names: Iterable[str], actor: User) -> list:
+    names = clean_skill_names(names)
+    if not SKILLS_MIN <= len(names) <= SKILLS_MAX:
+        raise InvalidField("skills", f"List {SKILLS_MIN} to {SKILLS_MAX} skills the work "
+                                     f"needs (you listed {len(names)}).")
+    return ensure_skills(names, actor=actor)
+
+
+def _set_skills(gig_id: int, wanted: set[int], *, is_open: bool) -> None:
+    current = set(db.session.scalars(select(GigSkill.skill_id).where(GigSkill.gig_id == gig_id)))
+    if current - wanted:
+        db.session.execute(delete(GigSkill).where(GigSkill.gig_id == gig_id,
+                                                  GigSkill.skill_id.in_(current - wanted)))
+    db.session.add_all(GigSkill(gig_id=gig_id, skill_id=s, is_open=is_open)
+                       for s in wanted - current)
+
+
+def _client_info(kind: GigKind, given: ClientInfo | Mapping[str, str] | None
+                 ) -> ClientInfo | None:
+    if isinstance(given, Mapping):
+        given = ClientInfo(name=given.get("name") or "", contact=given.get("contact") or "",
+                           notes=given.get("notes") or "")
+    empty = given is None or not (given.name.strip() or given.contact.strip()
+                                  or given.notes.strip())
+    if kind == GigKind.TASK:
+        if not empty:
+            raise InvalidField("client_name", "Client details are only for referral gigs.")
+        return None
+    if empty:
+        raise InvalidField("client_name", "A referral needs the client's name and how to "
+                                          "reach them; only you, the member you award and "
+                                          "admins will see them.")
+    return ClientInfo(
+        name=_text("client_name", given.name, CLIENT_NAME_MAX, "The client's name",
+                   required=True),
+        contact=_text("client_contact", given.contact, CLIENT_CONTACT_MAX,
+                      "The client's contact", required=True),
+        notes=_text("client_notes", given.notes, CLIENT_NOTES_MAX, "The notes",
+                    multiline=True))
+
+
+def _choice(field: str, value: str, enum: type, message: str):
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidField(field, message) from None
+
+
+def _text(field: str, value: str | None, max_len: int, label: str, *,
+          required: bool = False, multiline: bool = False) -> str:
+    """Text with outer whitespace stripped (one line: inner runs collapsed too)."""
+    value = (value or "").strip() if multiline else " ".join((value or "").split())
+    if required and not value:
+        raise InvalidField(field, f"{label} can't be empty.")
+    if len(value) > max_len:
+        raise InvalidField(field, f"{label} can be at most {max_len:,} characters "
+                                  f"(it has {len(value):,}).")
+    return value
