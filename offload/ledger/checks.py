@@ -146,26 +146,36 @@ def check_idempotency() -> list[Failure]:
         select(IdempotencyKey.member_id, IdempotencyKey.key).where(
             IdempotencyKey.batch_id.is_not(None),
             ~exists().where(Transfer.batch_id == IdempotencyKey.batch_id))).all()
+    shared = db.session.execute(
+        select(IdempotencyKey.batch_id).where(IdempotencyKey.batch_id.is_not(None))
+        .group_by(IdempotencyKey.batch_id).having(func.count() > 1)).scalars().all()
     return [Failure(6, "one effect per key",
                     f"key of member {m.member_id} names a batch that does not exist")
-            for m in missing]
+            for m in missing] + [
+        Failure(6, "one effect per key", f"batch {batch} is the effect of several keys")
+        for batch in shared]
 
 
 def check_immutability() -> list[Failure]:
-    """7. Transfers are never updated or deleted: the refusing triggers are in place."""
+    """7. Transfers are never updated or deleted: the refusing triggers are in place,
+    enabled, and still refuse (their body raises)."""
     if is_postgresql():
-        names = set(db.session.execute(text(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'transfers'::regclass "
-            "AND NOT tgisinternal")).scalars())
+        rows = db.session.execute(text(
+            "SELECT t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t "
+            "JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = 'transfers'::regclass AND NOT t.tgisinternal")).all()
+        working = {r.tgname for r in rows
+                   if r.tgenabled in ("O", "A") and "RAISE EXCEPTION" in r.prosrc.upper()}
         wanted = {"transfers_immutable"}
     else:
-        names = set(db.session.execute(text(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'transfers'"
-        )).scalars())
+        rows = db.session.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'transfers'")).all()
+        working = {r.name for r in rows if "RAISE(ABORT" in r.sql.upper().replace(" ", "")}
         wanted = {"transfers_no_update", "transfers_no_delete"}
-    if wanted - names:
-        return [Failure(7, "transfers immutable",
-                        f"missing triggers: {', '.join(sorted(wanted - names))}")]
+    if wanted - working:
+        return [Failure(7, "transfers immutable", "missing, disabled or harmless triggers: "
+                        + ", ".join(sorted(wanted - working)))]
     return []
 
 

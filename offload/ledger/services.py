@@ -142,6 +142,14 @@ def post_batch(legs: list[Leg], *, cause: Cause, actor_id: int | None,
     for leg in legs:
         if leg.amount <= 0 or leg.debit_id == leg.credit_id:
             raise Invalid("A transfer needs a positive amount between two accounts.")
+    # a savepoint: a caller that catches a refusal and carries on keeps no half batch
+    with db.session.begin_nested():
+        return _post_batch(legs, cause=cause, actor_id=actor_id, idempotency=idempotency,
+                           pending=pending)
+
+
+def _post_batch(legs: list[Leg], *, cause: Cause, actor_id: int | None,
+                idempotency: Idempotency | None, pending: bool) -> Batch:
     if idempotency:
         stored = claim_key(idempotency.member_id, idempotency.key,
                            {"op": "post_batch", **idempotency.request})
@@ -196,13 +204,15 @@ def post_reservation(pending_id: int, *, amount: int | None = None,
 
     Refuses: a reservation already posted or voided; an amount above the reserved one.
     """
-    return _resolve(pending_id, amount=amount, void=False, actor_id=actor_id)
+    with db.session.begin_nested():
+        return _resolve(pending_id, amount=amount, void=False, actor_id=actor_id)
 
 
 @transactional
 def void_reservation(pending_id: int, *, actor_id: int | None) -> Transfer:
     """Release a reservation in full. Refuses one already posted or voided."""
-    return _resolve(pending_id, amount=None, void=True, actor_id=actor_id)
+    with db.session.begin_nested():
+        return _resolve(pending_id, amount=None, void=True, actor_id=actor_id)
 
 
 def _resolve(pending_id: int, *, amount: int | None, void: bool,
@@ -247,23 +257,26 @@ def reverse_transfer(transfer_id: int, *, actor_id: int | None, memo: str) -> Tr
     if original is None or original.state not in (TransferState.POSTED,
                                                   TransferState.POST_PENDING):
         raise Invalid("Only posted transfers can be reversed.")
-    leg = Leg(original.credit_account_id, original.debit_account_id, original.amount_minor,
-              TransferKind.REVERSAL, memo=memo)
-    _lock_accounts({leg.debit_id, leg.credit_id})
-    if not _change(leg.debit_id, _covers(leg.amount), debits_posted=leg.amount):
-        _refuse_insufficient(leg.debit_id, leg.amount)
-    _change(leg.credit_id, credits_posted=leg.amount)
     reversal = Transfer(
-        batch_id=uuid.uuid4().hex, debit_account_id=leg.debit_id, credit_account_id=leg.credit_id,
-        amount_minor=leg.amount, currency=original.currency, kind=TransferKind.REVERSAL,
-        state=TransferState.POSTED, reverses_id=original.id, cause_type=original.cause_type,
-        cause_id=original.cause_id, actor_id=actor_id, memo=memo[:200])
-    try:
-        with db.session.begin_nested():
-            db.session.add(reversal)
-            db.session.flush()
-    except IntegrityError as e:
-        raise Conflict("This transfer has already been reversed.") from e
+        batch_id=uuid.uuid4().hex, debit_account_id=original.credit_account_id,
+        credit_account_id=original.debit_account_id, amount_minor=original.amount_minor,
+        currency=original.currency, kind=TransferKind.REVERSAL, state=TransferState.POSTED,
+        reverses_id=original.id, cause_type=original.cause_type, cause_id=original.cause_id,
+        actor_id=actor_id, memo=memo[:200])
+    with db.session.begin_nested():
+        try:
+            # first, so that "already reversed" is refused before any counter moves
+            with db.session.begin_nested():
+                db.session.add(reversal)
+                db.session.flush()
+        except IntegrityError as e:
+            raise Conflict("This transfer has already been reversed.") from e
+        payer, payee, amount = reversal.debit_account_id, reversal.credit_account_id, \
+            reversal.amount_minor
+        _lock_accounts({payer, payee})
+        if not _change(payer, _covers(amount), debits_posted=amount):
+            _refuse_insufficient(payer, amount)
+        _change(payee, credits_posted=amount)
     return reversal
 
 
