@@ -30,7 +30,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_logging()
     _init_extensions(app)
     init_security(app)
-    _import_models()
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -76,13 +75,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
 
-def _import_models() -> None:
-    """Models without a blueprint yet, so that migrations and create_all see them."""
-    import offload.gigs.models  # noqa: F401
-
-
 def _register_blueprints(app: Flask) -> None:
     from offload.accounts.views import bp as accounts_bp
+    from offload.gigs.views import bp as gigs_bp
     from offload.invites.views import bp as invites_bp
     from offload.notifications.views import bp as notifications_bp
     from offload.pages.views import bp as pages_bp
@@ -90,8 +85,8 @@ def _register_blueprints(app: Flask) -> None:
     from offload.wallet.admin_views import bp as admin_bp
     from offload.wallet.views import bp as wallet_bp
 
-    for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, notifications_bp, wallet_bp,
-               admin_bp):
+    for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, notifications_bp,
+               wallet_bp, admin_bp):
         app.register_blueprint(bp)
 
 

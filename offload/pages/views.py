@@ -3,6 +3,8 @@
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from offload.gigs.queries import matching_gigs_for
+
 bp = Blueprint("pages", __name__)
 
 
@@ -16,4 +18,4 @@ def landing():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    return render_template("pages/dashboard.html")
+    return render_template("pages/dashboard.html", matching=matching_gigs_for(current_user.id))

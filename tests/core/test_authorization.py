@@ -81,7 +81,30 @@ def make_extra_objects(world: World) -> dict:
         "item_id": _first_id("PortfolioItem", member.id),
         "document_id": _document(member),
         **_wallet_objects(member),
+        **_gig_objects(world),
     }
+
+
+def _gig_objects(world: World) -> dict:
+    """An open referral gig posted by the member, with a file and the admin's question."""
+    import io
+    from datetime import timedelta
+
+    from werkzeug.datastructures import FileStorage
+
+    from offload.core.db import utcnow
+    from offload.gigs.services import add_gig_attachment, ask_question, post_gig
+
+    gig = post_gig(actor=world.member, kind="referral", title="Port a shop to Flask",
+                   description="Move the shop.", skill_names=["Python"], category="web",
+                   budget_min_minor=500_00, budget_max_minor=900_00,
+                   deadline=utcnow().date() + timedelta(days=30),
+                   client_details={"name": "Acme", "contact": "cto@acme.example"})
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    attachment = add_gig_attachment(gig, actor=world.member, file_storage=FileStorage(
+        io.BytesIO(pdf), filename="brief.pdf"))
+    question = ask_question(gig, actor=world.admin, body="Is there a staging server?")
+    return {"gig_id": gig.id, "attachment_id": attachment.id, "question_id": question.id}
 
 
 def _wallet_objects(member) -> dict:

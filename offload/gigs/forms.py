@@ -1,0 +1,163 @@
+"""Forms of the gig pages. They check shape (present, not too long, an amount, a date);
+the services check the rules (budget order, deadline window, client details, who).
+
+The gig page shows several forms at once, so each has a prefix (``ask-body``,
+``q12-answer``) to keep field names and ids apart.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    Form,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from offload.core.errors import Invalid
+from offload.core.money import parse_amount
+from offload.profiles.models import SKILL_NAME_MAX
+
+from .filters import BoardSort
+from .models import (
+    ANSWER_MAX,
+    CANCEL_REASON_MAX,
+    CLIENT_CONTACT_MAX,
+    CLIENT_NAME_MAX,
+    CLIENT_NOTES_MAX,
+    DESCRIPTION_MAX,
+    QUESTION_MAX,
+    SKILLS_MAX,
+    TITLE_MAX,
+    GigCategory,
+    GigKind,
+    GigState,
+)
+
+MARKDOWN_HINT = "Markdown is supported: **bold**, *italic*, [a link](https://example.com), lists."
+
+
+def _at_most(n: int, label: str) -> Length:
+    return Length(max=n, message=f"{label} can be at most {n:,} characters.")
+
+
+def _amount(form, field) -> None:
+    """An amount such as 500 or 99.50 (the parsed minor units go to ``field.minor``)."""
+    field.minor = None
+    if not (field.data or "").strip():
+        return
+    try:
+        field.minor = parse_amount(field.data, max_minor=current_app.config["MAX_AMOUNT_MINOR"])
+    except Invalid as e:
+        raise ValidationError(str(e)) from None
+
+
+class GigForm(FlaskForm):
+    kind = RadioField("Kind of gig", choices=[
+        SelectChoice(GigKind.REFERRAL.value, "Referral: client work you pass on "
+                                             "(commission on completion)"),
+        SelectChoice(GigKind.TASK.value, "Task: work you want done yourself "
+                                         "(paid through milestones)")],
+        validators=[InputRequired("Choose whether this is a referral or a task.")])
+    title = StringField("Title", validators=[InputRequired("Give the gig a title."),
+                                             _at_most(TITLE_MAX, "The title")])
+    description = TextAreaField("Description", validators=[
+        InputRequired("Describe the work."), _at_most(DESCRIPTION_MAX, "The description")],
+        description=MARKDOWN_HINT, render_kw={"rows": 10})
+    skills = StringField("Skills", validators=[
+        _at_most(SKILLS_MAX * (SKILL_NAME_MAX + 2), "The skill list")],
+        description=f"Separate skills with commas, for example “Python, Flask”. "
+                    f"1 to {SKILLS_MAX}; new skills join the shared list.")
+    category = SelectField("Category",
+                           choices=[SelectChoice(c.value, c.label) for c in GigCategory])
+    budget_min = StringField("Budget (lowest)", validators=[
+        InputRequired("Enter the budget, for example 500."), _amount],
+        description="An amount such as 500 or 499.50.", render_kw={"inputmode": "decimal"})
+    budget_max = StringField("Budget (highest)", validators=[_amount],
+                             description="Leave empty for a fixed budget.",
+                             render_kw={"inputmode": "decimal"})
+    deadline = DateField("Deadline", validators=[InputRequired("Choose the day the work is due.")],
+                         description="The day the work is due.")
+    client_name = StringField("Client's name", validators=[
+        _at_most(CLIENT_NAME_MAX, "The client's name")])
+    client_contact = StringField("Client's contact", validators=[
+        _at_most(CLIENT_CONTACT_MAX, "The client's contact")],
+        description="An e-mail address, a phone number or both.")
+    client_notes = TextAreaField("Notes about the client", validators=[
+        _at_most(CLIENT_NOTES_MAX, "The notes")], render_kw={"rows": 4})
+
+    def skill_names(self) -> list[str]:
+        return (self.skills.data or "").split(",")
+
+    def client_details(self) -> dict[str, str] | None:
+        """The client fields, or None when all are empty."""
+        details = {"name": self.client_name.data or "", "contact": self.client_contact.data or "",
+                   "notes": self.client_notes.data or ""}
+        return details if any(v.strip() for v in details.values()) else None
+
+    def terms(self) -> dict:
+        """The keyword arguments of ``post_gig`` and ``edit_gig`` (not ``kind``)."""
+        low = self.budget_min.minor
+        high = self.budget_max.minor if self.budget_max.minor is not None else low
+        return {"title": self.title.data, "description": self.description.data,
+                "skill_names": self.skill_names(), "category": self.category.data,
+                "budget_min_minor": low, "budget_max_minor": high,
+                "deadline": self.deadline.data}
+
+
+class AskForm(FlaskForm):
+    body = TextAreaField("Your question", validators=[
+        InputRequired("Write your question."), _at_most(QUESTION_MAX, "Your question")],
+        description="Every member sees the question and its answer.", render_kw={"rows": 3})
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField("Your answer", validators=[
+        InputRequired("Write your answer."), _at_most(ANSWER_MAX, "Your answer")],
+        render_kw={"rows": 3})
+
+
+class CancelForm(FlaskForm):
+    reason = StringField("Reason (optional)", validators=[
+        _at_most(CANCEL_REASON_MAX, "The reason")],
+        description="Members see it on the gig.")
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField("File", validators=[FileRequired("Choose a file to attach.")])
+
+
+class ConfirmForm(FlaskForm):
+    """No fields: the CSRF token of a delete button."""
+
+
+class BoardFilterForm(Form):
+    """Renders the board's filters (a GET form, no CSRF); ``BoardFilters`` reads them."""
+
+    q = SearchField("Search", description="Words in the title, description or skills.")
+    kind = SelectField("Kind", choices=[SelectChoice("", "Any kind")]
+                       + [SelectChoice(k.value, k.label) for k in GigKind],
+                       validate_choice=False)
+    category = SelectField("Category", choices=[SelectChoice("", "Any category")]
+                           + [SelectChoice(c.value, c.label) for c in GigCategory],
+                           validate_choice=False)
+    skills = StringField("Skills", description="Comma separated; any of them.")
+    budget_min = StringField("Budget from")
+    budget_max = StringField("Budget up to")
+    due_by = StringField("Due by", render_kw={"type": "date"})
+    sort = SelectField("Sort", choices=[SelectChoice(s.value, s.label) for s in BoardSort],
+                       validate_choice=False)
+
+
+class MyGigsFilterForm(Form):
+    state = SelectField("State", choices=[SelectChoice("", "Any state")]
+                        + [SelectChoice(s.value, s.label) for s in GigState], validate_choice=False,
+                        validators=[Optional()])
