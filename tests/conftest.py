@@ -24,8 +24,11 @@ from offload.accounts.passwords import hash_password
 from offload.core.db import db, utcnow
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
-from offload.ledger.models import (DROP_IMMUTABLE_TRANSFERS_SQLITE, IMMUTABLE_TRANSFERS_SQLITE,
-                                   Transfer)
+from offload.ledger.models import (
+    DROP_IMMUTABLE_TRANSFERS_SQLITE,
+    IMMUTABLE_TRANSFERS_SQLITE,
+    Transfer,
+)
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
