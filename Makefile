@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app offload
 PYTEST := $(PY) -m pytest -q
 
-.PHONY: install run seed test test-postgres test-browser lint coverage clean
+.PHONY: install run seed test test-postgres test-browser lint coverage clean bench-ledger
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,6 +37,10 @@ test-browser: install
 
 lint: install
 	$(PY) -m ruff check .
+
+# Ledger throughput, SQLite and a throwaway PostgreSQL cluster (bench/README.md)
+bench-ledger: install
+	$(PY) bench/ledger.py
 
 coverage: install
 	$(PY) -m coverage run -m pytest -q && $(PY) -m coverage report --skip-covered
