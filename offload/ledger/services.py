@@ -99,11 +99,14 @@ def system_account(kind: AccountKind) -> LedgerAccount:
 def _lock_accounts(account_ids: set[int]) -> None:
     """Row-lock the accounts in ascending id order so that two batches never deadlock.
 
-    SQLite has no row locks; its writers are already serialised by BEGIN IMMEDIATE.
+    ``FOR NO KEY UPDATE`` (not ``FOR UPDATE``): inserting a transfer takes a KEY SHARE
+    lock on both accounts through its foreign keys, which FOR UPDATE would conflict
+    with, deadlocking two operations that each inserted first. SQLite has no row
+    locks; its writers are already serialised by BEGIN IMMEDIATE.
     """
     if is_postgresql():
         db.session.execute(select(LedgerAccount.id).where(LedgerAccount.id.in_(account_ids))
-                           .order_by(LedgerAccount.id).with_for_update())
+                           .order_by(LedgerAccount.id).with_for_update(key_share=True))
 
 
 def _change(account_id: int, guard=None, **deltas: int) -> bool:
