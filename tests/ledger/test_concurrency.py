@@ -29,6 +29,7 @@ from offload.ledger.services import (
     post_batch,
     post_reservation,
     reserve,
+    reverse_transfer,
     system_account,
     void_reservation,
 )
@@ -205,4 +206,20 @@ def test_mixed_operations_on_one_wallet_keep_the_ledger_whole(app, make_wallet, 
     assert 30 <= len(debited) <= 40 and len(debited) + len(errors) == 40
     assert counters(wallet) == Counters(0, 25 + sum(debited), 0, 500)
     assert counters(wallet).available >= 0
+    assert run_checks() == []
+
+
+def test_10_reversals_between_the_same_two_accounts_all_go_through(app, make_wallet):
+    """Reversals insert their row (whose foreign-key checks share-lock both accounts)
+    and then lock the accounts: ten at once on one pair of accounts must neither
+    deadlock past the retries nor refuse anything."""
+    alice, bob = make_wallet(1000), make_wallet(1000)
+    payments = [post_batch([Leg(alice, bob, 10, TransferKind.TRANSFER)], cause=CAUSE,
+                           actor_id=None).transfer_ids[0] for _ in range(10)]
+
+    results, errors = race(app, 10, lambda i: reverse_transfer(payments[i], actor_id=None,
+                                                               memo="race").id)
+    assert errors == [], describe(errors)
+    assert len(set(results)) == 10
+    assert counters(alice).balance == 1000 and counters(bob).balance == 1000
     assert run_checks() == []
