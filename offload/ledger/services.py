@@ -154,8 +154,10 @@ def post_batch(legs: list[Leg], *, cause: Cause, actor_id: int | None,
 def _post_batch(legs: list[Leg], *, cause: Cause, actor_id: int | None,
                 idempotency: Idempotency | None, pending: bool) -> Batch:
     if idempotency:
-        stored = claim_key(idempotency.member_id, idempotency.key,
-                           {"op": "post_batch", **idempotency.request})
+        # the movement itself is part of the fingerprint: a key reused for other legs is refused
+        stored = claim_key(idempotency.member_id, idempotency.key, {
+            "op": "post_batch", "pending": pending, **idempotency.request,
+            "legs": [[leg.debit_id, leg.credit_id, leg.amount, str(leg.kind)] for leg in legs]})
         if stored is not None:
             return Batch(stored["batch_id"], tuple(stored["transfer_ids"]), replayed=True)
     _lock_accounts({a for leg in legs for a in (leg.debit_id, leg.credit_id)})

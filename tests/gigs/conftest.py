@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import io
 import itertools
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from werkzeug.datastructures import FileStorage
 
 import offload.gigs.models  # noqa: F401  (registers the tables)
@@ -82,23 +81,3 @@ def make_gig(make_member):
         return post_gig(actor=poster, kind=kind, **values)
 
     return make
-
-
-@pytest.fixture
-def count_queries(app):
-    """``with count_queries() as statements:`` collects the SQL run inside the block."""
-
-    @contextmanager
-    def counting():
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            yield statements
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-
-    return counting

@@ -5,13 +5,8 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from contextlib import contextmanager
 
-import pytest
-from sqlalchemy import event
 from werkzeug.datastructures import FileStorage
-
-from offload.core.db import db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -30,23 +25,3 @@ PNG = (b"\x89PNG\r\n\x1a\n"
 
 def upload(data: bytes, filename: str) -> FileStorage:
     return FileStorage(stream=io.BytesIO(data), filename=filename)
-
-
-@pytest.fixture
-def count_queries(app):
-    """``with count_queries() as statements:`` collects the SQL run inside the block."""
-
-    @contextmanager
-    def counting():
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            yield statements
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-
-    return counting

@@ -5,11 +5,10 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from offload.core.db import db
 from offload.ledger.models import Transfer
@@ -52,25 +51,6 @@ def withdraw():
 
     return do
 
-
-@pytest.fixture
-def count_queries(app):
-    """``with count_queries() as statements:`` collects the SQL run inside the block."""
-
-    @contextmanager
-    def counting():
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            yield statements
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-
-    return counting
 
 
 @pytest.fixture
