@@ -2,7 +2,7 @@
 
 Design note
 - ``Gig`` holds everything the board shows. Its lifecycle is ``GigState`` and
-  ``GIG_TRANSITIONS``; every change of state goes through ``services._move()``, a
+  ``GIG_TRANSITIONS``; every change of state goes through ``lifecycle.move_gigs()``, a
   guarded ``UPDATE … WHERE state = :expected`` whose row count settles races.
 - ``published_at`` is when the gig first became open; "newest" on the board means
   newest published, so a draft written last month and published today is new today.
@@ -199,7 +199,7 @@ attach_search_ddl(Gig.__table__)
 
 
 class GigSkill(db.Model):
-    """A skill a gig needs. ``is_open`` repeats ``gig.state == 'open'`` (``services._move``
+    """A skill a gig needs. ``is_open`` repeats ``gig.state == 'open'`` (``lifecycle.move_gigs``
     keeps it), so "the newest open gigs with this skill" is one walk of a small index
     that never touches the wide ``gigs`` rows."""
 

@@ -1,9 +1,9 @@
 """Posting and changing gigs, their files and their questions. Each public function is
 one transaction (``atomic()``; called inside another, it joins it).
 
-Every change of state goes through ``_move()``: it checks ``GIG_TRANSITIONS`` and runs
-a guarded ``UPDATE … WHERE state = :from``, so of two racing changes one wins and
-the other gets ``Conflict``. Edits are guarded the same way. The full-text index is
+Every change of state goes through ``lifecycle.move_gigs()``: it checks
+``GIG_TRANSITIONS`` and runs a guarded ``UPDATE … WHERE state = :from``, so of two
+racing changes one wins and the other gets ``Conflict``. Edits are guarded the same way. The full-text index is
 kept by the database (``search_ddl.py``), in the same transaction as the change.
 
 Refusals raise ``NotAllowed`` (who), ``Conflict`` (the gig is no longer in a state
@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, func, literal_column, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage
 
@@ -31,6 +31,7 @@ from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
 from offload.profiles.services import InvalidField, clean_skill_names, ensure_skills
 
+from .lifecycle import CHANGED_UNDER_YOU, lock_gig, log_after_commit, move_gig, move_gigs
 from .models import (
     ANSWER_MAX,
     CANCEL_REASON_MAX,
@@ -38,7 +39,6 @@ from .models import (
     CLIENT_NAME_MAX,
     CLIENT_NOTES_MAX,
     DESCRIPTION_MAX,
-    GIG_TRANSITIONS,
     QUESTION_MAX,
     SKILLS_MAX,
     SKILLS_MIN,
@@ -70,7 +70,6 @@ DEADLINE_MAX_DAYS = 365
 ATTACHMENTS_MAX = 10
 QUESTIONS_PER_MEMBER = 10
 
-CHANGED_UNDER_YOU = "This gig changed while you were working on it. Reload it and try again."
 
 
 @dataclass(frozen=True)
@@ -124,8 +123,8 @@ def post_gig(*, actor: User, kind: str, title: str, description: str,
                                          contact=client.contact, notes=client.notes))
         db.session.flush()
         if publish:
-            _move_one(gig, GigState.OPEN, now=now, published_at=now)
-        _log_after_commit("gig posted", gig_id=gig.id, poster_id=actor.id, kind=kind.value,
+            move_gig(gig, GigState.OPEN, now=now, published_at=now)
+        log_after_commit("gig posted", gig_id=gig.id, poster_id=actor.id, kind=kind.value,
                           state=gig.state)
     return gig
 
@@ -163,7 +162,7 @@ def edit_gig(gig: Gig, *, actor: User, title: str, description: str,
             db.session.add(details)
         for name, value in fields.items():
             set_committed_value(gig, name, value)
-        _log_after_commit("gig edited", gig_id=gig.id, actor_id=actor.id)
+        log_after_commit("gig edited", gig_id=gig.id, actor_id=actor.id)
     return gig
 
 
@@ -180,7 +179,7 @@ def publish_gig(gig: Gig, *, actor: User) -> Gig:
             raise InvalidField("deadline", "The deadline has come: choose a later one "
                                            "before publishing.")
         now = utcnow()
-        _move_one(gig, GigState.OPEN, now=now, published_at=now)
+        move_gig(gig, GigState.OPEN, now=now, published_at=now)
     return gig
 
 
@@ -203,8 +202,8 @@ def cancel_gig(gig: Gig, *, actor: User, reason: str | None = None) -> Gig:
             record_moderation(actor=actor, action="gig_cancelled", subject_type="gig",
                               subject_id=gig.id, reason=reason,
                               subject_user=db.session.get(User, gig.poster_id))
-        _move_one(gig, GigState.CANCELLED, cancel_reason=reason)
-        _log_after_commit("gig cancelled", gig_id=gig.id, actor_id=actor.id,
+        move_gig(gig, GigState.CANCELLED, cancel_reason=reason)
+        log_after_commit("gig cancelled", gig_id=gig.id, actor_id=actor.id,
                           by_admin=actor.id != gig.poster_id)
     return gig
 
@@ -217,7 +216,8 @@ def expire_gigs(*, now: datetime | None = None) -> int:
     """
     now = now or utcnow()
     with atomic():
-        return _move(GigState.OPEN, GigState.EXPIRED, Gig.deadline < now.date(), now=now)
+        return len(move_gigs(GigState.OPEN, GigState.EXPIRED, Gig.deadline < now.date(),
+                             now=now))
 
 
 # --- attachments ------------------------------------------------------------------------
@@ -232,7 +232,7 @@ def add_gig_attachment(gig: Gig, *, actor: User, file_storage: FileStorage | Non
     stored = None
     try:
         with atomic():
-            _lock(gig)
+            lock_gig(gig)
             _refuse(why_cannot_attach(gig, actor), actor_may=actor.id == gig.poster_id)
             if file_storage is None or not file_storage.filename:
                 raise InvalidField("file", "Choose a file to attach.")
@@ -290,7 +290,7 @@ def ask_question(gig: Gig, *, actor: User, body: str) -> Question:
     GIG_QUESTIONS_PER_MEMBER questions from one member on one gig.
     """
     with atomic():
-        _lock(gig)  # a concurrent cancel or award waits, or we see its result
+        lock_gig(gig)  # a concurrent cancel or award waits, or we see its result
         _refuse(why_cannot_ask(gig, actor),
                 actor_may=actor.is_confirmed and actor.id != gig.poster_id)
         body = _text("body", body, QUESTION_MAX, "Your question", required=True,
@@ -336,62 +336,11 @@ def answer_question(question: Question, *, actor: User, answer: str) -> Question
     return question
 
 
-# --- the lifecycle ------------------------------------------------------------------------
-
-def _move(frm: GigState, to: GigState, *where: ColumnElement[bool],
-          now: datetime | None = None, **values: Any) -> int:
-    """Move the gigs matching ``where`` that are still ``frm`` to ``to``; how many moved.
-
-    The one place a gig's state changes: refuses a move ``GIG_TRANSITIONS`` lacks.
-    """
-    if to not in GIG_TRANSITIONS.get(frm, ()):
-        raise Conflict(f"A gig that is {frm.label.lower()} can't become {to.label.lower()}.")
-    now = now or utcnow()
-    # the literal state lets SQLite use the partial indexes (WHERE state = 'open')
-    stmt = (update(Gig).where(Gig.state == literal_column(f"'{frm.value}'"), *where)
-            .values(state=to.value, state_changed_at=now, updated_at=now, **values)
-            .execution_options(synchronize_session=False))
-    if GigState.OPEN not in (frm, to):
-        moved = db.session.execute(stmt).rowcount
-    else:  # gig_skills.is_open follows the gig onto or off the board
-        ids = list(db.session.scalars(stmt.returning(Gig.id)))
-        for first in range(0, len(ids), 1000):
-            db.session.execute(
-                update(GigSkill).where(GigSkill.gig_id.in_(ids[first:first + 1000]))
-                .values(is_open=to == GigState.OPEN)
-                .execution_options(synchronize_session=False))
-        moved = len(ids)
-    if moved:
-        _log_after_commit("gig state changed", frm=frm.value, to=to.value, count=moved)
-    return moved
-
-
-def _move_one(gig: Gig, to: GigState, *, now: datetime | None = None, **values: Any) -> None:
-    """``_move`` for one gig, which must still be in the state we read; updates ``gig``."""
-    now = now or utcnow()
-    if _move(GigState(gig.state), to, Gig.id == gig.id, now=now, **values) != 1:
-        raise Conflict(CHANGED_UNDER_YOU)
-    for name, value in {"state": to.value, "state_changed_at": now, "updated_at": now,
-                        **values}.items():
-        set_committed_value(gig, name, value)
-
-
-def _log_after_commit(message: str, **extra: Any) -> None:
-    on_commit(lambda: log.info(message, extra=extra))  # only what really happened
-
-
 def _refuse(reason: str | None, *, actor_may: bool) -> None:
     """Raise ``reason``: ``NotAllowed`` if the actor may never do this, else ``Conflict``
     (the gig's state is what stands in the way)."""
     if reason:
         raise (Conflict if actor_may else NotAllowed)(reason)
-
-
-def _lock(gig: Gig) -> None:
-    # PostgreSQL: waits for a concurrent change of this gig (SQLite's BEGIN IMMEDIATE
-    # already serialises writers); then the reloaded ``gig`` is current
-    db.session.execute(select(Gig.id).where(Gig.id == gig.id).with_for_update())
-    db.session.refresh(gig)
 
 
 # --- checking input -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed
 from offload.core.uploads import stored_path
 from offload.gigs import services
+from offload.gigs.lifecycle import move_gig
 from offload.gigs.models import (
     GIG_TRANSITIONS,
     ClientDetails,
@@ -316,12 +317,12 @@ def test_move_follows_the_transition_table_exactly(make_member, make_gig, frm, t
     values = {"published_at": utcnow()} if frm == GigState.DRAFT else {}
     if allowed:
         with atomic():
-            services._move_one(gig, to, **values)
+            move_gig(gig, to, **values)
         assert fresh(gig).state == to
         assert_is_open_follows_state(gig)
     else:
         with pytest.raises(Conflict, match="can't become"), atomic():
-            services._move_one(gig, to, **values)
+            move_gig(gig, to, **values)
         assert fresh(gig).state == frm
 
 
