@@ -3,8 +3,9 @@ one transaction (``atomic()``; called inside another, it joins it).
 
 Every change of state goes through ``lifecycle.move_gigs()``: it checks
 ``GIG_TRANSITIONS`` and runs a guarded ``UPDATE … WHERE state = :from``, so of two
-racing changes one wins and the other gets ``Conflict``. Edits are guarded the same way. The full-text index is
-kept by the database (``search_ddl.py``), in the same transaction as the change.
+racing changes one wins and the other gets ``Conflict``. Edits are guarded the same
+way. The full-text index is kept by the database (``search_ddl.py``), in the same
+transaction as the change.
 
 Refusals raise ``NotAllowed`` (who), ``Conflict`` (the gig is no longer in a state
 that allows it) or ``Invalid``/``InvalidField`` (input), with a message for the member.
