@@ -90,5 +90,8 @@ class Config:
     # rare one does; the board says when a search was capped.
     GIG_SEARCH_CANDIDATES = 1000
 
+    # Offers: the most days a member can offer to deliver in
+    OFFER_DAYS_MAX = 365
+
     # Lists
     PAGE_SIZE = 20

@@ -5,6 +5,7 @@ Listed explicitly: a feature that moves money adds its checks here.
 """
 
 from offload.ledger.checks import LEDGER_CHECKS, Check
+from offload.offers.checks import OFFER_CHECKS
 from offload.wallet.checks import WALLET_CHECKS
 
-MONEY_CHECKS: tuple[Check, ...] = LEDGER_CHECKS + WALLET_CHECKS
+MONEY_CHECKS: tuple[Check, ...] = LEDGER_CHECKS + WALLET_CHECKS + OFFER_CHECKS

@@ -31,6 +31,21 @@ class Invalid(OffloadError):
     """The input broke a rule that a form cannot check on its own."""
 
 
+class InvalidField(Invalid):
+    """Invalid input that belongs to one form field, so the form can show it there."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def refuse(reason: str | None, *, actor_may: bool) -> None:
+    """Raise ``reason`` if there is one: ``NotAllowed`` when the actor may never do this,
+    else ``Conflict`` (the thing's state is what stands in the way)."""
+    if reason:
+        raise (Conflict if actor_may else NotAllowed)(reason)
+
+
 ERROR_TITLES = {
     400: "That request didn't look right",
     403: "You can't do that",

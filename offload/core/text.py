@@ -1,10 +1,13 @@
-"""Member-written text: markdown rendered with markdown-it-py, then sanitized with nh3."""
+"""Member-written text: cleaned at the service boundary; markdown rendered with
+markdown-it-py, then sanitized with nh3."""
 
 from __future__ import annotations
 
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+from .errors import InvalidField
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
@@ -25,3 +28,15 @@ def render_markdown(source: str | None) -> Markup:
         link_rel="nofollow noopener noreferrer ugc",
     )
     return Markup(clean)
+
+
+def clean_text(field: str, value: str | None, max_len: int, label: str, *,
+               required: bool = False, multiline: bool = False) -> str:
+    """Text with outer whitespace stripped (one line: inner runs collapsed too)."""
+    value = (value or "").strip() if multiline else " ".join((value or "").split())
+    if required and not value:
+        raise InvalidField(field, f"{label} can't be empty.")
+    if len(value) > max_len:
+        raise InvalidField(field, f"{label} can be at most {max_len:,} characters "
+                                  f"(it has {len(value):,}).")
+    return value

@@ -15,6 +15,7 @@ Design note
 - ``skills_text`` repeats the skill names (space separated) on the row, so full-text
   search reads one row per gig: the SQLite FTS5 index and the PostgreSQL tsvector
   are both built from title, skills_text and description (see ``search.py``).
+- ``performer_id`` is set when an award is accepted (the offers package does it).
 - ``ClientDetails`` is a table of its own, with no relationship from ``Gig``: board,
   search and gig queries never join it, so it cannot leak by accident. Only
   ``queries.client_details_for`` reads it, behind ``policies.can_see_client_details``.
@@ -170,13 +171,16 @@ class Gig(db.Model):
     commission_bps: Mapped[int]
     platform_commission_bps: Mapped[int]
     cancel_reason: Mapped[str | None] = mapped_column(String(CANCEL_REASON_MAX))
+    # the member whose offer was accepted (set with awarded → in progress); they see a
+    # referral's client details from then on
+    performer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     published_at: Mapped[datetime | None]
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow,
                                                        server_default=func.now())
 
-    poster: Mapped[User] = relationship(lazy="raise")
+    poster: Mapped[User] = relationship(foreign_keys=[poster_id], lazy="raise")
     # read-only: services write GigSkill rows (and skills_text) themselves
     skills: Mapped[list[Skill]] = relationship(secondary="gig_skills", order_by=Skill.slug,
                                                lazy="raise", viewonly=True)

@@ -29,10 +29,11 @@ def can_view_gig(gig: Gig, viewer: User | None) -> bool:
 
 
 def can_see_client_details(gig: Gig, viewer: User | None) -> bool:
-    """The referrer (poster) and admins; the awarded performer once offers exist."""
+    """The referrer (poster), admins, and the performer once they accepted the award
+    (not before: a member who turns the award down never learns who the client is)."""
     if viewer is None or gig.kind != GigKind.REFERRAL:
         return False
-    return viewer.id == gig.poster_id or viewer.is_admin
+    return viewer.id in (gig.poster_id, gig.performer_id) or viewer.is_admin
 
 
 def why_cannot_edit(gig: Gig, actor: User) -> str | None:

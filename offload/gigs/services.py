@@ -26,11 +26,13 @@ from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import User
 from offload.core.db import atomic, db, on_commit, utcnow
-from offload.core.errors import Conflict, Invalid, NotAllowed
+from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
+from offload.core.text import clean_text
 from offload.core.uploads import store_upload, stored_path
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
-from offload.profiles.services import InvalidField, clean_skill_names, ensure_skills
+from offload.offers.services import close_offers_on_gigs
+from offload.profiles.services import clean_skill_names, ensure_skills
 
 from .lifecycle import CHANGED_UNDER_YOU, lock_gig, log_after_commit, move_gig, move_gigs
 from .models import (
@@ -141,7 +143,7 @@ def edit_gig(gig: Gig, *, actor: User, title: str, description: str,
     (``None`` keeps them; given, they must be complete).
     """
     with atomic():
-        _refuse(why_cannot_edit(gig, actor), actor_may=actor.id == gig.poster_id)
+        refuse(why_cannot_edit(gig, actor), actor_may=actor.id == gig.poster_id)
         fields = _gig_fields(title=title, description=description, category=category,
                              budget_min_minor=budget_min_minor,
                              budget_max_minor=budget_max_minor, deadline=deadline)
@@ -174,7 +176,7 @@ def publish_gig(gig: Gig, *, actor: User) -> Gig:
     come and members ``why_cannot_post`` names.
     """
     with atomic():
-        _refuse(why_cannot_publish(gig, actor),
+        refuse(why_cannot_publish(gig, actor),
                 actor_may=actor.id == gig.poster_id and why_cannot_post(actor) is None)
         if gig.deadline <= utcnow().date():
             raise InvalidField("deadline", "The deadline has come: choose a later one "
@@ -190,12 +192,12 @@ def cancel_gig(gig: Gig, *, actor: User, reason: str | None = None) -> Gig:
     State: open → cancelled. The poster may; so may an admin, with a written reason
     that members see on the gig (``cancel_reason``).
     Writes (admin on someone else's gig): a moderation-log entry.
-    Later issues add: live offers declined, postpaid reservations released.
+    Offers: the open ones declined, their postpaid reservations released, offerers told.
     """
     with atomic():
-        _refuse(why_cannot_cancel(gig, actor),
+        refuse(why_cannot_cancel(gig, actor),
                 actor_may=actor.id == gig.poster_id or actor.is_admin)
-        reason = _text("reason", reason, CANCEL_REASON_MAX, "The reason") or None
+        reason = clean_text("reason", reason, CANCEL_REASON_MAX, "The reason") or None
         if actor.id != gig.poster_id:
             if not reason:
                 raise InvalidField("reason", "Say why you are cancelling someone else's "
@@ -204,6 +206,7 @@ def cancel_gig(gig: Gig, *, actor: User, reason: str | None = None) -> Gig:
                               subject_id=gig.id, reason=reason,
                               subject_user=db.session.get(User, gig.poster_id))
         move_gig(gig, GigState.CANCELLED, cancel_reason=reason)
+        close_offers_on_gigs([gig.id], reason="The gig was cancelled.", actor_id=actor.id)
         log_after_commit("gig cancelled", gig_id=gig.id, actor_id=actor.id,
                           by_admin=actor.id != gig.poster_id)
     return gig
@@ -212,13 +215,15 @@ def cancel_gig(gig: Gig, *, actor: User, reason: str | None = None) -> Gig:
 def expire_gigs(*, now: datetime | None = None) -> int:
     """The job: open gigs whose deadline day has passed (UTC) become expired.
 
-    State: open → expired, for each such gig. Returns how many. Later issues add:
-    postpaid reservations of their offers released.
+    State: open → expired, for each such gig. Returns how many.
+    Offers: the open ones declined, their postpaid reservations released, offerers told.
     """
     now = now or utcnow()
     with atomic():
-        return len(move_gigs(GigState.OPEN, GigState.EXPIRED, Gig.deadline < now.date(),
-                             now=now))
+        expired = move_gigs(GigState.OPEN, GigState.EXPIRED, Gig.deadline < now.date(),
+                            now=now)
+        close_offers_on_gigs(expired, reason="The gig expired without an award.")
+        return len(expired)
 
 
 # --- attachments ------------------------------------------------------------------------
@@ -234,7 +239,7 @@ def add_gig_attachment(gig: Gig, *, actor: User, file_storage: FileStorage | Non
     try:
         with atomic():
             lock_gig(gig)
-            _refuse(why_cannot_attach(gig, actor), actor_may=actor.id == gig.poster_id)
+            refuse(why_cannot_attach(gig, actor), actor_may=actor.id == gig.poster_id)
             if file_storage is None or not file_storage.filename:
                 raise InvalidField("file", "Choose a file to attach.")
             limit = current_app.config.get("GIG_ATTACHMENTS_MAX", ATTACHMENTS_MAX)
@@ -292,9 +297,9 @@ def ask_question(gig: Gig, *, actor: User, body: str) -> Question:
     """
     with atomic():
         lock_gig(gig)  # a concurrent cancel or award waits, or we see its result
-        _refuse(why_cannot_ask(gig, actor),
+        refuse(why_cannot_ask(gig, actor),
                 actor_may=actor.is_confirmed and actor.id != gig.poster_id)
-        body = _text("body", body, QUESTION_MAX, "Your question", required=True,
+        body = clean_text("body", body, QUESTION_MAX, "Your question", required=True,
                      multiline=True)
         limit = current_app.config.get("GIG_QUESTIONS_PER_MEMBER", QUESTIONS_PER_MEMBER)
         asked = db.session.scalar(select(func.count()).select_from(Question).where(
@@ -319,8 +324,8 @@ def answer_question(question: Question, *, actor: User, answer: str) -> Question
     """
     with atomic():
         gig = db.session.get(Gig, question.gig_id)
-        _refuse(why_cannot_answer(question, gig, actor), actor_may=actor.id == gig.poster_id)
-        answer = _text("answer", answer, ANSWER_MAX, "Your answer", required=True,
+        refuse(why_cannot_answer(question, gig, actor), actor_may=actor.id == gig.poster_id)
+        answer = clean_text("answer", answer, ANSWER_MAX, "Your answer", required=True,
                        multiline=True)
         now = utcnow()
         changed = db.session.execute(
@@ -337,20 +342,13 @@ def answer_question(question: Question, *, actor: User, answer: str) -> Question
     return question
 
 
-def _refuse(reason: str | None, *, actor_may: bool) -> None:
-    """Raise ``reason``: ``NotAllowed`` if the actor may never do this, else ``Conflict``
-    (the gig's state is what stands in the way)."""
-    if reason:
-        raise (Conflict if actor_may else NotAllowed)(reason)
-
-
 # --- checking input -----------------------------------------------------------------------
 
 def _gig_fields(*, title: str, description: str, category: str, budget_min_minor: int,
                 budget_max_minor: int, deadline: date) -> dict[str, Any]:
     return {
-        "title": _text("title", title, TITLE_MAX, "The title", required=True),
-        "description": _text("description", description, DESCRIPTION_MAX,
+        "title": clean_text("title", title, TITLE_MAX, "The title", required=True),
+        "description": clean_text("description", description, DESCRIPTION_MAX,
                              "The description", required=True, multiline=True),
         "category": _choice("category", category, GigCategory, "Choose a category."),
         **_budget(budget_min_minor, budget_max_minor),
@@ -419,11 +417,11 @@ def _client_info(kind: GigKind, given: ClientInfo | Mapping[str, str] | None
                                           "reach them; only you, the member you award and "
                                           "admins will see them.")
     return ClientInfo(
-        name=_text("client_name", given.name, CLIENT_NAME_MAX, "The client's name",
+        name=clean_text("client_name", given.name, CLIENT_NAME_MAX, "The client's name",
                    required=True),
-        contact=_text("client_contact", given.contact, CLIENT_CONTACT_MAX,
+        contact=clean_text("client_contact", given.contact, CLIENT_CONTACT_MAX,
                       "The client's contact", required=True),
-        notes=_text("client_notes", given.notes, CLIENT_NOTES_MAX, "The notes",
+        notes=clean_text("client_notes", given.notes, CLIENT_NOTES_MAX, "The notes",
                     multiline=True))
 
 
@@ -432,15 +430,3 @@ def _choice(field: str, value: str, enum: type, message: str):
         return enum(value)
     except ValueError:
         raise InvalidField(field, message) from None
-
-
-def _text(field: str, value: str | None, max_len: int, label: str, *,
-          required: bool = False, multiline: bool = False) -> str:
-    """Text with outer whitespace stripped (one line: inner runs collapsed too)."""
-    value = (value or "").strip() if multiline else " ".join((value or "").split())
-    if required and not value:
-        raise InvalidField(field, f"{label} can't be empty.")
-    if len(value) > max_len:
-        raise InvalidField(field, f"{label} can be at most {max_len:,} characters "
-                                  f"(it has {len(value):,}).")
-    return value

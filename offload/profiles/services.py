@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import AccountType, User
 from offload.core.db import atomic, db, on_commit, utcnow
-from offload.core.errors import Invalid, NotAllowed
+from offload.core.errors import Invalid, InvalidField, NotAllowed
 from offload.core.uploads import store_upload, stored_path
 
 from .models import (
@@ -50,14 +50,6 @@ DOCUMENTS_PER_MEMBER_MAX = 20
 EARLIEST_YEAR = 1940
 YEARS_AHEAD = 10  # an expected graduation year may lie this far in the future
 _SKILL_PUNCTUATION = frozenset(" +#.-")
-
-
-class InvalidField(Invalid):
-    """Invalid input that belongs to one form field, so the form can show it there."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # --- profile and skills -------------------------------------------------------------

@@ -1,0 +1,6 @@
+"""Offers: members' proposals on gigs, their response fees, negotiation and the award.
+
+``models`` (design note there), ``services`` (every change, one transaction each),
+``policies`` and ``queries`` (reads), ``ranking`` (the order offers are placed in),
+``checks`` (invariant 10 for offer fees), ``forms`` and ``views``.
+"""

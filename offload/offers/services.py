@@ -1,0 +1,611 @@
+"""Making, answering and awarding offers; negotiating their terms; messages before an
+award. Each public function is one transaction (it joins the caller's, or opens its
+own and, on PostgreSQL, is re-run on serialization failure or deadlock).
+
+Every change of an offer's state goes through ``_move_offer`` / ``_close_offers``: an
+UPDATE guarded by the state being left, so of two racing changes one wins and the
+other gets ``Conflict``. The gig's state moves through ``gigs.lifecycle`` in the same
+transaction, and the gig row is locked first (PostgreSQL) so that award, withdraw,
+cancel and accept on one gig queue up instead of interleaving.
+
+Fees move only through ``offload.ledger`` with ``Cause("offer", id)`` (see models).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from offload.accounts.models import User
+from offload.core.db import db, transactional, utcnow
+from offload.core.errors import Conflict, Invalid, InvalidField, refuse
+from offload.core.money import format_money
+from offload.core.text import clean_text
+from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig
+from offload.gigs.models import Gig, GigKind, GigState
+from offload.ledger.idempotency import claim_key, record_outcome
+from offload.ledger.models import AccountKind, LedgerAccount, TransferKind
+from offload.ledger.services import (
+    Cause,
+    InsufficientFunds,
+    Leg,
+    post_reservation,
+    post_transfer,
+    reserve,
+    system_account,
+    void_reservation,
+    wallet_account,
+)
+from offload.notifications.services import notify
+from offload.profiles.models import PortfolioItem
+from offload.projects.models import Project
+from offload.projects.services import start_project
+
+from .models import (
+    COVER_LETTER_MAX,
+    DECLINE_REASON_MAX,
+    LIVE_STATES,
+    MESSAGE_MAX,
+    NOTE_MAX,
+    OFFER_TRANSITIONS,
+    OPEN_STATES,
+    PORTFOLIO_MAX,
+    FeeKind,
+    Offer,
+    OfferMessage,
+    OfferPortfolioItem,
+    OfferProposal,
+    OfferState,
+    ProposalState,
+)
+from .policies import (
+    why_cannot_answer_award,
+    why_cannot_answer_proposal,
+    why_cannot_award,
+    why_cannot_decline,
+    why_cannot_message,
+    why_cannot_negotiate,
+    why_cannot_offer,
+    why_cannot_shortlist,
+    why_cannot_withdraw,
+)
+
+CHANGED_UNDER_YOU = "This offer changed while you were working on it. Reload it and try again."
+ANOTHER_CHOSEN = "Another offer was chosen."
+
+
+class FeeNotCovered(InsufficientFunds):
+    """The wallet's available balance doesn't cover the offer's response fee."""
+
+
+def fee_for(kind: FeeKind | str) -> int:
+    """The response fee of a kind of click, from the configuration (minor units)."""
+    return {FeeKind.FREE: 0,
+            FeeKind.PREPAID: current_app.config["PREPAID_CLICK_FEE_MINOR"],
+            FeeKind.POSTPAID: current_app.config["POSTPAID_CLICK_FEE_MINOR"]}[FeeKind(kind)]
+
+
+# --- making and withdrawing ---------------------------------------------------------------
+
+@transactional
+def make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
+               cover_letter: str, fee_kind: str | None, idempotency_key: str,
+               portfolio_item_ids: Iterable[int] = ()) -> Offer:
+    """Make an offer on an open gig of another member.
+
+    State: a new offer, active.
+    Money: referral gigs are free. Task gigs: a prepaid click posts
+    PREPAID_CLICK_FEE_MINOR wallet → platform revenue at once; a postpaid click reserves
+    POSTPAID_CLICK_FEE_MINOR (charged on acceptance of the award, else released).
+    Idempotent: the same key again returns the first offer and charges nothing more.
+    Notifies: the poster (new_offer).
+    Refuses: ``why_cannot_offer``; a second live offer on the gig (Conflict, also when
+    two arrive at once: a unique index); bad terms (InvalidField); a fee the wallet
+    can't cover (FeeNotCovered), with nothing recorded.
+    """
+    lock_gig(gig)
+    terms = _terms(price_minor, days_to_deliver)
+    cover_letter = clean_text("cover_letter", cover_letter, COVER_LETTER_MAX,
+                              "The cover letter", required=True, multiline=True)
+    fee = _fee_kind(gig, fee_kind)
+    items = sorted(set(portfolio_item_ids))
+    stored = claim_key(actor.id, idempotency_key, {
+        "op": "make_offer", "gig": gig.id, "fee": fee.value, "items": items,
+        "cover_letter": cover_letter, **terms})
+    if stored is not None:
+        offer = db.session.get(Offer, stored.get("offer_id", 0))
+        if offer is None:
+            raise Conflict("This offer is still being sent; reload the page in a moment.")
+        return offer
+    refuse(why_cannot_offer(gig, actor), actor_may=actor.is_confirmed
+            and actor.id != gig.poster_id)
+    if _live_offer_of(actor.id, gig.id) is not None:
+        raise Conflict("You already have an offer on this gig. Withdraw it first to make "
+                       "a new one, or propose new terms on it.")
+    _check_portfolio(items, actor)
+    now = utcnow()
+    offer = Offer(gig_id=gig.id, member_id=actor.id, state=OfferState.ACTIVE,
+                  cover_letter=cover_letter, fee_kind=fee, fee_minor=fee_for(fee),
+                  created_at=now, updated_at=now, state_changed_at=now, **terms)
+    try:
+        with db.session.begin_nested():  # the unique index settles two offers at once
+            db.session.add(offer)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("You already have an offer on this gig.") from None
+    db.session.add_all(OfferPortfolioItem(offer_id=offer.id, portfolio_item_id=i)
+                       for i in items)
+    batch_id = _charge_on_sending(offer, actor)
+    record_outcome(actor.id, idempotency_key, {"offer_id": offer.id}, batch_id)
+    notify(db.session.get(User, gig.poster_id), "new_offer",
+           title=f"{actor.name} made an offer on “{gig.title}”",
+           link=f"/offers/{offer.id}")
+    log_after_commit("offer made", offer_id=offer.id, gig_id=gig.id, member_id=actor.id,
+                     fee_kind=fee.value, fee_minor=offer.fee_minor)
+    return offer
+
+
+@transactional
+def withdraw_offer(offer: Offer, *, actor: User) -> Offer:
+    """Take one's offer back before the poster chooses.
+
+    State: active/shortlisted → withdrawn; a pending proposal lapses.
+    Money: a postpaid hold is voided; a prepaid fee stays charged.
+    """
+    gig = _locked_gig(offer)
+    refuse(why_cannot_withdraw(offer, actor), actor_may=actor.id == offer.member_id)
+    _move_offer(offer, OfferState.WITHDRAWN)
+    _release_fee(offer, actor_id=actor.id)
+    _lapse_proposals(Offer.id == offer.id)
+    log_after_commit("offer withdrawn", offer_id=offer.id, gig_id=gig.id)
+    return offer
+
+
+# --- the poster's choices -----------------------------------------------------------------
+
+@transactional
+def shortlist_offer(offer: Offer, *, actor: User, shortlisted: bool = True) -> Offer:
+    """Put an offer on the gig's shortlist, or take it off (the offerer sees it).
+
+    State: active ↔ shortlisted (already there: nothing changes).
+    """
+    gig = _locked_gig(offer)
+    refuse(why_cannot_shortlist(offer, gig, actor), actor_may=actor.id == gig.poster_id)
+    target = OfferState.SHORTLISTED if shortlisted else OfferState.ACTIVE
+    if offer.state != target:
+        _move_offer(offer, target)
+    return offer
+
+
+@transactional
+def decline_offer(offer: Offer, *, actor: User, reason: str | None = None) -> Offer:
+    """Decline an offer on one's gig; the offerer sees the reason if one is given.
+
+    State: active/shortlisted → declined; a pending proposal lapses.
+    Money: a postpaid hold is voided. Notifies: the offerer (offer_declined).
+    """
+    gig = _locked_gig(offer)
+    refuse(why_cannot_decline(offer, gig, actor), actor_may=actor.id == gig.poster_id)
+    reason = clean_text("reason", reason, DECLINE_REASON_MAX, "The reason") or None
+    _move_offer(offer, OfferState.DECLINED, decline_reason=reason)
+    _release_fee(offer, actor_id=actor.id)
+    _lapse_proposals(Offer.id == offer.id)
+    notify(db.session.get(User, offer.member_id), "offer_declined",
+           title=f"Your offer on “{gig.title}” was declined" + (f": {reason}" if reason
+                                                                else "."),
+           link=f"/offers/{offer.id}")
+    return offer
+
+
+@transactional
+def award_offer(offer: Offer, *, actor: User) -> Offer:
+    """Choose this offer for one's gig; the offerer then accepts or turns it down.
+
+    State: gig open → awarded; offer active/shortlisted → awarded; its pending proposal
+    lapses (the award is on the terms agreed so far). Other offers stay as they are
+    until the award is accepted.
+    Notifies: the offerer (award).
+    Refuses: a gig that is no longer open, an offer no longer open (Conflict): of two
+    awards at once, or an award and a withdrawal, exactly one happens.
+    """
+    gig = _locked_gig(offer)
+    refuse(why_cannot_award(offer, gig, actor), actor_may=actor.id == gig.poster_id)
+    move_gig(gig, GigState.AWARDED)
+    _move_offer(offer, OfferState.AWARDED)
+    _lapse_proposals(Offer.id == offer.id)
+    notify(db.session.get(User, offer.member_id), "award",
+           title=f"{actor.name} chose your offer on “{gig.title}”: accept or turn it down",
+           link=f"/offers/{offer.id}")
+    log_after_commit("offer awarded", offer_id=offer.id, gig_id=gig.id)
+    return offer
+
+
+# --- the offerer's answer to an award -----------------------------------------------------
+
+@transactional
+def accept_award(offer: Offer, *, actor: User) -> Project:
+    """Accept the award and start the project.
+
+    State: offer awarded → accepted; gig awarded → in progress (performer recorded);
+    the gig's other open offers → declined; a project on the agreed terms.
+    Money: this offer's postpaid fee posted; other postpaid holds voided.
+    Notifies: the poster (award_accepted); the declined offerers (offer_declined).
+    """
+    gig = _locked_gig(offer)
+    refuse(why_cannot_answer_award(offer, actor), actor_may=actor.id == offer.member_id)
+    _move_offer(offer, OfferState.ACCEPTED)
+    if offer.fee_kind == FeeKind.POSTPAID:
+        charged = post_reservation(offer.fee_transfer_id, actor_id=actor.id)
+        _store(offer, fee_settle_transfer_id=charged.id)
+    move_gig(gig, GigState.IN_PROGRESS, performer_id=offer.member_id)
+    _close_offers(Offer.gig_id == gig.id, Offer.id != offer.id, reason=ANOTHER_CHOSEN,
+                  actor_id=actor.id)
+    project = start_project(gig_id=gig.id, offer_id=offer.id, poster_id=gig.poster_id,
+                            performer_id=offer.member_id, kind=gig.kind,
+                            price_minor=offer.price_minor, currency=gig.currency,
+                            days_to_deliver=offer.days_to_deliver)
+    notify(db.session.get(User, gig.poster_id), "award_accepted",
+           title=f"{actor.name} accepted “{gig.title}”: the project has started",
+           link=f"/offers/{offer.id}")
+    log_after_commit("award accepted", offer_id=offer.id, gig_id=gig.id,
+                     project_id=project.id)
+    return project
+
+
+@transactional
+def decline_award(offer: Offer, *, actor: User) -> Offer:
+    """Turn an award down; the gig goes back on the board.
+
+    State: offer awarded → award declined; gig awarded → open.
+    Money: this offer's postpaid hold voided. Notifies: the poster (award_declined).
+    """
+    gig = _locked_gig(offer)
+    refuse(why_cannot_answer_award(offer, actor), actor_may=actor.id == offer.member_id)
+    _move_offer(offer, OfferState.AWARD_DECLINED)
+    _release_fee(offer, actor_id=actor.id)
+    move_gig(gig, GigState.OPEN)
+    notify(db.session.get(User, gig.poster_id), "award_declined",
+           title=f"{actor.name} turned down “{gig.title}”; it is open for offers again",
+           link=f"/gigs/{gig.id}")
+    log_after_commit("award declined", offer_id=offer.id, gig_id=gig.id)
+    return offer
+
+
+# --- gigs closing -------------------------------------------------------------------------
+
+@transactional
+def close_offers_on_gigs(gig_ids: list[int], *, reason: str,
+                         actor_id: int | None = None) -> int:
+    """Decline the open offers on gigs that closed (cancelled or expired); how many.
+
+    State: active/shortlisted → declined with ``reason``; pending proposals lapse.
+    Money: their postpaid holds voided. Notifies: each offerer (offer_declined).
+    Called by the gig services in the transaction that closes the gigs.
+    """
+    closed = 0
+    for first in range(0, len(gig_ids), 500):
+        closed += len(_close_offers(Offer.gig_id.in_(gig_ids[first:first + 500]),
+                                    reason=reason, actor_id=actor_id))
+    return closed
+
+
+# --- negotiation --------------------------------------------------------------------------
+
+@transactional
+def propose_terms(offer: Offer, *, actor: User, price_minor: int, days_to_deliver: int,
+                  note: str = "") -> OfferProposal:
+    """Propose a new price or delivery time on an open offer; the other side answers.
+
+    Writes: a pending proposal (one per offer: a unique index).
+    Notifies: the other side (offer_terms).
+    Refuses: the terms agreed already (Invalid); a proposal already waiting (Conflict).
+    """
+    gig = _locked_gig(offer)
+    refuse(why_cannot_negotiate(offer, gig, actor),
+            actor_may=actor.id in (offer.member_id, gig.poster_id))
+    terms = _terms(price_minor, days_to_deliver)
+    note = clean_text("note", note, NOTE_MAX, "The note", multiline=True)
+    if (terms["price_minor"], terms["days_to_deliver"]) == (offer.price_minor,
+                                                            offer.days_to_deliver):
+        raise Invalid("Those are the terms agreed already: change the price or the days.")
+    if _pending_proposal(offer.id) is not None:
+        raise Conflict("A proposal on this offer is waiting for an answer: accept it, "
+                       "decline it or counter it.")
+    proposal = OfferProposal(offer_id=offer.id, proposer_id=actor.id, note=note,
+                             state=ProposalState.PENDING, **terms)
+    try:
+        with db.session.begin_nested():
+            db.session.add(proposal)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("A proposal on this offer is waiting for an answer.") from None
+    notify(_other_side(offer, gig, actor), "offer_terms",
+           title=f"{actor.name} proposed {_money(proposal.price_minor)} in "
+                 f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
+           link=f"/offers/{offer.id}#negotiation")
+    return proposal
+
+
+@transactional
+def accept_proposal(proposal: OfferProposal, *, actor: User) -> Offer:
+    """Agree to the other side's proposal: it becomes the offer's terms.
+
+    State: proposal pending → accepted; the offer's price and days change.
+    Notifies: the proposer (offer_terms).
+    """
+    offer, gig = _proposal_offer(proposal)
+    _answer(proposal, offer, gig, actor, ProposalState.ACCEPTED)
+    now = utcnow()
+    changed = db.session.execute(
+        update(Offer).where(Offer.id == offer.id, Offer.state.in_(OPEN_STATES))
+        .values(price_minor=proposal.price_minor, days_to_deliver=proposal.days_to_deliver,
+                updated_at=now).execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict(CHANGED_UNDER_YOU)
+    for name, value in (("price_minor", proposal.price_minor),
+                        ("days_to_deliver", proposal.days_to_deliver), ("updated_at", now)):
+        set_committed_value(offer, name, value)
+    notify(db.session.get(User, proposal.proposer_id), "offer_terms",
+           title=f"{actor.name} agreed to {_money(proposal.price_minor)} in "
+                 f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
+           link=f"/offers/{offer.id}#negotiation")
+    return offer
+
+
+@transactional
+def decline_proposal(proposal: OfferProposal, *, actor: User) -> OfferProposal:
+    """Keep the terms agreed so far. State: proposal pending → declined.
+    Notifies: the proposer (offer_terms)."""
+    offer, gig = _proposal_offer(proposal)
+    _answer(proposal, offer, gig, actor, ProposalState.DECLINED)
+    notify(db.session.get(User, proposal.proposer_id), "offer_terms",
+           title=f"{actor.name} kept the current terms for “{gig.title}”",
+           link=f"/offers/{offer.id}#negotiation")
+    return proposal
+
+
+@transactional
+def counter_proposal(proposal: OfferProposal, *, actor: User, price_minor: int,
+                     days_to_deliver: int, note: str = "") -> OfferProposal:
+    """Answer a proposal with other terms.
+
+    State: proposal pending → countered; a new pending proposal from ``actor``.
+    Notifies: the first proposer (offer_terms).
+    """
+    offer, gig = _proposal_offer(proposal)
+    refuse(why_cannot_answer_proposal(proposal, offer, gig, actor),
+            actor_may=actor.id in (offer.member_id, gig.poster_id))
+    terms = _terms(price_minor, days_to_deliver)
+    if (terms["price_minor"], terms["days_to_deliver"]) == (proposal.price_minor,
+                                                            proposal.days_to_deliver):
+        raise Invalid("Those are the terms proposed: accept the proposal instead.")
+    _answer(proposal, offer, gig, actor, ProposalState.COUNTERED)
+    return propose_terms(offer, actor=actor, note=note, **terms)
+
+
+# --- messages -----------------------------------------------------------------------------
+
+@transactional
+def send_offer_message(offer: Offer, *, actor: User, body: str) -> OfferMessage:
+    """Write to the other side of an offer before the award (kept for good).
+
+    Notifies: the other side (new_message).
+    """
+    gig = db.session.get(Gig, offer.gig_id)
+    refuse(why_cannot_message(offer, gig, actor),
+            actor_may=actor.id in (offer.member_id, gig.poster_id))
+    body = clean_text("body", body, MESSAGE_MAX, "The message", required=True,
+                      multiline=True)
+    message = OfferMessage(offer_id=offer.id, sender_id=actor.id, body=body)
+    db.session.add(message)
+    db.session.flush()
+    notify(_other_side(offer, gig, actor), "new_message",
+           title=f"{actor.name} wrote about “{gig.title}”",
+           link=f"/offers/{offer.id}#message-{message.id}")
+    return message
+
+
+# --- state changes ------------------------------------------------------------------------
+
+def _move_offer(offer: Offer, to: OfferState, **values: Any) -> None:
+    """Move ``offer`` along ``OFFER_TRANSITIONS`` with an UPDATE guarded by its state."""
+    frm = OfferState(offer.state)
+    if to not in OFFER_TRANSITIONS.get(frm, ()):
+        raise Conflict(f"This offer is {frm.label.lower()}; it can't become "
+                       f"{to.label.lower()}.")
+    now = utcnow()
+    values = {"state": to.value, "state_changed_at": now, "updated_at": now, **values}
+    changed = db.session.execute(
+        update(Offer).where(Offer.id == offer.id, Offer.state == frm.value).values(**values)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict(CHANGED_UNDER_YOU)
+    for name, value in values.items():
+        set_committed_value(offer, name, value)
+
+
+def _close_offers(*where: ColumnElement[bool], reason: str,
+                  actor_id: int | None) -> list[int]:
+    """Decline every open offer matching ``where``: guarded bulk UPDATE, holds voided,
+    proposals lapsed, offerers told. Returns the offer ids."""
+    assert all(OfferState.DECLINED in OFFER_TRANSITIONS[s] for s in OPEN_STATES)
+    now = utcnow()
+    rows = db.session.execute(
+        update(Offer).where(Offer.state.in_(OPEN_STATES), *where)
+        .values(state=OfferState.DECLINED, decline_reason=reason, state_changed_at=now,
+                updated_at=now)
+        .returning(Offer.id, Offer.member_id, Offer.gig_id, Offer.fee_kind,
+                   Offer.fee_transfer_id)
+        .execution_options(synchronize_session=False)).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    for r in rows:
+        if r.fee_kind == FeeKind.POSTPAID:
+            voided = void_reservation(r.fee_transfer_id, actor_id=actor_id)
+            _store_id(r.id, fee_settle_transfer_id=voided.id)
+    _lapse_proposals(Offer.id.in_(ids))
+    titles = dict(db.session.execute(
+        select(Gig.id, Gig.title).where(Gig.id.in_({r.gig_id for r in rows}))).all())
+    members = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_({r.member_id for r in rows})))}
+    for r in rows:
+        released = " Your postpaid fee was released." if r.fee_kind == FeeKind.POSTPAID else ""
+        notify(members[r.member_id], "offer_declined",
+               title=f"Your offer on “{titles[r.gig_id]}” was closed: {reason}{released}",
+               link=f"/offers/{r.id}")
+    log_after_commit("offers closed", count=len(ids), reason=reason)
+    return ids
+
+
+def _lapse_proposals(*offer_where: ColumnElement[bool]) -> None:
+    db.session.execute(
+        update(OfferProposal).where(
+            OfferProposal.state == ProposalState.PENDING,
+            OfferProposal.offer_id.in_(select(Offer.id).where(*offer_where)))
+        .values(state=ProposalState.LAPSED, responded_at=utcnow())
+        .execution_options(synchronize_session=False))
+
+
+def _answer(proposal: OfferProposal, offer: Offer, gig: Gig, actor: User,
+            to: ProposalState) -> None:
+    refuse(why_cannot_answer_proposal(proposal, offer, gig, actor),
+            actor_may=actor.id in (offer.member_id, gig.poster_id))
+    now = utcnow()
+    changed = db.session.execute(
+        update(OfferProposal).where(OfferProposal.id == proposal.id,
+                                    OfferProposal.state == ProposalState.PENDING)
+        .values(state=to.value, responded_by_id=actor.id, responded_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("This proposal has already been answered.")
+    for name, value in (("state", to.value), ("responded_by_id", actor.id),
+                        ("responded_at", now)):
+        set_committed_value(proposal, name, value)
+
+
+# --- fees ---------------------------------------------------------------------------------
+
+def _charge_on_sending(offer: Offer, actor: User) -> str | None:
+    """Post a prepaid fee or reserve a postpaid one; the ledger batch id (None if free)."""
+    if offer.fee_kind == FeeKind.FREE:
+        return None
+    wallet_id = wallet_account(actor.id).id
+    kind = (TransferKind.PREPAID_CLICK if offer.fee_kind == FeeKind.PREPAID
+            else TransferKind.POSTPAID_CLICK)
+    leg = Leg(wallet_id, system_account(AccountKind.PLATFORM_REVENUE).id, offer.fee_minor,
+              kind)
+    cause = Cause("offer", offer.id)
+    try:
+        if offer.fee_kind == FeeKind.PREPAID:
+            transfer = post_transfer(leg, cause=cause, actor_id=actor.id)
+        else:
+            transfer = reserve(leg, cause=cause, actor_id=actor.id)
+    except InsufficientFunds:
+        available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
+        verb = "charged now" if offer.fee_kind == FeeKind.PREPAID else "held"
+        raise FeeNotCovered(
+            f"Your available balance is {_money(available)}: it doesn't cover the "
+            f"{offer.fee_kind} fee of {_money(offer.fee_minor)} ({verb}). Add funds to your "
+            "wallet, then send the offer.") from None
+    _store(offer, fee_transfer_id=transfer.id)
+    return transfer.batch_id
+
+
+def _release_fee(offer: Offer, *, actor_id: int | None) -> None:
+    if offer.fee_kind == FeeKind.POSTPAID:
+        voided = void_reservation(offer.fee_transfer_id, actor_id=actor_id)
+        _store(offer, fee_settle_transfer_id=voided.id)
+
+
+def _store(offer: Offer, **values: Any) -> None:
+    _store_id(offer.id, **values)
+    for name, value in values.items():
+        set_committed_value(offer, name, value)
+
+
+def _store_id(offer_id: int, **values: Any) -> None:
+    db.session.execute(update(Offer).where(Offer.id == offer_id).values(**values)
+                       .execution_options(synchronize_session=False))
+
+
+# --- reading and checking -----------------------------------------------------------------
+
+def _locked_gig(offer: Offer) -> Gig:
+    """The offer's gig, row-locked (PostgreSQL), and the offer re-read after the lock."""
+    gig = db.session.get(Gig, offer.gig_id)
+    lock_gig(gig)
+    db.session.refresh(offer)
+    return gig
+
+
+def _proposal_offer(proposal: OfferProposal) -> tuple[Offer, Gig]:
+    offer = db.session.get(Offer, proposal.offer_id)
+    gig = _locked_gig(offer)
+    db.session.refresh(proposal)
+    return offer, gig
+
+
+def _live_offer_of(member_id: int, gig_id: int) -> int | None:
+    return db.session.scalar(select(Offer.id).where(
+        Offer.gig_id == gig_id, Offer.member_id == member_id,
+        Offer.state.in_(LIVE_STATES)))
+
+
+def _pending_proposal(offer_id: int) -> int | None:
+    return db.session.scalar(select(OfferProposal.id).where(
+        OfferProposal.offer_id == offer_id, OfferProposal.state == ProposalState.PENDING))
+
+
+def _other_side(offer: Offer, gig: Gig, actor: User) -> User:
+    return db.session.get(User, gig.poster_id if actor.id == offer.member_id
+                          else offer.member_id)
+
+
+def _terms(price_minor: int, days_to_deliver: int) -> dict[str, int]:
+    top = current_app.config["MAX_AMOUNT_MINOR"]
+    if not isinstance(price_minor, int) or isinstance(price_minor, bool):
+        raise InvalidField("price", "Enter the price as an amount, for example 450.")
+    if price_minor <= 0:
+        raise InvalidField("price", "The price must be more than zero.")
+    if price_minor > top:
+        raise InvalidField("price", f"The price can be at most {_money(top)}.")
+    days_max = current_app.config["OFFER_DAYS_MAX"]
+    if not isinstance(days_to_deliver, int) or not 1 <= days_to_deliver <= days_max:
+        raise InvalidField("days_to_deliver",
+                           f"Enter the days to deliver as a whole number from 1 to {days_max}.")
+    return {"price_minor": price_minor, "days_to_deliver": days_to_deliver}
+
+
+def _fee_kind(gig: Gig, given: str | None) -> FeeKind:
+    if gig.kind == GigKind.REFERRAL:
+        if given not in (None, "", FeeKind.FREE):
+            raise InvalidField("fee_kind", "Offers on referral gigs are free.")
+        return FeeKind.FREE
+    if given not in (FeeKind.PREPAID, FeeKind.POSTPAID):
+        raise InvalidField("fee_kind", "Choose a prepaid or a postpaid click.")
+    return FeeKind(given)
+
+
+def _check_portfolio(item_ids: list[int], actor: User) -> None:
+    if len(item_ids) > PORTFOLIO_MAX:
+        raise InvalidField("portfolio_items",
+                           f"Choose at most {PORTFOLIO_MAX} portfolio items.")
+    if item_ids:
+        mine = db.session.scalar(select(func.count()).select_from(PortfolioItem).where(
+            PortfolioItem.id.in_(item_ids), PortfolioItem.user_id == actor.id))
+        if mine != len(item_ids):
+            raise InvalidField("portfolio_items", "Choose items from your own portfolio.")
+
+
+def _money(minor: int) -> str:
+    return format_money(minor, current_app.config["CURRENCY"])
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
