@@ -24,8 +24,8 @@ RECENT_WITHDRAWALS = 10
 KIND_LABELS = {
     TransferKind.DEPOSIT: "Deposit",
     TransferKind.WITHDRAWAL: "Withdrawal",
-    TransferKind.PREPAID_CLICK: "Contact fee (prepaid)",
-    TransferKind.POSTPAID_CLICK: "Contact fee (postpaid)",
+    TransferKind.PREPAID_CLICK: "Offer fee (prepaid click)",
+    TransferKind.POSTPAID_CLICK: "Offer fee (postpaid click)",
     TransferKind.ESCROW: "Escrow",
     TransferKind.COMMISSION: "Commission",
     TransferKind.TRANSFER: "Transfer",
@@ -34,7 +34,8 @@ KIND_LABELS = {
 
 # Causes that have a page of their own: (endpoint, URL argument name).
 CAUSE_PAGES = {"deposit": ("wallet.deposit", "deposit_id"),
-               "withdrawal": ("wallet.withdrawal", "withdrawal_id")}
+               "withdrawal": ("wallet.withdrawal", "withdrawal_id"),
+               "offer": ("offers.show", "offer_id")}
 
 
 @dataclass(frozen=True)
