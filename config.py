@@ -92,6 +92,9 @@ class Config:
 
     # Offers: the most days a member can offer to deliver in
     OFFER_DAYS_MAX = 365
+    # how many ranked offers the poster sees on the gig page (the rest on its offers page)
+    OFFERS_ON_GIG_PAGE = 10
+    MESSAGES_PAGE_SIZE = 50
 
     # Lists
     PAGE_SIZE = 20

@@ -17,6 +17,8 @@ from offload.accounts.decorators import confirmed_required
 from offload.core.db import db
 from offload.core.errors import Invalid, OffloadError
 from offload.core.uploads import stored_path
+from offload.offers.policies import why_cannot_offer
+from offload.offers.queries import offers_tab
 
 from . import services
 from .filters import BoardFilters
@@ -295,6 +297,7 @@ def _render_show(gig_id: int, **forms: FlaskForm | tuple):
         or AttachmentForm(prefix="attachment", formdata=None),
         cancel_form=CancelForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
         matches=matching_members_for(gig.id) if is_poster else [],
+        offers=offers_tab(gig, user), why_cannot_offer=why_cannot_offer(gig, user),
     ), status
 
 

@@ -47,6 +47,7 @@ class World:
     def __init__(self, make_member):
         from offload.invites.services import send_invite
 
+        self.make_member = make_member
         self.admin = make_member("root", admin=True)
         self.member = make_member("member", inviter=self.admin)
         self.unconfirmed = make_member("newbie", confirmed=False, inviter=self.member)
@@ -104,7 +105,29 @@ def _gig_objects(world: World) -> dict:
     attachment = add_gig_attachment(gig, actor=world.member, file_storage=FileStorage(
         io.BytesIO(pdf), filename="brief.pdf"))
     question = ask_question(gig, actor=world.admin, body="Is there a staging server?")
-    return {"gig_id": gig.id, "attachment_id": attachment.id, "question_id": question.id}
+    return {"gig_id": gig.id, "attachment_id": attachment.id, "question_id": question.id,
+            **_offer_objects(world)}
+
+
+def _offer_objects(world: World) -> dict:
+    """The member's postpaid offer on another member's task gig, with that poster's
+    proposal of new terms waiting for the member's answer."""
+    from datetime import timedelta
+
+    from offload.core.db import utcnow
+    from offload.gigs.services import post_gig
+    from offload.offers.services import make_offer, propose_terms
+
+    poster = world.make_member("poster", inviter=world.admin)
+    task = post_gig(actor=poster, kind="task", title="Fix a flaky CI job",
+                    description="Tests fail at random.", skill_names=["Python"],
+                    category="devops", budget_min_minor=100_00, budget_max_minor=300_00,
+                    deadline=utcnow().date() + timedelta(days=20))
+    offer = make_offer(task, actor=world.member, price_minor=200_00, days_to_deliver=5,
+                       cover_letter="I fix flaky tests.", fee_kind="postpaid",
+                       idempotency_key="matrix-offer")
+    proposal = propose_terms(offer, actor=poster, price_minor=180_00, days_to_deliver=5)
+    return {"offer_id": offer.id, "proposal_id": proposal.id}
 
 
 def _wallet_objects(member) -> dict:

@@ -1,0 +1,314 @@
+"""Offer pages: making an offer, the offer page (terms, negotiation, messages and the
+actions of each side), a gig's ranked offers for its poster, and the member's own offers.
+
+An offer is seen by its maker, the gig's poster and admins; everyone else gets 404,
+and so do the actions. Refusals from the services come back as messages: next to the
+field they name, above the form, or flashed on the offer page.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from offload.accounts.decorators import confirmed_required
+from offload.core.db import db
+from offload.core.errors import OffloadError
+from offload.gigs.models import Gig, GigKind
+from offload.gigs.policies import can_view_gig
+from offload.wallet.queries import wallet_summary
+
+from . import services
+from .forms import (
+    DeclineForm,
+    MessageForm,
+    MyOffersFilterForm,
+    OfferForm,
+    ProposalForm,
+    ShortlistForm,
+)
+from .models import Offer, OfferProposal, OfferState
+from .policies import (
+    can_view_offer,
+    why_cannot_answer_award,
+    why_cannot_award,
+    why_cannot_decline,
+    why_cannot_message,
+    why_cannot_negotiate,
+    why_cannot_offer,
+    why_cannot_shortlist,
+    why_cannot_withdraw,
+)
+from .queries import live_offer_count, my_offers, offer_page, portfolio_choices, ranked_offers_page
+from .ranking import places_of
+
+bp = Blueprint("offers", __name__)
+
+
+# --- making an offer ----------------------------------------------------------------------
+
+@bp.route("/gigs/<int:gig_id>/offers/new", methods=["GET", "POST"])
+@confirmed_required
+def new(gig_id: int):
+    gig = _gig_or_404(gig_id)
+    form = OfferForm() if request.method == "POST" else OfferForm(formdata=None)
+    form.set_choices(is_task=gig.kind == GigKind.TASK,
+                     portfolio=portfolio_choices(current_user.id))
+    fee_problem = False
+    if form.validate_on_submit():
+        try:
+            offer = services.make_offer(gig, actor=current_user, **form.terms())
+        except services.FeeNotCovered as e:
+            form.form_errors.append(str(e))
+            fee_problem = True
+        except OffloadError as e:
+            _show_error(form, e)
+        else:
+            flash("Your offer is sent; the poster is told.", "success")
+            return redirect(url_for(".show", offer_id=offer.id))
+    gig = _gig_or_404(gig_id)  # re-read: a failed service call rolled back what was loaded
+    return render_template(
+        "offers/new.html", gig=gig, form=form, cannot_offer=why_cannot_offer(gig, current_user),
+        summary=wallet_summary(current_user.id), fee_problem=fee_problem,
+        prepaid_fee=services.fee_for("prepaid"), postpaid_fee=services.fee_for("postpaid"),
+    ), 422 if form.errors or form.form_errors else 200
+
+
+# --- the offer page -----------------------------------------------------------------------
+
+@bp.get("/offers/<int:offer_id>")
+@login_required
+def show(offer_id: int):
+    return _render_show(offer_id)
+
+
+@bp.post("/offers/<int:offer_id>/withdraw")
+@login_required
+def withdraw(offer_id: int):
+    return _act(offer_id, lambda offer: services.withdraw_offer(offer, actor=current_user),
+                "Your offer is withdrawn.")
+
+
+@bp.post("/offers/<int:offer_id>/shortlist")
+@login_required
+def shortlist(offer_id: int):
+    on = request.args.get("on", "1") != "0"
+    return _act(offer_id, lambda offer: services.shortlist_offer(
+        offer, actor=current_user, shortlisted=on),
+        "The offer is on your shortlist." if on else "The offer is off your shortlist.",
+        form=ShortlistForm())
+
+
+@bp.post("/offers/<int:offer_id>/decline")
+@login_required
+def decline(offer_id: int):
+    form = DeclineForm(prefix="decline")
+    return _act(offer_id, lambda offer: services.decline_offer(
+        offer, actor=current_user, reason=form.reason.data),
+        "The offer is declined; its maker is told.", form=form)
+
+
+@bp.post("/offers/<int:offer_id>/award")
+@login_required
+def award(offer_id: int):
+    return _act(offer_id, lambda offer: services.award_offer(offer, actor=current_user),
+                "You chose this offer. Its maker is asked to accept.")
+
+
+@bp.post("/offers/<int:offer_id>/accept-award")
+@login_required
+def accept_award(offer_id: int):
+    return _act(offer_id, lambda offer: services.accept_award(offer, actor=current_user),
+                "You accepted the award: the project has started.")
+
+
+@bp.post("/offers/<int:offer_id>/decline-award")
+@login_required
+def decline_award(offer_id: int):
+    return _act(offer_id, lambda offer: services.decline_award(offer, actor=current_user),
+                "You turned the award down; the gig is open again.")
+
+
+@bp.post("/offers/<int:offer_id>/proposals")
+@login_required
+def propose(offer_id: int):
+    offer = _offer_or_404(offer_id)
+    form = ProposalForm(prefix="propose")
+    if form.validate_on_submit():
+        try:
+            services.propose_terms(offer, actor=current_user, **form.terms())
+        except OffloadError as e:
+            _show_error(form, e)
+        else:
+            flash("Your proposal is sent; the other side can accept or counter it.",
+                  "success")
+            return redirect(url_for(".show", offer_id=offer_id, _anchor="negotiation"))
+    return _render_show(offer_id, propose_form=form)
+
+
+@bp.post("/offers/proposals/<int:proposal_id>/accept")
+@login_required
+def accept_proposal(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    return _act(proposal.offer_id, lambda _offer: services.accept_proposal(
+        proposal, actor=current_user), "You agreed to the new terms.", anchor="negotiation")
+
+
+@bp.post("/offers/proposals/<int:proposal_id>/decline")
+@login_required
+def decline_proposal(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    return _act(proposal.offer_id, lambda _offer: services.decline_proposal(
+        proposal, actor=current_user), "You kept the current terms.", anchor="negotiation")
+
+
+@bp.post("/offers/proposals/<int:proposal_id>/counter")
+@login_required
+def counter_proposal(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    form = ProposalForm(prefix="counter")
+    if form.validate_on_submit():
+        try:
+            services.counter_proposal(proposal, actor=current_user, **form.terms())
+        except OffloadError as e:
+            _show_error(form, e)
+        else:
+            flash("Your counter-proposal is sent.", "success")
+            return redirect(url_for(".show", offer_id=proposal.offer_id,
+                                    _anchor="negotiation"))
+    return _render_show(proposal.offer_id, counter_form=form)
+
+
+@bp.post("/offers/<int:offer_id>/messages")
+@login_required
+def message(offer_id: int):
+    offer = _offer_or_404(offer_id)
+    form = MessageForm(prefix="message")
+    if form.validate_on_submit():
+        try:
+            sent = services.send_offer_message(offer, actor=current_user, body=form.body.data)
+        except OffloadError as e:
+            _show_error(form, e)
+        else:
+            return redirect(url_for(".show", offer_id=offer_id, _anchor=f"message-{sent.id}"))
+    return _render_show(offer_id, message_form=form)
+
+
+# --- lists --------------------------------------------------------------------------------
+
+@bp.get("/gigs/<int:gig_id>/offers")
+@login_required
+def for_gig(gig_id: int):
+    gig = _gig_or_404(gig_id)
+    if gig.poster_id != current_user.id and not current_user.is_admin:
+        abort(404)
+    page = ranked_offers_page(gig.id, request.args.get("after"))
+    return render_template("offers/for_gig.html", gig=gig, page=page,
+                           places=places_of([o.id for o in page.items]),
+                           live_count=live_offer_count(gig.id))
+
+
+@bp.get("/my/offers")
+@login_required
+def mine():
+    form = MyOffersFilterForm(request.args)
+    state = None
+    if form.state.data:
+        try:
+            state = OfferState(form.state.data)
+        except ValueError:
+            form.state.errors = ["Choose one of the states in the list."]
+    page, places = my_offers(current_user.id, state, request.args.get("before"))
+    return render_template("offers/mine.html", page=page, places=places, form=form,
+                           state=state), 422 if form.state.errors else 200
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _gig_or_404(gig_id: int) -> Gig:
+    gig = db.session.get(Gig, gig_id)
+    if gig is None or not can_view_gig(gig, current_user):
+        abort(404)
+    return gig
+
+
+def _offer_or_404(offer_id: int) -> Offer:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or not can_view_offer(offer, db.session.get(Gig, offer.gig_id),
+                                           current_user):
+        abort(404)
+    return offer
+
+
+def _proposal_or_404(proposal_id: int) -> OfferProposal:
+    proposal = db.session.get(OfferProposal, proposal_id)
+    if proposal is None:
+        abort(404)
+    _offer_or_404(proposal.offer_id)
+    return proposal
+
+
+def _act(offer_id: int, call, done: str, *, form: FlaskForm | None = None,
+         anchor: str | None = None):
+    """Run a button's service call on the offer; flash the outcome; back to the offer."""
+    offer = _offer_or_404(offer_id)
+    form = form or ShortlistForm()  # no fields: the CSRF token
+    if not form.validate_on_submit():
+        flash(_first_error(form), "error")
+    else:
+        try:
+            call(offer)
+        except OffloadError as e:
+            flash(str(e), "error")
+        else:
+            flash(done, "success")
+    return redirect(url_for(".show", offer_id=offer_id, _anchor=anchor))
+
+
+def _render_show(offer_id: int, **forms: FlaskForm):
+    """The offer page with the given (submitted) forms and fresh ones for the rest.
+
+    Read after any failed service call: its rollback expired what was loaded before.
+    """
+    page = offer_page(offer_id, current_user, request.args.get("before"))
+    if page is None:
+        abort(404)
+    offer, gig, user = page.offer, page.offer.gig, current_user
+    status = 422 if any(f.errors or f.form_errors for f in forms.values()) else 200
+    pending = page.pending
+    return render_template(
+        "offers/show.html", page=page, offer=offer, gig=gig,
+        is_poster=user.id == gig.poster_id, is_offerer=user.id == offer.member_id,
+        can_withdraw=why_cannot_withdraw(offer, user) is None,
+        can_shortlist=why_cannot_shortlist(offer, gig, user) is None,
+        can_decline=why_cannot_decline(offer, gig, user) is None,
+        can_award=why_cannot_award(offer, gig, user) is None,
+        can_answer_award=why_cannot_answer_award(offer, user) is None,
+        can_negotiate=why_cannot_negotiate(offer, gig, user) is None,
+        can_answer_pending=pending is not None and pending.proposer_id != user.id
+        and why_cannot_negotiate(offer, gig, user) is None,
+        why_cannot_message=why_cannot_message(offer, gig, user),
+        propose_form=forms.get("propose_form") or ProposalForm(prefix="propose", formdata=None),
+        counter_form=forms.get("counter_form") or ProposalForm(prefix="counter", formdata=None),
+        message_form=forms.get("message_form") or MessageForm(prefix="message", formdata=None),
+        decline_form=DeclineForm(prefix="decline", formdata=None),
+        button_form=ShortlistForm(formdata=None),
+    ), status
+
+
+def _show_error(form: FlaskForm, error: OffloadError) -> None:
+    """Show a service's message next to the field it names, or above the form."""
+    name = {"price_minor": "price"}.get(getattr(error, "field", None) or "",
+                                         getattr(error, "field", None) or "")
+    field = form._fields.get(name)
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def _first_error(form: FlaskForm) -> str:
+    for errors in form.errors.values():
+        return errors[0] if isinstance(errors, list) and errors else str(errors)
+    return "The form expired; reload the page and try again."
