@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from offload.accounts.models import User
@@ -11,15 +13,29 @@ from offload.profiles.services import add_education, add_portfolio_item, save_pr
 from offload.wallet.services import add_funds
 
 from .data import ADMIN, DEMO_PASSWORD, MEMBERS
+from .gigs import seed_demo_gigs
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What one run of the seed created (empty lists: everything was there)."""
+
+    members: list[str]  # usernames
+    gigs: list[str]  # titles
 
 
 def _member(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
 
-def seed_demo() -> list[str]:
-    """Create the demo admin and members that are missing, and give each member some
-    sandbox funds once; returns the usernames created."""
+def seed_demo() -> Seeded:
+    """Create the demo admin and members that are missing, give each member some
+    sandbox funds once, then post the demo gigs that are missing with their questions
+    and offers (``gigs.seed_demo_gigs``).
+
+    Money: one sandbox deposit per member, ever (a fixed idempotency key); the response
+    fees of the demo offers on task gigs, once per gig posted.
+    """
     created = []
     with atomic():
         if _member(ADMIN["username"]) is None:
@@ -34,7 +50,8 @@ def seed_demo() -> list[str]:
         # a fixed key per member: running the seed again replays, it never pays twice
         add_funds(actor=_member(spec["username"]), amount_minor=spec.get("funds_minor", 50_00),
                   idempotency_key=f"demo-seed-funds-{spec['username']}")
-    return created
+    members = {spec["username"]: _member(spec["username"]) for spec in MEMBERS}
+    return Seeded(members=created, gigs=seed_demo_gigs(members))
 
 
 def _create_demo_member(spec: dict) -> User:
