@@ -48,8 +48,10 @@ def why_cannot_withdraw(offer: Offer, actor: User) -> str | None:
 def why_cannot_shortlist(offer: Offer, gig: Gig, actor: User) -> str | None:
     if actor.id != gig.poster_id:
         return "Only the member who posted the gig can shortlist offers."
-    if gig.state != GigState.OPEN or offer.state not in OPEN_STATES:
+    if offer.state not in OPEN_STATES:
         return _closed(offer, "shortlisted")
+    if gig.state != GigState.OPEN:  # the offer is still open: say what is closed
+        return "Offers can only be shortlisted while the gig is open."
     return None
 
 

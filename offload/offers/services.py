@@ -379,7 +379,7 @@ def counter_proposal(proposal: OfferProposal, *, actor: User, price_minor: int,
     """
     offer, gig = _proposal_offer(proposal)
     refuse(why_cannot_answer_proposal(proposal, offer, gig, actor),
-            actor_may=actor.id in (offer.member_id, gig.poster_id))
+            actor_may=_may_answer(proposal, offer, gig, actor))
     terms = _terms(price_minor, days_to_deliver)
     if (terms["price_minor"], terms["days_to_deliver"]) == (proposal.price_minor,
                                                             proposal.days_to_deliver):
@@ -397,8 +397,9 @@ def send_offer_message(offer: Offer, *, actor: User, body: str) -> OfferMessage:
     Notifies: the other side (new_message).
     """
     gig = db.session.get(Gig, offer.gig_id)
+    # unconfirmed is who the actor is, as in make_offer: NotAllowed, not Conflict
     refuse(why_cannot_message(offer, gig, actor),
-            actor_may=actor.id in (offer.member_id, gig.poster_id))
+            actor_may=actor.id in (offer.member_id, gig.poster_id) and actor.is_confirmed)
     body = clean_text("body", body, MESSAGE_MAX, "The message", required=True,
                       multiline=True)
     message = OfferMessage(offer_id=offer.id, sender_id=actor.id, body=body)
@@ -475,7 +476,7 @@ def _lapse_proposals(*offer_where: ColumnElement[bool]) -> None:
 def _answer(proposal: OfferProposal, offer: Offer, gig: Gig, actor: User,
             to: ProposalState) -> None:
     refuse(why_cannot_answer_proposal(proposal, offer, gig, actor),
-            actor_may=actor.id in (offer.member_id, gig.poster_id))
+            actor_may=_may_answer(proposal, offer, gig, actor))
     now = utcnow()
     changed = db.session.execute(
         update(OfferProposal).where(OfferProposal.id == proposal.id,
@@ -557,6 +558,12 @@ def _live_offer_of(member_id: int, gig_id: int) -> int | None:
         Offer.state.in_(LIVE_STATES)))
 
 
+def _may_answer(proposal: OfferProposal, offer: Offer, gig: Gig, actor: User) -> bool:
+    """Whether ``actor`` could ever answer ``proposal``: the other party, never its
+    proposer (so a refusal for them is NotAllowed, not Conflict)."""
+    return actor.id in (offer.member_id, gig.poster_id) and actor.id != proposal.proposer_id
+
+
 def _pending_proposal(offer_id: int) -> int | None:
     return db.session.scalar(select(OfferProposal.id).where(
         OfferProposal.offer_id == offer_id, OfferProposal.state == ProposalState.PENDING))
@@ -576,7 +583,9 @@ def _terms(price_minor: int, days_to_deliver: int) -> dict[str, int]:
     if price_minor > top:
         raise InvalidField("price", f"The price can be at most {_money(top)}.")
     days_max = current_app.config["OFFER_DAYS_MAX"]
-    if not isinstance(days_to_deliver, int) or not 1 <= days_to_deliver <= days_max:
+    # bool is an int subclass: True would pass as one day
+    if not isinstance(days_to_deliver, int) or isinstance(days_to_deliver, bool) \
+            or not 1 <= days_to_deliver <= days_max:
         raise InvalidField("days_to_deliver",
                            f"Enter the days to deliver as a whole number from 1 to {days_max}.")
     return {"price_minor": price_minor, "days_to_deliver": days_to_deliver}
