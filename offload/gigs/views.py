@@ -18,7 +18,7 @@ from offload.core.db import db
 from offload.core.errors import Invalid, OffloadError
 from offload.core.uploads import stored_path
 from offload.offers.policies import why_cannot_offer
-from offload.offers.queries import offers_tab
+from offload.offers.queries import live_offer_counts, offers_tab
 
 from . import services
 from .filters import BoardFilters
@@ -78,7 +78,8 @@ def mine():
         except ValueError:
             form.state.errors = ["Choose one of the states in the list."]
     page = my_gigs(current_user.id, state, request.args.get("before"))
-    return render_template("gigs/mine.html", page=page, form=form, state=state), (
+    return render_template("gigs/mine.html", page=page, form=form, state=state,
+                           offer_counts=live_offer_counts([g.id for g in page.items])), (
         422 if form.state.errors else 200)
 
 

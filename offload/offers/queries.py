@@ -47,6 +47,16 @@ def live_offer_count(gig_id: int) -> int:
         Offer.gig_id == gig_id, Offer.state.in_(LIVE_STATES)))
 
 
+def live_offer_counts(gig_ids: list[int]) -> dict[int, int]:
+    """How many live offers each of these gigs has (absent: none); one query."""
+    if not gig_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Offer.gig_id, func.count()).where(Offer.gig_id.in_(gig_ids),
+                                                 Offer.state.in_(LIVE_STATES))
+        .group_by(Offer.gig_id)).all())
+
+
 def offers_tab(gig: Gig, viewer: User) -> OffersTab:
     """The count for everyone, the viewer's own offer and place, the poster's top offers.
 

@@ -330,3 +330,15 @@ def test_my_offers_runs_the_same_queries_at_any_size(client, login, bob, make_gi
         make_offer(make_gig(poster=poster), bob)
     assert _queries(client, count_queries, "/my/offers") == before
 
+
+
+def test_my_gigs_shows_how_many_live_offers_each_gig_has(client, login, poster, bob, make_gig,
+                                                         make_offer, make_member):
+    busy, quiet = make_gig(poster=poster, title="Busy gig"), make_gig(poster=poster)
+    carol = make_member()
+    make_offer(busy, bob)
+    services.withdraw_offer(make_offer(busy, carol), actor=carol)
+    login(poster)
+    page = get_page(client, "/my/gigs")
+    assert page.count("1 live offer<") == 1 and page.count("0 live offers") == 1
+    assert quiet.id
