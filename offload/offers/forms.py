@@ -121,8 +121,8 @@ class DeclineForm(FlaskForm):
         description="The member who made the offer sees it.")
 
 
-class ShortlistForm(FlaskForm):
-    """The CSRF token of the shortlist button; ``shortlisted`` comes from the URL."""
+class ButtonForm(FlaskForm):
+    """No fields: the CSRF token of a button (withdraw, shortlist, award...)."""
 
 
 class MyOffersFilterForm(Form):

@@ -21,12 +21,12 @@ from offload.wallet.queries import wallet_summary
 
 from . import services
 from .forms import (
+    ButtonForm,
     DeclineForm,
     MessageForm,
     MyOffersFilterForm,
     OfferForm,
     ProposalForm,
-    ShortlistForm,
 )
 from .models import Offer, OfferProposal, OfferState
 from .policies import (
@@ -96,8 +96,7 @@ def shortlist(offer_id: int):
     on = request.args.get("on", "1") != "0"
     return _act(offer_id, lambda offer: services.shortlist_offer(
         offer, actor=current_user, shortlisted=on),
-        "The offer is on your shortlist." if on else "The offer is off your shortlist.",
-        form=ShortlistForm())
+        "The offer is on your shortlist." if on else "The offer is off your shortlist.")
 
 
 @bp.post("/offers/<int:offer_id>/decline")
@@ -253,7 +252,7 @@ def _act(offer_id: int, call, done: str, *, form: FlaskForm | None = None,
          anchor: str | None = None):
     """Run a button's service call on the offer; flash the outcome; back to the offer."""
     offer = _offer_or_404(offer_id)
-    form = form or ShortlistForm()  # no fields: the CSRF token
+    form = form or ButtonForm()
     if not form.validate_on_submit():
         flash(_first_error(form), "error")
     else:
@@ -293,7 +292,7 @@ def _render_show(offer_id: int, **forms: FlaskForm):
         counter_form=forms.get("counter_form") or ProposalForm(prefix="counter", formdata=None),
         message_form=forms.get("message_form") or MessageForm(prefix="message", formdata=None),
         decline_form=DeclineForm(prefix="decline", formdata=None),
-        button_form=ShortlistForm(formdata=None),
+        button_form=ButtonForm(formdata=None),
     ), status
 
 
