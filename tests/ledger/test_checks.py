@@ -153,7 +153,7 @@ def ledger(make_member, external, revenue) -> Ledger:
         return post_transfer(Leg(debit, credit, amount, kind), cause=CAUSE, actor_id=None).id
 
     def hold(amount):
-        return reserve(Leg(alice, revenue, amount, TransferKind.POSTPAID_CLICK), cause=CAUSE,
+        return reserve(Leg(alice, revenue, amount, TransferKind.TRANSFER), cause=CAUSE,
                        actor_id=None).id
 
     deposit = post(external, alice, 1000)

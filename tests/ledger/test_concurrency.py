@@ -87,7 +87,7 @@ def test_50_debits_against_a_balance_covering_10_let_exactly_10_through_20_times
         wallet = make_wallet(100)  # fresh accounts each run
 
         def debit(_i, wallet=wallet):
-            return post_batch([Leg(wallet, revenue, 10, TransferKind.PREPAID_CLICK)],
+            return post_batch([Leg(wallet, revenue, 10, TransferKind.TRANSFER)],
                               cause=CAUSE, actor_id=None).batch_id
 
         results, errors = race(app, 50, debit)
@@ -104,7 +104,7 @@ def test_50_holds_and_debits_mixed_never_overspend(app, make_wallet, revenue):
         wallet = make_wallet(100)
 
         def spend(i, wallet=wallet):
-            leg = Leg(wallet, revenue, 10, TransferKind.POSTPAID_CLICK)
+            leg = Leg(wallet, revenue, 10, TransferKind.TRANSFER)
             return post_batch([leg], cause=CAUSE, actor_id=None, pending=i % 2 == 0).batch_id
 
         results, errors = race(app, 50, spend)
@@ -119,7 +119,7 @@ def test_50_holds_and_debits_mixed_never_overspend(app, make_wallet, revenue):
 def test_40_attempts_to_post_or_void_one_reservation_resolve_it_once(
         app, make_wallet, revenue, run):
     wallet = make_wallet(1000)
-    pending_id = reserve(Leg(wallet, revenue, 300, TransferKind.POSTPAID_CLICK), cause=CAUSE,
+    pending_id = reserve(Leg(wallet, revenue, 300, TransferKind.TRANSFER), cause=CAUSE,
                          actor_id=None).id
     attempts = {0: lambda: post_reservation(pending_id, actor_id=None),
                 1: lambda: void_reservation(pending_id, actor_id=None),
@@ -150,7 +150,7 @@ def test_40_requests_with_one_idempotency_key_have_one_effect(
     else:  # money out of a wallet that covers it once: a replay must not be refused
         post_batch([Leg(external, wallet, 1000, TransferKind.TRANSFER)], cause=CAUSE,
                    actor_id=None)
-        leg = Leg(wallet, revenue, 700, TransferKind.PREPAID_CLICK)
+        leg = Leg(wallet, revenue, 700, TransferKind.TRANSFER)
     key = Idempotency(member_id, "one-key", {"amount": 700})
     transfers_before = transfer_count()
 
@@ -185,7 +185,7 @@ def test_mixed_operations_on_one_wallet_keep_the_ledger_whole(app, make_wallet, 
     then insert) on the same two accounts: no deadlock escapes the retries, nothing but
     refusals for lack of money, and the counters add up."""
     wallet = make_wallet(500)
-    holds = [reserve(Leg(wallet, revenue, 20, TransferKind.POSTPAID_CLICK), cause=CAUSE,
+    holds = [reserve(Leg(wallet, revenue, 20, TransferKind.TRANSFER), cause=CAUSE,
                      actor_id=None).id for _ in range(10)]  # 200 held, 300 available
 
     def work(i):
@@ -193,7 +193,7 @@ def test_mixed_operations_on_one_wallet_keep_the_ledger_whole(app, make_wallet, 
             resolve = (post_reservation(holds[i], amount=5, actor_id=None) if i % 2 == 0
                        else void_reservation(holds[i], actor_id=None))
             return ("resolved", resolve.amount_minor if i % 2 == 0 else 0)
-        post_batch([Leg(wallet, revenue, 10, TransferKind.PREPAID_CLICK)], cause=CAUSE,
+        post_batch([Leg(wallet, revenue, 10, TransferKind.TRANSFER)], cause=CAUSE,
                    actor_id=None)
         return ("debited", 10)
 

@@ -55,7 +55,7 @@ def move(debit: int, credit: int, amount: int, kind=TransferKind.TRANSFER, **kwa
 
 
 def hold(debit: int, credit: int, amount: int, **kwargs) -> Transfer:
-    return reserve(Leg(debit, credit, amount, TransferKind.POSTPAID_CLICK), cause=CAUSE,
+    return reserve(Leg(debit, credit, amount, TransferKind.TRANSFER), cause=CAUSE,
                    actor_id=None, **kwargs)
 
 
@@ -121,7 +121,7 @@ def test_transfer_between_wallets_changes_both_balances(make_wallet):
 
 def test_a_multi_leg_batch_shares_one_batch_id(make_wallet, revenue, escrow):
     alice = make_wallet(1000)
-    batch = post_batch([Leg(alice, revenue, 100, TransferKind.PREPAID_CLICK),
+    batch = post_batch([Leg(alice, revenue, 100, TransferKind.TRANSFER),
                         Leg(alice, escrow, 250, TransferKind.ESCROW)],
                        cause=CAUSE, actor_id=None)
     assert isinstance(batch, Batch) and not batch.replayed and len(batch.transfer_ids) == 2
@@ -138,7 +138,7 @@ def test_a_batch_whose_second_leg_overdraws_applies_no_leg(make_wallet, revenue)
     before = snapshot(alice, bob, revenue)
     with pytest.raises(InsufficientFunds):
         post_batch([Leg(alice, bob, 300, TransferKind.TRANSFER),
-                    Leg(alice, revenue, 300, TransferKind.PREPAID_CLICK)],
+                    Leg(alice, revenue, 300, TransferKind.TRANSFER)],
                    cause=CAUSE, actor_id=None)
     assert snapshot(alice, bob, revenue) == before
 
@@ -147,8 +147,8 @@ def test_a_batch_whose_second_payer_is_short_applies_no_leg(make_wallet, revenue
     alice, bob = make_wallet(500), make_wallet(50)
     before = snapshot(alice, bob, revenue)
     with pytest.raises(InsufficientFunds):
-        post_batch([Leg(alice, revenue, 100, TransferKind.PREPAID_CLICK),
-                    Leg(bob, revenue, 100, TransferKind.PREPAID_CLICK)],
+        post_batch([Leg(alice, revenue, 100, TransferKind.TRANSFER),
+                    Leg(bob, revenue, 100, TransferKind.TRANSFER)],
                    cause=CAUSE, actor_id=None)
     assert snapshot(alice, bob, revenue) == before
 
@@ -163,7 +163,7 @@ def test_a_refused_batch_inside_an_outer_transaction_applies_no_leg(make_wallet,
     before = snapshot(alice, bob, revenue)
     with atomic(), contextlib.suppress(InsufficientFunds):
         post_batch([Leg(alice, bob, 300, TransferKind.TRANSFER),
-                    Leg(alice, revenue, 300, TransferKind.PREPAID_CLICK)],
+                    Leg(alice, revenue, 300, TransferKind.TRANSFER)],
                    cause=CAUSE, actor_id=None)
     assert snapshot(alice, bob, revenue) == before
     assert run_checks() == []

@@ -166,14 +166,14 @@ class LedgerMachine(RuleBasedStateMachine):
         """A two-leg batch (a payment and its fee): both legs or neither."""
         payee = self.wallets[(who + to) % MEMBERS]
         legs = [Leg(self.wallets[who], payee, amounts[0], TransferKind.TRANSFER),
-                Leg(self.wallets[who], self.revenue, amounts[1], TransferKind.PREPAID_CLICK)]
+                Leg(self.wallets[who], self.revenue, amounts[1], TransferKind.TRANSFER)]
         sent = self.send(self.members[who], legs, {"pay": amounts, "to": payee})
         return multiple() if sent is None else sent
 
     @rule(target=reservations, who=wallet_index, amount=amounts)
     def reserve(self, who, amount):
         wallet = self.wallets[who]
-        leg = Leg(wallet, self.revenue, amount, TransferKind.POSTPAID_CLICK)
+        leg = Leg(wallet, self.revenue, amount, TransferKind.TRANSFER)
         sent = self.send(self.members[who], [leg], {"hold": amount}, pending=True)
         if sent is None:
             return multiple()
@@ -216,7 +216,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def overdraw(self, who, extra):
         wallet = self.wallets[who]
         leg = Leg(wallet, self.revenue, max(self.available(wallet), 0) + extra,
-                  TransferKind.PREPAID_CLICK)
+                  TransferKind.TRANSFER)
         assert self.send(self.members[who], [leg], {"overdraw": leg.amount}) is None
 
     @rule(req=requests)
