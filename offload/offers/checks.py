@@ -118,13 +118,15 @@ def _problems(r, transfers, revenue_id) -> list[str]:
 def check_click_transfers_have_offers() -> list[Failure]:
     """10. Every click transfer names an offer as its cause."""
     rows = db.session.execute(
-        select(Transfer.id, Transfer.kind, Transfer.cause_type, Transfer.debit_account_id,
-               Transfer.credit_account_id)
+        select(Transfer.id, Transfer.kind, Transfer.cause_type, Transfer.cause_id,
+               Transfer.debit_account_id, Transfer.credit_account_id)
         .where(Transfer.kind.in_(CLICK_KINDS),
                or_(Transfer.cause_type.is_distinct_from("offer"), Transfer.cause_id.is_(None)))
         .order_by(Transfer.id)).all()
     return [Failure(INVARIANT, "click transfer has its offer",
-                    f"{r.kind} transfer {r.id} names {r.cause_type} as its cause, not an offer",
+                    # type and id: a cause ("offer", None) names no offer either
+                    f"{r.kind} transfer {r.id} (cause {r.cause_type}:{r.cause_id}) names "
+                    "no offer as its cause",
                     (r.debit_account_id, r.credit_account_id)) for r in rows]
 
 

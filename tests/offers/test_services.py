@@ -1,0 +1,1049 @@
+"""Offer services on the real database: every transition, every refusal, every fee.
+
+Each money step ends with the full money check (the ledger's invariants, the wallet's
+and the offers' own); balances are read afresh after ``db.session.rollback()``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from offload.accounts.models import User
+from offload.core.db import atomic, db, utcnow
+from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
+from offload.gigs.models import Gig, GigState
+from offload.gigs.services import cancel_gig, expire_gigs
+from offload.health import MONEY_CHECKS
+from offload.ledger.checks import run_checks
+from offload.ledger.models import (
+    AccountKind,
+    IdempotencyKey,
+    LedgerAccount,
+    Transfer,
+    TransferKind,
+    TransferState,
+)
+from offload.ledger.services import system_account, wallet_account
+from offload.notifications.models import Notification
+from offload.offers import services
+from offload.offers.models import (
+    FeeKind,
+    Offer,
+    OfferMessage,
+    OfferPortfolioItem,
+    OfferProposal,
+    OfferState,
+    ProposalState,
+)
+from offload.offers.services import FeeNotCovered
+from offload.profiles.services import add_portfolio_item
+from offload.projects.models import Project, ProjectState
+
+from .conftest import new_key
+
+PREPAID, POSTPAID = 100, 200  # PREPAID_CLICK_FEE_MINOR, POSTPAID_CLICK_FEE_MINOR
+
+
+def count(model, *where) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def fresh(model, id_: int):
+    db.session.rollback()
+    return db.session.get(model, id_)
+
+
+def wallet(member) -> LedgerAccount:
+    db.session.rollback()
+    return wallet_account(member.id)
+
+
+def revenue() -> LedgerAccount:
+    db.session.rollback()
+    return system_account(AccountKind.PLATFORM_REVENUE)
+
+
+def fee_transfers(offer: Offer) -> list[Transfer]:
+    db.session.rollback()
+    return list(db.session.scalars(select(Transfer).where(
+        Transfer.cause_type == "offer", Transfer.cause_id == offer.id).order_by(Transfer.id)))
+
+
+def notes(member, kind: str) -> list[str]:
+    """The titles of the member's notifications of ``kind``, oldest first."""
+    db.session.rollback()
+    return list(db.session.scalars(select(Notification.title).where(
+        Notification.user_id == member.id, Notification.kind == kind)
+        .order_by(Notification.id)))
+
+
+def proposal_states(offer: Offer) -> list[str]:
+    db.session.rollback()
+    return list(db.session.scalars(select(OfferProposal.state).where(
+        OfferProposal.offer_id == offer.id).order_by(OfferProposal.id)))
+
+
+def terms_of(offer: Offer) -> tuple[int, int]:
+    o = fresh(Offer, offer.id)
+    return o.price_minor, o.days_to_deliver
+
+
+@pytest.fixture
+def poster(make_member):
+    return make_member("poster")
+
+
+@pytest.fixture
+def bob(make_member, fund):
+    member = make_member("bob")
+    fund(member, 10_00)
+    return member
+
+
+@pytest.fixture
+def carol(make_member, fund):
+    member = make_member("carol")
+    fund(member, 10_00)
+    return member
+
+
+@pytest.fixture
+def stranger(make_member):
+    return make_member("stranger")
+
+
+@pytest.fixture
+def task_gig(make_gig, poster):
+    return make_gig(poster=poster, kind="task")
+
+
+@pytest.fixture
+def referral_gig(make_gig, poster):
+    return make_gig(poster=poster)
+
+
+# --- making an offer ----------------------------------------------------------------------
+
+def test_an_offer_on_a_referral_gig_is_free_and_moves_no_money(
+        referral_gig, poster, bob, make_offer):
+    offer = make_offer(referral_gig, bob, price_minor=450_00, days_to_deliver=7)
+    o = fresh(Offer, offer.id)
+    assert (o.state, o.fee_kind, o.fee_minor) == (OfferState.ACTIVE, FeeKind.FREE, 0)
+    assert (o.price_minor, o.days_to_deliver) == (450_00, 7)
+    assert (o.gig_id, o.member_id) == (referral_gig.id, bob.id)
+    assert o.fee_transfer_id is None and o.fee_settle_transfer_id is None
+    assert fee_transfers(offer) == []
+    assert count(Transfer, Transfer.kind.in_([TransferKind.PREPAID_CLICK,
+                                              TransferKind.POSTPAID_CLICK])) == 0
+    assert wallet(bob).available == 10_00
+    assert notes(poster, "new_offer") == [f"Bob made an offer on “{referral_gig.title}”"]
+    assert run_checks(MONEY_CHECKS) == []
+
+
+@pytest.mark.parametrize("fee_kind", [None, "", "free"])
+def test_a_referral_offer_takes_no_fee_kind_or_free(referral_gig, bob, make_offer, fee_kind):
+    assert make_offer(referral_gig, bob, fee_kind=fee_kind).fee_kind == FeeKind.FREE
+
+
+def test_a_prepaid_offer_posts_its_fee_to_platform_revenue_at_once(task_gig, bob, make_offer):
+    offer = make_offer(task_gig, bob, fee_kind="prepaid")
+    (fee,) = fee_transfers(offer)
+    assert (fee.kind, fee.state, fee.amount_minor) == (TransferKind.PREPAID_CLICK,
+                                                       TransferState.POSTED, PREPAID)
+    assert (fee.debit_account_id, fee.credit_account_id) == (wallet(bob).id, revenue().id)
+    assert fee.actor_id == bob.id
+    o = fresh(Offer, offer.id)
+    assert (o.fee_kind, o.fee_minor, o.fee_transfer_id) == (FeeKind.PREPAID, PREPAID, fee.id)
+    w = wallet(bob)
+    assert (w.balance, w.held, w.available) == (9_00, 0, 9_00)
+    assert revenue().balance == PREPAID
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_postpaid_offer_reserves_its_fee(task_gig, bob, make_offer):
+    offer = make_offer(task_gig, bob, fee_kind="postpaid")
+    (hold,) = fee_transfers(offer)
+    assert (hold.kind, hold.state, hold.amount_minor) == (TransferKind.POSTPAID_CLICK,
+                                                          TransferState.PENDING, POSTPAID)
+    o = fresh(Offer, offer.id)
+    assert (o.fee_kind, o.fee_minor, o.fee_transfer_id) == (FeeKind.POSTPAID, POSTPAID, hold.id)
+    assert o.fee_settle_transfer_id is None
+    w = wallet(bob)
+    assert (w.balance, w.held, w.available) == (10_00, 2_00, 8_00)
+    assert revenue().balance == 0
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_the_fees_are_read_from_the_configuration(app, monkeypatch, make_gig, poster, bob,
+                                                  carol, make_offer):
+    monkeypatch.setitem(app.config, "PREPAID_CLICK_FEE_MINOR", 150)
+    monkeypatch.setitem(app.config, "POSTPAID_CLICK_FEE_MINOR", 350)
+    assert make_offer(make_gig(poster=poster, kind="task"), bob,
+                      fee_kind="prepaid").fee_minor == 150
+    assert make_offer(make_gig(poster=poster, kind="task"), carol,
+                      fee_kind="postpaid").fee_minor == 350
+    assert (wallet(bob).available, wallet(carol).available) == (8_50, 6_50)
+    assert run_checks(MONEY_CHECKS) == []
+
+
+@pytest.mark.parametrize(("fee_kind", "balance"), [("prepaid", 0), ("prepaid", 99),
+                                                   ("postpaid", 0), ("postpaid", 1_99)])
+def test_a_fee_the_wallet_cannot_cover_is_refused_with_nothing_recorded(
+        task_gig, poster, make_member, fund, make_offer, fee_kind, balance):
+    dan = make_member("dan")
+    if balance:
+        fund(dan, balance)
+    transfers_before = count(Transfer)
+    with pytest.raises(FeeNotCovered, match=f"doesn't cover the {fee_kind} fee") as refused:
+        make_offer(task_gig, dan, fee_kind=fee_kind, idempotency_key="only-try")
+    assert "Add funds" in str(refused.value)
+    assert count(Offer) == 0 and count(Transfer) == transfers_before
+    assert count(IdempotencyKey, IdempotencyKey.key == "only-try") == 0
+    assert notes(poster, "new_offer") == []
+    assert wallet(dan).available == balance
+    assert run_checks(MONEY_CHECKS) == []
+    fund(dan, 2_00)  # with the money the same key goes through
+    offer = make_offer(task_gig, dan, fee_kind=fee_kind, idempotency_key="only-try")
+    assert fresh(Offer, offer.id).state == OfferState.ACTIVE
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_one_live_offer_per_member_per_gig(task_gig, bob, make_offer):
+    first = make_offer(task_gig, bob)
+    with pytest.raises(Conflict, match="already have an offer"):
+        make_offer(task_gig, bob, fee_kind="prepaid")
+    assert count(Offer) == 1 and len(fee_transfers(first)) == 1
+    assert wallet(bob).available == 8_00
+    services.withdraw_offer(fresh(Offer, first.id), actor=bob)
+    second = make_offer(task_gig, bob, fee_kind="prepaid")  # a withdrawn offer isn't live
+    assert fresh(Offer, second.id).state == OfferState.ACTIVE
+    assert wallet(bob).available == 9_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_the_database_refuses_a_second_live_offer_whatever_the_service_checks(
+        task_gig, bob, make_offer):
+    make_offer(task_gig, bob)
+    with pytest.raises(Exception, match="(?i)unique"), atomic():
+        db.session.add(Offer(gig_id=task_gig.id, member_id=bob.id, price_minor=1,
+                             days_to_deliver=1, cover_letter="again",
+                             fee_kind=FeeKind.PREPAID, fee_minor=PREPAID))
+        db.session.flush()
+    assert count(Offer) == 1
+
+
+def test_an_offer_on_ones_own_gig_is_not_allowed(task_gig, poster, fund, make_offer):
+    fund(poster, 10_00)
+    with pytest.raises(NotAllowed, match="your own gig"):
+        make_offer(task_gig, poster)
+    assert count(Offer) == 0 and wallet(poster).available == 10_00
+
+
+def test_an_unconfirmed_member_cannot_make_offers(referral_gig, make_member, make_offer):
+    newbie = make_member("newbie", confirmed=False)
+    with pytest.raises(NotAllowed, match="Confirm your e-mail"):
+        make_offer(referral_gig, newbie)
+    assert count(Offer) == 0
+
+
+def test_offers_only_on_open_gigs(make_gig, poster, bob, make_offer):
+    draft = make_gig(poster=poster, kind="task", publish=False)
+    with pytest.raises(Conflict, match="only be made while the gig is open"):
+        make_offer(draft, bob)
+    cancelled = make_gig(poster=poster, kind="task")
+    cancel_gig(cancelled, actor=poster)
+    with pytest.raises(Conflict, match="only be made while the gig is open"):
+        make_offer(fresh(Gig, cancelled.id), bob)
+    assert count(Offer) == 0 and wallet(bob).available == 10_00
+
+
+def test_no_offers_on_an_awarded_gig(task_gig, poster, bob, carol, make_offer):
+    services.award_offer(make_offer(task_gig, carol), actor=poster)
+    with pytest.raises(Conflict, match="while the gig is open"):
+        make_offer(fresh(Gig, task_gig.id), bob)
+    assert wallet(bob).available == 10_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_no_offers_once_the_deadline_has_passed(task_gig, bob, make_offer):
+    with atomic():  # the job that expires it has not run yet
+        db.session.execute(update(Gig).where(Gig.id == task_gig.id)
+                           .values(deadline=utcnow().date() - timedelta(days=1)))
+    with pytest.raises(Conflict, match="deadline has passed"):
+        make_offer(fresh(Gig, task_gig.id), bob)
+    assert count(Offer) == 0
+
+
+@pytest.mark.parametrize("fee_kind", [None, "", "free", "gratis"])
+def test_a_task_gig_needs_a_prepaid_or_postpaid_click(task_gig, bob, make_offer, fee_kind):
+    with pytest.raises(InvalidField, match="prepaid or a postpaid") as refused:
+        make_offer(task_gig, bob, fee_kind=fee_kind)
+    assert refused.value.field == "fee_kind"
+    assert count(Offer) == 0
+
+
+@pytest.mark.parametrize("fee_kind", ["prepaid", "postpaid", "gratis"])
+def test_a_referral_gig_takes_no_fee(referral_gig, bob, make_offer, fee_kind):
+    with pytest.raises(InvalidField, match="referral gigs are free") as refused:
+        make_offer(referral_gig, bob, fee_kind=fee_kind)
+    assert refused.value.field == "fee_kind"
+    assert count(Offer) == 0 and wallet(bob).available == 10_00
+
+
+@pytest.mark.parametrize(("overrides", "field", "message"), [
+    ({"price_minor": 0}, "price", "more than zero"),
+    ({"price_minor": -5}, "price", "more than zero"),
+    ({"price_minor": 1_000_000_01}, "price", "at most"),
+    ({"price_minor": "450"}, "price", "as an amount"),
+    ({"price_minor": True}, "price", "as an amount"),
+    ({"days_to_deliver": 0}, "days_to_deliver", "from 1 to 365"),
+    ({"days_to_deliver": 366}, "days_to_deliver", "from 1 to 365"),
+    ({"days_to_deliver": "3"}, "days_to_deliver", "whole number"),
+    ({"days_to_deliver": True}, "days_to_deliver", "whole number"),
+    ({"cover_letter": "   "}, "cover_letter", "can't be empty"),
+    ({"cover_letter": "x" * 5001}, "cover_letter", "at most 5,000"),
+])
+def test_bad_terms_are_refused_naming_the_field(task_gig, bob, make_offer, overrides,
+                                                field, message):
+    with pytest.raises(InvalidField, match=message) as refused:
+        make_offer(task_gig, bob, **overrides)
+    assert refused.value.field == field
+    assert count(Offer) == 0 and wallet(bob).available == 10_00
+
+
+def test_an_offer_shows_portfolio_items_of_the_offerer_only(referral_gig, bob, carol,
+                                                            make_offer):
+    mine = [add_portfolio_item(actor=bob, title=f"Shop {i}", url="https://x.example",
+                               description="").id for i in range(6)]
+    theirs = add_portfolio_item(actor=carol, title="Carol's", url="https://x.example",
+                                description="").id
+    with pytest.raises(InvalidField, match="your own portfolio") as refused:
+        make_offer(referral_gig, bob, portfolio_item_ids=[mine[0], theirs])
+    assert refused.value.field == "portfolio_items"
+    with pytest.raises(InvalidField, match="your own portfolio"):
+        make_offer(referral_gig, bob, portfolio_item_ids=[999_999])
+    with pytest.raises(InvalidField, match="at most 5"):
+        make_offer(referral_gig, bob, portfolio_item_ids=mine)
+    assert count(Offer) == 0
+    offer = make_offer(referral_gig, bob, portfolio_item_ids=[mine[2], mine[0], mine[2]])
+    assert set(db.session.scalars(select(OfferPortfolioItem.portfolio_item_id).where(
+        OfferPortfolioItem.offer_id == offer.id))) == {mine[0], mine[2]}
+
+
+def test_the_same_key_twice_makes_one_offer_and_charges_once(task_gig, poster, bob,
+                                                              make_offer):
+    key = new_key()
+    first = make_offer(task_gig, bob, fee_kind="prepaid", idempotency_key=key)
+    again = make_offer(task_gig, bob, fee_kind="prepaid", idempotency_key=key)
+    assert again.id == first.id
+    assert count(Offer) == 1 and len(fee_transfers(first)) == 1
+    assert wallet(bob).available == 9_00
+    assert len(notes(poster, "new_offer")) == 1
+    stored = fresh(IdempotencyKey, (bob.id, key))
+    assert stored.batch_id == fee_transfers(first)[0].batch_id
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_replayed_key_answers_with_the_first_offer_even_after_it_changed(
+        task_gig, bob, make_offer):
+    key = new_key()
+    first = make_offer(task_gig, bob, idempotency_key=key)
+    services.withdraw_offer(first, actor=bob)
+    again = make_offer(fresh(Gig, task_gig.id), bob, idempotency_key=key)
+    assert again.id == first.id and again.state == OfferState.WITHDRAWN
+    assert count(Offer) == 1 and wallet(bob).available == 10_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+@pytest.mark.parametrize("change", [{"price_minor": 401_00}, {"days_to_deliver": 11},
+                                    {"fee_kind": "prepaid"}, {"cover_letter": "Other."}])
+def test_the_same_key_for_a_different_offer_is_refused(task_gig, bob, make_offer, change):
+    key = new_key()
+    make_offer(task_gig, bob, idempotency_key=key)
+    with pytest.raises(Conflict, match="different request"):
+        make_offer(task_gig, bob, idempotency_key=key, **change)
+    assert count(Offer) == 1 and wallet(bob).available == 8_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_the_same_key_on_another_gig_is_refused(make_gig, poster, bob, make_offer):
+    key = new_key()
+    make_offer(make_gig(poster=poster, kind="task"), bob, idempotency_key=key)
+    with pytest.raises(Conflict, match="different request"):
+        make_offer(make_gig(poster=poster, kind="task"), bob, idempotency_key=key)
+    assert count(Offer) == 1
+
+
+@pytest.mark.parametrize("key", ["", "k" * 65])
+def test_an_offer_needs_a_usable_key(task_gig, bob, make_offer, key):
+    with pytest.raises(Invalid, match="one-time key"):
+        make_offer(task_gig, bob, idempotency_key=key)
+    assert count(Offer) == 0
+
+
+# --- withdrawing --------------------------------------------------------------------------
+
+def test_withdrawing_a_postpaid_offer_voids_its_hold(task_gig, bob, make_offer):
+    offer = make_offer(task_gig, bob, fee_kind="postpaid")
+    assert wallet(bob).available == 8_00
+    services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
+    o = fresh(Offer, offer.id)
+    assert o.state == OfferState.WITHDRAWN
+    hold, void = fee_transfers(offer)
+    assert (void.state, void.pending_id, void.amount_minor) == (
+        TransferState.VOID_PENDING, hold.id, POSTPAID)
+    assert o.fee_settle_transfer_id == void.id
+    w = wallet(bob)
+    assert (w.balance, w.held, w.available) == (10_00, 0, 10_00)
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_withdrawing_a_prepaid_offer_keeps_the_fee(task_gig, bob, make_offer):
+    offer = make_offer(task_gig, bob, fee_kind="prepaid")
+    services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
+    o = fresh(Offer, offer.id)
+    assert o.state == OfferState.WITHDRAWN and o.fee_settle_transfer_id is None
+    assert len(fee_transfers(offer)) == 1
+    assert (wallet(bob).balance, wallet(bob).available) == (9_00, 9_00)
+    assert revenue().balance == PREPAID
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_shortlisted_offer_can_be_withdrawn(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    services.shortlist_offer(offer, actor=poster)
+    services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
+    assert fresh(Offer, offer.id).state == OfferState.WITHDRAWN
+    assert wallet(bob).available == 10_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_withdraw_refusals(task_gig, poster, bob, stranger, make_offer):
+    offer = make_offer(task_gig, bob)
+    for actor in (poster, stranger):
+        with pytest.raises(NotAllowed, match="Only the member who made this offer"):
+            services.withdraw_offer(fresh(Offer, offer.id), actor=actor)
+    services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
+    with pytest.raises(Conflict, match="withdrawn; it can't be withdrawn"):
+        services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
+    assert len(fee_transfers(offer)) == 2  # the hold and one void
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_an_awarded_offer_cannot_be_withdrawn(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    services.award_offer(offer, actor=poster)
+    with pytest.raises(Conflict, match="awarded; it can't be withdrawn"):
+        services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
+    assert fresh(Offer, offer.id).state == OfferState.AWARDED
+    assert wallet(bob).held == POSTPAID
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_stale_copy_of_the_offer_does_not_fool_withdraw(task_gig, poster, bob,
+                                                          make_offer):
+    offer = make_offer(task_gig, bob)
+    services.award_offer(fresh(Offer, offer.id), actor=poster)
+    stale = fresh(Offer, offer.id)
+    set_committed_value(stale, "state", OfferState.ACTIVE)  # as read before the award
+    with pytest.raises(Conflict, match="awarded"):
+        services.withdraw_offer(stale, actor=bob)
+    assert fresh(Offer, offer.id).state == OfferState.AWARDED
+    assert wallet(bob).held == POSTPAID
+    assert run_checks(MONEY_CHECKS) == []
+
+
+# --- the poster's choices -----------------------------------------------------------------
+
+def test_shortlisting_and_back(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    services.shortlist_offer(fresh(Offer, offer.id), actor=poster)
+    assert fresh(Offer, offer.id).state == OfferState.SHORTLISTED
+    services.shortlist_offer(fresh(Offer, offer.id), actor=poster)  # already: no change
+    assert fresh(Offer, offer.id).state == OfferState.SHORTLISTED
+    services.shortlist_offer(fresh(Offer, offer.id), actor=poster, shortlisted=False)
+    assert fresh(Offer, offer.id).state == OfferState.ACTIVE
+    services.shortlist_offer(fresh(Offer, offer.id), actor=poster, shortlisted=False)
+    assert fresh(Offer, offer.id).state == OfferState.ACTIVE
+    assert wallet(bob).held == POSTPAID  # the fee doesn't move
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_shortlist_refusals(task_gig, poster, bob, carol, stranger, make_offer):
+    offer = make_offer(task_gig, bob)
+    for actor in (bob, stranger):
+        with pytest.raises(NotAllowed, match="Only the member who posted the gig"):
+            services.shortlist_offer(fresh(Offer, offer.id), actor=actor)
+    services.award_offer(make_offer(task_gig, carol), actor=poster)
+    with pytest.raises(Conflict, match="while the gig is open"):
+        services.shortlist_offer(fresh(Offer, offer.id), actor=poster)
+    services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
+    with pytest.raises(Conflict, match="withdrawn; it can't be"):
+        services.shortlist_offer(fresh(Offer, offer.id), actor=poster, shortlisted=False)
+    assert fresh(Offer, offer.id).state == OfferState.WITHDRAWN
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_declining_an_offer_releases_its_hold_and_tells_the_offerer(
+        task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    services.shortlist_offer(offer, actor=poster)
+    services.decline_offer(fresh(Offer, offer.id), actor=poster, reason="  Too dear.  ")
+    o = fresh(Offer, offer.id)
+    assert (o.state, o.decline_reason) == (OfferState.DECLINED, "Too dear.")
+    hold, void = fee_transfers(offer)
+    assert void.state == TransferState.VOID_PENDING and void.pending_id == hold.id
+    assert void.actor_id == poster.id and o.fee_settle_transfer_id == void.id
+    assert wallet(bob).available == 10_00
+    assert notes(bob, "offer_declined") == [
+        f"Your offer on “{task_gig.title}” was declined: Too dear."]
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_declining_a_prepaid_offer_keeps_its_fee(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob, fee_kind="prepaid")
+    services.decline_offer(offer, actor=poster)
+    o = fresh(Offer, offer.id)
+    assert (o.state, o.decline_reason) == (OfferState.DECLINED, None)
+    assert len(fee_transfers(offer)) == 1 and wallet(bob).balance == 9_00
+    assert notes(bob, "offer_declined") == [
+        f"Your offer on “{task_gig.title}” was declined."]
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_decline_refusals(task_gig, poster, bob, stranger, make_offer):
+    offer = make_offer(task_gig, bob)
+    for actor in (bob, stranger):
+        with pytest.raises(NotAllowed, match="Only the member who posted the gig"):
+            services.decline_offer(fresh(Offer, offer.id), actor=actor)
+    with pytest.raises(InvalidField, match="at most 300") as refused:
+        services.decline_offer(fresh(Offer, offer.id), actor=poster, reason="x" * 301)
+    assert refused.value.field == "reason"
+    assert fresh(Offer, offer.id).state == OfferState.ACTIVE
+    services.decline_offer(fresh(Offer, offer.id), actor=poster)
+    with pytest.raises(Conflict, match="declined; it can't be declined"):
+        services.decline_offer(fresh(Offer, offer.id), actor=poster)
+    assert len(fee_transfers(offer)) == 2 and len(notes(bob, "offer_declined")) == 1
+    assert run_checks(MONEY_CHECKS) == []
+
+
+# --- the award ----------------------------------------------------------------------------
+
+def test_awarding_an_offer_awards_the_gig_and_tells_the_offerer(
+        task_gig, poster, bob, carol, make_offer):
+    chosen = make_offer(task_gig, bob)
+    other = make_offer(task_gig, carol)
+    services.award_offer(fresh(Offer, chosen.id), actor=poster)
+    assert fresh(Gig, task_gig.id).state == GigState.AWARDED
+    assert fresh(Offer, chosen.id).state == OfferState.AWARDED
+    assert fresh(Offer, other.id).state == OfferState.ACTIVE  # until the award is accepted
+    assert notes(bob, "award") == [
+        f"Poster chose your offer on “{task_gig.title}”: accept or turn it down"]
+    assert notes(carol, "award") == []
+    assert (wallet(bob).held, wallet(carol).held) == (POSTPAID, POSTPAID)  # no money moves
+    assert count(Project) == 0
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_award_refusals(task_gig, poster, bob, carol, stranger, make_offer):
+    offer = make_offer(task_gig, bob)
+    other = make_offer(task_gig, carol)
+    for actor in (bob, stranger):
+        with pytest.raises(NotAllowed, match="Only the member who posted the gig can award"):
+            services.award_offer(fresh(Offer, offer.id), actor=actor)
+    services.withdraw_offer(fresh(Offer, other.id), actor=carol)
+    with pytest.raises(Conflict, match="withdrawn; it can't be awarded"):
+        services.award_offer(fresh(Offer, other.id), actor=poster)
+    services.award_offer(fresh(Offer, offer.id), actor=poster)
+    with pytest.raises(Conflict, match="Only an open gig can be awarded"):
+        services.award_offer(fresh(Offer, offer.id), actor=poster)
+    assert fresh(Offer, offer.id).state == OfferState.AWARDED
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_no_award_on_a_cancelled_gig(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    cancel_gig(task_gig, actor=poster)
+    with pytest.raises(Conflict):
+        services.award_offer(fresh(Offer, offer.id), actor=poster)
+    assert fresh(Offer, offer.id).state == OfferState.DECLINED
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_accepting_the_award_starts_the_project_and_settles_every_fee(
+        task_gig, poster, bob, carol, make_member, fund, make_offer):
+    dave, erin = make_member("dave"), make_member("erin")
+    fund(dave, 10_00)
+    fund(erin, 10_00)
+    chosen = make_offer(task_gig, bob, fee_kind="postpaid", price_minor=420_00,
+                        days_to_deliver=12)
+    prepaid = make_offer(task_gig, carol, fee_kind="prepaid")
+    postpaid = make_offer(task_gig, dave, fee_kind="postpaid")
+    services.shortlist_offer(postpaid, actor=poster)
+    gone = make_offer(task_gig, erin, fee_kind="postpaid")
+    services.withdraw_offer(gone, actor=erin)
+    services.award_offer(fresh(Offer, chosen.id), actor=poster)
+    assert run_checks(MONEY_CHECKS) == []
+
+    project = services.accept_award(fresh(Offer, chosen.id), actor=bob)
+
+    gig = fresh(Gig, task_gig.id)
+    assert (gig.state, gig.performer_id) == (GigState.IN_PROGRESS, bob.id)
+    states = {o.member_id: (o.state, o.decline_reason) for o in db.session.scalars(
+        select(Offer).where(Offer.gig_id == gig.id))}
+    assert states == {bob.id: (OfferState.ACCEPTED, None),
+                      carol.id: (OfferState.DECLINED, services.ANOTHER_CHOSEN),
+                      dave.id: (OfferState.DECLINED, services.ANOTHER_CHOSEN),
+                      erin.id: (OfferState.WITHDRAWN, None)}
+    hold, charge = fee_transfers(chosen)
+    assert (charge.state, charge.pending_id, charge.amount_minor) == (
+        TransferState.POST_PENDING, hold.id, POSTPAID)
+    assert fresh(Offer, chosen.id).fee_settle_transfer_id == charge.id
+    dave_hold, dave_void = fee_transfers(postpaid)
+    assert dave_void.state == TransferState.VOID_PENDING
+    assert fresh(Offer, postpaid.id).fee_settle_transfer_id == dave_void.id
+    assert len(fee_transfers(prepaid)) == 1  # a prepaid fee is never returned
+    balances = {m.username: (wallet(m).balance, wallet(m).available)
+                for m in (bob, carol, dave, erin)}
+    assert balances == {"bob": (8_00, 8_00), "carol": (9_00, 9_00),
+                        "dave": (10_00, 10_00), "erin": (10_00, 10_00)}
+    assert revenue().balance == POSTPAID + PREPAID and revenue().credits_pending == 0
+
+    p = fresh(Project, project.id)
+    assert (p.gig_id, p.offer_id, p.poster_id, p.performer_id) == (
+        gig.id, chosen.id, poster.id, bob.id)
+    assert (p.kind, p.state, p.price_minor, p.currency, p.days_to_deliver) == (
+        "task", ProjectState.ACTIVE, 420_00, gig.currency, 12)
+    assert p.due_on == utcnow().date() + timedelta(days=12)
+    assert notes(poster, "award_accepted") == [
+        f"Bob accepted “{gig.title}”: the project has started"]
+    for member in (carol, dave):
+        assert notes(member, "offer_declined") == [
+            f"Your offer on “{gig.title}” was closed: {services.ANOTHER_CHOSEN}"
+            + (" Your postpaid fee was released." if member.id == dave.id else "")]
+    assert notes(erin, "offer_declined") == []
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_accepting_a_referral_award_starts_the_project_without_money(
+        referral_gig, poster, bob, carol, make_offer):
+    chosen = make_offer(referral_gig, bob, price_minor=300_00, days_to_deliver=5)
+    other = make_offer(referral_gig, carol)
+    services.award_offer(chosen, actor=poster)
+    project = services.accept_award(fresh(Offer, chosen.id), actor=bob)
+    assert (fresh(Project, project.id).kind, project.price_minor) == ("referral", 300_00)
+    assert fresh(Offer, other.id).state == OfferState.DECLINED
+    assert count(Transfer, Transfer.cause_type == "offer") == 0
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_accept_award_refusals(task_gig, poster, bob, carol, stranger, make_offer):
+    offer = make_offer(task_gig, bob)
+    other = make_offer(task_gig, carol)
+    with pytest.raises(Conflict, match="isn't waiting for your answer"):
+        services.accept_award(fresh(Offer, offer.id), actor=bob)
+    services.award_offer(fresh(Offer, offer.id), actor=poster)
+    for actor in (poster, stranger, carol):
+        with pytest.raises(NotAllowed, match="Only the member who made this offer"):
+            services.accept_award(fresh(Offer, offer.id), actor=actor)
+    with pytest.raises(Conflict, match="isn't waiting"):
+        services.accept_award(fresh(Offer, other.id), actor=carol)
+    services.accept_award(fresh(Offer, offer.id), actor=bob)
+    with pytest.raises(Conflict, match="isn't waiting"):
+        services.accept_award(fresh(Offer, offer.id), actor=bob)
+    with pytest.raises(Conflict, match="isn't waiting"):
+        services.decline_award(fresh(Offer, offer.id), actor=bob)
+    assert count(Project) == 1 and len(fee_transfers(offer)) == 2
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_turning_the_award_down_reopens_the_gig_for_another_award(
+        task_gig, poster, bob, carol, make_offer):
+    first = make_offer(task_gig, bob)
+    second = make_offer(task_gig, carol, fee_kind="prepaid")
+    services.award_offer(first, actor=poster)
+    services.decline_award(fresh(Offer, first.id), actor=bob)
+    assert fresh(Gig, task_gig.id).state == GigState.OPEN
+    o = fresh(Offer, first.id)
+    assert o.state == OfferState.AWARD_DECLINED
+    hold, void = fee_transfers(first)
+    assert void.state == TransferState.VOID_PENDING and o.fee_settle_transfer_id == void.id
+    assert wallet(bob).available == 10_00
+    assert notes(poster, "award_declined") == [
+        f"Bob turned down “{task_gig.title}”; it is open for offers again"]
+    assert fresh(Offer, second.id).state == OfferState.ACTIVE
+    assert run_checks(MONEY_CHECKS) == []
+
+    services.award_offer(fresh(Offer, second.id), actor=poster)
+    project = services.accept_award(fresh(Offer, second.id), actor=carol)
+    assert fresh(Gig, task_gig.id).performer_id == carol.id
+    assert project.offer_id == second.id
+    assert fresh(Offer, first.id).state == OfferState.AWARD_DECLINED  # final, untouched
+    assert (wallet(bob).balance, wallet(carol).balance) == (10_00, 9_00)
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_decline_award_refusals(task_gig, poster, bob, stranger, make_offer):
+    offer = make_offer(task_gig, bob)
+    with pytest.raises(Conflict, match="isn't waiting"):
+        services.decline_award(fresh(Offer, offer.id), actor=bob)
+    services.award_offer(fresh(Offer, offer.id), actor=poster)
+    for actor in (poster, stranger):
+        with pytest.raises(NotAllowed, match="Only the member who made this offer"):
+            services.decline_award(fresh(Offer, offer.id), actor=actor)
+    services.decline_award(fresh(Offer, offer.id), actor=bob)
+    with pytest.raises(Conflict, match="isn't waiting"):
+        services.decline_award(fresh(Offer, offer.id), actor=bob)
+    assert len(fee_transfers(offer)) == 2
+    assert run_checks(MONEY_CHECKS) == []
+
+
+# --- negotiation --------------------------------------------------------------------------
+
+def test_either_side_proposes_and_the_other_is_told(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
+    proposal = services.propose_terms(offer, actor=poster, price_minor=350_00,
+                                      days_to_deliver=10, note="  Could you?  ")
+    p = fresh(OfferProposal, proposal.id)
+    assert (p.proposer_id, p.state, p.price_minor, p.days_to_deliver, p.note) == (
+        poster.id, ProposalState.PENDING, 350_00, 10, "Could you?")
+    assert p.responded_at is None and p.responded_by_id is None
+    assert notes(bob, "offer_terms") == [
+        f"Poster proposed $350.00 in 10 days for “{task_gig.title}”"]
+    assert terms_of(offer) == (400_00, 10)  # nothing agreed yet
+    services.decline_proposal(fresh(OfferProposal, proposal.id), actor=bob)
+    services.propose_terms(fresh(Offer, offer.id), actor=bob, price_minor=400_00,
+                           days_to_deliver=1)
+    assert notes(poster, "offer_terms")[-1] == (
+        f"Bob proposed $400.00 in 1 day for “{task_gig.title}”")
+
+
+def test_one_proposal_waits_at_a_time(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    services.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
+    for actor in (bob, poster):
+        with pytest.raises(Conflict, match="waiting for an answer"):
+            services.propose_terms(fresh(Offer, offer.id), actor=actor, price_minor=360_00,
+                                   days_to_deliver=9)
+    assert proposal_states(offer) == [ProposalState.PENDING]
+
+
+def test_the_database_refuses_a_second_pending_proposal(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    services.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
+    with pytest.raises(Exception, match="(?i)unique"), atomic():
+        db.session.add(OfferProposal(offer_id=offer.id, proposer_id=poster.id,
+                                     price_minor=1, days_to_deliver=1))
+        db.session.flush()
+    assert proposal_states(offer) == [ProposalState.PENDING]
+
+
+def test_proposing_the_terms_agreed_already_is_refused(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
+    with pytest.raises(Invalid, match="terms agreed already") as refused:
+        services.propose_terms(offer, actor=poster, price_minor=400_00, days_to_deliver=10)
+    assert not isinstance(refused.value, InvalidField)  # not one field's fault
+    with pytest.raises(InvalidField, match="more than zero") as refused:
+        services.propose_terms(fresh(Offer, offer.id), actor=poster, price_minor=0,
+                               days_to_deliver=10)
+    assert refused.value.field == "price"
+    with pytest.raises(InvalidField, match="at most 1,000") as refused:
+        services.propose_terms(fresh(Offer, offer.id), actor=poster, price_minor=399_00,
+                               days_to_deliver=10, note="n" * 1001)
+    assert refused.value.field == "note"
+    assert proposal_states(offer) == []
+
+
+def test_negotiation_refusals(task_gig, poster, bob, carol, stranger, make_offer):
+    offer = make_offer(task_gig, bob)
+    other = make_offer(task_gig, carol)
+    for actor in (stranger, carol):
+        with pytest.raises(NotAllowed, match="Only the poster and the member"):
+            services.propose_terms(fresh(Offer, offer.id), actor=actor, price_minor=1_00,
+                                   days_to_deliver=1)
+    services.award_offer(fresh(Offer, other.id), actor=poster)
+    with pytest.raises(Conflict, match="while the offer is open on an open gig"):
+        services.propose_terms(fresh(Offer, offer.id), actor=bob, price_minor=1_00,
+                               days_to_deliver=1)
+    with pytest.raises(Conflict, match="while the offer is open"):  # the awarded one
+        services.propose_terms(fresh(Offer, other.id), actor=poster, price_minor=1_00,
+                               days_to_deliver=1)
+    assert count(OfferProposal) == 0
+
+
+def test_an_accepted_proposal_becomes_the_terms_of_the_award_and_the_project(
+        task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
+    first = services.propose_terms(offer, actor=poster, price_minor=350_00, days_to_deliver=14)
+    services.accept_proposal(fresh(OfferProposal, first.id), actor=bob)
+    p = fresh(OfferProposal, first.id)
+    assert (p.state, p.responded_by_id) == (ProposalState.ACCEPTED, bob.id)
+    assert p.responded_at is not None
+    assert terms_of(offer) == (350_00, 14)
+    assert notes(poster, "offer_terms") == [
+        f"Bob agreed to $350.00 in 14 days for “{task_gig.title}”"]
+    # a later proposal that is declined leaves the last agreed terms in force
+    second = services.propose_terms(fresh(Offer, offer.id), actor=bob, price_minor=380_00,
+                                    days_to_deliver=14)
+    services.decline_proposal(fresh(OfferProposal, second.id), actor=poster)
+    assert fresh(OfferProposal, second.id).state == ProposalState.DECLINED
+    assert notes(bob, "offer_terms")[-1] == (
+        f"Poster kept the current terms for “{task_gig.title}”")
+    assert terms_of(offer) == (350_00, 14)
+
+    services.award_offer(fresh(Offer, offer.id), actor=poster)
+    project = services.accept_award(fresh(Offer, offer.id), actor=bob)
+    assert (project.price_minor, project.days_to_deliver) == (350_00, 14)
+    assert fresh(Project, project.id).due_on == utcnow().date() + timedelta(days=14)
+    assert wallet(bob).balance == 8_00  # the fee is the click's, whatever the price
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_counter_proposal_closes_the_first_and_waits_for_the_first_proposer(
+        task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
+    first = services.propose_terms(offer, actor=poster, price_minor=300_00, days_to_deliver=10)
+    counter = services.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
+                                        price_minor=350_00, days_to_deliver=8, note="Meet me")
+    old, new = fresh(OfferProposal, first.id), fresh(OfferProposal, counter.id)
+    assert (old.state, old.responded_by_id) == (ProposalState.COUNTERED, bob.id)
+    assert (new.state, new.proposer_id, new.price_minor, new.days_to_deliver, new.note) == (
+        ProposalState.PENDING, bob.id, 350_00, 8, "Meet me")
+    assert notes(poster, "offer_terms") == [
+        f"Bob proposed $350.00 in 8 days for “{task_gig.title}”"]
+    assert terms_of(offer) == (400_00, 10)
+    services.accept_proposal(fresh(OfferProposal, counter.id), actor=poster)
+    assert terms_of(offer) == (350_00, 8)
+    assert proposal_states(offer) == [ProposalState.COUNTERED, ProposalState.ACCEPTED]
+
+
+def test_a_counter_must_change_the_proposed_terms(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
+    first = services.propose_terms(offer, actor=poster, price_minor=300_00, days_to_deliver=10)
+    with pytest.raises(Invalid, match="accept the proposal instead"):
+        services.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
+                                  price_minor=300_00, days_to_deliver=10)
+    # countering with the terms agreed already is declining: refused, nothing changes
+    with pytest.raises(Invalid, match="terms agreed already"):
+        services.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
+                                  price_minor=400_00, days_to_deliver=10)
+    with pytest.raises(InvalidField, match="from 1 to 365"):
+        services.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
+                                  price_minor=300_00, days_to_deliver=0)
+    assert proposal_states(offer) == [ProposalState.PENDING]
+
+
+@pytest.mark.parametrize("answer", ["accept", "decline", "counter"])
+def test_the_proposer_cannot_answer_their_own_proposal(task_gig, poster, bob, make_offer,
+                                                       answer):
+    offer = make_offer(task_gig, bob)
+    proposal = services.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
+    calls = {"accept": lambda p: services.accept_proposal(p, actor=bob),
+             "decline": lambda p: services.decline_proposal(p, actor=bob),
+             "counter": lambda p: services.counter_proposal(p, actor=bob, price_minor=370_00,
+                                                            days_to_deliver=10)}
+    with pytest.raises(NotAllowed, match="you can't answer it yourself"):
+        calls[answer](fresh(OfferProposal, proposal.id))
+    assert proposal_states(offer) == [ProposalState.PENDING]
+    assert terms_of(offer) == (400_00, 10)
+
+
+def test_proposal_answer_refusals(task_gig, poster, bob, stranger, make_offer):
+    offer = make_offer(task_gig, bob)
+    proposal = services.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
+    with pytest.raises(NotAllowed, match="Only the poster and the member"):
+        services.accept_proposal(fresh(OfferProposal, proposal.id), actor=stranger)
+    with pytest.raises(NotAllowed, match="Only the poster and the member"):
+        services.counter_proposal(fresh(OfferProposal, proposal.id), actor=stranger,
+                                  price_minor=1_00, days_to_deliver=1)
+    services.decline_proposal(fresh(OfferProposal, proposal.id), actor=poster)
+    for answer in (services.accept_proposal, services.decline_proposal):
+        with pytest.raises(Conflict, match="already been answered"):
+            answer(fresh(OfferProposal, proposal.id), actor=poster)
+    with pytest.raises(Conflict, match="already been answered"):
+        services.counter_proposal(fresh(OfferProposal, proposal.id), actor=poster,
+                                  price_minor=1_00, days_to_deliver=1)
+    assert proposal_states(offer) == [ProposalState.DECLINED]
+    assert terms_of(offer) == (400_00, 10)
+
+
+@pytest.mark.parametrize("ending", ["withdraw", "decline", "award", "cancel_gig"])
+def test_a_pending_proposal_lapses_when_the_offer_stops_being_open(
+        task_gig, poster, bob, make_offer, ending):
+    offer = make_offer(task_gig, bob)
+    proposal = services.propose_terms(offer, actor=poster, price_minor=300_00,
+                                      days_to_deliver=10)
+    {"withdraw": lambda: services.withdraw_offer(fresh(Offer, offer.id), actor=bob),
+     "decline": lambda: services.decline_offer(fresh(Offer, offer.id), actor=poster),
+     "award": lambda: services.award_offer(fresh(Offer, offer.id), actor=poster),
+     "cancel_gig": lambda: cancel_gig(fresh(Gig, task_gig.id), actor=poster)}[ending]()
+    p = fresh(OfferProposal, proposal.id)
+    assert p.state == ProposalState.LAPSED and p.responded_at is not None
+    with pytest.raises(Conflict, match="already been answered"):
+        services.accept_proposal(fresh(OfferProposal, proposal.id), actor=bob)
+    assert terms_of(offer) == (400_00, 10)  # an award is on the terms agreed so far
+    assert run_checks(MONEY_CHECKS) == []
+
+
+# --- messages -----------------------------------------------------------------------------
+
+def test_both_sides_write_to_each_other(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    asked = services.send_offer_message(offer, actor=poster, body="  Can you start Monday?\n")
+    answered = services.send_offer_message(fresh(Offer, offer.id), actor=bob, body="Yes.")
+    rows = [(m.sender_id, m.body) for m in db.session.scalars(
+        select(OfferMessage).where(OfferMessage.offer_id == offer.id).order_by(OfferMessage.id))]
+    assert rows == [(poster.id, "Can you start Monday?"), (bob.id, "Yes.")]
+    assert notes(bob, "new_message") == [f"Poster wrote about “{task_gig.title}”"]
+    assert notes(poster, "new_message") == [f"Bob wrote about “{task_gig.title}”"]
+    db.session.rollback()
+    links = set(db.session.scalars(select(Notification.link).where(
+        Notification.kind == "new_message")))
+    assert links == {f"/offers/{offer.id}#message-{asked.id}",
+                     f"/offers/{offer.id}#message-{answered.id}"}
+
+
+def test_the_conversation_goes_on_through_the_award_and_closes_after(
+        task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    services.award_offer(offer, actor=poster)
+    services.send_offer_message(fresh(Offer, offer.id), actor=bob, body="Thinking about it.")
+    services.accept_award(fresh(Offer, offer.id), actor=bob)
+    with pytest.raises(Conflict, match="conversation is closed"):
+        services.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Welcome!")
+    assert count(OfferMessage) == 1
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_message_refusals(task_gig, poster, bob, carol, stranger, make_offer):
+    offer = make_offer(task_gig, bob)
+    make_offer(task_gig, carol)
+    for actor in (stranger, carol):
+        with pytest.raises(NotAllowed, match="Only the poster and the member"):
+            services.send_offer_message(fresh(Offer, offer.id), actor=actor, body="Hello")
+    with pytest.raises(InvalidField, match="can't be empty") as refused:
+        services.send_offer_message(fresh(Offer, offer.id), actor=bob, body=" \n ")
+    assert refused.value.field == "body"
+    with pytest.raises(InvalidField, match="at most 5,000"):
+        services.send_offer_message(fresh(Offer, offer.id), actor=bob, body="x" * 5001)
+    services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
+    with pytest.raises(Conflict, match="conversation is closed"):
+        services.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Why?")
+    assert count(OfferMessage) == 0
+    assert notes(poster, "new_message") == [] and notes(bob, "new_message") == []
+
+
+def test_an_unconfirmed_party_is_not_allowed_to_write(task_gig, poster, bob, make_offer):
+    offer = make_offer(task_gig, bob)
+    with atomic():
+        db.session.execute(update(User).where(User.id == poster.id)
+                           .values(email_confirmed_at=None))
+    with pytest.raises(NotAllowed, match="Confirm your e-mail"):
+        services.send_offer_message(fresh(Offer, offer.id), actor=fresh(User, poster.id),
+                                    body="Hello")
+    assert count(OfferMessage) == 0
+
+
+# --- gigs closing -------------------------------------------------------------------------
+
+def test_cancelling_a_gig_declines_its_open_offers_and_releases_postpaid_holds(
+        task_gig, poster, bob, carol, make_member, fund, make_offer):
+    dave = make_member("dave")
+    fund(dave, 10_00)
+    postpaid = make_offer(task_gig, bob, fee_kind="postpaid")
+    services.shortlist_offer(postpaid, actor=poster)
+    prepaid = make_offer(task_gig, carol, fee_kind="prepaid")
+    gone = make_offer(task_gig, dave, fee_kind="postpaid")
+    services.withdraw_offer(gone, actor=dave)
+    proposal = services.propose_terms(fresh(Offer, postpaid.id), actor=poster,
+                                      price_minor=1_00, days_to_deliver=1)
+
+    cancel_gig(fresh(Gig, task_gig.id), actor=poster)
+
+    assert fresh(Gig, task_gig.id).state == GigState.CANCELLED
+    reason = "The gig was cancelled."
+    for offer in (postpaid, prepaid):
+        o = fresh(Offer, offer.id)
+        assert (o.state, o.decline_reason) == (OfferState.DECLINED, reason)
+    assert fresh(Offer, gone.id).state == OfferState.WITHDRAWN
+    hold, void = fee_transfers(postpaid)
+    assert void.state == TransferState.VOID_PENDING and void.actor_id == poster.id
+    assert fresh(Offer, postpaid.id).fee_settle_transfer_id == void.id
+    assert len(fee_transfers(prepaid)) == 1 and len(fee_transfers(gone)) == 2
+    assert fresh(OfferProposal, proposal.id).state == ProposalState.LAPSED
+    assert [(wallet(m).balance, wallet(m).available) for m in (bob, carol, dave)] == [
+        (10_00, 10_00), (9_00, 9_00), (10_00, 10_00)]
+    assert notes(bob, "offer_declined") == [
+        f"Your offer on “{task_gig.title}” was closed: {reason} "
+        "Your postpaid fee was released."]
+    assert notes(carol, "offer_declined") == [
+        f"Your offer on “{task_gig.title}” was closed: {reason}"]
+    assert notes(dave, "offer_declined") == []
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_an_admin_cancelling_a_gig_releases_the_holds_too(task_gig, bob, make_member,
+                                                         make_offer):
+    offer = make_offer(task_gig, bob)
+    admin = make_member("boss", admin=True)
+    cancel_gig(fresh(Gig, task_gig.id), actor=admin, reason="Spam.")
+    assert fresh(Offer, offer.id).state == OfferState.DECLINED
+    assert fee_transfers(offer)[-1].actor_id == admin.id
+    assert wallet(bob).available == 10_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_expiring_gigs_declines_their_open_offers_and_releases_postpaid_holds(
+        make_gig, poster, bob, carol, make_offer):
+    soon = make_gig(poster=poster, kind="task", deadline=utcnow().date() + timedelta(days=3))
+    other_soon = make_gig(poster=poster, kind="task",
+                          deadline=utcnow().date() + timedelta(days=3))
+    later = make_gig(poster=poster, kind="task")  # 30 days
+    expiring = [make_offer(soon, bob, fee_kind="postpaid"),
+                make_offer(soon, carol, fee_kind="prepaid"),
+                make_offer(other_soon, carol, fee_kind="postpaid")]
+    staying = make_offer(later, bob, fee_kind="postpaid")
+
+    assert expire_gigs(now=utcnow() + timedelta(days=5)) == 2
+
+    reason = "The gig expired without an award."
+    assert [fresh(Gig, g.id).state for g in (soon, other_soon, later)] == [
+        GigState.EXPIRED, GigState.EXPIRED, GigState.OPEN]
+    for offer in expiring:
+        o = fresh(Offer, offer.id)
+        assert (o.state, o.decline_reason) == (OfferState.DECLINED, reason)
+    assert fresh(Offer, staying.id).state == OfferState.ACTIVE
+    assert fee_transfers(expiring[0])[-1].actor_id is None  # the job has no actor
+    assert (wallet(bob).available, wallet(bob).held) == (8_00, POSTPAID)  # `staying`
+    assert (wallet(carol).balance, wallet(carol).available) == (9_00, 9_00)
+    assert len(notes(carol, "offer_declined")) == 2
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_close_offers_on_gigs_leaves_awarded_and_final_offers_alone(
+        task_gig, poster, bob, carol, make_offer):
+    awarded = make_offer(task_gig, bob)
+    active = make_offer(task_gig, carol)
+    services.award_offer(awarded, actor=poster)
+    with atomic():
+        closed = services.close_offers_on_gigs([task_gig.id], reason="Testing.")
+    assert closed == 1
+    assert fresh(Offer, awarded.id).state == OfferState.AWARDED
+    assert fresh(Offer, active.id).state == OfferState.DECLINED
+    assert services.close_offers_on_gigs([task_gig.id], reason="Again.") == 0
+    assert services.close_offers_on_gigs([], reason="Nothing.") == 0
+    assert run_checks(MONEY_CHECKS) == []
+
+
+# --- the fee table ------------------------------------------------------------------------
+
+def test_fee_for_each_kind(app):
+    assert [services.fee_for(k) for k in ("free", "prepaid", "postpaid")] == [
+        0, app.config["PREPAID_CLICK_FEE_MINOR"], app.config["POSTPAID_CLICK_FEE_MINOR"]]
+    config = (app.config["PREPAID_CLICK_FEE_MINOR"], app.config["POSTPAID_CLICK_FEE_MINOR"])
+    assert config == (PREPAID, POSTPAID)  # the constants these tests assume
