@@ -64,7 +64,8 @@ OFFER_TRANSITIONS = {
                         OfferState.DECLINED},
     OfferState.SHORTLISTED: {OfferState.ACTIVE, OfferState.AWARDED, OfferState.WITHDRAWN,
                              OfferState.DECLINED},
-    OfferState.AWARDED: {OfferState.ACCEPTED, OfferState.AWARD_DECLINED},
+    # the poster may take an unanswered award back: the offer is live again
+    OfferState.AWARDED: {OfferState.ACCEPTED, OfferState.AWARD_DECLINED, OfferState.ACTIVE},
 }
 # accepted, withdrawn, declined and award_declined are final
 

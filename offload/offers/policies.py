@@ -73,6 +73,14 @@ def why_cannot_award(offer: Offer, gig: Gig, actor: User) -> str | None:
     return None
 
 
+def why_cannot_take_back_award(offer: Offer, gig: Gig, actor: User) -> str | None:
+    if actor.id != gig.poster_id:
+        return "Only the member who posted the gig can take back its award."
+    if offer.state != OfferState.AWARDED:
+        return "This offer isn't waiting for an answer to an award."
+    return None
+
+
 def why_cannot_answer_award(offer: Offer, actor: User) -> str | None:
     if actor.id != offer.member_id:
         return "Only the member who made this offer can accept or turn down its award."

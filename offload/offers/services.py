@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, InvalidField, refuse
+from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig
@@ -72,6 +72,7 @@ from .policies import (
     why_cannot_negotiate,
     why_cannot_offer,
     why_cannot_shortlist,
+    why_cannot_take_back_award,
     why_cannot_withdraw,
 )
 
@@ -108,7 +109,21 @@ def make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
     two arrive at once: a unique index); bad terms (InvalidField); a fee the wallet
     can't cover (FeeNotCovered), with nothing recorded.
     """
+    # a savepoint: a caller that catches a refusal (no funds) keeps no half-made offer
+    with db.session.begin_nested():
+        return _make_offer(gig, actor=actor, price_minor=price_minor,
+                           days_to_deliver=days_to_deliver, cover_letter=cover_letter,
+                           fee_kind=fee_kind, idempotency_key=idempotency_key,
+                           portfolio_item_ids=portfolio_item_ids)
+
+
+def _make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
+                cover_letter: str, fee_kind: str | None, idempotency_key: str,
+                portfolio_item_ids: Iterable[int]) -> Offer:
     lock_gig(gig)
+    reason = why_cannot_offer(gig, actor)
+    if reason and not (actor.is_confirmed and actor.id != gig.poster_id):
+        raise NotAllowed(reason)  # who the actor is: no input or replay changes that
     terms = _terms(price_minor, days_to_deliver)
     cover_letter = clean_text("cover_letter", cover_letter, COVER_LETTER_MAX,
                               "The cover letter", required=True, multiline=True)
@@ -122,8 +137,7 @@ def make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
         if offer is None:
             raise Conflict("This offer is still being sent; reload the page in a moment.")
         return offer
-    refuse(why_cannot_offer(gig, actor), actor_may=actor.is_confirmed
-            and actor.id != gig.poster_id)
+    refuse(reason, actor_may=True)  # the gig's state stands in the way
     if _live_offer_of(actor.id, gig.id) is not None:
         raise Conflict("You already have an offer on this gig. Withdraw it first to make "
                        "a new one, or propose new terms on it.")
@@ -222,6 +236,27 @@ def award_offer(offer: Offer, *, actor: User) -> Offer:
            title=f"{actor.name} chose your offer on “{gig.title}”: accept or turn it down",
            link=f"/offers/{offer.id}")
     log_after_commit("offer awarded", offer_id=offer.id, gig_id=gig.id)
+    return offer
+
+
+@transactional
+def take_back_award(offer: Offer, *, actor: User) -> Offer:
+    """Take back an award its offerer hasn't answered yet; the gig reopens.
+
+    State: offer awarded → active (live again, its place kept); gig awarded → open.
+    Money: none moves (a postpaid hold stays held: the offer is live again).
+    Notifies: the offerer (award).
+    Refuses: an award already accepted or turned down (Conflict): of a take-back and
+    an acceptance at once, exactly one happens.
+    """
+    gig = _locked_gig(offer)
+    refuse(why_cannot_take_back_award(offer, gig, actor), actor_may=actor.id == gig.poster_id)
+    _move_offer(offer, OfferState.ACTIVE)
+    move_gig(gig, GigState.OPEN)
+    notify(db.session.get(User, offer.member_id), "award",
+           title=f"{actor.name} took back the award of “{gig.title}”; your offer is "
+                 "open again", link=f"/offers/{offer.id}")
+    log_after_commit("award taken back", offer_id=offer.id, gig_id=gig.id)
     return offer
 
 

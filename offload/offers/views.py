@@ -38,6 +38,7 @@ from .policies import (
     why_cannot_negotiate,
     why_cannot_offer,
     why_cannot_shortlist,
+    why_cannot_take_back_award,
     why_cannot_withdraw,
 )
 from .queries import live_offer_count, my_offers, offer_page, portfolio_choices, ranked_offers_page
@@ -113,6 +114,13 @@ def decline(offer_id: int):
 def award(offer_id: int):
     return _act(offer_id, lambda offer: services.award_offer(offer, actor=current_user),
                 "You chose this offer. Its maker is asked to accept.")
+
+
+@bp.post("/offers/<int:offer_id>/take-back-award")
+@login_required
+def take_back_award(offer_id: int):
+    return _act(offer_id, lambda offer: services.take_back_award(offer, actor=current_user),
+                "You took the award back; the gig is open for offers again.")
 
 
 @bp.post("/offers/<int:offer_id>/accept-award")
@@ -284,6 +292,7 @@ def _render_show(offer_id: int, **forms: FlaskForm):
         can_decline=why_cannot_decline(offer, gig, user) is None,
         can_award=why_cannot_award(offer, gig, user) is None,
         can_answer_award=why_cannot_answer_award(offer, user) is None,
+        can_take_back_award=why_cannot_take_back_award(offer, gig, user) is None,
         can_negotiate=why_cannot_negotiate(offer, gig, user) is None,
         can_answer_pending=pending is not None and pending.proposer_id != user.id
         and why_cannot_negotiate(offer, gig, user) is None,

@@ -167,3 +167,28 @@ def test_one_offer_submitted_twice_at_once_with_one_key_is_made_once(
         assert run_checks(MONEY_CHECKS) == []
     db.session.rollback()
     assert wallet_account(bob_id).available == 20_00 - ROUNDS * services.fee_for("prepaid")
+
+
+def test_an_award_taken_back_while_it_is_accepted_ends_one_way_only(
+        poster, bob, make_gig, make_offer, race):
+    poster_id, bob_id = poster.id, bob.id
+    for n in range(ROUNDS):
+        gig_id = make_gig(poster=poster, kind="task").id
+        offer_id = make_offer(db.session.get(Gig, gig_id), bob).id
+        services.award_offer(db.session.get(Offer, offer_id), actor=poster)
+
+        def accept_or_take_back(i, offer_id=offer_id, first=n % 2):
+            offer = db.session.get(Offer, offer_id)
+            if i == first:
+                services.accept_award(offer, actor=db.session.get(User, bob_id))
+                return OfferState.ACCEPTED
+            services.take_back_award(offer, actor=db.session.get(User, poster_id))
+            return OfferState.ACTIVE
+
+        results, errors = race(2, accept_or_take_back)
+        assert {type(e) for e in errors} == {Conflict}, describe(errors)
+        (outcome,) = results
+        assert db.session.get(Offer, offer_id).state == outcome
+        expected_gig = GigState.IN_PROGRESS if outcome == OfferState.ACCEPTED else GigState.OPEN
+        assert db.session.get(Gig, gig_id).state == expected_gig
+        assert run_checks(MONEY_CHECKS) == []

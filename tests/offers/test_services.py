@@ -1047,3 +1047,48 @@ def test_fee_for_each_kind(app):
         0, app.config["PREPAID_CLICK_FEE_MINOR"], app.config["POSTPAID_CLICK_FEE_MINOR"]]
     config = (app.config["PREPAID_CLICK_FEE_MINOR"], app.config["POSTPAID_CLICK_FEE_MINOR"])
     assert config == (PREPAID, POSTPAID)  # the constants these tests assume
+
+
+# --- taking an award back -----------------------------------------------------------------
+
+def test_the_poster_takes_back_an_unanswered_award_and_the_gig_reopens(
+        poster, bob, carol, task_gig, make_offer):
+    offer = make_offer(task_gig, bob)
+    other = make_offer(task_gig, carol)
+    services.award_offer(offer, actor=poster)
+    with pytest.raises(NotAllowed, match="Only the member who posted"):
+        services.take_back_award(fresh(Offer, offer.id), actor=bob)
+    services.take_back_award(fresh(Offer, offer.id), actor=poster)
+    assert fresh(Offer, offer.id).state == OfferState.ACTIVE
+    assert fresh(Gig, task_gig.id).state == GigState.OPEN
+    assert wallet(bob).held == POSTPAID  # the offer is live again: its hold stays
+    assert any("took back the award" in t for t in notes(bob, "award"))
+    assert run_checks(MONEY_CHECKS) == []
+    with pytest.raises(Conflict, match="isn't waiting"):
+        services.take_back_award(fresh(Offer, offer.id), actor=poster)
+    services.award_offer(fresh(Offer, other.id), actor=poster)  # another can be chosen
+    services.accept_award(fresh(Offer, other.id), actor=carol)
+    assert fresh(Offer, offer.id).state == OfferState.DECLINED
+    assert wallet(bob).held == 0 and wallet(bob).balance == 10_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_an_accepted_award_cannot_be_taken_back(poster, bob, task_gig, make_offer):
+    offer = make_offer(task_gig, bob)
+    services.award_offer(offer, actor=poster)
+    services.accept_award(fresh(Offer, offer.id), actor=bob)
+    with pytest.raises(Conflict):
+        services.take_back_award(fresh(Offer, offer.id), actor=poster)
+    assert fresh(Gig, task_gig.id).state == GigState.IN_PROGRESS
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_refused_offer_inside_a_callers_transaction_leaves_nothing_behind(
+        poster, make_member, task_gig, make_offer):
+    broke = make_member("broke")
+    with atomic():
+        with pytest.raises(FeeNotCovered):
+            make_offer(task_gig, broke, fee_kind="prepaid", idempotency_key="kept-key")
+        # the caller carries on and commits: the refused offer must not come with it
+    assert count(Offer) == 0
+    assert count(IdempotencyKey, IdempotencyKey.key == "kept-key") == 0

@@ -342,3 +342,16 @@ def test_my_gigs_shows_how_many_live_offers_each_gig_has(client, login, poster, 
     page = get_page(client, "/my/gigs")
     assert page.count("1 live offer<") == 1 and page.count("0 live offers") == 1
     assert quiet.id
+
+
+def test_the_poster_can_take_an_unanswered_award_back(client, login, poster, bob, make_gig,
+                                                      make_offer):
+    offer = make_offer(make_gig(poster=poster), bob)
+    services.award_offer(offer, actor=poster)
+    login(bob)
+    assert "Take the award back" not in get_page(client, f"/offers/{offer.id}")
+    login(poster)
+    assert "Take the award back" in get_page(client, f"/offers/{offer.id}")
+    client.post(f"/offers/{offer.id}/take-back-award")
+    assert fresh(offer).state == OfferState.ACTIVE
+    assert "Award the gig" in get_page(client, f"/offers/{offer.id}")
