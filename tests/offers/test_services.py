@@ -1085,10 +1085,14 @@ def test_an_accepted_award_cannot_be_taken_back(poster, bob, task_gig, make_offe
 
 def test_a_refused_offer_inside_a_callers_transaction_leaves_nothing_behind(
         poster, make_member, task_gig, make_offer):
+    from offload.notifications.services import notify
+
     broke = make_member("broke")
     with atomic():
-        with pytest.raises(FeeNotCovered):
+        with pytest.raises(FeeNotCovered):  # noqa: SIM117 (the caller goes on after it)
             make_offer(task_gig, broke, fee_kind="prepaid", idempotency_key="kept-key")
         # the caller carries on and commits: the refused offer must not come with it
+        notify(broke, "new_message", title="Still here")
+    assert notes(broke, "new_message") == ["Still here"]
     assert count(Offer) == 0
     assert count(IdempotencyKey, IdempotencyKey.key == "kept-key") == 0
