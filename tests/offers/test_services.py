@@ -29,6 +29,7 @@ from offload.ledger.models import (
 )
 from offload.ledger.services import system_account, wallet_account
 from offload.notifications.models import Notification
+from offload.notifications.services import notify
 from offload.offers import services
 from offload.offers.models import (
     FeeKind,
@@ -1085,8 +1086,6 @@ def test_an_accepted_award_cannot_be_taken_back(poster, bob, task_gig, make_offe
 
 def test_a_refused_offer_inside_a_callers_transaction_leaves_nothing_behind(
         poster, make_member, task_gig, make_offer):
-    from offload.notifications.services import notify
-
     broke = make_member("broke")
     with atomic():
         with pytest.raises(FeeNotCovered):  # noqa: SIM117 (the caller goes on after it)
