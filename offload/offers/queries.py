@@ -133,6 +133,14 @@ def my_offers(member_id: int, state: OfferState | None = None, cursor: str | Non
     return page, places_of([o.id for o in page.items if o.is_live])
 
 
+def awards_awaiting_answer(member_id: int, limit: int = 10) -> list[Offer]:
+    """The member's offers chosen by a poster and waiting for their answer (gigs loaded)."""
+    return list(db.session.scalars(
+        select(Offer).where(Offer.member_id == member_id, Offer.state == OfferState.AWARDED)
+        .options(joinedload(Offer.gig, innerjoin=True))
+        .order_by(Offer.state_changed_at.desc(), Offer.id.desc()).limit(limit)))
+
+
 def portfolio_choices(member_id: int) -> list[PortfolioItem]:
     return list(db.session.scalars(select(PortfolioItem).where(
         PortfolioItem.user_id == member_id).order_by(PortfolioItem.id)))

@@ -355,3 +355,13 @@ def test_the_poster_can_take_an_unanswered_award_back(client, login, poster, bob
     client.post(f"/offers/{offer.id}/take-back-award")
     assert fresh(offer).state == OfferState.ACTIVE
     assert "Award the gig" in get_page(client, f"/offers/{offer.id}")
+
+
+def test_the_dashboard_lists_awards_waiting_for_an_answer(client, login, poster, bob, make_gig,
+                                                          make_offer):
+    offer = make_offer(make_gig(poster=poster, title="Chosen gig"), bob)
+    login(bob)
+    assert "Awards waiting for your answer" not in get_page(client, "/dashboard")
+    services.award_offer(offer, actor=poster)
+    page = get_page(client, "/dashboard")
+    assert "Awards waiting for your answer" in page and f'href="/offers/{offer.id}"' in page
