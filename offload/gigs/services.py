@@ -7,6 +7,10 @@ racing changes one wins and the other gets ``Conflict``. Edits are guarded the s
 way. The full-text index is kept by the database (``search_ddl.py``), in the same
 transaction as the change.
 
+Closing a gig (cancel, expiry) calls sideways into ``offload.offers.services`` in the
+same transaction, to decline its offers and release their holds; the offer services use
+only ``lifecycle`` from here, never these services.
+
 Refusals raise ``NotAllowed`` (who), ``Conflict`` (the gig is no longer in a state
 that allows it) or ``Invalid``/``InvalidField`` (input), with a message for the member.
 """
@@ -31,7 +35,7 @@ from offload.core.text import clean_text
 from offload.core.uploads import store_upload, stored_path
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
-from offload.offers.services import close_offers_on_gigs
+from offload.offers.services import close_offers_on_gigs, lapse_unanswered_awards
 from offload.profiles.services import clean_skill_names, ensure_skills
 
 from .lifecycle import CHANGED_UNDER_YOU, lock_gig, log_after_commit, move_gig, move_gigs
@@ -215,11 +219,13 @@ def cancel_gig(gig: Gig, *, actor: User, reason: str | None = None) -> Gig:
 def expire_gigs(*, now: datetime | None = None) -> int:
     """The job: open gigs whose deadline day has passed (UTC) become expired.
 
-    State: open → expired, for each such gig. Returns how many.
+    State: open → expired, for each such gig; an award still unanswered after the
+    deadline lapses first (awarded → open → expired). Returns how many expired.
     Offers: the open ones declined, their postpaid reservations released, offerers told.
     """
     now = now or utcnow()
     with atomic():
+        lapse_unanswered_awards(today=now.date())
         expired = move_gigs(GigState.OPEN, GigState.EXPIRED, Gig.deadline < now.date(),
                             now=now)
         close_offers_on_gigs(expired, reason="The gig expired without an award.")

@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from offload.accounts.decorators import confirmed_required
 from offload.core.db import db
 from offload.core.errors import Invalid, OffloadError
+from offload.core.forms import first_error, show_error
 from offload.core.uploads import stored_path
 from offload.offers.policies import why_cannot_offer
 from offload.offers.queries import live_offer_counts, offers_tab
@@ -96,7 +97,7 @@ def new():
             gig = services.post_gig(actor=current_user, kind=form.kind.data,
                                     client_details=form.client_details(), **form.terms())
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Your gig is on the board.", "success")
             return redirect(url_for(".show", gig_id=gig.id))
@@ -121,7 +122,7 @@ def edit(gig_id: int):
             services.edit_gig(gig, actor=current_user, client_details=_client_fields(form),
                               **form.terms())
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Your changes are saved.", "success")
             return redirect(url_for(".show", gig_id=gig.id))
@@ -143,7 +144,7 @@ def cancel(gig_id: int):
         else:
             flash("The gig is cancelled and off the board.", "success")
     else:
-        flash(_first_error(form), "error")
+        flash(first_error(form), "error")
     return redirect(url_for(".show", gig_id=gig.id))
 
 
@@ -164,7 +165,7 @@ def ask(gig_id: int):
         try:
             question = services.ask_question(gig, actor=current_user, body=form.body.data)
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Your question is posted; the poster is told.", "success")
             return redirect(url_for(".show", gig_id=gig_id, _anchor=f"question-{question.id}"))
@@ -181,7 +182,7 @@ def answer(question_id: int):
         try:
             services.answer_question(question, actor=current_user, answer=form.answer.data)
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Your answer is posted; the member who asked is told.", "success")
             return redirect(url_for(".show", gig_id=gig_id, _anchor=f"question-{question_id}"))
@@ -202,7 +203,7 @@ def add_attachment(gig_id: int):
             services.add_gig_attachment(gig, actor=current_user,
                                         file_storage=form.file.data)
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("File attached.", "success")
             return redirect(url_for(".show", gig_id=gig_id, _anchor="files"))
@@ -334,18 +335,3 @@ def _gig_data(page) -> dict:
 def _amount_text(minor: int) -> str:
     whole, cents = divmod(minor, 100)
     return f"{whole}" if not cents else f"{whole}.{cents:02d}"
-
-
-def _show_error(form: FlaskForm, error: OffloadError) -> None:
-    """Show a service's message next to the field it names, or above the form."""
-    field = form._fields.get(getattr(error, "field", None) or "")
-    if field is not None:
-        field.errors.append(str(error))
-    else:
-        form.form_errors.append(str(error))
-
-
-def _first_error(form: FlaskForm) -> str:
-    for errors in form.errors.values():
-        return errors[0] if isinstance(errors, list) and errors else str(errors)
-    return "Something was wrong with the form; try again."

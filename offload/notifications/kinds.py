@@ -30,6 +30,7 @@ KINDS: dict[str, KindInfo] = {
     "award": KindInfo("Your offer was awarded", Channel.EMAIL),
     "award_accepted": KindInfo("Your award was accepted", Channel.EMAIL),
     "award_declined": KindInfo("Your award was turned down", Channel.EMAIL),
+    "award_taken_back": KindInfo("An award to you was taken back", Channel.EMAIL),
     "offer_declined": KindInfo("Your offer was declined or closed", Channel.EMAIL),
     "offer_terms": KindInfo("New terms proposed or answered on an offer", Channel.EMAIL),
     "new_message": KindInfo("A new message about an offer or project", Channel.IN_APP),

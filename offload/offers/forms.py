@@ -81,8 +81,9 @@ class OfferForm(MoneyForm):
             self.fee_kind.choices = [
                 SelectChoice(FeeKind.PREPAID.value, f"Prepaid click: {prepaid}, charged now "
                                                     "and never returned"),
-                SelectChoice(FeeKind.POSTPAID.value, f"Postpaid click: {postpaid}, held now "
-                                                     "and charged only if you are chosen")]
+                SelectChoice(FeeKind.POSTPAID.value,
+                             f"Postpaid click: {postpaid}, held now and charged only if you "
+                             "are chosen and accept")]
         else:
             del self.fee_kind
         self.portfolio_items.choices = [SelectChoice(item.id, item.title)

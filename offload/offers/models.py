@@ -42,6 +42,7 @@ NOTE_MAX = 1000
 MESSAGE_MAX = 5000
 DECLINE_REASON_MAX = 300
 PORTFOLIO_MAX = 5
+DAYS_LIMIT = 3650  # the database's bound; OFFER_DAYS_MAX (config) is the working one
 
 
 class OfferState(StrEnum):
@@ -101,7 +102,7 @@ class Offer(db.Model):
         CheckConstraint(_in("state", OfferState), name="state"),
         CheckConstraint(_in("fee_kind", FeeKind), name="fee_kind"),
         CheckConstraint("price_minor > 0", name="price_positive"),
-        CheckConstraint("days_to_deliver BETWEEN 1 AND 3650", name="days"),
+        CheckConstraint(f"days_to_deliver BETWEEN 1 AND {DAYS_LIMIT}", name="days"),
         CheckConstraint("(fee_kind = 'free') = (fee_minor = 0) AND fee_minor >= 0",
                         name="fee"),
         # one live offer per member per gig: the database settles a double submit
@@ -172,7 +173,7 @@ class OfferProposal(db.Model):
     __table_args__ = (
         CheckConstraint(_in("state", ProposalState), name="state"),
         CheckConstraint("price_minor > 0", name="price_positive"),
-        CheckConstraint("days_to_deliver BETWEEN 1 AND 3650", name="days"),
+        CheckConstraint(f"days_to_deliver BETWEEN 1 AND {DAYS_LIMIT}", name="days"),
         CheckConstraint("(state = 'pending') = (responded_at IS NULL)", name="responded"),
         Index("uq_offer_proposals_pending", "offer_id", unique=True,
               sqlite_where=_PENDING, postgresql_where=_PENDING),

@@ -29,6 +29,7 @@ class OffersTab:
     mine: Offer | None = None  # the viewer's live offer, or their latest one
     my_place: int | None = None
     top: list[Offer] = field(default_factory=list)  # for the poster: the first ranked
+    accepted: Offer | None = None  # for the poster: the offer the project started from
 
 
 @dataclass
@@ -60,11 +61,17 @@ def live_offer_counts(gig_ids: list[int]) -> dict[int, int]:
 def offers_tab(gig: Gig, viewer: User) -> OffersTab:
     """The count for everyone, the viewer's own offer and place, the poster's top offers.
 
-    Two queries for members (three with an offer), three for the poster.
+    Two queries for members (three with an offer), three for the poster (four once
+    an award was accepted).
     """
     tab = OffersTab(live_count=live_offer_count(gig.id))
     if viewer.id == gig.poster_id or viewer.is_admin:
         tab.top = _ranked(gig.id, limit=current_app.config["OFFERS_ON_GIG_PAGE"])
+        if gig.performer_id is not None:
+            tab.accepted = db.session.scalar(
+                select(Offer).where(Offer.gig_id == gig.id,
+                                    Offer.state == OfferState.ACCEPTED)
+                .options(joinedload(Offer.member, innerjoin=True)))
     if viewer.id != gig.poster_id:
         tab.mine = db.session.scalar(
             select(Offer).where(Offer.gig_id == gig.id, Offer.member_id == viewer.id)

@@ -14,6 +14,7 @@ Fees move only through ``offload.ledger`` with ``Cause("offer", id)`` (see model
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from flask import current_app
@@ -26,7 +27,7 @@ from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
-from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig
+from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig, move_gigs
 from offload.gigs.models import Gig, GigKind, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
 from offload.ledger.models import AccountKind, LedgerAccount, TransferKind
@@ -48,6 +49,7 @@ from offload.projects.services import start_project
 
 from .models import (
     COVER_LETTER_MAX,
+    DAYS_LIMIT,
     DECLINE_REASON_MAX,
     LIVE_STATES,
     MESSAGE_MAX,
@@ -86,9 +88,13 @@ class FeeNotCovered(InsufficientFunds):
 
 def fee_for(kind: FeeKind | str) -> int:
     """The response fee of a kind of click, from the configuration (minor units)."""
-    return {FeeKind.FREE: 0,
-            FeeKind.PREPAID: current_app.config["PREPAID_CLICK_FEE_MINOR"],
-            FeeKind.POSTPAID: current_app.config["POSTPAID_CLICK_FEE_MINOR"]}[FeeKind(kind)]
+    if FeeKind(kind) == FeeKind.FREE:
+        return 0
+    name = f"{FeeKind(kind).upper()}_CLICK_FEE_MINOR"
+    fee = current_app.config[name]
+    if not isinstance(fee, int) or fee <= 0:  # a click is paid: free clicks are referrals
+        raise RuntimeError(f"{name} must be a positive number of minor units, not {fee!r}")
+    return fee
 
 
 # --- making and withdrawing ---------------------------------------------------------------
@@ -141,6 +147,9 @@ def _make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int
     if _live_offer_of(actor.id, gig.id) is not None:
         raise Conflict("You already have an offer on this gig. Withdraw it first to make "
                        "a new one, or propose new terms on it.")
+    if _declined_by_poster(actor.id, gig.id):
+        raise Conflict("The poster declined your offer on this gig, so you can't make "
+                       "another one on it.")
     _check_portfolio(items, actor)
     now = utcnow()
     offer = Offer(gig_id=gig.id, member_id=actor.id, state=OfferState.ACTIVE,
@@ -151,6 +160,8 @@ def _make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int
             db.session.add(offer)
             db.session.flush()
     except IntegrityError:
+        if _live_offer_of(actor.id, gig.id) is None:
+            raise  # not the one-live-offer index: a bug, not the member's doing
         raise Conflict("You already have an offer on this gig.") from None
     db.session.add_all(OfferPortfolioItem(offer_id=offer.id, portfolio_item_id=i)
                        for i in items)
@@ -245,7 +256,7 @@ def take_back_award(offer: Offer, *, actor: User) -> Offer:
 
     State: offer awarded → active (live again, its place kept); gig awarded → open.
     Money: none moves (a postpaid hold stays held: the offer is live again).
-    Notifies: the offerer (award).
+    Notifies: the offerer (award_taken_back).
     Refuses: an award already accepted or turned down (Conflict): of a take-back and
     an acceptance at once, exactly one happens.
     """
@@ -253,7 +264,7 @@ def take_back_award(offer: Offer, *, actor: User) -> Offer:
     refuse(why_cannot_take_back_award(offer, gig, actor), actor_may=actor.id == gig.poster_id)
     _move_offer(offer, OfferState.ACTIVE)
     move_gig(gig, GigState.OPEN)
-    notify(db.session.get(User, offer.member_id), "award",
+    notify(db.session.get(User, offer.member_id), "award_taken_back",
            title=f"{actor.name} took back the award of “{gig.title}”; your offer is "
                  "open again", link=f"/offers/{offer.id}")
     log_after_commit("award taken back", offer_id=offer.id, gig_id=gig.id)
@@ -311,6 +322,36 @@ def decline_award(offer: Offer, *, actor: User) -> Offer:
     return offer
 
 
+@transactional
+def lapse_unanswered_awards(*, today: date) -> int:
+    """The job: an award still unanswered after its gig's deadline lapses, so the gig
+    can expire instead of holding every offer's fee for good; how many lapsed.
+
+    State: offer awarded → active; gig awarded → open (the expiry that follows in the
+    same job declines the offers and releases their postpaid holds).
+    Notifies: each offerer (award_taken_back).
+    """
+    stale = select(Gig.id).where(Gig.state == GigState.AWARDED, Gig.deadline < today)
+    now = utcnow()
+    assert OfferState.ACTIVE in OFFER_TRANSITIONS[OfferState.AWARDED]
+    rows = db.session.execute(
+        update(Offer).where(Offer.state == OfferState.AWARDED, Offer.gig_id.in_(stale))
+        .values(state=OfferState.ACTIVE, state_changed_at=now, updated_at=now)
+        .returning(Offer.id, Offer.gig_id, Offer.member_id)
+        .execution_options(synchronize_session=False)).all()
+    if not rows:
+        return 0
+    move_gigs(GigState.AWARDED, GigState.OPEN, Gig.id.in_([r.gig_id for r in rows]), now=now)
+    titles = dict(db.session.execute(
+        select(Gig.id, Gig.title).where(Gig.id.in_([r.gig_id for r in rows]))).all())
+    for r in rows:
+        notify(db.session.get(User, r.member_id), "award_taken_back",
+               title=f"The award of “{titles[r.gig_id]}” lapsed: its deadline passed "
+                     "before you answered", link=f"/offers/{r.id}")
+    log_after_commit("awards lapsed", count=len(rows))
+    return len(rows)
+
+
 # --- gigs closing -------------------------------------------------------------------------
 
 @transactional
@@ -358,6 +399,8 @@ def propose_terms(offer: Offer, *, actor: User, price_minor: int, days_to_delive
             db.session.add(proposal)
             db.session.flush()
     except IntegrityError:
+        if _pending_proposal(offer.id) is None:
+            raise  # not the one-pending-proposal index
         raise Conflict("A proposal on this offer is waiting for an answer.") from None
     notify(_other_side(offer, gig, actor), "offer_terms",
            title=f"{actor.name} proposed {_money(proposal.price_minor)} in "
@@ -419,6 +462,10 @@ def counter_proposal(proposal: OfferProposal, *, actor: User, price_minor: int,
     if (terms["price_minor"], terms["days_to_deliver"]) == (proposal.price_minor,
                                                             proposal.days_to_deliver):
         raise Invalid("Those are the terms proposed: accept the proposal instead.")
+    if (terms["price_minor"], terms["days_to_deliver"]) == (offer.price_minor,
+                                                            offer.days_to_deliver):
+        raise Invalid("Those are the terms agreed already: to keep them, choose “Keep the "
+                      "current terms”.")
     _answer(proposal, offer, gig, actor, ProposalState.COUNTERED)
     return propose_terms(offer, actor=actor, note=note, **terms)
 
@@ -483,8 +530,7 @@ def _close_offers(*where: ColumnElement[bool], reason: str,
     ids = [r.id for r in rows]
     for r in rows:
         if r.fee_kind == FeeKind.POSTPAID:
-            voided = void_reservation(r.fee_transfer_id, actor_id=actor_id)
-            _store_id(r.id, fee_settle_transfer_id=voided.id)
+            _void_hold(r.id, r.fee_transfer_id, actor_id=actor_id)
     _lapse_proposals(Offer.id.in_(ids))
     titles = dict(db.session.execute(
         select(Gig.id, Gig.title).where(Gig.id.in_({r.gig_id for r in rows}))).all())
@@ -544,10 +590,11 @@ def _charge_on_sending(offer: Offer, actor: User) -> str | None:
             transfer = reserve(leg, cause=cause, actor_id=actor.id)
     except InsufficientFunds:
         available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
-        verb = "charged now" if offer.fee_kind == FeeKind.PREPAID else "held"
+        how = ("charged when you send the offer" if offer.fee_kind == FeeKind.PREPAID
+               else "held until the poster chooses")
         raise FeeNotCovered(
             f"Your available balance is {_money(available)}: it doesn't cover the "
-            f"{offer.fee_kind} fee of {_money(offer.fee_minor)} ({verb}). Add funds to your "
+            f"{_money(offer.fee_minor)} {offer.fee_kind} fee ({how}). Add funds to your "
             "wallet, then send the offer.") from None
     _store(offer, fee_transfer_id=transfer.id)
     return transfer.batch_id
@@ -555,8 +602,15 @@ def _charge_on_sending(offer: Offer, actor: User) -> str | None:
 
 def _release_fee(offer: Offer, *, actor_id: int | None) -> None:
     if offer.fee_kind == FeeKind.POSTPAID:
-        voided = void_reservation(offer.fee_transfer_id, actor_id=actor_id)
-        _store(offer, fee_settle_transfer_id=voided.id)
+        settle_id = _void_hold(offer.id, offer.fee_transfer_id, actor_id=actor_id)
+        set_committed_value(offer, "fee_settle_transfer_id", settle_id)
+
+
+def _void_hold(offer_id: int, hold_id: int, *, actor_id: int | None) -> int:
+    """Release a postpaid offer's hold and record the release on the offer; its id."""
+    voided = void_reservation(hold_id, actor_id=actor_id)
+    _store_id(offer_id, fee_settle_transfer_id=voided.id)
+    return voided.id
 
 
 def _store(offer: Offer, **values: Any) -> None:
@@ -599,6 +653,14 @@ def _may_answer(proposal: OfferProposal, offer: Offer, gig: Gig, actor: User) ->
     return actor.id in (offer.member_id, gig.poster_id) and actor.id != proposal.proposer_id
 
 
+def _declined_by_poster(member_id: int, gig_id: int) -> bool:
+    # while a gig is open, only its poster declines offers (the gig closing declines the
+    # rest, and then nobody can offer); a withdrawn offer may be made again
+    return db.session.scalar(select(Offer.id).where(
+        Offer.gig_id == gig_id, Offer.member_id == member_id,
+        Offer.state == OfferState.DECLINED).limit(1)) is not None
+
+
 def _pending_proposal(offer_id: int) -> int | None:
     return db.session.scalar(select(OfferProposal.id).where(
         OfferProposal.offer_id == offer_id, OfferProposal.state == ProposalState.PENDING))
@@ -617,7 +679,7 @@ def _terms(price_minor: int, days_to_deliver: int) -> dict[str, int]:
         raise InvalidField("price", "The price must be more than zero.")
     if price_minor > top:
         raise InvalidField("price", f"The price can be at most {_money(top)}.")
-    days_max = current_app.config["OFFER_DAYS_MAX"]
+    days_max = min(current_app.config["OFFER_DAYS_MAX"], DAYS_LIMIT)
     # bool is an int subclass: True would pass as one day
     if not isinstance(days_to_deliver, int) or isinstance(days_to_deliver, bool) \
             or not 1 <= days_to_deliver <= days_max:

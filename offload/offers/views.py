@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from offload.accounts.decorators import confirmed_required
 from offload.core.db import db
 from offload.core.errors import OffloadError
+from offload.core.forms import first_error, show_error
 from offload.gigs.models import Gig, GigKind
 from offload.gigs.policies import can_view_gig
 from offload.wallet.queries import wallet_summary
@@ -64,7 +65,7 @@ def new(gig_id: int):
             form.form_errors.append(str(e))
             fee_problem = True
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Your offer is sent; the poster is told.", "success")
             return redirect(url_for(".show", offer_id=offer.id))
@@ -146,7 +147,7 @@ def propose(offer_id: int):
         try:
             services.propose_terms(offer, actor=current_user, **form.terms())
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Your proposal is sent; the other side can accept or counter it.",
                   "success")
@@ -179,7 +180,7 @@ def counter_proposal(proposal_id: int):
         try:
             services.counter_proposal(proposal, actor=current_user, **form.terms())
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Your counter-proposal is sent.", "success")
             return redirect(url_for(".show", offer_id=proposal.offer_id,
@@ -196,7 +197,7 @@ def message(offer_id: int):
         try:
             sent = services.send_offer_message(offer, actor=current_user, body=form.body.data)
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             return redirect(url_for(".show", offer_id=offer_id, _anchor=f"message-{sent.id}"))
     return _render_show(offer_id, message_form=form)
@@ -262,7 +263,7 @@ def _act(offer_id: int, call, done: str, *, form: FlaskForm | None = None,
     offer = _offer_or_404(offer_id)
     form = form or ButtonForm()
     if not form.validate_on_submit():
-        flash(_first_error(form), "error")
+        flash(first_error(form), "error")
     else:
         try:
             call(offer)
@@ -303,20 +304,3 @@ def _render_show(offer_id: int, **forms: FlaskForm):
         decline_form=DeclineForm(prefix="decline", formdata=None),
         button_form=ButtonForm(formdata=None),
     ), status
-
-
-def _show_error(form: FlaskForm, error: OffloadError) -> None:
-    """Show a service's message next to the field it names, or above the form."""
-    name = {"price_minor": "price"}.get(getattr(error, "field", None) or "",
-                                         getattr(error, "field", None) or "")
-    field = form._fields.get(name)
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
-
-
-def _first_error(form: FlaskForm) -> str:
-    for errors in form.errors.values():
-        return errors[0] if isinstance(errors, list) and errors else str(errors)
-    return "The form expired; reload the page and try again."

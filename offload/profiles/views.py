@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from offload.accounts.models import AccountType
 from offload.core.db import db
 from offload.core.errors import Invalid, OffloadError
+from offload.core.forms import show_error
 from offload.core.uploads import stored_path
 
 from . import services
@@ -59,7 +60,7 @@ def edit():
                 organization_name=form.organization_name.data if _is_organization() else None,
                 skill_names=form.skill_names())
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Your profile is saved.", "success")
             return redirect(url_for(".show", username=current_user.username))
@@ -74,7 +75,7 @@ def add_education():
         try:
             services.add_education(actor=current_user, **form.entry())
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Education added.", "success")
             return redirect(url_for(".edit", _anchor="education"))
@@ -96,7 +97,7 @@ def add_portfolio():
         try:
             services.add_portfolio_item(actor=current_user, **form.item())
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Portfolio item added.", "success")
             return redirect(url_for(".edit", _anchor="portfolio"))
@@ -118,7 +119,7 @@ def upload_document():
         try:
             services.upload_document(actor=current_user, **form.document())
         except OffloadError as e:
-            _show_error(form, e)
+            show_error(form, e)
         else:
             flash("Document uploaded.", "success")
             return redirect(url_for(".edit", _anchor="documents"))
@@ -194,15 +195,6 @@ def _render_edit(page: ProfilePage, **forms: FlaskForm):
     forms.setdefault("document_form", DocumentForm(prefix="document", formdata=None))
     return render_template("profiles/edit.html", page=page, popular=popular_skills(limit=15),
                            delete_form=ConfirmForm(formdata=None), **forms), status
-
-
-def _show_error(form: FlaskForm, error: OffloadError) -> None:
-    """Show a service's message next to the field it names, or above the form."""
-    field = form._fields.get(getattr(error, "field", None) or "")
-    if field is not None:
-        field.errors.append(str(error))
-    else:
-        form.form_errors.append(str(error))
 
 
 def _remove(remove, item, done: str, anchor: str):

@@ -200,7 +200,8 @@ def test_a_fee_the_wallet_cannot_cover_is_refused_with_nothing_recorded(
     if balance:
         fund(dan, balance)
     transfers_before = count(Transfer)
-    with pytest.raises(FeeNotCovered, match=f"doesn't cover the {fee_kind} fee") as refused:
+    with pytest.raises(FeeNotCovered, match=rf"doesn't cover the \$\d\.00 {fee_kind} fee") \
+            as refused:
         make_offer(task_gig, dan, fee_kind=fee_kind, idempotency_key="only-try")
     assert "Add funds" in str(refused.value)
     assert count(Offer) == 0 and count(Transfer) == transfers_before
@@ -1063,7 +1064,7 @@ def test_the_poster_takes_back_an_unanswered_award_and_the_gig_reopens(
     assert fresh(Offer, offer.id).state == OfferState.ACTIVE
     assert fresh(Gig, task_gig.id).state == GigState.OPEN
     assert wallet(bob).held == POSTPAID  # the offer is live again: its hold stays
-    assert any("took back the award" in t for t in notes(bob, "award"))
+    assert any("took back the award" in t for t in notes(bob, "award_taken_back"))
     assert run_checks(MONEY_CHECKS) == []
     with pytest.raises(Conflict, match="isn't waiting"):
         services.take_back_award(fresh(Offer, offer.id), actor=poster)
@@ -1095,3 +1096,59 @@ def test_a_refused_offer_inside_a_callers_transaction_leaves_nothing_behind(
     assert notes(broke, "new_message") == ["Still here"]
     assert count(Offer) == 0
     assert count(IdempotencyKey, IdempotencyKey.key == "kept-key") == 0
+
+
+# --- review follow-ups --------------------------------------------------------------------
+
+def test_an_award_unanswered_past_the_deadline_lapses_and_the_gig_expires(
+        poster, bob, carol, make_gig, make_offer):
+    gig = make_gig(poster=poster, kind="task", deadline=utcnow().date() + timedelta(days=3))
+    chosen, other = make_offer(gig, bob), make_offer(gig, carol, fee_kind="postpaid")
+    services.award_offer(chosen, actor=poster)
+    assert expire_gigs(now=utcnow() + timedelta(days=2)) == 0  # not yet past the deadline
+    assert fresh(Gig, gig.id).state == GigState.AWARDED
+    assert expire_gigs(now=utcnow() + timedelta(days=5)) == 1
+    assert fresh(Gig, gig.id).state == GigState.EXPIRED
+    assert {fresh(Offer, o.id).state for o in (chosen, other)} == {OfferState.DECLINED}
+    assert wallet(bob).held == 0 and wallet(carol).held == 0
+    assert wallet(bob).balance == wallet(carol).balance == 10_00
+    assert any("lapsed" in t for t in notes(bob, "award_taken_back"))
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_countering_with_the_terms_agreed_already_is_refused_and_changes_nothing(
+        poster, bob, referral_gig, make_offer):
+    offer = make_offer(referral_gig, bob)
+    proposal = services.propose_terms(offer, actor=poster, price_minor=300_00,
+                                      days_to_deliver=10)
+    with pytest.raises(Invalid, match="Keep the current terms"):
+        services.counter_proposal(fresh(OfferProposal, proposal.id), actor=bob,
+                                  price_minor=offer.price_minor,
+                                  days_to_deliver=offer.days_to_deliver)
+    assert proposal_states(offer) == [ProposalState.PENDING]
+
+
+def test_a_member_the_poster_declined_cannot_offer_again_on_that_gig(
+        poster, bob, carol, referral_gig, make_offer):
+    declined = make_offer(referral_gig, bob)
+    services.decline_offer(declined, actor=poster)
+    with pytest.raises(Conflict, match="declined your offer"):
+        make_offer(referral_gig, bob)
+    withdrawn = make_offer(referral_gig, carol)
+    services.withdraw_offer(withdrawn, actor=carol)
+    assert make_offer(referral_gig, carol).state == OfferState.ACTIVE  # withdrawn: may again
+
+
+def test_a_click_fee_must_be_configured_positive(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PREPAID_CLICK_FEE_MINOR", 0)
+    with pytest.raises(RuntimeError, match="PREPAID_CLICK_FEE_MINOR must be a positive"):
+        services.fee_for(FeeKind.PREPAID)
+    assert services.fee_for(FeeKind.FREE) == 0
+
+
+def test_days_above_the_database_limit_are_refused_even_if_configured(
+        app, monkeypatch, bob, referral_gig, make_offer):
+    monkeypatch.setitem(app.config, "OFFER_DAYS_MAX", 10_000)
+    with pytest.raises(InvalidField, match="from 1 to 3650"):
+        make_offer(referral_gig, bob, days_to_deliver=4000)
+    assert count(Offer) == 0

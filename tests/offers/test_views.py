@@ -109,7 +109,8 @@ def test_an_offer_the_wallet_cannot_cover_is_refused_with_a_link_to_add_funds(
     response = client.post(f"/gigs/{gig.id}/offers/new", data=data)
     page = page_of(response)
     assert response.status_code == 422
-    assert "Your available balance is $0.50" in page and "prepaid fee of $1.00" in page
+    assert "Your available balance is $0.50" in page
+    assert "$1.00 prepaid fee (charged when you send" in page
     assert 'href="/wallet#add-funds"' in page
     assert "I built three of these." in page
     assert offer_count() == 0
@@ -365,3 +366,15 @@ def test_the_dashboard_lists_awards_waiting_for_an_answer(client, login, poster,
     services.award_offer(offer, actor=poster)
     page = get_page(client, "/dashboard")
     assert "Awards waiting for your answer" in page and f'href="/offers/{offer.id}"' in page
+
+
+def test_after_acceptance_the_poster_sees_who_took_the_gig(client, login, poster, bob,
+                                                          make_gig, make_offer):
+    gig = make_gig(poster=poster)
+    offer = make_offer(gig, bob)
+    services.award_offer(offer, actor=poster)
+    services.accept_award(fresh(offer), actor=bob)
+    login(poster)
+    page = get_page(client, f"/gigs/{gig.id}")
+    assert "Awarded to <strong>Bob Builder</strong>" in page
+    assert f'href="/offers/{offer.id}">Open the offer' in page and "No offers yet" not in page

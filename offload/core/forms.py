@@ -1,0 +1,25 @@
+"""Helpers the views share for showing a service's refusal on a form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+from .errors import OffloadError
+
+
+def show_error(form: FlaskForm, error: OffloadError) -> None:
+    """Show a service's message next to the field it names (``InvalidField.field``), or
+    above the form."""
+    field = form._fields.get(getattr(error, "field", None) or "")
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def first_error(form: FlaskForm, default: str = "Something was wrong with the form; try again."
+                ) -> str:
+    """The first message of a form that failed validation (for a flash)."""
+    for errors in form.errors.values():
+        return errors[0] if isinstance(errors, list) and errors else str(errors)
+    return default
