@@ -96,5 +96,8 @@ class Config:
     OFFERS_ON_GIG_PAGE = 10
     MESSAGES_PAGE_SIZE = 50
 
+    # Projects: no timeline event for this many days and the referrer is told
+    PROJECT_STALL_DAYS = 7
+
     # Lists
     PAGE_SIZE = 20

@@ -83,11 +83,12 @@ def _register_blueprints(app: Flask) -> None:
     from offload.offers.views import bp as offers_bp
     from offload.pages.views import bp as pages_bp
     from offload.profiles.views import bp as profiles_bp
+    from offload.projects.views import bp as projects_bp
     from offload.wallet.admin_views import bp as admin_bp
     from offload.wallet.views import bp as wallet_bp
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
-               notifications_bp, wallet_bp, admin_bp):
+               projects_bp, notifications_bp, wallet_bp, admin_bp):
         app.register_blueprint(bp)
 
 

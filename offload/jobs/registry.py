@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from offload.gigs.services import expire_gigs
 from offload.invites.services import expire_invites
 from offload.notifications.services import deliver_outbox
+from offload.projects.services import flag_stalling_projects
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,14 @@ def _expire_gigs() -> str:
     return f"expired {expire_gigs()} gigs"
 
 
+def _flag_stalling_projects() -> str:
+    return f"told the referrers of {flag_stalling_projects()} stalling projects"
+
+
 # Delivery runs last, so that mail written by the jobs before it goes out in the same run.
 JOBS: tuple[Job, ...] = (
     Job("expire_invites", _expire_invites),
     Job("expire_gigs", _expire_gigs),
+    Job("flag_stalling_projects", _flag_stalling_projects),
     Job("deliver_outbox", _deliver_outbox),
 )

@@ -36,6 +36,7 @@ KINDS: dict[str, KindInfo] = {
     "new_message": KindInfo("A new message about an offer or project", Channel.IN_APP),
     "milestone": KindInfo("Milestone funded, delivered or approved", Channel.EMAIL),
     "stalling_project": KindInfo("A project has gone quiet", Channel.EMAIL),
+    "project_event": KindInfo("An update on a project's timeline", Channel.IN_APP),
     "commission_due": KindInfo("A commission is due or overdue", Channel.EMAIL),
     "case_opened": KindInfo("A case was opened", Channel.EMAIL),
     "review_received": KindInfo("You received a review", Channel.EMAIL),

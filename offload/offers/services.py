@@ -284,6 +284,7 @@ def accept_award(offer: Offer, *, actor: User) -> Project:
     """
     gig = _locked_gig(offer)
     refuse(why_cannot_answer_award(offer, actor), actor_may=actor.id == offer.member_id)
+    awarded_at = offer.state_changed_at
     _move_offer(offer, OfferState.ACCEPTED)
     if offer.fee_kind == FeeKind.POSTPAID:
         charged = post_reservation(offer.fee_transfer_id, actor_id=actor.id)
@@ -294,10 +295,10 @@ def accept_award(offer: Offer, *, actor: User) -> Project:
     project = start_project(gig_id=gig.id, offer_id=offer.id, poster_id=gig.poster_id,
                             performer_id=offer.member_id, kind=gig.kind,
                             price_minor=offer.price_minor, currency=gig.currency,
-                            days_to_deliver=offer.days_to_deliver)
+                            days_to_deliver=offer.days_to_deliver, awarded_at=awarded_at)
     notify(db.session.get(User, gig.poster_id), "award_accepted",
            title=f"{actor.name} accepted “{gig.title}”: the project has started",
-           link=f"/offers/{offer.id}")
+           link=f"/projects/{project.id}")
     log_after_commit("award accepted", offer_id=offer.id, gig_id=gig.id,
                      project_id=project.id)
     return project

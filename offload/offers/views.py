@@ -18,6 +18,7 @@ from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
 from offload.gigs.models import Gig, GigKind
 from offload.gigs.policies import can_view_gig
+from offload.projects.queries import project_of_gig
 from offload.wallet.queries import wallet_summary
 
 from . import services
@@ -303,4 +304,5 @@ def _render_show(offer_id: int, **forms: FlaskForm):
         message_form=forms.get("message_form") or MessageForm(prefix="message", formdata=None),
         decline_form=DeclineForm(prefix="decline", formdata=None),
         button_form=ButtonForm(formdata=None),
+        project_id=project_of_gig(gig) if offer.state == OfferState.ACCEPTED else None,
     ), status

@@ -5,8 +5,13 @@ Design note
   agreed on the offer (price, days to deliver) when the award is accepted, so later
   changes to the offer's rows can't change what was agreed; ``due_on`` is the day the
   work is due (accepted day + days to deliver, UTC).
-- ``ProjectState`` and ``PROJECT_TRANSITIONS`` are the lifecycle; the projects issue
-  adds the moves (completion, cancellation) and the timeline.
+- ``ProjectState`` and ``PROJECT_TRANSITIONS`` are the lifecycle; completion and
+  cancellation come with milestones and settlement.
+- The timeline is ``ProjectEvent`` rows, never edited: automatic ones (awarded,
+  accepted, ...) with no note, and ones a party posts with a note.
+  ``last_event_at`` repeats the newest event's time on the project, so "no event for
+  N days" (stalling) is one indexed comparison; ``stall_notified_at`` is when the
+  referrer was last told, so they are told once per stall.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.accounts.models import User
@@ -41,6 +46,8 @@ class Project(db.Model):
         CheckConstraint("poster_id <> performer_id", name="two_parties"),
         Index("ix_projects_performer_created", "performer_id", "created_at", "id"),
         Index("ix_projects_poster_created", "poster_id", "created_at", "id"),
+        # the stalling job: active projects by the time of their newest event
+        Index("ix_projects_state_last_event", "state", "last_event_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +64,58 @@ class Project(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow,
                                                        server_default=func.now())
+    last_event_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    stall_notified_at: Mapped[datetime | None]
 
     gig: Mapped[Gig] = relationship(lazy="raise")
+    poster: Mapped[User] = relationship(foreign_keys=[poster_id], lazy="raise")
     performer: Mapped[User] = relationship(foreign_keys=[performer_id], lazy="raise")
+
+    def is_party(self, user: User | None) -> bool:
+        return user is not None and user.id in (self.poster_id, self.performer_id)
+
+
+class EventKind(StrEnum):
+    # automatic
+    AWARDED = "awarded"
+    ACCEPTED = "accepted"
+    # posted by either party, with a note
+    CLIENT_CONTACTED = "client_contacted"
+    WORK_STARTED = "work_started"
+    UPDATE = "update"
+    ISSUE_RAISED = "issue_raised"
+    ISSUE_RESOLVED = "issue_resolved"
+    DEADLINE_CHANGED = "deadline_changed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# what a party may post on the timeline (the rest the services write)
+POSTED_KINDS = (EventKind.CLIENT_CONTACTED, EventKind.WORK_STARTED, EventKind.UPDATE,
+                EventKind.ISSUE_RAISED, EventKind.ISSUE_RESOLVED, EventKind.DEADLINE_CHANGED)
+EVENT_NOTE_MAX = 4000
+
+
+class ProjectEvent(db.Model):
+    __tablename__ = "project_events"
+    __table_args__ = (
+        CheckConstraint("kind IN (" + ", ".join(repr(k.value) for k in EventKind) + ")",
+                        name="kind"),
+        # the timeline, newest first, a page at a time
+        Index("ix_project_events_project_created", "project_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the site
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    actor: Mapped[User | None] = relationship(lazy="raise")
+
+    @property
+    def label(self) -> str:
+        return EventKind(self.kind).label

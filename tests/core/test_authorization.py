@@ -127,7 +127,26 @@ def _offer_objects(world: World) -> dict:
                        cover_letter="I fix flaky tests.", fee_kind="postpaid",
                        idempotency_key="matrix-offer")
     proposal = propose_terms(offer, actor=poster, price_minor=180_00, days_to_deliver=5)
-    return {"offer_id": offer.id, "proposal_id": proposal.id}
+    return {"offer_id": offer.id, "proposal_id": proposal.id,
+            "project_id": _project_id(world, poster)}
+
+
+def _project_id(world: World, poster) -> int:
+    """A running referral project: the poster's gig, performed by the member."""
+    from datetime import timedelta
+
+    from offload.core.db import utcnow
+    from offload.gigs.services import post_gig
+    from offload.offers.services import accept_award, award_offer, make_offer
+
+    gig = post_gig(actor=poster, kind="referral", title="Refer a shop", description="A shop.",
+                   skill_names=["Python"], category="web", budget_min_minor=100_00,
+                   budget_max_minor=100_00, deadline=utcnow().date() + timedelta(days=20),
+                   client_details={"name": "Shop", "contact": "shop@example.com"})
+    offer = make_offer(gig, actor=world.member, price_minor=100_00, days_to_deliver=5,
+                       cover_letter="Me.", fee_kind=None, idempotency_key="matrix-project")
+    award_offer(offer, actor=poster)
+    return accept_award(offer, actor=world.member).id
 
 
 def _wallet_objects(member) -> dict:

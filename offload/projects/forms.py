@@ -1,0 +1,25 @@
+"""The timeline form: what happened and a note."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import Form, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from .models import EVENT_NOTE_MAX, POSTED_KINDS, ProjectState
+
+
+class EventForm(FlaskForm):
+    kind = SelectField("What happened", choices=[SelectChoice(k.value, k.label)
+                                                 for k in POSTED_KINDS])
+    note = TextAreaField("Note", validators=[
+        InputRequired("Write a note: what happened, what comes next."),
+        Length(max=EVENT_NOTE_MAX, message=f"The note can be at most {EVENT_NOTE_MAX:,} "
+                                           "characters.")], render_kw={"rows": 3},
+        description="Both sides and admins see it on the timeline; it can't be edited.")
+
+
+class MyProjectsFilterForm(Form):
+    state = SelectField("State", choices=[SelectChoice("", "Any state")]
+                        + [SelectChoice(s.value, s.value.capitalize()) for s in ProjectState],
+                        validate_choice=False, validators=[Optional()])

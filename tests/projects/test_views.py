@@ -1,0 +1,123 @@
+"""The project pages: private to the parties and admins, the timeline form, My projects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from offload.core.db import db, utcnow
+from offload.projects.models import Project, ProjectEvent
+from offload.projects.services import post_project_event
+
+
+@pytest.fixture
+def login(client, login):
+    def switch(user):
+        client.post("/logout")
+        return login(user)
+
+    return switch
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def test_the_project_is_404_to_anyone_but_its_parties_and_admins(
+        client, login, start_project, referrer, performer, make_member):
+    project = start_project()
+    assert client.get(f"/projects/{project.id}").status_code == 302  # anonymous: log in
+    login(make_member("nosy"))
+    assert client.get(f"/projects/{project.id}").status_code == 404
+    assert client.post(f"/projects/{project.id}/events",
+                       data={"event-kind": "update", "event-note": "Hi"}).status_code == 404
+    assert client.get("/projects/999999").status_code == 404
+    for member in (referrer, performer, make_member("boss", admin=True)):
+        login(member)
+        assert "Timeline" in page(client, f"/projects/{project.id}")
+
+
+def test_the_performer_sees_the_referrals_client_on_the_project(client, login, start_project,
+                                                                performer):
+    project = start_project()
+    login(performer)
+    text = page(client, f"/projects/{project.id}")
+    assert "Acme Ltd" in text and "cto@acme.example" in text
+
+
+def test_posting_on_the_timeline(client, login, start_project, performer):
+    project = start_project()
+    login(performer)
+    response = client.post(f"/projects/{project.id}/events",
+                           data={"event-kind": "update", "event-note": ""})
+    assert response.status_code == 422 and "Write a note" in response.get_data(as_text=True)
+    response = client.post(f"/projects/{project.id}/events",
+                           data={"event-kind": "issue_raised", "event-note": "API is down"})
+    assert response.status_code == 302
+    text = page(client, f"/projects/{project.id}")
+    assert "Issue raised" in text and "API is down" in text
+    assert text.index("Issue raised") < text.index("Accepted")  # newest first
+
+
+def test_the_timeline_pages_newest_first(app, client, login, start_project, performer,
+                                         monkeypatch):
+    project = start_project()
+    for n in range(5):
+        post_project_event(db.session.get(Project, project.id), actor=performer,
+                           kind="update", note=f"Update number {n}")
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 3)
+    login(performer)
+    seen, url = [], f"/projects/{project.id}"
+    while url:
+        text = page(client, url)
+        seen += [line for line in ("Accepted", "Awarded") if f"<strong>{line}</strong>" in text]
+        seen += [f"Update number {n}" for n in range(5) if f"Update number {n}<" in text]
+        marker = text.find('">Older')
+        url = None
+        if marker != -1:
+            start = text.rfind('href="', 0, marker) + 6
+            url = text[start:marker].replace("&amp;", "&").split("#")[0]
+    assert sorted(seen) == sorted(["Accepted", "Awarded"]
+                                  + [f"Update number {n}" for n in range(5)])
+    assert len(seen) == 7
+
+
+def test_my_projects_lists_both_roles_with_stalling_ones_first(client, login, start_project,
+                                                              referrer, performer):
+    quiet = start_project(title="Quiet one")
+    start_project(title="Busy one")
+    db.session.execute(update(Project).where(Project.id == quiet.id).values(
+        last_event_at=utcnow() - timedelta(days=10)))
+    db.session.commit()
+    for member in (referrer, performer):
+        login(member)
+        text = page(client, "/my/projects")
+        assert "Busy one" in text and "Quiet one" in text
+        assert text.index("Stalling: no news") < text.index("Quiet one") < text.index(
+            "Busy one")
+    assert "Stalling" in page(client, f"/projects/{quiet.id}")
+    assert client.get("/my/projects?state=bogus").status_code == 422
+    assert "No projects in the state" in page(client, "/my/projects?state=completed")
+
+
+def test_the_project_page_runs_the_same_queries_whatever_the_timeline(
+        client, login, start_project, performer, count_queries):
+    project = start_project()
+
+    def add(n):
+        db.session.add_all(ProjectEvent(project_id=project.id, kind="update",
+                                        actor_id=performer.id, note=f"n{i}") for i in range(n))
+        db.session.commit()
+
+    add(5)
+    login(performer)
+    with count_queries() as before:
+        page(client, f"/projects/{project.id}")
+    add(200)
+    with count_queries() as after:
+        page(client, f"/projects/{project.id}")
+    assert len(after) == len(before)
