@@ -98,6 +98,10 @@ class Config:
 
     # Projects: no timeline event for this many days and the referrer is told
     PROJECT_STALL_DAYS = 7
+    # Referral commissions not covered by the wallet at completion are due within this
+    # many days; the performer is reminded when this many days are left
+    COMMISSION_DUE_DAYS = 14
+    COMMISSION_REMIND_DAYS = 3
 
     # Lists
     PAGE_SIZE = 20

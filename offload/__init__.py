@@ -94,11 +94,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from offload.accounts.cli import accounts_cli
+    from offload.commissions.cli import commissions_cli
     from offload.demo.cli import demo_cli
     from offload.jobs.cli import jobs_cli
     from offload.ledger.cli import ledger_cli
 
-    for group in (accounts_cli, demo_cli, jobs_cli, ledger_cli):
+    for group in (accounts_cli, demo_cli, jobs_cli, ledger_cli, commissions_cli):
         app.cli.add_command(group)
 
 

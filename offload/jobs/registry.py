@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from offload.commissions.services import flag_overdue_commissions, remind_due_commissions
 from offload.gigs.services import expire_gigs
 from offload.invites.services import expire_invites
 from offload.notifications.services import deliver_outbox
@@ -29,6 +30,14 @@ def _expire_gigs() -> str:
     return f"expired {expire_gigs()} gigs"
 
 
+def _remind_due_commissions() -> str:
+    return f"reminded {remind_due_commissions()} performers of due commissions"
+
+
+def _flag_overdue_commissions() -> str:
+    return f"flagged {flag_overdue_commissions()} overdue commissions"
+
+
 def _flag_stalling_projects() -> str:
     return f"told the referrers of {flag_stalling_projects()} stalling projects"
 
@@ -38,5 +47,7 @@ JOBS: tuple[Job, ...] = (
     Job("expire_invites", _expire_invites),
     Job("expire_gigs", _expire_gigs),
     Job("flag_stalling_projects", _flag_stalling_projects),
+    Job("remind_due_commissions", _remind_due_commissions),
+    Job("flag_overdue_commissions", _flag_overdue_commissions),
     Job("deliver_outbox", _deliver_outbox),
 )

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import Form, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from offload.wallet.forms import AmountField, MoneyForm
+
 from .models import EVENT_NOTE_MAX, POSTED_KINDS, ProjectState
 
 
@@ -17,6 +19,18 @@ class EventForm(FlaskForm):
         Length(max=EVENT_NOTE_MAX, message=f"The note can be at most {EVENT_NOTE_MAX:,} "
                                            "characters.")], render_kw={"rows": 3},
         description="Both sides and admins see it on the timeline; it can't be edited.")
+
+
+class CompleteReferralForm(MoneyForm):
+    field_prefix = "complete"
+    invoiced = AmountField("Amount invoiced to the client", validators=[
+        InputRequired("Enter the amount you invoiced.")],
+        description="The whole amount you billed the client, for example 4800.",
+        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+
+class PayCommissionForm(MoneyForm):
+    field_prefix = "pay"
 
 
 class MyProjectsFilterForm(Form):

@@ -79,6 +79,9 @@ class EventKind(StrEnum):
     # automatic
     AWARDED = "awarded"
     ACCEPTED = "accepted"
+    COMPLETED = "completed"
+    INVOICED = "invoiced"
+    COMMISSION_PAID = "commission_paid"
     # posted by either party, with a note
     CLIENT_CONTACTED = "client_contacted"
     WORK_STARTED = "work_started"

@@ -15,6 +15,7 @@ from offload.core.errors import InvalidField, refuse
 from offload.core.text import clean_text
 from offload.notifications.services import notify
 
+from .lifecycle import record_event
 from .models import (
     EVENT_NOTE_MAX,
     POSTED_KINDS,
@@ -73,14 +74,7 @@ def post_project_event(project: Project, *, actor: User, kind: str, note: str
             raise InvalidField("kind", "Choose what kind of event this is.")
         note = clean_text("note", note, EVENT_NOTE_MAX, "The note", required=True,
                           multiline=True)
-        now = utcnow()
-        event = ProjectEvent(project_id=project.id, kind=kind, actor_id=actor.id, note=note,
-                             created_at=now)
-        db.session.add(event)
-        db.session.execute(update(Project).where(Project.id == project.id)
-                           .values(last_event_at=now)
-                           .execution_options(synchronize_session=False))
-        db.session.flush()
+        event = record_event(project, kind, actor_id=actor.id, note=note)
         other_id = project.performer_id if actor.id == project.poster_id else project.poster_id
         notify(db.session.get(User, other_id), "project_event",
                title=f"{actor.name} posted “{kind.label.lower()}” on a project",

@@ -40,6 +40,8 @@ def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sen
         "expire_invites: expired 1 invites",
         "expire_gigs: expired 0 gigs",
         "flag_stalling_projects: told the referrers of 0 stalling projects",
+        "remind_due_commissions: reminded 0 performers of due commissions",
+        "flag_overdue_commissions: flagged 0 overdue commissions",
         "deliver_outbox: sent 1, failed 0, gave up 0",
     ]
     assert [m["to"] for m in sent] == ["ada@example.com"]
@@ -82,5 +84,5 @@ def test_deliver_mail_runs_only_the_outbox(app, outbox, sent, monkeypatch):
 def test_every_job_has_a_unique_name():
     names = [job.name for job in registry.JOBS]
     assert names == ["expire_invites", "expire_gigs", "flag_stalling_projects",
-                     "deliver_outbox"]
+                     "remind_due_commissions", "flag_overdue_commissions", "deliver_outbox"]
     assert len(set(names)) == len(names)

@@ -121,3 +121,45 @@ def test_the_project_page_runs_the_same_queries_whatever_the_timeline(
     with count_queries() as after:
         page(client, f"/projects/{project.id}")
     assert len(after) == len(before)
+
+
+def _key(text: str, prefix: str) -> str:
+    import re
+
+    return re.search(rf'name="{prefix}-idempotency_key" type="hidden" value="([^"]+)"',
+                     text).group(1)
+
+
+def test_the_performer_completes_and_pays_the_commission_from_the_page(
+        client, login, start_project, referrer, performer, fund):
+    from offload.commissions.models import Commission
+
+    project = start_project()
+    fund(performer, 10_00)
+    login(referrer)
+    assert "Mark the work complete" not in page(client, f"/projects/{project.id}")
+    login(performer)
+    text = page(client, f"/projects/{project.id}")
+    assert "Mark the work complete" in text and "you have $10.00 available" in text
+    response = client.post(f"/projects/{project.id}/complete", data={
+        "complete-idempotency_key": _key(text, "complete"), "complete-invoiced": "12.555"})
+    assert response.status_code == 422
+    assert "Use at most two decimals" in response.get_data(as_text=True)
+    response = client.post(f"/projects/{project.id}/complete", data={
+        "complete-idempotency_key": _key(text, "complete"), "complete-invoiced": "2000"})
+    assert response.status_code == 302
+    text = page(client, f"/projects/{project.id}")
+    assert "Due by" in text and "Pay $200.00 now" in text and "Add funds" in text
+    client.post(f"/projects/{project.id}/commission/pay",
+                data={"pay-idempotency_key": _key(text, "pay")})
+    assert "cover the $200.00 commission" in page(client, f"/projects/{project.id}")
+    fund(performer, 190_00)
+    text = page(client, f"/projects/{project.id}")
+    client.post(f"/projects/{project.id}/commission/pay",
+                data={"pay-idempotency_key": _key(text, "pay")})
+    db.session.rollback()
+    assert db.session.scalar(db.select(Commission.state)) == "paid"
+    login(referrer)
+    text = page(client, f"/projects/{project.id}")
+    assert "Invoiced $2,000.00; commission $200.00: $60.00 platform, $140.00 referrer." in text
+    assert "Paid" in text and "Pay $200.00 now" not in text

@@ -1,0 +1,46 @@
+"""The one place a project's state changes, and the timeline's automatic events; shared
+by the project services and the settlement services (commissions, later escrow). They
+join the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from offload.core.db import db, utcnow
+from offload.core.errors import Conflict
+
+from .models import PROJECT_TRANSITIONS, EventKind, Project, ProjectEvent, ProjectState
+
+
+def move_project(project: Project, to: ProjectState) -> None:
+    """Move ``project`` along ``PROJECT_TRANSITIONS`` with an UPDATE guarded by its state.
+
+    Refuses (Conflict) a move the table lacks or a project changed meanwhile.
+    """
+    frm = ProjectState(project.state)
+    if to not in PROJECT_TRANSITIONS.get(frm, ()):
+        raise Conflict(f"This project is {frm.value}; it can't become {to.value}.")
+    now = utcnow()
+    changed = db.session.execute(
+        update(Project).where(Project.id == project.id, Project.state == frm.value)
+        .values(state=to.value, state_changed_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("This project changed while you were working on it. Reload it.")
+    set_committed_value(project, "state", to.value)
+    set_committed_value(project, "state_changed_at", now)
+
+
+def record_event(project: Project, kind: EventKind, *, actor_id: int | None,
+                 note: str = "") -> ProjectEvent:
+    """Add an event to the project's timeline; the project's news is now."""
+    now = utcnow()
+    event = ProjectEvent(project_id=project.id, kind=kind, actor_id=actor_id, note=note,
+                         created_at=now)
+    db.session.add(event)
+    db.session.execute(update(Project).where(Project.id == project.id)
+                       .values(last_event_at=now).execution_options(synchronize_session=False))
+    set_committed_value(project, "last_event_at", now)
+    db.session.flush()
+    return event
