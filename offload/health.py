@@ -6,8 +6,9 @@ Listed explicitly: a feature that moves money adds its checks here.
 
 from offload.commissions.checks import COMMISSION_CHECKS
 from offload.ledger.checks import LEDGER_CHECKS, Check
+from offload.milestones.checks import MILESTONE_CHECKS
 from offload.offers.checks import OFFER_CHECKS
 from offload.wallet.checks import WALLET_CHECKS
 
 MONEY_CHECKS: tuple[Check, ...] = (LEDGER_CHECKS + WALLET_CHECKS + OFFER_CHECKS
-                                   + COMMISSION_CHECKS)
+                                   + COMMISSION_CHECKS + MILESTONE_CHECKS)

@@ -9,7 +9,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
@@ -30,7 +30,7 @@ from offload.ledger.services import (
     wallet_account,
 )
 from offload.notifications.services import notify
-from offload.projects.lifecycle import move_project, record_event
+from offload.projects.lifecycle import lock_project, move_project, record_event
 from offload.projects.models import EventKind, Project, ProjectState
 
 from .models import COMMISSION_TRANSITIONS, Commission, CommissionState
@@ -58,7 +58,7 @@ def complete_referral(project: Project, *, actor: User, invoiced_minor: int,
     Refuses: anyone but the performer, task projects, ended projects; an amount too
     small to carry both parts of the commission (InvalidField).
     """
-    _lock(project)
+    lock_project(project)
     reason = why_cannot_complete(project, actor)
     if reason and actor.id != project.performer_id:
         raise NotAllowed(reason)
@@ -116,7 +116,7 @@ def pay_commission(commission: Commission, *, actor: User, idempotency_key: str
     payments at once pay once); a wallet that doesn't cover it (CommissionNotCovered).
     """
     project = db.session.get(Project, commission.project_id)
-    _lock(project)
+    lock_project(project)
     db.session.refresh(commission)
     stored = claim_key(actor.id, idempotency_key, {"op": "pay_commission",
                                                     "commission": commission.id})
@@ -223,12 +223,6 @@ def flag_overdue_commissions(*, now: datetime | None = None) -> int:
             _log_after_commit("commissions overdue", count=len(rows),
                               commission_ids=[r.id for r in rows])
     return len(rows)
-
-
-def _lock(project: Project) -> None:
-    # PostgreSQL: completion and payment of one project queue up (SQLite serialises writers)
-    db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
-    db.session.refresh(project)
 
 
 def _money(minor: int) -> str:

@@ -112,7 +112,8 @@ GIG_TRANSITIONS = {
     GigState.DRAFT: {GigState.OPEN},
     GigState.OPEN: {GigState.AWARDED, GigState.CANCELLED, GigState.EXPIRED},
     GigState.AWARDED: {GigState.IN_PROGRESS, GigState.OPEN},  # performer declined: reopen
-    GigState.IN_PROGRESS: {GigState.COMPLETED},
+    # a task project cancelled after its deadline passed without delivery
+    GigState.IN_PROGRESS: {GigState.COMPLETED, GigState.CANCELLED},
 }
 # completed, cancelled and expired are final: no entry, no way out
 

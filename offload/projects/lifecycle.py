@@ -4,13 +4,20 @@ join the caller's transaction."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.core.db import db, utcnow
 from offload.core.errors import Conflict
 
 from .models import PROJECT_TRANSITIONS, EventKind, Project, ProjectEvent, ProjectState
+
+
+def lock_project(project: Project) -> None:
+    """Wait for a concurrent change of this project, then reload it (a PostgreSQL row
+    lock; SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    db.session.refresh(project)
 
 
 def move_project(project: Project, to: ProjectState) -> None:

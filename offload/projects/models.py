@@ -82,6 +82,12 @@ class EventKind(StrEnum):
     COMPLETED = "completed"
     INVOICED = "invoiced"
     COMMISSION_PAID = "commission_paid"
+    MILESTONE_FUNDED = "milestone_funded"
+    DELIVERED = "delivered"
+    RELEASED = "released"
+    REVISION_REQUESTED = "revision_requested"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
     # posted by either party, with a note
     CLIENT_CONTACTED = "client_contacted"
     WORK_STARTED = "work_started"

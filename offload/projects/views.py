@@ -16,6 +16,12 @@ from offload.commissions.services import complete_referral, pay_commission
 from offload.core.db import db, utcnow
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
+from offload.milestones import services as milestones
+from offload.milestones.forms import FundForm, MilestoneForm, NoteForm
+from offload.milestones.models import Milestone
+from offload.milestones.policies import MilestoneRules
+from offload.milestones.queries import milestones_of
+from offload.offers.forms import ButtonForm
 from offload.wallet.queries import wallet_summary
 
 from .forms import CompleteReferralForm, EventForm, MyProjectsFilterForm, PayCommissionForm
@@ -92,6 +98,99 @@ def pay(project_id: int):
     return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
 
 
+# --- milestones (task projects) ------------------------------------------------------------
+
+@bp.post("/projects/<int:project_id>/milestones")
+@login_required
+def add_milestone(project_id: int):
+    project = _project_or_404(project_id)
+    form = MilestoneForm(prefix="milestone")
+    if form.validate_on_submit():
+        try:
+            milestones.add_milestone(project, actor=current_user, title=form.title.data,
+                                     amount_minor=form.amount.minor, due_on=form.due_on.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash("Milestone added. Fund it to put the money in escrow.", "success")
+            return redirect(url_for(".show", project_id=project_id, _anchor="milestones"))
+    return _render_show(project_id, milestone_form=form)
+
+
+@bp.post("/milestones/<int:milestone_id>/fund")
+@login_required
+def fund_milestone(milestone_id: int):
+    milestone = _milestone_or_404(milestone_id)
+    form = FundForm(prefix=f"fund-{milestone.id}")
+    return _milestone_action(milestone, form, lambda: milestones.fund_milestone(
+        milestone, actor=current_user, idempotency_key=form.idempotency_key.data),
+        "The milestone is funded: its amount is held in escrow.")
+
+
+@bp.post("/milestones/<int:milestone_id>/remove")
+@login_required
+def remove_milestone(milestone_id: int):
+    milestone = _milestone_or_404(milestone_id)
+    return _milestone_action(milestone, ButtonForm(), lambda: milestones.remove_milestone(
+        milestone, actor=current_user), "The milestone is removed.")
+
+
+@bp.post("/milestones/<int:milestone_id>/release")
+@login_required
+def release_milestone(milestone_id: int):
+    milestone = _milestone_or_404(milestone_id)
+    return _milestone_action(milestone, ButtonForm(), lambda: milestones.release_milestone(
+        milestone, actor=current_user), "Released: the performer is paid.")
+
+
+@bp.post("/milestones/<int:milestone_id>/deliver")
+@login_required
+def deliver_milestone(milestone_id: int):
+    milestone = _milestone_or_404(milestone_id)
+    form = NoteForm(prefix=f"deliver-{milestone.id}")
+    if form.validate_on_submit():
+        try:
+            milestones.deliver_milestone(milestone, actor=current_user, note=form.note.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash("Delivered; the customer is told.", "success")
+            return redirect(url_for(".show", project_id=milestone.project_id,
+                                    _anchor="milestones"))
+    return _render_show(milestone.project_id, note_form=(milestone.id, "deliver", form))
+
+
+@bp.post("/milestones/<int:milestone_id>/revision")
+@login_required
+def ask_for_revision(milestone_id: int):
+    milestone = _milestone_or_404(milestone_id)
+    form = NoteForm(prefix=f"revision-{milestone.id}")
+    if form.validate_on_submit():
+        try:
+            milestones.ask_for_revision(milestone, actor=current_user, note=form.note.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash("Sent back for a revision; the money stays in escrow.", "success")
+            return redirect(url_for(".show", project_id=milestone.project_id,
+                                    _anchor="milestones"))
+    return _render_show(milestone.project_id, note_form=(milestone.id, "revision", form))
+
+
+@bp.post("/projects/<int:project_id>/cancel")
+@login_required
+def cancel(project_id: int):
+    project = _project_or_404(project_id)
+    if ButtonForm().validate_on_submit():
+        try:
+            milestones.cancel_task_project(project, actor=current_user)
+        except OffloadError as e:
+            flash(str(e), "error")
+        else:
+            flash("The project is cancelled and the funded milestones refunded.", "success")
+    return redirect(url_for(".show", project_id=project_id))
+
+
 @bp.get("/my/projects")
 @login_required
 def mine():
@@ -115,14 +214,44 @@ def _project_or_404(project_id: int) -> Project:
     return project
 
 
+def _milestone_or_404(milestone_id: int) -> Milestone:
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None:
+        abort(404)
+    _project_or_404(milestone.project_id)
+    return milestone
+
+
+def _milestone_action(milestone: Milestone, form, call, done: str):
+    if not form.validate_on_submit():
+        flash(first_error(form), "error")
+    else:
+        try:
+            call()
+        except OffloadError as e:
+            flash(str(e), "error")
+        else:
+            flash(done, "success")
+    return redirect(url_for(".show", project_id=milestone.project_id, _anchor="milestones"))
+
+
 def _render_show(project_id: int, **forms):
     """The project page with the given (submitted) forms and fresh ones for the rest."""
     page = project_page(project_id, current_user, request.args.get("before"))
     if page is None:
         abort(404)
     project, user = page.project, current_user
-    status = 422 if any(f.errors or f.form_errors for f in forms.values()) else 200
+    submitted = [f[2] if isinstance(f, tuple) else f for f in forms.values()]
+    status = 422 if any(f.errors or f.form_errors for f in submitted) else 200
     commission: Commission | None = commission_of(project.id)
+    steps = milestones_of(project.id) if project.kind == "task" else []
+    note_forms = {}
+    for m in steps:
+        for action in ("deliver", "revision"):
+            note_forms[(m.id, action)] = NoteForm(prefix=f"{action}-{m.id}", formdata=None)
+    if "note_form" in forms:
+        milestone_id, action, form = forms["note_form"]
+        note_forms[(milestone_id, action)] = form
     return render_template(
         "projects/show.html", page=page, project=project, gig=project.gig,
         can_post=why_cannot_post_event(project, user) is None,
@@ -132,4 +261,10 @@ def _render_show(project_id: int, **forms):
         can_pay=commission is not None and why_cannot_pay(commission, user) is None,
         wallet=wallet_summary(user.id) if user.id == project.performer_id else None,
         complete_form=forms.get("complete_form") or CompleteReferralForm(formdata=None),
-        pay_form=PayCommissionForm(formdata=None)), status
+        pay_form=PayCommissionForm(formdata=None),
+        milestones=steps, note_forms=note_forms,
+        fund_forms={m.id: FundForm(prefix=f"fund-{m.id}", formdata=None) for m in steps},
+        milestone_form=forms.get("milestone_form") or MilestoneForm(prefix="milestone",
+                                                                    formdata=None),
+        button_form=ButtonForm(formdata=None),
+        milestone_rules=MilestoneRules(project, user, steps, utcnow().date())), status

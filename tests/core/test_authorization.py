@@ -128,7 +128,27 @@ def _offer_objects(world: World) -> dict:
                        idempotency_key="matrix-offer")
     proposal = propose_terms(offer, actor=poster, price_minor=180_00, days_to_deliver=5)
     return {"offer_id": offer.id, "proposal_id": proposal.id,
-            "project_id": _project_id(world, poster)}
+            "project_id": _project_id(world, poster), "milestone_id": _milestone_id(world, poster)}
+
+
+def _milestone_id(world: World, poster) -> int:
+    """A draft milestone on a task project the member performs for the poster."""
+    from datetime import timedelta
+
+    from offload.core.db import utcnow
+    from offload.gigs.services import post_gig
+    from offload.milestones.services import add_milestone
+    from offload.offers.services import accept_award, award_offer, make_offer
+
+    gig = post_gig(actor=poster, kind="task", title="A task", description="Do it.",
+                   skill_names=["Python"], category="web", budget_min_minor=100_00,
+                   budget_max_minor=100_00, deadline=utcnow().date() + timedelta(days=20))
+    offer = make_offer(gig, actor=world.member, price_minor=100_00, days_to_deliver=5,
+                       cover_letter="Me.", fee_kind="prepaid", idempotency_key="matrix-task")
+    award_offer(offer, actor=poster)
+    project = accept_award(offer, actor=world.member)
+    return add_milestone(project, actor=poster, title="First part", amount_minor=50_00,
+                         due_on=utcnow().date() + timedelta(days=3)).id
 
 
 def _project_id(world: World, poster) -> int:

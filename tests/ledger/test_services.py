@@ -119,6 +119,7 @@ def test_transfer_between_wallets_changes_both_balances(make_wallet):
     assert (counters(alice).balance, counters(alice).available) == (700, 700)
 
 
+@pytest.mark.ledger_only  # an escrow leg with a made-up cause: no milestone row
 def test_a_multi_leg_batch_shares_one_batch_id(make_wallet, revenue, escrow):
     alice = make_wallet(1000)
     batch = post_batch([Leg(alice, revenue, 100, TransferKind.TRANSFER),
@@ -536,6 +537,7 @@ def test_commission_split_refuses_nonsense(invoiced, commission_bps, platform_bp
         commission_split(invoiced, commission_bps=commission_bps, platform_bps=platform_bps)
 
 
+@pytest.mark.ledger_only  # its cause is made up: no commission row
 def test_a_commission_batch_passes_the_ledger_check(make_wallet, revenue):
     payer, referrer = make_wallet(20000), make_wallet()
     parts = commission_split(12345, commission_bps=1000, platform_bps=300)

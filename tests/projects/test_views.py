@@ -163,3 +163,38 @@ def test_the_performer_completes_and_pays_the_commission_from_the_page(
     text = page(client, f"/projects/{project.id}")
     assert "Invoiced $2,000.00; commission $200.00: $60.00 platform, $140.00 referrer." in text
     assert "Paid" in text and "Pay $200.00 now" not in text
+
+
+def test_a_task_project_pays_through_milestones_on_the_page(client, login, start_project,
+                                                            referrer, performer, fund):
+    from offload.milestones.models import Milestone
+    from offload.wallet.queries import wallet_summary  # reads only: no write lock held
+
+    fund(performer, 1_00)
+    fund(referrer, 300_00)
+    project = start_project(kind="task")
+    login(referrer)
+    response = client.post(f"/projects/{project.id}/milestones", data={
+        "milestone-title": "Exports", "milestone-amount": "abc",
+        "milestone-due_on": (utcnow().date() + timedelta(days=3)).isoformat()})
+    assert response.status_code == 422 and "Exports" in response.get_data(as_text=True)
+    client.post(f"/projects/{project.id}/milestones", data={
+        "milestone-title": "Exports", "milestone-amount": "250",
+        "milestone-due_on": (utcnow().date() + timedelta(days=3)).isoformat()})
+    milestone = db.session.scalar(db.select(Milestone))
+    text = page(client, f"/projects/{project.id}")
+    client.post(f"/milestones/{milestone.id}/fund",
+                data={f"fund-{milestone.id}-idempotency_key": _key(text, f"fund-{milestone.id}")})
+    db.session.rollback()
+    assert wallet_summary(referrer.id).held == 250_00
+    login(performer)
+    assert "Release" not in page(client, f"/projects/{project.id}")
+    client.post(f"/milestones/{milestone.id}/deliver",
+                data={f"deliver-{milestone.id}-note": "On staging"})
+    login(referrer)
+    text = page(client, f"/projects/{project.id}")
+    assert "Delivered:</strong> On staging" in text and "Ask for a revision" in text
+    client.post(f"/milestones/{milestone.id}/release")
+    db.session.rollback()
+    assert wallet_summary(performer.id).total == 250_00
+    assert "Every milestone is settled." in page(client, f"/projects/{project.id}")

@@ -1,0 +1,85 @@
+"""Milestones of task projects and the escrow behind them.
+
+Design note
+- The customer (the gig's poster) adds milestones (title, amount, due day) and funds
+  each from their wallet. Funding is a ledger *reservation* of the amount from the
+  customer's wallet to the performer's (kind ESCROW, ``Cause("milestone", id)``): the
+  customer's available balance drops at once, nothing reaches the performer yet. That
+  hold is the escrow; ``hold_transfer_id`` names it.
+- Release posts the hold in full (the performer is paid); a refund voids it (the
+  customer has the money again); a dispute's split, later, posts part of it and the
+  rest returns. The post or void is ``settle_transfer_id``. So per milestone,
+  funded = released + refunded + still held (invariant 9), by construction.
+- ``MilestoneState``/``MILESTONE_TRANSITIONS`` are the lifecycle. Once delivered, the
+  customer can release or ask for a revision (delivered → funded again) but can't take
+  the money back: only a dispute can.
+- A task project completes when all its milestones are settled (released, refunded or
+  removed, at least one of them paid out or refunded).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from offload.core.db import db, utcnow
+
+TITLE_MAX = 140
+NOTE_MAX = 4000
+MILESTONES_MAX = 50
+
+
+class MilestoneState(StrEnum):
+    DRAFT = "draft"  # added, not funded
+    FUNDED = "funded"  # the amount is held in escrow
+    DELIVERED = "delivered"  # the performer delivered; the customer releases or asks again
+    RELEASED = "released"  # paid to the performer
+    REFUNDED = "refunded"  # returned to the customer (deadline missed)
+    REMOVED = "removed"  # a draft taken off
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+MILESTONE_TRANSITIONS = {
+    MilestoneState.DRAFT: {MilestoneState.FUNDED, MilestoneState.REMOVED},
+    MilestoneState.FUNDED: {MilestoneState.DELIVERED, MilestoneState.RELEASED,
+                            MilestoneState.REFUNDED},
+    MilestoneState.DELIVERED: {MilestoneState.RELEASED, MilestoneState.FUNDED},  # revision
+}
+HELD_STATES = (MilestoneState.FUNDED, MilestoneState.DELIVERED)
+SETTLED_STATES = (MilestoneState.RELEASED, MilestoneState.REFUNDED, MilestoneState.REMOVED)
+
+
+class Milestone(db.Model):
+    __tablename__ = "milestones"
+    __table_args__ = (
+        CheckConstraint("state IN (" + ", ".join(repr(s.value) for s in MilestoneState) + ")",
+                        name="state"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("(state = 'draft' OR state = 'removed') = (hold_transfer_id IS NULL)",
+                        name="held_iff_funded"),
+        Index("ix_milestones_project_created", "project_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    due_on: Mapped[date]
+    state: Mapped[str] = mapped_column(String(12), default=MilestoneState.DRAFT)
+    hold_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))
+    settle_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))
+    delivery_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    revision_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    state_changed_at: Mapped[datetime] = mapped_column(default=utcnow,
+                                                       server_default=func.now())
+
+    @property
+    def label(self) -> str:
+        return MilestoneState(self.state).label

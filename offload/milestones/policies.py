@@ -1,0 +1,104 @@
+"""Who may do what with a task project's milestones. The customer is the gig's poster."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from offload.accounts.models import User
+from offload.projects.models import Project, ProjectState
+
+from .models import Milestone, MilestoneState
+
+
+def _running_task(project: Project) -> str | None:
+    if project.kind != "task":
+        return "Referral projects settle by commission, not milestones."
+    if project.state != ProjectState.ACTIVE:
+        return "This project has ended."
+    return None
+
+
+def why_cannot_add_milestone(project: Project, actor: User) -> str | None:
+    if actor.id != project.poster_id:
+        return "Only the customer adds milestones."
+    return _running_task(project)
+
+
+def why_cannot_fund(milestone: Milestone, project: Project, actor: User) -> str | None:
+    if actor.id != project.poster_id:
+        return "Only the customer funds milestones."
+    if milestone.state != MilestoneState.DRAFT:
+        return "This milestone is already funded."
+    return _running_task(project)
+
+
+def why_cannot_remove(milestone: Milestone, project: Project, actor: User) -> str | None:
+    if actor.id != project.poster_id:
+        return "Only the customer removes milestones."
+    if milestone.state != MilestoneState.DRAFT:
+        return "Only a milestone not yet funded can be removed."
+    return _running_task(project)
+
+
+def why_cannot_deliver(milestone: Milestone, project: Project, actor: User) -> str | None:
+    if actor.id != project.performer_id:
+        return "Only the performer delivers."
+    if milestone.state != MilestoneState.FUNDED:
+        return "Only a funded milestone can be delivered."
+    return _running_task(project)
+
+
+def why_cannot_release(milestone: Milestone, project: Project, actor: User) -> str | None:
+    if actor.id != project.poster_id:
+        return "Only the customer releases milestones."
+    if milestone.state not in (MilestoneState.FUNDED, MilestoneState.DELIVERED):
+        return "Only a funded milestone can be released."
+    return _running_task(project)
+
+
+def why_cannot_ask_revision(milestone: Milestone, project: Project, actor: User
+                            ) -> str | None:
+    if actor.id != project.poster_id:
+        return "Only the customer asks for a revision."
+    if milestone.state != MilestoneState.DELIVERED:
+        return "A revision can be asked for delivered work only."
+    return _running_task(project)
+
+
+def why_cannot_cancel_project(project: Project, milestones: list[Milestone], actor: User,
+                              today: date) -> str | None:
+    if actor.id != project.poster_id:
+        return "Only the customer can cancel the project."
+    reason = _running_task(project)
+    if reason:
+        return reason
+    if project.due_on >= today:
+        return f"The project can be cancelled once its deadline ({project.due_on}) has passed."
+    if any(m.state in (MilestoneState.DELIVERED, MilestoneState.RELEASED) for m in milestones):
+        return "Work was delivered: the project can't be cancelled, only disputed."
+    return None
+
+
+class MilestoneRules:
+    """The project page's view of these rules: which buttons to show to ``actor``."""
+
+    def __init__(self, project: Project, actor: User, milestones: list[Milestone],
+                 today: date) -> None:
+        self.project, self.actor = project, actor
+        self.can_add = why_cannot_add_milestone(project, actor) is None
+        self.can_cancel = why_cannot_cancel_project(project, milestones, actor, today) is None
+
+    def can_fund(self, m: Milestone) -> bool:
+        return why_cannot_fund(m, self.project, self.actor) is None
+
+    def can_remove(self, m: Milestone) -> bool:
+        return why_cannot_remove(m, self.project, self.actor) is None
+
+    def can_deliver(self, m: Milestone) -> bool:
+        return why_cannot_deliver(m, self.project, self.actor) is None
+
+    def can_release(self, m: Milestone) -> bool:
+        return why_cannot_release(m, self.project, self.actor) is None
+
+    def can_ask_revision(self, m: Milestone) -> bool:
+        return why_cannot_ask_revision(m, self.project, self.actor) is None

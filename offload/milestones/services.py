@@ -1,0 +1,272 @@
+"""Milestones and escrow on task projects. Each public function is one transaction (it
+joins the caller's, or opens its own and, on PostgreSQL, is re-run on serialization
+failure or deadlock). Money moves only through ``offload.ledger``: funding reserves
+customer → performer; release posts the hold; a refund voids it.
+
+The project row is locked first (PostgreSQL) so that two changes of one project's
+milestones queue up; every milestone move is an UPDATE guarded by the state it leaves,
+so of a release and a refund at once exactly one happens.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from offload.accounts.models import User
+from offload.core.db import db, on_commit, transactional, utcnow
+from offload.core.errors import Conflict, Invalid, InvalidField, refuse
+from offload.core.money import format_money
+from offload.core.text import clean_text
+from offload.gigs.lifecycle import move_gig
+from offload.gigs.models import Gig, GigState
+from offload.ledger.idempotency import claim_key, record_outcome
+from offload.ledger.models import LedgerAccount, TransferKind
+from offload.ledger.services import (
+    Cause,
+    InsufficientFunds,
+    Leg,
+    post_reservation,
+    reserve,
+    void_reservation,
+    wallet_account,
+)
+from offload.notifications.services import notify
+from offload.projects.lifecycle import lock_project, move_project, record_event
+from offload.projects.models import EventKind, Project, ProjectState
+
+from .models import (
+    MILESTONE_TRANSITIONS,
+    MILESTONES_MAX,
+    NOTE_MAX,
+    SETTLED_STATES,
+    TITLE_MAX,
+    Milestone,
+    MilestoneState,
+)
+from .policies import (
+    why_cannot_add_milestone,
+    why_cannot_ask_revision,
+    why_cannot_cancel_project,
+    why_cannot_deliver,
+    why_cannot_fund,
+    why_cannot_release,
+    why_cannot_remove,
+)
+
+log = logging.getLogger("offload.milestones")
+
+
+class EscrowNotCovered(InsufficientFunds):
+    """The customer's available balance doesn't cover the milestone."""
+
+
+@transactional
+def add_milestone(project: Project, *, actor: User, title: str, amount_minor: int,
+                  due_on: date) -> Milestone:
+    """Add a milestone to a running task project (the customer; not funded yet)."""
+    lock_project(project)
+    refuse(why_cannot_add_milestone(project, actor), actor_may=actor.id == project.poster_id)
+    title = clean_text("title", title, TITLE_MAX, "The title", required=True)
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) \
+            or not 0 < amount_minor <= current_app.config["MAX_AMOUNT_MINOR"]:
+        raise InvalidField("amount", "Enter the milestone's amount, for example 250.")
+    if not isinstance(due_on, date) or due_on < utcnow().date():
+        raise InvalidField("due_on", "The due day can't be in the past.")
+    count = db.session.scalar(select(func.count()).select_from(Milestone).where(
+        Milestone.project_id == project.id))
+    if count >= MILESTONES_MAX:
+        raise Invalid(f"A project can have at most {MILESTONES_MAX} milestones.")
+    milestone = Milestone(project_id=project.id, title=title, amount_minor=amount_minor,
+                          due_on=due_on, state=MilestoneState.DRAFT)
+    db.session.add(milestone)
+    db.session.flush()
+    return milestone
+
+
+@transactional
+def remove_milestone(milestone: Milestone, *, actor: User) -> Milestone:
+    """Take off a milestone not yet funded. State: draft → removed."""
+    project = _locked_project(milestone)
+    refuse(why_cannot_remove(milestone, project, actor), actor_may=actor.id == project.poster_id)
+    _move(milestone, MilestoneState.REMOVED)
+    return milestone
+
+
+@transactional
+def fund_milestone(milestone: Milestone, *, actor: User, idempotency_key: str) -> Milestone:
+    """Put a milestone's amount in escrow from the customer's wallet.
+
+    State: draft → funded. Money: a reservation customer → performer (ESCROW).
+    Timeline: milestone funded. Notifies: the performer (milestone).
+    Idempotent: the same key again returns the milestone and holds nothing more.
+    Refuses: a wallet that doesn't cover it (EscrowNotCovered), with nothing held.
+    """
+    project = _locked_project(milestone)
+    stored = claim_key(actor.id, idempotency_key, {"op": "fund_milestone",
+                                                    "milestone": milestone.id})
+    if stored is not None:
+        return milestone
+    refuse(why_cannot_fund(milestone, project, actor), actor_may=actor.id == project.poster_id)
+    wallet_id = wallet_account(project.poster_id).id
+    leg = Leg(wallet_id, wallet_account(project.performer_id).id, milestone.amount_minor,
+              TransferKind.ESCROW)
+    try:
+        hold = reserve(leg, cause=Cause("milestone", milestone.id), actor_id=actor.id)
+    except InsufficientFunds:
+        available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
+        raise EscrowNotCovered(
+            f"Your available balance is {_money(available)}: it doesn't cover this "
+            f"{_money(milestone.amount_minor)} milestone. Add funds to your wallet, then "
+            "fund it.") from None
+    # the guarded move comes last: a milestone funded meanwhile rolls this hold back
+    _move(milestone, MilestoneState.FUNDED, hold_transfer_id=hold.id)
+    record_outcome(actor.id, idempotency_key, {"milestone_id": milestone.id}, hold.batch_id)
+    record_event(project, EventKind.MILESTONE_FUNDED, actor_id=actor.id,
+                 note=f"“{milestone.title}”: {_money(milestone.amount_minor)} held in escrow.")
+    _tell(project.performer_id, f"“{milestone.title}” is funded: "
+                                f"{_money(milestone.amount_minor)} is held for you", project)
+    return milestone
+
+
+@transactional
+def deliver_milestone(milestone: Milestone, *, actor: User, note: str) -> Milestone:
+    """The performer delivers a funded milestone, with a note on what and where.
+
+    State: funded → delivered (the customer can no longer take the money back except
+    through a dispute). Timeline: delivered. Notifies: the customer (milestone).
+    """
+    project = _locked_project(milestone)
+    refuse(why_cannot_deliver(milestone, project, actor),
+           actor_may=actor.id == project.performer_id)
+    note = clean_text("note", note, NOTE_MAX, "The delivery note", required=True,
+                      multiline=True)
+    _move(milestone, MilestoneState.DELIVERED, delivery_note=note)
+    record_event(project, EventKind.DELIVERED, actor_id=actor.id,
+                 note=f"“{milestone.title}”: {note}")
+    _tell(project.poster_id, f"“{milestone.title}” was delivered: release it or ask for a "
+                             "revision", project)
+    return milestone
+
+
+@transactional
+def release_milestone(milestone: Milestone, *, actor: User) -> Milestone:
+    """The customer pays a funded or delivered milestone out of escrow to the performer.
+
+    State: → released; the project completes when all its milestones are settled.
+    Money: the hold posted in full. Timeline: released. Notifies: the performer.
+    """
+    project = _locked_project(milestone)
+    refuse(why_cannot_release(milestone, project, actor), actor_may=actor.id == project.poster_id)
+    _move(milestone, MilestoneState.RELEASED)
+    settle = post_reservation(milestone.hold_transfer_id, actor_id=actor.id)
+    _store(milestone, settle_transfer_id=settle.id)
+    record_event(project, EventKind.RELEASED, actor_id=actor.id,
+                 note=f"“{milestone.title}”: {_money(milestone.amount_minor)} paid out.")
+    _tell(project.performer_id, f"“{milestone.title}” was released: "
+                                f"{_money(milestone.amount_minor)} is in your wallet", project)
+    _complete_if_settled(project, actor)
+    return milestone
+
+
+@transactional
+def ask_for_revision(milestone: Milestone, *, actor: User, note: str) -> Milestone:
+    """The customer sends delivered work back with a note; the money stays in escrow.
+
+    State: delivered → funded. Timeline: revision requested. Notifies: the performer.
+    """
+    project = _locked_project(milestone)
+    refuse(why_cannot_ask_revision(milestone, project, actor),
+           actor_may=actor.id == project.poster_id)
+    note = clean_text("note", note, NOTE_MAX, "The note", required=True, multiline=True)
+    _move(milestone, MilestoneState.FUNDED, revision_note=note)
+    record_event(project, EventKind.REVISION_REQUESTED, actor_id=actor.id,
+                 note=f"“{milestone.title}”: {note}")
+    _tell(project.performer_id, f"A revision of “{milestone.title}” was asked for", project)
+    return milestone
+
+
+@transactional
+def cancel_task_project(project: Project, *, actor: User) -> Project:
+    """The customer cancels a task project whose deadline passed without delivery.
+
+    State: project → cancelled; gig → cancelled; funded milestones → refunded, drafts
+    → removed. Money: every hold voided (back to the customer). Timeline: refunded per
+    milestone, cancelled. Notifies: the performer.
+    """
+    lock_project(project)
+    milestones = list(db.session.scalars(select(Milestone).where(
+        Milestone.project_id == project.id).order_by(Milestone.id)))
+    refuse(why_cannot_cancel_project(project, milestones, actor, utcnow().date()),
+           actor_may=actor.id == project.poster_id)
+    for milestone in milestones:
+        if milestone.state == MilestoneState.FUNDED:
+            _move(milestone, MilestoneState.REFUNDED)
+            settle = void_reservation(milestone.hold_transfer_id, actor_id=actor.id)
+            _store(milestone, settle_transfer_id=settle.id)
+            record_event(project, EventKind.REFUNDED, actor_id=actor.id, note=(
+                f"“{milestone.title}”: {_money(milestone.amount_minor)} back to the customer."))
+        elif milestone.state == MilestoneState.DRAFT:
+            _move(milestone, MilestoneState.REMOVED)
+    move_project(project, ProjectState.CANCELLED)
+    move_gig(db.session.get(Gig, project.gig_id), GigState.CANCELLED)
+    record_event(project, EventKind.CANCELLED, actor_id=actor.id,
+                 note="The deadline passed without delivery; funded milestones refunded.")
+    _tell(project.performer_id, "The project was cancelled after its deadline passed", project)
+    return project
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _complete_if_settled(project: Project, actor: User) -> None:
+    states = set(db.session.scalars(select(Milestone.state).where(
+        Milestone.project_id == project.id)))
+    if states and states <= set(SETTLED_STATES) and states != {MilestoneState.REMOVED}:
+        move_project(project, ProjectState.COMPLETED)
+        move_gig(db.session.get(Gig, project.gig_id), GigState.COMPLETED)
+        record_event(project, EventKind.COMPLETED, actor_id=actor.id,
+                     note="Every milestone is settled.")
+        on_commit(lambda: log.info("task project completed", extra={"project_id": project.id}))
+
+
+def _move(milestone: Milestone, to: MilestoneState, **values: Any) -> None:
+    frm = MilestoneState(milestone.state)
+    if to not in MILESTONE_TRANSITIONS.get(frm, ()):
+        raise Conflict(f"This milestone is {frm.label.lower()}; it can't become "
+                       f"{to.label.lower()}.")
+    values = {"state": to.value, "state_changed_at": utcnow(), **values}
+    changed = db.session.execute(
+        update(Milestone).where(Milestone.id == milestone.id, Milestone.state == frm.value)
+        .values(**values).execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("This milestone changed while you were working on it. Reload it.")
+    for name, value in values.items():
+        set_committed_value(milestone, name, value)
+
+
+def _store(milestone: Milestone, **values: Any) -> None:
+    db.session.execute(update(Milestone).where(Milestone.id == milestone.id).values(**values)
+                       .execution_options(synchronize_session=False))
+    for name, value in values.items():
+        set_committed_value(milestone, name, value)
+
+
+def _locked_project(milestone: Milestone) -> Project:
+    project = db.session.get(Project, milestone.project_id)
+    lock_project(project)
+    db.session.refresh(milestone)
+    return project
+
+
+def _tell(member_id: int, title: str, project: Project) -> None:
+    notify(db.session.get(User, member_id), "milestone", title=title,
+           link=f"/projects/{project.id}#milestones")
+
+
+def _money(minor: int) -> str:
+    return format_money(minor, current_app.config["CURRENCY"])
