@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.accounts.views import bp as accounts_bp
     from offload.gigs.views import bp as gigs_bp
     from offload.invites.views import bp as invites_bp
+    from offload.milestones.admin_views import bp as disputes_bp
     from offload.notifications.views import bp as notifications_bp
     from offload.offers.views import bp as offers_bp
     from offload.pages.views import bp as pages_bp
@@ -88,7 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.wallet.views import bp as wallet_bp
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
-               projects_bp, notifications_bp, wallet_bp, admin_bp):
+               projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp):
         app.register_blueprint(bp)
 
 

@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), server_default='', nullable=False),
     sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.CheckConstraint("kind IN ('awarded', 'accepted', 'completed', 'invoiced', 'commission_paid', 'milestone_funded', 'delivered', 'released', 'revision_requested', 'refunded', 'cancelled', 'client_contacted', 'work_started', 'update', 'issue_raised', 'issue_resolved', 'deadline_changed')", name=op.f('ck_project_events_kind')),
+    sa.CheckConstraint("kind IN ('awarded', 'accepted', 'completed', 'invoiced', 'commission_paid', 'milestone_funded', 'delivered', 'released', 'revision_requested', 'refunded', 'cancelled', 'dispute_opened', 'dispute_resolved', 'client_contacted', 'work_started', 'update', 'issue_raised', 'issue_resolved', 'deadline_changed')", name=op.f('ck_project_events_kind')),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_project_events_actor_id_users')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_project_events_project_id_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_project_events'))

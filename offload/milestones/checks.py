@@ -21,6 +21,7 @@ from offload.projects.models import Project, ProjectState
 from .models import HELD_STATES, Milestone, MilestoneState
 
 SETTLEMENT = {MilestoneState.RELEASED: TransferState.POST_PENDING,
+              MilestoneState.SPLIT: TransferState.POST_PENDING,
               MilestoneState.REFUNDED: TransferState.VOID_PENDING}
 
 
@@ -71,6 +72,9 @@ def check_milestones_match_holds() -> list[Failure]:
                                 f"{want or 'open'}")
             if r.state == MilestoneState.RELEASED and r.settled != r.held:
                 problems.append(f"released {r.settled} of {r.held}")
+            if r.state == MilestoneState.SPLIT and r.settled is not None \
+                    and not 0 < r.settled < r.held:
+                problems.append(f"split {r.settled} of {r.held}, not a part of it")
             if r.settle_transfer_id != r.settle_id:
                 problems.append(f"names settlement {r.settle_transfer_id}, the ledger has "
                                 f"{r.settle_id}")

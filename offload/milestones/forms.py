@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms import DateField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 from offload.wallet.forms import AmountField, MoneyForm
 
-from .models import NOTE_MAX, TITLE_MAX
+from .models import NOTE_MAX, STATEMENT_MAX, TITLE_MAX
 
 
 class MilestoneForm(FlaskForm):
@@ -29,3 +29,27 @@ class NoteForm(FlaskForm):
         InputRequired("Write a note."),
         Length(max=NOTE_MAX, message=f"The note can be at most {NOTE_MAX:,} characters.")],
         render_kw={"rows": 3})
+
+
+class StatementForm(FlaskForm):
+    statement = TextAreaField("Your statement", validators=[
+        InputRequired("Say what went wrong and what you ask for."),
+        Length(max=STATEMENT_MAX, message=f"Keep it under {STATEMENT_MAX:,} characters.")],
+        render_kw={"rows": 4},
+        description="An admin reads both sides, the timeline and the messages, and decides.")
+
+
+class ResolveForm(FlaskForm):
+    outcome = RadioField("Decision", choices=[
+        SelectChoice("release", "Release: all of it to the performer"),
+        SelectChoice("refund", "Refund: all of it back to the customer"),
+        SelectChoice("split", "Split: the amount below to the performer, the rest back")],
+        validators=[InputRequired("Choose a decision.")])
+    released = AmountField("To the performer (split only)", validators=[Optional()],
+                           render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    reason = TextAreaField("Reason", validators=[InputRequired("Write the reason.")],
+                           description="Both sides see it; it goes to the moderation log.",
+                           render_kw={"rows": 3})
+    password = PasswordField("Your password", validators=[
+        InputRequired("Enter your password to confirm.")],
+        render_kw={"autocomplete": "current-password"})

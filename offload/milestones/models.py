@@ -13,8 +13,11 @@ Design note
 - ``MilestoneState``/``MILESTONE_TRANSITIONS`` are the lifecycle. Once delivered, the
   customer can release or ask for a revision (delivered → funded again) but can't take
   the money back: only a dispute can.
-- A task project completes when all its milestones are settled (released, refunded or
-  removed, at least one of them paid out or refunded).
+- A task project completes when all its milestones are settled (released, refunded,
+  split or removed, at least one of them not removed).
+- A ``Dispute`` freezes a funded milestone (either party opens it with a statement; the
+  other may add theirs). An admin resolves it: release, refund, or split (any amount to
+  the performer, the rest back), with a written reason both parties see.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ class MilestoneState(StrEnum):
     FUNDED = "funded"  # the amount is held in escrow
     DELIVERED = "delivered"  # the performer delivered; the customer releases or asks again
     RELEASED = "released"  # paid to the performer
-    REFUNDED = "refunded"  # returned to the customer (deadline missed)
+    REFUNDED = "refunded"  # returned to the customer (deadline missed, or a dispute)
+    DISPUTED = "disputed"  # frozen until an admin resolves the dispute
+    SPLIT = "split"  # a dispute paid part to the performer, the rest back to the customer
     REMOVED = "removed"  # a draft taken off
 
     @property
@@ -48,11 +53,15 @@ class MilestoneState(StrEnum):
 MILESTONE_TRANSITIONS = {
     MilestoneState.DRAFT: {MilestoneState.FUNDED, MilestoneState.REMOVED},
     MilestoneState.FUNDED: {MilestoneState.DELIVERED, MilestoneState.RELEASED,
-                            MilestoneState.REFUNDED},
-    MilestoneState.DELIVERED: {MilestoneState.RELEASED, MilestoneState.FUNDED},  # revision
+                            MilestoneState.REFUNDED, MilestoneState.DISPUTED},
+    MilestoneState.DELIVERED: {MilestoneState.RELEASED, MilestoneState.FUNDED,  # revision
+                               MilestoneState.DISPUTED},
+    MilestoneState.DISPUTED: {MilestoneState.RELEASED, MilestoneState.REFUNDED,
+                              MilestoneState.SPLIT},
 }
-HELD_STATES = (MilestoneState.FUNDED, MilestoneState.DELIVERED)
-SETTLED_STATES = (MilestoneState.RELEASED, MilestoneState.REFUNDED, MilestoneState.REMOVED)
+HELD_STATES = (MilestoneState.FUNDED, MilestoneState.DELIVERED, MilestoneState.DISPUTED)
+SETTLED_STATES = (MilestoneState.RELEASED, MilestoneState.REFUNDED, MilestoneState.SPLIT,
+                  MilestoneState.REMOVED)
 
 
 class Milestone(db.Model):
@@ -83,3 +92,41 @@ class Milestone(db.Model):
     @property
     def label(self) -> str:
         return MilestoneState(self.state).label
+
+
+class DisputeOutcome(StrEnum):
+    RELEASE = "release"
+    REFUND = "refund"
+    SPLIT = "split"
+
+
+STATEMENT_MAX = 5000
+
+
+class Dispute(db.Model):
+    __tablename__ = "disputes"
+    __table_args__ = (
+        CheckConstraint("outcome IS NULL OR outcome IN ('release', 'refund', 'split')",
+                        name="outcome"),
+        CheckConstraint("(outcome IS NULL) = (resolved_at IS NULL)", name="resolved"),
+        # the admin queue: open disputes, oldest first
+        Index("ix_disputes_open", "resolved_at", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id"), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    statement: Mapped[str] = mapped_column(Text)
+    reply_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reply: Mapped[str] = mapped_column(Text, default="", server_default="")
+    outcome: Mapped[str | None] = mapped_column(String(8))
+    released_minor: Mapped[int | None] = mapped_column(BigInteger)  # to the performer
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    resolved_at: Mapped[datetime | None]
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

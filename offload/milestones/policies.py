@@ -74,9 +74,20 @@ def why_cannot_cancel_project(project: Project, milestones: list[Milestone], act
         return reason
     if project.due_on >= today:
         return f"The project can be cancelled once its deadline ({project.due_on}) has passed."
-    if any(m.state in (MilestoneState.DELIVERED, MilestoneState.RELEASED) for m in milestones):
+    if any(m.state in (MilestoneState.DELIVERED, MilestoneState.RELEASED, MilestoneState.SPLIT)
+           for m in milestones):
         return "Work was delivered: the project can't be cancelled, only disputed."
+    if any(m.state == MilestoneState.DISPUTED for m in milestones):
+        return "A milestone is in dispute: an admin resolves it first."
     return None
+
+
+def why_cannot_dispute(milestone: Milestone, project: Project, actor: User) -> str | None:
+    if not project.is_party(actor):
+        return "Only the two sides of the project can open a dispute."
+    if milestone.state not in (MilestoneState.FUNDED, MilestoneState.DELIVERED):
+        return "Only a funded milestone can be disputed."
+    return _running_task(project)
 
 
 class MilestoneRules:
@@ -102,3 +113,6 @@ class MilestoneRules:
 
     def can_ask_revision(self, m: Milestone) -> bool:
         return why_cannot_ask_revision(m, self.project, self.actor) is None
+
+    def can_dispute(self, m: Milestone) -> bool:
+        return why_cannot_dispute(m, self.project, self.actor) is None

@@ -92,9 +92,9 @@ def add_milestone(project: Project, *, actor: User, title: str, amount_minor: in
 @transactional
 def remove_milestone(milestone: Milestone, *, actor: User) -> Milestone:
     """Take off a milestone not yet funded. State: draft → removed."""
-    project = _locked_project(milestone)
+    project = locked_project(milestone)
     refuse(why_cannot_remove(milestone, project, actor), actor_may=actor.id == project.poster_id)
-    _move(milestone, MilestoneState.REMOVED)
+    move_milestone(milestone, MilestoneState.REMOVED)
     return milestone
 
 
@@ -107,7 +107,7 @@ def fund_milestone(milestone: Milestone, *, actor: User, idempotency_key: str) -
     Idempotent: the same key again returns the milestone and holds nothing more.
     Refuses: a wallet that doesn't cover it (EscrowNotCovered), with nothing held.
     """
-    project = _locked_project(milestone)
+    project = locked_project(milestone)
     stored = claim_key(actor.id, idempotency_key, {"op": "fund_milestone",
                                                     "milestone": milestone.id})
     if stored is not None:
@@ -125,7 +125,7 @@ def fund_milestone(milestone: Milestone, *, actor: User, idempotency_key: str) -
             f"{_money(milestone.amount_minor)} milestone. Add funds to your wallet, then "
             "fund it.") from None
     # the guarded move comes last: a milestone funded meanwhile rolls this hold back
-    _move(milestone, MilestoneState.FUNDED, hold_transfer_id=hold.id)
+    move_milestone(milestone, MilestoneState.FUNDED, hold_transfer_id=hold.id)
     record_outcome(actor.id, idempotency_key, {"milestone_id": milestone.id}, hold.batch_id)
     record_event(project, EventKind.MILESTONE_FUNDED, actor_id=actor.id,
                  note=f"“{milestone.title}”: {_money(milestone.amount_minor)} held in escrow.")
@@ -141,12 +141,12 @@ def deliver_milestone(milestone: Milestone, *, actor: User, note: str) -> Milest
     State: funded → delivered (the customer can no longer take the money back except
     through a dispute). Timeline: delivered. Notifies: the customer (milestone).
     """
-    project = _locked_project(milestone)
+    project = locked_project(milestone)
     refuse(why_cannot_deliver(milestone, project, actor),
            actor_may=actor.id == project.performer_id)
     note = clean_text("note", note, NOTE_MAX, "The delivery note", required=True,
                       multiline=True)
-    _move(milestone, MilestoneState.DELIVERED, delivery_note=note)
+    move_milestone(milestone, MilestoneState.DELIVERED, delivery_note=note)
     record_event(project, EventKind.DELIVERED, actor_id=actor.id,
                  note=f"“{milestone.title}”: {note}")
     _tell(project.poster_id, f"“{milestone.title}” was delivered: release it or ask for a "
@@ -161,16 +161,16 @@ def release_milestone(milestone: Milestone, *, actor: User) -> Milestone:
     State: → released; the project completes when all its milestones are settled.
     Money: the hold posted in full. Timeline: released. Notifies: the performer.
     """
-    project = _locked_project(milestone)
+    project = locked_project(milestone)
     refuse(why_cannot_release(milestone, project, actor), actor_may=actor.id == project.poster_id)
-    _move(milestone, MilestoneState.RELEASED)
+    move_milestone(milestone, MilestoneState.RELEASED)
     settle = post_reservation(milestone.hold_transfer_id, actor_id=actor.id)
-    _store(milestone, settle_transfer_id=settle.id)
+    store_on_milestone(milestone, settle_transfer_id=settle.id)
     record_event(project, EventKind.RELEASED, actor_id=actor.id,
                  note=f"“{milestone.title}”: {_money(milestone.amount_minor)} paid out.")
     _tell(project.performer_id, f"“{milestone.title}” was released: "
                                 f"{_money(milestone.amount_minor)} is in your wallet", project)
-    _complete_if_settled(project, actor)
+    complete_if_settled(project, actor)
     return milestone
 
 
@@ -180,11 +180,11 @@ def ask_for_revision(milestone: Milestone, *, actor: User, note: str) -> Milesto
 
     State: delivered → funded. Timeline: revision requested. Notifies: the performer.
     """
-    project = _locked_project(milestone)
+    project = locked_project(milestone)
     refuse(why_cannot_ask_revision(milestone, project, actor),
            actor_may=actor.id == project.poster_id)
     note = clean_text("note", note, NOTE_MAX, "The note", required=True, multiline=True)
-    _move(milestone, MilestoneState.FUNDED, revision_note=note)
+    move_milestone(milestone, MilestoneState.FUNDED, revision_note=note)
     record_event(project, EventKind.REVISION_REQUESTED, actor_id=actor.id,
                  note=f"“{milestone.title}”: {note}")
     _tell(project.performer_id, f"A revision of “{milestone.title}” was asked for", project)
@@ -206,13 +206,13 @@ def cancel_task_project(project: Project, *, actor: User) -> Project:
            actor_may=actor.id == project.poster_id)
     for milestone in milestones:
         if milestone.state == MilestoneState.FUNDED:
-            _move(milestone, MilestoneState.REFUNDED)
+            move_milestone(milestone, MilestoneState.REFUNDED)
             settle = void_reservation(milestone.hold_transfer_id, actor_id=actor.id)
-            _store(milestone, settle_transfer_id=settle.id)
+            store_on_milestone(milestone, settle_transfer_id=settle.id)
             record_event(project, EventKind.REFUNDED, actor_id=actor.id, note=(
                 f"“{milestone.title}”: {_money(milestone.amount_minor)} back to the customer."))
         elif milestone.state == MilestoneState.DRAFT:
-            _move(milestone, MilestoneState.REMOVED)
+            move_milestone(milestone, MilestoneState.REMOVED)
     move_project(project, ProjectState.CANCELLED)
     move_gig(db.session.get(Gig, project.gig_id), GigState.CANCELLED)
     record_event(project, EventKind.CANCELLED, actor_id=actor.id,
@@ -221,9 +221,9 @@ def cancel_task_project(project: Project, *, actor: User) -> Project:
     return project
 
 
-# --- helpers ------------------------------------------------------------------------------
+# --- helpers (shared with ``disputes``; they join the caller's transaction) -----------------
 
-def _complete_if_settled(project: Project, actor: User) -> None:
+def complete_if_settled(project: Project, actor: User) -> None:
     states = set(db.session.scalars(select(Milestone.state).where(
         Milestone.project_id == project.id)))
     if states and states <= set(SETTLED_STATES) and states != {MilestoneState.REMOVED}:
@@ -234,7 +234,7 @@ def _complete_if_settled(project: Project, actor: User) -> None:
         on_commit(lambda: log.info("task project completed", extra={"project_id": project.id}))
 
 
-def _move(milestone: Milestone, to: MilestoneState, **values: Any) -> None:
+def move_milestone(milestone: Milestone, to: MilestoneState, **values: Any) -> None:
     frm = MilestoneState(milestone.state)
     if to not in MILESTONE_TRANSITIONS.get(frm, ()):
         raise Conflict(f"This milestone is {frm.label.lower()}; it can't become "
@@ -249,14 +249,14 @@ def _move(milestone: Milestone, to: MilestoneState, **values: Any) -> None:
         set_committed_value(milestone, name, value)
 
 
-def _store(milestone: Milestone, **values: Any) -> None:
+def store_on_milestone(milestone: Milestone, **values: Any) -> None:
     db.session.execute(update(Milestone).where(Milestone.id == milestone.id).values(**values)
                        .execution_options(synchronize_session=False))
     for name, value in values.items():
         set_committed_value(milestone, name, value)
 
 
-def _locked_project(milestone: Milestone) -> Project:
+def locked_project(milestone: Milestone) -> Project:
     project = db.session.get(Project, milestone.project_id)
     lock_project(project)
     db.session.refresh(milestone)

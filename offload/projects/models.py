@@ -88,6 +88,8 @@ class EventKind(StrEnum):
     REVISION_REQUESTED = "revision_requested"
     REFUNDED = "refunded"
     CANCELLED = "cancelled"
+    DISPUTE_OPENED = "dispute_opened"
+    DISPUTE_RESOLVED = "dispute_resolved"
     # posted by either party, with a note
     CLIENT_CONTACTED = "client_contacted"
     WORK_STARTED = "work_started"

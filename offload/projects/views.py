@@ -16,11 +16,12 @@ from offload.commissions.services import complete_referral, pay_commission
 from offload.core.db import db, utcnow
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
+from offload.milestones import disputes
 from offload.milestones import services as milestones
-from offload.milestones.forms import FundForm, MilestoneForm, NoteForm
-from offload.milestones.models import Milestone
+from offload.milestones.forms import FundForm, MilestoneForm, NoteForm, StatementForm
+from offload.milestones.models import Dispute, Milestone
 from offload.milestones.policies import MilestoneRules
-from offload.milestones.queries import milestones_of
+from offload.milestones.queries import disputes_of, milestones_of
 from offload.offers.forms import ButtonForm
 from offload.wallet.queries import wallet_summary
 
@@ -177,6 +178,45 @@ def ask_for_revision(milestone_id: int):
     return _render_show(milestone.project_id, note_form=(milestone.id, "revision", form))
 
 
+@bp.post("/milestones/<int:milestone_id>/dispute")
+@login_required
+def open_dispute(milestone_id: int):
+    milestone = _milestone_or_404(milestone_id)
+    form = StatementForm(prefix=f"dispute-{milestone.id}")
+    if form.validate_on_submit():
+        try:
+            disputes.open_dispute(milestone, actor=current_user, statement=form.statement.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash("The dispute is open; the milestone is frozen until an admin decides.",
+                  "success")
+            return redirect(url_for(".show", project_id=milestone.project_id,
+                                    _anchor=f"milestone-{milestone.id}"))
+    return _render_show(milestone.project_id, statement_form=(milestone.id, "dispute", form))
+
+
+@bp.post("/disputes/<int:dispute_id>/reply")
+@login_required
+def reply_to_dispute(dispute_id: int):
+    dispute = db.session.get(Dispute, dispute_id)
+    if dispute is None:
+        abort(404)
+    _project_or_404(dispute.project_id)
+    form = StatementForm(prefix=f"reply-{dispute.id}")
+    if form.validate_on_submit():
+        try:
+            disputes.reply_to_dispute(dispute, actor=current_user,
+                                      statement=form.statement.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash("Your statement is added to the dispute.", "success")
+            return redirect(url_for(".show", project_id=dispute.project_id,
+                                    _anchor=f"milestone-{dispute.milestone_id}"))
+    return _render_show(dispute.project_id, statement_form=(dispute.id, "reply", form))
+
+
 @bp.post("/projects/<int:project_id>/cancel")
 @login_required
 def cancel(project_id: int):
@@ -252,6 +292,15 @@ def _render_show(project_id: int, **forms):
     if "note_form" in forms:
         milestone_id, action, form = forms["note_form"]
         note_forms[(milestone_id, action)] = form
+    project_disputes = disputes_of(project.id) if steps else {}
+    statement_forms = {("dispute", m.id): StatementForm(prefix=f"dispute-{m.id}", formdata=None)
+                       for m in steps}
+    statement_forms.update({("reply", d.id): StatementForm(prefix=f"reply-{d.id}",
+                                                           formdata=None)
+                            for d in project_disputes.values()})
+    if "statement_form" in forms:
+        target_id, action, form = forms["statement_form"]
+        statement_forms[(action, target_id)] = form
     return render_template(
         "projects/show.html", page=page, project=project, gig=project.gig,
         can_post=why_cannot_post_event(project, user) is None,
@@ -262,7 +311,8 @@ def _render_show(project_id: int, **forms):
         wallet=wallet_summary(user.id) if user.id == project.performer_id else None,
         complete_form=forms.get("complete_form") or CompleteReferralForm(formdata=None),
         pay_form=PayCommissionForm(formdata=None),
-        milestones=steps, note_forms=note_forms,
+        milestones=steps, note_forms=note_forms, disputes=project_disputes,
+        statement_forms=statement_forms,
         fund_forms={m.id: FundForm(prefix=f"fund-{m.id}", formdata=None) for m in steps},
         milestone_form=forms.get("milestone_form") or MilestoneForm(prefix="milestone",
                                                                     formdata=None),

@@ -10,7 +10,14 @@ from __future__ import annotations
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from offload.core.errors import Invalid
 from offload.core.money import format_money, parse_amount
@@ -27,6 +34,9 @@ class AmountField(StringField):
 
     def pre_validate(self, form):
         self.minor = None
+        if not (self.data or "").strip() and any(isinstance(v, Optional)
+                                                 for v in self.validators):
+            return  # an optional amount left empty
         try:
             self.minor = parse_amount(self.data,
                                       max_minor=current_app.config["MAX_AMOUNT_MINOR"])

@@ -128,10 +128,16 @@ def _offer_objects(world: World) -> dict:
                        idempotency_key="matrix-offer")
     proposal = propose_terms(offer, actor=poster, price_minor=180_00, days_to_deliver=5)
     return {"offer_id": offer.id, "proposal_id": proposal.id,
-            "project_id": _project_id(world, poster), "milestone_id": _milestone_id(world, poster)}
+            "project_id": _project_id(world, poster), **_task_objects(world, poster)}
 
 
-def _milestone_id(world: World, poster) -> int:
+def _task_objects(world: World, poster) -> dict:
+    milestone_id = _milestone_id(world, poster)
+    extra = _milestone_id(world, poster, title="A second task")
+    return {"milestone_id": milestone_id, "dispute_id": _dispute_id(world, extra)}
+
+
+def _milestone_id(world: World, poster, title: str = "A task") -> int:
     """A draft milestone on a task project the member performs for the poster."""
     from datetime import timedelta
 
@@ -140,15 +146,33 @@ def _milestone_id(world: World, poster) -> int:
     from offload.milestones.services import add_milestone
     from offload.offers.services import accept_award, award_offer, make_offer
 
-    gig = post_gig(actor=poster, kind="task", title="A task", description="Do it.",
+    gig = post_gig(actor=poster, kind="task", title=title, description="Do it.",
                    skill_names=["Python"], category="web", budget_min_minor=100_00,
                    budget_max_minor=100_00, deadline=utcnow().date() + timedelta(days=20))
     offer = make_offer(gig, actor=world.member, price_minor=100_00, days_to_deliver=5,
-                       cover_letter="Me.", fee_kind="prepaid", idempotency_key="matrix-task")
+                       cover_letter="Me.", fee_kind="prepaid",
+                       idempotency_key=f"matrix-{title}")
     award_offer(offer, actor=poster)
     project = accept_award(offer, actor=world.member)
     return add_milestone(project, actor=poster, title="First part", amount_minor=50_00,
                          due_on=utcnow().date() + timedelta(days=3)).id
+
+
+def _dispute_id(world: World, milestone_id: int) -> int:
+    """The member's open dispute on a funded milestone of that task project."""
+    from offload.accounts.models import User
+    from offload.core.db import db
+    from offload.milestones.disputes import open_dispute
+    from offload.milestones.models import Milestone
+    from offload.milestones.services import fund_milestone
+    from offload.projects.models import Project
+    from offload.wallet.services import add_funds
+
+    milestone = db.session.get(Milestone, milestone_id)
+    poster = db.session.get(User, db.session.get(Project, milestone.project_id).poster_id)
+    add_funds(actor=poster, amount_minor=100_00, idempotency_key="matrix-escrow-funds")
+    fund_milestone(milestone, actor=poster, idempotency_key="matrix-fund")
+    return open_dispute(milestone, actor=world.member, statement="Not as agreed").id
 
 
 def _project_id(world: World, poster) -> int:

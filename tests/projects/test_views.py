@@ -198,3 +198,42 @@ def test_a_task_project_pays_through_milestones_on_the_page(client, login, start
     db.session.rollback()
     assert wallet_summary(performer.id).total == 250_00
     assert "Every milestone is settled." in page(client, f"/projects/{project.id}")
+
+
+def test_a_dispute_from_the_project_page_to_an_admins_split(client, login, start_project,
+                                                            referrer, performer, fund,
+                                                            make_member):
+    from offload.milestones import services as ms
+    from offload.milestones.models import Dispute
+    from offload.wallet.queries import wallet_summary
+    from tests.conftest import PASSWORD
+
+    fund(performer, 1_00)
+    fund(referrer, 300_00)
+    project = start_project(kind="task")
+    milestone = ms.add_milestone(project, actor=referrer, title="Exports", amount_minor=100_00,
+                                 due_on=utcnow().date() + timedelta(days=3))
+    ms.fund_milestone(milestone, actor=referrer, idempotency_key="view-fund")
+    login(performer)
+    response = client.post(f"/milestones/{milestone.id}/dispute",
+                           data={f"dispute-{milestone.id}-statement": ""})
+    assert response.status_code == 422
+    client.post(f"/milestones/{milestone.id}/dispute",
+                data={f"dispute-{milestone.id}-statement": "The customer went silent"})
+    dispute = db.session.scalar(db.select(Dispute))
+    assert "Dispute open" in page(client, f"/projects/{project.id}")
+    assert client.get(f"/admin/disputes/{dispute.id}").status_code == 404
+    login(make_member("judge", admin=True))
+    assert f'href="/admin/disputes/{dispute.id}"' in page(client, "/admin/disputes")
+    text = page(client, f"/admin/disputes/{dispute.id}")
+    assert "The customer went silent" in text and "The whole timeline" in text
+    response = client.post(f"/admin/disputes/{dispute.id}", data={
+        "outcome": "split", "released": "60", "reason": "Half done", "password": "nope"})
+    assert response.status_code == 422 and "password is not correct" in response.get_data(
+        as_text=True)
+    client.post(f"/admin/disputes/{dispute.id}", data={
+        "outcome": "split", "released": "60", "reason": "Half done", "password": PASSWORD})
+    db.session.rollback()
+    assert wallet_summary(performer.id).total == 60_00
+    login(referrer)
+    assert "Reason: Half done" in page(client, f"/projects/{project.id}")

@@ -1,0 +1,166 @@
+"""Disputes on funded milestones: opened by either party, resolved by an admin.
+
+Each public function is one transaction (``@transactional``). Resolution moves the
+escrow hold through the ledger (post all, void, or post part: the rest returns) and
+writes a moderation-log entry in the same transaction; the admin's password is checked
+before the transaction opens (a hash must not hold the write lock).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from offload.accounts.models import User
+from offload.accounts.passwords import verify_password
+from offload.core.db import db, transactional, utcnow
+from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
+from offload.core.money import format_money
+from offload.core.text import clean_text
+from offload.ledger.services import post_reservation, void_reservation
+from offload.moderation.services import record_moderation
+from offload.notifications.services import notify
+from offload.projects.lifecycle import record_event
+from offload.projects.models import EventKind, Project
+
+from .models import STATEMENT_MAX, Dispute, DisputeOutcome, Milestone, MilestoneState
+from .policies import why_cannot_dispute
+from .services import complete_if_settled, locked_project, move_milestone, store_on_milestone
+
+log = logging.getLogger("offload.milestones")
+
+
+class PasswordNotConfirmed(NotAllowed):
+    """The password re-entered before an admin money action was wrong."""
+
+
+@transactional
+def open_dispute(milestone: Milestone, *, actor: User, statement: str) -> Dispute:
+    """Either party disputes a funded (or delivered) milestone with a statement.
+
+    State: milestone → disputed (frozen: no release, revision or refund until resolved).
+    Timeline: dispute opened. Notifies: the other party (milestone).
+    """
+    project = locked_project(milestone)
+    refuse(why_cannot_dispute(milestone, project, actor), actor_may=project.is_party(actor))
+    statement = clean_text("statement", statement, STATEMENT_MAX, "Your statement",
+                           required=True, multiline=True)
+    move_milestone(milestone, MilestoneState.DISPUTED)
+    dispute = Dispute(milestone_id=milestone.id, project_id=project.id, opened_by_id=actor.id,
+                      statement=statement)
+    db.session.add(dispute)
+    db.session.flush()
+    record_event(project, EventKind.DISPUTE_OPENED, actor_id=actor.id,
+                 note=f"“{milestone.title}”: {statement}")
+    other = project.performer_id if actor.id == project.poster_id else project.poster_id
+    notify(db.session.get(User, other), "milestone",
+           title=f"{actor.name} opened a dispute on “{milestone.title}”: add your side",
+           link=f"/projects/{project.id}#milestone-{milestone.id}")
+    return dispute
+
+
+@transactional
+def reply_to_dispute(dispute: Dispute, *, actor: User, statement: str) -> Dispute:
+    """The other party adds their statement to an open dispute, once."""
+    project = db.session.get(Project, dispute.project_id)
+    if not project.is_party(actor) or actor.id == dispute.opened_by_id:
+        raise NotAllowed("The other side of the project answers the dispute.")
+    statement = clean_text("statement", statement, STATEMENT_MAX, "Your statement",
+                           required=True, multiline=True)
+    changed = db.session.execute(
+        update(Dispute).where(Dispute.id == dispute.id, Dispute.resolved_at.is_(None),
+                              Dispute.reply_by_id.is_(None))
+        .values(reply=statement, reply_by_id=actor.id)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("This dispute already has your statement, or it was resolved.")
+    set_committed_value(dispute, "reply", statement)
+    set_committed_value(dispute, "reply_by_id", actor.id)
+    return dispute
+
+
+def resolve_dispute(dispute: Dispute, *, actor: User, outcome: str, reason: str,
+                    password: str, released_minor: int | None = None) -> Dispute:
+    """An admin settles a dispute: release to the performer, refund to the customer, or
+    split (``released_minor`` to the performer, the rest back).
+
+    State: milestone disputed → released / refunded / split; the project completes when
+    every milestone is settled. Money: the hold posted in full, voided, or posted in part.
+    Writes: a moderation-log entry with the reason (both parties see the reason).
+    Timeline: dispute resolved. Notifies: both parties (milestone).
+    Refuses: non-admins and admins who are a party (NotAllowed); a wrong password
+    (PasswordNotConfirmed); a blank reason; a split that isn't a part of the amount;
+    a dispute already resolved (Conflict), so two resolutions at once settle once.
+    """
+    if not actor.is_admin:
+        raise NotAllowed("Only admins resolve disputes.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidField("reason", "Write the reason: both sides see it, and it is logged.")
+    if not verify_password(actor.password_hash, password or ""):
+        log.warning("admin re-authentication failed", extra={"user_id": actor.id,
+                                                              "dispute_id": dispute.id})
+        raise PasswordNotConfirmed("Your password is not correct.")
+    return _resolve(dispute, actor=actor, outcome=outcome, reason=reason,
+                    released_minor=released_minor)
+
+
+@transactional
+def _resolve(dispute: Dispute, *, actor: User, outcome: str, reason: str,
+             released_minor: int | None) -> Dispute:
+    milestone = db.session.get(Milestone, dispute.milestone_id)
+    project = locked_project(milestone)
+    if project.is_party(actor):
+        raise NotAllowed("You are a party to this project; another admin must resolve it.")
+    try:
+        outcome = DisputeOutcome(outcome)
+    except ValueError:
+        raise InvalidField("outcome", "Choose release, refund or split.") from None
+    amount = milestone.amount_minor
+    to_performer = {DisputeOutcome.RELEASE: amount, DisputeOutcome.REFUND: 0}.get(
+        outcome, released_minor)
+    if outcome == DisputeOutcome.SPLIT and (
+            not isinstance(released_minor, int) or not 0 < released_minor < amount):
+        raise InvalidField("released", f"A split pays the performer part of "
+                                       f"{_money(amount)}: more than nothing, less than all.")
+    now = utcnow()
+    changed = db.session.execute(
+        update(Dispute).where(Dispute.id == dispute.id, Dispute.resolved_at.is_(None))
+        .values(outcome=outcome.value, released_minor=to_performer, reason=reason,
+                resolved_by_id=actor.id, resolved_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("This dispute has already been resolved.")
+    to_state = {DisputeOutcome.RELEASE: MilestoneState.RELEASED,
+                DisputeOutcome.REFUND: MilestoneState.REFUNDED,
+                DisputeOutcome.SPLIT: MilestoneState.SPLIT}[outcome]
+    move_milestone(milestone, to_state)
+    if outcome == DisputeOutcome.REFUND:
+        settle = void_reservation(milestone.hold_transfer_id, actor_id=actor.id)
+    else:
+        settle = post_reservation(milestone.hold_transfer_id, amount=to_performer,
+                                  actor_id=actor.id)
+    store_on_milestone(milestone, settle_transfer_id=settle.id)
+    record_moderation(actor=actor, action=f"dispute_{outcome.value}", subject_type="dispute",
+                      subject_id=dispute.id, reason=reason)
+    summary = (f"{_money(to_performer)} to the performer, {_money(amount - to_performer)} "
+               f"back to the customer. Reason: {reason}")
+    record_event(project, EventKind.DISPUTE_RESOLVED, actor_id=actor.id,
+                 note=f"“{milestone.title}”: {summary}")
+    for member_id in (project.poster_id, project.performer_id):
+        notify(db.session.get(User, member_id), "milestone",
+               title=f"The dispute on “{milestone.title}” was resolved: {summary}",
+               link=f"/projects/{project.id}#milestone-{milestone.id}")
+    complete_if_settled(project, actor)
+    for name in ("outcome", "released_minor", "reason", "resolved_by_id", "resolved_at"):
+        db.session.refresh(dispute, [name])
+    return dispute
+
+
+def _money(minor: int) -> str:
+    return format_money(minor, current_app.config["CURRENCY"])
+
+
