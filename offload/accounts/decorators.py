@@ -22,6 +22,19 @@ def confirmed_required(view):
     return wrapped
 
 
+def login_or_404(view):
+    """Logged in, else 404: for private things (projects, milestones, disputes) whose
+    URLs must not tell an anonymous visitor anything, not even that a log-in would help."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def admin_required(view):
     """Admins only; everyone else gets 404 so the admin area does not announce itself."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from offload.accounts.decorators import login_or_404
 from offload.commissions.models import Commission
 from offload.commissions.policies import why_cannot_complete, why_cannot_pay
 from offload.commissions.queries import commission_of
@@ -35,13 +36,13 @@ bp = Blueprint("projects", __name__)
 
 
 @bp.get("/projects/<int:project_id>")
-@login_required
+@login_or_404
 def show(project_id: int):
     return _render_show(project_id)
 
 
 @bp.post("/projects/<int:project_id>/events")
-@login_required
+@login_or_404
 def post_event(project_id: int):
     project = _project_or_404(project_id)
     form = EventForm(prefix="event")
@@ -59,7 +60,7 @@ def post_event(project_id: int):
 
 
 @bp.post("/projects/<int:project_id>/complete")
-@login_required
+@login_or_404
 def complete(project_id: int):
     project = _project_or_404(project_id)
     form = CompleteReferralForm()
@@ -79,7 +80,7 @@ def complete(project_id: int):
 
 
 @bp.post("/projects/<int:project_id>/commission/pay")
-@login_required
+@login_or_404
 def pay(project_id: int):
     _project_or_404(project_id)
     commission = commission_of(project_id)
@@ -102,7 +103,7 @@ def pay(project_id: int):
 # --- milestones (task projects) ------------------------------------------------------------
 
 @bp.post("/projects/<int:project_id>/milestones")
-@login_required
+@login_or_404
 def add_milestone(project_id: int):
     project = _project_or_404(project_id)
     form = MilestoneForm(prefix="milestone")
@@ -119,7 +120,7 @@ def add_milestone(project_id: int):
 
 
 @bp.post("/milestones/<int:milestone_id>/fund")
-@login_required
+@login_or_404
 def fund_milestone(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     form = FundForm(prefix=f"fund-{milestone.id}")
@@ -129,7 +130,7 @@ def fund_milestone(milestone_id: int):
 
 
 @bp.post("/milestones/<int:milestone_id>/remove")
-@login_required
+@login_or_404
 def remove_milestone(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     return _milestone_action(milestone, ButtonForm(), lambda: milestones.remove_milestone(
@@ -137,7 +138,7 @@ def remove_milestone(milestone_id: int):
 
 
 @bp.post("/milestones/<int:milestone_id>/release")
-@login_required
+@login_or_404
 def release_milestone(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     return _milestone_action(milestone, ButtonForm(), lambda: milestones.release_milestone(
@@ -145,7 +146,7 @@ def release_milestone(milestone_id: int):
 
 
 @bp.post("/milestones/<int:milestone_id>/deliver")
-@login_required
+@login_or_404
 def deliver_milestone(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     form = NoteForm(prefix=f"deliver-{milestone.id}")
@@ -162,7 +163,7 @@ def deliver_milestone(milestone_id: int):
 
 
 @bp.post("/milestones/<int:milestone_id>/revision")
-@login_required
+@login_or_404
 def ask_for_revision(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     form = NoteForm(prefix=f"revision-{milestone.id}")
@@ -179,7 +180,7 @@ def ask_for_revision(milestone_id: int):
 
 
 @bp.post("/milestones/<int:milestone_id>/dispute")
-@login_required
+@login_or_404
 def open_dispute(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     form = StatementForm(prefix=f"dispute-{milestone.id}")
@@ -197,7 +198,7 @@ def open_dispute(milestone_id: int):
 
 
 @bp.post("/disputes/<int:dispute_id>/reply")
-@login_required
+@login_or_404
 def reply_to_dispute(dispute_id: int):
     dispute = db.session.get(Dispute, dispute_id)
     if dispute is None:
@@ -218,7 +219,7 @@ def reply_to_dispute(dispute_id: int):
 
 
 @bp.post("/projects/<int:project_id>/cancel")
-@login_required
+@login_or_404
 def cancel(project_id: int):
     project = _project_or_404(project_id)
     if ButtonForm().validate_on_submit():

@@ -30,7 +30,8 @@ def page(client, url: str) -> str:
 def test_the_project_is_404_to_anyone_but_its_parties_and_admins(
         client, login, start_project, referrer, performer, make_member):
     project = start_project()
-    assert client.get(f"/projects/{project.id}").status_code == 302  # anonymous: log in
+    assert client.get(f"/projects/{project.id}").status_code == 404  # anonymous too
+    assert client.post(f"/projects/{project.id}/events").status_code == 404
     login(make_member("nosy"))
     assert client.get(f"/projects/{project.id}").status_code == 404
     assert client.post(f"/projects/{project.id}/events",
