@@ -107,16 +107,11 @@ def pay(project_id: int):
 def add_milestone(project_id: int):
     project = _project_or_404(project_id)
     form = MilestoneForm(prefix="milestone")
-    if form.validate_on_submit():
-        try:
-            milestones.add_milestone(project, actor=current_user, title=form.title.data,
-                                     amount_minor=form.amount.minor, due_on=form.due_on.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Milestone added. Fund it to put the money in escrow.", "success")
-            return redirect(url_for(".show", project_id=project_id, _anchor="milestones"))
-    return _render_show(project_id, milestone_form=form)
+    return _submit(project_id, form, lambda: milestones.add_milestone(
+        project, actor=current_user, title=form.title.data, amount_minor=form.amount.minor,
+        due_on=form.due_on.data),
+        "Milestone added. Fund it to put the money in escrow.", "milestones",
+        milestone_form=form)
 
 
 @bp.post("/milestones/<int:milestone_id>/fund")
@@ -150,16 +145,10 @@ def release_milestone(milestone_id: int):
 def deliver_milestone(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     form = NoteForm(prefix=f"deliver-{milestone.id}")
-    if form.validate_on_submit():
-        try:
-            milestones.deliver_milestone(milestone, actor=current_user, note=form.note.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Delivered; the customer is told.", "success")
-            return redirect(url_for(".show", project_id=milestone.project_id,
-                                    _anchor="milestones"))
-    return _render_show(milestone.project_id, note_form=(milestone.id, "deliver", form))
+    return _submit(milestone.project_id, form, lambda: milestones.deliver_milestone(
+        milestone, actor=current_user, note=form.note.data),
+        "Delivered; the customer is told.", "milestones",
+        note_form=(milestone.id, "deliver", form))
 
 
 @bp.post("/milestones/<int:milestone_id>/revision")
@@ -167,16 +156,10 @@ def deliver_milestone(milestone_id: int):
 def ask_for_revision(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     form = NoteForm(prefix=f"revision-{milestone.id}")
-    if form.validate_on_submit():
-        try:
-            milestones.ask_for_revision(milestone, actor=current_user, note=form.note.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Sent back for a revision; the money stays in escrow.", "success")
-            return redirect(url_for(".show", project_id=milestone.project_id,
-                                    _anchor="milestones"))
-    return _render_show(milestone.project_id, note_form=(milestone.id, "revision", form))
+    return _submit(milestone.project_id, form, lambda: milestones.ask_for_revision(
+        milestone, actor=current_user, note=form.note.data),
+        "Sent back for a revision; the money stays in escrow.", "milestones",
+        note_form=(milestone.id, "revision", form))
 
 
 @bp.post("/milestones/<int:milestone_id>/dispute")
@@ -184,17 +167,10 @@ def ask_for_revision(milestone_id: int):
 def open_dispute(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     form = StatementForm(prefix=f"dispute-{milestone.id}")
-    if form.validate_on_submit():
-        try:
-            disputes.open_dispute(milestone, actor=current_user, statement=form.statement.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("The dispute is open; the milestone is frozen until an admin decides.",
-                  "success")
-            return redirect(url_for(".show", project_id=milestone.project_id,
-                                    _anchor=f"milestone-{milestone.id}"))
-    return _render_show(milestone.project_id, statement_form=(milestone.id, "dispute", form))
+    return _submit(milestone.project_id, form, lambda: disputes.open_dispute(
+        milestone, actor=current_user, statement=form.statement.data),
+        "The dispute is open; the milestone is frozen until an admin decides.",
+        f"milestone-{milestone.id}", statement_form=(milestone.id, "dispute", form))
 
 
 @bp.post("/disputes/<int:dispute_id>/reply")
@@ -205,17 +181,10 @@ def reply_to_dispute(dispute_id: int):
         abort(404)
     _project_or_404(dispute.project_id)
     form = StatementForm(prefix=f"reply-{dispute.id}")
-    if form.validate_on_submit():
-        try:
-            disputes.reply_to_dispute(dispute, actor=current_user,
-                                      statement=form.statement.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your statement is added to the dispute.", "success")
-            return redirect(url_for(".show", project_id=dispute.project_id,
-                                    _anchor=f"milestone-{dispute.milestone_id}"))
-    return _render_show(dispute.project_id, statement_form=(dispute.id, "reply", form))
+    return _submit(dispute.project_id, form, lambda: disputes.reply_to_dispute(
+        dispute, actor=current_user, statement=form.statement.data),
+        "Your statement is added to the dispute.", f"milestone-{dispute.milestone_id}",
+        statement_form=(dispute.id, "reply", form))
 
 
 @bp.post("/projects/<int:project_id>/cancel")
@@ -253,6 +222,20 @@ def _project_or_404(project_id: int) -> Project:
     if project is None or not can_view_project(project, current_user):
         abort(404)
     return project
+
+
+def _submit(project_id: int, form, call, done: str, anchor: str, **rerender):
+    """Run a form's service call: on success flash ``done`` and go back to the project
+    (at ``anchor``); else show the project page with the form and its errors."""
+    if form.validate_on_submit():
+        try:
+            call()
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash(done, "success")
+            return redirect(url_for(".show", project_id=project_id, _anchor=anchor))
+    return _render_show(project_id, **rerender)
 
 
 def _milestone_or_404(milestone_id: int) -> Milestone:
