@@ -113,7 +113,8 @@ def why_cannot_message(offer: Offer, gig: Gig, actor: User) -> str | None:
         return "Only the poster and the member who made the offer can write here."
     if not actor.is_confirmed:
         return "Confirm your e-mail address before sending messages."
-    if offer.state not in (*OPEN_STATES, OfferState.AWARDED):
+    # an accepted offer's conversation goes on as the project's
+    if offer.state not in (*OPEN_STATES, OfferState.AWARDED, OfferState.ACCEPTED):
         return "This conversation is closed: the offer is no longer open."
     return None
 

@@ -118,14 +118,29 @@ def offer_page(offer_id: int, viewer: User, messages_cursor: str | None = None
         .order_by(OfferProposal.created_at, OfferProposal.id)
         .options(joinedload(OfferProposal.proposer, innerjoin=True))))
     pending = next((p for p in proposals if p.state == ProposalState.PENDING), None)
-    messages = newest_first(
-        select(OfferMessage).where(OfferMessage.offer_id == offer.id)
-        .options(joinedload(OfferMessage.sender, innerjoin=True)),
-        OfferMessage, messages_cursor, size=current_app.config["MESSAGES_PAGE_SIZE"])
+    messages = conversation_page(offer.id, messages_cursor)
     return OfferPage(offer=offer, place=places_of([offer.id]).get(offer.id),
                      live_count=live_offer_count(offer.gig_id), proposals=proposals,
                      pending=pending, messages=list(reversed(messages.items)),
                      messages_page=messages)
+
+
+def messages_after(offer_id: int, after_id: int, limit: int = 50) -> list[OfferMessage]:
+    """The conversation's messages newer than ``after_id``, oldest first (senders loaded);
+    one query on the (offer_id, created_at, id) index."""
+    return list(db.session.scalars(
+        select(OfferMessage).where(OfferMessage.offer_id == offer_id,
+                                   OfferMessage.id > after_id)
+        .options(joinedload(OfferMessage.sender, innerjoin=True))
+        .order_by(OfferMessage.id).limit(limit)))
+
+
+def conversation_page(offer_id: int, cursor: str | None) -> Page:
+    """A page of the conversation, newest first (reverse it to show); senders loaded."""
+    return newest_first(
+        select(OfferMessage).where(OfferMessage.offer_id == offer_id)
+        .options(joinedload(OfferMessage.sender, innerjoin=True)),
+        OfferMessage, cursor, size=current_app.config["MESSAGES_PAGE_SIZE"])
 
 
 def my_offers(member_id: int, state: OfferState | None = None, cursor: str | None = None

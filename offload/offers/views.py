@@ -8,7 +8,7 @@ field they name, above the form, or flashed on the offer page.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -43,7 +43,14 @@ from .policies import (
     why_cannot_take_back_award,
     why_cannot_withdraw,
 )
-from .queries import live_offer_count, my_offers, offer_page, portfolio_choices, ranked_offers_page
+from .queries import (
+    live_offer_count,
+    messages_after,
+    my_offers,
+    offer_page,
+    portfolio_choices,
+    ranked_offers_page,
+)
 from .ranking import places_of
 
 bp = Blueprint("offers", __name__)
@@ -202,6 +209,17 @@ def message(offer_id: int):
         else:
             return redirect(url_for(".show", offer_id=offer_id, _anchor=f"message-{sent.id}"))
     return _render_show(offer_id, message_form=form)
+
+
+@bp.get("/offers/<int:offer_id>/messages/since")
+@login_required
+def messages_since(offer_id: int):
+    """The conversation's new messages as JSON, for the live page (see live-messages.js)."""
+    offer = _offer_or_404(offer_id)
+    after = request.args.get("after", "0")
+    messages = messages_after(offer.id, int(after) if after.isdigit() else 0)
+    return jsonify(messages=[{"id": m.id, "html": render_template("offers/_message.html", m=m)}
+                             for m in messages])
 
 
 # --- lists --------------------------------------------------------------------------------

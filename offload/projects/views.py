@@ -23,7 +23,11 @@ from offload.milestones.forms import FundForm, MilestoneForm, NoteForm, Statemen
 from offload.milestones.models import Dispute, Milestone
 from offload.milestones.policies import MilestoneRules
 from offload.milestones.queries import disputes_of, milestones_of
-from offload.offers.forms import ButtonForm
+from offload.offers.forms import ButtonForm, MessageForm
+from offload.offers.models import Offer
+from offload.offers.policies import why_cannot_message
+from offload.offers.queries import conversation_page
+from offload.offers.services import send_offer_message
 from offload.wallet.queries import wallet_summary
 
 from .forms import CompleteReferralForm, EventForm, MyProjectsFilterForm, PayCommissionForm
@@ -187,6 +191,23 @@ def reply_to_dispute(dispute_id: int):
         statement_form=(dispute.id, "reply", form))
 
 
+@bp.post("/projects/<int:project_id>/messages")
+@login_or_404
+def message(project_id: int):
+    project = _project_or_404(project_id)
+    offer = db.session.get(Offer, project.offer_id)
+    form = MessageForm(prefix="message")
+    if form.validate_on_submit():
+        try:
+            sent = send_offer_message(offer, actor=current_user, body=form.body.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            return redirect(url_for(".show", project_id=project_id,
+                                    _anchor=f"message-{sent.id}"))
+    return _render_show(project_id, message_form=form)
+
+
 @bp.post("/projects/<int:project_id>/cancel")
 @login_or_404
 def cancel(project_id: int):
@@ -268,6 +289,8 @@ def _render_show(project_id: int, **forms):
     submitted = [f[2] if isinstance(f, tuple) else f for f in forms.values()]
     status = 422 if any(f.errors or f.form_errors for f in submitted) else 200
     commission: Commission | None = commission_of(project.id)
+    offer = db.session.get(Offer, project.offer_id)
+    messages_page = conversation_page(offer.id, request.args.get("messages_before"))
     steps = milestones_of(project.id) if project.kind == "task" else []
     note_forms = {}
     for m in steps:
@@ -295,6 +318,9 @@ def _render_show(project_id: int, **forms):
         wallet=wallet_summary(user.id) if user.id == project.performer_id else None,
         complete_form=forms.get("complete_form") or CompleteReferralForm(formdata=None),
         pay_form=PayCommissionForm(formdata=None),
+        messages=list(reversed(messages_page.items)), messages_page=messages_page,
+        message_form=forms.get("message_form") or MessageForm(prefix="message", formdata=None),
+        why_cannot_message=why_cannot_message(offer, project.gig, user),
         milestones=steps, note_forms=note_forms, disputes=project_disputes,
         statement_forms=statement_forms,
         fund_forms={m.id: FundForm(prefix=f"fund-{m.id}", formdata=None) for m in steps},

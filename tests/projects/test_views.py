@@ -238,3 +238,27 @@ def test_a_dispute_from_the_project_page_to_an_admins_split(client, login, start
     assert wallet_summary(performer.id).total == 60_00
     login(referrer)
     assert "Reason: Half done" in page(client, f"/projects/{project.id}")
+
+
+def test_the_project_conversation_continues_the_offers_and_is_live(client, login, start_project,
+                                                                    referrer, performer,
+                                                                    make_member):
+    project = start_project()
+    login(performer)
+    response = client.post(f"/projects/{project.id}/messages", data={"message-body": ""})
+    assert response.status_code == 422 and "Write a message." in response.get_data(as_text=True)
+    client.post(f"/projects/{project.id}/messages", data={"message-body": "Starting Monday"})
+    text = page(client, f"/projects/{project.id}")
+    assert "Starting Monday" in text and "data-live-messages=" in text
+    assert "live-messages.js" in text
+    login(referrer)
+    data = client.get(f"/offers/{project.offer_id}/messages/since?after=0").get_json()
+    assert [m["html"].count("Starting Monday") for m in data["messages"]] == [1]
+    newest = data["messages"][-1]["id"]
+    assert client.get(f"/offers/{project.offer_id}/messages/since?after={newest}"
+                      ).get_json() == {"messages": []}
+    assert "Starting Monday" in page(client, f"/offers/{project.offer_id}")
+    login(make_member("nosy"))
+    assert client.get(f"/offers/{project.offer_id}/messages/since?after=0").status_code == 404
+    assert client.post(f"/projects/{project.id}/messages",
+                       data={"message-body": "Hi"}).status_code == 404
