@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.invites.views import bp as invites_bp
     from offload.milestones.admin_views import bp as disputes_bp
     from offload.notifications.views import bp as notifications_bp
+    from offload.offers.admin_views import bp as conversations_bp
     from offload.offers.views import bp as offers_bp
     from offload.pages.views import bp as pages_bp
     from offload.profiles.views import bp as profiles_bp
@@ -89,7 +90,8 @@ def _register_blueprints(app: Flask) -> None:
     from offload.wallet.views import bp as wallet_bp
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
-               projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp):
+               projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp,
+               conversations_bp):
         app.register_blueprint(bp)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     Form,
     IntegerField,
@@ -114,6 +115,7 @@ class MessageForm(FlaskForm):
         InputRequired("Write a message."), _at_most(MESSAGE_MAX, "The message")],
         description="Kept for good: messages are evidence if there is a dispute.",
         render_kw={"rows": 3})
+    file = FileField("Attach a file (optional)")
 
 
 class DeclineForm(FlaskForm):

@@ -131,7 +131,8 @@ def messages_after(offer_id: int, after_id: int, limit: int = 50) -> list[OfferM
     return list(db.session.scalars(
         select(OfferMessage).where(OfferMessage.offer_id == offer_id,
                                    OfferMessage.id > after_id)
-        .options(joinedload(OfferMessage.sender, innerjoin=True))
+        .options(joinedload(OfferMessage.sender, innerjoin=True),
+                 selectinload(OfferMessage.attachments))
         .order_by(OfferMessage.id).limit(limit)))
 
 
@@ -139,7 +140,8 @@ def conversation_page(offer_id: int, cursor: str | None) -> Page:
     """A page of the conversation, newest first (reverse it to show); senders loaded."""
     return newest_first(
         select(OfferMessage).where(OfferMessage.offer_id == offer_id)
-        .options(joinedload(OfferMessage.sender, innerjoin=True)),
+        .options(joinedload(OfferMessage.sender, innerjoin=True),
+                 selectinload(OfferMessage.attachments)),
         OfferMessage, cursor, size=current_app.config["MESSAGES_PAGE_SIZE"])
 
 

@@ -20,13 +20,16 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import User
-from offload.core.db import db, transactional, utcnow
+from offload.core.db import atomic, db, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.uploads import store_upload, stored_path
 from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig, move_gigs
 from offload.gigs.models import Gig, GigKind, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
@@ -42,6 +45,7 @@ from offload.ledger.services import (
     void_reservation,
     wallet_account,
 )
+from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
 from offload.profiles.models import PortfolioItem
 from offload.projects.models import Project
@@ -60,6 +64,7 @@ from .models import (
     FeeKind,
     Offer,
     OfferMessage,
+    OfferMessageAttachment,
     OfferPortfolioItem,
     OfferProposal,
     OfferState,
@@ -473,25 +478,77 @@ def counter_proposal(proposal: OfferProposal, *, actor: User, price_minor: int,
 
 # --- messages -----------------------------------------------------------------------------
 
-@transactional
-def send_offer_message(offer: Offer, *, actor: User, body: str) -> OfferMessage:
-    """Write to the other side of an offer before the award (kept for good).
+def send_offer_message(offer: Offer, *, actor: User, body: str,
+                       file_storage: FileStorage | None = None) -> OfferMessage:
+    """Write to the other side of an offer (and of the project it became); kept for good.
 
+    Writes: the message and, with ``file_storage``, its file (a PDF or image within
+    DOCUMENT_MAX_BYTES, checked by content too; removed again if the transaction fails).
     Notifies: the other side (new_message).
     """
-    gig = db.session.get(Gig, offer.gig_id)
-    # unconfirmed is who the actor is, as in make_offer: NotAllowed, not Conflict
-    refuse(why_cannot_message(offer, gig, actor),
-            actor_may=actor.id in (offer.member_id, gig.poster_id) and actor.is_confirmed)
-    body = clean_text("body", body, MESSAGE_MAX, "The message", required=True,
-                      multiline=True)
-    message = OfferMessage(offer_id=offer.id, sender_id=actor.id, body=body)
-    db.session.add(message)
-    db.session.flush()
-    notify(_other_side(offer, gig, actor), "new_message",
-           title=f"{actor.name} wrote about “{gig.title}”",
-           link=f"/offers/{offer.id}#message-{message.id}")
+    stored = None
+    try:
+        with atomic():
+            gig = db.session.get(Gig, offer.gig_id)
+            # unconfirmed is who the actor is, as in make_offer: NotAllowed, not Conflict
+            refuse(why_cannot_message(offer, gig, actor),
+                   actor_may=actor.id in (offer.member_id, gig.poster_id) and actor.is_confirmed)
+            body = clean_text("body", body, MESSAGE_MAX, "The message", required=True,
+                              multiline=True)
+            message = OfferMessage(offer_id=offer.id, sender_id=actor.id, body=body)
+            db.session.add(message)
+            db.session.flush()
+            if file_storage is not None and file_storage.filename:
+                config = current_app.config
+                try:
+                    stored = store_upload(file_storage, config["DOCUMENT_TYPES"],
+                                          config["DOCUMENT_MAX_BYTES"])
+                except Invalid as e:
+                    raise InvalidField("file", str(e)) from e
+                db.session.add(OfferMessageAttachment(
+                    message_id=message.id, stored_name=stored.stored_name,
+                    original_name=stored.original_name, content_type=stored.content_type,
+                    size_bytes=stored.size_bytes))
+                db.session.flush()
+            notify(_other_side(offer, gig, actor), "new_message",
+                   title=f"{actor.name} wrote about “{gig.title}”",
+                   link=f"/offers/{offer.id}#message-{message.id}")
+    except BaseException:
+        if stored is not None:
+            stored_path(stored.stored_name).unlink(missing_ok=True)
+        raise
     return message
+
+
+def export_conversation(offer: Offer, *, actor: User, reason: str) -> str:
+    """An admin's export of a whole conversation as evidence: plain text, oldest first,
+    every message with its files listed.
+
+    Writes: a moderation-log entry with the reason (reading members' private messages is
+    admin power). Refuses: non-admins (NotAllowed); a blank reason (Invalid).
+    """
+    if not actor.is_admin:
+        raise NotAllowed("Only admins export conversations.")
+    with atomic():
+        gig = db.session.get(Gig, offer.gig_id)
+        record_moderation(actor=actor, action="conversation_exported", subject_type="offer",
+                          subject_id=offer.id, reason=reason)
+        messages = db.session.scalars(
+            select(OfferMessage).where(OfferMessage.offer_id == offer.id)
+            .options(joinedload(OfferMessage.sender, innerjoin=True),
+                     selectinload(OfferMessage.attachments))
+            .order_by(OfferMessage.created_at, OfferMessage.id)).all()
+        lines = [f"Conversation of offer {offer.id} on gig {gig.id} “{gig.title}”",
+                 f"Exported {utcnow().isoformat(timespec='seconds')} by {actor.username}: "
+                 f"{reason.strip()}", ""]
+        for m in messages:
+            lines.append(f"[{m.created_at.isoformat(timespec='seconds')}] "
+                         f"{m.sender.username}:")
+            lines += [f"  {line}" for line in m.body.splitlines()] or ["  "]
+            lines += [f"  attachment: {a.original_name} ({a.content_type}, {a.size_bytes} "
+                      f"bytes) /messages/files/{a.id}" for a in m.attachments]
+        lines.append(f"\n{len(messages)} message(s).")
+    return "\n".join(lines) + "\n"
 
 
 # --- state changes ------------------------------------------------------------------------

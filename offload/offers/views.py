@@ -8,14 +8,25 @@ field they name, above the form, or flashed on the offer page.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from offload.accounts.decorators import confirmed_required
+from offload.accounts.decorators import confirmed_required, login_or_404
 from offload.core.db import db
-from offload.core.errors import OffloadError
+from offload.core.errors import Invalid, OffloadError
 from offload.core.forms import first_error, show_error
+from offload.core.uploads import stored_path
 from offload.gigs.models import Gig, GigKind
 from offload.gigs.policies import can_view_gig
 from offload.projects.queries import project_of_gig
@@ -30,7 +41,7 @@ from .forms import (
     OfferForm,
     ProposalForm,
 )
-from .models import Offer, OfferProposal, OfferState
+from .models import Offer, OfferMessage, OfferMessageAttachment, OfferProposal, OfferState
 from .policies import (
     can_view_offer,
     why_cannot_answer_award,
@@ -197,13 +208,14 @@ def counter_proposal(proposal_id: int):
 
 
 @bp.post("/offers/<int:offer_id>/messages")
-@login_required
+@login_or_404
 def message(offer_id: int):
     offer = _offer_or_404(offer_id)
     form = MessageForm(prefix="message")
     if form.validate_on_submit():
         try:
-            sent = services.send_offer_message(offer, actor=current_user, body=form.body.data)
+            sent = services.send_offer_message(offer, actor=current_user, body=form.body.data,
+                                               file_storage=form.file.data)
         except OffloadError as e:
             show_error(form, e)
         else:
@@ -212,7 +224,7 @@ def message(offer_id: int):
 
 
 @bp.get("/offers/<int:offer_id>/messages/since")
-@login_required
+@login_or_404
 def messages_since(offer_id: int):
     """The conversation's new messages as JSON, for the live page (see live-messages.js)."""
     offer = _offer_or_404(offer_id)
@@ -220,6 +232,27 @@ def messages_since(offer_id: int):
     messages = messages_after(offer.id, int(after) if after.isdigit() else 0)
     return jsonify(messages=[{"id": m.id, "html": render_template("offers/_message.html", m=m)}
                              for m in messages])
+
+
+@bp.get("/messages/files/<int:file_id>")
+@login_or_404
+def attachment(file_id: int):
+    """A message's file, for the two sides and admins, as a download with nosniff."""
+    attachment = db.session.get(OfferMessageAttachment, file_id)
+    if attachment is None:
+        abort(404)
+    message = db.session.get(OfferMessage, attachment.message_id)
+    _offer_or_404(message.offer_id)
+    try:
+        path = stored_path(attachment.stored_name)
+    except Invalid:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- lists --------------------------------------------------------------------------------

@@ -199,7 +199,8 @@ def message(project_id: int):
     form = MessageForm(prefix="message")
     if form.validate_on_submit():
         try:
-            sent = send_offer_message(offer, actor=current_user, body=form.body.data)
+            sent = send_offer_message(offer, actor=current_user, body=form.body.data,
+                                      file_storage=form.file.data)
         except OffloadError as e:
             show_error(form, e)
         else:

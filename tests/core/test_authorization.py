@@ -127,7 +127,8 @@ def _offer_objects(world: World) -> dict:
                        cover_letter="I fix flaky tests.", fee_kind="postpaid",
                        idempotency_key="matrix-offer")
     proposal = propose_terms(offer, actor=poster, price_minor=180_00, days_to_deliver=5)
-    return {"offer_id": offer.id, "proposal_id": proposal.id,
+    file_id = _message_file_id(offer, world.member)
+    return {"offer_id": offer.id, "proposal_id": proposal.id, "file_id": file_id,
             "project_id": _project_id(world, poster), **_task_objects(world, poster)}
 
 
@@ -173,6 +174,23 @@ def _dispute_id(world: World, milestone_id: int) -> int:
     add_funds(actor=poster, amount_minor=100_00, idempotency_key="matrix-escrow-funds")
     fund_milestone(milestone, actor=poster, idempotency_key="matrix-fund")
     return open_dispute(milestone, actor=world.member, statement="Not as agreed").id
+
+
+def _message_file_id(offer, member) -> int:
+    """A PDF the member sent in the offer's conversation."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from offload.core.db import db
+    from offload.offers.models import OfferMessageAttachment
+    from offload.offers.services import send_offer_message
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    message = send_offer_message(offer, actor=member, body="The plan",
+                                 file_storage=FileStorage(io.BytesIO(pdf), filename="plan.pdf"))
+    return db.session.scalar(db.select(OfferMessageAttachment.id).where(
+        OfferMessageAttachment.message_id == message.id))
 
 
 def _project_id(world: World, poster) -> int:

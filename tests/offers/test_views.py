@@ -378,3 +378,57 @@ def test_after_acceptance_the_poster_sees_who_took_the_gig(client, login, poster
     page = get_page(client, f"/gigs/{gig.id}")
     assert "Awarded to <strong>Bob Builder</strong>" in page
     assert f'href="/offers/{offer.id}">Open the offer' in page and "No offers yet" not in page
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_a_message_can_carry_a_file_only_the_two_sides_and_admins_can_fetch(
+        client, login, poster, bob, make_gig, make_offer, make_member):
+    import io
+
+    from offload.offers.models import OfferMessageAttachment
+
+    offer = make_offer(make_gig(poster=poster), bob)
+    login(bob)
+    response = client.post(f"/offers/{offer.id}/messages", data={
+        "message-body": "The plan", "message-file": (io.BytesIO(b"MZ\x90\x00"), "tool.exe")},
+        content_type="multipart/form-data")
+    assert response.status_code == 422 and "The plan" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(OfferMessage)) == 0
+    client.post(f"/offers/{offer.id}/messages", data={
+        "message-body": "The plan", "message-file": (io.BytesIO(PDF), "plan.pdf")},
+        content_type="multipart/form-data")
+    file_id = db.session.scalar(select(OfferMessageAttachment.id))
+    assert f'href="/messages/files/{file_id}"' in get_page(client, f"/offers/{offer.id}")
+    login(poster)
+    download = client.get(f"/messages/files/{file_id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in download.headers["Content-Disposition"]
+    login(make_member("nosy"))
+    assert client.get(f"/messages/files/{file_id}").status_code == 404
+    client.post("/logout")
+    assert client.get(f"/messages/files/{file_id}").status_code == 404
+
+
+def test_an_admin_exports_a_conversation_with_a_reason_that_is_logged(
+        client, login, poster, bob, make_gig, make_offer, make_member):
+    from offload.moderation.models import ModerationEntry
+
+    offer = make_offer(make_gig(poster=poster), bob)
+    services.send_offer_message(offer, actor=bob, body="First line\nSecond line")
+    login(make_member("boss", admin=True))
+    refused = client.post(f"/admin/conversations/{offer.id}/export", data={"reason": " "})
+    assert refused.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
+    response = client.post(f"/admin/conversations/{offer.id}/export",
+                           data={"reason": "Evidence for a dispute"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert "bob:\n  First line\n  Second line" in text and "1 message(s)." in text
+    entry = db.session.scalar(select(ModerationEntry))
+    assert (entry.action, entry.reason) == ("conversation_exported", "Evidence for a dispute")
+    login(bob)
+    assert client.post(f"/admin/conversations/{offer.id}/export",
+                       data={"reason": "x"}).status_code == 404
