@@ -910,15 +910,17 @@ def test_both_sides_write_to_each_other(task_gig, poster, bob, make_offer):
                      f"/offers/{offer.id}#message-{answered.id}"}
 
 
-def test_the_conversation_goes_on_through_the_award_and_closes_after(
-        task_gig, poster, bob, make_offer):
+def test_the_conversation_goes_on_as_the_projects_and_closes_for_the_others(
+        task_gig, poster, bob, carol, make_offer):
     offer = make_offer(task_gig, bob)
+    other = make_offer(task_gig, carol)
     services.award_offer(offer, actor=poster)
     services.send_offer_message(fresh(Offer, offer.id), actor=bob, body="Thinking about it.")
     services.accept_award(fresh(Offer, offer.id), actor=bob)
+    services.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Welcome!")
     with pytest.raises(Conflict, match="conversation is closed"):
-        services.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Welcome!")
-    assert count(OfferMessage) == 1
+        services.send_offer_message(fresh(Offer, other.id), actor=poster, body="Sorry")
+    assert count(OfferMessage) == 2
     assert run_checks(MONEY_CHECKS) == []
 
 
