@@ -262,3 +262,32 @@ def test_the_project_conversation_continues_the_offers_and_is_live(client, login
     assert client.get(f"/offers/{project.offer_id}/messages/since?after=0").status_code == 404
     assert client.post(f"/projects/{project.id}/messages",
                        data={"message-body": "Hi"}).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["referral", "task"])
+def test_every_viewer_sees_the_page_in_every_ending(client, login, start_project, referrer,
+                                                   performer, fund, make_member, kind):
+    from sqlalchemy import update as sql_update
+
+    from offload.milestones import services as ms
+
+    fund(performer, 300_00)
+    fund(referrer, 300_00)
+    project = start_project(kind=kind)
+    if kind == "task":
+        m = ms.add_milestone(project, actor=referrer, title="Part", amount_minor=50_00,
+                             due_on=utcnow().date() + timedelta(days=3))
+        ms.fund_milestone(m, actor=referrer, idempotency_key="ending-fund")
+        db.session.execute(sql_update(Project).where(Project.id == project.id).values(
+            due_on=utcnow().date() - timedelta(days=1)))
+        db.session.commit()
+        ms.cancel_task_project(db.session.get(Project, project.id), actor=referrer)
+    else:
+        from offload.commissions.services import complete_referral
+
+        complete_referral(project, actor=performer, invoiced_minor=1_000_00,
+                          idempotency_key="ending-complete")
+    for member in (referrer, performer, make_member("boss", admin=True)):
+        login(member)
+        text = page(client, f"/projects/{project.id}")
+        assert ("Cancelled" if kind == "task" else "Completed") in text
