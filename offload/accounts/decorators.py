@@ -39,9 +39,8 @@ def admin_required(view):
     """Admins only; everyone else gets 404 so the admin area does not announce itself."""
 
     @wraps(view)
-    @login_required
     def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
+        if not (current_user.is_authenticated and current_user.is_admin):
             abort(404)
         return view(*args, **kwargs)
 

@@ -74,8 +74,9 @@ def why_cannot_cancel_project(project: Project, milestones: list[Milestone], act
         return reason
     if project.due_on >= today:
         return f"The project can be cancelled once its deadline ({project.due_on}) has passed."
-    if any(m.state in (MilestoneState.DELIVERED, MilestoneState.RELEASED, MilestoneState.SPLIT)
-           for m in milestones):
+    # delivered once is delivered: a revision sends work back, not the money
+    if any(m.delivery_note or m.state in (MilestoneState.DELIVERED, MilestoneState.RELEASED,
+                                          MilestoneState.SPLIT) for m in milestones):
         return "Work was delivered: the project can't be cancelled, only disputed."
     if any(m.state == MilestoneState.DISPUTED for m in milestones):
         return "A milestone is in dispute: an admin resolves it first."

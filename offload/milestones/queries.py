@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from offload.core.db import db
 from offload.core.pagination import Page
@@ -52,7 +52,7 @@ def dispute_evidence(dispute: Dispute) -> dict:
         .order_by(ProjectEvent.created_at, ProjectEvent.id)))
     messages = list(db.session.scalars(
         select(OfferMessage).where(OfferMessage.offer_id == project.offer_id)
-        .options(joinedload(OfferMessage.sender))
+        .options(joinedload(OfferMessage.sender), selectinload(OfferMessage.attachments))
         .order_by(OfferMessage.created_at, OfferMessage.id)))
     return {"milestone": milestone, "project": project, "events": events,
             "messages": messages}

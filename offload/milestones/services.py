@@ -91,10 +91,12 @@ def add_milestone(project: Project, *, actor: User, title: str, amount_minor: in
 
 @transactional
 def remove_milestone(milestone: Milestone, *, actor: User) -> Milestone:
-    """Take off a milestone not yet funded. State: draft → removed."""
+    """Take off a milestone not yet funded. State: draft → removed; the project
+    completes if every other milestone is settled."""
     project = locked_project(milestone)
     refuse(why_cannot_remove(milestone, project, actor), actor_may=actor.id == project.poster_id)
     move_milestone(milestone, MilestoneState.REMOVED)
+    complete_if_settled(project, actor)  # it may have been the last one left open
     return milestone
 
 

@@ -230,3 +230,25 @@ def test_a_release_and_a_cancel_at_once_end_one_way_only(app, task, referrer):
     assert fresh(Milestone, m.id).state == outcomes[0]
     assert wallets(referrer)[0][1] == 0  # nothing left held either way
     assert run_checks(MONEY_CHECKS) == []
+
+
+def test_work_delivered_then_sent_back_still_blocks_the_deadline_cancel(task, referrer,
+                                                                         performer):
+    m = add(task, referrer)
+    ms.fund_milestone(m, actor=referrer, idempotency_key=key())
+    ms.deliver_milestone(fresh(Milestone, m.id), actor=performer, note="Done")
+    ms.ask_for_revision(fresh(Milestone, m.id), actor=referrer, note="Again")
+    _past_deadline(task)
+    with pytest.raises(Conflict, match="only disputed"):
+        ms.cancel_task_project(fresh(Project, task.id), actor=referrer)
+    assert wallets(referrer) == [(300_00, 200_00)]  # still in escrow: a dispute decides
+
+
+def test_removing_the_last_open_draft_completes_a_settled_project(task, referrer):
+    paid, draft = add(task, referrer), add(task, referrer, 10_00, "Maybe later")
+    ms.fund_milestone(paid, actor=referrer, idempotency_key=key())
+    ms.release_milestone(fresh(Milestone, paid.id), actor=referrer)
+    assert fresh(Project, task.id).state == ProjectState.ACTIVE  # the draft is still open
+    ms.remove_milestone(fresh(Milestone, draft.id), actor=referrer)
+    assert fresh(Project, task.id).state == ProjectState.COMPLETED
+    assert run_checks(MONEY_CHECKS) == []
