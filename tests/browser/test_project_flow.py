@@ -127,7 +127,8 @@ def test_a_task_from_funding_to_a_split_dispute(browser, live_server, make_membe
     expect(j.get_by_text("Large files were not in the brief.")).to_be_visible()
     j.get_by_role("radio", name=re.compile("^Split")).check()
     j.get_by_label("To the performer (split only)").fill("250")
-    j.get_by_label("Reason").fill("Most of the brief was delivered; large files were not.")
+    j.get_by_label("Reason", exact=True).fill(
+        "Most of the brief was delivered; large files were not.")
     j.get_by_label("Your password").fill("correct horse battery")
     shot(j, "projects-07-admin-dispute")
     j.get_by_role("button", name="Resolve the dispute").click()
