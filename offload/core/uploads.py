@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
 from .errors import Invalid
@@ -82,3 +82,19 @@ def stored_path(stored_name: str) -> Path:
     if "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
         raise Invalid("bad file name")
     return upload_dir() / stored_name
+
+
+def send_stored_file(stored_name: str, content_type: str, download_name: str) -> Response:
+    """Serve a stored upload as a download with nosniff, so the browser saves it and never
+    renders it as one of our pages; 404 when the name is bad or the file is gone.
+    The caller has already checked that the viewer may have it."""
+    try:
+        path = stored_path(stored_name)
+    except Invalid:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=content_type, as_attachment=True,
+                         download_name=download_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -9,15 +9,15 @@ services come back as messages next to the field they name, or above the form.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from offload.accounts.decorators import confirmed_required
 from offload.core.db import db
-from offload.core.errors import Invalid, OffloadError
+from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
-from offload.core.uploads import stored_path
+from offload.core.uploads import send_stored_file
 from offload.offers.policies import why_cannot_offer
 from offload.offers.queries import live_offer_counts, offers_tab
 
@@ -232,17 +232,8 @@ def remove_attachment(attachment_id: int):
 def attachment(attachment_id: int):
     attachment = db.get_or_404(GigAttachment, attachment_id)
     _gig_or_404(attachment.gig_id)
-    try:
-        path = stored_path(attachment.stored_name)
-    except Invalid:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    # an attachment with nosniff: the browser saves it and never renders it as our page
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored_file(attachment.stored_name, attachment.content_type,
+                            attachment.original_name)
 
 
 # --- helpers --------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -24,9 +23,9 @@ from flask_wtf import FlaskForm
 
 from offload.accounts.decorators import confirmed_required, login_or_404
 from offload.core.db import db
-from offload.core.errors import Invalid, OffloadError
+from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
-from offload.core.uploads import stored_path
+from offload.core.uploads import send_stored_file
 from offload.gigs.models import Gig, GigKind
 from offload.gigs.policies import can_view_gig
 from offload.projects.queries import project_of_gig
@@ -243,16 +242,8 @@ def attachment(file_id: int):
         abort(404)
     message = db.session.get(OfferMessage, attachment.message_id)
     _offer_or_404(message.offer_id)
-    try:
-        path = stored_path(attachment.stored_name)
-    except Invalid:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored_file(attachment.stored_name, attachment.content_type,
+                            attachment.original_name)
 
 
 # --- lists --------------------------------------------------------------------------------

@@ -7,15 +7,15 @@ need a written reason and a moderation-log entry, which belong in the admin area
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from offload.accounts.models import AccountType
 from offload.core.db import db
-from offload.core.errors import Invalid, OffloadError
+from offload.core.errors import OffloadError
 from offload.core.forms import show_error
-from offload.core.uploads import stored_path
+from offload.core.uploads import send_stored_file
 
 from . import services
 from .forms import ConfirmForm, DocumentForm, EducationForm, PortfolioForm, ProfileForm
@@ -137,17 +137,7 @@ def remove_document(document_id: int):
 @login_required
 def document(document_id: int):
     doc = db.get_or_404(Document, document_id)
-    try:
-        path = stored_path(doc.stored_name)
-    except Invalid:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    # an attachment with nosniff: the browser saves it and never renders it as our page
-    response = send_file(path, mimetype=doc.content_type, as_attachment=True,
-                         download_name=doc.original_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored_file(doc.stored_name, doc.content_type, doc.original_name)
 
 
 # --- helpers --------------------------------------------------------------------------
