@@ -99,10 +99,13 @@ def atomic() -> Iterator:
             yield session
     except BaseException:
         session.info.pop("on_commit", None)
+        for callback in session.info.pop("on_rollback", []):
+            callback()
         raise
     finally:
         _depth.reset(depth_token)
         _writing.reset(writing_token)
+    session.info.pop("on_rollback", None)
     for callback in session.info.pop("on_commit", []):
         callback()
 
@@ -141,6 +144,14 @@ def transactional(fn: Callable) -> Callable:
     return wrapper
 
 
+def on_rollback(callback: Callable[[], None]) -> None:
+    """Run ``callback`` if the current ``atomic()`` block rolls back (or its commit fails):
+    undo what isn't in the database, such as a file written for a row."""
+    if not _depth.get():
+        raise RuntimeError("on_rollback() outside atomic()")
+    db.session.info.setdefault("on_rollback", []).append(callback)
+
+
 def on_commit(callback: Callable[[], None]) -> None:
     """Run ``callback`` after the current ``atomic()`` block commits (never if it rolls back)."""
     if not _depth.get():
@@ -152,16 +163,22 @@ def in_atomic() -> bool:
     return _depth.get() > 0
 
 
+def dialect_insert(model):
+    """An INSERT with the session's dialect's ``on_conflict_do_*`` methods (both SQLite
+    and PostgreSQL have them, with the same signatures)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
 def insert_ignoring_conflicts(model):
     """``INSERT ... ON CONFLICT DO NOTHING`` for the session's dialect.
 
     Add ``.returning(...)`` to learn whether a row was inserted.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing()
+    return dialect_insert(model).on_conflict_do_nothing()
 
 
 def is_postgresql() -> bool:

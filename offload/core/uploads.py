@@ -14,7 +14,8 @@ import filetype
 from flask import Response, abort, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
-from .errors import Invalid
+from .db import on_rollback
+from .errors import Invalid, InvalidField
 
 # extension -> the MIME type its content must be detected as
 KNOWN_TYPES = {
@@ -57,6 +58,7 @@ def check_upload(storage: FileStorage, allowed: list[str], max_bytes: int) -> tu
     allowed_names = ", ".join(a.upper() for a in allowed)
     if ext not in allowed or ext not in KNOWN_TYPES:
         raise Invalid(f"Only these file types are accepted: {allowed_names}.")
+    storage.stream.seek(0)  # a re-run transaction (or a second check) reads it again
     data = storage.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise Invalid(f"The file is larger than the limit of {_size(max_bytes)}.")
@@ -75,6 +77,23 @@ def store_upload(storage: FileStorage, allowed: list[str], max_bytes: int) -> St
     stored_name = f"{secrets.token_hex(16)}.{ext}"
     (upload_dir() / stored_name).write_bytes(data)
     return StoredFile(stored_name, original, mime, len(data))
+
+
+def store_document(storage: FileStorage, field: str = "file") -> StoredFile:
+    """Store an uploaded document for a row written in the current transaction.
+
+    The file is written first (the row needs its generated name) and deleted again if
+    the transaction rolls back, so no file outlives its row's rollback. Types and
+    size: DOCUMENT_TYPES and DOCUMENT_MAX_BYTES; a bad file is ``InvalidField`` on the
+    form's ``field``.
+    """
+    config = current_app.config
+    try:
+        stored = store_upload(storage, config["DOCUMENT_TYPES"], config["DOCUMENT_MAX_BYTES"])
+    except Invalid as e:
+        raise InvalidField(field, str(e)) from e
+    on_rollback(lambda: stored_path(stored.stored_name).unlink(missing_ok=True))
+    return stored
 
 
 def stored_path(stored_name: str) -> Path:

@@ -32,7 +32,7 @@ from offload.accounts.models import User
 from offload.core.db import atomic, db, on_commit, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
 from offload.core.text import clean_text
-from offload.core.uploads import store_upload, stored_path
+from offload.core.uploads import store_document, stored_path
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
 from offload.offers.services import close_offers_on_gigs, lapse_unanswered_awards
@@ -241,34 +241,23 @@ def add_gig_attachment(gig: Gig, *, actor: User, file_storage: FileStorage | Non
     Effects: writes the file to the upload folder (type checked by content too,
     DOCUMENT_TYPES and DOCUMENT_MAX_BYTES); removes it again if the transaction fails.
     """
-    stored = None
-    try:
-        with atomic():
-            lock_gig(gig)
-            refuse(why_cannot_attach(gig, actor), actor_may=actor.id == gig.poster_id)
-            if file_storage is None or not file_storage.filename:
-                raise InvalidField("file", "Choose a file to attach.")
-            limit = current_app.config.get("GIG_ATTACHMENTS_MAX", ATTACHMENTS_MAX)
-            count = db.session.scalar(select(func.count()).select_from(GigAttachment)
-                                      .where(GigAttachment.gig_id == gig.id))
-            if count >= limit:
-                raise Invalid(f"A gig can have at most {limit} files; remove one first.")
-            config = current_app.config
-            try:
-                stored = store_upload(file_storage, config["DOCUMENT_TYPES"],
-                                      config["DOCUMENT_MAX_BYTES"])
-            except Invalid as e:
-                raise InvalidField("file", str(e)) from e
-            attachment = GigAttachment(
-                gig_id=gig.id, stored_name=stored.stored_name,
-                original_name=stored.original_name, content_type=stored.content_type,
-                size_bytes=stored.size_bytes)
-            db.session.add(attachment)
-            db.session.flush()
-    except BaseException:
-        if stored is not None:
-            stored_path(stored.stored_name).unlink(missing_ok=True)
-        raise
+    with atomic():
+        lock_gig(gig)
+        refuse(why_cannot_attach(gig, actor), actor_may=actor.id == gig.poster_id)
+        if file_storage is None or not file_storage.filename:
+            raise InvalidField("file", "Choose a file to attach.")
+        limit = current_app.config.get("GIG_ATTACHMENTS_MAX", ATTACHMENTS_MAX)
+        count = db.session.scalar(select(func.count()).select_from(GigAttachment)
+                                  .where(GigAttachment.gig_id == gig.id))
+        if count >= limit:
+            raise Invalid(f"A gig can have at most {limit} files; remove one first.")
+        stored = store_document(file_storage)
+        attachment = GigAttachment(
+            gig_id=gig.id, stored_name=stored.stored_name,
+            original_name=stored.original_name, content_type=stored.content_type,
+            size_bytes=stored.size_bytes)
+        db.session.add(attachment)
+        db.session.flush()
     return attachment
 
 

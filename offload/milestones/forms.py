@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import DateField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -29,6 +30,10 @@ class NoteForm(FlaskForm):
         InputRequired("Write a note."),
         Length(max=NOTE_MAX, message=f"The note can be at most {NOTE_MAX:,} characters.")],
         render_kw={"rows": 3})
+
+
+class DeliveryForm(NoteForm):
+    files = MultipleFileField("Files (optional)")
 
 
 class StatementForm(FlaskForm):

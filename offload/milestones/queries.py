@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from offload.core.db import db
 from offload.core.pagination import Page
 from offload.offers.models import OfferMessage
-from offload.projects.models import Project, ProjectEvent
+from offload.projects.models import Project, ProjectEvent, ProjectEventFile
 
 from .models import Dispute, Milestone
 
@@ -18,6 +18,17 @@ def milestones_of(project_id: int) -> list[Milestone]:
     MILESTONES_MAX rows)."""
     return list(db.session.scalars(select(Milestone).where(Milestone.project_id == project_id)
                                    .order_by(Milestone.created_at, Milestone.id)))
+
+
+def delivery_files_of(project_id: int) -> dict[int, list[ProjectEventFile]]:
+    """The files delivered for each of the project's milestones (every delivery, oldest
+    first), by milestone id; one query."""
+    files: dict[int, list[ProjectEventFile]] = {}
+    for f in db.session.scalars(
+            select(ProjectEventFile).join(Milestone, Milestone.id == ProjectEventFile.milestone_id)
+            .where(Milestone.project_id == project_id).order_by(ProjectEventFile.id)):
+        files.setdefault(f.milestone_id, []).append(f)
+    return files
 
 
 def disputes_of(project_id: int) -> dict[int, Dispute]:
@@ -40,7 +51,8 @@ def open_disputes_page(cursor_id: int | None = None, size: int = 20) -> Page:
 
 def dispute_evidence(dispute: Dispute) -> dict:
     """What an admin reads before resolving: the milestone, the project with its parties,
-    the whole timeline and the whole pre-award conversation (oldest first). Five queries."""
+    the whole timeline with its files and the whole conversation (oldest first). Seven
+    queries."""
     milestone = db.session.get(Milestone, dispute.milestone_id)
     project = db.session.scalar(
         select(Project).where(Project.id == dispute.project_id)
@@ -48,7 +60,7 @@ def dispute_evidence(dispute: Dispute) -> dict:
                  joinedload(Project.performer)))
     events = list(db.session.scalars(
         select(ProjectEvent).where(ProjectEvent.project_id == project.id)
-        .options(joinedload(ProjectEvent.actor))
+        .options(joinedload(ProjectEvent.actor), selectinload(ProjectEvent.files))
         .order_by(ProjectEvent.created_at, ProjectEvent.id)))
     messages = list(db.session.scalars(
         select(OfferMessage).where(OfferMessage.offer_id == project.offer_id)

@@ -11,18 +11,21 @@ so of a release and a refund at once exactly one happens.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import User
 from offload.core.db import db, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.uploads import store_document
 from offload.gigs.lifecycle import move_gig
 from offload.gigs.models import Gig, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
@@ -38,7 +41,13 @@ from offload.ledger.services import (
 )
 from offload.notifications.services import notify
 from offload.projects.lifecycle import lock_project, move_project, record_event
-from offload.projects.models import EventKind, Project, ProjectState
+from offload.projects.models import (
+    EVENT_FILES_MAX,
+    EventKind,
+    Project,
+    ProjectEventFile,
+    ProjectState,
+)
 
 from .models import (
     MILESTONE_TRANSITIONS,
@@ -137,20 +146,32 @@ def fund_milestone(milestone: Milestone, *, actor: User, idempotency_key: str) -
 
 
 @transactional
-def deliver_milestone(milestone: Milestone, *, actor: User, note: str) -> Milestone:
-    """The performer delivers a funded milestone, with a note on what and where.
+def deliver_milestone(milestone: Milestone, *, actor: User, note: str,
+                      files: Sequence[FileStorage] = ()) -> Milestone:
+    """The performer delivers a funded milestone, with a note on what and where and up
+    to EVENT_FILES_MAX files (the document limits; removed again on rollback).
 
     State: funded → delivered (the customer can no longer take the money back except
-    through a dispute). Timeline: delivered. Notifies: the customer (milestone).
+    through a dispute). Timeline: delivered, with the files. Notifies: the customer.
     """
     project = locked_project(milestone)
     refuse(why_cannot_deliver(milestone, project, actor),
            actor_may=actor.id == project.performer_id)
     note = clean_text("note", note, NOTE_MAX, "The delivery note", required=True,
                       multiline=True)
+    files = [f for f in files if f is not None and f.filename]
+    if len(files) > EVENT_FILES_MAX:
+        raise InvalidField("files", f"Attach at most {EVENT_FILES_MAX} files to a delivery.")
     move_milestone(milestone, MilestoneState.DELIVERED, delivery_note=note)
-    record_event(project, EventKind.DELIVERED, actor_id=actor.id,
-                 note=f"“{milestone.title}”: {note}")
+    event = record_event(project, EventKind.DELIVERED, actor_id=actor.id,
+                         note=f"“{milestone.title}”: {note}")
+    for storage in files:
+        stored = store_document(storage, field="files")
+        db.session.add(ProjectEventFile(
+            event_id=event.id, milestone_id=milestone.id, stored_name=stored.stored_name,
+            original_name=stored.original_name, content_type=stored.content_type,
+            size_bytes=stored.size_bytes))
+    db.session.flush()
     _tell(project.poster_id, f"“{milestone.title}” was delivered: release it or ask for a "
                              "revision", project)
     return milestone

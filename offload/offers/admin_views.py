@@ -9,8 +9,8 @@ from offload.accounts.decorators import admin_required
 from offload.core.db import db
 from offload.core.errors import OffloadError
 
+from .conversations import export_conversation
 from .models import Offer
-from .services import export_conversation
 
 bp = Blueprint("conversations", __name__, url_prefix="/admin/conversations")
 

@@ -118,6 +118,13 @@ class MessageForm(FlaskForm):
     file = FileField("Attach a file (optional)")
 
 
+class ReadForm(FlaskForm):
+    """How far the page showed the conversation (sent by the page, not typed)."""
+
+    up_to = IntegerField("Read up to", validators=[
+        InputRequired("Reload the page and try again."), NumberRange(min=0)])
+
+
 class DeclineForm(FlaskForm):
     reason = StringField("Reason (optional)", validators=[
         _at_most(DECLINE_REASON_MAX, "The reason")],

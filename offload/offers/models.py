@@ -20,7 +20,10 @@ Design note
   offer (a partial unique index). The other side accepts, declines or counters it
   (a counter closes it and opens the counter-proposal). The rows are the history.
 - ``OfferMessage`` rows are the conversation between poster and offerer before the
-  award; they are never edited or deleted.
+  award (and, once accepted, the project's); they are never edited or deleted.
+- A ``ConversationRead`` is how far one party has read one conversation: the id of
+  the newest message they have seen. Unread = the other side's messages after it. It
+  only moves forward, and only on a POST (the page sends one; GETs change nothing).
 - Relationships are ``lazy="raise"``: pages load what they show in explicit queries.
 """
 
@@ -223,3 +226,14 @@ class OfferMessageAttachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class ConversationRead(db.Model):
+    """How far a party has read an offer's conversation (see the design note)."""
+
+    __tablename__ = "conversation_reads"
+
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    last_read_message_id: Mapped[int] = mapped_column(BigInteger)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

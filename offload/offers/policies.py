@@ -37,6 +37,11 @@ def is_party(offer: Offer, gig: Gig, actor: User) -> bool:
     return actor.id in (offer.member_id, gig.poster_id)
 
 
+def other_party_id(offer: Offer, gig: Gig, actor: User) -> int:
+    """The other side of the offer's conversation from ``actor`` (a party)."""
+    return gig.poster_id if actor.id == offer.member_id else offer.member_id
+
+
 def why_cannot_withdraw(offer: Offer, actor: User) -> str | None:
     if actor.id != offer.member_id:
         return "Only the member who made this offer can withdraw it."

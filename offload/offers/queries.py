@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, func, select, tuple_, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from offload.accounts.models import User
@@ -15,8 +15,17 @@ from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, newest_first
 from offload.gigs.models import Gig
 from offload.profiles.models import PortfolioItem
+from offload.projects.models import Project
 
-from .models import LIVE_STATES, Offer, OfferMessage, OfferProposal, OfferState, ProposalState
+from .models import (
+    LIVE_STATES,
+    ConversationRead,
+    Offer,
+    OfferMessage,
+    OfferProposal,
+    OfferState,
+    ProposalState,
+)
 from .policies import can_view_offer
 from .ranking import RANK_ORDER, places_of
 
@@ -30,6 +39,7 @@ class OffersTab:
     my_place: int | None = None
     top: list[Offer] = field(default_factory=list)  # for the poster: the first ranked
     accepted: Offer | None = None  # for the poster: the offer the project started from
+    unread: dict[int, int] = field(default_factory=dict)  # for the poster: per top offer
 
 
 @dataclass
@@ -61,12 +71,14 @@ def live_offer_counts(gig_ids: list[int]) -> dict[int, int]:
 def offers_tab(gig: Gig, viewer: User) -> OffersTab:
     """The count for everyone, the viewer's own offer and place, the poster's top offers.
 
-    Two queries for members (three with an offer), three for the poster (four once
+    Two queries for members (three with an offer), four for the poster (five once
     an award was accepted).
     """
     tab = OffersTab(live_count=live_offer_count(gig.id))
     if viewer.id == gig.poster_id or viewer.is_admin:
         tab.top = _ranked(gig.id, limit=current_app.config["OFFERS_ON_GIG_PAGE"])
+        if viewer.id == gig.poster_id and tab.top:
+            tab.unread = unread_counts(viewer.id, [o.id for o in tab.top])
         if gig.performer_id is not None:
             tab.accepted = db.session.scalar(
                 select(Offer).where(Offer.gig_id == gig.id,
@@ -143,6 +155,73 @@ def conversation_page(offer_id: int, cursor: str | None) -> Page:
         .options(joinedload(OfferMessage.sender, innerjoin=True),
                  selectinload(OfferMessage.attachments)),
         OfferMessage, cursor, size=current_app.config["MESSAGES_PAGE_SIZE"])
+
+
+# --- unread messages ----------------------------------------------------------------------
+
+@dataclass
+class UnreadConversation:
+    offer: Offer  # with its gig loaded
+    project_id: int | None  # the project the offer became, where the talk goes on
+    unread: int
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Where one party stands in a conversation."""
+
+    member_id: int
+    mark: int  # the newest message id they have read (0: none)
+    unread: int  # the other side's messages after it
+
+    def is_new(self, message: OfferMessage) -> bool:
+        return message.sender_id != self.member_id and message.id > self.mark
+
+
+def reading_of(offer_id: int, member_id: int) -> Reading:
+    """The member's read mark and unread count in the conversation; one query."""
+    mark = (select(ConversationRead.last_read_message_id)
+            .where(ConversationRead.offer_id == offer_id,
+                   ConversationRead.member_id == member_id).scalar_subquery())
+    row = db.session.execute(
+        select(func.coalesce(mark, 0),
+               select(func.count()).select_from(OfferMessage)
+               .where(OfferMessage.offer_id == offer_id, OfferMessage.sender_id != member_id,
+                      OfferMessage.id > func.coalesce(mark, 0)).scalar_subquery())).one()
+    return Reading(member_id=member_id, mark=row[0], unread=row[1])
+
+
+def unread_counts(member_id: int, offer_ids) -> dict[int, int]:
+    """For each of the conversations (offer ids, or a subquery of them) with messages
+    the member hasn't read: how many. One query."""
+    if isinstance(offer_ids, (list, set, tuple)):
+        if not offer_ids:
+            return {}
+        offer_ids = list(offer_ids)
+    return dict(db.session.execute(
+        select(OfferMessage.offer_id, func.count())
+        .outerjoin(ConversationRead, and_(ConversationRead.offer_id == OfferMessage.offer_id,
+                                          ConversationRead.member_id == member_id))
+        .where(OfferMessage.offer_id.in_(offer_ids), OfferMessage.sender_id != member_id,
+               OfferMessage.id > func.coalesce(ConversationRead.last_read_message_id, 0))
+        .group_by(OfferMessage.offer_id)).all())
+
+
+def unread_conversations(member_id: int, limit: int = 10) -> list[UnreadConversation]:
+    """The member's conversations (as offerer or as poster) with unread messages, most
+    unread first; two queries."""
+    mine = union(select(Offer.id).where(Offer.member_id == member_id),
+                 select(Offer.id).join(Gig, Gig.id == Offer.gig_id)
+                 .where(Gig.poster_id == member_id)).subquery()
+    counts = unread_counts(member_id, select(mine.c.id))
+    top = sorted(counts.items(), key=lambda item: (-item[1], -item[0]))[:limit]
+    if not top:
+        return []
+    rows = {offer.id: (offer, project_id) for offer, project_id in db.session.execute(
+        select(Offer, Project.id).outerjoin(Project, Project.offer_id == Offer.id)
+        .where(Offer.id.in_([offer_id for offer_id, _ in top]))
+        .options(joinedload(Offer.gig, innerjoin=True)))}
+    return [UnreadConversation(*rows[offer_id], unread) for offer_id, unread in top]
 
 
 def my_offers(member_id: int, state: OfferState | None = None, cursor: str | None = None

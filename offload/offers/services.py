@@ -20,16 +20,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import User
-from offload.core.db import atomic, db, transactional, utcnow
+from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
-from offload.core.uploads import store_upload, stored_path
 from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig, move_gigs
 from offload.gigs.models import Gig, GigKind, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
@@ -45,7 +42,6 @@ from offload.ledger.services import (
     void_reservation,
     wallet_account,
 )
-from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
 from offload.profiles.models import PortfolioItem
 from offload.projects.models import Project
@@ -56,26 +52,23 @@ from .models import (
     DAYS_LIMIT,
     DECLINE_REASON_MAX,
     LIVE_STATES,
-    MESSAGE_MAX,
     NOTE_MAX,
     OFFER_TRANSITIONS,
     OPEN_STATES,
     PORTFOLIO_MAX,
     FeeKind,
     Offer,
-    OfferMessage,
-    OfferMessageAttachment,
     OfferPortfolioItem,
     OfferProposal,
     OfferState,
     ProposalState,
 )
 from .policies import (
+    other_party_id,
     why_cannot_answer_award,
     why_cannot_answer_proposal,
     why_cannot_award,
     why_cannot_decline,
-    why_cannot_message,
     why_cannot_negotiate,
     why_cannot_offer,
     why_cannot_shortlist,
@@ -408,7 +401,7 @@ def propose_terms(offer: Offer, *, actor: User, price_minor: int, days_to_delive
         if _pending_proposal(offer.id) is None:
             raise  # not the one-pending-proposal index
         raise Conflict("A proposal on this offer is waiting for an answer.") from None
-    notify(_other_side(offer, gig, actor), "offer_terms",
+    notify(db.session.get(User, other_party_id(offer, gig, actor)), "offer_terms",
            title=f"{actor.name} proposed {_money(proposal.price_minor)} in "
                  f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
            link=f"/offers/{offer.id}#negotiation")
@@ -474,81 +467,6 @@ def counter_proposal(proposal: OfferProposal, *, actor: User, price_minor: int,
                       "current terms”.")
     _answer(proposal, offer, gig, actor, ProposalState.COUNTERED)
     return propose_terms(offer, actor=actor, note=note, **terms)
-
-
-# --- messages -----------------------------------------------------------------------------
-
-def send_offer_message(offer: Offer, *, actor: User, body: str,
-                       file_storage: FileStorage | None = None) -> OfferMessage:
-    """Write to the other side of an offer (and of the project it became); kept for good.
-
-    Writes: the message and, with ``file_storage``, its file (a PDF or image within
-    DOCUMENT_MAX_BYTES, checked by content too; removed again if the transaction fails).
-    Notifies: the other side (new_message).
-    """
-    stored = None
-    try:
-        with atomic():
-            gig = db.session.get(Gig, offer.gig_id)
-            # unconfirmed is who the actor is, as in make_offer: NotAllowed, not Conflict
-            refuse(why_cannot_message(offer, gig, actor),
-                   actor_may=actor.id in (offer.member_id, gig.poster_id) and actor.is_confirmed)
-            body = clean_text("body", body, MESSAGE_MAX, "The message", required=True,
-                              multiline=True)
-            message = OfferMessage(offer_id=offer.id, sender_id=actor.id, body=body)
-            db.session.add(message)
-            db.session.flush()
-            if file_storage is not None and file_storage.filename:
-                config = current_app.config
-                try:
-                    stored = store_upload(file_storage, config["DOCUMENT_TYPES"],
-                                          config["DOCUMENT_MAX_BYTES"])
-                except Invalid as e:
-                    raise InvalidField("file", str(e)) from e
-                db.session.add(OfferMessageAttachment(
-                    message_id=message.id, stored_name=stored.stored_name,
-                    original_name=stored.original_name, content_type=stored.content_type,
-                    size_bytes=stored.size_bytes))
-                db.session.flush()
-            notify(_other_side(offer, gig, actor), "new_message",
-                   title=f"{actor.name} wrote about “{gig.title}”",
-                   link=f"/offers/{offer.id}#message-{message.id}")
-    except BaseException:
-        if stored is not None:
-            stored_path(stored.stored_name).unlink(missing_ok=True)
-        raise
-    return message
-
-
-def export_conversation(offer: Offer, *, actor: User, reason: str) -> str:
-    """An admin's export of a whole conversation as evidence: plain text, oldest first,
-    every message with its files listed.
-
-    Writes: a moderation-log entry with the reason (reading members' private messages is
-    admin power). Refuses: non-admins (NotAllowed); a blank reason (Invalid).
-    """
-    if not actor.is_admin:
-        raise NotAllowed("Only admins export conversations.")
-    with atomic():
-        gig = db.session.get(Gig, offer.gig_id)
-        record_moderation(actor=actor, action="conversation_exported", subject_type="offer",
-                          subject_id=offer.id, reason=reason)
-        messages = db.session.scalars(
-            select(OfferMessage).where(OfferMessage.offer_id == offer.id)
-            .options(joinedload(OfferMessage.sender, innerjoin=True),
-                     selectinload(OfferMessage.attachments))
-            .order_by(OfferMessage.created_at, OfferMessage.id)).all()
-        lines = [f"Conversation of offer {offer.id} on gig {gig.id} “{gig.title}”",
-                 f"Exported {utcnow().isoformat(timespec='seconds')} by {actor.username}: "
-                 f"{reason.strip()}", ""]
-        for m in messages:
-            lines.append(f"[{m.created_at.isoformat(timespec='seconds')}] "
-                         f"{m.sender.username}:")
-            lines += [f"  {line}" for line in m.body.splitlines()] or ["  "]
-            lines += [f"  attachment: {a.original_name} ({a.content_type}, {a.size_bytes} "
-                      f"bytes) /messages/files/{a.id}" for a in m.attachments]
-        lines.append(f"\n{len(messages)} message(s).")
-    return "\n".join(lines) + "\n"
 
 
 # --- state changes ------------------------------------------------------------------------
@@ -722,11 +640,6 @@ def _declined_by_poster(member_id: int, gig_id: int) -> bool:
 def _pending_proposal(offer_id: int) -> int | None:
     return db.session.scalar(select(OfferProposal.id).where(
         OfferProposal.offer_id == offer_id, OfferProposal.state == ProposalState.PENDING))
-
-
-def _other_side(offer: Offer, gig: Gig, actor: User) -> User:
-    return db.session.get(User, gig.poster_id if actor.id == offer.member_id
-                          else offer.member_id)
 
 
 def _terms(price_minor: int, days_to_deliver: int) -> dict[str, int]:

@@ -31,7 +31,7 @@ from offload.gigs.policies import can_view_gig
 from offload.projects.queries import project_of_gig
 from offload.wallet.queries import wallet_summary
 
-from . import services
+from . import conversations, services
 from .forms import (
     ButtonForm,
     DeclineForm,
@@ -39,10 +39,12 @@ from .forms import (
     MyOffersFilterForm,
     OfferForm,
     ProposalForm,
+    ReadForm,
 )
 from .models import Offer, OfferMessage, OfferMessageAttachment, OfferProposal, OfferState
 from .policies import (
     can_view_offer,
+    is_party,
     why_cannot_answer_award,
     why_cannot_award,
     why_cannot_decline,
@@ -60,6 +62,8 @@ from .queries import (
     offer_page,
     portfolio_choices,
     ranked_offers_page,
+    reading_of,
+    unread_counts,
 )
 from .ranking import places_of
 
@@ -213,7 +217,7 @@ def message(offer_id: int):
     form = MessageForm(prefix="message")
     if form.validate_on_submit():
         try:
-            sent = services.send_offer_message(offer, actor=current_user, body=form.body.data,
+            sent = conversations.send_offer_message(offer, actor=current_user, body=form.body.data,
                                                file_storage=form.file.data)
         except OffloadError as e:
             show_error(form, e)
@@ -231,6 +235,33 @@ def messages_since(offer_id: int):
     messages = messages_after(offer.id, int(after) if after.isdigit() else 0)
     return jsonify(messages=[{"id": m.id, "html": render_template("offers/_message.html", m=m)}
                              for m in messages])
+
+
+@bp.post("/offers/<int:offer_id>/messages/read")
+@login_or_404
+def mark_read(offer_id: int):
+    """The page showed the conversation up to a message: the live page sends this by
+    itself (JSON answer); without JavaScript it is the "Mark as read" button."""
+    offer = _offer_or_404(offer_id)
+    form = ReadForm()
+    error = None
+    if not form.validate_on_submit():
+        error = first_error(form)
+    else:
+        try:
+            conversations.mark_conversation_read(offer, actor=current_user,
+                                                 up_to_message_id=form.up_to.data)
+        except OffloadError as e:
+            error = str(e)
+    if request.accept_mimetypes.best == "application/json":
+        return (jsonify(error=error), 422) if error else ("", 204)
+    if error:
+        flash(error, "error")
+    project_id = (project_of_gig(db.session.get(Gig, offer.gig_id))
+                  if offer.state == OfferState.ACCEPTED else None)
+    if project_id:
+        return redirect(url_for("projects.show", project_id=project_id, _anchor="messages"))
+    return redirect(url_for(".show", offer_id=offer_id, _anchor="messages"))
 
 
 @bp.get("/messages/files/<int:file_id>")
@@ -257,6 +288,8 @@ def for_gig(gig_id: int):
     page = ranked_offers_page(gig.id, request.args.get("after"))
     return render_template("offers/for_gig.html", gig=gig, page=page,
                            places=places_of([o.id for o in page.items]),
+                           unread=(unread_counts(current_user.id, [o.id for o in page.items])
+                                   if gig.poster_id == current_user.id else {}),
                            live_count=live_offer_count(gig.id))
 
 
@@ -272,6 +305,7 @@ def mine():
             form.state.errors = ["Choose one of the states in the list."]
     page, places = my_offers(current_user.id, state, request.args.get("before"))
     return render_template("offers/mine.html", page=page, places=places, form=form,
+                           unread=unread_counts(current_user.id, [o.id for o in page.items]),
                            state=state), 422 if form.state.errors else 200
 
 
@@ -347,4 +381,5 @@ def _render_show(offer_id: int, **forms: FlaskForm):
         decline_form=DeclineForm(prefix="decline", formdata=None),
         button_form=ButtonForm(formdata=None),
         project_id=project_of_gig(gig) if offer.state == OfferState.ACCEPTED else None,
+        reading=reading_of(offer.id, user.id) if is_party(offer, gig, user) else None,
     ), status

@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from offload.gigs.queries import matching_gigs_for
-from offload.offers.queries import awards_awaiting_answer
+from offload.offers.queries import awards_awaiting_answer, unread_conversations
 
 bp = Blueprint("pages", __name__)
 
@@ -20,4 +20,5 @@ def landing():
 @login_required
 def dashboard():
     return render_template("pages/dashboard.html", matching=matching_gigs_for(current_user.id),
-                           awards=awards_awaiting_answer(current_user.id))
+                           awards=awards_awaiting_answer(current_user.id),
+                           unread=unread_conversations(current_user.id))

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
@@ -18,7 +17,7 @@ from werkzeug.datastructures import FileStorage
 from offload.accounts.models import AccountType, User
 from offload.core.db import atomic, db, on_commit, utcnow
 from offload.core.errors import Invalid, InvalidField, NotAllowed
-from offload.core.uploads import store_upload, stored_path
+from offload.core.uploads import store_document, stored_path
 
 from .models import (
     BIO_MAX,
@@ -252,31 +251,20 @@ def upload_document(*, actor: User, kind: str, title: str,
     Effects: writes the file to the upload folder; removes it again if the
     transaction fails.
     """
-    stored = None
-    try:
-        with atomic():
-            _lock_member(actor)
-            if kind not in {k.value for k in DocumentKind}:
-                raise InvalidField("kind", "Choose what kind of document this is.")
-            title = _line("title", title, TITLE_MAX, "Title", required=True)
-            if file_storage is None or not file_storage.filename:
-                raise InvalidField("file", "Choose a file to upload.")
-            _check_room(Document, actor, DOCUMENTS_PER_MEMBER_MAX, "documents")
-            config = current_app.config
-            try:
-                stored = store_upload(file_storage, config["DOCUMENT_TYPES"],
-                                      config["DOCUMENT_MAX_BYTES"])
-            except Invalid as e:
-                raise InvalidField("file", str(e)) from e
-            doc = Document(user_id=actor.id, kind=kind, title=title,
-                           stored_name=stored.stored_name, original_name=stored.original_name,
-                           content_type=stored.content_type, size_bytes=stored.size_bytes)
-            db.session.add(doc)
-            db.session.flush()
-    except BaseException:
-        if stored is not None:
-            stored_path(stored.stored_name).unlink(missing_ok=True)
-        raise
+    with atomic():
+        _lock_member(actor)
+        if kind not in {k.value for k in DocumentKind}:
+            raise InvalidField("kind", "Choose what kind of document this is.")
+        title = _line("title", title, TITLE_MAX, "Title", required=True)
+        if file_storage is None or not file_storage.filename:
+            raise InvalidField("file", "Choose a file to upload.")
+        _check_room(Document, actor, DOCUMENTS_PER_MEMBER_MAX, "documents")
+        stored = store_document(file_storage)
+        doc = Document(user_id=actor.id, kind=kind, title=title,
+                       stored_name=stored.stored_name, original_name=stored.original_name,
+                       content_type=stored.content_type, size_bytes=stored.size_bytes)
+        db.session.add(doc)
+        db.session.flush()
     return doc
 
 

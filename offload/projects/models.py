@@ -12,6 +12,8 @@ Design note
   ``last_event_at`` repeats the newest event's time on the project, so "no event for
   N days" (stalling) is one indexed comparison; ``stall_notified_at`` is when the
   referrer was last told, so they are told once per stall.
+- ``ProjectEventFile`` rows are files that came with an event (the work handed over
+  with a milestone delivery), kept like the event itself.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class EventKind(StrEnum):
 POSTED_KINDS = (EventKind.CLIENT_CONTACTED, EventKind.WORK_STARTED, EventKind.UPDATE,
                 EventKind.ISSUE_RAISED, EventKind.ISSUE_RESOLVED, EventKind.DEADLINE_CHANGED)
 EVENT_NOTE_MAX = 4000
+EVENT_FILES_MAX = 5  # files with one delivery
 
 
 class ProjectEvent(db.Model):
@@ -126,7 +129,25 @@ class ProjectEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     actor: Mapped[User | None] = relationship(lazy="raise")
+    files: Mapped[list[ProjectEventFile]] = relationship(
+        order_by="ProjectEventFile.id", lazy="raise", viewonly=True)
 
     @property
     def label(self) -> str:
         return EventKind(self.kind).label
+
+
+class ProjectEventFile(db.Model):
+    """A file handed over with a timeline event (the document upload limits)."""
+
+    __tablename__ = "project_event_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("project_events.id"), index=True)
+    # the milestone the files were delivered for, so its card can list them
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
@@ -31,7 +31,7 @@ class ProjectPage:
 
 def project_page(project_id: int, viewer: User, cursor: str | None = None
                  ) -> ProjectPage | None:
-    """The project page in three queries (four with client details); None when there
+    """The project page in four queries (five with client details); None when there
     is no such project or the viewer is neither party nor an admin."""
     project = db.session.scalar(
         select(Project).where(Project.id == project_id)
@@ -42,7 +42,8 @@ def project_page(project_id: int, viewer: User, cursor: str | None = None
         return None
     events = newest_first(
         select(ProjectEvent).where(ProjectEvent.project_id == project.id)
-        .options(joinedload(ProjectEvent.actor)), ProjectEvent, cursor)
+        .options(joinedload(ProjectEvent.actor), selectinload(ProjectEvent.files)),
+        ProjectEvent, cursor)
     return ProjectPage(project=project, events=events,
                        client_details=client_details_for(project.gig, viewer),
                        is_stalling=is_stalling(project, utcnow()))

@@ -17,21 +17,28 @@ from offload.commissions.services import complete_referral, pay_commission
 from offload.core.db import db, utcnow
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
+from offload.core.uploads import send_stored_file
 from offload.milestones import disputes
 from offload.milestones import services as milestones
-from offload.milestones.forms import FundForm, MilestoneForm, NoteForm, StatementForm
+from offload.milestones.forms import (
+    DeliveryForm,
+    FundForm,
+    MilestoneForm,
+    NoteForm,
+    StatementForm,
+)
 from offload.milestones.models import Dispute, Milestone
 from offload.milestones.policies import MilestoneRules
-from offload.milestones.queries import disputes_of, milestones_of
+from offload.milestones.queries import delivery_files_of, disputes_of, milestones_of
+from offload.offers.conversations import send_offer_message
 from offload.offers.forms import ButtonForm, MessageForm
 from offload.offers.models import Offer
 from offload.offers.policies import why_cannot_message
-from offload.offers.queries import conversation_page
-from offload.offers.services import send_offer_message
+from offload.offers.queries import conversation_page, reading_of, unread_counts
 from offload.wallet.queries import wallet_summary
 
 from .forms import CompleteReferralForm, EventForm, MyProjectsFilterForm, PayCommissionForm
-from .models import Project, ProjectState
+from .models import Project, ProjectEvent, ProjectEventFile, ProjectState
 from .policies import can_view_project, why_cannot_post_event
 from .queries import my_projects, my_stalling_projects, project_page
 from .services import post_project_event
@@ -148,9 +155,9 @@ def release_milestone(milestone_id: int):
 @login_or_404
 def deliver_milestone(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
-    form = NoteForm(prefix=f"deliver-{milestone.id}")
+    form = DeliveryForm(prefix=f"deliver-{milestone.id}")
     return _submit(milestone.project_id, form, lambda: milestones.deliver_milestone(
-        milestone, actor=current_user, note=form.note.data),
+        milestone, actor=current_user, note=form.note.data, files=form.files.data or ()),
         "Delivered; the customer is told.", "milestones",
         note_form=(milestone.id, "deliver", form))
 
@@ -234,8 +241,10 @@ def mine():
         except ValueError:
             form.state.errors = ["Choose one of the states in the list."]
     page = my_projects(current_user.id, state, request.args.get("before"))
+    stalling = my_stalling_projects(current_user.id)
+    unread = unread_counts(current_user.id, {p.offer_id for p in page.items + stalling})
     return render_template("projects/mine.html", page=page, form=form, state=state,
-                           stalling=my_stalling_projects(current_user.id)), (
+                           stalling=stalling, unread=unread), (
         422 if form.state.errors else 200)
 
 
@@ -258,6 +267,17 @@ def _submit(project_id: int, form, call, done: str, anchor: str, **rerender):
             flash(done, "success")
             return redirect(url_for(".show", project_id=project_id, _anchor=anchor))
     return _render_show(project_id, **rerender)
+
+
+@bp.get("/projects/files/<int:file_id>")
+@login_or_404
+def event_file(file_id: int):
+    """A file handed over on the timeline, for the two sides and admins, as a download."""
+    file = db.session.get(ProjectEventFile, file_id)
+    if file is None:
+        abort(404)
+    _project_or_404(db.session.get(ProjectEvent, file.event_id).project_id)
+    return send_stored_file(file.stored_name, file.content_type, file.original_name)
 
 
 def _milestone_or_404(milestone_id: int) -> Milestone:
@@ -293,10 +313,11 @@ def _render_show(project_id: int, **forms):
     offer = db.session.get(Offer, project.offer_id)
     messages_page = conversation_page(offer.id, request.args.get("messages_before"))
     steps = milestones_of(project.id) if project.kind == "task" else []
+    delivered_files = delivery_files_of(project.id) if steps else {}
     note_forms = {}
     for m in steps:
-        for action in ("deliver", "revision"):
-            note_forms[(m.id, action)] = NoteForm(prefix=f"{action}-{m.id}", formdata=None)
+        note_forms[(m.id, "deliver")] = DeliveryForm(prefix=f"deliver-{m.id}", formdata=None)
+        note_forms[(m.id, "revision")] = NoteForm(prefix=f"revision-{m.id}", formdata=None)
     if "note_form" in forms:
         milestone_id, action, form = forms["note_form"]
         note_forms[(milestone_id, action)] = form
@@ -322,7 +343,10 @@ def _render_show(project_id: int, **forms):
         messages=list(reversed(messages_page.items)), messages_page=messages_page,
         message_form=forms.get("message_form") or MessageForm(prefix="message", formdata=None),
         why_cannot_message=why_cannot_message(offer, project.gig, user),
+        reading=(reading_of(offer.id, user.id)
+                 if user.id in (project.poster_id, project.performer_id) else None),
         milestones=steps, note_forms=note_forms, disputes=project_disputes,
+        delivered_files=delivered_files,
         statement_forms=statement_forms,
         fund_forms={m.id: FundForm(prefix=f"fund-{m.id}", formdata=None) for m in steps},
         milestone_form=forms.get("milestone_form") or MilestoneForm(prefix="milestone",

@@ -183,8 +183,8 @@ def _message_file_id(offer, member) -> int:
     from werkzeug.datastructures import FileStorage
 
     from offload.core.db import db
+    from offload.offers.conversations import send_offer_message
     from offload.offers.models import OfferMessageAttachment
-    from offload.offers.services import send_offer_message
 
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     message = send_offer_message(offer, actor=member, body="The plan",

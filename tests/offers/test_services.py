@@ -30,7 +30,7 @@ from offload.ledger.models import (
 from offload.ledger.services import system_account, wallet_account
 from offload.notifications.models import Notification
 from offload.notifications.services import notify
-from offload.offers import services
+from offload.offers import conversations, services
 from offload.offers.models import (
     FeeKind,
     Offer,
@@ -896,8 +896,8 @@ def test_a_pending_proposal_lapses_when_the_offer_stops_being_open(
 
 def test_both_sides_write_to_each_other(task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob)
-    asked = services.send_offer_message(offer, actor=poster, body="  Can you start Monday?\n")
-    answered = services.send_offer_message(fresh(Offer, offer.id), actor=bob, body="Yes.")
+    asked = conversations.send_offer_message(offer, actor=poster, body="  Can you start Monday?\n")
+    answered = conversations.send_offer_message(fresh(Offer, offer.id), actor=bob, body="Yes.")
     rows = [(m.sender_id, m.body) for m in db.session.scalars(
         select(OfferMessage).where(OfferMessage.offer_id == offer.id).order_by(OfferMessage.id))]
     assert rows == [(poster.id, "Can you start Monday?"), (bob.id, "Yes.")]
@@ -915,11 +915,11 @@ def test_the_conversation_goes_on_as_the_projects_and_closes_for_the_others(
     offer = make_offer(task_gig, bob)
     other = make_offer(task_gig, carol)
     services.award_offer(offer, actor=poster)
-    services.send_offer_message(fresh(Offer, offer.id), actor=bob, body="Thinking about it.")
+    conversations.send_offer_message(fresh(Offer, offer.id), actor=bob, body="Thinking about it.")
     services.accept_award(fresh(Offer, offer.id), actor=bob)
-    services.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Welcome!")
+    conversations.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Welcome!")
     with pytest.raises(Conflict, match="conversation is closed"):
-        services.send_offer_message(fresh(Offer, other.id), actor=poster, body="Sorry")
+        conversations.send_offer_message(fresh(Offer, other.id), actor=poster, body="Sorry")
     assert count(OfferMessage) == 2
     assert run_checks(MONEY_CHECKS) == []
 
@@ -929,15 +929,15 @@ def test_message_refusals(task_gig, poster, bob, carol, stranger, make_offer):
     make_offer(task_gig, carol)
     for actor in (stranger, carol):
         with pytest.raises(NotAllowed, match="Only the poster and the member"):
-            services.send_offer_message(fresh(Offer, offer.id), actor=actor, body="Hello")
+            conversations.send_offer_message(fresh(Offer, offer.id), actor=actor, body="Hello")
     with pytest.raises(InvalidField, match="can't be empty") as refused:
-        services.send_offer_message(fresh(Offer, offer.id), actor=bob, body=" \n ")
+        conversations.send_offer_message(fresh(Offer, offer.id), actor=bob, body=" \n ")
     assert refused.value.field == "body"
     with pytest.raises(InvalidField, match="at most 5,000"):
-        services.send_offer_message(fresh(Offer, offer.id), actor=bob, body="x" * 5001)
+        conversations.send_offer_message(fresh(Offer, offer.id), actor=bob, body="x" * 5001)
     services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
     with pytest.raises(Conflict, match="conversation is closed"):
-        services.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Why?")
+        conversations.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Why?")
     assert count(OfferMessage) == 0
     assert notes(poster, "new_message") == [] and notes(bob, "new_message") == []
 
@@ -948,7 +948,7 @@ def test_an_unconfirmed_party_is_not_allowed_to_write(task_gig, poster, bob, mak
         db.session.execute(update(User).where(User.id == poster.id)
                            .values(email_confirmed_at=None))
     with pytest.raises(NotAllowed, match="Confirm your e-mail"):
-        services.send_offer_message(fresh(Offer, offer.id), actor=fresh(User, poster.id),
+        conversations.send_offer_message(fresh(Offer, offer.id), actor=fresh(User, poster.id),
                                     body="Hello")
     assert count(OfferMessage) == 0
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from offload.core.db import db, utcnow
-from offload.offers import services
+from offload.offers import conversations, services
 from offload.offers.models import Offer, OfferMessage, OfferProposal, OfferState, ProposalState
 from offload.profiles.services import add_portfolio_item
 
@@ -417,7 +417,7 @@ def test_an_admin_exports_a_conversation_with_a_reason_that_is_logged(
     from offload.moderation.models import ModerationEntry
 
     offer = make_offer(make_gig(poster=poster), bob)
-    services.send_offer_message(offer, actor=bob, body="First line\nSecond line")
+    conversations.send_offer_message(offer, actor=bob, body="First line\nSecond line")
     login(make_member("boss", admin=True))
     refused = client.post(f"/admin/conversations/{offer.id}/export", data={"reason": " "})
     assert refused.status_code == 302

@@ -1,0 +1,123 @@
+"""The conversation of an offer (and of the project it became): sending messages with
+files, how far each side has read, and an admin's export as evidence.
+
+Messages are never edited or deleted. Each public function is one transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import FileStorage
+
+from offload.accounts.models import User
+from offload.core.db import atomic, db, dialect_insert, utcnow
+from offload.core.errors import NotAllowed, refuse
+from offload.core.text import clean_text
+from offload.core.uploads import store_document
+from offload.gigs.models import Gig
+from offload.moderation.services import record_moderation
+from offload.notifications.services import notify
+
+from .models import MESSAGE_MAX, ConversationRead, Offer, OfferMessage, OfferMessageAttachment
+from .policies import is_party, other_party_id, why_cannot_message
+
+
+def send_offer_message(offer: Offer, *, actor: User, body: str,
+                       file_storage: FileStorage | None = None) -> OfferMessage:
+    """Write to the other side of an offer (and of the project it became); kept for good.
+
+    Writes: the message and, with ``file_storage``, its file (a PDF or image within
+    DOCUMENT_MAX_BYTES, checked by content too; removed again if the transaction fails);
+    the sender's read mark moves to their message (they have seen everything before it
+    they answered). Notifies: the other side (new_message).
+    """
+    with atomic():
+        gig = db.session.get(Gig, offer.gig_id)
+        # unconfirmed is who the actor is, as in make_offer: NotAllowed, not Conflict
+        refuse(why_cannot_message(offer, gig, actor),
+               actor_may=actor.id in (offer.member_id, gig.poster_id) and actor.is_confirmed)
+        body = clean_text("body", body, MESSAGE_MAX, "The message", required=True,
+                          multiline=True)
+        message = OfferMessage(offer_id=offer.id, sender_id=actor.id, body=body)
+        db.session.add(message)
+        db.session.flush()
+        if file_storage is not None and file_storage.filename:
+            stored = store_document(file_storage)
+            db.session.add(OfferMessageAttachment(
+                message_id=message.id, stored_name=stored.stored_name,
+                original_name=stored.original_name, content_type=stored.content_type,
+                size_bytes=stored.size_bytes))
+            db.session.flush()
+        _move_read_mark(offer.id, actor.id, message.id)
+        notify(db.session.get(User, other_party_id(offer, gig, actor)), "new_message",
+               title=f"{actor.name} wrote about “{gig.title}”",
+               link=f"/offers/{offer.id}#message-{message.id}")
+    return message
+
+
+def mark_conversation_read(offer: Offer, *, actor: User, up_to_message_id: int) -> int:
+    """A party has seen the conversation up to ``up_to_message_id`` (the newest message
+    their page shows). Returns the read mark now stored.
+
+    The mark only moves forward (a stale page, or two tabs, can't move it back) and
+    never past the conversation's newest message. Refuses: anyone but the two sides
+    (admins read conversations without leaving a mark).
+    """
+    with atomic():
+        gig = db.session.get(Gig, offer.gig_id)
+        if not is_party(offer, gig, actor):
+            raise NotAllowed("Only the two sides of a conversation keep a read mark.")
+        newest_seen = db.session.scalar(
+            select(func.max(OfferMessage.id)).where(OfferMessage.offer_id == offer.id,
+                                                   OfferMessage.id <= up_to_message_id))
+        if newest_seen is None:
+            return 0
+        return _move_read_mark(offer.id, actor.id, newest_seen)
+
+
+def _move_read_mark(offer_id: int, member_id: int, message_id: int) -> int:
+    stmt = dialect_insert(ConversationRead).values(
+        offer_id=offer_id, member_id=member_id, last_read_message_id=message_id,
+        read_at=utcnow())
+    current = ConversationRead.last_read_message_id
+    # one statement, so two tabs marking at once both land and the higher mark wins
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[ConversationRead.offer_id, ConversationRead.member_id],
+        set_={"last_read_message_id": case(
+                  (stmt.excluded.last_read_message_id > current,
+                   stmt.excluded.last_read_message_id), else_=current),
+              "read_at": stmt.excluded.read_at},
+    ).returning(ConversationRead.last_read_message_id)
+    return db.session.execute(stmt).scalar_one()
+
+
+def export_conversation(offer: Offer, *, actor: User, reason: str) -> str:
+    """An admin's export of a whole conversation as evidence: plain text, oldest first,
+    every message with its files listed.
+
+    Writes: a moderation-log entry with the reason (reading members' private messages is
+    admin power). Refuses: non-admins (NotAllowed); a blank reason (Invalid).
+    """
+    if not actor.is_admin:
+        raise NotAllowed("Only admins export conversations.")
+    with atomic():
+        gig = db.session.get(Gig, offer.gig_id)
+        record_moderation(actor=actor, action="conversation_exported", subject_type="offer",
+                          subject_id=offer.id, reason=reason)
+        messages = db.session.scalars(
+            select(OfferMessage).where(OfferMessage.offer_id == offer.id)
+            .options(joinedload(OfferMessage.sender, innerjoin=True),
+                     selectinload(OfferMessage.attachments))
+            .order_by(OfferMessage.created_at, OfferMessage.id)).all()
+        lines = [f"Conversation of offer {offer.id} on gig {gig.id} “{gig.title}”",
+                 f"Exported {utcnow().isoformat(timespec='seconds')} by {actor.username}: "
+                 f"{reason.strip()}", ""]
+        for m in messages:
+            lines.append(f"[{m.created_at.isoformat(timespec='seconds')}] "
+                         f"{m.sender.username}:")
+            lines += [f"  {line}" for line in m.body.splitlines()] or ["  "]
+            lines += [f"  attachment: {a.original_name} ({a.content_type}, {a.size_bytes} "
+                      f"bytes) /messages/files/{a.id}" for a in m.attachments]
+        lines.append(f"\n{len(messages)} message(s).")
+    return "\n".join(lines) + "\n"
