@@ -19,6 +19,7 @@ from offload.core.errors import register_error_handlers
 from offload.core.extensions import csrf, limiter, login_manager, mail, migrate
 from offload.core.logs import init_logging
 from offload.core.security import init_security
+from offload.core.uploads import init_request_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
+    init_request_limits(app)  # before CSRFProtect, which parses the body
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
@@ -77,9 +79,13 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from offload.accounts.views import bp as accounts_bp
+    from offload.cases.admin_views import bp as admin_cases_bp
+    from offload.cases.views import bp as cases_bp
     from offload.gigs.views import bp as gigs_bp
+    from offload.invites.admin_views import bp as admin_tree_bp
     from offload.invites.views import bp as invites_bp
     from offload.milestones.admin_views import bp as disputes_bp
+    from offload.moderation.views import bp as moderation_bp
     from offload.notifications.views import bp as notifications_bp
     from offload.offers.admin_views import bp as conversations_bp
     from offload.offers.views import bp as offers_bp
@@ -91,7 +97,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp,
-               conversations_bp):
+               conversations_bp, cases_bp, admin_cases_bp, admin_tree_bp, moderation_bp):
         app.register_blueprint(bp)
 
 

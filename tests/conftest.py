@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, event, select, text
 
 from offload import create_app
+from offload.accounts.lineage import add_to_branch_sizes
 from offload.accounts.models import User
 from offload.accounts.passwords import hash_password
 from offload.core.db import db, utcnow
@@ -37,7 +38,7 @@ _counter = itertools.count(1)
 
 @functools.cache
 def _hashed(password: str) -> str:
-    # scrypt costs ~50 ms; factories reuse one hash per password (the log-in path is real)
+    # factories reuse one hash per password (the log-in path is real)
     return hash_password(password)
 
 
@@ -58,6 +59,9 @@ def app_config(tmp_path: Path, **extra) -> dict:
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "CANONICAL_URL": "https://offload.example",
         "MAIL_BACKEND": "log",
+        # the real method's cost (~0.15 s a log-in) would dominate the suite; a login
+        # still checks a real scrypt hash, with a smaller work factor
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         **extra,
     }
 
@@ -100,7 +104,7 @@ def app(tmp_path_factory):
         db.engine.dispose()
 
 
-def _empty_tables():
+def empty_tables():
     db.session.rollback()
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
@@ -120,7 +124,7 @@ def _empty_tables():
 @pytest.fixture(autouse=True)
 def _app_context(app, request):
     with app.app_context():
-        _empty_tables()
+        empty_tables()
         yield
         db.session.remove()
         ledger_only = request.node.get_closest_marker("ledger_only") is not None
@@ -142,37 +146,43 @@ def client(app):
     return app.test_client()
 
 
+def new_member(username: str | None = None, *, email: str | None = None,
+               password: str = PASSWORD, confirmed: bool = True, admin: bool = False,
+               inviter: User | None = None, **fields) -> User:
+    """A member written straight to the database (inside an app context)."""
+    n = next(_counter)
+    username = username or f"member{n}"
+    user = User(
+        username=username.lower(),
+        email=(email or f"{username}@example.com").lower(),
+        password_hash=_hashed(password),
+        display_name=fields.pop("display_name", username.title()),
+        is_admin=admin,
+        email_confirmed_at=utcnow() if confirmed else None,
+        invited_by_id=inviter.id if inviter else None,
+        **fields,
+    )
+    db.session.add(user)
+    db.session.flush()
+    if inviter is not None:
+        add_to_branch_sizes(inviter.id, 1)
+    db.session.commit()
+    return user
+
+
 @pytest.fixture
 def make_member(app):
     """Factory: ``make_member(username=..., inviter=..., confirmed=False, admin=True)``."""
-
-    def make(username: str | None = None, *, email: str | None = None,
-             password: str = PASSWORD, confirmed: bool = True, admin: bool = False,
-             inviter: User | None = None, **fields) -> User:
-        n = next(_counter)
-        username = username or f"member{n}"
-        user = User(
-            username=username.lower(),
-            email=(email or f"{username}@example.com").lower(),
-            password_hash=_hashed(password),
-            display_name=fields.pop("display_name", username.title()),
-            is_admin=admin,
-            email_confirmed_at=utcnow() if confirmed else None,
-            invited_by_id=inviter.id if inviter else None,
-            **fields,
-        )
-        db.session.add(user)
-        db.session.commit()
-        return user
-
-    return make
+    return new_member
 
 
 @pytest.fixture
 def login(client):
-    """``login(user)`` logs the test client in through the real form."""
+    """``login(user)`` logs the test client in through the real form, as ``user`` alone:
+    whoever was logged in on it logs out first."""
 
     def do(user: User, password: str = PASSWORD, remember: bool = False):
+        client.post("/logout")
         response = client.post("/login", data={"login": user.username, "password": password,
                                                "remember": "y" if remember else ""})
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.core.db import db, utcnow
@@ -28,6 +28,9 @@ class User(UserMixin, db.Model):
         CheckConstraint("account_type IN ('individual', 'organization')", name="account_type"),
         CheckConstraint("account_type = 'individual' OR organization_name IS NOT NULL",
                         name="organization_named"),
+        # the suspended few (the tree explorer tallies them per branch)
+        Index("ix_users_suspended", "id", sqlite_where=text("suspended_at IS NOT NULL"),
+              postgresql_where=text("suspended_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +48,13 @@ class User(UserMixin, db.Model):
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     last_login_at: Mapped[datetime | None]
+    # set while suspended (by a case's resolution): no log-in, no sessions
+    suspended_at: Mapped[datetime | None]
+    # how many members this one invited were suspended (kept through reparents: the
+    # record stays with whoever vouched for them)
+    invitees_suspended: Mapped[int] = mapped_column(default=0, server_default="0")
+    # how many members are below this one in the invite tree (accounts.lineage keeps it)
+    branch_size: Mapped[int] = mapped_column(default=0, server_default="0")
 
     invited_by: Mapped[User | None] = relationship(remote_side=[id], lazy="raise")
 
@@ -55,6 +65,10 @@ class User(UserMixin, db.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def name(self) -> str:

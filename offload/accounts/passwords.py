@@ -10,8 +10,11 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from offload.core.errors import Invalid
 
-# Checked against when the account does not exist, so both paths cost one scrypt.
-_DUMMY_HASH = generate_password_hash("offload-dummy-password-for-timing")
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the account does not exist, so both paths cost one hash."""
+    return generate_password_hash("offload-dummy-password-for-timing", method=method)
 
 
 @cache
@@ -43,12 +46,12 @@ def check_new_password(password: str, *, username: str = "", email: str = "") ->
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Compare in constant work: an unknown account still costs one hash check."""
     if password_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return False
     return check_password_hash(password_hash, password)

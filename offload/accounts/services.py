@@ -18,6 +18,7 @@ from offload.core.templating import external_url
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.notifications.services import queue_email
 
+from .lineage import add_to_branch_sizes
 from .models import AccountType, User, new_session_token
 from .passwords import check_new_password, hash_password, verify_password
 
@@ -73,6 +74,8 @@ def create_member(*, username: str, email: str, password: str, display_name: str
             db.session.flush()
         except IntegrityError as e:  # a concurrent sign-up took the name first
             raise Conflict("That username or e-mail address was just taken.") from e
+        if invited_by is not None:
+            add_to_branch_sizes(invited_by.id, 1)
         if not confirmed:
             _queue_confirmation(user, user.email)
     return user

@@ -51,7 +51,7 @@ def load_user(user_id: str) -> User | None:
     if not raw_id.isdigit() or not token:
         return None
     user = db.session.get(User, int(raw_id))
-    if user is None or user.session_token != token:
+    if user is None or user.session_token != token or user.is_suspended:
         return None
     return user
 
@@ -72,6 +72,9 @@ def login():
         user = authenticate(form.login.data, form.password.data)
         if user is None:
             form.form_errors.append("That username or password is not right.")
+        elif user.is_suspended:  # the password was right: saying so reveals nothing new
+            form.form_errors.append("This account is suspended. The e-mail about the case "
+                                    "says why; write to the admins to appeal.")
         else:
             session.clear()  # no session fixation: start from an empty session
             login_user(user, remember=form.remember.data)

@@ -99,15 +99,24 @@ def atomic() -> Iterator:
             yield session
     except BaseException:
         session.info.pop("on_commit", None)
-        for callback in session.info.pop("on_rollback", []):
-            callback()
+        _run_callbacks(session.info.pop("on_rollback", []), "rollback")
         raise
     finally:
         _depth.reset(depth_token)
         _writing.reset(writing_token)
     session.info.pop("on_rollback", None)
-    for callback in session.info.pop("on_commit", []):
-        callback()
+    _run_callbacks(session.info.pop("on_commit", []), "commit")
+
+
+def _run_callbacks(callbacks: list[Callable[[], None]], after: str) -> None:
+    """Run every callback even if one fails: after a commit the work is done (the
+    caller must not see an error for it); after a rollback the original error is the
+    one to raise. A failure is logged with its traceback."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("a callback after %s failed", after)
 
 
 # PostgreSQL: serialization failure and deadlock; the whole transaction may be re-run.

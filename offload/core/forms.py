@@ -7,10 +7,12 @@ from flask_wtf import FlaskForm
 from .errors import OffloadError
 
 
-def show_error(form: FlaskForm, error: OffloadError) -> None:
-    """Show a service's message next to the field it names (``InvalidField.field``), or
-    above the form."""
-    field = form._fields.get(getattr(error, "field", None) or "")
+def show_error(form: FlaskForm, error: OffloadError,
+               fields: dict[str, str] | None = None) -> None:
+    """Show a service's message next to the field it names (``InvalidField.field``, or
+    the form's field ``fields`` maps it to), or above the form."""
+    name = getattr(error, "field", None) or ""
+    field = form._fields.get((fields or {}).get(name, name))
     if field is not None:
         field.errors = [*field.errors, str(error)]
     else:

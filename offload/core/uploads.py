@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
-from flask import Response, abort, current_app, send_file
+from flask import Flask, Response, abort, current_app, request, send_file
 from werkzeug.datastructures import FileStorage
 
 from .db import on_rollback
@@ -32,6 +32,18 @@ class StoredFile:
     original_name: str
     content_type: str
     size_bytes: int
+
+
+def init_request_limits(app: Flask) -> None:
+    """Let the endpoints in MAX_CONTENT_LENGTH_BY_ENDPOINT take larger bodies than
+    MAX_CONTENT_LENGTH. Register before CSRFProtect: it reads the form, and the limit
+    must be set before anything parses the body."""
+
+    @app.before_request
+    def _endpoint_request_limit() -> None:
+        limit = app.config["MAX_CONTENT_LENGTH_BY_ENDPOINT"].get(request.endpoint)
+        if limit:
+            request.max_content_length = limit
 
 
 def upload_dir() -> Path:

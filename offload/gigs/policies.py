@@ -5,6 +5,7 @@ use the same functions to decide which buttons to show."""
 from __future__ import annotations
 
 from offload.accounts.models import User
+from offload.cases.hook import why_on_the_hook
 
 from .models import Gig, GigKind, GigState, Question
 
@@ -12,13 +13,11 @@ EDITABLE_STATES = frozenset({GigState.DRAFT, GigState.OPEN})
 
 
 def why_cannot_post(actor: User) -> str | None:
-    """Why the member may not post (or publish) a gig now.
-
-    The accountability issue adds: an open case against the member or an invitee.
-    """
+    """Why the member may not post (or publish) a gig now: unconfirmed, or on the hook
+    (an open case about them or a member they invited)."""
     if not actor.is_confirmed:
         return "Confirm your e-mail address before posting a gig."
-    return None
+    return why_on_the_hook(actor, "post gigs")
 
 
 def can_view_gig(gig: Gig, viewer: User | None) -> bool:

@@ -35,7 +35,11 @@ from offload.core.text import clean_text
 from offload.core.uploads import store_document, stored_path
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
-from offload.offers.services import close_offers_on_gigs, lapse_unanswered_awards
+from offload.offers.services import (
+    close_offers_on_gigs,
+    lapse_unanswered_awards,
+    take_back_awards_on_gigs,
+)
 from offload.profiles.services import clean_skill_names, ensure_skills
 
 from .lifecycle import CHANGED_UNDER_YOU, lock_gig, log_after_commit, move_gig, move_gigs
@@ -230,6 +234,21 @@ def expire_gigs(*, now: datetime | None = None) -> int:
                             now=now)
         close_offers_on_gigs(expired, reason="The gig expired without an award.")
         return len(expired)
+
+
+def cancel_member_gigs(member_id: int, *, reason: str, actor_id: int) -> list[int]:
+    """A suspended member's gigs on the board are cancelled (drafts stay theirs); the
+    ids. An award still unanswered on one goes back first, then the gig's offers are
+    declined and their postpaid holds released. Joins the suspension's transaction
+    (whose moderation entry covers this)."""
+    with atomic():
+        awarded = list(db.session.scalars(select(Gig.id).where(
+            Gig.poster_id == member_id, Gig.state == GigState.AWARDED)))
+        take_back_awards_on_gigs(awarded, reason=reason)
+        cancelled = move_gigs(GigState.OPEN, GigState.CANCELLED, Gig.poster_id == member_id,
+                              cancel_reason=reason)
+        close_offers_on_gigs(cancelled, reason=reason, actor_id=actor_id)
+        return cancelled
 
 
 # --- attachments ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.accounts.models import User
@@ -59,3 +59,18 @@ class Invite(db.Model):
         if self.state == InviteState.PENDING and (now or utcnow()) >= self.expires_at:
             return InviteState.EXPIRED
         return InviteState(self.state)
+
+
+class InviteEdgeChange(db.Model):
+    """A reparent: ``member_id`` was moved from ``old_inviter_id`` to ``new_inviter_id``."""
+
+    __tablename__ = "invite_edge_changes"
+    __table_args__ = (Index("ix_invite_edge_changes_member", "member_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    old_inviter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    new_inviter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    moved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

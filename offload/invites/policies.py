@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from offload.accounts.models import User
+from offload.cases.hook import why_on_the_hook
 from offload.core.db import db, utcnow
 
 from .models import Invite, InviteState
@@ -34,6 +35,9 @@ def why_cannot_invite(user: User) -> str | None:
     """The reason the member may not send an invite now, or None."""
     if not user.is_confirmed:
         return "Confirm your e-mail address before inviting anyone."
+    hook = why_on_the_hook(user, "send invites")
+    if hook:
+        return hook
     if invites_left(user) == 0:
         return ("You have used all your invites. Revoked and expired invites give their "
                 "place back.")

@@ -70,6 +70,17 @@ def revoke_invite(invite: Invite, *, actor: User) -> None:
     db.session.refresh(invite)
 
 
+def revoke_member_invites(member_id: int) -> int:
+    """A suspended member's pending invites stop working; how many. Joins the
+    suspension's transaction."""
+    with atomic():
+        return db.session.execute(
+            update(Invite).where(Invite.inviter_id == member_id,
+                                 Invite.state == InviteState.PENDING)
+            .values(state=InviteState.REVOKED, state_changed_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+
+
 def find_invite(token: str) -> Invite | None:
     return db.session.scalar(select(Invite).where(Invite.token_hash == hash_token(token)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from offload.cases.services import open_overdue_commission_cases
 from offload.commissions.services import flag_overdue_commissions, remind_due_commissions
 from offload.gigs.services import expire_gigs
 from offload.invites.services import expire_invites
@@ -38,6 +39,10 @@ def _flag_overdue_commissions() -> str:
     return f"flagged {flag_overdue_commissions()} overdue commissions"
 
 
+def _open_overdue_commission_cases() -> str:
+    return f"opened {open_overdue_commission_cases()} cases for overdue commissions"
+
+
 def _flag_stalling_projects() -> str:
     return f"told the referrers of {flag_stalling_projects()} stalling projects"
 
@@ -49,5 +54,6 @@ JOBS: tuple[Job, ...] = (
     Job("flag_stalling_projects", _flag_stalling_projects),
     Job("remind_due_commissions", _remind_due_commissions),
     Job("flag_overdue_commissions", _flag_overdue_commissions),
+    Job("open_overdue_commission_cases", _open_overdue_commission_cases),
     Job("deliver_outbox", _deliver_outbox),
 )

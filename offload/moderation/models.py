@@ -26,7 +26,9 @@ class ModerationEntry(db.Model):
         # the public log, newest first (keyset on created_at, id)
         Index("ix_moderation_log_created", "created_at", "id"),
         Index("ix_moderation_log_subject", "subject_type", "subject_id"),
-        Index("ix_moderation_log_subject_user", "subject_user_id", "created_at"),
+        Index("ix_moderation_log_subject_user", "subject_user_id", "created_at", "id"),
+        # the public log filtered by action
+        Index("ix_moderation_log_action_created", "action", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -71,8 +71,10 @@ def mark_conversation_read(offer: Offer, *, actor: User, up_to_message_id: int) 
         newest_seen = db.session.scalar(
             select(func.max(OfferMessage.id)).where(OfferMessage.offer_id == offer.id,
                                                    OfferMessage.id <= up_to_message_id))
-        if newest_seen is None:
-            return 0
+        if newest_seen is None:  # the page showed no message: nothing to move
+            return db.session.scalar(select(ConversationRead.last_read_message_id).where(
+                ConversationRead.offer_id == offer.id,
+                ConversationRead.member_id == actor.id)) or 0
         return _move_read_mark(offer.id, actor.id, newest_seen)
 
 

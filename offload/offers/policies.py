@@ -5,6 +5,7 @@ decide which buttons to show."""
 from __future__ import annotations
 
 from offload.accounts.models import User
+from offload.cases.hook import why_on_the_hook
 from offload.core.db import utcnow
 from offload.gigs.models import Gig, GigState
 
@@ -12,10 +13,8 @@ from .models import OPEN_STATES, Offer, OfferProposal, OfferState, ProposalState
 
 
 def why_cannot_offer(gig: Gig, actor: User) -> str | None:
-    """Why the member may not make an offer on this gig now.
-
-    The accountability issue adds: an open case against the member or an invitee.
-    """
+    """Why the member may not make an offer on this gig now (also: on the hook, an
+    open case about them or a member they invited)."""
     if not actor.is_confirmed:
         return "Confirm your e-mail address before making offers."
     if actor.id == gig.poster_id:
@@ -24,7 +23,7 @@ def why_cannot_offer(gig: Gig, actor: User) -> str | None:
         return "Offers can only be made while the gig is open."
     if gig.deadline < utcnow().date():
         return "This gig's deadline has passed."
-    return None
+    return why_on_the_hook(actor, "make offers")
 
 
 def can_view_offer(offer: Offer, gig: Gig, viewer: User | None) -> bool:

@@ -331,16 +331,9 @@ def lapse_unanswered_awards(*, today: date) -> int:
     Notifies: each offerer (award_taken_back).
     """
     stale = select(Gig.id).where(Gig.state == GigState.AWARDED, Gig.deadline < today)
-    now = utcnow()
-    assert OfferState.ACTIVE in OFFER_TRANSITIONS[OfferState.AWARDED]
-    rows = db.session.execute(
-        update(Offer).where(Offer.state == OfferState.AWARDED, Offer.gig_id.in_(stale))
-        .values(state=OfferState.ACTIVE, state_changed_at=now, updated_at=now)
-        .returning(Offer.id, Offer.gig_id, Offer.member_id)
-        .execution_options(synchronize_session=False)).all()
+    rows = _take_back_awards(Offer.gig_id.in_(stale))
     if not rows:
         return 0
-    move_gigs(GigState.AWARDED, GigState.OPEN, Gig.id.in_([r.gig_id for r in rows]), now=now)
     titles = dict(db.session.execute(
         select(Gig.id, Gig.title).where(Gig.id.in_([r.gig_id for r in rows]))).all())
     for r in rows:
@@ -367,6 +360,60 @@ def close_offers_on_gigs(gig_ids: list[int], *, reason: str,
         closed += len(_close_offers(Offer.gig_id.in_(gig_ids[first:first + 500]),
                                     reason=reason, actor_id=actor_id))
     return closed
+
+
+# --- a member suspended -------------------------------------------------------------------
+
+@transactional
+def close_member_offers(member: User, *, reason: str, actor_id: int) -> int:
+    """A suspended member's live offers end; how many.
+
+    State: open offers → withdrawn (postpaid holds voided, the member told); an award
+    waiting for their answer → award declined, its gig open again (the poster told).
+    """
+    awarded = list(db.session.scalars(select(Offer).where(
+        Offer.member_id == member.id, Offer.state == OfferState.AWARDED).order_by(Offer.id)))
+    for offer in awarded:
+        gig = _locked_gig(offer)
+        _move_offer(offer, OfferState.AWARD_DECLINED)
+        _release_fee(offer, actor_id=actor_id)
+        move_gig(gig, GigState.OPEN)
+        notify(db.session.get(User, gig.poster_id), "award_declined",
+               title=f"{member.name} can no longer take “{gig.title}”; it is open for "
+                     "offers again", link=f"/gigs/{gig.id}")
+    withdrawn = _close_offers(Offer.member_id == member.id, reason=reason, actor_id=actor_id,
+                              to=OfferState.WITHDRAWN)
+    return len(awarded) + len(withdrawn)
+
+
+@transactional
+def take_back_awards_on_gigs(gig_ids: list[int], *, reason: str) -> list[int]:
+    """Unanswered awards on these gigs go back (a suspended poster's gigs are about to
+    be cancelled); the gigs reopen. Notifies each offerer (award_taken_back). The ids
+    of the offers."""
+    if not gig_ids:
+        return []
+    rows = _take_back_awards(Offer.gig_id.in_(gig_ids))
+    for r in rows:
+        notify(db.session.get(User, r.member_id), "award_taken_back",
+               title=f"An award to you was taken back: {reason}", link=f"/offers/{r.id}")
+    return [r.id for r in rows]
+
+
+def _take_back_awards(on_gigs: ColumnElement[bool]) -> list:
+    """Unanswered awards on the gigs matching ``on_gigs`` become active offers again and
+    the gigs reopen (guarded bulk UPDATEs); the offers' (id, gig_id, member_id) rows."""
+    now = utcnow()
+    assert OfferState.ACTIVE in OFFER_TRANSITIONS[OfferState.AWARDED]
+    rows = db.session.execute(
+        update(Offer).where(Offer.state == OfferState.AWARDED, on_gigs)
+        .values(state=OfferState.ACTIVE, state_changed_at=now, updated_at=now)
+        .returning(Offer.id, Offer.gig_id, Offer.member_id)
+        .execution_options(synchronize_session=False)).all()
+    if rows:
+        move_gigs(GigState.AWARDED, GigState.OPEN, Gig.id.in_([r.gig_id for r in rows]),
+                  now=now)
+    return rows
 
 
 # --- negotiation --------------------------------------------------------------------------
@@ -488,16 +535,15 @@ def _move_offer(offer: Offer, to: OfferState, **values: Any) -> None:
         set_committed_value(offer, name, value)
 
 
-def _close_offers(*where: ColumnElement[bool], reason: str,
-                  actor_id: int | None) -> list[int]:
-    """Decline every open offer matching ``where``: guarded bulk UPDATE, holds voided,
-    proposals lapsed, offerers told. Returns the offer ids."""
-    assert all(OfferState.DECLINED in OFFER_TRANSITIONS[s] for s in OPEN_STATES)
+def _close_offers(*where: ColumnElement[bool], reason: str, actor_id: int | None,
+                  to: OfferState = OfferState.DECLINED) -> list[int]:
+    """Decline (or withdraw) every open offer matching ``where``: guarded bulk UPDATE,
+    holds voided, proposals lapsed, offerers told. Returns the offer ids."""
+    assert all(to in OFFER_TRANSITIONS[s] for s in OPEN_STATES)
     now = utcnow()
     rows = db.session.execute(
         update(Offer).where(Offer.state.in_(OPEN_STATES), *where)
-        .values(state=OfferState.DECLINED, decline_reason=reason, state_changed_at=now,
-                updated_at=now)
+        .values(state=to, decline_reason=reason, state_changed_at=now, updated_at=now)
         .returning(Offer.id, Offer.member_id, Offer.gig_id, Offer.fee_kind,
                    Offer.fee_transfer_id)
         .execution_options(synchronize_session=False)).all()

@@ -3,6 +3,7 @@
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from offload.cases.hook import why_on_the_hook
 from offload.gigs.queries import matching_gigs_for
 from offload.offers.queries import awards_awaiting_answer, unread_conversations
 
@@ -19,6 +20,8 @@ def landing():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
+    hook = why_on_the_hook(current_user, "send invites, post gigs or make offers")
     return render_template("pages/dashboard.html", matching=matching_gigs_for(current_user.id),
                            awards=awards_awaiting_answer(current_user.id),
-                           unread=unread_conversations(current_user.id))
+                           unread=unread_conversations(current_user.id),
+                           hook=hook)

@@ -38,7 +38,7 @@ from offload.offers.queries import conversation_page, reading_of, unread_counts
 from offload.wallet.queries import wallet_summary
 
 from .forms import CompleteReferralForm, EventForm, MyProjectsFilterForm, PayCommissionForm
-from .models import Project, ProjectEvent, ProjectEventFile, ProjectState
+from .models import EVENT_FILES_MAX, Project, ProjectEvent, ProjectEventFile, ProjectState
 from .policies import can_view_project, why_cannot_post_event
 from .queries import my_projects, my_stalling_projects, project_page
 from .services import post_project_event
@@ -269,11 +269,11 @@ def _submit(project_id: int, form, call, done: str, anchor: str, **rerender):
     return _render_show(project_id, **rerender)
 
 
-@bp.get("/projects/files/<int:file_id>")
+@bp.get("/projects/files/<int:event_file_id>")
 @login_or_404
-def event_file(file_id: int):
+def event_file(event_file_id: int):
     """A file handed over on the timeline, for the two sides and admins, as a download."""
-    file = db.session.get(ProjectEventFile, file_id)
+    file = db.session.get(ProjectEventFile, event_file_id)
     if file is None:
         abort(404)
     _project_or_404(db.session.get(ProjectEvent, file.event_id).project_id)
@@ -346,7 +346,7 @@ def _render_show(project_id: int, **forms):
         reading=(reading_of(offer.id, user.id)
                  if user.id in (project.poster_id, project.performer_id) else None),
         milestones=steps, note_forms=note_forms, disputes=project_disputes,
-        delivered_files=delivered_files,
+        delivered_files=delivered_files, event_files_max=EVENT_FILES_MAX,
         statement_forms=statement_forms,
         fund_forms={m.id: FundForm(prefix=f"fund-{m.id}", formdata=None) for m in steps},
         milestone_form=forms.get("milestone_form") or MilestoneForm(prefix="milestone",

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from offload.accounts.decorators import admin_required
+from offload.admin.queries import site_numbers
+from offload.cases.queries import accountability_counts
 from offload.core.db import db
 from offload.core.errors import Conflict, NotAllowed, OffloadError
 from offload.health import MONEY_CHECKS
@@ -33,7 +35,8 @@ ACTIONS = {"paid": mark_withdrawal_paid, "reject": reject_withdrawal}
 def index():
     return render_template("admin/index.html", revenue=platform_revenue(),
                            failures=run_checks(MONEY_CHECKS), checks=len(MONEY_CHECKS),
-                           pending=count_pending_withdrawals())
+                           pending=count_pending_withdrawals(), numbers=site_numbers(),
+                           **accountability_counts())
 
 
 def _queue(failed: tuple[str, Withdrawal, DecisionForm] | None = None, status: int = 200):

@@ -9,6 +9,7 @@ member's wallet and the external account.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
@@ -31,11 +32,11 @@ def _accounts(*ids: int | None) -> tuple[int, ...]:
     return tuple(i for i in ids if i is not None)
 
 
-def check_withdrawals_match_holds() -> list[Failure]:
-    """10. A requested withdrawal has an open hold of its amount on the member's wallet;
-    a paid one has that hold posted in full; a rejected one has it voided."""
+@cache
+def _withdrawal_rows():
+    """Each withdrawal with its wallet, hold and settlement (built once, as above)."""
     hold, settle, wallet = aliased(Transfer), aliased(Transfer), aliased(LedgerAccount)
-    rows = db.session.execute(
+    return (
         select(Withdrawal.id, Withdrawal.state, Withdrawal.amount_minor,
                Withdrawal.hold_transfer_id, Withdrawal.settle_transfer_id,
                wallet.id.label("wallet_id"),
@@ -50,7 +51,13 @@ def check_withdrawals_match_holds() -> list[Failure]:
                                 wallet.kind == AccountKind.WALLET))
         .outerjoin(hold, hold.id == Withdrawal.hold_transfer_id)
         .outerjoin(settle, settle.pending_id == Withdrawal.hold_transfer_id)
-        .order_by(Withdrawal.id)).all()
+        .order_by(Withdrawal.id))
+
+
+def check_withdrawals_match_holds() -> list[Failure]:
+    """10. A requested withdrawal has an open hold of its amount on the member's wallet;
+    a paid one has that hold posted in full; a rejected one has it voided."""
+    rows = db.session.execute(_withdrawal_rows()).all()
     external_id = _external_id()
     failures = []
     for r in rows:

@@ -89,3 +89,21 @@ def test_a_message_shows_in_the_other_open_page_within_two_seconds(
         assert time.monotonic() - started < 2.0
     shot(omar, "projects-10-live-messages")
     assert omar.locator(".messages li").count() == 3
+
+    # unread counts: what came while omar's page was closed waits for him, and opening
+    # the conversation (the page posts its read mark by itself) clears it
+    omar.goto(f"{gunicorn}/dashboard")
+    expect(omar.locator(".unread-conversations")).to_have_count(0)
+    lena.get_by_label("Message", exact=True).fill("Message 3: the invoice is attached.")
+    lena.get_by_role("button", name="Send").click()
+    expect(lena.locator(".messages")).to_contain_text("Message 3")
+    omar.reload()
+    expect(omar.locator(".unread-conversations")).to_contain_text("1 unread")
+    omar.locator(".unread-conversations a").click()
+    new = omar.locator(".message.unread")
+    expect(new).to_have_count(1)
+    expect(new).to_contain_text("Message 3")
+    expect(omar.locator("[data-mark-read]")).to_be_hidden()
+    shot(omar, "projects-11-unread-message")
+    omar.goto(f"{gunicorn}/dashboard")
+    expect(omar.locator(".unread-conversations")).to_have_count(0)

@@ -105,8 +105,12 @@ def test_a_task_from_funding_to_a_split_dispute(browser, live_server, make_membe
     log_in(d, live_server, "devin")
     d.goto(project_url)
     d.locator("textarea[id^=deliver-]").fill("Done: the import takes 4 minutes now.")
+    d.locator("input[type=file][id^=deliver-]").set_input_files(
+        [{"name": "import-report.pdf", "mimeType": "application/pdf",
+          "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"}])
     d.get_by_role("button", name="Deliver").click()
     expect(d.get_by_text("Delivered; the customer is told.")).to_be_visible()
+    expect(d.locator(".milestone .event-file")).to_contain_text("import-report.pdf")
 
     c.reload()
     c.get_by_text("Open a dispute").click()
@@ -125,6 +129,9 @@ def test_a_task_from_funding_to_a_split_dispute(browser, live_server, make_membe
     j.goto(f"{live_server}/admin/disputes")
     j.get_by_role("link", name=re.compile("^Dispute #")).click()
     expect(j.get_by_text("Large files were not in the brief.")).to_be_visible()
+    with j.expect_download() as download:  # the delivered file, as evidence
+        j.get_by_role("link", name="import-report.pdf").click()
+    assert download.value.suggested_filename == "import-report.pdf"
     j.get_by_role("radio", name=re.compile("^Split")).check()
     j.get_by_label("To the performer (split only)").fill("250")
     j.get_by_label("Reason", exact=True).fill(

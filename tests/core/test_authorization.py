@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import url_for
 
+from tests.conftest import empty_tables, new_member
+from tests.support.snapshot import Snapshot
+
 MATRIX_FILE = Path(__file__).resolve().parents[2] / "docs" / "authorization.md"
-ROLES = ("anonymous", "unconfirmed", "member", "admin")
+ROLES = ("anonymous", "unconfirmed", "member", "outsider", "admin")
 
 
 def load_matrix() -> dict[tuple[str, str], dict[str, str]]:
@@ -42,7 +46,8 @@ def test_every_cell_is_a_known_outcome():
 
 
 class World:
-    """An admin, a member the admin invited, an unconfirmed member, and the member's things."""
+    """An admin, a member the admin invited, an unconfirmed member, an outsider (a
+    confirmed member with no part in the member's things), and the member's things."""
 
     def __init__(self, make_member):
         from offload.invites.services import send_invite
@@ -51,13 +56,14 @@ class World:
         self.admin = make_member("root", admin=True)
         self.member = make_member("member", inviter=self.admin)
         self.unconfirmed = make_member("newbie", confirmed=False, inviter=self.member)
+        self.outsider = make_member("outsider", inviter=self.admin)
         self.invite = send_invite(actor=self.member, email="friend@example.com",
                                   vouch_note="A trusted colleague")
         self.extra = make_extra_objects(self)
 
     def user_for(self, role: str):
         return {"anonymous": None, "unconfirmed": self.unconfirmed, "member": self.member,
-                "admin": self.admin}[role]
+                "outsider": self.outsider, "admin": self.admin}[role]
 
     def url_values(self, arguments: set[str]) -> dict:
         samples = {"username": self.member.username, "token": "not-a-real-token",
@@ -81,6 +87,7 @@ def make_extra_objects(world: World) -> dict:
         "entry_id": _first_id("EducationEntry", member.id),
         "item_id": _first_id("PortfolioItem", member.id),
         "document_id": _document(member),
+        **_case_objects(world),
         **_wallet_objects(member),
         **_gig_objects(world),
     }
@@ -135,7 +142,8 @@ def _offer_objects(world: World) -> dict:
 def _task_objects(world: World, poster) -> dict:
     milestone_id = _milestone_id(world, poster)
     extra = _milestone_id(world, poster, title="A second task")
-    return {"milestone_id": milestone_id, "dispute_id": _dispute_id(world, extra)}
+    return {"milestone_id": milestone_id, "dispute_id": _dispute_id(world, extra),
+            "event_file_id": _delivered_file_id(world, extra)}
 
 
 def _milestone_id(world: World, poster, title: str = "A task") -> int:
@@ -176,6 +184,31 @@ def _dispute_id(world: World, milestone_id: int) -> int:
     return open_dispute(milestone, actor=world.member, statement="Not as agreed").id
 
 
+def _delivered_file_id(world: World, milestone_id: int) -> int:
+    """A PDF the member delivered with another milestone of that task project."""
+    import io
+    from datetime import timedelta
+
+    from werkzeug.datastructures import FileStorage
+
+    from offload.accounts.models import User
+    from offload.core.db import db, utcnow
+    from offload.milestones.models import Milestone
+    from offload.milestones.services import add_milestone, deliver_milestone, fund_milestone
+    from offload.projects.models import Project, ProjectEventFile
+
+    project = db.session.get(Project, db.session.get(Milestone, milestone_id).project_id)
+    poster = db.session.get(User, project.poster_id)
+    milestone = add_milestone(project, actor=poster, title="Third part", amount_minor=10_00,
+                              due_on=utcnow().date() + timedelta(days=3))
+    fund_milestone(milestone, actor=poster, idempotency_key="matrix-fund-third")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    deliver_milestone(milestone, actor=world.member, note="Done", files=[
+        FileStorage(io.BytesIO(pdf), filename="work.pdf")])
+    return db.session.scalar(db.select(ProjectEventFile.id).where(
+        ProjectEventFile.milestone_id == milestone.id))
+
+
 def _message_file_id(offer, member) -> int:
     """A PDF the member sent in the offer's conversation."""
     import io
@@ -209,6 +242,19 @@ def _project_id(world: World, poster) -> int:
                        cover_letter="Me.", fee_kind=None, idempotency_key="matrix-project")
     award_offer(offer, actor=poster)
     return accept_award(offer, actor=world.member).id
+
+
+def _case_objects(world: World) -> dict:
+    """A resolved case about the member (so they are not on the hook in the other
+    cells) and the outsider's pending report about them."""
+    from offload.cases.reports import report_member
+    from offload.cases.services import open_case, resolve_case
+
+    case = open_case(actor=world.admin, subject=world.member, kind="other",
+                     summary="A complaint about tone")
+    resolve_case(case, actor=world.admin, resolution="cleared", reason="Nothing in it")
+    report = report_member(actor=world.outsider, subject=world.member, body="Rude to me")
+    return {"case_id": case.id, "report_id": report.id}
 
 
 def _wallet_objects(member) -> dict:
@@ -246,16 +292,32 @@ CASES = [(endpoint, method, role) for (endpoint, method), row in sorted(MATRIX.i
          for role in ROLES]
 
 
+@pytest.fixture(scope="module")
+def world(app):
+    """The world, built once through the services; each cell restores its snapshot."""
+    with app.app_context():
+        empty_tables()
+        built = World(new_member)
+        users = {role: built.user_for(role) for role in ROLES}
+        logins = {role: SimpleNamespace(username=u.username) if u else None
+                  for role, u in users.items()}
+        url_values = {name: value for name, value in built.url_values(
+            set(built.extra) | {"username", "token", "invite_id"}).items()}
+        snapshot = Snapshot()
+        empty_tables()
+    return SimpleNamespace(logins=logins, url_values=url_values, snapshot=snapshot)
+
+
 @pytest.mark.parametrize(("endpoint", "method", "role"), CASES,
                          ids=[f"{e}-{m}-{r}" for e, m, r in CASES])
-def test_cell(app, client, make_member, login, endpoint, method, role):
-    world = World(make_member)
-    user = world.user_for(role)
+def test_cell(app, client, login, world, endpoint, method, role):
+    world.snapshot.restore()
+    user = world.logins[role]
     if user is not None:
         login(user)
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
-        url = url_for(endpoint, **world.url_values(set(rule.arguments)))
+        url = url_for(endpoint, **{name: world.url_values[name] for name in rule.arguments})
     response = client.open(url, method=method, data={})
     expected = MATRIX[(endpoint, method)][role]
     location = response.headers.get("Location", "")

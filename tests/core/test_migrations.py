@@ -60,3 +60,25 @@ def test_migrated_database_passes_the_ledger_check(tmp_path, empty_database_url)
         assert check_immutability() == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_accountability_migration_counts_the_branches_of_existing_members(
+        tmp_path, empty_database_url):
+    """Members from before it get their branch sizes (what accounts.lineage keeps after)."""
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="7f155fea6a29")
+        with db.engine.begin() as conn:
+            for member_id, inviter in ((1, None), (2, 1), (3, 2), (4, 2), (5, 1)):
+                conn.execute(text(
+                    "INSERT INTO users (id, username, email, password_hash, display_name, "
+                    "account_type, is_admin, session_token, invited_by_id, created_at) VALUES "
+                    "(:id, :name, :email, 'x', :name, 'individual', :admin, :token, :inviter, "
+                    "CURRENT_TIMESTAMP)"),
+                    {"id": member_id, "name": f"m{member_id}", "email": f"m{member_id}@x.example",
+                     "admin": member_id == 1, "token": f"t{member_id}", "inviter": inviter})
+        upgrade()
+        with db.engine.connect() as conn:
+            sizes = dict(conn.execute(text("SELECT id, branch_size FROM users")).all())
+        assert sizes == {1: 4, 2: 2, 3: 0, 4: 0, 5: 0}
+        db.engine.dispose()

@@ -47,17 +47,6 @@ def gig_data(**overrides) -> dict:
 
 
 @pytest.fixture
-def login(client, login):
-    """Log in as ``user``, logging out whoever was logged in first."""
-
-    def switch(user):
-        client.post("/logout")
-        return login(user)
-
-    return switch
-
-
-@pytest.fixture
 def poster(make_member, login):
     member = make_member("poster")
     login(member)

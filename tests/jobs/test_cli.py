@@ -42,6 +42,7 @@ def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sen
         "flag_stalling_projects: told the referrers of 0 stalling projects",
         "remind_due_commissions: reminded 0 performers of due commissions",
         "flag_overdue_commissions: flagged 0 overdue commissions",
+        "open_overdue_commission_cases: opened 0 cases for overdue commissions",
         "deliver_outbox: sent 1, failed 0, gave up 0",
     ]
     assert [m["to"] for m in sent] == ["ada@example.com"]
@@ -84,5 +85,6 @@ def test_deliver_mail_runs_only_the_outbox(app, outbox, sent, monkeypatch):
 def test_every_job_has_a_unique_name():
     names = [job.name for job in registry.JOBS]
     assert names == ["expire_invites", "expire_gigs", "flag_stalling_projects",
-                     "remind_due_commissions", "flag_overdue_commissions", "deliver_outbox"]
+                     "remind_due_commissions", "flag_overdue_commissions",
+                     "open_overdue_commission_cases", "deliver_outbox"]
     assert len(set(names)) == len(names)

@@ -25,17 +25,6 @@ def bob(make_member):
     return make_member("bob", display_name="Bob Builder")
 
 
-@pytest.fixture
-def login(client, login):
-    """Log in as ``user``, logging out whoever was logged in first."""
-
-    def switch(user):
-        client.post("/logout")
-        return login(user)
-
-    return switch
-
-
 def page_of(response) -> str:
     return response.get_data(as_text=True)
 

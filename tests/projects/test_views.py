@@ -12,15 +12,6 @@ from offload.projects.models import Project, ProjectEvent
 from offload.projects.services import post_project_event
 
 
-@pytest.fixture
-def login(client, login):
-    def switch(user):
-        client.post("/logout")
-        return login(user)
-
-    return switch
-
-
 def page(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)

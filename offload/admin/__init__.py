@@ -1,0 +1,1 @@
+"""The admin dashboard's numbers (the admin pages live with their features)."""

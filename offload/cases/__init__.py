@@ -1,0 +1,1 @@
+"""Accountability: cases, the hook, reports and suspensions."""

@@ -1,0 +1,173 @@
+"""The admin's side of accountability: the case queue, opening a case, evidence,
+resolving (cleared, warned, suspended), lifting a suspension, the report triage queue.
+404 to anyone but an admin. Every action takes a written reason and the service writes
+its moderation-log entry."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from offload.accounts.decorators import admin_required
+from offload.accounts.models import User
+from offload.core.db import db
+from offload.core.errors import InvalidField, OffloadError
+from offload.core.forms import first_error, show_error
+
+from . import reports, services, suspension
+from .forms import EvidenceForm, OpenCaseForm, ReasonForm, ResolveCaseForm
+from .models import Case, CaseState, Report
+from .queries import cases_page, pending_reports_page
+from .views import render_case
+
+bp = Blueprint("admin_cases", __name__, url_prefix="/admin")
+
+
+@bp.get("/cases")
+@admin_required
+def queue():
+    raw = request.args.get("state", "open")
+    state = CaseState(raw) if raw in {s.value for s in CaseState} else None
+    return render_template("admin/cases.html", page=cases_page(state, request.args.get("before")),
+                           state=state)
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@admin_required
+def new():
+    form = OpenCaseForm() if request.method == "POST" else OpenCaseForm(
+        formdata=None, subject=request.args.get("subject", ""))
+    if form.validate_on_submit():
+        subject = _member(form.subject.data)
+        evidence = ([(form.evidence_kind.data, form.evidence_id.data)]
+                    if form.evidence_kind.data and form.evidence_id.data else [])
+        try:
+            if subject is None:
+                raise InvalidField("subject", "There is no member with that username.")
+            case = services.open_case(actor=current_user, subject=subject,
+                                      kind=form.kind.data, summary=form.summary.data,
+                                      evidence=evidence)
+        except OffloadError as e:
+            show_error(form, e, fields={"evidence": "evidence_id"})
+        else:
+            flash(f"Case #{case.id} is open: {subject.name} and their inviter are on the hook.",
+                  "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("admin/case_new.html", form=form), (
+        422 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/cases/<int:case_id>/evidence")
+@admin_required
+def add_evidence(case_id: int):
+    case = _case(case_id)
+    form = EvidenceForm()
+    if form.validate_on_submit():
+        try:
+            services.add_evidence(case, actor=current_user, kind=form.kind.data,
+                                  target_id=form.target_id.data, note=form.note.data or "")
+        except OffloadError as e:
+            show_error(form, e, fields={"evidence": "target_id"})
+        else:
+            flash("Linked.", "success")
+            return redirect(url_for("cases.show", case_id=case_id, _anchor="evidence"))
+    return render_case(case_id, evidence_form=form)
+
+
+@bp.post("/cases/<int:case_id>/resolve")
+@admin_required
+def resolve(case_id: int):
+    case = _case(case_id)
+    form = ResolveCaseForm()
+    if form.validate_on_submit():
+        try:
+            services.resolve_case(case, actor=current_user, resolution=form.resolution.data,
+                                  reason=form.reason.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash(f"Case #{case_id} is resolved: {form.resolution.data}.", "success")
+            return redirect(url_for("cases.show", case_id=case_id))
+    return render_case(case_id, resolve_form=form)
+
+
+@bp.post("/cases/<int:case_id>/lift-suspension")
+@admin_required
+def lift_suspension(case_id: int):
+    case = _case(case_id)
+    form = ReasonForm(prefix="lift")
+    if form.validate_on_submit():
+        try:
+            suspension.lift_suspension(db.session.get(User, case.subject_id),
+                                       actor=current_user, reason=form.reason.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash("The suspension is lifted: the member can log in again.", "success")
+            return redirect(url_for("cases.show", case_id=case_id))
+    return render_case(case_id, lift_form=form)
+
+
+@bp.get("/reports")
+@admin_required
+def reports_queue():
+    return render_template("admin/reports.html",
+                           page=pending_reports_page(request.args.get("before")),
+                           open_form=OpenCaseForm(formdata=None),
+                           dismiss_form=ReasonForm(formdata=None))
+
+
+@bp.post("/reports/<int:report_id>/open-case")
+@admin_required
+def open_case_from_report(report_id: int):
+    report = _report(report_id)
+    form = OpenCaseForm()
+    del form.subject  # the report names the member
+    if not form.validate_on_submit():
+        flash(first_error(form), "error")
+        return redirect(url_for(".reports_queue", _anchor=f"report-{report_id}"))
+    try:
+        case = reports.open_case_from_report(report, actor=current_user, kind=form.kind.data,
+                                             summary=form.summary.data)
+    except OffloadError as e:
+        flash(str(e), "error")
+        return redirect(url_for(".reports_queue", _anchor=f"report-{report_id}"))
+    flash(f"Case #{case.id} is open.", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/reports/<int:report_id>/dismiss")
+@admin_required
+def dismiss_report(report_id: int):
+    report = _report(report_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(first_error(form), "error")
+    else:
+        try:
+            reports.dismiss_report(report, actor=current_user, reason=form.reason.data)
+        except OffloadError as e:
+            flash(str(e), "error")
+        else:
+            flash("The report is dismissed; the reporter is told.", "success")
+    return redirect(url_for(".reports_queue"))
+
+
+def _case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+def _report(report_id: int) -> Report:
+    report = db.session.get(Report, report_id)
+    if report is None:
+        abort(404)
+    return report
+
+
+def _member(username: str | None) -> User | None:
+    name = (username or "").strip().lstrip("@").lower()
+    return db.session.scalar(select(User).where(User.username == name)) if name else None

@@ -1,0 +1,62 @@
+"""Case and report forms: shape only; the services check the rules."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from .models import NOTE_MAX, REASON_MAX, REPORT_MAX, SUMMARY_MAX, CaseKind, EvidenceKind
+
+KIND_CHOICES = [SelectChoice(k.value, k.label) for k in CaseKind]
+EVIDENCE_CHOICES = [SelectChoice("", "None")] + [
+    SelectChoice(k.value, k.value.capitalize()) for k in EvidenceKind]
+
+
+class OpenCaseForm(FlaskForm):
+    subject = StringField("Member (username)", validators=[InputRequired("Name the member.")])
+    kind = SelectField("Kind", choices=KIND_CHOICES, validators=[InputRequired()])
+    summary = TextAreaField("Summary", validators=[
+        InputRequired("Say what the case is about."),
+        Length(max=SUMMARY_MAX, message=f"Keep it under {SUMMARY_MAX:,} characters.")],
+        description="The member and their inviter read it; it is the moderation log's reason.",
+        render_kw={"rows": 4})
+    evidence_kind = SelectField("Evidence (optional)", choices=EVIDENCE_CHOICES,
+                                validators=[Optional()])
+    evidence_id = IntegerField("Its number", validators=[Optional(), NumberRange(min=1)])
+
+
+class EvidenceForm(FlaskForm):
+    kind = SelectField("Link", choices=EVIDENCE_CHOICES[1:], validators=[InputRequired()])
+    target_id = IntegerField("Number", validators=[InputRequired("Enter its number."),
+                                                   NumberRange(min=1)])
+    note = StringField("Note (optional)", validators=[Length(max=NOTE_MAX)])
+
+
+class ResolveCaseForm(FlaskForm):
+    resolution = RadioField("Outcome", choices=[
+        SelectChoice("cleared", "Cleared: nothing to answer for"),
+        SelectChoice("warned", "Warned: the member is told, nothing else changes"),
+        SelectChoice("suspended", "Suspended: log-in blocked, open gigs, offers and invites "
+                                  "closed")], validators=[InputRequired("Choose an outcome.")])
+    reason = TextAreaField("Reason", validators=[
+        InputRequired("Write the reason."),
+        Length(max=REASON_MAX, message=f"Keep it under {REASON_MAX:,} characters.")],
+        description="The member and their inviter read it; it goes to the moderation log.",
+        render_kw={"rows": 3})
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[
+        InputRequired("Write the reason."),
+        Length(max=REASON_MAX, message=f"Keep it under {REASON_MAX:,} characters.")],
+        render_kw={"rows": 2})
+
+
+class ReportForm(FlaskForm):
+    body = TextAreaField("What happened", validators=[
+        InputRequired("Say what happened."),
+        Length(max=REPORT_MAX, message=f"Keep it under {REPORT_MAX:,} characters.")],
+        description="Only admins read it. Say what happened and when; link what shows it.",
+        render_kw={"rows": 5})
+    project = IntegerField(validators=[Optional()])

@@ -1,0 +1,53 @@
+"""On the hook: while a case about a member is open, that member and the member who
+invited them may not send invites, post gigs or make offers (they may still finish
+running projects and pay what they owe). The gig, offer and invite policies ask here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased, contains_eager
+
+from offload.accounts.models import User
+from offload.core.db import db
+
+from .models import Case, CaseState
+
+
+class HookReason(str):
+    """The reason text, with the case it comes from (pages link to it)."""
+
+    case_id: int
+
+    def __new__(cls, text: str, case_id: int) -> HookReason:
+        reason = super().__new__(cls, text)
+        reason.case_id = case_id
+        return reason
+
+
+def hook_case(member: User) -> Case | None:
+    """The oldest open case that puts the member on the hook (about them, or about a
+    member they invited), with its subject loaded; one query on the open-cases index.
+
+    Admins answer for their own conduct but not as inviters: the site's first members
+    are invited by its staff, who must not be stopped from working by them.
+    """
+    subject = aliased(User)
+    about = Case.subject_id == member.id
+    if not member.is_admin:
+        about = or_(about, subject.invited_by_id == member.id)
+    return db.session.scalar(
+        select(Case).join(subject, subject.id == Case.subject_id)
+        .where(Case.state == CaseState.OPEN, about)
+        .options(contains_eager(Case.subject.of_type(subject)))
+        .order_by(Case.id).limit(1))
+
+
+def why_on_the_hook(member: User, doing: str) -> HookReason | None:
+    """The member-facing reason ``member`` may not do ``doing`` ("send invites") now."""
+    case = hook_case(member)
+    if case is None:
+        return None
+    about = "you" if case.subject_id == member.id else f"{case.subject.name}, whom you invited,"
+    return HookReason(f"You can't {doing} while case #{case.id} about {about} is open. You "
+                      "can still finish your running projects and pay what you owe.", case.id)

@@ -1,0 +1,214 @@
+"""Opening and resolving accountability cases. Each public function is one transaction.
+
+Admins open and resolve cases with a written reason and a moderation-log entry in the
+same transaction; the system opens one case per overdue commission (``flask jobs
+run``). The subject and their inviter are told when a case opens and when it is
+resolved. Resolution moves the case with an UPDATE guarded by ``open``: of two admins
+resolving at once, one wins and the other gets ``Conflict``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import exists, select, update
+
+from offload.accounts.models import User
+from offload.commissions.models import Commission, CommissionState
+from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
+from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
+from offload.core.money import format_money
+from offload.core.text import clean_text
+from offload.gigs.models import Gig
+from offload.milestones.models import Dispute
+from offload.moderation.services import record_moderation
+from offload.notifications.services import notify
+from offload.offers.models import Offer
+from offload.projects.models import Project
+
+from .models import (
+    CASE_TRANSITIONS,
+    REASON_MAX,
+    SUMMARY_MAX,
+    Case,
+    CaseEvidence,
+    CaseKind,
+    CaseResolution,
+    CaseSource,
+    CaseState,
+    EvidenceKind,
+)
+from .suspension import suspend_member
+
+log = logging.getLogger("offload.cases")
+
+EVIDENCE_MODELS = {EvidenceKind.PROJECT: Project, EvidenceKind.OFFER: Offer,
+                   EvidenceKind.DISPUTE: Dispute, EvidenceKind.GIG: Gig}
+
+
+@transactional
+def open_case(*, actor: User, subject: User, kind: str, summary: str,
+              evidence: Iterable[tuple[str, int]] = (), source: CaseSource = CaseSource.ADMIN
+              ) -> Case:
+    """An admin opens a case about ``subject``: from now on the subject and their
+    inviter are on the hook (``offload.cases.hook``).
+
+    Writes: the case, its evidence links (each must exist), a moderation-log entry with
+    the summary as its reason. Notifies: the subject and their inviter (case_opened).
+    Refuses: non-admins (NotAllowed); a case about oneself; an unknown kind, a blank
+    summary, evidence that doesn't exist (InvalidField).
+    """
+    _require_admin(actor)
+    if subject.id == actor.id:
+        raise Invalid("Another admin should open a case about you.")
+    if kind not in {k.value for k in CaseKind}:
+        raise InvalidField("kind", "Choose what kind of case this is.")
+    summary = clean_text("summary", summary, SUMMARY_MAX, "The summary", required=True,
+                         multiline=True)
+    case = Case(subject_id=subject.id, kind=kind, source=source, opened_by_id=actor.id,
+                summary=summary)
+    db.session.add(case)
+    db.session.flush()
+    for evidence_kind, target_id in evidence:
+        add_evidence(case, actor=actor, kind=evidence_kind, target_id=target_id)
+    record_moderation(actor=actor, action="case_opened", subject_type="case",
+                      subject_id=case.id, reason=summary, subject_user=subject)
+    _tell_opened(case, subject)
+    return case
+
+
+@transactional
+def add_evidence(case: Case, *, actor: User, kind: str, target_id: int,
+                 note: str = "") -> CaseEvidence:
+    """An admin links a project, offer (its conversation), dispute or gig to a case.
+    Refuses: non-admins; something that doesn't exist (InvalidField "evidence"); a link
+    the case already has (Conflict)."""
+    _require_admin(actor)
+    try:
+        model = EVIDENCE_MODELS[EvidenceKind(kind)]
+    except ValueError:
+        raise InvalidField("evidence", "Choose a project, offer, dispute or gig.") from None
+    if db.session.get(model, target_id) is None:
+        raise InvalidField("evidence", f"There is no {kind} #{target_id}.")
+    if db.session.scalar(select(CaseEvidence.id).where(
+            CaseEvidence.case_id == case.id, CaseEvidence.kind == kind,
+            CaseEvidence.target_id == target_id)):
+        raise Conflict(f"The case already links {kind} #{target_id}.")
+    evidence = CaseEvidence(case_id=case.id, kind=kind, target_id=target_id,
+                            note=clean_text("note", note, 500, "The note"),
+                            added_by_id=actor.id)
+    db.session.add(evidence)
+    db.session.flush()
+    return evidence
+
+
+@transactional
+def resolve_case(case: Case, *, actor: User, resolution: str, reason: str) -> Case:
+    """An admin closes an open case: cleared, warned or suspended, with a reason the
+    subject and their inviter read. The hook comes off with it.
+
+    Writes: the resolution (guarded by ``open``), a moderation-log entry.
+    Notifies: the subject and their inviter (case_resolved).
+    Refuses: non-admins; an unknown resolution or a blank reason (InvalidField); a case
+    already resolved (Conflict).
+    """
+    _require_admin(actor)
+    if resolution not in {r.value for r in CaseResolution}:
+        raise InvalidField("resolution", "Choose how the case ends.")
+    reason = clean_text("reason", reason, REASON_MAX, "The reason", required=True,
+                        multiline=True)
+    now = utcnow()
+    frm = CaseState(case.state)
+    if CaseState.RESOLVED not in CASE_TRANSITIONS[frm]:
+        raise Conflict("This case is already resolved.")
+    moved = db.session.execute(
+        update(Case).where(Case.id == case.id, Case.state == CaseState.OPEN)
+        .values(state=CaseState.RESOLVED, resolution=resolution, resolution_reason=reason,
+                resolved_by_id=actor.id, resolved_at=now)
+        .execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        raise Conflict("This case was resolved a moment ago by someone else. Reload it.")
+    db.session.refresh(case)
+    subject = db.session.get(User, case.subject_id)
+    record_moderation(actor=actor, action=f"case_{resolution}", subject_type="case",
+                      subject_id=case.id, reason=reason, subject_user=subject)
+    if resolution == CaseResolution.SUSPENDED:
+        suspend_member(subject, actor=actor, case=case)
+    for member, whose in _subject_and_inviter(subject):
+        whose = whose if whose == "you" else f"{whose},"  # "about Sam, whom you invited, is"
+        notify(member, "case_resolved", title=f"Case #{case.id} about {whose} is resolved: "
+                                              f"{resolution}", link=f"/cases/{case.id}")
+    _log_after_commit("case resolved", case_id=case.id, resolution=resolution,
+                      actor_id=actor.id)
+    return case
+
+
+def open_overdue_commission_cases(*, now: datetime | None = None) -> int:
+    """The job: one case per overdue commission that has none yet, opened by the
+    system about the performer who owes it; how many were opened.
+
+    ``commissions_id`` is unique on cases and the INSERT ignores conflicts, so two runs
+    at the same moment open each case once.
+    """
+    now = now or utcnow()
+    opened = 0
+    with atomic():
+        overdue = db.session.execute(
+            select(Commission.id, Commission.payer_id, Commission.project_id,
+                   Commission.commission_minor, Commission.due_on)
+            .where(Commission.state == CommissionState.DUE, Commission.overdue_at.is_not(None),
+                   ~exists().where(Case.commission_id == Commission.id))
+            .order_by(Commission.id)).all()
+        for c in overdue:
+            summary = (f"The {_money(c.commission_minor)} commission on project #{c.project_id}"
+                       f" was due on {c.due_on.isoformat()} and is unpaid.")
+            case_id = db.session.scalar(
+                insert_ignoring_conflicts(Case).values(
+                    subject_id=c.payer_id, kind=CaseKind.UNPAID_COMMISSION,
+                    state=CaseState.OPEN, source=CaseSource.SYSTEM, summary=summary,
+                    commission_id=c.id, created_at=now).returning(Case.id))
+            if case_id is None:  # another run opened it first
+                continue
+            db.session.add(CaseEvidence(case_id=case_id, kind=EvidenceKind.PROJECT,
+                                        target_id=c.project_id, created_at=now,
+                                        note="The project whose commission is unpaid."))
+            db.session.flush()
+            _tell_opened(db.session.get(Case, case_id), db.session.get(User, c.payer_id))
+            opened += 1
+        if opened:
+            _log_after_commit("commission cases opened", count=opened)
+    return opened
+
+
+def _tell_opened(case: Case, subject: User) -> None:
+    for member, whose in _subject_and_inviter(subject):
+        notify(member, "case_opened", title=f"Case #{case.id} was opened about {whose}: "
+                                            f"{CaseKind(case.kind).label.lower()}",
+               link=f"/cases/{case.id}")
+    _log_after_commit("case opened", case_id=case.id, subject_id=subject.id,
+                      source=case.source)
+
+
+def _subject_and_inviter(subject: User) -> list[tuple[User, str]]:
+    """Who is told about a case: the subject ("you") and their inviter, if any."""
+    told = [(subject, "you")]
+    if subject.invited_by_id is not None:
+        told.append((db.session.get(User, subject.invited_by_id),
+                     f"{subject.name}, whom you invited"))
+    return told
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise NotAllowed("Only admins handle cases.")
+
+
+def _money(minor: int) -> str:
+    return format_money(minor, current_app.config["CURRENCY"])
+
+
+def _log_after_commit(message: str, **extra) -> None:
+    on_commit(lambda: log.info(message, extra=extra))

@@ -1,0 +1,82 @@
+"""Suspending a member, and lifting a suspension.
+
+A suspension is a case's resolution (``services.resolve_case``), so it runs inside
+that transaction and its one moderation entry is the resolution's. Its effects:
+sessions end and log-in is refused; open offers are withdrawn (postpaid holds voided)
+and an award waiting for the member's answer is turned down; gigs on the board are
+cancelled (their offers declined, holds released); pending invites revoked; running
+projects are linked to the case, so admins see them on it; the inviter's record
+counts one more invitee suspended (and keeps it). Lifting it is an admin
+action of its own, with a reason; what the suspension closed stays closed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+
+from offload.accounts.models import User, new_session_token
+from offload.core.db import db, transactional, utcnow
+from offload.core.errors import Conflict, NotAllowed
+from offload.core.text import clean_text
+from offload.gigs.services import cancel_member_gigs
+from offload.invites.services import revoke_member_invites
+from offload.moderation.services import record_moderation
+from offload.offers.services import close_member_offers
+from offload.projects.models import Project, ProjectState
+
+from .models import REASON_MAX, Case, CaseEvidence, EvidenceKind
+
+
+def suspend_member(member: User, *, actor: User, case: Case) -> list[int]:
+    """Suspend ``member`` as ``case``'s resolution (joins its transaction); the ids of
+    their running projects, now linked to the case for admins. A member already
+    suspended (by another case) stays so: nothing more to close."""
+    now = utcnow()
+    moved = db.session.execute(
+        update(User).where(User.id == member.id, User.suspended_at.is_(None))
+        .values(suspended_at=now, session_token=new_session_token())
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(member)
+    if moved != 1:
+        return []
+    if member.invited_by_id is not None:
+        db.session.execute(update(User).where(User.id == member.invited_by_id).values(
+            invitees_suspended=User.invitees_suspended + 1)
+            .execution_options(synchronize_session=False))
+    reason = f"{member.name} was suspended (case #{case.id})."
+    close_member_offers(member, reason=reason, actor_id=actor.id)
+    cancel_member_gigs(member.id, reason=reason, actor_id=actor.id)
+    revoke_member_invites(member.id)
+    running = list(db.session.scalars(select(Project.id).where(
+        Project.state == ProjectState.ACTIVE,
+        or_(Project.poster_id == member.id, Project.performer_id == member.id))
+        .order_by(Project.id)))
+    linked = set(db.session.scalars(select(CaseEvidence.target_id).where(
+        CaseEvidence.case_id == case.id, CaseEvidence.kind == EvidenceKind.PROJECT)))
+    for project_id in running:
+        if project_id not in linked:
+            db.session.add(CaseEvidence(case_id=case.id, kind=EvidenceKind.PROJECT,
+                                        target_id=project_id, added_by_id=None,
+                                        note="Running when the member was suspended."))
+    db.session.flush()
+    return running
+
+
+@transactional
+def lift_suspension(member: User, *, actor: User, reason: str) -> User:
+    """An admin lets a suspended member log in again (the closed gigs, offers and
+    invites stay closed). Writes: a moderation-log entry. Refuses: non-admins; a
+    member who isn't suspended (Conflict); a blank reason (Invalid)."""
+    if not actor.is_admin:
+        raise NotAllowed("Only admins lift suspensions.")
+    reason = clean_text("reason", reason, REASON_MAX, "The reason", required=True,
+                        multiline=True)
+    moved = db.session.execute(
+        update(User).where(User.id == member.id, User.suspended_at.is_not(None))
+        .values(suspended_at=None).execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        raise Conflict(f"{member.name} is not suspended.")
+    db.session.refresh(member)
+    record_moderation(actor=actor, action="suspension_lifted", subject_type="member",
+                      subject_id=member.id, reason=reason, subject_user=member)
+    return member

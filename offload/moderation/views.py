@@ -1,0 +1,37 @@
+"""The moderation log, for every member to read: what the admins did, to whom, why and
+when (not who: admins act for the site). Filter by action and by member."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+from sqlalchemy import select
+
+from offload.accounts.models import User
+from offload.core.db import db
+from offload.core.pagination import newest_first
+
+from .models import ModerationEntry
+
+bp = Blueprint("moderation", __name__)
+
+
+@bp.get("/moderation")
+@login_required
+def log():
+    action = request.args.get("action", "").strip()
+    username = request.args.get("member", "").strip().lstrip("@").lower()
+    member = (db.session.scalar(select(User).where(User.username == username))
+              if username else None)
+    stmt = select(ModerationEntry)
+    if action:
+        stmt = stmt.where(ModerationEntry.action == action)
+    if username:
+        stmt = stmt.where(ModerationEntry.subject_user_id == (member.id if member else -1))
+    page = newest_first(stmt, ModerationEntry, request.args.get("before"))
+    names = dict(db.session.execute(select(User.id, User.display_name).where(
+        User.id.in_({e.subject_user_id for e in page.items if e.subject_user_id}))).all())
+    actions = list(db.session.scalars(select(ModerationEntry.action).distinct()
+                                      .order_by(ModerationEntry.action)))
+    return render_template("moderation/log.html", page=page, names=names, actions=actions,
+                           action=action, username=username, member=member)

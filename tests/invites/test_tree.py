@@ -1,0 +1,169 @@
+"""The invite tree: the line to the root, a level of branches with their aggregates,
+reparenting (with its history and the hook following the edge), the explorer's pages,
+and bounded queries on a generated tree of 100,000 members."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from offload.accounts.models import User
+from offload.cases.hook import hook_case
+from offload.cases.services import open_case, resolve_case
+from offload.core.db import db
+from offload.core.errors import InvalidField, NotAllowed
+from offload.invites.fake import generate_tree
+from offload.invites.models import InviteEdgeChange
+from offload.invites.tree import branches, counted_branch_size, line_to_root, reparent
+from offload.moderation.models import ModerationEntry
+from tests.conftest import _hashed
+
+
+def fresh(user_id: int) -> User:
+    db.session.rollback()
+    return db.session.get(User, user_id)
+
+
+@pytest.fixture
+def tree(make_member):
+    """root ─ a ─ a1 ─ a11
+                 └ a2
+            └ b ─ b1"""
+    root = make_member("root", admin=True)
+    a = make_member("a", inviter=root)
+    b = make_member("b", inviter=root)
+    a1 = make_member("a1", inviter=a)
+    a2 = make_member("a2", inviter=a)
+    a11 = make_member("a11", inviter=a1)
+    b1 = make_member("b1", inviter=b)
+    return {u.username: u for u in (root, a, b, a1, a2, a11, b1)}
+
+
+def test_the_line_goes_up_to_the_root(tree):
+    assert [u.username for u in line_to_root(tree["a11"].id)] == ["a11", "a1", "a", "root"]
+    assert [u.username for u in line_to_root(tree["root"].id)] == ["root"]
+
+
+def test_a_level_shows_each_branch_with_its_size_cases_and_suspensions(tree):
+    root = tree["root"]
+    open_case(actor=root, subject=tree["a11"], kind="other", summary="One")
+    open_case(actor=root, subject=tree["a1"], kind="other", summary="Two")
+    case = open_case(actor=root, subject=tree["a2"], kind="other", summary="Three")
+    resolve_case(case, actor=root, resolution="suspended", reason="Fraud")
+    level, more = branches(root.id)
+    assert more is None
+    assert [(b.member.username, b.size, b.open_cases, b.suspended) for b in level] == [
+        ("a", 4, 2, 1), ("b", 2, 0, 0)]
+    assert fresh(root.id).branch_size == counted_branch_size(root.id) == 6
+    assert fresh(tree["a1"].id).branch_size == counted_branch_size(tree["a1"].id) == 1
+    assert fresh(tree["a"].id).invitees_suspended == 1  # a2's inviter keeps the record
+
+
+def test_a_level_pages_by_id(make_member):
+    root = make_member("root", admin=True)
+    kids = [make_member(f"kid{n}", inviter=root) for n in range(5)]
+    first, after = branches(root.id, size=2)
+    assert [b.member.id for b in first] == [kids[0].id, kids[1].id] and after == kids[1].id
+    second, after = branches(root.id, after_id=after, size=2)
+    assert [b.member.id for b in second] == [kids[2].id, kids[3].id]
+    last, after = branches(root.id, after_id=after, size=2)
+    assert [b.member.id for b in last] == [kids[4].id] and after is None
+
+
+def test_reparent_moves_the_branch_keeps_the_old_edge_and_logs_it(tree):
+    root, a1, b = tree["root"], tree["a1"], tree["b"]
+    reparent(a1, actor=root, new_inviter=b, reason="a vouched for a fraud ring")
+    assert [u.username for u in line_to_root(tree["a11"].id)] == ["a11", "a1", "b", "root"]
+    for name, size in {"root": 6, "a": 1, "b": 3, "a1": 1}.items():  # the sizes moved too
+        member = fresh(tree[name].id)
+        assert member.branch_size == counted_branch_size(member.id) == size, name
+    change = db.session.scalar(select(InviteEdgeChange))
+    assert (change.member_id, change.old_inviter_id, change.new_inviter_id,
+            change.moved_by_id) == (a1.id, tree["a"].id, b.id, root.id)
+    entries = db.session.scalars(select(ModerationEntry)).all()
+    assert [(e.action, e.subject_id, e.reason) for e in entries] == [
+        ("member_reparented", a1.id, "a vouched for a fraud ring")]
+
+
+def test_the_hook_follows_the_edge(tree):
+    root, a1, a, b = tree["root"], tree["a1"], tree["a"], tree["b"]
+    open_case(actor=root, subject=a1, kind="other", summary="Late again")
+    assert hook_case(fresh(a.id)) is not None and hook_case(fresh(b.id)) is None
+    reparent(fresh(a1.id), actor=fresh(root.id), new_inviter=fresh(b.id), reason="Moved")
+    assert hook_case(fresh(a.id)) is None and hook_case(fresh(b.id)) is not None
+
+
+@pytest.mark.parametrize("target", ["a", "a1", "a11"])
+def test_reparent_refuses_the_same_inviter_and_loops(tree, target):
+    root, member = tree["root"], tree["a"] if target != "a" else tree["a1"]
+    if target == "a":  # a1 already answers to a
+        with pytest.raises(InvalidField, match="already is"):
+            reparent(member, actor=root, new_inviter=tree["a"], reason="x")
+    else:  # a can't move under its own branch
+        with pytest.raises(InvalidField, match="own branch"):
+            reparent(tree["a"], actor=root, new_inviter=tree[target], reason="x")
+    assert db.session.scalar(select(func.count()).select_from(InviteEdgeChange)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
+
+
+def test_only_admins_reparent_and_a_reason_is_required(tree):
+    with pytest.raises(NotAllowed):
+        reparent(tree["a1"], actor=tree["b"], new_inviter=tree["b"], reason="mine now")
+    with pytest.raises(InvalidField):
+        reparent(tree["a1"], actor=tree["root"], new_inviter=tree["b"], reason="  ")
+    assert fresh(tree["a1"].id).invited_by_id == tree["a"].id
+
+
+# --- the explorer's pages -------------------------------------------------------------------
+
+def test_the_explorer_finds_shows_and_moves(client, login, make_member, tree):
+    make_member("alice", display_name="Alice Example", inviter=tree["b"])
+    make_member("alfred", display_name="Fred", inviter=tree["b"])
+    login(tree["root"])
+    assert client.get("/admin/tree?q=a11").headers["Location"].endswith("/admin/tree/a11")
+    found = client.get("/admin/tree?q=Al").get_data(as_text=True)  # a username's or name's start
+    assert ">Alice Example</a>" in found and ">Fred</a>" in found and ">B1</a>" not in found
+    assert "starts with" in client.get("/admin/tree?q=zz").get_data(as_text=True)
+    page = client.get("/admin/tree/a").get_data(as_text=True)
+    assert f'id="branch-{tree["a1"].id}"' in page and "3 members below" in page
+    line = page[page.index("Line to the root"):page.index("Invited by")]
+    assert line.index("Root") < line.index("<strong>A</strong>")
+    response = client.post("/admin/tree/a1/reparent", data={"inviter": "nobody",
+                                                            "reason": "Moving"})
+    assert response.status_code == 422
+    assert "There is no member with that username." in response.get_data(as_text=True)
+    assert 'value="nobody"' in response.get_data(as_text=True)  # kept what was typed
+    response = client.post("/admin/tree/a1/reparent", data={"inviter": "b", "reason": "Moving"})
+    assert response.status_code == 302
+    assert fresh(tree["a1"].id).invited_by_id == tree["b"].id
+
+
+def test_the_explorer_is_404_to_members(client, login, tree):
+    assert client.get("/admin/tree/a").status_code == 404
+    login(tree["a"])
+    assert client.get("/admin/tree/a").status_code == 404
+    assert client.post("/admin/tree/a1/reparent", data={"inviter": "b",
+                                                        "reason": "x"}).status_code == 404
+
+
+def test_the_explorer_runs_the_same_queries_at_100000_members(client, login, make_member,
+                                                              count_queries):
+    root = make_member("root", admin=True)
+    small_member = make_member("small", inviter=root)
+    make_member("small1", inviter=small_member)
+    login(root)
+
+    def queries(url: str) -> int:
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200
+        return len(statements)
+
+    few = (queries("/admin/tree/root"), queries("/admin/tree/small1"))
+    ids = generate_tree(100_000, root=root, password_hash=_hashed("x" * 12))
+    deep = max(ids[-500:], key=lambda i: len(line_to_root(i)))
+    deep_name = db.session.get(User, deep).username
+    assert len(line_to_root(deep)) > 5
+    assert fresh(root.id).branch_size == counted_branch_size(root.id) == 100_002
+    assert all(fresh(i).branch_size == counted_branch_size(i) for i in ids[:20] + [deep])
+    many = (queries("/admin/tree/root"), queries(f"/admin/tree/{deep_name}"))
+    assert many == few
