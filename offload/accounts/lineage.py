@@ -2,14 +2,16 @@
 ``branch_size`` (how many members are below them), kept up to date here so that the
 admin's tree explorer reads a branch's size from one row instead of walking it.
 
-Whoever adds a member with an inviter, or moves one (a reparent), calls
-``add_to_branch_sizes`` in the same transaction: one UPDATE of the short line from the
-inviter up to the root.
+Whoever adds a member with an inviter, or moves one (a reparent), first takes
+``lock_tree()`` and then calls ``add_to_branch_sizes`` in the same transaction: one
+UPDATE of the short line from the inviter up to the root. The lock makes tree writes
+take turns, so a sign-up below a member being moved, or two reparents that would make
+a loop, can't interleave (sign-ups and reparents are rare; reading takes no lock).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import func, literal, select, update
 
 from offload.core.db import db
 
@@ -25,6 +27,17 @@ def line_up(member_id: int):
     return up.union_all(
         select(User.id, User.invited_by_id, (up.c.depth + 1).label("depth"))
         .join(up, User.id == up.c.invited_by_id).where(up.c.depth < LINE_MAX))
+
+
+TREE_LOCK = 7_404_011  # the advisory lock's key: any number no other code uses
+
+
+def lock_tree() -> None:
+    """Wait for any other change of the invite tree to commit (PostgreSQL: an advisory
+    lock held until the transaction ends; SQLite's BEGIN IMMEDIATE already serialises
+    writers)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(TREE_LOCK)))
 
 
 def add_to_branch_sizes(from_member_id: int, delta: int) -> None:

@@ -18,7 +18,7 @@ from offload.core.templating import external_url
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.notifications.services import queue_email
 
-from .lineage import add_to_branch_sizes
+from .lineage import add_to_branch_sizes, lock_tree
 from .models import AccountType, User, new_session_token
 from .passwords import check_new_password, hash_password, verify_password
 
@@ -62,6 +62,8 @@ def create_member(*, username: str, email: str, password: str, display_name: str
         raise Invalid("Give the organization's name.")
     with atomic():
         _check_available(username, email)
+        if invited_by is not None:
+            lock_tree()  # before the insert: the branch sizes above it change with it
         user = User(username=username, email=email, password_hash=hash_password(password),
                     display_name=display_name.strip() or username,
                     account_type=AccountType(account_type),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from offload.accounts.models import User
 from offload.commissions.models import Commission, CommissionState
 from offload.core.db import db
 from offload.gigs.models import Gig
-from offload.ledger.models import Transfer, TransferKind, TransferState
+from offload.ledger.models import AccountKind, LedgerAccount, TransferKind
+from offload.milestones.models import HELD_STATES, Milestone
 from offload.projects.models import Project
 
 
@@ -36,19 +36,26 @@ class SiteNumbers:
 
 
 def site_numbers() -> SiteNumbers:
-    """Six queries."""
+    """Seven small queries: counts grouped by state, and the ledger's own counters."""
     members = db.session.execute(select(
         func.count(), func.count(User.email_confirmed_at), func.count(User.suspended_at))).one()
     gigs = dict(db.session.execute(
         select(Gig.state, func.count()).group_by(Gig.state)).all())
     projects = dict(db.session.execute(
         select(Project.state, func.count()).group_by(Project.state)).all())
-    resolution = aliased(Transfer)
-    held = dict(db.session.execute(
-        select(Transfer.kind, func.sum(Transfer.amount_minor))
-        .where(Transfer.state == TransferState.PENDING,
-               ~exists().where(resolution.pending_id == Transfer.id))
-        .group_by(Transfer.kind)).all())
+    # open holds, read from what the ledger keeps rather than summed over its history:
+    # postpaid clicks are held toward revenue, withdrawals toward the outside world
+    # (those accounts' pending credits), escrow is what funded milestones hold
+    pending = dict(db.session.execute(
+        select(LedgerAccount.kind, LedgerAccount.credits_pending)
+        .where(LedgerAccount.owner_id.is_(None),
+               LedgerAccount.kind.in_((AccountKind.PLATFORM_REVENUE,
+                                       AccountKind.EXTERNAL)))).all())
+    escrow = db.session.scalar(select(func.coalesce(func.sum(Milestone.amount_minor), 0))
+                               .where(Milestone.state.in_(HELD_STATES)))
+    held = {TransferKind.POSTPAID_CLICK: pending.get(AccountKind.PLATFORM_REVENUE, 0),
+            TransferKind.WITHDRAWAL: pending.get(AccountKind.EXTERNAL, 0),
+            TransferKind.ESCROW: escrow}
     overdue = db.session.execute(
         select(func.count(), func.coalesce(func.sum(Commission.commission_minor), 0))
         .where(Commission.state == CommissionState.DUE,

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from offload.accounts.decorators import admin_required
 from offload.accounts.models import User
 from offload.core.db import db
 from offload.core.errors import InvalidField, OffloadError
-from offload.core.forms import first_error, show_error
+from offload.core.forms import show_error
 
 from . import reports, services, suspension
-from .forms import EvidenceForm, OpenCaseForm, ReasonForm, ResolveCaseForm
+from .forms import EvidenceForm, OpenCaseForm, ReasonForm, ReportCaseForm, ResolveCaseForm
 from .models import Case, CaseState, Report
 from .queries import cases_page, pending_reports_page
 from .views import render_case
@@ -112,29 +114,39 @@ def lift_suspension(case_id: int):
 @bp.get("/reports")
 @admin_required
 def reports_queue():
-    return render_template("admin/reports.html",
-                           page=pending_reports_page(request.args.get("before")),
-                           open_form=OpenCaseForm(formdata=None),
-                           dismiss_form=ReasonForm(formdata=None))
+    return _render_reports()
+
+
+def _render_reports(failed: tuple[int, str, FlaskForm] | None = None):
+    """The triage queue; ``failed`` (report id, "open" or "dismiss", the submitted
+    form) is shown again with what was typed and its errors, at the top."""
+    page = pending_reports_page(request.args.get("before"))
+    items = list(page.items)
+    if failed and failed[0] not in {r.id for r in items}:
+        report = db.session.scalar(select(Report).where(Report.id == failed[0]).options(
+            joinedload(Report.reporter), joinedload(Report.subject)))
+        if report is not None:
+            items.insert(0, report)  # keep the form in view
+    return render_template("admin/reports.html", page=page, items=items, failed=failed,
+                           kind_choices=OpenCaseForm(formdata=None).kind.choices), (
+        422 if failed else 200)
 
 
 @bp.post("/reports/<int:report_id>/open-case")
 @admin_required
 def open_case_from_report(report_id: int):
     report = _report(report_id)
-    form = OpenCaseForm()
-    del form.subject  # the report names the member
-    if not form.validate_on_submit():
-        flash(first_error(form), "error")
-        return redirect(url_for(".reports_queue", _anchor=f"report-{report_id}"))
-    try:
-        case = reports.open_case_from_report(report, actor=current_user, kind=form.kind.data,
-                                             summary=form.summary.data)
-    except OffloadError as e:
-        flash(str(e), "error")
-        return redirect(url_for(".reports_queue", _anchor=f"report-{report_id}"))
-    flash(f"Case #{case.id} is open.", "success")
-    return redirect(url_for("cases.show", case_id=case.id))
+    form = ReportCaseForm()
+    if form.validate_on_submit():
+        try:
+            case = reports.open_case_from_report(report, actor=current_user,
+                                                 kind=form.kind.data, summary=form.summary.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash(f"Case #{case.id} is open.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return _render_reports((report_id, "open", form))
 
 
 @bp.post("/reports/<int:report_id>/dismiss")
@@ -142,16 +154,15 @@ def open_case_from_report(report_id: int):
 def dismiss_report(report_id: int):
     report = _report(report_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        flash(first_error(form), "error")
-    else:
+    if form.validate_on_submit():
         try:
             reports.dismiss_report(report, actor=current_user, reason=form.reason.data)
         except OffloadError as e:
-            flash(str(e), "error")
+            show_error(form, e)
         else:
             flash("The report is dismissed; the reporter is told.", "success")
-    return redirect(url_for(".reports_queue"))
+            return redirect(url_for(".reports_queue"))
+    return _render_reports((report_id, "dismiss", form))
 
 
 def _case(case_id: int) -> Case:

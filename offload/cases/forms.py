@@ -26,6 +26,17 @@ class OpenCaseForm(FlaskForm):
     evidence_id = IntegerField("Its number", validators=[Optional(), NumberRange(min=1)])
 
 
+class ReportCaseForm(FlaskForm):
+    """Opening a case from a report (the report names the member)."""
+
+    kind = SelectField("Kind", choices=KIND_CHOICES, default=CaseKind.MEMBER_REPORT.value,
+                       validators=[InputRequired()])
+    summary = TextAreaField("Summary", validators=[
+        InputRequired("Say what the case is about."),
+        Length(max=SUMMARY_MAX, message=f"Keep it under {SUMMARY_MAX:,} characters.")],
+        render_kw={"rows": 3})
+
+
 class EvidenceForm(FlaskForm):
     kind = SelectField("Link", choices=EVIDENCE_CHOICES[1:], validators=[InputRequired()])
     target_id = IntegerField("Number", validators=[InputRequired("Enter its number."),

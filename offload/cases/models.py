@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
 
-SUMMARY_MAX = 4000
+SUMMARY_MAX = 2000  # it is the moderation entry's reason too (REASON_MAX there)
 REASON_MAX = 2000
 REPORT_MAX = 4000
 NOTE_MAX = 500

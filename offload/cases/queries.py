@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from offload.accounts.models import User
+from offload.commissions.models import Commission
 from offload.core.db import db
 from offload.core.pagination import Page, newest_first
 
@@ -19,10 +20,12 @@ class CasePage:
     case: Case  # subject, opened_by and resolved_by loaded
     inviter: User | None
     evidence: list[CaseEvidence]
+    commission: Commission | None  # the unpaid commission a system case is about
 
 
 def case_page(case_id: int) -> CasePage | None:
-    """A case with who is in it and its evidence; three queries."""
+    """A case with who is in it and its evidence; three queries (four for a case
+    about a commission)."""
     case = db.session.scalar(select(Case).where(Case.id == case_id).options(
         joinedload(Case.subject, innerjoin=True), joinedload(Case.opened_by),
         joinedload(Case.resolved_by)))
@@ -32,7 +35,8 @@ def case_page(case_id: int) -> CasePage | None:
                if case.subject.invited_by_id else None)
     evidence = list(db.session.scalars(select(CaseEvidence).where(
         CaseEvidence.case_id == case.id).order_by(CaseEvidence.id)))
-    return CasePage(case=case, inviter=inviter, evidence=evidence)
+    commission = db.session.get(Commission, case.commission_id) if case.commission_id else None
+    return CasePage(case=case, inviter=inviter, evidence=evidence, commission=commission)
 
 
 def accountability_counts() -> dict[str, int]:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
 from offload.commissions.models import Commission, CommissionState
@@ -72,8 +73,8 @@ def open_case(*, actor: User, subject: User, kind: str, summary: str,
                 summary=summary)
     db.session.add(case)
     db.session.flush()
-    for evidence_kind, target_id in evidence:
-        add_evidence(case, actor=actor, kind=evidence_kind, target_id=target_id)
+    for evidence_kind, target_id in evidence:  # part of this one action: one entry
+        _link(case, actor, evidence_kind, target_id)
     record_moderation(actor=actor, action="case_opened", subject_type="case",
                       subject_id=case.id, reason=summary, subject_user=subject)
     _tell_opened(case, subject)
@@ -84,24 +85,33 @@ def open_case(*, actor: User, subject: User, kind: str, summary: str,
 def add_evidence(case: Case, *, actor: User, kind: str, target_id: int,
                  note: str = "") -> CaseEvidence:
     """An admin links a project, offer (its conversation), dispute or gig to a case.
-    Refuses: non-admins; something that doesn't exist (InvalidField "evidence"); a link
-    the case already has (Conflict)."""
+    Writes: the link and a moderation-log entry (its note, or what was linked, as the
+    reason). Refuses: non-admins; something that doesn't exist (InvalidField
+    "evidence"); a link the case already has (Conflict)."""
     _require_admin(actor)
+    evidence = _link(case, actor, kind, target_id, note)
+    record_moderation(actor=actor, action="case_evidence_added", subject_type="case",
+                      subject_id=case.id, reason=evidence.note or f"Linked {kind} #{target_id}.",
+                      subject_user=db.session.get(User, case.subject_id))
+    return evidence
+
+
+def _link(case: Case, actor: User, kind: str, target_id: int, note: str = "") -> CaseEvidence:
     try:
         model = EVIDENCE_MODELS[EvidenceKind(kind)]
     except ValueError:
         raise InvalidField("evidence", "Choose a project, offer, dispute or gig.") from None
     if db.session.get(model, target_id) is None:
         raise InvalidField("evidence", f"There is no {kind} #{target_id}.")
-    if db.session.scalar(select(CaseEvidence.id).where(
-            CaseEvidence.case_id == case.id, CaseEvidence.kind == kind,
-            CaseEvidence.target_id == target_id)):
-        raise Conflict(f"The case already links {kind} #{target_id}.")
-    evidence = CaseEvidence(case_id=case.id, kind=kind, target_id=target_id,
-                            note=clean_text("note", note, 500, "The note"),
+    note = clean_text("note", note, 500, "The note")
+    evidence = CaseEvidence(case_id=case.id, kind=kind, target_id=target_id, note=note,
                             added_by_id=actor.id)
-    db.session.add(evidence)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the unique index settles a double submit
+            db.session.add(evidence)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(f"The case already links {kind} #{target_id}.") from None
     return evidence
 
 

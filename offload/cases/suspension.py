@@ -12,15 +12,18 @@ action of its own, with a reason; what the suspension closed stays closed.
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from offload.accounts.models import User, new_session_token
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, NotAllowed
 from offload.core.text import clean_text
+from offload.gigs.lifecycle import lock_gigs
+from offload.gigs.models import Gig, GigState
 from offload.gigs.services import cancel_member_gigs
 from offload.invites.services import revoke_member_invites
 from offload.moderation.services import record_moderation
+from offload.offers.models import LIVE_STATES, Offer
 from offload.offers.services import close_member_offers
 from offload.projects.models import Project, ProjectState
 
@@ -31,6 +34,12 @@ def suspend_member(member: User, *, actor: User, case: Case) -> list[int]:
     """Suspend ``member`` as ``case``'s resolution (joins its transaction); the ids of
     their running projects, now linked to the case for admins. A member already
     suspended (by another case) stays so: nothing more to close."""
+    # the gigs this touches first, in id order, as every offer and gig service locks the
+    # gig before its offers and the ledger (so no deadlock with an award or an offer)
+    lock_gigs(or_(and_(Gig.poster_id == member.id,
+                       Gig.state.in_((GigState.OPEN, GigState.AWARDED))),
+                  Gig.id.in_(select(Offer.gig_id).where(Offer.member_id == member.id,
+                                                        Offer.state.in_(LIVE_STATES)))))
     now = utcnow()
     moved = db.session.execute(
         update(User).where(User.id == member.id, User.suspended_at.is_(None))

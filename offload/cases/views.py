@@ -51,17 +51,23 @@ def report(username: str):
         abort(404)
     form = ReportForm()
     project_id = form.project.data if request.method == "POST" else _project_arg()
-    if form.validate_on_submit():
+    project = db.session.get(Project, project_id) if project_id else None
+    if project is not None and {current_user.id, subject.id} != {project.poster_id,
+                                                                 project.performer_id}:
+        project = None  # not theirs to name: the report goes on without it
+        if request.method == "POST":
+            form.form_errors.append("That project isn't one the two of you share; "
+                                    "send the report without it.")
+    if form.validate_on_submit() and not form.form_errors:
         try:
             report_member(actor=current_user, subject=subject, body=form.body.data,
-                          project_id=project_id)
+                          project_id=project.id if project else None)
         except OffloadError as e:
             show_error(form, e, fields={"project": ""})  # not a field they see: above the form
         else:
             flash(f"Thank you: the admins will look at your report about {subject.name}.",
                   "success")
             return redirect(url_for("profiles.show", username=subject.username))
-    project = db.session.get(Project, project_id) if project_id else None
     return render_template("cases/report.html", form=form, subject=subject,
                            project=project), 422 if form.errors or form.form_errors else 200
 

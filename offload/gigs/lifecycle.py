@@ -70,5 +70,13 @@ def lock_gig(gig: Gig) -> None:
     db.session.refresh(gig)
 
 
+def lock_gigs(*where: ColumnElement[bool]) -> list[int]:
+    """Lock every gig matching ``where`` in id order (the order all services use, so a
+    change that touches many gigs queues behind, not across, one that touches a few);
+    their ids."""
+    return list(db.session.scalars(
+        select(Gig.id).where(*where).order_by(Gig.id).with_for_update()))
+
+
 def log_after_commit(message: str, **extra: Any) -> None:
     on_commit(lambda: log.info(message, extra=extra))  # only what really happened

@@ -83,7 +83,8 @@ def _render(username: str, form: ReparentForm | None = None):
     return render_template(
         "admin/tree.html", subject=subject, line=line_to_root(subject.id), level=level,
         next_after=next_after, below=subject.branch_size, open_cases=open_cases,
-        form=form or ReparentForm(formdata=None)), 422 if form and form.errors else 200
+        form=form or ReparentForm(formdata=None)), (
+            422 if form and (form.errors or form.form_errors) else 200)
 
 
 def _member(username: str | None) -> User | None:

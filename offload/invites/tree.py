@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, literal, select, update
 
-from offload.accounts.lineage import LINE_MAX, add_to_branch_sizes, line_up
+from offload.accounts.lineage import LINE_MAX, add_to_branch_sizes, line_up, lock_tree
 from offload.accounts.models import User
 from offload.cases.models import Case, CaseState
 from offload.core.db import db, transactional
 from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.core.text import clean_text
 from offload.moderation.services import record_moderation
+from offload.notifications.services import notify
 
 from .models import InviteEdgeChange
 
@@ -101,6 +102,7 @@ def reparent(member: User, *, actor: User, new_inviter: User, reason: str) -> Us
     them from now on (the hook follows the edge).
 
     Writes: the new edge, the old one in InviteEdgeChange, a moderation-log entry.
+    Notifies: the member, the new inviter and the old one (vouch_moved).
     Refuses: non-admins; the same inviter; a new inviter in the member's own branch
     (that would make a loop) (InvalidField "inviter"); a blank reason.
     """
@@ -108,6 +110,7 @@ def reparent(member: User, *, actor: User, new_inviter: User, reason: str) -> Us
         raise NotAllowed("Only admins move members in the invite tree.")
     reason = clean_text("reason", reason, REASON_MAX, "The reason", required=True,
                         multiline=True)
+    lock_tree()  # then read: sizes and the loop check see the tree as it will be changed
     db.session.refresh(member)
     if new_inviter.id == member.invited_by_id:
         raise InvalidField("inviter", f"{new_inviter.name} already is {member.name}'s inviter.")
@@ -130,4 +133,13 @@ def reparent(member: User, *, actor: User, new_inviter: User, reason: str) -> Us
     record_moderation(actor=actor, action="member_reparented", subject_type="member",
                       subject_id=member.id, reason=reason, subject_user=member)
     db.session.refresh(member)
+    # the hook follows the edge: whoever answers for the member now must know it
+    link = f"/members/{member.username}"
+    notify(member, "vouch_moved", title=f"An admin moved you under {new_inviter.name}: "
+                                        f"{reason}", link=link)
+    notify(new_inviter, "vouch_moved", title=f"You now answer for {member.name} (an admin "
+                                             f"moved them to you): {reason}", link=link)
+    if old is not None:
+        notify(db.session.get(User, old), "vouch_moved",
+               title=f"You no longer answer for {member.name}: {reason}", link=link)
     return member

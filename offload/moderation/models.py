@@ -18,6 +18,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from offload.core.db import db, utcnow
 
+# What members read on the public log: actions about conduct on the site. Money
+# decisions (withdrawals, disputes), evidence exports and answers to reports stay in
+# the log for admins but are private to the members they concern: a withdrawal's or a
+# dispute's reason is theirs, and a dismissed report must not tell its subject about it.
+PUBLIC_ACTIONS = (
+    "case_opened", "case_cleared", "case_warned", "case_suspended", "suspension_lifted",
+    "member_reparented", "gig_cancelled", "gig_attachment_removed",
+)
+
 
 class ModerationEntry(db.Model):
     __tablename__ = "moderation_log"

@@ -1,5 +1,6 @@
 """The moderation log, for every member to read: what the admins did, to whom, why and
-when (not who: admins act for the site). Filter by action and by member."""
+when (not who: admins act for the site), for the actions in ``PUBLIC_ACTIONS``.
+Filter by action and by member."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from offload.accounts.models import User
 from offload.core.db import db
 from offload.core.pagination import newest_first
 
-from .models import ModerationEntry
+from .models import PUBLIC_ACTIONS, ModerationEntry
 
 bp = Blueprint("moderation", __name__)
 
@@ -23,15 +24,14 @@ def log():
     username = request.args.get("member", "").strip().lstrip("@").lower()
     member = (db.session.scalar(select(User).where(User.username == username))
               if username else None)
-    stmt = select(ModerationEntry)
-    if action:
+    stmt = select(ModerationEntry).where(ModerationEntry.action.in_(PUBLIC_ACTIONS))
+    if action in PUBLIC_ACTIONS:
         stmt = stmt.where(ModerationEntry.action == action)
     if username:
         stmt = stmt.where(ModerationEntry.subject_user_id == (member.id if member else -1))
     page = newest_first(stmt, ModerationEntry, request.args.get("before"))
     names = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_({e.subject_user_id for e in page.items if e.subject_user_id}))).all())
-    actions = list(db.session.scalars(select(ModerationEntry.action).distinct()
-                                      .order_by(ModerationEntry.action)))
-    return render_template("moderation/log.html", page=page, names=names, actions=actions,
+    return render_template("moderation/log.html", page=page, names=names,
+                           actions=sorted(PUBLIC_ACTIONS),
                            action=action, username=username, member=member)

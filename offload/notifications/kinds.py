@@ -43,6 +43,7 @@ KINDS: dict[str, KindInfo] = {
     "case_resolved": KindInfo("A case about you or a member you invited was resolved",
                               Channel.EMAIL),
     "report_answered": KindInfo("The admins answered your report", Channel.IN_APP),
+    "vouch_moved": KindInfo("An admin moved a member you answer for, or you", Channel.EMAIL),
     "review_received": KindInfo("You received a review", Channel.EMAIL),
     "keyword_alert": KindInfo("New gigs matching your alerts", Channel.EMAIL),
     "withdrawal_paid": KindInfo("Your withdrawal was paid out", Channel.EMAIL),

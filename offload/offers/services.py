@@ -373,8 +373,13 @@ def close_member_offers(member: User, *, reason: str, actor_id: int) -> int:
     """
     awarded = list(db.session.scalars(select(Offer).where(
         Offer.member_id == member.id, Offer.state == OfferState.AWARDED).order_by(Offer.id)))
+    declined = 0
     for offer in awarded:
-        gig = _locked_gig(offer)
+        gig = _locked_gig(offer)  # (the suspension locked it already: this reloads)
+        db.session.refresh(offer)
+        if offer.state != OfferState.AWARDED:  # answered or taken back a moment ago
+            continue
+        declined += 1
         _move_offer(offer, OfferState.AWARD_DECLINED)
         _release_fee(offer, actor_id=actor_id)
         move_gig(gig, GigState.OPEN)
@@ -383,7 +388,7 @@ def close_member_offers(member: User, *, reason: str, actor_id: int) -> int:
                      "offers again", link=f"/gigs/{gig.id}")
     withdrawn = _close_offers(Offer.member_id == member.id, reason=reason, actor_id=actor_id,
                               to=OfferState.WITHDRAWN)
-    return len(awarded) + len(withdrawn)
+    return declined + len(withdrawn)
 
 
 @transactional

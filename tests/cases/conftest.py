@@ -151,17 +151,6 @@ def run_project(make_gig, make_offer):  # noqa: F811
 
 
 @pytest.fixture
-def login(client, login):
-    """Log the test client in as ``user``, logging out whoever was logged in first."""
-
-    def switch(user):
-        client.post("/logout")
-        return login(user)
-
-    return switch
-
-
-@pytest.fixture
 def logout(client):
     def do():
         client.post("/logout")

@@ -178,3 +178,19 @@ def test_paying_the_commission_lets_an_admin_clear_the_case(owe, fund, admin, iv
     with pytest.raises(Conflict, match="already resolved"):
         resolve_case(fresh(Case, case.id), actor=admin, resolution="warned", reason="Again.")
     assert open_overdue_commission_cases(now=past_due()) == 0
+
+
+def test_the_case_page_says_whether_the_commission_is_paid(client, login, owe, fund, admin,
+                                                            sam):
+    commission = owe(sam)
+    open_overdue_commission_cases(now=past_due())
+    (case,) = cases_for(commission.id)
+    login(sam)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Still unpaid" in page and f'href="/projects/{commission.project_id}"' in page
+    fund(fresh(User, sam.id), commission.commission_minor)
+    pay_commission(fresh(Commission, commission.id), actor=fresh(User, sam.id),
+                   idempotency_key=key())
+    login(admin)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Paid</strong>" in page and "The case can be cleared now." in page

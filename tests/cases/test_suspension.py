@@ -209,3 +209,15 @@ def test_a_running_project_linked_already_is_not_linked_twice(run_project, open_
     suspend(case, admin)
     assert evidence_of(case.id) == [(EvidenceKind.PROJECT, linked),
                                     (EvidenceKind.PROJECT, other)]
+
+
+def test_the_inviters_record_keeps_the_count_of_invitees_suspended(
+        client, open_case_about, admin, ivan, sam, tom):
+    suspend(open_case_about(sam), admin)
+    assert fresh(User, ivan.id).invitees_suspended == 1
+    lift_suspension(fresh(User, sam.id), actor=admin, reason="Appeal accepted")
+    assert fresh(User, ivan.id).invitees_suspended == 1  # a record, not a state
+    log_in(client, tom)
+    page = client.get("/members/ivan").get_data(as_text=True)
+    name = fresh(User, ivan.id).name
+    assert f"1 of the members {name} invited was suspended." in page

@@ -278,7 +278,12 @@ def test_a_report_about_a_project_not_shared_says_so(client, login, make_member,
     response = client.post("/members/sam/report",
                            data={"body": "It was rude.", "project": str(elsewhere.id)})
     assert response.status_code == 422
-    assert "Choose a project the two of you share." in text_of(response)
+    text = text_of(response)
+    assert "That project isn&#39;t one the two of you share" in text
+    assert 'name="project"' not in text and "It was rude." in text  # dropped; text kept
+    assert count(Report) == 0
+    response = client.post("/members/sam/report", data={"body": "It was rude."})
+    assert response.status_code == 302 and count(Report) == 1  # not stuck on the project
 
 
 def test_an_unconfirmed_member_is_sent_to_confirm_before_reporting(client, login,
@@ -295,13 +300,16 @@ def test_triaging_reports_from_the_queue(client, login, admin, sam, tom, gina):
     login(admin)
     text = page(client, "/admin/reports")
     assert "Rude to me." in text and "Never delivered." in text
-    # blank reasons and summaries: nothing happens, the admin is told why
-    text = follow(client, client.post(f"/admin/reports/{dismissed.id}/dismiss",
-                                      data={"reason": ""}))
-    assert "Write the reason." in text
-    text = follow(client, client.post(f"/admin/reports/{taken.id}/open-case",
-                                      data={"kind": "member_report", "summary": ""}))
-    assert "Say what the case is about." in text
+    # blank reasons and summaries: nothing happens, the admin is told why, next to the
+    # field of that report, and what was chosen stays chosen
+    response = client.post(f"/admin/reports/{dismissed.id}/dismiss", data={"reason": ""})
+    assert response.status_code == 422 and "Write the reason." in text_of(response)
+    response = client.post(f"/admin/reports/{taken.id}/open-case",
+                           data={"kind": "other", "summary": ""})
+    text = text_of(response)
+    assert response.status_code == 422 and "Say what the case is about." in text
+    form = text[text.index(f'action="/admin/reports/{taken.id}/open-case"'):]
+    assert '<option value="other" selected>' in form[:form.index("</form>")]
     assert (entries(), count(Case)) == ([], 0)
     assert count(Report, Report.state == ReportState.PENDING) == 2
 
@@ -315,9 +323,9 @@ def test_triaging_reports_from_the_queue(client, login, admin, sam, tom, gina):
     assert response.headers["Location"].endswith(f"/cases/{case_id}")
     assert f"Case #{case_id} is open." in follow(client, response)
     # handled already: said so, nothing more recorded
-    text = follow(client, client.post(f"/admin/reports/{dismissed.id}/dismiss",
-                                      data={"reason": "Twice."}))
-    assert "handled a moment ago" in text
+    response = client.post(f"/admin/reports/{dismissed.id}/dismiss", data={"reason": "Twice."})
+    assert response.status_code == 422 and "handled a moment ago" in text_of(response)
+    assert "Twice." in text_of(response)  # what was typed is still there
     assert [e[0] for e in entries()] == ["report_dismissed", "case_opened"]
     assert client.post("/admin/reports/99999/dismiss", data={"reason": "x"}).status_code == 404
 

@@ -167,3 +167,57 @@ def test_the_explorer_runs_the_same_queries_at_100000_members(client, login, mak
     assert all(fresh(i).branch_size == counted_branch_size(i) for i in ids[:20] + [deep])
     many = (queries("/admin/tree/root"), queries(f"/admin/tree/{deep_name}"))
     assert many == few
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_two_reparents_that_would_make_a_loop_at_once_make_one_move(app, tree, round_):
+    """"a under b" and "b under a" together: the tree lock makes them take turns, so
+    the second sees the first and refuses the loop; sizes stay right."""
+    from tests.ledger.test_concurrency import race
+
+    ids = {name: tree[name].id for name in ("root", "a", "b")}
+    moves = [("a", "b"), ("b", "a")]
+
+    def move(i: int):
+        member, inviter = (db.session.get(User, ids[n]) for n in moves[i])
+        return reparent(member, actor=db.session.get(User, ids["root"]), new_inviter=inviter,
+                        reason="racing").id
+
+    results, errors = race(app, 2, move)
+    assert len(results) == 1 and len(errors) == 1, errors
+    assert isinstance(errors[0], InvalidField) and "own branch" in str(errors[0])
+    for user_id in ids.values():
+        assert fresh(user_id).branch_size == counted_branch_size(user_id)
+    assert [u.id for u in line_to_root(ids["a"])][-1] == ids["root"]  # no loop: a root above
+    assert [u.id for u in line_to_root(ids["b"])][-1] == ids["root"]
+
+
+def test_a_sign_up_below_a_member_being_moved_is_counted_on_the_right_line(app, tree):
+    from offload.accounts.services import create_member
+    from tests.ledger.test_concurrency import race
+
+    ids = {name: tree[name].id for name in ("root", "a", "a1", "b")}
+
+    def work(i: int):
+        if i == 0:
+            return reparent(db.session.get(User, ids["a"]), actor=db.session.get(User, ids["root"]),
+                            new_inviter=db.session.get(User, ids["b"]), reason="moving").id
+        from offload.core.db import atomic
+        with atomic():
+            return create_member(username="newcomer", email="new@example.com",
+                                 password="a long enough password", confirmed=True,
+                                 invited_by=db.session.get(User, ids["a1"])).id
+
+    results, errors = race(app, 2, work)
+    assert errors == []
+    for user_id in ids.values():
+        assert fresh(user_id).branch_size == counted_branch_size(user_id), user_id
+
+
+def test_a_reparent_tells_the_member_and_both_inviters(tree):
+    from offload.notifications.models import Notification
+
+    reparent(tree["a1"], actor=tree["root"], new_inviter=tree["b"], reason="Moved for cause")
+    told = {(n.user_id, n.kind) for n in db.session.scalars(select(Notification))}
+    assert told == {(tree["a1"].id, "vouch_moved"), (tree["b"].id, "vouch_moved"),
+                    (tree["a"].id, "vouch_moved")}

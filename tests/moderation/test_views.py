@@ -87,3 +87,42 @@ def test_the_admin_dashboard_shows_the_sites_numbers(client, login, make_member)
     assert 'data-reserved>$20.00' in page and 'data-escrow>$0.00' in page
     assert 'data-open-cases>1<' in page and 'data-pending-reports>0<' in page
     assert ModerationEntry.query.count() == 1  # opening the case
+
+
+def test_private_decisions_stay_off_the_public_log(client, login, make_member):
+    """Withdrawals, disputes, exports and answers to reports concern their members only."""
+    admin = make_member("root", admin=True)
+    bob = make_member("bob", inviter=admin, display_name="Bob Builder")
+    with atomic():
+        for action in ("withdrawal_paid", "dispute_split", "conversation_exported",
+                       "report_dismissed", "case_evidence_added"):
+            record_moderation(actor=admin, action=action, subject_type="x", subject_id=1,
+                              reason=f"secret {action}", subject_user=bob)
+        record_moderation(actor=admin, action="case_warned", subject_type="case",
+                          subject_id=1, reason="public warning", subject_user=bob)
+    login(bob)
+    page = client.get("/moderation").get_data(as_text=True)
+    assert "public warning" in page and "secret" not in page
+    assert "secret" not in client.get("/moderation?action=withdrawal_paid").get_data(
+        as_text=True)
+    assert '<option value="withdrawal_paid"' not in page
+
+
+def test_linking_evidence_is_one_logged_action_and_a_double_submit_is_refused(make_member):
+    import pytest
+
+    from offload.cases.services import add_evidence, open_case
+    from offload.core.errors import Conflict
+    from offload.gigs.services import post_gig
+
+    admin = make_member("root", admin=True)
+    bob = make_member("bob", inviter=admin)
+    gig = post_gig(actor=bob, kind="task", title="A task", description="Do it.",
+                   skill_names=["Python"], category="web", budget_min_minor=100_00,
+                   budget_max_minor=100_00, deadline=utcnow().date() + timedelta(days=9))
+    case = open_case(actor=admin, subject=bob, kind="other", summary="x" * 2000,
+                     evidence=[("gig", gig.id)])  # the longest summary opens it
+    assert [e.action for e in ModerationEntry.query.all()] == ["case_opened"]
+    with pytest.raises(Conflict):
+        add_evidence(case, actor=admin, kind="gig", target_id=gig.id)
+    assert ModerationEntry.query.count() == 1
