@@ -103,6 +103,11 @@ class Config:
 
     # Projects: no timeline event for this many days and the referrer is told
     PROJECT_STALL_DAYS = 7
+    # Reviews: each side reviews the other within this many days of completion; a
+    # rating is the Bayesian average (RATING_PRIOR counted as RATING_PRIOR_WEIGHT reviews)
+    REVIEW_WINDOW_DAYS = 14
+    RATING_PRIOR = 4.0
+    RATING_PRIOR_WEIGHT = 5
     # Referral commissions not covered by the wallet at completion are due within this
     # many days; the performer is reminded when this many days are left
     COMMISSION_DUE_DAYS = 14

@@ -92,12 +92,14 @@ def _register_blueprints(app: Flask) -> None:
     from offload.pages.views import bp as pages_bp
     from offload.profiles.views import bp as profiles_bp
     from offload.projects.views import bp as projects_bp
+    from offload.reviews.views import bp as reviews_bp
     from offload.wallet.admin_views import bp as admin_bp
     from offload.wallet.views import bp as wallet_bp
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp,
-               conversations_bp, cases_bp, admin_cases_bp, admin_tree_bp, moderation_bp):
+               conversations_bp, cases_bp, admin_cases_bp, admin_tree_bp, moderation_bp,
+               reviews_bp):
         app.register_blueprint(bp)
 
 

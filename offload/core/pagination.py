@@ -39,18 +39,21 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
 
 
-def newest_first(stmt: Select, model, cursor: str | None, size: int | None = None) -> Page:
-    """Run ``stmt`` ordered by (created_at, id) descending from ``cursor`` on.
+def newest_first(stmt: Select, model, cursor: str | None, size: int | None = None,
+                 at=None) -> Page:
+    """Run ``stmt`` ordered by (``at``, id) descending from ``cursor`` on; ``at`` is the
+    model's ``created_at`` unless given (another timestamp column, not null in ``stmt``).
 
     A malformed cursor starts from the beginning rather than failing.
     """
     size = size or current_app.config["PAGE_SIZE"]
+    at = at if at is not None else model.created_at
     key = decode_cursor(cursor)
     if key:
-        stmt = stmt.where(tuple_(model.created_at, model.id) < key)
-    stmt = stmt.order_by(model.created_at.desc(), model.id.desc()).limit(size + 1)
+        stmt = stmt.where(tuple_(at, model.id) < key)
+    stmt = stmt.order_by(at.desc(), model.id.desc()).limit(size + 1)
     rows = list(db.session.scalars(stmt))
     more = len(rows) > size
     rows = rows[:size]
-    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    next_cursor = (encode_cursor(getattr(rows[-1], at.key), rows[-1].id) if more else None)
     return Page(items=rows, next_cursor=next_cursor, is_first=key is None)

@@ -11,6 +11,7 @@ from offload.gigs.services import expire_gigs
 from offload.invites.services import expire_invites
 from offload.notifications.services import deliver_outbox
 from offload.projects.services import flag_stalling_projects
+from offload.reviews.services import publish_due_reviews
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ def _open_overdue_commission_cases() -> str:
     return f"opened {open_overdue_commission_cases()} cases for overdue commissions"
 
 
+def _publish_due_reviews() -> str:
+    return f"published {publish_due_reviews()} reviews whose window closed"
+
+
 def _flag_stalling_projects() -> str:
     return f"told the referrers of {flag_stalling_projects()} stalling projects"
 
@@ -55,5 +60,6 @@ JOBS: tuple[Job, ...] = (
     Job("remind_due_commissions", _remind_due_commissions),
     Job("flag_overdue_commissions", _flag_overdue_commissions),
     Job("open_overdue_commission_cases", _open_overdue_commission_cases),
+    Job("publish_due_reviews", _publish_due_reviews),
     Job("deliver_outbox", _deliver_outbox),
 )

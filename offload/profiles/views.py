@@ -16,6 +16,7 @@ from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import show_error
 from offload.core.uploads import send_stored_file
+from offload.reviews.queries import member_rating
 
 from . import services
 from .forms import ConfirmForm, DocumentForm, EducationForm, PortfolioForm, ProfileForm
@@ -41,7 +42,10 @@ def show(username: str):
     page = profile_for(username)
     if page is None:
         abort(404)
-    return render_template("profiles/show.html", page=page,
+    rating, skill_ratings = member_rating(page.user.id)
+    return render_template("profiles/show.html", page=page, rating=rating,
+                           rated_skills=skill_ratings,
+                           skill_ratings={skill.id: r for skill, r in skill_ratings},
                            is_own=page.user.id == current_user.id)
 
 

@@ -35,6 +35,8 @@ from offload.offers.forms import ButtonForm, MessageForm
 from offload.offers.models import Offer
 from offload.offers.policies import why_cannot_message
 from offload.offers.queries import conversation_page, reading_of, unread_counts
+from offload.reviews.forms import ReviewForm
+from offload.reviews.queries import project_reviews
 from offload.wallet.queries import wallet_summary
 
 from .forms import CompleteReferralForm, EventForm, MyProjectsFilterForm, PayCommissionForm
@@ -352,4 +354,7 @@ def _render_show(project_id: int, **forms):
         milestone_form=forms.get("milestone_form") or MilestoneForm(prefix="milestone",
                                                                     formdata=None),
         button_form=ButtonForm(formdata=None),
-        milestone_rules=MilestoneRules(project, user, steps, utcnow().date())), status
+        milestone_rules=MilestoneRules(project, user, steps, utcnow().date()),
+        reviews=project_reviews(project, user), now=utcnow(),
+        review_form=forms.get("review_form") or ReviewForm(formdata=None),
+        reply_form=True), status

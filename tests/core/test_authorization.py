@@ -88,6 +88,7 @@ def make_extra_objects(world: World) -> dict:
         "item_id": _first_id("PortfolioItem", member.id),
         "document_id": _document(member),
         **_case_objects(world),
+        **_review_objects(world),
         **_wallet_objects(member),
         **_gig_objects(world),
     }
@@ -242,6 +243,40 @@ def _project_id(world: World, poster) -> int:
                        cover_letter="Me.", fee_kind=None, idempotency_key="matrix-project")
     award_offer(offer, actor=poster)
     return accept_award(offer, actor=world.member).id
+
+
+def _review_objects(world: World) -> dict:
+    """A completed referral project the member performed, reviewed by both sides."""
+    from datetime import timedelta
+
+    from offload.commissions.services import complete_referral
+    from offload.core.db import utcnow
+    from offload.gigs.services import post_gig
+    from offload.offers.services import accept_award, award_offer, make_offer
+    from offload.reviews.services import submit_review
+
+    poster = world.make_member("reviewer", inviter=world.admin)
+    gig = post_gig(actor=poster, kind="referral", title="A finished job", description="Done.",
+                   skill_names=["Python"], category="web", budget_min_minor=100_00,
+                   budget_max_minor=100_00, deadline=utcnow().date() + timedelta(days=20),
+                   client_details={"name": "Client", "contact": "c@example.com"})
+    offer = make_offer(gig, actor=world.member, price_minor=100_00, days_to_deliver=5,
+                       cover_letter="Me.", fee_kind=None, idempotency_key="matrix-review")
+    award_offer(offer, actor=poster)
+    project = accept_award(offer, actor=world.member)
+    complete_referral(project, actor=world.member, invoiced_minor=100_00,
+                      idempotency_key="matrix-complete")
+    submit_review(project, actor=world.member, stars=5, body="Clear brief.")
+    review = submit_review(project, actor=poster, stars=4, body="Good work.",
+                           skill_stars={_skill_id("Python"): 4})
+    return {"review_id": review.id}
+
+
+def _skill_id(name: str) -> int:
+    from offload.core.db import db
+    from offload.profiles.models import Skill
+
+    return db.session.scalar(db.select(Skill.id).where(Skill.name == name))
 
 
 def _case_objects(world: World) -> dict:

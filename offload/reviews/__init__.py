@@ -1,0 +1,1 @@
+"""Reviews after a project, and the ratings they make."""

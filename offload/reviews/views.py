@@ -1,0 +1,89 @@
+"""Writing a review from the project page, replying to one, a member's reviews."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from offload.accounts.decorators import login_or_404
+from offload.accounts.models import User
+from offload.core.db import db
+from offload.core.errors import OffloadError
+from offload.core.forms import first_error
+from offload.projects.models import Project
+from offload.projects.policies import can_view_project
+
+from .forms import ReplyForm, ReviewForm
+from .models import Review
+from .queries import member_rating, member_reviews_page, replies_of
+from .services import reply_to_review, submit_review
+
+bp = Blueprint("reviews", __name__)
+
+
+@bp.post("/projects/<int:project_id>/review")
+@login_or_404
+def review(project_id: int):
+    project = db.session.get(Project, project_id)
+    if project is None or not can_view_project(project, current_user):
+        abort(404)
+    form = ReviewForm()
+    valid = form.validate_on_submit()
+    if not valid and _number("stars") is None:  # say everything that is missing at once
+        form.form_errors.append("Choose from 1 to 5 stars.")
+    if valid:
+        try:
+            submit_review(project, actor=current_user, stars=_number("stars"),
+                          body=form.body.data, skill_stars={
+                              int(k.removeprefix("skill-")): _number(k) for k in request.form
+                              if k.startswith("skill-") and k.removeprefix("skill-").isdigit()})
+        except OffloadError as e:
+            form.form_errors.append(str(e))
+        else:
+            flash("Your review is in. Both reviews are published when the other side's is "
+                  "in too, or when the review window closes.", "success")
+            return redirect(url_for("projects.show", project_id=project_id, _anchor="reviews"))
+    from offload.projects.views import _render_show  # the page the form lives on
+
+    return _render_show(project_id, review_form=form)
+
+
+@bp.post("/reviews/<int:review_id>/reply")
+@login_required
+def reply(review_id: int):
+    review = db.session.get(Review, review_id)
+    if review is None or review.published_at is None:
+        abort(404)
+    form = ReplyForm(prefix=f"reply-{review_id}")
+    if not form.validate_on_submit():
+        flash(first_error(form), "error")
+    else:
+        try:
+            reply_to_review(review, actor=current_user, body=form.body.data)
+        except OffloadError as e:
+            flash(str(e), "error")
+        else:
+            flash("Your reply is published with the review.", "success")
+    return redirect(url_for(".of_member", username=db.session.get(User, review.subject_id)
+                            .username, _anchor=f"review-{review_id}"))
+
+
+@bp.get("/members/<username>/reviews")
+@login_required
+def of_member(username: str):
+    member = db.session.scalar(select(User).where(User.username == username.lower()))
+    if member is None:
+        abort(404)
+    page = member_reviews_page(member.id, request.args.get("before"))
+    overall, skills = member_rating(member.id)
+    return render_template("reviews/of_member.html", member=member, page=page,
+                           rating=overall, skills=skills,
+                           replies=replies_of([r.id for r in page.items]),
+                           reply_form=ReplyForm(formdata=None))
+
+
+def _number(name: str) -> int | None:
+    raw = request.form.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
