@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, func, select, tuple_, union
+from sqlalchemy import and_, func, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from offload.accounts.models import User
@@ -17,6 +17,7 @@ from offload.gigs.models import Gig
 from offload.profiles.models import PortfolioItem
 from offload.projects.models import Project
 
+from . import ranking
 from .models import (
     LIVE_STATES,
     ConversationRead,
@@ -27,7 +28,7 @@ from .models import (
     ProposalState,
 )
 from .policies import can_view_offer
-from .ranking import RANK_ORDER, places_of
+from .ranking import places_of
 
 
 @dataclass
@@ -94,23 +95,38 @@ def offers_tab(gig: Gig, viewer: User) -> OffersTab:
 
 
 def ranked_offers_page(gig_id: int, cursor: str | None = None) -> Page:
-    """A gig's live offers in ranking order, a page at a time (keyset on the rank)."""
+    """A gig's live offers in ranking order, a page at a time (keyset on the rank; the
+    cursor is "<rating key>.<created_at>.<id>" of the last offer shown)."""
     size = current_app.config["PAGE_SIZE"]
-    key = decode_cursor(cursor)
+    key = _decode_rank_cursor(cursor)
     offers = _ranked(gig_id, limit=size + 1, after=key)
     more = len(offers) > size
     offers = offers[:size]
-    next_cursor = encode_cursor(offers[-1].created_at, offers[-1].id) if more else None
+    next_cursor = None
+    if more:
+        rank, _, _ = ranking.rank_key_of(offers[-1].id)
+        next_cursor = f"{rank}.{encode_cursor(offers[-1].created_at, offers[-1].id)}"
     return Page(items=offers, next_cursor=next_cursor, is_first=key is None)
 
 
+def _decode_rank_cursor(cursor: str | None) -> tuple | None:
+    """A malformed cursor starts from the beginning rather than failing."""
+    rank, _, rest = (cursor or "").partition(".")
+    at_id = decode_cursor(rest)
+    try:
+        return (int(rank), *at_id) if at_id else None
+    except ValueError:
+        return None
+
+
 def _ranked(gig_id: int, *, limit: int, after=None) -> list[Offer]:
-    stmt = (select(Offer).where(Offer.gig_id == gig_id, Offer.state.in_(LIVE_STATES))
+    stmt = (ranking.ranked(select(Offer))
+            .where(Offer.gig_id == gig_id, Offer.state.in_(LIVE_STATES))
             .options(joinedload(Offer.member, innerjoin=True),
                      selectinload(Offer.portfolio_items))
-            .order_by(*RANK_ORDER).limit(limit))
+            .order_by(*ranking.rank_order()).limit(limit))
     if after is not None:
-        stmt = stmt.where(tuple_(Offer.created_at, Offer.id) > after)
+        stmt = stmt.where(ranking.after(after))
     return list(db.session.scalars(stmt))
 
 

@@ -1,24 +1,54 @@
 """The order offers on a gig are placed in: by the offerer's rating, then by time.
 
-Until reviews exist every member's rating is the prior, so the order is by time
-(then id, which breaks ties between offers made in the same microsecond). The
-reputation issue puts the member's rating first in ``RANK_ORDER`` and in the keyset.
+The rating is the Bayesian average of ``offload.reviews`` (an offerer with no review
+has the prior), compared as an exact integer — millionths of a star, by integer
+division — so the order, the places and the keyset of the ranked list agree on both
+databases. Ties go to the earlier offer (then the lower id).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from flask import current_app
+from sqlalchemy import BigInteger, ColumnElement, cast, func, literal, select, tuple_
 
 from offload.core.db import db
+from offload.reviews.models import MemberRating
 
 from .models import LIVE_STATES, Offer
 
-RANK_ORDER = (Offer.created_at.asc(), Offer.id.asc())
+MICRO = 1_000_000
 
 
-def after_key(offer: Offer) -> ColumnElement[bool]:
-    """Offers placed after ``offer`` (the keyset for the next page)."""
-    return tuple_(Offer.created_at, Offer.id) > (offer.created_at, offer.id)
+def rating_key() -> ColumnElement[int]:
+    """Minus the offerer's rating in millionths of a star (lower sorts first); needs
+    ``member_ratings`` outer-joined on the offer's member (see ``ranked``)."""
+    config = current_app.config
+    weight = int(config["RATING_PRIOR_WEIGHT"])
+    prior = int(round(config["RATING_PRIOR"] * MICRO)) * weight
+    # 64-bit: a popular member's stars in millionths outgrow PostgreSQL's 32-bit integer
+    stars = cast(func.coalesce(MemberRating.stars_sum, 0), BigInteger) * MICRO
+    return -((literal(prior, BigInteger) + stars)
+             // (literal(weight) + func.coalesce(MemberRating.reviews, 0)))
+
+
+def ranked(stmt):
+    """``stmt`` (selecting offers) with the offerer's rating joined in."""
+    return stmt.outerjoin(MemberRating, MemberRating.member_id == Offer.member_id)
+
+
+def rank_order() -> tuple:
+    return (rating_key().asc(), Offer.created_at.asc(), Offer.id.asc())
+
+
+def rank_key_of(offer_id: int) -> tuple:
+    """(rating key, created_at, id) of an offer: where the next page starts."""
+    return tuple(db.session.execute(ranked(
+        select(rating_key(), Offer.created_at, Offer.id).where(Offer.id == offer_id))).one())
+
+
+def after(key: tuple) -> ColumnElement[bool]:
+    """Offers placed after ``key`` (the keyset for the next page)."""
+    return tuple_(rating_key(), Offer.created_at, Offer.id) > key
 
 
 def places_of(offer_ids: list[int]) -> dict[int, int]:
@@ -26,9 +56,10 @@ def places_of(offer_ids: list[int]) -> dict[int, int]:
     if not offer_ids:
         return {}
     gigs = select(Offer.gig_id).where(Offer.id.in_(offer_ids))
-    ranked = (select(Offer.id.label("id"),
-                     func.row_number().over(partition_by=Offer.gig_id,
-                                            order_by=RANK_ORDER).label("place"))
-              .where(Offer.gig_id.in_(gigs), Offer.state.in_(LIVE_STATES)).subquery())
+    places = ranked(
+        select(Offer.id.label("id"),
+               func.row_number().over(partition_by=Offer.gig_id,
+                                      order_by=rank_order()).label("place"))
+        .where(Offer.gig_id.in_(gigs), Offer.state.in_(LIVE_STATES))).subquery()
     return dict(db.session.execute(
-        select(ranked.c.id, ranked.c.place).where(ranked.c.id.in_(offer_ids))).all())
+        select(places.c.id, places.c.place).where(places.c.id.in_(offer_ids))).all())
