@@ -12,6 +12,8 @@ from pathlib import Path
 
 import filetype
 from flask import Flask, Response, abort, current_app, request, send_file
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
 from .db import on_rollback
@@ -32,6 +34,21 @@ class StoredFile:
     original_name: str
     content_type: str
     size_bytes: int
+
+    def columns(self) -> dict:
+        """The values for a ``StoredFileColumns`` row."""
+        return {"stored_name": self.stored_name, "original_name": self.original_name,
+                "content_type": self.content_type, "size_bytes": self.size_bytes}
+
+
+class StoredFileColumns:
+    """The columns of a row that names a stored upload (mixed into its model); serve it
+    with ``send_stored_file(row.stored_name, row.content_type, row.original_name)``."""
+
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
 
 
 def init_request_limits(app: Flask) -> None:

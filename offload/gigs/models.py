@@ -50,6 +50,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
+from offload.core.uploads import StoredFileColumns
 from offload.profiles.models import SKILL_NAME_MAX, Skill
 
 from .search_ddl import attach_search_ddl
@@ -235,15 +236,11 @@ class ClientDetails(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
-class GigAttachment(db.Model):
+class GigAttachment(StoredFileColumns, db.Model):
     __tablename__ = "gig_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gig_id: Mapped[int] = mapped_column(ForeignKey("gigs.id"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 

@@ -271,10 +271,7 @@ def add_gig_attachment(gig: Gig, *, actor: User, file_storage: FileStorage | Non
         if count >= limit:
             raise Invalid(f"A gig can have at most {limit} files; remove one first.")
         stored = store_document(file_storage)
-        attachment = GigAttachment(
-            gig_id=gig.id, stored_name=stored.stored_name,
-            original_name=stored.original_name, content_type=stored.content_type,
-            size_bytes=stored.size_bytes)
+        attachment = GigAttachment(gig_id=gig.id, **stored.columns())
         db.session.add(attachment)
         db.session.flush()
     return attachment

@@ -167,10 +167,8 @@ def deliver_milestone(milestone: Milestone, *, actor: User, note: str,
                          note=f"“{milestone.title}”: {note}")
     for storage in files:
         stored = store_document(storage, field="files")
-        db.session.add(ProjectEventFile(
-            event_id=event.id, milestone_id=milestone.id, stored_name=stored.stored_name,
-            original_name=stored.original_name, content_type=stored.content_type,
-            size_bytes=stored.size_bytes))
+        db.session.add(ProjectEventFile(event_id=event.id, milestone_id=milestone.id,
+                                        **stored.columns()))
     db.session.flush()
     _tell(project.poster_id, f"“{milestone.title}” was delivered: release it or ask for a "
                              "revision", project)

@@ -44,10 +44,7 @@ def send_offer_message(offer: Offer, *, actor: User, body: str,
         db.session.flush()
         if file_storage is not None and file_storage.filename:
             stored = store_document(file_storage)
-            db.session.add(OfferMessageAttachment(
-                message_id=message.id, stored_name=stored.stored_name,
-                original_name=stored.original_name, content_type=stored.content_type,
-                size_bytes=stored.size_bytes))
+            db.session.add(OfferMessageAttachment(message_id=message.id, **stored.columns()))
             db.session.flush()
         _move_read_mark(offer.id, actor.id, message.id)
         notify(db.session.get(User, other_party_id(offer, gig, actor)), "new_message",

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
+from offload.core.uploads import StoredFileColumns
 from offload.gigs.models import Gig
 from offload.profiles.models import PortfolioItem
 
@@ -214,17 +215,13 @@ class OfferMessage(db.Model):
         order_by="OfferMessageAttachment.id", lazy="raise", viewonly=True)
 
 
-class OfferMessageAttachment(db.Model):
+class OfferMessageAttachment(StoredFileColumns, db.Model):
     """A file sent with a message (the upload limits of documents); kept with it for good."""
 
     __tablename__ = "offer_message_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("offer_messages.id"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.core.db import db, utcnow
+from offload.core.uploads import StoredFileColumns
 
 HEADLINE_MAX = 120
 BIO_MAX = 10_000
@@ -119,7 +120,7 @@ class PortfolioItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
-class Document(db.Model):
+class Document(StoredFileColumns, db.Model):
     __tablename__ = "documents"
     __table_args__ = (
         CheckConstraint("kind IN ('certificate', 'award', 'reference', 'resume', 'other')",
@@ -130,10 +131,6 @@ class Document(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     @property

@@ -260,9 +260,7 @@ def upload_document(*, actor: User, kind: str, title: str,
             raise InvalidField("file", "Choose a file to upload.")
         _check_room(Document, actor, DOCUMENTS_PER_MEMBER_MAX, "documents")
         stored = store_document(file_storage)
-        doc = Document(user_id=actor.id, kind=kind, title=title,
-                       stored_name=stored.stored_name, original_name=stored.original_name,
-                       content_type=stored.content_type, size_bytes=stored.size_bytes)
+        doc = Document(user_id=actor.id, kind=kind, title=title, **stored.columns())
         db.session.add(doc)
         db.session.flush()
     return doc

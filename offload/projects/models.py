@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
+from offload.core.uploads import StoredFileColumns
 from offload.gigs.models import Gig
 
 
@@ -137,7 +138,7 @@ class ProjectEvent(db.Model):
         return EventKind(self.kind).label
 
 
-class ProjectEventFile(db.Model):
+class ProjectEventFile(StoredFileColumns, db.Model):
     """A file handed over with a timeline event (the document upload limits)."""
 
     __tablename__ = "project_event_files"
@@ -146,8 +147,4 @@ class ProjectEventFile(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("project_events.id"), index=True)
     # the milestone the files were delivered for, so its card can list them
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
