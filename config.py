@@ -113,5 +113,14 @@ class Config:
     COMMISSION_DUE_DAYS = 14
     COMMISSION_REMIND_DAYS = 3
 
+    # Keyword alerts: how many a member may keep; how many gigs one message lists; the
+    # UTC hour from which the daily digests go out; how long a stop link works; how far
+    # back a run looks again for gigs committed just after the previous run
+    ALERTS_PER_MEMBER = 20
+    ALERT_GIGS_PER_MESSAGE = 20
+    ALERT_DIGEST_HOUR = 6
+    ALERT_STOP_LINK_DAYS = 365
+    ALERT_SLACK_SECONDS = 600
+
     # Lists
     PAGE_SIZE = 20

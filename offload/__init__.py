@@ -79,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from offload.accounts.views import bp as accounts_bp
+    from offload.alerts.views import bp as alerts_bp
     from offload.cases.admin_views import bp as admin_cases_bp
     from offload.cases.views import bp as cases_bp
     from offload.gigs.views import bp as gigs_bp
@@ -99,7 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp,
                conversations_bp, cases_bp, admin_cases_bp, admin_tree_bp, moderation_bp,
-               reviews_bp):
+               reviews_bp, alerts_bp):
         app.register_blueprint(bp)
 
 

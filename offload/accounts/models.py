@@ -55,6 +55,8 @@ class User(UserMixin, db.Model):
     invitees_suspended: Mapped[int] = mapped_column(default=0, server_default="0")
     # how many members are below this one in the invite tree (accounts.lineage keeps it)
     branch_size: Mapped[int] = mapped_column(default=0, server_default="0")
+    # projects this member completed as the performer (projects.lifecycle keeps it)
+    projects_completed: Mapped[int] = mapped_column(default=0, server_default="0")
 
     invited_by: Mapped[User | None] = relationship(remote_side=[id], lazy="raise")
 

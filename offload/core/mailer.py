@@ -15,14 +15,22 @@ from .extensions import mail
 log = logging.getLogger("offload.mail")
 
 
-def send_email(*, to: str, subject: str, text: str, html: str | None) -> None:
-    """Send one message; raises on failure so the caller can retry later."""
+def send_email(*, to: str, subject: str, text: str, html: str | None,
+               list_unsubscribe: str | None = None) -> None:
+    """Send one message; raises on failure so the caller can retry later.
+
+    ``list_unsubscribe``: a URL that stops this mail with one POST (RFC 8058); mail
+    clients show their own "unsubscribe" for it.
+    """
     backend = current_app.config["MAIL_BACKEND"]
     if backend == "log":
         log.info("mail to %s: %s\n%s", to, subject, text)
         return
     if backend != "smtp":
         raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
+    headers = ({"List-Unsubscribe": f"<{list_unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+               if list_unsubscribe else None)
     message = Message(subject=subject, recipients=[to], body=text, html=html,
-                      sender=current_app.config["MAIL_DEFAULT_SENDER"])
+                      sender=current_app.config["MAIL_DEFAULT_SENDER"], extra_headers=headers)
     mail.send(message)

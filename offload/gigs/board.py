@@ -27,7 +27,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import Select, Subquery, exists, func, literal, select, tuple_, union
@@ -63,45 +63,71 @@ def board_page(filters: BoardFilters, cursor: str | None = None, *,
     A cursor that is malformed or made for another sort starts from the beginning.
     """
     size = size or current_app.config["PAGE_SIZE"]
-    today = today or utcnow().date()
     key = decode_cursor(filters.sort, cursor)
-    cap = current_app.config.get("GIG_SEARCH_CANDIDATES", SEARCH_CANDIDATES)
-    ids = _candidate_ids(filters, cap + 1)  # one more than we use, to learn ``capped``
-    cols = _candidates(ids.subquery("ids"), cap).c if ids is not None else Gig.__table__.c
-    sort_key = getattr(cols, _SORT_COLUMN[filters.sort])
-    ascending = filters.sort == BoardSort.DEADLINE
-    conditions = _conditions(filters, cols)
-    if key and ascending and key[0] >= today:
-        # the cursor already starts after today: a second lower bound on the index's
-        # first column would make SQLite seek by the wrong one and scan
-        conditions.append(tuple_(sort_key, cols.id) > key)
-    else:  # (a deadline cursor from before today starts over at today)
-        conditions.append(cols.deadline >= today)
-        if key and not ascending:
-            conditions.append(tuple_(sort_key, cols.id) < key)
-    if ids is not None:
-        # sort and cut the narrow candidate rows first; load only the page's gigs
-        page = (select(cols.id, sort_key.label("sort_key"), cols.found).where(*conditions)
-                .order_by(*_order(sort_key, cols.id, ascending)).limit(size + 1)
-                .subquery("page"))
-        stmt = (select(Gig, page.c.found).join(page, page.c.id == Gig.id)
-                .order_by(*_order(page.c.sort_key, page.c.id, ascending)))
-    else:
-        stmt = (select(Gig, literal(0)).where(Gig.state == OPEN, *conditions)
-                .order_by(*_order(sort_key, cols.id, ascending)).limit(size + 1))
-    rows = db.session.execute(
-        stmt.options(joinedload(Gig.poster, innerjoin=True), selectinload(Gig.skills))).all()
+    query = _BoardQuery(filters, today or utcnow().date())
+    rows = db.session.execute(query.select(key, size + 1)).all()
     gigs = [gig for gig, _ in rows[:size]]
-    capped = bool(rows) and rows[0][1] > cap
-    if ids is not None and not rows and key is None:
+    capped = bool(rows) and rows[0][1] > query.cap
+    if query.ids is not None and not rows and key is None:
         # nothing on the first page: whether the words matched more is still worth saying
-        capped = db.session.scalar(select(func.count()).select_from(ids.subquery())) > cap
+        capped = db.session.scalar(
+            select(func.count()).select_from(query.ids.subquery())) > query.cap
     next_cursor = None
     if len(rows) > size:
         last = gigs[-1]
         next_cursor = encode_cursor(filters.sort, getattr(last, _SORT_COLUMN[filters.sort]),
                                     last.id)
     return BoardPage(items=gigs, next_cursor=next_cursor, is_first=key is None, capped=capped)
+
+
+def alert_matches(filters: BoardFilters, *, published_after: datetime,
+                  published_until: datetime, limit: int,
+                  today: date | None = None) -> list[Gig]:
+    """The first ``limit`` gigs, in the board's order, that the board shows for ``filters``
+    and that were published in (``published_after``, ``published_until``]: what a keyword
+    alert reports. The board's own query with one more condition, so an alert finds
+    exactly what the same search on the board would show."""
+    query = _BoardQuery(filters, today or utcnow().date(),
+                        lambda cols: [cols.published_at > published_after,
+                                      cols.published_at <= published_until])
+    return [gig for gig, _ in db.session.execute(query.select(None, limit)).all()]
+
+
+class _BoardQuery:
+    """The board's statement for ``filters`` on ``today``, cut at a key and a limit."""
+
+    def __init__(self, filters: BoardFilters, today: date, extra=None) -> None:
+        self.filters, self.today, self.extra = filters, today, extra
+        self.cap = current_app.config.get("GIG_SEARCH_CANDIDATES", SEARCH_CANDIDATES)
+        # one more than we use, to learn ``capped``
+        self.ids = _candidate_ids(filters, self.cap + 1)
+
+    def select(self, key: tuple | None, limit: int) -> Select:
+        """(Gig, candidates found) rows after ``key``, at most ``limit``."""
+        filters, ids = self.filters, self.ids
+        cols = _candidates(ids.subquery("ids"), self.cap).c if ids is not None else Gig.__table__.c
+        sort_key = getattr(cols, _SORT_COLUMN[filters.sort])
+        ascending = filters.sort == BoardSort.DEADLINE
+        conditions = _conditions(filters, cols) + (self.extra(cols) if self.extra else [])
+        if key and ascending and key[0] >= self.today:
+            # the cursor already starts after today: a second lower bound on the index's
+            # first column would make SQLite seek by the wrong one and scan
+            conditions.append(tuple_(sort_key, cols.id) > key)
+        else:  # (a deadline cursor from before today starts over at today)
+            conditions.append(cols.deadline >= self.today)
+            if key and not ascending:
+                conditions.append(tuple_(sort_key, cols.id) < key)
+        if ids is not None:
+            # sort and cut the narrow candidate rows first; load only the page's gigs
+            page = (select(cols.id, sort_key.label("sort_key"), cols.found).where(*conditions)
+                    .order_by(*_order(sort_key, cols.id, ascending)).limit(limit)
+                    .subquery("page"))
+            stmt = (select(Gig, page.c.found).join(page, page.c.id == Gig.id)
+                    .order_by(*_order(page.c.sort_key, page.c.id, ascending)))
+        else:
+            stmt = (select(Gig, literal(0)).where(Gig.state == OPEN, *conditions)
+                    .order_by(*_order(sort_key, cols.id, ascending)).limit(limit))
+        return stmt.options(joinedload(Gig.poster, innerjoin=True), selectinload(Gig.skills))
 
 
 def _candidates(ids: Subquery, cap: int) -> Subquery:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from offload.alerts.services import send_daily_digests, send_instant_alerts
 from offload.cases.services import open_overdue_commission_cases
 from offload.commissions.services import flag_overdue_commissions, remind_due_commissions
 from offload.gigs.services import expire_gigs
@@ -48,6 +49,14 @@ def _publish_due_reviews() -> str:
     return f"published {publish_due_reviews()} reviews whose window closed"
 
 
+def _send_instant_alerts() -> str:
+    return f"sent {send_instant_alerts()} keyword alerts"
+
+
+def _send_daily_digests() -> str:
+    return f"sent {send_daily_digests()} daily alert digests"
+
+
 def _flag_stalling_projects() -> str:
     return f"told the referrers of {flag_stalling_projects()} stalling projects"
 
@@ -61,5 +70,7 @@ JOBS: tuple[Job, ...] = (
     Job("flag_overdue_commissions", _flag_overdue_commissions),
     Job("open_overdue_commission_cases", _open_overdue_commission_cases),
     Job("publish_due_reviews", _publish_due_reviews),
+    Job("send_instant_alerts", _send_instant_alerts),
+    Job("send_daily_digests", _send_daily_digests),
     Job("deliver_outbox", _deliver_outbox),
 )

@@ -38,13 +38,15 @@ ERROR_MAX = 500
 # --- notifications -------------------------------------------------------------------
 
 def notify(member: User, kind: str, *, title: str, link: str | None = None,
-           context: dict[str, Any] | None = None) -> Notification | None:
+           context: dict[str, Any] | None = None,
+           list_unsubscribe: str | None = None) -> Notification | None:
     """Tell ``member`` that something happened, in the app and by e-mail as they prefer.
 
     Writes: a Notification, unless the member turned ``kind`` off (then returns None);
     also an OutboxEmail when their channel for ``kind`` is e-mail, rendered from
     ``email/<kind>.*`` when those templates exist, else ``email/notification.*``.
-    Joins the caller's transaction. ``link`` is a path on this site ("/gigs/3").
+    Joins the caller's transaction. ``link`` is a path on this site ("/gigs/3");
+    ``list_unsubscribe`` is a one-click stop URL for the mail's headers (RFC 8058).
     Raises UnknownKind for a kind missing from the registry, ValueError for a bad link.
     """
     kind_info(kind)
@@ -60,7 +62,7 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
         if channel == Channel.EMAIL:
             template = kind if _email_exists(kind) else "notification"
             link_url = current_app.config["CANONICAL_URL"].rstrip("/") + link if link else None
-            queue_email(member.email, template, user=member,
+            queue_email(member.email, template, user=member, list_unsubscribe=list_unsubscribe,
                         **{**(context or {}), "kind": kind, "title": title, "link_url": link_url})
         session.flush()
         return notification
@@ -117,19 +119,21 @@ def set_notification_preferences(*, actor: User, channels: dict[str, str]) -> No
 # --- the outbox ------------------------------------------------------------------------
 
 def queue_email(to: str, template: str, *, user: User | None = None,
-                **context: Any) -> OutboxEmail:
+                list_unsubscribe: str | None = None, **context: Any) -> OutboxEmail:
     """Render ``email/<template>.subject.txt``, ``.txt`` and (optional) ``.html`` and queue it.
 
     Writes: one unsent OutboxEmail, in the caller's transaction: if that rolls back,
     no mail exists. After commit: when MAIL_DELIVER_AFTER_COMMIT is set, tries to send
     that row at once; a failure there is logged and left to the jobs' retries.
     Templates get ``user`` and ``context``; links must come from ``external_url``.
+    ``list_unsubscribe``: a URL that stops this kind of mail with one POST; it goes into
+    the List-Unsubscribe and List-Unsubscribe-Post headers, so mail clients offer it.
     """
     subject, text_body, html_body = _render_email(template, user=user, **context)
     with atomic() as session:
         email = OutboxEmail(user_id=user.id if user else None, to_address=to.strip().lower(),
                             template=template, subject=subject, text_body=text_body,
-                            html_body=html_body)
+                            html_body=html_body, list_unsubscribe=list_unsubscribe)
         session.add(email)
         session.flush()
         if current_app.config["MAIL_DELIVER_AFTER_COMMIT"]:
@@ -171,7 +175,8 @@ def deliver_outbox(*, now: datetime | None = None, limit: int = 100,
         if letter is None:
             continue  # another runner took it, or it was sent meanwhile
         try:
-            send_email(to=letter.to, subject=letter.subject, text=letter.text, html=letter.html)
+            send_email(to=letter.to, subject=letter.subject, text=letter.text, html=letter.html,
+                       list_unsubscribe=letter.list_unsubscribe)
         except Exception as exc:  # any failure is retried later; the reason is kept on the row
             if _record_failure(letter, now, exc):
                 report.given_up += 1
@@ -191,6 +196,7 @@ class _Letter:
     subject: str
     text: str
     html: str | None
+    list_unsubscribe: str | None
 
 
 def _is_due(now: datetime):
@@ -210,7 +216,7 @@ def _claim(email_id: int, now: datetime) -> _Letter | None:
             return None
         row = session.execute(
             select(OutboxEmail.template, OutboxEmail.to_address, OutboxEmail.subject,
-                   OutboxEmail.text_body, OutboxEmail.html_body)
+                   OutboxEmail.text_body, OutboxEmail.html_body, OutboxEmail.list_unsubscribe)
             .where(OutboxEmail.id == email_id)).one()
         return _Letter(email_id, *row)
 

@@ -8,27 +8,13 @@ databases. Ties go to the earlier offer (then the lower id).
 
 from __future__ import annotations
 
-from flask import current_app
-from sqlalchemy import BigInteger, ColumnElement, cast, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, func, select, tuple_
 
 from offload.core.db import db
 from offload.reviews.models import MemberRating
+from offload.reviews.ranking import rating_key
 
 from .models import LIVE_STATES, Offer
-
-MICRO = 1_000_000
-
-
-def rating_key() -> ColumnElement[int]:
-    """Minus the offerer's rating in millionths of a star (lower sorts first); needs
-    ``member_ratings`` outer-joined on the offer's member (see ``ranked``)."""
-    config = current_app.config
-    weight = int(config["RATING_PRIOR_WEIGHT"])
-    prior = int(round(config["RATING_PRIOR"] * MICRO)) * weight
-    # 64-bit: a popular member's stars in millionths outgrow PostgreSQL's 32-bit integer
-    stars = cast(func.coalesce(MemberRating.stars_sum, 0), BigInteger) * MICRO
-    return -((literal(prior, BigInteger) + stars)
-             // (literal(weight) + func.coalesce(MemberRating.reviews, 0)))
 
 
 def ranked(stmt):

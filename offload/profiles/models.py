@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, func
+from sqlalchemy import CheckConstraint, ForeignKey, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.core.db import db, utcnow
@@ -65,6 +65,8 @@ class Profile(db.Model):
     headline: Mapped[str] = mapped_column(String(HEADLINE_MAX), default="", server_default="")
     bio: Mapped[str] = mapped_column(String(BIO_MAX), default="", server_default="")
     location: Mapped[str] = mapped_column(String(LOCATION_MAX), default="", server_default="")
+    # "available for work" or busy; a member without a profile row counts as available
+    available: Mapped[bool] = mapped_column(default=True, server_default=true())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 

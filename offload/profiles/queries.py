@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 
 from offload.accounts.models import User
 from offload.core.db import db
-from offload.core.pagination import Page, newest_first
 
 from .models import Document, EducationEntry, MemberSkill, PortfolioItem, Profile, Skill, skill_slug
 
@@ -33,13 +32,6 @@ class ProfilePage:
     documents: list[Document]
     invitees: list[User]  # the first INVITEES_SHOWN members this one invited, by join date
     invitee_count: int
-
-
-@dataclass
-class MemberCard:
-    user: User
-    profile: Profile | None
-    skills: list[Skill]
 
 
 def profile_for(username: str) -> ProfilePage | None:
@@ -72,25 +64,6 @@ def profile_for(username: str) -> ProfilePage | None:
         invitee_count=db.session.scalar(
             select(func.count()).select_from(User).where(User.invited_by_id == user.id)),
     )
-
-
-def members_page(cursor: str | None, skill: str | None = None) -> Page:
-    """A page of ``MemberCard``s, newest members first, optionally only those with ``skill``.
-
-    ``skill`` is a skill's name or slug, in any case. Three queries.
-    """
-    stmt = select(User)
-    if skill:
-        stmt = (stmt.join(MemberSkill, MemberSkill.user_id == User.id)
-                .join(Skill, Skill.id == MemberSkill.skill_id)
-                .where(Skill.slug == skill_slug(skill)))
-    page = newest_first(stmt, User, cursor)
-    ids = [u.id for u in page.items]
-    profiles = {p.user_id: p for p in db.session.scalars(
-        select(Profile).where(Profile.user_id.in_(ids)))} if ids else {}
-    skills = skills_by_member(ids)
-    cards = [MemberCard(u, profiles.get(u.id), skills.get(u.id, [])) for u in page.items]
-    return Page(items=cards, next_cursor=page.next_cursor, is_first=page.is_first)
 
 
 def skills_by_member(user_ids: list[int]) -> dict[int, list[Skill]]:

@@ -84,6 +84,17 @@ def update_profile(*, actor: User, display_name: str, headline: str, bio: str,
         return profile
 
 
+def set_availability(*, actor: User, available: bool) -> Profile:
+    """Mark the actor available for new work or busy (shown on the profile and in
+    member search). Creates the profile row if the member never saved one."""
+    with atomic():
+        profile = db.session.get(Profile, actor.id) or Profile(user_id=actor.id)
+        db.session.add(profile)
+        profile.available = available
+        profile.updated_at = utcnow()
+        return profile
+
+
 def ensure_skills(names: Iterable[str], *, actor: User) -> list[Skill]:
     """The skills with these names, in order and without duplicates.
 

@@ -21,7 +21,8 @@ from offload.reviews.queries import member_rating
 from . import services
 from .forms import ConfirmForm, DocumentForm, EducationForm, PortfolioForm, ProfileForm
 from .models import Document, EducationEntry, PortfolioItem
-from .queries import ProfilePage, members_page, popular_skills, profile_for, skill_named
+from .queries import ProfilePage, popular_skills, profile_for, skill_named
+from .search import MemberFilters, search_members
 
 bp = Blueprint("profiles", __name__)
 
@@ -29,11 +30,11 @@ bp = Blueprint("profiles", __name__)
 @bp.get("/members")
 @login_required
 def members():
-    skill = " ".join(request.args.get("skill", "").split()) or None
-    page = members_page(request.args.get("before"), skill=skill)
-    return render_template("profiles/members.html", page=page, skill_query=skill,
-                           skill=skill_named(skill) if skill else None,
-                           popular=popular_skills(limit=15))
+    filters, errors = MemberFilters.from_args(request.args)
+    page = search_members(filters, request.args.get("before"))
+    return render_template("profiles/members.html", page=page, filters=filters,
+                           errors=errors, skill=skill_named(filters.skill) if filters.skill
+                           else None, popular=popular_skills(limit=15)), 422 if errors else 200
 
 
 @bp.get("/members/<username>")
@@ -47,6 +48,18 @@ def show(username: str):
                            rated_skills=skill_ratings,
                            skill_ratings={skill.id: r for skill, r in skill_ratings},
                            is_own=page.user.id == current_user.id)
+
+
+@bp.post("/profile/availability")
+@login_required
+def availability():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        available = request.form.get("available") == "yes"
+        services.set_availability(actor=current_user, available=available)
+        flash("You're shown as available for new work." if available else
+              "You're shown as busy.", "success")
+    return redirect(url_for(".show", username=current_user.username))
 
 
 @bp.route("/profile/edit", methods=["GET", "POST"])

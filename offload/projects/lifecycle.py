@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from offload.accounts.models import User
 from offload.core.db import db, utcnow
 from offload.core.errors import Conflict
 
@@ -21,7 +22,8 @@ def lock_project(project: Project) -> None:
 
 
 def move_project(project: Project, to: ProjectState) -> None:
-    """Move ``project`` along ``PROJECT_TRANSITIONS`` with an UPDATE guarded by its state.
+    """Move ``project`` along ``PROJECT_TRANSITIONS`` with an UPDATE guarded by its state;
+    a completed project counts on its performer's record (``projects_completed``).
 
     Refuses (Conflict) a move the table lacks or a project changed meanwhile.
     """
@@ -37,6 +39,11 @@ def move_project(project: Project, to: ProjectState) -> None:
         raise Conflict("This project changed while you were working on it. Reload it.")
     set_committed_value(project, "state", to.value)
     set_committed_value(project, "state_changed_at", now)
+    if to == ProjectState.COMPLETED:
+        db.session.execute(
+            update(User).where(User.id == project.performer_id)
+            .values(projects_completed=User.projects_completed + 1)
+            .execution_options(synchronize_session=False))
 
 
 def record_event(project: Project, kind: EventKind, *, actor_id: int | None,

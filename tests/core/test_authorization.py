@@ -67,7 +67,7 @@ class World:
 
     def url_values(self, arguments: set[str]) -> dict:
         samples = {"username": self.member.username, "token": "not-a-real-token",
-                   "invite_id": self.invite.id, **self.extra}
+                   "invite_id": self.invite.id, "action": "stop", **self.extra}
         return {name: samples[name] for name in arguments}
 
 
@@ -89,6 +89,7 @@ def make_extra_objects(world: World) -> dict:
         "document_id": _document(member),
         **_case_objects(world),
         **_review_objects(world),
+        **_alert_objects(world),
         **_wallet_objects(member),
         **_gig_objects(world),
     }
@@ -272,6 +273,14 @@ def _review_objects(world: World) -> dict:
     return {"review_id": review.id}
 
 
+def _alert_objects(world: World) -> dict:
+    """The member's keyword alert (the stop link's sample token is not a valid one)."""
+    from offload.alerts.services import save_alert
+
+    alert = save_alert(actor=world.member, query_args={"q": "flask"}, frequency="daily")
+    return {"alert_id": alert.id}
+
+
 def _skill_id(name: str) -> int:
     from offload.core.db import db
     from offload.profiles.models import Skill
@@ -337,7 +346,7 @@ def world(app):
         logins = {role: SimpleNamespace(username=u.username) if u else None
                   for role, u in users.items()}
         url_values = {name: value for name, value in built.url_values(
-            set(built.extra) | {"username", "token", "invite_id"}).items()}
+            set(built.extra) | {"username", "token", "invite_id", "action"}).items()}
         snapshot = Snapshot()
         empty_tables()
     return SimpleNamespace(logins=logins, url_values=url_values, snapshot=snapshot)

@@ -44,6 +44,8 @@ def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sen
         "flag_overdue_commissions: flagged 0 overdue commissions",
         "open_overdue_commission_cases: opened 0 cases for overdue commissions",
         "publish_due_reviews: published 0 reviews whose window closed",
+        "send_instant_alerts: sent 0 keyword alerts",
+        "send_daily_digests: sent 0 daily alert digests",
         "deliver_outbox: sent 1, failed 0, gave up 0",
     ]
     assert [m["to"] for m in sent] == ["ada@example.com"]
@@ -87,5 +89,6 @@ def test_every_job_has_a_unique_name():
     names = [job.name for job in registry.JOBS]
     assert names == ["expire_invites", "expire_gigs", "flag_stalling_projects",
                      "remind_due_commissions", "flag_overdue_commissions",
-                     "open_overdue_commission_cases", "publish_due_reviews", "deliver_outbox"]
+                     "open_overdue_commission_cases", "publish_due_reviews",
+                     "send_instant_alerts", "send_daily_digests", "deliver_outbox"]
     assert len(set(names)) == len(names)

@@ -10,7 +10,6 @@ from sqlalchemy.exc import InvalidRequestError
 from offload.core.db import db, utcnow
 from offload.profiles import services
 from offload.profiles.queries import (
-    members_page,
     popular_skills,
     profile_for,
     skill_named,
@@ -53,38 +52,6 @@ def test_profile_for_a_member_who_never_saved_has_no_profile_row(make_member):
     assert page.user.invited_by is None
     assert (page.skills, page.education, page.portfolio, page.documents, page.invitees) == (
         [], [], [], [], [])
-
-
-def test_members_page_is_newest_first_and_pages_with_a_cursor(app, make_member, monkeypatch):
-    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
-    start = utcnow()
-    for i in range(5):
-        make_member(f"m{i}", created_at=start + timedelta(minutes=i))
-
-    first = members_page(None)
-    assert [c.user.username for c in first.items] == ["m4", "m3"]
-    assert first.is_first and first.next_cursor
-    second = members_page(first.next_cursor)
-    assert [c.user.username for c in second.items] == ["m2", "m1"]
-    last = members_page(second.next_cursor)
-    assert [c.user.username for c in last.items] == ["m0"]
-    assert last.next_cursor is None and not last.is_first
-
-
-def test_members_page_filters_by_skill_name_or_slug(make_member):
-    alice, bob, carol = make_member("alice"), make_member("bob"), make_member("carol")
-    services.save_profile(actor=alice, display_name="Alice", headline="Pythonista", bio="",
-                          location="", skill_names=["Python", "Go"])
-    services.set_member_skills(actor=bob, skill_names=["Go"])
-    services.set_member_skills(actor=carol, skill_names=["python"])
-
-    page = members_page(None, skill=" PYTHON ")
-    assert {c.user.username for c in page.items} == {"alice", "carol"}
-    card = next(c for c in page.items if c.user.username == "alice")
-    assert card.profile.headline == "Pythonista"
-    assert [s.name for s in card.skills] == ["Go", "Python"]  # all their skills, not just the match
-    assert members_page(None, skill="cobol").items == []
-    assert {c.user.username for c in members_page(None).items} == {"alice", "bob", "carol"}
 
 
 def test_skill_lookups(make_member):

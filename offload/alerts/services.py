@@ -1,0 +1,252 @@
+"""Saving, changing and stopping keyword alerts, and the two jobs that send them.
+
+Each public function is one transaction; the jobs run one transaction per alert, so a
+failure on one alert leaves the others sent. See ``models`` for how a run finds new
+gigs exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from offload.accounts.models import User
+from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
+from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.templating import external_url
+from offload.core.text import clean_text
+from offload.core.tokens import TokenInvalid, sign, unsign
+from offload.gigs.board import alert_matches
+from offload.gigs.filters import BoardFilters
+from offload.gigs.models import Gig
+from offload.notifications.services import notify
+
+from .models import NAME_MAX, QUERY_MAX, Alert, AlertHit, Frequency
+from .naming import describe
+
+log = logging.getLogger("offload.alerts")
+
+STOP_PURPOSE = "alert-stop"
+
+
+# --- a member's alerts ---------------------------------------------------------------
+
+def filters_of(alert: Alert) -> BoardFilters:
+    """The board filters an alert was saved with (a filter the board no longer knows
+    is left out, as the board itself does)."""
+    filters, _ = BoardFilters.from_args(MultiDict(parse_qsl(alert.query)))
+    return filters
+
+
+def why_cannot_save_alert(actor: User) -> str | None:
+    if not actor.is_confirmed:
+        return "Confirm your e-mail address first: alerts are sent to it."
+    return None
+
+
+@transactional
+def save_alert(*, actor: User, query_args: Mapping[str, Any], frequency: str,
+               name: str = "") -> Alert:
+    """Save the board search in ``query_args`` (the board's query string) as an alert.
+
+    Refuses: an unconfirmed member (NotAllowed); a search with a filter the board
+    can't use, or nothing to narrow the board (an alert for every gig) (InvalidField);
+    an unknown frequency (InvalidField); the same search saved already, or
+    ALERTS_PER_MEMBER alerts (Conflict).
+    """
+    reason = why_cannot_save_alert(actor)
+    if reason:
+        raise NotAllowed(reason)
+    filters, errors = BoardFilters.from_args(query_args)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise InvalidField(field, message)
+    if not filters.is_filtered:
+        raise InvalidField("q", "Add words or filters to the search first: an alert for "
+                                "every new gig would be the whole board.")
+    query = urlencode(filters.to_args())
+    if len(query) > QUERY_MAX:
+        raise InvalidField("q", "That search is too long to save as an alert.")
+    name = clean_text("name", name, NAME_MAX, "The name") or describe(filters)[:NAME_MAX]
+    alert = Alert(user_id=actor.id, query=query, frequency=_frequency(frequency).value,
+                  name=name)
+    kept = db.session.scalar(select(func.count()).select_from(Alert)
+                             .where(Alert.user_id == actor.id))
+    limit = current_app.config["ALERTS_PER_MEMBER"]
+    if kept >= limit:
+        raise Conflict(f"You have {limit} alerts, the most you can keep. Delete one first.")
+    try:
+        with db.session.begin_nested():  # the unique constraint settles a double submit
+            db.session.add(alert)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("You have an alert for this search already.") from None
+    _log_after_commit("alert saved", alert)
+    return alert
+
+
+@transactional
+def change_alert(alert: Alert, *, actor: User, frequency: str, name: str) -> Alert:
+    """Rename an alert or change how it is delivered. Refuses anyone but its member."""
+    _own(alert, actor)
+    alert.name = clean_text("name", name, NAME_MAX, "The name", required=True)
+    alert.frequency = _frequency(frequency).value
+    return alert
+
+
+@transactional
+def stop_alert(alert: Alert, *, actor: User | None = None) -> bool:
+    """Stop an alert (its member, or anyone holding the stop link: ``actor`` None).
+    True when it was running; stopping a stopped alert changes nothing."""
+    if actor is not None:
+        _own(alert, actor)
+    stopped = db.session.execute(
+        update(Alert).where(Alert.id == alert.id, Alert.stopped_at.is_(None))
+        .values(stopped_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(alert)
+    if stopped:
+        _log_after_commit("alert stopped", alert)
+    return bool(stopped)
+
+
+@transactional
+def resume_alert(alert: Alert, *, actor: User) -> Alert:
+    """Start a stopped alert again, from now: what was published meanwhile isn't sent."""
+    _own(alert, actor)
+    if alert.stopped_at is not None:
+        alert.stopped_at = None
+        alert.checked_until = utcnow()
+    return alert
+
+
+@transactional
+def delete_alert(alert: Alert, *, actor: User) -> None:
+    _own(alert, actor)
+    db.session.execute(AlertHit.__table__.delete().where(AlertHit.alert_id == alert.id))
+    db.session.delete(alert)
+
+
+def stop_token(alert: Alert) -> str:
+    return sign(STOP_PURPOSE, alert.id)
+
+
+def alert_for_stop_token(token: str) -> Alert | None:
+    """The alert a stop link names, or None when the link is forged, too old
+    (ALERT_STOP_LINK_DAYS) or its alert was deleted. Reads only."""
+    max_age = current_app.config["ALERT_STOP_LINK_DAYS"] * 86400
+    try:
+        alert_id = unsign(STOP_PURPOSE, token, max_age=max_age)
+    except TokenInvalid:
+        return None
+    return db.session.get(Alert, alert_id) if isinstance(alert_id, int) else None
+
+
+def _own(alert: Alert, actor: User) -> None:
+    if alert.user_id != actor.id:
+        raise NotAllowed("That alert isn't yours.")
+
+
+def _frequency(value: str) -> Frequency:
+    try:
+        return Frequency(value)
+    except ValueError:
+        raise InvalidField("frequency", "Choose “at once” or “daily digest”.") from None
+
+
+def _log_after_commit(message: str, alert: Alert) -> None:
+    alert_id, user_id = alert.id, alert.user_id
+    on_commit(lambda: log.info(message, extra={"alert_id": alert_id, "user_id": user_id}))
+
+
+# --- the jobs ------------------------------------------------------------------------
+
+def send_instant_alerts(*, now: datetime | None = None) -> int:
+    """The job for alerts delivered at once: each running one tells its member about the
+    gigs published since the last run. Returns how many messages were sent."""
+    now = now or utcnow()
+    due = _running(Frequency.INSTANT).where(Alert.checked_until < now)
+    return sum(_run(alert_id, seen, now, daily=False)
+               for alert_id, seen in db.session.execute(due).all())
+
+
+def send_daily_digests(*, now: datetime | None = None) -> int:
+    """The job for daily digests: from ALERT_DIGEST_HOUR (UTC) on, each running daily
+    alert not yet run today sends the gigs published since its last digest, once a day
+    however often the job runs. Returns how many messages were sent."""
+    now = now or utcnow()
+    if now.hour < current_app.config["ALERT_DIGEST_HOUR"]:
+        return 0
+    due = _running(Frequency.DAILY).where(
+        or_(Alert.digest_sent_on.is_(None), Alert.digest_sent_on < now.date()))
+    return sum(_run(alert_id, seen, now, daily=True)
+               for alert_id, seen in db.session.execute(due).all())
+
+
+def _running(frequency: Frequency):
+    """(id, checked_until) of the running alerts of ``frequency`` whose members can be
+    written to (confirmed, not suspended)."""
+    db.session.rollback()  # end any read transaction: each alert gets its own
+    return (select(Alert.id, Alert.checked_until).join(User, User.id == Alert.user_id)
+            .where(Alert.frequency == frequency.value, Alert.stopped_at.is_(None),
+                   User.email_confirmed_at.is_not(None), User.suspended_at.is_(None))
+            .order_by(Alert.id))
+
+
+def _run(alert_id: int, seen: datetime, now: datetime, *, daily: bool) -> int:
+    """Claim one alert for this run and send what is new for it; 1 if a message went."""
+    with atomic():
+        claim = update(Alert).where(Alert.id == alert_id, Alert.stopped_at.is_(None))
+        if daily:
+            claim = claim.where(or_(Alert.digest_sent_on.is_(None),
+                                    Alert.digest_sent_on < now.date()))
+            claim = claim.values(checked_until=now, digest_sent_on=now.date())
+        else:
+            claim = claim.where(Alert.checked_until == seen).values(checked_until=now)
+        if db.session.execute(claim.execution_options(synchronize_session=False)).rowcount != 1:
+            return 0  # another runner has it, or it was stopped meanwhile
+        alert = db.session.get(Alert, alert_id)
+        db.session.refresh(alert)
+        slack = timedelta(seconds=current_app.config["ALERT_SLACK_SECONDS"])
+        shown = current_app.config["ALERT_GIGS_PER_MESSAGE"]
+        found = [gig for gig in alert_matches(
+            filters_of(alert), published_after=max(alert.created_at, seen - slack),
+            published_until=now, limit=shown + 1, today=now.date())
+            if gig.poster_id != alert.user_id]
+        new = _record_hits(alert, found[:shown])
+        if not new:
+            return 0
+        gigs = [gig for gig in found if gig.id in new]
+        _tell(alert, gigs, more=len(found) > shown)
+        return 1
+
+
+def _record_hits(alert: Alert, gigs: list[Gig]) -> set[int]:
+    """Record that ``alert`` told about ``gigs``; the ids it had not told about before."""
+    if not gigs:
+        return set()
+    rows = db.session.execute(
+        insert_ignoring_conflicts(AlertHit)
+        .values([{"alert_id": alert.id, "gig_id": gig.id} for gig in gigs])
+        .returning(AlertHit.gig_id)).all()
+    return {gig_id for (gig_id,) in rows}
+
+
+def _tell(alert: Alert, gigs: list[Gig], *, more: bool) -> None:
+    member = db.session.get(User, alert.user_id)
+    count = f"{len(gigs)}{'+' if more else ''}"
+    what = "A new gig matches" if len(gigs) == 1 and not more else f"{count} new gigs match"
+    stop_url = external_url("alerts.stop", token=stop_token(alert))
+    notify(member, "keyword_alert", title=f"{what} your alert “{alert.name}”",
+           link=f"/gigs?{alert.query}" if alert.query else "/gigs",
+           context={"alert": alert, "gigs": gigs, "more": more, "stop_url": stop_url,
+                    "board_url": external_url("gigs.board") + "?" + alert.query,
+                    "daily": alert.frequency == Frequency.DAILY},
+           list_unsubscribe=stop_url)

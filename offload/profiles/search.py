@@ -1,0 +1,146 @@
+"""Member search: by skill, rating, completed projects, availability and account type.
+
+Best rated first (the same exact rating key offers are ranked by: a member without a
+review has the prior), then the newest member; keyset pages on (rating key, -id).
+Unconfirmed and suspended members aren't listed.
+
+Query-string keys: ``skill`` (a name or slug), ``rating`` (at least this many stars,
+1–5, halves allowed; members with no review yet don't match), ``completed`` (at least
+this many projects completed as the performer), ``availability`` (``available`` or
+``busy``), ``type`` (``individual`` or ``organization``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, tuple_
+
+from offload.accounts.models import AccountType, User
+from offload.core.db import db
+from offload.core.pagination import Page
+from offload.reviews.models import MemberRating
+from offload.reviews.queries import Rating
+from offload.reviews.ranking import MICRO, rated_at_least, rating_key
+
+from .models import MemberSkill, Profile, Skill, skill_slug
+from .queries import skills_by_member
+
+AVAILABILITY = ("available", "busy")
+COMPLETED_MAX = 100_000
+
+
+@dataclass(frozen=True)
+class MemberFilters:
+    skill: str = ""  # as typed; matched by slug
+    min_rating: Decimal | None = None
+    min_completed: int | None = None
+    availability: str = ""  # "", "available" or "busy"
+    account_type: str = ""  # "", "individual" or "organization"
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> tuple[MemberFilters, dict[str, str]]:
+        """Filters from a query string and the problems found (that filter is left out)."""
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {"skill": " ".join(_one(args, "skill").split())[:60]}
+        raw = _one(args, "rating").strip()
+        if raw:
+            try:
+                stars = Decimal(raw)
+                if not (1 <= stars <= 5) or (stars * 2) % 1:
+                    raise InvalidOperation
+                values["min_rating"] = stars
+            except InvalidOperation:
+                errors["rating"] = "Choose a rating from 1 to 5 stars (halves allowed, e.g. 4.5)."
+        raw = _one(args, "completed").strip()
+        if raw:
+            if raw.isdigit() and int(raw) <= COMPLETED_MAX:
+                values["min_completed"] = int(raw)
+            else:
+                errors["completed"] = "Enter a whole number of completed projects, e.g. 3."
+        for key, name, allowed, label in (
+                ("availability", "availability", AVAILABILITY, "available or busy"),
+                ("type", "account_type", tuple(t.value for t in AccountType),
+                 "individual or organization")):
+            raw = _one(args, key).strip().lower()
+            if raw in allowed:
+                values[name] = raw
+            elif raw:
+                errors[key] = f"Choose {label}."
+        return cls(**values), errors
+
+    def to_args(self) -> dict[str, str]:
+        args = {"skill": self.skill,
+                "rating": f"{self.min_rating.normalize():f}" if self.min_rating else "",
+                "completed": str(self.min_completed) if self.min_completed is not None else "",
+                "availability": self.availability, "type": self.account_type}
+        return {k: v for k, v in args.items() if v}
+
+    @property
+    def is_filtered(self) -> bool:
+        return self != MemberFilters()
+
+
+@dataclass
+class MemberResult:
+    user: User
+    profile: Profile | None
+    skills: list[Skill]
+    rating: Rating
+
+    @property
+    def available(self) -> bool:
+        return self.profile is None or self.profile.available
+
+
+def search_members(filters: MemberFilters, cursor: str | None = None, *,
+                   size: int | None = None) -> Page:
+    """A page of ``MemberResult``s for ``filters``, best rated first; three queries."""
+    size = size or current_app.config["PAGE_SIZE"]
+    key = rating_key()
+    stmt = (select(User, Profile, MemberRating, key.label("rank_key"))
+            .outerjoin(Profile, Profile.user_id == User.id)
+            .outerjoin(MemberRating, MemberRating.member_id == User.id)
+            .where(User.email_confirmed_at.is_not(None), User.suspended_at.is_(None)))
+    if filters.skill:
+        stmt = stmt.where(User.id.in_(
+            select(MemberSkill.user_id).join(Skill, Skill.id == MemberSkill.skill_id)
+            .where(Skill.slug == skill_slug(filters.skill))))
+    if filters.min_rating is not None:
+        stmt = stmt.where(rated_at_least(int(filters.min_rating * MICRO)))
+    if filters.min_completed:
+        stmt = stmt.where(User.projects_completed >= filters.min_completed)
+    if filters.availability:
+        stmt = stmt.where(func.coalesce(Profile.available, True)
+                          == (filters.availability == "available"))
+    if filters.account_type:
+        stmt = stmt.where(User.account_type == filters.account_type)
+    after = _decode(cursor)
+    newest = -User.id  # equal ratings: the newest member first
+    if after:
+        stmt = stmt.where(tuple_(key, newest) > (after[0], -after[1]))
+    rows = db.session.execute(stmt.order_by(key, newest).limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    skills = skills_by_member([user.id for user, *_ in rows])
+    items = [MemberResult(user, profile, skills.get(user.id, []), Rating.of(rating))
+             for user, profile, rating, _ in rows]
+    next_cursor = f"{rows[-1].rank_key}.{rows[-1][0].id}" if more else None
+    return Page(items=items, next_cursor=next_cursor, is_first=after is None)
+
+
+def _decode(cursor: str | None) -> tuple[int, int] | None:
+    try:
+        rank, member_id = (cursor or "").rsplit(".", 1)
+        return int(rank), int(member_id)
+    except ValueError:
+        return None
+
+
+def _one(args: Mapping[str, Any], key: str) -> str:
+    value = args.get(key)
+    return value if isinstance(value, str) else ""
