@@ -29,5 +29,6 @@ class PreferencesForm(FlaskForm):
 
 
 for _kind, _info in KINDS.items():
-    setattr(PreferencesForm, _kind,
-            RadioField(_info.label, choices=CHANNEL_CHOICES, validators=[InputRequired()]))
+    setattr(PreferencesForm, _kind, RadioField(
+        _info.label, validators=[InputRequired()],
+        choices=CHANNEL_CHOICES if _info.can_turn_off else CHANNEL_CHOICES[:2]))

@@ -3,7 +3,10 @@
 Every ``notify()`` call names a kind from this table; an unknown kind raises, so a
 typo fails in tests instead of silently using defaults. The order here is the order
 of the preferences page. Security mail (e-mail changed, password reset) is not a
-notification: it is always sent and cannot be turned off.
+notification: it is always sent and cannot be turned off. Notices a member is held
+to account by — a case about them or someone they invited, a commission they owe, a
+member they answer for moved — can go to e-mail or stay in the app, but can't be
+off: "I never heard of it" must not be a setting.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from .models import Channel
 class KindInfo(NamedTuple):
     label: str  # shown on the preferences page
     default: Channel
+    can_turn_off: bool = True
 
 
 class UnknownKind(LookupError):
@@ -37,13 +41,15 @@ KINDS: dict[str, KindInfo] = {
     "milestone": KindInfo("Milestone funded, delivered or approved", Channel.EMAIL),
     "stalling_project": KindInfo("A project has gone quiet", Channel.EMAIL),
     "project_event": KindInfo("An update on a project's timeline", Channel.IN_APP),
-    "commission_due": KindInfo("A commission is due or overdue", Channel.EMAIL),
+    "commission_due": KindInfo("A commission is due or overdue", Channel.EMAIL,
+                               can_turn_off=False),
     "case_opened": KindInfo("A case was opened about you or a member you invited",
-                            Channel.EMAIL),
+                            Channel.EMAIL, can_turn_off=False),
     "case_resolved": KindInfo("A case about you or a member you invited was resolved",
-                              Channel.EMAIL),
+                              Channel.EMAIL, can_turn_off=False),
     "report_answered": KindInfo("The admins answered your report", Channel.IN_APP),
-    "vouch_moved": KindInfo("An admin moved a member you answer for, or you", Channel.EMAIL),
+    "vouch_moved": KindInfo("An admin moved a member you answer for, or you", Channel.EMAIL,
+                            can_turn_off=False),
     "review_received": KindInfo("You received a review", Channel.EMAIL),
     "keyword_alert": KindInfo("New gigs matching your alerts", Channel.EMAIL),
     "withdrawal_paid": KindInfo("Your withdrawal was paid out", Channel.EMAIL),

@@ -31,7 +31,7 @@ def preferences_for(user_id: int) -> dict[str, Channel]:
         .where(NotificationPreference.user_id == user_id))
     for kind, channel in rows:
         if kind in channels:  # rows for retired kinds are ignored
-            channels[kind] = Channel(channel)
+            channels[kind] = _allowed(kind, Channel(channel))
     return channels
 
 
@@ -41,4 +41,11 @@ def channel_for(user_id: int, kind: str) -> Channel:
     chosen = db.session.scalar(
         select(NotificationPreference.channel)
         .where(NotificationPreference.user_id == user_id, NotificationPreference.kind == kind))
-    return Channel(chosen) if chosen else default
+    return _allowed(kind, Channel(chosen)) if chosen else default
+
+
+def _allowed(kind: str, channel: Channel) -> Channel:
+    # a kind that became one members can't turn off: an old "off" counts as in-app
+    if channel == Channel.OFF and not kind_info(kind).can_turn_off:
+        return Channel.IN_APP
+    return channel

@@ -96,15 +96,18 @@ def set_notification_preferences(*, actor: User, channels: dict[str, str]) -> No
 
     Writes: one NotificationPreference per kind given (an explicit choice, even if it
     equals today's default, so later changes to defaults don't override it).
-    Raises UnknownKind for an unregistered kind, Invalid for an unknown channel.
+    Raises UnknownKind for an unregistered kind, Invalid for an unknown channel or for
+    "off" on a kind that can't be turned off.
     """
     chosen: dict[str, Channel] = {}
     for kind, value in channels.items():
-        kind_info(kind)
+        info = kind_info(kind)
         try:
             chosen[kind] = Channel(value)
         except ValueError:
             raise Invalid(f"{value!r} is not a way we can notify you.") from None
+        if chosen[kind] == Channel.OFF and not info.can_turn_off:
+            raise Invalid(f"“{info.label}” can't be turned off; choose e-mail or in-app.")
     with atomic() as session:
         existing = {p.kind: p for p in session.scalars(
             select(NotificationPreference).where(NotificationPreference.user_id == actor.id,

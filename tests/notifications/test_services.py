@@ -146,7 +146,7 @@ def test_queued_email_is_delivered_right_after_commit(make_member, outbox, sent)
     mail = outbox.all()[0]
     assert mail.to_address == "ada@example.com" and mail.sent_at is not None
     assert sent == [{"to": "ada@example.com", "subject": "Hi", "text": mail.text_body,
-                     "html": mail.html_body}]
+                     "html": mail.html_body, "list_unsubscribe": None}]
 
 
 def test_failed_delivery_after_commit_keeps_the_change_and_the_mail(make_member, outbox,
@@ -264,3 +264,30 @@ def test_preferences_refuse_unknown_kinds_and_channels(make_member):
     with pytest.raises(Invalid):
         set_notification_preferences(actor=ada, channels={"award": "carrier pigeon"})
     assert preferences_for(ada.id)["award"] == Channel.EMAIL
+
+
+ACCOUNTABLE = ("commission_due", "case_opened", "case_resolved", "vouch_moved")
+
+
+def test_notices_a_member_is_held_to_account_by_cannot_be_turned_off(make_member):
+    ada = make_member()
+    assert {k for k, info in KINDS.items() if not info.can_turn_off} == set(ACCOUNTABLE)
+    for kind in ACCOUNTABLE:
+        with pytest.raises(Invalid, match="can't be turned off"):
+            set_notification_preferences(actor=ada, channels={kind: "off", "award": "off"})
+    assert preferences_for(ada.id)["award"] == Channel.EMAIL  # nothing of the call saved
+    set_notification_preferences(actor=ada, channels={"case_opened": "in_app"})
+    assert preferences_for(ada.id)["case_opened"] == Channel.IN_APP
+    assert notify(ada, "case_opened", title="A case was opened") is not None
+
+
+def test_an_old_off_row_for_such_a_kind_counts_as_in_app(make_member, outbox):
+    from offload.notifications.models import NotificationPreference
+
+    ada = make_member()
+    db.session.add(NotificationPreference(user_id=ada.id, kind="commission_due", channel="off"))
+    db.session.commit()
+    assert preferences_for(ada.id)["commission_due"] == Channel.IN_APP
+    assert notify(ada, "commission_due", title="A commission is due") is not None
+    db.session.commit()
+    assert outbox.to(ada.email) == []  # in the app, not by e-mail

@@ -138,3 +138,18 @@ def test_posts_need_the_csrf_token(app, client, make_member, login, monkeypatch)
     choices = {**preferences_for(ada.id), "award": "off", "csrf_token": token}
     assert client.post("/notifications/preferences", data=choices).status_code == 302
     assert preferences_for(ada.id)["award"] == "off"
+
+
+def test_preferences_offer_no_off_for_notices_a_member_is_held_to_account_by(
+        client, make_member, login):
+    ada = make_member()
+    login(ada)
+    html = client.get("/notifications/preferences").get_data(as_text=True)
+    assert 'aria-labelledby="case_opened-label channel-in_app"' in html
+    assert 'aria-labelledby="case_opened-label channel-off"' not in html
+    assert "can't be turned off" in html
+    choices = {**preferences_for(ada.id), "case_opened": "off", "award": "off"}
+    response = client.post("/notifications/preferences", data=choices)
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert preferences_for(ada.id)["award"] == "email"  # nothing saved
