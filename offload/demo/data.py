@@ -12,7 +12,8 @@ MEMBERS = [
      "location": "Lyon, France", "skills": ["Python", "PostgreSQL", "Flask", "Stripe"],
      "education": ("INSA Lyon", "MSc", "Computer Science", 2008, 2013),
      "portfolio": ("Invoice engine for a logistics firm", "https://example.com/invoices",
-                   "Replaced a spreadsheet process with an API and a ledger.")},
+                   "Replaced a spreadsheet process with an API and a ledger."),
+     "alert": ({"q": "api", "category": "backend"}, "instant")},
     {"username": "bob", "inviter": "alice", "display_name": "Bob Okafor",
      "headline": "Front-end and design systems", "bio": "React, accessibility, and CSS that "
      "holds up.", "location": "Lagos, Nigeria", "skills": ["React", "TypeScript", "CSS"],
@@ -25,7 +26,8 @@ MEMBERS = [
      "skills": ["Swift", "Kotlin", "Flutter"],
      "education": ("University of Toronto", "BASc", "Software Engineering", 2012, 2016),
      "portfolio": ("Clinic booking app", "https://example.com/booking",
-                   "50,000 monthly users.")},
+                   "50,000 monthly users."),
+     "busy": True},
     {"username": "dave", "inviter": "bob", "display_name": "Dave Lindqvist",
      "headline": "DevOps and cloud migrations", "bio": "Kubernetes, Terraform, and calm "
      "incident response.", "location": "Stockholm, Sweden",

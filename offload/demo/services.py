@@ -8,8 +8,14 @@ from sqlalchemy import select
 
 from offload.accounts.models import User
 from offload.accounts.services import create_admin, create_member
+from offload.alerts.services import save_alert
 from offload.core.db import atomic, db
-from offload.profiles.services import add_education, add_portfolio_item, save_profile
+from offload.profiles.services import (
+    add_education,
+    add_portfolio_item,
+    save_profile,
+    set_availability,
+)
 from offload.wallet.services import add_funds
 
 from .data import ADMIN, DEMO_PASSWORD, MEMBERS
@@ -68,4 +74,9 @@ def _create_demo_member(spec: dict) -> User:
                   start_year=start, end_year=end)
     title, url, description = spec["portfolio"]
     add_portfolio_item(actor=user, title=title, url=url, description=description)
+    if spec.get("busy"):
+        set_availability(actor=user, available=False)
+    if spec.get("alert"):
+        search, frequency = spec["alert"]
+        save_alert(actor=user, query_args=search, frequency=frequency)
     return user

@@ -2,6 +2,7 @@ from sqlalchemy import func, select
 
 from offload.accounts.models import User
 from offload.accounts.services import authenticate
+from offload.alerts.models import Alert
 from offload.core.db import db
 from offload.demo.data import DEMO_PASSWORD, GIGS, MEMBERS
 from offload.gigs.models import ClientDetails, Gig, GigKind, GigState, Question
@@ -20,7 +21,7 @@ from offload.offers.services import award_offer, fee_for
 from offload.wallet.queries import wallet_summary
 
 SEEDED = (Gig, ClientDetails, Question, Offer, OfferProposal, OfferPortfolioItem, Transfer,
-          User)
+          User, Alert)
 
 
 def _seed(app):
@@ -62,6 +63,16 @@ def test_seed_builds_an_invite_tree_and_is_idempotent(app):
     bob, alice = _user("bob"), _user("alice")
     assert bob.invited_by_id == alice.id and bob.is_confirmed
     assert authenticate("admin", DEMO_PASSWORD).is_admin
+
+
+def test_seed_shows_a_busy_member_and_an_alert(app):
+    from offload.profiles.models import Profile
+
+    _seed(app)
+    assert db.session.get(Profile, _user("carol").id).available is False
+    assert db.session.get(Profile, _user("bob").id).available is True
+    alert = db.session.scalar(select(Alert).where(Alert.user_id == _user("alice").id))
+    assert alert.query == "q=api&category=backend" and alert.frequency == "instant"
 
 
 def test_seed_posts_open_gigs_of_both_kinds_with_questions_and_offers(app):
