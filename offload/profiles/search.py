@@ -58,7 +58,7 @@ class MemberFilters:
                 errors["rating"] = "Choose a rating from 1 to 5 stars (halves allowed, e.g. 4.5)."
         raw = _one(args, "completed").strip()
         if raw:
-            if raw.isdigit() and int(raw) <= COMPLETED_MAX:
+            if raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) <= COMPLETED_MAX:
                 values["min_completed"] = int(raw)
             else:
                 errors["completed"] = "Enter a whole number of completed projects, e.g. 3."
@@ -99,7 +99,7 @@ class MemberResult:
 
 def search_members(filters: MemberFilters, cursor: str | None = None, *,
                    size: int | None = None) -> Page:
-    """A page of ``MemberResult``s for ``filters``, best rated first; three queries."""
+    """A page of ``MemberResult``s for ``filters``, best rated first; two queries."""
     size = size or current_app.config["PAGE_SIZE"]
     key = rating_key()
     stmt = (select(User, Profile, MemberRating, key.label("rank_key"))
@@ -134,11 +134,13 @@ def search_members(filters: MemberFilters, cursor: str | None = None, *,
 
 
 def _decode(cursor: str | None) -> tuple[int, int] | None:
+    """(rating key, member id) from a cursor; None (start over) unless both are numbers
+    the database's columns can hold."""
     try:
-        rank, member_id = (cursor or "").rsplit(".", 1)
-        return int(rank), int(member_id)
+        rank, member_id = (int(part) for part in (cursor or "").rsplit(".", 1))
     except ValueError:
         return None
+    return (rank, member_id) if abs(rank) < 2**63 and 0 < member_id < 2**31 else None
 
 
 def _one(args: Mapping[str, Any], key: str) -> str:

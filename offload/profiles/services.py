@@ -88,6 +88,7 @@ def set_availability(*, actor: User, available: bool) -> Profile:
     """Mark the actor available for new work or busy (shown on the profile and in
     member search). Creates the profile row if the member never saved one."""
     with atomic():
+        _lock_member(actor)  # two clicks at once: one creates the row, the other waits
         profile = db.session.get(Profile, actor.id) or Profile(user_id=actor.id)
         db.session.add(profile)
         profile.available = available

@@ -54,8 +54,11 @@ def show(username: str):
 @login_required
 def availability():
     form = ConfirmForm()
-    if form.validate_on_submit():
-        available = request.form.get("available") == "yes"
+    choice = request.form.get("available")
+    if choice not in ("yes", "no"):
+        flash("Choose available or busy.", "error")
+    elif form.validate_on_submit():
+        available = choice == "yes"
         services.set_availability(actor=current_user, available=available)
         flash("You're shown as available for new work." if available else
               "You're shown as busy.", "success")

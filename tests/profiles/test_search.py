@@ -4,6 +4,7 @@ rated first, then the newest member; keyset pages; a fixed number of queries).""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -27,6 +28,7 @@ from tests.reviews.conftest import (  # noqa: F401  (fixtures)
     referrer,
     start_project,
 )
+from tests.wallet.conftest import race  # noqa: F401  (fixture)
 
 RATING_MESSAGE = "Choose a rating from 1 to 5 stars (halves allowed, e.g. 4.5)."
 COMPLETED_MESSAGE = "Enter a whole number of completed projects, e.g. 3."
@@ -84,7 +86,7 @@ def test_every_key_is_read():
     assert filters.is_filtered
 
 
-@pytest.mark.parametrize(("key", "value", "expected"), [
+EACH_KEY_ALONE = [
     ("skill", "Go", MemberFilters(skill="Go")),
     ("rating", "1", MemberFilters(min_rating=Decimal(1))),
     ("rating", "3.5", MemberFilters(min_rating=Decimal("3.5"))),
@@ -96,10 +98,13 @@ def test_every_key_is_read():
     ("availability", "busy", MemberFilters(availability="busy")),
     ("type", "individual", MemberFilters(account_type="individual")),
     ("type", "organization", MemberFilters(account_type="organization")),
-])
-def test_each_key_alone(key, value, expected):
-    assert MemberFilters.from_args({key: value}) == (expected, {})
-    assert expected.is_filtered
+]
+
+
+def test_each_key_alone():
+    for key, value, expected in EACH_KEY_ALONE:
+        assert MemberFilters.from_args({key: value}) == (expected, {}), (key, value)
+        assert expected.is_filtered
 
 
 def test_a_long_skill_is_cut_to_60_characters():
@@ -122,7 +127,7 @@ LEFT_OUT = {"rating": {"min_rating": None}, "completed": {"min_completed": None}
             "availability": {"availability": ""}, "type": {"account_type": ""}}
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
+BAD_VALUES = [
     ("rating", "0.5", RATING_MESSAGE),
     ("rating", "0", RATING_MESSAGE),
     ("rating", "5.5", RATING_MESSAGE),
@@ -145,13 +150,15 @@ LEFT_OUT = {"rating": {"min_rating": None}, "completed": {"min_completed": None}
     ("availability", "true", "Choose available or busy."),
     ("type", "admin", "Choose individual or organization."),
     ("type", "individuals", "Choose individual or organization."),
-])
-def test_a_bad_value_gives_a_message_under_its_key_and_leaves_that_filter_out(
-        key, value, message):
-    filters, errors = MemberFilters.from_args({**GOOD, key: value})
-    assert errors == {key: message}
-    expected = MemberFilters(**{**GOOD_FILTERS.__dict__, **LEFT_OUT[key]})
-    assert filters == expected  # the other filters still apply
+]
+
+
+def test_a_bad_value_gives_a_message_under_its_key_and_leaves_that_filter_out():
+    for key, value, message in BAD_VALUES:
+        filters, errors = MemberFilters.from_args({**GOOD, key: value})
+        assert errors == {key: message}, (key, value)
+        # the other filters still apply
+        assert filters == replace(GOOD_FILTERS, **LEFT_OUT[key]), (key, value)
 
 
 def test_every_bad_value_at_once_gives_every_message():
@@ -174,7 +181,7 @@ def test_odd_digits_in_completed_are_a_message_not_a_crash(value):
     assert filters == MemberFilters(skill="Go")
 
 
-@pytest.mark.parametrize("filters", [
+ROUND_TRIPS = [
     MemberFilters(),
     GOOD_FILTERS,
     MemberFilters(skill="Machine Learning"),
@@ -186,12 +193,15 @@ def test_odd_digits_in_completed_are_a_message_not_a_crash(value):
     MemberFilters(min_completed=COMPLETED_MAX),
     MemberFilters(availability="available"),
     MemberFilters(account_type="organization"),
-])
-def test_to_args_round_trips(filters):
-    args = filters.to_args()
-    assert all(isinstance(v, str) and v for v in args.values())
-    assert MemberFilters.from_args(args) == (filters, {})
-    assert MemberFilters.from_args(args)[0].to_args() == args
+]
+
+
+def test_to_args_round_trips():
+    for filters in ROUND_TRIPS:
+        args = filters.to_args()
+        assert all(isinstance(v, str) and v for v in args.values()), filters
+        assert MemberFilters.from_args(args) == (filters, {}), filters
+        assert MemberFilters.from_args(args)[0].to_args() == args, filters
 
 
 def test_to_args_writes_the_shortest_form():
@@ -269,20 +279,16 @@ def test_a_rating_exactly_at_the_minimum_matches(app, make_member):
     assert found(rating="1") == found(rating="4")
 
 
-def test_a_rating_of_five_needs_nothing_but_fives_outweighing_the_prior(app, make_member):
-    # no finite record reaches 5.0 while the prior is under 5 ...
-    rate(make_member("fives"), 10_000, 50_000)
+def test_no_record_reaches_five_stars_while_the_prior_is_lower(app, make_member,
+                                                               monkeypatch):
+    rate(make_member("fives"), 10_000, 50_000)  # 4.9995
     assert found(rating="5") == []
-    # ... unless the prior itself is five
-    app.config["RATING_PRIOR"], old = 5.0, app.config["RATING_PRIOR"]
-    try:
-        assert found(rating="5") == ["fives"]
-    finally:
-        app.config["RATING_PRIOR"] = old
+    monkeypatch.setitem(app.config, "RATING_PRIOR", 5.0)
+    assert found(rating="5") == ["fives"]
 
 
-def test_ratings_from_published_reviews_are_filtered_on(completed, referrer,  # noqa: F811
-                                                        performer, make_member):
+def test_ratings_from_published_reviews_are_filtered_on(
+        completed, referrer, performer, make_member):  # noqa: F811
     project = completed()
     submit_review(project, actor=referrer, stars=5, body="Great work.",
                   skill_stars=all_skills(project))
@@ -328,6 +334,21 @@ def test_by_availability(make_member):
     assert no_profile.username in found(availability="available")
 
 
+def test_two_toggles_at_once_both_succeed(make_member, race):  # noqa: F811
+    # BUG on PostgreSQL (offload/profiles/services.py:91, set_availability): it reads
+    # the profile row without a lock and inserts one when there is none, so two clicks
+    # at once by a member who never saved a profile both INSERT and the second fails
+    # with a UniqueViolation (a 500). update_profile calls _lock_member(actor) first for
+    # exactly this get-or-create; set_availability should too (or upsert the row).
+    # (SQLite's BEGIN IMMEDIATE serialises the two, so it passes there.)
+    member_ids = [make_member(f"m{i}").id for i in range(5)]
+    for member_id in member_ids:
+        results, errors = race(2, lambda i, member_id=member_id: services.set_availability(
+            actor=db.session.get(User, member_id), available=False))
+        assert errors == [] and len(results) == 2, (member_id, errors)
+    assert set(found(availability="busy")) == {f"m{i}" for i in range(5)}
+
+
 def test_by_account_type(make_member):
     make_member("person")
     make_member("acme", account_type="organization", organization_name="Acme Inc")
@@ -336,9 +357,9 @@ def test_by_account_type(make_member):
 
 
 def test_filters_combine(make_member):
-    def member(name, skill="Go", stars=(10, 50), completed=3, busy=False, org=False):
+    def member(name, skill="Go", stars=(10, 50), done=3, busy=False, org=False):
         extra = {"account_type": "organization", "organization_name": name} if org else {}
-        m = make_member(name, projects_completed=completed, **extra)
+        m = make_member(name, projects_completed=done, **extra)
         services.set_member_skills(actor=m, skill_names=[skill])
         if stars:
             rate(m, *stars)
@@ -350,7 +371,7 @@ def test_filters_combine(make_member):
     member("otherskill", skill="Rust")
     member("lowrated", stars=(5, 5))
     member("unrated", stars=None)
-    member("newcomer", completed=1)
+    member("newcomer", done=1)
     member("busy", busy=True)
     member("org", org=True)
     args = {"skill": "go", "rating": "4.5", "completed": "2", "availability": "available",
@@ -362,7 +383,7 @@ def test_filters_combine(make_member):
 # --- order ------------------------------------------------------------------------------
 
 def test_best_rated_first_then_the_newest_member(make_member):
-    oldest = make_member("oldest")  # no review: the prior, 4.0
+    make_member("oldest")  # no review: the prior, 4.0
     rate(make_member("fours"), 2, 8)  # (20 + 8) / 7 = 4.0: ties with the prior
     rate(make_member("top"), 10, 50)  # 4.67
     rate(make_member("good"), 1, 5)  # 4.17
@@ -370,7 +391,6 @@ def test_best_rated_first_then_the_newest_member(make_member):
     make_member("newest")  # no review
     rate(make_member("good_too"), 1, 5)  # 4.17, newer than "good"
     assert found() == ["top", "good_too", "good", "newest", "fours", "oldest", "poor"]
-    assert oldest.id < db.session.get(User, oldest.id + 1).id  # ids grow with age
 
 
 def test_results_carry_the_member_their_skills_and_rating(make_member):
@@ -402,31 +422,33 @@ def crowd(make_member):
     return members
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 23, 24])
-def test_pages_list_everyone_once_in_order(crowd, size):
+def test_pages_list_everyone_once_in_order(crowd):
     everyone = found()
-    assert len(everyone) == 23
-    pages = all_pages(MemberFilters(), size)
-    assert [name for page in pages for name in page] == everyone
-    assert len(pages) == -(-23 // size)
+    assert len(everyone) == 23 == len(set(everyone))
+    for size in (1, 2, 3, 5, 7, 23, 24):
+        pages = all_pages(MemberFilters(), size)
+        assert [name for page in pages for name in page] == everyone, size
+        assert len(pages) == -(-23 // size), size
 
 
-@pytest.mark.parametrize("size", [1, 2, 4])
-def test_filtered_pages_list_every_match_once_in_order(crowd, size):
+def test_filtered_pages_list_every_match_once_in_order(crowd):
     for filters in (MemberFilters(availability="busy"), MemberFilters(min_rating=Decimal(4)),
                     MemberFilters(availability="available", min_rating=Decimal("3.5"))):
         matches = found(filters)
         assert 0 < len(matches) < 23
-        listed = [name for page in all_pages(filters, size) for name in page]
-        assert listed == matches, filters
+        for size in (1, 2, 4):
+            listed = [name for page in all_pages(filters, size) for name in page]
+            assert listed == matches, (filters, size)
 
 
-def test_a_page_cursor_holds_when_members_join_meanwhile(crowd, make_member):
+def test_a_member_ranked_before_the_cursor_doesnt_shift_the_next_page(crowd, make_member):
     first = search_members(MemberFilters(), size=5)
-    make_member("latecomer")  # no review: ranks among the first ties, before the cursor
     second = search_members(MemberFilters(), first.next_cursor, size=5)
+    rate(make_member("latecomer"), 10, 50)  # joins the top of the list
+    again = search_members(MemberFilters(), first.next_cursor, size=5)
+    assert names(again) == names(second)
     assert not set(names(first)) & set(names(second))
-    assert "latecomer" not in names(second)
+    assert found()[0] == "latecomer"
 
 
 def test_no_match_is_an_empty_first_page(crowd):
@@ -434,28 +456,34 @@ def test_no_match_is_an_empty_first_page(crowd):
     assert page.items == [] and page.next_cursor is None and page.is_first
 
 
-@pytest.mark.parametrize("cursor", ["", "garbage", "12", "1.2.3", "abc.5", "5.abc", ".", "5.",
-                                    "4.5.", "-4000000.x"])
-def test_a_malformed_cursor_starts_over(crowd, cursor):
+def test_a_malformed_cursor_starts_over(crowd):
     first = search_members(MemberFilters(), size=5)
-    page = search_members(MemberFilters(), cursor, size=5)
-    assert names(page) == names(first)
-    assert page.is_first and page.next_cursor == first.next_cursor
+    for cursor in ("", "garbage", "12", "1.2.3", "abc.5", "5.abc", ".", "5.", "4.5.",
+                   "-4000000.x", "-4000000.1e3"):
+        page = search_members(MemberFilters(), cursor, size=5)
+        assert names(page) == names(first), cursor
+        assert page.is_first and page.next_cursor == first.next_cursor, cursor
 
 
 @pytest.mark.parametrize("cursor", [
     "99999999999999999999.1",  # a rank past 64 bits
     "-4000000.99999999999999999999",  # a member id past 64 bits
-    "-4000000.9999999999",  # past PostgreSQL's 32-bit integer id
 ])
 def test_an_out_of_range_cursor_starts_over(crowd, cursor):
     # BUG (offload/profiles/search.py, _decode): any int() is accepted, and the query
-    # then fails: SQLite raises OverflowError, PostgreSQL "bigint/integer out of range",
-    # so /members?before=99999999999999999999.1 answers 500. Treat numbers outside
-    # the columns' range (|rank| >= 2**63, id outside 1..2**31-1) as malformed.
+    # then fails: SQLite raises OverflowError, PostgreSQL "bigint out of range", so
+    # /members?before=99999999999999999999.1 answers 500. Treat numbers outside the
+    # columns' range (|rank| >= 2**63, id outside 1..2**31-1) as malformed.
     first = search_members(MemberFilters(), size=5)
     page = search_members(MemberFilters(), cursor, size=5)
     assert names(page) == names(first) and page.is_first
+
+
+def test_a_cursor_past_a_32_bit_member_id_doesnt_fail(crowd):
+    # BUG (same place): PostgreSQL compares -users.id, an INTEGER, with the cursor's id
+    # and fails "integer out of range" (SQLite's integers are 64-bit: no failure there).
+    page = search_members(MemberFilters(), "-4000000.9999999999", size=5)
+    assert len(page.items) == 5
 
 
 # --- queries ------------------------------------------------------------------------------
@@ -489,4 +517,4 @@ def test_a_page_costs_the_same_queries_whatever_it_holds(app, make_member, count
                  result.profile.headline, [s.name for s in result.skills], result.rating)
     assert len(page.items) == app.config["PAGE_SIZE"] < 28
     assert len(big) == len(small), big
-    assert len(small) <= 3, small
+    assert len([s for s in small if s != "BEGIN"]) <= 3, small  # two: members, skills

@@ -410,14 +410,14 @@ def test_members_list_paginates_newest_first_among_equal_ratings(app, client, ma
     assert first.count('<h2><a href="/members/') == size
     assert first.index('href="/members/viewer"') < first.index(f'href="/members/m{size + 1:02d}"')
     assert 'href="/members/m01"' not in first and 'href="/members/m00"' not in first
-    older = html.unescape(re.search(r'href="(/members\?before=[^"]+)">Older', first).group(1))
+    older = html.unescape(re.search(r'href="(/members\?before=[^"]+)">More', first).group(1))
 
     second = get_page(client, older)
     assert second.count('<h2><a href="/members/') == 3
     for name in ("m02", "m01", "m00"):
         assert f'<h2><a href="/members/{name}">' in second
     assert 'href="/members/viewer">' not in second
-    assert "Newest</a>" in second and "Older" not in second
+    assert "Best rated</a>" in second and "More &rarr;" not in second
 
 
 def test_members_list_filters_by_skill(client, make_member, login):
