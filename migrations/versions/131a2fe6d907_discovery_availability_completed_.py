@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('query', sa.String(length=1000), nullable=False),
     sa.Column('frequency', sa.String(length=8), nullable=False),
     sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('since', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('checked_until', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('digest_sent_on', sa.Date(), nullable=True),
     sa.Column('stopped_at', sa.DateTime(), nullable=True),

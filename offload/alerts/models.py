@@ -59,6 +59,8 @@ class Alert(db.Model):
     query: Mapped[str] = mapped_column(String(QUERY_MAX))  # the board's query string
     frequency: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    # gigs published from here on are for it (saved, or last resumed)
+    since: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     # gigs published up to here (less the slack) have been looked at
     checked_until: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     digest_sent_on: Mapped[date | None]  # the UTC day of the last daily run for it

@@ -6,7 +6,7 @@ from offload.core.money import format_amount
 from offload.gigs.filters import BoardFilters
 
 
-def describe(filters: BoardFilters) -> str:
+def describe(filters: BoardFilters, max_chars: int | None = None) -> str:
     """"python api · tasks · skills: django, flask · budget 100.00–500.00 · due by 2027-03-01"."""
     parts: list[str] = []
     if filters.q:
@@ -26,4 +26,7 @@ def describe(filters: BoardFilters) -> str:
         parts.append(f"budget up to {format_amount(high)}")
     if filters.due_by:
         parts.append(f"due by {filters.due_by.isoformat()}")
-    return " · ".join(parts) or "All new gigs"
+    text = " · ".join(parts) or "All new gigs"
+    if max_chars is not None and len(text) > max_chars:  # cut at a word, and say so
+        text = text[:max_chars - 1].rsplit(" ", 1)[0].rstrip(" ·,–") + "…"
+    return text

@@ -23,7 +23,7 @@ from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, tr
 from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.core.templating import external_url
 from offload.core.text import clean_text
-from offload.core.tokens import TokenInvalid, sign, unsign
+from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.gigs.board import alert_matches
 from offload.gigs.filters import BoardFilters
 from offload.gigs.models import Gig
@@ -35,6 +35,7 @@ from .naming import describe
 log = logging.getLogger("offload.alerts")
 
 STOP_PURPOSE = "alert-stop"
+HITS_PER_RUN = 500  # the most new gigs one run counts for an alert (a day's at most)
 
 
 # --- a member's alerts ---------------------------------------------------------------
@@ -75,7 +76,7 @@ def save_alert(*, actor: User, query_args: Mapping[str, Any], frequency: str,
     query = urlencode(filters.to_args())
     if len(query) > QUERY_MAX:
         raise InvalidField("q", "That search is too long to save as an alert.")
-    name = clean_text("name", name, NAME_MAX, "The name") or describe(filters)[:NAME_MAX]
+    name = clean_text("name", name, NAME_MAX, "The name") or describe(filters, NAME_MAX)
     alert = Alert(user_id=actor.id, query=query, frequency=_frequency(frequency).value,
                   name=name)
     kept = db.session.scalar(select(func.count()).select_from(Alert)
@@ -123,7 +124,7 @@ def resume_alert(alert: Alert, *, actor: User) -> Alert:
     _own(alert, actor)
     if alert.stopped_at is not None:
         alert.stopped_at = None
-        alert.checked_until = utcnow()
+        alert.since = alert.checked_until = utcnow()
     return alert
 
 
@@ -135,7 +136,13 @@ def delete_alert(alert: Alert, *, actor: User) -> None:
 
 
 def stop_token(alert: Alert) -> str:
-    return sign(STOP_PURPOSE, alert.id)
+    """A stop link's token: the alert's id and a fingerprint of its owner and creation,
+    so the link of a deleted alert never names another one that got its id."""
+    return sign(STOP_PURPOSE, [alert.id, _fingerprint(alert)])
+
+
+def _fingerprint(alert: Alert) -> str:
+    return fingerprint(str(alert.user_id), alert.created_at.replace(tzinfo=None).isoformat())
 
 
 def alert_for_stop_token(token: str) -> Alert | None:
@@ -143,10 +150,11 @@ def alert_for_stop_token(token: str) -> Alert | None:
     (ALERT_STOP_LINK_DAYS) or its alert was deleted. Reads only."""
     max_age = current_app.config["ALERT_STOP_LINK_DAYS"] * 86400
     try:
-        alert_id = unsign(STOP_PURPOSE, token, max_age=max_age)
-    except TokenInvalid:
+        alert_id, print_ = unsign(STOP_PURPOSE, token, max_age=max_age)
+    except (TokenInvalid, TypeError, ValueError):
         return None
-    return db.session.get(Alert, alert_id) if isinstance(alert_id, int) else None
+    alert = db.session.get(Alert, alert_id) if isinstance(alert_id, int) else None
+    return alert if alert is not None and _fingerprint(alert) == print_ else None
 
 
 def _own(alert: Alert, actor: User) -> None:
@@ -170,34 +178,42 @@ def _log_after_commit(message: str, alert: Alert) -> None:
 
 def send_instant_alerts(*, now: datetime | None = None) -> int:
     """The job for alerts delivered at once: each running one tells its member about the
-    gigs published since the last run. Returns how many messages were sent."""
+    gigs published since the last run. Returns how many messages went out."""
     now = now or utcnow()
-    due = _running(Frequency.INSTANT).where(Alert.checked_until < now)
-    return sum(_run(alert_id, seen, now, daily=False)
-               for alert_id, seen in db.session.execute(due).all())
+    return _run_all(_running(Frequency.INSTANT).where(Alert.checked_until < now), now,
+                    daily=False)
 
 
 def send_daily_digests(*, now: datetime | None = None) -> int:
     """The job for daily digests: from ALERT_DIGEST_HOUR (UTC) on, each running daily
     alert not yet run today sends the gigs published since its last digest, once a day
-    however often the job runs. Returns how many messages were sent."""
+    however often the job runs. Returns how many messages went out."""
     now = now or utcnow()
     if now.hour < current_app.config["ALERT_DIGEST_HOUR"]:
         return 0
-    due = _running(Frequency.DAILY).where(
-        or_(Alert.digest_sent_on.is_(None), Alert.digest_sent_on < now.date()))
-    return sum(_run(alert_id, seen, now, daily=True)
-               for alert_id, seen in db.session.execute(due).all())
+    return _run_all(_running(Frequency.DAILY).where(
+        or_(Alert.digest_sent_on.is_(None), Alert.digest_sent_on < now.date())), now,
+        daily=True)
 
 
 def _running(frequency: Frequency):
     """(id, checked_until) of the running alerts of ``frequency`` whose members can be
     written to (confirmed, not suspended)."""
-    db.session.rollback()  # end any read transaction: each alert gets its own
     return (select(Alert.id, Alert.checked_until).join(User, User.id == Alert.user_id)
             .where(Alert.frequency == frequency.value, Alert.stopped_at.is_(None),
                    User.email_confirmed_at.is_not(None), User.suspended_at.is_(None))
             .order_by(Alert.id))
+
+
+def _run_all(due, now: datetime, *, daily: bool) -> int:
+    db.session.rollback()  # end any read transaction: each alert gets its own
+    sent = 0
+    for alert_id, seen in db.session.execute(due).all():
+        try:
+            sent += _run(alert_id, seen, now, daily=daily)
+        except Exception:  # one broken alert must not hold up the ones after it
+            log.exception("keyword alert %s failed; it is tried again next run", alert_id)
+    return sent
 
 
 def _run(alert_id: int, seen: datetime, now: datetime, *, daily: bool) -> int:
@@ -216,16 +232,19 @@ def _run(alert_id: int, seen: datetime, now: datetime, *, daily: bool) -> int:
         db.session.refresh(alert)
         slack = timedelta(seconds=current_app.config["ALERT_SLACK_SECONDS"])
         shown = current_app.config["ALERT_GIGS_PER_MESSAGE"]
-        found = [gig for gig in alert_matches(
-            filters_of(alert), published_after=max(alert.created_at, seen - slack),
-            published_until=now, limit=shown + 1, today=now.date())
-            if gig.poster_id != alert.user_id]
-        new = _record_hits(alert, found[:shown])
+        found = alert_matches(
+            filters_of(alert), published_after=max(alert.since, seen - slack),
+            published_until=now, limit=HITS_PER_RUN, today=now.date(),
+            not_posted_by=alert.user_id,
+            not_among=select(AlertHit.gig_id).where(AlertHit.alert_id == alert.id))
+        # every match counts as told (the message lists the first ones and links to the
+        # board for the rest), so none comes back in a later message
+        new = _record_hits(alert, found)
         if not new:
             return 0
         gigs = [gig for gig in found if gig.id in new]
-        _tell(alert, gigs, more=len(found) > shown)
-        return 1
+        return int(_tell(alert, gigs[:shown], count=len(gigs),
+                         capped=len(found) == HITS_PER_RUN))
 
 
 def _record_hits(alert: Alert, gigs: list[Gig]) -> set[int]:
@@ -239,14 +258,17 @@ def _record_hits(alert: Alert, gigs: list[Gig]) -> set[int]:
     return {gig_id for (gig_id,) in rows}
 
 
-def _tell(alert: Alert, gigs: list[Gig], *, more: bool) -> None:
+def _tell(alert: Alert, gigs: list[Gig], *, count: int, capped: bool) -> bool:
+    """Notify the member (keyword_alert) of ``count`` new gigs, listing ``gigs``; False
+    when they turned that kind off."""
     member = db.session.get(User, alert.user_id)
-    count = f"{len(gigs)}{'+' if more else ''}"
-    what = "A new gig matches" if len(gigs) == 1 and not more else f"{count} new gigs match"
+    what = "A new gig matches" if count == 1 else \
+        f"{count}{'+' if capped else ''} new gigs match"
     stop_url = external_url("alerts.stop", token=stop_token(alert))
-    notify(member, "keyword_alert", title=f"{what} your alert “{alert.name}”",
+    return notify(member, "keyword_alert", title=f"{what} your alert “{alert.name}”",
            link=f"/gigs?{alert.query}" if alert.query else "/gigs",
-           context={"alert": alert, "gigs": gigs, "more": more, "stop_url": stop_url,
+           context={"alert": alert, "gigs": gigs, "more": count - len(gigs),
+                    "stop_url": stop_url,
                     "board_url": external_url("gigs.board") + "?" + alert.query,
                     "daily": alert.frequency == Frequency.DAILY},
-           list_unsubscribe=stop_url)
+           list_unsubscribe=stop_url) is not None

@@ -81,23 +81,36 @@ def board_page(filters: BoardFilters, cursor: str | None = None, *,
 
 
 def alert_matches(filters: BoardFilters, *, published_after: datetime,
-                  published_until: datetime, limit: int,
-                  today: date | None = None) -> list[Gig]:
+                  published_until: datetime, limit: int, not_posted_by: int,
+                  not_among: Select | None = None, today: date | None = None) -> list[Gig]:
     """The first ``limit`` gigs, in the board's order, that the board shows for ``filters``
-    and that were published in (``published_after``, ``published_until``]: what a keyword
-    alert reports. The board's own query with one more condition, so an alert finds
-    exactly what the same search on the board would show."""
-    query = _BoardQuery(filters, today or utcnow().date(),
-                        lambda cols: [cols.published_at > published_after,
-                                      cols.published_at <= published_until])
+    and that were published in (``published_after``, ``published_until``], leaving out
+    the member's own and the ids ``not_among`` selects: what a keyword alert reports.
+
+    The board's own query with those conditions added, so an alert finds exactly what
+    the same search on the board would show (less what it leaves out)."""
+
+    def window(cols) -> list:
+        conditions = [cols.published_at > published_after,
+                      cols.published_at <= published_until]
+        if not_among is not None:
+            conditions.append(cols.id.not_in(not_among))
+        return conditions
+
+    query = _BoardQuery(filters, today or utcnow().date(), window,
+                        [Gig.poster_id != not_posted_by])
     return [gig for gig, _ in db.session.execute(query.select(None, limit)).all()]
 
 
 class _BoardQuery:
     """The board's statement for ``filters`` on ``today``, cut at a key and a limit."""
 
-    def __init__(self, filters: BoardFilters, today: date, extra=None) -> None:
+    def __init__(self, filters: BoardFilters, today: date, extra=None,
+                 gig_conditions: list | None = None) -> None:
+        # ``extra(cols)``: more conditions on the candidate columns; ``gig_conditions``:
+        # on other columns of the gig (they cost a row read per candidate)
         self.filters, self.today, self.extra = filters, today, extra
+        self.gig_conditions = gig_conditions or []
         self.cap = current_app.config.get("GIG_SEARCH_CANDIDATES", SEARCH_CANDIDATES)
         # one more than we use, to learn ``capped``
         self.ids = _candidate_ids(filters, self.cap + 1)
@@ -105,10 +118,13 @@ class _BoardQuery:
     def select(self, key: tuple | None, limit: int) -> Select:
         """(Gig, candidates found) rows after ``key``, at most ``limit``."""
         filters, ids = self.filters, self.ids
-        cols = _candidates(ids.subquery("ids"), self.cap).c if ids is not None else Gig.__table__.c
+        cols = (_candidates(ids.subquery("ids"), self.cap, self.gig_conditions).c
+                if ids is not None else Gig.__table__.c)
         sort_key = getattr(cols, _SORT_COLUMN[filters.sort])
         ascending = filters.sort == BoardSort.DEADLINE
         conditions = _conditions(filters, cols) + (self.extra(cols) if self.extra else [])
+        if ids is None:
+            conditions += self.gig_conditions
         if key and ascending and key[0] >= self.today:
             # the cursor already starts after today: a second lower bound on the index's
             # first column would make SQLite seek by the wrong one and scan
@@ -130,15 +146,17 @@ class _BoardQuery:
         return stmt.options(joinedload(Gig.poster, innerjoin=True), selectinload(Gig.skills))
 
 
-def _candidates(ids: Subquery, cap: int) -> Subquery:
+def _candidates(ids: Subquery, cap: int, gig_conditions: list) -> Subquery:
     """The first ``cap`` of ``ids`` (highest first) with the columns filters and sorts
-    read, and ``found``: how many ``ids`` there were."""
+    read, and ``found``: how many ``ids`` there were; ``gig_conditions`` leave some out
+    after the cut (so they never bring in a candidate the board doesn't have)."""
     numbered = select(ids.c.id, func.count().over().label("found"),
                       func.row_number().over(order_by=ids.c.id.desc()).label("n")
                       ).subquery("numbered")
     return (select(*_CANDIDATE_COLUMNS, numbered.c.found)
             .join(numbered, numbered.c.id == Gig.id)
-            .where(numbered.c.n <= cap, Gig.state == OPEN).subquery("candidates"))
+            .where(numbered.c.n <= cap, Gig.state == OPEN, *gig_conditions)
+            .subquery("candidates"))
 
 
 def _candidate_ids(filters: BoardFilters, limit: int) -> Select | None:

@@ -115,7 +115,8 @@ def test_a_long_default_name_is_cut_to_the_column(make_member):
     words = " ".join(f"word{n}" for n in range(30))
     alert = save(alice, q=words)
     name = fresh(alert).name
-    assert len(name) == NAME_MAX and words.startswith(name)
+    assert len(name) <= NAME_MAX and name.endswith("…") and len(name) > NAME_MAX - 10
+    assert words.startswith(name[:-1]) and words[len(name) - 1] == " "  # cut at a word
 
 
 def test_an_unconfirmed_member_cannot_save_an_alert(make_member):
@@ -310,7 +311,7 @@ def test_gigs_published_long_before_resuming_are_not_sent(make_member, make_gig)
     alert = save(alice, q="python")
     stop_alert(alert, actor=alice)
     hours_ago = utcnow() - timedelta(hours=3)
-    set_alert(alert, created_at=hours_ago, checked_until=hours_ago,
+    set_alert(alert, created_at=hours_ago, since=hours_ago, checked_until=hours_ago,
               stopped_at=hours_ago + timedelta(minutes=5))
     gig = make_gig(title="Python while stopped")
     set_gig(gig, published_at=utcnow() - timedelta(hours=1))
