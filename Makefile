@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app offload
 PYTEST := $(PY) -m pytest -q
 
-.PHONY: install run seed test test-postgres test-browser lint coverage clean bench-ledger
+.PHONY: install run seed test test-postgres test-browser lint coverage clean bench-ledger bench
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -47,3 +47,7 @@ coverage: install
 
 clean:
 	rm -rf $(VENV) instance/offload.db* tests/artifacts
+
+# pages under load (gunicorn + wrk) on SQLite and PostgreSQL at 1,000 and 100,000 gigs
+bench: install
+	$(PY) bench/web.py

@@ -28,24 +28,21 @@ import logging
 import multiprocessing as mp
 import os
 import platform
-import shutil
 import signal
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `config` lives at the repository root
+sys.path.insert(0, str(ROOT / "bench"))
+
+from databases import postgresql_database, server_version, sqlite_database  # noqa: E402
 
 WORKLOADS = ("own pairs", "hot account")
 RUNS = (("own pairs", 1), ("own pairs", 4), ("hot account", 4))  # (workload, writers)
@@ -185,67 +182,6 @@ def run_one(database: str, url: str, workload: str, writers: int, seconds: float
                len(errors), check, check_seconds)
 
 
-# --- databases ---------------------------------------------------------------------------------
-
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as tmp:
-        yield f"sqlite:///{tmp}/bench.db"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def postgresql_database() -> Iterator[str]:
-    if os.environ.get("OFFLOAD_BENCH_DATABASE_URL"):
-        yield os.environ["OFFLOAD_BENCH_DATABASE_URL"]
-        return
-    pgbin = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-    if not (pgbin / "initdb").exists():
-        raise FileNotFoundError(f"no PostgreSQL server binaries in {pgbin} (set PG_BIN or "
-                                "OFFLOAD_BENCH_DATABASE_URL, or --databases sqlite)")
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    root = Path(tempfile.mkdtemp(prefix="bench-pg-"))
-    data, port = root / "data", _free_port()
-    started = False
-    try:
-        if as_postgres:
-            shutil.chown(root, "postgres", "postgres")
-        subprocess.run([*as_postgres, pgbin / "initdb", "-D", data, "-U", "postgres", "-A",
-                        "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True,
-                       capture_output=True)
-        subprocess.run([*as_postgres, pgbin / "pg_ctl", "-D", data, "-l", root / "server.log",
-                        "-w", "-t", "60", "-o", f"-c listen_addresses=127.0.0.1 -c port={port} "
-                        f"-c unix_socket_directories={root}", "start"], check=True,
-                       capture_output=True)
-        started = True
-        subprocess.run([pgbin / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U",
-                        "postgres", "offload_bench"], check=True, capture_output=True)
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/offload_bench"
-    finally:
-        if started:
-            subprocess.run([*as_postgres, pgbin / "pg_ctl", "-D", data, "-m", "fast", "-w",
-                            "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _server_version(url: str) -> str:
-    if url.startswith("sqlite"):
-        return f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=FULL)"
-    from sqlalchemy import create_engine, text
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        version = conn.execute(text("SHOW server_version")).scalar()
-        fsync = conn.execute(text("SHOW fsync")).scalar()
-        sync = conn.execute(text("SHOW synchronous_commit")).scalar()
-    engine.dispose()
-    return f"PostgreSQL {version} (fsync={fsync}, synchronous_commit={sync})"
-
-
 # --- report ------------------------------------------------------------------------------------
 
 def render(rows: list[Row], versions: list[str], seconds: float) -> str:
@@ -288,7 +224,7 @@ def main() -> int:
     rows, versions = [], []
     for database in args.databases:
         with sources[database]() as url:
-            versions.append(_server_version(url))
+            versions.append(server_version(url))
             for workload, writers in RUNS:
                 print(f"{database}: {workload}, {writers} writer(s)...", file=sys.stderr,
                       flush=True)

@@ -63,6 +63,7 @@ class Generated:
     projects: int = 0
     login: str = ""  # a member to benchmark as (with money, offers and a project)
     showcase_gig_id: int = 0  # a gig with SHOWCASE_OFFERS offers
+    showcase_poster: str = ""  # who posted it (sees the offers on its page)
     showcase_project_id: int = 0  # a project with SHOWCASE_EVENTS events and messages
     offer_gig_ids: list[int] = field(default_factory=list)  # open task gigs, none offered on
     bench_members: list[str] = field(default_factory=list)  # members with money, to offer as
@@ -118,6 +119,7 @@ def _generate(out: Generated, members: int, gigs: int, rng: random.Random, say) 
     paid = _paid_offers(tasks[:max(10, gigs // 200)], active, rng)
     out.offers = len(paid) + _free_offers(referrals[:gigs // 25], ids, rng)
     out.showcase_gig_id = _showcase_gig(active, skills)
+    out.showcase_poster = active[-1].username
     out.offers += SHOWCASE_OFFERS
     projects = _projects(paid[:max(5, gigs // 1000)])
     out.projects = len(projects)

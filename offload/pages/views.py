@@ -1,4 +1,4 @@
-"""The landing page (public) and the dashboard (members)."""
+"""The landing page (public), the dashboard (members) and the liveness probe."""
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -8,6 +8,13 @@ from offload.gigs.queries import matching_gigs_for
 from offload.offers.queries import awards_awaiting_answer, unread_conversations
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """A liveness probe for load balancers and the benchmarks' bare baseline: answers
+    without touching the database or rendering a template."""
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.get("/")

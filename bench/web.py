@@ -1,0 +1,376 @@
+"""Pages under load: gunicorn (2 sync workers) on generated data, driven by wrk, on
+SQLite and PostgreSQL, at 1,000 and 100,000 gigs. Run with ``make bench``; details and
+the latest summary in bench/README.md.
+
+For each database and size: a scratch database, ``flask db upgrade``, ``flask demo
+generate``, gunicorn on a free 127.0.0.1 port, log-ins through the real log-in form,
+then for each page and each connection count one wrk run, all of that ``--runs`` times
+interleaved (page by page, so a slow minute hurts every page alike); the table shows
+medians, and each page's throughput as a ratio of the bare endpoint's in the same run.
+After the offers, ``flask ledger check`` must pass. Every server started is stopped and
+every scratch folder removed, also on error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from databases import free_port, postgresql_database, server_version, sqlite_database  # noqa: E402
+
+PASSWORD = "offload demo passphrase"  # offload.demo.data.DEMO_PASSWORD
+AGENT = "offload-bench"
+OFFER_SESSIONS = 32  # members placing offers, each with its own session
+CSRF = r'name="csrf_token"(?: type="hidden")? value="([^"]+)"'
+
+
+@dataclass
+class Page:
+    name: str
+    path: str
+    cookie: str = ""  # whose session; "" for the bare endpoint
+    lua: str | None = None  # a wrk script (the offer POST)
+
+
+@dataclass
+class Sample:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # non-2xx/3xx answers and socket errors
+    requests: int
+
+
+@dataclass
+class Result:
+    database: str
+    gigs: int
+    page: str
+    connections: int
+    samples: list[Sample] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)  # rps / bare rps, per run
+
+    def median(self, attr: str) -> float:
+        return statistics.median(getattr(s, attr) for s in self.samples)
+
+
+# --- the server -------------------------------------------------------------------------
+
+def app_env(url: str, secret: str) -> dict[str, str]:
+    """What gunicorn and the flask commands run with: production-like (debug off, the
+    real CSRF and session checks); mail stays in the outbox (the jobs deliver it)."""
+    return {**os.environ, "DATABASE_URL": url, "OFFLOAD_SECRET_KEY": secret,
+            "OFFLOAD_MAIL_DELIVER_AFTER_COMMIT": "false", "OFFLOAD_MAIL_BACKEND": "log",
+            "PYTHONPATH": str(ROOT)}
+
+
+def flask(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "offload", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], log: Path):
+    port = free_port()
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
+             "--bind", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"gunicorn did not start; see {log}")
+        yield base
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def log_in(base: str, username: str) -> tuple[str, str]:
+    """(Cookie header, CSRF token) of a fresh session of ``username``."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", AGENT)]
+    page = opener.open(f"{base}/login").read().decode()
+    token = re.search(CSRF, page).group(1)
+    body = urllib.parse.urlencode({"login": username, "password": PASSWORD,
+                                   "csrf_token": token}).encode()
+    landed = opener.open(f"{base}/login", data=body)
+    if "/dashboard" not in landed.geturl():
+        raise RuntimeError(f"log-in as {username} failed")
+    # the log-in started a new session: its token is on the page it landed on
+    token = re.search(CSRF, landed.read().decode()).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return cookie, token
+
+
+# --- wrk --------------------------------------------------------------------------------
+
+def find_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing wrk (Debian package)...", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True,
+                       capture_output=True, env={**os.environ,
+                                                 "DEBIAN_FRONTEND": "noninteractive"})
+        return shutil.which("wrk") or "wrk"
+    raise FileNotFoundError("wrk is not installed: apt-get install wrk")
+
+
+def run_wrk(wrk: str, base: str, page: Page, connections: int, seconds: float) -> Sample:
+    command = [wrk, "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+               "--latency",
+               "--timeout", "10s", "-H", f"User-Agent: {AGENT}"]
+    if page.cookie:
+        command += ["-H", f"Cookie: {page.cookie}"]
+    if page.lua:
+        command += ["-s", page.lua]
+    done = subprocess.run([*command, base + page.path], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed: {done.stdout}{done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(out: str) -> Sample:
+    def latency(pct: str) -> float:
+        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * _UNIT[unit]
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    errors += sum(map(int, socket_errors.groups())) if socket_errors else 0
+    return Sample(rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+                  p50_ms=latency("50"), p99_ms=latency("99"), errors=errors,
+                  requests=int(re.search(r"(\d+) requests in", out).group(1)))
+
+
+OFFER_LUA = """
+-- each request offers on another (gig, member) pair, so none is refused as a repeat
+local sessions = {%(sessions)s}
+local gigs = {%(gigs)s}
+local counter = 0
+local offset = %(offset)d
+local thread_no = 0
+local threads = 0
+function setup(thread)
+  thread:set("no", threads)
+  threads = threads + 1
+end
+function init(args)
+  thread_no = tonumber(wrk.thread:get("no"))
+end
+request = function()
+  local k = offset + counter * 2 + thread_no
+  counter = counter + 1
+  local gig = gigs[(k %% #gigs) + 1]
+  local s = sessions[(math.floor(k / #gigs) %% #sessions) + 1]
+  local body = "offer-csrf_token=" .. s[2] .. "&offer-idempotency_key=bench-" .. k
+    .. "&offer-price=450&offer-days_to_deliver=7&offer-fee_kind=prepaid"
+    .. "&offer-cover_letter=Benchmark+offer"
+  return wrk.format("POST", "/gigs/" .. gig .. "/offers/new",
+    {["Cookie"] = s[1], ["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+"""
+
+
+def offer_script(folder: Path, sessions: list[tuple[str, str]], gigs: list[int],
+                 offset: int) -> str:
+    path = folder / f"offer-{offset}.lua"
+    path.write_text(OFFER_LUA % {
+        "sessions": ", ".join(f'{{"{c}", "{urllib.parse.quote(t)}"}}' for c, t in sessions),
+        "gigs": ", ".join(map(str, gigs)), "offset": offset})
+    return str(path)
+
+
+# --- one database and size --------------------------------------------------------------
+
+def deep_board_path(env: dict[str, str]) -> str:
+    """The board page 90% of the way down the newest-first list (its cursor)."""
+    script = (
+        "from offload import create_app\n"
+        "from offload.core.db import db, utcnow\n"
+        "from offload.gigs.filters import BoardSort, encode_cursor\n"
+        "from offload.gigs.models import Gig, OPEN\n"
+        "from sqlalchemy import func, select\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    live = select(Gig).where(Gig.state == OPEN, Gig.deadline >= utcnow().date())\n"
+        "    n = db.session.scalar(select(func.count()).select_from(live.subquery()))\n"
+        "    gig = db.session.scalars(live.order_by(Gig.published_at.desc(), Gig.id.desc())\n"
+        "                             .offset(int(n * 0.9)).limit(1)).one()\n"
+        "    print(encode_cursor(BoardSort.NEWEST, gig.published_at, gig.id))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True)
+    return "/gigs?before=" + done.stdout.strip().splitlines()[-1]
+
+
+def bench_one(database: str, url: str, gigs: int, members: int, args, wrk: str,
+              folder: Path) -> tuple[list[Result], dict]:
+    env = app_env(url, secrets.token_hex(32))
+    flask(env, "db", "upgrade")
+    report_file = folder / "generated.json"
+    started = time.perf_counter()
+    flask(env, "demo", "generate", "--members", str(members), "--gigs", str(gigs),
+          "--report", str(report_file))
+    made = json.loads(report_file.read_text())
+    made["generate_seconds"] = round(time.perf_counter() - started)
+    deep = deep_board_path(env)
+    print(f"{database}, {gigs:,} gigs: generated in {made['generate_seconds']} s",
+          file=sys.stderr, flush=True)
+    results: dict[tuple[str, int], Result] = {}
+    offset = 0
+    with gunicorn(env, folder / "gunicorn.log") as base:
+        member, _ = log_in(base, made["login"])
+        poster, _ = log_in(base, made["showcase_poster"])
+        offerers = [log_in(base, name) for name in made["bench_members"][:OFFER_SESSIONS]]
+        pages = [Page("bare endpoint", "/healthz"),
+                 Page("board", "/gigs", member),
+                 Page("search, common word", "/gigs?q=client", member),
+                 Page("search, rare word", "/gigs?q=cobol", member),
+                 Page("board, deep page", deep, member),
+                 Page("gig page, 50 offers", f"/gigs/{made['showcase_gig_id']}", poster),
+                 Page("dashboard", "/dashboard", member),
+                 Page("project, 500 events", f"/projects/{made['showcase_project_id']}",
+                      member),
+                 Page("wallet", "/wallet", member),
+                 Page("place an offer", "/", "x")]
+        for page in pages:
+            warm = Page(page.name, page.path if page.name != "place an offer" else "/healthz",
+                        page.cookie if page.name != "place an offer" else "")
+            run_wrk(wrk, base, warm, 2, 1)  # warm both workers' caches
+        for run in range(args.runs):
+            for page in pages:
+                for connections in args.connections:
+                    if page.name == "place an offer":
+                        page.lua = offer_script(folder, offerers, made["offer_gig_ids"], offset)
+                    sample = run_wrk(wrk, base, page, connections, args.seconds)
+                    offset += sample.requests + 10_000  # requests still in flight at the end
+                    results.setdefault((page.name, connections), Result(
+                        database, gigs, page.name, connections)).samples.append(sample)
+                    print(f"  run {run + 1}: {page.name:<22} c={connections:<3} "
+                          f"{sample.rps:8.1f} req/s  p50 {sample.p50_ms:7.1f} ms  "
+                          f"p99 {sample.p99_ms:7.1f} ms  errors {sample.errors}",
+                          file=sys.stderr, flush=True)
+    made["locked"] = (folder / "gunicorn.log").read_text().count("database is locked")
+    made["ledger_check"] = "passed" if "passed" in flask(env, "ledger", "check") else "FAILED"
+    for (_, connections), result in results.items():
+        bare = results[("bare endpoint", connections)]
+        result.ratios = [s.rps / b.rps for s, b in zip(result.samples, bare.samples,
+                                                       strict=True)]
+    made.pop("offer_gig_ids", None)
+    made.pop("bench_members", None)
+    return list(results.values()), made
+
+
+# --- the report -------------------------------------------------------------------------
+
+def render(results: list[Result], notes: list[str], args) -> str:
+    lines = [f"# {datetime.now():%Y-%m-%d %H:%M} — {platform.machine()}, "
+             f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+             *notes,
+             f"gunicorn 2 sync workers; wrk -t2, {args.seconds:g} s per run, medians of "
+             f"{args.runs} interleaved runs; ratio = req/s ÷ the bare endpoint's in the same run",
+             ""]
+    header = (f"{'database':<10} {'gigs':>7} {'page':<22} {'conns':>5} {'req/s':>8} "
+              f"{'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'ratio':>6} {'errors':>6}")
+    lines += [header, "-" * len(header)]
+    for r in results:
+        lines.append(
+            f"{r.database:<10} {r.gigs:>7,} {r.page:<22} {r.connections:>5} "
+            f"{r.median('rps'):>8.1f} {r.median('p50_ms'):>7.1f} {r.median('p99_ms'):>7.1f} "
+            f"{r.median('p99_ms') / max(r.median('p50_ms'), 0.001):>7.2f} "
+            f"{statistics.median(r.ratios):>6.2f} {sum(s.errors for s in r.samples):>6}")
+    sizes = sorted({r.gigs for r in results})
+    if len(sizes) == 2:
+        small, large = sizes
+        lines += ["", f"p50 at {large:,} gigs ÷ p50 at {small:,} gigs (same page, database "
+                      "and connections):", ""]
+        by_key = {(r.database, r.gigs, r.page, r.connections): r for r in results}
+        for r in results:
+            if r.gigs == large and (r.database, small, r.page, r.connections) in by_key:
+                base = by_key[(r.database, small, r.page, r.connections)]
+                lines.append(f"{r.database:<10} {r.page:<22} {r.connections:>5} "
+                             f"{r.median('p50_ms') / max(base.median('p50_ms'), 0.001):>6.2f}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"],
+                        choices=["sqlite", "postgresql"])
+    parser.add_argument("--gigs", nargs="+", type=int, default=[1_000, 100_000])
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", nargs="+", type=int, default=[8, 32])
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop what we started
+    wrk = find_wrk()
+    sources = {"sqlite": sqlite_database, "postgresql": postgresql_database}
+    results: list[Result] = []
+    notes: list[str] = []
+    for database in args.databases:
+        for gigs in args.gigs:
+            with ExitStack() as stack:
+                url = stack.enter_context(sources[database]())
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(
+                    prefix="bench-web-")))
+                if gigs == args.gigs[0]:
+                    notes.append(server_version(url))
+                rows, made = bench_one(database, url, gigs, args.members, args, wrk, folder)
+                results += rows
+                notes.append(f"{database}, {gigs:,} gigs: {json.dumps(made)}")
+    report = render(results, notes, args)
+    print(report)
+    out = ROOT / "bench" / "results" / f"web-{datetime.now():%Y%m%d-%H%M%S}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(f"written to {out.relative_to(ROOT)}", file=sys.stderr)
+    failed = [n for n in notes if '"ledger_check": "FAILED"' in n or '"locked": 0' not in n
+              and n.startswith(("sqlite,", "postgresql,"))]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
