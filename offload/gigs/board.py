@@ -41,8 +41,9 @@ from sqlalchemy import (
     tuple_,
     union,
 )
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
+from offload.accounts.models import User
 from offload.core.db import db, is_postgresql, utcnow
 from offload.core.pagination import Page
 from offload.profiles.models import Skill
@@ -52,6 +53,16 @@ from .models import OPEN, Gig, GigSkill
 from .search import matching_ids
 
 SEARCH_CANDIDATES = 1000  # default of GIG_SEARCH_CANDIDATES
+
+# what a list of gigs shows (gigs/_gig_item.html, alert mail): only those columns are
+# loaded (the description is most of a gig's row; converting unused dates costs too)
+LIST_LOAD = (
+    load_only(Gig.id, Gig.poster_id, Gig.kind, Gig.state, Gig.title, Gig.budget_min_minor,
+              Gig.budget_max_minor, Gig.currency, Gig.deadline, Gig.published_at),
+    joinedload(Gig.poster, innerjoin=True).load_only(User.id, User.username,
+                                                      User.display_name),
+    selectinload(Gig.skills).load_only(Skill.id, Skill.slug, Skill.name),
+)
 
 _SORT_COLUMN = {BoardSort.NEWEST: "published_at", BoardSort.BUDGET: "budget_max_minor",
                 BoardSort.DEADLINE: "deadline"}
@@ -153,7 +164,7 @@ class _BoardQuery:
         else:
             stmt = (select(Gig, literal(0)).where(Gig.state == OPEN, *conditions)
                     .order_by(*_order(sort_key, cols.id, ascending)).limit(limit))
-        return stmt.options(joinedload(Gig.poster, innerjoin=True), selectinload(Gig.skills))
+        return stmt.options(*LIST_LOAD)
 
 
 def _candidates(ids: Subquery, cap: int, gig_conditions: list) -> Subquery:
