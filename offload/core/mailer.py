@@ -6,6 +6,7 @@ Only the outbox delivery job calls this; services write outbox rows instead.
 from __future__ import annotations
 
 import logging
+from email import policy
 
 from flask import current_app
 from flask_mail import Message
@@ -13,6 +14,18 @@ from flask_mail import Message
 from .extensions import mail
 
 log = logging.getLogger("offload.mail")
+
+# SMTP's policy, but header lines may be as long as RFC 5322 allows: folding a long
+# List-Unsubscribe URL (it has no spaces to fold at) would turn it into RFC 2047
+# encoded words, which mail clients don't read as a URL
+_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
+class _Message(Message):
+    def _message(self):
+        msg = super()._message()
+        msg.policy = _POLICY
+        return msg
 
 
 def send_email(*, to: str, subject: str, text: str, html: str | None,
@@ -31,6 +44,6 @@ def send_email(*, to: str, subject: str, text: str, html: str | None,
     headers = ({"List-Unsubscribe": f"<{list_unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
                if list_unsubscribe else None)
-    message = Message(subject=subject, recipients=[to], body=text, html=html,
+    message = _Message(subject=subject, recipients=[to], body=text, html=html,
                       sender=current_app.config["MAIL_DEFAULT_SENDER"], extra_headers=headers)
     mail.send(message)

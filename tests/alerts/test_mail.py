@@ -40,6 +40,8 @@ def test_an_alert_mail_arrives_with_the_one_click_unsubscribe_headers(
     assert alert_for_stop_token(stop_url.rsplit("/", 1)[1]).id == alert.id
     assert header(message, "List-Unsubscribe") == f"<{stop_url}>"
     assert header(message, "List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
+    # as sent: one line, the URL as it is (mail clients don't decode RFC 2047 words there)
+    assert message["List-Unsubscribe"] == f"<{stop_url}>"
     assert f"https://offload.example/gigs/{gig.id}" in text_part(message)
     assert stop_url in text_part(message) and f'href="{stop_url}"' in html_part(message)
     assert outbox.all()[-1].sent_at is not None
