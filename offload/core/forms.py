@@ -1,6 +1,10 @@
-"""Helpers the views share for showing a service's refusal on a form."""
+"""Helpers the views share for showing a service's refusal on a form, and for reading
+a query string."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from flask_wtf import FlaskForm
 
@@ -25,3 +29,9 @@ def first_error(form: FlaskForm, default: str = "Something was wrong with the fo
     for errors in form.errors.values():
         return errors[0] if isinstance(errors, list) and errors else str(errors)
     return default
+
+
+def arg_text(args: Mapping[str, Any], key: str) -> str:
+    """One query-string value as text ("" when missing or not text)."""
+    value = args.get(key)
+    return value if isinstance(value, str) else ""

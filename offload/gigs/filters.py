@@ -23,6 +23,7 @@ from typing import Any
 from flask import current_app
 
 from offload.core.errors import Invalid
+from offload.core.forms import arg_text
 from offload.core.money import format_amount, parse_amount
 from offload.profiles.models import skill_slug
 from offload.profiles.services import clean_skill_names
@@ -72,7 +73,7 @@ class BoardFilters:
         """
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
-        q = _one(args, "q").strip()
+        q = arg_text(args, "q").strip()
         if len(q) > QUERY_MAX_CHARS:
             errors["q"] = f"Search for at most {QUERY_MAX_CHARS} characters."
         else:
@@ -80,7 +81,7 @@ class BoardFilters:
         for key, enum, what in (("kind", GigKind, "kind of gig"),
                                 ("category", GigCategory, "category"),
                                 ("sort", BoardSort, "sort order")):
-            raw = _one(args, key).strip().lower()
+            raw = arg_text(args, key).strip().lower()
             if not raw:
                 continue
             try:
@@ -94,7 +95,7 @@ class BoardFilters:
             errors["skills"] = str(e)
         max_minor = current_app.config["MAX_AMOUNT_MINOR"]
         for key in ("budget_min", "budget_max"):
-            raw = _one(args, key).strip()
+            raw = arg_text(args, key).strip()
             if raw:
                 try:
                     values[f"{key}_minor"] = parse_amount(raw, max_minor=max_minor)
@@ -104,7 +105,7 @@ class BoardFilters:
         if low is not None and high is not None and low > high:
             errors["budget_max"] = "The highest budget can't be below the lowest."
             del values["budget_max_minor"]
-        raw = _one(args, "due_by").strip()
+        raw = arg_text(args, "due_by").strip()
         if raw:
             try:
                 values["due_by"] = date.fromisoformat(raw)
@@ -135,15 +136,10 @@ class BoardFilters:
         return self.with_sort(BoardSort.NEWEST) != BoardFilters()
 
 
-def _one(args: Mapping[str, Any], key: str) -> str:
-    value = args.get(key)
-    return value if isinstance(value, str) else ""
-
-
 def _skills(args: Mapping[str, Any]) -> tuple[str, ...]:
-    raw = [_one(args, "skills")]
+    raw = [arg_text(args, "skills")]
     getlist = getattr(args, "getlist", None)
-    raw += getlist("skill") if getlist else [_one(args, "skill")]
+    raw += getlist("skill") if getlist else [arg_text(args, "skill")]
     names = clean_skill_names(part for item in raw for part in item.split(","))
     if len(names) > SKILLS_MAX:
         raise Invalid(f"Filter by at most {SKILLS_MAX} skills.")

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, tuple_
 
 from offload.accounts.models import AccountType, User
 from offload.core.db import db
+from offload.core.forms import arg_text
 from offload.core.pagination import Page
 from offload.reviews.models import MemberRating
 from offload.reviews.queries import Rating
@@ -46,8 +47,8 @@ class MemberFilters:
     def from_args(cls, args: Mapping[str, Any]) -> tuple[MemberFilters, dict[str, str]]:
         """Filters from a query string and the problems found (that filter is left out)."""
         errors: dict[str, str] = {}
-        values: dict[str, Any] = {"skill": " ".join(_one(args, "skill").split())[:60]}
-        raw = _one(args, "rating").strip()
+        values: dict[str, Any] = {"skill": " ".join(arg_text(args, "skill").split())[:60]}
+        raw = arg_text(args, "rating").strip()
         if raw:
             try:
                 stars = Decimal(raw)
@@ -56,7 +57,7 @@ class MemberFilters:
                 values["min_rating"] = stars
             except InvalidOperation:
                 errors["rating"] = "Choose a rating from 1 to 5 stars (halves allowed, e.g. 4.5)."
-        raw = _one(args, "completed").strip()
+        raw = arg_text(args, "completed").strip()
         if raw:
             if raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) <= COMPLETED_MAX:
                 values["min_completed"] = int(raw)
@@ -66,7 +67,7 @@ class MemberFilters:
                 ("availability", "availability", AVAILABILITY, "available or busy"),
                 ("type", "account_type", tuple(t.value for t in AccountType),
                  "individual or organization")):
-            raw = _one(args, key).strip().lower()
+            raw = arg_text(args, key).strip().lower()
             if raw in allowed:
                 values[name] = raw
             elif raw:
@@ -141,8 +142,3 @@ def _decode(cursor: str | None) -> tuple[int, int] | None:
     except ValueError:
         return None
     return (rank, member_id) if abs(rank) < 2**63 and 0 < member_id < 2**31 else None
-
-
-def _one(args: Mapping[str, Any], key: str) -> str:
-    value = args.get(key)
-    return value if isinstance(value, str) else ""
