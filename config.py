@@ -94,6 +94,9 @@ class Config:
     # A search ranks only the newest this-many matches, so a common word costs what a
     # rare one does; the board says when a search was capped.
     GIG_SEARCH_CANDIDATES = 1000
+    # The gig page's "members whose skills match" ranks only the newest this-many
+    # members with each of the gig's skills.
+    MEMBER_MATCH_CANDIDATES = 200
 
     # Offers: the most days a member can offer to deliver in
     OFFER_DAYS_MAX = 365

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -22,7 +23,7 @@ from offload.core.db import db, utcnow
 from offload.core.pagination import Page, newest_first
 from offload.profiles.models import MemberSkill, Skill
 
-from .board import BoardPage, board_page  # noqa: F401  (re-exported: the reads are here)
+from .board import LIST_LOAD, BoardPage, board_page  # noqa: F401  (re-exported: the reads are here)
 from .models import OPEN, ClientDetails, Gig, GigAttachment, GigSkill, GigState, Question
 from .policies import can_see_client_details, can_view_gig
 
@@ -105,25 +106,34 @@ def matching_gigs_for(member_id: int, limit: int = 10, *,
     found = union_all(*per_skill).subquery() if len(per_skill) > 1 else per_skill[0].subquery()
     ids = select(found.c.gig_id).distinct().order_by(found.c.gig_id.desc()).limit(limit)
     return list(db.session.scalars(
-        select(Gig).where(Gig.id.in_(ids)).order_by(Gig.id.desc())
-        .options(joinedload(Gig.poster, innerjoin=True), selectinload(Gig.skills))))
+        select(Gig).where(Gig.id.in_(ids)).order_by(Gig.id.desc()).options(*LIST_LOAD)))
 
 
-def matching_members_for(gig_id: int, limit: int = 10) -> list[MemberMatch]:
+def matching_members_for(gig: Gig, limit: int = 10) -> list[MemberMatch]:
     """Confirmed members with the gig's skills, most shared skills first, not the poster.
 
-    Three queries: the ranking, the members, their shared skills.
+    Ranked among the newest ``MEMBER_MATCH_CANDIDATES`` members with each of the gig's
+    skills (walking each skill's index backwards), so a gig needing a skill thousands of
+    members have costs what one needing a rare skill does. Equal counts: newest first.
+    Three queries (``gig.skills`` loaded): the ranking, the members, their shared skills.
     """
-    gig_skills = select(GigSkill.skill_id).where(GigSkill.gig_id == gig_id)
-    poster = select(Gig.poster_id).where(Gig.id == gig_id).scalar_subquery()
-    shared = func.count(MemberSkill.skill_id).label("shared")
+    skill_ids = [skill.id for skill in gig.skills]
+    if not skill_ids:
+        return []
+    cap = current_app.config["MEMBER_MATCH_CANDIDATES"]
+    per_skill = [
+        select(MemberSkill.user_id)
+        .where(MemberSkill.skill_id == skill_id, MemberSkill.user_id != gig.poster_id)
+        .order_by(MemberSkill.user_id.desc()).limit(cap).subquery().select()
+        for skill_id in skill_ids]
+    found = union_all(*per_skill).subquery() if len(per_skill) > 1 else per_skill[0].subquery()
+    shared = func.count().label("shared")
     ranking = db.session.execute(
-        select(MemberSkill.user_id, shared)
-        .join(User, User.id == MemberSkill.user_id)
-        .where(MemberSkill.skill_id.in_(gig_skills), MemberSkill.user_id != poster,
-               User.email_confirmed_at.is_not(None))
-        .group_by(MemberSkill.user_id)
-        .order_by(shared.desc(), MemberSkill.user_id.desc()).limit(limit)).all()
+        select(found.c.user_id, shared)
+        .join(User, User.id == found.c.user_id)
+        .where(User.email_confirmed_at.is_not(None))
+        .group_by(found.c.user_id)
+        .order_by(shared.desc(), found.c.user_id.desc()).limit(limit)).all()
     ids = [user_id for user_id, _ in ranking]
     if not ids:
         return []
@@ -131,7 +141,7 @@ def matching_members_for(gig_id: int, limit: int = 10) -> list[MemberMatch]:
     skills: dict[int, list[Skill]] = defaultdict(list)
     for user_id, skill in db.session.execute(
             select(MemberSkill.user_id, Skill).join(Skill, Skill.id == MemberSkill.skill_id)
-            .where(MemberSkill.user_id.in_(ids), MemberSkill.skill_id.in_(gig_skills))
+            .where(MemberSkill.user_id.in_(ids), MemberSkill.skill_id.in_(skill_ids))
             .order_by(Skill.slug)):
         skills[user_id].append(skill)
     return [MemberMatch(users[i], skills[i]) for i in ids]

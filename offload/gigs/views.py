@@ -289,7 +289,7 @@ def _render_show(gig_id: int, **forms: FlaskForm | tuple):
         attachment_form=forms.get("attachment_form")
         or AttachmentForm(prefix="attachment", formdata=None),
         cancel_form=CancelForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
-        matches=matching_members_for(gig.id) if is_poster else [],
+        matches=matching_members_for(gig) if is_poster else [],
         offers=offers_tab(gig, user), why_cannot_offer=why_cannot_offer(gig, user),
     ), status
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, func, true
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.core.db import db, utcnow
@@ -86,9 +86,12 @@ class Skill(db.Model):
 class MemberSkill(db.Model):
     __tablename__ = "member_skills"
 
-    # the primary key serves "skills of a member"; the index serves "members with a skill"
+    # the primary key serves "skills of a member"; the index serves "members with a
+    # skill", newest first (the gig page's matches walk it backwards)
+    __table_args__ = (Index("ix_member_skills_skill_id_user_id", "skill_id", "user_id"),)
+
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True, index=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True)
 
     skill: Mapped[Skill] = relationship(lazy="raise")
 

@@ -390,11 +390,26 @@ def test_matching_members_for_a_gig(make_member, make_gig):
     set_member_skills(actor=one, skill_names=["Rust"])
     set_member_skills(actor=none, skill_names=["Go"])
     set_member_skills(actor=unconfirmed, skill_names=["Python"])
-    gig = make_gig(alice, skill_names=["Python", "Rust"])
-    matches = matching_members_for(gig.id)
+    gig = gig_page(make_gig(alice, skill_names=["Python", "Rust"]).id, alice).gig
+    matches = matching_members_for(gig)
     assert [(m.user.id, [s.name for s in m.shared_skills]) for m in matches] == [
         (two.id, ["Python", "Rust"]), (one.id, ["Rust"])]
-    assert [m.user.id for m in matching_members_for(gig.id, limit=1)] == [two.id]
+    assert [m.user.id for m in matching_members_for(gig, limit=1)] == [two.id]
+
+
+def test_matching_members_ranks_the_newest_members_with_each_skill(app, make_member, make_gig,
+                                                                    monkeypatch):
+    monkeypatch.setitem(app.config, "MEMBER_MATCH_CANDIDATES", 2)
+    poster = make_member()
+    both = make_member()  # the oldest: past the two newest with either skill
+    set_member_skills(actor=both, skill_names=["Python", "Rust"])
+    py_old, py_new, rust = make_member(), make_member(), make_member()
+    set_member_skills(actor=py_old, skill_names=["Python"])
+    set_member_skills(actor=py_new, skill_names=["Python"])
+    set_member_skills(actor=rust, skill_names=["Rust", "Python"])
+    gig = gig_page(make_gig(poster, skill_names=["Python", "Rust"]).id, poster).gig
+    # Python's newest two: rust, py_new; Rust's: rust, both
+    assert [m.user.id for m in matching_members_for(gig)] == [rust.id, py_new.id, both.id]
 
 
 def test_my_gigs_by_state_newest_first(app, make_member, make_gig, monkeypatch):
