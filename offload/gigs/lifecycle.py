@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select, update
+from sqlalchemy import ColumnElement, inspect, literal_column, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.core.db import db, on_commit, utcnow
@@ -65,9 +65,11 @@ def move_gig(gig: Gig, to: GigState, *, now: datetime | None = None, **values: A
 
 def lock_gig(gig: Gig) -> None:
     """Wait for a concurrent change of this gig, then reload it (PostgreSQL row lock;
-    SQLite's BEGIN IMMEDIATE already serialises writers)."""
-    db.session.execute(select(Gig.id).where(Gig.id == gig.id).with_for_update())
-    db.session.refresh(gig)
+    SQLite's BEGIN IMMEDIATE already serialises writers). One statement: the id comes
+    from the identity map, since reading ``gig.id`` would first reload an expired gig."""
+    gig_id = inspect(gig).identity[0]
+    db.session.execute(select(Gig).where(Gig.id == gig_id).with_for_update()
+                       .execution_options(populate_existing=True))
 
 
 def lock_gigs(*where: ColumnElement[bool]) -> list[int]:

@@ -74,26 +74,31 @@ def _currency() -> str:
 
 def wallet_account(member_id: int) -> LedgerAccount:
     """The member's wallet account, created on first use (joins the caller's transaction)."""
-    db.session.execute(insert_ignoring_conflicts(LedgerAccount).values(
-        kind=AccountKind.WALLET, owner_id=member_id, currency=_currency(), no_overdraft=True,
-        debits_pending=0, debits_posted=0, credits_pending=0, credits_posted=0))
-    return db.session.scalars(
-        select(LedgerAccount).where(LedgerAccount.owner_id == member_id,
-                                    LedgerAccount.kind == AccountKind.WALLET)
-        .execution_options(populate_existing=True)).one()
+    return _account_created_on_first_use(
+        (LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.WALLET),
+        kind=AccountKind.WALLET, owner_id=member_id, no_overdraft=True)
 
 
 def system_account(kind: AccountKind) -> LedgerAccount:
     """The platform's revenue, escrow or external account, created on first use."""
     if kind not in SYSTEM_KINDS:
         raise ValueError(f"{kind} is not a system account")
-    db.session.execute(insert_ignoring_conflicts(LedgerAccount).values(
-        kind=kind, owner_id=None, currency=_currency(),
-        no_overdraft=kind != AccountKind.EXTERNAL,
-        debits_pending=0, debits_posted=0, credits_pending=0, credits_posted=0))
-    return db.session.scalars(
-        select(LedgerAccount).where(LedgerAccount.owner_id.is_(None), LedgerAccount.kind == kind)
-        .execution_options(populate_existing=True)).one()
+    return _account_created_on_first_use(
+        (LedgerAccount.owner_id.is_(None), LedgerAccount.kind == kind),
+        kind=kind, owner_id=None, no_overdraft=kind != AccountKind.EXTERNAL)
+
+
+def _account_created_on_first_use(where: tuple, **values) -> LedgerAccount:
+    # Read first: the account nearly always exists. Two first uses at once both insert;
+    # the unique index keeps one row and the conflict is ignored, then both read it.
+    found = select(LedgerAccount).where(*where).execution_options(populate_existing=True)
+    account = db.session.scalars(found).one_or_none()
+    if account is None:
+        db.session.execute(insert_ignoring_conflicts(LedgerAccount).values(
+            currency=_currency(), debits_pending=0, debits_posted=0, credits_pending=0,
+            credits_posted=0, **values))
+        account = db.session.scalars(found).one()
+    return account
 
 
 def _lock_accounts(account_ids: set[int]) -> None:
