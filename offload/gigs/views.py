@@ -9,7 +9,7 @@ services come back as messages next to the field they name, or above the form.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -17,6 +17,7 @@ from offload.accounts.decorators import confirmed_required
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
+from offload.core.money import format_money
 from offload.core.uploads import send_stored_file
 from offload.offers.policies import why_cannot_offer
 from offload.offers.queries import live_offer_counts, offers_tab
@@ -52,6 +53,16 @@ def percent_bps(bps: int) -> str:
     """``{{ 700|percent_bps }}`` → "7%"; 1250 → "12.5%"."""
     whole, rest = divmod(bps, 100)
     return f"{whole}%" if not rest else f"{bps / 100:g}%"
+
+
+@bp.app_template_filter("budget")
+def budget(gig: Gig) -> str:
+    """``{{ gig|budget }}`` → "$500.00" for a fixed budget, "$400.00–$600.00" for a range."""
+    currency = current_app.config["CURRENCY"]
+    low = format_money(gig.budget_min_minor, currency)
+    if gig.is_fixed_budget:
+        return low
+    return f"{low}–{format_money(gig.budget_max_minor, currency)}"
 
 
 # --- the board --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     has_request_context,
     redirect,
     render_template,
@@ -71,10 +72,12 @@ def preferences():
             422 if form.errors else 200)
 
 
-@bp.app_context_processor
-def _unread_notifications():
-    # Runs for every rendered template (including e-mails and CLI renders, where
-    # there is no logged-in member); one COUNT on a partial index otherwise.
+@bp.app_template_global("unread_notifications")
+def _unread_notifications() -> int:
+    # Called by the templates that show the count (the layout), so e-mails and partials
+    # rendered during a request don't pay for it; one COUNT on a partial index per request.
     if not has_request_context() or not current_user.is_authenticated:
-        return {"unread_notifications": 0}
-    return {"unread_notifications": unread_count(current_user.id)}
+        return 0
+    if "unread_notifications" not in g:
+        g.unread_notifications = unread_count(current_user.id)
+    return g.unread_notifications

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    get_template_attribute,
     jsonify,
     redirect,
     render_template,
@@ -233,8 +234,8 @@ def messages_since(offer_id: int):
     offer = _offer_or_404(offer_id)
     after = request.args.get("after", "0")
     messages = messages_after(offer.id, int(after) if after.isdigit() else 0)
-    return jsonify(messages=[{"id": m.id, "html": render_template("offers/_message.html", m=m)}
-                             for m in messages])
+    message = get_template_attribute("offers/_message.html", "message")
+    return jsonify(messages=[{"id": m.id, "html": str(message(m))} for m in messages])
 
 
 @bp.post("/offers/<int:offer_id>/messages/read")
