@@ -68,8 +68,8 @@ def lock_gig(gig: Gig) -> None:
     SQLite's BEGIN IMMEDIATE already serialises writers). One statement: the id comes
     from the identity map, since reading ``gig.id`` would first reload an expired gig."""
     gig_id = inspect(gig).identity[0]
-    db.session.execute(select(Gig).where(Gig.id == gig_id).with_for_update()
-                       .execution_options(populate_existing=True))
+    db.session.scalars(select(Gig).where(Gig.id == gig_id).with_for_update()
+                       .execution_options(populate_existing=True)).one()
 
 
 def lock_gigs(*where: ColumnElement[bool]) -> list[int]:
