@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from offload.accounts.models import User
@@ -91,22 +92,31 @@ def matching_gigs_for(member_id: int, limit: int = 10, *,
     for each skill its ``limit`` newest open gigs (walking the skill's index backwards)
     merged and cut to ``limit``, then those gigs' skills. Ordered by posting (id).
     """
-    today = today or utcnow().date()
     skill_ids = list(db.session.scalars(
         select(MemberSkill.skill_id).where(MemberSkill.user_id == member_id)))
     if not skill_ids:
         return []
+    params = {f"skill_{n}": skill_id for n, skill_id in enumerate(skill_ids)}
+    return list(db.session.scalars(
+        _matching_gigs_statement(len(skill_ids), limit),
+        {**params, "member_id": member_id, "today": today or utcnow().date()}))
+
+
+@lru_cache(maxsize=64)
+def _matching_gigs_statement(skills: int, limit: int) -> Select:
+    # Built once per number of skills: putting the union of subqueries together cost
+    # more than running it. Parameters: skill_0 … skill_{n-1}, member_id, today.
     per_skill = [
         select(GigSkill.gig_id)
         .join(Gig, Gig.id == GigSkill.gig_id)
-        .where(GigSkill.skill_id == skill_id, GigSkill.is_open, Gig.state == OPEN,
-               Gig.deadline >= today, Gig.poster_id != member_id)
+        .where(GigSkill.skill_id == bindparam(f"skill_{n}"), GigSkill.is_open,
+               Gig.state == OPEN, Gig.deadline >= bindparam("today"),
+               Gig.poster_id != bindparam("member_id"))
         .order_by(GigSkill.gig_id.desc()).limit(limit).subquery().select()
-        for skill_id in skill_ids]
-    found = union_all(*per_skill).subquery() if len(per_skill) > 1 else per_skill[0].subquery()
+        for n in range(skills)]
+    found = union_all(*per_skill).subquery() if skills > 1 else per_skill[0].subquery()
     ids = select(found.c.gig_id).distinct().order_by(found.c.gig_id.desc()).limit(limit)
-    return list(db.session.scalars(
-        select(Gig).where(Gig.id.in_(ids)).order_by(Gig.id.desc()).options(*LIST_LOAD)))
+    return select(Gig).where(Gig.id.in_(ids)).order_by(Gig.id.desc()).options(*LIST_LOAD)
 
 
 def matching_members_for(gig: Gig, limit: int = 10) -> list[MemberMatch]:
@@ -120,21 +130,10 @@ def matching_members_for(gig: Gig, limit: int = 10) -> list[MemberMatch]:
     skill_ids = [skill.id for skill in gig.skills]
     if not skill_ids:
         return []
-    cap = current_app.config["MEMBER_MATCH_CANDIDATES"]
-    per_skill = [
-        select(MemberSkill.user_id)
-        .where(MemberSkill.skill_id == skill_id, MemberSkill.user_id != gig.poster_id)
-        .order_by(MemberSkill.user_id.desc()).limit(cap).subquery().select()
-        for skill_id in skill_ids]
-    found = union_all(*per_skill).subquery() if len(per_skill) > 1 else per_skill[0].subquery()
-    shared = func.count().label("shared")
-    ranking = db.session.execute(
-        select(found.c.user_id, shared)
-        .join(User, User.id == found.c.user_id)
-        .where(User.email_confirmed_at.is_not(None))
-        .group_by(found.c.user_id)
-        .order_by(shared.desc(), found.c.user_id.desc()).limit(limit)).all()
-    ids = [user_id for user_id, _ in ranking]
+    statement = _matching_members_statement(
+        len(skill_ids), current_app.config["MEMBER_MATCH_CANDIDATES"], limit)
+    params = {f"skill_{n}": skill_id for n, skill_id in enumerate(skill_ids)}
+    ids = list(db.session.scalars(statement, {**params, "poster_id": gig.poster_id}))
     if not ids:
         return []
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
@@ -145,3 +144,22 @@ def matching_members_for(gig: Gig, limit: int = 10) -> list[MemberMatch]:
             .order_by(Skill.slug)):
         skills[user_id].append(skill)
     return [MemberMatch(users[i], skills[i]) for i in ids]
+
+
+@lru_cache(maxsize=64)
+def _matching_members_statement(skills: int, cap: int, limit: int) -> Select:
+    # Built once per number of skills (see _matching_gigs_statement); the ranked member
+    # ids. Parameters: skill_0 … skill_{n-1}, poster_id.
+    per_skill = [
+        select(MemberSkill.user_id)
+        .where(MemberSkill.skill_id == bindparam(f"skill_{n}"),
+               MemberSkill.user_id != bindparam("poster_id"))
+        .order_by(MemberSkill.user_id.desc()).limit(cap).subquery().select()
+        for n in range(skills)]
+    found = union_all(*per_skill).subquery() if skills > 1 else per_skill[0].subquery()
+    shared = func.count().label("shared")
+    return (select(found.c.user_id)
+            .join(User, User.id == found.c.user_id)
+            .where(User.email_confirmed_at.is_not(None))
+            .group_by(found.c.user_id)
+            .order_by(shared.desc(), found.c.user_id.desc()).limit(limit))

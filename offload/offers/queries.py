@@ -5,9 +5,10 @@ template reaching for something not loaded here fails in tests."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import and_, func, select, union
+from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, func, select, tuple_, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from offload.accounts.models import User
@@ -120,14 +121,31 @@ def _decode_rank_cursor(cursor: str | None) -> tuple | None:
 
 
 def _ranked(gig_id: int, *, limit: int, after=None) -> list[Offer]:
+    config = current_app.config
+    statement = _ranked_statement(limit, after is not None, config["RATING_PRIOR"],
+                                  config["RATING_PRIOR_WEIGHT"])
+    params = {"gig_id": gig_id}
+    if after is not None:
+        params.update(zip(("after_rating", "after_at", "after_id"), after, strict=True))
+    return list(db.session.scalars(statement, params))
+
+
+@lru_cache(maxsize=16)
+def _ranked_statement(limit: int, paged: bool, prior: float, weight: int) -> Select:
+    # Built once (it cost more to put together than to run); the rating prior is part
+    # of the key because rating_key() writes it into the statement. Parameters: gig_id,
+    # and after_rating, after_at, after_id when ``paged``.
     stmt = (ranking.ranked(select(Offer))
-            .where(Offer.gig_id == gig_id, Offer.state.in_(LIVE_STATES))
+            .where(Offer.gig_id == bindparam("gig_id"), Offer.state.in_(LIVE_STATES))
             .options(joinedload(Offer.member, innerjoin=True),
                      selectinload(Offer.portfolio_items))
             .order_by(*ranking.rank_order()).limit(limit))
-    if after is not None:
-        stmt = stmt.where(ranking.after(after))
-    return list(db.session.scalars(stmt))
+    if paged:
+        stmt = stmt.where(ranking.after(tuple_(
+            bindparam("after_rating", type_=BigInteger),
+            bindparam("after_at", type_=Offer.created_at.type),
+            bindparam("after_id", type_=Integer))))
+    return stmt
 
 
 def offer_page(offer_id: int, viewer: User, messages_cursor: str | None = None
@@ -214,22 +232,34 @@ def unread_counts(member_id: int, offer_ids) -> dict[int, int]:
         if not offer_ids:
             return {}
         offer_ids = list(offer_ids)
-    return dict(db.session.execute(
-        select(OfferMessage.offer_id, func.count())
-        .outerjoin(ConversationRead, and_(ConversationRead.offer_id == OfferMessage.offer_id,
-                                          ConversationRead.member_id == member_id))
-        .where(OfferMessage.offer_id.in_(offer_ids), OfferMessage.sender_id != member_id,
-               OfferMessage.id > func.coalesce(ConversationRead.last_read_message_id, 0))
-        .group_by(OfferMessage.offer_id)).all())
+    return dict(db.session.execute(_unread_statement(member_id, offer_ids)).all())
+
+
+def _unread_statement(member, offer_ids) -> Select:
+    """(offer id, unread count) for ``member`` (an id or a bound parameter)."""
+    return (select(OfferMessage.offer_id, func.count())
+            .outerjoin(ConversationRead, and_(ConversationRead.offer_id == OfferMessage.offer_id,
+                                              ConversationRead.member_id == member))
+            .where(OfferMessage.offer_id.in_(offer_ids), OfferMessage.sender_id != member,
+                   OfferMessage.id > func.coalesce(ConversationRead.last_read_message_id, 0))
+            .group_by(OfferMessage.offer_id))
+
+
+@lru_cache(maxsize=1)
+def _unread_in_all_conversations() -> Select:
+    # built once (the dashboard runs it on every visit); parameter: member_id
+    member = bindparam("member_id")
+    mine = union(select(Offer.id).where(Offer.member_id == member),
+                 select(Offer.id).join(Gig, Gig.id == Offer.gig_id)
+                 .where(Gig.poster_id == member)).subquery()
+    return _unread_statement(member, select(mine.c.id))
 
 
 def unread_conversations(member_id: int, limit: int = 10) -> list[UnreadConversation]:
     """The member's conversations (as offerer or as poster) with unread messages, most
     unread first; two queries."""
-    mine = union(select(Offer.id).where(Offer.member_id == member_id),
-                 select(Offer.id).join(Gig, Gig.id == Offer.gig_id)
-                 .where(Gig.poster_id == member_id)).subquery()
-    counts = unread_counts(member_id, select(mine.c.id))
+    counts = dict(db.session.execute(_unread_in_all_conversations(),
+                                     {"member_id": member_id}).all())
     top = sorted(counts.items(), key=lambda item: (-item[1], -item[0]))[:limit]
     if not top:
         return []

@@ -32,8 +32,9 @@ def rank_key_of(offer_id: int) -> tuple:
         select(rating_key(), Offer.created_at, Offer.id).where(Offer.id == offer_id))).one())
 
 
-def after(key: tuple) -> ColumnElement[bool]:
-    """Offers placed after ``key`` (the keyset for the next page)."""
+def after(key) -> ColumnElement[bool]:
+    """Offers placed after ``key`` (the keyset for the next page): a tuple of values,
+    or a ``tuple_`` of bound parameters."""
     return tuple_(rating_key(), Offer.created_at, Offer.id) > key
 
 
