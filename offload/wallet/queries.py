@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, func, select, tuple_, union_all
 from sqlalchemy.orm import joinedload
 
 from offload.core.db import db
@@ -114,15 +114,34 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
         LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.WALLET))
     if account_id is None:
         return Page(items=[], next_cursor=None, is_first=decode_cursor(cursor) is None)
-    stmt = select(Transfer).where(
-        or_(Transfer.debit_account_id == account_id, Transfer.credit_account_id == account_id),
-        Transfer.state.in_((TransferState.POSTED, TransferState.PENDING)))
+    stmt = select(Transfer).where(Transfer.id.in_(_newest_movements(account_id, cursor)))
     page = newest_first(stmt, Transfer, cursor)
     pending_ids = [t.id for t in page.items if t.state == TransferState.PENDING]
     resolutions = {r.pending_id: r for r in db.session.scalars(
         select(Transfer).where(Transfer.pending_id.in_(pending_ids)))} if pending_ids else {}
     lines = [_line(t, account_id, resolutions.get(t.id)) for t in page.items]
     return Page(items=lines, next_cursor=page.next_cursor, is_first=page.is_first)
+
+
+def _newest_movements(account_id: int, cursor: str | None) -> Select:
+    """Ids of the account's page of movements from ``cursor``: the newest page-size + 1
+    of its debits and of its credits, each walked backwards on its (account, created_at,
+    id) index, merged. (One ``debit = a OR credit = a`` sorted every movement it ever
+    had.) A transfer is never both, so nothing comes twice."""
+    key = decode_cursor(cursor)
+    size = current_app.config["PAGE_SIZE"] + 1
+
+    def side(account_column) -> Select:
+        stmt = select(Transfer.id, Transfer.created_at).where(
+            account_column == account_id,
+            Transfer.state.in_((TransferState.POSTED, TransferState.PENDING)))
+        if key:
+            stmt = stmt.where(tuple_(Transfer.created_at, Transfer.id) < key)
+        return (stmt.order_by(Transfer.created_at.desc(), Transfer.id.desc()).limit(size)
+                .subquery().select())
+
+    both = union_all(side(Transfer.debit_account_id), side(Transfer.credit_account_id)).subquery()
+    return select(both.c.id).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(size)
 
 
 def _line(transfer: Transfer, account_id: int, resolution: Transfer | None) -> HistoryLine:

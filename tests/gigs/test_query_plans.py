@@ -29,7 +29,8 @@ from offload.invites.fake import generate_tree
 from offload.notifications.queries import unread_count
 from offload.profiles.models import MemberSkill, Skill
 
-BIG_TABLES = {"gigs", "gig_skills", "users", "offers", "notifications", "member_skills"}
+BIG_TABLES = {"gigs", "gig_skills", "users", "offers", "notifications", "member_skills",
+              "project_events", "offer_messages", "transfers", "ledger_accounts"}
 
 
 @pytest.fixture

@@ -107,6 +107,27 @@ def test_history_pages_newest_first_without_gaps_or_repeats(app, make_member, fu
     assert seen == [d.amount_minor for d in reversed(deposits)]
 
 
+def test_history_pages_merge_money_in_and_money_out(app, make_member, fund, withdraw,
+                                                   monkeypatch):
+    # the page merges the account's newest debits and newest credits (two index walks)
+    alice = make_member("alice")
+    for i in range(6):
+        fund(alice, 50_00 + i)
+        withdraw(alice, 10_00 + i)
+    whole = [line.transfer_id for line in wallet_history_page(alice.id, None).items]
+    assert len(whole) == 12
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 5)
+    seen, cursor = [], None
+    while True:
+        page = wallet_history_page(alice.id, cursor)
+        seen += [line.transfer_id for line in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == whole
+    assert sorted(whole, reverse=True) == whole  # newest first, in and out interleaved
+
+
 def test_another_members_transfers_are_not_in_my_history(make_member, fund):
     alice, bob = make_member("alice"), make_member("bob")
     fund(alice, 10_00)
