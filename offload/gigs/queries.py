@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
-from offload.accounts.models import User
+from offload.accounts.models import NAME_COLUMNS, User
 from offload.core.db import db, utcnow
 from offload.core.pagination import Page, newest_first
 from offload.profiles.models import MemberSkill, Skill
@@ -57,7 +57,7 @@ def gig_page(gig_id: int, viewer: User | None) -> GigPage | None:
     questions = list(db.session.scalars(
         select(Question).where(Question.gig_id == gig.id)
         .order_by(Question.created_at, Question.id)
-        .options(joinedload(Question.asker, innerjoin=True))))
+        .options(joinedload(Question.asker, innerjoin=True).load_only(*NAME_COLUMNS))))
     attachments = list(db.session.scalars(
         select(GigAttachment).where(GigAttachment.gig_id == gig.id)
         .order_by(GigAttachment.created_at, GigAttachment.id)))

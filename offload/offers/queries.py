@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, func, select, tuple_, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from offload.accounts.models import User
+from offload.accounts.models import NAME_COLUMNS, User
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, newest_first
 from offload.gigs.models import Gig
@@ -137,7 +137,7 @@ def _ranked_statement(limit: int, paged: bool, prior: float, weight: int) -> Sel
     # and after_rating, after_at, after_id when ``paged``.
     stmt = (ranking.ranked(select(Offer))
             .where(Offer.gig_id == bindparam("gig_id"), Offer.state.in_(LIVE_STATES))
-            .options(joinedload(Offer.member, innerjoin=True),
+            .options(joinedload(Offer.member, innerjoin=True).load_only(*NAME_COLUMNS),
                      selectinload(Offer.portfolio_items))
             .order_by(*ranking.rank_order()).limit(limit))
     if paged:
@@ -177,7 +177,7 @@ def messages_after(offer_id: int, after_id: int, limit: int = 50) -> list[OfferM
     return list(db.session.scalars(
         select(OfferMessage).where(OfferMessage.offer_id == offer_id,
                                    OfferMessage.id > after_id)
-        .options(joinedload(OfferMessage.sender, innerjoin=True),
+        .options(joinedload(OfferMessage.sender, innerjoin=True).load_only(*NAME_COLUMNS),
                  selectinload(OfferMessage.attachments))
         .order_by(OfferMessage.id).limit(limit)))
 
@@ -186,7 +186,7 @@ def conversation_page(offer_id: int, cursor: str | None) -> Page:
     """A page of the conversation, newest first (reverse it to show); senders loaded."""
     return newest_first(
         select(OfferMessage).where(OfferMessage.offer_id == offer_id)
-        .options(joinedload(OfferMessage.sender, innerjoin=True),
+        .options(joinedload(OfferMessage.sender, innerjoin=True).load_only(*NAME_COLUMNS),
                  selectinload(OfferMessage.attachments)),
         OfferMessage, cursor, size=current_app.config["MESSAGES_PAGE_SIZE"])
 

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from offload.accounts.models import User
+from offload.accounts.models import NAME_COLUMNS, User
 from offload.core.db import db, utcnow
 from offload.core.pagination import Page, newest_first
 from offload.gigs.models import ClientDetails, Gig
@@ -42,7 +42,8 @@ def project_page(project_id: int, viewer: User, cursor: str | None = None
         return None
     events = newest_first(
         select(ProjectEvent).where(ProjectEvent.project_id == project.id)
-        .options(joinedload(ProjectEvent.actor), selectinload(ProjectEvent.files)),
+        .options(joinedload(ProjectEvent.actor).load_only(*NAME_COLUMNS),
+                 selectinload(ProjectEvent.files)),
         ProjectEvent, cursor)
     return ProjectPage(project=project, events=events,
                        client_details=client_details_for(project.gig, viewer),
