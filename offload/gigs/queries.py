@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, select, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from offload.accounts.models import NAME_COLUMNS, User
 from offload.core.db import db, utcnow
@@ -136,7 +136,8 @@ def matching_members_for(gig: Gig, limit: int = 10) -> list[MemberMatch]:
     ids = list(db.session.scalars(statement, {**params, "poster_id": gig.poster_id}))
     if not ids:
         return []
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    users = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_(ids)).options(load_only(*NAME_COLUMNS)))}
     skills: dict[int, list[Skill]] = defaultdict(list)
     for user_id, skill in db.session.execute(
             select(MemberSkill.user_id, Skill).join(Skill, Skill.id == MemberSkill.skill_id)
