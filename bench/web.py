@@ -224,6 +224,18 @@ def offer_script(folder: Path, sessions: list[tuple[str, str]], gigs: list[int],
     return str(path)
 
 
+def next_offer_offset(offset: int, sample: Sample, connections: int, pairs: int) -> int:
+    """Where the next offer run's (gig, member) pairs start: past every pair this run's
+    script could have used (each of wrk's 2 threads takes every other k; requests still
+    in flight at the end count too). Past ``pairs`` the script would offer again on a
+    pair it already has (a refusal, counted as an error): say so instead."""
+    offset += 2 * (sample.requests + connections) + 2
+    if offset > pairs:
+        raise RuntimeError(f"placing offers used up the {pairs:,} fresh (gig, member) "
+                           "pairs; generate more gigs or run shorter")
+    return offset
+
+
 # --- one database and size --------------------------------------------------------------
 
 def deep_board_path(env: dict[str, str]) -> str:
@@ -286,7 +298,9 @@ def bench_one(database: str, url: str, gigs: int, members: int, args, wrk: str,
                     if page.name == "place an offer":
                         page.lua = offer_script(folder, offerers, made["offer_gig_ids"], offset)
                     sample = run_wrk(wrk, base, page, connections, args.seconds)
-                    offset += sample.requests + 10_000  # requests still in flight at the end
+                    if page.name == "place an offer":
+                        offset = next_offer_offset(offset, sample, connections,
+                                                   len(made["offer_gig_ids"]) * len(offerers))
                     results.setdefault((page.name, connections), Result(
                         database, gigs, page.name, connections)).samples.append(sample)
                     print(f"  run {run + 1}: {page.name:<22} c={connections:<3} "
