@@ -52,8 +52,13 @@ def newest_first(stmt: Select, model, cursor: str | None, size: int | None = Non
     if key:
         stmt = stmt.where(tuple_(at, model.id) < key)
     stmt = stmt.order_by(at.desc(), model.id.desc()).limit(size + 1)
-    rows = list(db.session.scalars(stmt))
+    return keyset_page(list(db.session.scalars(stmt)), size, key is None, at.key)
+
+
+def keyset_page(rows: list, size: int, is_first: bool, at: str = "created_at") -> Page:
+    """The page of ``size + 1`` rows read newest first (by ``at``, id): the extra row
+    only says that there is more."""
     more = len(rows) > size
     rows = rows[:size]
-    next_cursor = (encode_cursor(getattr(rows[-1], at.key), rows[-1].id) if more else None)
-    return Page(items=rows, next_cursor=next_cursor, is_first=key is None)
+    next_cursor = encode_cursor(getattr(rows[-1], at), rows[-1].id) if more else None
+    return Page(items=rows, next_cursor=next_cursor, is_first=is_first)

@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import Select, func, select, tuple_, union_all
+from sqlalchemy import Integer, Select, bindparam, func, select, tuple_, union_all
 from sqlalchemy.orm import joinedload
 
 from offload.core.db import db
-from offload.core.pagination import Page, decode_cursor, encode_cursor, newest_first
+from offload.core.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
 
 from .models import Withdrawal, WithdrawalState
@@ -114,8 +115,13 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
         LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.WALLET))
     if account_id is None:
         return Page(items=[], next_cursor=None, is_first=decode_cursor(cursor) is None)
-    stmt = select(Transfer).where(Transfer.id.in_(_newest_movements(account_id, cursor)))
-    page = newest_first(stmt, Transfer, cursor)
+    key = decode_cursor(cursor)
+    size = current_app.config["PAGE_SIZE"]
+    params = {"account_id": account_id}
+    if key:
+        params.update(before_at=key[0], before_id=key[1])
+    page = keyset_page(list(db.session.scalars(_history_statement(size + 1, bool(key)), params)),
+                       size, key is None)
     pending_ids = [t.id for t in page.items if t.state == TransferState.PENDING]
     resolutions = {r.pending_id: r for r in db.session.scalars(
         select(Transfer).where(Transfer.pending_id.in_(pending_ids)))} if pending_ids else {}
@@ -123,25 +129,29 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
     return Page(items=lines, next_cursor=page.next_cursor, is_first=page.is_first)
 
 
-def _newest_movements(account_id: int, cursor: str | None) -> Select:
-    """Ids of the account's page of movements from ``cursor``: the newest page-size + 1
-    of its debits and of its credits, each walked backwards on its (account, created_at,
-    id) index, merged. (One ``debit = a OR credit = a`` sorted every movement it ever
-    had.) A transfer is never both, so nothing comes twice."""
-    key = decode_cursor(cursor)
-    size = current_app.config["PAGE_SIZE"] + 1
-
+@lru_cache(maxsize=8)
+def _history_statement(size: int, paged: bool) -> Select:
+    """The account's ``size`` newest movements (before a cursor when ``paged``): the
+    newest ``size`` of its debits and of its credits, each walked backwards on its
+    (account, created_at, id) index, merged; a transfer is never both. (One
+    ``debit = a OR credit = a`` sorted every movement the account ever had.) Built once:
+    a union of subqueries costs more to put together than to run. Parameters:
+    account_id, and before_at, before_id when ``paged``."""
     def side(account_column) -> Select:
         stmt = select(Transfer.id, Transfer.created_at).where(
-            account_column == account_id,
+            account_column == bindparam("account_id"),
             Transfer.state.in_((TransferState.POSTED, TransferState.PENDING)))
-        if key:
-            stmt = stmt.where(tuple_(Transfer.created_at, Transfer.id) < key)
+        if paged:
+            stmt = stmt.where(tuple_(Transfer.created_at, Transfer.id) < tuple_(
+                bindparam("before_at", type_=Transfer.created_at.type),
+                bindparam("before_id", type_=Integer)))
         return (stmt.order_by(Transfer.created_at.desc(), Transfer.id.desc()).limit(size)
                 .subquery().select())
 
     both = union_all(side(Transfer.debit_account_id), side(Transfer.credit_account_id)).subquery()
-    return select(both.c.id).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(size)
+    ids = select(both.c.id).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(size)
+    return (select(Transfer).where(Transfer.id.in_(ids))
+            .order_by(Transfer.created_at.desc(), Transfer.id.desc()))
 
 
 def _line(transfer: Transfer, account_id: int, resolution: Transfer | None) -> HistoryLine:
