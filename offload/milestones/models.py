@@ -13,8 +13,11 @@ Design note
 - ``MilestoneState``/``MILESTONE_TRANSITIONS`` are the lifecycle. Once delivered, the
   customer can release or ask for a revision (delivered → funded again) but can't take
   the money back: only a dispute can.
-- A task project completes when all its milestones are settled (released, refunded,
-  split or removed, at least one of them not removed).
+- The project's agreed price is the contract. *Paid* toward it is what reached the
+  performer: released milestones in full and the performer's part of a split (refunds
+  are not paid). *Scheduled* is paid + held in escrow + drafts; it may never exceed the
+  price (``add_milestone`` refuses, under the project's row lock). A task project
+  completes when paid reaches the price with nothing held or waiting as a draft.
 - A ``Dispute`` freezes a funded milestone (either party opens it with a statement; the
   other may add theirs). An admin resolves it: release, refund, or split (any amount to
   the performer, the rest back), with a written reason both parties see.
@@ -130,3 +133,4 @@ class Dispute(db.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
+
 from offload.accounts.models import User
+from offload.core.money import format_money
 from offload.projects.models import Project, ProjectState
 
-from .models import Milestone, MilestoneState
+from .models import HELD_STATES, Milestone, MilestoneState
+from .queries import PriceProgress
+
+
+def _money(minor: int) -> str:
+    return format_money(minor, current_app.config["CURRENCY"])
 
 
 def _running_task(project: Project) -> str | None:
@@ -18,10 +26,17 @@ def _running_task(project: Project) -> str | None:
     return None
 
 
-def why_cannot_add_milestone(project: Project, actor: User) -> str | None:
+def why_cannot_add_milestone(project: Project, actor: User, progress: PriceProgress
+                             ) -> str | None:
     if actor.id != project.poster_id:
         return "Only the customer adds milestones."
-    return _running_task(project)
+    reason = _running_task(project)
+    if reason:
+        return reason
+    if not progress.unscheduled_minor:
+        return (f"The whole {_money(project.price_minor)} price is scheduled in milestones. "
+                "To change the plan, remove a milestone not yet funded.")
+    return None
 
 
 def why_cannot_fund(milestone: Milestone, project: Project, actor: User) -> str | None:
@@ -95,10 +110,27 @@ class MilestoneRules:
     """The project page's view of these rules: which buttons to show to ``actor``."""
 
     def __init__(self, project: Project, actor: User, milestones: list[Milestone],
-                 today: date) -> None:
-        self.project, self.actor = project, actor
-        self.can_add = why_cannot_add_milestone(project, actor) is None
+                 today: date, progress: PriceProgress) -> None:
+        self.project, self.actor, self.progress = project, actor, progress
+        self.can_add = why_cannot_add_milestone(project, actor, progress) is None
         self.can_cancel = why_cannot_cancel_project(project, milestones, actor, today) is None
+
+    def release_note(self, m: Milestone) -> str | None:
+        """What releasing ``m`` does to the project, said before the click: it completes
+        it, or it is the last money in escrow while part of the price is still open."""
+        p, price = self.progress, self.project.price_minor
+        if m.state not in HELD_STATES or p.held_minor > m.amount_minor:
+            return None  # other milestones are still in escrow: nothing ends here
+        if p.paid_minor + m.amount_minor >= price and not p.draft_minor:
+            return f"Releasing this completes the project: the whole {_money(price)} is paid."
+        open_parts = []
+        if p.unscheduled_minor:
+            open_parts.append(f"{_money(p.unscheduled_minor)} of the {_money(price)} price is "
+                              "not scheduled yet")
+        if p.draft_minor:
+            open_parts.append(f"{_money(p.draft_minor)} is in milestones not funded yet")
+        return (f"This is the last funded milestone; {' and '.join(open_parts)}: the project "
+                "stays open.")
 
     def can_fund(self, m: Milestone) -> bool:
         return why_cannot_fund(m, self.project, self.actor) is None

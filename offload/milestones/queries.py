@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from offload.core.db import db
@@ -10,7 +13,77 @@ from offload.core.pagination import Page
 from offload.offers.models import OfferMessage
 from offload.projects.models import Project, ProjectEvent, ProjectEventFile
 
-from .models import Dispute, Milestone
+from .models import (
+    HELD_STATES,
+    Dispute,
+    Milestone,
+    MilestoneState,
+)
+
+
+@dataclass(frozen=True)
+class PriceProgress:
+    """Where a task project's milestones stand against its agreed price.
+
+    paid: released milestones in full and the performer's part of a split (refunds and
+    a split's returned part are not paid, and free that much to schedule again);
+    held: funded, delivered or disputed (in escrow); draft: added, not funded.
+    """
+
+    price_minor: int
+    paid_minor: int = 0
+    held_minor: int = 0
+    draft_minor: int = 0
+
+    @property
+    def scheduled_minor(self) -> int:
+        return self.paid_minor + self.held_minor + self.draft_minor
+
+    @property
+    def unscheduled_minor(self) -> int:
+        return max(0, self.price_minor - self.scheduled_minor)
+
+    @property
+    def floor_minor(self) -> int:
+        """The lowest price the two sides may agree on: what is paid or in escrow."""
+        return self.paid_minor + self.held_minor
+
+    @property
+    def is_paid_in_full(self) -> bool:
+        """Paid reaches the price with nothing held or waiting: the project completes."""
+        return (self.paid_minor >= self.price_minor and not self.held_minor
+                and not self.draft_minor)
+
+
+def _progress(price_minor: int, amounts: Iterable[tuple[str, int]]) -> PriceProgress:
+    paid = held = draft = 0
+    for state, amount in amounts:
+        if state in (MilestoneState.RELEASED, MilestoneState.SPLIT):
+            paid += amount
+        elif state in HELD_STATES:
+            held += amount
+        elif state == MilestoneState.DRAFT:
+            draft += amount
+    return PriceProgress(price_minor, paid, held, draft)
+
+
+def progress_of(project: Project, milestones: Iterable[Milestone],
+                disputes: Mapping[int, Dispute]) -> PriceProgress:
+    """The progress from milestones and disputes already loaded (the project page)."""
+    return _progress(project.price_minor, (
+        (m.state, disputes[m.id].released_minor if m.state == MilestoneState.SPLIT
+         else m.amount_minor) for m in milestones))
+
+
+def price_progress(project: Project) -> PriceProgress:
+    """The progress of ``project`` against its current price; one query."""
+    amount = case((Milestone.state == MilestoneState.SPLIT, Dispute.released_minor),
+                  else_=Milestone.amount_minor)
+    rows = db.session.execute(
+        select(Milestone.state, func.coalesce(func.sum(amount), 0))
+        .outerjoin(Dispute, Dispute.milestone_id == Milestone.id)
+        .where(Milestone.project_id == project.id).group_by(Milestone.state)).all()
+    return _progress(project.price_minor, ((state, int(total)) for state, total in rows))
 
 
 def milestones_of(project_id: int) -> list[Milestone]:

@@ -53,7 +53,6 @@ from .models import (
     MILESTONE_TRANSITIONS,
     MILESTONES_MAX,
     NOTE_MAX,
-    SETTLED_STATES,
     TITLE_MAX,
     Milestone,
     MilestoneState,
@@ -67,6 +66,7 @@ from .policies import (
     why_cannot_release,
     why_cannot_remove,
 )
+from .queries import price_progress
 
 log = logging.getLogger("offload.milestones")
 
@@ -78,13 +78,25 @@ class EscrowNotCovered(InsufficientFunds):
 @transactional
 def add_milestone(project: Project, *, actor: User, title: str, amount_minor: int,
                   due_on: date) -> Milestone:
-    """Add a milestone to a running task project (the customer; not funded yet)."""
+    """Add a milestone to a running task project (the customer; not funded yet).
+
+    Refuses: an amount beyond what is left of the agreed price to schedule (the project's
+    row lock queues two adds, so together they can't pass the price either).
+    """
     lock_project(project)
-    refuse(why_cannot_add_milestone(project, actor), actor_may=actor.id == project.poster_id)
+    progress = price_progress(project)
+    refuse(why_cannot_add_milestone(project, actor, progress),
+           actor_may=actor.id == project.poster_id)
     title = clean_text("title", title, TITLE_MAX, "The title", required=True)
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) \
             or not 0 < amount_minor <= current_app.config["MAX_AMOUNT_MINOR"]:
         raise InvalidField("amount", "Enter the milestone's amount, for example 250.")
+    left = progress.unscheduled_minor
+    if amount_minor > left:
+        raise InvalidField("amount", (
+            f"Milestones add up to the agreed price, {_money(project.price_minor)}: "
+            + (f"enter at most {_money(left)}." if left == project.price_minor else
+               f"only {_money(left)} of it is left to schedule.")))
     if not isinstance(due_on, date) or due_on < utcnow().date():
         raise InvalidField("due_on", "The due day can't be in the past.")
     count = db.session.scalar(select(func.count()).select_from(Milestone).where(
@@ -101,7 +113,7 @@ def add_milestone(project: Project, *, actor: User, title: str, amount_minor: in
 @transactional
 def remove_milestone(milestone: Milestone, *, actor: User) -> Milestone:
     """Take off a milestone not yet funded. State: draft → removed; the project
-    completes if every other milestone is settled."""
+    completes if the price is then paid in full (a draft left over the price)."""
     project = locked_project(milestone)
     refuse(why_cannot_remove(milestone, project, actor), actor_may=actor.id == project.poster_id)
     move_milestone(milestone, MilestoneState.REMOVED)
@@ -179,7 +191,7 @@ def deliver_milestone(milestone: Milestone, *, actor: User, note: str,
 def release_milestone(milestone: Milestone, *, actor: User) -> Milestone:
     """The customer pays a funded or delivered milestone out of escrow to the performer.
 
-    State: → released; the project completes when all its milestones are settled.
+    State: → released; the project completes when its price is then paid in full.
     Money: the hold posted in full. Timeline: released. Notifies: the performer.
     """
     project = locked_project(milestone)
@@ -244,15 +256,19 @@ def cancel_task_project(project: Project, *, actor: User) -> Project:
 
 # --- helpers (shared with ``disputes``; they join the caller's transaction) -----------------
 
-def complete_if_settled(project: Project, actor: User) -> None:
-    states = set(db.session.scalars(select(Milestone.state).where(
-        Milestone.project_id == project.id)))
-    if states and states <= set(SETTLED_STATES) and states != {MilestoneState.REMOVED}:
-        move_project(project, ProjectState.COMPLETED)
-        move_gig(db.session.get(Gig, project.gig_id), GigState.COMPLETED)
-        record_event(project, EventKind.COMPLETED, actor_id=actor.id,
-                     note="Every milestone is settled.")
-        on_commit(lambda: log.info("task project completed", extra={"project_id": project.id}))
+def complete_if_settled(project: Project, actor: User) -> bool:
+    """Complete the task project if its agreed price is paid in full (released
+    milestones and the performer's part of splits) and nothing is held in escrow or
+    waiting as a draft. Whether it completed."""
+    progress = price_progress(project)
+    if not progress.is_paid_in_full:
+        return False
+    move_project(project, ProjectState.COMPLETED)
+    move_gig(db.session.get(Gig, project.gig_id), GigState.COMPLETED)
+    record_event(project, EventKind.COMPLETED, actor_id=actor.id,
+                 note=f"The agreed price, {_money(project.price_minor)}, is paid in full.")
+    on_commit(lambda: log.info("task project completed", extra={"project_id": project.id}))
+    return True
 
 
 def move_milestone(milestone: Milestone, to: MilestoneState, **values: Any) -> None:

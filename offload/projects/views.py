@@ -29,7 +29,12 @@ from offload.milestones.forms import (
 )
 from offload.milestones.models import Dispute, Milestone
 from offload.milestones.policies import MilestoneRules
-from offload.milestones.queries import delivery_files_of, disputes_of, milestones_of
+from offload.milestones.queries import (
+    delivery_files_of,
+    disputes_of,
+    milestones_of,
+    progress_of,
+)
 from offload.offers.conversations import send_offer_message
 from offload.offers.forms import ButtonForm, MessageForm
 from offload.offers.models import Offer
@@ -324,6 +329,7 @@ def _render_show(project_id: int, **forms):
         milestone_id, action, form = forms["note_form"]
         note_forms[(milestone_id, action)] = form
     project_disputes = disputes_of(project.id) if steps else {}
+    progress = progress_of(project, steps, project_disputes)
     statement_forms = {("dispute", m.id): StatementForm(prefix=f"dispute-{m.id}", formdata=None)
                        for m in steps}
     statement_forms.update({("reply", d.id): StatementForm(prefix=f"reply-{d.id}",
@@ -354,7 +360,8 @@ def _render_show(project_id: int, **forms):
         milestone_form=forms.get("milestone_form") or MilestoneForm(prefix="milestone",
                                                                     formdata=None),
         button_form=ButtonForm(formdata=None),
-        milestone_rules=MilestoneRules(project, user, steps, utcnow().date()),
+        milestone_rules=MilestoneRules(project, user, steps, utcnow().date(), progress),
+        progress=progress, agreed_price_minor=offer.price_minor,
         reviews=project_reviews(project, user), now=utcnow(),
         review_form=forms.get("review_form") or ReviewForm(formdata=None),
         reply_form=True), status

@@ -184,7 +184,7 @@ def test_the_hook_follows_the_invite_edge_when_it_moves(open_case_about, ivan, s
 def test_both_finish_running_projects_and_pay_what_they_owe_while_held(
         run_project, fund, open_case_about, ivan, sam, tom):
     fund(tom, 1_00)  # the prepaid click of tom's task offer
-    fund(ivan, 300_00)
+    fund(ivan, 400_00)
     referral = run_project(tom, sam)  # sam performs tom's referral
     task = run_project(ivan, tom, kind="task")  # ivan is the customer of a task
     open_case_about(sam)
@@ -200,7 +200,7 @@ def test_both_finish_running_projects_and_pay_what_they_owe_while_held(
     assert fresh(Commission, commission.id).state == CommissionState.PAID
 
     milestone = add_milestone(fresh(Project, task.id), actor=fresh(User, ivan.id),
-                              title="The whole job", amount_minor=200_00,
+                              title="The whole job", amount_minor=400_00,
                               due_on=utcnow().date() + timedelta(days=3))
     fund_milestone(fresh(Milestone, milestone.id), actor=fresh(User, ivan.id),
                    idempotency_key=key())

@@ -18,6 +18,7 @@ from offload.milestones import disputes
 from offload.milestones import services as ms
 from offload.milestones.disputes import PasswordNotConfirmed
 from offload.milestones.models import Dispute, Milestone, MilestoneState
+from offload.milestones.queries import price_progress
 from offload.moderation.models import ModerationEntry
 from offload.projects.models import EventKind, Project, ProjectEvent, ProjectState
 from tests.conftest import PASSWORD
@@ -39,7 +40,7 @@ def admin(make_member):
 
 @pytest.fixture
 def disputed(task, referrer, performer):
-    m = add(task, referrer, 200_00)
+    m = add(task, referrer, 400_00)  # the whole price
     ms.fund_milestone(m, actor=referrer, idempotency_key=key())
     ms.deliver_milestone(fresh(Milestone, m.id), actor=performer, note="Done")
     return disputes.open_dispute(fresh(Milestone, m.id), actor=referrer,
@@ -61,14 +62,17 @@ def test_a_dispute_freezes_the_milestone(disputed, task, referrer, performer):
     with pytest.raises(NotAllowed):
         disputes.reply_to_dispute(fresh(Dispute, disputed.id), actor=referrer,
                                   statement="Myself")
-    assert wallets(referrer) == [(300_00, 200_00)]
+    assert wallets(referrer) == [(100_00, 400_00)]
     assert run_checks(MONEY_CHECKS) == []
 
 
-@pytest.mark.parametrize(("outcome", "released", "performer_gets"), [
-    ("release", None, 200_00), ("refund", None, 0), ("split", 120_00, 120_00)])
-def test_each_outcome_moves_the_escrow_and_closes_the_project(
-        disputed, task, referrer, performer, admin, outcome, released, performer_gets):
+@pytest.mark.parametrize(("outcome", "released", "performer_gets", "project_state"), [
+    ("release", None, 400_00, ProjectState.COMPLETED),
+    # what went back to the customer is not paid: that part of the price is open again
+    ("refund", None, 0, ProjectState.ACTIVE), ("split", 120_00, 120_00, ProjectState.ACTIVE)])
+def test_each_outcome_moves_the_escrow_and_completes_only_a_paid_project(
+        disputed, task, referrer, performer, admin, outcome, released, performer_gets,
+        project_state):
     disputes.resolve_dispute(fresh(Dispute, disputed.id), actor=admin, outcome=outcome,
                              reason="Read both sides", password=PASSWORD,
                              released_minor=released)
@@ -77,7 +81,8 @@ def test_each_outcome_moves_the_escrow_and_closes_the_project(
     d = fresh(Dispute, disputed.id)
     assert (d.outcome, d.released_minor, d.reason) == (outcome, performer_gets,
                                                        "Read both sides")
-    assert fresh(Project, task.id).state == ProjectState.COMPLETED
+    assert fresh(Project, task.id).state == project_state
+    assert price_progress(fresh(Project, task.id)).unscheduled_minor == 400_00 - performer_gets
     kinds = list(db.session.scalars(select(ProjectEvent.kind).where(
         ProjectEvent.project_id == task.id)))
     assert EventKind.DISPUTE_OPENED in kinds and EventKind.DISPUTE_RESOLVED in kinds
@@ -98,7 +103,7 @@ def test_resolving_needs_an_admin_a_reason_the_password_and_a_real_split(
     with pytest.raises(PasswordNotConfirmed):
         disputes.resolve_dispute(d, actor=admin, outcome="refund", reason="R",
                                  password="wrong password")
-    for amount in (None, 0, 200_00, 500_00):
+    for amount in (None, 0, 400_00, 500_00):
         with pytest.raises(InvalidField):
             disputes.resolve_dispute(fresh(Dispute, d.id), actor=admin, outcome="split",
                                      reason="R", password=PASSWORD, released_minor=amount)

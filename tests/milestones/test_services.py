@@ -62,15 +62,15 @@ def add(project, customer, amount=200_00, title="Part one"):
 
 def test_fund_deliver_release_completes_the_project_and_empties_escrow(task, referrer,
                                                                       performer):
-    m = add(task, referrer)
+    m = add(task, referrer, 400_00)  # the whole $400 price
     assert fresh(Milestone, m.id).state == MilestoneState.DRAFT
     ms.fund_milestone(m, actor=referrer, idempotency_key=key())
-    assert wallets(referrer, performer) == [(300_00, 200_00), (0, 0)]
+    assert wallets(referrer, performer) == [(100_00, 400_00), (0, 0)]
     assert run_checks(MONEY_CHECKS) == []
     ms.deliver_milestone(fresh(Milestone, m.id), actor=performer, note="Deployed to staging")
     assert run_checks(MONEY_CHECKS) == []
     ms.release_milestone(fresh(Milestone, m.id), actor=referrer)
-    assert wallets(referrer, performer) == [(300_00, 0), (200_00, 0)]
+    assert wallets(referrer, performer) == [(100_00, 0), (400_00, 0)]
     assert fresh(Project, task.id).state == ProjectState.COMPLETED
     assert fresh(Gig, task.gig_id).state == GigState.COMPLETED
     assert kinds(task)[-4:] == [EventKind.MILESTONE_FUNDED, EventKind.DELIVERED,
@@ -94,7 +94,7 @@ def test_a_revision_then_release(task, referrer, performer):
 
 
 def test_two_milestones_complete_the_project_only_when_both_are_settled(task, referrer):
-    first, second = add(task, referrer, 100_00), add(task, referrer, 150_00, "Part two")
+    first, second = add(task, referrer, 150_00), add(task, referrer, 250_00, "Part two")
     for m in (first, second):
         ms.fund_milestone(fresh(Milestone, m.id), actor=referrer, idempotency_key=key())
     ms.release_milestone(fresh(Milestone, first.id), actor=referrer)
@@ -104,12 +104,16 @@ def test_two_milestones_complete_the_project_only_when_both_are_settled(task, re
     assert run_checks(MONEY_CHECKS) == []
 
 
-def test_funding_the_wallet_cannot_cover_is_refused_with_nothing_held(task, referrer):
-    m = add(task, referrer, 600_00)
-    with pytest.raises(EscrowNotCovered, match="doesn't cover this \\$600.00 milestone"):
+def test_funding_the_wallet_cannot_cover_is_refused_with_nothing_held(
+        start_project, referrer, performer, fund):
+    fund(performer, 1_00)
+    fund(referrer, 300_00)
+    project = start_project(kind="task")
+    m = add(project, referrer, 400_00)
+    with pytest.raises(EscrowNotCovered, match="doesn't cover this \\$400.00 milestone"):
         ms.fund_milestone(m, actor=referrer, idempotency_key=key())
     assert fresh(Milestone, m.id).state == MilestoneState.DRAFT
-    assert wallets(referrer) == [(500_00, 0)]
+    assert wallets(referrer) == [(300_00, 0)]
 
 
 def test_a_retried_funding_holds_once(task, referrer):
@@ -244,11 +248,15 @@ def test_work_delivered_then_sent_back_still_blocks_the_deadline_cancel(task, re
     assert wallets(referrer) == [(300_00, 200_00)]  # still in escrow: a dispute decides
 
 
-def test_removing_the_last_open_draft_completes_a_settled_project(task, referrer):
-    paid, draft = add(task, referrer), add(task, referrer, 10_00, "Maybe later")
+def test_removing_the_last_open_draft_leaves_its_part_of_the_price_open(task, referrer):
+    paid, draft = add(task, referrer, 390_00), add(task, referrer, 10_00, "Maybe later")
     ms.fund_milestone(paid, actor=referrer, idempotency_key=key())
     ms.release_milestone(fresh(Milestone, paid.id), actor=referrer)
     assert fresh(Project, task.id).state == ProjectState.ACTIVE  # the draft is still open
     ms.remove_milestone(fresh(Milestone, draft.id), actor=referrer)
+    assert fresh(Project, task.id).state == ProjectState.ACTIVE  # $10 of the price is unpaid
+    last = add(task, referrer, 10_00, "The last part")
+    ms.fund_milestone(last, actor=referrer, idempotency_key=key())
+    ms.release_milestone(fresh(Milestone, last.id), actor=referrer)
     assert fresh(Project, task.id).state == ProjectState.COMPLETED
     assert run_checks(MONEY_CHECKS) == []

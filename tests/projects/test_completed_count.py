@@ -128,17 +128,20 @@ def test_each_performer_counts_their_own(project_for, make_member, referrer, per
     assert completed_counts(performer, other, referrer) == [2, 1, 0]
 
 
-def test_a_task_project_counts_when_its_last_milestone_is_settled(task, referrer, performer):
-    settle_milestone(task, referrer, performer, title="Part one")
-    # one milestone settled is a completed project (nothing else is open on it)
+def test_a_task_project_counts_when_its_price_is_paid(task, referrer, performer):
+    settle_milestone(task, referrer, performer, amount=100_00, title="Part one")
+    # a milestone paid with $300 of the $400 price open is not a completed project
+    assert fresh(Project, task.id).state == ProjectState.ACTIVE
+    assert completed_counts(performer, referrer) == [0, 0]
+    settle_milestone(task, referrer, performer, amount=300_00, title="The rest")
     assert fresh(Project, task.id).state == ProjectState.COMPLETED
     assert completed_counts(performer, referrer) == [1, 0]
 
 
 def test_a_task_project_with_an_open_milestone_isnt_counted_yet(task, referrer, performer):
     second = ms.add_milestone(fresh(Project, task.id), actor=referrer, title="Part two",
-                              amount_minor=50_00, due_on=utcnow().date() + timedelta(days=9))
-    settle_milestone(task, referrer, performer, title="Part one")
+                              amount_minor=100_00, due_on=utcnow().date() + timedelta(days=9))
+    settle_milestone(task, referrer, performer, amount=300_00, title="Part one")
     assert fresh(Project, task.id).state == ProjectState.ACTIVE
     assert completed_counts(performer, referrer) == [0, 0]
     ms.fund_milestone(fresh(Milestone, second.id), actor=referrer, idempotency_key=key())
@@ -187,7 +190,7 @@ def test_the_backfill_sql_gives_the_counters_numbers(project_for, make_member, r
     fund(performer, 1_00)
     fund(referrer, 500_00)
     task = project_for(referrer, performer, kind="task")
-    settle_milestone(task, referrer, performer)
+    settle_milestone(task, referrer, performer, amount=400_00)  # the whole price
     fund(other, 1_00)
     cancelled = project_for(referrer, other, kind="task")
     db.session.execute(update(Project).where(Project.id == cancelled.id).values(

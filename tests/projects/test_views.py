@@ -163,22 +163,22 @@ def test_a_task_project_pays_through_milestones_on_the_page(client, login, start
     from offload.wallet.queries import wallet_summary  # reads only: no write lock held
 
     fund(performer, 1_00)
-    fund(referrer, 300_00)
-    project = start_project(kind="task")
+    fund(referrer, 400_00)
+    project = start_project(kind="task")  # at $400
     login(referrer)
     response = client.post(f"/projects/{project.id}/milestones", data={
         "milestone-title": "Exports", "milestone-amount": "abc",
         "milestone-due_on": (utcnow().date() + timedelta(days=3)).isoformat()})
     assert response.status_code == 422 and "Exports" in response.get_data(as_text=True)
     client.post(f"/projects/{project.id}/milestones", data={
-        "milestone-title": "Exports", "milestone-amount": "250",
+        "milestone-title": "Exports", "milestone-amount": "400",
         "milestone-due_on": (utcnow().date() + timedelta(days=3)).isoformat()})
     milestone = db.session.scalar(db.select(Milestone))
     text = page(client, f"/projects/{project.id}")
     client.post(f"/milestones/{milestone.id}/fund",
                 data={f"fund-{milestone.id}-idempotency_key": _key(text, f"fund-{milestone.id}")})
     db.session.rollback()
-    assert wallet_summary(referrer.id).held == 250_00
+    assert wallet_summary(referrer.id).held == 400_00
     login(performer)
     assert "Release" not in page(client, f"/projects/{project.id}")
     client.post(f"/milestones/{milestone.id}/deliver",
@@ -188,8 +188,8 @@ def test_a_task_project_pays_through_milestones_on_the_page(client, login, start
     assert "Delivered:</strong> On staging" in text and "Ask for a revision" in text
     client.post(f"/milestones/{milestone.id}/release")
     db.session.rollback()
-    assert wallet_summary(performer.id).total == 250_00
-    assert "Every milestone is settled." in page(client, f"/projects/{project.id}")
+    assert wallet_summary(performer.id).total == 400_00
+    assert "The agreed price, $400.00, is paid in full." in page(client, f"/projects/{project.id}")
 
 
 def test_a_dispute_from_the_project_page_to_an_admins_split(client, login, start_project,

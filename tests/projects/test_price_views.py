@@ -1,0 +1,90 @@
+"""The project page against the agreed price: what is scheduled, paid and unscheduled, the
+release button's warning, the add form's limit, and closing short from the page."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from offload.core.db import db, utcnow
+from offload.milestones import services as ms
+from offload.milestones.models import Milestone
+from offload.offers.services import accept_award, award_offer
+from offload.projects.models import Project
+
+_keys = itertools.count(1)
+
+
+@pytest.fixture
+def task320(make_gig, make_offer, referrer, performer, fund):
+    fund(performer, 1_00)
+    fund(referrer, 500_00)
+    gig = make_gig(poster=referrer, kind="task")
+    offer = make_offer(gig, performer, fee_kind="prepaid", price_minor=320_00)
+    award_offer(offer, actor=referrer)
+    return accept_award(offer, actor=performer)
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def fresh(model, id_):
+    db.session.rollback()
+    return db.session.get(model, id_)
+
+
+def funded(project, customer, amount, title="Part") -> Milestone:
+    m = ms.add_milestone(fresh(Project, project.id), actor=customer, title=title,
+                         amount_minor=amount, due_on=utcnow().date() + timedelta(days=5))
+    ms.fund_milestone(fresh(Milestone, m.id), actor=customer,
+                      idempotency_key=f"view-price-{next(_keys)}")
+    return fresh(Milestone, m.id)
+
+
+def facts(text: str) -> dict[str, str]:
+    block = text[text.index('class="facts price-progress"'):]
+    block = block[:block.index("</dl>")]
+    return {dt: re.sub(r"<[^>]+>", "", dd).strip()
+            for dt, dd in re.findall(r"<dt>([^<]+)</dt><dd[^>]*>(.*?)</dd>", block)}
+
+
+def test_the_page_shows_the_price_and_warns_before_the_last_release(
+        client, login, task320, referrer, performer):
+    first = funded(task320, referrer, 10_00, "A first small part")
+    login(referrer)
+    text = page(client, f"/projects/{task320.id}")
+    assert facts(text) == {"Agreed price": "$320.00", "Scheduled": "$10.00", "Paid": "$0.00",
+                           "Unscheduled": "$310.00"}
+    assert ("This is the last funded milestone; $310.00 of the $320.00 price is not "
+            "scheduled yet: the project stays open.") in text
+    assert client.post(f"/milestones/{first.id}/release").status_code == 302
+    text = page(client, f"/projects/{task320.id}")
+    assert facts(text)["Paid"] == "$10.00" and facts(text)["Unscheduled"] == "$310.00"
+    assert "Active" in text and "Add the milestone" in text
+    assert "At most $310.00: what is left of the price to schedule." in text
+    last = funded(task320, referrer, 310_00, "The rest")
+    text = page(client, f"/projects/{task320.id}")
+    assert "Releasing this completes the project: the whole $320.00 is paid." in text
+    assert "Add the milestone" not in text  # all of it is scheduled
+    client.post(f"/milestones/{last.id}/release")
+    assert fresh(Project, task320.id).state == "completed"
+
+
+def test_a_milestone_over_the_price_is_refused_and_keeps_what_was_typed(
+        client, login, task320, referrer):
+    login(referrer)
+    response = client.post(f"/projects/{task320.id}/milestones", data={
+        "milestone-title": "Everything and more", "milestone-amount": "320.01",
+        "milestone-due_on": (utcnow().date() + timedelta(days=3)).isoformat()})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Milestones add up to the agreed price, $320.00: enter at most $320.00." in text
+    assert 'value="Everything and more"' in text and 'value="320.01"' in text
+    assert db.session.scalar(select(Milestone.id)) is None
