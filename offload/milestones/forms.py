@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from offload.wallet.forms import AmountField, MoneyForm
 
-from .models import NOTE_MAX, STATEMENT_MAX, TITLE_MAX
+from .models import NOTE_MAX, REASON_MAX, STATEMENT_MAX, TITLE_MAX
 
 
 class MilestoneForm(FlaskForm):
@@ -58,3 +66,21 @@ class ResolveForm(FlaskForm):
     password = PasswordField("Your password", validators=[
         InputRequired("Enter your password to confirm.")],
         render_kw={"autocomplete": "current-password"})
+
+
+class PriceProposalForm(FlaskForm):
+    """A lower agreed price for a task project, to close it short (prefix ``price``)."""
+
+    price = AmountField("New price", validators=[InputRequired("Enter the new price.")],
+                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    reason = TextAreaField("Reason", validators=[
+        InputRequired("Say why the price should be lower."),
+        Length(max=REASON_MAX, message=f"Keep it under {REASON_MAX:,} characters.")],
+        render_kw={"rows": 3}, description="The other side reads it; it goes on the timeline.")
+
+
+class PriceAnswerForm(FlaskForm):
+    """Accept, decline or withdraw the proposal the page showed (its id, so a newer
+    proposal is never answered by mistake)."""
+
+    proposal = HiddenField()

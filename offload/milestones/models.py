@@ -18,6 +18,11 @@ Design note
   are not paid). *Scheduled* is paid + held in escrow + drafts; it may never exceed the
   price (``add_milestone`` refuses, under the project's row lock). A task project
   completes when paid reaches the price with nothing held or waiting as a draft.
+- A ``PriceProposal`` closes a project short by agreement: one side proposes a lower
+  price with a reason (not below what is paid and held in escrow, so escrow is
+  respected), the other accepts or declines, the proposer may withdraw; at most one is
+  pending per project (a partial unique index). Accepting lowers ``projects.price_minor``
+  and completes the project when that is then paid in full. The rows are the history.
 - A ``Dispute`` freezes a funded milestone (either party opens it with a statement; the
   other may add theirs). An admin resolves it: release, refund, or split (any amount to
   the performer, the rest back), with a written reason both parties see.
@@ -28,7 +33,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from offload.core.db import db, utcnow
@@ -134,3 +139,49 @@ class Dispute(db.Model):
     def is_open(self) -> bool:
         return self.resolved_at is None
 
+
+class PriceProposalState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    LAPSED = "lapsed"  # the project ended (completed or cancelled) before an answer
+
+
+PRICE_PROPOSAL_TRANSITIONS = {
+    PriceProposalState.PENDING: {PriceProposalState.ACCEPTED, PriceProposalState.DECLINED,
+                                 PriceProposalState.WITHDRAWN, PriceProposalState.LAPSED},
+}
+REASON_MAX = 2000
+_PENDING = text("state = 'pending'")
+
+
+class PriceProposal(db.Model):
+    """One side's proposal to lower a task project's agreed price (to close it short)."""
+
+    __tablename__ = "price_proposals"
+    __table_args__ = (
+        CheckConstraint("state IN (" + ", ".join(repr(s.value) for s in PriceProposalState)
+                        + ")", name="state"),
+        CheckConstraint("price_minor > 0 AND price_minor < was_price_minor", name="lower"),
+        CheckConstraint("(state = 'pending') = (answered_at IS NULL)", name="answered"),
+        # one open proposal per project, whatever the services check first
+        Index("uq_price_proposals_pending", "project_id", unique=True,
+              sqlite_where=_PENDING, postgresql_where=_PENDING),
+        Index("ix_price_proposals_project_created", "project_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    proposer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    price_minor: Mapped[int] = mapped_column(BigInteger)  # the new price proposed
+    was_price_minor: Mapped[int] = mapped_column(BigInteger)  # the price when proposed
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default=PriceProposalState.PENDING)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == PriceProposalState.PENDING

@@ -10,7 +10,7 @@ from offload.accounts.models import User
 from offload.core.money import format_money
 from offload.projects.models import Project, ProjectState
 
-from .models import HELD_STATES, Milestone, MilestoneState
+from .models import HELD_STATES, Milestone, MilestoneState, PriceProposal
 from .queries import PriceProgress
 
 
@@ -37,6 +37,40 @@ def why_cannot_add_milestone(project: Project, actor: User, progress: PriceProgr
         return (f"The whole {_money(project.price_minor)} price is scheduled in milestones. "
                 "To change the plan, remove a milestone not yet funded.")
     return None
+
+
+def why_cannot_propose_price(project: Project, actor: User, progress: PriceProgress,
+                             pending: PriceProposal | None) -> str | None:
+    if not project.is_party(actor):
+        return "Only the two sides of the project can change its price."
+    reason = _running_task(project)
+    if reason:
+        return reason
+    if pending is not None:
+        return ("A proposal to lower the price is waiting for an answer: it is answered or "
+                "withdrawn first.")
+    if progress.floor_minor >= project.price_minor:
+        return ("The whole price is paid or held in escrow: there is nothing left to take "
+                "off it.")
+    return None
+
+
+def why_cannot_answer_price(proposal: PriceProposal, project: Project, actor: User
+                            ) -> str | None:
+    if not project.is_party(actor) or actor.id == proposal.proposer_id:
+        return "The other side of the project answers this proposal."
+    if not proposal.is_pending:
+        return f"This proposal was already {proposal.state}."
+    return _running_task(project)
+
+
+def why_cannot_withdraw_price(proposal: PriceProposal, project: Project, actor: User
+                              ) -> str | None:
+    if actor.id != proposal.proposer_id:
+        return "Only the side who proposed it can withdraw it."
+    if not proposal.is_pending:
+        return f"This proposal was already {proposal.state}."
+    return _running_task(project)
 
 
 def why_cannot_fund(milestone: Milestone, project: Project, actor: User) -> str | None:
@@ -110,10 +144,17 @@ class MilestoneRules:
     """The project page's view of these rules: which buttons to show to ``actor``."""
 
     def __init__(self, project: Project, actor: User, milestones: list[Milestone],
-                 today: date, progress: PriceProgress) -> None:
+                 today: date, progress: PriceProgress,
+                 pending: PriceProposal | None = None) -> None:
         self.project, self.actor, self.progress = project, actor, progress
         self.can_add = why_cannot_add_milestone(project, actor, progress) is None
         self.can_cancel = why_cannot_cancel_project(project, milestones, actor, today) is None
+        self.can_propose_price = why_cannot_propose_price(project, actor, progress,
+                                                          pending) is None
+        self.can_answer_price = pending is not None and why_cannot_answer_price(
+            pending, project, actor) is None
+        self.can_withdraw_price = pending is not None and why_cannot_withdraw_price(
+            pending, project, actor) is None
 
     def release_note(self, m: Milestone) -> str | None:
         """What releasing ``m`` does to the project, said before the click: it completes

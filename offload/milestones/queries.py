@@ -18,6 +18,8 @@ from .models import (
     Dispute,
     Milestone,
     MilestoneState,
+    PriceProposal,
+    PriceProposalState,
 )
 
 
@@ -84,6 +86,13 @@ def price_progress(project: Project) -> PriceProgress:
         .outerjoin(Dispute, Dispute.milestone_id == Milestone.id)
         .where(Milestone.project_id == project.id).group_by(Milestone.state)).all()
     return _progress(project.price_minor, ((state, int(total)) for state, total in rows))
+
+
+def pending_price_proposal(project_id: int) -> PriceProposal | None:
+    """The project's proposal of a lower price waiting for an answer (at most one)."""
+    return db.session.scalar(select(PriceProposal).where(
+        PriceProposal.project_id == project_id,
+        PriceProposal.state == PriceProposalState.PENDING))
 
 
 def milestones_of(project_id: int) -> list[Milestone]:

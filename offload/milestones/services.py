@@ -56,6 +56,8 @@ from .models import (
     TITLE_MAX,
     Milestone,
     MilestoneState,
+    PriceProposal,
+    PriceProposalState,
 )
 from .policies import (
     why_cannot_add_milestone,
@@ -229,8 +231,8 @@ def cancel_task_project(project: Project, *, actor: User) -> Project:
     """The customer cancels a task project whose deadline passed without delivery.
 
     State: project → cancelled; gig → cancelled; funded milestones → refunded, drafts
-    → removed. Money: every hold voided (back to the customer). Timeline: refunded per
-    milestone, cancelled. Notifies: the performer.
+    → removed; a pending price proposal lapses. Money: every hold voided (back to the
+    customer). Timeline: refunded per milestone, cancelled. Notifies: the performer.
     """
     lock_project(project)
     milestones = list(db.session.scalars(select(Milestone).where(
@@ -246,6 +248,7 @@ def cancel_task_project(project: Project, *, actor: User) -> Project:
                 f"“{milestone.title}”: {_money(milestone.amount_minor)} back to the customer."))
         elif milestone.state == MilestoneState.DRAFT:
             move_milestone(milestone, MilestoneState.REMOVED)
+    lapse_price_proposals(project)
     move_project(project, ProjectState.CANCELLED)
     move_gig(db.session.get(Gig, project.gig_id), GigState.CANCELLED)
     record_event(project, EventKind.CANCELLED, actor_id=actor.id,
@@ -259,16 +262,26 @@ def cancel_task_project(project: Project, *, actor: User) -> Project:
 def complete_if_settled(project: Project, actor: User) -> bool:
     """Complete the task project if its agreed price is paid in full (released
     milestones and the performer's part of splits) and nothing is held in escrow or
-    waiting as a draft. Whether it completed."""
+    waiting as a draft; a pending price proposal lapses. Whether it completed."""
     progress = price_progress(project)
     if not progress.is_paid_in_full:
         return False
+    lapse_price_proposals(project)
     move_project(project, ProjectState.COMPLETED)
     move_gig(db.session.get(Gig, project.gig_id), GigState.COMPLETED)
     record_event(project, EventKind.COMPLETED, actor_id=actor.id,
                  note=f"The agreed price, {_money(project.price_minor)}, is paid in full.")
     on_commit(lambda: log.info("task project completed", extra={"project_id": project.id}))
     return True
+
+
+def lapse_price_proposals(project: Project) -> None:
+    """The project ends: a proposal still waiting for an answer lapses."""
+    db.session.execute(
+        update(PriceProposal).where(PriceProposal.project_id == project.id,
+                                    PriceProposal.state == PriceProposalState.PENDING)
+        .values(state=PriceProposalState.LAPSED, answered_at=utcnow())
+        .execution_options(synchronize_session=False))
 
 
 def move_milestone(milestone: Milestone, to: MilestoneState, **values: Any) -> None:

@@ -93,6 +93,10 @@ class EventKind(StrEnum):
     CANCELLED = "cancelled"
     DISPUTE_OPENED = "dispute_opened"
     DISPUTE_RESOLVED = "dispute_resolved"
+    PRICE_PROPOSED = "price_proposed"  # a lower price, to close a task project short
+    PRICE_ACCEPTED = "price_accepted"
+    PRICE_DECLINED = "price_declined"
+    PRICE_WITHDRAWN = "price_withdrawn"
     # posted by either party, with a note
     CLIENT_CONTACTED = "client_contacted"
     WORK_STARTED = "work_started"

@@ -18,21 +18,24 @@ from offload.core.db import db, utcnow
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
 from offload.core.uploads import send_stored_file
-from offload.milestones import disputes
+from offload.milestones import disputes, price
 from offload.milestones import services as milestones
 from offload.milestones.forms import (
     DeliveryForm,
     FundForm,
     MilestoneForm,
     NoteForm,
+    PriceAnswerForm,
+    PriceProposalForm,
     StatementForm,
 )
-from offload.milestones.models import Dispute, Milestone
+from offload.milestones.models import Dispute, Milestone, PriceProposal
 from offload.milestones.policies import MilestoneRules
 from offload.milestones.queries import (
     delivery_files_of,
     disputes_of,
     milestones_of,
+    pending_price_proposal,
     progress_of,
 )
 from offload.offers.conversations import send_offer_message
@@ -205,6 +208,58 @@ def reply_to_dispute(dispute_id: int):
         statement_form=(dispute.id, "reply", form))
 
 
+@bp.post("/projects/<int:project_id>/price")
+@login_or_404
+def propose_price(project_id: int):
+    project = _project_or_404(project_id)
+    form = PriceProposalForm(prefix="price")
+    return _submit(project_id, form, lambda: price.propose_lower_price(
+        project, actor=current_user, price_minor=form.price.minor, reason=form.reason.data),
+        "Proposed; the other side is told and accepts or declines it.", "price",
+        price_form=form)
+
+
+@bp.post("/projects/<int:project_id>/price/accept")
+@login_or_404
+def accept_price(project_id: int):
+    return _answer_price(project_id, price.accept_lower_price, lambda project: (
+        "The price is lowered: the project is complete." if project.state == "completed"
+        else "The price is lowered."))
+
+
+@bp.post("/projects/<int:project_id>/price/decline")
+@login_or_404
+def decline_price(project_id: int):
+    return _answer_price(project_id, price.decline_lower_price,
+                         "Declined: the price stays as agreed.")
+
+
+@bp.post("/projects/<int:project_id>/price/withdraw")
+@login_or_404
+def withdraw_price(project_id: int):
+    return _answer_price(project_id, price.withdraw_lower_price, "Your proposal is withdrawn.")
+
+
+def _answer_price(project_id: int, call, done: str):
+    """Answer (or withdraw) the proposal the page showed: its id comes with the form."""
+    _project_or_404(project_id)
+    form = PriceAnswerForm()
+    proposal_id = form.proposal.data or ""
+    proposal = db.session.get(PriceProposal, int(proposal_id)) if proposal_id.isdigit() else None
+    if not form.validate_on_submit():
+        flash(first_error(form), "error")
+    elif proposal is None or proposal.project_id != project_id:
+        flash("That proposal is no longer there. Reload the page.", "error")
+    else:
+        try:
+            result = call(proposal, actor=current_user)
+        except OffloadError as e:
+            flash(str(e), "error")
+        else:
+            flash(done(result) if callable(done) else done, "success")
+    return redirect(url_for(".show", project_id=project_id, _anchor="price"))
+
+
 @bp.post("/projects/<int:project_id>/messages")
 @login_or_404
 def message(project_id: int):
@@ -330,6 +385,7 @@ def _render_show(project_id: int, **forms):
         note_forms[(milestone_id, action)] = form
     project_disputes = disputes_of(project.id) if steps else {}
     progress = progress_of(project, steps, project_disputes)
+    pending_price = pending_price_proposal(project.id) if project.kind == "task" else None
     statement_forms = {("dispute", m.id): StatementForm(prefix=f"dispute-{m.id}", formdata=None)
                        for m in steps}
     statement_forms.update({("reply", d.id): StatementForm(prefix=f"reply-{d.id}",
@@ -360,8 +416,12 @@ def _render_show(project_id: int, **forms):
         milestone_form=forms.get("milestone_form") or MilestoneForm(prefix="milestone",
                                                                     formdata=None),
         button_form=ButtonForm(formdata=None),
-        milestone_rules=MilestoneRules(project, user, steps, utcnow().date(), progress),
-        progress=progress, agreed_price_minor=offer.price_minor,
+        milestone_rules=MilestoneRules(project, user, steps, utcnow().date(), progress,
+                                       pending_price),
+        progress=progress, pending_price=pending_price, agreed_price_minor=offer.price_minor,
+        price_form=forms.get("price_form") or PriceProposalForm(prefix="price", formdata=None),
+        price_answer_form=PriceAnswerForm(formdata=None,
+                                          proposal=pending_price.id if pending_price else ""),
         reviews=project_reviews(project, user), now=utcnow(),
         review_form=forms.get("review_form") or ReviewForm(formdata=None),
         reply_form=True), status

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from offload.core.db import db, utcnow
+from offload.milestones import price
 from offload.milestones import services as ms
-from offload.milestones.models import Milestone
+from offload.milestones.models import Milestone, PriceProposal
 from offload.offers.services import accept_award, award_offer
 from offload.projects.models import Project
 
@@ -88,3 +89,54 @@ def test_a_milestone_over_the_price_is_refused_and_keeps_what_was_typed(
     assert "Milestones add up to the agreed price, $320.00: enter at most $320.00." in text
     assert 'value="Everything and more"' in text and 'value="320.01"' in text
     assert db.session.scalar(select(Milestone.id)) is None
+
+
+def test_closing_short_from_the_page(client, login, task320, referrer, performer):
+    first = funded(task320, referrer, 120_00)
+    ms.release_milestone(first, actor=referrer)
+    login(performer)
+    text = page(client, f"/projects/{task320.id}")
+    assert "Propose a lower price" in text and "It can't go below $120.00" in text
+    response = client.post(f"/projects/{task320.id}/price", data={
+        "price-price": "100", "price-reason": "The rest was dropped"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The price can&#39;t go below $120.00: $120.00 is paid." in text
+    assert "The rest was dropped" in text and 'value="100"' in text
+    response = client.post(f"/projects/{task320.id}/price", data={
+        "price-price": "120", "price-reason": ""})
+    assert response.status_code == 422 and "Say why the price should be lower." in \
+        response.get_data(as_text=True)
+    assert db.session.scalar(select(PriceProposal.id)) is None
+    response = client.post(f"/projects/{task320.id}/price", data={
+        "price-price": "120", "price-reason": "The rest was dropped"})
+    assert response.status_code == 302
+    proposal = db.session.scalar(select(PriceProposal))
+    text = page(client, f"/projects/{task320.id}")
+    assert "Withdraw the proposal" in text and "Accept $120.00" not in text
+
+    login(referrer)
+    text = page(client, f"/projects/{task320.id}")
+    assert "proposes lowering the price to <strong>$120.00</strong>" in text
+    assert "Accepting completes the project now: $120.00 is paid." in text
+    response = client.post(f"/projects/{task320.id}/price/accept",
+                           data={"proposal": str(proposal.id + 1)})  # not the one shown
+    assert response.status_code == 302 and fresh(Project, task320.id).price_minor == 320_00
+    client.post(f"/projects/{task320.id}/price/accept", data={"proposal": str(proposal.id)})
+    project = fresh(Project, task320.id)
+    assert (project.state, project.price_minor) == ("completed", 120_00)
+    text = page(client, f"/projects/{task320.id}")
+    assert "(lowered from $320.00 by agreement)" in text
+    assert "The agreed price is now $120.00 (was $320.00)." in text
+
+
+def test_a_declined_proposal_leaves_the_form_for_another(client, login, task320, referrer,
+                                                        performer):
+    proposal = price.propose_lower_price(task320, actor=referrer, price_minor=200_00,
+                                         reason="Scope cut")
+    login(performer)
+    client.post(f"/projects/{task320.id}/price/decline", data={"proposal": str(proposal.id)})
+    assert fresh(PriceProposal, proposal.id).state == "declined"
+    text = page(client, f"/projects/{task320.id}")
+    assert "The price stays $320.00; $200.00 was declined." in text
+    assert "Propose a lower price" in text
