@@ -151,3 +151,132 @@ def test_a_task_from_funding_to_a_split_dispute(browser, live_server, make_membe
     expect(c.locator("[data-balance=available]")).to_have_text("$250.00")  # 500 - 250
     expect(c.locator("[data-balance=held]")).to_have_text("$0.00")
     shot(c, "projects-09-customer-wallet")
+
+
+def _task_at_320(customer: str, performer: str, title: str, make_member):
+    """A task awarded at $320 and accepted; the customer has $500."""
+    from offload.accounts.models import User
+    from offload.core.db import db
+
+    cora = make_member(customer, display_name="Cora Customer")
+    dev = make_member(performer, display_name="Devin Dev")
+    add_funds(actor=cora, amount_minor=500_00, idempotency_key=f"browser-{customer}")
+    add_funds(actor=dev, amount_minor=5_00, idempotency_key=f"browser-{performer}")
+    gig = _gig(cora, "task", title)
+    offer = make_offer(gig, actor=dev, price_minor=320_00, days_to_deliver=10,
+                       cover_letter="I can do it.", fee_kind="prepaid",
+                       idempotency_key=f"browser-{title}")
+    award_offer(offer, actor=cora)
+    project = accept_award(offer, actor=db.session.get(User, dev.id))
+    return cora, dev, project
+
+
+def _add_and_fund(page, title: str, amount: str):
+    page.get_by_role("textbox", name="Milestone", exact=True).fill(title)
+    page.get_by_label("Amount", exact=True).fill(amount)
+    page.get_by_label("Due", exact=True).fill((utcnow().date() + timedelta(days=7)).isoformat())
+    page.get_by_role("button", name="Add the milestone").click()
+    expect(page.get_by_text("Milestone added.")).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"^Fund ")).click()
+    expect(page.get_by_text("The milestone is funded")).to_be_visible()
+
+
+def _deliver(page, url: str, note: str):
+    page.goto(url)
+    page.locator("textarea[id^=deliver-]").fill(note)
+    page.get_by_role("button", name="Deliver").click()
+    expect(page.get_by_text("Delivered; the customer is told.")).to_be_visible()
+
+
+def test_a_task_stays_open_until_its_whole_price_is_released(browser, live_server,
+                                                             make_member, shot):
+    _, _, project = _task_at_320("cleo", "dario", "Migrate the billing jobs", make_member)
+    url = f"{live_server}/projects/{project.id}"
+    c = browser.new_context().new_page()
+    log_in(c, live_server, "cleo")
+    c.goto(url)
+    _add_and_fund(c, "A first small part", "10")
+    d = browser.new_context().new_page()
+    log_in(d, live_server, "dario")
+    _deliver(d, url, "The first job is moved.")
+
+    c.reload()
+    expect(c.locator(".release-note")).to_have_text(
+        "This is the last funded milestone; $310.00 of the $320.00 price is not scheduled "
+        "yet: the project stays open.")
+    shot(c, "projects-10-last-funded-release-note")
+    c.get_by_role("button", name="Release $10.00").click()
+    expect(c.get_by_text("Released: the performer is paid.")).to_be_visible()
+    expect(c.locator(".project-state-active")).to_have_text("Active")
+    expect(c.locator(".price-paid")).to_have_text("$10.00")
+    expect(c.locator(".price-unscheduled")).to_have_text("$310.00")
+    expect(c.get_by_text("At most $310.00: what is left of the price to schedule.")
+           ).to_be_visible()
+    shot(c, "projects-11-ten-of-320-still-active")
+
+    # more than is left is refused, with what was typed kept
+    c.get_by_role("textbox", name="Milestone", exact=True).fill("The rest")
+    c.get_by_label("Amount", exact=True).fill("400")
+    c.get_by_label("Due", exact=True).fill((utcnow().date() + timedelta(days=7)).isoformat())
+    c.get_by_role("button", name="Add the milestone").click()
+    expect(c.get_by_text("only $310.00 of it is left to schedule.")).to_be_visible()
+    expect(c.get_by_role("textbox", name="Milestone", exact=True)).to_have_value("The rest")
+    c.goto(url)
+    _add_and_fund(c, "The rest", "310")
+    expect(c.get_by_role("button", name="Add the milestone")).to_have_count(0)
+    _deliver(d, url, "All the jobs are moved.")
+    c.reload()
+    expect(c.locator(".release-note")).to_have_text(
+        "Releasing this completes the project: the whole $320.00 is paid.")
+    c.get_by_role("button", name="Release $310.00").click()
+    expect(c.locator(".project-state-completed")).to_have_text("Completed")
+    expect(c.locator(".price-paid")).to_have_text("$320.00")
+    shot(c, "projects-12-paid-in-full-completed")
+    d.get_by_role("link", name="Wallet").click()
+    expect(d.locator("[data-balance=available]")).to_have_text("$324.00")  # 5 - 1 + 320
+
+
+def test_closing_a_task_short_takes_both_sides(browser, live_server, make_member, shot):
+    from offload.core.db import db
+    from offload.milestones import services as ms
+    from offload.milestones.models import Milestone
+
+    cora, dev, project = _task_at_320("carla", "dmitri", "Rewrite the exporter", make_member)
+    m = ms.add_milestone(project, actor=cora, title="The CSV export", amount_minor=120_00,
+                         due_on=utcnow().date() + timedelta(days=5))
+    ms.fund_milestone(m, actor=cora, idempotency_key="browser-short-fund")
+    ms.release_milestone(db.session.get(Milestone, m.id), actor=cora)
+    url = f"{live_server}/projects/{project.id}"
+
+    d = browser.new_context().new_page()
+    log_in(d, live_server, "dmitri")
+    d.goto(url)
+    d.get_by_text("Propose a lower price", exact=True).click()
+    d.get_by_label("New price").fill("100")
+    d.get_by_label("Reason").fill("The client dropped the PDF export; CSV is done.")
+    d.get_by_role("button", name="Propose the lower price").click()
+    expect(d.get_by_text("The price can't go below $120.00: $120.00 is paid.")).to_be_visible()
+    expect(d.get_by_label("Reason")).to_have_value(
+        "The client dropped the PDF export; CSV is done.")
+    d.get_by_label("New price").fill("120")
+    d.get_by_role("button", name="Propose the lower price").click()
+    expect(d.get_by_text("Proposed; the other side is told")).to_be_visible()
+    expect(d.get_by_role("button", name="Withdraw the proposal")).to_be_visible()
+    shot(d, "projects-13-close-short-proposed")
+
+    c = browser.new_context().new_page()
+    log_in(c, live_server, "carla")
+    c.goto(url)
+    expect(c.locator(".price-proposal")).to_contain_text(
+        "Devin Dev proposes lowering the price to $120.00 (from $320.00).")
+    expect(c.locator(".price-proposal")).to_contain_text(
+        "Accepting completes the project now: $120.00 is paid.")
+    shot(c, "projects-14-close-short-to-answer")
+    c.get_by_role("button", name="Accept $120.00").click()
+    expect(c.get_by_text("The price is lowered: the project is complete.")).to_be_visible()
+    expect(c.locator(".project-state-completed")).to_have_text("Completed")
+    expect(c.locator(".price-agreed")).to_contain_text("lowered from $320.00 by agreement")
+    expect(c.get_by_text("The agreed price is now $120.00 (was $320.00).")).to_be_visible()
+    shot(c, "projects-15-closed-short")
+    d.reload()
+    expect(d.locator(".project-state-completed")).to_have_text("Completed")
