@@ -41,7 +41,8 @@ def show(dispute_id: int):
         try:
             resolve_dispute(dispute, actor=current_user, outcome=form.outcome.data,
                             reason=form.reason.data, password=form.password.data,
-                            released_minor=form.released.minor)
+                            released_minor=form.released.minor,
+                            close_project=form.close_project.data)
         except OffloadError as e:
             show_error(form, e)
         else:

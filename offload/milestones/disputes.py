@@ -28,7 +28,13 @@ from offload.projects.models import EventKind, Project
 
 from .models import STATEMENT_MAX, Dispute, DisputeOutcome, Milestone, MilestoneState
 from .policies import why_cannot_dispute
-from .services import complete_if_settled, locked_project, move_milestone, store_on_milestone
+from .services import (
+    close_project_at_paid,
+    complete_if_settled,
+    locked_project,
+    move_milestone,
+    store_on_milestone,
+)
 
 log = logging.getLogger("offload.milestones")
 
@@ -83,12 +89,16 @@ def reply_to_dispute(dispute: Dispute, *, actor: User, statement: str) -> Disput
 
 
 def resolve_dispute(dispute: Dispute, *, actor: User, outcome: str, reason: str,
-                    password: str, released_minor: int | None = None) -> Dispute:
+                    password: str, released_minor: int | None = None,
+                    close_project: bool = False) -> Dispute:
     """An admin settles a dispute: release to the performer, refund to the customer, or
     split (``released_minor`` to the performer, the rest back).
 
     State: milestone disputed → released / refunded / split; the project completes when
-    every milestone is settled. Money: the hold posted in full, voided, or posted in part.
+    its price is then paid in full. With ``close_project`` the dispute closes the project
+    short: its price becomes what is paid, drafts are removed, and it completes (cancelled
+    if nothing was paid); refused while another milestone is still in escrow.
+    Money: the hold posted in full, voided, or posted in part.
     Writes: a moderation-log entry with the reason (both parties see the reason).
     Timeline: dispute resolved. Notifies: both parties (milestone).
     Refuses: non-admins and admins who are a party (NotAllowed); a wrong password
@@ -105,12 +115,12 @@ def resolve_dispute(dispute: Dispute, *, actor: User, outcome: str, reason: str,
                                                               "dispute_id": dispute.id})
         raise PasswordNotConfirmed("Your password is not correct.")
     return _resolve(dispute, actor=actor, outcome=outcome, reason=reason,
-                    released_minor=released_minor)
+                    released_minor=released_minor, close_project=bool(close_project))
 
 
 @transactional
 def _resolve(dispute: Dispute, *, actor: User, outcome: str, reason: str,
-             released_minor: int | None) -> Dispute:
+             released_minor: int | None, close_project: bool) -> Dispute:
     milestone = db.session.get(Milestone, dispute.milestone_id)
     project = locked_project(milestone)
     if project.is_party(actor):
@@ -144,7 +154,8 @@ def _resolve(dispute: Dispute, *, actor: User, outcome: str, reason: str,
         settle = post_reservation(milestone.hold_transfer_id, amount=to_performer,
                                   actor_id=actor.id)
     store_on_milestone(milestone, settle_transfer_id=settle.id)
-    record_moderation(actor=actor, action=f"dispute_{outcome.value}", subject_type="dispute",
+    action = f"dispute_{outcome.value}" + ("_project_closed" if close_project else "")
+    record_moderation(actor=actor, action=action, subject_type="dispute",
                       subject_id=dispute.id, reason=reason)
     summary = (f"{_money(to_performer)} to the performer, {_money(amount - to_performer)} "
                f"back to the customer. Reason: {reason}")
@@ -154,7 +165,10 @@ def _resolve(dispute: Dispute, *, actor: User, outcome: str, reason: str,
         notify(db.session.get(User, member_id), "milestone",
                title=f"The dispute on “{milestone.title}” was resolved: {summary}",
                link=f"/projects/{project.id}#milestone-{milestone.id}")
-    complete_if_settled(project, actor)
+    if close_project:
+        close_project_at_paid(project, actor, reason=reason)
+    else:
+        complete_if_settled(project, actor)
     for name in ("outcome", "released_minor", "reason", "resolved_by_id", "resolved_at"):
         db.session.refresh(dispute, [name])
     return dispute

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     PasswordField,
@@ -63,6 +64,12 @@ class ResolveForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[InputRequired("Write the reason.")],
                            description="Both sides see it; it goes to the moderation log.",
                            render_kw={"rows": 3})
+    close_project = BooleanField(
+        "Also close the project at what the performer is then paid",
+        description="When the work stops here: the agreed price becomes what is paid, "
+                    "milestones not funded are taken off and the project completes (or is "
+                    "cancelled if nothing was paid). Other milestones in escrow are settled "
+                    "first.")
     password = PasswordField("Your password", validators=[
         InputRequired("Enter your password to confirm.")],
         render_kw={"autocomplete": "current-password"})

@@ -132,9 +132,9 @@ def open_disputes_page(cursor_id: int | None = None, size: int = 20) -> Page:
 
 
 def dispute_evidence(dispute: Dispute) -> dict:
-    """What an admin reads before resolving: the milestone, the project with its parties,
-    the whole timeline with its files and the whole conversation (oldest first). Seven
-    queries."""
+    """What an admin reads before resolving: the milestone, the project with its parties
+    and its price progress, the whole timeline with its files and the whole conversation
+    (oldest first). Eight queries."""
     milestone = db.session.get(Milestone, dispute.milestone_id)
     project = db.session.scalar(
         select(Project).where(Project.id == dispute.project_id)
@@ -149,4 +149,4 @@ def dispute_evidence(dispute: Dispute) -> dict:
         .options(joinedload(OfferMessage.sender), selectinload(OfferMessage.attachments))
         .order_by(OfferMessage.created_at, OfferMessage.id)))
     return {"milestone": milestone, "project": project, "events": events,
-            "messages": messages}
+            "messages": messages, "progress": price_progress(project)}

@@ -259,7 +259,7 @@ def cancel_task_project(project: Project, *, actor: User) -> Project:
 
 # --- helpers (shared with ``disputes``; they join the caller's transaction) -----------------
 
-def complete_if_settled(project: Project, actor: User) -> bool:
+def complete_if_settled(project: Project, actor: User, note: str = "") -> bool:
     """Complete the task project if its agreed price is paid in full (released
     milestones and the performer's part of splits) and nothing is held in escrow or
     waiting as a draft; a pending price proposal lapses. Whether it completed."""
@@ -269,10 +269,49 @@ def complete_if_settled(project: Project, actor: User) -> bool:
     lapse_price_proposals(project)
     move_project(project, ProjectState.COMPLETED)
     move_gig(db.session.get(Gig, project.gig_id), GigState.COMPLETED)
-    record_event(project, EventKind.COMPLETED, actor_id=actor.id,
-                 note=f"The agreed price, {_money(project.price_minor)}, is paid in full.")
+    record_event(project, EventKind.COMPLETED, actor_id=actor.id, note=note or (
+        f"The agreed price, {_money(project.price_minor)}, is paid in full."))
     on_commit(lambda: log.info("task project completed", extra={"project_id": project.id}))
     return True
+
+
+def close_project_at_paid(project: Project, actor: User, *, reason: str) -> ProjectState:
+    """An admin's dispute decision ends the project short: its agreed price becomes what
+    the performer was paid and it completes, or it is cancelled if nothing was paid;
+    drafts are removed and a pending price proposal lapses.
+
+    Refuses (InvalidField ``close_project``): money still held in other milestones, which
+    must be released or resolved first (nothing is held when a project closes).
+    """
+    progress = price_progress(project)
+    if progress.held_minor:
+        raise InvalidField("close_project", (
+            f"{_money(progress.held_minor)} is still held in escrow in other milestones: "
+            "they are released or resolved first, then the project can be closed."))
+    for draft in db.session.scalars(select(Milestone).where(
+            Milestone.project_id == project.id, Milestone.state == MilestoneState.DRAFT)):
+        move_milestone(draft, MilestoneState.REMOVED)
+    was = project.price_minor
+    if not progress.paid_minor:
+        lapse_price_proposals(project)
+        move_project(project, ProjectState.CANCELLED)
+        move_gig(db.session.get(Gig, project.gig_id), GigState.CANCELLED)
+        record_event(project, EventKind.CANCELLED, actor_id=actor.id, note=(
+            f"Closed by the dispute's decision with nothing paid of the {_money(was)} "
+            f"price. Reason: {reason}"))
+        return ProjectState.CANCELLED
+    if progress.paid_minor < was:
+        changed = db.session.execute(
+            update(Project).where(Project.id == project.id, Project.price_minor == was)
+            .values(price_minor=progress.paid_minor)
+            .execution_options(synchronize_session=False)).rowcount
+        if changed != 1:
+            raise Conflict("The project's price changed while you were working on it.")
+        set_committed_value(project, "price_minor", progress.paid_minor)
+    complete_if_settled(project, actor, note=(
+        f"Closed by the dispute's decision at the {_money(progress.paid_minor)} paid of the "
+        f"{_money(was)} price. Reason: {reason}"))
+    return ProjectState.COMPLETED
 
 
 def lapse_price_proposals(project: Project) -> None:

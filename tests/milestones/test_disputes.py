@@ -164,3 +164,41 @@ def test_two_admins_resolving_at_once_settle_once(app, disputed, make_member):
     assert len(done) == 1 and len(errors) == 1, (done, errors)
     assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 1
     assert run_checks(MONEY_CHECKS) == []
+
+
+# --- a dispute that closes the project short ----------------------------------------------
+
+@pytest.mark.parametrize(("outcome", "released", "project_state", "price"), [
+    ("split", 120_00, ProjectState.COMPLETED, 120_00),
+    ("refund", None, ProjectState.CANCELLED, 400_00)])
+def test_a_decision_can_close_the_project_at_what_is_paid(
+        disputed, task, referrer, performer, admin, outcome, released, project_state, price):
+    disputes.resolve_dispute(fresh(Dispute, disputed.id), actor=admin, outcome=outcome,
+                             reason="The work stops here", password=PASSWORD,
+                             released_minor=released, close_project=True)
+    project = fresh(Project, task.id)
+    assert (project.state, project.price_minor) == (project_state, price)
+    assert wallets(referrer) == [(500_00 - (released or 0), 0)]  # nothing held
+    assert db.session.scalar(select(ModerationEntry.action)) == \
+        f"dispute_{outcome}_project_closed"
+    notes = list(db.session.scalars(select(ProjectEvent.note).where(
+        ProjectEvent.project_id == task.id, ProjectEvent.kind.in_(
+            [EventKind.COMPLETED, EventKind.CANCELLED]))))
+    assert len(notes) == 1 and "Closed by the dispute's decision" in notes[0]
+    assert "Reason: The work stops here" in notes[0]
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_closing_by_dispute_waits_for_other_escrow(task, referrer, performer, admin):
+    first, other = add(task, referrer, 200_00), add(task, referrer, 100_00, "Part two")
+    for m in (first, other):
+        ms.fund_milestone(fresh(Milestone, m.id), actor=referrer, idempotency_key=key())
+    dispute = disputes.open_dispute(fresh(Milestone, first.id), actor=performer,
+                                    statement="Unpaid")
+    with pytest.raises(InvalidField, match=r"\$100.00 is still held in escrow"):
+        disputes.resolve_dispute(fresh(Dispute, dispute.id), actor=admin, outcome="release",
+                                 reason="R", password=PASSWORD, close_project=True)
+    assert fresh(Dispute, dispute.id).is_open  # nothing of it happened
+    assert fresh(Milestone, first.id).state == MilestoneState.DISPUTED
+    assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
+    assert run_checks(MONEY_CHECKS) == []

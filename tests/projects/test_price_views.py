@@ -140,3 +140,28 @@ def test_a_declined_proposal_leaves_the_form_for_another(client, login, task320,
     text = page(client, f"/projects/{task320.id}")
     assert "The price stays $320.00; $200.00 was declined." in text
     assert "Propose a lower price" in text
+
+
+def test_an_admin_closes_the_project_with_the_dispute_decision(
+        client, login, task320, referrer, performer, make_member):
+    from offload.milestones import disputes
+    from tests.conftest import PASSWORD
+
+    first, other = funded(task320, referrer, 200_00), funded(task320, referrer, 20_00, "Two")
+    dispute = disputes.open_dispute(first, actor=performer, statement="The customer vanished")
+    login(make_member("judge", admin=True))
+    text = page(client, f"/admin/disputes/{dispute.id}")
+    assert ("The project's agreed price is $320.00: $0.00 paid, $220.00 held in escrow "
+            "(this milestone's $200.00 among it), $100.00 not scheduled.") in text
+    data = {"outcome": "split", "released": "150", "reason": "Most of it was done",
+            "password": PASSWORD, "close_project": "y"}
+    response = client.post(f"/admin/disputes/{dispute.id}", data=data)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "$20.00 is still held in escrow in other milestones" in text
+    assert "Most of it was done" in text and 'value="150"' in text
+    assert re.search(r'<input [^>]*checked[^>]*name="close_project"', text)  # still ticked
+    ms.release_milestone(fresh(Milestone, other.id), actor=referrer)
+    assert client.post(f"/admin/disputes/{dispute.id}", data=data).status_code == 302
+    project = fresh(Project, task320.id)
+    assert (project.state, project.price_minor) == ("completed", 170_00)
