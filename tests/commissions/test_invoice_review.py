@@ -30,7 +30,7 @@ from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
 from offload.ledger.models import AccountKind, Transfer, TransferKind
-from offload.ledger.services import system_account, wallet_account
+from offload.ledger.services import InsufficientFunds, system_account, wallet_account
 from offload.moderation.models import ModerationEntry
 from offload.projects.models import ProjectEvent
 
@@ -316,3 +316,21 @@ def test_the_check_fails_when_a_corrected_commission_claims_its_old_batch(
     db.session.expire_all()
     assert any("never corrected" in f.detail for f in check_commissions_match_transfers())
     db.session.rollback()
+
+
+def test_a_reversal_the_referrer_can_no_longer_cover_refuses_the_whole_correction(
+        under_price, referrer, performer, admin, fund, withdraw):
+    fund(performer, 100_00)
+    c = under_price(invoiced=200_00)  # the referrer got 14.00
+    withdraw(referrer, 10_00)  # and asked for most of it out
+    case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
+    with pytest.raises(InsufficientFunds, match="referrer's wallet no longer covers"):
+        resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
+                     reason="Receipt.", corrected_minor=400_00)
+    assert fresh(Case, case.id).state == CaseState.OPEN
+    c = fresh(Commission, c.id)
+    assert (c.review_state, c.invoiced_minor, c.state) == (InvoiceReview.CONTESTED, 200_00,
+                                                           CommissionState.PAID)
+    assert db.session.scalar(select(func.count()).select_from(Transfer).where(
+        Transfer.kind == TransferKind.REVERSAL)) == 0
+    assert run_checks(MONEY_CHECKS) == []
