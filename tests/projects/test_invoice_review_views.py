@@ -87,6 +87,10 @@ def test_contest_then_an_admin_corrects_it_on_the_case_page(
     assert response.status_code == 302
     assert "Contested" in page(client, f"/projects/{project.id}")
     case = db.session.scalar(select(Case))
+    login(performer)  # the case is about them: they read both amounts and both statements
+    text = page(client, f"/cases/{case.id}")
+    assert re.search(r'class="agreed">\$400\.00<', text) and "Scope was cut." in text
+    assert "The client paid $400." in text and "Corrected invoiced amount" not in text
     login(make_member("judge", admin=True))
     text = page(client, f"/cases/{case.id}")
     assert "Corrected invoiced amount" in text and "The client paid $400." in text
