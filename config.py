@@ -115,6 +115,9 @@ class Config:
     # many days; the performer is reminded when this many days are left
     COMMISSION_DUE_DAYS = 14
     COMMISSION_REMIND_DAYS = 3
+    # An invoiced amount under the agreed price: days the referrer has to accept or
+    # contest it (after that it counts as accepted)
+    INVOICE_REVIEW_DAYS = 14
 
     # Keyword alerts: how many a member may keep; how many gigs one message lists; the
     # UTC hour from which the daily digests go out; how long a stop link works; how far

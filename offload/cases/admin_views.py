@@ -85,7 +85,9 @@ def resolve(case_id: int):
     if form.validate_on_submit():
         try:
             services.resolve_case(case, actor=current_user, resolution=form.resolution.data,
-                                  reason=form.reason.data)
+                                  reason=form.reason.data,
+                                  corrected_minor=(form.corrected.minor
+                                                   if case.contested_commission_id else None))
         except OffloadError as e:
             show_error(form, e)
         else:

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from offload.wallet.forms import AmountField
+
 from .models import NOTE_MAX, REASON_MAX, REPORT_MAX, SUMMARY_MAX, CaseKind, EvidenceKind
 
 KIND_CHOICES = [SelectChoice(k.value, k.label) for k in CaseKind]
@@ -55,6 +57,12 @@ class ResolveCaseForm(FlaskForm):
         Length(max=REASON_MAX, message=f"Keep it under {REASON_MAX:,} characters.")],
         description="The member and their inviter read it; it goes to the moderation log.",
         render_kw={"rows": 3})
+    # only on a case that contests an invoiced amount
+    corrected = AmountField("Corrected invoiced amount (optional)", validators=[Optional()],
+                            description="Leave it empty to keep the amount the performer "
+                                        "entered. A new amount recomputes the commission; the "
+                                        "reason above is its reason.",
+                            render_kw={"inputmode": "decimal", "autocomplete": "off"})
 
 
 class ReasonForm(FlaskForm):

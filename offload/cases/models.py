@@ -12,7 +12,9 @@ Design note
 - ``source`` says who opened it: an admin, a member's report (accepted from the
   triage queue), or the system. The system opens one per overdue commission:
   ``commission_id`` is unique, so however often (or concurrently) the job runs, a
-  commission has at most one case.
+  commission has at most one case. A referrer who contests an invoiced amount opens
+  one too (``contested_commission_id``, unique as well: one contest per commission);
+  resolving it may correct the amount (``offload.cases.invoices``).
 - ``CaseEvidence`` rows link the case to what it is about: projects, offers (their
   conversations), disputes, gigs. Admins add them; they are never edited.
 - A ``Report`` is a member's "report this member": it waits in a triage queue until
@@ -110,6 +112,9 @@ class Case(db.Model):
     summary: Mapped[str] = mapped_column(Text)
     commission_id: Mapped[int | None] = mapped_column(ForeignKey("commissions.id"),
                                                       unique=True)
+    # the commission whose invoiced amount the referrer contests (offload.cases.invoices)
+    contested_commission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("commissions.id"), unique=True)
     resolution: Mapped[str | None] = mapped_column(String(16))
     resolution_reason: Mapped[str | None] = mapped_column(Text)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -11,6 +11,7 @@ from offload.accounts.models import User
 from offload.commissions.models import Commission
 from offload.core.db import db
 from offload.core.pagination import Page, newest_first
+from offload.projects.models import Project
 
 from .models import Case, CaseEvidence, CaseState, Report, ReportState
 
@@ -21,11 +22,13 @@ class CasePage:
     inviter: User | None
     evidence: list[CaseEvidence]
     commission: Commission | None  # the unpaid commission a system case is about
+    contested: Commission | None = None  # the commission whose invoiced amount is contested
+    agreed_minor: int | None = None  # and its project's agreed price
 
 
 def case_page(case_id: int) -> CasePage | None:
     """A case with who is in it and its evidence; three queries (four for a case
-    about a commission)."""
+    about a commission, five for one contesting an invoiced amount)."""
     case = db.session.scalar(select(Case).where(Case.id == case_id).options(
         joinedload(Case.subject, innerjoin=True), joinedload(Case.opened_by),
         joinedload(Case.resolved_by)))
@@ -36,7 +39,13 @@ def case_page(case_id: int) -> CasePage | None:
     evidence = list(db.session.scalars(select(CaseEvidence).where(
         CaseEvidence.case_id == case.id).order_by(CaseEvidence.id)))
     commission = db.session.get(Commission, case.commission_id) if case.commission_id else None
-    return CasePage(case=case, inviter=inviter, evidence=evidence, commission=commission)
+    contested, agreed = None, None
+    if case.contested_commission_id:
+        contested = db.session.get(Commission, case.contested_commission_id)
+        agreed = db.session.scalar(select(Project.price_minor).where(
+            Project.id == contested.project_id))
+    return CasePage(case=case, inviter=inviter, evidence=evidence, commission=commission,
+                    contested=contested, agreed_minor=agreed)
 
 
 def accountability_counts() -> dict[str, int]:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
 from offload.commissions.models import Commission, CommissionState
+from offload.commissions.services import settle_contested_invoice
 from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.core.money import format_money
@@ -116,16 +117,24 @@ def _link(case: Case, actor: User, kind: str, target_id: int, note: str = "") ->
 
 
 @transactional
-def resolve_case(case: Case, *, actor: User, resolution: str, reason: str) -> Case:
+def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
+                 corrected_minor: int | None = None) -> Case:
     """An admin closes an open case: cleared, warned or suspended, with a reason the
     subject and their inviter read. The hook comes off with it.
 
-    Writes: the resolution (guarded by ``open``), a moderation-log entry.
+    Writes: the resolution (guarded by ``open``), a moderation-log entry. A case that
+    contests an invoiced amount settles it too, with the same reason
+    (``settle_contested_invoice``: kept, or ``corrected_minor`` and the commission
+    recomputed through the ledger; a second moderation-log entry for a correction).
     Notifies: the subject and their inviter (case_resolved).
-    Refuses: non-admins; an unknown resolution or a blank reason (InvalidField); a case
-    already resolved (Conflict).
+    Refuses: non-admins; an unknown resolution or a blank reason (InvalidField); a
+    corrected amount on a case that contests no invoice (InvalidField "corrected"); a
+    case already resolved (Conflict).
     """
     _require_admin(actor)
+    if corrected_minor is not None and case.contested_commission_id is None:
+        raise InvalidField("corrected", "Only a case that contests an invoiced amount can "
+                                        "correct it.")
     if resolution not in {r.value for r in CaseResolution}:
         raise InvalidField("resolution", "Choose how the case ends.")
     reason = clean_text("reason", reason, REASON_MAX, "The reason", required=True,
@@ -145,6 +154,14 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str) -> Ca
     subject = db.session.get(User, case.subject_id)
     record_moderation(actor=actor, action=f"case_{resolution}", subject_type="case",
                       subject_id=case.id, reason=reason, subject_user=subject)
+    if case.contested_commission_id is not None:
+        commission = db.session.get(Commission, case.contested_commission_id)
+        settle_contested_invoice(commission, actor=actor, corrected_minor=corrected_minor,
+                                 reason=reason)
+        if corrected_minor is not None:
+            record_moderation(actor=actor, action="invoice_corrected",
+                              subject_type="commission", subject_id=commission.id,
+                              reason=reason, subject_user=subject)
     if resolution == CaseResolution.SUSPENDED:
         suspend_member(subject, actor=actor, case=case)
     for member, whose in _subject_and_inviter(subject):

@@ -12,6 +12,17 @@ Design note
   past due an ``overdue_at`` flag that the accountability work picks up.
 - ``CommissionState``/``COMMISSION_TRANSITIONS`` are the lifecycle: due → paid.
   ``offload.commissions.checks`` verifies every commission against its transfers.
+- The invoice review: an invoiced amount under the project's agreed price needs the
+  performer's written reason (``invoice_reason``) and opens a review window for the
+  referrer, who earns a share of it: ``InvoiceReview``/``INVOICE_REVIEW_TRANSITIONS``,
+  awaiting → accepted or contested until ``review_due_at`` (INVOICE_REVIEW_DAYS after
+  completion; past it the invoice counts as accepted, and a job records that). A
+  contest opens a case about the performer (``offload.cases.invoices``); the admin who
+  resolves it may correct the invoiced amount: the commission is then recomputed, and
+  a paid one is corrected through the ledger only: its batch reversed (REVERSAL
+  transfers referencing each leg) and a new batch posted, or, when the performer's
+  wallet doesn't cover it, due again with ``batch_id`` cleared. ``corrected_from_minor``
+  keeps what the performer entered.
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from offload.core.db import db, utcnow
@@ -30,7 +41,32 @@ class CommissionState(StrEnum):
     PAID = "paid"
 
 
-COMMISSION_TRANSITIONS = {CommissionState.DUE: {CommissionState.PAID}}
+# paid → due: only when an admin's invoice correction reversed the batch and the
+# performer's wallet doesn't cover the corrected commission
+COMMISSION_TRANSITIONS = {CommissionState.DUE: {CommissionState.PAID},
+                          CommissionState.PAID: {CommissionState.DUE}}
+
+
+class InvoiceReview(StrEnum):
+    NONE = "none"  # invoiced at or above the agreed price: nothing to review
+    AWAITING = "awaiting"  # under the price: the referrer may accept or contest
+    ACCEPTED = "accepted"  # by the referrer, or the window lapsed
+    CONTESTED = "contested"  # a case about the performer is open
+    UPHELD = "upheld"  # the case closed and the invoiced amount stands
+    CORRECTED = "corrected"  # the case closed with a corrected invoiced amount
+
+    @property
+    def label(self) -> str:
+        return {"none": "Not needed", "awaiting": "Awaiting the referrer",
+                "accepted": "Accepted", "contested": "Contested",
+                "upheld": "Upheld by an admin", "corrected": "Corrected by an admin"}[self.value]
+
+
+INVOICE_REVIEW_TRANSITIONS = {
+    InvoiceReview.AWAITING: {InvoiceReview.ACCEPTED, InvoiceReview.CONTESTED},
+    InvoiceReview.CONTESTED: {InvoiceReview.UPHELD, InvoiceReview.CORRECTED},
+}
+INVOICE_REASON_MAX = 1000  # the case summary carries it and the contest statement
 
 
 class Commission(db.Model):
@@ -42,6 +78,11 @@ class Commission(db.Model):
                         "platform_minor + referrer_minor = commission_minor", name="parts"),
         CheckConstraint("(state = 'paid') = (paid_at IS NOT NULL AND batch_id IS NOT NULL)",
                         name="paid"),
+        CheckConstraint("review_state IN ('none', 'awaiting', 'accepted', 'contested', "
+                        "'upheld', 'corrected')", name="review_state"),
+        # a review only for an amount explained by the performer, with its deadline
+        CheckConstraint("review_state = 'none' OR (invoice_reason IS NOT NULL "
+                        "AND review_due_at IS NOT NULL)", name="review_explained"),
         # the reminder and overdue jobs: due commissions by due day
         Index("ix_commissions_state_due", "state", "due_on"),
     )
@@ -64,6 +105,21 @@ class Commission(db.Model):
     paid_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     overdue_at: Mapped[datetime | None]  # flagged overdue (for the accountability work)
+    invoice_reason: Mapped[str | None] = mapped_column(Text)  # why under the agreed price
+    review_state: Mapped[str] = mapped_column(String(12), default=InvoiceReview.NONE,
+                                              server_default=InvoiceReview.NONE.value)
+    review_due_at: Mapped[datetime | None]  # the referrer accepts or contests until then
+    reviewed_at: Mapped[datetime | None]
+    contest_statement: Mapped[str | None] = mapped_column(Text)  # the referrer's
+    corrected_from_minor: Mapped[int | None] = mapped_column(BigInteger)
+
+    def review_as_of(self, now: datetime) -> InvoiceReview:
+        """The review state, with a lapsed window counted as accepted (before the job
+        records it)."""
+        if self.review_state == InvoiceReview.AWAITING and self.review_due_at is not None \
+                and self.review_due_at <= now:
+            return InvoiceReview.ACCEPTED
+        return InvoiceReview(self.review_state)
 
     def is_overdue(self, today: date) -> bool:
         return self.state == CommissionState.DUE and self.due_on < today

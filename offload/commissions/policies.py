@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from offload.accounts.models import User
 from offload.projects.models import Project, ProjectState
 
-from .models import Commission, CommissionState
+from .models import Commission, CommissionState, InvoiceReview
 
 
 def why_cannot_complete(project: Project, actor: User) -> str | None:
@@ -23,4 +25,15 @@ def why_cannot_pay(commission: Commission, actor: User) -> str | None:
         return "Only the performer pays the commission."
     if commission.state != CommissionState.DUE:
         return "This commission is already paid."
+    return None
+
+
+def why_cannot_review(commission: Commission, actor: User, now: datetime) -> str | None:
+    """Whether ``actor`` may accept or contest the invoiced amount now."""
+    if actor.id != commission.referrer_id:
+        return "Only the referrer reviews the invoiced amount."
+    if commission.review_state != InvoiceReview.AWAITING:
+        return "This invoiced amount has already been reviewed."
+    if commission.review_as_of(now) != InvoiceReview.AWAITING:
+        return "The review window has closed: the invoiced amount counts as accepted."
     return None

@@ -1,7 +1,8 @@
-"""Completing a referral project and paying its commission; the reminder and overdue
-jobs. Each public function is one transaction (it joins the caller's, or opens its own
-and, on PostgreSQL, is re-run on serialization failure or deadlock). Money moves only
-through ``offload.ledger``."""
+"""Completing a referral project and paying its commission; the referrer's review of an
+invoiced amount under the agreed price and an admin's correction of it; the reminder,
+overdue and review-window jobs. Each public function is one transaction (it joins the
+caller's, or opens its own and, on PostgreSQL, is re-run on serialization failure or
+deadlock). Money moves only through ``offload.ledger``."""
 
 from __future__ import annotations
 
@@ -9,23 +10,25 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
 from offload.core.db import atomic, db, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
 from offload.core.money import format_money
+from offload.core.text import clean_text
 from offload.gigs.lifecycle import move_gig
 from offload.gigs.models import Gig, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
-from offload.ledger.models import AccountKind, TransferKind
+from offload.ledger.models import AccountKind, Transfer, TransferKind
 from offload.ledger.services import (
     Cause,
     InsufficientFunds,
     Leg,
     commission_split,
     post_batch,
+    reverse_transfer,
     system_account,
     wallet_account,
 )
@@ -33,8 +36,15 @@ from offload.notifications.services import notify
 from offload.projects.lifecycle import lock_project, move_project, record_event
 from offload.projects.models import EventKind, Project, ProjectState
 
-from .models import COMMISSION_TRANSITIONS, Commission, CommissionState
-from .policies import why_cannot_complete, why_cannot_pay
+from .models import (
+    COMMISSION_TRANSITIONS,
+    INVOICE_REASON_MAX,
+    INVOICE_REVIEW_TRANSITIONS,
+    Commission,
+    CommissionState,
+    InvoiceReview,
+)
+from .policies import why_cannot_complete, why_cannot_pay, why_cannot_review
 
 log = logging.getLogger("offload.commissions")
 
@@ -45,18 +55,24 @@ class CommissionNotCovered(InsufficientFunds):
 
 @transactional
 def complete_referral(project: Project, *, actor: User, invoiced_minor: int,
-                      idempotency_key: str) -> Commission:
+                      idempotency_key: str, invoice_reason: str = "") -> Commission:
     """Mark a referral project's work complete with the amount invoiced to the client.
 
     State: project active → completed; gig in progress → completed; a commission, paid
-    when the performer's wallet covers it, else due within COMMISSION_DUE_DAYS.
+    when the performer's wallet covers it, else due within COMMISSION_DUE_DAYS. An
+    amount under the project's agreed price needs ``invoice_reason`` and opens the
+    referrer's review (awaiting, for INVOICE_REVIEW_DAYS); at or above it the reason
+    is not kept and there is nothing to review.
     Money: when paid, one batch from the performer's wallet: the platform's part to
     platform revenue, the referrer's to the referrer's wallet (rates recorded on the gig).
-    Timeline: completed, invoiced (amount and commission), commission paid.
-    Notifies: the referrer (commission_due: paid or due); the performer when it is due.
+    Timeline: completed, invoiced (amount, commission, the reason if under the
+    price), commission paid.
+    Notifies: the referrer (commission_due: paid or due; the amount to review); the
+    performer when it is due.
     Idempotent: the same key again returns the first commission.
     Refuses: anyone but the performer, task projects, ended projects; an amount too
-    small to carry both parts of the commission (InvalidField).
+    small to carry both parts of the commission, or under the price without a reason
+    (InvalidField).
     """
     lock_project(project)
     reason = why_cannot_complete(project, actor)
@@ -64,7 +80,8 @@ def complete_referral(project: Project, *, actor: User, invoiced_minor: int,
         raise NotAllowed(reason)
     stored = claim_key(actor.id, idempotency_key, {"op": "complete_referral",
                                                     "project": project.id,
-                                                    "invoiced": invoiced_minor})
+                                                    "invoiced": invoiced_minor,
+                                                    "reason": invoice_reason or ""})
     if stored is not None:  # a retry of a completion already made
         return db.session.get(Commission, stored["commission_id"])
     refuse(reason, actor_may=True)  # the project's state stands in the way
@@ -77,7 +94,15 @@ def complete_referral(project: Project, *, actor: User, invoiced_minor: int,
     if parts.platform <= 0 or parts.referrer <= 0:
         raise InvalidField("invoiced", "That amount is too small to carry the commission; "
                                        "enter the whole amount you invoiced.")
-    today = utcnow().date()
+    under_price = invoiced_minor < project.price_minor
+    invoice_reason = clean_text("reason", invoice_reason, INVOICE_REASON_MAX, "The reason",
+                                multiline=True)
+    if under_price and not invoice_reason:
+        raise InvalidField("reason", f"{_money(invoiced_minor)} is under the agreed price "
+                                     f"({_money(project.price_minor)}): say why. The referrer "
+                                     "reads it and may contest the amount.")
+    now = utcnow()
+    today = now.date()
     commission = Commission(
         project_id=project.id, payer_id=project.performer_id, referrer_id=project.poster_id,
         invoiced_minor=invoiced_minor, commission_minor=parts.commission,
@@ -85,6 +110,11 @@ def complete_referral(project: Project, *, actor: User, invoiced_minor: int,
         commission_bps=gig.commission_bps, platform_commission_bps=gig.platform_commission_bps,
         currency=gig.currency, state=CommissionState.DUE,
         due_on=today + timedelta(days=current_app.config["COMMISSION_DUE_DAYS"]))
+    if under_price:
+        commission.invoice_reason = invoice_reason
+        commission.review_state = InvoiceReview.AWAITING
+        commission.review_due_at = now + timedelta(
+            days=current_app.config["INVOICE_REVIEW_DAYS"])
     db.session.add(commission)
     db.session.flush()
     move_project(project, ProjectState.COMPLETED)
@@ -92,7 +122,15 @@ def complete_referral(project: Project, *, actor: User, invoiced_minor: int,
     record_event(project, EventKind.COMPLETED, actor_id=actor.id)
     record_event(project, EventKind.INVOICED, actor_id=actor.id, note=(
         f"Invoiced {_money(invoiced_minor)}; commission {_money(parts.commission)}: "
-        f"{_money(parts.platform)} platform, {_money(parts.referrer)} referrer."))
+        f"{_money(parts.platform)} platform, {_money(parts.referrer)} referrer."
+        + (f" Under the agreed price of {_money(project.price_minor)} because: "
+           f"{invoice_reason}" if under_price else "")))
+    if under_price:
+        notify(db.session.get(User, project.poster_id), "commission_due",
+               title=f"{actor.name} invoiced {_money(invoiced_minor)}, under the agreed "
+                     f"{_money(project.price_minor)}: accept or contest it by "
+                     f"{commission.review_due_at.date().isoformat()}",
+               link=f"/projects/{project.id}#settlement")
     try:
         batch_id = _pay(commission, project, actor)
     except InsufficientFunds:
@@ -135,7 +173,8 @@ def pay_commission(commission: Commission, *, actor: User, idempotency_key: str
     return commission
 
 
-def _pay(commission: Commission, project: Project, actor: User) -> str:
+def _pay(commission: Commission, project: Project, actor: User, *,
+         corrected: bool = False) -> str:
     """Post the commission's batch and mark it paid; raises InsufficientFunds (nothing
     moved: the ledger runs in a savepoint) when the wallet doesn't cover it."""
     payer = wallet_account(commission.payer_id).id
@@ -159,9 +198,11 @@ def _pay(commission: Commission, project: Project, actor: User) -> str:
     record_event(project, EventKind.COMMISSION_PAID, actor_id=actor.id, note=(
         f"{_money(commission.commission_minor)} paid: {_money(commission.platform_minor)} "
         f"platform, {_money(commission.referrer_minor)} to the referrer."))
+    who = "The corrected commission is paid" if corrected else \
+        f"{actor.name} paid the commission"
     notify(db.session.get(User, commission.referrer_id), "commission_due",
-           title=f"{actor.name} paid the commission: {_money(commission.referrer_minor)} "
-                 "is in your wallet", link=f"/projects/{project.id}")
+           title=f"{who}: {_money(commission.referrer_minor)} is in your wallet",
+           link=f"/projects/{project.id}")
     _log_after_commit("commission paid", commission_id=commission.id,
                       batch_id=batch.batch_id, commission_minor=commission.commission_minor)
     return batch.batch_id
@@ -177,7 +218,178 @@ def _tell_due(commission: Commission, project: Project, gig: Gig) -> None:
            link=f"/projects/{project.id}")
 
 
+# --- the invoice review ---------------------------------------------------------------------
+
+@transactional
+def accept_invoice(commission: Commission, *, actor: User) -> Commission:
+    """The referrer accepts an invoiced amount under the agreed price.
+
+    State: review awaiting → accepted (guarded: a contest or a second click at the same
+    moment finds it moved). Timeline: an update. Notifies: the performer.
+    Refuses: anyone but the referrer; a review already settled or past its window.
+    """
+    project = db.session.get(Project, commission.project_id)
+    lock_project(project)
+    db.session.refresh(commission)
+    now = utcnow()
+    refuse(why_cannot_review(commission, actor, now),
+           actor_may=actor.id == commission.referrer_id)
+    _move_review(commission, InvoiceReview.ACCEPTED, now=now)
+    record_event(project, EventKind.UPDATE, actor_id=actor.id, note=(
+        f"The referrer accepted the invoiced amount of {_money(commission.invoiced_minor)}."))
+    notify(db.session.get(User, commission.payer_id), "commission_due",
+           title=f"{actor.name} accepted the invoiced amount "
+                 f"({_money(commission.invoiced_minor)})", link=f"/projects/{project.id}")
+    return commission
+
+
+def record_invoice_contest(commission: Commission, *, actor: User, statement: str) -> str:
+    """The commission's side of a contest (``offload.cases.invoices.contest_invoice``
+    opens the case in the same transaction): review awaiting → contested with the
+    referrer's statement, on the timeline. Answers the cleaned statement.
+    Refuses: anyone but the referrer; a review already settled or past its window; a
+    blank statement (InvalidField "statement").
+    """
+    project = db.session.get(Project, commission.project_id)
+    lock_project(project)
+    db.session.refresh(commission)
+    now = utcnow()
+    refuse(why_cannot_review(commission, actor, now),
+           actor_may=actor.id == commission.referrer_id)
+    statement = clean_text("statement", statement, INVOICE_REASON_MAX, "Your statement",
+                           required=True, multiline=True)
+    _move_review(commission, InvoiceReview.CONTESTED, now=now, contest_statement=statement)
+    record_event(project, EventKind.ISSUE_RAISED, actor_id=actor.id, note=(
+        f"The referrer contested the invoiced amount of {_money(commission.invoiced_minor)} "
+        f"(agreed price {_money(project.price_minor)}): {statement}"))
+    return statement
+
+
+def settle_contested_invoice(commission: Commission, *, actor: User,
+                             corrected_minor: int | None, reason: str) -> Commission:
+    """An admin settles a contested invoice while resolving its case (one transaction
+    with the resolution, which writes the moderation-log entry and checks the reason).
+
+    State: review contested → upheld (``corrected_minor`` None: the amount stands) or
+    corrected: the invoiced amount and the commission are recomputed with the gig's
+    recorded rates (guarded UPDATE, so two resolutions at once correct once).
+    Money: a due commission has nothing posted: only its amounts change. A paid one is
+    corrected through the ledger: each leg of its batch reversed (REVERSAL transfers
+    referencing it), then the corrected commission posted as a new batch from the
+    performer's wallet; when that doesn't cover it, it falls due in COMMISSION_DUE_DAYS
+    as at completion. Timeline: an issue resolved (and commission paid). Notifies:
+    both sides. Refuses: non-admins; a commission not contested (Conflict); a corrected
+    amount that isn't positive, is the amount invoiced, or can't carry the commission
+    (InvalidField "corrected"); a reversal a wallet no longer covers (InsufficientFunds).
+    """
+    if not actor.is_admin:
+        raise NotAllowed("Only admins settle a contested invoice.")
+    project = db.session.get(Project, commission.project_id)
+    lock_project(project)
+    db.session.refresh(commission)
+    now = utcnow()
+    performer, referrer = (db.session.get(User, commission.payer_id),
+                           db.session.get(User, commission.referrer_id))
+    if corrected_minor is None:
+        _move_review(commission, InvoiceReview.UPHELD, now=now)
+        record_event(project, EventKind.ISSUE_RESOLVED, actor_id=actor.id, note=(
+            f"An admin kept the invoiced amount of {_money(commission.invoiced_minor)}: "
+            f"{reason}"))
+        for member in (performer, referrer):
+            notify(member, "commission_due", title=f"The invoiced amount "
+                   f"({_money(commission.invoiced_minor)}) stands", link=f"/projects/{project.id}")
+        return commission
+    if not isinstance(corrected_minor, int) or isinstance(corrected_minor, bool) \
+            or not 0 < corrected_minor <= current_app.config["MAX_AMOUNT_MINOR"]:
+        raise InvalidField("corrected", "Enter the corrected invoiced amount.")
+    if corrected_minor == commission.invoiced_minor:
+        raise InvalidField("corrected", "That is the amount already invoiced; leave the "
+                                        "field empty to keep it.")
+    parts = commission_split(corrected_minor, commission_bps=commission.commission_bps,
+                             platform_bps=commission.platform_commission_bps)
+    if parts.platform <= 0 or parts.referrer <= 0:
+        raise InvalidField("corrected", "That amount is too small to carry the commission.")
+    was_paid, old_batch = commission.state == CommissionState.PAID, commission.batch_id
+    old_invoiced, old_commission = commission.invoiced_minor, commission.commission_minor
+    values = dict(invoiced_minor=corrected_minor, commission_minor=parts.commission,
+                  platform_minor=parts.platform, referrer_minor=parts.referrer,
+                  corrected_from_minor=old_invoiced)
+    if was_paid:  # the batch is reversed below: due until the new one is posted
+        assert CommissionState.DUE in COMMISSION_TRANSITIONS[CommissionState.PAID]
+        values.update(state=CommissionState.DUE, paid_at=None, batch_id=None,
+                      reminded_at=None, overdue_at=None,
+                      due_on=now.date() + timedelta(
+                          days=current_app.config["COMMISSION_DUE_DAYS"]))
+    _move_review(commission, InvoiceReview.CORRECTED, now=now, **values)
+    if was_paid:
+        for transfer_id in db.session.scalars(select(Transfer.id).where(
+                Transfer.batch_id == old_batch, Transfer.kind == TransferKind.COMMISSION)
+                .order_by(Transfer.id)):
+            try:
+                reverse_transfer(transfer_id, actor_id=actor.id,
+                                 memo=f"invoice corrected to {_money(corrected_minor)}")
+            except InsufficientFunds:
+                raise InsufficientFunds(
+                    "The referrer's wallet no longer covers the reversal of the share they "
+                    "were paid; the correction can't be made through the ledger now."
+                ) from None
+    record_event(project, EventKind.ISSUE_RESOLVED, actor_id=actor.id, note=(
+        f"An admin corrected the invoiced amount from {_money(old_invoiced)} to "
+        f"{_money(corrected_minor)}; the commission is now {_money(parts.commission)} "
+        f"(was {_money(old_commission)}): {reason}"))
+    paid = False
+    if was_paid:
+        try:
+            _pay(commission, project, actor, corrected=True)
+            paid = True
+        except InsufficientFunds:
+            pass
+    settled = "paid from the performer's wallet" if paid else \
+        f"due by {commission.due_on.isoformat()}"
+    notify(performer, "commission_due",
+           title=f"An admin corrected the invoiced amount to {_money(corrected_minor)}: the "
+                 f"commission is {_money(parts.commission)}, {settled}",
+           link=f"/projects/{project.id}#settlement")
+    notify(referrer, "commission_due",
+           title=f"An admin corrected the invoiced amount to {_money(corrected_minor)}: your "
+                 f"share is {_money(parts.referrer)}", link=f"/projects/{project.id}#settlement")
+    _log_after_commit("invoice corrected", commission_id=commission.id,
+                      from_minor=old_invoiced, to_minor=corrected_minor, paid=paid)
+    return commission
+
+
+def _move_review(commission: Commission, to: InvoiceReview, *, now: datetime,
+                 **values) -> None:
+    """Move the review along ``INVOICE_REVIEW_TRANSITIONS`` with an UPDATE guarded by
+    the state it leaves (and, leaving awaiting, by the window); Conflict if it moved."""
+    frm = InvoiceReview(commission.review_state)
+    if to not in INVOICE_REVIEW_TRANSITIONS.get(frm, ()):
+        raise Conflict("This invoiced amount has already been reviewed.")
+    where = [Commission.id == commission.id, Commission.review_state == frm]
+    if frm == InvoiceReview.AWAITING:
+        where.append(Commission.review_due_at > now)
+    changed = db.session.execute(
+        update(Commission).where(*where)
+        .values(review_state=to, reviewed_at=now, **values)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("This invoiced amount was reviewed a moment ago. Reload the page.")
+    db.session.refresh(commission)
+
+
 # --- the jobs -----------------------------------------------------------------------------
+
+def accept_lapsed_invoice_reviews(*, now: datetime | None = None) -> int:
+    """The job: record as accepted every invoice review whose window closed unanswered
+    (pages already count it so); how many."""
+    now = now or utcnow()
+    with atomic():
+        return db.session.execute(
+            update(Commission).where(Commission.review_state == InvoiceReview.AWAITING,
+                                     Commission.review_due_at <= now)
+            .values(review_state=InvoiceReview.ACCEPTED, reviewed_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+
 
 def remind_due_commissions(*, now: datetime | None = None) -> int:
     """The job: remind each performer once when a due commission has

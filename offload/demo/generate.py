@@ -211,7 +211,8 @@ def _projects(offers: list[Offer]) -> list[Project]:
         db.session.commit()
         if n % 2 and project.kind == GigKind.REFERRAL:
             complete_referral(project, actor=performer, invoiced_minor=1_000_00,
-                              idempotency_key=f"generate-invoice-{project.id}")
+                              idempotency_key=f"generate-invoice-{project.id}",
+                              invoice_reason="The client dropped part of the work.")
         elif n % 2:
             add_funds(actor=poster, amount_minor=500_00,
                       idempotency_key=f"generate-customer-{project.id}")

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from offload.alerts.services import send_daily_digests, send_instant_alerts
 from offload.cases.services import open_overdue_commission_cases
-from offload.commissions.services import flag_overdue_commissions, remind_due_commissions
+from offload.commissions.services import (
+    accept_lapsed_invoice_reviews,
+    flag_overdue_commissions,
+    remind_due_commissions,
+)
 from offload.gigs.services import expire_gigs
 from offload.invites.services import expire_invites
 from offload.notifications.services import deliver_outbox
@@ -45,6 +49,10 @@ def _open_overdue_commission_cases() -> str:
     return f"opened {open_overdue_commission_cases()} cases for overdue commissions"
 
 
+def _accept_lapsed_invoice_reviews() -> str:
+    return f"accepted {accept_lapsed_invoice_reviews()} invoiced amounts left unreviewed"
+
+
 def _publish_due_reviews() -> str:
     return f"published {publish_due_reviews()} reviews whose window closed"
 
@@ -69,6 +77,7 @@ JOBS: tuple[Job, ...] = (
     Job("remind_due_commissions", _remind_due_commissions),
     Job("flag_overdue_commissions", _flag_overdue_commissions),
     Job("open_overdue_commission_cases", _open_overdue_commission_cases),
+    Job("accept_lapsed_invoice_reviews", _accept_lapsed_invoice_reviews),
     Job("publish_due_reviews", _publish_due_reviews),
     Job("send_instant_alerts", _send_instant_alerts),
     Job("send_daily_digests", _send_daily_digests),

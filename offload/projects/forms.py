@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import Form, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from offload.commissions.models import INVOICE_REASON_MAX
 from offload.wallet.forms import AmountField, MoneyForm
 
 from .models import EVENT_NOTE_MAX, POSTED_KINDS, ProjectState
@@ -27,6 +28,20 @@ class CompleteReferralForm(MoneyForm):
         InputRequired("Enter the amount you invoiced.")],
         description="The whole amount you billed the client, for example 4800.",
         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    reason = TextAreaField("If it is under the agreed price, why", validators=[
+        Optional(), Length(max=INVOICE_REASON_MAX, message=f"Keep it under "
+                                                           f"{INVOICE_REASON_MAX:,} characters.")],
+        description="Needed only under the agreed price. The referrer reads it and may "
+                    "accept the amount or contest it.", render_kw={"rows": 3})
+
+
+class ContestInvoiceForm(FlaskForm):
+    statement = TextAreaField("Why you contest it", validators=[
+        InputRequired("Say why you contest the amount."),
+        Length(max=INVOICE_REASON_MAX, message=f"Keep it under {INVOICE_REASON_MAX:,} "
+                                               "characters.")],
+        description="An admin reads it beside the performer's reason and both amounts.",
+        render_kw={"rows": 3})
 
 
 class PayCommissionForm(MoneyForm):

@@ -10,10 +10,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from offload.accounts.decorators import login_or_404
+from offload.cases.invoices import contest_invoice
 from offload.commissions.models import Commission
-from offload.commissions.policies import why_cannot_complete, why_cannot_pay
+from offload.commissions.policies import why_cannot_complete, why_cannot_pay, why_cannot_review
 from offload.commissions.queries import commission_of
-from offload.commissions.services import complete_referral, pay_commission
+from offload.commissions.services import accept_invoice, complete_referral, pay_commission
 from offload.core.db import db, utcnow
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
@@ -47,7 +48,13 @@ from offload.reviews.forms import ReviewForm
 from offload.reviews.queries import project_reviews
 from offload.wallet.queries import wallet_summary
 
-from .forms import CompleteReferralForm, EventForm, MyProjectsFilterForm, PayCommissionForm
+from .forms import (
+    CompleteReferralForm,
+    ContestInvoiceForm,
+    EventForm,
+    MyProjectsFilterForm,
+    PayCommissionForm,
+)
 from .models import EVENT_FILES_MAX, Project, ProjectEvent, ProjectEventFile, ProjectState
 from .policies import can_view_project, why_cannot_post_event
 from .queries import my_projects, my_stalling_projects, project_page
@@ -89,7 +96,8 @@ def complete(project_id: int):
         try:
             commission = complete_referral(project, actor=current_user,
                                            invoiced_minor=form.invoiced.minor,
-                                           idempotency_key=form.idempotency_key.data)
+                                           idempotency_key=form.idempotency_key.data,
+                                           invoice_reason=form.reason.data or "")
         except OffloadError as e:
             show_error(form, e)
         else:
@@ -119,6 +127,45 @@ def pay(project_id: int):
         else:
             flash("The commission is paid. Thank you.", "success")
     return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
+
+
+@bp.post("/projects/<int:project_id>/commission/accept-invoice")
+@login_or_404
+def accept_invoiced(project_id: int):
+    _project_or_404(project_id)
+    commission = commission_of(project_id)
+    if commission is None:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        flash("Something was wrong with the form; try again.", "error")
+    else:
+        try:
+            accept_invoice(commission, actor=current_user)
+        except OffloadError as e:
+            flash(str(e), "error")
+        else:
+            flash("You accepted the invoiced amount.", "success")
+    return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
+
+
+@bp.post("/projects/<int:project_id>/commission/contest-invoice")
+@login_or_404
+def contest_invoiced(project_id: int):
+    _project_or_404(project_id)
+    commission = commission_of(project_id)
+    if commission is None:
+        abort(404)
+    form = ContestInvoiceForm(prefix="contest")
+    if form.validate_on_submit():
+        try:
+            contest_invoice(commission, actor=current_user, statement=form.statement.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash("You contested the invoiced amount: an admin will look at both sides and "
+                  "may correct it.", "success")
+            return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
+    return _render_show(project_id, contest_form=form)
 
 
 # --- milestones (task projects) ------------------------------------------------------------
@@ -404,6 +451,10 @@ def _render_show(project_id: int, **forms):
         wallet=wallet_summary(user.id) if user.id == project.performer_id else None,
         complete_form=forms.get("complete_form") or CompleteReferralForm(formdata=None),
         pay_form=PayCommissionForm(formdata=None),
+        can_review=commission is not None and why_cannot_review(commission, user,
+                                                                utcnow()) is None,
+        contest_form=forms.get("contest_form") or ContestInvoiceForm(prefix="contest",
+                                                                     formdata=None),
         messages=list(reversed(messages_page.items)), messages_page=messages_page,
         message_form=forms.get("message_form") or MessageForm(prefix="message", formdata=None),
         why_cannot_message=why_cannot_message(offer, project.gig, user),

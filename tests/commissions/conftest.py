@@ -9,3 +9,4 @@ from tests.projects.conftest import (  # noqa: F401  (fixtures)
     referrer,
     start_project,
 )
+from tests.wallet.conftest import withdraw  # noqa: F401  (fixture)

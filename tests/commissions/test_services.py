@@ -142,10 +142,11 @@ def test_only_the_performer_completes_a_running_referral_project(
     task = start_project(kind="task")
     with pytest.raises(Conflict, match="milestones"):
         complete_referral(task, actor=performer, invoiced_minor=100_00, idempotency_key=key())
-    complete_referral(project, actor=performer, invoiced_minor=100_00, idempotency_key=key())
+    complete_referral(project, actor=performer, invoiced_minor=100_00, idempotency_key=key(),
+                      invoice_reason="The client cut the scope.")
     with pytest.raises(Conflict, match="already ended"):
         complete_referral(fresh(Project, project.id), actor=performer, invoiced_minor=100_00,
-                          idempotency_key=key())
+                          idempotency_key=key(), invoice_reason="The client cut the scope.")
     assert db.session.scalar(select(func.count()).select_from(Commission)) == 1
 
 
@@ -163,9 +164,10 @@ def test_a_retried_completion_completes_once(start_project, performer, fund):
     project = start_project()
     same = key()
     first = complete_referral(project, actor=performer, invoiced_minor=200_00,
-                              idempotency_key=same)
+                              idempotency_key=same, invoice_reason="Scope cut.")
     again = complete_referral(fresh(Project, project.id), actor=performer,
-                              invoiced_minor=200_00, idempotency_key=same)
+                              invoiced_minor=200_00, idempotency_key=same,
+                              invoice_reason="Scope cut.")
     assert first.id == again.id
     assert db.session.scalar(select(func.count()).select_from(Transfer).where(
         Transfer.kind == TransferKind.COMMISSION)) == 2
@@ -185,7 +187,7 @@ def test_the_parts_always_add_up(invoiced, rate, share):
 def test_two_payments_at_once_pay_once(app, start_project, performer, fund):
     project = start_project()
     commission = complete_referral(project, actor=performer, invoiced_minor=300_00,
-                                   idempotency_key=key())
+                                   idempotency_key=key(), invoice_reason="Scope cut.")
     fund(performer, 100_00)
     performer_id, commission_id = performer.id, commission.id  # no lazy loads in threads
     db.session.commit()

@@ -266,7 +266,7 @@ def _review_objects(world: World) -> dict:
     award_offer(offer, actor=poster)
     project = accept_award(offer, actor=world.member)
     complete_referral(project, actor=world.member, invoiced_minor=100_00,
-                      idempotency_key="matrix-complete")
+                      idempotency_key="matrix-complete", invoice_reason="Scope cut.")
     submit_review(project, actor=world.member, stars=5, body="Clear brief.")
     review = submit_review(project, actor=poster, stars=4, body="Good work.",
                            skill_stars={_skill_id("Python"): 4})

@@ -43,6 +43,7 @@ def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sen
         "remind_due_commissions: reminded 0 performers of due commissions",
         "flag_overdue_commissions: flagged 0 overdue commissions",
         "open_overdue_commission_cases: opened 0 cases for overdue commissions",
+        "accept_lapsed_invoice_reviews: accepted 0 invoiced amounts left unreviewed",
         "publish_due_reviews: published 0 reviews whose window closed",
         "send_instant_alerts: sent 0 keyword alerts",
         "send_daily_digests: sent 0 daily alert digests",
@@ -89,6 +90,7 @@ def test_every_job_has_a_unique_name():
     names = [job.name for job in registry.JOBS]
     assert names == ["expire_invites", "expire_gigs", "flag_stalling_projects",
                      "remind_due_commissions", "flag_overdue_commissions",
-                     "open_overdue_commission_cases", "publish_due_reviews",
+                     "open_overdue_commission_cases", "accept_lapsed_invoice_reviews",
+                     "publish_due_reviews",
                      "send_instant_alerts", "send_daily_digests", "deliver_outbox"]
     assert len(set(names)) == len(names)

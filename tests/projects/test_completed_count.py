@@ -63,7 +63,8 @@ def project_for(make_gig, make_offer):
 
 def finish_referral(project: Project, performer: User, idempotency_key: str | None = None):
     return complete_referral(fresh(Project, project.id), actor=performer,
-                             invoiced_minor=100_00, idempotency_key=idempotency_key or key())
+                             invoiced_minor=100_00, idempotency_key=idempotency_key or key(),
+                             invoice_reason="The client cut the scope.")
 
 
 def settle_milestone(project: Project, customer: User, performer: User,

@@ -35,7 +35,8 @@ def completed(start_project, performer):  # noqa: F811
         gig_fields.setdefault("skill_names", ["Python", "SQL"])
         project = start_project(**gig_fields)
         complete_referral(project, actor=performer, invoiced_minor=100_00,
-                          idempotency_key=f"review-key-{next(_keys)}")
+                          idempotency_key=f"review-key-{next(_keys)}",
+                          invoice_reason="The client cut the scope.")
         db.session.commit()
         return db.session.get(Project, project.id)
 
