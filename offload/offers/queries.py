@@ -31,7 +31,7 @@ from .models import (
     OfferState,
     ProposalState,
 )
-from .policies import can_view_offer
+from .policies import can_view_offer, why_cannot_withdraw
 from .ranking import places_of
 
 LETTER_START_CHARS = 200
@@ -57,6 +57,7 @@ class OffersTab:
     live_count: int
     mine: Offer | None = None  # the viewer's live offer, or their latest one
     my_place: int | None = None
+    can_withdraw_mine: bool = False  # shown next to their offer instead of a new one
     top: list[RankedOffer] = field(default_factory=list)  # for the poster: the first ranked
     accepted: Offer | None = None  # for the poster: the offer the project started from
     unread: dict[int, int] = field(default_factory=dict)  # for the poster: per top offer
@@ -110,7 +111,15 @@ def offers_tab(gig: Gig, viewer: User) -> OffersTab:
             .order_by(Offer.created_at.desc(), Offer.id.desc()).limit(1))
         if tab.mine is not None and tab.mine.is_live:
             tab.my_place = places_of([tab.mine.id]).get(tab.mine.id)
+            tab.can_withdraw_mine = why_cannot_withdraw(tab.mine, viewer) is None
     return tab
+
+
+def live_offer_of(gig_id: int, member_id: int) -> Offer | None:
+    """The member's live offer on the gig (at most one: a partial unique index); one
+    query."""
+    return db.session.scalar(select(Offer).where(
+        Offer.gig_id == gig_id, Offer.member_id == member_id, Offer.state.in_(LIVE_STATES)))
 
 
 def ranked_offers_page(gig_id: int, cursor: str | None = None) -> Page:
