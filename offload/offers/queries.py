@@ -325,3 +325,9 @@ def awards_awaiting_answer(member_id: int, limit: int = 10) -> list[Offer]:
 def portfolio_choices(member_id: int) -> list[PortfolioItem]:
     return list(db.session.scalars(select(PortfolioItem).where(
         PortfolioItem.user_id == member_id).order_by(PortfolioItem.id)))
+
+
+def gig_title_of_offer(offer_id: int) -> str | None:
+    """What a notification linking to the offer is about: its gig (notifications.subjects)."""
+    return db.session.scalar(select(Gig.title).join(Offer, Offer.gig_id == Gig.id)
+                             .where(Offer.id == offer_id))
