@@ -34,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
+    _register_notification_subjects()
     register_error_handlers(app)
     return app
 
@@ -113,6 +114,18 @@ def _register_cli(app: Flask) -> None:
 
     for group in (accounts_cli, demo_cli, jobs_cli, ledger_cli, commissions_cli):
         app.cli.add_command(group)
+
+
+def _register_notification_subjects() -> None:
+    """Which gig a notification linking into each section is about."""
+    from offload.gigs.queries import gig_title
+    from offload.notifications.subjects import register_subject
+    from offload.offers.queries import gig_title_of_offer
+    from offload.projects.queries import gig_title_of_project
+
+    register_subject("gigs", gig_title)
+    register_subject("offers", gig_title_of_offer)
+    register_subject("projects", gig_title_of_project)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -43,6 +43,14 @@ def time_ago(value: datetime | None) -> str:
     return _span(seconds) + " ago"
 
 
+def time_waited(value: datetime | None) -> str:
+    """How long since ``value``, without "ago" ("3 days"): for "waiting 3 days"."""
+    if value is None:
+        return ""
+    seconds = int((utcnow() - value).total_seconds())
+    return "under a minute" if seconds < 60 else _span(seconds)
+
+
 def _span(seconds: int) -> str:
     for size, name in ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day"),
                        (3600, "hour"), (60, "minute")):
@@ -60,7 +68,8 @@ def nav_active(*prefixes: str) -> str:
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(markdown=render_markdown, datetime=format_datetime,
-                                 date=format_date, ago=time_ago)
+                                 date=format_date, ago=time_ago,
+                                 waited=time_waited)
     app.jinja_env.globals.update(external_url=external_url, nav_active=nav_active)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

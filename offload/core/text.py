@@ -3,6 +3,8 @@ markdown-it-py, then sanitized with nh3."""
 
 from __future__ import annotations
 
+import html
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -28,6 +30,18 @@ def render_markdown(source: str | None) -> Markup:
         link_rel="nofollow noopener noreferrer ugc",
     )
     return Markup(clean)
+
+
+def markdown_excerpt(source: str | None, limit: int = 200) -> str:
+    """The start of a markdown text as plain text: markup stripped, whitespace collapsed,
+    cut at the last whole word within ``limit`` characters (then "…")."""
+    if not source:
+        return ""
+    text = " ".join(html.unescape(nh3.clean(_md.render(source), tags=set())).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit + 1].rsplit(" ", 1)[0] if " " in text[:limit + 1] else text[:limit]
+    return cut[:limit].rstrip(" .,;:-–—") + "…"
 
 
 def clean_text(field: str, value: str | None, max_len: int, label: str, *,

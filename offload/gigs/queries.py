@@ -164,3 +164,8 @@ def _matching_members_statement(skills: int, cap: int, limit: int) -> Select:
             .where(User.email_confirmed_at.is_not(None))
             .group_by(found.c.user_id)
             .order_by(shared.desc(), found.c.user_id.desc()).limit(limit))
+
+
+def gig_title(gig_id: int) -> str | None:
+    """What a notification linking to the gig is about (notifications.subjects)."""
+    return db.session.scalar(select(Gig.title).where(Gig.id == gig_id))

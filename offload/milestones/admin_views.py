@@ -25,8 +25,7 @@ bp = Blueprint("disputes", __name__, url_prefix="/admin/disputes")
 @bp.get("")
 @admin_required
 def queue():
-    after = request.args.get("after", "")
-    page = open_disputes_page(int(after) if after.isdigit() else None)
+    page = open_disputes_page(request.args.get("after"))
     return render_template("admin/disputes.html", page=page)
 
 

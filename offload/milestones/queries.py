@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, select, tuple_
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from offload.accounts.models import User
 from offload.core.db import db
-from offload.core.pagination import Page
+from offload.core.pagination import Page, decode_cursor, encode_cursor
+from offload.gigs.models import Gig
 from offload.offers.models import OfferMessage
 from offload.projects.models import Project, ProjectEvent, ProjectEventFile
 
@@ -119,16 +125,58 @@ def disputes_of(project_id: int) -> dict[int, Dispute]:
         select(Dispute).where(Dispute.project_id == project_id))}
 
 
-def open_disputes_page(cursor_id: int | None = None, size: int = 20) -> Page:
-    """Open disputes, oldest first (the admin queue); a page at a time by id."""
-    stmt = select(Dispute).where(Dispute.resolved_at.is_(None)).order_by(Dispute.id)
-    if cursor_id:
-        stmt = stmt.where(Dispute.id > cursor_id)
-    rows = list(db.session.scalars(stmt.limit(size + 1)))
+class QueuedDispute(NamedTuple):
+    """A line of the admin's dispute queue."""
+
+    id: int
+    created_at: datetime  # opened: how long it has waited
+    project_id: int
+    gig_title: str
+    milestone_title: str
+    amount_minor: int
+    poster_name: str  # the customer
+    performer_name: str
+
+
+def open_disputes_page(cursor: str | None = None, size: int | None = None) -> Page:
+    """Open disputes, oldest first (the admin queue), with their gig, milestone and both
+    parties; one query a page, keyset on (created_at, id) along ix_disputes_open. A
+    malformed cursor starts from the oldest."""
+    size = size or current_app.config["PAGE_SIZE"]
+    key = decode_cursor(cursor)
+    params = {"limit": size + 1}
+    if key:
+        params.update(after_at=key[0], after_id=key[1])
+    rows = [QueuedDispute(*row) for row in
+            db.session.execute(_open_disputes_statement(key is not None), params)]
     more = len(rows) > size
     rows = rows[:size]
-    return Page(items=rows, next_cursor=str(rows[-1].id) if more else None,
-                is_first=not cursor_id)
+    return Page(items=rows, is_first=key is None,
+                next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+
+
+def _name(user) -> ColumnElement[str]:
+    """User.name in SQL: the display name, else the username."""
+    return func.coalesce(func.nullif(user.display_name, ""), user.username)
+
+
+@lru_cache(maxsize=2)
+def _open_disputes_statement(paged: bool) -> Select:
+    poster, performer = aliased(User), aliased(User)
+    stmt = (select(Dispute.id, Dispute.created_at, Project.id, Gig.title, Milestone.title,
+                   Milestone.amount_minor,
+                   _name(poster), _name(performer))
+            .join(Milestone, Milestone.id == Dispute.milestone_id)
+            .join(Project, Project.id == Dispute.project_id)
+            .join(Gig, Gig.id == Project.gig_id)
+            .join(poster, poster.id == Project.poster_id)
+            .join(performer, performer.id == Project.performer_id)
+            .where(Dispute.resolved_at.is_(None))
+            .order_by(Dispute.created_at, Dispute.id).limit(bindparam("limit")))
+    if paged:
+        stmt = stmt.where(tuple_(Dispute.created_at, Dispute.id) > tuple_(
+            bindparam("after_at", type_=Dispute.created_at.type), bindparam("after_id")))
+    return stmt
 
 
 def dispute_evidence(dispute: Dispute) -> dict:

@@ -46,6 +46,8 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
+    # what it is about (a gig's title), shown under the title; see notifications.subjects
+    subject: Mapped[str | None] = mapped_column(String(200))
     # a path on this site ("/gigs/12"), never a full URL: it is used as a redirect target
     link: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
@@ -54,6 +56,13 @@ class Notification(db.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def subject_line(self) -> str | None:
+        """The subject, when the title doesn't already name it in quotes."""
+        if not self.subject or f"“{self.subject}”" in self.title:
+            return None
+        return self.subject
 
     def __repr__(self) -> str:
         return f"<Notification {self.id} {self.kind} user={self.user_id}>"

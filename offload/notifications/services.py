@@ -25,6 +25,7 @@ from offload.core.mailer import send_email
 from .kinds import kind_info
 from .models import Channel, Notification, NotificationPreference, OutboxEmail
 from .queries import channel_for
+from .subjects import subject_of
 
 log = logging.getLogger("offload.mail.outbox")
 
@@ -32,13 +33,14 @@ log = logging.getLogger("offload.mail.outbox")
 # longer (or a runner that dies mid-send) lets another runner send it again.
 CLAIM_SECONDS = 300
 TITLE_MAX = 200
+SUBJECT_MAX = 200
 ERROR_MAX = 500
 
 
 # --- notifications -------------------------------------------------------------------
 
 def notify(member: User, kind: str, *, title: str, link: str | None = None,
-           context: dict[str, Any] | None = None,
+           subject: str | None = None, context: dict[str, Any] | None = None,
            list_unsubscribe: str | None = None) -> Notification | None:
     """Tell ``member`` that something happened, in the app and by e-mail as they prefer.
 
@@ -47,6 +49,9 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
     ``email/<kind>.*`` when those templates exist, else ``email/notification.*``.
     Joins the caller's transaction. ``link`` is a path on this site ("/gigs/3");
     ``list_unsubscribe`` is a one-click stop URL for the mail's headers (RFC 8058).
+    ``subject`` is what it is about (a gig's title), shown with the title; when not
+    given, the gig that ``link`` points into (a gig, an offer or a project: see
+    ``subjects``), one query.
     Raises UnknownKind for a kind missing from the registry, ValueError for a bad link.
     """
     kind_info(kind)
@@ -57,13 +62,18 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
         channel = channel_for(member.id, kind)
         if channel == Channel.OFF:
             return None
-        notification = Notification(user_id=member.id, kind=kind, title=title, link=link)
+        if subject is None:
+            subject = subject_of(link)
+        subject = _shorten(" ".join(subject.split()), SUBJECT_MAX) if subject else None
+        notification = Notification(user_id=member.id, kind=kind, title=title, link=link,
+                                    subject=subject)
         session.add(notification)
         if channel == Channel.EMAIL:
             template = kind if _email_exists(kind) else "notification"
             link_url = current_app.config["CANONICAL_URL"].rstrip("/") + link if link else None
             queue_email(member.email, template, user=member, list_unsubscribe=list_unsubscribe,
-                        **{**(context or {}), "kind": kind, "title": title, "link_url": link_url})
+                        **{**(context or {}), "kind": kind, "title": title,
+                           "about": notification.subject_line, "link_url": link_url})
         session.flush()
         return notification
 

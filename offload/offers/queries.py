@@ -14,9 +14,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from offload.accounts.models import NAME_COLUMNS, User
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, newest_first
+from offload.core.text import markdown_excerpt
 from offload.gigs.models import Gig
 from offload.profiles.models import PortfolioItem
 from offload.projects.models import Project
+from offload.reviews.models import MemberRating
+from offload.reviews.queries import Rating
 
 from . import ranking
 from .models import (
@@ -28,8 +31,23 @@ from .models import (
     OfferState,
     ProposalState,
 )
-from .policies import can_view_offer
+from .policies import can_view_offer, why_cannot_withdraw
 from .ranking import places_of
+
+LETTER_START_CHARS = 200
+
+
+@dataclass(frozen=True)
+class RankedOffer:
+    """A live offer in the poster's ranked list, with what the poster weighs it by."""
+
+    offer: Offer  # member (name columns) and portfolio items loaded
+    rating: Rating  # the offerer's: value None while no review is published
+    letter_start: str  # the cover letter's first words, as plain text
+
+    @property
+    def id(self) -> int:
+        return self.offer.id
 
 
 @dataclass
@@ -39,7 +57,8 @@ class OffersTab:
     live_count: int
     mine: Offer | None = None  # the viewer's live offer, or their latest one
     my_place: int | None = None
-    top: list[Offer] = field(default_factory=list)  # for the poster: the first ranked
+    can_withdraw_mine: bool = False  # shown next to their offer instead of a new one
+    top: list[RankedOffer] = field(default_factory=list)  # for the poster: the first ranked
     accepted: Offer | None = None  # for the poster: the offer the project started from
     unread: dict[int, int] = field(default_factory=dict)  # for the poster: per top offer
 
@@ -92,7 +111,15 @@ def offers_tab(gig: Gig, viewer: User) -> OffersTab:
             .order_by(Offer.created_at.desc(), Offer.id.desc()).limit(1))
         if tab.mine is not None and tab.mine.is_live:
             tab.my_place = places_of([tab.mine.id]).get(tab.mine.id)
+            tab.can_withdraw_mine = why_cannot_withdraw(tab.mine, viewer) is None
     return tab
+
+
+def live_offer_of(gig_id: int, member_id: int) -> Offer | None:
+    """The member's live offer on the gig (at most one: a partial unique index); one
+    query."""
+    return db.session.scalar(select(Offer).where(
+        Offer.gig_id == gig_id, Offer.member_id == member_id, Offer.state.in_(LIVE_STATES)))
 
 
 def ranked_offers_page(gig_id: int, cursor: str | None = None) -> Page:
@@ -105,8 +132,9 @@ def ranked_offers_page(gig_id: int, cursor: str | None = None) -> Page:
     offers = offers[:size]
     next_cursor = None
     if more:
-        rank, _, _ = ranking.rank_key_of(offers[-1].id)
-        next_cursor = f"{rank}.{encode_cursor(offers[-1].created_at, offers[-1].id)}"
+        last = offers[-1].offer
+        rank, _, _ = ranking.rank_key_of(last.id)
+        next_cursor = f"{rank}.{encode_cursor(last.created_at, last.id)}"
     return Page(items=offers, next_cursor=next_cursor, is_first=key is None)
 
 
@@ -120,14 +148,18 @@ def _decode_rank_cursor(cursor: str | None) -> tuple | None:
         return None
 
 
-def _ranked(gig_id: int, *, limit: int, after=None) -> list[Offer]:
+def _ranked(gig_id: int, *, limit: int, after=None) -> list[RankedOffer]:
+    """Two queries whatever the number of offers: the offers with their offerers and
+    ratings (the rating is joined for the order anyway), then their portfolio items."""
     config = current_app.config
     statement = _ranked_statement(limit, after is not None, config["RATING_PRIOR"],
                                   config["RATING_PRIOR_WEIGHT"])
     params = {"gig_id": gig_id}
     if after is not None:
         params.update(zip(("after_rating", "after_at", "after_id"), after, strict=True))
-    return list(db.session.scalars(statement, params))
+    return [RankedOffer(offer, Rating.of(rating),
+                        markdown_excerpt(offer.cover_letter, LETTER_START_CHARS))
+            for offer, rating in db.session.execute(statement, params)]
 
 
 @lru_cache(maxsize=16)
@@ -135,7 +167,7 @@ def _ranked_statement(limit: int, paged: bool, prior: float, weight: int) -> Sel
     # Built once (it cost more to put together than to run); the rating prior is part
     # of the key because rating_key() writes it into the statement. Parameters: gig_id,
     # and after_rating, after_at, after_id when ``paged``.
-    stmt = (ranking.ranked(select(Offer))
+    stmt = (ranking.ranked(select(Offer, MemberRating))
             .where(Offer.gig_id == bindparam("gig_id"), Offer.state.in_(LIVE_STATES))
             .options(joinedload(Offer.member, innerjoin=True).load_only(*NAME_COLUMNS),
                      selectinload(Offer.portfolio_items))
@@ -293,3 +325,9 @@ def awards_awaiting_answer(member_id: int, limit: int = 10) -> list[Offer]:
 def portfolio_choices(member_id: int) -> list[PortfolioItem]:
     return list(db.session.scalars(select(PortfolioItem).where(
         PortfolioItem.user_id == member_id).order_by(PortfolioItem.id)))
+
+
+def gig_title_of_offer(offer_id: int) -> str | None:
+    """What a notification linking to the offer is about: its gig (notifications.subjects)."""
+    return db.session.scalar(select(Gig.title).join(Offer, Offer.gig_id == Gig.id)
+                             .where(Offer.id == offer_id))

@@ -58,6 +58,7 @@ from .policies import (
 )
 from .queries import (
     live_offer_count,
+    live_offer_of,
     messages_after,
     my_offers,
     offer_page,
@@ -77,6 +78,13 @@ bp = Blueprint("offers", __name__)
 @confirmed_required
 def new(gig_id: int):
     gig = _gig_or_404(gig_id)
+    mine = live_offer_of(gig.id, current_user.id)
+    if mine is not None:
+        # one live offer per member and gig: show theirs rather than a form the service
+        # would refuse (also what a second click on "Send the offer" lands on)
+        flash("You already have an offer on this gig: here it is. A member has one live "
+              "offer per gig; to make a new one, withdraw this one first.", "info")
+        return redirect(url_for(".show", offer_id=mine.id))
     form = OfferForm() if request.method == "POST" else OfferForm(formdata=None)
     form.set_choices(is_task=gig.kind == GigKind.TASK,
                      portfolio=portfolio_choices(current_user.id))

@@ -78,3 +78,10 @@ def my_stalling_projects(member_id: int) -> list[Project]:
 
 def project_of_gig(gig: Gig) -> int | None:
     return db.session.scalar(select(Project.id).where(Project.gig_id == gig.id))
+
+
+def gig_title_of_project(project_id: int) -> str | None:
+    """What a notification linking to the project is about: its gig
+    (notifications.subjects)."""
+    return db.session.scalar(select(Gig.title).join(Project, Project.gig_id == Gig.id)
+                             .where(Project.id == project_id))

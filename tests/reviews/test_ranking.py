@@ -37,7 +37,8 @@ def gig_with_offers(make_gig, make_offer, offerers):
 
 
 def names(offers) -> list[str]:
-    return [db.session.get(User, o.member_id).username for o in offers]
+    """Offers or ranked offers (offers.queries.RankedOffer) as their offerers' names."""
+    return [db.session.get(User, getattr(o, "offer", o).member_id).username for o in offers]
 
 
 def test_without_reviews_the_earlier_offer_comes_first(gig_with_offers):
