@@ -53,9 +53,9 @@ def upgrade():
     for party in ('o.member_id', 'g.poster_id'):
         op.execute(
             "INSERT INTO conversation_reads (offer_id, member_id, last_read_message_id, read_at) "
-            f"SELECT DISTINCT o.id, {party}, 0, NULL FROM offer_messages m "
-            "JOIN offers o ON o.id = m.offer_id JOIN gigs g ON g.id = o.gig_id "
-            "WHERE NOT EXISTS (SELECT 1 FROM conversation_reads r "
+            f"SELECT o.id, {party}, 0, NULL FROM offers o JOIN gigs g ON g.id = o.gig_id "
+            "WHERE EXISTS (SELECT 1 FROM offer_messages m WHERE m.offer_id = o.id) "
+            "AND NOT EXISTS (SELECT 1 FROM conversation_reads r "
             f"WHERE r.offer_id = o.id AND r.member_id = {party})")
     op.execute("UPDATE conversation_reads SET last_message_id = (SELECT max(m.id) "
                "FROM offer_messages m WHERE m.offer_id = conversation_reads.offer_id)")
