@@ -25,6 +25,7 @@ from offload.accounts.models import User
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, keyset_page
 from offload.gigs.models import Gig
+from offload.notifications.models import Notification
 from offload.offers.models import ConversationRead, Offer, OfferMessage
 from offload.projects.models import Project
 
@@ -127,3 +128,19 @@ def _unread_statement() -> Select:
 def unread_message_count(member_id: int) -> int:
     """Messages in all the member's conversations that they haven't read; one query."""
     return db.session.scalar(_unread_statement(), {"member_id": member_id}) or 0
+
+
+@lru_cache(maxsize=1)
+def _top_bar_statement() -> Select:
+    notifications = (select(func.count()).select_from(Notification)
+                     .where(Notification.user_id == bindparam("member_id", type_=Integer),
+                            Notification.read_at.is_(None)).scalar_subquery())
+    return select(notifications, _unread_statement().scalar_subquery())
+
+
+def top_bar_counts(member_id: int) -> tuple[int, int]:
+    """(unread notifications, unread messages) for the top bar, in one query: the
+    layout shows both on every page, so the second costs no round trip."""
+    notifications, messages = db.session.execute(_top_bar_statement(),
+                                                 {"member_id": member_id}).one()
+    return notifications, messages or 0

@@ -48,3 +48,28 @@ def test_a_member_without_conversations_is_told_where_they_start(client, login, 
 def test_visitors_are_sent_to_log_in(client):
     response = client.get("/messages")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_both_badges_of_the_top_bar_cost_one_query(client, login, make_member, make_gig,
+                                                   make_offer, count_queries):
+    from offload.notifications.queries import unread_count
+    from offload.notifications.services import notify
+
+    pat = make_member("pat")
+    bob = make_member("bob")
+    conversations.send_offer_message(make_offer(make_gig(poster=pat), bob), actor=bob,
+                                     body="Hello")  # also notifies pat: new_message
+    notify(pat, "invite_accepted", title="Someone joined")
+    notes = unread_count(pat.id)
+    assert notes >= 2  # the offer, the message, the invite
+    login(pat)
+    with count_queries() as statements:
+        html = client.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'Messages <span class="badge" aria-label="1 unread">1</span>', html)
+    assert re.search(rf'Notifications <span class="badge" aria-label="{notes} unread">'
+                     rf'{notes}</span>', html)
+    # the notifications' count is asked once, and the same statement counts the messages
+    [counting] = [s for s in statements if "FROM notifications" in s
+                  and "notifications.read_at IS NULL" in s]
+    assert "conversation_reads.last_message_id > conversation_reads.last_read_message_id" \
+        in counting
