@@ -138,3 +138,16 @@ def test_a_member_reads_their_message_and_its_answer_others_get_404(
     login(make_member("eve"))
     assert client.get(f"/contact/{message.id}").status_code == 404
     assert db.session.scalar(select(func.count()).select_from(ContactMessage)) == 1
+
+
+def test_a_second_answer_is_refused_with_a_message_on_the_page(client, login, make_member):
+    admin = make_member("ada", admin=True)
+    message = send_contact_message(actor=None, name="Vera", email="vera@example.com",
+                                   subject="Joining", body="?")
+    answer_contact_message(message, actor=make_member("adam", admin=True), reply="Done.")
+    login(admin)
+    response = client.post(f"/admin/contact/{message.id}/answer", data={"reply": "Me too."})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "This message was answered a moment ago." in html and "Answered by" in html
+    assert stored()[0].reply == "Done."
