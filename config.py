@@ -51,6 +51,7 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     RESET_LIMIT = "5 per hour"
     INVITE_LIMIT = "10 per hour"
+    CONTACT_LIMIT = "5 per hour"  # messages through the contact page, per address
     # Hops of trusted proxies in front of the app (X-Forwarded-For); 0 = none.
     PROXY_FIX_X_FOR = 0
 

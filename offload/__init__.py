@@ -83,9 +83,12 @@ def _register_blueprints(app: Flask) -> None:
     from offload.alerts.views import bp as alerts_bp
     from offload.cases.admin_views import bp as admin_cases_bp
     from offload.cases.views import bp as cases_bp
+    from offload.contact.admin_views import bp as admin_contact_bp
+    from offload.contact.views import bp as contact_bp
     from offload.gigs.views import bp as gigs_bp
     from offload.invites.admin_views import bp as admin_tree_bp
     from offload.invites.views import bp as invites_bp
+    from offload.messages.views import bp as messages_bp
     from offload.milestones.admin_views import bp as disputes_bp
     from offload.moderation.views import bp as moderation_bp
     from offload.notifications.views import bp as notifications_bp
@@ -101,7 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp,
                conversations_bp, cases_bp, admin_cases_bp, admin_tree_bp, moderation_bp,
-               reviews_bp, alerts_bp):
+               reviews_bp, alerts_bp, messages_bp, contact_bp, admin_contact_bp):
         app.register_blueprint(bp)
 
 

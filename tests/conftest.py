@@ -56,6 +56,7 @@ def app_config(tmp_path: Path, **extra) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
         "RESET_LIMIT": "100000 per minute",
         "INVITE_LIMIT": "100000 per minute",
+        "CONTACT_LIMIT": "100000 per minute",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "CANONICAL_URL": "https://offload.example",
         "MAIL_BACKEND": "log",

@@ -31,7 +31,7 @@ from offload.gigs.services import post_gig
 from offload.invites.fake import generate_tree
 from offload.milestones.services import add_milestone, fund_milestone
 from offload.notifications.models import OutboxEmail
-from offload.offers.models import Offer, OfferMessage
+from offload.offers.models import ConversationRead, Offer, OfferMessage
 from offload.offers.services import accept_award, award_offer, make_offer
 from offload.profiles.models import MemberSkill, Skill, skill_slug
 from offload.projects.models import EventKind, Project, ProjectEvent
@@ -243,6 +243,16 @@ def _showcase_project(project: Project, rng: random.Random) -> int:
             {"offer_id": project.offer_id, "sender_id": rng.choice(parties),
              "body": f"Message {n + 1}: how is it going?", "created_at": start + step * n}
             for n in range(SHOWCASE_EVENTS)])
+        # the parties' places in it, as sending through the service writes them (their
+        # inboxes list the conversation); neither has read it yet
+        newest = session.execute(
+            select(OfferMessage.id, OfferMessage.created_at)
+            .where(OfferMessage.offer_id == project.offer_id)
+            .order_by(OfferMessage.id.desc()).limit(1)).one()
+        session.execute(insert(ConversationRead), [
+            {"offer_id": project.offer_id, "member_id": member_id, "last_read_message_id": 0,
+             "read_at": None, "last_message_id": newest.id, "last_message_at": newest.created_at}
+            for member_id in parties])
         session.execute(update(Project).where(Project.id == project.id)
                         .values(last_event_at=now))
     return project.id

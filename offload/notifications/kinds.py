@@ -54,6 +54,9 @@ KINDS: dict[str, KindInfo] = {
     "keyword_alert": KindInfo("New gigs matching your alerts", Channel.EMAIL),
     "withdrawal_paid": KindInfo("Your withdrawal was paid out", Channel.EMAIL),
     "withdrawal_rejected": KindInfo("Your withdrawal was rejected", Channel.EMAIL),
+    "contact_answered": KindInfo("The admins answered your contact message", Channel.EMAIL),
+    "contact_message": KindInfo("A message to the admins from the contact page (admins)",
+                                Channel.EMAIL),
 }
 
 

@@ -30,7 +30,8 @@ def send_offer_message(offer: Offer, *, actor: User, body: str,
     Writes: the message and, with ``file_storage``, its file (a PDF or image within
     DOCUMENT_MAX_BYTES, checked by content too; removed again if the transaction fails);
     the sender's read mark moves to their message (they have seen everything before it
-    they answered). Notifies: the other side (new_message).
+    they answered); both sides' place in the conversation moves to it (their inboxes).
+    Notifies: the other side (new_message).
     """
     with atomic():
         gig = db.session.get(Gig, offer.gig_id)
@@ -46,6 +47,7 @@ def send_offer_message(offer: Offer, *, actor: User, body: str,
             stored = store_document(file_storage)
             db.session.add(OfferMessageAttachment(message_id=message.id, **stored.columns()))
             db.session.flush()
+        _record_activity(offer.id, (offer.member_id, gig.poster_id), message)
         _move_read_mark(offer.id, actor.id, message.id)
         notify(db.session.get(User, other_party_id(offer, gig, actor)), "new_message",
                title=f"{actor.name} wrote about “{gig.title}”",
@@ -75,10 +77,34 @@ def mark_conversation_read(offer: Offer, *, actor: User, up_to_message_id: int) 
         return _move_read_mark(offer.id, actor.id, newest_seen)
 
 
+def _record_activity(offer_id: int, party_ids: tuple[int, int], message: OfferMessage
+                     ) -> None:
+    """Both parties' rows now end at ``message`` (made, unread, for a party without one)."""
+    stmt = dialect_insert(ConversationRead).values([
+        {"offer_id": offer_id, "member_id": member_id, "last_read_message_id": 0,
+         "read_at": None, "last_message_id": message.id,
+         "last_message_at": message.created_at} for member_id in party_ids])
+    newer = stmt.excluded.last_message_id > ConversationRead.last_message_id
+    # one statement: of two messages sent at once, the newer ends both rows
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=[ConversationRead.offer_id, ConversationRead.member_id],
+        set_={"last_message_id": case((newer, stmt.excluded.last_message_id),
+                                      else_=ConversationRead.last_message_id),
+              "last_message_at": case((newer, stmt.excluded.last_message_at),
+                                      else_=ConversationRead.last_message_at)}))
+
+
 def _move_read_mark(offer_id: int, member_id: int, message_id: int) -> int:
+    newest = (select(OfferMessage.id, OfferMessage.created_at)
+              .where(OfferMessage.offer_id == offer_id)
+              .order_by(OfferMessage.id.desc()).limit(1).subquery())
     stmt = dialect_insert(ConversationRead).values(
         offer_id=offer_id, member_id=member_id, last_read_message_id=message_id,
-        read_at=utcnow())
+        read_at=utcnow(),
+        # a party without a row yet (messages written around send_offer_message):
+        # the conversation's newest message, as _record_activity would have written
+        last_message_id=select(newest.c.id).scalar_subquery(),
+        last_message_at=select(newest.c.created_at).scalar_subquery())
     current = ConversationRead.last_read_message_id
     # one statement, so two tabs marking at once both land and the higher mark wins
     stmt = stmt.on_conflict_do_update(

@@ -21,9 +21,13 @@ Design note
   (a counter closes it and opens the counter-proposal). The rows are the history.
 - ``OfferMessage`` rows are the conversation between poster and offerer before the
   award (and, once accepted, the project's); they are never edited or deleted.
-- A ``ConversationRead`` is how far one party has read one conversation: the id of
-  the newest message they have seen. Unread = the other side's messages after it. It
-  only moves forward, and only on a POST (the page sends one; GETs change nothing).
+- A ``ConversationRead`` is one party's place in one conversation: how far they have
+  read (the id of the newest message they have seen; 0: nothing) and how far the
+  conversation goes (its newest message's id and time, which the inbox sorts by).
+  Unread = the other side's messages after the mark. The mark only moves forward, and
+  only on a POST (the page sends one; GETs change nothing). Sending a message writes
+  the row of both parties, so a member's conversations are their rows: the inbox and
+  the top bar's count read them through two indexes, whatever the number of offers.
 - Relationships are ``lazy="raise"``: pages load what they show in explicit queries.
 """
 
@@ -225,12 +229,26 @@ class OfferMessageAttachment(StoredFileColumns, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
+_UNREAD = text("last_message_id > last_read_message_id")
+
+
 class ConversationRead(db.Model):
-    """How far a party has read an offer's conversation (see the design note)."""
+    """One party's place in an offer's conversation (see the design note): how far it
+    goes (its newest message) and how far they have read it."""
 
     __tablename__ = "conversation_reads"
+    __table_args__ = (
+        # the inbox: a member's conversations, newest activity first (keyset)
+        Index("ix_conversation_reads_member_activity", "member_id", "last_message_at",
+              "offer_id"),
+        # the top bar's count reads only the member's conversations with unread messages
+        Index("ix_conversation_reads_member_unread", "member_id",
+              sqlite_where=_UNREAD, postgresql_where=_UNREAD),
+    )
 
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    last_read_message_id: Mapped[int] = mapped_column(BigInteger)
-    read_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    last_read_message_id: Mapped[int] = mapped_column(BigInteger)  # 0: nothing read yet
+    read_at: Mapped[datetime | None]  # when the mark last moved; None: never
+    last_message_id: Mapped[int] = mapped_column(BigInteger)  # the conversation's newest
+    last_message_at: Mapped[datetime]  # and when it was written

@@ -92,7 +92,17 @@ def make_extra_objects(world: World) -> dict:
         **_alert_objects(world),
         **_wallet_objects(member),
         **_gig_objects(world),
+        **_contact_objects(world),
     }
+
+
+def _contact_objects(world: World) -> dict:
+    """The member's message to the admins through the contact page."""
+    from offload.contact.services import send_contact_message
+
+    message = send_contact_message(actor=world.member, subject="A question",
+                                   body="How do referrals work?")
+    return {"contact_id": message.id}
 
 
 def _gig_objects(world: World) -> dict:

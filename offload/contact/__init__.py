@@ -1,0 +1,1 @@
+"""The contact page: members and visitors write to the admins, an admin answers."""

@@ -1,0 +1,57 @@
+"""The admins' side of the contact page: the queue of open messages, oldest first, and
+answering one. 404 to anyone but an admin. The answer is written, reaches the sender
+and leaves a (private) moderation-log entry."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from offload.accounts.decorators import admin_required
+from offload.core.db import db
+from offload.core.errors import OffloadError
+from offload.core.forms import show_error
+
+from .forms import ReplyForm
+from .models import ContactMessage
+from .queries import contact_item, open_messages_page
+from .services import answer_contact_message
+
+bp = Blueprint("admin_contact", __name__, url_prefix="/admin")
+
+
+@bp.get("/contact")
+@admin_required
+def queue():
+    return _render_queue()
+
+
+@bp.post("/contact/<int:contact_id>/answer")
+@admin_required
+def answer(contact_id: int):
+    message = db.session.get(ContactMessage, contact_id)
+    if message is None:
+        abort(404)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            answer_contact_message(message, actor=current_user, reply=form.reply.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash(f"Answered: {message.name} gets your answer by e-mail.", "success")
+            return redirect(url_for(".queue"))
+    return _render_queue((contact_id, form))
+
+
+def _render_queue(failed: tuple[int, ReplyForm] | None = None):
+    """The queue; ``failed`` (message id, the submitted form) is shown again at the top
+    with what was typed and its errors."""
+    page = open_messages_page(request.args.get("after"))
+    items = list(page.items)
+    if failed and failed[0] not in {m.id for m in items}:
+        item = contact_item(failed[0])
+        if item is not None:
+            items.insert(0, item)  # keep the form in view
+    return render_template("contact/queue.html", page=page, items=items, failed=failed), (
+        422 if failed else 200)
