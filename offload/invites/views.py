@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
@@ -10,6 +19,7 @@ from offload.accounts.models import User
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter
+from offload.core.forms import show_error
 
 from .forms import InviteForm, SignUpForm
 from .models import Invite
@@ -96,9 +106,10 @@ def accept_submit(token: str):
                                  password=form.password.data,
                                  display_name=form.display_name.data or "",
                                  account_type=form.account_type.data,
-                                 organization_name=form.organization_name.data or "")
+                                 organization_name=form.organization_name.data or "",
+                                 work_role=form.work_role.data)
         except OffloadError as e:
-            form.form_errors.append(str(e))
+            show_error(form, e)
         else:
             return render_template("invites/welcome.html", member=user)
     return _signup_page(token, form, 422)

@@ -1,3 +1,5 @@
+import re
+
 from sqlalchemy import select
 
 from offload.accounts.models import User
@@ -55,6 +57,29 @@ def test_get_of_the_link_changes_nothing_and_post_signs_up(client, make_member, 
     assert outbox.to("new@example.com")[-1].subject.startswith("Confirm your e-mail")
     used = client.get(path)
     assert used.status_code == 410 and "already been used" in used.get_data(as_text=True)
+
+
+def test_signup_records_what_the_member_mainly_does(client, make_member, outbox):
+    send_invite(actor=make_member("alice"), email="new@example.com", vouch_note="Trusted one")
+    page = client.get(outbox.path_of_last_link("new@example.com")).get_data(as_text=True)
+    assert "I mainly take on work" in page and "I mainly pass on work" in page
+    assert re.search(r'<input checked[^>]*value="both"', page)  # who doesn't say does both
+    r = client.post(outbox.path_of_last_link("new@example.com"),
+                    data={**SIGNUP, "work_role": "take_on"})
+    assert r.status_code == 200
+    assert db.session.scalar(select(User.work_role).where(User.username == "newbie")) \
+        == "take_on"
+
+
+def test_signup_with_an_unknown_work_role_changes_nothing(client, make_member, outbox):
+    send_invite(actor=make_member("alice"), email="new@example.com", vouch_note="Trusted one")
+    path = outbox.path_of_last_link("new@example.com")
+    r = client.post(path, data={**SIGNUP, "work_role": "boss"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Choose what you mainly do" in html
+    assert 'value="newbie"' in html
+    assert db.session.scalar(select(User).where(User.username == "newbie")) is None
+    assert db.session.scalar(select(Invite)).state == InviteState.PENDING
 
 
 def test_signup_errors_keep_input_and_use_nothing(client, make_member, outbox):
