@@ -10,12 +10,14 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
 from offload.accounts.decorators import confirmed_required
 from offload.accounts.models import User
+from offload.accounts.services import record_login
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter
@@ -111,5 +113,14 @@ def accept_submit(token: str):
         except OffloadError as e:
             show_error(form, e)
         else:
-            return render_template("invites/welcome.html", member=user)
+            # logged in at once, as a log-in does: a fresh session (no fixation) carrying
+            # the member's session token, so ending their sessions ends this one too
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            record_login(user)
+            flash(f"Welcome to Offload, {user.name}. We sent a link to {user.email}: open "
+                  "it to confirm your address, then you can post gigs, make offers and "
+                  "invite others.", "success")
+            return redirect(url_for("pages.dashboard"))
     return _signup_page(token, form, 422)
