@@ -110,7 +110,7 @@ class DocumentForm(FlaskForm):
 
 
 class PhotoForm(FlaskForm):
-    photo = FileField("Photo", validators=[FileRequired("Choose a photo to upload.")],
+    photo = FileField("Choose a photo", validators=[FileRequired("Choose a photo to upload.")],
                       description="It is cropped to a square from the centre; details stored "
                                   "in the file, such as where it was taken, are removed.",
                       render_kw={"accept": "image/jpeg,image/png,image/webp"})
