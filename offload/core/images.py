@@ -55,6 +55,10 @@ def square_jpegs(data: bytes, sizes: list[int], max_pixels: int) -> dict[int, by
                 if image.format != _MULTI_PICTURE and getattr(image, "n_frames", 1) > 1:
                     raise Invalid("Animated images can't be profile photos: choose a still "
                                   "image.")
+                if image.format in ("JPEG", _MULTI_PICTURE):
+                    # decode at the smallest JPEG scale still at least as big as needed:
+                    # a 40-megapixel photo then takes a few MB, not 120
+                    image.draft("RGB", (max(sizes), max(sizes)))
                 image.load()
                 image = ImageOps.exif_transpose(image)
                 flat = _flatten(image)
@@ -86,19 +90,24 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def store_photo(storage: FileStorage, field: str = "photo") -> str:
-    """Check, re-encode and store an uploaded photo for a row written in the current
-    transaction; returns its new version. The files are removed again if the
-    transaction rolls back. A bad file is ``InvalidField`` on the form's ``field``.
+def prepare_photo(storage: FileStorage, field: str = "photo") -> dict[int, bytes]:
+    """Check and re-encode an uploaded photo: its JPEG bytes for each of PHOTO_SIZES.
 
-    Types, size and sizes: PHOTO_TYPES, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS, PHOTO_SIZES.
+    Types, size and pixels: PHOTO_TYPES, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS; a bad
+    file is ``InvalidField`` on the form's ``field``. Pure work on bytes: callers do
+    it before their transaction, so no lock is held while an image is decoded.
     """
     config = current_app.config
     try:
         data, _ = check_upload(storage, config["PHOTO_TYPES"], config["PHOTO_MAX_BYTES"])
-        images = square_jpegs(data, config["PHOTO_SIZES"], config["PHOTO_MAX_PIXELS"])
+        return square_jpegs(data, config["PHOTO_SIZES"], config["PHOTO_MAX_PIXELS"])
     except Invalid as e:
         raise InvalidField(field, str(e)) from e
+
+
+def store_photo(images: dict[int, bytes]) -> str:
+    """Write a prepared photo for a row written in the current transaction; returns its
+    new version. The files are removed again if the transaction rolls back."""
     version = secrets.token_hex(16)
     on_rollback(lambda: remove_photo_files(version))
     for size, jpeg in images.items():

@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage
 from offload.accounts.models import AccountType, User
 from offload.core.db import atomic, db, on_commit, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
-from offload.core.images import remove_photo_files, store_photo
+from offload.core.images import prepare_photo, remove_photo_files, store_photo
 from offload.core.uploads import store_document, stored_path
 
 from .models import (
@@ -298,11 +298,12 @@ def set_profile_photo(*, actor: User, file_storage: FileStorage | None) -> Profi
     transaction fails. Refuses: no file, other types, fakes, animations, huge images.
     Creates the profile row if the member never saved one.
     """
+    if file_storage is None or not file_storage.filename:
+        raise InvalidField("photo", "Choose a photo to upload.")
+    images = prepare_photo(file_storage)  # decoding takes a while: before the lock
     with atomic():
         _lock_member(actor)
-        if file_storage is None or not file_storage.filename:
-            raise InvalidField("photo", "Choose a photo to upload.")
-        version = store_photo(file_storage)
+        version = store_photo(images)
         profile = db.session.get(Profile, actor.id) or Profile(user_id=actor.id)
         db.session.add(profile)
         old = profile.photo_version

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from offload.core.errors import Invalid, InvalidField
-from offload.core.images import photo_path, square_jpegs, store_photo
+from offload.core.images import photo_path, prepare_photo, square_jpegs
 from tests.support.images import GPS_IFD, animated_bytes, image_bytes, image_upload
 
 SIZES = [256, 64]
@@ -43,6 +43,14 @@ def test_png_and_webp_become_square_jpegs_cropped_from_the_centre(fmt):
     photos = square_jpegs(image_bytes(fmt, (300, 200)), SIZES, MAX_PIXELS)
     assert sorted(photos) == [64, 256]
     big = opened(photos[256]).convert("RGB")
+    assert near(big.getpixel((10, 128)), (200, 30, 30))
+    assert near(big.getpixel((245, 128)), (30, 30, 200))
+
+
+def test_a_big_jpeg_is_decoded_at_a_reduced_scale_and_still_sharp():
+    photos = square_jpegs(image_bytes("JPEG", (4000, 3000)), SIZES, MAX_PIXELS)
+    big = opened(photos[256])
+    assert big.size == (256, 256)
     assert near(big.getpixel((10, 128)), (200, 30, 30))
     assert near(big.getpixel((245, 128)), (30, 30, 200))
 
@@ -98,17 +106,17 @@ def test_pillows_own_bomb_limit_is_a_refusal_too(monkeypatch):
     (image_bytes("JPEG"), "me.gif", "Only these file types"),
     (image_bytes("JPEG"), "me.pdf", "Only these file types"),
 ])
-def test_store_photo_checks_the_type_by_name_and_content(app, data, filename, message):
+def test_a_photo_upload_is_checked_by_name_and_content(app, data, filename, message):
     with app.test_request_context(), pytest.raises(InvalidField, match=message) as e:
-        store_photo(image_upload(data, filename))
+        prepare_photo(image_upload(data, filename))
     assert e.value.field == "photo"
 
 
-def test_store_photo_refuses_files_over_the_byte_limit(app):
+def test_a_photo_upload_over_the_byte_limit_is_refused(app):
     app.config["PHOTO_MAX_BYTES"] = 1000
     try:
         with app.test_request_context(), pytest.raises(InvalidField, match="larger than"):
-            store_photo(image_upload(image_bytes("PNG", (400, 400)), "big.png"))
+            prepare_photo(image_upload(image_bytes("PNG", (400, 400)), "big.png"))
     finally:
         app.config["PHOTO_MAX_BYTES"] = 8 * 1024 * 1024
 
