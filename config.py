@@ -63,6 +63,12 @@ class Config:
     MAX_CONTENT_LENGTH_BY_ENDPOINT = {
         "projects.deliver_milestone": 5 * DOCUMENT_MAX_BYTES + 2 * 1024 * 1024}
     DOCUMENT_TYPES = ["pdf", "png", "jpg"]
+    # Profile photos: re-encoded to square JPEGs of these sizes (px); the upload may be
+    # at most this many bytes and pixels (a larger one could be a decompression bomb).
+    PHOTO_TYPES = ["jpg", "png", "webp"]
+    PHOTO_MAX_BYTES = 8 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 40_000_000
+    PHOTO_SIZES = [256, 64]
 
     # Mail: "log" prints messages to the log (development), "smtp" sends them.
     MAIL_BACKEND = "log"

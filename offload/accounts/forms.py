@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from .models import WorkRole
 from .passwords import password_problem
+
+
+def _known_work_role(form, field) -> None:
+    if field.data not in {role.value for role in WorkRole}:
+        raise ValidationError("Choose what you mainly do: pass on work, take it on, or both.")
+
+
+def work_role_field() -> RadioField:
+    """What the member mainly does: asked at sign-up, changed in the settings."""
+    return RadioField(
+        "What you mainly do here", default=WorkRole.BOTH.value,
+        choices=[SelectChoice(role.value, role.label) for role in WorkRole],
+        validators=[_known_work_role], validate_choice=False,
+        description="Your dashboard leads with it and members see it on your profile. "
+                    "You can still do both, and change it in your settings.")
 
 
 class NewPassword(PasswordField):
@@ -45,6 +61,10 @@ class ChangePasswordForm(FlaskForm):
                                description="At least 10 characters. You'll stay logged in here; "
                                            "every other session ends.",
                                render_kw={"autocomplete": "new-password"})
+
+
+class WorkRoleForm(FlaskForm):
+    work_role = work_role_field()
 
 
 class ChangeEmailForm(FlaskForm):

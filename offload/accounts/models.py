@@ -18,6 +18,36 @@ class AccountType(StrEnum):
     ORGANIZATION = "organization"
 
 
+class WorkRole(StrEnum):
+    """What a member mainly does here. It orders their dashboard and is shown on their
+    profile and in member search; it limits nothing: everyone may post and take gigs."""
+
+    PASS_ON = "pass_on"  # has more client work than time: posts gigs
+    TAKE_ON = "take_on"  # takes on others' work: makes offers, performs projects
+    BOTH = "both"
+
+    @property
+    def label(self) -> str:
+        """The choice as the member makes it (sign-up and settings)."""
+        return {"pass_on": "I mainly pass on work: I have more client work than time",
+                "take_on": "I mainly take on work: I do projects other members pass on",
+                "both": "Both: I pass on work and take it on"}[self.value]
+
+    @property
+    def describes(self) -> str:
+        """The line on the member's profile."""
+        return {"pass_on": "Mainly passes on work", "take_on": "Mainly takes on work",
+                "both": "Passes on work and takes it on"}[self.value]
+
+    @property
+    def passes_on(self) -> bool:
+        return self in (WorkRole.PASS_ON, WorkRole.BOTH)
+
+    @property
+    def takes_on(self) -> bool:
+        return self in (WorkRole.TAKE_ON, WorkRole.BOTH)
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -28,6 +58,7 @@ class User(UserMixin, db.Model):
         CheckConstraint("account_type IN ('individual', 'organization')", name="account_type"),
         CheckConstraint("account_type = 'individual' OR organization_name IS NOT NULL",
                         name="organization_named"),
+        CheckConstraint("work_role IN ('pass_on', 'take_on', 'both')", name="work_role"),
         # the suspended few (the tree explorer tallies them per branch)
         Index("ix_users_suspended", "id", sqlite_where=text("suspended_at IS NOT NULL"),
               postgresql_where=text("suspended_at IS NOT NULL")),
@@ -42,6 +73,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(80))
     account_type: Mapped[str] = mapped_column(String(16), default=AccountType.INDIVIDUAL)
     organization_name: Mapped[str | None] = mapped_column(String(120))
+    # what the member mainly does (WorkRole); members from before it was asked do both
+    work_role: Mapped[str] = mapped_column(String(16), default=WorkRole.BOTH,
+                                           server_default=WorkRole.BOTH.value)
     is_admin: Mapped[bool] = mapped_column(default=False)
     email_confirmed_at: Mapped[datetime | None]
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
@@ -71,6 +105,11 @@ class User(UserMixin, db.Model):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
+
+    @property
+    def work(self) -> WorkRole:
+        """What the member mainly does, as the enum (``work_role`` is its stored value)."""
+        return WorkRole(self.work_role)
 
     @property
     def name(self) -> str:

@@ -13,13 +13,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from offload.core.db import atomic, db, utcnow
-from offload.core.errors import Conflict, Invalid
+from offload.core.errors import Conflict, Invalid, InvalidField
 from offload.core.templating import external_url
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.notifications.services import queue_email
 
 from .lineage import add_to_branch_sizes, lock_tree
-from .models import AccountType, User, new_session_token
+from .models import AccountType, User, WorkRole, new_session_token
 from .passwords import check_new_password, hash_password, verify_password
 
 log = logging.getLogger("offload.accounts")
@@ -49,24 +49,26 @@ def _check_available(username: str | None, email: str | None) -> None:
 
 def create_member(*, username: str, email: str, password: str, display_name: str = "",
                   account_type: str = AccountType.INDIVIDUAL, organization_name: str = "",
-                  invited_by: User | None = None, is_admin: bool = False,
-                  confirmed: bool = False) -> User:
+                  work_role: str = WorkRole.BOTH, invited_by: User | None = None,
+                  is_admin: bool = False, confirmed: bool = False) -> User:
     """Create a member account (joins the caller's transaction).
 
-    Refuses: taken username or e-mail, a weak password, an organization without a name.
+    Refuses: taken username or e-mail, a weak password, an organization without a name,
+    an unknown work role.
     Mails: a confirmation link unless ``confirmed``.
     """
     username, email = username.strip().lower(), normalize_email(email)
     check_new_password(password, username=username, email=email)
     if account_type == AccountType.ORGANIZATION and not organization_name.strip():
         raise Invalid("Give the organization's name.")
+    role = _work_role(work_role)
     with atomic():
         _check_available(username, email)
         if invited_by is not None:
             lock_tree()  # before the insert: the branch sizes above it change with it
         user = User(username=username, email=email, password_hash=hash_password(password),
                     display_name=display_name.strip() or username,
-                    account_type=AccountType(account_type),
+                    account_type=AccountType(account_type), work_role=role,
                     organization_name=(organization_name.strip() or None
                                        if account_type == AccountType.ORGANIZATION else None),
                     invited_by_id=invited_by.id if invited_by else None, is_admin=is_admin,
@@ -81,6 +83,21 @@ def create_member(*, username: str, email: str, password: str, display_name: str
         if not confirmed:
             _queue_confirmation(user, user.email)
     return user
+
+
+def _work_role(value: str) -> WorkRole:
+    try:
+        return WorkRole(value)
+    except ValueError:
+        raise InvalidField("work_role", "Choose what you mainly do: pass on work, take it "
+                                        "on, or both.") from None
+
+
+def set_work_role(user: User, work_role: str) -> None:
+    """Record what the member mainly does (their dashboard leads with it; it limits nothing)."""
+    role = _work_role(work_role)
+    with atomic():
+        user.work_role = role
 
 
 def create_admin(*, username: str, email: str, password: str) -> User:

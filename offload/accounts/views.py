@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter, login_attempt_key, login_manager
+from offload.core.forms import show_error
 from offload.core.security import safe_next
 
 from .forms import (
@@ -25,6 +26,7 @@ from .forms import (
     LoginForm,
     RequestResetForm,
     ResetPasswordForm,
+    WorkRoleForm,
 )
 from .models import User
 from .services import (
@@ -39,6 +41,7 @@ from .services import (
     request_password_reset,
     resend_confirmation,
     reset_password,
+    set_work_role,
 )
 
 bp = Blueprint("accounts", __name__)
@@ -164,11 +167,33 @@ def reset_password_page(token: str):
     return render_template("accounts/reset_password.html", form=form), _status(form)
 
 
+def _settings_page(status: int = 200, **forms):
+    forms.setdefault("password_form", ChangePasswordForm(formdata=None))
+    forms.setdefault("email_form", ChangeEmailForm(formdata=None))
+    forms.setdefault("work_role_form", WorkRoleForm(
+        formdata=None, data={"work_role": current_user.work_role}))
+    return render_template("accounts/settings.html", **forms), status
+
+
 @bp.get("/settings")
 @login_required
 def settings():
-    return render_template("accounts/settings.html", password_form=ChangePasswordForm(),
-                           email_form=ChangeEmailForm())
+    return _settings_page()
+
+
+@bp.post("/settings/work-role", endpoint="change_work_role")
+@login_required
+def change_work_role_submit():
+    form = WorkRoleForm()
+    if form.validate_on_submit():
+        try:
+            set_work_role(current_user._get_current_object(), form.work_role.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash("Saved: your dashboard leads with what you mainly do.", "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_page(422, work_role_form=form)
 
 
 @bp.post("/settings/password", endpoint="change_password")
@@ -189,8 +214,7 @@ def change_password_submit():
             flash("Your password is changed. Every other session has been logged out.",
                   "success")
             return redirect(url_for("accounts.settings"))
-    return render_template("accounts/settings.html", password_form=form,
-                           email_form=ChangeEmailForm()), 422
+    return _settings_page(422, password_form=form)
 
 
 @bp.post("/settings/email", endpoint="change_email")
@@ -207,5 +231,4 @@ def change_email_submit():
             flash(f"We sent a link to {form.new_email.data.strip().lower()}. Your address "
                   "changes when you open it.", "success")
             return redirect(url_for("accounts.settings"))
-    return render_template("accounts/settings.html", password_form=ChangePasswordForm(),
-                           email_form=form), 422
+    return _settings_page(422, email_form=form)

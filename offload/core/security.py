@@ -18,7 +18,10 @@ def add_security_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     if current_app.config["PRODUCTION"]:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if current_user.is_authenticated and request.endpoint != "static":
+    # member pages are never stored; a response whose URL names a version of its content
+    # (a profile photo) says so with ``immutable`` and keeps its own caching
+    if (current_user.is_authenticated and request.endpoint != "static"
+            and not response.cache_control.immutable):
         response.headers["Cache-Control"] = "no-store"
     return response
 

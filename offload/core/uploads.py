@@ -25,7 +25,10 @@ KNOWN_TYPES = {
     "png": "image/png",
     "jpg": "image/jpeg",
     "jpeg": "image/jpeg",
+    "webp": "image/webp",
 }
+# detected types that are a kind of an allowed one (an animated PNG is a PNG)
+_KIND_OF = {"image/apng": "image/png"}
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,10 @@ def check_upload(storage: FileStorage, allowed: list[str], max_bytes: int) -> tu
     if not data:
         raise Invalid("The file is empty.")
     kind = filetype.guess(data)
-    if kind is None or kind.mime != KNOWN_TYPES[ext]:
+    mime = _KIND_OF.get(kind.mime, kind.mime) if kind else None
+    if mime != KNOWN_TYPES[ext]:
         raise Invalid(f"The file's content is not a {ext.upper()} file.")
-    return data, kind.mime
+    return data, mime
 
 
 def store_upload(storage: FileStorage, allowed: list[str], max_bytes: int) -> StoredFile:

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from offload.accounts.forms import NewPassword
+from offload.accounts.forms import NewPassword, work_role_field
 from offload.accounts.models import AccountType
 
 
@@ -38,6 +38,7 @@ class SignUpForm(FlaskForm):
                               choices=[SelectChoice(AccountType.INDIVIDUAL.value, "An individual"),
                                        SelectChoice(AccountType.ORGANIZATION.value,
                                                     "An organization")])
+    work_role = work_role_field()
     organization_name = StringField("Organization name", validators=[Length(max=120)],
                                     description="Needed when you join as an organization.",
                                     render_kw={"autocomplete": "organization"})

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from offload.accounts.models import User
+from offload.accounts.models import User, WorkRole
 from offload.accounts.services import create_member, normalize_email
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed
@@ -101,7 +101,8 @@ def check_invite_usable(invite: Invite | None) -> Invite:
 
 
 def accept_invite(token: str, *, username: str, email: str, password: str,
-                  display_name: str, account_type: str, organization_name: str) -> User:
+                  display_name: str, account_type: str, organization_name: str,
+                  work_role: str = WorkRole.BOTH) -> User:
     """Sign up from an invite; the link works exactly once, even under racing requests.
 
     State: invite pending → accepted; a new member whose ``invited_by`` is the inviter.
@@ -112,7 +113,8 @@ def accept_invite(token: str, *, username: str, email: str, password: str,
         inviter = db.session.get(User, invite.inviter_id)
         user = create_member(username=username, email=email, password=password,
                              display_name=display_name, account_type=account_type,
-                             organization_name=organization_name, invited_by=inviter)
+                             organization_name=organization_name, work_role=work_role,
+                             invited_by=inviter)
         # the guard makes the redemption single: a concurrent sign-up changes no row
         redeemed = db.session.execute(
             update(Invite).where(Invite.id == invite.id, Invite.state == InviteState.PENDING,

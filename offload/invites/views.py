@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user
 
 from offload.accounts.decorators import confirmed_required
 from offload.accounts.models import User
+from offload.accounts.services import record_login
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter
+from offload.core.forms import show_error
 
 from .forms import InviteForm, SignUpForm
 from .models import Invite
@@ -96,9 +108,19 @@ def accept_submit(token: str):
                                  password=form.password.data,
                                  display_name=form.display_name.data or "",
                                  account_type=form.account_type.data,
-                                 organization_name=form.organization_name.data or "")
+                                 organization_name=form.organization_name.data or "",
+                                 work_role=form.work_role.data)
         except OffloadError as e:
-            form.form_errors.append(str(e))
+            show_error(form, e)
         else:
-            return render_template("invites/welcome.html", member=user)
+            # logged in at once, as a log-in does: a fresh session (no fixation) carrying
+            # the member's session token, so ending their sessions ends this one too
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            record_login(user)
+            flash(f"Welcome to Offload, {user.name}. We sent a link to {user.email}: open "
+                  "it to confirm your address, then you can post gigs, make offers and "
+                  "invite others.", "success")
+            return redirect(url_for("pages.dashboard"))
     return _signup_page(token, form, 422)

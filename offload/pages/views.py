@@ -7,6 +7,8 @@ from offload.cases.hook import why_on_the_hook
 from offload.gigs.queries import matching_gigs_for
 from offload.offers.queries import awards_awaiting_answer, unread_conversations
 
+from .queries import dashboard_for
+
 bp = Blueprint("pages", __name__)
 
 
@@ -31,4 +33,4 @@ def dashboard():
     return render_template("pages/dashboard.html", matching=matching_gigs_for(current_user.id),
                            awards=awards_awaiting_answer(current_user.id),
                            unread=unread_conversations(current_user.id),
-                           hook=hook)
+                           work=dashboard_for(current_user), hook=hook)

@@ -109,5 +109,12 @@ class DocumentForm(FlaskForm):
         return {"kind": self.kind.data, "title": self.title.data, "file_storage": self.file.data}
 
 
+class PhotoForm(FlaskForm):
+    photo = FileField("Choose a photo", validators=[FileRequired("Choose a photo to upload.")],
+                      description="It is cropped to a square from the centre; details stored "
+                                  "in the file, such as where it was taken, are removed.",
+                      render_kw={"accept": "image/jpeg,image/png,image/webp"})
+
+
 class ConfirmForm(FlaskForm):
     """No fields: the CSRF token of a delete button."""

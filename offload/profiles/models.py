@@ -12,6 +12,8 @@ Design note
 - Education, portfolio items and documents belong to one member each and are listed
   newest first. Document files live in ``UPLOAD_FOLDER`` under ``stored_name``; the
   row is the only way to reach them (served by an authorized route as attachments).
+- The profile photo is stored re-encoded (``offload.core.images``) under
+  ``photo_version``; its URL carries the version, so it may be cached for good.
 - Relationships are ``lazy="raise"``: pages load what they show in explicit queries
   (``queries.py``), so a hidden N+1 fails loudly in tests instead of slowly in production.
 """
@@ -67,6 +69,9 @@ class Profile(db.Model):
     location: Mapped[str] = mapped_column(String(LOCATION_MAX), default="", server_default="")
     # "available for work" or busy; a member without a profile row counts as available
     available: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # the profile photo: files ``<photo_version>-<size>.jpg`` in UPLOAD_FOLDER (one per
+    # PHOTO_SIZES); a new photo gets a new version, so its URLs never change content
+    photo_version: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 

@@ -66,6 +66,13 @@ def profile_for(username: str) -> ProfilePage | None:
     )
 
 
+def photo_version_of(username: str) -> str | None:
+    """The version of the member's current photo; None without one (or no such member)."""
+    return db.session.scalar(
+        select(Profile.photo_version).join(User, User.id == Profile.user_id)
+        .where(User.username == username.lower()))
+
+
 def skills_by_member(user_ids: list[int]) -> dict[int, list[Skill]]:
     """Each member's skills in alphabetical order, in one query."""
     if not user_ids:

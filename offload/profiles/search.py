@@ -7,7 +7,8 @@ Unconfirmed and suspended members aren't listed.
 Query-string keys: ``skill`` (a name or slug), ``rating`` (at least this many stars,
 1–5, halves allowed; members with no review yet don't match), ``completed`` (at least
 this many projects completed as the performer), ``availability`` (``available`` or
-``busy``), ``type`` (``individual`` or ``organization``).
+``busy``), ``type`` (``individual`` or ``organization``), ``work`` (``take_on`` or
+``pass_on``: members who mainly do that, and those who do both).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, tuple_
 
-from offload.accounts.models import AccountType, User
+from offload.accounts.models import AccountType, User, WorkRole
 from offload.core.db import db
 from offload.core.forms import arg_text
 from offload.core.pagination import Page
@@ -33,6 +34,9 @@ from .queries import skills_by_member
 
 AVAILABILITY = ("available", "busy")
 COMPLETED_MAX = 100_000
+# the ``work`` filter: who counts as taking on (or passing on) work
+WORK_FILTERS = {WorkRole.TAKE_ON.value: (WorkRole.TAKE_ON.value, WorkRole.BOTH.value),
+                WorkRole.PASS_ON.value: (WorkRole.PASS_ON.value, WorkRole.BOTH.value)}
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class MemberFilters:
     min_completed: int | None = None
     availability: str = ""  # "", "available" or "busy"
     account_type: str = ""  # "", "individual" or "organization"
+    work: str = ""  # "", "take_on" or "pass_on"
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> tuple[MemberFilters, dict[str, str]]:
@@ -66,7 +71,9 @@ class MemberFilters:
         for key, name, allowed, label in (
                 ("availability", "availability", AVAILABILITY, "available or busy"),
                 ("type", "account_type", tuple(t.value for t in AccountType),
-                 "individual or organization")):
+                 "individual or organization"),
+                ("work", "work", tuple(WORK_FILTERS), "members who take on work or who pass "
+                                                      "it on")):
             raw = arg_text(args, key).strip().lower()
             if raw in allowed:
                 values[name] = raw
@@ -78,7 +85,8 @@ class MemberFilters:
         args = {"skill": self.skill,
                 "rating": f"{self.min_rating.normalize():f}" if self.min_rating else "",
                 "completed": str(self.min_completed) if self.min_completed is not None else "",
-                "availability": self.availability, "type": self.account_type}
+                "availability": self.availability, "type": self.account_type,
+                "work": self.work}
         return {k: v for k, v in args.items() if v}
 
     @property
@@ -120,6 +128,8 @@ def search_members(filters: MemberFilters, cursor: str | None = None, *,
                           == (filters.availability == "available"))
     if filters.account_type:
         stmt = stmt.where(User.account_type == filters.account_type)
+    if filters.work:
+        stmt = stmt.where(User.work_role.in_(WORK_FILTERS[filters.work]))
     after = _decode(cursor)
     newest = -User.id  # equal ratings: the newest member first
     if after:

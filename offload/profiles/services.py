@@ -16,7 +16,8 @@ from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import AccountType, User
 from offload.core.db import atomic, db, on_commit, utcnow
-from offload.core.errors import Invalid, InvalidField, NotAllowed
+from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
+from offload.core.images import prepare_photo, remove_photo_files, store_photo
 from offload.core.uploads import store_document, stored_path
 
 from .models import (
@@ -285,6 +286,45 @@ def remove_document(doc: Document, *, actor: User) -> None:
         path = stored_path(doc.stored_name)
         db.session.delete(doc)
         on_commit(lambda: path.unlink(missing_ok=True))
+
+
+# --- photo ----------------------------------------------------------------------------
+
+def set_profile_photo(*, actor: User, file_storage: FileStorage | None) -> Profile:
+    """Make an uploaded JPEG, PNG or WebP the actor's profile photo.
+
+    Effects: writes the re-encoded sizes (metadata stripped) to the upload folder under
+    a new version; the previous photo's files go after commit, the new ones if the
+    transaction fails. Refuses: no file, other types, fakes, animations, huge images.
+    Creates the profile row if the member never saved one.
+    """
+    if file_storage is None or not file_storage.filename:
+        raise InvalidField("photo", "Choose a photo to upload.")
+    images = prepare_photo(file_storage)  # decoding takes a while: before the lock
+    with atomic():
+        _lock_member(actor)
+        version = store_photo(images)
+        profile = db.session.get(Profile, actor.id) or Profile(user_id=actor.id)
+        db.session.add(profile)
+        old = profile.photo_version
+        profile.photo_version = version
+        profile.updated_at = utcnow()
+        if old:
+            on_commit(lambda: remove_photo_files(old))
+        return profile
+
+
+def remove_profile_photo(*, actor: User) -> None:
+    """Remove the actor's profile photo (their initial shows again); files go after commit."""
+    with atomic():
+        _lock_member(actor)
+        profile = db.session.get(Profile, actor.id)
+        if profile is None or not profile.photo_version:
+            raise Conflict("You have no profile photo to remove.")
+        old = profile.photo_version
+        profile.photo_version = None
+        profile.updated_at = utcnow()
+        on_commit(lambda: remove_photo_files(old))
 
 
 # --- helpers --------------------------------------------------------------------------

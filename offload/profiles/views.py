@@ -7,21 +7,39 @@ need a written reason and a moderation-log entry, which belong in the admin area
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from offload.accounts.models import AccountType
 from offload.core.db import db
-from offload.core.errors import OffloadError
+from offload.core.errors import Invalid, OffloadError
 from offload.core.forms import show_error
+from offload.core.images import photo_path
 from offload.core.uploads import send_stored_file
 from offload.reviews.queries import member_rating
 
 from . import services
-from .forms import ConfirmForm, DocumentForm, EducationForm, PortfolioForm, ProfileForm
+from .forms import (
+    ConfirmForm,
+    DocumentForm,
+    EducationForm,
+    PhotoForm,
+    PortfolioForm,
+    ProfileForm,
+)
 from .models import Document, EducationEntry, PortfolioItem
-from .queries import ProfilePage, popular_skills, profile_for, skill_named
+from .queries import ProfilePage, photo_version_of, popular_skills, profile_for, skill_named
 from .search import MemberFilters, search_members
 
 bp = Blueprint("profiles", __name__)
@@ -160,6 +178,56 @@ def document(document_id: int):
     return send_stored_file(doc.stored_name, doc.content_type, doc.original_name)
 
 
+@bp.post("/profile/photo")
+@login_required
+def upload_photo():
+    form = PhotoForm(prefix="photo")
+    if form.validate_on_submit():
+        try:
+            services.set_profile_photo(actor=current_user, file_storage=form.photo.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            flash("Your photo is saved.", "success")
+            return redirect(url_for(".show", username=current_user.username))
+    return _render_edit(_own_page(), photo_form=form)
+
+
+@bp.post("/profile/photo/delete")
+@login_required
+def remove_photo():
+    if ConfirmForm().validate_on_submit():  # the CSRF token
+        try:
+            services.remove_profile_photo(actor=current_user)
+        except OffloadError as e:
+            flash(str(e), "error")
+        else:
+            flash("Your photo is removed; your initial shows instead.", "success")
+    return redirect(url_for(".edit", _anchor="photo"))
+
+
+@bp.get("/members/<username>/photo/<version>/<int:size>.jpg")
+@login_required
+def photo(username: str, version: str, size: int):
+    """A member's photo, for members only (as profiles are). The URL names the photo's
+    version, so what it answers never changes: browsers keep it for a year."""
+    if size not in current_app.config["PHOTO_SIZES"] or photo_version_of(username) != version:
+        abort(404)
+    try:
+        path = photo_path(version, size)
+    except Invalid:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=365 * 24 * 3600,
+                         conditional=True)
+    # private: behind the log-in, so no shared cache may keep it
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.immutable = True
+    return response
+
+
 # --- helpers --------------------------------------------------------------------------
 
 def _own_page() -> ProfilePage:
@@ -203,6 +271,7 @@ def _render_edit(page: ProfilePage, **forms: FlaskForm):
     forms.setdefault("education_form", EducationForm(prefix="education", formdata=None))
     forms.setdefault("portfolio_form", PortfolioForm(prefix="portfolio", formdata=None))
     forms.setdefault("document_form", DocumentForm(prefix="document", formdata=None))
+    forms.setdefault("photo_form", PhotoForm(prefix="photo", formdata=None))
     return render_template("profiles/edit.html", page=page, popular=popular_skills(limit=15),
                            delete_form=ConfirmForm(formdata=None), **forms), status
 

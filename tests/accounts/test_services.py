@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import select
 
-from offload.accounts.models import User
+from offload.accounts.models import User, WorkRole
 from offload.accounts.services import (
     authenticate,
     change_email,
@@ -126,3 +126,32 @@ def test_change_email_refuses_an_address_in_use(make_member):
     user = make_member("hal")
     with pytest.raises(Conflict):
         change_email(user, password=PASSWORD, new_email="gil@example.com")
+
+
+def test_members_do_both_unless_they_say_and_may_change_it(app):
+    from offload.accounts.services import set_work_role
+
+    member = create_member(username="taker", email="t@example.com", password=PASSWORD,
+                           work_role="take_on")
+    assert member.work == WorkRole.TAKE_ON and member.work.takes_on
+    assert not member.work.passes_on
+    other = create_member(username="other", email="o@example.com", password=PASSWORD)
+    assert other.work_role == WorkRole.BOTH
+    set_work_role(member, "pass_on")
+    db.session.expire_all()
+    assert db.session.get(User, member.id).work_role == "pass_on"
+    with pytest.raises(Invalid, match="Choose what you mainly do"):
+        set_work_role(member, "boss")
+    with pytest.raises(Invalid, match="Choose what you mainly do"):
+        create_member(username="x", email="x@example.com", password=PASSWORD, work_role="boss")
+
+
+def test_the_database_refuses_an_unknown_work_role(app, make_member):
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    member = make_member("alice")
+    with pytest.raises(IntegrityError):
+        db.session.execute(update(User).where(User.id == member.id).values(work_role="boss"))
+        db.session.flush()
+    db.session.rollback()

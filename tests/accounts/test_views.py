@@ -1,3 +1,4 @@
+import re
 from http.cookies import SimpleCookie
 
 from offload.accounts.models import User
@@ -137,3 +138,24 @@ def test_change_email_page_flow(client, make_member, login, outbox):
 def test_unconfirmed_member_sees_the_banner(client, make_member, login):
     login(make_member("eve", confirmed=False))
     assert "Please confirm your e-mail address" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_settings_change_what_the_member_mainly_does(client, make_member, login):
+    alice = make_member("alice")
+    login(alice)
+    page = client.get("/settings").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="both"', page)
+    response = client.post("/settings/work-role", data={"work_role": "take_on"})
+    assert response.status_code == 302 and response.location == "/settings"
+    assert db.session.get(User, alice.id).work_role == "take_on"
+    page = client.get("/settings").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="take_on"', page)
+
+
+def test_settings_refuse_an_unknown_work_role_and_change_nothing(client, make_member, login):
+    alice = make_member("alice", work_role="pass_on")
+    login(alice)
+    response = client.post("/settings/work-role", data={"work_role": "boss"})
+    assert response.status_code == 422
+    assert "Choose what you mainly do" in response.get_data(as_text=True)
+    assert db.session.get(User, alice.id).work_role == "pass_on"

@@ -87,6 +87,7 @@ def make_extra_objects(world: World) -> dict:
         "entry_id": _first_id("EducationEntry", member.id),
         "item_id": _first_id("PortfolioItem", member.id),
         "document_id": _document(member),
+        **_photo(member),
         **_case_objects(world),
         **_review_objects(world),
         **_alert_objects(world),
@@ -340,6 +341,14 @@ def _document(member) -> int:
     doc = upload_document(actor=member, kind="certificate", title="Cert",
                           file_storage=FileStorage(io.BytesIO(pdf), filename="c.pdf"))
     return doc.id
+
+
+def _photo(member) -> dict:
+    from offload.profiles.services import set_profile_photo
+    from tests.support.images import image_upload
+
+    profile = set_profile_photo(actor=member, file_storage=image_upload())
+    return {"version": profile.photo_version, "size": 64}
 
 
 CASES = [(endpoint, method, role) for (endpoint, method), row in sorted(MATRIX.items())

@@ -1,6 +1,9 @@
+import re
+
 from sqlalchemy import select
 
 from offload.accounts.models import User
+from offload.accounts.services import end_all_sessions
 from offload.core.db import db
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import revoke_invite, send_invite
@@ -49,12 +52,54 @@ def test_get_of_the_link_changes_nothing_and_post_signs_up(client, make_member, 
     assert 'value="new@example.com"' in html
     assert db.session.scalar(select(Invite)).state == InviteState.PENDING
     r = client.post(path, data=SIGNUP)
-    assert r.status_code == 200 and "Welcome" in r.get_data(as_text=True)
+    assert r.status_code == 302 and r.headers["Location"] == "/dashboard"
     user = db.session.scalar(select(User).where(User.username == "newbie"))
     assert user.invited_by_id == alice.id
     assert outbox.to("new@example.com")[-1].subject.startswith("Confirm your e-mail")
     used = client.get(path)
     assert used.status_code == 410 and "already been used" in used.get_data(as_text=True)
+
+
+def test_signup_logs_the_new_member_in_with_a_fresh_session(client, make_member, outbox):
+    send_invite(actor=make_member("alice"), email="new@example.com", vouch_note="Trusted one")
+    path = outbox.path_of_last_link("new@example.com")
+    with client.session_transaction() as sess:
+        sess["planted"] = "by someone else"  # what a fixation attack would leave behind
+    r = client.post(path, data=SIGNUP, follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Hello, New Bie" in html
+    assert "Welcome to Offload, New Bie" in html and "new@example.com" in html
+    user = db.session.scalar(select(User).where(User.username == "newbie"))
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+        assert sess["_user_id"] == f"{user.id}:{user.session_token}"
+    assert user.last_login_at is not None
+    # the member's session token is in the session: ending their sessions ends this one
+    end_all_sessions(user)
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_signup_records_what_the_member_mainly_does(client, make_member, outbox):
+    send_invite(actor=make_member("alice"), email="new@example.com", vouch_note="Trusted one")
+    page = client.get(outbox.path_of_last_link("new@example.com")).get_data(as_text=True)
+    assert "I mainly take on work" in page and "I mainly pass on work" in page
+    assert re.search(r'<input checked[^>]*value="both"', page)  # who doesn't say does both
+    r = client.post(outbox.path_of_last_link("new@example.com"),
+                    data={**SIGNUP, "work_role": "take_on"})
+    assert r.status_code == 302
+    assert db.session.scalar(select(User.work_role).where(User.username == "newbie")) \
+        == "take_on"
+
+
+def test_signup_with_an_unknown_work_role_changes_nothing(client, make_member, outbox):
+    send_invite(actor=make_member("alice"), email="new@example.com", vouch_note="Trusted one")
+    path = outbox.path_of_last_link("new@example.com")
+    r = client.post(path, data={**SIGNUP, "work_role": "boss"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Choose what you mainly do" in html
+    assert 'value="newbie"' in html
+    assert db.session.scalar(select(User).where(User.username == "newbie")) is None
+    assert db.session.scalar(select(Invite)).state == InviteState.PENDING
 
 
 def test_signup_errors_keep_input_and_use_nothing(client, make_member, outbox):

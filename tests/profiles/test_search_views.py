@@ -390,3 +390,39 @@ def test_the_availability_post_without_a_choice_changes_nothing(client, viewer):
     response = client.post("/profile/availability", data={}, follow_redirects=True)
     assert "Choose available or busy." in response.get_data(as_text=True)
     assert db.session.get(Profile, viewer.id) is None  # still available, no row written
+
+
+# --- what members mainly do -------------------------------------------------------------
+
+def test_members_filtered_by_what_they_do_with_both_in_either(
+        app, client, viewer, make_member, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    for name, role in (("taker1", "take_on"), ("passer", "pass_on"), ("taker2", "take_on"),
+                       ("doer", "both"), ("taker3", "take_on")):
+        make_member(name, work_role=role)
+    seen, url = [], "/members?work=take_on"
+    while url:
+        page = get_page(client, url)
+        seen += listed(page)
+        older = pager_links(page).get("older")
+        if older:
+            assert older["work"] == ["take_on"]  # the pager keeps the filter
+        url = "/members?" + "&".join(f"{k}={v[0]}" for k, v in older.items()) if older else ""
+    assert "passer" not in seen
+    assert {"taker1", "taker2", "taker3", "doer"} <= set(seen)
+    page = get_page(client, "/members?work=pass_on")
+    assert "passer" in listed(page) and "doer" in listed(page) and "taker1" not in listed(page)
+    assert '<option value="pass_on" selected>' in page
+    assert "Mainly passes on work" in page
+
+
+def test_an_unknown_work_filter_is_left_out_and_said_so(client, viewer, make_member):
+    make_member("passer", work_role="pass_on")
+    page = get_page(client, "/members?work=boss", status=422)
+    assert "Choose members who take on work or who pass it on." in html.unescape(page)
+    assert "passer" in listed(page)
+
+
+def test_the_profile_says_what_the_member_mainly_does(client, viewer, make_member):
+    make_member("taker", work_role="take_on")
+    assert "Mainly takes on work" in get_page(client, "/members/taker")

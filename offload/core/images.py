@@ -1,0 +1,120 @@
+"""Profile photos: an uploaded image checked, re-encoded and stored in sizes.
+
+Nothing of the upload is kept: the pixels are decoded (after checking the header's
+size, so a small file that inflates to gigabytes is refused before it is decoded),
+turned upright by their EXIF orientation, cropped to the centre square and written
+as new JPEGs without any metadata, so EXIF, GPS positions, comments and colour
+profiles are gone, and a file that only pretends to be an image never reaches a page.
+The files are ``<version>-<size>.jpg`` in ``UPLOAD_FOLDER``; ``version`` is random
+and new for every photo, so a URL naming it can be cached for good.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import warnings
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+from werkzeug.datastructures import FileStorage
+
+from .db import on_rollback
+from .errors import Invalid, InvalidField
+from .uploads import check_upload, upload_dir
+
+# what Pillow must find in the file for each allowed extension
+_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
+# cameras' multi-picture JPEGs: the first picture is the photo, the rest previews
+_MULTI_PICTURE = "MPO"
+JPEG_QUALITY = 85
+
+
+def photo_path(version: str, size: int) -> Path:
+    # versions are generated here (hex); refuse anything else defensively
+    if not version.isalnum() or not version.isascii():
+        raise Invalid("bad photo version")
+    return upload_dir() / f"{version}-{int(size)}.jpg"
+
+
+def square_jpegs(data: bytes, sizes: list[int], max_pixels: int) -> dict[int, bytes]:
+    """The image in ``data`` as square JPEGs, one per size; raises ``Invalid`` for
+    anything that is not a single still JPEG, PNG or WebP within ``max_pixels``."""
+    with warnings.catch_warnings():
+        # Pillow only warns between its own limit and twice it: make that a refusal too
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format not in (*_FORMATS.values(), _MULTI_PICTURE):
+                    raise Invalid("The file is not a JPEG, PNG or WebP image.")
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise Invalid(f"The image is too large ({width}×{height} pixels): use "
+                                  f"one of at most {max_pixels // 1_000_000} megapixels.")
+                if image.format != _MULTI_PICTURE and getattr(image, "n_frames", 1) > 1:
+                    raise Invalid("Animated images can't be profile photos: choose a still "
+                                  "image.")
+                if image.format in ("JPEG", _MULTI_PICTURE):
+                    # decode at the smallest JPEG scale still at least as big as needed:
+                    # a 40-megapixel photo then takes a few MB, not 120
+                    image.draft("RGB", (max(sizes), max(sizes)))
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                flat = _flatten(image)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+            raise Invalid(f"The image is too large: use one of at most "
+                          f"{max_pixels // 1_000_000} megapixels.") from e
+        except UnidentifiedImageError as e:
+            raise Invalid("The file could not be read as an image.") from e
+        except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
+            raise Invalid("The image is damaged or incomplete.") from e
+    result = {}
+    for size in sizes:
+        square = ImageOps.fit(flat, (size, size), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        # no exif=, icc_profile= or comment: the new file carries pixels only
+        square.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        result[size] = out.getvalue()
+    return result
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB pixels; transparent parts become white (JPEG has no transparency)."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P"
+                                                and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def prepare_photo(storage: FileStorage, field: str = "photo") -> dict[int, bytes]:
+    """Check and re-encode an uploaded photo: its JPEG bytes for each of PHOTO_SIZES.
+
+    Types, size and pixels: PHOTO_TYPES, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS; a bad
+    file is ``InvalidField`` on the form's ``field``. Pure work on bytes: callers do
+    it before their transaction, so no lock is held while an image is decoded.
+    """
+    config = current_app.config
+    try:
+        data, _ = check_upload(storage, config["PHOTO_TYPES"], config["PHOTO_MAX_BYTES"])
+        return square_jpegs(data, config["PHOTO_SIZES"], config["PHOTO_MAX_PIXELS"])
+    except Invalid as e:
+        raise InvalidField(field, str(e)) from e
+
+
+def store_photo(images: dict[int, bytes]) -> str:
+    """Write a prepared photo for a row written in the current transaction; returns its
+    new version. The files are removed again if the transaction rolls back."""
+    version = secrets.token_hex(16)
+    on_rollback(lambda: remove_photo_files(version))
+    for size, jpeg in images.items():
+        photo_path(version, size).write_bytes(jpeg)
+    return version
+
+
+def remove_photo_files(version: str) -> None:
+    for size in current_app.config["PHOTO_SIZES"]:
+        photo_path(version, size).unlink(missing_ok=True)
