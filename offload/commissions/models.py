@@ -19,10 +19,12 @@ Design note
   completion; past it the invoice counts as accepted, and a job records that). A
   contest opens a case about the performer (``offload.cases.invoices``); the admin who
   resolves it may correct the invoiced amount: the commission is then recomputed, and
-  a paid one is corrected through the ledger only: its batch reversed (REVERSAL
-  transfers referencing each leg) and a new batch posted, or, when the performer's
-  wallet doesn't cover it, due again with ``batch_id`` cleared. ``corrected_from_minor``
-  keeps what the performer entered.
+  a paid one is corrected through the ledger only: a new batch posted from the
+  performer's wallet, then the old batch reversed (REVERSAL transfers referencing each
+  leg), so the referrer repays the old share out of the new one; when the performer's
+  wallet doesn't cover the new batch, the old one is reversed first, then the new one
+  posted if the refund covers it, else the commission is due again with ``batch_id``
+  cleared. ``corrected_from_minor`` keeps what the performer entered.
 """
 
 from __future__ import annotations

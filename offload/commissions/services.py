@@ -27,6 +27,7 @@ from offload.ledger.services import (
     InsufficientFunds,
     Leg,
     commission_split,
+    first_uncovered,
     post_batch,
     reverse_transfer,
     system_account,
@@ -177,12 +178,8 @@ def _pay(commission: Commission, project: Project, actor: User, *,
          corrected: bool = False) -> str:
     """Post the commission's batch and mark it paid; raises InsufficientFunds (nothing
     moved: the ledger runs in a savepoint) when the wallet doesn't cover it."""
-    payer = wallet_account(commission.payer_id).id
-    legs = [Leg(payer, system_account(AccountKind.PLATFORM_REVENUE).id,
-                commission.platform_minor, TransferKind.COMMISSION, memo="platform share"),
-            Leg(payer, wallet_account(commission.referrer_id).id, commission.referrer_minor,
-                TransferKind.COMMISSION, memo="referrer share")]
-    batch = post_batch(legs, cause=Cause("commission", commission.id), actor_id=actor.id)
+    batch = post_batch(_legs(commission), cause=Cause("commission", commission.id),
+                       actor_id=actor.id)
     assert CommissionState.PAID in COMMISSION_TRANSITIONS[CommissionState.DUE]
     now = utcnow()
     changed = db.session.execute(
@@ -206,6 +203,15 @@ def _pay(commission: Commission, project: Project, actor: User, *,
     _log_after_commit("commission paid", commission_id=commission.id,
                       batch_id=batch.batch_id, commission_minor=commission.commission_minor)
     return batch.batch_id
+
+
+def _legs(commission: Commission) -> list[Leg]:
+    """The commission's batch at its current amounts: platform leg, then referrer leg."""
+    payer = wallet_account(commission.payer_id).id
+    return [Leg(payer, system_account(AccountKind.PLATFORM_REVENUE).id,
+                commission.platform_minor, TransferKind.COMMISSION, memo="platform share"),
+            Leg(payer, wallet_account(commission.referrer_id).id, commission.referrer_minor,
+                TransferKind.COMMISSION, memo="referrer share")]
 
 
 def _tell_due(commission: Commission, project: Project, gig: Gig) -> None:
@@ -274,13 +280,24 @@ def settle_contested_invoice(commission: Commission, *, actor: User,
     corrected: the invoiced amount and the commission are recomputed with the gig's
     recorded rates (guarded UPDATE, so two resolutions at once correct once).
     Money: a due commission has nothing posted: only its amounts change. A paid one is
-    corrected through the ledger: each leg of its batch reversed (REVERSAL transfers
-    referencing it), then the corrected commission posted as a new batch from the
-    performer's wallet; when that doesn't cover it, it falls due in COMMISSION_DUE_DAYS
-    as at completion. Timeline: an issue resolved (and commission paid). Notifies:
-    both sides. Refuses: non-admins; a commission not contested (Conflict); a corrected
-    amount that isn't positive, is the amount invoiced, or can't carry the commission
-    (InvalidField "corrected"); a reversal a wallet no longer covers (InsufficientFunds).
+    corrected through the ledger, every movement checked before any is made (accounts
+    locked), so a refusal moves nothing:
+    - when the performer's available balance covers the corrected commission, it is
+      posted first as a new batch from their wallet, then each leg of the old batch is
+      reversed (REVERSAL transfers referencing it). The referrer repays their old share
+      out of the new one: an upward correction needs none of the money they were paid,
+      a downward one only the difference.
+    - when it doesn't, the old batch is reversed first (which needs the referrer's old
+      share still in their wallet), then the corrected commission is posted if the
+      performer's wallet, with the old commission back, covers it; else it falls due in
+      COMMISSION_DUE_DAYS as at completion.
+    Timeline: an issue resolved (and commission paid). Notifies: both sides.
+    Refuses: non-admins; a commission not contested (Conflict); a corrected amount that
+    isn't positive, is the amount invoiced, or can't carry the commission (InvalidField
+    "corrected"); a reversal the referrer's wallet (or platform revenue) no longer
+    covers in the order above (InsufficientFunds): a downward correction by more than
+    the referrer holds, or any correction while the performer can't pay the new
+    commission and the referrer no longer holds the old share.
     """
     if not actor.is_admin:
         raise NotAllowed("Only admins settle a contested invoice.")
@@ -314,36 +331,19 @@ def settle_contested_invoice(commission: Commission, *, actor: User,
     values = dict(invoiced_minor=corrected_minor, commission_minor=parts.commission,
                   platform_minor=parts.platform, referrer_minor=parts.referrer,
                   corrected_from_minor=old_invoiced)
-    if was_paid:  # the batch is reversed below: due until the new one is posted
+    if was_paid:  # due until the corrected batch is posted, below or later
         assert CommissionState.DUE in COMMISSION_TRANSITIONS[CommissionState.PAID]
         values.update(state=CommissionState.DUE, paid_at=None, batch_id=None,
                       reminded_at=None, overdue_at=None,
                       due_on=now.date() + timedelta(
                           days=current_app.config["COMMISSION_DUE_DAYS"]))
     _move_review(commission, InvoiceReview.CORRECTED, now=now, **values)
-    if was_paid:
-        for transfer_id in db.session.scalars(select(Transfer.id).where(
-                Transfer.batch_id == old_batch, Transfer.kind == TransferKind.COMMISSION)
-                .order_by(Transfer.id)):
-            try:
-                reverse_transfer(transfer_id, actor_id=actor.id,
-                                 memo=f"invoice corrected to {_money(corrected_minor)}")
-            except InsufficientFunds:
-                raise InsufficientFunds(
-                    "The referrer's wallet no longer covers the reversal of the share they "
-                    "were paid; the correction can't be made through the ledger now."
-                ) from None
     record_event(project, EventKind.ISSUE_RESOLVED, actor_id=actor.id, note=(
         f"An admin corrected the invoiced amount from {_money(old_invoiced)} to "
         f"{_money(corrected_minor)}; the commission is now {_money(parts.commission)} "
         f"(was {_money(old_commission)}): {reason}"))
-    paid = False
-    if was_paid:
-        try:
-            _pay(commission, project, actor, corrected=True)
-            paid = True
-        except InsufficientFunds:
-            pass
+    paid = was_paid and _correct_paid_commission(commission, project, actor,
+                                                 old_batch=old_batch)
     settled = "paid from the performer's wallet" if paid else \
         f"due by {commission.due_on.isoformat()}"
     notify(performer, "commission_due",
@@ -356,6 +356,62 @@ def settle_contested_invoice(commission: Commission, *, actor: User,
     _log_after_commit("invoice corrected", commission_id=commission.id,
                       from_minor=old_invoiced, to_minor=corrected_minor, paid=paid)
     return commission
+
+
+def _correct_paid_commission(commission: Commission, project: Project, actor: User, *,
+                             old_batch: str) -> bool:
+    """Move a paid commission's money from its old batch to its corrected amounts (the
+    row already holds them, due with no batch); True when the corrected one is paid.
+
+    Whether each movement is covered is checked before any is made, with the accounts
+    locked, so a refusal (InsufficientFunds) moves nothing.
+    """
+    old = db.session.scalars(select(Transfer).where(
+        Transfer.batch_id == old_batch, Transfer.kind == TransferKind.COMMISSION)
+        .order_by(Transfer.id)).all()
+    undo = [Leg(t.credit_account_id, t.debit_account_id, t.amount_minor,
+                TransferKind.REVERSAL) for t in old]
+    new = _legs(commission)
+    referrer_id = new[1].credit_id
+    new_part = {leg.credit_id: leg.amount for leg in new}
+    if first_uncovered(new) is None:
+        # The new batch first: the referrer pays their old share back out of the new one,
+        # so an upward correction needs none of the money they were paid (long since
+        # spent or withdrawn, as a rule) and a downward one only the difference.
+        short = first_uncovered(new + undo)
+        if short is not None:  # a downward correction: only a reversal can be short
+            payer, share = ("The referrer's wallet", "the referrer's share") \
+                if short.debit_id == referrer_id else ("Platform revenue", "the platform's share")
+            raise InsufficientFunds(
+                f"{payer} no longer covers the "
+                f"{_money(short.amount - new_part[short.debit_id])} by which {share} goes "
+                f"down (from {_money(short.amount)} to {_money(new_part[short.debit_id])}); "
+                "the correction can't be made through the ledger now.")
+        _pay(commission, project, actor, corrected=True)
+        _reverse(old, actor, commission)
+        return True
+    # The performer can't pay the corrected commission: the old batch is reversed first
+    # (the performer gets the old commission back), which needs the shares still there.
+    short = first_uncovered(undo)
+    if short is not None:
+        payer = "the referrer's wallet" if short.debit_id == referrer_id else \
+            "platform revenue"
+        raise InsufficientFunds(
+            f"The performer's wallet doesn't cover the corrected commission of "
+            f"{_money(commission.commission_minor)}, and {payer} no longer covers the "
+            f"reversal of the {_money(short.amount)} share it was paid; the correction "
+            "can't be made through the ledger now.")
+    _reverse(old, actor, commission)
+    if first_uncovered(new) is not None:  # with the old commission back, still not enough
+        return False
+    _pay(commission, project, actor, corrected=True)
+    return True
+
+
+def _reverse(legs: list[Transfer], actor: User, commission: Commission) -> None:
+    for t in legs:
+        reverse_transfer(t.id, actor_id=actor.id,
+                         memo=f"invoice corrected to {_money(commission.invoiced_minor)}")
 
 
 def _move_review(commission: Commission, to: InvoiceReview, *, now: datetime,

@@ -137,6 +137,28 @@ def _refuse_insufficient(account_id: int, amount: int) -> None:
         f"doesn't cover {format_money(amount, account.currency)}.")
 
 
+def first_uncovered(legs: list[Leg]) -> Leg | None:
+    """The first leg whose paying account wouldn't cover it if ``legs`` were posted in
+    this order, or None when all are covered; moves nothing.
+
+    Locks every account the legs touch (ascending id order, as every operation here
+    does) until the caller's transaction ends, so the answer holds for the postings
+    and reversals the caller then makes in it: check up front, then move.
+    """
+    ids = {a for leg in legs for a in (leg.debit_id, leg.credit_id)}
+    _lock_accounts(ids)
+    accounts = db.session.scalars(select(LedgerAccount).where(LedgerAccount.id.in_(ids))
+                                  .execution_options(populate_existing=True)).all()
+    available = {a.id: a.available for a in accounts}
+    may_overdraw = {a.id for a in accounts if not a.no_overdraft}
+    for leg in legs:
+        if leg.debit_id not in may_overdraw and available[leg.debit_id] < leg.amount:
+            return leg
+        available[leg.debit_id] -= leg.amount
+        available[leg.credit_id] += leg.amount
+    return None
+
+
 # --- posting and reserving ----------------------------------------------------------
 
 @transactional

@@ -1,7 +1,9 @@
 """The referrer's review of an invoiced amount under the agreed price: the reason it
 needs, accepting, contesting (a case with both amounts), the window lapsing, and an
-admin's correction recomputed through the ledger when paid and when due; a correction
-happens once however often or concurrently it is submitted. Every money test ends with
+admin's correction recomputed through the ledger when paid and when due (the new
+batch first, so a referrer who spent their share can still be corrected; refused with
+nothing moved when neither order is covered); a correction happens once however often
+or concurrently it is submitted. Every money test ends with
 the full money check."""
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from offload.ledger.models import AccountKind, Transfer, TransferKind
 from offload.ledger.services import InsufficientFunds, system_account, wallet_account
 from offload.moderation.models import ModerationEntry
 from offload.projects.models import ProjectEvent
+from offload.wallet.services import mark_withdrawal_paid
+from tests.conftest import PASSWORD
 
 _keys = itertools.count(1)
 PRICE = 400_00  # make_offer's price: the project's agreed price
@@ -50,6 +54,11 @@ def fresh(model, id_):
 def balances(*members) -> list[int]:
     db.session.rollback()
     return [wallet_account(m.id).balance for m in members]
+
+
+def available(*members) -> list[int]:
+    db.session.rollback()
+    return [wallet_account(m.id).available for m in members]
 
 
 def revenue() -> int:
@@ -318,19 +327,87 @@ def test_the_check_fails_when_a_corrected_commission_claims_its_old_batch(
     db.session.rollback()
 
 
-def test_a_reversal_the_referrer_can_no_longer_cover_refuses_the_whole_correction(
+def test_an_upward_correction_after_the_referrer_withdrew_their_share_pays_them_more(
         under_price, referrer, performer, admin, fund, withdraw):
     fund(performer, 100_00)
-    c = under_price(invoiced=200_00)  # the referrer got 14.00
-    withdraw(referrer, 10_00)  # and asked for most of it out
+    fund(referrer, 5_00)  # their own money
+    c = under_price(invoiced=200_00)  # commission 20.00: 6.00 platform, 14.00 referrer
+    mark_withdrawal_paid(withdraw(referrer, 14_00), actor=admin, reason="Paid out.",
+                         password=PASSWORD)  # the whole share has left the site
+    assert balances(performer, referrer) == [80_00, 5_00] and revenue() == 6_00
+    old_batch = fresh(Commission, c.id).batch_id
+    contest_and_correct(c, referrer, admin, 400_00)  # commission 40.00: 12.00 + 28.00
+    c = fresh(Commission, c.id)
+    assert (c.state, c.invoiced_minor, c.commission_minor, c.platform_minor,
+            c.referrer_minor) == (CommissionState.PAID, 400_00, 40_00, 12_00, 28_00)
+    # performer 80 - 40 + 20; referrer 5 + 28 - 14; platform 6 + 12 - 6
+    assert balances(performer, referrer) == [60_00, 19_00] and revenue() == 12_00
+    assert available(performer, referrer) == [60_00, 19_00]
+    # the new batch went first: the referrer's old share came back out of the new one
+    new_legs = db.session.scalars(select(Transfer.id).where(
+        Transfer.batch_id == c.batch_id)).all()
+    reversals = db.session.scalars(select(Transfer).where(
+        Transfer.kind == TransferKind.REVERSAL)).all()
+    assert len(new_legs) == 2 and len(reversals) == 2
+    assert max(new_legs) < min(r.id for r in reversals)
+    assert sorted(r.reverses_id for r in reversals) == sorted(db.session.scalars(
+        select(Transfer.id).where(Transfer.batch_id == old_batch)).all())
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_downward_correction_after_the_referrer_spent_their_share_takes_the_difference(
+        under_price, referrer, performer, admin, fund, withdraw):
+    fund(performer, 100_00)
+    fund(referrer, 5_00)
+    c = under_price(invoiced=300_00)  # commission 30.00: 9.00 platform, 21.00 referrer
+    withdraw(referrer, 21_00)  # held for a payout: only their own 5.00 is available
+    assert balances(performer, referrer) == [70_00, 26_00] and revenue() == 9_00
+    assert available(referrer) == [5_00]
     case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
-    with pytest.raises(InsufficientFunds, match="referrer's wallet no longer covers"):
+    transfers = db.session.scalar(select(func.count()).select_from(Transfer))
+    # down to 100.00 the referrer's share drops by 14.00, more than they hold: refused
+    with pytest.raises(InsufficientFunds, match=r"referrer's wallet no longer covers the "
+                                                r"\$14\.00 by which the referrer's share"):
+        resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
+                     reason="Receipt.", corrected_minor=100_00)
+    assert fresh(Case, case.id).state == CaseState.OPEN
+    c = fresh(Commission, c.id)
+    assert (c.review_state, c.invoiced_minor, c.state) == (InvoiceReview.CONTESTED, 300_00,
+                                                           CommissionState.PAID)
+    assert db.session.scalar(select(func.count()).select_from(Transfer)) == transfers
+    assert balances(performer, referrer) == [70_00, 26_00] and revenue() == 9_00
+    # down to 250.00 (commission 25.00: 7.50 + 17.50) it drops by 3.50, which they hold
+    resolve_case(fresh(Case, case.id), actor=admin, resolution="warned", reason="Receipt.",
+                 corrected_minor=250_00)
+    c = fresh(Commission, c.id)
+    assert (c.state, c.invoiced_minor, c.commission_minor, c.platform_minor,
+            c.referrer_minor) == (CommissionState.PAID, 250_00, 25_00, 7_50, 17_50)
+    # performer 70 - 25 + 30; referrer 26 + 17.50 - 21 (21 still held); platform 9 + 7.50 - 9
+    assert balances(performer, referrer) == [75_00, 22_50] and revenue() == 7_50
+    assert available(performer, referrer) == [75_00, 1_50]
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_correction_neither_order_covers_is_refused_with_nothing_moved(
+        under_price, referrer, performer, admin, fund, withdraw):
+    fund(performer, 20_00)
+    c = under_price(invoiced=200_00)  # the referrer got 14.00; the performer has nothing left
+    withdraw(referrer, 10_00)  # and the referrer asked for most of it out
+    case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
+    transfers = db.session.scalar(select(func.count()).select_from(Transfer))
+    # the performer can't pay the corrected 40.00 first, and the referrer can't pay back
+    # the 14.00 first
+    with pytest.raises(InsufficientFunds, match=r"performer's wallet doesn't cover the "
+                       r"corrected commission of \$40\.00, and the referrer's wallet no "
+                       r"longer covers the reversal of the \$14\.00 share"):
         resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
                      reason="Receipt.", corrected_minor=400_00)
     assert fresh(Case, case.id).state == CaseState.OPEN
     c = fresh(Commission, c.id)
     assert (c.review_state, c.invoiced_minor, c.state) == (InvoiceReview.CONTESTED, 200_00,
                                                            CommissionState.PAID)
-    assert db.session.scalar(select(func.count()).select_from(Transfer).where(
-        Transfer.kind == TransferKind.REVERSAL)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Transfer)) == transfers
+    assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
+    assert balances(performer, referrer) == [0, 14_00] and revenue() == 6_00
+    assert available(performer, referrer) == [0, 4_00]
     assert run_checks(MONEY_CHECKS) == []

@@ -31,6 +31,7 @@ from offload.ledger.services import (
     InsufficientFunds,
     Leg,
     commission_split,
+    first_uncovered,
     post_batch,
     post_reservation,
     post_transfer,
@@ -251,6 +252,22 @@ def test_the_external_account_may_go_negative(make_wallet, external):
     hold(external, alice, 100)
     assert counters(external).balance == -2500
     assert counters(external).available == -2600
+
+
+def test_first_uncovered_follows_the_order_of_the_legs_and_moves_nothing(make_wallet,
+                                                                         external):
+    alice, bob = make_wallet(500), make_wallet()
+    hold(alice, external, 100)  # alice has 400 available
+    before = snapshot(alice, bob, external)
+    pay_bob, bob_back = (Leg(alice, bob, 400, TransferKind.TRANSFER),
+                         Leg(bob, alice, 300, TransferKind.TRANSFER))
+    with atomic():
+        assert first_uncovered([pay_bob, bob_back]) is None  # bob is paid before he pays
+        assert first_uncovered([bob_back, pay_bob]) == bob_back  # bob has nothing yet
+        assert first_uncovered([pay_bob, Leg(alice, bob, 1, TransferKind.TRANSFER)]) \
+            == Leg(alice, bob, 1, TransferKind.TRANSFER)  # the hold isn't available
+        assert first_uncovered([Leg(external, bob, 10**9, TransferKind.DEPOSIT)]) is None
+    assert snapshot(alice, bob, external) == before
 
 
 # --- reservations -----------------------------------------------------------------------
