@@ -73,7 +73,6 @@ def board():
     filters, errors = BoardFilters.from_args(request.args)
     page = board_page(filters, request.args.get("before"))
     form = BoardFilterForm(request.args)
-    form.sort.data = filters.sort.value  # the sort in use (the default one depends on q)
     for name, message in errors.items():
         form[name].errors = [message]
     return render_template("gigs/board.html", page=page, filters=filters, form=form,

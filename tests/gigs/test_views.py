@@ -210,10 +210,15 @@ def test_a_search_is_by_relevance_with_newest_one_click_away(client, poster, mak
     assert '<option selected value="newest">Newest</option>' in page
     relevance = re.search(r'<a href="([^"]*)">Relevance</a>', page).group(1)
     assert html.unescape(relevance) == "/gigs?q=physio"
-    # without words there is nothing to rank: newest, and no sort line
-    page = get_page(client, "/gigs?sort=relevance")
-    assert '<option selected value="newest">Newest</option>' in page
-    assert "Sorted by" not in page
+    # without words there is nothing to rank: newest, and no sort line; the form still
+    # offers relevance, so that words typed into it sort by relevance
+    for url in ("/gigs", "/gigs?sort=relevance"):
+        page = get_page(client, url)
+        assert '<option selected value="relevance">Relevance</option>' in page
+        assert "Sorted by" not in page
+        assert re.findall(r"Physiotherapy clinic booking|Clinic calendar|Notes app",
+                          page) == ["Notes app", "Physiotherapy clinic booking",
+                                    "Clinic calendar"]
 
 
 def test_capped_searches_say_so(app, client, poster, make_gig, monkeypatch):
