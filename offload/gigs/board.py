@@ -19,6 +19,19 @@
   ``GIG_SEARCH_CANDIDATES`` is not found; ``BoardPage.capped`` says so, and more
   words narrow the set. With both words and skills, the words choose the candidates
   and the skills filter them.
+- Relevance (the default with words): the candidates carry their relevance
+  (``search.matching_ids(ranked=True)``, a double, lower = better) and the page is
+  cut from them in (relevance, id descending) order with a cursor on that pair:
+  ``relevance > :r OR (relevance = :r AND id < :id)``. The relevance is compared
+  exactly as the database computed it (the cursor carries the double's shortest
+  exact text; PostgreSQL's real is cast to double before it leaves the database), so
+  equal ranks neither skip nor repeat a gig; there is no index to walk, but the
+  candidates are at most ``GIG_SEARCH_CANDIDATES`` rows either way. Why not OFFSET
+  within that window: it is as cheap here, but a cursor also holds when gigs close
+  between pages. What neither can promise: ranks depend on the whole index (bm25's
+  document frequencies and average length), so a gig posted or closed between two
+  pages can move the others' ranks a little, as an edited budget moves a gig on the
+  budget sort.
 - Queries: one for the page (posters joined; with words or skills it also counts
   the candidates, up to one more than it uses, to learn ``capped``), one for the
   page's skills, and for a first page that comes out empty one to count candidates.
@@ -33,10 +46,12 @@ from flask import current_app
 from sqlalchemy import (
     Select,
     Subquery,
+    and_,
     exists,
     func,
     literal,
     literal_column,
+    or_,
     select,
     tuple_,
     union,
@@ -65,7 +80,7 @@ LIST_LOAD = (
 )
 
 _SORT_COLUMN = {BoardSort.NEWEST: "published_at", BoardSort.BUDGET: "budget_max_minor",
-                BoardSort.DEADLINE: "deadline"}
+                BoardSort.DEADLINE: "deadline", BoardSort.RELEVANCE: "relevance"}
 
 # what filters and sorts read, carried by the candidate rows
 _CANDIDATE_COLUMNS = (Gig.id, Gig.published_at, Gig.budget_min_minor, Gig.budget_max_minor,
@@ -87,7 +102,7 @@ def board_page(filters: BoardFilters, cursor: str | None = None, *,
     key = decode_cursor(filters.sort, cursor)
     query = _BoardQuery(filters, today or utcnow().date())
     rows = db.session.execute(query.select(key, size + 1)).all()
-    gigs = [gig for gig, _ in rows[:size]]
+    gigs = [row[0] for row in rows[:size]]
     capped = bool(rows) and rows[0][1] > query.cap
     if query.ids is not None and not rows and key is None:
         # nothing on the first page: whether the words matched more is still worth saying
@@ -96,8 +111,10 @@ def board_page(filters: BoardFilters, cursor: str | None = None, *,
     next_cursor = None
     if len(rows) > size:
         last = gigs[-1]
-        next_cursor = encode_cursor(filters.sort, getattr(last, _SORT_COLUMN[filters.sort]),
-                                    last.id)
+        # a relevance is not a column of the gig: the page's row carries it
+        sort_key = (rows[size - 1].sort_key if filters.sort == BoardSort.RELEVANCE
+                    else getattr(last, _SORT_COLUMN[filters.sort]))
+        next_cursor = encode_cursor(filters.sort, sort_key, last.id)
     return BoardPage(items=gigs, next_cursor=next_cursor, is_first=key is None, capped=capped)
 
 
@@ -120,7 +137,7 @@ def alert_matches(filters: BoardFilters, *, published_after: datetime,
 
     query = _BoardQuery(filters, today or utcnow().date(), window,
                         [Gig.poster_id != not_posted_by])
-    return [gig for gig, _ in db.session.execute(query.select(None, limit)).all()]
+    return [row[0] for row in db.session.execute(query.select(None, limit)).all()]
 
 
 class _BoardQuery:
@@ -134,18 +151,32 @@ class _BoardQuery:
         self.gig_conditions = gig_conditions or []
         self.cap = current_app.config.get("GIG_SEARCH_CANDIDATES", SEARCH_CANDIDATES)
         # one more than we use, to learn ``capped``
-        self.ids = _candidate_ids(filters, self.cap + 1)
+        self.ranked = filters.sort == BoardSort.RELEVANCE  # (only ever with words)
+        self.ids = _candidate_ids(filters, self.cap + 1, ranked=self.ranked)
 
     def select(self, key: tuple | None, limit: int) -> Select:
-        """(Gig, candidates found) rows after ``key``, at most ``limit``."""
+        """(Gig, candidates found) rows after ``key``, at most ``limit``; by relevance,
+        (Gig, candidates found, sort_key)."""
         filters, ids = self.filters, self.ids
-        cols = (_candidates(ids.subquery("ids"), self.cap, self.gig_conditions).c
+        cols = (_candidates(ids.subquery("ids"), self.cap, self.gig_conditions,
+                            self.ranked).c
                 if ids is not None else Gig.__table__.c)
         sort_key = getattr(cols, _SORT_COLUMN[filters.sort])
         ascending = filters.sort == BoardSort.DEADLINE
         conditions = _conditions(filters, cols) + (self.extra(cols) if self.extra else [])
         if ids is None:
             conditions += self.gig_conditions
+        if self.ranked:
+            # most relevant first (lowest), then newest; the two go opposite ways, so
+            # the cursor's comparison is spelled out instead of a row value
+            conditions.append(cols.deadline >= self.today)
+            if key:
+                conditions.append(or_(sort_key > key[0],
+                                      and_(sort_key == key[0], cols.id < key[1])))
+            page = (select(cols.id, sort_key.label("sort_key"), cols.found).where(*conditions)
+                    .order_by(sort_key.asc(), cols.id.desc()).limit(limit).subquery("page"))
+            return (select(Gig, page.c.found, page.c.sort_key).join(page, page.c.id == Gig.id)
+                    .order_by(page.c.sort_key.asc(), page.c.id.desc()).options(*LIST_LOAD))
         if key and ascending and key[0] >= self.today:
             # the cursor already starts after today: a second lower bound on the index's
             # first column would make SQLite seek by the wrong one and scan
@@ -167,23 +198,28 @@ class _BoardQuery:
         return stmt.options(*LIST_LOAD)
 
 
-def _candidates(ids: Subquery, cap: int, gig_conditions: list) -> Subquery:
+def _candidates(ids: Subquery, cap: int, gig_conditions: list, ranked: bool) -> Subquery:
     """The first ``cap`` of ``ids`` (highest first) with the columns filters and sorts
     read, and ``found``: how many ``ids`` there were; ``gig_conditions`` leave some out
-    after the cut (so they never bring in a candidate the board doesn't have)."""
-    numbered = select(ids.c.id, func.count().over().label("found"),
+    after the cut (so they never bring in a candidate the board doesn't have). When
+    ``ranked``, each one's ``relevance`` too."""
+    carried = [ids.c.relevance] if ranked else []
+    numbered = select(ids.c.id, *carried, func.count().over().label("found"),
                       func.row_number().over(order_by=ids.c.id.desc()).label("n")
                       ).subquery("numbered")
-    return (select(*_CANDIDATE_COLUMNS, numbered.c.found)
+    carried = [numbered.c.relevance] if ranked else []
+    return (select(*_CANDIDATE_COLUMNS, *carried, numbered.c.found)
             .join(numbered, numbered.c.id == Gig.id)
             .where(numbered.c.n <= cap, Gig.state == OPEN, *gig_conditions)
             .subquery("candidates"))
 
 
-def _candidate_ids(filters: BoardFilters, limit: int) -> Select | None:
-    """The ``limit`` newest ids the page is cut from, or None to walk the whole board."""
+def _candidate_ids(filters: BoardFilters, limit: int, *, ranked: bool = False
+                   ) -> Select | None:
+    """The ``limit`` newest ids the page is cut from (with their relevance when
+    ``ranked``), or None to walk the whole board."""
     if filters.search:
-        return matching_ids(filters.search, limit)
+        return matching_ids(filters.search, limit, ranked=ranked)
     if filters.skills:
         return _ids_with_skills(filters.skills, limit)
     return None

@@ -8,12 +8,15 @@ search (``url_for("gigs.board", **filters.to_args(), cursor=page.next_cursor)``)
 Query-string keys: ``q`` (words), ``kind``, ``category``, ``skills`` (comma
 separated, or ``skill`` repeated), ``budget_min`` and ``budget_max`` (amounts such as
 ``150`` or ``99.50``; a gig matches when its budget range overlaps), ``due_by``
-(``YYYY-MM-DD``: deadline on or before that day) and ``sort`` (``newest``,
-``budget`` = highest first, ``deadline`` = soonest first).
+(``YYYY-MM-DD``: deadline on or before that day) and ``sort`` (``relevance`` = best
+match first, ``newest``, ``budget`` = highest first, ``deadline`` = soonest first).
+Without ``sort`` the board sorts by relevance when there are words to search for and
+by newest otherwise; relevance without words is newest.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -33,13 +36,14 @@ from .search import QUERY_MAX_CHARS, SearchQuery, parse_search
 
 
 class BoardSort(StrEnum):
+    RELEVANCE = "relevance"
     NEWEST = "newest"
     BUDGET = "budget"
     DEADLINE = "deadline"
 
     @property
     def label(self) -> str:
-        return {"newest": "Newest", "budget": "Highest budget",
+        return {"relevance": "Relevance", "newest": "Newest", "budget": "Highest budget",
                 "deadline": "Soonest deadline"}[self.value]
 
 
@@ -52,7 +56,9 @@ class BoardFilters:
     budget_min_minor: int | None = None
     budget_max_minor: int | None = None
     due_by: date | None = None
-    sort: BoardSort = BoardSort.NEWEST
+    # None: the default, relevance with words, newest without (relevance without words
+    # is newest too); always a BoardSort after __post_init__
+    sort: BoardSort | None = None
     search: SearchQuery | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -63,6 +69,12 @@ class BoardFilters:
                 object.__setattr__(self, name, enum(value))
         object.__setattr__(self, "skills", tuple(self.skills))
         object.__setattr__(self, "search", parse_search(self.q))
+        if self.sort is None or (self.sort == BoardSort.RELEVANCE and not self.search):
+            object.__setattr__(self, "sort", self.default_sort)
+
+    @property
+    def default_sort(self) -> BoardSort:
+        return BoardSort.RELEVANCE if self.search else BoardSort.NEWEST
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> tuple[BoardFilters, dict[str, str]]:
@@ -123,7 +135,7 @@ class BoardFilters:
             "budget_min": _amount(self.budget_min_minor),
             "budget_max": _amount(self.budget_max_minor),
             "due_by": self.due_by.isoformat() if self.due_by else "",
-            "sort": self.sort.value if self.sort != BoardSort.NEWEST else "",
+            "sort": self.sort.value if self.sort != self.default_sort else "",
         }
         return {k: v for k, v in args.items() if v}
 
@@ -159,9 +171,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def encode_cursor(sort: BoardSort, key: datetime | int | date, row_id: int) -> str:
-    """An opaque position on the board: the sort, the last row's sort key and id."""
-    if isinstance(key, datetime):
+def encode_cursor(sort: BoardSort, key: datetime | int | date | float, row_id: int) -> str:
+    """An opaque position on the board: the sort, the last row's sort key and id.
+
+    A relevance is a double, written as ``repr`` writes it: the shortest text that
+    reads back as exactly the same double, so the next page compares with the very
+    value the database computed (no rounding to skip or repeat a gig of equal rank).
+    """
+    if isinstance(key, float):
+        number = repr(key)
+    elif isinstance(key, datetime):
         number = (key - _EPOCH) // _MICROSECOND  # exact: a float could drop a microsecond
     elif isinstance(key, date):
         number = key.toordinal()
@@ -176,8 +195,12 @@ def decode_cursor(sort: BoardSort, cursor: str | None) -> tuple[Any, int] | None
     if not cursor or cursor[0] != sort.value[0]:
         return None
     try:
-        number_text, id_text = cursor[1:].split(".", 1)
-        number, row_id = int(number_text), int(id_text)
+        number_text, id_text = cursor[1:].rsplit(".", 1)
+        row_id = int(id_text)
+        if sort == BoardSort.RELEVANCE:
+            relevance = float(number_text)
+            return (relevance, row_id) if math.isfinite(relevance) else None
+        number = int(number_text)
         if sort == BoardSort.NEWEST:
             return _EPOCH + number * _MICROSECOND, row_id
         if sort == BoardSort.DEADLINE:

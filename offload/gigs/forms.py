@@ -153,8 +153,10 @@ class BoardFilterForm(Form):
     budget_min = StringField("Budget from")
     budget_max = StringField("Budget up to")
     due_by = StringField("Due by", render_kw={"type": "date"})
+    # relevance by default: with words that is the best match first, without them newest
+    # (BoardFilters), so typing words into a form that came without any sorts by relevance
     sort = SelectField("Sort", choices=[SelectChoice(s.value, s.label) for s in BoardSort],
-                       validate_choice=False)
+                       default=BoardSort.RELEVANCE.value, validate_choice=False)
 
 
 class MyGigsFilterForm(Form):

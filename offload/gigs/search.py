@@ -4,8 +4,17 @@ What a member types is never handed to the database's query syntax: it is cut in
 words (runs of letters and digits; everything else separates them), and each word
 is quoted on its own, so ``"``, ``*``, ``AND``, ``NEAR``, ``:``, ``'``, ``-`` or ``(``
 can only ever be text or a separator. All words must match (stemmed: "developers"
-finds "developer"). A word typed with a ``*`` right after it (``pyth*``) matches as
-a prefix.
+finds "developer"). The last word matches as a prefix ("physio" finds
+"physiotherapy": members type the start of a word and look), and so does a word typed
+with a ``*`` right after it (``pyth*``); the query syntax for that (FTS5's ``"w"*``,
+``to_tsquery``'s ``'w':*``) is written here around a word of letters and digits,
+never taken from what was typed.
+
+Relevance (``matching_ids(..., ranked=True)``): FTS5's ``bm25()`` with the title
+weighted 10, skills 4 and description 1; PostgreSQL's ``ts_rank_cd`` over a vector
+whose title lexemes carry weight A (1.0), skills B (0.4) and description D (0.1),
+normalized by the log of the gig's length. Both come out as one double, lower =
+more relevant (FTS5's is negative already; PostgreSQL's is negated).
 
 ``matching_ids(query, cap)`` is the bounded candidate set the board searches in: the
 ``cap`` most recently created open gigs that match. It reads at most ``cap`` entries
@@ -22,7 +31,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    Double,
+    Select,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 
 from offload.core.db import db, is_postgresql
 
@@ -32,6 +52,12 @@ from .search_ddl import TS_CONFIG
 QUERY_MAX_CHARS = 200
 QUERY_MAX_WORDS = 8
 PREFIX_MIN_CHARS = 2
+
+# bm25's weight per column of gig_search, in its order: title, description, skills_text
+# (PostgreSQL's weights are in the vector: search_ddl.py)
+BM25_WEIGHTS = (10.0, 1.0, 4.0)
+# ts_rank_cd's normalization: divide by 1 + the log of the gig's length
+TS_RANK_NORMALIZATION = 1
 
 # a word: letters and digits only (the underscore is \w but a separator to both engines)
 _WORD = re.compile(r"[^\W_]+(\*?)")
@@ -62,9 +88,9 @@ def parse_search(raw: str | None) -> SearchQuery | None:
     """The words of a member's search, or None when there is nothing to search for.
 
     Keeps the first ``QUERY_MAX_WORDS`` distinct words of the first
-    ``QUERY_MAX_CHARS`` characters, lower-cased; a trailing ``*`` makes a word of at
-    least ``PREFIX_MIN_CHARS`` characters a prefix (shorter ones would match nearly
-    everything), otherwise the star is dropped.
+    ``QUERY_MAX_CHARS`` characters, lower-cased; the last word, and a word typed with
+    a trailing ``*``, is a prefix when it has at least ``PREFIX_MIN_CHARS`` characters
+    (shorter ones would match nearly everything); otherwise the star is dropped.
     """
     words: list[tuple[str, bool]] = []
     for match in _WORD.finditer((raw or "")[:QUERY_MAX_CHARS]):
@@ -74,28 +100,44 @@ def parse_search(raw: str | None) -> SearchQuery | None:
             words.append(entry)
         if len(words) == QUERY_MAX_WORDS:
             break
-    return SearchQuery(tuple(words)) if words else None
+    if not words:
+        return None
+    last, prefix = words[-1]
+    if not prefix and len(last) >= PREFIX_MIN_CHARS:
+        words[-1] = (last, True)
+        if words.count((last, True)) > 1:  # "go* go" is "go*" once
+            words.pop()
+    return SearchQuery(tuple(words))
 
 
-def matching_ids(query: SearchQuery, limit: int) -> Select:
-    """Ids of the ``limit`` newest (highest id) open gigs matching ``query``.
+def matching_ids(query: SearchQuery, limit: int, *, ranked: bool = False) -> Select:
+    """Ids of the ``limit`` newest (highest id) open gigs matching ``query``; when
+    ``ranked``, with a ``relevance`` column too (a double, lower = more relevant).
 
     Reads at most ``limit`` index entries whatever the word: FTS5 yields rowids in
     descending order itself and stops; PostgreSQL walks the primary key backwards for
-    a common word (stopping at ``limit``) and reads the GIN index for a rare one.
+    a common word (stopping at ``limit``) and reads the GIN index for a rare one. The
+    relevance is computed for those rows only.
     """
     if is_postgresql():
-        return (select(Gig.id).where(_tsmatch(query), Gig.state == OPEN)
+        vector = literal_column("gigs.search_vector")
+        tsquery = func.to_tsquery(literal_column(f"'{TS_CONFIG}'::regconfig"),
+                                  bindparam("gig_tsquery", query.tsquery()))
+        columns = [Gig.id]
+        if ranked:
+            rank = func.ts_rank_cd(vector, tsquery,
+                                   literal_column(str(TS_RANK_NORMALIZATION)))
+            columns.append((-cast(rank, Double)).label("relevance"))
+        return (select(*columns)
+                .where(vector.bool_op("@@")(tsquery), Gig.state == OPEN)
                 .order_by(Gig.id.desc()).limit(limit))
     # the FTS5 table holds open gigs only (its triggers see to that)
-    return (select(_fts.c.rowid.label("id")).where(_fts_match(query))
-            .order_by(_fts.c.rowid.desc()).limit(limit))
-
-
-def _tsmatch(query: SearchQuery):
-    return literal_column("gigs.search_vector").bool_op("@@")(
-        func.to_tsquery(literal_column(f"'{TS_CONFIG}'::regconfig"),
-                        bindparam("gig_tsquery", query.tsquery())))
+    columns = [_fts.c.rowid.label("id")]
+    if ranked:
+        columns.append(func.bm25(_fts.c.gig_search, *BM25_WEIGHTS, type_=Double)
+                       .label("relevance"))
+    return (select(*columns)
+            .where(_fts_match(query)).order_by(_fts.c.rowid.desc()).limit(limit))
 
 
 def _fts_match(query: SearchQuery):

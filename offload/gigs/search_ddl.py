@@ -9,7 +9,9 @@ itself, so no code path (services, bulk inserts, test clean-up) can forget it:
   stemming over unicode61.
 - PostgreSQL: ``gigs.search_vector``, a stored generated ``tsvector`` (NULL unless the
   gig is open) with a GIN index. Punctuation is turned into spaces first, so that
-  "node.js" is the words "node" and "js", as FTS5 splits it.
+  "node.js" is the words "node" and "js", as FTS5 splits it. Title, skills and
+  description are weighted A, B and D for ranking (FTS5 weighs its columns at query
+  time, ``search.BM25_WEIGHTS``).
 
 ``db.create_all()`` runs these statements (after ``gigs`` is created); a migration
 must run the same lists: ``SEARCH_DDL[dialect]`` after creating ``gigs``, and
@@ -54,11 +56,17 @@ DROP_SEARCH_DDL_SQLITE = [
 # the text search configuration; queries must name the same one
 TS_CONFIG = "english"
 
+
+def _weighted(column: str, weight: str) -> str:
+    return (f"setweight(to_tsvector('{TS_CONFIG}'::regconfig, "
+            f"regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g')), '{weight}')")
+
+
 SEARCH_DDL_POSTGRESQL = [
+    # weights for ts_rank_cd's relevance: title A (1.0), skills B (0.4), description D (0.1)
     "ALTER TABLE gigs ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
-    f"CASE WHEN state = 'open' THEN to_tsvector('{TS_CONFIG}'::regconfig, regexp_replace("
-    "title || ' ' || skills_text || ' ' || description, '[^[:alnum:]]+', ' ', 'g')) "
-    "END) STORED",
+    f"CASE WHEN state = 'open' THEN {_weighted('title', 'A')} || "
+    f"{_weighted('skills_text', 'B')} || {_weighted('description', 'D')} END) STORED",
     "CREATE INDEX ix_gigs_search_vector ON gigs USING gin (search_vector)",
 ]
 

@@ -11,8 +11,22 @@ from enum import StrEnum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import Integer, Select, bindparam, func, select, tuple_, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import aliased, joinedload
 
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, keyset_page
@@ -62,6 +76,27 @@ def platform_revenue() -> int:
 
 
 # --- history ----------------------------------------------------------------------------
+#
+# Every transfer on the wallet is a line, in the order (created_at, id): money posted at
+# once, a reservation (a hold), and later that reservation's post ("hold charged") or
+# void ("hold released"), each its own line because each changes the balances when it
+# happens. Each line carries the available and held balances just after it.
+#
+# Balances after each line of any page, without replaying the history: the page's
+# statement also reads the wallet's counters and one aggregate, the effect of every
+# line newer than the page (nothing on the first page); the newest line's balances are
+# the counters minus that effect, and each older line's are the line above's minus the
+# line above's own effect. The counters, the aggregate and the page come from one
+# statement, so one snapshot: the lines and the balances agree even while money moves.
+#
+# A line's effect, as the ledger moves the counters (available = credits_posted −
+# debits_posted − debits_pending; held = debits_pending), for amount a and, for a post,
+# the reserved amount r:
+#
+#   the wallet pays (debit)   posted −a | hold −a, held +a | charged +(r − a), held −r
+#                             | released +a, held −a
+#   the wallet is paid        posted +a | charged +a | a hold or its release: nothing
+#   (credit)                  (money promised to the wallet isn't available until posted)
 
 class LineState(StrEnum):
     HELD = "held"  # a reservation still open
@@ -70,19 +105,34 @@ class LineState(StrEnum):
     RELEASED = "released"  # a reservation voided: the money came back
 
 
+class LineStep(StrEnum):
+    POSTED = "posted"  # moved at once
+    HOLD = "hold"  # reserved
+    CHARGE = "charge"  # a reservation posted (all or part)
+    RELEASE = "release"  # a reservation voided
+
+
+_STEPS = {TransferState.POSTED: LineStep.POSTED, TransferState.PENDING: LineStep.HOLD,
+          TransferState.POST_PENDING: LineStep.CHARGE,
+          TransferState.VOID_PENDING: LineStep.RELEASE}
+
+
 @dataclass(frozen=True)
 class HistoryLine:
     transfer_id: int
     at: datetime
     kind: str
-    label: str  # what: "Deposit", "Withdrawal"...
-    amount_minor: int  # signed from the member's side: + came in, - went out
-    state: LineState
-    reserved_minor: int | None  # for a reservation: the amount first held
-    settled_at: datetime | None  # when a reservation was posted or released
+    step: LineStep
+    label: str  # what: "Deposit", "Withdrawal", "Withdrawal: hold released"...
+    amount_minor: int  # signed from the member's side: + came in (or back), - went out
+    state: LineState  # for a hold, what became of it
+    reserved_minor: int | None  # for a hold and its post or release: the amount held
+    settled_at: datetime | None  # for a hold: when it was posted or released
     cause_type: str | None
     cause_id: int | None
     memo: str
+    available_after: int  # the wallet's available balance just after this line
+    held_after: int  # and its held balance
 
     @property
     def cause_page(self) -> tuple[str, dict] | None:
@@ -101,15 +151,24 @@ class HistoryLine:
 
     @property
     def partly_charged(self) -> bool:
-        return self.reserved_minor is not None and abs(self.amount_minor) < self.reserved_minor
+        """A post of part of a hold (the rest went back to the available balance)."""
+        return (self.step == LineStep.CHARGE and self.reserved_minor is not None
+                and abs(self.amount_minor) < self.reserved_minor)
+
+    @property
+    def released_minor(self) -> int:
+        """What a partial post gave back to the available balance."""
+        return (self.reserved_minor or 0) - abs(self.amount_minor)
 
 
 def wallet_history_page(member_id: int, cursor: str | None) -> Page:
-    """The member's wallet transfers, newest first, as ``HistoryLine`` items.
+    """The member's wallet transfers, newest first, as ``HistoryLine`` items, each with
+    the balances just after it.
 
-    One line per movement: posted transfers and reservations. A reservation's later
-    post or void is not a line of its own; it sets the reservation's state (held,
-    charged or paid, released). Runs at most three queries whatever the page size.
+    One line per transfer: posted transfers, reservations, and each reservation's post
+    or void. A reservation's line also says what became of it. Runs three queries
+    whatever the page size or depth: the account, the page (with the balances it
+    starts from), the reservations its lines resolve and the resolutions of its holds.
     """
     account_id = db.session.scalar(select(LedgerAccount.id).where(
         LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.WALLET))
@@ -120,62 +179,145 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
     params = {"account_id": account_id}
     if key:
         params.update(before_at=key[0], before_id=key[1])
-    page = keyset_page(list(db.session.scalars(_history_statement(size + 1, bool(key)), params)),
-                       size, key is None)
-    pending_ids = [t.id for t in page.items if t.state == TransferState.PENDING]
-    resolutions = {r.pending_id: r for r in db.session.scalars(
-        select(Transfer).where(Transfer.pending_id.in_(pending_ids)))} if pending_ids else {}
-    lines = [_line(t, account_id, resolutions.get(t.id)) for t in page.items]
+    rows = db.session.execute(_history_statement(size + 1, bool(key)), params).all()
+    page = keyset_page([row.Transfer for row in rows], size, key is None)
+    if not page.items:
+        return page
+    holds = [t.id for t in page.items if t.state == TransferState.PENDING]
+    held_by = [t.pending_id for t in page.items if t.pending_id is not None]
+    # (an empty IN list is left out: as a condition that is never true it made SQLite's
+    # OR scan the whole table instead of probing the two indexes)
+    wanted = ([Transfer.pending_id.in_(holds)] if holds else []) + (
+        [Transfer.id.in_(held_by)] if held_by else [])
+    related = list(db.session.scalars(select(Transfer).where(or_(*wanted)))) if wanted else []
+    resolutions = {t.pending_id: t for t in related if t.pending_id is not None}
+    reserved = {t.id: t.amount_minor for t in related if t.state == TransferState.PENDING}
+    available, held = rows[0].available, rows[0].held  # just after the page's newest line
+    lines = []
+    for transfer in page.items:
+        lines.append(_line(transfer, account_id, resolutions.get(transfer.id),
+                           reserved.get(transfer.pending_id), available, held))
+        change = _effect(transfer, account_id, reserved.get(transfer.pending_id))
+        available, held = available - change[0], held - change[1]
     return Page(items=lines, next_cursor=page.next_cursor, is_first=page.is_first)
+
+
+def _effect(transfer: Transfer, account_id: int, reserved: int | None) -> tuple[int, int]:
+    """(available, held) change of one line (the table at the top of this section)."""
+    a = transfer.amount_minor
+    if transfer.debit_account_id == account_id:
+        return {TransferState.POSTED: (-a, 0), TransferState.PENDING: (-a, a),
+                TransferState.POST_PENDING: ((reserved or 0) - a, -(reserved or 0)),
+                TransferState.VOID_PENDING: (a, -a)}[transfer.state]
+    return (a, 0) if transfer.state in (TransferState.POSTED,
+                                        TransferState.POST_PENDING) else (0, 0)
+
+
+def _effect_columns(t, paying: bool) -> tuple:
+    """The same effect as SQL over transfers ``t`` on one side of the wallet."""
+    a = t.amount_minor
+    if not paying:
+        posted = t.state.in_((TransferState.POSTED, TransferState.POST_PENDING))
+        return case((posted, a), else_=0), literal(0, BigInteger)
+    held = aliased(Transfer)
+    # read only for a post (CASE evaluates lazily): the amount its reservation held
+    reserved = select(held.amount_minor).where(held.id == t.pending_id).scalar_subquery()
+    available = case((t.state.in_((TransferState.POSTED, TransferState.PENDING)), -a),
+                     (t.state == TransferState.POST_PENDING, reserved - a), else_=a)
+    held_change = case((t.state == TransferState.PENDING, a),
+                       (t.state == TransferState.POST_PENDING, -reserved),
+                       (t.state == TransferState.VOID_PENDING, -a), else_=0)
+    return available, held_change
 
 
 @lru_cache(maxsize=8)
 def _history_statement(size: int, paged: bool) -> Select:
-    """The account's ``size`` newest movements (before a cursor when ``paged``): the
-    newest ``size`` of its debits and of its credits, each walked backwards on its
-    (account, created_at, id) index, merged; a transfer is never both. (One
-    ``debit = a OR credit = a`` sorted every movement the account ever had.) Built once:
-    a union of subqueries costs more to put together than to run. Parameters:
+    """The account's ``size`` newest transfers (before a cursor when ``paged``), each
+    row with the ``available`` and ``held`` balances just after the newest of them.
+
+    The transfers: the newest ``size`` of the account's debits and of its credits, each
+    walked backwards on its (account, created_at, id) index, merged; a transfer is
+    never both. (One ``debit = a OR credit = a`` sorted every movement the account ever
+    had.) The balances: the account's counters less the effect of every transfer from
+    the cursor on (two forward walks of the same indexes, one aggregate). Built once: a
+    union of subqueries costs more to put together than to run. Parameters:
     account_id, and before_at, before_id when ``paged``."""
+    before = tuple_(bindparam("before_at", type_=Transfer.created_at.type),
+                    bindparam("before_id", type_=Integer))
+
     def side(account_column) -> Select:
         stmt = select(Transfer.id, Transfer.created_at).where(
-            account_column == bindparam("account_id"),
-            Transfer.state.in_((TransferState.POSTED, TransferState.PENDING)))
+            account_column == bindparam("account_id"))
         if paged:
-            stmt = stmt.where(tuple_(Transfer.created_at, Transfer.id) < tuple_(
-                bindparam("before_at", type_=Transfer.created_at.type),
-                bindparam("before_id", type_=Integer)))
+            stmt = stmt.where(tuple_(Transfer.created_at, Transfer.id) < before)
         return (stmt.order_by(Transfer.created_at.desc(), Transfer.id.desc()).limit(size)
                 .subquery().select())
 
     both = union_all(side(Transfer.debit_account_id), side(Transfer.credit_account_id)).subquery()
     ids = select(both.c.id).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(size)
-    return (select(Transfer).where(Transfer.id.in_(ids))
+
+    account = LedgerAccount
+    available = account.credits_posted - account.debits_posted - account.debits_pending
+    held = account.debits_pending
+    if paged:
+        def newer(paying: bool) -> Select:
+            t = aliased(Transfer)
+            column = t.debit_account_id if paying else t.credit_account_id
+            change_available, change_held = _effect_columns(t, paying)
+            return select(change_available.label("available"),
+                          change_held.label("held")).where(
+                column == bindparam("account_id"), tuple_(t.created_at, t.id) >= before)
+
+        changes = union_all(newer(True), newer(False)).subquery("changes")
+        # (PostgreSQL sums bigints as numeric: back to bigint, whole cents either way)
+        newer_sums = select(
+            cast(func.coalesce(func.sum(changes.c.available), 0), BigInteger).label("available"),
+            cast(func.coalesce(func.sum(changes.c.held), 0), BigInteger).label("held")
+        ).subquery("newer")
+        balances = (select((available - newer_sums.c.available).label("available"),
+                           (held - newer_sums.c.held).label("held"))
+                    .select_from(account).join(newer_sums, true())
+                    .where(account.id == bindparam("account_id")).subquery("balances"))
+    else:
+        balances = (select(available.label("available"), held.label("held"))
+                    .where(account.id == bindparam("account_id")).subquery("balances"))
+    return (select(Transfer, balances.c.available, balances.c.held)
+            .join(balances, true()).where(Transfer.id.in_(ids))
             .order_by(Transfer.created_at.desc(), Transfer.id.desc()))
 
 
-def _line(transfer: Transfer, account_id: int, resolution: Transfer | None) -> HistoryLine:
+_STEP_LABELS = {LineStep.CHARGE: "hold charged", LineStep.RELEASE: "hold released"}
+
+
+def _line(transfer: Transfer, account_id: int, resolution: Transfer | None,
+          reserved: int | None, available_after: int, held_after: int) -> HistoryLine:
     incoming = transfer.credit_account_id == account_id
     sign = 1 if incoming else -1
     posted_state = (LineState.PAID if incoming or transfer.kind == TransferKind.WITHDRAWAL
                     else LineState.CHARGED)
-    amount, reserved, settled_at = transfer.amount_minor, None, None
-    if transfer.state == TransferState.POSTED:
+    step = _STEPS[TransferState(transfer.state)]
+    label = KIND_LABELS.get(transfer.kind, transfer.kind.replace("_", " ").capitalize())
+    amount, settled_at = sign * transfer.amount_minor, None
+    if step == LineStep.POSTED:
         state = posted_state
-    else:
+    elif step == LineStep.HOLD:
         reserved = transfer.amount_minor
         if resolution is None:
             state = LineState.HELD
-        elif resolution.state == TransferState.VOID_PENDING:
-            state, settled_at = LineState.RELEASED, resolution.created_at
         else:
-            state, settled_at = posted_state, resolution.created_at
-            amount = resolution.amount_minor
+            settled_at = resolution.created_at
+            state = (LineState.RELEASED if resolution.state == TransferState.VOID_PENDING
+                     else posted_state)
+    elif step == LineStep.CHARGE:
+        what = "paid out" if transfer.kind == TransferKind.WITHDRAWAL else _STEP_LABELS[step]
+        state, label = posted_state, f"{label}: {what}"
+    else:  # the hold comes back: + from the member's side when they were paying
+        state, label, amount = LineState.RELEASED, f"{label}: {_STEP_LABELS[step]}", -amount
     return HistoryLine(
-        transfer_id=transfer.id, at=transfer.created_at, kind=transfer.kind,
-        label=KIND_LABELS.get(transfer.kind, transfer.kind.replace("_", " ").capitalize()),
-        amount_minor=sign * amount, state=state, reserved_minor=reserved, settled_at=settled_at,
-        cause_type=transfer.cause_type, cause_id=transfer.cause_id, memo=transfer.memo)
+        transfer_id=transfer.id, at=transfer.created_at, kind=transfer.kind, step=step,
+        label=label, amount_minor=amount, state=state, reserved_minor=reserved,
+        settled_at=settled_at, cause_type=transfer.cause_type, cause_id=transfer.cause_id,
+        memo=transfer.memo, available_after=available_after, held_after=held_after)
 
 
 # --- withdrawals ----------------------------------------------------------------

@@ -82,6 +82,10 @@ def test_the_board_offers_an_alert_only_for_a_filtered_search(client, login, mak
     assert new.status_code == 200
     assert "<strong>python · tasks</strong>" in text_of(new)
     assert "(sorted by highest budget)" in text_of(new)
+    # the default sort goes unsaid: relevance with words, newest without
+    for url in ("/alerts/new?q=python", "/alerts/new?kind=task"):
+        assert "sorted by" not in text_of(client.get(url)), url
+    assert "(sorted by newest)" in text_of(client.get("/alerts/new?q=python&sort=newest"))
 
 
 def test_the_new_alert_page_describes_the_search_and_carries_it(client, login, make_member):

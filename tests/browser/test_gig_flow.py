@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from offload.core.db import utcnow
+from offload.gigs.services import post_gig
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -86,3 +87,36 @@ def test_post_find_ask_answer_and_cancel_a_gig(browser, live_server, make_member
     alice.get_by_role("button", name="Show").click()
     expect(alice.get_by_role("link", name="Rebuild a bakery's order site")).to_be_visible()
     shot(alice, "gigs-06-my-gigs")
+
+
+def test_a_search_shows_the_best_match_first_and_newest_is_one_click_away(
+        browser, live_server, make_member, shot):
+    poster = make_member("pia", display_name="Pia Poster")
+    make_member("sam", display_name="Sam Seeker")
+    deadline = utcnow().date() + timedelta(days=30)
+    for title, description in (
+            ("Physiotherapy clinic booking", "Appointments for a small practice."),
+            ("Calendar sync", "For a physiotherapy practice and a dentist."),
+            ("Invoices for a gym", "Also sends reminders; a physiotherapist rents a room.")):
+        post_gig(actor=poster, kind="task", title=title, description=description,
+                 skill_names=["Python"], category="web", budget_min_minor=500_00,
+                 budget_max_minor=500_00, deadline=deadline, client_details=None)
+
+    sam = browser.new_context().new_page()
+    log_in(sam, live_server, "sam")
+    sam.get_by_role("link", name="Gigs", exact=True).click()
+    sam.get_by_label("Search").fill("physio")  # the start of a word finds it
+    sam.get_by_role("button", name="Show gigs").click()
+    titles = sam.locator(".gig-list .gig-title")
+    expect(titles).to_have_text(["Physiotherapy clinic booking", "Calendar sync",
+                                 "Invoices for a gym"])
+    expect(sam.locator(".board-sort")).to_contain_text("Sorted by Relevance · Newest")
+    expect(sam.get_by_label("Sort")).to_have_value("relevance")
+    shot(sam, "gigs-search-01-relevance")
+
+    sam.locator(".board-sort").get_by_role("link", name="Newest").click()
+    expect(sam).to_have_url(re.compile(r"q=physio.*sort=newest"))
+    expect(titles).to_have_text(["Invoices for a gym", "Calendar sync",
+                                 "Physiotherapy clinic booking"])
+    expect(sam.get_by_label("Sort")).to_have_value("newest")
+    shot(sam, "gigs-search-02-newest")

@@ -133,12 +133,20 @@ def test_a_deep_board_page_walks_the_index_from_its_cursor(data):
 
 
 @pytest.mark.parametrize("args", [{"q": "client"}, {"q": "cobol"}, {"skills": "python"},
+                                  {"q": "client", "sort": "newest"}, {"q": "cli"},
                                   {"q": "client", "skills": "go", "sort": "budget"}],
                          ids=lambda a: "&".join(f"{k}={v}" for k, v in a.items()))
 def test_a_search_reads_a_bounded_candidate_set_by_index(data, args):
     filters, _ = BoardFilters.from_args(args)
     # sorting the at most GIG_SEARCH_CANDIDATES candidates is the design (board.py)
     assert_indexed(lambda: board_page(filters), sort_allowed=True)
+
+
+def test_a_later_page_by_relevance_reads_the_same_bounded_set(data):
+    filters, _ = BoardFilters.from_args({"q": "client"})  # by relevance: the default
+    cursor = board_page(filters).next_cursor
+    assert cursor and cursor.startswith("r")
+    assert_indexed(lambda: board_page(filters, cursor), sort_allowed=True)
 
 
 def test_the_gig_page_the_dashboard_matches_and_the_unread_count_use_indexes(data):

@@ -29,14 +29,18 @@ def found(q: str, **filters) -> list[int]:
 # --- parsing ------------------------------------------------------------------------------
 
 def test_parse_search_keeps_words_only():
+    # the last word is a prefix (what a member types while looking for a word)
     assert parse_search("  Django REST  api ").words == (("django", False), ("rest", False),
-                                                        ("api", False))
+                                                        ("api", True))
     assert parse_search("node.js, C++ & C#").fts5() == '"node" "js" "c"'
     assert parse_search("pyth* go* a*").words == (("pyth", True), ("go", True), ("a", False))
-    assert parse_search("django Django DJANGO").words == (("django", False),)
-    assert parse_search("foo_bar").words == (("foo", False), ("bar", False))
-    assert parse_search("Zürich café").words == (("zürich", False), ("café", False))
-    assert parse_search(" ".join(f"w{i}" for i in range(20))).words[-1] == ("w7", False)
+    assert parse_search("django Django DJANGO").words == (("django", True),)
+    assert parse_search("go* go").words == (("go", True),)
+    assert parse_search("go go*").words == (("go", False), ("go", True))
+    assert parse_search("foo_bar").words == (("foo", False), ("bar", True))
+    assert parse_search("Zürich café").words == (("zürich", False), ("café", True))
+    assert parse_search("api x").words == (("api", False), ("x", False))  # too short
+    assert parse_search(" ".join(f"w{i}" for i in range(20))).words[-1] == ("w7", True)
     for nothing in (None, "", "   ", '"*:()-', "* * *", "___"):
         assert parse_search(nothing) is None
 
@@ -46,6 +50,10 @@ def test_queries_are_quoted_words_for_both_engines():
     assert q.fts5() == '"a" "or" "bb"* "near" "c" "x" "y" "e"'
     assert q.tsquery() == "'a' & 'or' & 'bb':* & 'near' & 'c' & 'x' & 'y' & 'e'"
     assert str(q) == "a or bb* near c x y e"
+    # the prefix on the last word is ours, around a word of letters and digits only
+    q = parse_search('physio" OR x:* (NEAR)*')
+    assert q.fts5() == '"physio" "or" "x" "near"*'
+    assert q.tsquery() == "'physio' & 'or' & 'x' & 'near':*"
 
 
 # --- finding ------------------------------------------------------------------------------
@@ -55,7 +63,8 @@ def test_search_finds_by_title_description_and_skill(make_gig):
     by_text = make_gig(title="Shop", description="Migrate payments to Stripe and Kubernetes.")
     by_skill = make_gig(title="Dashboard", description="Charts.", skill_names=["Elixir"])
     make_gig(title="Unrelated", description="Nothing here.")
-    assert found("kubernetes") == [by_text.id, by_title.id]
+    assert found("kubernetes") == [by_title.id, by_text.id]  # the title weighs more
+    assert found("kubernetes", sort=BoardSort.NEWEST) == [by_text.id, by_title.id]
     assert found("stripe") == [by_text.id]
     assert found("elixir") == [by_skill.id]
     assert found("kubernetes payments") == [by_text.id]
@@ -67,7 +76,20 @@ def test_search_stems_and_matches_prefixes(make_gig):
     assert found("developer") == [gig.id]
     assert found("tests") == [gig.id]
     assert found("kuber*") == [gig.id]
-    assert found("kuber") == []
+    assert found("kuber") == [gig.id]  # the last word is a prefix
+    assert found("kuber cluster") == []  # the others are whole words
+    assert found("developers kuber") == [gig.id]
+    assert found("testing clust") == [gig.id]
+
+
+def test_the_last_word_finds_longer_words(make_gig):
+    physio = make_gig(title="Physiotherapy clinic booking", description="Appointments.")
+    make_gig(title="Physics engine", description="A game.")
+    assert found("physio") == [physio.id]
+    assert found("physiotherapy") == [physio.id]
+    assert found("clinic physio") == [physio.id]
+    assert found("physio clinic") == []  # only the last word is a prefix
+    assert found("phys") == sorted(found("phys"), reverse=True) and len(found("phys")) == 2
 
 
 def test_search_splits_punctuated_names_the_same_way_everywhere(make_gig):
@@ -110,6 +132,68 @@ def test_search_combines_with_filters_and_sorts(make_gig):
     assert found("rust", kind="task") == [cheap.id]
     assert found("rust", skills=("python",)) == [dear.id, cheap.id]
     assert found("rust", skills=("go",)) == []
+
+
+# --- relevance ----------------------------------------------------------------------------
+
+def test_with_words_the_board_sorts_by_relevance_and_newest_is_one_choice_away(make_gig):
+    in_title = make_gig(title="Physiotherapy clinic booking", description="Calendar app.")
+    twice = make_gig(title="Booking site", description="For a physiotherapist and a "
+                     "physiotherapy practice.")
+    in_text = make_gig(title="Calendar", description="Bookings for a physiotherapy clinic.")
+    make_gig(title="Unrelated", description="Nothing here.")
+    assert BoardFilters(q="physio").sort == BoardSort.RELEVANCE
+    assert BoardFilters(q="").sort == BoardSort.NEWEST
+    assert BoardFilters(q="", sort="relevance").sort == BoardSort.NEWEST  # nothing to rank
+    assert found("physio") == [in_title.id, twice.id, in_text.id]
+    assert found("physio", sort=BoardSort.NEWEST) == [in_text.id, twice.id, in_title.id]
+    # the default sort stays out of the URL, the other one is kept
+    assert BoardFilters(q="physio").to_args() == {"q": "physio"}
+    assert BoardFilters(q="physio", sort="newest").to_args() == {"q": "physio",
+                                                                "sort": "newest"}
+    assert BoardFilters(sort="newest").to_args() == {}
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 50])
+def test_relevance_pages_without_gaps_or_repeats_also_on_equal_ranks(make_gig, size):
+    # equal texts rank equally: the id (newest first) orders them, across page breaks
+    same = [make_gig(title="Rust service", description="Plain text.") for _ in range(4)]
+    best = make_gig(title="Rust rust rust", description="Rust.")
+    worst = make_gig(title="Service", description="Also some rust, in a long description "
+                     "of many words that dilute it: " + "lorem ipsum " * 20)
+    whole = found("rust")
+    assert whole[0] == best.id and whole[-1] == worst.id
+    assert whole[1:5] == [g.id for g in reversed(same)]
+    seen, cursor = [], None
+    while True:
+        page = board_page(BoardFilters(q="rust"), cursor, size=size)
+        seen += [g.id for g in page.items]
+        if not page.next_cursor:
+            break
+        assert page.next_cursor.startswith("r")
+        cursor = page.next_cursor
+    assert seen == whole
+
+
+def test_a_relevance_cursor_is_exact_and_a_bad_one_starts_over(make_gig):
+    gigs = [make_gig(title=f"Haskell {'job ' * n}", description="x") for n in range(3)]
+    first = board_page(BoardFilters(q="haskell"), size=1)
+    for cursor in ("rnan.1", "rinf.1", "r-inf.5", "r.1", "r1e999.1", "rx.1", "n5.1"):
+        page = board_page(BoardFilters(q="haskell"), cursor, size=1)
+        assert page.is_first and [g.id for g in page.items] == [g.id for g in first.items]
+    assert len(found("haskell")) == len(gigs)
+
+
+@pytest.mark.parametrize("q", ['"', "*", ":", "&|!()", "NEAR", "OR", "physio OR", "physio:*",
+                               "physio*", '"physio', "physio NEAR", "(physio)", "!physio",
+                               "physio & clinic |", "physio\\"])
+def test_hostile_input_is_words_by_relevance_too(make_gig, q):
+    gig = make_gig(title="Physiotherapy clinic near or", description="Booking.")
+    for sort in BoardSort:
+        result = found(q, sort=sort)  # never an error
+        if parse_search(q) is None:
+            assert result == [gig.id]
+    assert found(q + " physio") in ([gig.id], [])
 
 
 # --- the index follows the gigs -----------------------------------------------------------

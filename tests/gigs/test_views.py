@@ -192,6 +192,35 @@ def test_pager_links_keep_the_filters(app, client, poster, make_gig, monkeypatch
     assert 'href="/gigs?' in page and "Newest" in page  # back to the first page
 
 
+def test_a_search_is_by_relevance_with_newest_one_click_away(client, poster, make_gig):
+    make_gig(title="Clinic calendar", description="Bookings for a physiotherapy clinic.")
+    make_gig(title="Physiotherapy clinic booking", description="Appointments.")
+    make_gig(title="Notes app", description="For a physiotherapist.")
+    page = get_page(client, "/gigs?q=physio")
+    assert re.findall(r"Physiotherapy clinic booking|Clinic calendar|Notes app", page)[0] == (
+        "Physiotherapy clinic booking")
+    assert '<option selected value="relevance">Relevance</option>' in page
+    assert '<strong aria-current="true">Relevance</strong>' in page
+    newest = re.search(r'<a href="([^"]*)">Newest</a>', page).group(1)
+    assert parse_qs(urlsplit(html.unescape(newest)).query) == {"q": ["physio"],
+                                                               "sort": ["newest"]}
+    page = get_page(client, html.unescape(newest))
+    assert re.findall(r"Physiotherapy clinic booking|Clinic calendar|Notes app", page) == [
+        "Notes app", "Physiotherapy clinic booking", "Clinic calendar"]
+    assert '<option selected value="newest">Newest</option>' in page
+    relevance = re.search(r'<a href="([^"]*)">Relevance</a>', page).group(1)
+    assert html.unescape(relevance) == "/gigs?q=physio"
+    # without words there is nothing to rank: newest, and no sort line; the form still
+    # offers relevance, so that words typed into it sort by relevance
+    for url in ("/gigs", "/gigs?sort=relevance"):
+        page = get_page(client, url)
+        assert '<option selected value="relevance">Relevance</option>' in page
+        assert "Sorted by" not in page
+        assert re.findall(r"Physiotherapy clinic booking|Clinic calendar|Notes app",
+                          page) == ["Notes app", "Physiotherapy clinic booking",
+                                    "Clinic calendar"]
+
+
 def test_capped_searches_say_so(app, client, poster, make_gig, monkeypatch):
     monkeypatch.setitem(app.config, "GIG_SEARCH_CANDIDATES", 2)
     for n in range(3):

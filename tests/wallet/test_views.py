@@ -230,12 +230,20 @@ def test_history_shows_held_paid_and_released_with_links(client, alice, fund, wi
     reject_withdrawal(rejected, actor=admin, reason="The IBAN is not valid", password=PASSWORD)
     html = client.get("/wallet").get_data(as_text=True)
     rows = re.findall(r'<tr id="transfer-\d+">(.*?)</tr>', html, re.S)
-    assert len(rows) == 4
+    assert len(rows) == 6  # the payout and the release are lines of their own
     texts = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows]
-    assert "Withdrawal" in texts[0] and "-$5.00" in texts[0] and "held" in texts[0]
-    assert "-$20.00" in texts[1] and "released" in texts[1]
-    assert "-$10.00" in texts[2] and "paid" in texts[2]
-    assert "Deposit" in texts[3] and "+$100.00" in texts[3] and "paid" in texts[3]
+    # each line ends with the available and held balances after it
+    assert "Withdrawal: hold released" in texts[0] and "+$20.00" in texts[0]
+    assert texts[0].endswith("$85.00 $5.00")
+    assert "Withdrawal: paid out" in texts[1] and "-$10.00 from held" in texts[1]
+    assert texts[1].endswith("$65.00 $25.00")
+    assert "Withdrawal" in texts[2] and "-$5.00" in texts[2] and "held" in texts[2]
+    assert texts[2].endswith("$65.00 $35.00")
+    assert "-$20.00" in texts[3] and "released" in texts[3] and texts[3].endswith(
+        "$70.00 $30.00")
+    assert "-$10.00" in texts[4] and "paid" in texts[4] and texts[4].endswith("$90.00 $10.00")
+    assert "Deposit" in texts[5] and "+$100.00" in texts[5] and "paid" in texts[5]
+    assert texts[5].endswith("$100.00 $0.00")
     assert f'href="/wallet/deposits/{deposit.id}"' in html
     assert f'href="/wallet/withdrawals/{held.id}"' in html
     assert "Reason: The IBAN is not valid" in html
