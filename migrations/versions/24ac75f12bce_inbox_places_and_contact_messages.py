@@ -1,7 +1,7 @@
 """conversation places for the inbox; contact messages
 
 Revision ID: 24ac75f12bce
-Revises: 6bcb64fc600f
+Revises: 408a2056daf7
 Create Date: 2026-12-02 10:16:12.556773
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '24ac75f12bce'
-down_revision = '6bcb64fc600f'
+down_revision = '408a2056daf7'
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ What a notification is about (its gig's title), shown with the title. Rows writt
 before stay without one: their titles are as they were.
 
 Revision ID: 408a2056daf7
-Revises: 6bcb64fc600f
+Revises: 43a23645c492
 Create Date: 2026-12-02 10:19:54.018274
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '408a2056daf7'
-down_revision = '6bcb64fc600f'
+down_revision = '43a23645c492'
 branch_labels = None
 depends_on = None
 

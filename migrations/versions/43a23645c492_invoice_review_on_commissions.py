@@ -3,7 +3,7 @@ agreed price, the referrer's review window and contest, an admin's correction; t
 case that contests a commission's invoice
 
 Revision ID: 43a23645c492
-Revises: 6bcb64fc600f
+Revises: f376b151c51c
 Create Date: 2026-12-02 10:12:56.412654
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '43a23645c492'
-down_revision = '6bcb64fc600f'
+down_revision = 'f376b151c51c'
 branch_labels = None
 depends_on = None
 

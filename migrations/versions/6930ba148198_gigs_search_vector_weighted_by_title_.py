@@ -11,7 +11,7 @@ Hand-written: the full-text objects are outside ``db.metadata`` (autogenerate fi
 no change).
 
 Revision ID: 6930ba148198
-Revises: 6bcb64fc600f
+Revises: a58d3fc044ea
 Create Date: 2026-12-02 10:18:25.233586
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '6930ba148198'
-down_revision = '6bcb64fc600f'
+down_revision = 'a58d3fc044ea'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """members: what they mainly do (work_role), profile photos
 
 Revision ID: a58d3fc044ea
-Revises: 6bcb64fc600f
+Revises: 24ac75f12bce
 Create Date: 2026-12-02 10:14:54.524349
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a58d3fc044ea'
-down_revision = '6bcb64fc600f'
+down_revision = '24ac75f12bce'
 branch_labels = None
 depends_on = None
 
