@@ -34,9 +34,12 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_users_work_role'), type_='check')
-        batch_op.drop_column('work_role')
+    # SQLite drops a column whose only CHECK is its own in place (no rebuild of users)
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(sa.text("ALTER TABLE users DROP COLUMN work_role"))
+    else:
+        op.drop_constraint(op.f('ck_users_work_role'), 'users', type_='check')
+        op.drop_column('users', 'work_role')
 
     with op.batch_alter_table('profiles', schema=None) as batch_op:
         batch_op.drop_column('photo_version')
