@@ -71,10 +71,10 @@ def test_oldest_first_a_page_at_a_time_one_query_a_page(
     monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
     with count_queries() as statements:
         first = open_disputes_page()
-    assert len(statements) == 1
+    assert len(_queries(statements)) == 1
     with count_queries() as statements:
         second = open_disputes_page(first.next_cursor)
-    assert len(statements) == 1
+    assert len(_queries(statements)) == 1
     ids = [d.id for d in first.items + second.items]
     assert ids == [made[4].id, made[3].id, made[2].id, made[1].id]
     assert second.next_cursor is None and not second.is_first
@@ -100,3 +100,8 @@ def test_the_queue_page_runs_the_same_queries_at_any_size(
     with count_queries() as after:
         assert client.get("/admin/disputes").status_code == 200
     assert len(after) == len(before)
+
+
+def _queries(statements: list[str]) -> list[str]:
+    # whether the block opens the session's transaction (a BEGIN) depends on what ran before
+    return [s for s in statements if not s.startswith("BEGIN")]
