@@ -152,3 +152,34 @@ def test_racing_signups_redeem_the_invite_exactly_once(app, make_member, outbox)
     assert sorted(outcomes) == ["conflict"] * (n - 1) + ["ok"], outcomes
     assert db.session.scalar(select(func.count()).select_from(User)
                              .where(User.invited_by_id == alice.id)) == 1
+
+
+def _join(outbox, inviter, username):
+    send_invite(actor=inviter, email=f"{username}@example.com", vouch_note="Good dev")
+    return _signup(_token(outbox, f"{username}@example.com"), username=username,
+                   email=f"{username}@example.com")
+
+
+def test_the_quota_follows_the_tree_when_an_admin_moves_a_member(app, make_member, outbox):
+    from offload.invites.policies import invites_left
+    from offload.invites.queries import invites_sent_page, moved_in_page
+    from offload.invites.tree import reparent
+
+    root = make_member("root", admin=True)
+    olga, nina = make_member("olga", inviter=root), make_member("nina", inviter=root)
+    joined = [_join(outbox, olga, f"m{i}") for i in range(app.config["INVITE_QUOTA"])]
+    assert invites_left(olga) == 0
+    reparent(joined[0], actor=root, new_inviter=nina, reason="Nina knows their work")
+    assert invites_left(olga) == 1 and invites_left(nina) == app.config["INVITE_QUOTA"] - 1
+    send_invite(actor=olga, email="again@example.com", vouch_note="Good dev")
+    # the invite record stays; the member's inviter now is Nina, which marks it moved
+    page = invites_sent_page(olga.id, None)
+    moved = next(i for i in page.items if i.accepted_user_id == joined[0].id)
+    assert moved.state == InviteState.ACCEPTED and moved.accepted_user.invited_by.id == nina.id
+    assert [m.member.username for m in moved_in_page(nina.id, None).items] == ["m0"]
+    assert moved_in_page(olga.id, None).items == []
+    # moved back: Olga answers by her own invite again, so it is hers and not "moved in"
+    reparent(joined[0], actor=root, new_inviter=olga, reason="It was right after all")
+    assert invites_left(olga) == 0 and invites_left(nina) == app.config["INVITE_QUOTA"]
+    assert moved_in_page(olga.id, None).items == [] == moved_in_page(nina.id, None).items
+    assert db.session.scalar(select(func.count()).select_from(Invite)) == 4
