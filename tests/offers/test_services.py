@@ -34,6 +34,7 @@ from offload.offers import conversations, services
 from offload.offers.models import (
     FeeKind,
     Offer,
+    OfferClosedReason,
     OfferMessage,
     OfferPortfolioItem,
     OfferProposal,
@@ -1035,12 +1036,15 @@ def test_close_offers_on_gigs_leaves_awarded_and_final_offers_alone(
     active = make_offer(task_gig, carol)
     services.award_offer(awarded, actor=poster)
     with atomic():
-        closed = services.close_offers_on_gigs([task_gig.id], reason="Testing.")
+        closed = services.close_offers_on_gigs([task_gig.id], reason="Testing.",
+                                                 closed=OfferClosedReason.GIG_CANCELLED)
     assert closed == 1
     assert fresh(Offer, awarded.id).state == OfferState.AWARDED
     assert fresh(Offer, active.id).state == OfferState.DECLINED
-    assert services.close_offers_on_gigs([task_gig.id], reason="Again.") == 0
-    assert services.close_offers_on_gigs([], reason="Nothing.") == 0
+    assert services.close_offers_on_gigs([task_gig.id], reason="Again.",
+                                          closed=OfferClosedReason.GIG_CANCELLED) == 0
+    assert services.close_offers_on_gigs([], reason="Nothing.",
+                                          closed=OfferClosedReason.GIG_CANCELLED) == 0
     assert run_checks(MONEY_CHECKS) == []
 
 
