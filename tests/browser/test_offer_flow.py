@@ -118,7 +118,7 @@ def test_task_gig_offers_negotiation_award_and_fees(browser, live_server, make_m
 
     c.get_by_role("link", name="My offers").click()
     row = c.locator(".offer-item", has_text="Speed up our invoice exports")
-    expect(row).to_contain_text("Declined")
+    expect(row).to_contain_text("Closed: another offer was chosen")
     shot(c, "offers-10-declined")
 
     b.get_by_role("link", name="Wallet").click()
