@@ -783,10 +783,11 @@ def test_an_accepted_proposal_becomes_the_terms_of_the_award_and_the_project(
         task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
     first = services.propose_terms(offer, actor=poster, price_minor=350_00, days_to_deliver=14)
+    before = utcnow()
     services.accept_proposal(fresh(OfferProposal, first.id), actor=bob)
     p = fresh(OfferProposal, first.id)
     assert (p.state, p.responded_by_id) == (ProposalState.ACCEPTED, bob.id)
-    assert p.responded_at is not None
+    assert before <= p.responded_at <= utcnow()
     assert terms_of(offer) == (350_00, 14)
     assert notes(poster, "offer_terms") == [
         f"Bob agreed to $350.00 in 14 days for “{task_gig.title}”"]
