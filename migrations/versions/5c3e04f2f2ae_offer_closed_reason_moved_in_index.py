@@ -23,15 +23,23 @@ def upgrade():
     with op.batch_alter_table('invite_edge_changes', schema=None) as batch_op:
         batch_op.create_index('ix_invite_edge_changes_new_inviter', ['new_inviter_id', 'created_at'], unique=False)
 
-    with op.batch_alter_table('offers', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('closed_reason', sa.String(length=24), nullable=True))
-        batch_op.create_check_constraint('closed_reason', CLOSED_REASONS)
+    # Not in batch mode: on SQLite that recreates ``offers``, which projects and others
+    # reference (DROP TABLE fails with rows there). SQLite adds a column with its CHECK
+    # in place.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE offers ADD COLUMN closed_reason VARCHAR(24) '
+                   f'CONSTRAINT ck_offers_closed_reason CHECK ({CLOSED_REASONS})')
+    else:
+        op.add_column('offers', sa.Column('closed_reason', sa.String(length=24), nullable=True))
+        op.create_check_constraint('closed_reason', 'offers', CLOSED_REASONS)
 
 
 def downgrade():
-    with op.batch_alter_table('offers', schema=None) as batch_op:
-        batch_op.drop_constraint('closed_reason', type_='check')
-        batch_op.drop_column('closed_reason')
+    if op.get_bind().dialect.name == 'sqlite':  # its own CHECK goes with the column
+        op.execute('ALTER TABLE offers DROP COLUMN closed_reason')
+    else:
+        op.drop_constraint('closed_reason', 'offers', type_='check')
+        op.drop_column('offers', 'closed_reason')
 
     with op.batch_alter_table('invite_edge_changes', schema=None) as batch_op:
         batch_op.drop_index('ix_invite_edge_changes_new_inviter')
