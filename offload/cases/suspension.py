@@ -3,7 +3,9 @@
 A suspension is a case's resolution (``services.resolve_case``), so it runs inside
 that transaction and its one moderation entry is the resolution's. Its effects:
 sessions end and log-in is refused; open offers are withdrawn (postpaid holds voided)
-and an award waiting for the member's answer is turned down; gigs on the board are
+and an award waiting for the member's answer is turned down, each recording that the
+member was suspended (``offers.closed_reason``, so the poster doesn't read it as the
+member pulling out); gigs on the board are
 cancelled (their offers declined, holds released); pending invites revoked; running
 projects are linked to the case, so admins see them on it; the inviter's record
 counts one more invitee suspended (and keeps it). Lifting it is an admin

@@ -1,11 +1,14 @@
-"""The demo members, as data: username, inviter, and what their profile says."""
+"""The demo members, as data: username, inviter (and the vouch note of their invite),
+and what their profile says."""
 
 DEMO_PASSWORD = "offload demo passphrase"
 
 ADMIN = {"username": "admin", "email": "admin@offload.test"}
 
 MEMBERS = [
-    {"username": "alice", "inviter": "admin", "display_name": "Alice Moreau",
+    {"username": "alice", "inviter": "admin",
+     "vouch": "Alice built our invoicing API and ran it for five years without an outage.",
+     "display_name": "Alice Moreau",
      "headline": "Backend developer: payments, APIs, PostgreSQL",
      "bio": "Ten years of **Python** backends. I take on billing and integration work and "
             "pass on front-end projects.",
@@ -14,13 +17,17 @@ MEMBERS = [
      "portfolio": ("Invoice engine for a logistics firm", "https://example.com/invoices",
                    "Replaced a spreadsheet process with an API and a ledger."),
      "alert": ({"q": "api", "category": "backend"}, "instant")},
-    {"username": "bob", "inviter": "alice", "display_name": "Bob Okafor",
+    {"username": "bob", "inviter": "alice",
+     "vouch": "Bob rebuilt our bank client's design system; careful, accessible work.",
+     "display_name": "Bob Okafor",
      "headline": "Front-end and design systems", "bio": "React, accessibility, and CSS that "
      "holds up.", "location": "Lagos, Nigeria", "skills": ["React", "TypeScript", "CSS"],
      "education": ("University of Lagos", "BSc", "Computer Engineering", 2010, 2014),
      "portfolio": ("Design system for a bank", "https://example.com/design-system",
                    "Forty components, fully keyboard accessible.")},
-    {"username": "carol", "inviter": "alice", "display_name": "Carol Nguyen",
+    {"username": "carol", "inviter": "alice",
+     "vouch": "Carol shipped our clinic booking app; it passed store review first time.",
+     "display_name": "Carol Nguyen",
      "headline": "Mobile apps, iOS and Android", "bio": "Swift and Kotlin; I ship apps that "
      "pass review the first time.", "location": "Toronto, Canada",
      "skills": ["Swift", "Kotlin", "Flutter"],
@@ -28,14 +35,18 @@ MEMBERS = [
      "portfolio": ("Clinic booking app", "https://example.com/booking",
                    "50,000 monthly users."),
      "busy": True},
-    {"username": "dave", "inviter": "bob", "display_name": "Dave Lindqvist",
+    {"username": "dave", "inviter": "bob",
+     "vouch": "Dave migrated a retailer of ours to Kubernetes without an outage.",
+     "display_name": "Dave Lindqvist",
      "headline": "DevOps and cloud migrations", "bio": "Kubernetes, Terraform, and calm "
      "incident response.", "location": "Stockholm, Sweden",
      "skills": ["Kubernetes", "Terraform", "AWS", "Python"],
      "education": ("KTH Royal Institute of Technology", "MSc", "Distributed Systems", 2009, 2014),
      "portfolio": ("Zero-downtime migration", "https://example.com/migration",
                    "Moved a retailer from VMs to Kubernetes without an outage.")},
-    {"username": "eve", "inviter": "admin", "display_name": "Eve Adeyemi",
+    {"username": "eve", "inviter": "admin",
+     "vouch": "Eve's studio built our sales dashboards; small team, reliable delivery.",
+     "display_name": "Eve Adeyemi",
      "account_type": "organization", "organization_name": "Eve Labs",
      "headline": "A four-person studio for data products", "bio": "We build dashboards and "
      "data pipelines for small companies.", "location": "London, UK",

@@ -1,15 +1,23 @@
-"""Building the demo data through the ordinary services."""
+"""Building the demo data through the ordinary services.
+
+Members join as members do: their inviter sends an invite with a vouch note, the
+invitee signs up from the link mailed to them and confirms their address from the
+next mail; so the demo's invite records, Invites pages and quotas agree with its tree.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from offload.accounts.models import User
-from offload.accounts.services import create_admin, create_member
+from offload.accounts.services import confirm_email, create_admin
 from offload.alerts.services import save_alert
 from offload.core.db import atomic, db
+from offload.invites.services import accept_invite, send_invite
+from offload.notifications.models import OutboxEmail
 from offload.profiles.services import (
     add_education,
     add_portfolio_item,
@@ -60,12 +68,25 @@ def seed_demo() -> Seeded:
     return Seeded(members=created, gigs=seed_demo_gigs(members))
 
 
+def _mailed_token(address: str, template: str) -> str:
+    """The token at the end of the link in the latest ``template`` mail to ``address``:
+    the demo member opens their mail as anyone would."""
+    mail = db.session.scalar(select(OutboxEmail).where(
+        OutboxEmail.to_address == address, OutboxEmail.template == template)
+        .order_by(OutboxEmail.id.desc()).limit(1))
+    return re.findall(r"https?://\S+", mail.text_body)[-1].rstrip("/").rsplit("/", 1)[-1]
+
+
 def _create_demo_member(spec: dict) -> User:
-    user = create_member(username=spec["username"], email=f"{spec['username']}@offload.test",
-                         password=DEMO_PASSWORD, display_name=spec["display_name"],
+    """Invited by ``spec["inviter"]``, signed up from the invite, address confirmed."""
+    address = f"{spec['username']}@offload.test"
+    send_invite(actor=_member(spec["inviter"]), email=address, vouch_note=spec["vouch"])
+    user = accept_invite(_mailed_token(address, "invite"), username=spec["username"],
+                         email=address, password=DEMO_PASSWORD,
+                         display_name=spec["display_name"],
                          account_type=spec.get("account_type", "individual"),
-                         organization_name=spec.get("organization_name", ""),
-                         invited_by=_member(spec["inviter"]), confirmed=True)
+                         organization_name=spec.get("organization_name", ""))
+    confirm_email(_mailed_token(address, "confirm_email"))
     save_profile(actor=user, display_name=spec["display_name"], headline=spec["headline"],
                  bio=spec["bio"], location=spec["location"],
                  organization_name=spec.get("organization_name"), skill_names=spec["skills"])

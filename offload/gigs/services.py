@@ -35,6 +35,7 @@ from offload.core.text import clean_text
 from offload.core.uploads import store_document, stored_path
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
+from offload.offers.models import OfferClosedReason
 from offload.offers.services import (
     close_offers_on_gigs,
     lapse_unanswered_awards,
@@ -214,7 +215,8 @@ def cancel_gig(gig: Gig, *, actor: User, reason: str | None = None) -> Gig:
                               subject_id=gig.id, reason=reason,
                               subject_user=db.session.get(User, gig.poster_id))
         move_gig(gig, GigState.CANCELLED, cancel_reason=reason)
-        close_offers_on_gigs([gig.id], reason="The gig was cancelled.", actor_id=actor.id)
+        close_offers_on_gigs([gig.id], reason="The gig was cancelled.",
+                             closed=OfferClosedReason.GIG_CANCELLED, actor_id=actor.id)
         log_after_commit("gig cancelled", gig_id=gig.id, actor_id=actor.id,
                           by_admin=actor.id != gig.poster_id)
     return gig
@@ -232,7 +234,8 @@ def expire_gigs(*, now: datetime | None = None) -> int:
         lapse_unanswered_awards(today=now.date())
         expired = move_gigs(GigState.OPEN, GigState.EXPIRED, Gig.deadline < now.date(),
                             now=now)
-        close_offers_on_gigs(expired, reason="The gig expired without an award.")
+        close_offers_on_gigs(expired, reason="The gig expired without an award.",
+                             closed=OfferClosedReason.GIG_EXPIRED)
         return len(expired)
 
 
@@ -247,7 +250,8 @@ def cancel_member_gigs(member_id: int, *, reason: str, actor_id: int) -> list[in
         take_back_awards_on_gigs(awarded, reason=reason)
         cancelled = move_gigs(GigState.OPEN, GigState.CANCELLED, Gig.poster_id == member_id,
                               cancel_reason=reason)
-        close_offers_on_gigs(cancelled, reason=reason, actor_id=actor_id)
+        close_offers_on_gigs(cancelled, reason=reason, actor_id=actor_id,
+                             closed=OfferClosedReason.POSTER_SUSPENDED)
         return cancelled
 
 

@@ -65,7 +65,11 @@ class InviteEdgeChange(db.Model):
     """A reparent: ``member_id`` was moved from ``old_inviter_id`` to ``new_inviter_id``."""
 
     __tablename__ = "invite_edge_changes"
-    __table_args__ = (Index("ix_invite_edge_changes_member", "member_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_invite_edge_changes_member", "member_id", "created_at"),
+        # the members moved to an inviter, for their invites page
+        Index("ix_invite_edge_changes_new_inviter", "new_inviter_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -74,3 +78,5 @@ class InviteEdgeChange(db.Model):
     moved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    member: Mapped[User] = relationship(foreign_keys=[member_id], lazy="raise")

@@ -13,15 +13,18 @@ from .models import Invite, InviteState
 
 
 def invites_in_use(inviter_id: int) -> int:
-    """Invites that count against the quota: accepted ones and live pending ones.
+    """Places that count against the quota: the members the inviter answers for now
+    (the tree as it is: one an admin moved away frees its place, one moved in takes
+    one) and their live pending invites.
 
     Revoked and expired invites give their place back.
     """
-    return db.session.scalar(
-        select(func.count()).select_from(Invite).where(
-            Invite.inviter_id == inviter_id,
-            (Invite.state == InviteState.ACCEPTED)
-            | ((Invite.state == InviteState.PENDING) & (Invite.expires_at > utcnow()))))
+    answers_for = select(func.count()).select_from(User).where(
+        User.invited_by_id == inviter_id).scalar_subquery()
+    pending = select(func.count()).select_from(Invite).where(
+        Invite.inviter_id == inviter_id, Invite.state == InviteState.PENDING,
+        Invite.expires_at > utcnow()).scalar_subquery()
+    return db.session.scalar(select(answers_for + pending))
 
 
 def invites_left(user: User) -> int | None:
@@ -40,5 +43,5 @@ def why_cannot_invite(user: User) -> str | None:
         return hook
     if invites_left(user) == 0:
         return ("You have used all your invites. Revoked and expired invites give their "
-                "place back.")
+                "place back, and so does a member an admin moves to another inviter.")
     return None

@@ -26,7 +26,7 @@ from offload.core.forms import show_error
 from .forms import InviteForm, SignUpForm
 from .models import Invite
 from .policies import invites_left, why_cannot_invite
-from .queries import invites_sent_page
+from .queries import invites_sent_page, moved_in_page
 from .services import accept_invite, check_invite_usable, find_invite, revoke_invite, send_invite
 
 bp = Blueprint("invites", __name__)
@@ -35,7 +35,8 @@ bp = Blueprint("invites", __name__)
 def _index(form: InviteForm, status: int = 200):
     user = current_user._get_current_object()
     page = invites_sent_page(user.id, request.args.get("before"))
-    return render_template("invites/index.html", form=form, page=page,
+    moved_in = moved_in_page(user.id, request.args.get("moved_before"))
+    return render_template("invites/index.html", form=form, page=page, moved_in=moved_in,
                            left=invites_left(user), blocked=why_cannot_invite(user)), status
 
 

@@ -68,6 +68,27 @@ class OfferState(StrEnum):
             self.value, self.value.replace("_", " ").capitalize())
 
 
+class OfferClosedReason(StrEnum):
+    """Why the system, not a party, closed an offer (``offers.closed_reason``); an offer
+    the offerer withdrew or the poster declined has none."""
+
+    MEMBER_SUSPENDED = "member_suspended"  # the offerer was suspended
+    POSTER_SUSPENDED = "poster_suspended"  # the gig's poster was, and the gig cancelled
+    GIG_CANCELLED = "gig_cancelled"
+    GIG_EXPIRED = "gig_expired"
+    ANOTHER_CHOSEN = "another_chosen"  # another offer's award was accepted
+
+    @property
+    def label(self) -> str:
+        return "Closed: " + {
+            "member_suspended": "the member was suspended",
+            "poster_suspended": "the poster was suspended",
+            "gig_cancelled": "the gig was cancelled",
+            "gig_expired": "the gig expired",
+            "another_chosen": "another offer was chosen",
+        }[self.value]
+
+
 OFFER_TRANSITIONS = {
     OfferState.ACTIVE: {OfferState.SHORTLISTED, OfferState.AWARDED, OfferState.WITHDRAWN,
                         OfferState.DECLINED},
@@ -109,6 +130,8 @@ class Offer(db.Model):
     __table_args__ = (
         CheckConstraint(_in("state", OfferState), name="state"),
         CheckConstraint(_in("fee_kind", FeeKind), name="fee_kind"),
+        CheckConstraint("closed_reason IS NULL OR " + _in("closed_reason", OfferClosedReason),
+                        name="closed_reason"),
         CheckConstraint("price_minor > 0", name="price_positive"),
         CheckConstraint(f"days_to_deliver BETWEEN 1 AND {DAYS_LIMIT}", name="days"),
         CheckConstraint("(fee_kind = 'free') = (fee_minor = 0) AND fee_minor >= 0",
@@ -134,6 +157,7 @@ class Offer(db.Model):
     fee_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))
     fee_settle_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))
     decline_reason: Mapped[str | None] = mapped_column(String(DECLINE_REASON_MAX))
+    closed_reason: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow,
@@ -155,6 +179,10 @@ class Offer(db.Model):
 
     @property
     def state_label(self) -> str:
+        """The state as members read it: why the system closed it, where it did (a
+        suspended member's offer is not one they withdrew)."""
+        if self.closed_reason:
+            return OfferClosedReason(self.closed_reason).label
         return OfferState(self.state).label
 
     def __repr__(self) -> str:

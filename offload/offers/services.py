@@ -58,6 +58,7 @@ from .models import (
     PORTFOLIO_MAX,
     FeeKind,
     Offer,
+    OfferClosedReason,
     OfferPortfolioItem,
     OfferProposal,
     OfferState,
@@ -289,7 +290,7 @@ def accept_award(offer: Offer, *, actor: User) -> Project:
         _store(offer, fee_settle_transfer_id=charged.id)
     move_gig(gig, GigState.IN_PROGRESS, performer_id=offer.member_id)
     _close_offers(Offer.gig_id == gig.id, Offer.id != offer.id, reason=ANOTHER_CHOSEN,
-                  actor_id=actor.id)
+                  closed=OfferClosedReason.ANOTHER_CHOSEN, actor_id=actor.id)
     project = start_project(gig_id=gig.id, offer_id=offer.id, poster_id=gig.poster_id,
                             performer_id=offer.member_id, kind=gig.kind,
                             price_minor=offer.price_minor, currency=gig.currency,
@@ -347,19 +348,20 @@ def lapse_unanswered_awards(*, today: date) -> int:
 # --- gigs closing -------------------------------------------------------------------------
 
 @transactional
-def close_offers_on_gigs(gig_ids: list[int], *, reason: str,
+def close_offers_on_gigs(gig_ids: list[int], *, reason: str, closed: OfferClosedReason,
                          actor_id: int | None = None) -> int:
     """Decline the open offers on gigs that closed (cancelled or expired); how many.
 
-    State: active/shortlisted → declined with ``reason``; pending proposals lapse.
+    State: active/shortlisted → declined with ``reason`` (told to the offerer) and
+    ``closed`` (why, as the pages say it); pending proposals lapse.
     Money: their postpaid holds voided. Notifies: each offerer (offer_declined).
     Called by the gig services in the transaction that closes the gigs.
     """
-    closed = 0
+    count = 0
     for first in range(0, len(gig_ids), 500):
-        closed += len(_close_offers(Offer.gig_id.in_(gig_ids[first:first + 500]),
-                                    reason=reason, actor_id=actor_id))
-    return closed
+        count += len(_close_offers(Offer.gig_id.in_(gig_ids[first:first + 500]),
+                                   reason=reason, closed=closed, actor_id=actor_id))
+    return count
 
 
 # --- a member suspended -------------------------------------------------------------------
@@ -369,7 +371,9 @@ def close_member_offers(member: User, *, reason: str, actor_id: int) -> int:
     """A suspended member's live offers end; how many.
 
     State: open offers → withdrawn (postpaid holds voided, the member told); an award
-    waiting for their answer → award declined, its gig open again (the poster told).
+    waiting for their answer → award declined, its gig open again (the poster told);
+    each closed because the member was suspended (``closed_reason``), which the pages
+    say instead of "withdrawn" or "award turned down".
     """
     awarded = list(db.session.scalars(select(Offer).where(
         Offer.member_id == member.id, Offer.state == OfferState.AWARDED).order_by(Offer.id)))
@@ -380,13 +384,15 @@ def close_member_offers(member: User, *, reason: str, actor_id: int) -> int:
         if offer.state != OfferState.AWARDED:  # answered or taken back a moment ago
             continue
         declined += 1
-        _move_offer(offer, OfferState.AWARD_DECLINED)
+        _move_offer(offer, OfferState.AWARD_DECLINED,
+                    closed_reason=OfferClosedReason.MEMBER_SUSPENDED.value)
         _release_fee(offer, actor_id=actor_id)
         move_gig(gig, GigState.OPEN)
         notify(db.session.get(User, gig.poster_id), "award_declined",
                title=f"{member.name} can no longer take “{gig.title}”; it is open for "
                      "offers again", link=f"/gigs/{gig.id}")
     withdrawn = _close_offers(Offer.member_id == member.id, reason=reason, actor_id=actor_id,
+                              closed=OfferClosedReason.MEMBER_SUSPENDED,
                               to=OfferState.WITHDRAWN)
     return declined + len(withdrawn)
 
@@ -540,15 +546,17 @@ def _move_offer(offer: Offer, to: OfferState, **values: Any) -> None:
         set_committed_value(offer, name, value)
 
 
-def _close_offers(*where: ColumnElement[bool], reason: str, actor_id: int | None,
-                  to: OfferState = OfferState.DECLINED) -> list[int]:
-    """Decline (or withdraw) every open offer matching ``where``: guarded bulk UPDATE,
-    holds voided, proposals lapsed, offerers told. Returns the offer ids."""
+def _close_offers(*where: ColumnElement[bool], reason: str, closed: OfferClosedReason,
+                  actor_id: int | None, to: OfferState = OfferState.DECLINED) -> list[int]:
+    """Decline (or withdraw) every open offer matching ``where``, recording why
+    (``closed``): guarded bulk UPDATE, holds voided, proposals lapsed, offerers told.
+    Returns the offer ids."""
     assert all(to in OFFER_TRANSITIONS[s] for s in OPEN_STATES)
     now = utcnow()
     rows = db.session.execute(
         update(Offer).where(Offer.state.in_(OPEN_STATES), *where)
-        .values(state=to, decline_reason=reason, state_changed_at=now, updated_at=now)
+        .values(state=to, decline_reason=reason, closed_reason=closed.value,
+                state_changed_at=now, updated_at=now)
         .returning(Offer.id, Offer.member_id, Offer.gig_id, Offer.fee_kind,
                    Offer.fee_transfer_id)
         .execution_options(synchronize_session=False)).all()

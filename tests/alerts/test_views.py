@@ -345,11 +345,12 @@ def test_posting_the_stop_link_stops_without_a_log_in_and_again_harmlessly(clien
     alice = make_member()
     alert = save(alice, name="Python work", q="python")
     path = f"/alerts/stop/{stop_token(alert)}"
+    before = utcnow()
     response = client.post(path)
     assert response.status_code == 200
     assert "The alert is stopped" in text_of(response)
     stopped_at = fresh(alert.id).stopped_at
-    assert stopped_at is not None
+    assert before <= stopped_at <= utcnow()
     again = client.post(path)
     assert again.status_code == 200 and "“Python work”" in text_of(again)
     assert fresh(alert.id).stopped_at == stopped_at

@@ -11,6 +11,7 @@ from offload.accounts.models import User
 from offload.cases.hook import why_on_the_hook
 from offload.cases.models import Case, CaseSource, EvidenceKind, Report, ReportState
 from offload.cases.reports import dismiss_report, open_case_from_report, report_member
+from offload.core.db import utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.notifications.models import Notification
 
@@ -68,6 +69,7 @@ def test_one_pending_report_per_reporter_and_subject(admin, sam, tom, gina):
 def test_opening_a_case_from_a_report(run_project, admin, ivan, sam, tom):
     project = run_project(tom, sam)
     r = report(tom, sam, project_id=project.id)
+    before = utcnow()
     case = open_case_from_report(fresh(Report, r.id), actor=fresh(User, admin.id),
                                  kind="member_report", summary="Payment outside the platform.")
     c = fresh(Case, case.id)
@@ -77,7 +79,7 @@ def test_opening_a_case_from_a_report(run_project, admin, ivan, sam, tom):
     handled = fresh(Report, r.id)
     assert (handled.state, handled.case_id, handled.handled_by_id) == (
         ReportState.ACCEPTED, case.id, admin.id)
-    assert handled.handled_at is not None
+    assert before <= handled.handled_at <= utcnow()
     assert entries() == [("case_opened", "case", case.id, admin.id, sam.id,
                           "Payment outside the platform.")]
     # the reporter is told; the subject and inviter as for any case, and they are held

@@ -10,6 +10,7 @@ import pytest
 from offload.accounts.models import User
 from offload.cases.models import Case, CaseEvidence, CaseSource, CaseState, EvidenceKind
 from offload.cases.services import add_evidence, open_case, resolve_case
+from offload.core.db import utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
@@ -46,11 +47,12 @@ def test_opening_a_case_records_it_with_its_evidence_and_one_entry(
 def test_resolving_records_the_outcome_and_one_entry(open_case_about, admin, other_admin,
                                                      sam, resolution):
     case = open_case_about(sam)
+    before = utcnow()
     resolve_case(fresh(Case, case.id), actor=other_admin, resolution=resolution,
                  reason="Read the whole conversation.")
     assert outcome_of(case.id) == (CaseState.RESOLVED, resolution,
                                    "Read the whole conversation.", other_admin.id)
-    assert fresh(Case, case.id).resolved_at is not None
+    assert before <= fresh(Case, case.id).resolved_at <= utcnow()
     assert entries() == [
         ("case_opened", "case", case.id, admin.id, sam.id, "Missed three agreed deadlines."),
         (f"case_{resolution}", "case", case.id, other_admin.id, sam.id,

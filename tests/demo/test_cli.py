@@ -7,6 +7,8 @@ from offload.core.db import db
 from offload.demo.data import DEMO_PASSWORD, GIGS, MEMBERS
 from offload.gigs.models import ClientDetails, Gig, GigKind, GigState, Question
 from offload.health import MONEY_CHECKS
+from offload.invites.models import Invite, InviteState
+from offload.invites.policies import invites_left
 from offload.ledger.checks import run_checks
 from offload.ledger.models import Transfer
 from offload.offers.models import (
@@ -21,7 +23,7 @@ from offload.offers.services import award_offer, fee_for
 from offload.wallet.queries import wallet_summary
 
 SEEDED = (Gig, ClientDetails, Question, Offer, OfferProposal, OfferPortfolioItem, Transfer,
-          User, Alert)
+          User, Alert, Invite)
 
 
 def _seed(app):
@@ -63,6 +65,27 @@ def test_seed_builds_an_invite_tree_and_is_idempotent(app):
     bob, alice = _user("bob"), _user("alice")
     assert bob.invited_by_id == alice.id and bob.is_confirmed
     assert authenticate("admin", DEMO_PASSWORD).is_admin
+
+
+def test_seed_grows_the_tree_through_accepted_invites(app, client, login):
+    _seed(app)
+    _seed(app)  # idempotent: no second invite for anyone
+    invites = list(db.session.scalars(select(Invite).order_by(Invite.id)))
+    assert [(db.session.get(User, i.inviter_id).username,
+             db.session.get(User, i.accepted_user_id).username, i.state) for i in invites] == [
+        (spec["inviter"], spec["username"], InviteState.ACCEPTED) for spec in MEMBERS]
+    for spec in MEMBERS:
+        member = _user(spec["username"])
+        assert member.invited_by_id == _user(spec["inviter"]).id and member.is_confirmed
+        invite = next(i for i in invites if i.accepted_user_id == member.id)
+        assert invite.email == member.email and invite.vouch_note == spec["vouch"]
+    alice = _user("alice")
+    assert invites_left(alice) == app.config["INVITE_QUOTA"] - 2  # bob and carol
+    login(alice, password=DEMO_PASSWORD)
+    page = client.get("/invites").get_data(as_text=True)
+    assert "invited anyone yet" not in page
+    assert "bob@offload.test" in page and "carol@offload.test" in page
+    assert "Bob Okafor" in page and "Carol Nguyen" in page
 
 
 def test_seed_shows_a_busy_member_and_an_alert(app):

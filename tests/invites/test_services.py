@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from offload.accounts.models import User
-from offload.core.db import db, utcnow
+from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import (
@@ -54,19 +54,68 @@ def test_signup_from_invite_records_the_inviter_once(make_member, outbox):
 
 
 def test_quota_counts_pending_and_accepted_and_frees_on_revoke(app, make_member, outbox):
+    from offload.invites.policies import invites_left
+
     alice = make_member("alice")
     invites = [send_invite(actor=alice, email=f"p{i}@example.com", vouch_note="Good dev")
                for i in range(app.config["INVITE_QUOTA"])]
+    _signup(_token(outbox, "p0@example.com"), username="p0", email="p0@example.com")
+    assert invites_left(alice) == 0  # the accepted invite still takes its place
     with pytest.raises(NotAllowed, match="used all your invites"):
         send_invite(actor=alice, email="extra@example.com", vouch_note="Good dev")
-    revoke_invite(invites[0], actor=alice)
+    revoke_invite(invites[1], actor=alice)
+    assert invites_left(alice) == 1
     send_invite(actor=alice, email="extra@example.com", vouch_note="Good dev")
+    with pytest.raises(NotAllowed, match="used all your invites"):
+        send_invite(actor=alice, email="extra2@example.com", vouch_note="Good dev")
 
 
 def test_admins_have_no_quota(app, make_member):
+    from offload.invites.policies import invites_left
+
     root = make_member("root", admin=True)
-    for i in range(app.config["INVITE_QUOTA"] + 2):
+    wanted = app.config["INVITE_QUOTA"] + 2
+    for i in range(wanted):
         send_invite(actor=root, email=f"a{i}@example.com", vouch_note="Founding member")
+    db.session.rollback()
+    sent = list(db.session.scalars(select(Invite).where(Invite.inviter_id == root.id)))
+    assert sorted(i.email for i in sent) == sorted(f"a{i}@example.com" for i in range(wanted))
+    assert {i.state for i in sent} == {InviteState.PENDING}
+    assert invites_left(root) is None
+
+
+def test_an_invite_works_until_the_instant_it_expires_and_not_from_it(make_member, outbox):
+    """"Expires" is an instant (``expires_at``, INVITE_TTL_DAYS after sending), not a day:
+    an invite expiring later today still signs up; one that expired earlier today, or
+    this very microsecond, does not, and the job and the quota agree."""
+    from offload.invites.policies import invites_in_use
+    from offload.invites.services import check_invite_usable
+
+    alice = make_member("alice")
+    invite = send_invite(actor=alice, email="edge@example.com", vouch_note="Good dev")
+    at = invite.expires_at
+    just_before = at - timedelta(microseconds=1)
+    assert invite.effective_state(just_before) == InviteState.PENDING
+    assert invite.effective_state(at) == InviteState.EXPIRED
+    assert expire_invites(now=just_before) == 0
+    assert expire_invites(now=at) == 1
+    db.session.rollback()
+    assert db.session.get(Invite, invite.id).state == InviteState.EXPIRED
+
+    later_today = send_invite(actor=alice, email="later@example.com", vouch_note="Good dev")
+    earlier_today = send_invite(actor=alice, email="earlier@example.com", vouch_note="Dev")
+    now = utcnow()
+    with atomic():
+        later_today.expires_at = now + timedelta(minutes=1)
+        earlier_today.expires_at = now - timedelta(minutes=1)
+    assert invites_in_use(alice.id) == 1  # the one expired earlier today frees its place
+    assert check_invite_usable(later_today) is later_today
+    user = _signup(_token(outbox, "later@example.com"), username="later",
+                   email="later@example.com")
+    assert user.invited_by_id == alice.id
+    with pytest.raises(Conflict, match="expired"):
+        _signup(_token(outbox, "earlier@example.com"), username="earlier",
+                email="earlier@example.com")
 
 
 def test_unconfirmed_members_cannot_invite(make_member):
@@ -152,3 +201,34 @@ def test_racing_signups_redeem_the_invite_exactly_once(app, make_member, outbox)
     assert sorted(outcomes) == ["conflict"] * (n - 1) + ["ok"], outcomes
     assert db.session.scalar(select(func.count()).select_from(User)
                              .where(User.invited_by_id == alice.id)) == 1
+
+
+def _join(outbox, inviter, username):
+    send_invite(actor=inviter, email=f"{username}@example.com", vouch_note="Good dev")
+    return _signup(_token(outbox, f"{username}@example.com"), username=username,
+                   email=f"{username}@example.com")
+
+
+def test_the_quota_follows_the_tree_when_an_admin_moves_a_member(app, make_member, outbox):
+    from offload.invites.policies import invites_left
+    from offload.invites.queries import invites_sent_page, moved_in_page
+    from offload.invites.tree import reparent
+
+    root = make_member("root", admin=True)
+    olga, nina = make_member("olga", inviter=root), make_member("nina", inviter=root)
+    joined = [_join(outbox, olga, f"m{i}") for i in range(app.config["INVITE_QUOTA"])]
+    assert invites_left(olga) == 0
+    reparent(joined[0], actor=root, new_inviter=nina, reason="Nina knows their work")
+    assert invites_left(olga) == 1 and invites_left(nina) == app.config["INVITE_QUOTA"] - 1
+    send_invite(actor=olga, email="again@example.com", vouch_note="Good dev")
+    # the invite record stays; the member's inviter now is Nina, which marks it moved
+    page = invites_sent_page(olga.id, None)
+    moved = next(i for i in page.items if i.accepted_user_id == joined[0].id)
+    assert moved.state == InviteState.ACCEPTED and moved.accepted_user.invited_by.id == nina.id
+    assert [m.member.username for m in moved_in_page(nina.id, None).items] == ["m0"]
+    assert moved_in_page(olga.id, None).items == []
+    # moved back: Olga answers by her own invite again, so it is hers and not "moved in"
+    reparent(joined[0], actor=root, new_inviter=olga, reason="It was right after all")
+    assert invites_left(olga) == 0 and invites_left(nina) == app.config["INVITE_QUOTA"]
+    assert moved_in_page(olga.id, None).items == [] == moved_in_page(nina.id, None).items
+    assert db.session.scalar(select(func.count()).select_from(Invite)) == 4

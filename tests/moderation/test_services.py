@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from offload.core.db import atomic, db
+from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Invalid
 from offload.moderation.models import ModerationEntry
 from offload.moderation.services import record_moderation
@@ -19,6 +19,7 @@ def entries() -> int:
 
 def test_an_entry_records_who_did_what_to_whom_and_why(make_member):
     admin, alice = make_member("root", admin=True), make_member("alice")
+    before = utcnow()
     entry = record_moderation(actor=admin, action="member_suspended", subject_type="user",
                               subject_id=alice.id, reason="  Spam in three gigs  ",
                               subject_user=alice)
@@ -26,7 +27,7 @@ def test_an_entry_records_who_did_what_to_whom_and_why(make_member):
     assert (stored.actor_id, stored.action, stored.subject_type, stored.subject_id,
             stored.subject_user_id, stored.reason) == (
         admin.id, "member_suspended", "user", alice.id, alice.id, "Spam in three gigs")
-    assert stored.created_at is not None
+    assert before <= stored.created_at <= utcnow()
 
 
 def test_the_member_affected_is_optional(make_member):

@@ -51,7 +51,10 @@ def test_notify_writes_a_notification_and_an_email_linking_to_the_canonical_host
         notification = notify(member, "invite_accepted", title="Bob accepted your invite",
                               link="/members/bob")
 
-    assert notification.id and notification.user_id == member.id and not notification.is_read
+    db.session.rollback()
+    stored = db.session.get(Notification, notification.id)
+    assert (stored.user_id, stored.kind, stored.title, stored.link, stored.is_read) == (
+        member.id, "invite_accepted", "Bob accepted your invite", "/members/bob", False)
     mail = outbox.to("ada@example.com")[-1]
     assert mail.subject == "Bob accepted your invite"
     assert "https://offload.example/members/bob" in mail.text_body

@@ -34,6 +34,7 @@ from offload.offers import conversations, services
 from offload.offers.models import (
     FeeKind,
     Offer,
+    OfferClosedReason,
     OfferMessage,
     OfferPortfolioItem,
     OfferProposal,
@@ -782,10 +783,11 @@ def test_an_accepted_proposal_becomes_the_terms_of_the_award_and_the_project(
         task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
     first = services.propose_terms(offer, actor=poster, price_minor=350_00, days_to_deliver=14)
+    before = utcnow()
     services.accept_proposal(fresh(OfferProposal, first.id), actor=bob)
     p = fresh(OfferProposal, first.id)
     assert (p.state, p.responded_by_id) == (ProposalState.ACCEPTED, bob.id)
-    assert p.responded_at is not None
+    assert before <= p.responded_at <= utcnow()
     assert terms_of(offer) == (350_00, 14)
     assert notes(poster, "offer_terms") == [
         f"Bob agreed to $350.00 in 14 days for “{task_gig.title}”"]
@@ -1035,12 +1037,15 @@ def test_close_offers_on_gigs_leaves_awarded_and_final_offers_alone(
     active = make_offer(task_gig, carol)
     services.award_offer(awarded, actor=poster)
     with atomic():
-        closed = services.close_offers_on_gigs([task_gig.id], reason="Testing.")
+        closed = services.close_offers_on_gigs([task_gig.id], reason="Testing.",
+                                                 closed=OfferClosedReason.GIG_CANCELLED)
     assert closed == 1
     assert fresh(Offer, awarded.id).state == OfferState.AWARDED
     assert fresh(Offer, active.id).state == OfferState.DECLINED
-    assert services.close_offers_on_gigs([task_gig.id], reason="Again.") == 0
-    assert services.close_offers_on_gigs([], reason="Nothing.") == 0
+    assert services.close_offers_on_gigs([task_gig.id], reason="Again.",
+                                          closed=OfferClosedReason.GIG_CANCELLED) == 0
+    assert services.close_offers_on_gigs([], reason="Nothing.",
+                                          closed=OfferClosedReason.GIG_CANCELLED) == 0
     assert run_checks(MONEY_CHECKS) == []
 
 

@@ -5,7 +5,7 @@ from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
 from offload.ledger.services import wallet_account
 from offload.offers import services
-from offload.offers.models import Offer, OfferState
+from offload.offers.models import Offer, OfferClosedReason, OfferState
 
 
 def available(member) -> int:
@@ -28,10 +28,10 @@ def test_task_gig_award_charges_the_chosen_postpaid_fee_and_releases_the_rest(
     project = services.accept_award(db.session.get(Offer, b.id), actor=bob)
     assert project.price_minor == 400_00
     db.session.rollback()
-    states = {o.member_id: o.state for o in db.session.scalars(db.select(Offer))}
-    assert states == {bob.id: OfferState.ACCEPTED, carol.id: OfferState.DECLINED,
-                      dave.id: OfferState.DECLINED}
+    states = {o.id: (o.state, o.closed_reason) for o in db.session.scalars(db.select(Offer))}
+    assert states == {b.id: (OfferState.ACCEPTED, None),
+                      c.id: (OfferState.DECLINED, OfferClosedReason.ANOTHER_CHOSEN),
+                      d.id: (OfferState.DECLINED, OfferClosedReason.ANOTHER_CHOSEN)}
     assert (available(bob), available(carol), available(dave)) == (8_00, 9_00, 10_00)
     assert wallet_account(bob.id).balance == 8_00
     assert run_checks(MONEY_CHECKS) == []
-    assert c.id and d.id

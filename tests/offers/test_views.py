@@ -332,7 +332,9 @@ def test_my_gigs_shows_how_many_live_offers_each_gig_has(client, login, poster, 
     login(poster)
     page = get_page(client, "/my/gigs")
     assert page.count("1 live offer<") == 1 and page.count("0 live offers") == 1
-    assert quiet.id
+    for gig, count in ((busy, "1 live offer<"), (quiet, "0 live offers")):
+        item = re.search(rf"{re.escape(gig.title)}.*?</li>", page, re.S).group(0)
+        assert count in item, gig.title
 
 
 def test_the_poster_can_take_an_unanswered_award_back(client, login, poster, bob, make_gig,
