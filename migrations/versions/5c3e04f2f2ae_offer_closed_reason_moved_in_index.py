@@ -1,7 +1,7 @@
 """offers.closed_reason (why the system closed an offer); invite edge changes by new inviter
 
 Revision ID: 5c3e04f2f2ae
-Revises: 6bcb64fc600f
+Revises: 6930ba148198
 Create Date: 2026-12-02 10:14:27.906578
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5c3e04f2f2ae'
-down_revision = '6bcb64fc600f'
+down_revision = '6930ba148198'
 branch_labels = None
 depends_on = None
 
