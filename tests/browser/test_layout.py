@@ -112,11 +112,11 @@ def test_no_page_scrolls_sideways_on_a_phone(app, live_server, matrix_world, rol
 
 
 def _nav_items(page):
-    return page.locator(".mainnav li")
+    return page.locator(".mainnav a, .mainnav button")
 
 
 def test_the_navigation_folds_behind_one_menu_button_on_a_phone(
-        browser, live_server, make_member):
+        browser, live_server, make_member, shot):
     make_member("mina", display_name="Mina Mobile")
     page = browser.new_context(viewport=PHONE, java_script_enabled=False).new_page()
     page.goto(f"{live_server}/login")
@@ -129,12 +129,14 @@ def test_the_navigation_folds_behind_one_menu_button_on_a_phone(
     expect(wallet).to_be_visible()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     assert overflow(page) == []
+    shot(page, "layout-01-phone-menu-open")
     wallet.click()
     expect(page.get_by_role("heading", name="Wallet", exact=True)).to_be_visible()
 
 
 @pytest.mark.parametrize("admin", [False, True], ids=["member", "admin"])
-def test_the_navigation_fits_on_one_line_at_1280px(browser, live_server, make_member, admin):
+def test_the_navigation_fits_on_one_line_at_1280px(browser, live_server, make_member, admin,
+                                                   shot):
     member = make_member("wide", display_name="Wilhelmina Widescreen-Longname", admin=admin)
     notify(member, "invite_accepted", title="Someone joined", link="/dashboard")
     db.session.commit()  # the unread badge takes its room too
@@ -146,10 +148,14 @@ def test_the_navigation_fits_on_one_line_at_1280px(browser, live_server, make_me
     names = items.all_inner_texts()
     assert "Log out" in " ".join(names) and ("Admin" in names) == admin
     assert len(tops) == 1, f"the navigation wraps: {list(zip(names, tops, strict=False))}"
+    brand, first = page.locator(".brand").bounding_box(), items.first.bounding_box()
+    assert abs((brand["y"] + brand["height"] / 2) - (first["y"] + first["height"] / 2)) < 8, \
+        "the navigation is on a row of its own below the brand"
+    shot(page, f"layout-02-nav-1280-{'admin' if admin else 'member'}")
 
 
 def test_the_first_gig_is_on_the_first_screen_of_the_board_on_a_phone(
-        browser, live_server, make_member):
+        browser, live_server, make_member, shot):
     poster = make_member("pia", display_name="Pia Poster")
     _gig(poster, "referral", "Flask shop for a bakery")
     page = browser.new_context(viewport=PHONE).new_page()
@@ -159,6 +165,7 @@ def test_the_first_gig_is_on_the_first_screen_of_the_board_on_a_phone(
     box = first.bounding_box()
     assert box["y"] + box["height"] <= PHONE["height"], box
     expect(page.get_by_label("Search")).to_be_hidden()  # the filters are folded away
+    shot(page, "layout-03-phone-board")
     page.locator("summary", has_text="Filter").click()
     page.get_by_label("Search").fill("bakery")
     page.get_by_role("button", name="Show gigs").click()
@@ -167,7 +174,7 @@ def test_the_first_gig_is_on_the_first_screen_of_the_board_on_a_phone(
     expect(first).to_be_visible()
 
 
-def test_a_long_notification_wraps_on_a_phone(browser, live_server, make_member):
+def test_a_long_notification_wraps_on_a_phone(browser, live_server, make_member, shot):
     member = make_member("nora", display_name="Nora Notified")
     url = "https://example.com/" + "averylongpathwithoutanyhyphen" * 6
     notify(member, "invite_accepted", title=f"Read {url} before the call", link="/dashboard")
@@ -179,3 +186,4 @@ def test_a_long_notification_wraps_on_a_phone(browser, live_server, make_member)
     expect(page.get_by_role("button", name=re.compile(r"^Read https:\/\/example\.com\/averylong"))
            ).to_be_visible()
     assert overflow(page) == []
+    shot(page, "layout-04-phone-notifications")
