@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -66,10 +67,23 @@ def nav_active(*prefixes: str) -> str:
     return 'aria-current="page"' if any(endpoint.startswith(p) for p in prefixes) else ""
 
 
+def aria_attrs(field: Any, hint: str | None = None) -> dict[str, str]:
+    """The ARIA attributes of a form control, or of each option of a radio or check box
+    group: ``aria-describedby`` its hint and its error list (ids ``<id>-hint`` and
+    ``<id>-error``, as _forms.html writes them), ``aria-invalid`` when it has errors."""
+    described = ([f"{field.id}-hint"] if hint or field.description else []) + (
+        [f"{field.id}-error"] if field.errors else [])
+    attrs = {"aria-describedby": " ".join(described)} if described else {}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(markdown=render_markdown, datetime=format_datetime,
                                  date=format_date, ago=time_ago,
                                  waited=time_waited)
-    app.jinja_env.globals.update(external_url=external_url, nav_active=nav_active)
+    app.jinja_env.globals.update(external_url=external_url, nav_active=nav_active,
+                                 aria_attrs=aria_attrs)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -304,6 +304,10 @@ def test_triaging_reports_from_the_queue(client, login, admin, sam, tom, gina):
     # field of that report, and what was chosen stays chosen
     response = client.post(f"/admin/reports/{dismissed.id}/dismiss", data={"reason": ""})
     assert response.status_code == 422 and "Write the reason." in text_of(response)
+    refused = text_of(response)  # the summary's link reaches the textarea, marked invalid
+    assert f'<a href="#dismiss-{dismissed.id}">' in refused
+    assert f'id="dismiss-{dismissed.id}" name="reason" rows="3" required aria-invalid="true"' \
+        in refused
     response = client.post(f"/admin/reports/{taken.id}/open-case",
                            data={"kind": "other", "summary": ""})
     text = text_of(response)

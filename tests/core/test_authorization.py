@@ -355,9 +355,10 @@ CASES = [(endpoint, method, role) for (endpoint, method), row in sorted(MATRIX.i
          for role in ROLES]
 
 
-@pytest.fixture(scope="module")
-def world(app):
-    """The world, built once through the services; each cell restores its snapshot."""
+def build_world(app) -> SimpleNamespace:
+    """The world built through the services, as a snapshot to restore into emptied
+    tables, the log-in of each role and the sample value of each URL argument (the
+    browser suite's layout checks load the matrix's pages with it too)."""
     with app.app_context():
         empty_tables()
         built = World(new_member)
@@ -369,6 +370,12 @@ def world(app):
         snapshot = Snapshot()
         empty_tables()
     return SimpleNamespace(logins=logins, url_values=url_values, snapshot=snapshot)
+
+
+@pytest.fixture(scope="module")
+def world(app):
+    """The world, built once through the services; each cell restores its snapshot."""
+    return build_world(app)
 
 
 @pytest.mark.parametrize(("endpoint", "method", "role"), CASES,
