@@ -124,7 +124,9 @@ def test_task_gig_offers_negotiation_award_and_fees(browser, live_server, make_m
     b.get_by_role("link", name="Wallet").click()
     expect(b.locator("[data-balance=available]")).to_have_text("$8.00")
     expect(b.locator("[data-balance=held]")).to_have_text("$0.00")
-    expect(b.locator("tr", has_text="Offer fee (postpaid click)")).to_contain_text("charged")
+    fee_lines = b.locator("tr", has_text="Offer fee (postpaid click)")
+    expect(fee_lines).to_have_count(2)  # the hold, then the hold charged
+    expect(fee_lines.filter(has_text="hold charged")).to_contain_text("$2.00")
     shot(b, "offers-11-bob-wallet")
     c.get_by_role("link", name="Wallet").click()
     expect(c.locator("[data-balance=available]")).to_have_text("$9.00")

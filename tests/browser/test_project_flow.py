@@ -41,7 +41,8 @@ def test_a_referral_from_award_to_paid_commission(browser, live_server, make_mem
 
     p = browser.new_context().new_page()
     log_in(p, live_server, "pete")
-    p.get_by_role("link", name="Booking system for a dental clinic").click()  # dashboard
+    p.get_by_role("region", name="Awards waiting for your answer").get_by_role(
+        "link", name="Booking system for a dental clinic").click()
     p.get_by_role("button", name="Accept the award").click()
     p.get_by_role("link", name="Open the project").click()
     expect(p.get_by_text("Bright Dental")).to_be_visible()  # the client, now
