@@ -111,10 +111,7 @@ def complete(project_id: int):
 @bp.post("/projects/<int:project_id>/commission/pay")
 @login_or_404
 def pay(project_id: int):
-    _project_or_404(project_id)
-    commission = commission_of(project_id)
-    if commission is None:
-        abort(404)
+    commission = _commission_or_404(project_id)
     form = PayCommissionForm()
     if not form.validate_on_submit():
         flash(first_error(form), "error")
@@ -132,10 +129,7 @@ def pay(project_id: int):
 @bp.post("/projects/<int:project_id>/commission/accept-invoice")
 @login_or_404
 def accept_invoiced(project_id: int):
-    _project_or_404(project_id)
-    commission = commission_of(project_id)
-    if commission is None:
-        abort(404)
+    commission = _commission_or_404(project_id)
     if not ButtonForm().validate_on_submit():
         flash("Something was wrong with the form; try again.", "error")
     else:
@@ -151,10 +145,7 @@ def accept_invoiced(project_id: int):
 @bp.post("/projects/<int:project_id>/commission/contest-invoice")
 @login_or_404
 def contest_invoiced(project_id: int):
-    _project_or_404(project_id)
-    commission = commission_of(project_id)
-    if commission is None:
-        abort(404)
+    commission = _commission_or_404(project_id)
     form = ContestInvoiceForm(prefix="contest")
     if form.validate_on_submit():
         try:
@@ -362,6 +353,15 @@ def _project_or_404(project_id: int) -> Project:
     if project is None or not can_view_project(project, current_user):
         abort(404)
     return project
+
+
+def _commission_or_404(project_id: int) -> Commission:
+    """The commission of a project the member may see; 404 while there is none."""
+    _project_or_404(project_id)
+    commission = commission_of(project_id)
+    if commission is None:
+        abort(404)
+    return commission
 
 
 def _submit(project_id: int, form, call, done: str, anchor: str, **rerender):
