@@ -39,6 +39,11 @@ PAGES = [
     ("profile", "member", "/members/{username}"),
     ("members", "member", "/members?skill=Python"),
     ("notifications", "member", "/notifications"),
+    ("messages", "member", "/messages"),
+    ("invites", "member", "/invites"),
+    ("settings", "member", "/settings"),
+    ("contact", "anonymous", "/contact"),
+    ("contact-message", "member", "/contact/{contact_id}"),
     ("moderation-log", "member", "/moderation"),
     ("admin", "admin", "/admin"),
     ("admin-withdrawals", "admin", "/admin/withdrawals"),
@@ -47,6 +52,7 @@ PAGES = [
     ("admin-tree", "admin", "/admin/tree/{username}"),
     ("admin-disputes", "admin", "/admin/disputes"),
     ("admin-dispute", "admin", "/admin/disputes/{dispute_id}"),
+    ("admin-contact", "admin", "/admin/contact"),
 ]
 
 
