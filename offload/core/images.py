@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 
 from .db import on_rollback
@@ -29,6 +29,18 @@ _FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
 # cameras' multi-picture JPEGs: the first picture is the photo, the rest previews
 _MULTI_PICTURE = "MPO"
 JPEG_QUALITY = 85
+# pixels in each strip of the picture processed at once (4 MB as RGBA)
+_STRIP_PIXELS = 1_000_000
+# EXIF orientation → the turn that shows the picture upright (as ImageOps.exif_transpose)
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def photo_path(version: str, size: int) -> Path:
@@ -60,8 +72,10 @@ def square_jpegs(data: bytes, sizes: list[int], max_pixels: int) -> dict[int, by
                     # a 40-megapixel photo then takes a few MB, not 120
                     image.draft("RGB", (max(sizes), max(sizes)))
                 image.load()
-                image = ImageOps.exif_transpose(image)
-                flat = _flatten(image)
+                # a PNG or WebP is decoded whole; every copy after that is of a strip of
+                # it or of the small square, never of the whole picture again
+                orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+                square = _centre_square(image, 2 * max(sizes))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
             raise Invalid(f"The image is too large: use one of at most "
                           f"{max_pixels // 1_000_000} megapixels.") from e
@@ -69,14 +83,38 @@ def square_jpegs(data: bytes, sizes: list[int], max_pixels: int) -> dict[int, by
             raise Invalid("The file could not be read as an image.") from e
         except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
             raise Invalid("The image is damaged or incomplete.") from e
+    if orientation in _UPRIGHT:
+        square = square.transpose(_UPRIGHT[orientation])
     result = {}
     for size in sizes:
-        square = ImageOps.fit(flat, (size, size), Image.Resampling.LANCZOS)
+        resized = square.resize((size, size), Image.Resampling.LANCZOS)
         out = io.BytesIO()
         # no exif=, icc_profile= or comment: the new file carries pixels only
-        square.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        resized.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
         result[size] = out.getvalue()
     return result
+
+
+def _centre_square(image: Image.Image, side_wanted: int) -> Image.Image:
+    """The centre square of a decoded image as RGB on white, shrunk by a whole factor
+    to no less than ``side_wanted`` pixels a side (or left as it is if smaller).
+
+    It is made strip by strip, so the only full-size copy is the decoded image itself:
+    cropping, converting, flattening and reducing the whole picture at once would make
+    several (a flat PNG of 170 KB would take half a gigabyte). Flattening on white
+    before averaging gives the same pixels as averaging with the alpha channel and
+    flattening after.
+    """
+    width, height = image.size
+    factor = max(1, min(width, height) // side_wanted)
+    side = min(width, height) // factor * factor  # whole blocks of factor × factor
+    left, top = (width - side) // 2, (height - side) // 2
+    rows = max(1, _STRIP_PIXELS // side // factor) * factor
+    square = Image.new("RGB", (side // factor, side // factor))
+    for y in range(0, side, rows):
+        strip = image.crop((left, top + y, left + side, top + min(y + rows, side)))
+        square.paste(_flatten(strip).reduce(factor), (0, y // factor))
+    return square
 
 
 def _flatten(image: Image.Image) -> Image.Image:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from offload.core.errors import Invalid, InvalidField
 from offload.core.images import photo_path, prepare_photo, square_jpegs
-from tests.support.images import GPS_IFD, animated_bytes, image_bytes, image_upload
+from tests.support.images import GPS_IFD, animated_bytes, flat_png, image_bytes, image_upload
 
 SIZES = [256, 64]
 MAX_PIXELS = 40_000_000
@@ -67,6 +70,37 @@ def test_transparency_becomes_white():
     data = image_bytes("PNG", (100, 100), mode="RGBA", color=(0, 0, 0, 0))
     big = opened(square_jpegs(data, SIZES, MAX_PIXELS)[256])
     assert near(big.getpixel((10, 128)), (255, 255, 255), tolerance=10)
+
+
+# run in a fresh interpreter: its peak resident memory is then this photo's alone
+PEAK_MEMORY = """
+import resource, sys
+from offload.core.images import square_jpegs
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+square_jpegs(data, [256, 64], 40_000_000)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in kilobytes on Linux")
+def test_a_small_png_of_many_pixels_is_shrunk_as_soon_as_it_is_decoded(tmp_path):
+    # 16 megapixels of one colour: 69 KB uploaded, 64 MB decoded. Copying it whole
+    # (upright, RGBA, a white background, RGB) took 170 MB; only the decoding may be big
+    path = tmp_path / "flat.png"
+    path.write_bytes(flat_png(4000, 4000))
+    decoded = 4000 * 4000 * 4
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(path)], cwd=root,
+                          capture_output=True, text=True, check=True)
+    assert int(done.stdout) < 1.5 * decoded
+
+
+def test_a_panorama_keeps_its_centre_square_sharp():
+    # 3000×400: red left half, blue right half; the square is the middle 400×400
+    big = opened(square_jpegs(image_bytes("PNG", (3000, 400)), SIZES, MAX_PIXELS)[256])
+    assert near(big.getpixel((10, 128)), (200, 30, 30))
+    assert near(big.getpixel((245, 128)), (30, 30, 200))
 
 
 def _png_header_only(width: int, height: int) -> bytes:

@@ -5,6 +5,8 @@ pixels."""
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image
 from werkzeug.datastructures import FileStorage
@@ -49,3 +51,17 @@ def animated_bytes(fmt: str = "PNG", frames: int = 3) -> bytes:
 def image_upload(data: bytes | None = None, filename: str = "me.jpg") -> FileStorage:
     return FileStorage(stream=io.BytesIO(data if data is not None else image_bytes()),
                        filename=filename)
+
+
+def flat_png(width: int, height: int, rgba=(10, 120, 200, 255)) -> bytes:
+    """A one-colour RGBA PNG, written row by row so making it takes no memory: a
+    40-megapixel one is 170 KB, the shape of an upload that inflates after decoding."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    packer = zlib.compressobj(9)
+    row = b"\x00" + bytes(rgba) * width  # filter type 0, then the pixels
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
