@@ -68,6 +68,10 @@ class Config:
     PHOTO_TYPES = ["jpg", "png", "webp"]
     PHOTO_MAX_BYTES = 8 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
+    # PNG and WebP can't be decoded at a reduced scale as JPEG can: decoded whole, at up
+    # to 4 bytes a pixel, from a file of a few KB if it is one flat colour. 16 MP (64 MB
+    # while it is processed) is more than any screenshot or exported graphic needs.
+    PHOTO_MAX_PIXELS_UNDRAFTED = 16_000_000
     PHOTO_SIZES = [256, 64]
 
     # Mail: "log" prints messages to the log (development), "smtp" sends them.

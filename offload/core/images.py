@@ -50,9 +50,11 @@ def photo_path(version: str, size: int) -> Path:
     return upload_dir() / f"{version}-{int(size)}.jpg"
 
 
-def square_jpegs(data: bytes, sizes: list[int], max_pixels: int) -> dict[int, bytes]:
+def square_jpegs(data: bytes, sizes: list[int], max_pixels: int, *,
+                 max_pixels_undrafted: int | None = None) -> dict[int, bytes]:
     """The image in ``data`` as square JPEGs, one per size; raises ``Invalid`` for
-    anything that is not a single still JPEG, PNG or WebP within ``max_pixels``."""
+    anything that is not a single still JPEG, PNG or WebP within ``max_pixels``, or
+    within ``max_pixels_undrafted`` (when lower) for a PNG or WebP."""
     with warnings.catch_warnings():
         # Pillow only warns between its own limit and twice it: make that a refusal too
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -64,10 +66,19 @@ def square_jpegs(data: bytes, sizes: list[int], max_pixels: int) -> dict[int, by
                 if width * height > max_pixels:
                     raise Invalid(f"The image is too large ({width}×{height} pixels): use "
                                   f"one of at most {max_pixels // 1_000_000} megapixels.")
+                drafted = image.format in ("JPEG", _MULTI_PICTURE)
+                # a PNG or WebP is decoded whole (a JPEG at up to 1/8 scale), up to 4
+                # bytes a pixel, from a file that may be a few KB: a lower cap for them
+                if (not drafted and max_pixels_undrafted is not None
+                        and width * height > max_pixels_undrafted):
+                    raise Invalid(
+                        f"The image is too large ({width}×{height} pixels): a PNG or WebP "
+                        f"may have at most {max_pixels_undrafted // 1_000_000} megapixels "
+                        f"(a JPEG {max_pixels // 1_000_000}).")
                 if image.format != _MULTI_PICTURE and getattr(image, "n_frames", 1) > 1:
                     raise Invalid("Animated images can't be profile photos: choose a still "
                                   "image.")
-                if image.format in ("JPEG", _MULTI_PICTURE):
+                if drafted:
                     # decode at the smallest JPEG scale still at least as big as needed:
                     # a 40-megapixel photo then takes a few MB, not 120
                     image.draft("RGB", (max(sizes), max(sizes)))
@@ -131,14 +142,16 @@ def _flatten(image: Image.Image) -> Image.Image:
 def prepare_photo(storage: FileStorage, field: str = "photo") -> dict[int, bytes]:
     """Check and re-encode an uploaded photo: its JPEG bytes for each of PHOTO_SIZES.
 
-    Types, size and pixels: PHOTO_TYPES, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS; a bad
+    Types, size and pixels: PHOTO_TYPES, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS (and
+    PHOTO_MAX_PIXELS_UNDRAFTED for a PNG or WebP); a bad
     file is ``InvalidField`` on the form's ``field``. Pure work on bytes: callers do
     it before their transaction, so no lock is held while an image is decoded.
     """
     config = current_app.config
     try:
         data, _ = check_upload(storage, config["PHOTO_TYPES"], config["PHOTO_MAX_BYTES"])
-        return square_jpegs(data, config["PHOTO_SIZES"], config["PHOTO_MAX_PIXELS"])
+        return square_jpegs(data, config["PHOTO_SIZES"], config["PHOTO_MAX_PIXELS"],
+                            max_pixels_undrafted=config["PHOTO_MAX_PIXELS_UNDRAFTED"])
     except Invalid as e:
         raise InvalidField(field, str(e)) from e
 

@@ -128,6 +128,14 @@ def test_bombs_animations_damage_and_other_formats_are_refused(data, message):
         square_jpegs(data, SIZES, 1_000_000)
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_png_and_webp_have_a_lower_pixel_cap_than_jpeg(fmt):
+    # 300×200 = 60,000 pixels: over a PNG or WebP cap of 50,000, under the JPEG one
+    with pytest.raises(Invalid, match=r"\(300×200 pixels\): a PNG or WebP may have at most"):
+        square_jpegs(image_bytes(fmt), SIZES, 1_000_000, max_pixels_undrafted=50_000)
+    assert square_jpegs(image_bytes("JPEG"), SIZES, 1_000_000, max_pixels_undrafted=50_000)
+
+
 def test_pillows_own_bomb_limit_is_a_refusal_too(monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # warns above, refuses at twice
     with pytest.raises(Invalid, match="too large"):

@@ -15,7 +15,7 @@ from offload.core.images import photo_path
 from offload.core.uploads import upload_dir
 from offload.profiles import services
 from offload.profiles.models import Profile
-from tests.support.images import animated_bytes, image_bytes, image_upload
+from tests.support.images import animated_bytes, flat_png, image_bytes, image_upload
 
 
 def photo_version(user) -> str | None:
@@ -127,6 +127,7 @@ def test_visitors_must_log_in_to_see_a_photo(client, make_member):
     (b"<html>not a photo</html>", "me.jpg", "not a JPG file"),
     (animated_bytes("PNG"), "moving.png", "Animated images can"),
     (image_bytes("JPEG"), "me.gif", "Only these file types are accepted: JPG, PNG, WEBP."),
+    (flat_png(5000, 4000), "flat.png", "a PNG or WebP may have at most 16 megapixels"),
 ])
 def test_a_bad_photo_is_refused_on_the_form(client, alice, data, filename, message):
     response = client.post("/profile/photo", content_type="multipart/form-data",
