@@ -52,6 +52,7 @@ class Config:
     RESET_LIMIT = "5 per hour"
     INVITE_LIMIT = "10 per hour"
     CONTACT_LIMIT = "5 per hour"  # messages through the contact page, per address
+    PHOTO_LIMIT = "10 per hour"  # profile photo uploads, per member
     # Hops of trusted proxies in front of the app (X-Forwarded-For); 0 = none.
     PROXY_FIX_X_FOR = 0
 

@@ -24,6 +24,7 @@ from flask_wtf import FlaskForm
 from offload.accounts.models import AccountType
 from offload.core.db import db
 from offload.core.errors import Invalid, OffloadError
+from offload.core.extensions import limiter
 from offload.core.forms import show_error
 from offload.core.images import photo_path
 from offload.core.uploads import send_stored_file
@@ -178,8 +179,15 @@ def document(document_id: int):
     return send_stored_file(doc.stored_name, doc.content_type, doc.original_name)
 
 
+def _member_key() -> str:
+    return f"member:{current_user.id}"
+
+
 @bp.post("/profile/photo")
 @login_required
+# decoding a photo takes real time and memory, refused or not: per member, since only
+# members upload, wherever they connect from
+@limiter.limit(lambda: current_app.config["PHOTO_LIMIT"], key_func=_member_key)
 def upload_photo():
     form = PhotoForm(prefix="photo")
     if form.validate_on_submit():

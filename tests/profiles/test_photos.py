@@ -15,6 +15,7 @@ from offload.core.images import photo_path
 from offload.core.uploads import upload_dir
 from offload.profiles import services
 from offload.profiles.models import Profile
+from tests.conftest import PASSWORD, make_app
 from tests.support.images import animated_bytes, flat_png, image_bytes, image_upload
 
 
@@ -154,3 +155,22 @@ def test_remove_the_photo_and_the_initial_shows_again(client, alice):
     assert '<div class="avatar avatar-large" aria-hidden="true">A</div>' in page
     again = client.post("/profile/photo/delete", follow_redirects=True)
     assert "You have no profile photo to remove." in again.get_data(as_text=True)
+
+
+def test_uploads_are_rate_limited_per_member(app, tmp_path, make_member):
+    limited = make_app(tmp_path, PHOTO_LIMIT="2 per minute",
+                       SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    make_member("alice")
+    make_member("bob")
+    client = limited.test_client()
+
+    def upload(data=None, filename="me.jpg"):
+        return client.post("/profile/photo", content_type="multipart/form-data",
+                           data={"photo-photo": image_upload(data, filename)}).status_code
+
+    assert client.post("/login", data={"login": "alice", "password": PASSWORD}).status_code == 302
+    # a refused file costs an attempt too: it was decoded all the same
+    assert [upload(), upload(animated_bytes(), "a.png"), upload()] == [302, 422, 429]
+    client.post("/logout")
+    assert client.post("/login", data={"login": "bob", "password": PASSWORD}).status_code == 302
+    assert upload() == 302  # from the same address
