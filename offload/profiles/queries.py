@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from offload.accounts.models import User
@@ -20,6 +20,9 @@ from .models import Document, EducationEntry, MemberSkill, PortfolioItem, Profil
 
 # an admin at the root may have invited thousands; the admin area explores the whole tree
 INVITEES_SHOWN = 50
+# members others find in the directory and see with their photo: confirmed and not
+# suspended (``ProfilePage.listed`` is the same test on a loaded member)
+LISTED = and_(User.email_confirmed_at.is_not(None), User.suspended_at.is_(None))
 
 
 @dataclass
@@ -32,6 +35,11 @@ class ProfilePage:
     documents: list[Document]
     invitees: list[User]  # the first INVITEES_SHOWN members this one invited, by join date
     invitee_count: int
+
+    @property
+    def listed(self) -> bool:
+        """Whether others see this member in the directory and with their photo."""
+        return self.user.is_confirmed and not self.user.is_suspended
 
 
 def profile_for(username: str) -> ProfilePage | None:
@@ -66,11 +74,12 @@ def profile_for(username: str) -> ProfilePage | None:
     )
 
 
-def photo_version_of(username: str) -> str | None:
-    """The version of the member's current photo; None without one (or no such member)."""
+def photo_version_of(username: str, *, viewer_id: int) -> str | None:
+    """The version of the member's current photo as the viewer may see it: None without
+    one, for no such member, and for a member not ``LISTED`` unless it is the viewer."""
     return db.session.scalar(
         select(Profile.photo_version).join(User, User.id == Profile.user_id)
-        .where(User.username == username.lower()))
+        .where(User.username == username.lower(), or_(LISTED, User.id == viewer_id)))
 
 
 def skills_by_member(user_ids: list[int]) -> dict[int, list[Skill]]:

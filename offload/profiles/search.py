@@ -30,7 +30,7 @@ from offload.reviews.queries import Rating
 from offload.reviews.ranking import MICRO, rated_at_least, rating_key
 
 from .models import MemberSkill, Profile, Skill, skill_slug
-from .queries import skills_by_member
+from .queries import LISTED, skills_by_member
 
 AVAILABILITY = ("available", "busy")
 COMPLETED_MAX = 100_000
@@ -114,7 +114,7 @@ def search_members(filters: MemberFilters, cursor: str | None = None, *,
     stmt = (select(User, Profile, MemberRating, key.label("rank_key"))
             .outerjoin(Profile, Profile.user_id == User.id)
             .outerjoin(MemberRating, MemberRating.member_id == User.id)
-            .where(User.email_confirmed_at.is_not(None), User.suspended_at.is_(None)))
+            .where(LISTED))
     if filters.skill:
         stmt = stmt.where(User.id.in_(
             select(MemberSkill.user_id).join(Skill, Skill.id == MemberSkill.skill_id)

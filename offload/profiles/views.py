@@ -217,9 +217,11 @@ def remove_photo():
 @bp.get("/members/<username>/photo/<version>/<int:size>.jpg")
 @login_required
 def photo(username: str, version: str, size: int):
-    """A member's photo, for members only (as profiles are). The URL names the photo's
-    version, so what it answers never changes: browsers keep it for a year."""
-    if size not in current_app.config["PHOTO_SIZES"] or photo_version_of(username) != version:
+    """A member's photo, for members only (as profiles are), and only while its owner is
+    listed (confirmed, not suspended) unless they view it themselves. The URL names the
+    photo's version, so what it answers never changes: browsers keep it for a year."""
+    if (size not in current_app.config["PHOTO_SIZES"]
+            or photo_version_of(username, viewer_id=current_user.id) != version):
         abort(404)
     try:
         path = photo_path(version, size)

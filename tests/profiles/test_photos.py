@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from offload.core.db import db
+from offload.core.db import db, utcnow
 from offload.core.errors import InvalidField
 from offload.core.images import photo_path
 from offload.core.uploads import upload_dir
@@ -174,3 +174,30 @@ def test_uploads_are_rate_limited_per_member(app, tmp_path, make_member):
     client.post("/logout")
     assert client.post("/login", data={"login": "bob", "password": PASSWORD}).status_code == 302
     assert upload() == 302  # from the same address
+
+
+def test_a_suspended_members_photo_is_no_longer_served(client, make_member, login):
+    alice = make_member("alice", display_name="Alice")
+    services.set_profile_photo(actor=alice, file_storage=image_upload())
+    url = f"/members/alice/photo/{photo_version(alice)}/256.jpg"
+    login(make_member("bob"))
+    assert client.get(url).status_code == 200
+    alice.suspended_at = utcnow()
+    db.session.commit()
+    assert client.get(url).status_code == 404
+    # her page, still shown with its "Suspended" mark, shows her initial instead
+    page = client.get("/members/alice").get_data(as_text=True)
+    assert url not in page and '<div class="avatar avatar-large" aria-hidden="true">A</div>' in page
+
+
+def test_an_unconfirmed_members_photo_is_shown_to_them_alone(client, make_member, login):
+    carol = make_member("carol", display_name="Carol", confirmed=False)
+    services.set_profile_photo(actor=carol, file_storage=image_upload())
+    url = f"/members/carol/photo/{photo_version(carol)}/256.jpg"
+    login(carol)
+    assert client.get(url).status_code == 200
+    assert f'src="{url}"' in client.get("/members/carol").get_data(as_text=True)
+    assert f'src="{url}"' in client.get("/profile/edit").get_data(as_text=True)
+    login(make_member("bob"))
+    assert client.get(url).status_code == 404
+    assert url not in client.get("/members/carol").get_data(as_text=True)
