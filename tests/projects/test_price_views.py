@@ -183,3 +183,18 @@ def test_a_proposal_id_that_is_no_id_is_refused_and_changes_nothing(
         client, f"/projects/{task320.id}")
     assert fresh(PriceProposal, proposal.id).state == "pending"
     assert fresh(Project, task320.id).price_minor == 320_00
+
+
+def test_the_answer_names_the_drafts_accepting_takes_off(client, login, task320, referrer,
+                                                         performer):
+    first = funded(task320, referrer, 100_00, "Paid part")
+    ms.release_milestone(first, actor=referrer)
+    for title in ("Older draft", "Newer draft"):
+        ms.add_milestone(fresh(Project, task320.id), actor=referrer, title=title,
+                         amount_minor=100_00, due_on=utcnow().date() + timedelta(days=5))
+    price.propose_lower_price(fresh(Project, task320.id), actor=performer,
+                              price_minor=250_00, reason="Scope cut")
+    login(referrer)
+    text = page(client, f"/projects/{task320.id}")
+    assert ("Milestones not funded yet are kept, oldest first, while they fit under $250.00 "
+            "with what is paid and held; accepting takes off the rest: “Newer draft”.") in text
