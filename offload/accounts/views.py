@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter, login_attempt_key, login_manager
-from offload.core.forms import show_error
+from offload.core.forms import parse_id, show_error
 from offload.core.security import safe_next
 
 from .forms import (
@@ -51,9 +51,10 @@ bp = Blueprint("accounts", __name__)
 def load_user(user_id: str) -> User | None:
     """Sessions and remember cookies carry ``id:session_token``; a rotated token ends them."""
     raw_id, _, token = user_id.partition(":")
-    if not raw_id.isdigit() or not token:
+    member_id = parse_id(raw_id)
+    if member_id is None or not token:
         return None
-    user = db.session.get(User, int(raw_id))
+    user = db.session.get(User, member_id)
     if user is None or user.session_token != token or user.is_suspended:
         return None
     return user

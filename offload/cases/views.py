@@ -11,7 +11,7 @@ from offload.accounts.decorators import confirmed_required, login_or_404
 from offload.accounts.models import User
 from offload.core.db import db
 from offload.core.errors import OffloadError
-from offload.core.forms import show_error
+from offload.core.forms import parse_id, show_error
 from offload.projects.models import Project
 
 from .forms import EvidenceForm, ReasonForm, ReportForm, ResolveCaseForm
@@ -73,5 +73,4 @@ def report(username: str):
 
 
 def _project_arg() -> int | None:
-    raw = request.args.get("project", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(request.args.get("project", ""))

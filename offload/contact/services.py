@@ -63,7 +63,10 @@ def answer_contact_message(message: ContactMessage, *, actor: User, reply: str
     State: open → answered (guarded: of two admins at once, one answers).
     Writes: a moderation-log entry with the reply (private: not a public action).
     Notifies: a member sender (contact_answered: in the app, and by e-mail unless they
-    chose the app only); a visitor by e-mail to the address they gave.
+    chose the app only, quoting their message); a visitor by e-mail to the address they
+    gave, with the admin's reply only: that address is unverified, so nothing the visitor
+    typed (message, subject, name) goes to it, or anyone could make the site mail their
+    text to anyone.
     Refuses: non-admins (NotAllowed); a blank or long reply (InvalidField "reply");
     a message answered already (Conflict).
     """
@@ -82,12 +85,11 @@ def answer_contact_message(message: ContactMessage, *, actor: User, reply: str
     sender = db.session.get(User, message.sender_id) if message.sender_id else None
     record_moderation(actor=actor, action="contact_answered", subject_type="contact_message",
                       subject_id=message.id, reason=reply, subject_user=sender)
-    title = f"The admins answered your message “{message.subject}”"
-    context = {"message": message, "reply": reply}
     if sender is not None:
-        notify(sender, "contact_answered", title=title, link=f"/contact/{message.id}",
-               context=context)
-    else:
-        queue_email(message.email, "contact_answered", title=title, link_url=None,
-                    recipient_name=message.name, **context)
+        notify(sender, "contact_answered",
+               title=f"The admins answered your message “{message.subject}”",
+               link=f"/contact/{message.id}", context={"message": message, "reply": reply})
+    else:  # the templates get no ``message``: see the docstring
+        queue_email(message.email, "contact_answered", link_url=None, reply=reply,
+                    sent_at=message.created_at)
     return message

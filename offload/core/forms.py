@@ -1,5 +1,5 @@
 """Helpers the views share for showing a service's refusal on a form, and for reading
-a query string."""
+a query string or a record id sent with a request."""
 
 from __future__ import annotations
 
@@ -35,3 +35,17 @@ def arg_text(args: Mapping[str, Any], key: str) -> str:
     """One query-string value as text ("" when missing or not text)."""
     value = args.get(key)
     return value if isinstance(value, str) else ""
+
+
+# Record ids are INTEGER columns: PostgreSQL refuses a larger value (DataError) and
+# sqlite3 cannot bind one past 64 bits (OverflowError), either a 500.
+ID_MAX = 2**31 - 1
+
+
+def parse_id(raw: object) -> int | None:
+    """A record id sent with a request, or None when it can't be one: only ASCII digits
+    (``str.isdigit`` is also true for "²", which ``int()`` refuses), 1 to ``ID_MAX``."""
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= ID_MAX else None

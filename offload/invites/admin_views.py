@@ -14,7 +14,7 @@ from offload.accounts.models import User
 from offload.cases.models import Case, CaseState
 from offload.core.db import db
 from offload.core.errors import InvalidField, OffloadError
-from offload.core.forms import show_error
+from offload.core.forms import parse_id, show_error
 
 from .tree import REASON_MAX, branches, line_to_root, reparent
 
@@ -77,7 +77,7 @@ def move(username: str):
 def _render(username: str, form: ReparentForm | None = None):
     subject = _member(username) or abort(404)
     after = request.args.get("after", "")
-    level, next_after = branches(subject.id, int(after) if after.isdigit() else None)
+    level, next_after = branches(subject.id, parse_id(after))
     open_cases = db.session.scalar(select(db.func.count()).select_from(Case).where(
         Case.subject_id == subject.id, Case.state == CaseState.OPEN))
     return render_template(

@@ -14,8 +14,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from offload.core.forms import parse_id
 from offload.wallet.forms import AmountField, MoneyForm
 
 from .models import NOTE_MAX, REASON_MAX, STATEMENT_MAX, TITLE_MAX
@@ -86,8 +87,19 @@ class PriceProposalForm(FlaskForm):
         render_kw={"rows": 3}, description="The other side reads it; it goes on the timeline.")
 
 
+PROPOSAL_GONE = "That proposal is no longer there. Reload the page."
+
+
 class PriceAnswerForm(FlaskForm):
     """Accept, decline or withdraw the proposal the page showed (its id, so a newer
     proposal is never answered by mistake)."""
 
     proposal = HiddenField()
+
+    def validate_proposal(self, field: HiddenField) -> None:
+        if parse_id(field.data) is None:  # not an id at all: crafted, or the page is broken
+            raise ValidationError(PROPOSAL_GONE)
+
+    def proposal_id(self) -> int:
+        """The proposal's id, once the form is valid."""
+        return parse_id(self.proposal.data)

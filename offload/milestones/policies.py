@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from flask import current_app
@@ -24,6 +25,25 @@ def _running_task(project: Project) -> str | None:
     if project.state != ProjectState.ACTIVE:
         return "This project has ended."
     return None
+
+
+def drafts_over_price(milestones: Iterable[Milestone], floor_minor: int, price_minor: int
+                      ) -> list[Milestone]:
+    """The drafts a lower price of ``price_minor`` takes off, newest first.
+
+    Drafts are kept oldest first (the order they were added, the order the work was
+    planned) while ``floor_minor`` (paid and held) plus the kept drafts is at most the
+    price; the first that doesn't fit and every draft after it go, so a later, smaller
+    draft never jumps the queue.
+    """
+    drafts = sorted((m for m in milestones if m.state == MilestoneState.DRAFT),
+                    key=lambda m: (m.created_at, m.id))
+    total = floor_minor
+    for i, m in enumerate(drafts):
+        total += m.amount_minor
+        if total > price_minor:
+            return drafts[i:][::-1]
+    return []
 
 
 def why_cannot_add_milestone(project: Project, actor: User, progress: PriceProgress
@@ -155,6 +175,9 @@ class MilestoneRules:
             pending, project, actor) is None
         self.can_withdraw_price = pending is not None and why_cannot_withdraw_price(
             pending, project, actor) is None
+        # what accepting ``pending`` would take off, said before the click
+        self.drafts_over_price = drafts_over_price(
+            milestones, progress.floor_minor, pending.price_minor) if pending else []
 
     def release_note(self, m: Milestone) -> str | None:
         """What releasing ``m`` does to the project, said before the click: it completes

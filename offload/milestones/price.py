@@ -8,8 +8,9 @@ happens, and a partial unique index keeps one proposal pending per project.
 
 A proposal may not go below what is paid or held in escrow (``PriceProgress.floor``):
 funded milestones keep their money and end by release or dispute as before. Accepting
-takes off drafts that no longer fit under the new price and completes the project if
-the new price is then paid in full (so nothing is held when it closes: invariant 9).
+keeps the drafts, oldest first, while paid + held + the kept drafts is at most the new
+price, takes off the rest (``drafts_over_price``), and completes the project if the new
+price is then paid in full (so nothing is held when it closes: invariant 9).
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ from .models import (
     PriceProposal,
     PriceProposalState,
 )
-from .policies import why_cannot_answer_price, why_cannot_propose_price, why_cannot_withdraw_price
+from .policies import (
+    drafts_over_price,
+    why_cannot_answer_price,
+    why_cannot_propose_price,
+    why_cannot_withdraw_price,
+)
 from .queries import pending_price_proposal, price_progress
 from .services import complete_if_settled, move_milestone
 
@@ -91,9 +97,11 @@ def propose_lower_price(project: Project, *, actor: User, price_minor: int, reas
 def accept_lower_price(proposal: PriceProposal, *, actor: User) -> Project:
     """The other side agrees: the proposal's price becomes the project's agreed price.
 
-    State: proposal pending → accepted; drafts that no longer fit under the new price →
-    removed; the project completes if the new price is then paid in full.
-    Timeline: price accepted (and completed). Notifies: the proposer (milestone).
+    State: proposal pending → accepted; drafts kept oldest first while paid + held +
+    kept drafts is at most the new price, the rest (newest first) draft → removed; the
+    project completes if the new price is then paid in full.
+    Timeline: price accepted, naming the drafts taken off (and completed).
+    Notifies: the proposer (milestone).
     Refuses: a proposal answered or withdrawn meanwhile; one that more money in escrow
     has since put below the floor (Conflict: decline it and propose again).
     """
@@ -116,12 +124,13 @@ def accept_lower_price(proposal: PriceProposal, *, actor: User) -> Project:
     note = (f"The agreed price is now {_money(proposal.price_minor)} (was "
             f"{_money(proposal.was_price_minor)}).")
     if progress.floor_minor + progress.draft_minor > proposal.price_minor:
-        drafts = list(db.session.scalars(select(Milestone).where(
-            Milestone.project_id == project.id, Milestone.state == MilestoneState.DRAFT)))
-        for milestone in drafts:
+        taken_off = drafts_over_price(db.session.scalars(select(Milestone).where(
+            Milestone.project_id == project.id, Milestone.state == MilestoneState.DRAFT)),
+            progress.floor_minor, proposal.price_minor)
+        for milestone in taken_off:
             move_milestone(milestone, MilestoneState.REMOVED)
-        note += (" Milestones not funded yet were taken off: "
-                 + ", ".join(f"“{m.title}”" for m in drafts) + ".")
+        note += (" Milestones not funded yet that no longer fit were taken off: "
+                 + ", ".join(f"“{m.title}”" for m in taken_off) + ".")
     record_event(project, EventKind.PRICE_ACCEPTED, actor_id=actor.id, note=note)
     completed = complete_if_settled(project, actor)
     _tell(proposal.proposer_id, f"{actor.name} agreed to lower the price to "

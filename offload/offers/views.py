@@ -25,7 +25,7 @@ from flask_wtf import FlaskForm
 from offload.accounts.decorators import confirmed_required, login_or_404
 from offload.core.db import db
 from offload.core.errors import OffloadError
-from offload.core.forms import first_error, show_error
+from offload.core.forms import first_error, parse_id, show_error
 from offload.core.uploads import send_stored_file
 from offload.gigs.models import Gig, GigKind
 from offload.gigs.policies import can_view_gig
@@ -241,7 +241,7 @@ def messages_since(offer_id: int):
     """The conversation's new messages as JSON, for the live page (see live-messages.js)."""
     offer = _offer_or_404(offer_id)
     after = request.args.get("after", "0")
-    messages = messages_after(offer.id, int(after) if after.isdigit() else 0)
+    messages = messages_after(offer.id, parse_id(after) or 0)
     message = get_template_attribute("offers/_message.html", "message")
     return jsonify(messages=[{"id": m.id, "html": str(message(m))} for m in messages])
 

@@ -22,6 +22,7 @@ from offload.core.uploads import send_stored_file
 from offload.milestones import disputes, price
 from offload.milestones import services as milestones
 from offload.milestones.forms import (
+    PROPOSAL_GONE,
     DeliveryForm,
     FundForm,
     MilestoneForm,
@@ -282,12 +283,12 @@ def _answer_price(project_id: int, call, done: str):
     """Answer (or withdraw) the proposal the page showed: its id comes with the form."""
     _project_or_404(project_id)
     form = PriceAnswerForm()
-    proposal_id = form.proposal.data or ""
-    proposal = db.session.get(PriceProposal, int(proposal_id)) if proposal_id.isdigit() else None
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()  # the id is read only once it is known to be one
+    proposal = db.session.get(PriceProposal, form.proposal_id()) if valid else None
+    if not valid:
         flash(first_error(form), "error")
     elif proposal is None or proposal.project_id != project_id:
-        flash("That proposal is no longer there. Reload the page.", "error")
+        flash(PROPOSAL_GONE, "error")
     else:
         try:
             result = call(proposal, actor=current_user)

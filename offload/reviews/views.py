@@ -10,7 +10,7 @@ from offload.accounts.decorators import login_or_404
 from offload.accounts.models import User
 from offload.core.db import db
 from offload.core.errors import OffloadError
-from offload.core.forms import first_error
+from offload.core.forms import first_error, parse_id
 from offload.projects.models import Project
 from offload.projects.policies import can_view_project
 
@@ -36,8 +36,9 @@ def review(project_id: int):
         try:
             submit_review(project, actor=current_user, stars=_number("stars"),
                           body=form.body.data, skill_stars={
-                              int(k.removeprefix("skill-")): _number(k) for k in request.form
-                              if k.startswith("skill-") and k.removeprefix("skill-").isdigit()})
+                              skill_id: _number(k) for k in request.form
+                              if k.startswith("skill-")
+                              and (skill_id := parse_id(k.removeprefix("skill-")))})
         except OffloadError as e:
             form.form_errors.append(str(e))
         else:
@@ -84,6 +85,7 @@ def of_member(username: str):
 
 
 def _number(name: str) -> int | None:
-    raw = request.form.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    """A star count or skill id typed into the form: a positive whole number read as
+    strictly as an id (the service checks the range of stars)."""
+    return parse_id(request.form.get(name, ""))
 

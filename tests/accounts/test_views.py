@@ -159,3 +159,14 @@ def test_settings_refuse_an_unknown_work_role_and_change_nothing(client, make_me
     assert response.status_code == 422
     assert "Choose what you mainly do" in response.get_data(as_text=True)
     assert db.session.get(User, alice.id).work_role == "pass_on"
+
+
+def test_a_session_id_that_is_no_id_loads_nobody(make_member):
+    """``str.isdigit`` is true for "²" (int() raises) and a huge number overflows: a 500
+    for whoever could get such a cookie signed (a leaked secret key, a future format)."""
+    from offload.accounts.views import load_user
+
+    member = make_member("ida")
+    assert load_user(f"{member.id}:{member.session_token}").id == member.id
+    for raw_id in ("²", "99999999999999999999", "-1", "", f" {member.id}"):
+        assert load_user(f"{raw_id}:{member.session_token}") is None

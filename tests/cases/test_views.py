@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -387,3 +388,12 @@ def test_the_admin_dashboard_counts_cases_reports_and_suspensions(
     assert re.search(r"data-open-cases>1<", text)
     assert re.search(r"data-pending-reports>2<", text)
     assert "1 suspended member" in text
+
+
+@pytest.mark.parametrize("raw", ["²", "99999999999999999999", "-1", ""])
+def test_a_report_link_with_a_project_that_is_no_id_opens_the_plain_form(
+        client, login, sam, tom, raw):
+    """``str.isdigit`` is true for "²" (int() raises) and a huge number overflows: a 500."""
+    login(tom)
+    text = page(client, "/members/sam/report?" + urlencode({"project": raw}))
+    assert "project #" not in text and 'name="body"' in text

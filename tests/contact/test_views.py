@@ -100,7 +100,8 @@ def test_an_admin_answers_from_the_queue(client, login, make_member, outbox):
     login(admin)
     html = client.get("/admin/contact").get_data(as_text=True)
     assert f'id="contact-{message.id}"' in html and "How do I get an invite?" in html
-    assert "(visitor)" in html
+    assert "(visitor)" in html and "vera@example.com (unverified)" in html
+    assert "A visitor's address is not verified" in html
     response = client.post(f"/admin/contact/{message.id}/answer", data={"reply": " "})
     assert response.status_code == 422
     assert "The answer can&#39;t be empty." in response.get_data(as_text=True)

@@ -221,3 +221,12 @@ def test_a_reparent_tells_the_member_and_both_inviters(tree):
     told = {(n.user_id, n.kind) for n in db.session.scalars(select(Notification))}
     assert told == {(tree["a1"].id, "vouch_moved"), (tree["b"].id, "vouch_moved"),
                     (tree["a"].id, "vouch_moved")}
+
+
+@pytest.mark.parametrize("after", ["²", "99999999999999999999", "-1", ""])
+def test_a_branch_cursor_that_is_no_id_shows_the_first_page(client, login, tree, after):
+    """``str.isdigit`` is true for "²" (int() raises) and a huge number overflows: a 500."""
+    login(tree["root"])
+    response = client.get("/admin/tree/a", query_string={"after": after})
+    assert response.status_code == 200
+    assert f'id="branch-{tree["a1"].id}"' in response.get_data(as_text=True)

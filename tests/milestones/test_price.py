@@ -270,3 +270,48 @@ def test_an_accept_and_a_withdraw_at_once_end_one_way_only(app, task320, referre
         (ProjectState.COMPLETED, 100_00) if outcomes == ["accepted"]
         else (ProjectState.ACTIVE, 320_00))
     assert run_checks(MONEY_CHECKS) == []
+
+
+def test_accepting_takes_off_only_the_drafts_that_no_longer_fit(
+        make_gig, make_offer, referrer, performer, fund):
+    """Price 1000, 200 paid, two drafts of 300, accepted at 600: the older draft fits
+    (200 + 300 <= 600) and stays; the newer one doesn't and is taken off."""
+    fund(performer, 1_00)
+    fund(referrer, 1000_00)
+    offer = make_offer(make_gig(poster=referrer, kind="task"), performer, fee_kind="prepaid",
+                       price_minor=1000_00)
+    award_offer(offer, actor=referrer)
+    project = accept_award(offer, actor=performer)
+    pay(project, referrer, performer, 200_00, "Paid")
+    older, newer = add(project, referrer, 300_00, "Older"), add(project, referrer, 300_00, "Newer")
+    proposal = price.propose_lower_price(fresh(Project, project.id), actor=referrer,
+                                         price_minor=600_00, reason="Less to do")
+    price.accept_lower_price(fresh(PriceProposal, proposal.id), actor=performer)
+    assert fresh(Milestone, older.id).state == MilestoneState.DRAFT
+    assert fresh(Milestone, newer.id).state == MilestoneState.REMOVED
+    p = progress(project)
+    assert (p.price_minor, p.paid_minor, p.draft_minor, p.unscheduled_minor) == (
+        600_00, 200_00, 300_00, 100_00)
+    note = db.session.scalar(select(ProjectEvent.note).where(
+        ProjectEvent.project_id == project.id, ProjectEvent.kind == EventKind.PRICE_ACCEPTED))
+    assert note == ("The agreed price is now $600.00 (was $1,000.00). Milestones not funded "
+                    "yet that no longer fit were taken off: “Newer”.")
+    assert state(project) == ProjectState.ACTIVE
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_the_drafts_over_a_price_go_from_the_first_that_does_not_fit():
+    from offload.milestones.policies import drafts_over_price
+
+    def draft(id_, amount):
+        return Milestone(id=id_, amount_minor=amount, state=MilestoneState.DRAFT,
+                         created_at=utcnow() + timedelta(seconds=id_))
+
+    a, b, c = draft(1, 100_00), draft(2, 300_00), draft(3, 50_00)
+    funded = Milestone(id=4, amount_minor=500_00, state=MilestoneState.FUNDED,
+                       created_at=utcnow())
+    assert drafts_over_price([c, funded, a, b], 0, 450_00) == []
+    assert drafts_over_price([c, funded, a, b], 0, 400_00) == [c]
+    # b doesn't fit, so c after it goes too, though c alone would fit: newest first
+    assert drafts_over_price([c, a, b], 100_00, 300_00) == [c, b]
+    assert drafts_over_price([a, b, c], 0, 0) == [c, b, a]

@@ -605,3 +605,14 @@ def test_my_offers_and_the_dashboard_run_the_same_queries_with_few_or_many_unrea
     card = page[page.index("Unread messages"):]
     assert card[:card.index("</section>")].count("unread-count") == 10  # the first ten
     assert page_of(client, "/my/offers").count("unread-count") >= 10
+
+
+@pytest.mark.parametrize("after", ["²", "99999999999999999999", "-1", ""])
+def test_a_cursor_that_is_no_id_gives_the_whole_conversation(client, login, offer, bob, poster,
+                                                             after):
+    """``str.isdigit`` is true for "²" (int() raises) and a huge number overflows: a 500."""
+    ids = add_messages(offer.id, poster.id, 2)
+    login(bob)
+    response = client.get(f"/offers/{offer.id}/messages/since", query_string={"after": after})
+    assert response.status_code == 200
+    assert [m["id"] for m in response.get_json()["messages"]] == ids

@@ -165,3 +165,36 @@ def test_an_admin_closes_the_project_with_the_dispute_decision(
     assert client.post(f"/admin/disputes/{dispute.id}", data=data).status_code == 302
     project = fresh(Project, task320.id)
     assert (project.state, project.price_minor) == ("completed", 170_00)
+
+
+@pytest.mark.parametrize("action", ["accept", "decline", "withdraw"])
+@pytest.mark.parametrize("raw", ["²", "99999999999999999999", "-1", "", "0", " 1"])
+def test_a_proposal_id_that_is_no_id_is_refused_and_changes_nothing(
+        client, login, task320, referrer, performer, action, raw):
+    """``str.isdigit`` is true for "²" (int() raises) and a huge number overflows the
+    INTEGER id: both were a 500."""
+    proposal = price.propose_lower_price(task320, actor=performer, price_minor=200_00,
+                                         reason="Scope cut")
+    login(performer if action == "withdraw" else referrer)
+    response = client.post(f"/projects/{task320.id}/price/{action}", data={"proposal": raw})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/projects/{task320.id}#price")
+    assert "That proposal is no longer there. Reload the page." in page(
+        client, f"/projects/{task320.id}")
+    assert fresh(PriceProposal, proposal.id).state == "pending"
+    assert fresh(Project, task320.id).price_minor == 320_00
+
+
+def test_the_answer_names_the_drafts_accepting_takes_off(client, login, task320, referrer,
+                                                         performer):
+    first = funded(task320, referrer, 100_00, "Paid part")
+    ms.release_milestone(first, actor=referrer)
+    for title in ("Older draft", "Newer draft"):
+        ms.add_milestone(fresh(Project, task320.id), actor=referrer, title=title,
+                         amount_minor=100_00, due_on=utcnow().date() + timedelta(days=5))
+    price.propose_lower_price(fresh(Project, task320.id), actor=performer,
+                              price_minor=250_00, reason="Scope cut")
+    login(referrer)
+    text = page(client, f"/projects/{task320.id}")
+    assert ("Milestones not funded yet are kept, oldest first, while they fit under $250.00 "
+            "with what is paid and held; accepting takes off the rest: “Newer draft”.") in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from offload.core.db import db, utcnow
@@ -275,3 +276,20 @@ def test_member_reviews_paginate_with_a_fixed_number_of_queries(
     assert seen == [[bodies[4], bodies[3]], [bodies[2], bodies[1]], [bodies[0]]]
     assert len(set(queries)) == 1, queries
     assert client.get("/members/nobody/reviews").status_code == 404
+
+
+@pytest.mark.parametrize("raw", ["²", "99999999999999999999", "-1", ""])
+def test_stars_or_a_skill_that_are_no_number_are_refused_on_the_form(
+        client, login, completed, referrer, raw):
+    """``str.isdigit`` is true for "²" (int() raises) and a huge number overflows: a 500."""
+    project = completed()
+    login(referrer)
+    response = client.post(f"/projects/{project.id}/review",
+                           data=review_form(project, stars=raw, body="Kept as typed."))
+    assert response.status_code == 422
+    assert "Choose from 1 to 5 stars." in response.get_data(as_text=True)
+    assert "Kept as typed." in response.get_data(as_text=True)
+    data = {**review_form(project), f"skill-{raw}": "5"}
+    response = client.post(f"/projects/{project.id}/review", data=data)
+    assert response.status_code == 302  # a skill that can't be one is no skill of the gig
+    assert review_count() == 1
