@@ -18,6 +18,7 @@ from offload.core.db import configure_engine, db
 from offload.core.errors import register_error_handlers
 from offload.core.extensions import csrf, limiter, login_manager, mail, migrate
 from offload.core.logs import init_logging
+from offload.core.routing import init_routing
 from offload.core.security import init_security
 from offload.core.uploads import init_request_limits
 
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_logging()
     _init_extensions(app)
     init_security(app)
+    init_routing(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)

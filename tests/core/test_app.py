@@ -28,6 +28,14 @@ def test_friendly_404_page(client):
     assert r.status_code == 404 and "find that page" in r.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", ["/projects/99999999999999999999", "/gigs/2147483648",
+                                  "/offers/99999999999999999999/messages/since"])
+def test_an_id_too_big_for_the_database_is_not_found(client, make_member, login, path):
+    login(make_member("alice"))
+    r = client.get(path)
+    assert r.status_code == 404 and "find that page" in r.get_data(as_text=True)
+
+
 def test_friendly_500_page_without_traceback(app, tmp_path):
     broken = create_app(app_config(tmp_path, PROPAGATE_EXCEPTIONS=False))
 
