@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from offload.core.forms import ID_MAX
 from offload.wallet.forms import AmountField
 
 from .models import NOTE_MAX, REASON_MAX, REPORT_MAX, SUMMARY_MAX, CaseKind, EvidenceKind
@@ -25,7 +26,8 @@ class OpenCaseForm(FlaskForm):
         render_kw={"rows": 4})
     evidence_kind = SelectField("Evidence (optional)", choices=EVIDENCE_CHOICES,
                                 validators=[Optional()])
-    evidence_id = IntegerField("Its number", validators=[Optional(), NumberRange(min=1)])
+    evidence_id = IntegerField("Its number", validators=[Optional(),
+                                                        NumberRange(min=1, max=ID_MAX)])
 
 
 class ReportCaseForm(FlaskForm):
@@ -42,7 +44,7 @@ class ReportCaseForm(FlaskForm):
 class EvidenceForm(FlaskForm):
     kind = SelectField("Link", choices=EVIDENCE_CHOICES[1:], validators=[InputRequired()])
     target_id = IntegerField("Number", validators=[InputRequired("Enter its number."),
-                                                   NumberRange(min=1)])
+                                                   NumberRange(min=1, max=ID_MAX)])
     note = StringField("Note (optional)", validators=[Length(max=NOTE_MAX)])
 
 
@@ -78,4 +80,4 @@ class ReportForm(FlaskForm):
         Length(max=REPORT_MAX, message=f"Keep it under {REPORT_MAX:,} characters.")],
         description="Only admins read it. Say what happened and when; link what shows it.",
         render_kw={"rows": 5})
-    project = IntegerField(validators=[Optional()])
+    project = IntegerField(validators=[Optional(), NumberRange(min=1, max=ID_MAX)])

@@ -23,6 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from offload.core.forms import ID_MAX
 from offload.core.money import format_money
 from offload.wallet.forms import AmountField, MoneyForm
 
@@ -122,7 +123,7 @@ class ReadForm(FlaskForm):
     """How far the page showed the conversation (sent by the page, not typed)."""
 
     up_to = IntegerField("Read up to", validators=[
-        InputRequired("Reload the page and try again."), NumberRange(min=0)])
+        InputRequired("Reload the page and try again."), NumberRange(min=0, max=ID_MAX)])
 
 
 class DeclineForm(FlaskForm):

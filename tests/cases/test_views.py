@@ -205,6 +205,9 @@ def test_linking_evidence_from_the_case_page(client, login, make_gig, open_case_
     assert "There is no gig #4242." in text_of(response) and "Typed note" in text_of(response)
     response = client.post(url, data={"kind": "gig", "target_id": ""})
     assert response.status_code == 422 and "Enter its number." in text_of(response)
+    # a number too big for an id is the form's message, not the database's overflow
+    response = client.post(url, data={"kind": "gig", "target_id": "99999999999999999999"})
+    assert response.status_code == 422 and "between 1 and 2147483647" in text_of(response)
     assert "Linked." in follow(client, client.post(url, data={"kind": "gig",
                                                               "target_id": str(gig.id)}))
     response = client.post(url, data={"kind": "gig", "target_id": str(gig.id)})
