@@ -91,6 +91,7 @@ def test_contest_then_an_admin_corrects_it_on_the_case_page(
     text = page(client, f"/cases/{case.id}")
     assert re.search(r'class="agreed">\$400\.00<', text) and "Scope was cut." in text
     assert "The client paid $400." in text and "Corrected invoiced amount" not in text
+    assert "This case holds nobody" in text and "can't send invites" not in text
     login(make_member("judge", admin=True))
     text = page(client, f"/cases/{case.id}")
     assert "Corrected invoiced amount" in text and "The client paid $400." in text
