@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
 from offload.commissions.models import Commission, CommissionState
+from offload.commissions.policies import why_cannot_settle
 from offload.commissions.services import settle_contested_invoice
 from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
+from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.gigs.models import Gig
@@ -127,11 +128,17 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
     (``settle_contested_invoice``: kept, or ``corrected_minor`` and the commission
     recomputed through the ledger; a second moderation-log entry for a correction).
     Notifies: the subject and their inviter (case_resolved).
-    Refuses: non-admins; an unknown resolution or a blank reason (InvalidField); a
+    Refuses: non-admins, and on a case that contests an invoice an admin who is the
+    commission's referrer or performer (NotAllowed); an unknown resolution or a blank
+    reason (InvalidField); a
     corrected amount on a case that contests no invoice (InvalidField "corrected"); a
     case already resolved (Conflict).
     """
     _require_admin(actor)
+    contested = (db.session.get(Commission, case.contested_commission_id)
+                 if case.contested_commission_id is not None else None)
+    if contested is not None:  # a side of the money does not settle it
+        refuse(why_cannot_settle(contested, actor), actor_may=False)
     if corrected_minor is not None and case.contested_commission_id is None:
         raise InvalidField("corrected", "Only a case that contests an invoiced amount can "
                                         "correct it.")
@@ -154,13 +161,12 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
     subject = db.session.get(User, case.subject_id)
     record_moderation(actor=actor, action=f"case_{resolution}", subject_type="case",
                       subject_id=case.id, reason=reason, subject_user=subject)
-    if case.contested_commission_id is not None:
-        commission = db.session.get(Commission, case.contested_commission_id)
-        settle_contested_invoice(commission, actor=actor, corrected_minor=corrected_minor,
+    if contested is not None:
+        settle_contested_invoice(contested, actor=actor, corrected_minor=corrected_minor,
                                  reason=reason)
         if corrected_minor is not None:
             record_moderation(actor=actor, action="invoice_corrected",
-                              subject_type="commission", subject_id=commission.id,
+                              subject_type="commission", subject_id=contested.id,
                               reason=reason, subject_user=subject)
     if resolution == CaseResolution.SUSPENDED:
         suspend_member(subject, actor=actor, case=case)

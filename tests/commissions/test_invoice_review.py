@@ -13,7 +13,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from offload.accounts.models import User
 from offload.cases.hook import hook_case
@@ -26,6 +26,7 @@ from offload.commissions.services import (
     accept_invoice,
     accept_lapsed_invoice_reviews,
     complete_referral,
+    settle_contested_invoice,
 )
 from offload.core.db import db, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
@@ -175,7 +176,11 @@ def test_a_lapsed_window_refuses_a_contest_before_the_job_runs(under_price, refe
 
 def contest_and_correct(c, referrer, admin, corrected: int | None, **kw):
     case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
-    resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
+    return contest_and_correct_case(case, admin, corrected, **kw)
+
+
+def contest_and_correct_case(case, admin, corrected: int | None, **kw):
+    resolve_case(fresh(Case, case.id), actor=fresh(User, admin.id), resolution="warned",
                  reason="The client's receipt shows $400.", corrected_minor=corrected, **kw)
     return case
 
@@ -410,4 +415,36 @@ def test_a_correction_neither_order_covers_is_refused_with_nothing_moved(
     assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
     assert balances(performer, referrer) == [0, 14_00] and revenue() == 6_00
     assert available(performer, referrer) == [0, 4_00]
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def _make_admin(member) -> None:
+    db.session.execute(update(User).where(User.id == member.id).values(is_admin=True))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("side", ["referrer", "performer"])
+def test_an_admin_on_either_side_cannot_settle_the_contest(under_price, referrer, performer,
+                                                           admin, fund, side):
+    fund(performer, 100_00)
+    c = under_price(invoiced=200_00)
+    case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
+    party = {"referrer": referrer, "performer": performer}[side]
+    _make_admin(party)
+    transfers = db.session.scalar(select(func.count()).select_from(Transfer))
+    with pytest.raises(NotAllowed, match=f"You are the {side} on this commission, so "
+                                         "another admin must settle"):
+        resolve_case(fresh(Case, case.id), actor=fresh(User, party.id), resolution="cleared",
+                     reason="Mine to decide.", corrected_minor=1_000_00)
+    with pytest.raises(NotAllowed, match=f"You are the {side}"):  # nor through the back door
+        settle_contested_invoice(fresh(Commission, c.id), actor=fresh(User, party.id),
+                                 corrected_minor=1_000_00, reason="Mine to decide.")
+    db.session.rollback()
+    assert fresh(Case, case.id).state == CaseState.OPEN
+    c = fresh(Commission, c.id)
+    assert (c.review_state, c.invoiced_minor) == (InvoiceReview.CONTESTED, 200_00)
+    assert db.session.scalar(select(func.count()).select_from(Transfer)) == transfers
+    assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
+    contest_and_correct_case(case, admin, 400_00)  # another admin can
+    assert fresh(Commission, c.id).invoiced_minor == 400_00
     assert run_checks(MONEY_CHECKS) == []

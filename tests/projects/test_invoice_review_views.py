@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from offload.accounts.models import User
 from offload.cases.models import Case
 from offload.commissions.models import Commission, InvoiceReview
 from offload.core.db import db
@@ -111,3 +112,24 @@ def test_contest_then_an_admin_corrects_it_on_the_case_page(
         assert "Corrected by an admin" in text
         assert "the performer entered $250.00" in text
         assert re.search(r'class="commission-amount">\$40\.00', text)
+
+
+def test_an_admin_who_is_a_side_reads_the_case_but_gets_no_resolve_form(
+        client, login, start_project, referrer, performer):
+    project = start_project()
+    complete_under_price(client, login, project, performer)
+    login(referrer)
+    client.post(f"/projects/{project.id}/commission/contest-invoice",
+                data={"contest-statement": "The client paid $400."})
+    case = db.session.scalar(select(Case))
+    db.session.execute(update(User).where(User.id == referrer.id).values(is_admin=True))
+    db.session.commit()
+    login(referrer)
+    text = page(client, f"/cases/{case.id}")
+    assert "You are the referrer on this commission, so another admin settles" in text
+    assert "Resolve the case" not in text
+    response = client.post(f"/admin/cases/{case.id}/resolve", data={
+        "resolution": "cleared", "reason": "Mine.", "corrected": "1000"})
+    assert response.status_code == 422
+    assert "another admin must settle the contested amount" in response.get_data(as_text=True)
+    assert commission().review_state == InvoiceReview.CONTESTED
