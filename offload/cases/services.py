@@ -4,7 +4,9 @@ Admins open and resolve cases with a written reason and a moderation-log entry i
 same transaction; the system opens one case per overdue commission (``flask jobs
 run``). The subject and their inviter are told when a case opens and when it is
 resolved. Resolution moves the case with an UPDATE guarded by ``open``: of two admins
-resolving at once, one wins and the other gets ``Conflict``.
+resolving at once, one wins and the other gets ``Conflict``. Resolving a case that
+contests an invoiced amount moves money: the admin's password is checked again before
+the transaction opens, and no side of the commission may do it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
+from offload.accounts.passwords import verify_password
 from offload.commissions.models import Commission, CommissionState
 from offload.commissions.policies import why_cannot_settle
 from offload.commissions.services import settle_contested_invoice
@@ -47,6 +50,13 @@ from .models import (
 from .suspension import suspend_member
 
 log = logging.getLogger("offload.cases")
+
+
+class PasswordNotConfirmed(NotAllowed):
+    """The password re-entered before settling a contested invoice was wrong."""
+
+    field = "password"  # shown next to the form's password field
+
 
 EVIDENCE_MODELS = {EvidenceKind.PROJECT: Project, EvidenceKind.OFFER: Offer,
                    EvidenceKind.DISPUTE: Dispute, EvidenceKind.GIG: Gig}
@@ -117,9 +127,8 @@ def _link(case: Case, actor: User, kind: str, target_id: int, note: str = "") ->
     return evidence
 
 
-@transactional
 def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
-                 corrected_minor: int | None = None) -> Case:
+                 corrected_minor: int | None = None, password: str | None = None) -> Case:
     """An admin closes an open case: cleared, warned or suspended, with a reason the
     subject and their inviter read. The hook comes off with it.
 
@@ -127,18 +136,33 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
     contests an invoiced amount settles it too, with the same reason
     (``settle_contested_invoice``: kept, or ``corrected_minor`` and the commission
     recomputed through the ledger; a second moderation-log entry for a correction).
+    That is an admin money action: it needs the admin's ``password`` again, checked
+    before the transaction opens (a hash must not hold the write lock).
     Notifies: the subject and their inviter (case_resolved).
     Refuses: non-admins, and on a case that contests an invoice an admin who is the
-    commission's referrer or performer (NotAllowed); an unknown resolution or a blank
-    reason (InvalidField); a
+    commission's referrer or performer (NotAllowed) or a wrong password
+    (PasswordNotConfirmed); an unknown resolution or a blank reason (InvalidField); a
     corrected amount on a case that contests no invoice (InvalidField "corrected"); a
     case already resolved (Conflict).
     """
     _require_admin(actor)
+    if case.contested_commission_id is not None:
+        # a side of the money does not settle it (settle_contested_invoice asks again)
+        refuse(why_cannot_settle(db.session.get(Commission, case.contested_commission_id),
+                                 actor), actor_may=False)
+        if not verify_password(actor.password_hash, password or ""):
+            log.warning("admin re-authentication failed", extra={"user_id": actor.id,
+                                                                  "case_id": case.id})
+            raise PasswordNotConfirmed("Your password is not correct.")
+    return _resolve_case(case, actor=actor, resolution=resolution, reason=reason,
+                         corrected_minor=corrected_minor)
+
+
+@transactional
+def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
+                  corrected_minor: int | None) -> Case:
     contested = (db.session.get(Commission, case.contested_commission_id)
                  if case.contested_commission_id is not None else None)
-    if contested is not None:  # a side of the money does not settle it
-        refuse(why_cannot_settle(contested, actor), actor_may=False)
     if corrected_minor is not None and case.contested_commission_id is None:
         raise InvalidField("corrected", "Only a case that contests an invoiced amount can "
                                         "correct it.")

@@ -12,6 +12,7 @@ from offload.accounts.models import User
 from offload.cases.models import Case
 from offload.commissions.models import Commission, InvoiceReview
 from offload.core.db import db
+from tests.conftest import PASSWORD
 
 
 def page(client, url: str) -> str:
@@ -96,12 +97,26 @@ def test_contest_then_an_admin_corrects_it_on_the_case_page(
     login(make_member("judge", admin=True))
     text = page(client, f"/cases/{case.id}")
     assert "Corrected invoiced amount" in text and "The client paid $400." in text
+    assert 'type="password"' in text and 'autocomplete="current-password"' in text
     response = client.post(f"/admin/cases/{case.id}/resolve", data={
-        "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "4.5.0"})
+        "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "4.5.0",
+        "password": PASSWORD})
     assert response.status_code == 422
     assert commission().invoiced_minor == 250_00
+    for password, message in (("", "Enter your password to confirm."),
+                              ("wrong-password", "Your password is not correct.")):
+        response = client.post(f"/admin/cases/{case.id}/resolve", data={
+            "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "400",
+            "password": password})
+        assert response.status_code == 422
+        text = response.get_data(as_text=True)
+        field = re.search(r'<div class="field[^"]*has-error[^"]*">.*?</div>', text, re.S)
+        assert field and 'name="password"' in field.group(0) and message in field.group(0)
+        assert 'value="400"' in text and "The receipt shows $400." in text  # kept
+        assert commission().invoiced_minor == 250_00
     response = client.post(f"/admin/cases/{case.id}/resolve", data={
-        "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "400"})
+        "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "400",
+        "password": PASSWORD})
     assert response.status_code == 302
     c = commission()
     assert (c.invoiced_minor, c.commission_minor, c.corrected_from_minor, c.state) == (
@@ -129,7 +144,7 @@ def test_an_admin_who_is_a_side_reads_the_case_but_gets_no_resolve_form(
     assert "You are the referrer on this commission, so another admin settles" in text
     assert "Resolve the case" not in text
     response = client.post(f"/admin/cases/{case.id}/resolve", data={
-        "resolution": "cleared", "reason": "Mine.", "corrected": "1000"})
+        "resolution": "cleared", "reason": "Mine.", "corrected": "1000", "password": PASSWORD})
     assert response.status_code == 422
     assert "another admin must settle the contested amount" in response.get_data(as_text=True)
     assert commission().review_state == InvoiceReview.CONTESTED
