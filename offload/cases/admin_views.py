@@ -89,7 +89,8 @@ def resolve(case_id: int):
             services.resolve_case(case, actor=current_user, resolution=form.resolution.data,
                                   reason=form.reason.data,
                                   corrected_minor=form.corrected.minor if contests else None,
-                                  password=form.password.data if contests else None)
+                                  password=form.password.data if contests else None,
+                                  idempotency_key=form.idempotency_key.data)
         except OffloadError as e:
             show_error(form, e)
         else:

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from offload.wallet.forms import AmountField
+from offload.wallet.forms import AmountField, MoneyForm
 
 from .models import NOTE_MAX, REASON_MAX, REPORT_MAX, SUMMARY_MAX, CaseKind, EvidenceKind
 
@@ -54,10 +54,12 @@ class EvidenceForm(FlaskForm):
     note = StringField("Note (optional)", validators=[Length(max=NOTE_MAX)])
 
 
-class ResolveCaseForm(FlaskForm):
+class ResolveCaseForm(MoneyForm):
     """Resolving a case; ``contests_invoice=True`` for a case that contests an invoiced
-    amount, where the admin's password is required (settling it moves money)."""
+    amount, where the admin's password is required (settling it moves money). A money
+    form: its one-time key makes a double submit settle once."""
 
+    field_prefix = ""  # the only form with a key on the case page; names stay as they were
     resolution = RadioField("Outcome", choices=[
         SelectChoice("cleared", "Cleared: nothing to answer for"),
         SelectChoice("warned", "Warned: the member is told, nothing else changes"),

@@ -29,6 +29,7 @@ from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, ref
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.gigs.models import Gig
+from offload.ledger.idempotency import claim_key, record_outcome
 from offload.milestones.models import Dispute
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
@@ -128,7 +129,8 @@ def _link(case: Case, actor: User, kind: str, target_id: int, note: str = "") ->
 
 
 def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
-                 corrected_minor: int | None = None, password: str | None = None) -> Case:
+                 corrected_minor: int | None = None, password: str | None = None,
+                 idempotency_key: str | None = None) -> Case:
     """An admin closes an open case: cleared, warned or suspended, with a reason the
     subject and their inviter read. The hook comes off with it.
 
@@ -137,12 +139,16 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
     (``settle_contested_invoice``: kept, or ``corrected_minor`` and the commission
     recomputed through the ledger; a second moderation-log entry for a correction).
     That is an admin money action: it needs the admin's ``password`` again, checked
-    before the transaction opens (a hash must not hold the write lock).
+    before the transaction opens (a hash must not hold the write lock), and an
+    ``idempotency_key``.
     Notifies: the subject and their inviter (case_resolved).
+    Idempotent: the same key again (required on a case that contests an invoice,
+    optional on others) returns the case as the first request left it.
     Refuses: non-admins, and on a case that contests an invoice an admin who is the
     commission's referrer or performer (NotAllowed) or a wrong password
     (PasswordNotConfirmed); an unknown resolution or a blank reason (InvalidField); a
     corrected amount on a case that contests no invoice (InvalidField "corrected"); a
+    missing key on a contest (Invalid), a key used for another request (Conflict); a
     case already resolved (Conflict).
     """
     _require_admin(actor)
@@ -155,12 +161,12 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
                                                                   "case_id": case.id})
             raise PasswordNotConfirmed("Your password is not correct.")
     return _resolve_case(case, actor=actor, resolution=resolution, reason=reason,
-                         corrected_minor=corrected_minor)
+                         corrected_minor=corrected_minor, idempotency_key=idempotency_key)
 
 
 @transactional
 def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
-                  corrected_minor: int | None) -> Case:
+                  corrected_minor: int | None, idempotency_key: str | None) -> Case:
     contested = (db.session.get(Commission, case.contested_commission_id)
                  if case.contested_commission_id is not None else None)
     if corrected_minor is not None and case.contested_commission_id is None:
@@ -170,6 +176,12 @@ def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
         raise InvalidField("resolution", "Choose how the case ends.")
     reason = clean_text("reason", reason, REASON_MAX, "The reason", required=True,
                         multiline=True)
+    keyed = contested is not None or bool(idempotency_key)  # a contest can't go without
+    if keyed and claim_key(actor.id, idempotency_key or "", {
+            "op": "resolve_case", "case": case.id, "resolution": resolution,
+            "reason": reason, "corrected": corrected_minor}) is not None:
+        db.session.refresh(case)  # a double submit: the first one resolved it
+        return case
     now = utcnow()
     frm = CaseState(case.state)
     if CaseState.RESOLVED not in CASE_TRANSITIONS[frm]:
@@ -198,6 +210,10 @@ def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
         whose = whose if whose == "you" else f"{whose},"  # "about Sam, whom you invited, is"
         notify(member, "case_resolved", title=f"Case #{case.id} about {whose} is resolved: "
                                               f"{resolution}", link=f"/cases/{case.id}")
+    if keyed:  # a correction the ledger paid names its new batch
+        batch_id = (contested.batch_id if corrected_minor is not None
+                    and contested.state == CommissionState.PAID else None)
+        record_outcome(actor.id, idempotency_key, {"case_id": case.id}, batch_id)
     _log_after_commit("case resolved", case_id=case.id, resolution=resolution,
                       actor_id=actor.id)
     return case

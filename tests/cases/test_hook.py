@@ -299,7 +299,8 @@ def test_a_correction_left_due_goes_the_overdue_way_and_that_case_holds(
     commission, contest = _contested(run_project, sam, tom)
     assert commission.state == CommissionState.DUE  # sam's wallet is empty
     resolve_case(contest, actor=fresh(User, admin.id), resolution="cleared",
-                 reason="The receipt shows $300.", corrected_minor=300_00, password=PASSWORD)
+                 reason="The receipt shows $300.", corrected_minor=300_00, password=PASSWORD,
+                 idempotency_key=key())
     assert fresh(Commission, commission.id).commission_minor == 30_00
     assert why_on_the_hook(fresh(User, sam.id), "post gigs") is None
     later = utcnow() + timedelta(days=15)  # past the due day

@@ -31,10 +31,10 @@ from offload.commissions.services import (
     settle_contested_invoice,
 )
 from offload.core.db import db, in_atomic, utcnow
-from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
-from offload.ledger.models import AccountKind, Transfer, TransferKind
+from offload.ledger.models import AccountKind, IdempotencyKey, Transfer, TransferKind
 from offload.ledger.services import InsufficientFunds, system_account, wallet_account
 from offload.moderation.models import ModerationEntry
 from offload.projects.models import ProjectEvent
@@ -183,6 +183,7 @@ def contest_and_correct(c, referrer, admin, corrected: int | None, **kw):
 
 def contest_and_correct_case(case, admin, corrected: int | None, **kw):
     kw.setdefault("password", PASSWORD)
+    kw.setdefault("idempotency_key", key())
     resolve_case(fresh(Case, case.id), actor=fresh(User, admin.id), resolution="warned",
                  reason="The client's receipt shows $400.", corrected_minor=corrected, **kw)
     return case
@@ -255,7 +256,8 @@ def test_bad_corrections_change_nothing(under_price, referrer, admin, performer,
     for amount in (0, 200_00, 33):
         with pytest.raises(InvalidField) as e:
             resolve_case(fresh(Case, case.id), actor=admin, resolution="cleared",
-                         reason="Checked.", corrected_minor=amount, password=PASSWORD)
+                         reason="Checked.", corrected_minor=amount,
+                         password=PASSWORD, idempotency_key=key())
         assert e.value.field == "corrected"
     assert fresh(Case, case.id).state == CaseState.OPEN
     assert fresh(Commission, c.id).review_state == InvoiceReview.CONTESTED
@@ -270,7 +272,8 @@ def test_a_correction_submitted_twice_corrects_once(under_price, referrer, perfo
     case = contest_and_correct(c, referrer, admin, 400_00)
     with pytest.raises(Conflict):
         resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
-                     reason="Again.", corrected_minor=400_00, password=PASSWORD)
+                     reason="Again.", corrected_minor=400_00,
+                     password=PASSWORD, idempotency_key=key())
     assert balances(performer, referrer) == [60_00, 28_00]
     assert db.session.scalar(select(func.count()).select_from(Transfer).where(
         Transfer.kind == TransferKind.REVERSAL)) == 2
@@ -294,7 +297,7 @@ def test_two_admins_correcting_at_once_correct_once(app, under_price, referrer, 
                 resolve_case(db.session.get(Case, case_id),
                              actor=db.session.get(User, admin_ids[i]), resolution="warned",
                              reason=f"Receipt {i}.", corrected_minor=400_00 + i * 100_00,
-                             password=PASSWORD)
+                             password=PASSWORD, idempotency_key=key())
                 done.append(i)
             except Conflict as e:
                 errors.append(e)
@@ -378,7 +381,8 @@ def test_a_downward_correction_after_the_referrer_spent_their_share_takes_the_di
     with pytest.raises(InsufficientFunds, match=r"referrer's wallet no longer covers the "
                                                 r"\$14\.00 by which the referrer's share"):
         resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
-                     reason="Receipt.", corrected_minor=100_00, password=PASSWORD)
+                     reason="Receipt.", corrected_minor=100_00,
+                     password=PASSWORD, idempotency_key=key())
     assert fresh(Case, case.id).state == CaseState.OPEN
     c = fresh(Commission, c.id)
     assert (c.review_state, c.invoiced_minor, c.state) == (InvoiceReview.CONTESTED, 300_00,
@@ -387,7 +391,7 @@ def test_a_downward_correction_after_the_referrer_spent_their_share_takes_the_di
     assert balances(performer, referrer) == [70_00, 26_00] and revenue() == 9_00
     # down to 250.00 (commission 25.00: 7.50 + 17.50) it drops by 3.50, which they hold
     resolve_case(fresh(Case, case.id), actor=admin, resolution="warned", reason="Receipt.",
-                 corrected_minor=250_00, password=PASSWORD)
+                 corrected_minor=250_00, password=PASSWORD, idempotency_key=key())
     c = fresh(Commission, c.id)
     assert (c.state, c.invoiced_minor, c.commission_minor, c.platform_minor,
             c.referrer_minor) == (CommissionState.PAID, 250_00, 25_00, 7_50, 17_50)
@@ -410,7 +414,8 @@ def test_a_correction_neither_order_covers_is_refused_with_nothing_moved(
                        r"corrected commission of \$40\.00, and the referrer's wallet no "
                        r"longer covers the reversal of the \$14\.00 share"):
         resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
-                     reason="Receipt.", corrected_minor=400_00, password=PASSWORD)
+                     reason="Receipt.", corrected_minor=400_00,
+                     password=PASSWORD, idempotency_key=key())
     assert fresh(Case, case.id).state == CaseState.OPEN
     c = fresh(Commission, c.id)
     assert (c.review_state, c.invoiced_minor, c.state) == (InvoiceReview.CONTESTED, 200_00,
@@ -476,5 +481,32 @@ def test_settling_a_contest_needs_the_admins_password_checked_outside_the_transa
     monkeypatch.setattr(case_services, "verify_password", verify)
     contest_and_correct_case(case, admin, 400_00)
     assert checked_in == [False]
+    assert fresh(Commission, c.id).invoiced_minor == 400_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_double_submit_of_a_correction_returns_the_first_outcome(
+        under_price, referrer, performer, admin, fund):
+    fund(performer, 100_00)
+    c = under_price(invoiced=200_00)
+    case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
+    with pytest.raises(Invalid, match="missing its one-time key"):
+        contest_and_correct_case(case, admin, 400_00, idempotency_key="")
+    assert fresh(Case, case.id).state == CaseState.OPEN
+    once = key()
+    for _ in range(2):  # a double click, or a retry after a lost answer: one effect
+        contest_and_correct_case(case, admin, 400_00, idempotency_key=once)
+        assert fresh(Case, case.id).state == CaseState.RESOLVED
+    c = fresh(Commission, c.id)
+    assert (c.invoiced_minor, c.commission_minor, c.state) == (400_00, 40_00,
+                                                               CommissionState.PAID)
+    assert balances(performer, referrer) == [60_00, 28_00] and revenue() == 12_00
+    assert [e.action for e in db.session.scalars(select(ModerationEntry).order_by(
+        ModerationEntry.id))] == ["case_warned", "invoice_corrected"]
+    stored = db.session.scalar(select(IdempotencyKey).where(
+        IdempotencyKey.member_id == admin.id, IdempotencyKey.key == once))
+    assert stored.batch_id == c.batch_id  # the corrected commission's new batch
+    with pytest.raises(Conflict, match="already used for a different request"):
+        contest_and_correct_case(case, admin, 500_00, idempotency_key=once)
     assert fresh(Commission, c.id).invoiced_minor == 400_00
     assert run_checks(MONEY_CHECKS) == []

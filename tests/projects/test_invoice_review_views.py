@@ -96,28 +96,32 @@ def test_contest_then_an_admin_corrects_it_on_the_case_page(
     assert "This case holds nobody" in text and "can't send invites" not in text
     login(make_member("judge", admin=True))
     text = page(client, f"/cases/{case.id}")
+    once = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', text).group(1)
     assert "Corrected invoiced amount" in text and "The client paid $400." in text
     assert 'type="password"' in text and 'autocomplete="current-password"' in text
     response = client.post(f"/admin/cases/{case.id}/resolve", data={
         "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "4.5.0",
-        "password": PASSWORD})
+        "password": PASSWORD, "idempotency_key": once})
     assert response.status_code == 422
     assert commission().invoiced_minor == 250_00
     for password, message in (("", "Enter your password to confirm."),
                               ("wrong-password", "Your password is not correct.")):
         response = client.post(f"/admin/cases/{case.id}/resolve", data={
             "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "400",
-            "password": password})
+            "password": password, "idempotency_key": once})
         assert response.status_code == 422
         text = response.get_data(as_text=True)
         field = re.search(r'<div class="field[^"]*has-error[^"]*">.*?</div>', text, re.S)
         assert field and 'name="password"' in field.group(0) and message in field.group(0)
         assert 'value="400"' in text and "The receipt shows $400." in text  # kept
+        assert f'value="{once}"' in text  # the same request, so the same key
         assert commission().invoiced_minor == 250_00
-    response = client.post(f"/admin/cases/{case.id}/resolve", data={
-        "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "400",
-        "password": PASSWORD})
-    assert response.status_code == 302
+    for _ in range(2):  # a double submit (the form kept its key): both land on the case
+        response = client.post(f"/admin/cases/{case.id}/resolve", data={
+            "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "400",
+            "password": PASSWORD, "idempotency_key": once})
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/cases/{case.id}")
     c = commission()
     assert (c.invoiced_minor, c.commission_minor, c.corrected_from_minor, c.state) == (
         400_00, 40_00, 250_00, "paid")
