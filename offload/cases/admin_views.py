@@ -1,7 +1,8 @@
 """The admin's side of accountability: the case queue, opening a case, evidence,
 resolving (cleared, warned, suspended), lifting a suspension, the report triage queue.
 404 to anyone but an admin. Every action takes a written reason and the service writes
-its moderation-log entry."""
+its moderation-log entry; resolving a case that contests an invoiced amount also takes
+the admin's password again (the service checks it)."""
 
 from __future__ import annotations
 
@@ -81,13 +82,15 @@ def add_evidence(case_id: int):
 @admin_required
 def resolve(case_id: int):
     case = _case(case_id)
-    form = ResolveCaseForm()
+    contests = case.contested_commission_id is not None
+    form = ResolveCaseForm(contests_invoice=contests)
     if form.validate_on_submit():
         try:
             services.resolve_case(case, actor=current_user, resolution=form.resolution.data,
                                   reason=form.reason.data,
-                                  corrected_minor=(form.corrected.minor
-                                                   if case.contested_commission_id else None))
+                                  corrected_minor=form.corrected.minor if contests else None,
+                                  password=form.password.data if contests else None,
+                                  idempotency_key=form.idempotency_key.data)
         except OffloadError as e:
             show_error(form, e)
         else:

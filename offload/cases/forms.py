@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from offload.core.forms import ID_MAX
-from offload.wallet.forms import AmountField
+from offload.wallet.forms import AmountField, MoneyForm
 
 from .models import NOTE_MAX, REASON_MAX, REPORT_MAX, SUMMARY_MAX, CaseKind, EvidenceKind
 
@@ -48,7 +56,12 @@ class EvidenceForm(FlaskForm):
     note = StringField("Note (optional)", validators=[Length(max=NOTE_MAX)])
 
 
-class ResolveCaseForm(FlaskForm):
+class ResolveCaseForm(MoneyForm):
+    """Resolving a case; ``contests_invoice=True`` for a case that contests an invoiced
+    amount, where the admin's password is required (settling it moves money). A money
+    form: its one-time key makes a double submit settle once."""
+
+    field_prefix = ""  # the only form with a key on the case page; names stay as they were
     resolution = RadioField("Outcome", choices=[
         SelectChoice("cleared", "Cleared: nothing to answer for"),
         SelectChoice("warned", "Warned: the member is told, nothing else changes"),
@@ -65,6 +78,20 @@ class ResolveCaseForm(FlaskForm):
                                         "entered. A new amount recomputes the commission; the "
                                         "reason above is its reason.",
                             render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    # only on a case that contests an invoiced amount, and required there
+    password = PasswordField("Your password",
+                             description="Settling an invoiced amount moves money: confirm "
+                                         "it is you.",
+                             render_kw={"autocomplete": "current-password"})
+
+    def __init__(self, *args, contests_invoice: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contests_invoice = contests_invoice
+        self.password.flags.required = contests_invoice
+
+    def validate_password(self, field):
+        if self.contests_invoice and not field.data:
+            raise ValidationError("Enter your password to confirm.")
 
 
 class ReasonForm(FlaskForm):

@@ -1,11 +1,16 @@
 """On the hook: while a case about a member is open, that member and the member who
 invited them may not send invites, post gigs or make offers (they may still finish
 running projects and pay what they owe). The gig, offer and invite policies ask here.
+
+A case that contests an invoiced amount (``contested_commission_id``) holds nobody: it
+is a disagreement about money for an admin to settle, opened on the referrer's word
+alone, not a finding of misconduct. If the admin's correction leaves a commission due,
+the overdue job opens an ordinary case later, and that one holds.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from offload.accounts.models import User
@@ -32,7 +37,8 @@ _SUBJECT = aliased(User, name="subject")
 
 def hook_case(member: User) -> Case | None:
     """The oldest open case that puts the member on the hook (about them, or about a
-    member they invited), with its subject loaded; one query on the open-cases index.
+    member they invited; not one contesting an invoiced amount), with its subject
+    loaded; one query on the open-cases index.
 
     Admins answer for their own conduct but not as inviters: the site's first members
     are invited by its staff, who must not be stopped from working by them.
@@ -41,9 +47,13 @@ def hook_case(member: User) -> Case | None:
     about = Case.subject_id == member.id
     if not member.is_admin:
         about = or_(about, subject.invited_by_id == member.id)
+    # a contest holds nobody. coalesce, not IS NULL: SQLite would answer IS NULL from the
+    # unique index on contested_commission_id, walking every case ever opened (all but
+    # contests are NULL there) instead of the open ones by the state index
+    not_a_contest = func.coalesce(Case.contested_commission_id, 0) == 0
     return db.session.scalar(
         select(Case).join(subject, subject.id == Case.subject_id)
-        .where(Case.state == CaseState.OPEN, about)
+        .where(Case.state == CaseState.OPEN, not_a_contest, about)
         .options(contains_eager(Case.subject.of_type(subject)))
         .order_by(Case.id).limit(1))
 

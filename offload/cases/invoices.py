@@ -1,7 +1,10 @@
 """A referrer contests an invoiced amount under the agreed price: the commission's review
 moves to contested and a case about the performer opens, in one transaction. The admin
 who resolves the case may correct the amount (``services.resolve_case`` calls
-``offload.commissions.services.settle_contested_invoice``)."""
+``offload.commissions.services.settle_contested_invoice``).
+
+The case puts nobody on the hook (``offload.cases.hook``): it opens on the referrer's
+statement alone and is a disagreement about money, not a finding of misconduct."""
 
 from __future__ import annotations
 
@@ -29,8 +32,8 @@ def contest_invoice(commission: Commission, *, actor: User, statement: str) -> C
     """The referrer contests the invoiced amount within the review window.
 
     State: the commission's review awaiting → contested; a case (kind other, opened by
-    the system) about the performer, who with their inviter is now on the hook; the
-    project linked as evidence with both amounts. The summary carries both amounts, the
+    the system) about the performer, which holds nobody (not on the hook); the project
+    linked as evidence with both amounts. The summary carries both amounts, the
     performer's reason and the referrer's statement.
     Timeline: an issue raised. Notifies: the performer and their inviter (case_opened).
     Refuses: anyone but the referrer (NotAllowed); a review already settled or past its

@@ -5,6 +5,8 @@ Design note
   member who invited them are *on the hook* (``offload.cases.hook``): neither may send
   invites, post gigs or make offers. "Who invited them" is read from the subject's
   current ``invited_by_id`` when asked, so a reparent moves the hook with the edge.
+  A case that contests an invoiced amount is the exception: a disagreement about money
+  for an admin to settle, not misconduct, so it holds nobody.
 - ``CaseState`` and ``CASE_TRANSITIONS`` are the lifecycle: open → resolved, once,
   with a ``CaseResolution`` (cleared, warned, suspended) and a written reason. Services
   move it with an UPDATE guarded by the state it leaves, so two admins resolving at
@@ -14,7 +16,8 @@ Design note
   ``commission_id`` is unique, so however often (or concurrently) the job runs, a
   commission has at most one case. A referrer who contests an invoiced amount opens
   one too (``contested_commission_id``, unique as well: one contest per commission);
-  resolving it may correct the amount (``offload.cases.invoices``).
+  resolving it may correct the amount (``offload.cases.invoices``); if the corrected
+  commission then goes unpaid, the overdue job opens an ordinary case about it.
 - ``CaseEvidence`` rows link the case to what it is about: projects, offers (their
   conversations), disputes, gigs. Admins add them; they are never edited.
 - A ``Report`` is a member's "report this member": it waits in a triage queue until

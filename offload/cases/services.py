@@ -4,7 +4,9 @@ Admins open and resolve cases with a written reason and a moderation-log entry i
 same transaction; the system opens one case per overdue commission (``flask jobs
 run``). The subject and their inviter are told when a case opens and when it is
 resolved. Resolution moves the case with an UPDATE guarded by ``open``: of two admins
-resolving at once, one wins and the other gets ``Conflict``.
+resolving at once, one wins and the other gets ``Conflict``. Resolving a case that
+contests an invoiced amount moves money: the admin's password is checked again before
+the transaction opens, and no side of the commission may do it.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
+from offload.accounts.passwords import verify_password
 from offload.commissions.models import Commission, CommissionState
+from offload.commissions.policies import why_cannot_settle
 from offload.commissions.services import settle_contested_invoice
 from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
+from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.gigs.models import Gig
+from offload.ledger.idempotency import claim_key, record_outcome
 from offload.milestones.models import Dispute
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
@@ -46,6 +51,13 @@ from .models import (
 from .suspension import suspend_member
 
 log = logging.getLogger("offload.cases")
+
+
+class PasswordNotConfirmed(NotAllowed):
+    """The password re-entered before settling a contested invoice was wrong."""
+
+    field = "password"  # shown next to the form's password field
+
 
 EVIDENCE_MODELS = {EvidenceKind.PROJECT: Project, EvidenceKind.OFFER: Offer,
                    EvidenceKind.DISPUTE: Dispute, EvidenceKind.GIG: Gig}
@@ -116,9 +128,9 @@ def _link(case: Case, actor: User, kind: str, target_id: int, note: str = "") ->
     return evidence
 
 
-@transactional
 def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
-                 corrected_minor: int | None = None) -> Case:
+                 corrected_minor: int | None = None, password: str | None = None,
+                 idempotency_key: str | None = None) -> Case:
     """An admin closes an open case: cleared, warned or suspended, with a reason the
     subject and their inviter read. The hook comes off with it.
 
@@ -126,12 +138,37 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
     contests an invoiced amount settles it too, with the same reason
     (``settle_contested_invoice``: kept, or ``corrected_minor`` and the commission
     recomputed through the ledger; a second moderation-log entry for a correction).
+    That is an admin money action: it needs the admin's ``password`` again, checked
+    before the transaction opens (a hash must not hold the write lock), and an
+    ``idempotency_key``.
     Notifies: the subject and their inviter (case_resolved).
-    Refuses: non-admins; an unknown resolution or a blank reason (InvalidField); a
+    Idempotent: the same key again (required on a case that contests an invoice,
+    optional on others) returns the case as the first request left it.
+    Refuses: non-admins, and on a case that contests an invoice an admin who is the
+    commission's referrer or performer (NotAllowed) or a wrong password
+    (PasswordNotConfirmed); an unknown resolution or a blank reason (InvalidField); a
     corrected amount on a case that contests no invoice (InvalidField "corrected"); a
+    missing key on a contest (Invalid), a key used for another request (Conflict); a
     case already resolved (Conflict).
     """
     _require_admin(actor)
+    if case.contested_commission_id is not None:
+        # a side of the money does not settle it (settle_contested_invoice asks again)
+        refuse(why_cannot_settle(db.session.get(Commission, case.contested_commission_id),
+                                 actor), actor_may=False)
+        if not verify_password(actor.password_hash, password or ""):
+            log.warning("admin re-authentication failed", extra={"user_id": actor.id,
+                                                                  "case_id": case.id})
+            raise PasswordNotConfirmed("Your password is not correct.")
+    return _resolve_case(case, actor=actor, resolution=resolution, reason=reason,
+                         corrected_minor=corrected_minor, idempotency_key=idempotency_key)
+
+
+@transactional
+def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
+                  corrected_minor: int | None, idempotency_key: str | None) -> Case:
+    contested = (db.session.get(Commission, case.contested_commission_id)
+                 if case.contested_commission_id is not None else None)
     if corrected_minor is not None and case.contested_commission_id is None:
         raise InvalidField("corrected", "Only a case that contests an invoiced amount can "
                                         "correct it.")
@@ -139,6 +176,12 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
         raise InvalidField("resolution", "Choose how the case ends.")
     reason = clean_text("reason", reason, REASON_MAX, "The reason", required=True,
                         multiline=True)
+    keyed = contested is not None or bool(idempotency_key)  # a contest can't go without
+    if keyed and claim_key(actor.id, idempotency_key or "", {
+            "op": "resolve_case", "case": case.id, "resolution": resolution,
+            "reason": reason, "corrected": corrected_minor}) is not None:
+        db.session.refresh(case)  # a double submit: the first one resolved it
+        return case
     now = utcnow()
     frm = CaseState(case.state)
     if CaseState.RESOLVED not in CASE_TRANSITIONS[frm]:
@@ -154,13 +197,12 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
     subject = db.session.get(User, case.subject_id)
     record_moderation(actor=actor, action=f"case_{resolution}", subject_type="case",
                       subject_id=case.id, reason=reason, subject_user=subject)
-    if case.contested_commission_id is not None:
-        commission = db.session.get(Commission, case.contested_commission_id)
-        settle_contested_invoice(commission, actor=actor, corrected_minor=corrected_minor,
+    if contested is not None:
+        settle_contested_invoice(contested, actor=actor, corrected_minor=corrected_minor,
                                  reason=reason)
         if corrected_minor is not None:
             record_moderation(actor=actor, action="invoice_corrected",
-                              subject_type="commission", subject_id=commission.id,
+                              subject_type="commission", subject_id=contested.id,
                               reason=reason, subject_user=subject)
     if resolution == CaseResolution.SUSPENDED:
         suspend_member(subject, actor=actor, case=case)
@@ -168,6 +210,10 @@ def resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
         whose = whose if whose == "you" else f"{whose},"  # "about Sam, whom you invited, is"
         notify(member, "case_resolved", title=f"Case #{case.id} about {whose} is resolved: "
                                               f"{resolution}", link=f"/cases/{case.id}")
+    if keyed:  # a correction the ledger paid names its new batch
+        batch_id = (contested.batch_id if corrected_minor is not None
+                    and contested.state == CommissionState.PAID else None)
+        record_outcome(actor.id, idempotency_key, {"case_id": case.id}, batch_id)
     _log_after_commit("case resolved", case_id=case.id, resolution=resolution,
                       actor_id=actor.id)
     return case

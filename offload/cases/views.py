@@ -38,7 +38,8 @@ def render_case(case_id: int, **forms):
     return render_template(
         "cases/show.html", page=page, case=page.case, is_admin=admin,
         evidence_form=forms.get("evidence_form") or EvidenceForm(formdata=None),
-        resolve_form=forms.get("resolve_form") or ResolveCaseForm(formdata=None),
+        resolve_form=forms.get("resolve_form") or ResolveCaseForm(
+            formdata=None, contests_invoice=page.contested is not None),
         lift_form=forms.get("lift_form") or ReasonForm(prefix="lift", formdata=None),
     ), status
 

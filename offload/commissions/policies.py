@@ -1,4 +1,4 @@
-"""Who may settle a referral project."""
+"""Who may settle a referral project, and who may settle a contest about one."""
 
 from __future__ import annotations
 
@@ -36,4 +36,16 @@ def why_cannot_review(commission: Commission, actor: User, now: datetime) -> str
         return "This invoiced amount has already been reviewed."
     if commission.review_as_of(now) != InvoiceReview.AWAITING:
         return "The review window has closed: the invoiced amount counts as accepted."
+    return None
+
+
+def why_cannot_settle(commission: Commission, actor: User) -> str | None:
+    """Whether ``actor`` may settle a contested invoiced amount (resolve its case): an
+    admin who is not a side of the commission, as a dispute is settled by no party."""
+    if not actor.is_admin:
+        return "Only admins settle a contested invoice."
+    if actor.id in (commission.referrer_id, commission.payer_id):
+        side = "referrer" if actor.id == commission.referrer_id else "performer"
+        return (f"You are the {side} on this commission, so another admin must settle "
+                "the contested amount.")
     return None

@@ -45,7 +45,7 @@ from .models import (
     CommissionState,
     InvoiceReview,
 )
-from .policies import why_cannot_complete, why_cannot_pay, why_cannot_review
+from .policies import why_cannot_complete, why_cannot_pay, why_cannot_review, why_cannot_settle
 
 log = logging.getLogger("offload.commissions")
 
@@ -292,15 +292,15 @@ def settle_contested_invoice(commission: Commission, *, actor: User,
       performer's wallet, with the old commission back, covers it; else it falls due in
       COMMISSION_DUE_DAYS as at completion.
     Timeline: an issue resolved (and commission paid). Notifies: both sides.
-    Refuses: non-admins; a commission not contested (Conflict); a corrected amount that
+    Refuses: non-admins and an admin who is the commission's referrer or performer
+    (NotAllowed); a commission not contested (Conflict); a corrected amount that
     isn't positive, is the amount invoiced, or can't carry the commission (InvalidField
     "corrected"); a reversal the referrer's wallet (or platform revenue) no longer
     covers in the order above (InsufficientFunds): a downward correction by more than
     the referrer holds, or any correction while the performer can't pay the new
     commission and the referrer no longer holds the old share.
     """
-    if not actor.is_admin:
-        raise NotAllowed("Only admins settle a contested invoice.")
+    refuse(why_cannot_settle(commission, actor), actor_may=False)
     project = db.session.get(Project, commission.project_id)
     lock_project(project)
     db.session.refresh(commission)

@@ -1,6 +1,7 @@
 """An invoiced amount under the agreed price in the browser: the performer must say why,
 the referrer sees both amounts and contests, an admin corrects the amount on the case
-page, and both sides then read the corrected commission (paid again through the ledger)."""
+page (with their password again), and both sides then read the corrected commission
+(paid again through the ledger)."""
 
 import re
 
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 
 from offload.offers.services import accept_award, award_offer, make_offer
 from offload.wallet.services import add_funds
+from tests.conftest import PASSWORD
 
 from .test_gig_flow import log_in
 from .test_project_flow import _gig
@@ -71,6 +73,14 @@ def test_under_price_contested_and_corrected(browser, live_server, make_member, 
     a.get_by_label("Warned: the member is told, nothing else changes").check()
     a.get_by_label("Reason").fill("The client's receipt shows $2,000.")
     a.get_by_label("Corrected invoiced amount (optional)").fill("2000")
+    a.get_by_role("button", name="Resolve the case").click()  # the password is asked again
+    expect(a.get_by_text("Enter your password to confirm.")).to_be_visible()
+    expect(a.get_by_label("Corrected invoiced amount (optional)")).to_have_value("2000")
+    expect(a.get_by_label("Reason")).to_have_value("The client's receipt shows $2,000.")
+    a.get_by_label("Your password").fill("not my password")
+    a.get_by_role("button", name="Resolve the case").click()
+    expect(a.get_by_text("Your password is not correct.")).to_be_visible()
+    a.get_by_label("Your password").fill(PASSWORD)
     shot(a, "invoice-02-correct")
     a.get_by_role("button", name="Resolve the case").click()
     expect(a.get_by_text(re.compile(r"Case #\d+ is resolved: warned"))).to_be_visible()

@@ -2,6 +2,8 @@
 invites, post or publish gigs, or make offers; nobody else is held (not the subject's
 own invitees, not the inviter's inviter, not an admin as inviter); both can still
 finish running projects and pay what they owe; the pages say why and link the case.
+A case that contests an invoiced amount holds nobody (a disagreement about money for
+an admin to settle); a commission it leaves due goes the ordinary overdue way.
 """
 
 from __future__ import annotations
@@ -11,14 +13,19 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, select, update
 
 from offload.accounts.models import User
 from offload.cases.hook import HookReason, hook_case, why_on_the_hook
+from offload.cases.invoices import contest_invoice
 from offload.cases.models import Case
-from offload.cases.services import resolve_case
+from offload.cases.services import open_overdue_commission_cases, resolve_case
 from offload.commissions.models import Commission, CommissionState
-from offload.commissions.services import complete_referral, pay_commission
+from offload.commissions.services import (
+    complete_referral,
+    flag_overdue_commissions,
+    pay_commission,
+)
 from offload.core.db import db, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed
 from offload.gigs.models import Gig, GigState
@@ -35,6 +42,7 @@ from offload.milestones.services import (
 from offload.offers.models import Offer
 from offload.projects.models import Project, ProjectState
 from offload.projects.services import post_project_event
+from tests.conftest import PASSWORD
 
 from .conftest import count, fresh, key
 
@@ -253,3 +261,74 @@ def test_a_refused_invite_form_says_why(client, login, open_case_about, ivan, sa
     assert response.status_code == 422
     assert_names_case(response.get_data(as_text=True), case.id, ABOUT_SAM)
     assert count(Invite) == 0
+
+
+# --- a contested invoice is for an admin to settle, not misconduct -----------------------
+
+def _contested(run_project, performer, referrer, invoiced: int = 200_00) -> tuple[Commission,
+                                                                                 Case]:
+    """``performer`` completed ``referrer``'s referral under its $400 price (their wallet
+    is empty, so the commission is due) and the referrer contested the amount."""
+    project = run_project(referrer, performer)
+    commission = complete_referral(fresh(Project, project.id), actor=fresh(User, performer.id),
+                                   invoiced_minor=invoiced, idempotency_key=key(),
+                                   invoice_reason="The client cut the scope.")
+    case = contest_invoice(fresh(Commission, commission.id), actor=fresh(User, referrer.id),
+                           statement="The client told me they paid the full price.")
+    return fresh(Commission, commission.id), fresh(Case, case.id)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_contested_invoice_holds_nobody_but_an_ordinary_case_still_does(
+        attempt, action, run_project, open_case_about, ivan, sam, tom):
+    attempt.prepare(ivan, sam)
+    _, contest = _contested(run_project, sam, tom)
+    assert contest.is_open
+    for member in (sam, ivan):  # the performer it is about, and their inviter
+        assert hook_case(fresh(User, member.id)) is None
+        assert why_on_the_hook(fresh(User, member.id), "post gigs") is None
+        attempt(action, member)
+    attempt.prepare(ivan, sam)
+    case = open_case_about(sam)  # misconduct: held, and the reason names this case
+    refused(attempt, action, sam, case.id, "about you")
+    refused(attempt, action, ivan, case.id, ABOUT_SAM)
+
+
+def test_a_correction_left_due_goes_the_overdue_way_and_that_case_holds(
+        run_project, admin, ivan, sam, tom):
+    commission, contest = _contested(run_project, sam, tom)
+    assert commission.state == CommissionState.DUE  # sam's wallet is empty
+    resolve_case(contest, actor=fresh(User, admin.id), resolution="cleared",
+                 reason="The receipt shows $300.", corrected_minor=300_00, password=PASSWORD,
+                 idempotency_key=key())
+    assert fresh(Commission, commission.id).commission_minor == 30_00
+    assert why_on_the_hook(fresh(User, sam.id), "post gigs") is None
+    later = utcnow() + timedelta(days=15)  # past the due day
+    assert flag_overdue_commissions(now=later) == 1
+    assert open_overdue_commission_cases(now=later) == 1
+    overdue = db.session.scalar(select(Case.id).where(Case.commission_id == commission.id))
+    assert why_on_the_hook(fresh(User, sam.id), "post gigs").case_id == overdue
+    assert why_on_the_hook(fresh(User, ivan.id), "post gigs").case_id == overdue
+
+
+def test_the_hook_is_one_statement_on_the_state_index(make_member, open_case_about, ivan,
+                                                      sam):
+    open_case_about(sam)
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert hook_case(fresh(User, ivan.id)) is not None
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    (statement, parameters), = [s for s in seen if "FROM cases" in s[0]]
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                       parameters)]
+    # the open cases by the state index, not every case by the contested one's
+    assert any("cases USING INDEX ix_cases_state_created" in p for p in plan), plan

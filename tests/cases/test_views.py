@@ -162,6 +162,8 @@ def test_resolving_from_the_case_page(client, login, open_case_about, admin, sam
     case = open_case_about(sam)
     url = f"/cases/{case.id}/resolve"
     login(admin)
+    text = page(client, f"/cases/{case.id}")  # no money in it: no password asked
+    assert "Resolve the case" in text and 'type="password"' not in text
     response = client.post(f"/admin{url}", data={"resolution": "warned", "reason": ""})
     assert response.status_code == 422 and "Write the reason." in text_of(response)
     response = client.post(f"/admin{url}", data={"reason": "Typed before choosing."})

@@ -13,25 +13,28 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from offload.accounts.models import User
+from offload.accounts.passwords import verify_password
+from offload.cases import services as case_services
 from offload.cases.hook import hook_case
 from offload.cases.invoices import contest_invoice
 from offload.cases.models import Case, CaseEvidence, CaseSource, CaseState
-from offload.cases.services import resolve_case
+from offload.cases.services import PasswordNotConfirmed, resolve_case
 from offload.commissions.checks import check_commissions_match_transfers
 from offload.commissions.models import Commission, CommissionState, InvoiceReview
 from offload.commissions.services import (
     accept_invoice,
     accept_lapsed_invoice_reviews,
     complete_referral,
+    settle_contested_invoice,
 )
-from offload.core.db import db, utcnow
-from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.db import db, in_atomic, utcnow
+from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
-from offload.ledger.models import AccountKind, Transfer, TransferKind
+from offload.ledger.models import AccountKind, IdempotencyKey, Transfer, TransferKind
 from offload.ledger.services import InsufficientFunds, system_account, wallet_account
 from offload.moderation.models import ModerationEntry
 from offload.projects.models import ProjectEvent
@@ -146,7 +149,7 @@ def test_contesting_opens_a_case_with_both_amounts(under_price, referrer, perfor
     assert "Invoiced $250.00, agreed $400.00" in note
     assert fresh(Commission, c.id).review_state == InvoiceReview.CONTESTED
     assert fresh(Commission, c.id).contest_statement.startswith("The client told me")
-    assert hook_case(fresh(User, performer.id)).id == case.id  # on the hook
+    assert hook_case(fresh(User, performer.id)) is None  # for an admin to settle: no hook
     with pytest.raises(Conflict):
         contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Again.")
     assert db.session.scalar(select(func.count()).select_from(Case)) == 1
@@ -175,7 +178,13 @@ def test_a_lapsed_window_refuses_a_contest_before_the_job_runs(under_price, refe
 
 def contest_and_correct(c, referrer, admin, corrected: int | None, **kw):
     case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
-    resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
+    return contest_and_correct_case(case, admin, corrected, **kw)
+
+
+def contest_and_correct_case(case, admin, corrected: int | None, **kw):
+    kw.setdefault("password", PASSWORD)
+    kw.setdefault("idempotency_key", key())
+    resolve_case(fresh(Case, case.id), actor=fresh(User, admin.id), resolution="warned",
                  reason="The client's receipt shows $400.", corrected_minor=corrected, **kw)
     return case
 
@@ -247,7 +256,8 @@ def test_bad_corrections_change_nothing(under_price, referrer, admin, performer,
     for amount in (0, 200_00, 33):
         with pytest.raises(InvalidField) as e:
             resolve_case(fresh(Case, case.id), actor=admin, resolution="cleared",
-                         reason="Checked.", corrected_minor=amount)
+                         reason="Checked.", corrected_minor=amount,
+                         password=PASSWORD, idempotency_key=key())
         assert e.value.field == "corrected"
     assert fresh(Case, case.id).state == CaseState.OPEN
     assert fresh(Commission, c.id).review_state == InvoiceReview.CONTESTED
@@ -262,7 +272,8 @@ def test_a_correction_submitted_twice_corrects_once(under_price, referrer, perfo
     case = contest_and_correct(c, referrer, admin, 400_00)
     with pytest.raises(Conflict):
         resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
-                     reason="Again.", corrected_minor=400_00)
+                     reason="Again.", corrected_minor=400_00,
+                     password=PASSWORD, idempotency_key=key())
     assert balances(performer, referrer) == [60_00, 28_00]
     assert db.session.scalar(select(func.count()).select_from(Transfer).where(
         Transfer.kind == TransferKind.REVERSAL)) == 2
@@ -285,7 +296,8 @@ def test_two_admins_correcting_at_once_correct_once(app, under_price, referrer, 
                 barrier.wait(timeout=30)
                 resolve_case(db.session.get(Case, case_id),
                              actor=db.session.get(User, admin_ids[i]), resolution="warned",
-                             reason=f"Receipt {i}.", corrected_minor=400_00 + i * 100_00)
+                             reason=f"Receipt {i}.", corrected_minor=400_00 + i * 100_00,
+                             password=PASSWORD, idempotency_key=key())
                 done.append(i)
             except Conflict as e:
                 errors.append(e)
@@ -369,7 +381,8 @@ def test_a_downward_correction_after_the_referrer_spent_their_share_takes_the_di
     with pytest.raises(InsufficientFunds, match=r"referrer's wallet no longer covers the "
                                                 r"\$14\.00 by which the referrer's share"):
         resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
-                     reason="Receipt.", corrected_minor=100_00)
+                     reason="Receipt.", corrected_minor=100_00,
+                     password=PASSWORD, idempotency_key=key())
     assert fresh(Case, case.id).state == CaseState.OPEN
     c = fresh(Commission, c.id)
     assert (c.review_state, c.invoiced_minor, c.state) == (InvoiceReview.CONTESTED, 300_00,
@@ -378,7 +391,7 @@ def test_a_downward_correction_after_the_referrer_spent_their_share_takes_the_di
     assert balances(performer, referrer) == [70_00, 26_00] and revenue() == 9_00
     # down to 250.00 (commission 25.00: 7.50 + 17.50) it drops by 3.50, which they hold
     resolve_case(fresh(Case, case.id), actor=admin, resolution="warned", reason="Receipt.",
-                 corrected_minor=250_00)
+                 corrected_minor=250_00, password=PASSWORD, idempotency_key=key())
     c = fresh(Commission, c.id)
     assert (c.state, c.invoiced_minor, c.commission_minor, c.platform_minor,
             c.referrer_minor) == (CommissionState.PAID, 250_00, 25_00, 7_50, 17_50)
@@ -401,7 +414,8 @@ def test_a_correction_neither_order_covers_is_refused_with_nothing_moved(
                        r"corrected commission of \$40\.00, and the referrer's wallet no "
                        r"longer covers the reversal of the \$14\.00 share"):
         resolve_case(fresh(Case, case.id), actor=admin, resolution="warned",
-                     reason="Receipt.", corrected_minor=400_00)
+                     reason="Receipt.", corrected_minor=400_00,
+                     password=PASSWORD, idempotency_key=key())
     assert fresh(Case, case.id).state == CaseState.OPEN
     c = fresh(Commission, c.id)
     assert (c.review_state, c.invoiced_minor, c.state) == (InvoiceReview.CONTESTED, 200_00,
@@ -410,4 +424,89 @@ def test_a_correction_neither_order_covers_is_refused_with_nothing_moved(
     assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
     assert balances(performer, referrer) == [0, 14_00] and revenue() == 6_00
     assert available(performer, referrer) == [0, 4_00]
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def _make_admin(member) -> None:
+    db.session.execute(update(User).where(User.id == member.id).values(is_admin=True))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("side", ["referrer", "performer"])
+def test_an_admin_on_either_side_cannot_settle_the_contest(under_price, referrer, performer,
+                                                           admin, fund, side):
+    fund(performer, 100_00)
+    c = under_price(invoiced=200_00)
+    case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
+    party = {"referrer": referrer, "performer": performer}[side]
+    _make_admin(party)
+    transfers = db.session.scalar(select(func.count()).select_from(Transfer))
+    with pytest.raises(NotAllowed, match=f"You are the {side} on this commission, so "
+                                         "another admin must settle"):
+        resolve_case(fresh(Case, case.id), actor=fresh(User, party.id), resolution="cleared",
+                     reason="Mine to decide.", corrected_minor=1_000_00)
+    with pytest.raises(NotAllowed, match=f"You are the {side}"):  # nor through the back door
+        settle_contested_invoice(fresh(Commission, c.id), actor=fresh(User, party.id),
+                                 corrected_minor=1_000_00, reason="Mine to decide.")
+    db.session.rollback()
+    assert fresh(Case, case.id).state == CaseState.OPEN
+    c = fresh(Commission, c.id)
+    assert (c.review_state, c.invoiced_minor) == (InvoiceReview.CONTESTED, 200_00)
+    assert db.session.scalar(select(func.count()).select_from(Transfer)) == transfers
+    assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
+    contest_and_correct_case(case, admin, 400_00)  # another admin can
+    assert fresh(Commission, c.id).invoiced_minor == 400_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_settling_a_contest_needs_the_admins_password_checked_outside_the_transaction(
+        under_price, referrer, performer, admin, fund, monkeypatch):
+    fund(performer, 100_00)
+    c = under_price(invoiced=200_00)
+    case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
+    transfers = db.session.scalar(select(func.count()).select_from(Transfer))
+    for password in (None, "", "not-my-password"):
+        with pytest.raises(PasswordNotConfirmed, match="Your password is not correct."):
+            contest_and_correct_case(case, admin, 400_00, password=password)
+    assert fresh(Case, case.id).state == CaseState.OPEN
+    assert fresh(Commission, c.id).review_state == InvoiceReview.CONTESTED
+    assert db.session.scalar(select(func.count()).select_from(Transfer)) == transfers
+    assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
+    checked_in = []  # a hash must not hold the write lock
+
+    def verify(password_hash, password):
+        checked_in.append(in_atomic())
+        return verify_password(password_hash, password)
+
+    monkeypatch.setattr(case_services, "verify_password", verify)
+    contest_and_correct_case(case, admin, 400_00)
+    assert checked_in == [False]
+    assert fresh(Commission, c.id).invoiced_minor == 400_00
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_double_submit_of_a_correction_returns_the_first_outcome(
+        under_price, referrer, performer, admin, fund):
+    fund(performer, 100_00)
+    c = under_price(invoiced=200_00)
+    case = contest_invoice(fresh(Commission, c.id), actor=referrer, statement="Too low.")
+    with pytest.raises(Invalid, match="missing its one-time key"):
+        contest_and_correct_case(case, admin, 400_00, idempotency_key="")
+    assert fresh(Case, case.id).state == CaseState.OPEN
+    once = key()
+    for _ in range(2):  # a double click, or a retry after a lost answer: one effect
+        contest_and_correct_case(case, admin, 400_00, idempotency_key=once)
+        assert fresh(Case, case.id).state == CaseState.RESOLVED
+    c = fresh(Commission, c.id)
+    assert (c.invoiced_minor, c.commission_minor, c.state) == (400_00, 40_00,
+                                                               CommissionState.PAID)
+    assert balances(performer, referrer) == [60_00, 28_00] and revenue() == 12_00
+    assert [e.action for e in db.session.scalars(select(ModerationEntry).order_by(
+        ModerationEntry.id))] == ["case_warned", "invoice_corrected"]
+    stored = db.session.scalar(select(IdempotencyKey).where(
+        IdempotencyKey.member_id == admin.id, IdempotencyKey.key == once))
+    assert stored.batch_id == c.batch_id  # the corrected commission's new batch
+    with pytest.raises(Conflict, match="already used for a different request"):
+        contest_and_correct_case(case, admin, 500_00, idempotency_key=once)
+    assert fresh(Commission, c.id).invoiced_minor == 400_00
     assert run_checks(MONEY_CHECKS) == []

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from offload.accounts.models import User
 from offload.cases.models import Case
 from offload.commissions.models import Commission, InvoiceReview
 from offload.core.db import db
+from tests.conftest import PASSWORD
 
 
 def page(client, url: str) -> str:
@@ -91,16 +93,35 @@ def test_contest_then_an_admin_corrects_it_on_the_case_page(
     text = page(client, f"/cases/{case.id}")
     assert re.search(r'class="agreed">\$400\.00<', text) and "Scope was cut." in text
     assert "The client paid $400." in text and "Corrected invoiced amount" not in text
+    assert "This case holds nobody" in text and "can't send invites" not in text
     login(make_member("judge", admin=True))
     text = page(client, f"/cases/{case.id}")
+    once = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', text).group(1)
     assert "Corrected invoiced amount" in text and "The client paid $400." in text
+    assert 'type="password"' in text and 'autocomplete="current-password"' in text
     response = client.post(f"/admin/cases/{case.id}/resolve", data={
-        "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "4.5.0"})
+        "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "4.5.0",
+        "password": PASSWORD, "idempotency_key": once})
     assert response.status_code == 422
     assert commission().invoiced_minor == 250_00
-    response = client.post(f"/admin/cases/{case.id}/resolve", data={
-        "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "400"})
-    assert response.status_code == 302
+    for password, message in (("", "Enter your password to confirm."),
+                              ("wrong-password", "Your password is not correct.")):
+        response = client.post(f"/admin/cases/{case.id}/resolve", data={
+            "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "400",
+            "password": password, "idempotency_key": once})
+        assert response.status_code == 422
+        text = response.get_data(as_text=True)
+        field = re.search(r'<div class="field[^"]*has-error[^"]*">.*?</div>', text, re.S)
+        assert field and 'name="password"' in field.group(0) and message in field.group(0)
+        assert 'value="400"' in text and "The receipt shows $400." in text  # kept
+        assert f'value="{once}"' in text  # the same request, so the same key
+        assert commission().invoiced_minor == 250_00
+    for _ in range(2):  # a double submit (the form kept its key): both land on the case
+        response = client.post(f"/admin/cases/{case.id}/resolve", data={
+            "resolution": "warned", "reason": "The receipt shows $400.", "corrected": "400",
+            "password": PASSWORD, "idempotency_key": once})
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/cases/{case.id}")
     c = commission()
     assert (c.invoiced_minor, c.commission_minor, c.corrected_from_minor, c.state) == (
         400_00, 40_00, 250_00, "paid")
@@ -110,3 +131,24 @@ def test_contest_then_an_admin_corrects_it_on_the_case_page(
         assert "Corrected by an admin" in text
         assert "the performer entered $250.00" in text
         assert re.search(r'class="commission-amount">\$40\.00', text)
+
+
+def test_an_admin_who_is_a_side_reads_the_case_but_gets_no_resolve_form(
+        client, login, start_project, referrer, performer):
+    project = start_project()
+    complete_under_price(client, login, project, performer)
+    login(referrer)
+    client.post(f"/projects/{project.id}/commission/contest-invoice",
+                data={"contest-statement": "The client paid $400."})
+    case = db.session.scalar(select(Case))
+    db.session.execute(update(User).where(User.id == referrer.id).values(is_admin=True))
+    db.session.commit()
+    login(referrer)
+    text = page(client, f"/cases/{case.id}")
+    assert "You are the referrer on this commission, so another admin settles" in text
+    assert "Resolve the case" not in text
+    response = client.post(f"/admin/cases/{case.id}/resolve", data={
+        "resolution": "cleared", "reason": "Mine.", "corrected": "1000", "password": PASSWORD})
+    assert response.status_code == 422
+    assert "another admin must settle the contested amount" in response.get_data(as_text=True)
+    assert commission().review_state == InvoiceReview.CONTESTED
