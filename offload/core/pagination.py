@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import Select, tuple_
 
 from .db import db
+from .forms import ID_MAX
 
 
 @dataclass
@@ -34,9 +35,11 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     try:
         micros, row_id = cursor.split(".", 1)
         at = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
-        return at, int(row_id)
-    except (ValueError, OverflowError):
+        row_id = int(row_id)
+    except (ValueError, OverflowError, OSError):
         return None
+    # an id past the database's INTEGER would overflow in the driver: no such row
+    return (at, row_id) if 0 <= row_id <= ID_MAX else None
 
 
 def newest_first(stmt: Select, model, cursor: str | None, size: int | None = None,
