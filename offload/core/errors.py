@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -66,6 +67,13 @@ def _render(status: int, message: str | None = None):
                            message=message), status
 
 
+def _hidden_admin_route() -> bool:
+    """A request for the admin area (every admin blueprint is under ``/admin``) from
+    someone who isn't an admin: they get the 404 the area's pages give them."""
+    return (request.path == "/admin" or request.path.startswith("/admin/")) and not getattr(
+        current_user, "is_admin", False)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
@@ -75,6 +83,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        if error.code == 405 and _hidden_admin_route():
+            return _render(404)  # the admin area doesn't announce its POST-only routes
         if error.code == 403:
             log.warning("authorization denied", extra={"path": request.path})
         messages = {

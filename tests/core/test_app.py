@@ -101,3 +101,19 @@ def test_atomic_rolls_back_and_skips_on_commit_callbacks(make_member):
 def test_the_suite_runs_on_the_database_it_was_given():
     wanted = "postgresql" if os.environ.get("OFFLOAD_TEST_DATABASE_URL") else "sqlite"
     assert db.engine.dialect.name == wanted
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+def test_admin_post_only_routes_are_not_found_on_get_for_non_admins(client, make_member,
+                                                                   login, who):
+    if who == "member":
+        login(make_member("alice"))
+    for path in ("/admin/withdrawals/1/paid", "/admin/cases/1/resolve",
+                 "/admin/tree/alice/reparent", "/admin/contact/1/answer"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_admins_are_told_a_post_only_route_takes_no_get(client, make_member, login):
+    login(make_member("root", admin=True))
+    assert client.get("/admin/withdrawals/1/paid").status_code == 405
+    assert client.get("/offers/1/withdraw").status_code == 405  # outside the admin area
