@@ -18,6 +18,14 @@ def test_security_headers_on_every_response(client):
     assert r.headers["Referrer-Policy"]
 
 
+@pytest.mark.parametrize("url", ["/", "/login", "/no-such-page", "/static/site.css"])
+def test_permissions_and_opener_policies_on_every_response(client, url):
+    r = client.get(url)
+    assert "camera=()" in r.headers["Permissions-Policy"]
+    assert "geolocation=()" in r.headers["Permissions-Policy"]
+    assert r.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
 def test_member_pages_are_not_cached(client, make_member, login):
     login(make_member("alice"))
     assert client.get("/dashboard").headers["Cache-Control"] == "no-store"
