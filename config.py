@@ -46,6 +46,9 @@ class Config:
 
     # Rate limits (Flask-Limiter); set OFFLOAD_RATELIMIT_STORAGE_URI=redis://... to share them
     RATELIMIT_STORAGE_URI = "memory://"
+    # memory:// keeps counts per process: production refuses it unless this says that one
+    # process serves the site (with several workers each limit lets through that many times)
+    RATELIMIT_SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMIT_PER_ADDRESS = "20 per minute; 200 per day"
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
