@@ -51,8 +51,10 @@ class Config:
     RATELIMIT_SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMIT_PER_ADDRESS = "20 per minute; 200 per day"
+    # failed log-ins per account from one address (its username and e-mail count as one);
+    # per address, so a stranger's failures never lock the owner out
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
-    RESET_LIMIT = "5 per hour"
+    RESET_LIMIT = "5 per hour"  # per address, and per account from one address
     INVITE_LIMIT = "10 per hour"
     CONTACT_LIMIT = "5 per hour"  # messages through the contact page, per address
     PHOTO_LIMIT = "10 per hour"  # profile photo uploads, per member
