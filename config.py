@@ -55,6 +55,7 @@ class Config:
     # per address, so a stranger's failures never lock the owner out
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     RESET_LIMIT = "5 per hour"  # per address, and per account from one address
+    EMAIL_CHANGE_LIMIT = "5 per hour"  # tries to change the e-mail address, per member
     INVITE_LIMIT = "10 per hour"
     CONTACT_LIMIT = "5 per hour"  # messages through the contact page, per address
     PHOTO_LIMIT = "10 per hour"  # profile photo uploads, per member

@@ -244,8 +244,18 @@ def change_password_submit():
     return _settings_page(422, password_form=form)
 
 
+def _member_or_address() -> str:
+    """Rate-limit key: the member logged in (the limit is checked before log-in is)."""
+    if current_user.is_authenticated:
+        return f"member:{current_user.id}"
+    return get_remote_address()
+
+
 @bp.post("/settings/email", endpoint="change_email")
 @login_required
+# each try checks the password and mails an address: a hijacked session may not use it
+# to guess the password or to fill someone's mailbox
+@limiter.limit(lambda: current_app.config["EMAIL_CHANGE_LIMIT"], key_func=_member_or_address)
 def change_email_submit():
     form = ChangeEmailForm()
     if form.validate_on_submit():

@@ -9,6 +9,7 @@ from tests.conftest import PASSWORD, make_app
 def limited_app(app, tmp_path):
     return make_app(tmp_path, RATELIMIT_ENABLED=True, LOGIN_LIMIT_PER_ACCOUNT="3 per minute",
         LOGIN_LIMIT_PER_ADDRESS="5 per minute", RESET_LIMIT="2 per minute",
+        EMAIL_CHANGE_LIMIT="2 per minute",
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
 
 
@@ -83,3 +84,17 @@ def test_a_strangers_reset_requests_do_not_stop_the_owners(limited_app, make_mem
 
     assert [reset("203.0.113.9") for _ in range(3)] == [302, 302, 429]
     assert reset("198.51.100.7") == 302
+
+
+def test_email_changes_are_limited_per_member(limited_app, make_member):
+    make_member("alice")
+    make_member("bob")
+    alice, bob = limited_app.test_client(), limited_app.test_client()
+    assert _log_in(alice, "alice", PASSWORD) == 302 and _log_in(bob, "bob", PASSWORD) == 302
+
+    def change(client, password=PASSWORD) -> int:
+        return client.post("/settings/email", data={"new_email": "new@example.com",
+                                                     "password": password}).status_code
+
+    assert [change(alice, "wrong guess!"), change(alice), change(alice)] == [422, 302, 429]
+    assert change(bob) == 302  # the same address, another member: a count of its own
