@@ -46,10 +46,16 @@ class Config:
 
     # Rate limits (Flask-Limiter); set OFFLOAD_RATELIMIT_STORAGE_URI=redis://... to share them
     RATELIMIT_STORAGE_URI = "memory://"
+    # memory:// keeps counts per process: production refuses it unless this says that one
+    # process serves the site (with several workers each limit lets through that many times)
+    RATELIMIT_SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_LIMIT_PER_ADDRESS = "20 per minute; 200 per day"
+    # failed log-ins per account from one address (its username and e-mail count as one);
+    # per address, so a stranger's failures never lock the owner out
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
-    RESET_LIMIT = "5 per hour"
+    RESET_LIMIT = "5 per hour"  # per address, and per account from one address
+    EMAIL_CHANGE_LIMIT = "5 per hour"  # tries to change the e-mail address, per member
     INVITE_LIMIT = "10 per hour"
     CONTACT_LIMIT = "5 per hour"  # messages through the contact page, per address
     PHOTO_LIMIT = "10 per hour"  # profile photo uploads, per member

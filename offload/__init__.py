@@ -58,6 +58,13 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
         raise RuntimeError("OFFLOAD_SECRET_KEY must be set in production")
     if app.config["PRODUCTION"] and app.config["SECRET_KEY"] == Config.SECRET_KEY:
         raise RuntimeError("OFFLOAD_SECRET_KEY must not be the development default")
+    if (app.config["PRODUCTION"] and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+            and app.config.get("RATELIMIT_ENABLED", True)
+            and not app.config["RATELIMIT_SINGLE_PROCESS"]):
+        # each worker process would keep its own counts: every limit multiplied by them
+        raise RuntimeError("OFFLOAD_RATELIMIT_STORAGE_URI is memory:// in production: set it "
+                           "to redis://... so all workers share the limits, or set "
+                           "OFFLOAD_RATELIMIT_SINGLE_PROCESS=true if one process serves the site")
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],
                                 x_proto=1, x_host=0)

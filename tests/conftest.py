@@ -55,6 +55,7 @@ def app_config(tmp_path: Path, **extra) -> dict:
         "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
         "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
         "RESET_LIMIT": "100000 per minute",
+        "EMAIL_CHANGE_LIMIT": "100000 per minute",
         "INVITE_LIMIT": "100000 per minute",
         "CONTACT_LIMIT": "100000 per minute",
         "PHOTO_LIMIT": "100000 per minute",

@@ -40,10 +40,11 @@ def find_by_login(login: str) -> User | None:
 
 
 def _check_available(username: str | None, email: str | None) -> None:
+    # a pending e-mail change reserves nothing: its owner may still sign up with it
+    # (the change is refused when its link is used)
     if username and db.session.scalar(select(func.count()).where(User.username == username)):
         raise Conflict("That username is taken.")
-    if email and db.session.scalar(
-            select(func.count()).where((User.email == email) | (User.pending_email == email))):
+    if email and db.session.scalar(select(func.count()).where(User.email == email)):
         raise Conflict("An account with that e-mail address already exists.")
 
 
@@ -138,11 +139,22 @@ def _queue_confirmation(user: User, address: str) -> None:
                 link=external_url("accounts.confirm_email", token=token))
 
 
+def _mail_new_address(user: User, address: str) -> None:
+    """Mail the address a member is changing to: a confirmation link, or, when another
+    account uses it, a note saying so to its owner (the member is told the same either
+    way, so the form never reveals who is registered)."""
+    owner = db.session.scalar(select(User).where(User.email == address))
+    if owner is None:
+        _queue_confirmation(user, address)
+    else:
+        queue_email(address, "email_in_use", user=owner, member=owner)
+
+
 def resend_confirmation(user: User) -> None:
     """Mail a fresh confirmation link (to the pending address if one is being changed to)."""
     with atomic():
         if user.pending_email:
-            _queue_confirmation(user, user.pending_email)
+            _mail_new_address(user, user.pending_email)
         elif not user.is_confirmed:
             _queue_confirmation(user, user.email)
         else:
@@ -174,10 +186,12 @@ def confirm_email(token: str) -> User:
     with atomic():
         user, address = read_confirmation(token)
         if address == user.pending_email:
-            if db.session.scalar(select(func.count()).where(User.email == address)):
-                raise Conflict("Another account uses that address now.")
             old = user.email
             user.email, user.pending_email = address, None
+            try:  # the unique index decides, also between two changes confirmed at once
+                db.session.flush()
+            except IntegrityError as e:
+                raise Conflict("Another account uses that address now.") from e
             queue_email(old, "email_changed", user=user, member=user, new_address=address)
         user.email_confirmed_at = utcnow()
     return user
@@ -243,7 +257,11 @@ def change_email(user: User, *, password: str, new_email: str) -> None:
     """Start an e-mail change after re-entering the password.
 
     The new address takes effect when its confirmation link is used; until then the
-    old address stays in use.
+    old address stays in use. Whether another account uses the address is checked only
+    then: a pending change reserves nothing, and the answer here is the same for every
+    address.
+    Mails: the new address, a confirmation link; or, if another account uses it, a note
+    to that account saying someone tried (no link).
     """
     if not verify_password(user.password_hash, password):
         raise Invalid("Your password is not correct.")
@@ -251,6 +269,5 @@ def change_email(user: User, *, password: str, new_email: str) -> None:
     if new_email == user.email:
         raise Invalid("That is already your address.")
     with atomic():
-        _check_available(None, new_email)
         user.pending_email = new_email
-        _queue_confirmation(user, new_email)
+        _mail_new_address(user, new_email)

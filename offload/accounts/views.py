@@ -12,11 +12,12 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from offload.core.db import db
 from offload.core.errors import OffloadError
-from offload.core.extensions import limiter, login_attempt_key, login_manager
+from offload.core.extensions import limiter, login_manager
 from offload.core.forms import parse_id, show_error
 from offload.core.security import safe_next
 
@@ -35,6 +36,7 @@ from .services import (
     change_password,
     confirm_email,
     end_all_sessions,
+    find_by_login,
     read_confirmation,
     read_reset_token,
     record_login,
@@ -64,10 +66,34 @@ def _status(form) -> int:
     return 422 if form.errors or form.form_errors else 200
 
 
+def account_at_address() -> str:
+    """Rate-limit key: the account a log-in or reset form names, at the client's address.
+
+    By the account (its id), not by what was typed, so its username and its e-mail
+    address share one count. By address too, so that a stranger's failures, made from
+    anywhere else, never stop the owner's correct password: a lock-out per account
+    would hand anyone a way to lock any member out, and a growing delay would either
+    hold a worker process asleep per attempt or, answered as "wait", lock out again.
+    Guessing from many addresses is bounded by the per-address limit and the password
+    rules. A name no account has is counted by what was typed.
+    """
+    typed = (request.form.get("login") or request.form.get("email") or "").strip().lower()
+    # text the form will refuse (too long, control characters) is never looked up
+    user = find_by_login(typed) if 0 < len(typed) <= 254 and typed.isprintable() else None
+    account = f"member:{user.id}" if user is not None else f"name:{typed[:254]}"
+    return f"{account}@{get_remote_address()}"
+
+
+def _failed(response) -> bool:
+    """A log-in that was refused (wrong password, unknown name, blank form): only these
+    count against the account, so the owner's own log-ins never use its allowance."""
+    return response.status_code == 422
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=login_attempt_key)
+               key_func=account_at_address, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("pages.dashboard"))
@@ -136,7 +162,7 @@ def resend_confirmation_submit():
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RESET_LIMIT"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["RESET_LIMIT"], methods=["POST"],
-               key_func=login_attempt_key)
+               key_func=account_at_address)
 def request_reset():
     form = RequestResetForm()
     if form.validate_on_submit():
@@ -218,8 +244,18 @@ def change_password_submit():
     return _settings_page(422, password_form=form)
 
 
+def _member_or_address() -> str:
+    """Rate-limit key: the member logged in (the limit is checked before log-in is)."""
+    if current_user.is_authenticated:
+        return f"member:{current_user.id}"
+    return get_remote_address()
+
+
 @bp.post("/settings/email", endpoint="change_email")
 @login_required
+# each try checks the password and mails an address: a hijacked session may not use it
+# to guess the password or to fill someone's mailbox
+@limiter.limit(lambda: current_app.config["EMAIL_CHANGE_LIMIT"], key_func=_member_or_address)
 def change_email_submit():
     form = ChangeEmailForm()
     if form.validate_on_submit():

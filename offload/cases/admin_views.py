@@ -19,7 +19,14 @@ from offload.core.errors import InvalidField, OffloadError
 from offload.core.forms import show_error
 
 from . import reports, services, suspension
-from .forms import EvidenceForm, OpenCaseForm, ReasonForm, ReportCaseForm, ResolveCaseForm
+from .forms import (
+    SUMMARY_IS_PUBLISHED,
+    EvidenceForm,
+    OpenCaseForm,
+    ReasonForm,
+    ReportCaseForm,
+    ResolveCaseForm,
+)
 from .models import Case, CaseState, Report
 from .queries import cases_page, pending_reports_page
 from .views import render_case
@@ -133,7 +140,8 @@ def _render_reports(failed: tuple[int, str, FlaskForm] | None = None):
         if report is not None:
             items.insert(0, report)  # keep the form in view
     return render_template("admin/reports.html", page=page, items=items, failed=failed,
-                           kind_choices=OpenCaseForm(formdata=None).kind.choices), (
+                           kind_choices=OpenCaseForm(formdata=None).kind.choices,
+                           summary_is_published=SUMMARY_IS_PUBLISHED), (
         422 if failed else 200)
 
 

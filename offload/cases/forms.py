@@ -24,14 +24,18 @@ EVIDENCE_CHOICES = [SelectChoice("", "None")] + [
     SelectChoice(k.value, k.value.capitalize()) for k in EvidenceKind]
 
 
+# the moderation log is for every member to read: whoever writes a summary must know
+SUMMARY_IS_PUBLISHED = ("Published in the moderation log, which every member can read; the "
+                        "member and their inviter are told.")
+
+
 class OpenCaseForm(FlaskForm):
     subject = StringField("Member (username)", validators=[InputRequired("Name the member.")])
     kind = SelectField("Kind", choices=KIND_CHOICES, validators=[InputRequired()])
     summary = TextAreaField("Summary", validators=[
         InputRequired("Say what the case is about."),
         Length(max=SUMMARY_MAX, message=f"Keep it under {SUMMARY_MAX:,} characters.")],
-        description="The member and their inviter read it; it is the moderation log's reason.",
-        render_kw={"rows": 4})
+        description=SUMMARY_IS_PUBLISHED, render_kw={"rows": 4})
     evidence_kind = SelectField("Evidence (optional)", choices=EVIDENCE_CHOICES,
                                 validators=[Optional()])
     evidence_id = IntegerField("Its number", validators=[Optional(),

@@ -1,6 +1,5 @@
 """Flask extensions, created unbound and wired in ``create_app``."""
 
-from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -14,8 +13,3 @@ mail = Mail()
 migrate = Migrate()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-
-def login_attempt_key() -> str:
-    """Rate-limit key for the account named in a log-in or reset form."""
-    name = (request.form.get("login") or request.form.get("email") or "").strip().lower()
-    return f"account:{name}"

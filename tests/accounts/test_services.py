@@ -121,11 +121,33 @@ def test_change_email_takes_effect_on_confirmation(make_member, outbox):
     assert [m.subject for m in outbox.to("fay@example.com")][-1].startswith("Your Offload e-mail")
 
 
-def test_change_email_refuses_an_address_in_use(make_member):
-    make_member("gil", email="gil@example.com")
-    user = make_member("hal")
-    with pytest.raises(Conflict):
-        change_email(user, password=PASSWORD, new_email="gil@example.com")
+def test_change_to_an_address_in_use_looks_the_same_and_tells_its_owner(make_member, outbox):
+    """Nothing tells the member whether the address is registered: the change is
+    pending as for any address; its owner gets a note without a link."""
+    gil = make_member("gil", email="gil@example.com")
+    hal = make_member("hal")
+    change_email(hal, password=PASSWORD, new_email="Gil@example.com")
+    assert db.session.get(User, hal.id).pending_email == "gil@example.com"
+    [note] = outbox.to("gil@example.com")
+    assert note.template == "email_in_use" and note.user_id == gil.id
+    assert "already has an account" in note.text_body and "/confirm/" not in note.text_body
+    # asking again mails the owner again, never a confirmation link
+    from offload.accounts.services import resend_confirmation
+    resend_confirmation(db.session.get(User, hal.id))
+    assert [m.template for m in outbox.to("gil@example.com")] == ["email_in_use"] * 2
+
+
+def test_a_pending_change_reserves_no_address(make_member, outbox):
+    hal = make_member("hal")
+    change_email(hal, password=PASSWORD, new_email="ivy@example.com")
+    token = _token_from(outbox, "ivy@example.com", "/confirm/")
+    # the address's owner can still sign up with it...
+    ivy = create_member(username="ivy", email="ivy@example.com", password=PASSWORD)
+    # ...and the change is refused when its link is used
+    with pytest.raises(Conflict, match="Another account uses that address"):
+        confirm_email(token)
+    assert db.session.get(User, hal.id).email == "hal@example.com"
+    assert db.session.get(User, ivy.id).email == "ivy@example.com"
 
 
 def test_members_do_both_unless_they_say_and_may_change_it(app):

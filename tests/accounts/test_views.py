@@ -135,6 +135,36 @@ def test_change_email_page_flow(client, make_member, login, outbox):
     assert db.session.get(User, user.id).email == "dora@new.example"
 
 
+def test_change_email_answers_the_same_whether_the_address_is_taken(
+        client, make_member, login, outbox):
+    make_member("gil", email="gil@example.com")
+    login(make_member("dora"))
+    answers = []
+    for address in ("gil@example.com", "nobody@example.com"):
+        r = client.post("/settings/email", data={"new_email": address, "password": PASSWORD})
+        assert r.status_code == 302
+        page = client.get(r.location).get_data(as_text=True)
+        # the page with the address blanked, and the CSRF tokens (signed with the time)
+        answers.append(re.sub(r'name="csrf_token" value="[^"]*"', "",
+                              page.replace(address, "ADDRESS")))
+    assert answers[0] == answers[1]
+    assert [m.template for m in outbox.to("gil@example.com")] == ["email_in_use"]
+    assert [m.template for m in outbox.to("nobody@example.com")] == ["confirm_email"]
+
+
+def test_a_change_to_an_address_taken_meanwhile_is_refused_on_confirmation(
+        client, make_member, login, outbox):
+    dora = make_member("dora")
+    login(dora)
+    client.post("/settings/email", data={"new_email": "ivy@example.com", "password": PASSWORD})
+    make_member("ivy", email="ivy@example.com")  # the pending change didn't stop this
+    r = client.post(outbox.path_of_last_link("ivy@example.com"))
+    assert r.status_code == 400 and "Another account uses that address now." in r.get_data(
+        as_text=True)
+    assert db.session.get(User, dora.id).email == "dora@example.com"
+    assert client.get("/settings").status_code == 200  # still logged in, nothing broken
+
+
 def test_unconfirmed_member_sees_the_banner(client, make_member, login):
     login(make_member("eve", confirmed=False))
     assert "Please confirm your e-mail address" in client.get("/dashboard").get_data(as_text=True)

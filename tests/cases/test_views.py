@@ -109,6 +109,16 @@ def test_the_case_page_is_for_the_subject_the_inviter_and_admins(
 
 # --- opening a case ----------------------------------------------------------------------
 
+def test_both_open_case_forms_say_the_summary_is_published(client, login, admin, tom, sam):
+    """The summary becomes the moderation log's public reason: the admin writing it is
+    told so before opening the case, as the resolve form tells them of its reason."""
+    report(tom, sam, body="Rude to me.")
+    login(admin)
+    for url in ("/admin/cases/new", "/admin/reports"):
+        assert "Published in the moderation log, which every member can read" in page(
+            client, url), url
+
+
 def test_the_open_case_form_keeps_what_was_typed_and_says_what_is_wrong(
         client, login, admin, sam):
     login(admin)

@@ -18,6 +18,14 @@ def test_security_headers_on_every_response(client):
     assert r.headers["Referrer-Policy"]
 
 
+@pytest.mark.parametrize("url", ["/", "/login", "/no-such-page", "/static/site.css"])
+def test_permissions_and_opener_policies_on_every_response(client, url):
+    r = client.get(url)
+    assert "camera=()" in r.headers["Permissions-Policy"]
+    assert "geolocation=()" in r.headers["Permissions-Policy"]
+    assert r.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
 def test_member_pages_are_not_cached(client, make_member, login):
     login(make_member("alice"))
     assert client.get("/dashboard").headers["Cache-Control"] == "no-store"
@@ -57,9 +65,26 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
 
 def test_production_sets_secure_cookies_and_hsts(monkeypatch, tmp_path):
     monkeypatch.setenv("OFFLOAD_SECRET_KEY", "a real secret from the environment")
-    prod = create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    prod = create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+                       "RATELIMIT_SINGLE_PROCESS": True})
     assert prod.config["SESSION_COOKIE_SECURE"] and prod.config["REMEMBER_COOKIE_SECURE"]
     assert "max-age" in prod.test_client().get("/").headers["Strict-Transport-Security"]
+
+
+def test_production_refuses_per_process_rate_limit_storage(monkeypatch, tmp_path):
+    """With memory:// each worker counts alone: 2 workers let each limit through twice."""
+    monkeypatch.setenv("OFFLOAD_SECRET_KEY", "a real secret from the environment")
+    monkeypatch.delenv("OFFLOAD_RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.delenv("OFFLOAD_RATELIMIT_SINGLE_PROCESS", raising=False)
+    settings = {"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"}
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        create_app(settings)
+    # the operator says one process serves the site: memory:// is then shared by all
+    monkeypatch.setenv("OFFLOAD_RATELIMIT_SINGLE_PROCESS", "true")
+    assert create_app(settings).config["RATELIMIT_STORAGE_URI"] == "memory://"
+    # development keeps the convenient default
+    monkeypatch.delenv("OFFLOAD_RATELIMIT_SINGLE_PROCESS")
+    assert not create_app({**settings, "PRODUCTION": False}).config["PRODUCTION"]
 
 
 def test_environment_overrides_config(monkeypatch, tmp_path):
