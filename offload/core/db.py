@@ -7,6 +7,9 @@ On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` so that it takes t
 write lock up front and waits (busy timeout) instead of failing with "database is
 locked" when it upgrades a read lock under concurrency. Reads outside ``atomic()``
 use a plain deferred ``BEGIN``.
+
+``read_snapshot()`` is for reads that must agree with each other across many
+statements (the money checks): one read-only snapshot on a session of its own.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import wraps
 
+from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger("offload.db")
@@ -151,6 +155,38 @@ def transactional(fn: Callable) -> Callable:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+@contextmanager
+def read_snapshot() -> Iterator[Session]:
+    """Run the block's reads in one read-only snapshot of committed data, on a session
+    and connection of their own: ``db.session`` inside the block is that session.
+
+    Never the caller's transaction (even inside ``atomic()``): its unfinished writes are
+    not part of the snapshot, and on SQLite the read doesn't queue for its write lock.
+    PostgreSQL: REPEATABLE READ, READ ONLY; every statement sees the data as of the
+    first one, so a transaction that commits meanwhile is seen wholly or not at all.
+    (Not SERIALIZABLE READ ONLY DEFERRABLE: writers run at READ COMMITTED, so it would
+    add nothing but a possible wait for a "safe" snapshot.) It takes no locks and
+    can't fail with a serialization error. SQLite: one deferred ``BEGIN``; in WAL mode
+    the snapshot is taken at the first read and kept until the end.
+    The transaction is rolled back at the end: the block must not write.
+    """
+    writing_token = _writing.set(False)  # a read: plain BEGIN on SQLite, never IMMEDIATE
+    try:
+        # a new app context is a new scope of ``db.session``: a fresh Session, removed
+        # (its connection returned to the pool) when the context ends
+        with current_app.app_context():
+            session = db.session()
+            if session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ",
+                                                      "postgresql_readonly": True})
+            try:
+                yield session
+            finally:
+                session.rollback()
+    finally:
+        _writing.reset(writing_token)
 
 
 def on_rollback(callback: Callable[[], None]) -> None:

@@ -2,7 +2,11 @@
 
 ``run_checks`` returns the failures; ``flask ledger check`` prints them and exits
 non-zero. Features add checks of their own (their states against their transfers)
-as functions with the same shape: () -> list[Failure].
+as functions with the same shape: () -> list[Failure], reading through ``db.session``.
+
+All the checks of one run read one snapshot (``read_snapshot``): each reads in
+several statements, and under load a business event committing between two of
+them made the check report broken invariants that were not broken.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import aliased
 
-from offload.core.db import db, is_postgresql
+from offload.core.db import db, is_postgresql, read_snapshot
 
 from .models import IdempotencyKey, LedgerAccount, Transfer, TransferKind, TransferState
 
@@ -202,8 +206,16 @@ LEDGER_CHECKS: tuple[Check, ...] = (
     check_reservations, check_idempotency, check_immutability, check_commissions)
 
 
-def run_checks(checks: Iterable[Check] = LEDGER_CHECKS) -> list[Failure]:
-    failures: list[Failure] = []
-    for check in checks:
-        failures.extend(check())
-    return failures
+def run_checks(checks: Iterable[Check] = LEDGER_CHECKS, *,
+               in_current_transaction: bool = False) -> list[Failure]:
+    """Run ``checks`` in one read-only snapshot of committed data, on a connection of
+    their own (never the caller's transaction), and return their failures.
+
+    ``in_current_transaction=True`` runs them in the caller's transaction instead, with
+    its unfinished writes: only for tests that corrupt the ledger in a transaction they
+    roll back.
+    """
+    if in_current_transaction:
+        return [failure for check in checks for failure in check()]
+    with read_snapshot():
+        return [failure for check in checks for failure in check()]

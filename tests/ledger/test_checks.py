@@ -1,7 +1,8 @@
 """The ledger check catches each kind of corruption, naming the invariant and the accounts.
 
-Every corruption is raw SQL inside the test session's transaction, and ``run_checks``
-runs in that same transaction; the transaction is then rolled back. Both SQLite and
+Every corruption is raw SQL inside the test session's transaction, and the checks run
+in that same transaction (``checks_here``: ``run_checks`` itself reads committed data
+only, on a connection of its own); the transaction is then rolled back. Both SQLite and
 PostgreSQL have transactional DDL, so dropped triggers and constraints come back with
 it and the suite's own ledger check after the test sees a clean ledger.
 """
@@ -40,6 +41,11 @@ from offload.ledger.services import (
 from .support import open_wallet
 
 CAUSE = Cause("test", 1)
+
+
+def checks_here() -> list[Failure]:
+    """The ledger's checks on the corruption this test's transaction holds."""
+    return run_checks(in_current_transaction=True)
 
 
 def sql(statement: str, **params) -> None:
@@ -179,7 +185,7 @@ def test_a_malformed_transfer_breaks_invariant_1(ledger, corruption, also):
     with tampering():
         lift_check_constraints("transfers", "ck_transfers_amount_positive")
         rewrite_transfers(corruption, id=ledger.payment)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {1} | also
         assert named(failures, 1) == {ledger.alice, ledger.bob}
         assert f"transfer {ledger.payment} " in str(failures)
@@ -190,14 +196,14 @@ def test_a_transfer_to_the_same_account_breaks_invariant_1(ledger):
         lift_check_constraints("transfers", "ck_transfers_two_accounts")
         rewrite_transfers("UPDATE transfers SET credit_account_id = debit_account_id "
                           "WHERE id = :id", id=ledger.payment)
-        failures = run_checks()
+        failures = checks_here()
         assert 1 in invariants(failures) and named(failures, 1) == {ledger.alice}
 
 
 def test_an_account_in_another_currency_breaks_invariant_1(ledger):
     with tampering():
         sql("UPDATE ledger_accounts SET currency = 'EUR' WHERE id = :id", id=ledger.carol)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {1}
         assert named(failures, 1) == {ledger.bob, ledger.carol}  # its one transfer
         assert len(failures) == 1
@@ -210,7 +216,7 @@ def test_an_account_in_another_currency_breaks_invariant_1(ledger):
 def test_money_from_nowhere_breaks_invariant_2(ledger, column, word):
     with tampering():
         add_counters(ledger.bob, **{column: 5})
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {2, 3}
         [zero_sum] = [f for f in failures if f.invariant == 2]
         assert zero_sum.detail.startswith(word)
@@ -225,7 +231,7 @@ def test_counters_that_disagree_with_the_transfers_break_invariant_3(ledger):
         add_counters(ledger.revenue, credits_posted=100)
         add_counters(ledger.alice, debits_pending=-20)
         add_counters(ledger.external, debits_pending=20)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {3}
         assert named(failures, 3) == {ledger.bob, ledger.revenue, ledger.alice, ledger.external}
         assert "credits_posted is 200, transfers say 300" in str(failures)
@@ -234,14 +240,14 @@ def test_counters_that_disagree_with_the_transfers_break_invariant_3(ledger):
 def test_a_transfer_without_its_counters_breaks_invariant_3(ledger):
     with tampering():
         insert_transfer(9001, ledger.alice, ledger.bob, 5)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {3} and named(failures, 3) == {ledger.alice, ledger.bob}
 
 
 def test_a_deleted_transfer_breaks_invariant_3(ledger):
     with tampering():
         rewrite_transfers("DELETE FROM transfers WHERE id = :id", id=ledger.payment)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {3} and named(failures, 3) == {ledger.alice, ledger.bob}
 
 
@@ -253,7 +259,7 @@ def test_an_overdrawn_wallet_breaks_invariant_4(ledger):
         insert_transfer(9001, ledger.bob, ledger.carol, 5000)
         add_counters(ledger.bob, debits_posted=5000)
         add_counters(ledger.carol, credits_posted=5000)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {4} and named(failures, 4) == {ledger.bob}
 
 
@@ -262,7 +268,7 @@ def test_the_external_account_is_never_overdrawn(ledger):
         insert_transfer(9001, ledger.external, ledger.carol, 10**9)
         add_counters(ledger.external, debits_posted=10**9)
         add_counters(ledger.carol, credits_posted=10**9)
-        assert run_checks() == []
+        assert checks_here() == []
 
 
 # --- 5. reservations resolved once ----------------------------------------------------------
@@ -272,7 +278,7 @@ def test_a_reservation_resolved_twice_breaks_invariant_5(ledger):
         lift_unique("transfers", "uq_transfers_pending_id")
         insert_transfer(9001, ledger.alice, ledger.revenue, 100, state="void_pending",
                         pending_id=ledger.charged_hold)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {5}
         assert named(failures, 5) == {ledger.alice, ledger.revenue}
         assert "resolved twice" in str(failures)
@@ -284,7 +290,7 @@ def test_posting_more_than_was_reserved_breaks_invariant_5(ledger):
                           id=ledger.charge)
         add_counters(ledger.alice, debits_posted=90)
         add_counters(ledger.revenue, credits_posted=90)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {5}
         assert named(failures, 5) == {ledger.alice, ledger.revenue}
         assert "posts 150 of 100 reserved" in str(failures)
@@ -293,7 +299,7 @@ def test_posting_more_than_was_reserved_breaks_invariant_5(ledger):
 def test_voiding_another_amount_than_was_reserved_breaks_invariant_5(ledger):
     with tampering():
         rewrite_transfers("UPDATE transfers SET amount_minor = 20 WHERE id = :id", id=ledger.void)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {5} and "voids 20 of 50 reserved" in str(failures)
 
 
@@ -301,7 +307,7 @@ def test_resolving_a_transfer_that_was_not_reserved_breaks_invariant_5(ledger):
     with tampering():
         insert_transfer(9001, ledger.alice, ledger.bob, 300, state="void_pending",
                         pending_id=ledger.payment)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {5} and named(failures, 5) == {ledger.alice, ledger.bob}
         assert "not a reservation" in str(failures)
 
@@ -310,7 +316,7 @@ def test_a_resolution_between_other_accounts_breaks_invariant_5(ledger):
     with tampering():
         rewrite_transfers("UPDATE transfers SET credit_account_id = :bob WHERE id = :id",
                           bob=ledger.bob, id=ledger.void)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {5} and named(failures, 5) == {ledger.alice, ledger.bob}
         assert "other accounts" in str(failures)
 
@@ -320,7 +326,7 @@ def test_a_resolution_between_other_accounts_breaks_invariant_5(ledger):
 def test_a_key_whose_batch_is_missing_breaks_invariant_6(ledger):
     with tampering():
         sql("UPDATE idempotency_keys SET batch_id = :b", b="0" * 32)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {6}
         key = db.session.scalars(select(IdempotencyKey)).one()
         assert f"member {key.member_id}" in str(failures)
@@ -331,7 +337,7 @@ def test_a_key_whose_transfers_were_deleted_breaks_invariant_6(ledger):
         rewrite_transfers("DELETE FROM transfers WHERE batch_id = :b", b=ledger.keyed_batch)
         add_counters(ledger.bob, debits_posted=-10)
         add_counters(ledger.carol, credits_posted=-10)
-        assert invariants(run_checks()) == {6}
+        assert invariants(checks_here()) == {6}
 
 
 def test_two_keys_naming_one_batch_break_invariant_6(ledger, make_member):
@@ -345,7 +351,7 @@ def test_two_keys_naming_one_batch_break_invariant_6(ledger, make_member):
         sql("INSERT INTO idempotency_keys (member_id, key, fingerprint, batch_id, outcome, "
             "created_at) VALUES (:m, 'k2', 'x', :b, '{}', CURRENT_TIMESTAMP)",
             m=other.id, b=ledger.keyed_batch)
-        assert invariants(run_checks()) == {6}
+        assert invariants(checks_here()) == {6}
 
 
 # --- 7. transfers are immutable -------------------------------------------------------------
@@ -381,7 +387,7 @@ def test_the_orm_cannot_change_a_transfer_either(ledger):
 def test_missing_immutability_triggers_break_invariant_7(ledger):
     with tampering():
         lift_immutability()
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {7}
         assert "transfers_immutable" in str(failures) if is_postgresql() else (
             "transfers_no_delete" in str(failures) and "transfers_no_update" in str(failures))
@@ -400,7 +406,7 @@ def test_a_switched_off_immutability_trigger_breaks_invariant_7(ledger):
             sql("CREATE TRIGGER transfers_no_update BEFORE UPDATE ON transfers "
                 "BEGIN SELECT 1; END")
         sql("UPDATE transfers SET memo = 'edited' WHERE id = :id", id=ledger.payment)  # goes
-        assert invariants(run_checks()) == {7}
+        assert invariants(checks_here()) == {7}
 
 
 # --- 8. commission parts --------------------------------------------------------------------
@@ -425,7 +431,7 @@ def test_a_commission_with_a_second_payer_breaks_invariant_8(ledger, commission)
                           bob=ledger.bob, id=referrer_leg)
         add_counters(ledger.alice, debits_posted=-86)
         add_counters(ledger.bob, debits_posted=86)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {8} and named(failures, 8) == {ledger.alice, ledger.bob}
 
 
@@ -436,7 +442,7 @@ def test_a_commission_with_a_missing_part_breaks_invariant_8(ledger, commission)
         rewrite_transfers("DELETE FROM transfers WHERE id = :id", id=referrer_leg)
         add_counters(ledger.alice, debits_posted=-86)
         add_counters(ledger.carol, credits_posted=-86)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {8} and named(failures, 8) == {ledger.alice}
         assert "has 1 legs" in str(failures)
 
@@ -448,7 +454,7 @@ def test_a_commission_with_a_third_part_breaks_invariant_8(ledger, commission):
         insert_transfer(9001, ledger.alice, ledger.bob, 5, kind="commission", batch_id=batch)
         add_counters(ledger.alice, debits_posted=5)
         add_counters(ledger.bob, credits_posted=5)
-        failures = run_checks()
+        failures = checks_here()
         assert invariants(failures) == {8} and "has 3 legs" in str(failures)
 
 
@@ -469,10 +475,15 @@ def test_flask_ledger_check_passes_on_a_clean_ledger(app, ledger):
 
 
 def test_flask_ledger_check_fails_naming_the_invariant_and_accounts(app, ledger):
-    with tampering():
-        add_counters(ledger.bob, credits_posted=-100)
-        add_counters(ledger.revenue, credits_posted=100)
+    add_counters(ledger.bob, credits_posted=-100)
+    add_counters(ledger.revenue, credits_posted=100)
+    db.session.commit()  # the command reads committed data, on a connection of its own
+    try:
         result = app.test_cli_runner().invoke(args=["ledger", "check"])
+    finally:
+        add_counters(ledger.bob, credits_posted=100)
+        add_counters(ledger.revenue, credits_posted=-100)
+        db.session.commit()
     assert result.exit_code == 1
     assert f"invariant 3 (counters match transfers): credits_posted is 200, transfers say 300 " \
            f"[accounts {ledger.bob}]" in result.output
