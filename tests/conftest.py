@@ -61,6 +61,7 @@ def app_config(tmp_path: Path, **extra) -> dict:
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "CANONICAL_URL": "https://offload.example",
         "MAIL_BACKEND": "log",
+        "LEDGER_STRICT_LOCK_ORDER": True,
         # the real method's cost (~0.15 s a log-in) would dominate the suite; a login
         # still checks a real scrypt hash, with a smaller work factor
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
