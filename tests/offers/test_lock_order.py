@@ -20,6 +20,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from offload.accounts.models import User
 from offload.core.db import atomic, db, utcnow
@@ -27,6 +28,7 @@ from offload.gigs.models import Gig, GigState
 from offload.gigs.services import expire_gigs
 from offload.ledger.models import AccountKind
 from offload.ledger.services import system_account, wallet_account
+from offload.offers.models import Offer
 from tests.gigs.conftest import in_days
 
 ROUNDS = 12
@@ -97,3 +99,34 @@ def test_expiry_job_and_offers_on_early_members_never_deadlock(
     server_deadlocks = _server_deadlocks() - server_before
     assert not others, others
     assert (counter.deadlocks, len(escaped), server_deadlocks, expired) == (0, 0, 0, ROUNDS)
+
+
+def test_a_job_that_loses_a_deadlock_is_retried(monkeypatch, make_gig, make_offer,
+                                                make_member, fund):
+    """Jobs retry 40001/40P01 as requests do (the expiry job used to exit 1)."""
+    from offload.gigs import services
+
+    offerer = make_member("offerer")
+    fund(offerer, 10_00)
+    gig = make_gig(kind="task", deadline=in_days(5))
+    offer_id = make_offer(gig, offerer).id
+    calls = []
+    real = services.move_gigs
+
+    def deadlock_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise DBAPIError("UPDATE gigs", {}, _Deadlock())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "move_gigs", deadlock_once)
+    assert expire_gigs(now=utcnow() + timedelta(days=6)) == 1
+    assert len(calls) == 2
+    db.session.rollback()
+    assert db.session.get(Gig, gig.id).state == GigState.EXPIRED
+    assert wallet_account(offerer.id).available == 10_00  # the hold released, once
+    assert db.session.get(Offer, offer_id).fee_settle_transfer_id is not None
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
