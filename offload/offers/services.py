@@ -286,7 +286,7 @@ def accept_award(offer: Offer, *, actor: User) -> Project:
     gig = _locked_gig(offer)
     refuse(why_cannot_answer_award(offer, actor), actor_may=actor.id == offer.member_id)
     awarded_at = offer.state_changed_at
-    lock_accounts(_fee_accounts(Offer.gig_id == gig.id))  # this fee, the holds released below
+    lock_fee_accounts(Offer.gig_id == gig.id)  # this fee and the holds released below
     _move_offer(offer, OfferState.ACCEPTED)
     if offer.fee_kind == FeeKind.POSTPAID:
         charged = post_reservation(offer.fee_transfer_id, actor_id=actor.id)
@@ -645,9 +645,15 @@ def _charge_on_sending(offer: Offer, actor: User) -> str | None:
     return transfer.batch_id
 
 
+def lock_fee_accounts(*offer_where: ColumnElement[bool]) -> None:
+    """Lock up front the ledger accounts of the postpaid holds of the live offers
+    matching ``offer_where``: what charging or releasing them will touch, so that a
+    transaction settling several (an expiry, a suspension) takes its locks in one
+    ascending order instead of hold by hold. Joins the caller's transaction."""
+    lock_accounts(_fee_accounts(*offer_where))
+
+
 def _fee_accounts(*offer_where: ColumnElement[bool]) -> set[int]:
-    """The accounts of the postpaid holds of the live offers matching ``offer_where``:
-    what releasing or charging them will touch, to lock up front (``lock_accounts``)."""
     holds = db.session.scalars(select(Offer.fee_transfer_id).where(
         Offer.fee_kind == FeeKind.POSTPAID, Offer.state.in_(LIVE_STATES),
         Offer.fee_transfer_id.is_not(None), *offer_where))

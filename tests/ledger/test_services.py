@@ -263,6 +263,7 @@ def test_first_uncovered_follows_the_order_of_the_legs_and_moves_nothing(make_wa
     pay_bob, bob_back = (Leg(alice, bob, 400, TransferKind.TRANSFER),
                          Leg(bob, alice, 300, TransferKind.TRANSFER))
     with atomic():
+        lock_accounts({alice, bob, external})  # the checks below touch all three
         assert first_uncovered([pay_bob, bob_back]) is None  # bob is paid before he pays
         assert first_uncovered([bob_back, pay_bob]) == bob_back  # bob has nothing yet
         assert first_uncovered([pay_bob, Leg(alice, bob, 1, TransferKind.TRANSFER)]) \
