@@ -26,7 +26,7 @@ from offload.gigs.services import cancel_member_gigs
 from offload.invites.services import revoke_member_invites
 from offload.moderation.services import record_moderation
 from offload.offers.models import LIVE_STATES, Offer
-from offload.offers.services import close_member_offers
+from offload.offers.services import close_member_offers, lock_fee_accounts
 from offload.projects.models import Project, ProjectState
 
 from .models import REASON_MAX, Case, CaseEvidence, EvidenceKind
@@ -42,6 +42,12 @@ def suspend_member(member: User, *, actor: User, case: Case) -> list[int]:
                        Gig.state.in_((GigState.OPEN, GigState.AWARDED))),
                   Gig.id.in_(select(Offer.gig_id).where(Offer.member_id == member.id,
                                                         Offer.state.in_(LIVE_STATES)))))
+    # then every ledger account whose hold this releases (the member's offers', and
+    # other members' offers on the member's gigs), at once in id order: released
+    # step by step, they would lock revenue and then lower wallets (a deadlock)
+    lock_fee_accounts(or_(Offer.member_id == member.id, Offer.gig_id.in_(
+        select(Gig.id).where(Gig.poster_id == member.id,
+                             Gig.state.in_((GigState.OPEN, GigState.AWARDED))))))
     now = utcnow()
     moved = db.session.execute(
         update(User).where(User.id == member.id, User.suspended_at.is_(None))

@@ -132,6 +132,11 @@ def _sqlstate(error: DBAPIError) -> str | None:
     return getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
 
 
+def is_retryable(error: BaseException) -> bool:
+    """A serialization failure or deadlock: the whole transaction may be re-run."""
+    return isinstance(error, DBAPIError) and _sqlstate(error) in RETRYABLE_SQLSTATES
+
+
 def transactional(fn: Callable) -> Callable:
     """Run ``fn`` as one transaction, re-run up to 3 times on 40001/40P01 (PostgreSQL).
 
@@ -148,7 +153,7 @@ def transactional(fn: Callable) -> Callable:
                 with atomic():
                     return fn(*args, **kwargs)
             except DBAPIError as error:
-                if attempt == MAX_ATTEMPTS or _sqlstate(error) not in RETRYABLE_SQLSTATES:
+                if attempt == MAX_ATTEMPTS or not is_retryable(error):
                     raise
                 log.warning("retrying %s after %s (attempt %d)", fn.__name__,
                             _sqlstate(error), attempt)

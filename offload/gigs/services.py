@@ -29,7 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import User
-from offload.core.db import atomic, db, on_commit, utcnow
+from offload.core.db import atomic, db, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
 from offload.core.text import clean_text
 from offload.core.uploads import store_document, stored_path
@@ -228,15 +228,23 @@ def expire_gigs(*, now: datetime | None = None) -> int:
     State: open → expired, for each such gig; an award still unanswered after the
     deadline lapses first (awarded → open → expired). Returns how many expired.
     Offers: the open ones declined, their postpaid reservations released, offerers told.
+    One transaction per gig, re-run on a deadlock or serialization failure as a
+    request is (``transactional``): a lost race costs one gig's retry, not the run.
     """
     now = now or utcnow()
-    with atomic():
-        lapse_unanswered_awards(today=now.date())
-        expired = move_gigs(GigState.OPEN, GigState.EXPIRED, Gig.deadline < now.date(),
-                            now=now)
-        close_offers_on_gigs(expired, reason="The gig expired without an award.",
-                             closed=OfferClosedReason.GIG_EXPIRED)
-        return len(expired)
+    lapse_unanswered_awards(today=now.date())
+    due = list(db.session.scalars(select(Gig.id).where(
+        Gig.state == GigState.OPEN, Gig.deadline < now.date()).order_by(Gig.id)))
+    return sum(_expire_gig(gig_id, now=now) for gig_id in due)
+
+
+@transactional
+def _expire_gig(gig_id: int, *, now: datetime) -> int:
+    expired = move_gigs(GigState.OPEN, GigState.EXPIRED, Gig.id == gig_id,
+                        Gig.deadline < now.date(), now=now)  # 0 if it moved meanwhile
+    close_offers_on_gigs(expired, reason="The gig expired without an award.",
+                         closed=OfferClosedReason.GIG_EXPIRED)
+    return len(expired)
 
 
 def cancel_member_gigs(member_id: int, *, reason: str, actor_id: int) -> list[int]:

@@ -1,7 +1,11 @@
 """``flask jobs ...``: the cron entry point.
 
 ``flask jobs run`` runs every job in ``registry.JOBS`` once; a job that raises is
-logged and the others still run, and the exit status is 1 so cron reports it.
+logged and the others still run, and the exit status is 1 so cron reports it. A job
+that loses a race on PostgreSQL (serialization failure, deadlock) is re-run, up to
+MAX_ATTEMPTS times as a request is: jobs pick up what is due, so a re-run redoes only
+what was rolled back. (Jobs whose units of work are ``transactional``, such as the gig
+expiry, already retry each unit; this covers the rest.)
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import click
 from flask.cli import AppGroup
 
+from offload.core.db import MAX_ATTEMPTS, db, is_retryable
 from offload.notifications.services import deliver_outbox
 
 from . import registry
@@ -37,7 +42,7 @@ def deliver_mail_command(limit: int) -> None:
 
 def _run(job: registry.Job) -> bool:
     try:
-        summary = job.run()
+        summary = _run_retrying(job)
     except Exception:
         # one broken job must not stop the others (mail keeps flowing)
         log.exception("job %s failed", job.name)
@@ -45,3 +50,16 @@ def _run(job: registry.Job) -> bool:
         return False
     click.echo(f"{job.name}: {summary}")
     return True
+
+
+def _run_retrying(job: registry.Job) -> str:
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return job.run()
+        except Exception as error:
+            if attempt == MAX_ATTEMPTS or not is_retryable(error):
+                raise
+            db.session.rollback()
+            log.warning("retrying job %s after a serialization failure or deadlock "
+                        "(attempt %d)", job.name, attempt)
+    raise AssertionError("unreachable")

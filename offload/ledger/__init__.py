@@ -17,4 +17,10 @@ idempotency key, locks the touched accounts in ascending id order (PostgreSQL) a
 changes counters with guarded relative UPDATEs that must change exactly one row.
 On SQLite ``BEGIN IMMEDIATE`` serialises writers; on PostgreSQL the outermost call
 is retried on 40001/40P01.
+
+The ascending order holds across a whole transaction, not per batch: a transaction
+that moves money in several steps (an expiry releasing many holds) first locks every
+account it will touch with ``lock_accounts(ids)``. The ledger remembers what the
+transaction holds and logs an account locked below one already held (refused with
+``LEDGER_STRICT_LOCK_ORDER``, as in the tests).
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -101,6 +102,30 @@ def _account_created_on_first_use(where: tuple, **values) -> LedgerAccount:
     return account
 
 
+def lock_accounts(account_ids: Iterable[int]) -> None:
+    """Row-lock every account the caller's transaction will touch, before it moves money.
+
+    One transaction that moves money in several steps (an expiry releasing many holds,
+    an award charging one fee and releasing the others) must take all its account locks
+    at once, in one ascending order: taken step by step, it holds platform revenue and
+    then reaches for a wallet with a lower id, while an offer holding that wallet waits
+    for revenue, and one of the two dies in a deadlock. Later steps touching only these
+    accounts take no new lock. Joins the caller's transaction.
+    """
+    _lock_accounts(set(account_ids))
+
+
+def _held_locks() -> set[int]:
+    """The accounts locked so far in the session's current (outermost) transaction."""
+    session = db.session()  # the Session behind the scoped proxy
+    root = session.get_transaction()
+    held = session.info.get("ledger_locked_accounts")
+    if held is None or held[0] is not root:
+        held = (root, set())
+        session.info["ledger_locked_accounts"] = held
+    return held[1]
+
+
 def _lock_accounts(account_ids: set[int]) -> None:
     """Row-lock the accounts in ascending id order so that two batches never deadlock.
 
@@ -108,10 +133,38 @@ def _lock_accounts(account_ids: set[int]) -> None:
     lock on both accounts through its foreign keys, which FOR UPDATE would conflict
     with, deadlocking two operations that each inserted first. SQLite has no row
     locks; its writers are already serialised by BEGIN IMMEDIATE.
+
+    The order must hold across the whole transaction, not only within one call: an
+    account below one already locked is a deadlock waiting to happen (the caller
+    should have called ``lock_accounts`` up front). It is logged, and refused when
+    ``LEDGER_STRICT_LOCK_ORDER`` is set (the tests set it), on both databases.
     """
+    held = _held_locks()
+    new = account_ids - held
+    if not new:
+        return
+    if held and min(new) < max(held):
+        message = (f"ledger accounts {sorted(new)} locked after {sorted(held)}: lock every "
+                   "account up front with lock_accounts()")
+        if current_app.config.get("LEDGER_STRICT_LOCK_ORDER"):
+            raise RuntimeError(message)
+        log.warning(message)
     if is_postgresql():
+        # all of them again, not only the new ones: a savepoint rolled back since may
+        # have released some (relocking one already held costs nothing)
         db.session.execute(select(LedgerAccount.id).where(LedgerAccount.id.in_(account_ids))
                            .order_by(LedgerAccount.id).with_for_update(key_share=True))
+    held |= new
+
+
+def accounts_of(transfer_ids: Iterable[int]) -> set[int]:
+    """Both accounts of each of these transfers (to lock them up front); reads only."""
+    ids = set(transfer_ids)
+    if not ids:
+        return set()
+    rows = db.session.execute(select(Transfer.debit_account_id, Transfer.credit_account_id)
+                              .where(Transfer.id.in_(ids))).all()
+    return {a for row in rows for a in row}
 
 
 def _change(account_id: int, guard=None, **deltas: int) -> bool:

@@ -35,6 +35,8 @@ from offload.ledger.services import (
     Cause,
     InsufficientFunds,
     Leg,
+    accounts_of,
+    lock_accounts,
     post_reservation,
     post_transfer,
     reserve,
@@ -284,6 +286,7 @@ def accept_award(offer: Offer, *, actor: User) -> Project:
     gig = _locked_gig(offer)
     refuse(why_cannot_answer_award(offer, actor), actor_may=actor.id == offer.member_id)
     awarded_at = offer.state_changed_at
+    lock_fee_accounts(Offer.gig_id == gig.id)  # this fee and the holds released below
     _move_offer(offer, OfferState.ACCEPTED)
     if offer.fee_kind == FeeKind.POSTPAID:
         charged = post_reservation(offer.fee_transfer_id, actor_id=actor.id)
@@ -357,6 +360,12 @@ def close_offers_on_gigs(gig_ids: list[int], *, reason: str, closed: OfferClosed
     Money: their postpaid holds voided. Notifies: each offerer (offer_declined).
     Called by the gig services in the transaction that closes the gigs.
     """
+    # every wallet of every batch below, at once: across batches too (the gigs are
+    # closed and locked, so no offer joins them meanwhile)
+    accounts: set[int] = set()
+    for first in range(0, len(gig_ids), 500):
+        accounts |= _fee_accounts(Offer.gig_id.in_(gig_ids[first:first + 500]))
+    lock_accounts(accounts)
     count = 0
     for first in range(0, len(gig_ids), 500):
         count += len(_close_offers(Offer.gig_id.in_(gig_ids[first:first + 500]),
@@ -563,6 +572,7 @@ def _close_offers(*where: ColumnElement[bool], reason: str, closed: OfferClosedR
     if not rows:
         return []
     ids = [r.id for r in rows]
+    lock_accounts(accounts_of(r.fee_transfer_id for r in rows if r.fee_kind == FeeKind.POSTPAID))
     for r in rows:
         if r.fee_kind == FeeKind.POSTPAID:
             _void_hold(r.id, r.fee_transfer_id, actor_id=actor_id)
@@ -633,6 +643,21 @@ def _charge_on_sending(offer: Offer, actor: User) -> str | None:
             "wallet, then send the offer.") from None
     _store(offer, fee_transfer_id=transfer.id)
     return transfer.batch_id
+
+
+def lock_fee_accounts(*offer_where: ColumnElement[bool]) -> None:
+    """Lock up front the ledger accounts of the postpaid holds of the live offers
+    matching ``offer_where``: what charging or releasing them will touch, so that a
+    transaction settling several (an expiry, a suspension) takes its locks in one
+    ascending order instead of hold by hold. Joins the caller's transaction."""
+    lock_accounts(_fee_accounts(*offer_where))
+
+
+def _fee_accounts(*offer_where: ColumnElement[bool]) -> set[int]:
+    holds = db.session.scalars(select(Offer.fee_transfer_id).where(
+        Offer.fee_kind == FeeKind.POSTPAID, Offer.state.in_(LIVE_STATES),
+        Offer.fee_transfer_id.is_not(None), *offer_where))
+    return accounts_of(holds)
 
 
 def _release_fee(offer: Offer, *, actor_id: int | None) -> None:

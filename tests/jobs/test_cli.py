@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from offload.core.db import db, utcnow
 from offload.invites.models import Invite, InviteState
@@ -74,6 +75,40 @@ def test_a_failing_job_is_reported_and_the_others_still_run(app, monkeypatch, ca
     assert result.stdout == "second: did its work\n"
     assert "first: FAILED" in result.stderr
     assert "job first failed" in caplog.text and "boom" in caplog.text
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_job_that_loses_a_deadlock_is_re_run_as_a_request_is(app, monkeypatch, caplog):
+    attempts = []
+
+    def loses_once() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise DBAPIError("UPDATE commissions", {}, _Deadlock())
+        return "did its work"
+
+    monkeypatch.setattr(registry, "JOBS", (registry.Job("racer", loses_once),))
+    result = invoke(app, "run")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "racer: did its work\n"
+    assert len(attempts) == 2
+    assert "retrying job racer" in caplog.text
+
+
+def test_a_job_that_keeps_losing_gives_up_after_three_tries(app, monkeypatch):
+    attempts = []
+
+    def always_loses() -> str:
+        attempts.append(1)
+        raise DBAPIError("UPDATE commissions", {}, _Deadlock())
+
+    monkeypatch.setattr(registry, "JOBS", (registry.Job("racer", always_loses),))
+    result = invoke(app, "run")
+    assert result.exit_code == 1
+    assert len(attempts) == 3
 
 
 def test_deliver_mail_runs_only_the_outbox(app, outbox, sent, monkeypatch):

@@ -32,6 +32,7 @@ from offload.ledger.services import (
     Leg,
     commission_split,
     first_uncovered,
+    lock_accounts,
     post_batch,
     post_reservation,
     post_transfer,
@@ -42,7 +43,7 @@ from offload.ledger.services import (
     wallet_account,
 )
 
-from .support import Counters, counters, open_wallet, transfer_count
+from .support import Counters, counters, open_system, open_wallet, transfer_count
 
 CAUSE = Cause("test", 1)
 
@@ -262,6 +263,7 @@ def test_first_uncovered_follows_the_order_of_the_legs_and_moves_nothing(make_wa
     pay_bob, bob_back = (Leg(alice, bob, 400, TransferKind.TRANSFER),
                          Leg(bob, alice, 300, TransferKind.TRANSFER))
     with atomic():
+        lock_accounts({alice, bob, external})  # the checks below touch all three
         assert first_uncovered([pay_bob, bob_back]) is None  # bob is paid before he pays
         assert first_uncovered([bob_back, pay_bob]) == bob_back  # bob has nothing yet
         assert first_uncovered([pay_bob, Leg(alice, bob, 1, TransferKind.TRANSFER)]) \
@@ -564,3 +566,56 @@ def test_a_commission_batch_passes_the_ledger_check(make_wallet, revenue):
     assert counters(payer).balance == 20000 - 1234
     assert (counters(revenue).balance, counters(referrer).balance) == (370, 864)
     assert run_checks() == []
+
+
+# --- lock order ----------------------------------------------------------------------
+
+def ids_around_revenue(make_wallet) -> tuple[int, int, int]:
+    """A wallet below the revenue account and one above it, as early and late members'."""
+    low = make_wallet(500)
+    revenue = open_system(AccountKind.PLATFORM_REVENUE)
+    return low, revenue, make_wallet(500)
+
+@pytest.mark.ledger_only
+def test_an_account_locked_below_one_already_held_is_refused_in_strict_mode(
+        make_wallet):
+    """Step by step, a transaction that holds revenue and then reaches for a lower
+    wallet deadlocks with one that holds that wallet and waits for revenue."""
+    low, revenue, high = ids_around_revenue(make_wallet)
+    assert low < revenue < high
+    before = snapshot(low, high, revenue)
+    with pytest.raises(RuntimeError, match="locked after"), atomic():
+        move(high, revenue, 100)
+        move(low, revenue, 100)
+    assert snapshot(low, high, revenue) == before
+
+
+@pytest.mark.ledger_only
+def test_accounts_locked_up_front_may_move_in_any_order(make_wallet):
+    low, revenue, high = ids_around_revenue(make_wallet)
+    with atomic():
+        lock_accounts({high, revenue, low})
+        move(high, revenue, 100)
+        move(low, revenue, 100)
+    assert counters(revenue).credits_posted == 200
+
+
+@pytest.mark.ledger_only
+def test_an_out_of_order_lock_is_logged_when_not_strict(app, make_wallet, caplog):
+    low, revenue, high = ids_around_revenue(make_wallet)
+    app.config["LEDGER_STRICT_LOCK_ORDER"] = False
+    try:
+        with atomic():
+            move(high, revenue, 100)
+            move(low, revenue, 100)
+    finally:
+        app.config["LEDGER_STRICT_LOCK_ORDER"] = True
+    assert "locked after" in caplog.text
+
+
+@pytest.mark.ledger_only
+def test_each_transaction_starts_with_no_account_locked(make_wallet):
+    low, revenue, high = ids_around_revenue(make_wallet)
+    move(high, revenue, 100)  # one transaction...
+    move(low, revenue, 100)  # ...and another: no order between them
+    assert counters(revenue).credits_posted == 200
