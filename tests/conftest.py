@@ -93,19 +93,6 @@ class IsolatedClient(FlaskClient):
         return response
 
 
-def pytest_collection_modifyitems(config, items):
-    """``postgres_only`` tests (row locks, deadlocks, the server's statistics) run only
-    on PostgreSQL: on SQLite they are deselected, not skipped, so that CI, which runs
-    the suite on both, never reports a skip."""
-    url = os.environ.get("OFFLOAD_TEST_DATABASE_URL") or ""
-    if url.startswith("postgresql"):
-        return
-    kept = [item for item in items if item.get_closest_marker("postgres_only") is None]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
-        items[:] = kept
-
-
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("offload")
