@@ -15,7 +15,13 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from offload.core.db import db, insert_ignoring_conflicts, is_postgresql, transactional
+from offload.core.db import (
+    db,
+    insert_ignoring_conflicts,
+    is_postgresql,
+    on_commit,
+    transactional,
+)
 from offload.core.errors import Conflict, Invalid, OffloadError
 from offload.core.money import format_money, share
 
@@ -259,9 +265,10 @@ def _post_batch(legs: list[Leg], *, cause: Cause, actor_id: int | None,
     batch = Batch(batch_id, tuple(t.id for t in transfers))
     if idempotency:
         record_outcome(idempotency.member_id, idempotency.key, batch.outcome(), batch_id)
-    log.info("ledger batch", extra={"batch_id": batch_id, "cause": f"{cause.type}:{cause.id}",
-                                    "pending": pending, "legs": len(legs),
-                                    "total_minor": sum(leg.amount for leg in legs)})
+    # logged once committed: a batch rolled back (a lost race, a deadlock) moved nothing
+    facts = {"batch_id": batch_id, "cause": f"{cause.type}:{cause.id}", "pending": pending,
+             "legs": len(legs), "total_minor": sum(leg.amount for leg in legs)}
+    on_commit(lambda: log.info("ledger batch", extra=facts))
     return batch
 
 
@@ -326,8 +333,8 @@ def _resolve(pending_id: int, *, amount: int | None, void: bool,
     held = pending.amount_minor
     _change(pending.debit_account_id, debits_pending=-held, debits_posted=posted)
     _change(pending.credit_account_id, credits_pending=-held, credits_posted=posted)
-    log.info("ledger reservation settled", extra={"pending_id": pending.id, "void": void,
-                                                  "posted_minor": posted})
+    facts = {"pending_id": pending.id, "void": void, "posted_minor": posted}
+    on_commit(lambda: log.info("ledger reservation settled", extra=facts))
     return resolution
 
 

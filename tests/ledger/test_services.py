@@ -619,3 +619,18 @@ def test_each_transaction_starts_with_no_account_locked(make_wallet):
     move(high, revenue, 100)  # one transaction...
     move(low, revenue, 100)  # ...and another: no order between them
     assert counters(revenue).credits_posted == 200
+
+
+@pytest.mark.ledger_only
+def test_money_movements_are_logged_only_once_committed(make_wallet, caplog):
+    alice, bob = make_wallet(1000), make_wallet()
+    caplog.set_level("INFO", logger="offload.ledger")
+    with contextlib.suppress(RuntimeError), atomic():
+        pending = hold(alice, bob, 300)
+        post_reservation(pending.id, actor_id=None)
+        raise RuntimeError("the request fails after moving money: all of it rolls back")
+    assert [r.message for r in caplog.records] == []
+    pending = hold(alice, bob, 300)
+    void_reservation(pending.id, actor_id=None)
+    assert [r.message for r in caplog.records] == ["ledger batch", "ledger reservation settled"]
+    assert caplog.records[1].void is True
