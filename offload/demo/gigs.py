@@ -20,6 +20,8 @@ from offload.accounts.models import User
 from offload.core.db import atomic, db, utcnow
 from offload.gigs.models import Gig
 from offload.gigs.services import ClientInfo, answer_question, ask_question, post_gig
+from offload.ledger.models import AccountKind
+from offload.ledger.services import lock_accounts, system_account, wallet_account
 from offload.offers.models import PORTFOLIO_MAX, Offer
 from offload.offers.services import make_offer, propose_terms, shortlist_offer
 from offload.profiles.models import PortfolioItem
@@ -51,6 +53,10 @@ def _seed_demo_gig(spec: dict, members: dict[str, User]) -> bool:
             return False
         gig = _post_demo_gig(spec, poster)
         _ask_questions(gig, spec.get("questions", []), members, poster)
+        # the offers' fees move money of several wallets in this one transaction: their
+        # accounts are locked together up front, in the ledger's one order
+        lock_accounts([system_account(AccountKind.PLATFORM_REVENUE).id] + [
+            wallet_account(members[o["member"]].id).id for o in spec.get("offers", [])])
         for offer_spec in spec.get("offers", []):
             _make_demo_offer(gig, offer_spec, members, poster)
     return True
