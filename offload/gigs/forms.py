@@ -55,7 +55,8 @@ def _amount(form, field) -> None:
     if not (field.data or "").strip():
         return
     try:
-        field.minor = parse_amount(field.data, max_minor=current_app.config["MAX_AMOUNT_MINOR"])
+        field.minor = parse_amount(field.data, max_minor=current_app.config["MAX_AMOUNT_MINOR"],
+                                   currency=current_app.config["CURRENCY"])
     except Invalid as e:
         raise ValidationError(str(e)) from None
 

@@ -39,7 +39,8 @@ class AmountField(StringField):
             return  # an optional amount left empty
         try:
             self.minor = parse_amount(self.data,
-                                      max_minor=current_app.config["MAX_AMOUNT_MINOR"])
+                                      max_minor=current_app.config["MAX_AMOUNT_MINOR"],
+                                      currency=current_app.config["CURRENCY"])
         except Invalid as e:
             raise StopValidation(str(e)) from None
 
