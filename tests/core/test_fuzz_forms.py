@@ -37,7 +37,7 @@ POSTS = sorted((endpoint, "anonymous" if row["anonymous"] == "ok"
                 else next(r for r in ROLE_ORDER if row[r] == "ok"))
                for (endpoint, method), row in MATRIX.items()
                if method == "POST" and any(row[r] == "ok" for r in ROLE_ORDER))
-EXAMPLES = int(os.environ.get("OFFLOAD_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("OFFLOAD_FUZZ_EXAMPLES", "3"))
 
 ODD = st.one_of(
     st.binary(max_size=24),  # sent percent-encoded as is: often not UTF-8
