@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from offload.core.forms import OffloadForm
 
 from .models import WorkRole
 from .passwords import password_problem
@@ -35,7 +36,7 @@ class NewPassword(PasswordField):
                 raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(OffloadForm):
     login = StringField("Username or e-mail", validators=[DataRequired(), Length(max=254)],
                         render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)],
@@ -43,18 +44,18 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me logged in on this device")
 
 
-class RequestResetForm(FlaskForm):
+class RequestResetForm(OffloadForm):
     email = EmailField("E-mail address", validators=[DataRequired(), Email(), Length(max=254)],
                        render_kw={"autocomplete": "email"})
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(OffloadForm):
     password = NewPassword("New password", validators=[DataRequired()],
                            description="At least 10 characters; a passphrase works well.",
                            render_kw={"autocomplete": "new-password"})
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(OffloadForm):
     current_password = PasswordField("Current password", validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
     new_password = NewPassword("New password", validators=[DataRequired()],
@@ -63,11 +64,11 @@ class ChangePasswordForm(FlaskForm):
                                render_kw={"autocomplete": "new-password"})
 
 
-class WorkRoleForm(FlaskForm):
+class WorkRoleForm(OffloadForm):
     work_role = work_role_field()
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(OffloadForm):
     new_email = EmailField("New e-mail address",
                            validators=[DataRequired(), Email(), Length(max=254)],
                            render_kw={"autocomplete": "email"})

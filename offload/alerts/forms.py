@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, StringField
 from wtforms.validators import InputRequired, Length
+
+from offload.core.forms import OffloadForm
 
 from .models import NAME_MAX, QUERY_MAX, Frequency
 
@@ -12,7 +13,7 @@ FREQUENCIES = [SelectChoice(f.value, f.label) for f in Frequency]
 _NAME_LENGTH = Length(max=NAME_MAX, message=f"Keep the name under {NAME_MAX} characters.")
 
 
-class NewAlertForm(FlaskForm):
+class NewAlertForm(OffloadForm):
     # the board's query string, carried from the board to this page and back
     query = HiddenField(validators=[Length(max=QUERY_MAX * 2)])
     name = StringField("Name", validators=[_NAME_LENGTH],
@@ -21,11 +22,11 @@ class NewAlertForm(FlaskForm):
                            validators=[InputRequired("Choose how often to hear about new gigs.")])
 
 
-class AlertForm(FlaskForm):
+class AlertForm(OffloadForm):
     name = StringField("Name", validators=[InputRequired("Give the alert a name."), _NAME_LENGTH])
     frequency = RadioField("Send new gigs", choices=FREQUENCIES,
                            validators=[InputRequired("Choose how often to hear about new gigs.")])
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(OffloadForm):
     """Stop, resume, delete: a button and the CSRF token."""

@@ -16,7 +16,7 @@ from offload.accounts.decorators import admin_required
 from offload.accounts.models import User
 from offload.core.db import db
 from offload.core.errors import InvalidField, OffloadError
-from offload.core.forms import show_error
+from offload.core.forms import arg_text, show_error
 
 from . import reports, services, suspension
 from .forms import (
@@ -37,7 +37,7 @@ bp = Blueprint("admin_cases", __name__, url_prefix="/admin")
 @bp.get("/cases")
 @admin_required
 def queue():
-    raw = request.args.get("state", "open")
+    raw = arg_text(request.args, "state", "open")
     state = CaseState(raw) if raw in {s.value for s in CaseState} else None
     return render_template("admin/cases.html", page=cases_page(state, request.args.get("before")),
                            state=state)
@@ -47,7 +47,7 @@ def queue():
 @admin_required
 def new():
     form = OpenCaseForm() if request.method == "POST" else OpenCaseForm(
-        formdata=None, subject=request.args.get("subject", ""))
+        formdata=None, subject=arg_text(request.args, "subject"))
     if form.validate_on_submit():
         subject = _member(form.subject.data)
         evidence = ([(form.evidence_kind.data, form.evidence_id.data)]

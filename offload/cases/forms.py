@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     IntegerField,
     PasswordField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from offload.core.forms import ID_MAX
+from offload.core.forms import ID_MAX, OffloadForm
 from offload.wallet.forms import AmountField, MoneyForm
 
 from .models import NOTE_MAX, REASON_MAX, REPORT_MAX, SUMMARY_MAX, CaseKind, EvidenceKind
@@ -29,7 +28,7 @@ SUMMARY_IS_PUBLISHED = ("Published in the moderation log, which every member can
                         "member and their inviter are told.")
 
 
-class OpenCaseForm(FlaskForm):
+class OpenCaseForm(OffloadForm):
     subject = StringField("Member (username)", validators=[InputRequired("Name the member.")])
     kind = SelectField("Kind", choices=KIND_CHOICES, validators=[InputRequired()])
     summary = TextAreaField("Summary", validators=[
@@ -42,7 +41,7 @@ class OpenCaseForm(FlaskForm):
                                                         NumberRange(min=1, max=ID_MAX)])
 
 
-class ReportCaseForm(FlaskForm):
+class ReportCaseForm(OffloadForm):
     """Opening a case from a report (the report names the member)."""
 
     kind = SelectField("Kind", choices=KIND_CHOICES, default=CaseKind.MEMBER_REPORT.value,
@@ -53,7 +52,7 @@ class ReportCaseForm(FlaskForm):
         render_kw={"rows": 3})
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(OffloadForm):
     kind = SelectField("Link", choices=EVIDENCE_CHOICES[1:], validators=[InputRequired()])
     target_id = IntegerField("Number", validators=[InputRequired("Enter its number."),
                                                    NumberRange(min=1, max=ID_MAX)])
@@ -98,14 +97,14 @@ class ResolveCaseForm(MoneyForm):
             raise ValidationError("Enter your password to confirm.")
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(OffloadForm):
     reason = TextAreaField("Reason", validators=[
         InputRequired("Write the reason."),
         Length(max=REASON_MAX, message=f"Keep it under {REASON_MAX:,} characters.")],
         render_kw={"rows": 2})
 
 
-class ReportForm(FlaskForm):
+class ReportForm(OffloadForm):
     body = TextAreaField("What happened", validators=[
         InputRequired("Say what happened."),
         Length(max=REPORT_MAX, message=f"Keep it under {REPORT_MAX:,} characters.")],

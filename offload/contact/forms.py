@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length
+
+from offload.core.forms import OffloadForm
 
 from .models import BODY_MAX, EMAIL_MAX, NAME_MAX, REPLY_MAX, SUBJECT_MAX
 
 
-class ContactForm(FlaskForm):
+class ContactForm(OffloadForm):
     """A member's message (their account says who they are and where to answer)."""
 
     subject = StringField("Subject", validators=[
@@ -43,7 +44,7 @@ class VisitorContactForm(ContactForm):
         render_kw={"autocomplete": "email"})
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(OffloadForm):
     reply = TextAreaField("Your answer", validators=[
         InputRequired("Write the answer."),
         Length(max=REPLY_MAX, message=f"Keep the answer under {REPLY_MAX:,} characters.")],

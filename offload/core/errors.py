@@ -91,7 +91,9 @@ def register_error_handlers(app: Flask) -> None:
             413: "Uploads are limited in size; choose a smaller file.",
             429: "Too many attempts in a short time. Wait a few minutes and try again.",
         }
-        return _render(error.code or 500, messages.get(error.code))
+        # an exception may carry its own message for the member (core.forms' 400)
+        return _render(error.code or 500,
+                       messages.get(error.code) or getattr(error, "member_message", None))
 
     @app.errorhandler(Exception)
     def _unhandled(error: Exception):

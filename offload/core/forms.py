@@ -1,14 +1,73 @@
-"""Helpers the views share for showing a service's refusal on a form, and for reading
-a query string or a record id sent with a request."""
+"""The forms' base classes, and helpers the views share for showing a service's
+refusal on a form and for reading a query string or a record id sent with a request.
+
+Every form is an ``OffloadForm`` (posted, with CSRF) or a ``QueryForm`` (a GET filter
+form), never a bare ``FlaskForm`` or ``wtforms.Form``: their one filter refuses control
+characters in any submitted text before a field's own validators run, so a NUL byte
+never reaches a query (PostgreSQL refuses it in text with a 500; SQLite stores it).
+Query-string text read with ``arg_text`` is refused the same way.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import BadRequest
+from wtforms import Form, PasswordField
+from wtforms.validators import StopValidation
 
 from .errors import OffloadError
+
+# C0 controls but tab, LF and CR; DEL; C1 controls (Unicode category Cc)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_MESSAGE = ("This can't contain control characters (such as a NUL byte); "
+                   "remove them and try again.")
+
+
+def has_control_characters(text: str) -> bool:
+    """True when ``text`` holds a control character other than tab, LF and CR."""
+    return _CONTROL.search(text) is not None
+
+
+def refuse_control_characters(form, field) -> None:
+    """The validator every field runs first: submitted text with a control character is
+    refused (passwords are exempt: any characters, and they never reach the database)."""
+    if isinstance(field, PasswordField):
+        return
+    if any(isinstance(raw, str) and has_control_characters(raw)
+           for raw in field.raw_data or ()):
+        raise StopValidation(CONTROL_MESSAGE)
+
+
+class _RefusesControlCharacters:
+    """A ``Meta`` that puts ``refuse_control_characters`` first in every field's chain."""
+
+    def bind_field(self, form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)
+        field.validators = [refuse_control_characters, *field.validators]
+        return field
+
+
+class OffloadForm(FlaskForm):
+    """The base of every posted form."""
+
+    class Meta(_RefusesControlCharacters):
+        pass
+
+
+class QueryForm(Form):
+    """The base of every GET filter form (no CSRF)."""
+
+    class Meta(_RefusesControlCharacters):
+        pass
+
+
+class ControlCharactersInQuery(BadRequest):
+    member_message = ("The address holds a control character (such as a NUL byte) in "
+                      "its query; remove it and try again.")
 
 
 def show_error(form: FlaskForm, error: OffloadError,
@@ -31,10 +90,15 @@ def first_error(form: FlaskForm, default: str = "Something was wrong with the fo
     return default
 
 
-def arg_text(args: Mapping[str, Any], key: str) -> str:
-    """One query-string value as text ("" when missing or not text)."""
+def arg_text(args: Mapping[str, Any], key: str, default: str = "") -> str:
+    """One query-string value as text (``default`` when missing or not text); a value
+    with a control character is refused with a 400 that says so."""
     value = args.get(key)
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return default
+    if has_control_characters(value):
+        raise ControlCharactersInQuery()
+    return value
 
 
 # Record ids are INTEGER columns: PostgreSQL refuses a larger value (DataError) and

@@ -7,37 +7,56 @@ and no ``Decimal`` on the money path. Rates are basis points (1% = 100 bps).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .errors import Invalid
 
-_AMOUNT = re.compile(r"^(?P<whole>\d+)(?:\.(?P<frac>\d{1,2}))?$")
+# ASCII digits only (``\d`` and ``int()`` also read Arabic-Indic and full-width digits),
+# commas only between groups of three, one point before the decimals
+_AMOUNT = re.compile(r"(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<frac>[0-9]+))?")
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
-def parse_amount(text: str | None, *, max_minor: int) -> int:
-    """``"12.50"`` → 1250. Refuses empty, non-numbers, negatives, zero, more than two
-    decimals and amounts over ``max_minor``, each with a message for the member."""
-    raw = (text or "").strip().replace(",", "")
-    if raw.startswith(tuple(SYMBOLS.values())):
-        raw = raw[1:].strip()
+def parse_amount(text: str | None, *, max_minor: int, currency: str) -> int:
+    """``"12.50"`` → 1250. Accepts ASCII digits, thousands commas, one decimal point and
+    at most the symbol of the site's ``currency`` in front. Refuses empty, non-numbers,
+    another currency's symbol, other scripts' digits, negatives, zero, more than two
+    decimals and amounts over ``max_minor``, each with a message saying what is expected."""
+    raw = (text or "").strip()
+    symbol = SYMBOLS.get(currency)
+    if symbol and raw.startswith(symbol):
+        raw = raw[len(symbol):].lstrip()
     if not raw:
         raise Invalid("Enter an amount.")
     if raw.startswith("-"):
         raise Invalid("The amount must be positive.")
-    match = _AMOUNT.match(raw)
+    match = _AMOUNT.fullmatch(raw)
     if not match:
-        if re.match(r"^\d+\.\d{3,}$", raw):
-            raise Invalid("Use at most two decimals (for example 12.50).")
-        raise Invalid("Enter the amount as a number, for example 12.50.")
-    whole = match["whole"]
+        raise Invalid(_expected(raw, currency, symbol))
+    frac = match["frac"] or ""
+    if len(frac) > 2:
+        raise Invalid("Use at most two decimals (for example 12.50).")
+    whole = match["whole"].replace(",", "")
     if len(whole) > 15:  # far beyond any maximum; keeps the arithmetic small
         raise Invalid(f"The most you can enter is {format_amount(max_minor)}.")
-    minor = int(whole) * 100 + int((match["frac"] or "0").ljust(2, "0"))
+    minor = int(whole) * 100 + int(frac.ljust(2, "0"))
     if minor == 0:
         raise Invalid("The amount must be more than zero.")
     if minor > max_minor:
         raise Invalid(f"The most you can enter is {format_amount(max_minor)}.")
     return minor
+
+
+def _expected(raw: str, currency: str, symbol: str | None) -> str:
+    """What was wrong with an amount that isn't one, and what is expected instead."""
+    example = f"12.50 or {symbol}12.50" if symbol else "12.50"
+    if any(unicodedata.category(c) == "Sc" and c != symbol for c in raw):
+        return f"Amounts here are in {currency}: enter digits only, for example {example}."
+    if any(unicodedata.category(c) == "Nd" and not c.isascii() for c in raw):
+        return f"Use the digits 0–9, for example {example}."
+    if re.fullmatch(r"[0-9]+,[0-9]{1,2}", raw):
+        return f"Use a point before the cents, for example {example}."
+    return f"Enter the amount as a number (digits and a point), for example {example}."
 
 
 def format_amount(minor: int) -> str:

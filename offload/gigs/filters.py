@@ -110,7 +110,8 @@ class BoardFilters:
             raw = arg_text(args, key).strip()
             if raw:
                 try:
-                    values[f"{key}_minor"] = parse_amount(raw, max_minor=max_minor)
+                    values[f"{key}_minor"] = parse_amount(
+                        raw, max_minor=max_minor, currency=current_app.config["CURRENCY"])
                 except Invalid as e:
                     errors[key] = str(e)
         low, high = values.get("budget_min_minor"), values.get("budget_max_minor")

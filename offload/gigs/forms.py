@@ -8,11 +8,9 @@ The gig page shows several forms at once, so each has a prefix (``ask-body``,
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
-    Form,
     RadioField,
     SearchField,
     SelectChoice,
@@ -23,6 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from offload.core.errors import Invalid
+from offload.core.forms import OffloadForm, QueryForm
 from offload.core.money import parse_amount
 from offload.profiles.models import SKILL_NAME_MAX
 
@@ -55,12 +54,13 @@ def _amount(form, field) -> None:
     if not (field.data or "").strip():
         return
     try:
-        field.minor = parse_amount(field.data, max_minor=current_app.config["MAX_AMOUNT_MINOR"])
+        field.minor = parse_amount(field.data, max_minor=current_app.config["MAX_AMOUNT_MINOR"],
+                                   currency=current_app.config["CURRENCY"])
     except Invalid as e:
         raise ValidationError(str(e)) from None
 
 
-class GigForm(FlaskForm):
+class GigForm(OffloadForm):
     kind = RadioField("Kind of gig", choices=[
         SelectChoice(GigKind.REFERRAL.value, "Referral: client work you pass on "
                                              "(commission on completion)"),
@@ -113,33 +113,33 @@ class GigForm(FlaskForm):
                 "deadline": self.deadline.data}
 
 
-class AskForm(FlaskForm):
+class AskForm(OffloadForm):
     body = TextAreaField("Your question", validators=[
         InputRequired("Write your question."), _at_most(QUESTION_MAX, "Your question")],
         description="Every member sees the question and its answer.", render_kw={"rows": 3})
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(OffloadForm):
     answer = TextAreaField("Your answer", validators=[
         InputRequired("Write your answer."), _at_most(ANSWER_MAX, "Your answer")],
         render_kw={"rows": 3})
 
 
-class CancelForm(FlaskForm):
+class CancelForm(OffloadForm):
     reason = StringField("Reason (optional)", validators=[
         _at_most(CANCEL_REASON_MAX, "The reason")],
         description="Members see it on the gig.")
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(OffloadForm):
     file = FileField("File", validators=[FileRequired("Choose a file to attach.")])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(OffloadForm):
     """No fields: the CSRF token of a delete button."""
 
 
-class BoardFilterForm(Form):
+class BoardFilterForm(QueryForm):
     """Renders the board's filters (a GET form, no CSRF); ``BoardFilters`` reads them."""
 
     q = SearchField("Search", description="Words in the title, description or skills.")
@@ -159,7 +159,7 @@ class BoardFilterForm(Form):
                        default=BoardSort.RELEVANCE.value, validate_choice=False)
 
 
-class MyGigsFilterForm(Form):
+class MyGigsFilterForm(QueryForm):
     state = SelectField("State", choices=[SelectChoice("", "Any state")]
                         + [SelectChoice(s.value, s.label) for s in GigState], validate_choice=False,
                         validators=[Optional()])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -14,14 +13,14 @@ from offload.accounts.models import User
 from offload.cases.models import Case, CaseState
 from offload.core.db import db
 from offload.core.errors import InvalidField, OffloadError
-from offload.core.forms import parse_id, show_error
+from offload.core.forms import OffloadForm, arg_text, parse_id, show_error
 
 from .tree import REASON_MAX, branches, line_to_root, reparent
 
 bp = Blueprint("admin_tree", __name__, url_prefix="/admin/tree")
 
 
-class ReparentForm(FlaskForm):
+class ReparentForm(OffloadForm):
     inviter = StringField("New inviter (username)", validators=[
         InputRequired("Name the member who answers for them from now on.")])
     reason = TextAreaField("Reason", validators=[
@@ -35,7 +34,7 @@ class ReparentForm(FlaskForm):
 @admin_required
 def search():
     """Find a member by username (exact) or the start of a username or name."""
-    q = " ".join(request.args.get("q", "").split()).lstrip("@")
+    q = " ".join(arg_text(request.args, "q").split()).lstrip("@")
     found = []
     if q:
         exact = _member(q)

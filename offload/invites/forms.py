@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from offload.accounts.forms import NewPassword, work_role_field
 from offload.accounts.models import AccountType
+from offload.core.forms import OffloadForm
 
 
-class InviteForm(FlaskForm):
+class InviteForm(OffloadForm):
     email = EmailField("Their e-mail address",
                        validators=[DataRequired(), Email(), Length(max=254)])
     vouch_note = TextAreaField(
@@ -18,7 +18,7 @@ class InviteForm(FlaskForm):
         description="Your vouch. If they cause trouble, you'll be on the hook with them.")
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(OffloadForm):
     username = StringField(
         "Username",
         validators=[DataRequired(), Length(min=3, max=32),

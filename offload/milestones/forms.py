@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
@@ -16,13 +15,13 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from offload.core.forms import parse_id
+from offload.core.forms import OffloadForm, parse_id
 from offload.wallet.forms import AmountField, MoneyForm
 
 from .models import NOTE_MAX, REASON_MAX, STATEMENT_MAX, TITLE_MAX
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(OffloadForm):
     title = StringField("Milestone", validators=[
         InputRequired("Name the milestone."),
         Length(max=TITLE_MAX, message=f"The title can be at most {TITLE_MAX} characters.")])
@@ -35,7 +34,7 @@ class FundForm(MoneyForm):
     """One per milestone (prefix ``fund-<id>``), each with its one-time key."""
 
 
-class NoteForm(FlaskForm):
+class NoteForm(OffloadForm):
     note = TextAreaField("Note", validators=[
         InputRequired("Write a note."),
         Length(max=NOTE_MAX, message=f"The note can be at most {NOTE_MAX:,} characters.")],
@@ -46,7 +45,7 @@ class DeliveryForm(NoteForm):
     files = MultipleFileField("Files (optional)")
 
 
-class StatementForm(FlaskForm):
+class StatementForm(OffloadForm):
     statement = TextAreaField("Your statement", validators=[
         InputRequired("Say what went wrong and what you ask for."),
         Length(max=STATEMENT_MAX, message=f"Keep it under {STATEMENT_MAX:,} characters.")],
@@ -54,7 +53,7 @@ class StatementForm(FlaskForm):
         description="An admin reads both sides, the timeline and the messages, and decides.")
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(OffloadForm):
     outcome = RadioField("Decision", choices=[
         SelectChoice("release", "Release: all of it to the performer"),
         SelectChoice("refund", "Refund: all of it back to the customer"),
@@ -76,7 +75,7 @@ class ResolveForm(FlaskForm):
         render_kw={"autocomplete": "current-password"})
 
 
-class PriceProposalForm(FlaskForm):
+class PriceProposalForm(OffloadForm):
     """A lower agreed price for a task project, to close it short (prefix ``price``)."""
 
     price = AmountField("New price", validators=[InputRequired("Enter the new price.")],
@@ -90,7 +89,7 @@ class PriceProposalForm(FlaskForm):
 PROPOSAL_GONE = "That proposal is no longer there. Reload the page."
 
 
-class PriceAnswerForm(FlaskForm):
+class PriceAnswerForm(OffloadForm):
     """Accept, decline or withdraw the proposal the page showed (its id, so a newer
     proposal is never answered by mistake)."""
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from offload.accounts.models import User
 from offload.core.db import db
+from offload.core.forms import arg_text
 from offload.core.pagination import newest_first
 
 from .models import PUBLIC_ACTIONS, ModerationEntry
@@ -20,8 +21,8 @@ bp = Blueprint("moderation", __name__)
 @bp.get("/moderation")
 @login_required
 def log():
-    action = request.args.get("action", "").strip()
-    username = request.args.get("member", "").strip().lstrip("@").lower()
+    action = arg_text(request.args, "action").strip()
+    username = arg_text(request.args, "member").strip().lstrip("@").lower()
     member = (db.session.scalar(select(User).where(User.username == username))
               if username else None)
     stmt = select(ModerationEntry).where(ModerationEntry.action.in_(PUBLIC_ACTIONS))

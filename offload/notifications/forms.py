@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
+
+from offload.core.forms import OffloadForm
 
 from .kinds import KINDS
 from .models import Channel
@@ -16,7 +17,7 @@ CHANNEL_CHOICES = [
 ]
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(OffloadForm):
     """Fields are named after the kinds, so the form binds only registered kinds."""
 
     channel_choices = CHANNEL_CHOICES

@@ -8,10 +8,8 @@ a double click or a retried POST sends one offer and charges once.
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    Form,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -23,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from offload.core.forms import ID_MAX
+from offload.core.forms import ID_MAX, OffloadForm, QueryForm
 from offload.core.money import format_money
 from offload.wallet.forms import AmountField, MoneyForm
 
@@ -100,7 +98,7 @@ class OfferForm(MoneyForm):
                 "idempotency_key": self.idempotency_key.data}
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(OffloadForm):
     price = _price_field("Price")
     days_to_deliver = _days_field()
     note = TextAreaField("Note (optional)", validators=[_at_most(NOTE_MAX, "The note")],
@@ -111,7 +109,7 @@ class ProposalForm(FlaskForm):
                 "note": self.note.data or ""}
 
 
-class MessageForm(FlaskForm):
+class MessageForm(OffloadForm):
     body = TextAreaField("Message", validators=[
         InputRequired("Write a message."), _at_most(MESSAGE_MAX, "The message")],
         description="Kept for good: messages are evidence if there is a dispute.",
@@ -119,24 +117,24 @@ class MessageForm(FlaskForm):
     file = FileField("Attach a file (optional)")
 
 
-class ReadForm(FlaskForm):
+class ReadForm(OffloadForm):
     """How far the page showed the conversation (sent by the page, not typed)."""
 
     up_to = IntegerField("Read up to", validators=[
         InputRequired("Reload the page and try again."), NumberRange(min=0, max=ID_MAX)])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(OffloadForm):
     reason = StringField("Reason (optional)", validators=[
         _at_most(DECLINE_REASON_MAX, "The reason")],
         description="The member who made the offer sees it.")
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(OffloadForm):
     """No fields: the CSRF token of a button (withdraw, shortlist, award...)."""
 
 
-class MyOffersFilterForm(Form):
+class MyOffersFilterForm(QueryForm):
     state = SelectField("State", choices=[SelectChoice("", "Any state")]
                         + [SelectChoice(s.value, s.label) for s in OfferState],
                         validate_choice=False, validators=[Optional()])

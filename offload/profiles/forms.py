@@ -6,7 +6,6 @@ The edit page shows several forms at once, so each section's form has a prefix
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     IntegerField,
@@ -17,6 +16,8 @@ from wtforms import (
     URLField,
 )
 from wtforms.validators import InputRequired, Length, Optional
+
+from offload.core.forms import OffloadForm
 
 from .models import (
     BIO_MAX,
@@ -41,7 +42,7 @@ def _at_most(n: int, label: str) -> Length:
     return Length(max=n, message=f"{label} can be at most {n} characters.")
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(OffloadForm):
     display_name = StringField("Display name", validators=[
         InputRequired("Enter the name other members will see."),
         _at_most(DISPLAY_NAME_MAX, "Display name")])
@@ -65,7 +66,7 @@ class ProfileForm(FlaskForm):
         return (self.skills.data or "").split(",")
 
 
-class EducationForm(FlaskForm):
+class EducationForm(OffloadForm):
     school = StringField("School", validators=[InputRequired("Enter the school's name."),
                                                _at_most(SCHOOL_MAX, "School")])
     degree = StringField("Degree", validators=[_at_most(DEGREE_MAX, "Degree")],
@@ -82,7 +83,7 @@ class EducationForm(FlaskForm):
                 "start_year": self.start_year.data, "end_year": self.end_year.data}
 
 
-class PortfolioForm(FlaskForm):
+class PortfolioForm(OffloadForm):
     title = StringField("Title", validators=[InputRequired("Give the item a title."),
                                              _at_most(TITLE_MAX, "Title")])
     url = URLField("Link", validators=[InputRequired("Enter the address of your work."),
@@ -97,7 +98,7 @@ class PortfolioForm(FlaskForm):
                 "description": self.description.data}
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(OffloadForm):
     kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in DocumentKind],
                        validators=[InputRequired()])
     title = StringField("Title", validators=[InputRequired("Give the document a title."),
@@ -109,12 +110,12 @@ class DocumentForm(FlaskForm):
         return {"kind": self.kind.data, "title": self.title.data, "file_storage": self.file.data}
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(OffloadForm):
     photo = FileField("Choose a photo", validators=[FileRequired("Choose a photo to upload.")],
                       description="It is cropped to a square from the centre; details stored "
                                   "in the file, such as where it was taken, are removed.",
                       render_kw={"accept": "image/jpeg,image/png,image/webp"})
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(OffloadForm):
     """No fields: the CSRF token of a delete button."""

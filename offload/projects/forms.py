@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import Form, SelectChoice, SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from offload.commissions.models import INVOICE_REASON_MAX
+from offload.core.forms import OffloadForm, QueryForm
 from offload.wallet.forms import AmountField, MoneyForm
 
 from .models import EVENT_NOTE_MAX, POSTED_KINDS, ProjectState
 
 
-class EventForm(FlaskForm):
+class EventForm(OffloadForm):
     kind = SelectField("What happened", choices=[SelectChoice(k.value, k.label)
                                                  for k in POSTED_KINDS])
     note = TextAreaField("Note", validators=[
@@ -35,7 +35,7 @@ class CompleteReferralForm(MoneyForm):
                     "accept the amount or contest it.", render_kw={"rows": 3})
 
 
-class ContestInvoiceForm(FlaskForm):
+class ContestInvoiceForm(OffloadForm):
     statement = TextAreaField("Why you contest it", validators=[
         InputRequired("Say why you contest the amount."),
         Length(max=INVOICE_REASON_MAX, message=f"Keep it under {INVOICE_REASON_MAX:,} "
@@ -48,7 +48,7 @@ class PayCommissionForm(MoneyForm):
     field_prefix = "pay"
 
 
-class MyProjectsFilterForm(Form):
+class MyProjectsFilterForm(QueryForm):
     state = SelectField("State", choices=[SelectChoice("", "Any state")]
                         + [SelectChoice(s.value, s.value.capitalize()) for s in ProjectState],
                         validate_choice=False, validators=[Optional()])

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
+
+from offload.core.forms import OffloadForm
 
 from .models import BODY_MAX, REPLY_MAX
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(OffloadForm):
     """The stars come as radio buttons (``stars``, ``skill-<id>``), read by the view."""
 
     body = TextAreaField("Your review", validators=[
@@ -18,7 +19,7 @@ class ReviewForm(FlaskForm):
         render_kw={"rows": 4})
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(OffloadForm):
     body = TextAreaField("Your reply", validators=[
         InputRequired("Write your reply."),
         Length(max=REPLY_MAX, message=f"Keep it under {REPLY_MAX:,} characters.")],

@@ -8,7 +8,6 @@ kept when the form comes back with an error, so a retried POST has one effect.
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -20,6 +19,7 @@ from wtforms.validators import (
 )
 
 from offload.core.errors import Invalid
+from offload.core.forms import OffloadForm
 from offload.core.money import format_money, parse_amount
 from offload.ledger.idempotency import new_idempotency_key
 
@@ -39,7 +39,8 @@ class AmountField(StringField):
             return  # an optional amount left empty
         try:
             self.minor = parse_amount(self.data,
-                                      max_minor=current_app.config["MAX_AMOUNT_MINOR"])
+                                      max_minor=current_app.config["MAX_AMOUNT_MINOR"],
+                                      currency=current_app.config["CURRENCY"])
         except Invalid as e:
             raise StopValidation(str(e)) from None
 
@@ -51,7 +52,7 @@ def _amount_field(label: str, description: str) -> AmountField:
                                   "placeholder": "0.00"})
 
 
-class MoneyForm(FlaskForm):
+class MoneyForm(OffloadForm):
     """A money form with its one-time key; ``Form(formdata=None)`` is a blank one.
 
     Each form has its own field prefix, so two money forms on one page never read
@@ -92,7 +93,7 @@ class WithdrawalForm(MoneyForm):
                 f"The smallest amount you can withdraw is {format_money(minimum, currency)}.")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(OffloadForm):
     """An admin's decision on one withdrawal: a reason and the admin's password again.
 
     Several are on one page, so each is built with ``prefix=f"{action}-{withdrawal.id}"``.

@@ -1,10 +1,22 @@
-"""Reading a record id sent with a request."""
+"""Reading a record id or a query value sent with a request; the forms' base filter."""
 
 from __future__ import annotations
 
 import pytest
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
 
-from offload.core.forms import ID_MAX, parse_id
+from offload.core.db import db
+from offload.core.forms import (
+    CONTROL_MESSAGE,
+    ID_MAX,
+    ControlCharactersInQuery,
+    OffloadForm,
+    QueryForm,
+    arg_text,
+    parse_id,
+)
 
 
 @pytest.mark.parametrize("raw", ["1", "42", str(ID_MAX)])
@@ -19,3 +31,102 @@ def test_an_id_is_read(raw):
     None, 7, ["1"]])
 def test_anything_else_is_none(raw):
     assert parse_id(raw) is None
+
+
+# --- control characters --------------------------------------------------------------------
+
+class _Sample(OffloadForm):
+    name = StringField()
+    body = TextAreaField()
+    key = HiddenField()
+    secret = PasswordField()
+
+
+def _sample(app, **data) -> _Sample:
+    with app.test_request_context(method="POST", data=data):
+        form = _Sample()
+        form.validate()
+        return form
+
+
+@pytest.mark.parametrize("bad", ["ali\x00ce", "\x00", "a\x1bb", "\x07", "x\x7f", "x\x85", "\x0b",
+                                 "\x0c"])
+@pytest.mark.parametrize("field", ["name", "body", "key"])
+def test_a_control_character_in_any_text_field_is_refused_on_the_field(app, field, bad):
+    form = _sample(app, **{field: bad})
+    assert form.errors[field] == [CONTROL_MESSAGE]
+
+
+@pytest.mark.parametrize("fine", ["tab\there", "two\r\nlines", "one\nline", "Zoë 李 محمد 🙂", ""])
+def test_tabs_newlines_and_other_scripts_are_text(app, fine):
+    assert _sample(app, name=fine, body=fine, key=fine).errors == {}
+
+
+def test_a_password_may_hold_any_character(app):
+    assert _sample(app, secret="pass\x00word\x1b").errors == {}
+
+
+def test_the_filter_runs_before_the_fields_own_validators(app):
+    seen = []
+
+    class Form(OffloadForm):
+        name = StringField(validators=[lambda form, field: seen.append(field.data)])
+
+    with app.test_request_context(method="POST", data={"name": "a\x00"}):
+        form = Form()
+        assert not form.validate() and form.errors == {"name": [CONTROL_MESSAGE]}
+    assert seen == []
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_form_of_the_application_has_the_filter(app):
+    # create_app imported every blueprint, so every form class is loaded
+    forms = {c for base in (FlaskForm, Form) for c in _subclasses(base)
+             if c.__module__.startswith("offload.")}
+    assert len(forms) > 40
+    bare = sorted(c.__qualname__ for c in forms if not issubclass(c, (OffloadForm, QueryForm)))
+    assert bare == [], "forms must derive from offload.core.forms.OffloadForm or QueryForm"
+
+
+def test_a_nul_in_the_log_in_name_is_a_form_error(client):
+    r = client.post("/login", data={"login": "ali\x00ce", "password": "whatever it is"})
+    assert r.status_code == 422
+    assert "This can&#39;t contain control characters" in r.get_data(as_text=True)
+
+
+def test_money_forms_refuse_control_characters_and_move_nothing(client, make_member, login):
+    from offload.ledger.models import Transfer
+    from offload.wallet.models import Deposit, Withdrawal
+
+    login(make_member("alice"))
+    for url, data in (
+            ("/wallet/deposits", {"deposit-amount": "5", "deposit-idempotency_key": "k\x00"}),
+            ("/wallet/withdrawals", {"withdrawal-amount": "5", "withdrawal-payout_details": "\x00",
+                                     "withdrawal-idempotency_key": "k-w"})):
+        r = client.post(url, data=data)
+        assert r.status_code == 422, url
+        assert "This can&#39;t contain control characters" in r.get_data(as_text=True)
+    db.session.rollback()
+    for model in (Transfer, Deposit, Withdrawal):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+@pytest.mark.parametrize("url", ["/gigs?q=rust%00", "/gigs?budget_min=%005", "/members?skill=%1b",
+                                 "/moderation?member=ali%00ce", "/moderation?action=%00"])
+def test_a_control_character_in_a_query_is_a_clear_400(client, make_member, login, url):
+    login(make_member("alice"))
+    r = client.get(url)
+    assert r.status_code == 400
+    assert "control character" in r.get_data(as_text=True)
+
+
+def test_arg_text_refuses_control_characters_only():
+    assert arg_text({"q": "a\tb\r\nc"}, "q") == "a\tb\r\nc"
+    assert arg_text({}, "q", "open") == "open"
+    with pytest.raises(ControlCharactersInQuery):
+        arg_text({"q": "a\x00"}, "q")
