@@ -122,3 +122,20 @@ class User(UserMixin, db.Model):
 # What a list needs to show a member by name with a link to their profile (``name``):
 # loading only these for each row's sender or actor halves a conversation page's loading.
 NAME_COLUMNS = (User.id, User.username, User.display_name)
+
+
+class PasswordResetRequest(db.Model):
+    """A password reset asked for an address, not yet looked at.
+
+    The reset form writes one of these for every address it is given, known or not,
+    and nothing else, so its answer takes the same work whoever asks. The mail worker
+    takes each row (deleting it is the claim), looks the address up and queues the
+    mail, or nothing (``accounts.services.resolve_password_resets``). Rows live seconds:
+    typed addresses are not kept.
+    """
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
