@@ -55,6 +55,10 @@ class Config:
     # per address, so a stranger's failures never lock the owner out
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     RESET_LIMIT = "5 per hour"  # per address, and per account from one address
+    # reset mails one member receives, however many addresses ask (more change nothing
+    # the asker sees): counted from the mails queued for them in the window
+    RESET_MAILS_PER_ACCOUNT = 3
+    RESET_MAILS_WINDOW_SECONDS = 3600
     EMAIL_CHANGE_LIMIT = "5 per hour"  # tries to change the e-mail address, per member
     INVITE_LIMIT = "10 per hour"
     CONTACT_LIMIT = "5 per hour"  # messages through the contact page, per address
@@ -90,10 +94,17 @@ class Config:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Offload <no-reply@offload.invalid>"
-    # Try delivering right after the causing transaction commits; the job retries the rest.
-    MAIL_DELIVER_AFTER_COMMIT = True
+    # No web request sends mail: ``flask jobs worker`` delivers the outbox (retries
+    # after OUTBOX_BACKOFF_BASE_SECONDS * 2**(attempts - 1)) and runs the periodic jobs.
     OUTBOX_MAX_ATTEMPTS = 8
     OUTBOX_BACKOFF_BASE_SECONDS = 60
+    # The worker wakes at once on PostgreSQL (LISTEN/NOTIFY) and looks anyway every
+    # WORKER_POLL_SECONDS (retries falling due, the periodic jobs); on SQLite, which has
+    # no NOTIFY, it looks every WORKER_SQLITE_POLL_SECONDS.
+    WORKER_POLL_SECONDS = 10.0
+    WORKER_SQLITE_POLL_SECONDS = 1.0
+    # A runner holds a periodic job this long at most; one that died frees it then.
+    JOB_LEASE_SECONDS = 600
 
     # Money: integer minor units, rates in basis points (1% = 100)
     COMMISSION_BPS = 1000  # 10% of the invoiced amount on referral gigs...

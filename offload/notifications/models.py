@@ -4,8 +4,9 @@ Design: a service that wants to tell a member something calls ``notify()`` insid
 its own transaction. That writes a ``Notification`` (the in-app list) and, when the
 member wants e-mail for that kind, an ``OutboxEmail`` row. Nothing is sent inside a
 transaction: if the change rolls back, the mail was never queued; if it commits,
-delivery follows (right after commit, then by the ``jobs`` cron with exponential
-back-off), so an SMTP outage delays mail but loses none.
+the mail worker (``flask jobs worker``, woken by a NOTIFY on PostgreSQL) sends it,
+retrying with exponential back-off, so an SMTP outage delays mail but loses none. No
+web request ever waits for SMTP.
 
 Outbox rows are claimed with a guarded UPDATE on ``locked_until`` before sending,
 so two delivery runners never send the same row. A runner that dies after sending

@@ -1,24 +1,26 @@
 """Telling members things: notifications, the e-mail outbox and its delivery.
 
 Services elsewhere call ``notify()`` or ``queue_email()`` inside their own
-transaction; both only write rows. ``deliver_outbox()`` is the one place that sends,
-always between transactions.
+transaction; both only write rows (and, on PostgreSQL, a NOTIFY that wakes the mail
+worker when the transaction commits). ``deliver_outbox()`` is the one place that
+sends, always between transactions, from ``flask jobs worker`` or the cron job: never
+inside a web request.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 
 from offload.accounts.models import User
-from offload.core.db import atomic, db, in_atomic, on_commit, utcnow
+from offload.core.db import atomic, db, in_atomic, is_postgresql, utcnow
 from offload.core.errors import Invalid, NotAllowed
 from offload.core.mailer import send_email
 
@@ -35,6 +37,8 @@ CLAIM_SECONDS = 300
 TITLE_MAX = 200
 SUBJECT_MAX = 200
 ERROR_MAX = 500
+# The PostgreSQL channel ``flask jobs worker`` LISTENs on: "there is mail work".
+WORK_CHANNEL = "offload_mail"
 
 
 # --- notifications -------------------------------------------------------------------
@@ -136,8 +140,8 @@ def queue_email(to: str, template: str, *, user: User | None = None,
     """Render ``email/<template>.subject.txt``, ``.txt`` and (optional) ``.html`` and queue it.
 
     Writes: one unsent OutboxEmail, in the caller's transaction: if that rolls back,
-    no mail exists. After commit: when MAIL_DELIVER_AFTER_COMMIT is set, tries to send
-    that row at once; a failure there is logged and left to the jobs' retries.
+    no mail exists. When it commits, the mail worker is woken (``wake_mail_worker``)
+    and sends it; nothing here waits for SMTP.
     Templates get ``user`` and ``context``; links must come from ``external_url``.
     ``list_unsubscribe``: a URL that stops this kind of mail with one POST; it goes into
     the List-Unsubscribe and List-Unsubscribe-Post headers, so mail clients offer it.
@@ -149,9 +153,18 @@ def queue_email(to: str, template: str, *, user: User | None = None,
                             html_body=html_body, list_unsubscribe=list_unsubscribe)
         session.add(email)
         session.flush()
-        if current_app.config["MAIL_DELIVER_AFTER_COMMIT"]:
-            on_commit(partial(_deliver_after_commit, email.id))
+        wake_mail_worker()
     return email
+
+
+def wake_mail_worker() -> None:
+    """Wake ``flask jobs worker`` when the caller's transaction commits (PostgreSQL).
+
+    A NOTIFY inside the transaction is delivered on commit and dropped on rollback, and
+    repeats in one transaction arrive as one. On SQLite the worker polls instead.
+    """
+    if is_postgresql():
+        db.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WORK_CHANNEL})
 
 
 @dataclass
@@ -165,7 +178,8 @@ class DeliveryReport:
 
 
 def deliver_outbox(*, now: datetime | None = None, limit: int = 100,
-                   ids: list[int] | None = None) -> DeliveryReport:
+                   ids: list[int] | None = None,
+                   keep_going: Callable[[], bool] | None = None) -> DeliveryReport:
     """Send the outbox e-mails that are due (or only ``ids`` among them), oldest first.
 
     For each row: claim it (a guarded UPDATE of ``locked_until``, so concurrent
@@ -173,6 +187,8 @@ def deliver_outbox(*, now: datetime | None = None, limit: int = 100,
     a second short transaction mark it sent, or count the attempt and schedule the
     next one after OUTBOX_BACKOFF_BASE_SECONDS * 2**(attempts - 1). A row that failed
     OUTBOX_MAX_ATTEMPTS times stays in the table, unsent, with its last error.
+    ``keep_going``: asked before each row; when it answers False the run ends there
+    (a worker told to stop finishes the letter it is sending, then takes no other).
     Must not be called inside ``atomic()``: each row needs its own commits.
     """
     if in_atomic():
@@ -184,6 +200,8 @@ def deliver_outbox(*, now: datetime | None = None, limit: int = 100,
     if ids is not None:
         stmt = stmt.where(OutboxEmail.id.in_(ids))
     for email_id in list(db.session.scalars(stmt)):
+        if keep_going is not None and not keep_going():
+            break
         letter = _claim(email_id, now)
         if letter is None:
             continue  # another runner took it, or it was sent meanwhile
@@ -262,16 +280,6 @@ def _record_failure(letter: _Letter, now: datetime, exc: Exception) -> bool:
     log.warning("outbox email %s (%s) failed (attempt %d), next try at %s: %s",
                 letter.id, letter.template, attempts, retry_at.isoformat(), error)
     return False
-
-
-def _deliver_after_commit(email_id: int) -> None:
-    # The action that queued this mail has committed; a delivery problem must not turn
-    # it into an error page. The row stays due and the jobs retry it.
-    try:
-        deliver_outbox(ids=[email_id], limit=1)
-    except Exception:
-        log.exception("delivering outbox email %s after commit failed; the jobs will retry",
-                      email_id)
 
 
 # --- rendering ----------------------------------------------------------------------------

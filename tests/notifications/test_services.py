@@ -34,11 +34,6 @@ def sent(monkeypatch):
     return messages
 
 
-@pytest.fixture
-def no_instant_delivery(app, monkeypatch):
-    monkeypatch.setitem(app.config, "MAIL_DELIVER_AFTER_COMMIT", False)
-
-
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -62,7 +57,7 @@ def test_notify_writes_a_notification_and_an_email_linking_to_the_canonical_host
     assert 'href="https://offload.example/members/bob"' in mail.html_body
     assert "evil.example" not in mail.text_body + mail.html_body
     assert mail.user_id == member.id and mail.template == "notification"
-    assert [m["to"] for m in sent] == ["ada@example.com"]  # delivered right after commit
+    assert sent == []  # the worker sends it, never the committing code
 
 
 def test_notify_without_a_request_renders_links_from_the_canonical_host(
@@ -141,19 +136,20 @@ def test_queue_email_rolls_back_with_the_transaction(make_member, outbox, sent):
     assert outbox.all() == [] and sent == []
 
 
-def test_queued_email_is_delivered_right_after_commit(make_member, outbox, sent):
+def test_queued_email_waits_in_the_outbox_for_the_worker(make_member, outbox, sent):
     member = make_member()
     with atomic():
         queue_email("Ada@Example.COM", "notification", user=member, title="Hi", link_url=None)
-        assert sent == []  # nothing leaves before the commit
+    mail = outbox.all()[0]
+    assert sent == [] and mail.sent_at is None  # the committing code never sends
+    assert deliver_outbox().sent == 1
     mail = outbox.all()[0]
     assert mail.to_address == "ada@example.com" and mail.sent_at is not None
     assert sent == [{"to": "ada@example.com", "subject": "Hi", "text": mail.text_body,
                      "html": mail.html_body, "list_unsubscribe": None}]
 
 
-def test_failed_delivery_after_commit_keeps_the_change_and_the_mail(make_member, outbox,
-                                                                   monkeypatch):
+def test_a_failed_delivery_keeps_the_mail_for_a_retry(make_member, outbox, monkeypatch):
     def broken(**mail):
         raise ConnectionRefusedError("smtp is down")
 
@@ -161,14 +157,22 @@ def test_failed_delivery_after_commit_keeps_the_change_and_the_mail(make_member,
     member = make_member()
     with atomic():
         notify(member, "invite_accepted", title="Bob joined")
+    assert deliver_outbox().failed == 1
     mail = outbox.all()[0]
     assert count(Notification) == 1
     assert mail.sent_at is None and mail.attempts == 1 and mail.locked_until is None
     assert mail.last_error == "ConnectionRefusedError: smtp is down"
 
 
+def test_deliver_outbox_stops_taking_letters_when_told(outbox, sent):
+    for n in range(3):
+        queue_email(f"m{n}@example.com", "notification", title="Hi", link_url=None)
+    report = services.deliver_outbox(keep_going=lambda: len(sent) < 1)
+    assert report.sent == 1 and [m["to"] for m in sent] == ["m0@example.com"]
+
+
 def test_failures_back_off_exponentially_then_give_up(app, make_member, outbox,
-                                                      no_instant_delivery, monkeypatch):
+                                                      monkeypatch):
     monkeypatch.setattr(services, "send_email", lambda **mail: 1 / 0)
     queue_email("ada@example.com", "notification", title="Hi", link_url=None)
     base, tries = app.config["OUTBOX_BACKOFF_BASE_SECONDS"], app.config["OUTBOX_MAX_ATTEMPTS"]
@@ -186,7 +190,7 @@ def test_failures_back_off_exponentially_then_give_up(app, make_member, outbox,
 
 
 def test_a_second_runner_never_sends_a_mail_being_sent(make_member, outbox,
-                                                       no_instant_delivery, monkeypatch):
+                                                       monkeypatch):
     sent, inner_reports = [], []
 
     def slow_send(**mail):
@@ -202,7 +206,7 @@ def test_a_second_runner_never_sends_a_mail_being_sent(make_member, outbox,
     assert deliver_outbox().sent == 0 and sent == ["ada@example.com"]
 
 
-def test_a_stale_claim_is_taken_over(outbox, no_instant_delivery, sent):
+def test_a_stale_claim_is_taken_over(outbox, sent):
     queue_email("ada@example.com", "notification", title="Hi", link_url=None)
     with atomic():
         outbox.all()[0].locked_until = utcnow() + timedelta(minutes=5)  # a runner died mid-send
@@ -215,7 +219,7 @@ def test_deliver_outbox_refuses_to_run_inside_a_transaction():
         deliver_outbox()
 
 
-def test_deliver_outbox_only_ids_and_limit(outbox, no_instant_delivery, sent):
+def test_deliver_outbox_only_ids_and_limit(outbox, sent):
     for n in range(3):
         queue_email(f"m{n}@example.com", "notification", title="Hi", link_url=None)
     first, second, third = (m.id for m in outbox.all())
