@@ -7,19 +7,21 @@ so they are sent only if the change commits.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField
 from offload.core.templating import external_url
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
-from offload.notifications.services import queue_email
+from offload.notifications.queries import emails_queued_since
+from offload.notifications.services import queue_email, wake_mail_worker
 
 from .lineage import add_to_branch_sizes, lock_tree
-from .models import AccountType, User, WorkRole, new_session_token
+from .models import AccountType, PasswordResetRequest, User, WorkRole, new_session_token
 from .passwords import check_new_password, hash_password, verify_password
 
 log = logging.getLogger("offload.accounts")
@@ -205,15 +207,56 @@ def _reset_fingerprint(user: User) -> str:
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if the address belongs to a member; silent otherwise."""
-    with atomic():
-        user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-        if user is None:
-            return
-        token = sign(RESET_PURPOSE, {"uid": user.id, "fp": _reset_fingerprint(user)})
-        queue_email(user.email, "reset_password", user=user, member=user,
-                    link=external_url("accounts.reset_password", token=token),
-                    minutes=current_app.config["RESET_MAX_AGE_SECONDS"] // 60)
+    """Ask for a reset link for ``email``: the same work whether or not a member has it.
+
+    Writes: one PasswordResetRequest (and wakes the mail worker), nothing else: who owns
+    the address is looked up by the worker (``resolve_password_resets``), off the
+    request path, so the answer takes the same time and the same statements for a
+    member's address as for any other.
+    """
+    with atomic() as session:
+        session.add(PasswordResetRequest(email=normalize_email(email)[:254]))
+        session.flush()
+        wake_mail_worker()
+
+
+def resolve_password_resets(*, limit: int = 100) -> int:
+    """Turn waiting reset requests into reset mails, oldest first; how many were queued.
+
+    Each request is one transaction: delete it (the claim: one another worker took is
+    skipped), lock the member who has that address, and queue the reset mail unless
+    RESET_MAILS_PER_ACCOUNT of them were queued for that member in the last
+    RESET_MAILS_WINDOW_SECONDS (whatever addresses asked). A request for an unknown
+    address, or one over the cap, ends there, silently: the asker was told the same.
+    """
+    config = current_app.config
+    ids = list(db.session.scalars(select(PasswordResetRequest.id)
+                                  .order_by(PasswordResetRequest.id).limit(limit)))
+    queued = 0
+    for request_id in ids:
+        with atomic() as session:
+            address = session.scalar(delete(PasswordResetRequest)
+                                     .where(PasswordResetRequest.id == request_id)
+                                     .returning(PasswordResetRequest.email)
+                                     .execution_options(synchronize_session=False))
+            if address is None:
+                continue  # another worker took it
+            # the row lock makes two workers count one member's mails one after the other
+            user = session.scalar(select(User).where(User.email == address).with_for_update())
+            if user is None:
+                continue
+            since = utcnow() - timedelta(seconds=config["RESET_MAILS_WINDOW_SECONDS"])
+            if emails_queued_since(user.id, "reset_password", since) >= \
+                    config["RESET_MAILS_PER_ACCOUNT"]:
+                log.warning("reset mail not sent: the member's cap is reached",
+                            extra={"user_id": user.id})
+                continue
+            token = sign(RESET_PURPOSE, {"uid": user.id, "fp": _reset_fingerprint(user)})
+            queue_email(user.email, "reset_password", user=user, member=user,
+                        link=external_url("accounts.reset_password", token=token),
+                        minutes=config["RESET_MAX_AGE_SECONDS"] // 60)
+            queued += 1
+    return queued
 
 
 def read_reset_token(token: str) -> User:

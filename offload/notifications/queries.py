@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from offload.core.db import db
 from offload.core.pagination import Page, newest_first
 
 from .kinds import KINDS, kind_info
-from .models import Channel, Notification, NotificationPreference
+from .models import Channel, Notification, NotificationPreference, OutboxEmail
 
 
 def unread_count(user_id: int) -> int:
@@ -49,3 +51,11 @@ def _allowed(kind: str, channel: Channel) -> Channel:
     if channel == Channel.OFF and not kind_info(kind).can_turn_off:
         return Channel.IN_APP
     return channel
+
+
+def emails_queued_since(user_id: int, template: str, since: datetime) -> int:
+    """How many ``template`` mails were queued for the member since ``since`` (sent or not)."""
+    stmt = (select(func.count()).select_from(OutboxEmail)
+            .where(OutboxEmail.user_id == user_id, OutboxEmail.template == template,
+                   OutboxEmail.created_at > since))
+    return db.session.scalar(stmt) or 0

@@ -1,7 +1,7 @@
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from offload.accounts.models import User, WorkRole
+from offload.accounts.models import PasswordResetRequest, User, WorkRole
 from offload.accounts.services import (
     authenticate,
     change_email,
@@ -12,6 +12,7 @@ from offload.accounts.services import (
     read_reset_token,
     request_password_reset,
     reset_password,
+    resolve_password_resets,
 )
 from offload.core.db import db
 from offload.core.errors import Conflict, Invalid
@@ -83,6 +84,8 @@ def test_reset_link_is_single_use_and_ends_sessions(make_member, outbox):
     user = make_member("dave")
     old_session = user.session_token
     request_password_reset("DAVE@example.com")
+    assert outbox.all() == []  # the form's work ends with the request: the worker mails
+    assert resolve_password_resets() == 1
     token = _token_from(outbox, "dave@example.com", "/reset/")
     assert read_reset_token(token) == user
     reset_password(token, "a brand new passphrase")
@@ -95,7 +98,53 @@ def test_reset_link_is_single_use_and_ends_sessions(make_member, outbox):
 
 def test_reset_for_unknown_address_sends_nothing(outbox):
     request_password_reset("ghost@example.com")
+    assert resolve_password_resets() == 0
     assert outbox.all() == []
+    assert db.session.scalar(select(func.count()).select_from(PasswordResetRequest)) == 0
+
+
+def test_reset_mails_are_capped_per_account_whatever_asks(app, make_member, outbox,
+                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "RESET_MAILS_PER_ACCOUNT", 3)
+    make_member("dave")
+    make_member("erin")
+    # many askers, one mailbox: four "addresses" (the form doesn't know who asks)
+    for _ in range(4):
+        request_password_reset("dave@example.com")
+    request_password_reset("Dave@Example.com ")
+    request_password_reset("erin@example.com")
+    assert resolve_password_resets() == 4  # dave's first three, and erin's
+    assert len(outbox.to("dave@example.com")) == 3
+    assert len(outbox.to("erin@example.com")) == 1
+    request_password_reset("dave@example.com")
+    assert resolve_password_resets() == 0 and len(outbox.to("dave@example.com")) == 3
+    # the window passes: one more is allowed
+    monkeypatch.setitem(app.config, "RESET_MAILS_WINDOW_SECONDS", 0)
+    request_password_reset("dave@example.com")
+    assert resolve_password_resets() == 1 and len(outbox.to("dave@example.com")) == 4
+
+
+def test_two_resolvers_at_once_take_each_request_once(app, make_member, outbox):
+    import threading
+
+    make_member("dave")
+    for _ in range(6):
+        request_password_reset("unknown@example.com")
+    request_password_reset("dave@example.com")
+    counts, barrier = [], threading.Barrier(2)
+
+    def resolver():
+        with app.app_context():
+            barrier.wait()
+            counts.append(resolve_password_resets())
+            db.session.remove()
+
+    threads = [threading.Thread(target=resolver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(counts) == [0, 1] and len(outbox.to("dave@example.com")) == 1
 
 
 def test_change_password_needs_current_password(make_member):
