@@ -1,33 +1,50 @@
-"""``flask jobs ...``: the cron entry point.
+"""``flask jobs ...``: the worker, and the cron entry point.
 
-``flask jobs run`` runs every job in ``registry.JOBS`` once; a job that raises is
-logged and the others still run, and the exit status is 1 so cron reports it. A job
-that loses a race on PostgreSQL (serialization failure, deadlock) is re-run, up to
-MAX_ATTEMPTS times as a request is: jobs pick up what is due, so a re-run redoes only
-what was rolled back. (Jobs whose units of work are ``transactional``, such as the gig
-expiry, already retry each unit; this covers the rest.)
+``flask jobs worker`` is the long-running process that sends mail as soon as it is
+committed and runs the periodic jobs on their schedule (``worker.py``); SIGTERM or
+SIGINT stops it cleanly, with exit status 0.
+
+``flask jobs run`` runs every job in ``registry.JOBS`` once, for cron; each periodic
+job under its claim, so a job a worker (or another cron host) is running is skipped.
+A job that raises is logged and the others still run, and the exit status is 1 so
+cron reports it. A job that loses a race on PostgreSQL is re-run (``runner.run_job``).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from offload.core.db import MAX_ATTEMPTS, db, is_retryable
 from offload.notifications.services import deliver_outbox
 
 from . import registry
+from .runner import run_claimed, run_job
+from .worker import Worker
 
 log = logging.getLogger("offload.jobs")
 
-jobs_cli = AppGroup("jobs", help="Periodic jobs (run `flask jobs run` from cron every minute).")
+jobs_cli = AppGroup("jobs", help="The mail worker and the periodic jobs.")
+
+
+@jobs_cli.command("worker")
+@click.option("--poll", type=float, default=None,
+              help="Seconds between looks for work when not woken "
+                   "(default: WORKER_POLL_SECONDS, on SQLite WORKER_SQLITE_POLL_SECONDS).")
+def worker_command(poll: float | None) -> None:
+    """Send mail as it is queued and run the periodic jobs, until SIGTERM or SIGINT."""
+    worker = Worker(current_app._get_current_object(), poll_seconds=poll)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda number, _frame: worker.stop(signal.Signals(number).name))
+    worker.run()
 
 
 @jobs_cli.command("run")
 def run_command() -> None:
-    """Run every periodic job once, printing one line per job."""
+    """Run every job once, printing one line per job."""
     failed = [job.name for job in registry.JOBS if not _run(job)]
     if failed:
         raise click.exceptions.Exit(1)
@@ -42,24 +59,11 @@ def deliver_mail_command(limit: int) -> None:
 
 def _run(job: registry.Job) -> bool:
     try:
-        summary = _run_retrying(job)
+        summary = run_claimed(job, on_schedule=False) if job.is_periodic else run_job(job)
     except Exception:
         # one broken job must not stop the others (mail keeps flowing)
         log.exception("job %s failed", job.name)
         click.echo(f"{job.name}: FAILED (see the log)", err=True)
         return False
-    click.echo(f"{job.name}: {summary}")
+    click.echo(f"{job.name}: {summary if summary is not None else 'skipped, running elsewhere'}")
     return True
-
-
-def _run_retrying(job: registry.Job) -> str:
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return job.run()
-        except Exception as error:
-            if attempt == MAX_ATTEMPTS or not is_retryable(error):
-                raise
-            db.session.rollback()
-            log.warning("retrying job %s after a serialization failure or deadlock "
-                        "(attempt %d)", job.name, attempt)
-    raise AssertionError("unreachable")

@@ -1,10 +1,18 @@
-"""The explicit list of periodic jobs that ``flask jobs run`` runs, in order."""
+"""The explicit list of jobs, in order, with how often each runs.
+
+``flask jobs worker`` runs each periodic job when its interval has passed since the
+last run anywhere (``JobRun``), and the mail jobs (``every=None``) whenever there may
+be mail work: on every wake-up and after the periodic jobs. ``flask jobs run`` (cron)
+runs them all once.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from offload.accounts.services import resolve_password_resets
 from offload.alerts.services import send_daily_digests, send_instant_alerts
 from offload.cases.services import open_overdue_commission_cases
 from offload.commissions.services import (
@@ -23,10 +31,20 @@ from offload.reviews.services import publish_due_reviews
 class Job:
     name: str
     run: Callable[[], str]  # does the work, returns a one-line summary
+    # how often the worker runs it; None: a mail job, run whenever there may be mail
+    every: timedelta | None = None
+
+    @property
+    def is_periodic(self) -> bool:
+        return self.every is not None
 
 
 def _deliver_outbox() -> str:
     return str(deliver_outbox())
+
+
+def _resolve_password_resets() -> str:
+    return f"queued {resolve_password_resets()} password reset mails"
 
 
 def _expire_invites() -> str:
@@ -69,17 +87,23 @@ def _flag_stalling_projects() -> str:
     return f"told the referrers of {flag_stalling_projects()} stalling projects"
 
 
-# Delivery runs last, so that mail written by the jobs before it goes out in the same run.
+MINUTE = timedelta(minutes=1)
+
+# Each job picks up whatever is due, so a longer interval only delays it; most run
+# every minute, as cron ran them. The mail jobs run last, so that mail written by the
+# jobs before them goes out in the same run.
 JOBS: tuple[Job, ...] = (
-    Job("expire_invites", _expire_invites),
-    Job("expire_gigs", _expire_gigs),
-    Job("flag_stalling_projects", _flag_stalling_projects),
-    Job("remind_due_commissions", _remind_due_commissions),
-    Job("flag_overdue_commissions", _flag_overdue_commissions),
-    Job("open_overdue_commission_cases", _open_overdue_commission_cases),
-    Job("accept_lapsed_invoice_reviews", _accept_lapsed_invoice_reviews),
-    Job("publish_due_reviews", _publish_due_reviews),
-    Job("send_instant_alerts", _send_instant_alerts),
-    Job("send_daily_digests", _send_daily_digests),
+    Job("expire_invites", _expire_invites, MINUTE),
+    Job("expire_gigs", _expire_gigs, MINUTE),
+    Job("flag_stalling_projects", _flag_stalling_projects, MINUTE),
+    Job("remind_due_commissions", _remind_due_commissions, MINUTE),
+    Job("flag_overdue_commissions", _flag_overdue_commissions, MINUTE),
+    Job("open_overdue_commission_cases", _open_overdue_commission_cases, MINUTE),
+    Job("accept_lapsed_invoice_reviews", _accept_lapsed_invoice_reviews, MINUTE),
+    Job("publish_due_reviews", _publish_due_reviews, MINUTE),
+    Job("send_instant_alerts", _send_instant_alerts, MINUTE),
+    # works once a day (from ALERT_DIGEST_HOUR), each alert claimed for its day
+    Job("send_daily_digests", _send_daily_digests, 5 * MINUTE),
+    Job("resolve_password_resets", _resolve_password_resets),
     Job("deliver_outbox", _deliver_outbox),
 )

@@ -16,8 +16,7 @@ from offload.notifications.services import queue_email
 
 @pytest.fixture
 def sent(app, monkeypatch):
-    """Mail waits in the outbox for the job; sending is recorded, not done."""
-    monkeypatch.setitem(app.config, "MAIL_DELIVER_AFTER_COMMIT", False)
+    """Sending is recorded, not done."""
     messages: list[dict] = []
     monkeypatch.setattr(services, "send_email", lambda **mail: messages.append(mail))
     return messages
@@ -48,6 +47,7 @@ def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sen
         "publish_due_reviews: published 0 reviews whose window closed",
         "send_instant_alerts: sent 0 keyword alerts",
         "send_daily_digests: sent 0 daily alert digests",
+        "resolve_password_resets: queued 0 password reset mails",
         "deliver_outbox: sent 1, failed 0, gave up 0",
     ]
     assert [m["to"] for m in sent] == ["ada@example.com"]
@@ -127,5 +127,6 @@ def test_every_job_has_a_unique_name():
                      "remind_due_commissions", "flag_overdue_commissions",
                      "open_overdue_commission_cases", "accept_lapsed_invoice_reviews",
                      "publish_due_reviews",
-                     "send_instant_alerts", "send_daily_digests", "deliver_outbox"]
+                     "send_instant_alerts", "send_daily_digests", "resolve_password_resets",
+                     "deliver_outbox"]
     assert len(set(names)) == len(names)

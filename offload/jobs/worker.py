@@ -1,0 +1,143 @@
+"""``flask jobs worker``: the long-running process that sends mail and runs the jobs.
+
+Each pass: resolve waiting password resets, deliver the outbox, run the periodic jobs
+that are due (each under its claim), and deliver again what they queued. Then it
+waits: on PostgreSQL for a NOTIFY on ``WORK_CHANNEL`` (sent by every transaction that
+queues mail, delivered when it commits) or WORKER_POLL_SECONDS; on SQLite for
+WORKER_SQLITE_POLL_SECONDS. It listens before its first pass, so a mail committed
+while it works wakes it again.
+
+Any number of workers, on any number of hosts, may run beside each other and beside
+cron's ``flask jobs run``: every outbox row, reset request and periodic job is
+claimed in the database before it is worked on, so none is done twice.
+
+``stop()`` (SIGTERM, SIGINT) makes it take no new work: the letter being sent or
+the job running finishes, its claim is released, and ``run()`` returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterable
+
+import psycopg
+from flask import Flask
+from sqlalchemy.engine import make_url
+
+from offload.accounts.services import resolve_password_resets
+from offload.core.db import db
+from offload.notifications.services import WORK_CHANNEL, deliver_outbox
+
+from . import registry
+from .runner import run_claimed
+
+log = logging.getLogger("offload.jobs.worker")
+
+BATCH = 50  # mail rows per step: short steps notice stop() and new work sooner
+SLICE_SECONDS = 0.1  # how often a waiting worker checks whether it was told to stop
+
+
+class Worker:
+    def __init__(self, app: Flask, *, jobs: Iterable[registry.Job] | None = None,
+                 poll_seconds: float | None = None):
+        self.app = app
+        self.jobs = tuple(registry.JOBS if jobs is None else jobs)
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.postgresql = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() \
+            == "postgresql"
+        self.poll_seconds = poll_seconds if poll_seconds is not None else app.config[
+            "WORKER_POLL_SECONDS" if self.postgresql else "WORKER_SQLITE_POLL_SECONDS"]
+        self.stopping = False
+        self.listening = False  # True once LISTEN is in place (tests wait for it)
+
+    def stop(self, reason: str = "asked to") -> None:
+        """Take no new work; ``run()`` returns once the current letter or job is done."""
+        if not self.stopping:
+            log.info("worker %s stopping (%s): finishing the current work", self.name, reason)
+        self.stopping = True
+
+    def keep_going(self) -> bool:
+        return not self.stopping
+
+    def run(self) -> None:
+        """Work and wait until ``stop()``; needs no app context (it pushes its own)."""
+        with self.app.app_context():
+            listener = self._listen() if self.postgresql else None
+            log.info("worker %s started: %s", self.name,
+                     f"LISTEN {WORK_CHANNEL}, polling every {self.poll_seconds:g} s"
+                     if listener else f"polling every {self.poll_seconds:g} s")
+            try:
+                while not self.stopping:
+                    try:
+                        self.run_once()
+                    except Exception:
+                        # the database may be away for a moment: log, wait, go on
+                        log.exception("worker %s: a pass failed; trying again", self.name)
+                    finally:
+                        db.session.remove()
+                    self._wait(listener)
+            finally:
+                if listener is not None:
+                    listener.close()
+                self.listening = False
+        log.info("worker %s stopped", self.name)
+
+    def run_once(self) -> None:
+        """One pass over all the work that is due now (inside an app context)."""
+        self.deliver_mail()
+        for job in self.jobs:
+            if self.stopping:
+                return
+            if job.is_periodic:  # the mail jobs are deliver_mail()
+                self._run_periodic(job)
+        self.deliver_mail()
+
+    def deliver_mail(self) -> None:
+        """Resolve reset requests and send due mail until none is left (or stop())."""
+        while not self.stopping:
+            resolved = resolve_password_resets(limit=BATCH)
+            report = deliver_outbox(limit=BATCH, keep_going=self.keep_going)
+            if resolved:
+                log.info("resolve_password_resets: queued %d password reset mails", resolved)
+            if report.sent or report.failed or report.given_up:
+                log.info("deliver_outbox: %s", report)
+            elif not resolved:
+                return
+
+    def _run_periodic(self, job: registry.Job) -> None:
+        try:
+            summary = run_claimed(job)
+        except Exception:
+            log.exception("job %s failed", job.name)
+            return
+        if summary is not None:
+            log.info("%s: %s", job.name, summary)
+
+    # --- waiting -----------------------------------------------------------------
+
+    def _listen(self) -> psycopg.Connection:
+        url = db.engine.url
+        conn = psycopg.connect(host=url.host, port=url.port, user=url.username,
+                               password=url.password, dbname=url.database, autocommit=True)
+        conn.execute(f"LISTEN {WORK_CHANNEL}")
+        self.listening = True
+        return conn
+
+    def _wait(self, listener: psycopg.Connection | None) -> None:
+        """Until there may be work: a NOTIFY, the poll interval, or stop()."""
+        deadline = time.monotonic() + self.poll_seconds
+        while not self.stopping:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if listener is None:
+                time.sleep(min(SLICE_SECONDS, left))
+                continue
+            woken = False
+            for _ in listener.notifies(timeout=min(SLICE_SECONDS, left)):
+                woken = True  # drain: several commits need only one pass
+            if woken:
+                return
