@@ -2,6 +2,7 @@ import re
 from http.cookies import SimpleCookie
 
 from offload.accounts.models import User
+from offload.accounts.services import resolve_password_resets
 from offload.core.db import db
 from tests.conftest import PASSWORD
 
@@ -109,6 +110,7 @@ def test_reset_flow_through_pages(client, make_member, outbox):
     make_member("carol")
     r = client.post("/reset", data={"email": "carol@example.com"})
     assert r.status_code == 302
+    resolve_password_resets()  # what the mail worker does
     path = outbox.path_of_last_link("carol@example.com")
     assert client.get(path).status_code == 200
     weak = client.post(path, data={"password": "short"})
@@ -123,6 +125,22 @@ def test_reset_flow_through_pages(client, make_member, outbox):
 def test_reset_answer_is_the_same_for_unknown_addresses(client):
     r = client.post("/reset", data={"email": "nobody@example.com"}, follow_redirects=True)
     assert "If an account uses that address" in r.get_data(as_text=True)
+
+
+def test_a_reset_runs_the_same_statements_for_members_and_strangers(client, make_member,
+                                                                     count_queries, outbox):
+    make_member("carol")
+    client.post("/reset", data={"email": "warm@example.com"})  # first-request set-up aside
+
+    def statements(address: str) -> tuple[list[str], bytes, int]:
+        with count_queries() as seen:
+            response = client.post("/reset", data={"email": address})
+        return seen, response.headers["Location"], response.status_code
+
+    member, stranger = statements("carol@example.com"), statements("nobody@example.com")
+    assert member == stranger and member[2] == 302
+    assert [s.split()[0] for s in member[0]].count("INSERT") == 1
+    assert outbox.all() == []  # neither request looked further: the worker does
 
 
 def test_change_email_page_flow(client, make_member, login, outbox):
