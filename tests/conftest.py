@@ -11,6 +11,7 @@ import functools
 import itertools
 import os
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -213,6 +214,28 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", record)
 
     return counting
+
+
+@contextmanager
+def running_mail_worker(app, poll_seconds: float = 0.05):
+    """The mail worker (``flask jobs worker`` without the periodic jobs) in a thread."""
+    from offload.jobs.worker import Worker
+
+    worker = Worker(app, jobs=(), poll_seconds=poll_seconds)
+    thread = threading.Thread(target=worker.run, name="mail-worker", daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def mail_worker(app):
+    """Mail goes out as in production while the test runs: a worker sends the outbox."""
+    with running_mail_worker(app) as worker:
+        yield worker
 
 
 @pytest.fixture

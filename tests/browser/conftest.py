@@ -1,7 +1,8 @@
 """The browser suite: a live server on loopback, a real SMTP server, Debian's Chromium.
 
 Run with ``pytest -m browser`` (``make test-browser``). CSRF is on, mail really goes
-through SMTP, and each step's screenshot is saved under tests/artifacts/.
+through SMTP (sent by a mail worker running beside the live server), and each step's
+screenshot is saved under tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from werkzeug.serving import make_server
 
 from offload import create_app
 from offload.core.db import db
-from tests.conftest import app_config
+from tests.conftest import app_config, running_mail_worker
 from tests.support.smtp import SMTPServer, free_port
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -53,7 +54,8 @@ def live_server(app):
     server = make_server("127.0.0.1", app.config["LIVE_PORT"], app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    with running_mail_worker(app):  # the mail, as `make run` sends it: beside the site
+        yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
 

@@ -10,7 +10,7 @@ from tests.support.smtp import SMTPServer, free_port, html_part, text_part
 
 
 @pytest.fixture
-def smtp(app, monkeypatch):
+def smtp(app, monkeypatch, mail_worker):
     port = free_port()
     settings = {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
                 "MAIL_SUPPRESS_SEND": False}  # with TESTING on, Flask-Mail sends nothing
