@@ -14,9 +14,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The site and, beside it, the mail worker (it prints mail to the log and runs the
+# periodic jobs); Ctrl-C or the end of the server stops both.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
+	$(FLASK) jobs worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 seed: install
