@@ -79,10 +79,10 @@ class Result:
 
 def app_env(url: str, secret: str) -> dict[str, str]:
     """What gunicorn and the flask commands run with: production-like (debug off, the
-    real CSRF and session checks); mail stays in the outbox (the jobs deliver it); no
+    real CSRF and session checks); mail stays in the outbox (no worker runs); no
     rate limits (34 log-ins from one address in a second are the benchmark, not abuse)."""
     return {**os.environ, "DATABASE_URL": url, "OFFLOAD_SECRET_KEY": secret,
-            "OFFLOAD_MAIL_DELIVER_AFTER_COMMIT": "false", "OFFLOAD_MAIL_BACKEND": "log",
+            "OFFLOAD_MAIL_BACKEND": "log",
             "OFFLOAD_RATELIMIT_ENABLED": "false", "PYTHONPATH": str(ROOT)}
 
 

@@ -119,9 +119,10 @@ class Worker:
     # --- waiting -----------------------------------------------------------------
 
     def _listen(self) -> psycopg.Connection:
-        url = db.engine.url
-        conn = psycopg.connect(host=url.host, port=url.port, user=url.username,
-                               password=url.password, dbname=url.database, autocommit=True)
+        # a connection of its own, outside the pool: it stays in LISTEN for the worker's life
+        conninfo = db.engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        conn = psycopg.connect(conninfo, autocommit=True)
         conn.execute(f"LISTEN {WORK_CHANNEL}")
         self.listening = True
         return conn
