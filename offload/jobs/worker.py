@@ -64,8 +64,10 @@ class Worker:
 
     def run(self) -> None:
         """Work and wait until ``stop()``; needs no app context (it pushes its own)."""
+        listener: psycopg.Connection | None = None
         with self.app.app_context():
-            listener = self._listen() if self.postgresql else None
+            if self.postgresql:
+                listener = self._listen()
             log.info("worker %s started: %s", self.name,
                      f"LISTEN {WORK_CHANNEL}, polling every {self.poll_seconds:g} s"
                      if listener else f"polling every {self.poll_seconds:g} s")
@@ -78,7 +80,17 @@ class Worker:
                         log.exception("worker %s: a pass failed; trying again", self.name)
                     finally:
                         db.session.remove()
-                    self._wait(listener)
+                    try:
+                        if self.postgresql and listener is None:
+                            listener = self._listen()
+                        self._wait(listener)
+                    except psycopg.Error:
+                        # the LISTEN connection broke (a restart): poll, then listen again
+                        log.exception("worker %s: LISTEN failed; polling meanwhile", self.name)
+                        if listener is not None:
+                            listener.close()
+                        listener, self.listening = None, False
+                        self._wait(None)
             finally:
                 if listener is not None:
                     listener.close()
