@@ -127,6 +127,23 @@ def test_reset_answer_is_the_same_for_unknown_addresses(client):
     assert "If an account uses that address" in r.get_data(as_text=True)
 
 
+def test_resets_from_many_addresses_reach_a_member_at_most_the_cap(app, client,
+                                                                    make_member, outbox,
+                                                                    monkeypatch):
+    monkeypatch.setitem(app.config, "RESET_MAILS_PER_ACCOUNT", 3)
+    make_member("carol")
+    answers = set()
+    for n in range(8):
+        r = client.post("/reset", data={"email": "carol@example.com"},
+                        environ_base={"REMOTE_ADDR": f"203.0.113.{n + 1}"},
+                        follow_redirects=True)
+        answers.add((r.status_code, "If an account uses that address" in r.get_data(
+            as_text=True)))
+        resolve_password_resets()  # the worker keeps up between requests
+    assert answers == {(200, True)}  # the fourth asker is told what the first was
+    assert len(outbox.to("carol@example.com")) == 3
+
+
 def test_a_reset_runs_the_same_statements_for_members_and_strangers(client, make_member,
                                                                      count_queries, outbox):
     make_member("carol")
