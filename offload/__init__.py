@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_cli(app)
     _register_template_helpers(app)
     _register_notification_subjects()
+    _install_hooks()
     register_error_handlers(app)
     return app
 
@@ -138,6 +139,16 @@ def _register_notification_subjects() -> None:
     register_subject("gigs", gig_title)
     register_subject("offers", gig_title_of_offer)
     register_subject("projects", gig_title_of_project)
+
+
+def _install_hooks() -> None:
+    """Answers that a lower package asks for and a higher one gives (the feature packages
+    form a DAG: pyproject.toml, [tool.importlinter])."""
+    from offload.accounts.standing import Standing, install_standing
+    from offload.cases.hook import open_case_subjects, why_on_the_hook
+
+    install_standing(Standing(why_on_the_hook=why_on_the_hook,
+                              open_case_subjects=open_case_subjects))
 
 
 def _register_template_helpers(app: Flask) -> None:
