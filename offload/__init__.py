@@ -146,9 +146,14 @@ def _install_hooks() -> None:
     form a DAG: pyproject.toml, [tool.importlinter])."""
     from offload.accounts.standing import Standing, install_standing
     from offload.cases.hook import open_case_subjects, why_on_the_hook
+    from offload.gigs.closing import OfferSide, install_offer_side
+    from offload.offers import services as offers
 
     install_standing(Standing(why_on_the_hook=why_on_the_hook,
                               open_case_subjects=open_case_subjects))
+    install_offer_side(OfferSide(close_offers_on_gigs=offers.close_offers_on_gigs,
+                                 take_back_awards_on_gigs=offers.take_back_awards_on_gigs,
+                                 lapse_unanswered_awards=offers.lapse_unanswered_awards))
 
 
 def _register_template_helpers(app: Flask) -> None:

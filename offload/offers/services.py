@@ -28,6 +28,7 @@ from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.gigs.closing import GigClosed
 from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig, move_gigs
 from offload.gigs.models import Gig, GigKind, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
@@ -348,15 +349,18 @@ def lapse_unanswered_awards(*, today: date) -> int:
 # --- gigs closing -------------------------------------------------------------------------
 
 @transactional
-def close_offers_on_gigs(gig_ids: list[int], *, reason: str, closed: OfferClosedReason,
+def close_offers_on_gigs(gig_ids: list[int], *, reason: str,
+                         closed: OfferClosedReason | GigClosed,
                          actor_id: int | None = None) -> int:
     """Decline the open offers on gigs that closed (cancelled or expired); how many.
 
     State: active/shortlisted → declined with ``reason`` (told to the offerer) and
     ``closed`` (why, as the pages say it); pending proposals lapse.
     Money: their postpaid holds voided. Notifies: each offerer (offer_declined).
-    Called by the gig services in the transaction that closes the gigs.
+    Called by the gig services (through ``gigs.closing``) in the transaction that closes
+    the gigs; ``closed`` may be the gig's ``GigClosed``, whose values are reasons here.
     """
+    closed = OfferClosedReason(closed)
     # every wallet of every batch below, at once: across batches too (the gigs are
     # closed and locked, so no offer joins them meanwhile)
     accounts: set[int] = set()
