@@ -39,8 +39,10 @@ test-postgres: install
 test-browser: install
 	$(PYTEST) -m browser
 
+# ruff, then the layers and the feature DAG as import contracts (pyproject.toml [tool.importlinter])
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 # Ledger throughput, SQLite and a throwaway PostgreSQL cluster (bench/README.md)
 bench-ledger: install

@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_cli(app)
     _register_template_helpers(app)
     _register_notification_subjects()
+    _install_hooks()
     register_error_handlers(app)
     return app
 
@@ -138,6 +139,21 @@ def _register_notification_subjects() -> None:
     register_subject("gigs", gig_title)
     register_subject("offers", gig_title_of_offer)
     register_subject("projects", gig_title_of_project)
+
+
+def _install_hooks() -> None:
+    """Answers that a lower package asks for and a higher one gives (the feature packages
+    form a DAG: pyproject.toml, [tool.importlinter])."""
+    from offload.accounts.standing import Standing, install_standing
+    from offload.cases.hook import open_case_subjects, why_on_the_hook
+    from offload.gigs.closing import OfferSide, install_offer_side
+    from offload.offers import services as offers
+
+    install_standing(Standing(why_on_the_hook=why_on_the_hook,
+                              open_case_subjects=open_case_subjects))
+    install_offer_side(OfferSide(close_offers_on_gigs=offers.close_offers_on_gigs,
+                                 take_back_awards_on_gigs=offers.take_back_awards_on_gigs,
+                                 lapse_unanswered_awards=offers.lapse_unanswered_awards))
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1,6 +1,8 @@
 """On the hook: while a case about a member is open, that member and the member who
 invited them may not send invites, post gigs or make offers (they may still finish
-running projects and pay what they owe). The gig, offer and invite policies ask here.
+running projects and pay what they owe). The gig, offer and invite policies ask
+``offload.accounts.standing``, which ``create_app`` points here (those packages sit
+below cases, so they cannot import this module).
 
 A case that contests an invoiced amount (``contested_commission_id``) holds nobody: it
 is a disagreement about money for an admin to settle, opened on the referrer's word
@@ -10,7 +12,7 @@ the overdue job opens an ordinary case later, and that one holds.
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from offload.accounts.models import User
@@ -56,6 +58,12 @@ def hook_case(member: User) -> Case | None:
         .where(Case.state == CaseState.OPEN, not_a_contest, about)
         .options(contains_eager(Case.subject.of_type(subject)))
         .order_by(Case.id).limit(1))
+
+
+def open_case_subjects() -> Select:
+    """The subject ids of the open cases, one row per case (contests too: the invite
+    tree counts every open case in a branch)."""
+    return select(Case.subject_id).where(Case.state == CaseState.OPEN)
 
 
 def why_on_the_hook(member: User, doing: str) -> HookReason | None:

@@ -23,7 +23,8 @@ from offload.gigs.services import ClientInfo, answer_question, ask_question, pos
 from offload.ledger.models import AccountKind
 from offload.ledger.services import lock_accounts, system_account, wallet_account
 from offload.offers.models import PORTFOLIO_MAX, Offer
-from offload.offers.services import make_offer, propose_terms, shortlist_offer
+from offload.offers.negotiation import propose_terms
+from offload.offers.services import make_offer, shortlist_offer
 from offload.profiles.models import PortfolioItem
 
 from .data import GIGS

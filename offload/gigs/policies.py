@@ -5,7 +5,7 @@ use the same functions to decide which buttons to show."""
 from __future__ import annotations
 
 from offload.accounts.models import User
-from offload.cases.hook import why_on_the_hook
+from offload.accounts.standing import why_on_the_hook
 
 from .models import Gig, GigKind, GigState, Question
 

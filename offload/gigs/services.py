@@ -7,9 +7,9 @@ racing changes one wins and the other gets ``Conflict``. Edits are guarded the s
 way. The full-text index is kept by the database (``search_ddl.py``), in the same
 transaction as the change.
 
-Closing a gig (cancel, expiry) calls sideways into ``offload.offers.services`` in the
-same transaction, to decline its offers and release their holds; the offer services use
-only ``lifecycle`` from here, never these services.
+Closing a gig (cancel, expiry) closes its offers in the same transaction (declined,
+holds released) through ``closing``, which ``create_app`` points at the offer
+services: offers sit above gigs, and use only ``lifecycle`` and ``closing`` from here.
 
 Refusals raise ``NotAllowed`` (who), ``Conflict`` (the gig is no longer in a state
 that allows it) or ``Invalid``/``InvalidField`` (input), with a message for the member.
@@ -35,14 +35,14 @@ from offload.core.text import clean_text
 from offload.core.uploads import store_document, stored_path
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
-from offload.offers.models import OfferClosedReason
-from offload.offers.services import (
+from offload.profiles.services import clean_skill_names, ensure_skills
+
+from .closing import (
+    GigClosed,
     close_offers_on_gigs,
     lapse_unanswered_awards,
     take_back_awards_on_gigs,
 )
-from offload.profiles.services import clean_skill_names, ensure_skills
-
 from .lifecycle import CHANGED_UNDER_YOU, lock_gig, log_after_commit, move_gig, move_gigs
 from .models import (
     ANSWER_MAX,
@@ -216,7 +216,7 @@ def cancel_gig(gig: Gig, *, actor: User, reason: str | None = None) -> Gig:
                               subject_user=db.session.get(User, gig.poster_id))
         move_gig(gig, GigState.CANCELLED, cancel_reason=reason)
         close_offers_on_gigs([gig.id], reason="The gig was cancelled.",
-                             closed=OfferClosedReason.GIG_CANCELLED, actor_id=actor.id)
+                             closed=GigClosed.CANCELLED, actor_id=actor.id)
         log_after_commit("gig cancelled", gig_id=gig.id, actor_id=actor.id,
                           by_admin=actor.id != gig.poster_id)
     return gig
@@ -243,7 +243,7 @@ def _expire_gig(gig_id: int, *, now: datetime) -> int:
     expired = move_gigs(GigState.OPEN, GigState.EXPIRED, Gig.id == gig_id,
                         Gig.deadline < now.date(), now=now)  # 0 if it moved meanwhile
     close_offers_on_gigs(expired, reason="The gig expired without an award.",
-                         closed=OfferClosedReason.GIG_EXPIRED)
+                         closed=GigClosed.EXPIRED)
     return len(expired)
 
 
@@ -259,7 +259,7 @@ def cancel_member_gigs(member_id: int, *, reason: str, actor_id: int) -> list[in
         cancelled = move_gigs(GigState.OPEN, GigState.CANCELLED, Gig.poster_id == member_id,
                               cancel_reason=reason)
         close_offers_on_gigs(cancelled, reason=reason, actor_id=actor_id,
-                             closed=OfferClosedReason.POSTER_SUSPENDED)
+                             closed=GigClosed.POSTER_SUSPENDED)
         return cancelled
 
 

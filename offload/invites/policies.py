@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from offload.accounts.models import User
-from offload.cases.hook import why_on_the_hook
+from offload.accounts.standing import why_on_the_hook
 from offload.core.db import db, utcnow
 
 from .models import Invite, InviteState

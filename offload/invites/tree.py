@@ -4,9 +4,10 @@ time with recursive queries, and moved by an admin (reparent).
 Reading never loads the whole tree: a member's line up to the root walks one edge per
 step; a level shows a page of the member's invitees, each with the size of its branch
 (kept on each row: ``users.branch_size``, see ``offload.accounts.lineage``) and the
-open cases and suspensions in it (walks up from those few members). Cycles cannot exist: a reparent
-refuses a new inviter inside the member's own branch. A reparent keeps the old edge
-in ``InviteEdgeChange``.
+open cases and suspensions in it (walks up from those few members; the open cases come
+from ``accounts.standing``, as invites sit below cases). Cycles cannot exist: a
+reparent refuses a new inviter inside the member's own branch. A reparent keeps the
+old edge in ``InviteEdgeChange``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import func, literal, select, update
 
 from offload.accounts.lineage import LINE_MAX, add_to_branch_sizes, line_up, lock_tree
 from offload.accounts.models import User
-from offload.cases.models import Case, CaseState
+from offload.accounts.standing import open_case_subjects
 from offload.core.db import db, transactional
 from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.core.text import clean_text
@@ -60,7 +61,7 @@ def branches(member_id: int, after_id: int | None = None,
     if not children:
         return [], None
     ids = [c.id for c in children]
-    open_cases = _tally_up(select(Case.subject_id).where(Case.state == CaseState.OPEN), ids)
+    open_cases = _tally_up(open_case_subjects(), ids)
     suspended = _tally_up(select(User.id).where(User.suspended_at.is_not(None)), ids)
     return ([Branch(c, c.branch_size + 1, open_cases.get(c.id, 0), suspended.get(c.id, 0))
              for c in children], children[-1].id if more else None)

@@ -13,13 +13,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 from sqlalchemy import and_, or_, select, text, update
 
-from offload.accounts.models import User
 from offload.core.db import atomic, db, in_atomic, is_postgresql, utcnow
 from offload.core.errors import Invalid, NotAllowed
 from offload.core.mailer import send_email
@@ -28,6 +27,9 @@ from .kinds import kind_info
 from .models import Channel, Notification, NotificationPreference, OutboxEmail
 from .queries import channel_for
 from .subjects import subject_of
+
+if TYPE_CHECKING:  # notifications sit below accounts: a member is only ever passed in
+    from offload.accounts.models import User
 
 log = logging.getLogger("offload.mail.outbox")
 

@@ -5,7 +5,7 @@ decide which buttons to show."""
 from __future__ import annotations
 
 from offload.accounts.models import User
-from offload.cases.hook import why_on_the_hook
+from offload.accounts.standing import why_on_the_hook
 from offload.core.db import utcnow
 from offload.gigs.models import Gig, GigState
 

@@ -1,6 +1,7 @@
-"""Making, answering and awarding offers; negotiating their terms; messages before an
-award. Each public function is one transaction (it joins the caller's, or opens its
-own and, on PostgreSQL, is re-run on serialization failure or deadlock).
+"""Making, answering and awarding offers, and closing them when their gig closes or
+their maker is suspended; negotiating their terms is ``negotiation``. Each public
+function is one transaction (it joins the caller's, or opens its own and, on
+PostgreSQL, is re-run on serialization failure or deadlock).
 
 Every change of an offer's state goes through ``_move_offer`` / ``_close_offers``: an
 UPDATE guarded by the state being left, so of two racing changes one wins and the
@@ -24,9 +25,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
+from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.gigs.closing import GigClosed
 from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig, move_gigs
 from offload.gigs.models import Gig, GigKind, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
@@ -54,7 +56,6 @@ from .models import (
     DAYS_LIMIT,
     DECLINE_REASON_MAX,
     LIVE_STATES,
-    NOTE_MAX,
     OFFER_TRANSITIONS,
     OPEN_STATES,
     PORTFOLIO_MAX,
@@ -67,12 +68,9 @@ from .models import (
     ProposalState,
 )
 from .policies import (
-    other_party_id,
     why_cannot_answer_award,
-    why_cannot_answer_proposal,
     why_cannot_award,
     why_cannot_decline,
-    why_cannot_negotiate,
     why_cannot_offer,
     why_cannot_shortlist,
     why_cannot_take_back_award,
@@ -351,15 +349,18 @@ def lapse_unanswered_awards(*, today: date) -> int:
 # --- gigs closing -------------------------------------------------------------------------
 
 @transactional
-def close_offers_on_gigs(gig_ids: list[int], *, reason: str, closed: OfferClosedReason,
+def close_offers_on_gigs(gig_ids: list[int], *, reason: str,
+                         closed: OfferClosedReason | GigClosed,
                          actor_id: int | None = None) -> int:
     """Decline the open offers on gigs that closed (cancelled or expired); how many.
 
     State: active/shortlisted → declined with ``reason`` (told to the offerer) and
     ``closed`` (why, as the pages say it); pending proposals lapse.
     Money: their postpaid holds voided. Notifies: each offerer (offer_declined).
-    Called by the gig services in the transaction that closes the gigs.
+    Called by the gig services (through ``gigs.closing``) in the transaction that closes
+    the gigs; ``closed`` may be the gig's ``GigClosed``, whose values are reasons here.
     """
+    closed = OfferClosedReason(closed)
     # every wallet of every batch below, at once: across batches too (the gigs are
     # closed and locked, so no offer joins them meanwhile)
     accounts: set[int] = set()
@@ -436,106 +437,6 @@ def _take_back_awards(on_gigs: ColumnElement[bool]) -> list:
     return rows
 
 
-# --- negotiation --------------------------------------------------------------------------
-
-@transactional
-def propose_terms(offer: Offer, *, actor: User, price_minor: int, days_to_deliver: int,
-                  note: str = "") -> OfferProposal:
-    """Propose a new price or delivery time on an open offer; the other side answers.
-
-    Writes: a pending proposal (one per offer: a unique index).
-    Notifies: the other side (offer_terms).
-    Refuses: the terms agreed already (Invalid); a proposal already waiting (Conflict).
-    """
-    gig = _locked_gig(offer)
-    refuse(why_cannot_negotiate(offer, gig, actor),
-            actor_may=actor.id in (offer.member_id, gig.poster_id))
-    terms = _terms(price_minor, days_to_deliver)
-    note = clean_text("note", note, NOTE_MAX, "The note", multiline=True)
-    if (terms["price_minor"], terms["days_to_deliver"]) == (offer.price_minor,
-                                                            offer.days_to_deliver):
-        raise Invalid("Those are the terms agreed already: change the price or the days.")
-    if _pending_proposal(offer.id) is not None:
-        raise Conflict("A proposal on this offer is waiting for an answer: accept it, "
-                       "decline it or counter it.")
-    proposal = OfferProposal(offer_id=offer.id, proposer_id=actor.id, note=note,
-                             state=ProposalState.PENDING, **terms)
-    try:
-        with db.session.begin_nested():
-            db.session.add(proposal)
-            db.session.flush()
-    except IntegrityError:
-        if _pending_proposal(offer.id) is None:
-            raise  # not the one-pending-proposal index
-        raise Conflict("A proposal on this offer is waiting for an answer.") from None
-    notify(db.session.get(User, other_party_id(offer, gig, actor)), "offer_terms",
-           title=f"{actor.name} proposed {_money(proposal.price_minor)} in "
-                 f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
-           link=f"/offers/{offer.id}#negotiation")
-    return proposal
-
-
-@transactional
-def accept_proposal(proposal: OfferProposal, *, actor: User) -> Offer:
-    """Agree to the other side's proposal: it becomes the offer's terms.
-
-    State: proposal pending → accepted; the offer's price and days change.
-    Notifies: the proposer (offer_terms).
-    """
-    offer, gig = _proposal_offer(proposal)
-    _answer(proposal, offer, gig, actor, ProposalState.ACCEPTED)
-    now = utcnow()
-    changed = db.session.execute(
-        update(Offer).where(Offer.id == offer.id, Offer.state.in_(OPEN_STATES))
-        .values(price_minor=proposal.price_minor, days_to_deliver=proposal.days_to_deliver,
-                updated_at=now).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict(CHANGED_UNDER_YOU)
-    for name, value in (("price_minor", proposal.price_minor),
-                        ("days_to_deliver", proposal.days_to_deliver), ("updated_at", now)):
-        set_committed_value(offer, name, value)
-    notify(db.session.get(User, proposal.proposer_id), "offer_terms",
-           title=f"{actor.name} agreed to {_money(proposal.price_minor)} in "
-                 f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
-           link=f"/offers/{offer.id}#negotiation")
-    return offer
-
-
-@transactional
-def decline_proposal(proposal: OfferProposal, *, actor: User) -> OfferProposal:
-    """Keep the terms agreed so far. State: proposal pending → declined.
-    Notifies: the proposer (offer_terms)."""
-    offer, gig = _proposal_offer(proposal)
-    _answer(proposal, offer, gig, actor, ProposalState.DECLINED)
-    notify(db.session.get(User, proposal.proposer_id), "offer_terms",
-           title=f"{actor.name} kept the current terms for “{gig.title}”",
-           link=f"/offers/{offer.id}#negotiation")
-    return proposal
-
-
-@transactional
-def counter_proposal(proposal: OfferProposal, *, actor: User, price_minor: int,
-                     days_to_deliver: int, note: str = "") -> OfferProposal:
-    """Answer a proposal with other terms.
-
-    State: proposal pending → countered; a new pending proposal from ``actor``.
-    Notifies: the first proposer (offer_terms).
-    """
-    offer, gig = _proposal_offer(proposal)
-    refuse(why_cannot_answer_proposal(proposal, offer, gig, actor),
-            actor_may=_may_answer(proposal, offer, gig, actor))
-    terms = _terms(price_minor, days_to_deliver)
-    if (terms["price_minor"], terms["days_to_deliver"]) == (proposal.price_minor,
-                                                            proposal.days_to_deliver):
-        raise Invalid("Those are the terms proposed: accept the proposal instead.")
-    if (terms["price_minor"], terms["days_to_deliver"]) == (offer.price_minor,
-                                                            offer.days_to_deliver):
-        raise Invalid("Those are the terms agreed already: to keep them, choose “Keep the "
-                      "current terms”.")
-    _answer(proposal, offer, gig, actor, ProposalState.COUNTERED)
-    return propose_terms(offer, actor=actor, note=note, **terms)
-
-
 # --- state changes ------------------------------------------------------------------------
 
 def _move_offer(offer: Offer, to: OfferState, **values: Any) -> None:
@@ -597,23 +498,6 @@ def _lapse_proposals(*offer_where: ColumnElement[bool]) -> None:
             OfferProposal.offer_id.in_(select(Offer.id).where(*offer_where)))
         .values(state=ProposalState.LAPSED, responded_at=utcnow())
         .execution_options(synchronize_session=False))
-
-
-def _answer(proposal: OfferProposal, offer: Offer, gig: Gig, actor: User,
-            to: ProposalState) -> None:
-    refuse(why_cannot_answer_proposal(proposal, offer, gig, actor),
-            actor_may=_may_answer(proposal, offer, gig, actor))
-    now = utcnow()
-    changed = db.session.execute(
-        update(OfferProposal).where(OfferProposal.id == proposal.id,
-                                    OfferProposal.state == ProposalState.PENDING)
-        .values(state=to.value, responded_by_id=actor.id, responded_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This proposal has already been answered.")
-    for name, value in (("state", to.value), ("responded_by_id", actor.id),
-                        ("responded_at", now)):
-        set_committed_value(proposal, name, value)
 
 
 # --- fees ---------------------------------------------------------------------------------
@@ -694,23 +578,10 @@ def _locked_gig(offer: Offer) -> Gig:
     return gig
 
 
-def _proposal_offer(proposal: OfferProposal) -> tuple[Offer, Gig]:
-    offer = db.session.get(Offer, proposal.offer_id)
-    gig = _locked_gig(offer)
-    db.session.refresh(proposal)
-    return offer, gig
-
-
 def _live_offer_of(member_id: int, gig_id: int) -> int | None:
     return db.session.scalar(select(Offer.id).where(
         Offer.gig_id == gig_id, Offer.member_id == member_id,
         Offer.state.in_(LIVE_STATES)))
-
-
-def _may_answer(proposal: OfferProposal, offer: Offer, gig: Gig, actor: User) -> bool:
-    """Whether ``actor`` could ever answer ``proposal``: the other party, never its
-    proposer (so a refusal for them is NotAllowed, not Conflict)."""
-    return actor.id in (offer.member_id, gig.poster_id) and actor.id != proposal.proposer_id
 
 
 def _declined_by_poster(member_id: int, gig_id: int) -> bool:
@@ -719,11 +590,6 @@ def _declined_by_poster(member_id: int, gig_id: int) -> bool:
     return db.session.scalar(select(Offer.id).where(
         Offer.gig_id == gig_id, Offer.member_id == member_id,
         Offer.state == OfferState.DECLINED).limit(1)) is not None
-
-
-def _pending_proposal(offer_id: int) -> int | None:
-    return db.session.scalar(select(OfferProposal.id).where(
-        OfferProposal.offer_id == offer_id, OfferProposal.state == ProposalState.PENDING))
 
 
 def _terms(price_minor: int, days_to_deliver: int) -> dict[str, int]:
@@ -766,7 +632,3 @@ def _check_portfolio(item_ids: list[int], actor: User) -> None:
 
 def _money(minor: int) -> str:
     return format_money(minor, current_app.config["CURRENCY"])
-
-
-def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"

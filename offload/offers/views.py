@@ -32,7 +32,7 @@ from offload.gigs.policies import can_view_gig
 from offload.projects.queries import project_of_gig
 from offload.wallet.queries import wallet_summary
 
-from . import conversations, services
+from . import conversations, negotiation, services
 from .forms import (
     ButtonForm,
     DeclineForm,
@@ -176,7 +176,7 @@ def propose(offer_id: int):
     form = ProposalForm(prefix="propose")
     if form.validate_on_submit():
         try:
-            services.propose_terms(offer, actor=current_user, **form.terms())
+            negotiation.propose_terms(offer, actor=current_user, **form.terms())
         except OffloadError as e:
             show_error(form, e)
         else:
@@ -190,7 +190,7 @@ def propose(offer_id: int):
 @login_required
 def accept_proposal(proposal_id: int):
     proposal = _proposal_or_404(proposal_id)
-    return _act(proposal.offer_id, lambda _offer: services.accept_proposal(
+    return _act(proposal.offer_id, lambda _offer: negotiation.accept_proposal(
         proposal, actor=current_user), "You agreed to the new terms.", anchor="negotiation")
 
 
@@ -198,7 +198,7 @@ def accept_proposal(proposal_id: int):
 @login_required
 def decline_proposal(proposal_id: int):
     proposal = _proposal_or_404(proposal_id)
-    return _act(proposal.offer_id, lambda _offer: services.decline_proposal(
+    return _act(proposal.offer_id, lambda _offer: negotiation.decline_proposal(
         proposal, actor=current_user), "You kept the current terms.", anchor="negotiation")
 
 
@@ -209,7 +209,7 @@ def counter_proposal(proposal_id: int):
     form = ProposalForm(prefix="counter")
     if form.validate_on_submit():
         try:
-            services.counter_proposal(proposal, actor=current_user, **form.terms())
+            negotiation.counter_proposal(proposal, actor=current_user, **form.terms())
         except OffloadError as e:
             show_error(form, e)
         else:

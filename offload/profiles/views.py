@@ -28,6 +28,7 @@ from offload.core.extensions import limiter
 from offload.core.forms import show_error
 from offload.core.images import photo_path
 from offload.core.uploads import send_stored_file
+from offload.reviews.member_search import MemberFilters, search_members
 from offload.reviews.queries import member_rating
 
 from . import services
@@ -41,7 +42,6 @@ from .forms import (
 )
 from .models import Document, EducationEntry, PortfolioItem
 from .queries import ProfilePage, photo_version_of, popular_skills, profile_for, skill_named
-from .search import MemberFilters, search_members
 
 bp = Blueprint("profiles", __name__)
 

@@ -136,7 +136,8 @@ def _offer_objects(world: World) -> dict:
 
     from offload.core.db import utcnow
     from offload.gigs.services import post_gig
-    from offload.offers.services import make_offer, propose_terms
+    from offload.offers.negotiation import propose_terms
+    from offload.offers.services import make_offer
 
     poster = world.make_member("poster", inviter=world.admin)
     task = post_gig(actor=poster, kind="task", title="Fix a flaky CI job",

@@ -29,6 +29,7 @@ from offload.milestones.models import Dispute, Milestone
 from offload.notifications.models import Notification, NotificationPreference, OutboxEmail
 from offload.notifications.services import notify
 from offload.notifications.subjects import subject_of
+from offload.offers import negotiation
 from offload.offers import services as offers
 from offload.offers.conversations import send_offer_message
 from offload.offers.models import Offer, OfferProposal
@@ -76,14 +77,14 @@ def referral_flow(make_gig, make_offer, make_member, referrer, performer, fund) 
     daves = make_offer(fresh(Gig, gig.id), dave)
     offers.decline_offer(fresh(Offer, daves.id), actor=referrer, reason="Too far off")
 
-    offers.propose_terms(fresh(Offer, mine.id), actor=referrer, price_minor=300_00,
+    negotiation.propose_terms(fresh(Offer, mine.id), actor=referrer, price_minor=300_00,
                          days_to_deliver=9)
-    offers.accept_proposal(db.session.scalar(select(OfferProposal)), actor=performer)
-    proposal = offers.propose_terms(fresh(Offer, mine.id), actor=performer,
+    negotiation.accept_proposal(db.session.scalar(select(OfferProposal)), actor=performer)
+    proposal = negotiation.propose_terms(fresh(Offer, mine.id), actor=performer,
                                     price_minor=350_00, days_to_deliver=9)
-    countered = offers.counter_proposal(fresh(OfferProposal, proposal.id), actor=referrer,
+    countered = negotiation.counter_proposal(fresh(OfferProposal, proposal.id), actor=referrer,
                                         price_minor=320_00, days_to_deliver=9)
-    offers.decline_proposal(fresh(OfferProposal, countered.id), actor=performer)
+    negotiation.decline_proposal(fresh(OfferProposal, countered.id), actor=performer)
     send_offer_message(fresh(Offer, mine.id), actor=referrer, body="When can you start?")
     send_offer_message(fresh(Offer, mine.id), actor=performer, body="Monday.")
 

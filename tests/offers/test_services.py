@@ -30,7 +30,7 @@ from offload.ledger.models import (
 from offload.ledger.services import system_account, wallet_account
 from offload.notifications.models import Notification
 from offload.notifications.services import notify
-from offload.offers import conversations, services
+from offload.offers import conversations, negotiation, services
 from offload.offers.models import (
     FeeKind,
     Offer,
@@ -710,7 +710,7 @@ def test_decline_award_refusals(task_gig, poster, bob, stranger, make_offer):
 
 def test_either_side_proposes_and_the_other_is_told(task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
-    proposal = services.propose_terms(offer, actor=poster, price_minor=350_00,
+    proposal = negotiation.propose_terms(offer, actor=poster, price_minor=350_00,
                                       days_to_deliver=10, note="  Could you?  ")
     p = fresh(OfferProposal, proposal.id)
     assert (p.proposer_id, p.state, p.price_minor, p.days_to_deliver, p.note) == (
@@ -719,8 +719,8 @@ def test_either_side_proposes_and_the_other_is_told(task_gig, poster, bob, make_
     assert notes(bob, "offer_terms") == [
         f"Poster proposed $350.00 in 10 days for “{task_gig.title}”"]
     assert terms_of(offer) == (400_00, 10)  # nothing agreed yet
-    services.decline_proposal(fresh(OfferProposal, proposal.id), actor=bob)
-    services.propose_terms(fresh(Offer, offer.id), actor=bob, price_minor=400_00,
+    negotiation.decline_proposal(fresh(OfferProposal, proposal.id), actor=bob)
+    negotiation.propose_terms(fresh(Offer, offer.id), actor=bob, price_minor=400_00,
                            days_to_deliver=1)
     assert notes(poster, "offer_terms")[-1] == (
         f"Bob proposed $400.00 in 1 day for “{task_gig.title}”")
@@ -728,17 +728,17 @@ def test_either_side_proposes_and_the_other_is_told(task_gig, poster, bob, make_
 
 def test_one_proposal_waits_at_a_time(task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob)
-    services.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
+    negotiation.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
     for actor in (bob, poster):
         with pytest.raises(Conflict, match="waiting for an answer"):
-            services.propose_terms(fresh(Offer, offer.id), actor=actor, price_minor=360_00,
+            negotiation.propose_terms(fresh(Offer, offer.id), actor=actor, price_minor=360_00,
                                    days_to_deliver=9)
     assert proposal_states(offer) == [ProposalState.PENDING]
 
 
 def test_the_database_refuses_a_second_pending_proposal(task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob)
-    services.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
+    negotiation.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
     with pytest.raises(Exception, match="(?i)unique"), atomic():
         db.session.add(OfferProposal(offer_id=offer.id, proposer_id=poster.id,
                                      price_minor=1, days_to_deliver=1))
@@ -749,14 +749,14 @@ def test_the_database_refuses_a_second_pending_proposal(task_gig, poster, bob, m
 def test_proposing_the_terms_agreed_already_is_refused(task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
     with pytest.raises(Invalid, match="terms agreed already") as refused:
-        services.propose_terms(offer, actor=poster, price_minor=400_00, days_to_deliver=10)
+        negotiation.propose_terms(offer, actor=poster, price_minor=400_00, days_to_deliver=10)
     assert not isinstance(refused.value, InvalidField)  # not one field's fault
     with pytest.raises(InvalidField, match="more than zero") as refused:
-        services.propose_terms(fresh(Offer, offer.id), actor=poster, price_minor=0,
+        negotiation.propose_terms(fresh(Offer, offer.id), actor=poster, price_minor=0,
                                days_to_deliver=10)
     assert refused.value.field == "price"
     with pytest.raises(InvalidField, match="at most 1,000") as refused:
-        services.propose_terms(fresh(Offer, offer.id), actor=poster, price_minor=399_00,
+        negotiation.propose_terms(fresh(Offer, offer.id), actor=poster, price_minor=399_00,
                                days_to_deliver=10, note="n" * 1001)
     assert refused.value.field == "note"
     assert proposal_states(offer) == []
@@ -767,14 +767,14 @@ def test_negotiation_refusals(task_gig, poster, bob, carol, stranger, make_offer
     other = make_offer(task_gig, carol)
     for actor in (stranger, carol):
         with pytest.raises(NotAllowed, match="Only the poster and the member"):
-            services.propose_terms(fresh(Offer, offer.id), actor=actor, price_minor=1_00,
+            negotiation.propose_terms(fresh(Offer, offer.id), actor=actor, price_minor=1_00,
                                    days_to_deliver=1)
     services.award_offer(fresh(Offer, other.id), actor=poster)
     with pytest.raises(Conflict, match="while the offer is open on an open gig"):
-        services.propose_terms(fresh(Offer, offer.id), actor=bob, price_minor=1_00,
+        negotiation.propose_terms(fresh(Offer, offer.id), actor=bob, price_minor=1_00,
                                days_to_deliver=1)
     with pytest.raises(Conflict, match="while the offer is open"):  # the awarded one
-        services.propose_terms(fresh(Offer, other.id), actor=poster, price_minor=1_00,
+        negotiation.propose_terms(fresh(Offer, other.id), actor=poster, price_minor=1_00,
                                days_to_deliver=1)
     assert count(OfferProposal) == 0
 
@@ -782,9 +782,9 @@ def test_negotiation_refusals(task_gig, poster, bob, carol, stranger, make_offer
 def test_an_accepted_proposal_becomes_the_terms_of_the_award_and_the_project(
         task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
-    first = services.propose_terms(offer, actor=poster, price_minor=350_00, days_to_deliver=14)
+    first = negotiation.propose_terms(offer, actor=poster, price_minor=350_00, days_to_deliver=14)
     before = utcnow()
-    services.accept_proposal(fresh(OfferProposal, first.id), actor=bob)
+    negotiation.accept_proposal(fresh(OfferProposal, first.id), actor=bob)
     p = fresh(OfferProposal, first.id)
     assert (p.state, p.responded_by_id) == (ProposalState.ACCEPTED, bob.id)
     assert before <= p.responded_at <= utcnow()
@@ -792,9 +792,9 @@ def test_an_accepted_proposal_becomes_the_terms_of_the_award_and_the_project(
     assert notes(poster, "offer_terms") == [
         f"Bob agreed to $350.00 in 14 days for “{task_gig.title}”"]
     # a later proposal that is declined leaves the last agreed terms in force
-    second = services.propose_terms(fresh(Offer, offer.id), actor=bob, price_minor=380_00,
+    second = negotiation.propose_terms(fresh(Offer, offer.id), actor=bob, price_minor=380_00,
                                     days_to_deliver=14)
-    services.decline_proposal(fresh(OfferProposal, second.id), actor=poster)
+    negotiation.decline_proposal(fresh(OfferProposal, second.id), actor=poster)
     assert fresh(OfferProposal, second.id).state == ProposalState.DECLINED
     assert notes(bob, "offer_terms")[-1] == (
         f"Poster kept the current terms for “{task_gig.title}”")
@@ -811,8 +811,8 @@ def test_an_accepted_proposal_becomes_the_terms_of_the_award_and_the_project(
 def test_a_counter_proposal_closes_the_first_and_waits_for_the_first_proposer(
         task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
-    first = services.propose_terms(offer, actor=poster, price_minor=300_00, days_to_deliver=10)
-    counter = services.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
+    first = negotiation.propose_terms(offer, actor=poster, price_minor=300_00, days_to_deliver=10)
+    counter = negotiation.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
                                         price_minor=350_00, days_to_deliver=8, note="Meet me")
     old, new = fresh(OfferProposal, first.id), fresh(OfferProposal, counter.id)
     assert (old.state, old.responded_by_id) == (ProposalState.COUNTERED, bob.id)
@@ -821,23 +821,23 @@ def test_a_counter_proposal_closes_the_first_and_waits_for_the_first_proposer(
     assert notes(poster, "offer_terms") == [
         f"Bob proposed $350.00 in 8 days for “{task_gig.title}”"]
     assert terms_of(offer) == (400_00, 10)
-    services.accept_proposal(fresh(OfferProposal, counter.id), actor=poster)
+    negotiation.accept_proposal(fresh(OfferProposal, counter.id), actor=poster)
     assert terms_of(offer) == (350_00, 8)
     assert proposal_states(offer) == [ProposalState.COUNTERED, ProposalState.ACCEPTED]
 
 
 def test_a_counter_must_change_the_proposed_terms(task_gig, poster, bob, make_offer):
     offer = make_offer(task_gig, bob, price_minor=400_00, days_to_deliver=10)
-    first = services.propose_terms(offer, actor=poster, price_minor=300_00, days_to_deliver=10)
+    first = negotiation.propose_terms(offer, actor=poster, price_minor=300_00, days_to_deliver=10)
     with pytest.raises(Invalid, match="accept the proposal instead"):
-        services.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
+        negotiation.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
                                   price_minor=300_00, days_to_deliver=10)
     # countering with the terms agreed already is declining: refused, nothing changes
     with pytest.raises(Invalid, match="terms agreed already"):
-        services.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
+        negotiation.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
                                   price_minor=400_00, days_to_deliver=10)
     with pytest.raises(InvalidField, match="from 1 to 365"):
-        services.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
+        negotiation.counter_proposal(fresh(OfferProposal, first.id), actor=bob,
                                   price_minor=300_00, days_to_deliver=0)
     assert proposal_states(offer) == [ProposalState.PENDING]
 
@@ -846,10 +846,10 @@ def test_a_counter_must_change_the_proposed_terms(task_gig, poster, bob, make_of
 def test_the_proposer_cannot_answer_their_own_proposal(task_gig, poster, bob, make_offer,
                                                        answer):
     offer = make_offer(task_gig, bob)
-    proposal = services.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
-    calls = {"accept": lambda p: services.accept_proposal(p, actor=bob),
-             "decline": lambda p: services.decline_proposal(p, actor=bob),
-             "counter": lambda p: services.counter_proposal(p, actor=bob, price_minor=370_00,
+    proposal = negotiation.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
+    calls = {"accept": lambda p: negotiation.accept_proposal(p, actor=bob),
+             "decline": lambda p: negotiation.decline_proposal(p, actor=bob),
+             "counter": lambda p: negotiation.counter_proposal(p, actor=bob, price_minor=370_00,
                                                             days_to_deliver=10)}
     with pytest.raises(NotAllowed, match="you can't answer it yourself"):
         calls[answer](fresh(OfferProposal, proposal.id))
@@ -859,18 +859,18 @@ def test_the_proposer_cannot_answer_their_own_proposal(task_gig, poster, bob, ma
 
 def test_proposal_answer_refusals(task_gig, poster, bob, stranger, make_offer):
     offer = make_offer(task_gig, bob)
-    proposal = services.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
+    proposal = negotiation.propose_terms(offer, actor=bob, price_minor=380_00, days_to_deliver=10)
     with pytest.raises(NotAllowed, match="Only the poster and the member"):
-        services.accept_proposal(fresh(OfferProposal, proposal.id), actor=stranger)
+        negotiation.accept_proposal(fresh(OfferProposal, proposal.id), actor=stranger)
     with pytest.raises(NotAllowed, match="Only the poster and the member"):
-        services.counter_proposal(fresh(OfferProposal, proposal.id), actor=stranger,
+        negotiation.counter_proposal(fresh(OfferProposal, proposal.id), actor=stranger,
                                   price_minor=1_00, days_to_deliver=1)
-    services.decline_proposal(fresh(OfferProposal, proposal.id), actor=poster)
-    for answer in (services.accept_proposal, services.decline_proposal):
+    negotiation.decline_proposal(fresh(OfferProposal, proposal.id), actor=poster)
+    for answer in (negotiation.accept_proposal, negotiation.decline_proposal):
         with pytest.raises(Conflict, match="already been answered"):
             answer(fresh(OfferProposal, proposal.id), actor=poster)
     with pytest.raises(Conflict, match="already been answered"):
-        services.counter_proposal(fresh(OfferProposal, proposal.id), actor=poster,
+        negotiation.counter_proposal(fresh(OfferProposal, proposal.id), actor=poster,
                                   price_minor=1_00, days_to_deliver=1)
     assert proposal_states(offer) == [ProposalState.DECLINED]
     assert terms_of(offer) == (400_00, 10)
@@ -880,7 +880,7 @@ def test_proposal_answer_refusals(task_gig, poster, bob, stranger, make_offer):
 def test_a_pending_proposal_lapses_when_the_offer_stops_being_open(
         task_gig, poster, bob, make_offer, ending):
     offer = make_offer(task_gig, bob)
-    proposal = services.propose_terms(offer, actor=poster, price_minor=300_00,
+    proposal = negotiation.propose_terms(offer, actor=poster, price_minor=300_00,
                                       days_to_deliver=10)
     {"withdraw": lambda: services.withdraw_offer(fresh(Offer, offer.id), actor=bob),
      "decline": lambda: services.decline_offer(fresh(Offer, offer.id), actor=poster),
@@ -889,7 +889,7 @@ def test_a_pending_proposal_lapses_when_the_offer_stops_being_open(
     p = fresh(OfferProposal, proposal.id)
     assert p.state == ProposalState.LAPSED and p.responded_at is not None
     with pytest.raises(Conflict, match="already been answered"):
-        services.accept_proposal(fresh(OfferProposal, proposal.id), actor=bob)
+        negotiation.accept_proposal(fresh(OfferProposal, proposal.id), actor=bob)
     assert terms_of(offer) == (400_00, 10)  # an award is on the terms agreed so far
     assert run_checks(MONEY_CHECKS) == []
 
@@ -966,7 +966,7 @@ def test_cancelling_a_gig_declines_its_open_offers_and_releases_postpaid_holds(
     prepaid = make_offer(task_gig, carol, fee_kind="prepaid")
     gone = make_offer(task_gig, dave, fee_kind="postpaid")
     services.withdraw_offer(gone, actor=dave)
-    proposal = services.propose_terms(fresh(Offer, postpaid.id), actor=poster,
+    proposal = negotiation.propose_terms(fresh(Offer, postpaid.id), actor=poster,
                                       price_minor=1_00, days_to_deliver=1)
 
     cancel_gig(fresh(Gig, task_gig.id), actor=poster)
@@ -1126,10 +1126,10 @@ def test_an_award_unanswered_past_the_deadline_lapses_and_the_gig_expires(
 def test_countering_with_the_terms_agreed_already_is_refused_and_changes_nothing(
         poster, bob, referral_gig, make_offer):
     offer = make_offer(referral_gig, bob)
-    proposal = services.propose_terms(offer, actor=poster, price_minor=300_00,
+    proposal = negotiation.propose_terms(offer, actor=poster, price_minor=300_00,
                                       days_to_deliver=10)
     with pytest.raises(Invalid, match="Keep the current terms"):
-        services.counter_proposal(fresh(OfferProposal, proposal.id), actor=bob,
+        negotiation.counter_proposal(fresh(OfferProposal, proposal.id), actor=bob,
                                   price_minor=offer.price_minor,
                                   days_to_deliver=offer.days_to_deliver)
     assert proposal_states(offer) == [ProposalState.PENDING]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from offload.core.db import db, utcnow
-from offload.offers import conversations, services
+from offload.offers import conversations, negotiation, services
 from offload.offers.models import Offer, OfferMessage, OfferProposal, OfferState, ProposalState
 from offload.profiles.services import add_portfolio_item
 
@@ -187,7 +187,7 @@ def test_a_bad_proposal_keeps_what_was_typed(client, login, bob, poster, make_gi
 def test_a_member_who_is_neither_side_gets_404_everywhere(client, login, bob, poster,
                                                          make_gig, make_offer, make_member):
     offer = make_offer(make_gig(poster=poster), bob)
-    proposal = services.propose_terms(offer, actor=poster, price_minor=300_00,
+    proposal = negotiation.propose_terms(offer, actor=poster, price_minor=300_00,
                                       days_to_deliver=9)
     login(make_member("carol"))
     assert client.get(f"/offers/{offer.id}").status_code == 404

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
 from offload.profiles import services
-from offload.profiles.search import COMPLETED_MAX, MemberFilters, search_members
+from offload.reviews.member_search import COMPLETED_MAX, MemberFilters, search_members
 from offload.reviews.models import MemberRating, bayesian
 from offload.reviews.queries import Rating
 from offload.reviews.services import submit_review
@@ -173,7 +173,7 @@ def test_every_bad_value_at_once_gives_every_message():
     "9" * 5000,  # more digits than int() converts
 ])
 def test_odd_digits_in_completed_are_a_message_not_a_crash(value):
-    # BUG (offload/profiles/search.py, MemberFilters.from_args, the ``completed`` key):
+    # BUG (offload/reviews/member_search.py, MemberFilters.from_args, the ``completed`` key):
     # ``raw.isdigit() and int(raw) <= COMPLETED_MAX`` lets int() raise ValueError, so
     # /members?completed=² answers 500.
     filters, errors = MemberFilters.from_args({"completed": value, "skill": "Go"})
@@ -470,7 +470,7 @@ def test_a_malformed_cursor_starts_over(crowd):
     "-4000000.99999999999999999999",  # a member id past 64 bits
 ])
 def test_an_out_of_range_cursor_starts_over(crowd, cursor):
-    # BUG (offload/profiles/search.py, _decode): any int() is accepted, and the query
+    # BUG (offload/reviews/member_search.py, _decode): any int() is accepted, and the query
     # then fails: SQLite raises OverflowError, PostgreSQL "bigint out of range", so
     # /members?before=99999999999999999999.1 answers 500. Treat numbers outside the
     # columns' range (|rank| >= 2**63, id outside 1..2**31-1) as malformed.

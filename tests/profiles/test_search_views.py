@@ -194,13 +194,13 @@ def test_a_bad_value_stays_in_the_form_to_correct(client, people, viewer):
 
 @pytest.mark.parametrize("query", ["completed=%C2%B2", "completed=" + "9" * 5000])
 def test_odd_digits_in_completed_are_a_422_not_a_500(client, people, viewer, query):
-    # BUG (offload/profiles/search.py, MemberFilters.from_args): see test_search.py
+    # BUG (offload/reviews/member_search.py, MemberFilters.from_args): see test_search.py
     page = get_page(client, f"/members?{query}", status=422)
     assert 'id="completed-error"' in page
 
 
 def test_an_out_of_range_cursor_is_the_first_page_not_a_500(client, people, viewer):
-    # BUG (offload/profiles/search.py, _decode): see test_search.py
+    # BUG (offload/reviews/member_search.py, _decode): see test_search.py
     page = get_page(client, "/members?before=99999999999999999999.1")
     assert listed(page) == listed(get_page(client, "/members"))
 

@@ -4,6 +4,10 @@ Best rated first (the same exact rating key offers are ranked by: a member witho
 review has the prior), then the newest member; keyset pages on (rating key, -id).
 Unconfirmed and suspended members aren't listed.
 
+It lives here, not in ``profiles`` (whose page shows it), because it ranks by the rating
+reviews keep: reviews sit above profiles (a review names its author's profile), so the
+read that joins both sits above both.
+
 Query-string keys: ``skill`` (a name or slug), ``rating`` (at least this many stars,
 1–5, halves allowed; members with no review yet don't match), ``completed`` (at least
 this many projects completed as the performer), ``availability`` (``available`` or
@@ -25,12 +29,12 @@ from offload.accounts.models import AccountType, User, WorkRole
 from offload.core.db import db
 from offload.core.forms import arg_text
 from offload.core.pagination import Page
-from offload.reviews.models import MemberRating
-from offload.reviews.queries import Rating
-from offload.reviews.ranking import MICRO, rated_at_least, rating_key
+from offload.profiles.models import MemberSkill, Profile, Skill, skill_slug
+from offload.profiles.queries import LISTED, skills_by_member
 
-from .models import MemberSkill, Profile, Skill, skill_slug
-from .queries import LISTED, skills_by_member
+from .models import MemberRating
+from .queries import Rating
+from .ranking import MICRO, rated_at_least, rating_key
 
 AVAILABILITY = ("available", "busy")
 COMPLETED_MAX = 100_000
