@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_notification_subjects()
     _install_hooks()
+    _register_conversation_places()
     register_error_handlers(app)
     return app
 
@@ -95,14 +96,14 @@ def _register_blueprints(app: Flask) -> None:
     from offload.cases.views import bp as cases_bp
     from offload.contact.admin_views import bp as admin_contact_bp
     from offload.contact.views import bp as contact_bp
+    from offload.conversations.views import bp as conversations_bp
     from offload.gigs.views import bp as gigs_bp
     from offload.invites.admin_views import bp as admin_tree_bp
     from offload.invites.views import bp as invites_bp
-    from offload.messages.views import bp as messages_bp
     from offload.milestones.admin_views import bp as disputes_bp
     from offload.moderation.views import bp as moderation_bp
     from offload.notifications.views import bp as notifications_bp
-    from offload.offers.admin_views import bp as conversations_bp
+    from offload.offers.admin_views import bp as admin_conversations_bp
     from offload.offers.views import bp as offers_bp
     from offload.pages.views import bp as pages_bp
     from offload.profiles.views import bp as profiles_bp
@@ -113,8 +114,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp,
-               conversations_bp, cases_bp, admin_cases_bp, admin_tree_bp, moderation_bp,
-               reviews_bp, alerts_bp, messages_bp, contact_bp, admin_contact_bp):
+               admin_conversations_bp, cases_bp, admin_cases_bp, admin_tree_bp, moderation_bp,
+               reviews_bp, alerts_bp, conversations_bp, contact_bp, admin_contact_bp):
         app.register_blueprint(bp)
 
 
@@ -154,6 +155,15 @@ def _install_hooks() -> None:
     install_offer_side(OfferSide(close_offers_on_gigs=offers.close_offers_on_gigs,
                                  take_back_awards_on_gigs=offers.take_back_awards_on_gigs,
                                  lapse_unanswered_awards=offers.lapse_unanswered_awards))
+
+
+def _register_conversation_places() -> None:
+    """Where an accepted offer's conversation goes on: its project's page. Conversations
+    sit below projects, so they are told the table here instead of importing it."""
+    from offload.conversations.queries import continue_on_projects
+    from offload.projects.models import Project
+
+    continue_on_projects(Project.id, Project.offer_id)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -23,6 +23,7 @@ from offload.accounts.models import User
 from offload.accounts.passwords import hash_password
 from offload.accounts.services import create_admin
 from offload.commissions.services import complete_referral
+from offload.conversations.models import ConversationRead, OfferMessage
 from offload.core.db import atomic, db, utcnow
 from offload.gigs.fake import generate_gigs
 from offload.gigs.models import OPEN, Gig, GigKind
@@ -30,7 +31,7 @@ from offload.gigs.services import post_gig
 from offload.invites.fake import generate_tree
 from offload.milestones.services import add_milestone, fund_milestone
 from offload.notifications.models import OutboxEmail
-from offload.offers.models import ConversationRead, Offer, OfferMessage
+from offload.offers.models import Offer
 from offload.offers.services import accept_award, award_offer, make_offer
 from offload.profiles.models import MemberSkill, Skill, skill_slug
 from offload.projects.models import EventKind, Project, ProjectEvent

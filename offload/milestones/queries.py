@@ -13,10 +13,10 @@ from sqlalchemy import ColumnElement, Select, bindparam, case, func, select, tup
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from offload.accounts.models import User
+from offload.conversations.models import OfferMessage
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor
 from offload.gigs.models import Gig
-from offload.offers.models import OfferMessage
 from offload.projects.models import Project, ProjectEvent, ProjectEventFile
 
 from .models import (

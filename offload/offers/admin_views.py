@@ -6,13 +6,14 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from offload.accounts.decorators import admin_required
+from offload.conversations.export import export_conversation
 from offload.core.db import db
 from offload.core.errors import OffloadError
 
-from .conversations import export_conversation
 from .models import Offer
 
-bp = Blueprint("conversations", __name__, url_prefix="/admin/conversations")
+# not "conversations": that is the conversations package's blueprint
+bp = Blueprint("admin_conversations", __name__, url_prefix="/admin/conversations")
 
 
 @bp.post("/<int:offer_id>/export")

@@ -8,7 +8,6 @@ a double click or a retried POST sends one offer and charges once.
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf.file import FileField
 from wtforms import (
     IntegerField,
     RadioField,
@@ -21,14 +20,13 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from offload.core.forms import ID_MAX, OffloadForm, QueryForm
+from offload.core.forms import OffloadForm, QueryForm
 from offload.core.money import format_money
 from offload.wallet.forms import AmountField, MoneyForm
 
 from .models import (
     COVER_LETTER_MAX,
     DECLINE_REASON_MAX,
-    MESSAGE_MAX,
     NOTE_MAX,
     PORTFOLIO_MAX,
     FeeKind,
@@ -107,21 +105,6 @@ class ProposalForm(OffloadForm):
     def terms(self) -> dict:
         return {"price_minor": self.price.minor, "days_to_deliver": self.days_to_deliver.data,
                 "note": self.note.data or ""}
-
-
-class MessageForm(OffloadForm):
-    body = TextAreaField("Message", validators=[
-        InputRequired("Write a message."), _at_most(MESSAGE_MAX, "The message")],
-        description="Kept for good: messages are evidence if there is a dispute.",
-        render_kw={"rows": 3})
-    file = FileField("Attach a file (optional)")
-
-
-class ReadForm(OffloadForm):
-    """How far the page showed the conversation (sent by the page, not typed)."""
-
-    up_to = IntegerField("Read up to", validators=[
-        InputRequired("Reload the page and try again."), NumberRange(min=0, max=ID_MAX)])
 
 
 class DeclineForm(OffloadForm):

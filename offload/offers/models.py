@@ -1,4 +1,4 @@
-"""Offers on gigs, the terms negotiated on them, and the messages before an award.
+"""Offers on gigs and the terms negotiated on them.
 
 Design note
 - An ``Offer`` is one member's proposal on one gig: price, days to deliver, cover
@@ -19,15 +19,7 @@ Design note
 - An ``OfferProposal`` is one side's proposal of new terms; at most one is pending per
   offer (a partial unique index). The other side accepts, declines or counters it
   (a counter closes it and opens the counter-proposal). The rows are the history.
-- ``OfferMessage`` rows are the conversation between poster and offerer before the
-  award (and, once accepted, the project's); they are never edited or deleted.
-- A ``ConversationRead`` is one party's place in one conversation: how far they have
-  read (the id of the newest message they have seen; 0: nothing) and how far the
-  conversation goes (its newest message's id and time, which the inbox sorts by).
-  Unread = the other side's messages after the mark. The mark only moves forward, and
-  only on a POST (the page sends one; GETs change nothing). Sending a message writes
-  the row of both parties, so a member's conversations are their rows: the inbox and
-  the top bar's count read them through two indexes, whatever the number of offers.
+- An offer's conversation (messages, files, read marks) is ``offload.conversations``'.
 - Relationships are ``lazy="raise"``: pages load what they show in explicit queries.
 """
 
@@ -41,13 +33,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
-from offload.core.uploads import StoredFileColumns
 from offload.gigs.models import Gig
 from offload.profiles.models import PortfolioItem
 
 COVER_LETTER_MAX = 5000
 NOTE_MAX = 1000
-MESSAGE_MAX = 5000
 DECLINE_REASON_MAX = 300
 PORTFOLIO_MAX = 5
 DAYS_LIMIT = 3650  # the database's bound; OFFER_DAYS_MAX (config) is the working one
@@ -228,55 +218,3 @@ class OfferProposal(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     proposer: Mapped[User] = relationship(foreign_keys=[proposer_id], lazy="raise")
-
-
-class OfferMessage(db.Model):
-    """A message between the poster and the offerer before the award (kept for good)."""
-
-    __tablename__ = "offer_messages"
-    __table_args__ = (Index("ix_offer_messages_offer_created", "offer_id", "created_at", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
-    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
-
-    sender: Mapped[User] = relationship(lazy="raise")
-    attachments: Mapped[list[OfferMessageAttachment]] = relationship(
-        order_by="OfferMessageAttachment.id", lazy="raise", viewonly=True)
-
-
-class OfferMessageAttachment(StoredFileColumns, db.Model):
-    """A file sent with a message (the upload limits of documents); kept with it for good."""
-
-    __tablename__ = "offer_message_attachments"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("offer_messages.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
-
-
-_UNREAD = text("last_message_id > last_read_message_id")
-
-
-class ConversationRead(db.Model):
-    """One party's place in an offer's conversation (see the design note): how far it
-    goes (its newest message) and how far they have read it."""
-
-    __tablename__ = "conversation_reads"
-    __table_args__ = (
-        # the inbox: a member's conversations, newest activity first (keyset)
-        Index("ix_conversation_reads_member_activity", "member_id", "last_message_at",
-              "offer_id"),
-        # the top bar's count reads only the member's conversations with unread messages
-        Index("ix_conversation_reads_member_unread", "member_id",
-              sqlite_where=_UNREAD, postgresql_where=_UNREAD),
-    )
-
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    last_read_message_id: Mapped[int] = mapped_column(BigInteger)  # 0: nothing read yet
-    read_at: Mapped[datetime | None]  # when the mark last moved; None: never
-    last_message_id: Mapped[int] = mapped_column(BigInteger)  # the conversation's newest
-    last_message_at: Mapped[datetime]  # and when it was written

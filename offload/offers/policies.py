@@ -112,17 +112,6 @@ def why_cannot_answer_proposal(proposal: OfferProposal, offer: Offer, gig: Gig,
     return why_cannot_negotiate(offer, gig, actor)
 
 
-def why_cannot_message(offer: Offer, gig: Gig, actor: User) -> str | None:
-    if not is_party(offer, gig, actor):
-        return "Only the poster and the member who made the offer can write here."
-    if not actor.is_confirmed:
-        return "Confirm your e-mail address before sending messages."
-    # an accepted offer's conversation goes on as the project's
-    if offer.state not in (*OPEN_STATES, OfferState.AWARDED, OfferState.ACCEPTED):
-        return "This conversation is closed: the offer is no longer open."
-    return None
-
-
 def _closed(offer: Offer, verb: str) -> str:
     state = OfferState(offer.state).label.lower()
     return f"This offer is {state}; it can't be {verb} any more."

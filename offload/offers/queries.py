@@ -8,25 +8,24 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, func, select, tuple_, union
+from sqlalchemy import BigInteger, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from offload.accounts.models import NAME_COLUMNS, User
+from offload.conversations.models import OfferMessage
+from offload.conversations.queries import conversation_page, unread_counts
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, newest_first
 from offload.core.text import markdown_excerpt
 from offload.gigs.models import Gig
 from offload.profiles.models import PortfolioItem
-from offload.projects.models import Project
 from offload.reviews.models import MemberRating
 from offload.reviews.queries import Rating
 
 from . import ranking
 from .models import (
     LIVE_STATES,
-    ConversationRead,
     Offer,
-    OfferMessage,
     OfferProposal,
     OfferState,
     ProposalState,
@@ -201,105 +200,6 @@ def offer_page(offer_id: int, viewer: User, messages_cursor: str | None = None
                      live_count=live_offer_count(offer.gig_id), proposals=proposals,
                      pending=pending, messages=list(reversed(messages.items)),
                      messages_page=messages)
-
-
-def messages_after(offer_id: int, after_id: int, limit: int = 50) -> list[OfferMessage]:
-    """The conversation's messages newer than ``after_id``, oldest first (senders loaded);
-    one query on the (offer_id, created_at, id) index."""
-    return list(db.session.scalars(
-        select(OfferMessage).where(OfferMessage.offer_id == offer_id,
-                                   OfferMessage.id > after_id)
-        .options(joinedload(OfferMessage.sender, innerjoin=True).load_only(*NAME_COLUMNS),
-                 selectinload(OfferMessage.attachments))
-        .order_by(OfferMessage.id).limit(limit)))
-
-
-def conversation_page(offer_id: int, cursor: str | None) -> Page:
-    """A page of the conversation, newest first (reverse it to show); senders loaded."""
-    return newest_first(
-        select(OfferMessage).where(OfferMessage.offer_id == offer_id)
-        .options(joinedload(OfferMessage.sender, innerjoin=True).load_only(*NAME_COLUMNS),
-                 selectinload(OfferMessage.attachments)),
-        OfferMessage, cursor, size=current_app.config["MESSAGES_PAGE_SIZE"])
-
-
-# --- unread messages ----------------------------------------------------------------------
-
-@dataclass
-class UnreadConversation:
-    offer: Offer  # with its gig loaded
-    project_id: int | None  # the project the offer became, where the talk goes on
-    unread: int
-
-
-@dataclass(frozen=True)
-class Reading:
-    """Where one party stands in a conversation."""
-
-    member_id: int
-    mark: int  # the newest message id they have read (0: none)
-    unread: int  # the other side's messages after it
-
-    def is_new(self, message: OfferMessage) -> bool:
-        return message.sender_id != self.member_id and message.id > self.mark
-
-
-def reading_of(offer_id: int, member_id: int) -> Reading:
-    """The member's read mark and unread count in the conversation; one query."""
-    mark = (select(ConversationRead.last_read_message_id)
-            .where(ConversationRead.offer_id == offer_id,
-                   ConversationRead.member_id == member_id).scalar_subquery())
-    row = db.session.execute(
-        select(func.coalesce(mark, 0),
-               select(func.count()).select_from(OfferMessage)
-               .where(OfferMessage.offer_id == offer_id, OfferMessage.sender_id != member_id,
-                      OfferMessage.id > func.coalesce(mark, 0)).scalar_subquery())).one()
-    return Reading(member_id=member_id, mark=row[0], unread=row[1])
-
-
-def unread_counts(member_id: int, offer_ids) -> dict[int, int]:
-    """For each of the conversations (offer ids, or a subquery of them) with messages
-    the member hasn't read: how many. One query."""
-    if isinstance(offer_ids, (list, set, tuple)):
-        if not offer_ids:
-            return {}
-        offer_ids = list(offer_ids)
-    return dict(db.session.execute(_unread_statement(member_id, offer_ids)).all())
-
-
-def _unread_statement(member, offer_ids) -> Select:
-    """(offer id, unread count) for ``member`` (an id or a bound parameter)."""
-    return (select(OfferMessage.offer_id, func.count())
-            .outerjoin(ConversationRead, and_(ConversationRead.offer_id == OfferMessage.offer_id,
-                                              ConversationRead.member_id == member))
-            .where(OfferMessage.offer_id.in_(offer_ids), OfferMessage.sender_id != member,
-                   OfferMessage.id > func.coalesce(ConversationRead.last_read_message_id, 0))
-            .group_by(OfferMessage.offer_id))
-
-
-@lru_cache(maxsize=1)
-def _unread_in_all_conversations() -> Select:
-    # built once (the dashboard runs it on every visit); parameter: member_id
-    member = bindparam("member_id")
-    mine = union(select(Offer.id).where(Offer.member_id == member),
-                 select(Offer.id).join(Gig, Gig.id == Offer.gig_id)
-                 .where(Gig.poster_id == member)).subquery()
-    return _unread_statement(member, select(mine.c.id))
-
-
-def unread_conversations(member_id: int, limit: int = 10) -> list[UnreadConversation]:
-    """The member's conversations (as offerer or as poster) with unread messages, most
-    unread first; two queries."""
-    counts = dict(db.session.execute(_unread_in_all_conversations(),
-                                     {"member_id": member_id}).all())
-    top = sorted(counts.items(), key=lambda item: (-item[1], -item[0]))[:limit]
-    if not top:
-        return []
-    rows = {offer.id: (offer, project_id) for offer, project_id in db.session.execute(
-        select(Offer, Project.id).outerjoin(Project, Project.offer_id == Offer.id)
-        .where(Offer.id.in_([offer_id for offer_id, _ in top]))
-        .options(joinedload(Offer.gig, innerjoin=True)))}
-    return [UnreadConversation(*rows[offer_id], unread) for offer_id, unread in top]
 
 
 def my_offers(member_id: int, state: OfferState | None = None, cursor: str | None = None

@@ -1,5 +1,6 @@
-"""Offer pages: making an offer, the offer page (terms, negotiation, messages and the
-actions of each side), a gig's ranked offers for its poster, and the member's own offers.
+"""Offer pages: making an offer, the offer page (terms, negotiation, the conversation and
+the actions of each side), a gig's ranked offers for its poster, and the member's own
+offers. The conversation's own routes are in ``offload.conversations``; this page shows it.
 
 An offer is seen by its maker, the gig's poster and admins; everyone else gets 404,
 and so do the actions. Refusals from the services come back as messages: next to the
@@ -8,48 +9,31 @@ field they name, above the form, or flashed on the offer page.
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    get_template_attribute,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from offload.accounts.decorators import confirmed_required, login_or_404
+from offload.accounts.decorators import confirmed_required
+from offload.conversations.forms import MessageForm
+from offload.conversations.policies import why_cannot_message
+from offload.conversations.queries import reading_of, unread_counts
 from offload.core.db import db
 from offload.core.errors import OffloadError
-from offload.core.forms import first_error, parse_id, show_error
-from offload.core.uploads import send_stored_file
+from offload.core.forms import first_error, show_error
 from offload.gigs.models import Gig, GigKind
 from offload.gigs.policies import can_view_gig
 from offload.projects.queries import project_of_gig
 from offload.wallet.queries import wallet_summary
 
-from . import conversations, negotiation, services
-from .forms import (
-    ButtonForm,
-    DeclineForm,
-    MessageForm,
-    MyOffersFilterForm,
-    OfferForm,
-    ProposalForm,
-    ReadForm,
-)
-from .models import Offer, OfferMessage, OfferMessageAttachment, OfferProposal, OfferState
+from . import negotiation, services
+from .forms import ButtonForm, DeclineForm, MyOffersFilterForm, OfferForm, ProposalForm
+from .models import Offer, OfferProposal, OfferState
 from .policies import (
     can_view_offer,
     is_party,
     why_cannot_answer_award,
     why_cannot_award,
     why_cannot_decline,
-    why_cannot_message,
     why_cannot_negotiate,
     why_cannot_offer,
     why_cannot_shortlist,
@@ -59,13 +43,10 @@ from .policies import (
 from .queries import (
     live_offer_count,
     live_offer_of,
-    messages_after,
     my_offers,
     offer_page,
     portfolio_choices,
     ranked_offers_page,
-    reading_of,
-    unread_counts,
 )
 from .ranking import places_of
 
@@ -217,73 +198,6 @@ def counter_proposal(proposal_id: int):
             return redirect(url_for(".show", offer_id=proposal.offer_id,
                                     _anchor="negotiation"))
     return _render_show(proposal.offer_id, counter_form=form)
-
-
-@bp.post("/offers/<int:offer_id>/messages")
-@login_or_404
-def message(offer_id: int):
-    offer = _offer_or_404(offer_id)
-    form = MessageForm(prefix="message")
-    if form.validate_on_submit():
-        try:
-            sent = conversations.send_offer_message(offer, actor=current_user, body=form.body.data,
-                                               file_storage=form.file.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            return redirect(url_for(".show", offer_id=offer_id, _anchor=f"message-{sent.id}"))
-    return _render_show(offer_id, message_form=form)
-
-
-@bp.get("/offers/<int:offer_id>/messages/since")
-@login_or_404
-def messages_since(offer_id: int):
-    """The conversation's new messages as JSON, for the live page (see live-messages.js)."""
-    offer = _offer_or_404(offer_id)
-    after = request.args.get("after", "0")
-    messages = messages_after(offer.id, parse_id(after) or 0)
-    message = get_template_attribute("offers/_message.html", "message")
-    return jsonify(messages=[{"id": m.id, "html": str(message(m))} for m in messages])
-
-
-@bp.post("/offers/<int:offer_id>/messages/read")
-@login_or_404
-def mark_read(offer_id: int):
-    """The page showed the conversation up to a message: the live page sends this by
-    itself (JSON answer); without JavaScript it is the "Mark as read" button."""
-    offer = _offer_or_404(offer_id)
-    form = ReadForm()
-    error = None
-    if not form.validate_on_submit():
-        error = first_error(form)
-    else:
-        try:
-            conversations.mark_conversation_read(offer, actor=current_user,
-                                                 up_to_message_id=form.up_to.data)
-        except OffloadError as e:
-            error = str(e)
-    if request.accept_mimetypes.best == "application/json":
-        return (jsonify(error=error), 422) if error else ("", 204)
-    if error:
-        flash(error, "error")
-    project_id = (project_of_gig(db.session.get(Gig, offer.gig_id))
-                  if offer.state == OfferState.ACCEPTED else None)
-    if project_id:
-        return redirect(url_for("projects.show", project_id=project_id, _anchor="messages"))
-    return redirect(url_for(".show", offer_id=offer_id, _anchor="messages"))
-
-
-@bp.get("/messages/files/<int:file_id>")
-@login_or_404
-def attachment(file_id: int):
-    """A message's file, for the two sides and admins, as a download with nosniff."""
-    attachment = db.session.get(OfferMessageAttachment, file_id)
-    if attachment is None:
-        abort(404)
-    message = db.session.get(OfferMessage, attachment.message_id)
-    _offer_or_404(message.offer_id)
-    return send_stored_file(attachment.stored_name, attachment.content_type,
-                            attachment.original_name)
 
 
 # --- lists --------------------------------------------------------------------------------

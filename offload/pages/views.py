@@ -4,8 +4,9 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from offload.cases.hook import why_on_the_hook
+from offload.conversations.queries import unread_conversations
 from offload.gigs.queries import matching_gigs_for
-from offload.offers.queries import awards_awaiting_answer, unread_conversations
+from offload.offers.queries import awards_awaiting_answer
 
 from .queries import dashboard_for
 

@@ -15,6 +15,10 @@ from offload.commissions.models import Commission
 from offload.commissions.policies import why_cannot_complete, why_cannot_pay, why_cannot_review
 from offload.commissions.queries import commission_of
 from offload.commissions.services import accept_invoice, complete_referral, pay_commission
+from offload.conversations.forms import MessageForm
+from offload.conversations.policies import why_cannot_message
+from offload.conversations.queries import conversation_page, reading_of, unread_counts
+from offload.conversations.services import send_offer_message
 from offload.core.db import db, utcnow
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
@@ -40,11 +44,8 @@ from offload.milestones.queries import (
     pending_price_proposal,
     progress_of,
 )
-from offload.offers.conversations import send_offer_message
-from offload.offers.forms import ButtonForm, MessageForm
+from offload.offers.forms import ButtonForm
 from offload.offers.models import Offer
-from offload.offers.policies import why_cannot_message
-from offload.offers.queries import conversation_page, reading_of, unread_counts
 from offload.reviews.forms import ReviewForm
 from offload.reviews.queries import project_reviews
 from offload.wallet.queries import wallet_summary

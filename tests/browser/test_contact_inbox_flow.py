@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from offload.offers.conversations import send_offer_message
+from offload.conversations.services import send_offer_message
 from offload.offers.services import accept_award, award_offer, make_offer
 from tests.support.smtp import text_part
 

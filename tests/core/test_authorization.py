@@ -229,9 +229,9 @@ def _message_file_id(offer, member) -> int:
 
     from werkzeug.datastructures import FileStorage
 
+    from offload.conversations.models import OfferMessageAttachment
+    from offload.conversations.services import send_offer_message
     from offload.core.db import db
-    from offload.offers.conversations import send_offer_message
-    from offload.offers.models import OfferMessageAttachment
 
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     message = send_offer_message(offer, actor=member, body="The plan",

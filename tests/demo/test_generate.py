@@ -5,11 +5,11 @@ import json
 from sqlalchemy import func, select
 
 from offload.accounts.models import User
+from offload.conversations.queries import inbox_page
 from offload.core.db import db
 from offload.gigs.models import Gig
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
-from offload.messages.queries import inbox_page
 from offload.notifications.models import OutboxEmail
 from offload.offers.models import Offer
 from offload.projects.models import Project, ProjectEvent

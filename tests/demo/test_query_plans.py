@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select, text
 
 from offload.accounts.models import User
+from offload.conversations.queries import conversation_page
 from offload.core.db import db
 from offload.demo.generate import generate
 from offload.gigs.queries import gig_page, matching_members_for
-from offload.offers.queries import conversation_page, offers_tab, ranked_offers_page
+from offload.offers.queries import offers_tab, ranked_offers_page
 from offload.projects.models import Project
 from offload.projects.queries import project_page
 from offload.wallet.queries import wallet_history_page

@@ -20,6 +20,7 @@ from offload.commissions.services import (
     pay_commission,
     remind_due_commissions,
 )
+from offload.conversations.services import send_offer_message
 from offload.core.db import db, utcnow
 from offload.gigs.models import Gig
 from offload.gigs.services import answer_question, ask_question, cancel_gig
@@ -31,7 +32,6 @@ from offload.notifications.services import notify
 from offload.notifications.subjects import subject_of
 from offload.offers import negotiation
 from offload.offers import services as offers
-from offload.offers.conversations import send_offer_message
 from offload.offers.models import Offer, OfferProposal
 from offload.projects.models import Project
 from offload.projects.services import flag_stalling_projects, post_project_event

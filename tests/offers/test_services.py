@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from offload.accounts.models import User
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.gigs.models import Gig, GigState
@@ -30,12 +29,11 @@ from offload.ledger.models import (
 from offload.ledger.services import system_account, wallet_account
 from offload.notifications.models import Notification
 from offload.notifications.services import notify
-from offload.offers import conversations, negotiation, services
+from offload.offers import negotiation, services
 from offload.offers.models import (
     FeeKind,
     Offer,
     OfferClosedReason,
-    OfferMessage,
     OfferPortfolioItem,
     OfferProposal,
     OfferState,
@@ -892,67 +890,6 @@ def test_a_pending_proposal_lapses_when_the_offer_stops_being_open(
         negotiation.accept_proposal(fresh(OfferProposal, proposal.id), actor=bob)
     assert terms_of(offer) == (400_00, 10)  # an award is on the terms agreed so far
     assert run_checks(MONEY_CHECKS) == []
-
-
-# --- messages -----------------------------------------------------------------------------
-
-def test_both_sides_write_to_each_other(task_gig, poster, bob, make_offer):
-    offer = make_offer(task_gig, bob)
-    asked = conversations.send_offer_message(offer, actor=poster, body="  Can you start Monday?\n")
-    answered = conversations.send_offer_message(fresh(Offer, offer.id), actor=bob, body="Yes.")
-    rows = [(m.sender_id, m.body) for m in db.session.scalars(
-        select(OfferMessage).where(OfferMessage.offer_id == offer.id).order_by(OfferMessage.id))]
-    assert rows == [(poster.id, "Can you start Monday?"), (bob.id, "Yes.")]
-    assert notes(bob, "new_message") == [f"Poster wrote about “{task_gig.title}”"]
-    assert notes(poster, "new_message") == [f"Bob wrote about “{task_gig.title}”"]
-    db.session.rollback()
-    links = set(db.session.scalars(select(Notification.link).where(
-        Notification.kind == "new_message")))
-    assert links == {f"/offers/{offer.id}#message-{asked.id}",
-                     f"/offers/{offer.id}#message-{answered.id}"}
-
-
-def test_the_conversation_goes_on_as_the_projects_and_closes_for_the_others(
-        task_gig, poster, bob, carol, make_offer):
-    offer = make_offer(task_gig, bob)
-    other = make_offer(task_gig, carol)
-    services.award_offer(offer, actor=poster)
-    conversations.send_offer_message(fresh(Offer, offer.id), actor=bob, body="Thinking about it.")
-    services.accept_award(fresh(Offer, offer.id), actor=bob)
-    conversations.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Welcome!")
-    with pytest.raises(Conflict, match="conversation is closed"):
-        conversations.send_offer_message(fresh(Offer, other.id), actor=poster, body="Sorry")
-    assert count(OfferMessage) == 2
-    assert run_checks(MONEY_CHECKS) == []
-
-
-def test_message_refusals(task_gig, poster, bob, carol, stranger, make_offer):
-    offer = make_offer(task_gig, bob)
-    make_offer(task_gig, carol)
-    for actor in (stranger, carol):
-        with pytest.raises(NotAllowed, match="Only the poster and the member"):
-            conversations.send_offer_message(fresh(Offer, offer.id), actor=actor, body="Hello")
-    with pytest.raises(InvalidField, match="can't be empty") as refused:
-        conversations.send_offer_message(fresh(Offer, offer.id), actor=bob, body=" \n ")
-    assert refused.value.field == "body"
-    with pytest.raises(InvalidField, match="at most 5,000"):
-        conversations.send_offer_message(fresh(Offer, offer.id), actor=bob, body="x" * 5001)
-    services.withdraw_offer(fresh(Offer, offer.id), actor=bob)
-    with pytest.raises(Conflict, match="conversation is closed"):
-        conversations.send_offer_message(fresh(Offer, offer.id), actor=poster, body="Why?")
-    assert count(OfferMessage) == 0
-    assert notes(poster, "new_message") == [] and notes(bob, "new_message") == []
-
-
-def test_an_unconfirmed_party_is_not_allowed_to_write(task_gig, poster, bob, make_offer):
-    offer = make_offer(task_gig, bob)
-    with atomic():
-        db.session.execute(update(User).where(User.id == poster.id)
-                           .values(email_confirmed_at=None))
-    with pytest.raises(NotAllowed, match="Confirm your e-mail"):
-        conversations.send_offer_message(fresh(Offer, offer.id), actor=fresh(User, poster.id),
-                                    body="Hello")
-    assert count(OfferMessage) == 0
 
 
 # --- gigs closing -------------------------------------------------------------------------

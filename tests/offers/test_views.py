@@ -9,9 +9,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from offload.conversations.models import OfferMessage
+from offload.conversations.services import send_offer_message
 from offload.core.db import db, utcnow
-from offload.offers import conversations, negotiation, services
-from offload.offers.models import Offer, OfferMessage, OfferProposal, OfferState, ProposalState
+from offload.offers import negotiation, services
+from offload.offers.models import Offer, OfferProposal, OfferState, ProposalState
 from offload.profiles.services import add_portfolio_item
 
 
@@ -212,16 +214,6 @@ def test_the_offerer_cannot_use_the_posters_buttons(client, login, bob, poster, 
     assert "Only the member who posted the gig can award it." in page
 
 
-def test_messages_before_the_award(client, login, bob, poster, make_gig, make_offer):
-    offer = make_offer(make_gig(poster=poster), bob)
-    login(bob)
-    response = client.post(f"/offers/{offer.id}/messages", data={"message-body": ""})
-    assert response.status_code == 422 and "Write a message." in page_of(response)
-    client.post(f"/offers/{offer.id}/messages", data={"message-body": "When can we talk?"})
-    login(poster)
-    assert "When can we talk?" in get_page(client, f"/offers/{offer.id}")
-
-
 def test_my_offers_by_state_with_places(app, client, login, bob, poster, make_gig, make_offer,
                                         make_member, monkeypatch):
     first, second = make_gig(poster=poster, title="First gig"), make_gig(poster=poster,
@@ -372,44 +364,12 @@ def test_after_acceptance_the_poster_sees_who_took_the_gig(client, login, poster
     assert f'href="/offers/{offer.id}">Open the offer' in page and "No offers yet" not in page
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def test_a_message_can_carry_a_file_only_the_two_sides_and_admins_can_fetch(
-        client, login, poster, bob, make_gig, make_offer, make_member):
-    import io
-
-    from offload.offers.models import OfferMessageAttachment
-
-    offer = make_offer(make_gig(poster=poster), bob)
-    login(bob)
-    response = client.post(f"/offers/{offer.id}/messages", data={
-        "message-body": "The plan", "message-file": (io.BytesIO(b"MZ\x90\x00"), "tool.exe")},
-        content_type="multipart/form-data")
-    assert response.status_code == 422 and "The plan" in response.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(OfferMessage)) == 0
-    client.post(f"/offers/{offer.id}/messages", data={
-        "message-body": "The plan", "message-file": (io.BytesIO(PDF), "plan.pdf")},
-        content_type="multipart/form-data")
-    file_id = db.session.scalar(select(OfferMessageAttachment.id))
-    assert f'href="/messages/files/{file_id}"' in get_page(client, f"/offers/{offer.id}")
-    login(poster)
-    download = client.get(f"/messages/files/{file_id}")
-    assert download.status_code == 200 and download.data == PDF
-    assert download.headers["X-Content-Type-Options"] == "nosniff"
-    assert "attachment" in download.headers["Content-Disposition"]
-    login(make_member("nosy"))
-    assert client.get(f"/messages/files/{file_id}").status_code == 404
-    client.post("/logout")
-    assert client.get(f"/messages/files/{file_id}").status_code == 404
-
-
 def test_an_admin_exports_a_conversation_with_a_reason_that_is_logged(
         client, login, poster, bob, make_gig, make_offer, make_member):
     from offload.moderation.models import ModerationEntry
 
     offer = make_offer(make_gig(poster=poster), bob)
-    conversations.send_offer_message(offer, actor=bob, body="First line\nSecond line")
+    send_offer_message(offer, actor=bob, body="First line\nSecond line")
     login(make_member("boss", admin=True))
     refused = client.post(f"/admin/conversations/{offer.id}/export", data={"reason": " "})
     assert refused.status_code == 302

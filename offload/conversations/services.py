@@ -1,13 +1,14 @@
-"""The conversation of an offer (and of the project it became): sending messages with
-files, how far each side has read, and an admin's export as evidence.
+"""Changes to a conversation: sending messages with files, and how far each side has
+read. The admin's export is ``export``.
 
-Messages are never edited or deleted. Each public function is one transaction.
+Messages are never edited or deleted. Each public function is one transaction. The
+offer comes in as the caller loaded it (offers' and projects' pages both write here);
+its parties and whether it is open are read from it and its gig (``policies``).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import User
@@ -16,11 +17,11 @@ from offload.core.errors import NotAllowed, refuse
 from offload.core.text import clean_text
 from offload.core.uploads import store_document
 from offload.gigs.models import Gig
-from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
+from offload.offers.models import Offer
 
-from .models import MESSAGE_MAX, ConversationRead, Offer, OfferMessage, OfferMessageAttachment
-from .policies import is_party, other_party_id, why_cannot_message
+from .models import MESSAGE_MAX, ConversationRead, OfferMessage, OfferMessageAttachment
+from .policies import is_in_conversation, other_side_of, parties_of, why_cannot_message
 
 
 def send_offer_message(offer: Offer, *, actor: User, body: str,
@@ -37,7 +38,7 @@ def send_offer_message(offer: Offer, *, actor: User, body: str,
         gig = db.session.get(Gig, offer.gig_id)
         # unconfirmed is who the actor is, as in make_offer: NotAllowed, not Conflict
         refuse(why_cannot_message(offer, gig, actor),
-               actor_may=actor.id in (offer.member_id, gig.poster_id) and actor.is_confirmed)
+               actor_may=is_in_conversation(offer, gig, actor) and actor.is_confirmed)
         body = clean_text("body", body, MESSAGE_MAX, "The message", required=True,
                           multiline=True)
         message = OfferMessage(offer_id=offer.id, sender_id=actor.id, body=body)
@@ -47,9 +48,9 @@ def send_offer_message(offer: Offer, *, actor: User, body: str,
             stored = store_document(file_storage)
             db.session.add(OfferMessageAttachment(message_id=message.id, **stored.columns()))
             db.session.flush()
-        _record_activity(offer.id, (offer.member_id, gig.poster_id), message)
+        _record_activity(offer.id, parties_of(offer, gig), message)
         _move_read_mark(offer.id, actor.id, message.id)
-        notify(db.session.get(User, other_party_id(offer, gig, actor)), "new_message",
+        notify(db.session.get(User, other_side_of(offer, gig, actor)), "new_message",
                title=f"{actor.name} wrote about “{gig.title}”",
                link=f"/offers/{offer.id}#message-{message.id}")
     return message
@@ -65,7 +66,7 @@ def mark_conversation_read(offer: Offer, *, actor: User, up_to_message_id: int) 
     """
     with atomic():
         gig = db.session.get(Gig, offer.gig_id)
-        if not is_party(offer, gig, actor):
+        if not is_in_conversation(offer, gig, actor):
             raise NotAllowed("Only the two sides of a conversation keep a read mark.")
         newest_seen = db.session.scalar(
             select(func.max(OfferMessage.id)).where(OfferMessage.offer_id == offer.id,
@@ -115,34 +116,3 @@ def _move_read_mark(offer_id: int, member_id: int, message_id: int) -> int:
               "read_at": stmt.excluded.read_at},
     ).returning(ConversationRead.last_read_message_id)
     return db.session.execute(stmt).scalar_one()
-
-
-def export_conversation(offer: Offer, *, actor: User, reason: str) -> str:
-    """An admin's export of a whole conversation as evidence: plain text, oldest first,
-    every message with its files listed.
-
-    Writes: a moderation-log entry with the reason (reading members' private messages is
-    admin power). Refuses: non-admins (NotAllowed); a blank reason (Invalid).
-    """
-    if not actor.is_admin:
-        raise NotAllowed("Only admins export conversations.")
-    with atomic():
-        gig = db.session.get(Gig, offer.gig_id)
-        record_moderation(actor=actor, action="conversation_exported", subject_type="offer",
-                          subject_id=offer.id, reason=reason)
-        messages = db.session.scalars(
-            select(OfferMessage).where(OfferMessage.offer_id == offer.id)
-            .options(joinedload(OfferMessage.sender, innerjoin=True),
-                     selectinload(OfferMessage.attachments))
-            .order_by(OfferMessage.created_at, OfferMessage.id)).all()
-        lines = [f"Conversation of offer {offer.id} on gig {gig.id} “{gig.title}”",
-                 f"Exported {utcnow().isoformat(timespec='seconds')} by {actor.username}: "
-                 f"{reason.strip()}", ""]
-        for m in messages:
-            lines.append(f"[{m.created_at.isoformat(timespec='seconds')}] "
-                         f"{m.sender.username}:")
-            lines += [f"  {line}" for line in m.body.splitlines()] or ["  "]
-            lines += [f"  attachment: {a.original_name} ({a.content_type}, {a.size_bytes} "
-                      f"bytes) /messages/files/{a.id}" for a in m.attachments]
-        lines.append(f"\n{len(messages)} message(s).")
-    return "\n".join(lines) + "\n"

@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from offload.accounts.models import User
+from offload.conversations import services as conversations
+from offload.conversations.models import ConversationRead, OfferMessage
+from offload.conversations.queries import reading_of, unread_conversations, unread_counts
 from offload.core.db import db
 from offload.core.errors import NotAllowed
-from offload.offers import conversations, services
-from offload.offers.models import ConversationRead, Offer, OfferMessage
-from offload.offers.queries import reading_of, unread_conversations, unread_counts
+from offload.offers import services
+from offload.offers.models import Offer
 from tests.conftest import make_app
 
 ROUNDS = 5

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from offload.conversations import services as conversations
 from offload.core.db import db
-from offload.offers import conversations
 from offload.offers.models import Offer
 
 

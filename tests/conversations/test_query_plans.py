@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from offload.conversations import services as conversations
+from offload.conversations.queries import inbox_page, unread_message_count
 from offload.core.db import db
-from offload.messages.queries import inbox_page, unread_message_count
-from offload.offers import conversations
 from tests.gigs.test_query_plans import assert_indexed
 
 

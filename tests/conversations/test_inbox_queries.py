@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from offload.accounts.models import User
+from offload.conversations import services as conversations
+from offload.conversations.queries import inbox_page, unread_message_count
 from offload.core.db import db
-from offload.messages.queries import inbox_page, unread_message_count
-from offload.offers import conversations, services
+from offload.offers import services
 from offload.offers.models import Offer
 
 

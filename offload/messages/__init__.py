@@ -1,5 +1,0 @@
-"""The messages inbox: every conversation a member is in, across offers and projects.
-
-The conversations themselves are the offers' (``offload.offers.conversations``); this
-package only reads them, from each party's ``ConversationRead`` row.
-"""
