@@ -91,31 +91,25 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from offload.accounts.views import bp as accounts_bp
+    from offload.admin.views import bp as admin_bp
     from offload.alerts.views import bp as alerts_bp
-    from offload.cases.admin_views import bp as admin_cases_bp
     from offload.cases.views import bp as cases_bp
-    from offload.contact.admin_views import bp as admin_contact_bp
     from offload.contact.views import bp as contact_bp
     from offload.conversations.views import bp as conversations_bp
     from offload.gigs.views import bp as gigs_bp
-    from offload.invites.admin_views import bp as admin_tree_bp
     from offload.invites.views import bp as invites_bp
-    from offload.milestones.admin_views import bp as disputes_bp
     from offload.moderation.views import bp as moderation_bp
     from offload.notifications.views import bp as notifications_bp
-    from offload.offers.admin_views import bp as admin_conversations_bp
     from offload.offers.views import bp as offers_bp
     from offload.pages.views import bp as pages_bp
     from offload.profiles.views import bp as profiles_bp
     from offload.projects.views import bp as projects_bp
     from offload.reviews.views import bp as reviews_bp
-    from offload.wallet.admin_views import bp as admin_bp
     from offload.wallet.views import bp as wallet_bp
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
-               projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp,
-               admin_conversations_bp, cases_bp, admin_cases_bp, admin_tree_bp, moderation_bp,
-               reviews_bp, alerts_bp, conversations_bp, contact_bp, admin_contact_bp):
+               projects_bp, notifications_bp, wallet_bp, cases_bp, moderation_bp,
+               reviews_bp, alerts_bp, conversations_bp, contact_bp, admin_bp):
         app.register_blueprint(bp)
 
 

@@ -1,12 +1,15 @@
-"""The numbers on the admin dashboard: a handful of grouped counts, whatever the size."""
+"""Reads for the admin pages that no feature serves: the dashboard's numbers (a handful
+of grouped counts, whatever the size) and finding members by username."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from offload.accounts.models import User
+from offload.cases.models import Case, CaseState, Report
 from offload.commissions.models import Commission, CommissionState
 from offload.core.db import db
 from offload.gigs.models import Gig
@@ -64,3 +67,29 @@ def site_numbers() -> SiteNumbers:
                        gigs_by_state=gigs, projects_by_state=projects,
                        held_by_kind={k: int(v) for k, v in held.items()},
                        overdue_commissions=overdue[0], overdue_minor=int(overdue[1]))
+
+
+def member_named(username: str | None) -> User | None:
+    """The member with that username (typed with or without "@", any case), or None."""
+    name = (username or "").strip().lstrip("@").lower()
+    return db.session.scalar(select(User).where(User.username == name)) if name else None
+
+
+def members_starting(prefix: str, limit: int = 20) -> list[User]:
+    """Members whose username or display name starts with ``prefix``, by username."""
+    pattern = prefix.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+    return list(db.session.scalars(select(User).where(
+        (User.username.like(pattern)) | (User.display_name.ilike(pattern)))
+        .order_by(User.username).limit(limit)))
+
+
+def open_case_count(subject_id: int) -> int:
+    """How many open cases there are about a member."""
+    return db.session.scalar(select(func.count()).select_from(Case).where(
+        Case.subject_id == subject_id, Case.state == CaseState.OPEN))
+
+
+def report_for_queue(report_id: int) -> Report | None:
+    """One report with both members loaded, as the triage queue shows it."""
+    return db.session.scalar(select(Report).where(Report.id == report_id).options(
+        joinedload(Report.reporter), joinedload(Report.subject)))

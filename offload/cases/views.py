@@ -1,5 +1,5 @@
 """Cases for the members in them (the subject and their inviter) and for admins, and
-the "report this member" form. Admin actions are under /admin (admin_views.py)."""
+the "report this member" form. Admin actions are under /admin (offload/admin/cases.py)."""
 
 from __future__ import annotations
 

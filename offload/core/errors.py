@@ -68,7 +68,7 @@ def _render(status: int, message: str | None = None):
 
 
 def _hidden_admin_route() -> bool:
-    """A request for the admin area (every admin blueprint is under ``/admin``) from
+    """A request for the admin area (the admin blueprint is all under ``/admin``) from
     someone who isn't an admin: they get the 404 the area's pages give them."""
     return (request.path == "/admin" or request.path.startswith("/admin/")) and not getattr(
         current_user, "is_admin", False)

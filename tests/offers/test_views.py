@@ -314,7 +314,6 @@ def test_my_offers_runs_the_same_queries_at_any_size(client, login, bob, make_gi
     assert _queries(client, count_queries, "/my/offers") == before
 
 
-
 def test_my_gigs_shows_how_many_live_offers_each_gig_has(client, login, poster, bob, make_gig,
                                                          make_offer, make_member):
     busy, quiet = make_gig(poster=poster, title="Busy gig"), make_gig(poster=poster)
@@ -364,23 +363,3 @@ def test_after_acceptance_the_poster_sees_who_took_the_gig(client, login, poster
     assert f'href="/offers/{offer.id}">Open the offer' in page and "No offers yet" not in page
 
 
-def test_an_admin_exports_a_conversation_with_a_reason_that_is_logged(
-        client, login, poster, bob, make_gig, make_offer, make_member):
-    from offload.moderation.models import ModerationEntry
-
-    offer = make_offer(make_gig(poster=poster), bob)
-    send_offer_message(offer, actor=bob, body="First line\nSecond line")
-    login(make_member("boss", admin=True))
-    refused = client.post(f"/admin/conversations/{offer.id}/export", data={"reason": " "})
-    assert refused.status_code == 302
-    assert db.session.scalar(select(func.count()).select_from(ModerationEntry)) == 0
-    response = client.post(f"/admin/conversations/{offer.id}/export",
-                           data={"reason": "Evidence for a dispute"})
-    text = response.get_data(as_text=True)
-    assert response.status_code == 200 and response.mimetype == "text/plain"
-    assert "bob:\n  First line\n  Second line" in text and "1 message(s)." in text
-    entry = db.session.scalar(select(ModerationEntry))
-    assert (entry.action, entry.reason) == ("conversation_exported", "Evidence for a dispute")
-    login(bob)
-    assert client.post(f"/admin/conversations/{offer.id}/export",
-                       data={"reason": "x"}).status_code == 404

@@ -1,42 +1,44 @@
-"""The minimal admin area: platform revenue, the ledger check, the withdrawal queue.
+"""The withdrawal queue: paying out or rejecting a member's withdrawal.
 
-Every route answers 404 to anyone but an admin. Paying or rejecting a withdrawal
-takes a written reason and the admin's password, both checked by the service.
-(Issue 6 moves this blueprint into the admin package.)
+Either takes a written reason and the admin's password, both checked by the service.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from offload.accounts.decorators import admin_required
-from offload.admin.queries import site_numbers
-from offload.cases.queries import accountability_counts
 from offload.core.db import db
 from offload.core.errors import Conflict, NotAllowed, OffloadError
-from offload.health import MONEY_CHECKS
-from offload.ledger.checks import run_checks
+from offload.wallet import services as wallet
+from offload.wallet.forms import DecisionForm
+from offload.wallet.models import Withdrawal, WithdrawalState
+from offload.wallet.queries import pending_withdrawals_page
 
-from .forms import DecisionForm
-from .models import Withdrawal, WithdrawalState
-from .queries import count_pending_withdrawals, pending_withdrawals_page, platform_revenue
-from .services import PasswordNotConfirmed, mark_withdrawal_paid, reject_withdrawal
+from .blueprint import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-ACTIONS = {"paid": mark_withdrawal_paid, "reject": reject_withdrawal}
+ACTIONS = {"paid": wallet.mark_withdrawal_paid, "reject": wallet.reject_withdrawal}
 
 
-@bp.get("")
+@bp.get("/withdrawals")
 @admin_required
-def index():
-    return render_template("admin/index.html", revenue=platform_revenue(),
-                           failures=run_checks(MONEY_CHECKS), checks=len(MONEY_CHECKS),
-                           pending=count_pending_withdrawals(), numbers=site_numbers(),
-                           **accountability_counts())
+def withdrawals():
+    return _queue()
+
+
+@bp.post("/withdrawals/<int:withdrawal_id>/paid")
+@admin_required
+def mark_withdrawal_paid(withdrawal_id: int):
+    return _decide(withdrawal_id, "paid")
+
+
+@bp.post("/withdrawals/<int:withdrawal_id>/reject")
+@admin_required
+def reject_withdrawal(withdrawal_id: int):
+    return _decide(withdrawal_id, "reject")
 
 
 def _queue(failed: tuple[str, Withdrawal, DecisionForm] | None = None, status: int = 200):
@@ -52,24 +54,6 @@ def _queue(failed: tuple[str, Withdrawal, DecisionForm] | None = None, status: i
 
     return render_template("admin/withdrawals.html", page=page, items=items,
                            form_for=form_for, open_form=failed and failed[:2]), status
-
-
-@bp.get("/withdrawals")
-@admin_required
-def withdrawals():
-    return _queue()
-
-
-@bp.post("/withdrawals/<int:withdrawal_id>/paid")
-@admin_required
-def mark_paid(withdrawal_id: int):
-    return _decide(withdrawal_id, "paid")
-
-
-@bp.post("/withdrawals/<int:withdrawal_id>/reject")
-@admin_required
-def reject(withdrawal_id: int):
-    return _decide(withdrawal_id, "reject")
 
 
 def _load(withdrawal_id: int) -> Withdrawal:
@@ -88,7 +72,7 @@ def _decide(withdrawal_id: int, action: str):
         try:
             done = ACTIONS[action](withdrawal, actor=current_user._get_current_object(),
                                    reason=form.reason.data, password=form.password.data)
-        except PasswordNotConfirmed as e:
+        except wallet.PasswordNotConfirmed as e:
             form.password.errors.append(str(e))
         except (Conflict, NotAllowed) as e:  # nothing to correct in the form
             flash(str(e), "error")

@@ -1,30 +1,29 @@
-"""An admin's export of a conversation as evidence (404 to anyone but an admin)."""
+"""An admin's export of an offer's conversation as evidence (a reason is required; the
+service writes the moderation-log entry)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from offload.accounts.decorators import admin_required
-from offload.conversations.export import export_conversation
+from offload.conversations.export import export_conversation as export_offer_conversation
 from offload.core.db import db
 from offload.core.errors import OffloadError
+from offload.offers.models import Offer
 
-from .models import Offer
-
-# not "conversations": that is the conversations package's blueprint
-bp = Blueprint("admin_conversations", __name__, url_prefix="/admin/conversations")
+from .blueprint import bp
 
 
-@bp.post("/<int:offer_id>/export")
+@bp.post("/conversations/<int:offer_id>/export")
 @admin_required
-def export(offer_id: int):
+def export_conversation(offer_id: int):
     offer = db.session.get(Offer, offer_id)
     if offer is None:
         abort(404)
     try:
-        text = export_conversation(offer, actor=current_user,
-                                   reason=request.form.get("reason", ""))
+        text = export_offer_conversation(offer, actor=current_user,
+                                         reason=request.form.get("reason", ""))
     except OffloadError as e:
         flash(str(e), "error")
         return redirect(request.referrer if _is_local(request.referrer)

@@ -1,34 +1,32 @@
-"""The admins' side of the contact page: the queue of open messages, oldest first, and
-answering one. 404 to anyone but an admin. The answer is written, reaches the sender
-and leaves a (private) moderation-log entry."""
+"""The contact page's queue: open messages, oldest first, and answering one. The answer
+reaches the sender by e-mail and leaves a (private) moderation-log entry."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from offload.accounts.decorators import admin_required
+from offload.contact.forms import ReplyForm
+from offload.contact.models import ContactMessage
+from offload.contact.queries import contact_item, open_messages_page
+from offload.contact.services import answer_contact_message
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import show_error
 
-from .forms import ReplyForm
-from .models import ContactMessage
-from .queries import contact_item, open_messages_page
-from .services import answer_contact_message
-
-bp = Blueprint("admin_contact", __name__, url_prefix="/admin")
+from .blueprint import bp
 
 
 @bp.get("/contact")
 @admin_required
-def queue():
+def contact():
     return _render_queue()
 
 
 @bp.post("/contact/<int:contact_id>/answer")
 @admin_required
-def answer(contact_id: int):
+def answer_contact(contact_id: int):
     message = db.session.get(ContactMessage, contact_id)
     if message is None:
         abort(404)
@@ -40,7 +38,7 @@ def answer(contact_id: int):
             show_error(form, e)
         else:
             flash(f"Answered: {message.name} gets your answer by e-mail.", "success")
-            return redirect(url_for(".queue"))
+            return redirect(url_for("admin.contact"))
     return _render_queue((contact_id, form))
 
 
@@ -53,5 +51,5 @@ def _render_queue(failed: tuple[int, ReplyForm] | None = None):
         item = contact_item(failed[0])
         if item is not None:
             items.insert(0, item)  # keep the form in view
-    return render_template("contact/queue.html", page=page, items=items, failed=failed), (
+    return render_template("admin/contact.html", page=page, items=items, failed=failed), (
         422 if failed else 200)

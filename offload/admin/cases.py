@@ -1,25 +1,25 @@
-"""The admin's side of accountability: the case queue, opening a case, evidence,
-resolving (cleared, warned, suspended), lifting a suspension, the report triage queue.
-404 to anyone but an admin. Every action takes a written reason and the service writes
-its moderation-log entry; resolving a case that contests an invoiced amount also takes
-the admin's password again (the service checks it)."""
+"""Accountability: the case queue, opening a case, evidence, resolving (cleared, warned,
+suspended), lifting a suspension, and the report triage queue.
+
+Every action takes a written reason and the service writes its moderation-log entry;
+resolving a case that contests an invoiced amount also takes the admin's password
+again (the service checks it). A case's page itself is the cases package's
+(``/cases/<id>``, where admins also get these forms); a form that fails here shows
+that page again with its errors.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from offload.accounts.decorators import admin_required
 from offload.accounts.models import User
-from offload.core.db import db
-from offload.core.errors import InvalidField, OffloadError
-from offload.core.forms import arg_text, show_error
-
-from . import reports, services, suspension
-from .forms import (
+from offload.cases import reports as case_reports
+from offload.cases import services as cases_service
+from offload.cases import suspension
+from offload.cases.forms import (
     SUMMARY_IS_PUBLISHED,
     EvidenceForm,
     OpenCaseForm,
@@ -27,16 +27,19 @@ from .forms import (
     ReportCaseForm,
     ResolveCaseForm,
 )
-from .models import Case, CaseState, Report
-from .queries import cases_page, pending_reports_page
-from .views import render_case
+from offload.cases.models import Case, CaseState, Report
+from offload.cases.queries import case_page, cases_page, pending_reports_page
+from offload.core.db import db
+from offload.core.errors import InvalidField, OffloadError
+from offload.core.forms import arg_text, show_error
 
-bp = Blueprint("admin_cases", __name__, url_prefix="/admin")
+from .blueprint import bp
+from .queries import member_named, report_for_queue
 
 
 @bp.get("/cases")
 @admin_required
-def queue():
+def cases():
     raw = arg_text(request.args, "state", "open")
     state = CaseState(raw) if raw in {s.value for s in CaseState} else None
     return render_template("admin/cases.html", page=cases_page(state, request.args.get("before")),
@@ -45,19 +48,19 @@ def queue():
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 @admin_required
-def new():
+def new_case():
     form = OpenCaseForm() if request.method == "POST" else OpenCaseForm(
         formdata=None, subject=arg_text(request.args, "subject"))
     if form.validate_on_submit():
-        subject = _member(form.subject.data)
+        subject = member_named(form.subject.data)
         evidence = ([(form.evidence_kind.data, form.evidence_id.data)]
                     if form.evidence_kind.data and form.evidence_id.data else [])
         try:
             if subject is None:
                 raise InvalidField("subject", "There is no member with that username.")
-            case = services.open_case(actor=current_user, subject=subject,
-                                      kind=form.kind.data, summary=form.summary.data,
-                                      evidence=evidence)
+            case = cases_service.open_case(actor=current_user, subject=subject,
+                                           kind=form.kind.data, summary=form.summary.data,
+                                           evidence=evidence)
         except OffloadError as e:
             show_error(form, e, fields={"evidence": "evidence_id"})
         else:
@@ -75,35 +78,36 @@ def add_evidence(case_id: int):
     form = EvidenceForm()
     if form.validate_on_submit():
         try:
-            services.add_evidence(case, actor=current_user, kind=form.kind.data,
-                                  target_id=form.target_id.data, note=form.note.data or "")
+            cases_service.add_evidence(case, actor=current_user, kind=form.kind.data,
+                                       target_id=form.target_id.data, note=form.note.data or "")
         except OffloadError as e:
             show_error(form, e, fields={"evidence": "target_id"})
         else:
             flash("Linked.", "success")
             return redirect(url_for("cases.show", case_id=case_id, _anchor="evidence"))
-    return render_case(case_id, evidence_form=form)
+    return _render_case(case_id, evidence_form=form)
 
 
 @bp.post("/cases/<int:case_id>/resolve")
 @admin_required
-def resolve(case_id: int):
+def resolve_case(case_id: int):
     case = _case(case_id)
     contests = case.contested_commission_id is not None
     form = ResolveCaseForm(contests_invoice=contests)
     if form.validate_on_submit():
         try:
-            services.resolve_case(case, actor=current_user, resolution=form.resolution.data,
-                                  reason=form.reason.data,
-                                  corrected_minor=form.corrected.minor if contests else None,
-                                  password=form.password.data if contests else None,
-                                  idempotency_key=form.idempotency_key.data)
+            cases_service.resolve_case(
+                case, actor=current_user, resolution=form.resolution.data,
+                reason=form.reason.data,
+                corrected_minor=form.corrected.minor if contests else None,
+                password=form.password.data if contests else None,
+                idempotency_key=form.idempotency_key.data)
         except OffloadError as e:
             show_error(form, e)
         else:
             flash(f"Case #{case_id} is resolved: {form.resolution.data}.", "success")
             return redirect(url_for("cases.show", case_id=case_id))
-    return render_case(case_id, resolve_form=form)
+    return _render_case(case_id, resolve_form=form)
 
 
 @bp.post("/cases/<int:case_id>/lift-suspension")
@@ -120,29 +124,13 @@ def lift_suspension(case_id: int):
         else:
             flash("The suspension is lifted: the member can log in again.", "success")
             return redirect(url_for("cases.show", case_id=case_id))
-    return render_case(case_id, lift_form=form)
+    return _render_case(case_id, lift_form=form)
 
 
 @bp.get("/reports")
 @admin_required
-def reports_queue():
+def reports():
     return _render_reports()
-
-
-def _render_reports(failed: tuple[int, str, FlaskForm] | None = None):
-    """The triage queue; ``failed`` (report id, "open" or "dismiss", the submitted
-    form) is shown again with what was typed and its errors, at the top."""
-    page = pending_reports_page(request.args.get("before"))
-    items = list(page.items)
-    if failed and failed[0] not in {r.id for r in items}:
-        report = db.session.scalar(select(Report).where(Report.id == failed[0]).options(
-            joinedload(Report.reporter), joinedload(Report.subject)))
-        if report is not None:
-            items.insert(0, report)  # keep the form in view
-    return render_template("admin/reports.html", page=page, items=items, failed=failed,
-                           kind_choices=OpenCaseForm(formdata=None).kind.choices,
-                           summary_is_published=SUMMARY_IS_PUBLISHED), (
-        422 if failed else 200)
 
 
 @bp.post("/reports/<int:report_id>/open-case")
@@ -152,8 +140,8 @@ def open_case_from_report(report_id: int):
     form = ReportCaseForm()
     if form.validate_on_submit():
         try:
-            case = reports.open_case_from_report(report, actor=current_user,
-                                                 kind=form.kind.data, summary=form.summary.data)
+            case = case_reports.open_case_from_report(
+                report, actor=current_user, kind=form.kind.data, summary=form.summary.data)
         except OffloadError as e:
             show_error(form, e)
         else:
@@ -169,13 +157,44 @@ def dismiss_report(report_id: int):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            reports.dismiss_report(report, actor=current_user, reason=form.reason.data)
+            case_reports.dismiss_report(report, actor=current_user, reason=form.reason.data)
         except OffloadError as e:
             show_error(form, e)
         else:
             flash("The report is dismissed; the reporter is told.", "success")
-            return redirect(url_for(".reports_queue"))
+            return redirect(url_for("admin.reports"))
     return _render_reports((report_id, "dismiss", form))
+
+
+def _render_case(case_id: int, **forms):
+    """The case's page (the cases package's template) with the submitted form and its
+    errors, and the other admin forms blank."""
+    page = case_page(case_id)
+    if page is None:
+        abort(404)
+    status = 422 if any(f.errors or f.form_errors for f in forms.values()) else 200
+    return render_template(
+        "cases/show.html", page=page, case=page.case, is_admin=True,
+        evidence_form=forms.get("evidence_form") or EvidenceForm(formdata=None),
+        resolve_form=forms.get("resolve_form") or ResolveCaseForm(
+            formdata=None, contests_invoice=page.contested is not None),
+        lift_form=forms.get("lift_form") or ReasonForm(prefix="lift", formdata=None),
+    ), status
+
+
+def _render_reports(failed: tuple[int, str, FlaskForm] | None = None):
+    """The triage queue; ``failed`` (report id, "open" or "dismiss", the submitted
+    form) is shown again with what was typed and its errors, at the top."""
+    page = pending_reports_page(request.args.get("before"))
+    items = list(page.items)
+    if failed and failed[0] not in {r.id for r in items}:
+        report = report_for_queue(failed[0])
+        if report is not None:
+            items.insert(0, report)  # keep the form in view
+    return render_template("admin/reports.html", page=page, items=items, failed=failed,
+                           kind_choices=OpenCaseForm(formdata=None).kind.choices,
+                           summary_is_published=SUMMARY_IS_PUBLISHED), (
+        422 if failed else 200)
 
 
 def _case(case_id: int) -> Case:
@@ -190,8 +209,3 @@ def _report(report_id: int) -> Report:
     if report is None:
         abort(404)
     return report
-
-
-def _member(username: str | None) -> User | None:
-    name = (username or "").strip().lstrip("@").lower()
-    return db.session.scalar(select(User).where(User.username == name)) if name else None

@@ -1,9 +1,10 @@
-"""The admin's dispute queue: each line names the gig, the milestone and its amount,
+"""The dispute queue: each line names the gig, the milestone and its amount,
 both parties and how long the dispute has waited; oldest first, a page at a time, one
 query a page."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import timedelta
 
@@ -17,7 +18,21 @@ from offload.milestones.models import Dispute, Milestone
 from offload.milestones.queries import open_disputes_page
 from tests.conftest import PASSWORD
 
-from .test_services import add, fresh, key
+_keys = itertools.count(1)
+
+
+def key() -> str:
+    return f"dispute-queue-key-{next(_keys)}"
+
+
+def fresh(model, id_):
+    db.session.rollback()
+    return db.session.get(model, id_)
+
+
+def add(project, customer, amount=200_00, title="Part one"):
+    return ms.add_milestone(project, actor=customer, title=title, amount_minor=amount,
+                            due_on=utcnow().date() + timedelta(days=5))
 
 
 @pytest.fixture
