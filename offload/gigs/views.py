@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from offload.accounts.decorators import confirmed_required
+from offload.conversations.queries import unread_counts
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
@@ -286,6 +287,10 @@ def _render_show(gig_id: int, **forms: FlaskForm | tuple):
     if is_poster:
         answer_forms = {q.id: AnswerForm(prefix=f"q{q.id}", formdata=None)
                         for q in page.questions if q.answered_at is None}
+    offers = offers_tab(gig, user)
+    # the poster's unread messages per top offer (conversations sit above offers)
+    unread = (unread_counts(user.id, [o.id for o in offers.top])
+              if is_poster and offers.top else {})
     if "answer_form" in forms:
         question_id, form = forms["answer_form"]
         answer_forms[question_id] = form
@@ -301,7 +306,7 @@ def _render_show(gig_id: int, **forms: FlaskForm | tuple):
         or AttachmentForm(prefix="attachment", formdata=None),
         cancel_form=CancelForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
         matches=matching_members_for(gig) if is_poster else [],
-        offers=offers_tab(gig, user), why_cannot_offer=why_cannot_offer(gig, user),
+        offers=offers, unread=unread, why_cannot_offer=why_cannot_offer(gig, user),
     ), status
 
 

@@ -12,8 +12,6 @@ from sqlalchemy import BigInteger, Integer, Select, bindparam, func, select, tup
 from sqlalchemy.orm import joinedload, selectinload
 
 from offload.accounts.models import NAME_COLUMNS, User
-from offload.conversations.models import OfferMessage
-from offload.conversations.queries import conversation_page, unread_counts
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, newest_first
 from offload.core.text import markdown_excerpt
@@ -59,7 +57,6 @@ class OffersTab:
     can_withdraw_mine: bool = False  # shown next to their offer instead of a new one
     top: list[RankedOffer] = field(default_factory=list)  # for the poster: the first ranked
     accepted: Offer | None = None  # for the poster: the offer the project started from
-    unread: dict[int, int] = field(default_factory=dict)  # for the poster: per top offer
 
 
 @dataclass
@@ -69,8 +66,6 @@ class OfferPage:
     live_count: int
     proposals: list[OfferProposal]  # oldest first, proposers loaded
     pending: OfferProposal | None
-    messages: list[OfferMessage]  # oldest first on this page, senders loaded
-    messages_page: Page  # its cursor leads to older messages
 
 
 def live_offer_count(gig_id: int) -> int:
@@ -97,8 +92,6 @@ def offers_tab(gig: Gig, viewer: User) -> OffersTab:
     tab = OffersTab(live_count=live_offer_count(gig.id))
     if viewer.id == gig.poster_id or viewer.is_admin:
         tab.top = _ranked(gig.id, limit=current_app.config["OFFERS_ON_GIG_PAGE"])
-        if viewer.id == gig.poster_id and tab.top:
-            tab.unread = unread_counts(viewer.id, [o.id for o in tab.top])
         if gig.performer_id is not None:
             tab.accepted = db.session.scalar(
                 select(Offer).where(Offer.gig_id == gig.id,
@@ -179,9 +172,9 @@ def _ranked_statement(limit: int, paged: bool, prior: float, weight: int) -> Sel
     return stmt
 
 
-def offer_page(offer_id: int, viewer: User, messages_cursor: str | None = None
-               ) -> OfferPage | None:
-    """Everything the offer page shows, in seven queries; None when there is no such
+def offer_page(offer_id: int, viewer: User) -> OfferPage | None:
+    """Everything the offer page shows but its conversation (``offload.conversations``,
+    which sits above offers), in five queries; None when there is no such
     offer or the viewer is neither party nor an admin."""
     offer = db.session.scalar(
         select(Offer).where(Offer.id == offer_id)
@@ -195,11 +188,9 @@ def offer_page(offer_id: int, viewer: User, messages_cursor: str | None = None
         .order_by(OfferProposal.created_at, OfferProposal.id)
         .options(joinedload(OfferProposal.proposer, innerjoin=True))))
     pending = next((p for p in proposals if p.state == ProposalState.PENDING), None)
-    messages = conversation_page(offer.id, messages_cursor)
     return OfferPage(offer=offer, place=places_of([offer.id]).get(offer.id),
                      live_count=live_offer_count(offer.gig_id), proposals=proposals,
-                     pending=pending, messages=list(reversed(messages.items)),
-                     messages_page=messages)
+                     pending=pending)
 
 
 def my_offers(member_id: int, state: OfferState | None = None, cursor: str | None = None

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from offload.accounts.decorators import confirmed_required
 from offload.conversations.forms import MessageForm
 from offload.conversations.policies import why_cannot_message
-from offload.conversations.queries import reading_of, unread_counts
+from offload.conversations.queries import conversation_page, reading_of, unread_counts
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
@@ -279,14 +279,16 @@ def _render_show(offer_id: int, **forms: FlaskForm):
 
     Read after any failed service call: its rollback expired what was loaded before.
     """
-    page = offer_page(offer_id, current_user, request.args.get("before"))
+    page = offer_page(offer_id, current_user)
     if page is None:
         abort(404)
+    messages_page = conversation_page(offer_id, request.args.get("before"))
     offer, gig, user = page.offer, page.offer.gig, current_user
     status = 422 if any(f.errors or f.form_errors for f in forms.values()) else 200
     pending = page.pending
     return render_template(
         "offers/show.html", page=page, offer=offer, gig=gig,
+        messages=list(reversed(messages_page.items)), messages_page=messages_page,
         is_poster=user.id == gig.poster_id, is_offerer=user.id == offer.member_id,
         can_withdraw=why_cannot_withdraw(offer, user) is None,
         can_shortlist=why_cannot_shortlist(offer, gig, user) is None,
