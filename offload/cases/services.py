@@ -25,7 +25,14 @@ from offload.commissions.models import Commission, CommissionState
 from offload.commissions.policies import why_cannot_settle
 from offload.commissions.services import correction_accounts, settle_contested_invoice
 from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
+from offload.core.errors import (
+    Conflict,
+    Invalid,
+    InvalidField,
+    NotAllowed,
+    PasswordNotConfirmed,
+    refuse,
+)
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.gigs.models import Gig
@@ -53,12 +60,6 @@ from .models import (
 from .suspension import lock_suspension_gigs, suspend_member
 
 log = logging.getLogger("offload.cases")
-
-
-class PasswordNotConfirmed(NotAllowed):
-    """The password re-entered before settling a contested invoice was wrong."""
-
-    field = "password"  # shown next to the form's password field
 
 
 EVIDENCE_MODELS = {EvidenceKind.PROJECT: Project, EvidenceKind.OFFER: Offer,

@@ -16,6 +16,7 @@ from offload.core.forms import (
     QueryForm,
     arg_text,
     parse_id,
+    show_error,
 )
 
 
@@ -130,3 +131,24 @@ def test_arg_text_refuses_control_characters_only():
     assert arg_text({}, "q", "open") == "open"
     with pytest.raises(ControlCharactersInQuery):
         arg_text({"q": "a\x00"}, "q")
+
+
+def test_one_password_error_shown_on_the_password_field(app):
+    from offload.cases import services as cases
+    from offload.core.errors import NotAllowed, PasswordNotConfirmed
+    from offload.milestones import disputes
+    from offload.wallet import services as wallet
+
+    assert cases.PasswordNotConfirmed is disputes.PasswordNotConfirmed \
+        is wallet.PasswordNotConfirmed is PasswordNotConfirmed
+    assert issubclass(PasswordNotConfirmed, NotAllowed)
+
+    class Confirm(OffloadForm):
+        reason = TextAreaField()
+        password = PasswordField()
+
+    with app.test_request_context(method="POST"):
+        form = Confirm()
+        show_error(form, PasswordNotConfirmed("Your password is not correct."))
+        assert form.password.errors == ["Your password is not correct."]
+        assert not form.form_errors and not form.reason.errors
