@@ -13,8 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from offload.core.forms import ID_MAX, OffloadForm
-from offload.wallet.forms import AmountField, MoneyForm
+from offload.core.forms import ID_MAX, MoneyField, OffloadForm
+from offload.wallet.forms import MoneyForm
 
 from .models import NOTE_MAX, REASON_MAX, REPORT_MAX, SUMMARY_MAX, CaseKind, EvidenceKind
 
@@ -76,11 +76,10 @@ class ResolveCaseForm(MoneyForm):
         description="The member and their inviter read it; it goes to the moderation log.",
         render_kw={"rows": 3})
     # only on a case that contests an invoiced amount
-    corrected = AmountField("Corrected invoiced amount (optional)", validators=[Optional()],
-                            description="Leave it empty to keep the amount the performer "
-                                        "entered. A new amount recomputes the commission; the "
-                                        "reason above is its reason.",
-                            render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    corrected = MoneyField("Corrected invoiced amount (optional)", required=None,
+                           description="Leave it empty to keep the amount the performer "
+                                       "entered. A new amount recomputes the commission; the "
+                                       "reason above is its reason.")
     # only on a case that contests an invoiced amount, and required there
     password = PasswordField("Your password",
                              description="Settling an invoiced amount moves money: confirm "

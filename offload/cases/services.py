@@ -23,17 +23,26 @@ from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
 from offload.commissions.models import Commission, CommissionState
 from offload.commissions.policies import why_cannot_settle
-from offload.commissions.services import settle_contested_invoice
+from offload.commissions.services import correction_accounts, settle_contested_invoice
 from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
+from offload.core.errors import (
+    Conflict,
+    Invalid,
+    InvalidField,
+    NotAllowed,
+    PasswordNotConfirmed,
+    refuse,
+)
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.gigs.models import Gig
 from offload.ledger.idempotency import claim_key, record_outcome
+from offload.ledger.services import lock_accounts
 from offload.milestones.models import Dispute
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
 from offload.offers.models import Offer
+from offload.projects.lifecycle import lock_project
 from offload.projects.models import Project
 
 from .models import (
@@ -48,15 +57,9 @@ from .models import (
     CaseState,
     EvidenceKind,
 )
-from .suspension import suspend_member
+from .suspension import lock_suspension_gigs, suspend_member
 
 log = logging.getLogger("offload.cases")
-
-
-class PasswordNotConfirmed(NotAllowed):
-    """The password re-entered before settling a contested invoice was wrong."""
-
-    field = "password"  # shown next to the form's password field
 
 
 EVIDENCE_MODELS = {EvidenceKind.PROJECT: Project, EvidenceKind.OFFER: Offer,
@@ -195,6 +198,8 @@ def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
         raise Conflict("This case was resolved a moment ago by someone else. Reload it.")
     db.session.refresh(case)
     subject = db.session.get(User, case.subject_id)
+    _lock_what_it_moves(subject, contested if corrected_minor is not None else None,
+                        suspending=resolution == CaseResolution.SUSPENDED)
     record_moderation(actor=actor, action=f"case_{resolution}", subject_type="case",
                       subject_id=case.id, reason=reason, subject_user=subject)
     if contested is not None:
@@ -217,6 +222,24 @@ def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
     _log_after_commit("case resolved", case_id=case.id, resolution=resolution,
                       actor_id=actor.id)
     return case
+
+
+def _lock_what_it_moves(subject: User, corrected: Commission | None, *,
+                        suspending: bool) -> None:
+    """Lock up front, in one ascending order, every ledger account the resolution
+    touches: the commission it corrects and the holds a suspension releases. Taken
+    step by step, the correction would hold the commission's accounts and the
+    suspension then reach for a wallet with a lower id, while an offer holding that
+    wallet waits for revenue: a deadlock. The project and the gigs first, as the
+    commission and offer services lock them before the ledger."""
+    accounts: set[int] = set()
+    if corrected is not None:
+        lock_project(db.session.get(Project, corrected.project_id))
+        db.session.refresh(corrected)  # paid or not, as the lock left it
+        accounts |= correction_accounts(corrected)
+    if suspending:
+        accounts |= lock_suspension_gigs(subject)
+    lock_accounts(accounts)
 
 
 def open_overdue_commission_cases(*, now: datetime | None = None) -> int:

@@ -24,9 +24,10 @@ from offload.gigs.lifecycle import lock_gigs
 from offload.gigs.models import Gig, GigState
 from offload.gigs.services import cancel_member_gigs
 from offload.invites.services import revoke_member_invites
+from offload.ledger.services import lock_accounts
 from offload.moderation.services import record_moderation
 from offload.offers.models import LIVE_STATES, Offer
-from offload.offers.services import close_member_offers, lock_fee_accounts
+from offload.offers.services import close_member_offers, fee_accounts
 from offload.projects.models import Project, ProjectState
 
 from .models import REASON_MAX, Case, CaseEvidence, EvidenceKind
@@ -36,18 +37,7 @@ def suspend_member(member: User, *, actor: User, case: Case) -> list[int]:
     """Suspend ``member`` as ``case``'s resolution (joins its transaction); the ids of
     their running projects, now linked to the case for admins. A member already
     suspended (by another case) stays so: nothing more to close."""
-    # the gigs this touches first, in id order, as every offer and gig service locks the
-    # gig before its offers and the ledger (so no deadlock with an award or an offer)
-    lock_gigs(or_(and_(Gig.poster_id == member.id,
-                       Gig.state.in_((GigState.OPEN, GigState.AWARDED))),
-                  Gig.id.in_(select(Offer.gig_id).where(Offer.member_id == member.id,
-                                                        Offer.state.in_(LIVE_STATES)))))
-    # then every ledger account whose hold this releases (the member's offers', and
-    # other members' offers on the member's gigs), at once in id order: released
-    # step by step, they would lock revenue and then lower wallets (a deadlock)
-    lock_fee_accounts(or_(Offer.member_id == member.id, Offer.gig_id.in_(
-        select(Gig.id).where(Gig.poster_id == member.id,
-                             Gig.state.in_((GigState.OPEN, GigState.AWARDED))))))
+    lock_accounts(lock_suspension_gigs(member))
     now = utcnow()
     moved = db.session.execute(
         update(User).where(User.id == member.id, User.suspended_at.is_(None))
@@ -77,6 +67,24 @@ def suspend_member(member: User, *, actor: User, case: Case) -> list[int]:
                                         note="Running when the member was suspended."))
     db.session.flush()
     return running
+
+
+def lock_suspension_gigs(member: User) -> set[int]:
+    """Lock the gigs suspending ``member`` touches, in id order; the ledger accounts
+    whose holds it releases, for the caller to lock at once with every other account
+    its transaction touches (``lock_accounts``). Joins the caller's transaction."""
+    # the gigs first, in id order, as every offer and gig service locks the gig before
+    # its offers and the ledger (so no deadlock with an award or an offer)
+    lock_gigs(or_(and_(Gig.poster_id == member.id,
+                       Gig.state.in_((GigState.OPEN, GigState.AWARDED))),
+                  Gig.id.in_(select(Offer.gig_id).where(Offer.member_id == member.id,
+                                                        Offer.state.in_(LIVE_STATES)))))
+    # then every ledger account whose hold this releases (the member's offers', and
+    # other members' offers on the member's gigs), to be locked at once in id order:
+    # released step by step, they would lock revenue and then lower wallets (a deadlock)
+    return fee_accounts(or_(Offer.member_id == member.id, Offer.gig_id.in_(
+        select(Gig.id).where(Gig.poster_id == member.id,
+                             Gig.state.in_((GigState.OPEN, GigState.AWARDED))))))
 
 
 @transactional

@@ -26,6 +26,7 @@ from offload.ledger.services import (
     Cause,
     InsufficientFunds,
     Leg,
+    accounts_of,
     commission_split,
     first_uncovered,
     post_batch,
@@ -212,6 +213,18 @@ def _legs(commission: Commission) -> list[Leg]:
                 commission.platform_minor, TransferKind.COMMISSION, memo="platform share"),
             Leg(payer, wallet_account(commission.referrer_id).id, commission.referrer_minor,
                 TransferKind.COMMISSION, memo="referrer share")]
+
+
+def correction_accounts(commission: Commission) -> set[int]:
+    """The ledger accounts correcting ``commission`` touches: a paid one's old batch
+    and the corrected one (the performer's and referrer's wallets, platform revenue);
+    none for a due one (nothing is posted). For a caller that locks them at once with
+    the other accounts its transaction touches. Reads only (the accounts exist)."""
+    if commission.state != CommissionState.PAID:
+        return set()
+    old = db.session.scalars(select(Transfer.id).where(Transfer.batch_id == commission.batch_id))
+    return accounts_of(old) | {a for leg in _legs(commission)
+                               for a in (leg.debit_id, leg.credit_id)}
 
 
 def _tell_due(commission: Commission, project: Project, gig: Gig) -> None:

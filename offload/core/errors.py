@@ -40,6 +40,12 @@ class InvalidField(Invalid):
         self.field = field
 
 
+class PasswordNotConfirmed(NotAllowed):
+    """The password an admin re-entered to confirm a money action was wrong."""
+
+    field = "password"  # shown next to the form's password field (``forms.show_error``)
+
+
 def refuse(reason: str | None, *, actor_may: bool) -> None:
     """Raise ``reason`` if there is one: ``NotAllowed`` when the actor may never do this,
     else ``Conflict`` (the thing's state is what stands in the way)."""

@@ -5,7 +5,8 @@ Every form is an ``OffloadForm`` (posted, with CSRF) or a ``QueryForm`` (a GET f
 form), never a bare ``FlaskForm`` or ``wtforms.Form``: their one filter refuses control
 characters in any submitted text before a field's own validators run, so a NUL byte
 never reaches a query (PostgreSQL refuses it in text with a 500; SQLite stores it).
-Query-string text read with ``arg_text`` is refused the same way.
+Query-string text read with ``arg_text`` is refused the same way. Every amount of
+money a form takes is a ``MoneyField``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
-from wtforms import Form, PasswordField
-from wtforms.validators import StopValidation
+from wtforms import Form, PasswordField, StringField
+from wtforms.validators import InputRequired, Optional, StopValidation
 
-from .errors import OffloadError
+from .errors import Invalid, OffloadError
+from .money import format_money, parse_amount
 
 # C0 controls but tab, LF and CR; DEL; C1 controls (Unicode category Cc)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -63,6 +66,55 @@ class QueryForm(Form):
 
     class Meta(_RefusesControlCharacters):
         pass
+
+
+class MoneyField(StringField):
+    """An amount of money typed as text ("12.50", "1,200", or "$12.50" with the site's
+    currency symbol, which the placeholder shows); after validation ``minor`` holds it
+    in integer minor units, or None (left empty, or refused).
+
+    ``required`` is the message for an empty field, or None for an optional one. The
+    amount is parsed after the field's other validators (``parse_amount``: the site's
+    CURRENCY, at most MAX_AMOUNT_MINOR, each refusal with a message that says what is
+    expected), and before the form's ``validate_<field>``, which can read ``minor``.
+    ``minimum`` (minor units, or the name of a configuration key read when the form
+    is validated) refuses less with ``below_minimum``, where ``{minimum}`` is the
+    amount as the site writes it.
+    """
+
+    minor: int | None = None
+
+    def __init__(self, label: str | None = None, validators=(), *,
+                 required: str | None = "Enter an amount.", minimum: int | str | None = None,
+                 below_minimum: str = "The smallest amount you can enter is {minimum}.",
+                 **kwargs: Any) -> None:
+        kwargs["render_kw"] = {"inputmode": "decimal", "autocomplete": "off",
+                               **(kwargs.get("render_kw") or {})}
+        first = InputRequired(required) if required else Optional()
+        super().__init__(label, [first, *validators, _parse_money], **kwargs)
+        self.minimum, self.below_minimum = minimum, below_minimum
+
+    def pre_validate(self, form) -> None:
+        self.minor = None
+
+    def __call__(self, **kwargs: Any):
+        if "placeholder" not in (self.render_kw or {}):
+            kwargs.setdefault("placeholder", format_money(0, current_app.config["CURRENCY"]))
+        return super().__call__(**kwargs)
+
+
+def _parse_money(form, field: MoneyField) -> None:
+    config = current_app.config
+    try:
+        minor = parse_amount(field.data, max_minor=config["MAX_AMOUNT_MINOR"],
+                             currency=config["CURRENCY"])
+    except Invalid as e:
+        raise StopValidation(str(e)) from None
+    minimum = config[field.minimum] if isinstance(field.minimum, str) else field.minimum
+    if minimum is not None and minor < minimum:
+        raise StopValidation(field.below_minimum.format(
+            minimum=format_money(minimum, config["CURRENCY"])))
+    field.minor = minor
 
 
 class ControlCharactersInQuery(BadRequest):

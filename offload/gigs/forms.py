@@ -7,7 +7,6 @@ The gig page shows several forms at once, so each has a prefix (``ask-body``,
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
@@ -18,11 +17,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional
 
-from offload.core.errors import Invalid
-from offload.core.forms import OffloadForm, QueryForm
-from offload.core.money import parse_amount
+from offload.core.forms import MoneyField, OffloadForm, QueryForm
 from offload.profiles.models import SKILL_NAME_MAX
 
 from .filters import BoardSort
@@ -48,18 +45,6 @@ def _at_most(n: int, label: str) -> Length:
     return Length(max=n, message=f"{label} can be at most {n:,} characters.")
 
 
-def _amount(form, field) -> None:
-    """An amount such as 500 or 99.50 (the parsed minor units go to ``field.minor``)."""
-    field.minor = None
-    if not (field.data or "").strip():
-        return
-    try:
-        field.minor = parse_amount(field.data, max_minor=current_app.config["MAX_AMOUNT_MINOR"],
-                                   currency=current_app.config["CURRENCY"])
-    except Invalid as e:
-        raise ValidationError(str(e)) from None
-
-
 class GigForm(OffloadForm):
     kind = RadioField("Kind of gig", choices=[
         SelectChoice(GigKind.REFERRAL.value, "Referral: client work you pass on "
@@ -78,12 +63,10 @@ class GigForm(OffloadForm):
                     f"1 to {SKILLS_MAX}; new skills join the shared list.")
     category = SelectField("Category",
                            choices=[SelectChoice(c.value, c.label) for c in GigCategory])
-    budget_min = StringField("Budget (lowest)", validators=[
-        InputRequired("Enter the budget, for example 500."), _amount],
-        description="An amount such as 500 or 499.50.", render_kw={"inputmode": "decimal"})
-    budget_max = StringField("Budget (highest)", validators=[_amount],
-                             description="Leave empty for a fixed budget.",
-                             render_kw={"inputmode": "decimal"})
+    budget_min = MoneyField("Budget (lowest)", required="Enter the budget, for example 500.",
+                            description="An amount such as 500 or 499.50.")
+    budget_max = MoneyField("Budget (highest)", required=None,
+                            description="Leave empty for a fixed budget.")
     deadline = DateField("Deadline", validators=[InputRequired("Choose the day the work is due.")],
                          description="The day the work is due.")
     client_name = StringField("Client's name", validators=[

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
 from offload.core.db import db, transactional, utcnow
-from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
+from offload.core.errors import Conflict, InvalidField, NotAllowed, PasswordNotConfirmed, refuse
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.ledger.services import post_reservation, void_reservation
@@ -37,10 +37,6 @@ from .services import (
 )
 
 log = logging.getLogger("offload.milestones")
-
-
-class PasswordNotConfirmed(NotAllowed):
-    """The password re-entered before an admin money action was wrong."""
 
 
 @transactional

@@ -13,10 +13,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
-from offload.core.forms import OffloadForm, parse_id
-from offload.wallet.forms import AmountField, MoneyForm
+from offload.core.forms import MoneyField, OffloadForm, parse_id
+from offload.wallet.forms import MoneyForm
 
 from .models import NOTE_MAX, REASON_MAX, STATEMENT_MAX, TITLE_MAX
 
@@ -25,8 +25,7 @@ class MilestoneForm(OffloadForm):
     title = StringField("Milestone", validators=[
         InputRequired("Name the milestone."),
         Length(max=TITLE_MAX, message=f"The title can be at most {TITLE_MAX} characters.")])
-    amount = AmountField("Amount", validators=[InputRequired("Enter the amount.")],
-                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    amount = MoneyField("Amount", required="Enter the amount.")
     due_on = DateField("Due", validators=[InputRequired("Choose the day it is due.")])
 
 
@@ -59,8 +58,7 @@ class ResolveForm(OffloadForm):
         SelectChoice("refund", "Refund: all of it back to the customer"),
         SelectChoice("split", "Split: the amount below to the performer, the rest back")],
         validators=[InputRequired("Choose a decision.")])
-    released = AmountField("To the performer (split only)", validators=[Optional()],
-                           render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    released = MoneyField("To the performer (split only)", required=None)
     reason = TextAreaField("Reason", validators=[InputRequired("Write the reason.")],
                            description="Both sides see it; it goes to the moderation log.",
                            render_kw={"rows": 3})
@@ -78,8 +76,7 @@ class ResolveForm(OffloadForm):
 class PriceProposalForm(OffloadForm):
     """A lower agreed price for a task project, to close it short (prefix ``price``)."""
 
-    price = AmountField("New price", validators=[InputRequired("Enter the new price.")],
-                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    price = MoneyField("New price", required="Enter the new price.")
     reason = TextAreaField("Reason", validators=[
         InputRequired("Say why the price should be lower."),
         Length(max=REASON_MAX, message=f"Keep it under {REASON_MAX:,} characters.")],

@@ -20,9 +20,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from offload.core.forms import OffloadForm, QueryForm
+from offload.core.forms import MoneyField, OffloadForm, QueryForm
 from offload.core.money import format_money
-from offload.wallet.forms import AmountField, MoneyForm
+from offload.wallet.forms import MoneyForm
 
 from .models import (
     COVER_LETTER_MAX,
@@ -46,10 +46,9 @@ def _days_field() -> IntegerField:
         render_kw={"inputmode": "numeric", "min": 1})
 
 
-def _price_field(label: str = "Your price") -> AmountField:
-    return AmountField(label, validators=[InputRequired("Enter your price.")],
-                       description="For the whole job, for example 450 or 450.50.",
-                       render_kw={"inputmode": "decimal", "autocomplete": "off"})
+def _price_field(label: str = "Your price") -> MoneyField:
+    return MoneyField(label, required="Enter your price.",
+                      description="For the whole job, for example 450 or 450.50.")
 
 
 class CheckboxesField(SelectMultipleField):

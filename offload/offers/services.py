@@ -365,7 +365,7 @@ def close_offers_on_gigs(gig_ids: list[int], *, reason: str,
     # closed and locked, so no offer joins them meanwhile)
     accounts: set[int] = set()
     for first in range(0, len(gig_ids), 500):
-        accounts |= _fee_accounts(Offer.gig_id.in_(gig_ids[first:first + 500]))
+        accounts |= fee_accounts(Offer.gig_id.in_(gig_ids[first:first + 500]))
     lock_accounts(accounts)
     count = 0
     for first in range(0, len(gig_ids), 500):
@@ -534,10 +534,12 @@ def lock_fee_accounts(*offer_where: ColumnElement[bool]) -> None:
     matching ``offer_where``: what charging or releasing them will touch, so that a
     transaction settling several (an expiry, a suspension) takes its locks in one
     ascending order instead of hold by hold. Joins the caller's transaction."""
-    lock_accounts(_fee_accounts(*offer_where))
+    lock_accounts(fee_accounts(*offer_where))
 
 
-def _fee_accounts(*offer_where: ColumnElement[bool]) -> set[int]:
+def fee_accounts(*offer_where: ColumnElement[bool]) -> set[int]:
+    """The ledger accounts of those holds, unlocked: for a caller that locks them
+    together with the other accounts its transaction touches. Reads only."""
     holds = db.session.scalars(select(Offer.fee_transfer_id).where(
         Offer.fee_kind == FeeKind.POSTPAID, Offer.state.in_(LIVE_STATES),
         Offer.fee_transfer_id.is_not(None), *offer_where))

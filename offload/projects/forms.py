@@ -6,8 +6,8 @@ from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from offload.commissions.models import INVOICE_REASON_MAX
-from offload.core.forms import OffloadForm, QueryForm
-from offload.wallet.forms import AmountField, MoneyForm
+from offload.core.forms import MoneyField, OffloadForm, QueryForm
+from offload.wallet.forms import MoneyForm
 
 from .models import EVENT_NOTE_MAX, POSTED_KINDS, ProjectState
 
@@ -24,10 +24,10 @@ class EventForm(OffloadForm):
 
 class CompleteReferralForm(MoneyForm):
     field_prefix = "complete"
-    invoiced = AmountField("Amount invoiced to the client", validators=[
-        InputRequired("Enter the amount you invoiced.")],
-        description="The whole amount you billed the client, for example 4800.",
-        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    invoiced = MoneyField("Amount invoiced to the client",
+                          required="Enter the amount you invoiced.",
+                          description="The whole amount you billed the client, for example "
+                                      "4800.")
     reason = TextAreaField("If it is under the agreed price, why", validators=[
         Optional(), Length(max=INVOICE_REASON_MAX, message=f"Keep it under "
                                                            f"{INVOICE_REASON_MAX:,} characters.")],

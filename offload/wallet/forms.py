@@ -7,49 +7,14 @@ kept when the form comes back with an error, so a retried POST has one effect.
 
 from __future__ import annotations
 
-from flask import current_app
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    Optional,
-    StopValidation,
-    ValidationError,
-)
+from wtforms.validators import DataRequired, Length
 
-from offload.core.errors import Invalid
-from offload.core.forms import OffloadForm
-from offload.core.money import format_money, parse_amount
+from offload.core.forms import MoneyField, OffloadForm
 from offload.ledger.idempotency import new_idempotency_key
 
 from .models import PAYOUT_DETAILS_MAX
 from .services import DECISION_REASON_MAX
-
-
-class AmountField(StringField):
-    """Text like ``12.50``; after validation ``minor`` holds the amount in minor units."""
-
-    minor: int | None = None
-
-    def pre_validate(self, form):
-        self.minor = None
-        if not (self.data or "").strip() and any(isinstance(v, Optional)
-                                                 for v in self.validators):
-            return  # an optional amount left empty
-        try:
-            self.minor = parse_amount(self.data,
-                                      max_minor=current_app.config["MAX_AMOUNT_MINOR"],
-                                      currency=current_app.config["CURRENCY"])
-        except Invalid as e:
-            raise StopValidation(str(e)) from None
-
-
-def _amount_field(label: str, description: str) -> AmountField:
-    return AmountField(label, validators=[InputRequired("Enter an amount.")],
-                       description=description,
-                       render_kw={"inputmode": "decimal", "autocomplete": "off",
-                                  "placeholder": "0.00"})
 
 
 class MoneyForm(OffloadForm):
@@ -72,25 +37,20 @@ class MoneyForm(OffloadForm):
 
 class DepositForm(MoneyForm):
     field_prefix = "deposit"
-    amount = _amount_field("Amount to add", "For example 25 or 12.50.")
+    amount = MoneyField("Amount to add", description="For example 25 or 12.50.")
 
 
 class WithdrawalForm(MoneyForm):
     field_prefix = "withdrawal"
-    amount = _amount_field("Amount to withdraw", "It is held from your available balance "
-                                                 "until an admin pays it out.")
+    amount = MoneyField("Amount to withdraw", minimum="MIN_WITHDRAWAL_MINOR",
+                        below_minimum="The smallest amount you can withdraw is {minimum}.",
+                        description="It is held from your available balance until an admin "
+                                    "pays it out.")
     payout_details = StringField(
         "Where to send it", validators=[DataRequired("Say where we should send the money."),
                                         Length(max=PAYOUT_DETAILS_MAX)],
         description="An IBAN, a PayPal address or similar. Only you and the admins see it.",
         render_kw={"autocomplete": "off", "maxlength": PAYOUT_DETAILS_MAX})
-
-    def validate_amount(self, field):
-        minimum = current_app.config["MIN_WITHDRAWAL_MINOR"]
-        if field.minor is not None and field.minor < minimum:
-            currency = current_app.config["CURRENCY"]
-            raise ValidationError(
-                f"The smallest amount you can withdraw is {format_money(minimum, currency)}.")
 
 
 class DecisionForm(OffloadForm):

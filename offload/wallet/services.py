@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
 from offload.core.db import db, in_atomic, on_commit, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, NotAllowed
+from offload.core.errors import Conflict, Invalid, NotAllowed, PasswordNotConfirmed
 from offload.core.money import format_money
 from offload.ledger.idempotency import KEY_MAX, claim_key, fingerprint_of, record_outcome
 from offload.ledger.models import AccountKind, IdempotencyKey, LedgerAccount, Transfer, TransferKind
@@ -56,10 +56,6 @@ from .providers import ProviderResult, get_provider
 log = logging.getLogger("offload.wallet")
 
 DECISION_REASON_MAX = 1000
-
-
-class PasswordNotConfirmed(NotAllowed):
-    """The password re-entered before an admin money action was wrong."""
 
 
 def _money(minor: int) -> str:

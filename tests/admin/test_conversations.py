@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from offload.core.db import db
 from offload.conversations import services as conversations
+from offload.core.db import db
 
 
 @pytest.fixture

@@ -8,14 +8,23 @@ from __future__ import annotations
 import pytest
 
 from offload.accounts.models import User
+from offload.cases.invoices import contest_invoice
 from offload.cases.models import Case, CaseEvidence, CaseSource, CaseState, EvidenceKind
 from offload.cases.services import add_evidence, open_case, resolve_case
+from offload.commissions.models import Commission, CommissionState
+from offload.commissions.services import complete_referral
 from offload.core.db import utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.gigs.models import Gig
+from offload.health import MONEY_CHECKS
+from offload.ledger.checks import run_checks
 from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
+from offload.offers.models import Offer, OfferState
+from offload.projects.models import Project
+from tests.conftest import PASSWORD
 
-from .conftest import count, entries, evidence_of, fresh, notes
+from .conftest import count, entries, evidence_of, fresh, notes, wallet
 
 ROUNDS = 4
 
@@ -198,3 +207,39 @@ def test_a_member_without_an_inviter_is_told_alone(open_case_about, admin, gramp
     resolve_case(fresh(Case, case.id), actor=fresh(User, admin.id), resolution="cleared",
                  reason="Fine.")
     assert count(Notification, Notification.kind == "case_resolved") == 1
+
+
+# --- money: every account locked once, up front -------------------------------------------
+
+def test_a_suspension_that_corrects_a_paid_commission_locks_every_account_up_front(
+        app, run_project, make_gig, make_offer, fund, make_member, admin, sam, tom):
+    """Correcting the commission and releasing the member's holds touch two sets of
+    ledger accounts; taken set by set, a wallet older than the commission's accounts
+    (carol's, whose hold the suspension releases) is locked after them: a deadlock
+    waiting to happen, refused under LEDGER_STRICT_LOCK_ORDER."""
+    assert app.config["LEDGER_STRICT_LOCK_ORDER"]
+    carol = make_member("carol", display_name="Carol Coder")
+    fund(carol, 10_00)  # her wallet: a lower id than any the commission touches
+    fund(sam, 100_00)
+    project = run_project(tom, sam)
+    commission = complete_referral(fresh(Project, project.id), actor=fresh(User, sam.id),
+                                   invoiced_minor=200_00, idempotency_key="complete-1",
+                                   invoice_reason="The client cut the scope.")
+    assert fresh(Commission, commission.id).state == CommissionState.PAID
+    gig = make_gig(poster=fresh(User, sam.id), kind="task")
+    offer = make_offer(fresh(Gig, gig.id), fresh(User, carol.id))  # a postpaid hold
+    case = contest_invoice(fresh(Commission, commission.id), actor=fresh(User, tom.id),
+                           statement="The client told me they paid the full price.")
+    assert wallet(carol) == (8_00, 2_00)
+
+    resolve_case(fresh(Case, case.id), actor=fresh(User, admin.id), resolution="suspended",
+                 reason="Under-reported the invoice.", corrected_minor=400_00,
+                 password=PASSWORD, idempotency_key="resolve-1")
+
+    c = fresh(Commission, commission.id)
+    assert (c.state, c.invoiced_minor, c.commission_minor) == (
+        CommissionState.PAID, 400_00, 40_00)
+    assert fresh(Offer, offer.id).state == OfferState.DECLINED
+    assert wallet(carol) == (10_00, 0)
+    assert fresh(User, sam.id).suspended_at is not None
+    assert run_checks(MONEY_CHECKS) == []

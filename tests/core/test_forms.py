@@ -12,10 +12,12 @@ from offload.core.forms import (
     CONTROL_MESSAGE,
     ID_MAX,
     ControlCharactersInQuery,
+    MoneyField,
     OffloadForm,
     QueryForm,
     arg_text,
     parse_id,
+    show_error,
 )
 
 
@@ -130,3 +132,80 @@ def test_arg_text_refuses_control_characters_only():
     assert arg_text({}, "q", "open") == "open"
     with pytest.raises(ControlCharactersInQuery):
         arg_text({"q": "a\x00"}, "q")
+
+
+def test_one_password_error_shown_on_the_password_field(app):
+    from offload.cases import services as cases
+    from offload.core.errors import NotAllowed, PasswordNotConfirmed
+    from offload.milestones import disputes
+    from offload.wallet import services as wallet
+
+    assert cases.PasswordNotConfirmed is disputes.PasswordNotConfirmed \
+        is wallet.PasswordNotConfirmed is PasswordNotConfirmed
+    assert issubclass(PasswordNotConfirmed, NotAllowed)
+
+    class Confirm(OffloadForm):
+        reason = TextAreaField()
+        password = PasswordField()
+
+    with app.test_request_context(method="POST"):
+        form = Confirm()
+        show_error(form, PasswordNotConfirmed("Your password is not correct."))
+        assert form.password.errors == ["Your password is not correct."]
+        assert not form.form_errors and not form.reason.errors
+
+
+# --- the money field ------------------------------------------------------------------------
+
+class _Money(OffloadForm):
+    price = MoneyField("Price", required="Enter your price.")
+    tip = MoneyField("Tip (optional)", required=None)
+    payout = MoneyField("Payout", minimum="MIN_WITHDRAWAL_MINOR",
+                        below_minimum="The smallest amount you can withdraw is {minimum}.")
+    seen = []
+
+    def validate_price(self, field):  # the form's own check reads the parsed amount
+        self.seen.append(field.minor)
+
+
+def _money(app, **data) -> _Money:
+    with app.test_request_context(method="POST", data={"price": "1", "payout": "50", **data}):
+        form = _Money()
+        form.validate()
+        return form
+
+
+@pytest.mark.parametrize(("raw", "minor"), [("12.50", 12_50), ("$1,200", 1_200_00),
+                                            (" 7 ", 7_00)])
+def test_a_money_field_holds_minor_units_after_validation(app, raw, minor):
+    _Money.seen.clear()
+    form = _money(app, price=raw)
+    assert form.errors == {} and form.price.minor == minor and _Money.seen == [minor]
+    assert form.tip.minor is None  # optional, left empty
+
+
+@pytest.mark.parametrize(("data", "field", "message"), [
+    ({"price": ""}, "price", "Enter your price."),
+    ({"price": "   "}, "price", "Enter an amount."),
+    ({"price": "abc"}, "price", "Enter the amount as a number (digits and a point), for "
+                                "example 12.50 or $12.50."),
+    ({"price": "€5"}, "price", "Amounts here are in USD: enter digits only, for example "
+                               "12.50 or $12.50."),
+    ({"price": "5\x00"}, "price", CONTROL_MESSAGE),
+    ({"tip": "0"}, "tip", "The amount must be more than zero."),
+    ({"payout": "0.99"}, "payout", "The smallest amount you can withdraw is $1.00."),
+    ({"payout": ""}, "payout", "Enter an amount."),
+])
+def test_a_money_field_says_what_is_wrong_once(app, data, field, message):
+    form = _money(app, **data)
+    assert form.errors == {field: [message]}
+    assert getattr(form, field).minor is None
+
+
+def test_a_money_field_shows_the_site_currency(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CURRENCY", "EUR")
+    with app.test_request_context(method="POST", data={"price": "€3"}):
+        form = _Money()
+        assert 'placeholder="€0.00"' in form.price() and 'inputmode="decimal"' in form.price()
+        form.validate()
+        assert form.price.minor == 3_00

@@ -1,5 +1,7 @@
 import logging
 
+import pytest
+
 from offload.core.logs import KeyValueFormatter
 
 
@@ -36,3 +38,86 @@ def test_unknown_accounts_cost_a_password_check_too(app, make_member, monkeypatc
     authenticate("nobody", "wrong password here")
     dummy = passwords._dummy_hash(app.config["PASSWORD_HASH_METHOD"])
     assert len(checks) == 2 and checks[1] == dummy
+
+
+# --- a 500 is logged once, with its traceback ------------------------------------------
+
+def _errors(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.fixture
+def broken(tmp_path):
+    """An app whose /boom raises, and whose /committed-then-boom commits a transaction
+    (its commit hook logs) and then raises; exceptions are not propagated, as in
+    production."""
+    from flask import request
+
+    from offload import create_app
+    from offload.core.db import atomic, on_commit
+    from tests.conftest import app_config
+
+    broken = create_app(app_config(tmp_path, PROPAGATE_EXCEPTIONS=False))
+    hooks = logging.getLogger("offload.test")
+
+    @broken.route("/boom", methods=["GET", "POST"])
+    def boom():
+        raise RuntimeError("secret internals")
+
+    @broken.post("/committed-then-boom")
+    def committed_then_boom():
+        with atomic():
+            on_commit(lambda: hooks.info("committed"))
+        raise RuntimeError("secret internals")
+
+    @broken.post("/hook-boom")
+    def hook_boom():
+        def fail():
+            raise RuntimeError("secret internals")
+
+        with atomic():
+            on_commit(fail)
+        return "done"
+
+    @broken.post("/late-boom")
+    def late_boom():
+        with atomic():
+            on_commit(lambda: hooks.info("committed"))
+        return "done"
+
+    failed = []
+
+    @broken.after_request
+    def fail_late(response):
+        # once, after the view, its commit and its hooks (the 500 page then goes through)
+        if request.path == "/late-boom" and not failed:
+            failed.append(1)
+            raise RuntimeError("secret internals")
+        return response
+
+    return broken
+
+
+@pytest.mark.parametrize("method, path", [("get", "/boom"), ("post", "/boom"),
+                                          ("post", "/committed-then-boom"),
+                                          ("post", "/late-boom")])
+def test_each_500_is_logged_once_with_its_traceback(broken, caplog, method, path):
+    with caplog.at_level(logging.INFO):
+        r = getattr(broken.test_client(), method)(path)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 500 and "Something went wrong" in body
+    assert "secret internals" not in body and "Traceback" not in body
+    errors = _errors(caplog)
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert errors[0].exc_info and errors[0].exc_info[0] is RuntimeError
+    assert path in errors[0].getMessage()
+    if path.endswith("-boom"):
+        assert "committed" in [r.getMessage() for r in caplog.records]
+
+
+def test_a_failing_commit_hook_is_logged_once_and_the_request_succeeds(broken, caplog):
+    with caplog.at_level(logging.INFO):
+        r = broken.test_client().post("/hook-boom")
+    assert r.status_code == 200
+    errors = _errors(caplog)
+    assert len(errors) == 1 and errors[0].exc_info[0] is RuntimeError

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from offload.conversations.models import OfferMessage
-from offload.conversations.services import send_offer_message
 from offload.core.db import db, utcnow
 from offload.offers import negotiation, services
 from offload.offers.models import Offer, OfferProposal, OfferState, ProposalState
