@@ -1,6 +1,1 @@
-"""Inbox fixtures: gigs and offers through the real services (the offer tests' factories)."""
-
-from __future__ import annotations
-
-from tests.gigs.conftest import _empty_search_index, make_gig  # noqa: F401  (fixtures)
-from tests.offers.conftest import make_offer  # noqa: F401  (fixture)
+"""Inbox fixtures: the shared gig and offer factories (tests/support/fixtures.py)."""

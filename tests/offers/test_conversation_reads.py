@@ -20,6 +20,7 @@ from offload.offers import conversations, services
 from offload.offers.models import ConversationRead, Offer, OfferMessage
 from offload.offers.queries import reading_of, unread_conversations, unread_counts
 from tests.conftest import make_app
+from tests.support.factories import fresh
 
 ROUNDS = 5
 
@@ -65,11 +66,6 @@ def start_project(make_gig, make_offer, poster, bob):
         return services.accept_award(fresh(Offer, offer.id), actor=bob)
 
     return start
-
-
-def fresh(model, id_: int):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 def send(offer: Offer, sender: User, body: str = "Hello") -> int:
