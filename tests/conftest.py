@@ -32,9 +32,14 @@ from offload.ledger.models import (
 )
 from tests.support.factories import PASSWORD, _hashed, new_member  # noqa: F401  (importable here)
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["pytester", "tests.support.fixtures"]
 
 DATABASE_URL_ENV = "OFFLOAD_TEST_DATABASE_URL"
+
+
+def in_ci() -> bool:
+    """CI is set only when ``CI`` is truthy: "1", "true", "yes" (any case)."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
 def app_config(tmp_path: Path, **extra) -> dict:
@@ -209,10 +214,27 @@ def outbox():
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """In CI a test that would skip fails instead: nothing passes by not running."""
+    """In CI a test that would skip fails instead, and so does one marked xfail that
+    passed: nothing passes by not running, or by running what nobody expected to work."""
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+    if not in_ci():
+        return
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which is a failure: {report.longrepr}"
+    elif report.passed and hasattr(report, "wasxfail") and report.when == "call":
+        report.outcome = "failed"
+        report.longrepr = f"XPASS in CI, which is a failure: {report.wasxfail}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """In CI a module that skips itself (``pytest.skip(allow_module_level=True)``,
+    ``importorskip``) is a collection error: its tests would not run."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which is a failure: {report.longrepr}"
 
