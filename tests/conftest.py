@@ -1,7 +1,10 @@
 """Test fixtures: a real database (file SQLite by default, PostgreSQL when
 ``OFFLOAD_TEST_DATABASE_URL`` is set), log-in helpers, the CI rules.
 
-Each test starts from empty tables; the schema is created once per session.
+Each test starts from empty tables; the schema is created once per session. Under
+pytest-xdist every worker has its own database: SQLite files live in the worker's own
+temporary directory, and on PostgreSQL the worker's database is the base URL's name
+with the worker's id appended (``offload_test_gw0``), created on first use and reused.
 
 The factories (members, gigs, offers, funds, projects) are in tests/support/factories.py
 and their fixtures in tests/support/fixtures.py, loaded here as a plugin.
@@ -18,7 +21,8 @@ from pathlib import Path
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import create_engine, delete, event, select, text
+from sqlalchemy.engine import make_url
 
 from offload import create_app
 from offload.accounts.models import User
@@ -40,6 +44,32 @@ DATABASE_URL_ENV = "OFFLOAD_TEST_DATABASE_URL"
 def in_ci() -> bool:
     """CI is set only when ``CI`` is truthy: "1", "true", "yes" (any case)."""
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def worker_database_url(base: str, worker: str) -> str:
+    """The PostgreSQL database of one xdist worker, created on the base URL's server if
+    missing (its schema is rebuilt by the session's ``app`` fixture, so reusing it is fine)."""
+    url = make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_configure(config):
+    # a worker points the whole process (apps made by tests, subprocesses they start)
+    # at its own database; on SQLite tmp_path_factory is already per worker
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = os.environ.get(DATABASE_URL_ENV) or ""
+    if worker and base.startswith("postgresql") and not base.endswith(f"_{worker}"):
+        os.environ[DATABASE_URL_ENV] = worker_database_url(base, worker)
 
 
 def app_config(tmp_path: Path, **extra) -> dict:
