@@ -3,6 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app offload
 PYTEST := $(PY) -m pytest -q
+# the suites run in parallel (pytest-xdist), a database per worker; a file's tests stay
+# on one worker, so module fixtures (the authorization and fuzz worlds) are built once
+WORKERS ?= auto
+PARALLEL := -n $(WORKERS) --dist loadfile
 
 .PHONY: install run seed test test-postgres test-browser lint coverage clean bench-ledger bench
 
@@ -29,12 +33,13 @@ seed: install
 
 # The SQLite suite (browser tests are a separate run: make test-browser)
 test: install
-	$(PYTEST)
+	$(PYTEST) $(PARALLEL)
 
-# Needs OFFLOAD_TEST_DATABASE_URL=postgresql+psycopg://... (.ci/run starts a throwaway cluster)
+# Needs OFFLOAD_TEST_DATABASE_URL=postgresql+psycopg://... (.ci/run starts a throwaway cluster);
+# each worker uses its own database, that name + "_gw0", "_gw1"..., created on first use
 test-postgres: install
 	@test -n "$$OFFLOAD_TEST_DATABASE_URL" || (echo "set OFFLOAD_TEST_DATABASE_URL" && exit 2)
-	$(PYTEST)
+	$(PYTEST) $(PARALLEL)
 
 test-browser: install
 	$(PYTEST) -m browser

@@ -25,7 +25,7 @@ from offload.gigs.services import cancel_gig
 from offload.notifications.models import Notification, OutboxEmail
 from offload.notifications.services import set_notification_preferences
 from offload.offers.services import award_offer, make_offer
-from tests.ledger.test_concurrency import describe, race
+from tests.support.factories import describe, fresh, race
 
 STOP_URL = "https://offload.example/alerts/stop/"
 
@@ -57,11 +57,6 @@ def set_alert(alert: Alert, **values) -> None:
 def set_member(member: User, **values) -> None:
     db.session.execute(update(User).where(User.id == member.id).values(**values))
     db.session.commit()
-
-
-def fresh(alert: Alert) -> Alert:
-    db.session.rollback()
-    return db.session.get(Alert, alert.id)
 
 
 def alert_mails(outbox, member: User) -> list[OutboxEmail]:

@@ -12,7 +12,6 @@ from offload.alerts.models import Alert
 from offload.alerts.services import alert_for_stop_token, save_alert, send_instant_alerts
 from offload.core.db import atomic, db, utcnow
 from offload.notifications.services import deliver_outbox, notify
-from tests.notifications.test_mail_smtp import smtp_port  # noqa: F401  (fixture)
 from tests.support.smtp import SMTPServer, html_part, text_part
 
 
@@ -25,7 +24,7 @@ def header(message: Message, name: str) -> str | None:
 
 
 def test_an_alert_mail_arrives_with_the_one_click_unsubscribe_headers(
-        app, client, make_member, make_gig, outbox, smtp_port):  # noqa: F811
+        app, client, make_member, make_gig, outbox, smtp_port):
     alice, bob = make_member("alice"), make_member("bob")
     alert = save_alert(actor=alice, query_args={"q": "python"}, frequency="instant",
                        name="Python work")
@@ -57,7 +56,7 @@ def test_an_alert_mail_arrives_with_the_one_click_unsubscribe_headers(
 
 
 def test_the_outbox_job_sends_the_headers_stored_with_the_mail(app, make_member, make_gig,
-                                                               outbox, smtp_port,  # noqa: F811
+                                                               outbox, smtp_port,
                                                                monkeypatch):
     alice = make_member("alice")
     alert = save_alert(actor=alice, query_args={"kind": "task"}, frequency="instant")
@@ -73,7 +72,7 @@ def test_the_outbox_job_sends_the_headers_stored_with_the_mail(app, make_member,
     assert header(message, "List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
 
 
-def test_an_ordinary_notification_mail_has_no_unsubscribe_headers(make_member, smtp_port):  # noqa: F811
+def test_an_ordinary_notification_mail_has_no_unsubscribe_headers(make_member, smtp_port):
     member = make_member("ada")
     with SMTPServer(smtp_port) as smtp:
         with atomic():

@@ -30,6 +30,7 @@ from offload.core.tokens import sign
 from offload.gigs.filters import BoardFilters, BoardSort
 from offload.gigs.models import Gig
 from offload.notifications.models import OutboxEmail
+from tests.support.factories import fresh
 
 
 def save(member: User, frequency: str = "instant", name: str = "", **args) -> Alert:
@@ -39,12 +40,6 @@ def save(member: User, frequency: str = "instant", name: str = "", **args) -> Al
 def alert_count() -> int:
     db.session.rollback()
     return db.session.scalar(select(func.count()).select_from(Alert))
-
-
-def fresh(alert: Alert) -> Alert:
-    """The alert as the database has it now."""
-    db.session.rollback()
-    return db.session.get(Alert, alert.id)
 
 
 def hit_count(alert_id: int) -> int:

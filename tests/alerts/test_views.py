@@ -15,6 +15,7 @@ from offload.alerts.models import NAME_MAX, Alert
 from offload.alerts.services import save_alert, send_instant_alerts, stop_alert, stop_token
 from offload.core.db import db, utcnow
 from tests.conftest import PASSWORD, make_app
+from tests.support.factories import fresh
 
 ALERT_LINK = "Get new gigs for this search by e-mail"
 
@@ -25,11 +26,6 @@ def save(member, frequency="instant", name="", **args) -> Alert:
 
 def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
-
-
-def fresh(alert_id: int) -> Alert | None:
-    db.session.rollback()
-    return db.session.get(Alert, alert_id)
 
 
 def alert_count() -> int:
@@ -191,7 +187,7 @@ def test_the_alert_pages_need_a_log_in(client, make_member):
     for response in (client.get("/alerts"), client.get("/alerts/new?q=python"),
                      client.post(f"/alerts/{alert.id}/stop")):
         assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert fresh(alert.id).is_running
+    assert fresh(Alert, alert.id).is_running
 
 
 # --- the alerts page --------------------------------------------------------------------
@@ -233,7 +229,7 @@ def test_renaming_and_changing_how_often(client, login, make_member):
     response = client.post(f"/alerts/{alert.id}", data={
         f"{prefix}-name": "  New   name ", f"{prefix}-frequency": "daily"})
     assert response.status_code == 302 and response.headers["Location"] == "/alerts"
-    alert = fresh(alert.id)
+    alert = fresh(Alert, alert.id)
     assert (alert.name, alert.frequency) == ("New name", "daily")
     assert "Alert saved." in text_of(client.get("/alerts"))
 
@@ -263,7 +259,7 @@ def test_a_rename_with_errors_shows_the_page_again_with_what_was_typed(client, l
     assert "<h2>Kept" in mine
     assert input_value(card(page, other), f"alert-{other.id}-name") == "Untouched"
     assert message not in card(page, other)
-    alert = fresh(alert.id)
+    alert = fresh(Alert, alert.id)
     assert (alert.name, alert.frequency) == ("Kept", "instant")
 
 
@@ -289,19 +285,19 @@ def test_the_stop_resume_and_delete_buttons(client, login, make_member):
     login(alice)
     response = client.post(f"/alerts/{alert.id}/stop")
     assert response.status_code == 302 and response.headers["Location"] == "/alerts"
-    assert not fresh(alert.id).is_running
+    assert not fresh(Alert, alert.id).is_running
     assert "“Python” is stopped. Resume it here whenever you like." in text_of(
         client.get("/alerts"))
     client.post(f"/alerts/{alert.id}/stop")  # twice: still stopped, no error
-    assert not fresh(alert.id).is_running
+    assert not fresh(Alert, alert.id).is_running
 
     response = client.post(f"/alerts/{alert.id}/resume")
-    assert response.status_code == 302 and fresh(alert.id).is_running
+    assert response.status_code == 302 and fresh(Alert, alert.id).is_running
     assert "“Python” is running again, from now on." in text_of(client.get("/alerts"))
 
     alert_id = alert.id
     response = client.post(f"/alerts/{alert_id}/delete")
-    assert response.status_code == 302 and fresh(alert_id) is None
+    assert response.status_code == 302 and fresh(Alert, alert_id) is None
     assert "“Python” is deleted." in text_of(client.get("/alerts"))
 
 
@@ -316,7 +312,7 @@ def test_another_members_alert_is_not_found_on_every_route(client, login, make_m
         response = client.post(path, data={f"{prefix}-name": "Mallory's",
                                            f"{prefix}-frequency": "daily"})
         assert response.status_code == 404, path
-    alert = fresh(alert.id)
+    alert = fresh(Alert, alert.id)
     assert (alert.name, alert.frequency, alert.is_running) == ("Alice's", "instant", True)
     assert client.post(f"/alerts/{alert.id}/other").status_code == 404
 
@@ -333,7 +329,7 @@ def test_the_stop_link_shows_a_button_and_changes_nothing(client, make_member, m
     assert response.status_code == 200
     assert "Stop this alert?" in page and "“Python work”" in page
     assert f'<form method="post" action="{path}">' in page
-    assert fresh(alert.id).is_running
+    assert fresh(Alert, alert.id).is_running
     make_gig(title="Python gig")
     assert send_instant_alerts(now=utcnow()) == 1  # it still runs
 
@@ -349,11 +345,11 @@ def test_posting_the_stop_link_stops_without_a_log_in_and_again_harmlessly(clien
     response = client.post(path)
     assert response.status_code == 200
     assert "The alert is stopped" in text_of(response)
-    stopped_at = fresh(alert.id).stopped_at
+    stopped_at = fresh(Alert, alert.id).stopped_at
     assert before <= stopped_at <= utcnow()
     again = client.post(path)
     assert again.status_code == 200 and "“Python work”" in text_of(again)
-    assert fresh(alert.id).stopped_at == stopped_at
+    assert fresh(Alert, alert.id).stopped_at == stopped_at
     page = text_of(client.get(path))
     assert "The alert is already stopped" in page and "<form" not in page.split("<main")[-1]
     make_gig(title="Python gig")
@@ -367,7 +363,7 @@ def test_a_forged_stop_link_is_a_friendly_not_found(client, make_member, token):
         assert response.status_code == 404
         assert "This link doesn't work any more" in text_of(response)
         assert "Log in to manage your alerts" in text_of(response)
-    assert fresh(alert.id).is_running
+    assert fresh(Alert, alert.id).is_running
 
 
 def test_the_stop_link_of_a_deleted_alert_is_not_found(client, login, make_member):
@@ -404,7 +400,7 @@ def test_the_one_click_post_of_a_mail_client_stops_the_alert(csrf_app, make_memb
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200
     assert "The alert is stopped" in text_of(response)
-    assert not fresh(alert.id).is_running
+    assert not fresh(Alert, alert.id).is_running
 
 
 def test_with_csrf_on_the_stop_pages_button_works_and_the_alerts_page_needs_the_token(
@@ -415,7 +411,7 @@ def test_with_csrf_on_the_stop_pages_button_works_and_the_alerts_page_needs_the_
     path = f"/alerts/stop/{stop_token(alert)}"
     token = csrf_token(text_of(client.get(path)))
     assert client.post(path, data={"csrf_token": token}).status_code == 200
-    assert not fresh(alert.id).is_running
+    assert not fresh(Alert, alert.id).is_running
 
     login_page = text_of(client.get("/login"))
     logged_in = client.post("/login", data={"login": alice.username, "password": PASSWORD,
@@ -425,10 +421,10 @@ def test_with_csrf_on_the_stop_pages_button_works_and_the_alerts_page_needs_the_
         response = client.post(f"/alerts/{other.id}/{action}")
         assert response.status_code == 400, action
         assert "The form expired" in text_of(response)
-    assert fresh(other.id).is_running
+    assert fresh(Alert, other.id).is_running
     page = text_of(client.get("/alerts"))
     response = client.post(f"/alerts/{other.id}/stop", data={"csrf_token": csrf_token(page)})
-    assert response.status_code == 302 and not fresh(other.id).is_running
+    assert response.status_code == 302 and not fresh(Alert, other.id).is_running
 
 
 # --- a fixed number of queries ------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from offload.cases.models import Case, CaseEvidence
 from offload.cases.services import open_case
@@ -20,32 +20,13 @@ from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
 from offload.offers.services import accept_award, award_offer
 from offload.wallet.queries import wallet_summary
-from tests.projects.conftest import (  # noqa: F401  (fixtures)
-    _empty_search_index,
-    fund,
-    make_gig,
-    make_offer,
-    performer,
-    referrer,
-    start_project,
-)
-from tests.wallet.conftest import race  # noqa: F401  (fixture)
+from tests.support.factories import count, fresh  # noqa: F401  (importable here)
 
 _keys = itertools.count(1)
 
 
 def key(prefix: str = "case-test") -> str:
     return f"{prefix}-{next(_keys)}"
-
-
-def fresh(model, id_):
-    db.session.rollback()
-    return db.session.get(model, id_)
-
-
-def count(model, *where) -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def entries(**where) -> list[tuple]:
@@ -137,11 +118,11 @@ def open_case_about(admin):
 
 
 @pytest.fixture
-def run_project(make_gig, make_offer):  # noqa: F811
+def run_project(make_gig, make_offer):
     """``run_project(poster, performer, kind="referral")``: a gig awarded and accepted
     (task offers are prepaid: the performer needs $1 in the wallet); the project."""
 
-    def run(poster, performer, kind: str = "referral", **gig_fields):  # noqa: F811
+    def run(poster, performer, kind: str = "referral", **gig_fields):
         gig = make_gig(poster=poster, kind=kind, **gig_fields)
         offer = make_offer(gig, performer, fee_kind="prepaid" if kind == "task" else None)
         award_offer(offer, actor=poster)

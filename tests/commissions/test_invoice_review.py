@@ -40,6 +40,7 @@ from offload.moderation.models import ModerationEntry
 from offload.projects.models import ProjectEvent
 from offload.wallet.services import mark_withdrawal_paid
 from tests.conftest import PASSWORD
+from tests.support.factories import fresh
 
 _keys = itertools.count(1)
 PRICE = 400_00  # make_offer's price: the project's agreed price
@@ -47,11 +48,6 @@ PRICE = 400_00  # make_offer's price: the project's agreed price
 
 def key() -> str:
     return f"invoice-key-{next(_keys)}"
-
-
-def fresh(model, id_):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 def balances(*members) -> list[int]:

@@ -31,6 +31,7 @@ from offload.ledger.models import AccountKind, Transfer, TransferKind
 from offload.ledger.services import commission_split, system_account, wallet_account
 from offload.notifications.models import Notification
 from offload.projects.models import EventKind, Project, ProjectEvent, ProjectState
+from tests.support.factories import fresh
 
 _keys = itertools.count(1)
 
@@ -47,11 +48,6 @@ def balances(*members) -> list[int]:
 def revenue() -> int:
     db.session.rollback()
     return system_account(AccountKind.PLATFORM_REVENUE).balance
-
-
-def fresh(model, id_):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 def kinds(project) -> list[str]:

@@ -22,6 +22,7 @@ from offload.core.errors import NotAllowed
 from offload.offers import services
 from offload.offers.models import Offer
 from tests.conftest import make_app
+from tests.support.factories import fresh
 
 ROUNDS = 5
 
@@ -67,11 +68,6 @@ def start_project(make_gig, make_offer, poster, bob):
         return services.accept_award(fresh(Offer, offer.id), actor=bob)
 
     return start
-
-
-def fresh(model, id_: int):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 def send(offer: Offer, sender: User, body: str = "Hello") -> int:

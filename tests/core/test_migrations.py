@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from offload.core.db import db
 from offload.gigs.search_ddl import is_search_schema_object
 from tests.conftest import make_app
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A new, empty database of the kind the suite runs on."""
-    base = os.environ.get("OFFLOAD_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path}/migrations.db"
-        return
-    name = f"offload_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_migrations_match_the_models_and_go_both_ways(tmp_path, empty_database_url):

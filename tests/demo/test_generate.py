@@ -13,7 +13,6 @@ from offload.ledger.checks import run_checks
 from offload.notifications.models import OutboxEmail
 from offload.offers.models import Offer
 from offload.projects.models import Project, ProjectEvent
-from tests.gigs.conftest import _empty_search_index  # noqa: F401  (fixture)
 
 
 def _count(model, *where) -> int:

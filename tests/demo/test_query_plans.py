@@ -18,7 +18,6 @@ from offload.projects.models import Project
 from offload.projects.queries import project_page
 from offload.wallet.queries import wallet_history_page
 from offload.wallet.services import add_funds
-from tests.gigs.conftest import _empty_search_index  # noqa: F401  (fixture)
 from tests.gigs.test_query_plans import assert_indexed
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.core.db import atomic, db, utcnow
@@ -29,17 +29,9 @@ from offload.gigs.services import ClientInfo, InvalidField
 from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
 from offload.profiles.models import Skill
+from tests.support.factories import count, fresh
 
 from .conftest import PDF, in_days, indexed_ids, open_ids, upload
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def fresh(gig: Gig) -> Gig:
-    db.session.expire_all()
-    return db.session.get(Gig, gig.id)
 
 
 def assert_is_open_follows_state(gig: Gig) -> None:

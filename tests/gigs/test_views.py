@@ -8,16 +8,13 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from offload.core.db import db, utcnow
 from offload.gigs.models import ClientDetails, Gig, GigAttachment, GigState, Question
+from tests.support.factories import count
 
 from .conftest import PDF, in_days, upload
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def text(response) -> str:

@@ -15,11 +15,7 @@ from offload.core.errors import InvalidField, NotAllowed
 from offload.invites.models import InviteEdgeChange
 from offload.invites.tree import branches, counted_branch_size, line_to_root, reparent
 from offload.moderation.models import ModerationEntry
-
-
-def fresh(user_id: int) -> User:
-    db.session.rollback()
-    return db.session.get(User, user_id)
+from tests.support.factories import fresh
 
 
 def test_the_line_goes_up_to_the_root(tree):
@@ -37,9 +33,9 @@ def test_a_level_shows_each_branch_with_its_size_cases_and_suspensions(tree):
     assert more is None
     assert [(b.member.username, b.size, b.open_cases, b.suspended) for b in level] == [
         ("a", 4, 2, 1), ("b", 2, 0, 0)]
-    assert fresh(root.id).branch_size == counted_branch_size(root.id) == 6
-    assert fresh(tree["a1"].id).branch_size == counted_branch_size(tree["a1"].id) == 1
-    assert fresh(tree["a"].id).invitees_suspended == 1  # a2's inviter keeps the record
+    assert fresh(User, root.id).branch_size == counted_branch_size(root.id) == 6
+    assert fresh(User, tree["a1"].id).branch_size == counted_branch_size(tree["a1"].id) == 1
+    assert fresh(User, tree["a"].id).invitees_suspended == 1  # a2's inviter keeps the record
 
 
 def test_a_level_pages_by_id(make_member):
@@ -58,7 +54,7 @@ def test_reparent_moves_the_branch_keeps_the_old_edge_and_logs_it(tree):
     reparent(a1, actor=root, new_inviter=b, reason="a vouched for a fraud ring")
     assert [u.username for u in line_to_root(tree["a11"].id)] == ["a11", "a1", "b", "root"]
     for name, size in {"root": 6, "a": 1, "b": 3, "a1": 1}.items():  # the sizes moved too
-        member = fresh(tree[name].id)
+        member = fresh(User, tree[name].id)
         assert member.branch_size == counted_branch_size(member.id) == size, name
     change = db.session.scalar(select(InviteEdgeChange))
     assert (change.member_id, change.old_inviter_id, change.new_inviter_id,
@@ -71,9 +67,10 @@ def test_reparent_moves_the_branch_keeps_the_old_edge_and_logs_it(tree):
 def test_the_hook_follows_the_edge(tree):
     root, a1, a, b = tree["root"], tree["a1"], tree["a"], tree["b"]
     open_case(actor=root, subject=a1, kind="other", summary="Late again")
-    assert hook_case(fresh(a.id)) is not None and hook_case(fresh(b.id)) is None
-    reparent(fresh(a1.id), actor=fresh(root.id), new_inviter=fresh(b.id), reason="Moved")
-    assert hook_case(fresh(a.id)) is None and hook_case(fresh(b.id)) is not None
+    assert hook_case(fresh(User, a.id)) is not None and hook_case(fresh(User, b.id)) is None
+    reparent(fresh(User, a1.id), actor=fresh(User, root.id), new_inviter=fresh(User, b.id),
+             reason="Moved")
+    assert hook_case(fresh(User, a.id)) is None and hook_case(fresh(User, b.id)) is not None
 
 
 @pytest.mark.parametrize("target", ["a", "a1", "a11"])
@@ -94,14 +91,14 @@ def test_only_admins_reparent_and_a_reason_is_required(tree):
         reparent(tree["a1"], actor=tree["b"], new_inviter=tree["b"], reason="mine now")
     with pytest.raises(InvalidField):
         reparent(tree["a1"], actor=tree["root"], new_inviter=tree["b"], reason="  ")
-    assert fresh(tree["a1"].id).invited_by_id == tree["a"].id
+    assert fresh(User, tree["a1"].id).invited_by_id == tree["a"].id
 
 
 @pytest.mark.parametrize("round_", range(3))
 def test_two_reparents_that_would_make_a_loop_at_once_make_one_move(app, tree, round_):
     """"a under b" and "b under a" together: the tree lock makes them take turns, so
     the second sees the first and refuses the loop; sizes stay right."""
-    from tests.ledger.test_concurrency import race
+    from tests.support.factories import race
 
     ids = {name: tree[name].id for name in ("root", "a", "b")}
     moves = [("a", "b"), ("b", "a")]
@@ -115,14 +112,14 @@ def test_two_reparents_that_would_make_a_loop_at_once_make_one_move(app, tree, r
     assert len(results) == 1 and len(errors) == 1, errors
     assert isinstance(errors[0], InvalidField) and "own branch" in str(errors[0])
     for user_id in ids.values():
-        assert fresh(user_id).branch_size == counted_branch_size(user_id)
+        assert fresh(User, user_id).branch_size == counted_branch_size(user_id)
     assert [u.id for u in line_to_root(ids["a"])][-1] == ids["root"]  # no loop: a root above
     assert [u.id for u in line_to_root(ids["b"])][-1] == ids["root"]
 
 
 def test_a_sign_up_below_a_member_being_moved_is_counted_on_the_right_line(app, tree):
     from offload.accounts.services import create_member
-    from tests.ledger.test_concurrency import race
+    from tests.support.factories import race
 
     ids = {name: tree[name].id for name in ("root", "a", "a1", "b")}
 
@@ -139,7 +136,7 @@ def test_a_sign_up_below_a_member_being_moved_is_counted_on_the_right_line(app, 
     results, errors = race(app, 2, work)
     assert errors == []
     for user_id in ids.values():
-        assert fresh(user_id).branch_size == counted_branch_size(user_id), user_id
+        assert fresh(User, user_id).branch_size == counted_branch_size(user_id), user_id
 
 
 def test_a_reparent_tells_the_member_and_both_inviters(tree):

@@ -9,10 +9,7 @@ serialization failure left unretried, nothing else.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -33,51 +30,15 @@ from offload.ledger.services import (
     system_account,
     void_reservation,
 )
+from tests.support.factories import describe, race  # noqa: F401  (importable here)
 
 from .support import Counters, counters, open_wallet, transfer_count
 
 CAUSE = Cause("race", 1)
 
 
-def race(app, n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run ``work(i)`` for i in range(n), each in its own thread and app context, all
-    released at once. Returns the results of those that returned and the exceptions of
-    those that raised."""
-    db.session.commit()  # end the test's own transaction: it holds nothing while they run
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=60)
-                result = work(i)
-                with lock:
-                    results.append(result)
-            except BaseException as e:  # noqa: BLE001 - every kind of failure is counted
-                with lock:
-                    errors.append(e)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,), name=f"race-{i}") for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    db.session.rollback()  # read what the threads committed
-    return results, errors
-
-
 def error_kinds(errors: list[BaseException]) -> set[type]:
     return {type(e) for e in errors}
-
-
-def describe(errors: list[BaseException]) -> str:
-    return "; ".join(sorted({f"{type(e).__name__}: {e}"[:300] for e in errors}))
 
 
 def test_50_debits_against_a_balance_covering_10_let_exactly_10_through_20_times(

@@ -1,11 +1,1 @@
-"""Milestone fixtures: the project fixtures (projects started for real)."""
-
-from tests.projects.conftest import (  # noqa: F401  (fixtures)
-    _empty_search_index,
-    fund,
-    make_gig,
-    make_offer,
-    performer,
-    referrer,
-    start_project,
-)
+"""Milestone fixtures: the shared project fixtures (tests/support/fixtures.py)."""

@@ -21,6 +21,7 @@ from offload.milestones import services as ms
 from offload.milestones.models import Milestone, MilestoneState
 from offload.notifications.models import Notification
 from offload.projects.models import EVENT_FILES_MAX, EventKind, ProjectEvent, ProjectEventFile
+from tests.support.factories import fresh
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -29,11 +30,6 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 def upload(data: bytes, name: str) -> FileStorage:
     return FileStorage(stream=io.BytesIO(data), filename=name)
-
-
-def fresh(model, id_):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 def stored_files(app) -> set[str]:

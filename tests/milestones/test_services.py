@@ -21,6 +21,7 @@ from offload.milestones import services as ms
 from offload.milestones.models import Milestone, MilestoneState
 from offload.milestones.services import EscrowNotCovered
 from offload.projects.models import EventKind, Project, ProjectEvent, ProjectState
+from tests.support.factories import fresh
 
 _keys = itertools.count(1)
 
@@ -33,11 +34,6 @@ def wallets(*members) -> list[tuple[int, int]]:
     """(available, held) of each member's wallet."""
     db.session.rollback()
     return [(wallet_account(m.id).available, wallet_account(m.id).held) for m in members]
-
-
-def fresh(model, id_):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 def kinds(project) -> list[str]:

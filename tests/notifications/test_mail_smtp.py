@@ -4,26 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from offload.core.db import atomic, utcnow
-from offload.core.extensions import mail
 from offload.notifications.services import deliver_outbox, notify, queue_email
-from tests.support.smtp import SMTPServer, free_port, html_part, text_part
-
-
-@pytest.fixture
-def smtp_port(app, monkeypatch) -> int:
-    """Point the app's mailer at 127.0.0.1:<port> for this test (no server started)."""
-    port = free_port()
-    settings = {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
-                # with TESTING on, Flask-Mail would otherwise silently send nothing
-                "MAIL_SUPPRESS_SEND": False}
-    for key, value in settings.items():
-        monkeypatch.setitem(app.config, key, value)
-    # Flask-Mail reads its settings once, at init_app: give it a state built from these
-    monkeypatch.setitem(app.extensions, "mail", mail.init_mail(app.config, testing=True))
-    return port
+from tests.support.smtp import SMTPServer, html_part, text_part
 
 
 def test_mail_arrives_with_subject_text_html_and_recipient(make_member, outbox, smtp_port):

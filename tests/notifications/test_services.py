@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from flask import has_request_context
 from jinja2 import ChoiceLoader, DictLoader
-from sqlalchemy import func, select
 
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Invalid, NotAllowed
@@ -24,6 +23,7 @@ from offload.notifications.services import (
     queue_email,
     set_notification_preferences,
 )
+from tests.support.factories import count
 
 
 @pytest.fixture
@@ -32,10 +32,6 @@ def sent(monkeypatch):
     messages: list[dict] = []
     monkeypatch.setattr(services, "send_email", lambda **mail: messages.append(mail))
     return messages
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_notify_writes_a_notification_and_an_email_linking_to_the_canonical_host(

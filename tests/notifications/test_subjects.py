@@ -37,7 +37,7 @@ from offload.projects.models import Project
 from offload.projects.services import flag_stalling_projects, post_project_event
 from offload.reviews.services import submit_review
 from tests.conftest import PASSWORD
-from tests.reviews.conftest import all_skills
+from tests.support.factories import all_skills, fresh
 
 # kinds about a member or their money, not about a gig
 NOT_ABOUT_A_GIG = {"case_opened", "case_resolved", "report_answered", "vouch_moved",
@@ -48,11 +48,6 @@ _keys = itertools.count(1)
 
 def key() -> str:
     return f"subjects-{next(_keys)}"
-
-
-def fresh(model, id_):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 def email_everything(*members) -> None:

@@ -29,7 +29,7 @@ from offload.gigs.services import expire_gigs
 from offload.ledger.models import AccountKind
 from offload.ledger.services import system_account, wallet_account
 from offload.offers.models import Offer
-from tests.gigs.conftest import in_days
+from tests.support.factories import in_days
 
 ROUNDS = 12
 EARLY, LATE = 3, 3

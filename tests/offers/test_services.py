@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.core.db import atomic, db, utcnow
@@ -42,20 +42,11 @@ from offload.offers.models import (
 from offload.offers.services import FeeNotCovered
 from offload.profiles.services import add_portfolio_item
 from offload.projects.models import Project, ProjectState
+from tests.support.factories import count, fresh
 
 from .conftest import new_key
 
 PREPAID, POSTPAID = 100, 200  # PREPAID_CLICK_FEE_MINOR, POSTPAID_CLICK_FEE_MINOR
-
-
-def count(model, *where) -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def fresh(model, id_: int):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 def wallet(member) -> LedgerAccount:

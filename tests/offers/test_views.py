@@ -14,6 +14,7 @@ from offload.core.db import db, utcnow
 from offload.offers import negotiation, services
 from offload.offers.models import Offer, OfferProposal, OfferState, ProposalState
 from offload.profiles.services import add_portfolio_item
+from tests.support.factories import fresh
 
 
 @pytest.fixture
@@ -164,11 +165,6 @@ def test_the_poster_shortlists_negotiates_and_awards_and_the_offerer_accepts(
     assert response.status_code == 302
     assert "the project has started" in get_page(client, f"/offers/{offer.id}")
     assert "Acme Ltd" in get_page(client, f"/gigs/{gig.id}")  # the performer sees the client
-
-
-def fresh(offer: Offer) -> Offer:
-    db.session.rollback()
-    return db.session.get(Offer, offer.id)
 
 
 def test_a_bad_proposal_keeps_what_was_typed(client, login, bob, poster, make_gig, make_offer):

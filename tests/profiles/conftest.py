@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 
-from werkzeug.datastructures import FileStorage
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.support.factories import PDF, upload  # noqa: F401  (importable here)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -21,7 +18,3 @@ PNG = (b"\x89PNG\r\n\x1a\n"
        + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
        + _chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
        + _chunk(b"IEND", b""))
-
-
-def upload(data: bytes, filename: str) -> FileStorage:
-    return FileStorage(stream=io.BytesIO(data), filename=filename)

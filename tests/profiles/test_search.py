@@ -17,18 +17,7 @@ from offload.reviews.member_search import COMPLETED_MAX, MemberFilters, search_m
 from offload.reviews.models import MemberRating, bayesian
 from offload.reviews.queries import Rating
 from offload.reviews.services import submit_review
-from tests.reviews.conftest import (  # noqa: F401  (fixtures)
-    _empty_search_index,
-    all_skills,
-    completed,
-    fund,
-    make_gig,
-    make_offer,
-    performer,
-    referrer,
-    start_project,
-)
-from tests.wallet.conftest import race  # noqa: F401  (fixture)
+from tests.support.factories import all_skills
 
 RATING_MESSAGE = "Choose a rating from 1 to 5 stars (halves allowed, e.g. 4.5)."
 COMPLETED_MESSAGE = "Enter a whole number of completed projects, e.g. 3."
@@ -288,7 +277,7 @@ def test_no_record_reaches_five_stars_while_the_prior_is_lower(app, make_member,
 
 
 def test_ratings_from_published_reviews_are_filtered_on(
-        completed, referrer, performer, make_member):  # noqa: F811
+        completed, referrer, performer, make_member):
     project = completed()
     submit_review(project, actor=referrer, stars=5, body="Great work.",
                   skill_stars=all_skills(project))
@@ -334,7 +323,7 @@ def test_by_availability(make_member):
     assert no_profile.username in found(availability="available")
 
 
-def test_two_toggles_at_once_both_succeed(make_member, race):  # noqa: F811
+def test_two_toggles_at_once_both_succeed(make_member, race):
     # BUG on PostgreSQL (offload/profiles/services.py:91, set_availability): it reads
     # the profile row without a lock and inserts one when there is none, so two clicks
     # at once by a member who never saved a profile both INSERT and the second fails

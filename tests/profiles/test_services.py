@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from offload.accounts.models import User
 from offload.core.db import atomic, db
@@ -20,12 +20,9 @@ from offload.profiles.models import (
     Profile,
     Skill,
 )
+from tests.support.factories import count
 
 from .conftest import PDF, PNG, upload
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def skill_slugs(user: User) -> set[str]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
@@ -21,12 +21,9 @@ from offload.profiles.models import (
     Profile,
     Skill,
 )
+from tests.support.factories import count
 
 from .conftest import PDF, PNG, upload
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def text(response) -> str:

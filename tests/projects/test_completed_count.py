@@ -23,7 +23,7 @@ from offload.milestones.models import Milestone
 from offload.offers.services import accept_award, award_offer
 from offload.projects.models import Project, ProjectState
 from tests.conftest import make_app
-from tests.core.test_migrations import empty_database_url  # noqa: F401  (fixture)
+from tests.support.factories import fresh
 
 MIGRATION = next((Path(__file__).parents[2] / "migrations" / "versions").glob(
     "131a2fe6d907_*.py"))
@@ -40,11 +40,6 @@ def completed_counts(*members: User) -> list[int]:
     found = dict(db.session.execute(select(User.id, User.projects_completed).where(
         User.id.in_([m.id for m in members]))).all())
     return [found[m.id] for m in members]
-
-
-def fresh(model, id_):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 @pytest.fixture
@@ -209,7 +204,7 @@ def test_the_backfill_sql_gives_the_counters_numbers(project_for, make_member, r
 
 
 def test_the_migration_backfills_members_from_before_it(tmp_path,
-                                                       empty_database_url):  # noqa: F811
+                                                       empty_database_url):
     """Projects completed before the column existed count; active, cancelled and
     posted ones don't."""
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_url)

@@ -16,6 +16,7 @@ from offload.milestones import services as ms
 from offload.milestones.models import Milestone, PriceProposal
 from offload.offers.services import accept_award, award_offer
 from offload.projects.models import Project
+from tests.support.factories import fresh
 
 _keys = itertools.count(1)
 
@@ -34,11 +35,6 @@ def page(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     return response.get_data(as_text=True)
-
-
-def fresh(model, id_):
-    db.session.rollback()
-    return db.session.get(model, id_)
 
 
 def funded(project, customer, amount, title="Part") -> Milestone:

@@ -12,6 +12,7 @@ from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.notifications.models import Notification
 from offload.projects.models import EventKind, Project, ProjectEvent, ProjectState
 from offload.projects.services import flag_stalling_projects, post_project_event
+from tests.support.factories import fresh
 
 
 def events_of(project) -> list[tuple[str, int | None, str]]:
@@ -25,11 +26,6 @@ def titles(member, kind: str) -> list[str]:
     db.session.rollback()
     return list(db.session.scalars(select(Notification.title).where(
         Notification.user_id == member.id, Notification.kind == kind)))
-
-
-def fresh(project) -> Project:
-    db.session.rollback()
-    return db.session.get(Project, project.id)
 
 
 def test_accepting_an_award_starts_the_project_with_the_agreed_terms_and_two_events(

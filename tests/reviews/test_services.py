@@ -23,7 +23,7 @@ from offload.reviews.models import (
 )
 from offload.reviews.queries import Rating, member_rating
 from offload.reviews.services import publish_due_reviews, reply_to_review, submit_review
-from tests.ledger.test_concurrency import race
+from tests.support.factories import race
 
 from .conftest import age, all_skills, skill_ids
 

@@ -27,15 +27,11 @@ from offload.wallet.services import (
     request_withdrawal,
 )
 from tests.conftest import PASSWORD
+from tests.support.factories import count
 
 from .conftest import new_key, transfer_count
 
 IBAN = "IBAN DE89 3704 0044 0532 0130 00"
-
-
-def count(model) -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def balances(member) -> tuple[int, int, int]:

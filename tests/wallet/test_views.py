@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from offload.core.db import db
 from offload.wallet.models import Deposit, Withdrawal
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import mark_withdrawal_paid, reject_withdrawal
 from tests.conftest import PASSWORD
+from tests.support.factories import count
 
 from .conftest import transfer_count
 
@@ -23,11 +24,6 @@ def key_in(html: str, form: str) -> str:
     match = re.search(rf'name="{form}-idempotency_key" type="hidden" value="([^"]+)"', html)
     assert match, f"no {form} key in the page"
     return match.group(1)
-
-
-def count(model) -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def summary(member):
