@@ -21,16 +21,6 @@ from tests.cases.conftest import (  # noqa: F401  (fixtures)
     tom,
 )
 from tests.invites.conftest import tree  # noqa: F401  (fixture)
-from tests.projects.conftest import (  # noqa: F401  (fixtures)
-    _empty_search_index,
-    fund,
-    make_gig,
-    make_offer,
-    performer,
-    referrer,
-    start_project,
-)
-from tests.wallet.conftest import withdraw  # noqa: F401  (fixture)
 
 
 @pytest.fixture
