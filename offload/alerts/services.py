@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from offload.accounts.models import User
 from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
-from offload.core.templating import external_url
+from offload.core.links import external_url
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.gigs.board import alert_matches

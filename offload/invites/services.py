@@ -13,7 +13,7 @@ from offload.accounts.models import User, WorkRole
 from offload.accounts.services import create_member, normalize_email
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed
-from offload.core.templating import external_url
+from offload.core.links import external_url
 from offload.core.tokens import hash_token, new_token
 from offload.notifications.services import notify, queue_email
 
