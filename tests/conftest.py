@@ -32,6 +32,8 @@ from offload.ledger.models import (
     Transfer,
 )
 
+pytest_plugins = ["tests.support.links"]  # every notification links to a page
+
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
