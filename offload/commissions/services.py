@@ -476,7 +476,7 @@ def remind_due_commissions(*, now: datetime | None = None) -> int:
 
 def flag_overdue_commissions(*, now: datetime | None = None) -> int:
     """The job: flag each commission past its due day, once, and tell the performer and
-    the referrer; how many were flagged. (The accountability work opens cases for them.)"""
+    the referrer; how many were flagged. (A job of ``cases`` then opens a case for each.)"""
     now = now or utcnow()
     with atomic():
         rows = db.session.execute(

@@ -7,7 +7,7 @@ idempotency key: a retried or double-clicked request returns the first outcome a
 moves nothing more; the same key with a different request is refused.
 
 Admin decisions re-check the admin's password *here*, not in the view, so the web,
-a future CLI and the tests all pass the same rule (shared/security.md:
+the tests and any other caller pass the same rule (shared/security.md:
 re-authentication before admin money actions).
 """
 
