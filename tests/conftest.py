@@ -38,7 +38,8 @@ from offload.ledger.models import (
 )
 from tests.support.factories import PASSWORD, _hashed, new_member  # noqa: F401  (importable here)
 
-pytest_plugins = ["pytester", "tests.support.fixtures"]
+pytest_plugins = ["pytester", "tests.support.fixtures",
+                  "tests.support.links"]  # every notification links to a page
 
 DATABASE_URL_ENV = "OFFLOAD_TEST_DATABASE_URL"
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField
-from offload.core.templating import external_url
+from offload.core.links import external_url
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.notifications.queries import emails_queued_since
 from offload.notifications.services import queue_email, wake_mail_worker

@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from offload.accounts.models import User
 from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
-from offload.core.templating import external_url
+from offload.core.links import external_url, site_path
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.gigs.board import alert_matches
@@ -266,7 +266,7 @@ def _tell(alert: Alert, gigs: list[Gig], *, count: int, capped: bool) -> bool:
         f"{count}{'+' if capped else ''} new gigs match"
     stop_url = external_url("alerts.stop", token=stop_token(alert))
     return notify(member, "keyword_alert", title=f"{what} your alert “{alert.name}”",
-           link=f"/gigs?{alert.query}" if alert.query else "/gigs",
+           link=site_path("gigs.board", _query=alert.query),
            context={"alert": alert, "gigs": gigs, "more": count - len(gigs),
                     "stop_url": stop_url,
                     "board_url": external_url("gigs.board") + "?" + alert.query,

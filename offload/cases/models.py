@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
+from offload.core.links import site_path
 
 SUMMARY_MAX = 2000  # it is the moderation entry's reason too (REASON_MAX there)
 REASON_MAX = 2000
@@ -80,6 +81,13 @@ class EvidenceKind(StrEnum):
     OFFER = "offer"  # its conversation
     DISPUTE = "dispute"
     GIG = "gig"
+
+
+# where each kind of evidence is seen: endpoint, its id argument, anchor
+_EVIDENCE_LINKS = {EvidenceKind.PROJECT: ("projects.show", "project_id", None),
+                   EvidenceKind.OFFER: ("offers.show", "offer_id", "messages"),
+                   EvidenceKind.DISPUTE: ("disputes.show", "dispute_id", None),
+                   EvidenceKind.GIG: ("gigs.show", "gig_id", None)}
 
 
 def _values(enum: type[StrEnum]) -> str:
@@ -157,10 +165,8 @@ class CaseEvidence(db.Model):
 
     @property
     def url(self) -> str:
-        return {EvidenceKind.PROJECT: f"/projects/{self.target_id}",
-                EvidenceKind.OFFER: f"/offers/{self.target_id}#messages",
-                EvidenceKind.DISPUTE: f"/admin/disputes/{self.target_id}",
-                EvidenceKind.GIG: f"/gigs/{self.target_id}"}[EvidenceKind(self.kind)]
+        endpoint, key, anchor = _EVIDENCE_LINKS[EvidenceKind(self.kind)]
+        return site_path(endpoint, _anchor=anchor, **{key: self.target_id})
 
     @property
     def label(self) -> str:

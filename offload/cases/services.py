@@ -33,6 +33,7 @@ from offload.core.errors import (
     PasswordNotConfirmed,
     refuse,
 )
+from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.gigs.models import Gig
@@ -214,7 +215,8 @@ def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
     for member, whose in _subject_and_inviter(subject):
         whose = whose if whose == "you" else f"{whose},"  # "about Sam, whom you invited, is"
         notify(member, "case_resolved", title=f"Case #{case.id} about {whose} is resolved: "
-                                              f"{resolution}", link=f"/cases/{case.id}")
+                                              f"{resolution}",
+               link=site_path("cases.show", case_id=case.id))
     if keyed:  # a correction the ledger paid names its new batch
         batch_id = (contested.batch_id if corrected_minor is not None
                     and contested.state == CommissionState.PAID else None)
@@ -283,7 +285,7 @@ def _tell_opened(case: Case, subject: User) -> None:
     for member, whose in _subject_and_inviter(subject):
         notify(member, "case_opened", title=f"Case #{case.id} was opened about {whose}: "
                                             f"{CaseKind(case.kind).label.lower()}",
-               link=f"/cases/{case.id}")
+               link=site_path("cases.show", case_id=case.id))
     _log_after_commit("case opened", case_id=case.id, subject_id=subject.id,
                       source=case.source)
 

@@ -9,7 +9,8 @@ Design note
   ``Cause("commission", id)``: the platform's part to platform revenue, the referrer's
   to the referrer's wallet. Paid at once when the wallet covers it; otherwise *due*
   until ``due_on`` (COMMISSION_DUE_DAYS), with a "pay now" button, a reminder, and once
-  past due an ``overdue_at`` flag that the accountability work picks up.
+  past due an ``overdue_at`` flag, for which a job opens a case
+  (``cases.services.open_overdue_commission_cases``).
 - ``CommissionState``/``COMMISSION_TRANSITIONS`` are the lifecycle: due → paid.
   ``offload.commissions.checks`` verifies every commission against its transfers.
 - The invoice review: an invoiced amount under the project's agreed price needs the

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from offload.accounts.models import User
 from offload.core.db import atomic, db, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
+from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.gigs.lifecycle import move_gig
@@ -132,7 +133,7 @@ def complete_referral(project: Project, *, actor: User, invoiced_minor: int,
                title=f"{actor.name} invoiced {_money(invoiced_minor)}, under the agreed "
                      f"{_money(project.price_minor)}: accept or contest it by "
                      f"{commission.review_due_at.date().isoformat()}",
-               link=f"/projects/{project.id}#settlement")
+               link=site_path("projects.show", project_id=project.id, _anchor="settlement"))
     try:
         batch_id = _pay(commission, project, actor)
     except InsufficientFunds:
@@ -200,7 +201,7 @@ def _pay(commission: Commission, project: Project, actor: User, *,
         f"{actor.name} paid the commission"
     notify(db.session.get(User, commission.referrer_id), "commission_due",
            title=f"{who}: {_money(commission.referrer_minor)} is in your wallet",
-           link=f"/projects/{project.id}")
+           link=site_path("projects.show", project_id=project.id))
     _log_after_commit("commission paid", commission_id=commission.id,
                       batch_id=batch.batch_id, commission_minor=commission.commission_minor)
     return batch.batch_id
@@ -231,10 +232,10 @@ def _tell_due(commission: Commission, project: Project, gig: Gig) -> None:
     due = f"{_money(commission.commission_minor)} by {commission.due_on.isoformat()}"
     notify(db.session.get(User, commission.payer_id), "commission_due",
            title=f"The commission on “{gig.title}” is due: {due}. Add funds and pay it "
-                 "from the project page", link=f"/projects/{project.id}")
+                 "from the project page", link=site_path("projects.show", project_id=project.id))
     notify(db.session.get(User, commission.referrer_id), "commission_due",
            title=f"“{gig.title}” is complete; its commission is due ({due})",
-           link=f"/projects/{project.id}")
+           link=site_path("projects.show", project_id=project.id))
 
 
 # --- the invoice review ---------------------------------------------------------------------
@@ -258,7 +259,8 @@ def accept_invoice(commission: Commission, *, actor: User) -> Commission:
         f"The referrer accepted the invoiced amount of {_money(commission.invoiced_minor)}."))
     notify(db.session.get(User, commission.payer_id), "commission_due",
            title=f"{actor.name} accepted the invoiced amount "
-                 f"({_money(commission.invoiced_minor)})", link=f"/projects/{project.id}")
+                 f"({_money(commission.invoiced_minor)})",
+           link=site_path("projects.show", project_id=project.id))
     return commission
 
 
@@ -327,7 +329,8 @@ def settle_contested_invoice(commission: Commission, *, actor: User,
             f"{reason}"))
         for member in (performer, referrer):
             notify(member, "commission_due", title=f"The invoiced amount "
-                   f"({_money(commission.invoiced_minor)}) stands", link=f"/projects/{project.id}")
+                   f"({_money(commission.invoiced_minor)}) stands",
+                   link=site_path("projects.show", project_id=project.id))
         return commission
     if not isinstance(corrected_minor, int) or isinstance(corrected_minor, bool) \
             or not 0 < corrected_minor <= current_app.config["MAX_AMOUNT_MINOR"]:
@@ -362,10 +365,11 @@ def settle_contested_invoice(commission: Commission, *, actor: User,
     notify(performer, "commission_due",
            title=f"An admin corrected the invoiced amount to {_money(corrected_minor)}: the "
                  f"commission is {_money(parts.commission)}, {settled}",
-           link=f"/projects/{project.id}#settlement")
+           link=site_path("projects.show", project_id=project.id, _anchor="settlement"))
     notify(referrer, "commission_due",
            title=f"An admin corrected the invoiced amount to {_money(corrected_minor)}: your "
-                 f"share is {_money(parts.referrer)}", link=f"/projects/{project.id}#settlement")
+                 f"share is {_money(parts.referrer)}",
+           link=site_path("projects.show", project_id=project.id, _anchor="settlement"))
     _log_after_commit("invoice corrected", commission_id=commission.id,
                       from_minor=old_invoiced, to_minor=corrected_minor, paid=paid)
     return commission
@@ -478,13 +482,14 @@ def remind_due_commissions(*, now: datetime | None = None) -> int:
         for r in rows:
             notify(db.session.get(User, r.payer_id), "commission_due",
                    title=f"Reminder: the {_money(r.commission_minor)} commission is due "
-                         f"by {r.due_on.isoformat()}", link=f"/projects/{r.project_id}")
+                         f"by {r.due_on.isoformat()}",
+                   link=site_path("projects.show", project_id=r.project_id))
     return len(rows)
 
 
 def flag_overdue_commissions(*, now: datetime | None = None) -> int:
     """The job: flag each commission past its due day, once, and tell the performer and
-    the referrer; how many were flagged. (The accountability work opens cases for them.)"""
+    the referrer; how many were flagged. (A job of ``cases`` then opens a case for each.)"""
     now = now or utcnow()
     with atomic():
         rows = db.session.execute(
@@ -499,7 +504,7 @@ def flag_overdue_commissions(*, now: datetime | None = None) -> int:
             for member_id in (r.payer_id, r.referrer_id):
                 notify(db.session.get(User, member_id), "commission_due",
                        title=f"The {_money(r.commission_minor)} commission is overdue",
-                       link=f"/projects/{r.project_id}")
+                       link=site_path("projects.show", project_id=r.project_id))
         if rows:
             _log_after_commit("commissions overdue", count=len(rows),
                               commission_ids=[r.id for r in rows])

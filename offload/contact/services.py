@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.links import site_path
 from offload.core.text import clean_text
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify, queue_email
@@ -50,7 +51,7 @@ def send_contact_message(*, actor: User | None, subject: str, body: str,
                                 .order_by(User.id))
     for admin in admins:
         notify(admin, "contact_message", title=f"{name} wrote to the admins: {subject}",
-               link=f"/admin/contact#contact-{message.id}",
+               link=site_path("admin.contact", _anchor=f"contact-{message.id}"),
                context={"message": message, "is_member": actor is not None})
     return message
 
@@ -88,7 +89,8 @@ def answer_contact_message(message: ContactMessage, *, actor: User, reply: str
     if sender is not None:
         notify(sender, "contact_answered",
                title=f"The admins answered your message “{message.subject}”",
-               link=f"/contact/{message.id}", context={"message": message, "reply": reply})
+               link=site_path("contact.show", contact_id=message.id),
+               context={"message": message, "reply": reply})
     else:  # the templates get no ``message``: see the docstring
         queue_email(message.email, "contact_answered", link_url=None, reply=reply,
                     sent_at=message.created_at)

@@ -14,6 +14,7 @@ from werkzeug.datastructures import FileStorage
 from offload.accounts.models import User
 from offload.core.db import atomic, db, dialect_insert, utcnow
 from offload.core.errors import NotAllowed, refuse
+from offload.core.links import site_path
 from offload.core.text import clean_text
 from offload.core.uploads import store_document
 from offload.gigs.models import Gig
@@ -52,7 +53,7 @@ def send_offer_message(offer: Offer, *, actor: User, body: str,
         _move_read_mark(offer.id, actor.id, message.id)
         notify(db.session.get(User, other_side_of(offer, gig, actor)), "new_message",
                title=f"{actor.name} wrote about “{gig.title}”",
-               link=f"/offers/{offer.id}#message-{message.id}")
+               link=site_path("offers.show", offer_id=offer.id, _anchor=f"message-{message.id}"))
     return message
 
 

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 
 from .db import utcnow
+from .links import external_url
 from .text import render_markdown
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for e-mails, built from CANONICAL_URL, never the request's Host.
-
-    Works outside a request too (CLI, jobs), since it binds its own URL adapter.
-    """
-    base = urlsplit(current_app.config["CANONICAL_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
-                                       url_scheme=base.scheme)
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -1,6 +1,9 @@
 """Demo data: ``flask demo seed`` builds a small invite tree of members with profiles,
-and open gigs of both kinds with questions and offers for them to click through.
+and open gigs of both kinds with questions and offers for them to click through;
+``flask demo generate`` makes bulk data for the benchmarks (``bench/``).
 
-It uses the same services as the web, and is idempotent: members and gigs that exist
-are left as they are, and no money moves twice. Later features extend ``seed_demo``.
+It calls the same services as the web (accounts, invites, profiles, wallet, gigs,
+offers, projects, milestones, commissions, alerts), and is idempotent: members and
+gigs that exist are left as they are, and no money moves twice. Nothing calls it
+but its CLI.
 """

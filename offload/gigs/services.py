@@ -31,6 +31,7 @@ from werkzeug.datastructures import FileStorage
 from offload.accounts.models import User
 from offload.core.db import atomic, db, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
+from offload.core.links import site_path
 from offload.core.text import clean_text
 from offload.core.uploads import store_document, stored_path
 from offload.moderation.services import record_moderation
@@ -335,7 +336,8 @@ def ask_question(gig: Gig, *, actor: User, body: str) -> Question:
         db.session.flush()
         notify(db.session.get(User, gig.poster_id), "question_asked",
                title=f"{actor.name} asked about “{gig.title}”",
-               link=f"/gigs/{gig.id}#question-{question.id}")
+               link=site_path("gigs.show", gig_id=gig.id,
+                                                    _anchor=f"question-{question.id}"))
     return question
 
 
@@ -361,7 +363,8 @@ def answer_question(question: Question, *, actor: User, answer: str) -> Question
         set_committed_value(question, "answered_at", now)
         notify(db.session.get(User, question.asker_id), "question_answered",
                title=f"{actor.name} answered your question about “{gig.title}”",
-               link=f"/gigs/{gig.id}#question-{question.id}")
+               link=site_path("gigs.show", gig_id=gig.id,
+                                                    _anchor=f"question-{question.id}"))
     return question
 
 

@@ -3,4 +3,10 @@
 An invite holds only the hash of its random token. Opening the link (GET) changes
 nothing; the sign-up form (POST) redeems it with a guarded UPDATE that can succeed
 once, so two racing sign-ups create one member. Records are never deleted.
+
+Also owns the invite tree's admin explorer and reparenting (``tree``,
+``admin_views``), which leave a ``moderation`` entry. Calls ``accounts`` (the new
+member, the tree's lineage), ``cases`` (the hook: no invites while on it) and
+``notifications``. Called by the jobs (expiring invites), ``cases`` (a suspension
+revokes the member's pending invites) and the demo.
 """

@@ -13,7 +13,7 @@ from offload.accounts.models import User, WorkRole
 from offload.accounts.services import create_member, normalize_email
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed
-from offload.core.templating import external_url
+from offload.core.links import external_url, site_path
 from offload.core.tokens import hash_token, new_token
 from offload.notifications.services import notify, queue_email
 
@@ -124,7 +124,7 @@ def accept_invite(token: str, *, username: str, email: str, password: str,
         if redeemed != 1:
             raise Conflict("This invite has just been used to create an account.")
         notify(inviter, "invite_accepted", title=f"{user.name} accepted your invite and joined",
-               link=f"/members/{user.username}")
+               link=site_path("profiles.show", username=user.username))
     log.info("invite accepted", extra={"invite_id": invite.id, "user_id": user.id})
     return user
 

@@ -21,6 +21,7 @@ from offload.accounts.models import User
 from offload.accounts.standing import open_case_subjects
 from offload.core.db import db, transactional
 from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.links import site_path
 from offload.core.text import clean_text
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
@@ -135,7 +136,7 @@ def reparent(member: User, *, actor: User, new_inviter: User, reason: str) -> Us
                       subject_id=member.id, reason=reason, subject_user=member)
     db.session.refresh(member)
     # the hook follows the edge: whoever answers for the member now must know it
-    link = f"/members/{member.username}"
+    link = site_path("profiles.show", username=member.username)
     notify(member, "vouch_moved", title=f"An admin moved you under {new_inviter.name}: "
                                         f"{reason}", link=link)
     notify(new_inviter, "vouch_moved", title=f"You now answer for {member.name} (an admin "

@@ -23,4 +23,9 @@ that moves money in several steps (an expiry releasing many holds) first locks e
 account it will touch with ``lock_accounts(ids)``. The ledger remembers what the
 transaction holds and logs an account locked below one already held (refused with
 ``LEDGER_STRICT_LOCK_ORDER``, as in the tests).
+
+Imports only ``core`` (and the list of money checks in ``offload.health`` for
+``flask ledger check``). Called by every service that moves money (``wallet``,
+``offers``, ``milestones``, ``commissions``, ``cases``), their checks and the admin
+dashboard.
 """

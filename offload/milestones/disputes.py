@@ -18,6 +18,7 @@ from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, PasswordNotConfirmed, refuse
+from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.ledger.services import post_reservation, void_reservation
@@ -60,7 +61,8 @@ def open_dispute(milestone: Milestone, *, actor: User, statement: str) -> Disput
     other = project.performer_id if actor.id == project.poster_id else project.poster_id
     notify(db.session.get(User, other), "milestone",
            title=f"{actor.name} opened a dispute on “{milestone.title}”: add your side",
-           link=f"/projects/{project.id}#milestone-{milestone.id}")
+           link=site_path("projects.show", project_id=project.id,
+                             _anchor=f"milestone-{milestone.id}"))
     return dispute
 
 
@@ -160,7 +162,8 @@ def _resolve(dispute: Dispute, *, actor: User, outcome: str, reason: str,
     for member_id in (project.poster_id, project.performer_id):
         notify(db.session.get(User, member_id), "milestone",
                title=f"The dispute on “{milestone.title}” was resolved: {summary}",
-               link=f"/projects/{project.id}#milestone-{milestone.id}")
+               link=site_path("projects.show", project_id=project.id,
+                             _anchor=f"milestone-{milestone.id}"))
     if close_project:
         close_project_at_paid(project, actor, reason=reason)
     else:

@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, refuse
+from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.notifications.services import notify
@@ -212,7 +213,7 @@ def _other(project: Project, actor: User) -> int:
 
 def _tell(member_id: int, title: str, project: Project) -> None:
     notify(db.session.get(User, member_id), "milestone", title=title,
-           link=f"/projects/{project.id}#price")
+           link=site_path("projects.show", project_id=project.id, _anchor="price"))
 
 
 def _money(minor: int) -> str:

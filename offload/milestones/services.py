@@ -23,6 +23,7 @@ from werkzeug.datastructures import FileStorage
 from offload.accounts.models import User
 from offload.core.db import db, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, refuse
+from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.core.uploads import store_document
@@ -354,7 +355,7 @@ def locked_project(milestone: Milestone) -> Project:
 
 def _tell(member_id: int, title: str, project: Project) -> None:
     notify(db.session.get(User, member_id), "milestone", title=title,
-           link=f"/projects/{project.id}#milestones")
+           link=site_path("projects.show", project_id=project.id, _anchor="milestones"))
 
 
 def _money(minor: int) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, refuse
+from offload.core.links import site_path
 from offload.core.text import clean_text
 from offload.gigs.models import Gig
 from offload.notifications.services import notify
@@ -60,7 +61,7 @@ def propose_terms(offer: Offer, *, actor: User, price_minor: int, days_to_delive
     notify(db.session.get(User, other_party_id(offer, gig, actor)), "offer_terms",
            title=f"{actor.name} proposed {_money(proposal.price_minor)} in "
                  f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
-           link=f"/offers/{offer.id}#negotiation")
+           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
     return proposal
 
 
@@ -86,7 +87,7 @@ def accept_proposal(proposal: OfferProposal, *, actor: User) -> Offer:
     notify(db.session.get(User, proposal.proposer_id), "offer_terms",
            title=f"{actor.name} agreed to {_money(proposal.price_minor)} in "
                  f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
-           link=f"/offers/{offer.id}#negotiation")
+           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
     return offer
 
 
@@ -98,7 +99,7 @@ def decline_proposal(proposal: OfferProposal, *, actor: User) -> OfferProposal:
     _answer(proposal, offer, gig, actor, ProposalState.DECLINED)
     notify(db.session.get(User, proposal.proposer_id), "offer_terms",
            title=f"{actor.name} kept the current terms for “{gig.title}”",
-           link=f"/offers/{offer.id}#negotiation")
+           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
     return proposal
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
+from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.gigs.closing import GigClosed
@@ -168,7 +169,7 @@ def _make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int
     record_outcome(actor.id, idempotency_key, {"offer_id": offer.id}, batch_id)
     notify(db.session.get(User, gig.poster_id), "new_offer",
            title=f"{actor.name} made an offer on “{gig.title}”",
-           link=f"/offers/{offer.id}")
+           link=site_path("offers.show", offer_id=offer.id))
     log_after_commit("offer made", offer_id=offer.id, gig_id=gig.id, member_id=actor.id,
                      fee_kind=fee.value, fee_minor=offer.fee_minor)
     return offer
@@ -222,7 +223,7 @@ def decline_offer(offer: Offer, *, actor: User, reason: str | None = None) -> Of
     notify(db.session.get(User, offer.member_id), "offer_declined",
            title=f"Your offer on “{gig.title}” was declined" + (f": {reason}" if reason
                                                                 else "."),
-           link=f"/offers/{offer.id}")
+           link=site_path("offers.show", offer_id=offer.id))
     return offer
 
 
@@ -244,7 +245,7 @@ def award_offer(offer: Offer, *, actor: User) -> Offer:
     _lapse_proposals(Offer.id == offer.id)
     notify(db.session.get(User, offer.member_id), "award",
            title=f"{actor.name} chose your offer on “{gig.title}”: accept or turn it down",
-           link=f"/offers/{offer.id}")
+           link=site_path("offers.show", offer_id=offer.id))
     log_after_commit("offer awarded", offer_id=offer.id, gig_id=gig.id)
     return offer
 
@@ -265,7 +266,7 @@ def take_back_award(offer: Offer, *, actor: User) -> Offer:
     move_gig(gig, GigState.OPEN)
     notify(db.session.get(User, offer.member_id), "award_taken_back",
            title=f"{actor.name} took back the award of “{gig.title}”; your offer is "
-                 "open again", link=f"/offers/{offer.id}")
+                 "open again", link=site_path("offers.show", offer_id=offer.id))
     log_after_commit("award taken back", offer_id=offer.id, gig_id=gig.id)
     return offer
 
@@ -298,7 +299,7 @@ def accept_award(offer: Offer, *, actor: User) -> Project:
                             days_to_deliver=offer.days_to_deliver, awarded_at=awarded_at)
     notify(db.session.get(User, gig.poster_id), "award_accepted",
            title=f"{actor.name} accepted “{gig.title}”: the project has started",
-           link=f"/projects/{project.id}")
+           link=site_path("projects.show", project_id=project.id))
     log_after_commit("award accepted", offer_id=offer.id, gig_id=gig.id,
                      project_id=project.id)
     return project
@@ -318,7 +319,7 @@ def decline_award(offer: Offer, *, actor: User) -> Offer:
     move_gig(gig, GigState.OPEN)
     notify(db.session.get(User, gig.poster_id), "award_declined",
            title=f"{actor.name} turned down “{gig.title}”; it is open for offers again",
-           link=f"/gigs/{gig.id}")
+           link=site_path("gigs.show", gig_id=gig.id))
     log_after_commit("award declined", offer_id=offer.id, gig_id=gig.id)
     return offer
 
@@ -341,7 +342,7 @@ def lapse_unanswered_awards(*, today: date) -> int:
     for r in rows:
         notify(db.session.get(User, r.member_id), "award_taken_back",
                title=f"The award of “{titles[r.gig_id]}” lapsed: its deadline passed "
-                     "before you answered", link=f"/offers/{r.id}")
+                     "before you answered", link=site_path("offers.show", offer_id=r.id))
     log_after_commit("awards lapsed", count=len(rows))
     return len(rows)
 
@@ -400,7 +401,7 @@ def close_member_offers(member: User, *, reason: str, actor_id: int) -> int:
         move_gig(gig, GigState.OPEN)
         notify(db.session.get(User, gig.poster_id), "award_declined",
                title=f"{member.name} can no longer take “{gig.title}”; it is open for "
-                     "offers again", link=f"/gigs/{gig.id}")
+                     "offers again", link=site_path("gigs.show", gig_id=gig.id))
     withdrawn = _close_offers(Offer.member_id == member.id, reason=reason, actor_id=actor_id,
                               closed=OfferClosedReason.MEMBER_SUSPENDED,
                               to=OfferState.WITHDRAWN)
@@ -417,7 +418,8 @@ def take_back_awards_on_gigs(gig_ids: list[int], *, reason: str) -> list[int]:
     rows = _take_back_awards(Offer.gig_id.in_(gig_ids))
     for r in rows:
         notify(db.session.get(User, r.member_id), "award_taken_back",
-               title=f"An award to you was taken back: {reason}", link=f"/offers/{r.id}")
+               title=f"An award to you was taken back: {reason}",
+               link=site_path("offers.show", offer_id=r.id))
     return [r.id for r in rows]
 
 
@@ -486,7 +488,7 @@ def _close_offers(*where: ColumnElement[bool], reason: str, closed: OfferClosedR
         released = " Your postpaid fee was released." if r.fee_kind == FeeKind.POSTPAID else ""
         notify(members[r.member_id], "offer_declined",
                title=f"Your offer on “{titles[r.gig_id]}” was closed: {reason}{released}",
-               link=f"/offers/{r.id}")
+               link=site_path("offers.show", offer_id=r.id))
     log_after_commit("offers closed", count=len(ids), reason=reason)
     return ids
 

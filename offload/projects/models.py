@@ -5,8 +5,11 @@ Design note
   agreed on the offer (price, days to deliver) when the award is accepted, so later
   changes to the offer's rows can't change what was agreed; ``due_on`` is the day the
   work is due (accepted day + days to deliver, UTC).
-- ``ProjectState`` and ``PROJECT_TRANSITIONS`` are the lifecycle; completion and
-  cancellation come with milestones and settlement.
+- ``ProjectState`` and ``PROJECT_TRANSITIONS`` are the lifecycle: a referral project
+  completes when the performer settles it (``commissions``), a task project when its
+  released milestones add up to the price or it closes short; a task project is
+  cancelled when it is called off, or when an admin's dispute decision ends it with
+  nothing paid (``milestones``).
 - The timeline is ``ProjectEvent`` rows, never edited: automatic ones (awarded,
   accepted, ...) with no note, and ones a party posts with a note.
   ``last_event_at`` repeats the newest event's time on the project, so "no event for

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, update
 from offload.accounts.models import User
 from offload.core.db import atomic, db, on_commit, utcnow
 from offload.core.errors import InvalidField, refuse
+from offload.core.links import site_path
 from offload.core.text import clean_text
 from offload.notifications.services import notify
 
@@ -78,7 +79,8 @@ def post_project_event(project: Project, *, actor: User, kind: str, note: str
         other_id = project.performer_id if actor.id == project.poster_id else project.poster_id
         notify(db.session.get(User, other_id), "project_event",
                title=f"{actor.name} posted “{kind.label.lower()}” on a project",
-               link=f"/projects/{project.id}#event-{event.id}")
+               link=site_path("projects.show", project_id=project.id,
+                             _anchor=f"event-{event.id}"))
     return event
 
 
@@ -106,7 +108,8 @@ def flag_stalling_projects(*, now: datetime | None = None) -> int:
         for r in told:
             notify(posters[r.poster_id], "stalling_project",
                    title=f"A project has had no news for {days} days: check in with "
-                         "your client and the performer", link=f"/projects/{r.id}")
+                         "your client and the performer",
+                   link=site_path("projects.show", project_id=r.id))
         if told:
             on_commit(lambda: log.info("stalling projects flagged",
                                        extra={"count": len(told)}))

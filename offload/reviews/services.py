@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from offload.accounts.models import User
 from offload.core.db import atomic, db, dialect_insert, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
+from offload.core.links import site_path
 from offload.core.text import clean_text
 from offload.gigs.models import GigSkill
 from offload.notifications.services import notify
@@ -93,7 +94,7 @@ def publish_reviews(review_ids: list[int], *, now: datetime | None = None) -> in
                 _add(MemberSkillRating, {"member_id": r.subject_id, "skill_id": skill_id}, stars)
             notify(db.session.get(User, r.subject_id), "review_received",
                    title=f"A review of your work on project #{r.project_id} is published",
-                   link=f"/projects/{r.project_id}#reviews")
+                   link=site_path("projects.show", project_id=r.project_id, _anchor="reviews"))
         if rows:
             on_commit(lambda: log.info("reviews published", extra={"count": len(rows)}))
         return len(rows)

@@ -7,7 +7,7 @@ idempotency key: a retried or double-clicked request returns the first outcome a
 moves nothing more; the same key with a different request is refused.
 
 Admin decisions re-check the admin's password *here*, not in the view, so the web,
-a future CLI and the tests all pass the same rule (shared/security.md:
+the tests and any other caller pass the same rule (shared/security.md:
 re-authentication before admin money actions).
 """
 
@@ -24,6 +24,7 @@ from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
 from offload.core.db import db, in_atomic, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed, PasswordNotConfirmed
+from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.ledger.idempotency import KEY_MAX, claim_key, fingerprint_of, record_outcome
 from offload.ledger.models import AccountKind, IdempotencyKey, LedgerAccount, Transfer, TransferKind
@@ -265,7 +266,8 @@ def _decide(withdrawal: Withdrawal, to: WithdrawalState, *, actor: User,
     amount = _money(withdrawal.amount_minor)
     title = (f"Your withdrawal of {amount} was paid out." if paid else
              f"Your withdrawal of {amount} was rejected: {reason}")
-    notify(member, f"withdrawal_{to}", title=title, link=f"/wallet/withdrawals/{withdrawal.id}",
+    notify(member, f"withdrawal_{to}", title=title,
+           link=site_path("wallet.withdrawal", withdrawal_id=withdrawal.id),
            context={"withdrawal": withdrawal, "amount": amount, "reason": reason})
     _log_after_commit(f"withdrawal {to}", withdrawal_id=withdrawal.id, admin_id=actor.id,
                       member_id=member.id, amount_minor=withdrawal.amount_minor,

@@ -1,4 +1,4 @@
-"""The money check tells the truth while money moves (issue 16).
+"""The money check tells the truth while money moves.
 
 Every check reads in one snapshot, so a business event is either wholly in what the
 check sees or not at all. Read statement by statement (READ COMMITTED on PostgreSQL),

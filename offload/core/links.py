@@ -1,0 +1,46 @@
+"""Links into the site, built from endpoint names, for notifications and e-mails.
+
+A notification stores a path on this site (``site_path("projects.show", project_id=3,
+_anchor="timeline")`` → ``"/projects/3#timeline"``); an e-mail needs the absolute
+address on ``CANONICAL_URL`` (``external_url``), never the request's Host. Neither is
+ever written out as a string: a renamed or moved route then fails when the link is
+built (werkzeug's ``BuildError``) and in ``tests/core/test_links.py``, which checks
+every endpoint named here exists, instead of sending members a dead link.
+
+Both work in an app context without a request (jobs, CLI), since they bind their own
+URL adapter. Values the route doesn't take become the query string, as with
+``url_for``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from flask import current_app
+
+# what url_for leaves unquoted in an anchor
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+def site_path(endpoint: str, *, _anchor: str | None = None, _query: str | None = None,
+              **values) -> str:
+    """The path of ``endpoint`` on this site, from its root ("/gigs/3#question-7").
+
+    ``_query`` is a query string already encoded (a saved board search), appended as is.
+    Raises werkzeug's BuildError for an unknown endpoint or missing values.
+    """
+    adapter = current_app.url_map.bind("", script_name="/")
+    path = adapter.build(endpoint, values)
+    if _query:
+        path += ("&" if "?" in path else "?") + _query
+    if _anchor:
+        path += "#" + quote(_anchor, safe=_ANCHOR_SAFE)
+    return path
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for e-mails, built from CANONICAL_URL, never the request's Host."""
+    base = urlsplit(current_app.config["CANONICAL_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                       url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
