@@ -86,7 +86,7 @@ class EvidenceKind(StrEnum):
 # where each kind of evidence is seen: endpoint, its id argument, anchor
 _EVIDENCE_LINKS = {EvidenceKind.PROJECT: ("projects.show", "project_id", None),
                    EvidenceKind.OFFER: ("offers.show", "offer_id", "messages"),
-                   EvidenceKind.DISPUTE: ("disputes.show", "dispute_id", None),
+                   EvidenceKind.DISPUTE: ("admin.dispute", "dispute_id", None),
                    EvidenceKind.GIG: ("gigs.show", "gig_id", None)}
 
 
