@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.invites.views import bp as invites_bp
     from offload.messages.views import bp as messages_bp
     from offload.milestones.admin_views import bp as disputes_bp
+    from offload.milestones.views import bp as milestones_bp
     from offload.moderation.views import bp as moderation_bp
     from offload.notifications.views import bp as notifications_bp
     from offload.offers.admin_views import bp as conversations_bp
@@ -111,7 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.wallet.views import bp as wallet_bp
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
-               projects_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp,
+               projects_bp, milestones_bp, notifications_bp, wallet_bp, admin_bp, disputes_bp,
                conversations_bp, cases_bp, admin_cases_bp, admin_tree_bp, moderation_bp,
                reviews_bp, alerts_bp, messages_bp, contact_bp, admin_contact_bp):
         app.register_blueprint(bp)
