@@ -78,6 +78,12 @@ class ProjectForms:
         self.refused = refused
 
     @property
+    def in_conversation(self) -> bool:
+        """The refused form is the conversation's, which says why in place while its form
+        is shown (offers/_conversation.html)."""
+        return isinstance(self.refused, MessageForm)
+
+    @property
     def status(self) -> int:
         """422 when the submitted form was refused (its shape or the service), else 200."""
         r = self.refused

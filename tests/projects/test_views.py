@@ -239,6 +239,7 @@ def test_the_project_conversation_continues_the_offers_and_is_live(client, login
     login(performer)
     response = client.post(f"/projects/{project.id}/messages", data={"message-body": ""})
     assert response.status_code == 422 and "Write a message." in response.get_data(as_text=True)
+    assert 'id="refused"' not in response.get_data(as_text=True)  # said once, by the form
     client.post(f"/projects/{project.id}/messages", data={"message-body": "Starting Monday"})
     text = page(client, f"/projects/{project.id}")
     assert "Starting Monday" in text and "data-live-messages=" in text
