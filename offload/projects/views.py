@@ -36,8 +36,7 @@ from .forms import (
     ProjectForms,
 )
 from .models import Project, ProjectEvent, ProjectEventFile, ProjectState
-from .policies import can_view_project
-from .queries import my_projects, my_stalling_projects, project_page
+from .queries import my_projects, my_stalling_projects, project_for, project_page
 from .services import post_project_event
 
 bp = Blueprint("projects", __name__)
@@ -175,10 +174,7 @@ def mine():
 
 
 def _project_or_404(project_id: int) -> Project:
-    project = db.session.get(Project, project_id)
-    if project is None or not can_view_project(project, current_user):
-        abort(404)
-    return project
+    return project_for(current_user, project_id)
 
 
 def _commission_or_404(project_id: int) -> Commission:
