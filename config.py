@@ -72,7 +72,7 @@ class Config:
     DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
     # forms that take several documents at once (a milestone delivery: up to 5)
     MAX_CONTENT_LENGTH_BY_ENDPOINT = {
-        "projects.deliver_milestone": 5 * DOCUMENT_MAX_BYTES + 2 * 1024 * 1024}
+        "milestones.deliver": 5 * DOCUMENT_MAX_BYTES + 2 * 1024 * 1024}
     DOCUMENT_TYPES = ["pdf", "png", "jpg"]
     # Profile photos: re-encoded to square JPEGs of these sizes (px); the upload may be
     # at most this many bytes and pixels (a larger one could be a decompression bomb).

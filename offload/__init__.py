@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.conversations.views import bp as conversations_bp
     from offload.gigs.views import bp as gigs_bp
     from offload.invites.views import bp as invites_bp
+    from offload.milestones.views import bp as milestones_bp
     from offload.moderation.views import bp as moderation_bp
     from offload.notifications.views import bp as notifications_bp
     from offload.offers.views import bp as offers_bp
@@ -108,7 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.wallet.views import bp as wallet_bp
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
-               projects_bp, notifications_bp, wallet_bp, cases_bp, moderation_bp,
+               projects_bp, milestones_bp, notifications_bp, wallet_bp, cases_bp, moderation_bp,
                reviews_bp, alerts_bp, conversations_bp, contact_bp, admin_bp):
         app.register_blueprint(bp)
 

@@ -28,7 +28,7 @@ from offload.projects.lifecycle import record_event
 from offload.projects.models import EventKind, Project
 
 from .models import STATEMENT_MAX, Dispute, DisputeOutcome, Milestone, MilestoneState
-from .policies import why_cannot_dispute
+from .policies import why_cannot_dispute, why_cannot_reply_to_dispute
 from .services import (
     close_project_at_paid,
     complete_if_settled,
@@ -38,6 +38,10 @@ from .services import (
 )
 
 log = logging.getLogger("offload.milestones")
+
+
+ALREADY_DECIDED = ("This dispute was already decided; nothing was changed. Its decision is "
+                   "shown here.")
 
 
 @transactional
@@ -70,8 +74,9 @@ def open_dispute(milestone: Milestone, *, actor: User, statement: str) -> Disput
 def reply_to_dispute(dispute: Dispute, *, actor: User, statement: str) -> Dispute:
     """The other party adds their statement to an open dispute, once."""
     project = db.session.get(Project, dispute.project_id)
-    if not project.is_party(actor) or actor.id == dispute.opened_by_id:
-        raise NotAllowed("The other side of the project answers the dispute.")
+    db.session.refresh(dispute)
+    refuse(why_cannot_reply_to_dispute(dispute, project, actor),
+           actor_may=project.is_party(actor) and actor.id != dispute.opened_by_id)
     statement = clean_text("statement", statement, STATEMENT_MAX, "Your statement",
                            required=True, multiline=True)
     changed = db.session.execute(
@@ -80,7 +85,8 @@ def reply_to_dispute(dispute: Dispute, *, actor: User, statement: str) -> Disput
         .values(reply=statement, reply_by_id=actor.id)
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:
-        raise Conflict("This dispute already has your statement, or it was resolved.")
+        raise Conflict("This dispute was decided, or has your statement, while you were "
+                       "writing. Reload the page.")
     set_committed_value(dispute, "reply", statement)
     set_committed_value(dispute, "reply_by_id", actor.id)
     return dispute
@@ -123,6 +129,9 @@ def _resolve(dispute: Dispute, *, actor: User, outcome: str, reason: str,
     project = locked_project(milestone)
     if project.is_party(actor):
         raise NotAllowed("You are a party to this project; another admin must resolve it.")
+    db.session.refresh(dispute)
+    if not dispute.is_open:  # said before any check of the form: the form no longer matters
+        raise Conflict(ALREADY_DECIDED)
     try:
         outcome = DisputeOutcome(outcome)
     except ValueError:
@@ -141,7 +150,7 @@ def _resolve(dispute: Dispute, *, actor: User, outcome: str, reason: str,
                 resolved_by_id=actor.id, resolved_at=now)
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:
-        raise Conflict("This dispute has already been resolved.")
+        raise Conflict(ALREADY_DECIDED)
     to_state = {DisputeOutcome.RELEASE: MilestoneState.RELEASED,
                 DisputeOutcome.REFUND: MilestoneState.REFUNDED,
                 DisputeOutcome.SPLIT: MilestoneState.SPLIT}[outcome]

@@ -11,7 +11,7 @@ from offload.accounts.models import User
 from offload.core.money import format_money
 from offload.projects.models import Project, ProjectState
 
-from .models import HELD_STATES, Milestone, MilestoneState, PriceProposal
+from .models import HELD_STATES, Dispute, Milestone, MilestoneState, PriceProposal
 from .queries import PriceProgress
 
 
@@ -19,11 +19,32 @@ def _money(minor: int) -> str:
     return format_money(minor, current_app.config["CURRENCY"])
 
 
+# What became of a milestone, said when an action on it comes too late (a race lost to
+# the other side, or a page left open): the member learns what happened, then the rule.
+_WHAT_HAPPENED = {
+    MilestoneState.DRAFT: "This milestone is not funded yet.",
+    MilestoneState.FUNDED: "This milestone was already funded.",
+    MilestoneState.DELIVERED: "This milestone was already delivered.",
+    MilestoneState.RELEASED: "This milestone was already released: the performer is paid.",
+    MilestoneState.REFUNDED: "This milestone was already refunded to the customer.",
+    MilestoneState.DISPUTED: "This milestone is in dispute: it is frozen until an admin "
+                             "decides.",
+    MilestoneState.SPLIT: "This milestone was already settled by an admin's decision.",
+    MilestoneState.REMOVED: "This milestone was removed.",
+}
+
+
+def _moved_on(milestone: Milestone, rule: str) -> str:
+    return f"{_WHAT_HAPPENED[MilestoneState(milestone.state)]} {rule}"
+
+
 def _running_task(project: Project) -> str | None:
     if project.kind != "task":
         return "Referral projects settle by commission, not milestones."
+    if project.state == ProjectState.COMPLETED:
+        return "This project has ended: it was already completed."
     if project.state != ProjectState.ACTIVE:
-        return "This project has ended."
+        return "This project has ended: it was cancelled."
     return None
 
 
@@ -97,7 +118,7 @@ def why_cannot_fund(milestone: Milestone, project: Project, actor: User) -> str 
     if actor.id != project.poster_id:
         return "Only the customer funds milestones."
     if milestone.state != MilestoneState.DRAFT:
-        return "This milestone is already funded."
+        return _WHAT_HAPPENED[MilestoneState(milestone.state)]
     return _running_task(project)
 
 
@@ -105,7 +126,7 @@ def why_cannot_remove(milestone: Milestone, project: Project, actor: User) -> st
     if actor.id != project.poster_id:
         return "Only the customer removes milestones."
     if milestone.state != MilestoneState.DRAFT:
-        return "Only a milestone not yet funded can be removed."
+        return _moved_on(milestone, "Only a milestone not yet funded can be removed.")
     return _running_task(project)
 
 
@@ -113,7 +134,7 @@ def why_cannot_deliver(milestone: Milestone, project: Project, actor: User) -> s
     if actor.id != project.performer_id:
         return "Only the performer delivers."
     if milestone.state != MilestoneState.FUNDED:
-        return "Only a funded milestone can be delivered."
+        return _moved_on(milestone, "Only a funded milestone can be delivered.")
     return _running_task(project)
 
 
@@ -121,7 +142,7 @@ def why_cannot_release(milestone: Milestone, project: Project, actor: User) -> s
     if actor.id != project.poster_id:
         return "Only the customer releases milestones."
     if milestone.state not in (MilestoneState.FUNDED, MilestoneState.DELIVERED):
-        return "Only a funded milestone can be released."
+        return _moved_on(milestone, "Only a funded milestone can be released.")
     return _running_task(project)
 
 
@@ -130,7 +151,7 @@ def why_cannot_ask_revision(milestone: Milestone, project: Project, actor: User
     if actor.id != project.poster_id:
         return "Only the customer asks for a revision."
     if milestone.state != MilestoneState.DELIVERED:
-        return "A revision can be asked for delivered work only."
+        return _moved_on(milestone, "A revision can be asked for delivered work only.")
     return _running_task(project)
 
 
@@ -156,8 +177,19 @@ def why_cannot_dispute(milestone: Milestone, project: Project, actor: User) -> s
     if not project.is_party(actor):
         return "Only the two sides of the project can open a dispute."
     if milestone.state not in (MilestoneState.FUNDED, MilestoneState.DELIVERED):
-        return "Only a funded milestone can be disputed."
+        return _moved_on(milestone, "Only a funded milestone can be disputed.")
     return _running_task(project)
+
+
+def why_cannot_reply_to_dispute(dispute: Dispute, project: Project, actor: User
+                                ) -> str | None:
+    if not project.is_party(actor) or actor.id == dispute.opened_by_id:
+        return "The other side of the project answers the dispute."
+    if not dispute.is_open:
+        return "This dispute was already decided by an admin: the decision is on the milestone."
+    if dispute.reply_by_id is not None:
+        return "This dispute already has your statement."
+    return None
 
 
 class MilestoneRules:

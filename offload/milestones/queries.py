@@ -11,6 +11,7 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, select, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
+from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
 from offload.conversations.models import OfferMessage
@@ -18,6 +19,7 @@ from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor
 from offload.gigs.models import Gig
 from offload.projects.models import Project, ProjectEvent, ProjectEventFile
+from offload.projects.policies import can_view_project
 
 from .models import (
     HELD_STATES,
@@ -99,6 +101,32 @@ def pending_price_proposal(project_id: int) -> PriceProposal | None:
     return db.session.scalar(select(PriceProposal).where(
         PriceProposal.project_id == project_id,
         PriceProposal.state == PriceProposalState.PENDING))
+
+
+def milestone_for(viewer: User, milestone_id: int) -> Milestone:
+    """The milestone, if ``viewer`` may see its project (a party or an admin); else
+    NotFound, as for the project."""
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or not can_view_project(
+            db.session.get(Project, milestone.project_id), viewer):
+        raise NotFound()
+    return milestone
+
+
+def dispute_for(viewer: User, dispute_id: int) -> Dispute:
+    """The dispute, if ``viewer`` may see its project; else NotFound."""
+    dispute = db.session.get(Dispute, dispute_id)
+    if dispute is None or not can_view_project(
+            db.session.get(Project, dispute.project_id), viewer):
+        raise NotFound()
+    return dispute
+
+
+def price_proposal_of(project_id: int, proposal_id: int) -> PriceProposal | None:
+    """One of the project's price proposals, whatever its state; None if not the
+    project's."""
+    proposal = db.session.get(PriceProposal, proposal_id)
+    return proposal if proposal is not None and proposal.project_id == project_id else None
 
 
 def milestones_of(project_id: int) -> list[Milestone]:

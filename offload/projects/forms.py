@@ -1,15 +1,29 @@
-"""The timeline form: what happened and a note."""
+"""The project page's forms: the timeline's, completion and commission, My projects' filter,
+and ``ProjectForms``, every form the page shows."""
 
 from __future__ import annotations
 
+from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from offload.commissions.models import INVOICE_REASON_MAX
+from offload.conversations.forms import MessageForm
 from offload.core.forms import MoneyField, OffloadForm, QueryForm
+from offload.milestones.forms import (
+    DeliveryForm,
+    FundForm,
+    MilestoneForm,
+    NoteForm,
+    PriceAnswerForm,
+    PriceProposalForm,
+    StatementForm,
+)
+from offload.offers.forms import ButtonForm
+from offload.reviews.forms import ReviewForm
 from offload.wallet.forms import MoneyForm
 
-from .models import EVENT_NOTE_MAX, POSTED_KINDS, ProjectState
+from .models import EVENT_FILES_MAX, EVENT_NOTE_MAX, POSTED_KINDS, ProjectState
 
 
 class EventForm(OffloadForm):
@@ -52,3 +66,88 @@ class MyProjectsFilterForm(QueryForm):
     state = SelectField("State", choices=[SelectChoice("", "Any state")]
                         + [SelectChoice(s.value, s.value.capitalize()) for s in ProjectState],
                         validate_choice=False, validators=[Optional()])
+
+
+class ProjectForms:
+    """The project page's forms: fresh ones, but the one just submitted (``refused``),
+    which keeps what was typed and its errors. The page says at the top why it was
+    refused, since after a lost race its form may no longer be on the page."""
+
+    files_max = EVENT_FILES_MAX  # a delivery's
+
+    def __init__(self, refused: FlaskForm | None = None) -> None:
+        self.refused = refused
+
+    @property
+    def in_conversation(self) -> bool:
+        """The refused form is the conversation's, which says why in place while its form
+        is shown (conversations/_conversation.html)."""
+        return isinstance(self.refused, MessageForm)
+
+    @property
+    def status(self) -> int:
+        """422 when the submitted form was refused (its shape or the service), else 200."""
+        r = self.refused
+        return 422 if r is not None and (r.errors or r.form_errors) else 200
+
+    def _form(self, cls: type[FlaskForm], prefix: str | None = None) -> FlaskForm:
+        """The refused form if it is this one (its class and prefix), else a fresh one."""
+        r = self.refused
+        if type(r) is cls and (prefix is None or r._prefix == f"{prefix}-"):
+            return r
+        return cls(formdata=None) if prefix is None else cls(prefix=prefix, formdata=None)
+
+    # forms with a one-time key or nothing typed are always fresh (a new key each time)
+    @property
+    def button(self) -> ButtonForm:
+        return ButtonForm(formdata=None)
+
+    @property
+    def pay(self) -> PayCommissionForm:
+        return PayCommissionForm(formdata=None)
+
+    def fund(self, milestone_id: int) -> FundForm:
+        return FundForm(prefix=f"fund-{milestone_id}", formdata=None)
+
+    def price_answer(self, proposal_id: int | None) -> PriceAnswerForm:
+        return PriceAnswerForm(formdata=None, proposal=proposal_id or "")
+
+    @property
+    def event(self) -> EventForm:
+        return self._form(EventForm, "event")
+
+    @property
+    def complete(self) -> CompleteReferralForm:
+        return self._form(CompleteReferralForm)
+
+    @property
+    def contest(self) -> ContestInvoiceForm:
+        return self._form(ContestInvoiceForm, "contest")
+
+    @property
+    def message(self) -> MessageForm:
+        return self._form(MessageForm, "message")
+
+    @property
+    def milestone(self) -> MilestoneForm:
+        return self._form(MilestoneForm, "milestone")
+
+    @property
+    def price(self) -> PriceProposalForm:
+        return self._form(PriceProposalForm, "price")
+
+    @property
+    def review(self) -> ReviewForm:
+        return self._form(ReviewForm)
+
+    def deliver(self, milestone_id: int) -> DeliveryForm:
+        return self._form(DeliveryForm, f"deliver-{milestone_id}")
+
+    def revision(self, milestone_id: int) -> NoteForm:
+        return self._form(NoteForm, f"revision-{milestone_id}")
+
+    def dispute(self, milestone_id: int) -> StatementForm:
+        return self._form(StatementForm, f"dispute-{milestone_id}")
+
+    def reply(self, dispute_id: int) -> StatementForm:
+        return self._form(StatementForm, f"reply-{dispute_id}")

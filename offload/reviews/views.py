@@ -1,4 +1,5 @@
-"""Writing a review from the project page, replying to one, a member's reviews."""
+"""Writing a review from the project page (which it renders, from projects.queries, when
+the review is refused), replying to one, a member's reviews."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from offload.accounts.models import User
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, parse_id
-from offload.projects.models import Project
-from offload.projects.policies import can_view_project
+from offload.projects.forms import ProjectForms
+from offload.projects.queries import project_for, project_page
 
 from .forms import ReplyForm, ReviewForm
 from .models import Review
@@ -25,9 +26,7 @@ bp = Blueprint("reviews", __name__)
 @bp.post("/projects/<int:project_id>/review")
 @login_or_404
 def review(project_id: int):
-    project = db.session.get(Project, project_id)
-    if project is None or not can_view_project(project, current_user):
-        abort(404)
+    project = project_for(current_user, project_id)
     form = ReviewForm()
     valid = form.validate_on_submit()
     if not valid and _number("stars") is None:  # say everything that is missing at once
@@ -45,9 +44,7 @@ def review(project_id: int):
             flash("Your review is in. Both reviews are published when the other side's is "
                   "in too, or when the review window closes.", "success")
             return redirect(url_for("projects.show", project_id=project_id, _anchor="reviews"))
-    from offload.projects.views import _render_show  # the page the form lives on
-
-    return _render_show(project_id, review_form=form)
+    return _render_project_page(project_id, form)
 
 
 @bp.post("/reviews/<int:review_id>/reply")
@@ -82,6 +79,17 @@ def of_member(username: str):
                            rating=overall, skills=skills,
                            replies=replies_of([r.id for r in page.items]),
                            reply_form=ReplyForm(formdata=None))
+
+
+def _render_project_page(project_id: int, refused: ReviewForm):
+    """The project page the review form lives on, with the form as sent and why it was
+    refused (a 422)."""
+    page = project_page(project_id, current_user, request.args.get("before"),
+                        request.args.get("messages_before"))
+    if page is None:
+        abort(404)
+    forms = ProjectForms(refused)
+    return render_template("projects/show.html", page=page, forms=forms), forms.status
 
 
 def _number(name: str) -> int | None:

@@ -350,7 +350,7 @@ def test_the_larger_delivery_limit_holds_with_csrf_on_and_only_there(
 
 
 def test_a_delivery_over_its_endpoint_limit_is_413(app, client, login, funded, performer):
-    limit = app.config["MAX_CONTENT_LENGTH_BY_ENDPOINT"]["projects.deliver_milestone"]
+    limit = app.config["MAX_CONTENT_LENGTH_BY_ENDPOINT"]["milestones.deliver"]
     login(performer)
     response = client.post(f"/milestones/{funded.id}/deliver", data=deliver_form(
         funded.id, "Too much", [(io.BytesIO(PDF + b"0" * limit), "a.pdf")]),

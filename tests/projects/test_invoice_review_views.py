@@ -56,8 +56,10 @@ def test_the_referrer_sees_both_amounts_and_the_reason_and_accepts(
     assert complete_under_price(client, login, project, performer).status_code == 302
     text = page(client, f"/projects/{project.id}")
     assert "Contest the amount" not in text  # not the performer's to review
-    assert client.post(f"/projects/{project.id}/commission/accept-invoice").status_code == 302
-    assert commission().review_state == InvoiceReview.AWAITING  # refused
+    response = client.post(f"/projects/{project.id}/commission/accept-invoice")
+    assert response.status_code == 422  # refused, and the page says why
+    assert "Only the referrer reviews the invoiced amount." in response.get_data(as_text=True)
+    assert commission().review_state == InvoiceReview.AWAITING
     login(make_member("nosy"))
     assert client.post(f"/projects/{project.id}/commission/accept-invoice").status_code == 404
     login(referrer)

@@ -22,6 +22,13 @@ def page(client, project) -> str:
     return response.get_data(as_text=True)
 
 
+def refused(html: str) -> str:
+    """The project page's region that says why the action was refused."""
+    match = re.search(r'<div[^>]*id="refused"[^>]*role="alert".*?</div>', html, re.S)
+    assert match, "no page-level error region"
+    return match.group(0)
+
+
 def section(html: str) -> str:
     """The reviews section of a project page."""
     match = re.search(r'<section[^>]*id="reviews".*?</section>', html, re.S)
@@ -113,8 +120,8 @@ def test_errors_keep_the_chosen_stars_and_the_text(client, login, completed, ref
     response = client.post(f"/projects/{project.id}/review", data=review_form(
         project, stars="4", body="Typed with care.", skills={ids["Python"]: 2}))
     assert response.status_code == 422
+    assert "Rate each skill of the gig" in refused(response.get_data(as_text=True))
     html = section(response.get_data(as_text=True))
-    assert "Rate each skill of the gig" in html
     assert re.search(r'name="stars" value="4" checked', html)
     assert re.search(rf'name="skill-{ids["Python"]}" value="2" checked', html)
     assert not re.search(rf'name="skill-{ids["SQL"]}" value="\d" checked', html)
@@ -123,8 +130,9 @@ def test_errors_keep_the_chosen_stars_and_the_text(client, login, completed, ref
     response = client.post(f"/projects/{project.id}/review", data=review_form(
         project, stars="", body="Typed again."))
     assert response.status_code == 422
+    assert "Choose from 1 to 5 stars." in refused(response.get_data(as_text=True))
     html = section(response.get_data(as_text=True))
-    assert "Choose from 1 to 5 stars." in html and "Typed again." in html
+    assert "Typed again." in html
     assert not re.search(r'name="stars" value="\d" checked', html)
     # no text
     response = client.post(f"/projects/{project.id}/review",
@@ -141,10 +149,13 @@ def test_a_second_review_from_the_page_is_refused(client, login, completed, perf
     login(performer)
     assert client.post(f"/projects/{project.id}/review",
                        data={"stars": "5", "body": "First."}).status_code == 302
-    response = client.post(f"/projects/{project.id}/review",
+    response = client.post(f"/projects/{project.id}/review",  # a second tab, say
                            data={"stars": "1", "body": "Second."})
     assert response.status_code == 422
-    assert "You have reviewed this project already." in response.get_data(as_text=True)
+    # the form is gone from the page (the review is in): the top of the page says why
+    assert "You have reviewed this project already." in refused(response.get_data(
+        as_text=True))
+    assert 'name="body"' not in section(response.get_data(as_text=True))
     assert review_count() == 1
 
 
