@@ -1,7 +1,7 @@
 """The milestone, dispute and price actions of a task project's page: each feature owns
 its URLs, and these are the milestones'. Each view loads (404 to anyone but the two
 sides and admins), calls one service and goes back to the project page; a refused
-action answers 422 with the page (``projects.queries.project_page``) and, at its top,
+action answers 422 with the page (``projects.page.project_page``) and, at its top,
 why, since after a lost race its form may be gone from the page.
 """
 
@@ -15,7 +15,8 @@ from offload.core.errors import OffloadError
 from offload.core.forms import show_error
 from offload.offers.forms import ButtonForm
 from offload.projects.forms import ProjectForms
-from offload.projects.queries import project_for, project_page
+from offload.projects.page import project_page
+from offload.projects.queries import project_for
 
 from . import disputes, price, services
 from .forms import (

@@ -1,115 +1,26 @@
-"""Reading projects for pages; each function runs a fixed number of queries.
+"""Reading projects: load-and-authorize, the member's lists, titles for notifications.
 
-``project_page`` is the one read model of the project page: every view whose form lives
-on that page (projects', milestones', reviews') renders it, so none imports another's."""
+The project page's read model is ``projects.page``, which composes these with the
+reads of the packages above projects."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
-from offload.accounts.models import NAME_COLUMNS, User
-from offload.commissions.models import Commission
-from offload.commissions.policies import why_cannot_complete, why_cannot_pay, why_cannot_review
-from offload.commissions.queries import commission_of
-from offload.conversations.policies import why_cannot_message
-from offload.conversations.queries import Reading, conversation_page, reading_of
+from offload.accounts.models import User
 from offload.core.db import db, utcnow
 from offload.core.pagination import Page, newest_first
-from offload.gigs.models import ClientDetails, Gig
-from offload.gigs.queries import client_details_for
-from offload.milestones.models import Dispute, Milestone, PriceProposal
-from offload.milestones.policies import MilestoneRules, why_cannot_reply_to_dispute
-from offload.milestones.queries import (
-    PriceProgress,
-    delivery_files_of,
-    disputes_of,
-    milestones_of,
-    pending_price_proposal,
-    progress_of,
-)
-from offload.offers.models import Offer, OfferMessage
-from offload.reviews.policies import review_closes_at
-from offload.reviews.queries import ProjectReviews, project_reviews
-from offload.wallet.queries import WalletSummary, wallet_summary
+from offload.gigs.models import Gig
 
-from .models import Project, ProjectEvent, ProjectEventFile, ProjectState
-from .policies import can_view_project, is_stalling, why_cannot_post_event
+from .models import Project, ProjectState
+from .policies import can_view_project
 
 STALLING_SHOWN = 20
-
-
-@dataclass(frozen=True)
-class MilestoneRow:
-    """A milestone as the page shows it to the viewer: with its files, its dispute and
-    the actions the viewer may take on it (milestones.policies decides each)."""
-
-    milestone: Milestone
-    files: tuple[ProjectEventFile, ...]  # every delivery's, oldest first
-    dispute: Dispute | None
-    can_fund: bool
-    can_remove: bool
-    can_release: bool
-    release_note: str | None  # what releasing does to the project, said before the click
-    can_deliver: bool
-    can_ask_revision: bool
-    can_dispute: bool
-    can_reply: bool  # add the other side's statement to its open dispute
-
-
-@dataclass(frozen=True)
-class TaskPlan:
-    """A task project's milestones against its agreed price, and what the viewer may do."""
-
-    milestones: tuple[MilestoneRow, ...]  # in the order they were added
-    progress: PriceProgress
-    agreed_price_minor: int  # the offer's, before any lowering by agreement
-    pending_price: PriceProposal | None
-    can_add: bool
-    can_cancel: bool
-    can_propose_price: bool
-    can_answer_price: bool
-    can_withdraw_price: bool
-    drafts_over_price: tuple[Milestone, ...]  # what accepting ``pending_price`` takes off
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """A referral project's completion and commission, as the viewer may act on them."""
-
-    commission: Commission | None
-    can_complete: bool
-    can_pay: bool
-    can_review: bool  # the referrer accepts or contests an amount under the price
-    wallet: WalletSummary | None  # the performer's, who completes and pays
-
-
-@dataclass(frozen=True)
-class ProjectPage:
-    """Everything the project page shows one viewer; the view renders it as it is."""
-
-    project: Project  # with gig, poster and performer loaded
-    events: Page  # newest first, actors loaded
-    client_details: ClientDetails | None  # referral projects, for those allowed
-    is_stalling: bool
-    can_post: bool  # on the timeline
-    messages: tuple[OfferMessage, ...]  # oldest first on this page, senders loaded
-    messages_page: Page  # its cursor leads to older messages
-    why_cannot_message: str | None
-    reading: Reading | None  # the parties' read mark, None for admins
-    plan: TaskPlan | None  # task projects
-    settlement: Settlement | None  # referral projects
-    reviews: ProjectReviews
-    now: datetime
-
-    @property
-    def today(self) -> date:
-        return self.now.date()
 
 
 def project_for(viewer: User, project_id: int) -> Project:
@@ -119,88 +30,6 @@ def project_for(viewer: User, project_id: int) -> Project:
     if project is None or not can_view_project(project, viewer):
         raise NotFound()
     return project
-
-
-def project_page(project_id: int, viewer: User, cursor: str | None = None,
-                 messages_cursor: str | None = None) -> ProjectPage | None:
-    """The project page for ``viewer``; None when there is no such project or the viewer
-    is neither party nor an admin. A fixed number of queries whatever the page holds:
-    the project, its timeline page and the conversation's, the offer, reading, reviews;
-    a task project's milestones, files, disputes and pending proposal; a referral's
-    client details, commission and the performer's wallet."""
-    project = db.session.scalar(
-        select(Project).where(Project.id == project_id)
-        .options(joinedload(Project.gig, innerjoin=True),
-                 joinedload(Project.poster, innerjoin=True),
-                 joinedload(Project.performer, innerjoin=True)))
-    if project is None or not can_view_project(project, viewer):
-        return None
-    now = utcnow()
-    events = newest_first(
-        select(ProjectEvent).where(ProjectEvent.project_id == project.id)
-        .options(joinedload(ProjectEvent.actor).load_only(*NAME_COLUMNS),
-                 selectinload(ProjectEvent.files)),
-        ProjectEvent, cursor)
-    offer = db.session.get(Offer, project.offer_id)
-    messages = conversation_page(offer.id, messages_cursor)
-    is_party = project.is_party(viewer)
-    return ProjectPage(
-        project=project, events=events,
-        client_details=client_details_for(project.gig, viewer),
-        is_stalling=is_stalling(project, now),
-        can_post=why_cannot_post_event(project, viewer) is None,
-        messages=tuple(reversed(messages.items)), messages_page=messages,
-        why_cannot_message=why_cannot_message(offer, project.gig, viewer),
-        reading=reading_of(offer.id, viewer.id) if is_party else None,
-        plan=_task_plan(project, viewer, offer, now) if project.kind == "task" else None,
-        settlement=_settlement(project, viewer, now) if project.kind == "referral" else None,
-        reviews=_reviews(project, viewer), now=now)
-
-
-def _reviews(project: Project, viewer: User) -> ProjectReviews:
-    # reviews open when the project completes: before, there is nothing to read
-    if review_closes_at(project) is None:
-        return ProjectReviews(closes_at=None, mine=None, theirs=None, skills=[])
-    return project_reviews(project, viewer)
-
-
-def _task_plan(project: Project, viewer: User, offer: Offer, now: datetime) -> TaskPlan:
-    steps = milestones_of(project.id)
-    files = delivery_files_of(project.id) if steps else {}
-    disputes = disputes_of(project.id) if steps else {}
-    progress = progress_of(project, steps, disputes)
-    pending = pending_price_proposal(project.id)
-    rules = MilestoneRules(project, viewer, steps, now.date(), progress, pending)
-    rows = []
-    for m in steps:
-        dispute = disputes.get(m.id)
-        can_release = rules.can_release(m)
-        rows.append(MilestoneRow(
-            milestone=m, files=tuple(files.get(m.id, ())), dispute=dispute,
-            can_fund=rules.can_fund(m), can_remove=rules.can_remove(m),
-            can_release=can_release, release_note=rules.release_note(m) if can_release
-            else None, can_deliver=rules.can_deliver(m),
-            can_ask_revision=rules.can_ask_revision(m), can_dispute=rules.can_dispute(m),
-            can_reply=dispute is not None and why_cannot_reply_to_dispute(
-                dispute, project, viewer) is None))
-    return TaskPlan(milestones=tuple(rows), progress=progress,
-                    agreed_price_minor=offer.price_minor, pending_price=pending,
-                    can_add=rules.can_add, can_cancel=rules.can_cancel,
-                    can_propose_price=rules.can_propose_price,
-                    can_answer_price=rules.can_answer_price,
-                    can_withdraw_price=rules.can_withdraw_price,
-                    drafts_over_price=tuple(rules.drafts_over_price))
-
-
-def _settlement(project: Project, viewer: User, now: datetime) -> Settlement:
-    commission = commission_of(project.id)
-    return Settlement(
-        commission=commission,
-        can_complete=why_cannot_complete(project, viewer) is None,
-        can_pay=commission is not None and why_cannot_pay(commission, viewer) is None,
-        can_review=commission is not None and why_cannot_review(commission, viewer,
-                                                                now) is None,
-        wallet=wallet_summary(viewer.id) if viewer.id == project.performer_id else None)
 
 
 def _mine(member_id: int):

@@ -1,7 +1,7 @@
 """Project pages: the private project page with its timeline, completion and commission,
 and My projects. Milestones, disputes and the price are served by ``milestones.views``
 and reviews by ``reviews.views``; all of them render the page from
-``projects.queries.project_page``.
+``projects.page.project_page``.
 
 A project is seen by its two parties and admins; everyone else, including members who
 know the URL, gets 404 (its timeline form too). A refused action answers 422 with the
@@ -37,7 +37,8 @@ from .forms import (
     ProjectForms,
 )
 from .models import Project, ProjectEvent, ProjectEventFile, ProjectState
-from .queries import my_projects, my_stalling_projects, project_for, project_page
+from .page import project_page
+from .queries import my_projects, my_stalling_projects, project_for
 from .services import post_project_event
 
 bp = Blueprint("projects", __name__)

@@ -13,7 +13,8 @@ from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, parse_id
 from offload.projects.forms import ProjectForms
-from offload.projects.queries import project_for, project_page
+from offload.projects.page import project_page
+from offload.projects.queries import project_for
 
 from .forms import ReplyForm, ReviewForm
 from .models import Review

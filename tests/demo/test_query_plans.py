@@ -15,7 +15,7 @@ from offload.demo.generate import generate
 from offload.gigs.queries import gig_page, matching_members_for
 from offload.offers.queries import offers_tab, ranked_offers_page
 from offload.projects.models import Project
-from offload.projects.queries import project_page
+from offload.projects.page import project_page
 from offload.wallet.queries import wallet_history_page
 from offload.wallet.services import add_funds
 from tests.gigs.test_query_plans import assert_indexed
