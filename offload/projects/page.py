@@ -19,6 +19,7 @@ from offload.accounts.models import NAME_COLUMNS, User
 from offload.commissions.models import Commission
 from offload.commissions.policies import why_cannot_complete, why_cannot_pay, why_cannot_review
 from offload.commissions.queries import commission_of
+from offload.conversations.models import OfferMessage
 from offload.conversations.policies import why_cannot_message
 from offload.conversations.queries import Reading, conversation_page, reading_of
 from offload.core.db import db, utcnow
@@ -35,7 +36,7 @@ from offload.milestones.queries import (
     pending_price_proposal,
     progress_of,
 )
-from offload.offers.models import Offer, OfferMessage
+from offload.offers.models import Offer
 from offload.reviews.policies import review_closes_at
 from offload.reviews.queries import ProjectReviews, project_reviews
 from offload.wallet.queries import WalletSummary, wallet_summary
