@@ -46,6 +46,9 @@ def data(make_member):
     generate_gigs(4000, members, skills, rng)
     db.session.execute(text("ANALYZE"))
     db.session.commit()
+    # SQLite reads the statistics when a connection loads the schema: pooled connections
+    # opened by earlier tests in this process would plan with the old ones
+    db.engine.dispose()
     return members
 
 
