@@ -94,6 +94,9 @@ class Config:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Offload <no-reply@offload.invalid>"
+    # a mail server that stops answering fails the attempt (retried later) after this;
+    # keep it well under the outbox claim (300 s), or another runner sends it again
+    MAIL_TIMEOUT_SECONDS = 30
     # No web request sends mail: ``flask jobs worker`` delivers the outbox (retries
     # after OUTBOX_BACKOFF_BASE_SECONDS * 2**(attempts - 1)) and runs the periodic jobs.
     OUTBOX_MAX_ATTEMPTS = 8

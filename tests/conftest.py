@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from offload import create_app
 from offload.accounts.models import User
-from offload.core.db import db
+from offload.core.db import atomic, db
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import LEDGER_CHECKS, run_checks
 from offload.ledger.models import (
@@ -145,12 +145,15 @@ def empty_tables():
     """Empty every table (and, on SQLite, the full-text index); ids start at 1 again."""
     db.session.rollback()
     tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        _empty_sqlite_tables(tables)
-    db.session.commit()
+    # one write transaction from its first statement (BEGIN IMMEDIATE on SQLite): the
+    # probe's read, then a write, in a deferred one fails at once ("database is locked")
+    # when another connection commits in between, as the browser suite's mail worker does
+    with atomic():
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            _empty_sqlite_tables(tables)
 
 
 @functools.cache

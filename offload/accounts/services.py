@@ -7,6 +7,7 @@ so they are sent only if the change commits.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -220,8 +221,14 @@ def request_password_reset(email: str) -> None:
         wake_mail_worker()
 
 
-def resolve_password_resets(*, limit: int = 100) -> int:
-    """Turn waiting reset requests into reset mails, oldest first; how many were queued.
+@dataclass(frozen=True)
+class ResetsResolved:
+    handled: int  # requests taken off the table (whatever became of them)
+    queued: int  # reset mails queued
+
+
+def resolve_password_resets(*, limit: int = 100) -> ResetsResolved:
+    """Turn up to ``limit`` waiting reset requests into reset mails, oldest first.
 
     Each request is one transaction: delete it (the claim: one another worker took is
     skipped), lock the member who has that address, and queue the reset mail unless
@@ -232,7 +239,7 @@ def resolve_password_resets(*, limit: int = 100) -> int:
     config = current_app.config
     ids = list(db.session.scalars(select(PasswordResetRequest.id)
                                   .order_by(PasswordResetRequest.id).limit(limit)))
-    queued = 0
+    handled = queued = 0
     for request_id in ids:
         with atomic() as session:
             address = session.scalar(delete(PasswordResetRequest)
@@ -241,6 +248,7 @@ def resolve_password_resets(*, limit: int = 100) -> int:
                                      .execution_options(synchronize_session=False))
             if address is None:
                 continue  # another worker took it
+            handled += 1
             # the row lock makes two workers count one member's mails one after the other
             user = session.scalar(select(User).where(User.email == address).with_for_update())
             if user is None:
@@ -256,7 +264,7 @@ def resolve_password_resets(*, limit: int = 100) -> int:
                         link=external_url("accounts.reset_password", token=token),
                         minutes=config["RESET_MAX_AGE_SECONDS"] // 60)
             queued += 1
-    return queued
+    return ResetsResolved(handled=handled, queued=queued)
 
 
 def read_reset_token(token: str) -> User:

@@ -199,7 +199,7 @@ def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
         raise Conflict("This case was resolved a moment ago by someone else. Reload it.")
     db.session.refresh(case)
     subject = db.session.get(User, case.subject_id)
-    _lock_what_it_moves(subject, contested if corrected_minor is not None else None,
+    _lock_what_it_moves(subject, contested, correcting=corrected_minor is not None,
                         suspending=resolution == CaseResolution.SUSPENDED)
     record_moderation(actor=actor, action=f"case_{resolution}", subject_type="case",
                       subject_id=case.id, reason=reason, subject_user=subject)
@@ -226,19 +226,22 @@ def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
     return case
 
 
-def _lock_what_it_moves(subject: User, corrected: Commission | None, *,
+def _lock_what_it_moves(subject: User, contested: Commission | None, *, correcting: bool,
                         suspending: bool) -> None:
     """Lock up front, in one ascending order, every ledger account the resolution
     touches: the commission it corrects and the holds a suspension releases. Taken
     step by step, the correction would hold the commission's accounts and the
     suspension then reach for a wallet with a lower id, while an offer holding that
     wallet waits for revenue: a deadlock. The project and the gigs first, as the
-    commission and offer services lock them before the ledger."""
+    commission and offer services lock them before the ledger: a contested invoice's
+    project is locked whether or not its amount is corrected, since settling it locks
+    the project anyway."""
     accounts: set[int] = set()
-    if corrected is not None:
-        lock_project(db.session.get(Project, corrected.project_id))
-        db.session.refresh(corrected)  # paid or not, as the lock left it
-        accounts |= correction_accounts(corrected)
+    if contested is not None:
+        lock_project(db.session.get(Project, contested.project_id))
+        db.session.refresh(contested)  # paid or not, as the lock left it
+        if correcting:
+            accounts |= correction_accounts(contested)
     if suspending:
         accounts |= lock_suspension_gigs(subject)
     lock_accounts(accounts)

@@ -44,7 +44,7 @@ def _deliver_outbox() -> str:
 
 
 def _resolve_password_resets() -> str:
-    return f"queued {resolve_password_resets()} password reset mails"
+    return f"queued {resolve_password_resets().queued} password reset mails"
 
 
 def _expire_invites() -> str:

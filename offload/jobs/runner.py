@@ -32,31 +32,38 @@ log = logging.getLogger("offload.jobs")
 OUTCOME_MAX = 300
 
 
-def claim_job(job: Job, *, now: datetime | None = None, on_schedule: bool = True) -> bool:
-    """Take the job's claim: True when this runner may run it now.
+def claim_job(job: Job, *, now: datetime | None = None,
+              on_schedule: bool = True) -> datetime | None:
+    """Take the job's claim: the lease's end (this runner's token for ``release_job``)
+    when this runner may run it now, else None.
 
-    ``on_schedule`` (the worker): only when its next run is due, which moves on by
-    ``job.every``. Otherwise (cron): whenever nobody else is running it.
+    ``on_schedule`` (the worker): only when its next run is due. Otherwise (cron):
+    whenever nobody else is running it. Either way the next run moves on by
+    ``job.every``, so a cron run and a worker don't both run it in one interval.
     """
     now = now or utcnow()
     lease = timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
     with atomic() as session:
         session.execute(insert_ignoring_conflicts(JobRun).values(name=job.name))
+        until = now + lease
         claim = (update(JobRun).where(JobRun.name == job.name,
                                       or_(JobRun.locked_until.is_(None),
                                           JobRun.locked_until <= now))
-                 .values(locked_until=now + lease, last_started_at=now))
+                 .values(locked_until=until, last_started_at=now,
+                         next_run_at=now + job.every))
         if on_schedule:
-            claim = claim.where(or_(JobRun.next_run_at.is_(None), JobRun.next_run_at <= now)
-                                ).values(next_run_at=now + job.every)
+            claim = claim.where(or_(JobRun.next_run_at.is_(None), JobRun.next_run_at <= now))
         result = session.execute(claim.execution_options(synchronize_session=False))
-        return result.rowcount == 1
+        return until if result.rowcount == 1 else None
 
 
-def release_job(job: Job, outcome: str) -> None:
-    """Give the claim back, noting how the run ended."""
+def release_job(job: Job, outcome: str, lease: datetime) -> None:
+    """Give the claim back, noting how the run ended; only while it is still this
+    runner's (``lease`` from ``claim_job``): a run that outlived its lease must not
+    free the claim another runner has taken since."""
     with atomic() as session:
-        session.execute(update(JobRun).where(JobRun.name == job.name)
+        session.execute(update(JobRun).where(JobRun.name == job.name,
+                                             JobRun.locked_until == lease)
                         .values(locked_until=None, last_finished_at=utcnow(),
                                 last_outcome=outcome[:OUTCOME_MAX])
                         .execution_options(synchronize_session=False))
@@ -81,13 +88,17 @@ def run_job(job: Job) -> str:
 def run_claimed(job: Job, *, now: datetime | None = None, on_schedule: bool = True) -> str | None:
     """Run a periodic job under its claim; its summary, or None when it was not ours
     to run (not due, or running elsewhere). Raises what the job raised, claim released."""
-    if not claim_job(job, now=now, on_schedule=on_schedule):
+    lease = claim_job(job, now=now, on_schedule=on_schedule)
+    if lease is None:
         return None
+    outcome = "FAILED: interrupted"  # a BaseException (KeyboardInterrupt) also releases
     try:
         summary = run_job(job)
+        outcome = summary
+        return summary
     except Exception as error:
-        db.session.rollback()
-        release_job(job, f"FAILED: {type(error).__name__}: {error}")
+        outcome = f"FAILED: {type(error).__name__}: {error}"
         raise
-    release_job(job, summary)
-    return summary
+    finally:
+        db.session.rollback()
+        release_job(job, outcome, lease)

@@ -67,10 +67,13 @@ class Worker:
         listener: psycopg.Connection | None = None
         with self.app.app_context():
             if self.postgresql:
-                listener = self._listen()
+                try:  # before the first pass, so no commit during it goes unheard
+                    listener = self._listen()
+                except psycopg.Error:  # the database is not up yet: the loop retries
+                    log.exception("worker %s: LISTEN failed; polling meanwhile", self.name)
             log.info("worker %s started: %s", self.name,
                      f"LISTEN {WORK_CHANNEL}, polling every {self.poll_seconds:g} s"
-                     if listener else f"polling every {self.poll_seconds:g} s")
+                     if self.postgresql else f"polling every {self.poll_seconds:g} s")
             try:
                 while not self.stopping:
                     try:
@@ -98,25 +101,35 @@ class Worker:
         log.info("worker %s stopped", self.name)
 
     def run_once(self) -> None:
-        """One pass over all the work that is due now (inside an app context)."""
-        self.deliver_mail()
+        """One pass over all the work that is due now (inside an app context); a step
+        that fails is logged and the others still run."""
+        self._deliver_mail_logged()
         for job in self.jobs:
             if self.stopping:
                 return
             if job.is_periodic:  # the mail jobs are deliver_mail()
                 self._run_periodic(job)
-        self.deliver_mail()
+        self._deliver_mail_logged()
+
+    def _deliver_mail_logged(self) -> None:
+        try:
+            self.deliver_mail()
+        except Exception:
+            db.session.rollback()
+            log.exception("worker %s: delivering mail failed; the jobs still run", self.name)
 
     def deliver_mail(self) -> None:
         """Resolve reset requests and send due mail until none is left (or stop())."""
         while not self.stopping:
-            resolved = resolve_password_resets(limit=BATCH)
+            resets = resolve_password_resets(limit=BATCH)
             report = deliver_outbox(limit=BATCH, keep_going=self.keep_going)
-            if resolved:
-                log.info("resolve_password_resets: queued %d password reset mails", resolved)
+            if resets.queued:
+                log.info("resolve_password_resets: queued %d password reset mails",
+                         resets.queued)
             if report.sent or report.failed or report.given_up:
                 log.info("deliver_outbox: %s", report)
-            elif not resolved:
+            # requests for unknown addresses queue nothing, but a full batch means more wait
+            elif not resets.queued and resets.handled < BATCH:
                 return
 
     def _run_periodic(self, job: registry.Job) -> None:

@@ -209,3 +209,30 @@ def test_a_notify_wakes_the_worker_long_before_its_poll(app, outbox, sent):
         worker.stop()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_a_flood_of_unknown_addresses_does_not_hold_back_a_real_reset(app, make_member, sent):
+    from offload.jobs.worker import BATCH
+
+    make_member("ada", email="ada@example.com")
+    for n in range(BATCH + 5):  # queue nothing, but fill more than one batch
+        request_password_reset(f"nobody{n}@example.com")
+    request_password_reset("ada@example.com")
+    Worker(app, jobs=[]).deliver_mail()  # one wake-up
+    assert sent == ["ada@example.com"]
+
+
+def test_a_run_that_outlived_its_lease_does_not_free_the_next_runners_claim(app):
+    from offload.jobs.runner import claim_job, release_job
+
+    job = registry.Job("long", lambda: "done", timedelta(minutes=1))
+    t0 = utcnow()
+    first = claim_job(job, now=t0)
+    lease = timedelta(seconds=app.config["JOB_LEASE_SECONDS"])
+    second = claim_job(job, now=t0 + lease + timedelta(seconds=1), on_schedule=False)
+    assert first is not None and second is not None  # the first lease ran out
+    release_job(job, "done late", first)  # the first runner finishes late
+    with atomic() as session:
+        held = session.get(JobRun, "long")
+        assert held.locked_until == second  # still the second runner's
+    assert claim_job(job, now=t0 + lease + timedelta(seconds=2), on_schedule=False) is None

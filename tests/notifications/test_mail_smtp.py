@@ -59,3 +59,34 @@ def test_back_to_back_runs_never_send_a_mail_twice(app, outbox, smtp_port, monke
     assert [r.sent for r in reports] == [2, 0]
     assert sorted(m["X-Envelope-To"] for m in smtp.messages) == ["ada@example.com",
                                                                  "bob@example.com"]
+
+
+def test_a_server_that_accepts_and_never_answers_fails_the_attempt_in_time(
+        app, outbox, smtp_port, monkeypatch):
+    import socket
+    import threading
+
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT_SECONDS", 0.5)
+    listener = socket.create_server(("127.0.0.1", smtp_port))
+    accepted: list[socket.socket] = []
+    done = threading.Event()
+
+    def accept_and_hang():  # no greeting, ever
+        conn, _ = listener.accept()
+        accepted.append(conn)
+        done.wait(30)
+
+    hanging = threading.Thread(target=accept_and_hang, daemon=True)
+    hanging.start()
+    try:
+        queue_email("ada@example.com", "notification", title="Hello", link_url=None)
+        report = deliver_outbox()  # without a timeout this waits for ever
+    finally:
+        done.set()
+        hanging.join(5)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+    assert (report.sent, report.failed) == (0, 1)
+    row = outbox.all()[0]
+    assert "timed out" in row.last_error.lower() and row.locked_until is None

@@ -25,7 +25,7 @@ from werkzeug.datastructures import FileStorage
 from offload.accounts.lineage import add_to_branch_sizes
 from offload.accounts.models import User
 from offload.accounts.passwords import hash_password
-from offload.core.db import db, utcnow
+from offload.core.db import atomic, db, utcnow
 from offload.gigs.models import GigSkill
 from offload.gigs.services import ClientInfo, post_gig
 from offload.offers.services import accept_award, award_offer, make_offer
@@ -57,21 +57,25 @@ def new_member(username: str | None = None, *, email: str | None = None,
     """A member written straight to the database (inside an app context)."""
     n = next(_counter)
     username = username or f"member{n}"
-    user = User(
-        username=username.lower(),
-        email=(email or f"{username}@example.com").lower(),
-        password_hash=_hashed(password),
-        display_name=fields.pop("display_name", username.title()),
-        is_admin=admin,
-        email_confirmed_at=utcnow() if confirmed else None,
-        invited_by_id=inviter.id if inviter else None,
-        **fields,
-    )
-    db.session.add(user)
-    db.session.flush()
-    if inviter is not None:
-        add_to_branch_sizes(inviter.id, 1)
-    db.session.commit()
+    inviter_id = inviter.id if inviter else None  # may read (an expired inviter)
+    # one write transaction (BEGIN IMMEDIATE on SQLite), as the services write: a write
+    # after a read in a deferred transaction fails at once with "database is locked"
+    # when another connection (the browser suite's mail worker) committed in between
+    with atomic() as session:
+        user = User(
+            username=username.lower(),
+            email=(email or f"{username}@example.com").lower(),
+            password_hash=_hashed(password),
+            display_name=fields.pop("display_name", username.title()),
+            is_admin=admin,
+            email_confirmed_at=utcnow() if confirmed else None,
+            invited_by_id=inviter_id,
+            **fields,
+        )
+        session.add(user)
+        session.flush()
+        if inviter_id is not None:
+            add_to_branch_sizes(inviter_id, 1)
     return user
 
 
