@@ -1,9 +1,12 @@
-"""Periodic jobs, run by cron through ``flask jobs run`` (every minute).
+"""Periodic jobs and the worker: ``flask jobs worker`` (``worker``) sends mail as soon
+as it is committed and runs each job on its interval under a claim (``runner``);
+``flask jobs run`` runs every job once, for cron.
 
 Jobs are entry points, like views: each calls one service that does its own
 transactions, and reports what it did in one line. The list of jobs is data in
 ``registry.py``; adding a job is adding a line there, not registering a decorator.
 They call the services of ``invites``, ``gigs``, ``projects``, ``commissions``,
-``cases``, ``reviews``, ``alerts`` and ``notifications`` (mail delivery, last);
+``cases``, ``reviews``, ``alerts``, ``accounts`` (password reset requests) and
+``notifications`` (mail delivery);
 nothing but ``create_app`` imports this package.
 """

@@ -4,9 +4,10 @@
 refund, cancel, complete), ``price`` (a lower price one side proposes and the other
 accepts), ``disputes`` (opened by a party, resolved by an admin by release, refund or
 split), ``policies``, ``queries``, ``checks`` (invariants 9 and 10), ``forms``, and
-``admin_views`` (the disputes queue). Money moves through the ``ledger`` and
-``wallet``; the project's state and timeline through ``projects``; admin decisions
-write to ``moderation``; parties are told through ``notifications``. Called by the
-project page's forms (``projects.views``), ``cases``, the admin dashboard, the money
-check (``offload.health``) and the demo.
+``views`` (the milestone, dispute and price routes under ``/milestones``, ``/disputes``
+and ``/projects/<id>/price``, answering with the project page, ``projects.page``).
+Money moves through the ``ledger`` and ``wallet``; the project's state and timeline
+through ``projects``; admin decisions write to ``moderation``; parties are told
+through ``notifications``. Called by ``cases``, the admin's disputes queue
+(``offload.admin``), the money check (``offload.health``) and the demo.
 """

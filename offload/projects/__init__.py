@@ -2,10 +2,11 @@
 
 Owns ``Project`` (started by ``start_project`` when ``offers`` accepts an award) and
 its lifecycle (``lifecycle``: the state moves and the timeline's ``record_event``),
-events posted by either side, and the stalling-project job. The project page
-(``views``) gathers what happens on a project and calls the service that owns each:
-``commissions`` (referral settlement), ``milestones`` (task escrow, price, disputes),
-``reviews``, ``cases`` (contesting an invoice), and the offer's conversation. Called
+events posted by either side, and the stalling-project job. The project page's read
+model (``page``) gathers what ``conversations``, ``milestones``, ``commissions``,
+``reviews`` and the wallet know about a project; ``views`` serves the timeline, the
+referral settlement and the conversation's form, and the milestones' own routes live
+in ``milestones.views``. Called
 by ``offers``, ``commissions``, ``milestones``, ``reviews``, ``cases``, the jobs and
 the demo.
 """

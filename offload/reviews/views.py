@@ -1,5 +1,5 @@
-"""Writing a review from the project page (which it renders, from projects.queries, when
-the review is refused), replying to one, a member's reviews."""
+"""Writing a review from the project page (which it renders, from projects.page, when the
+review is refused), replying to one, a member's reviews."""
 
 from __future__ import annotations
 
