@@ -36,8 +36,9 @@ def test_under_price_contested_and_corrected(browser, live_server, make_member, 
     settlement = p.locator("#settlement")
     settlement.get_by_label("Amount invoiced to the client").fill("1200")
     settlement.get_by_role("button", name="Mark the work complete").click()
-    expect(p.get_by_text("$1,200.00 is under the agreed price ($2,000.00): say why."
-                         )).to_be_visible()
+    # said beside the field (and in the summary at the top of the refused page)
+    expect(p.locator("#complete-reason-error")).to_contain_text(
+        "$1,200.00 is under the agreed price ($2,000.00): say why.")
     expect(p.locator("#settlement").get_by_label("Amount invoiced to the client")
            ).to_have_value("1200")
     p.locator("#settlement").get_by_label("If it is under the agreed price, why").fill(
@@ -56,7 +57,7 @@ def test_under_price_contested_and_corrected(browser, live_server, make_member, 
         "The client dropped the delivery module.")
     shot(r, "invoice-01-review")
     r.get_by_role("button", name="Contest the amount").click()
-    expect(r.get_by_text("Say why you contest the amount.")).to_be_visible()
+    expect(r.get_by_text("Say why you contest the amount.", exact=True)).to_be_visible()
     r.get_by_label("Why you contest it").fill("The client told me they paid the full price.")
     r.get_by_role("button", name="Contest the amount").click()
     expect(r.get_by_text("You contested the invoiced amount")).to_be_visible()

@@ -220,7 +220,8 @@ def test_a_task_stays_open_until_its_whole_price_is_released(browser, live_serve
     c.get_by_label("Amount", exact=True).fill("400")
     c.get_by_label("Due", exact=True).fill((utcnow().date() + timedelta(days=7)).isoformat())
     c.get_by_role("button", name="Add the milestone").click()
-    expect(c.get_by_text("only $310.00 of it is left to schedule.")).to_be_visible()
+    expect(c.locator("#milestone-amount-error")).to_contain_text(
+        "only $310.00 of it is left to schedule.")
     expect(c.get_by_role("textbox", name="Milestone", exact=True)).to_have_value("The rest")
     c.goto(url)
     _add_and_fund(c, "The rest", "310")
@@ -256,7 +257,8 @@ def test_closing_a_task_short_takes_both_sides(browser, live_server, make_member
     d.get_by_label("New price").fill("100")
     d.get_by_label("Reason").fill("The client dropped the PDF export; CSV is done.")
     d.get_by_role("button", name="Propose the lower price").click()
-    expect(d.get_by_text("The price can't go below $120.00: $120.00 is paid.")).to_be_visible()
+    expect(d.get_by_text("The price can't go below $120.00: $120.00 is paid.",
+                         exact=True)).to_be_visible()
     expect(d.get_by_label("Reason")).to_have_value(
         "The client dropped the PDF export; CSV is done.")
     d.get_by_label("New price").fill("120")
