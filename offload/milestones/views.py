@@ -1,22 +1,21 @@
 """The milestone, dispute and price actions of a task project's page: each feature owns
 its URLs, and these are the milestones'. Each view loads (404 to anyone but the two
 sides and admins), calls one service and goes back to the project page; a refused
-action answers 422 with the page (``projects.page.project_page``) and, at its top,
+action answers 422 with the page (``projects.rendering``) and, at its top,
 why, since after a lost race its form may be gone from the page.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 
 from offload.accounts.decorators import login_or_404
 from offload.core.errors import OffloadError
 from offload.core.forms import show_error
 from offload.offers.forms import ButtonForm
-from offload.projects.forms import ProjectForms
-from offload.projects.page import project_page
 from offload.projects.queries import project_for
+from offload.projects.rendering import render_project_page
 
 from . import disputes, price, services
 from .forms import (
@@ -170,7 +169,7 @@ def _answer_price(project_id: int, call, done):
                 flash(done(result) if callable(done) else done, "success")
                 return redirect(url_for("projects.show", project_id=project_id,
                                         _anchor="price"))
-    return _render_page(project_id, form)
+    return render_project_page(project_id, form)
 
 
 def _submit(project_id: int, form, call, done: str, anchor: str):
@@ -185,13 +184,5 @@ def _submit(project_id: int, form, call, done: str, anchor: str):
             flash(done, "success")
             return redirect(url_for("projects.show", project_id=project_id,
                                     _anchor=anchor or None))
-    return _render_page(project_id, form)
+    return render_project_page(project_id, form)
 
-
-def _render_page(project_id: int, refused):
-    page = project_page(project_id, current_user, request.args.get("before"),
-                        request.args.get("messages_before"))
-    if page is None:
-        abort(404)
-    forms = ProjectForms(refused)
-    return render_template("projects/show.html", page=page, forms=forms), forms.status

@@ -1,7 +1,7 @@
 """Project pages: the private project page with its timeline, completion and commission,
 and My projects. Milestones, disputes and the price are served by ``milestones.views``
-and reviews by ``reviews.views``; all of them render the page from
-``projects.page.project_page``.
+and reviews by ``reviews.views``; all of them answer with the page through
+``projects.rendering.render_project_page``.
 
 A project is seen by its two parties and admins; everyone else, including members who
 know the URL, gets 404 (its timeline form too). A refused action answers 422 with the
@@ -34,11 +34,10 @@ from .forms import (
     EventForm,
     MyProjectsFilterForm,
     PayCommissionForm,
-    ProjectForms,
 )
 from .models import Project, ProjectEvent, ProjectEventFile, ProjectState
-from .page import project_page
 from .queries import my_projects, my_stalling_projects, project_for
+from .rendering import render_project_page
 from .services import post_project_event
 
 bp = Blueprint("projects", __name__)
@@ -47,7 +46,7 @@ bp = Blueprint("projects", __name__)
 @bp.get("/projects/<int:project_id>")
 @login_or_404
 def show(project_id: int):
-    return _render_page(project_id)
+    return render_project_page(project_id)
 
 
 @bp.post("/projects/<int:project_id>/events")
@@ -65,7 +64,7 @@ def post_event(project_id: int):
             flash("Posted on the timeline; the other side is told.", "success")
             return redirect(url_for(".show", project_id=project_id,
                                     _anchor=f"event-{event.id}"))
-    return _render_page(project_id, form)
+    return render_project_page(project_id, form)
 
 
 @bp.post("/projects/<int:project_id>/complete")
@@ -86,7 +85,7 @@ def complete(project_id: int):
                   if commission.state == "paid" else "The commission is due: pay it from "
                   "this page once your wallet covers it."), "success")
             return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
-    return _render_page(project_id, form)
+    return render_project_page(project_id, form)
 
 
 @bp.post("/projects/<int:project_id>/commission/pay")
@@ -103,7 +102,7 @@ def pay(project_id: int):
         else:
             flash("The commission is paid. Thank you.", "success")
             return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
-    return _render_page(project_id, form)
+    return render_project_page(project_id, form)
 
 
 @bp.post("/projects/<int:project_id>/commission/accept-invoice")
@@ -119,7 +118,7 @@ def accept_invoiced(project_id: int):
         else:
             flash("You accepted the invoiced amount.", "success")
             return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
-    return _render_page(project_id, form)
+    return render_project_page(project_id, form)
 
 
 @bp.post("/projects/<int:project_id>/commission/contest-invoice")
@@ -136,7 +135,7 @@ def contest_invoiced(project_id: int):
             flash("You contested the invoiced amount: an admin will look at both sides and "
                   "may correct it.", "success")
             return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
-    return _render_page(project_id, form)
+    return render_project_page(project_id, form)
 
 
 @bp.post("/projects/<int:project_id>/messages")
@@ -154,7 +153,7 @@ def message(project_id: int):
         else:
             return redirect(url_for(".show", project_id=project_id,
                                     _anchor=f"message-{sent.id}"))
-    return _render_show(project_id, message_form=form)
+    return render_project_page(project_id, form)
 
 
 @bp.get("/my/projects")
@@ -199,17 +198,3 @@ def event_file(event_file_id: int):
     return send_stored_file(file.stored_name, file.content_type, file.original_name)
 
 
-def _render_page(project_id: int, refused=None):
-    """The project page, with the form just submitted (``refused``) as it was sent and,
-    when it was refused, why at the top of the page with a 422."""
-    page = project_page(project_id, current_user, request.args.get("before"),
-                        request.args.get("messages_before"))
-    if page is None:
-        abort(404)
-    forms = ProjectForms(refused)
-    return render_template("projects/show.html", page=page, forms=forms), forms.status
-
-
-def _render_show(project_id: int, **forms):
-    """The page with one submitted form, by keyword (the conversation's route)."""
-    return _render_page(project_id, next(iter(forms.values()), None))

@@ -1,5 +1,5 @@
-"""Writing a review from the project page (which it renders, from projects.page, when the
-review is refused), replying to one, a member's reviews."""
+"""Writing a review from the project page (which it renders, through
+projects.rendering, when the review is refused), replying to one, a member's reviews."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from offload.accounts.models import User
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, parse_id
-from offload.projects.forms import ProjectForms
-from offload.projects.page import project_page
 from offload.projects.queries import project_for
+from offload.projects.rendering import render_project_page
 
 from .forms import ReplyForm, ReviewForm
 from .models import Review
@@ -45,7 +44,7 @@ def review(project_id: int):
             flash("Your review is in. Both reviews are published when the other side's is "
                   "in too, or when the review window closes.", "success")
             return redirect(url_for("projects.show", project_id=project_id, _anchor="reviews"))
-    return _render_project_page(project_id, form)
+    return render_project_page(project_id, form)
 
 
 @bp.post("/reviews/<int:review_id>/reply")
@@ -81,16 +80,6 @@ def of_member(username: str):
                            replies=replies_of([r.id for r in page.items]),
                            reply_form=ReplyForm(formdata=None))
 
-
-def _render_project_page(project_id: int, refused: ReviewForm):
-    """The project page the review form lives on, with the form as sent and why it was
-    refused (a 422)."""
-    page = project_page(project_id, current_user, request.args.get("before"),
-                        request.args.get("messages_before"))
-    if page is None:
-        abort(404)
-    forms = ProjectForms(refused)
-    return render_template("projects/show.html", page=page, forms=forms), forms.status
 
 
 def _number(name: str) -> int | None:
