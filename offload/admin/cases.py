@@ -5,7 +5,7 @@ Every action takes a written reason and the service writes its moderation-log en
 resolving a case that contests an invoiced amount also takes the admin's password
 again (the service checks it). A case's page itself is the cases package's
 (``/cases/<id>``, where admins also get these forms); a form that fails here shows
-that page again with its errors.
+that page again with its errors (``cases.rendering``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from offload.cases.forms import (
     ResolveCaseForm,
 )
 from offload.cases.models import Case, CaseState, Report
-from offload.cases.queries import case_page, cases_page, pending_reports_page
+from offload.cases.queries import cases_page, pending_reports_page
+from offload.cases.rendering import render_case
 from offload.core.db import db
 from offload.core.errors import InvalidField, OffloadError
 from offload.core.forms import arg_text, show_error
@@ -85,7 +86,7 @@ def add_evidence(case_id: int):
         else:
             flash("Linked.", "success")
             return redirect(url_for("cases.show", case_id=case_id, _anchor="evidence"))
-    return _render_case(case_id, evidence_form=form)
+    return render_case(case_id, evidence_form=form)
 
 
 @bp.post("/cases/<int:case_id>/resolve")
@@ -107,7 +108,7 @@ def resolve_case(case_id: int):
         else:
             flash(f"Case #{case_id} is resolved: {form.resolution.data}.", "success")
             return redirect(url_for("cases.show", case_id=case_id))
-    return _render_case(case_id, resolve_form=form)
+    return render_case(case_id, resolve_form=form)
 
 
 @bp.post("/cases/<int:case_id>/lift-suspension")
@@ -124,7 +125,7 @@ def lift_suspension(case_id: int):
         else:
             flash("The suspension is lifted: the member can log in again.", "success")
             return redirect(url_for("cases.show", case_id=case_id))
-    return _render_case(case_id, lift_form=form)
+    return render_case(case_id, lift_form=form)
 
 
 @bp.get("/reports")
@@ -165,21 +166,6 @@ def dismiss_report(report_id: int):
             return redirect(url_for("admin.reports"))
     return _render_reports((report_id, "dismiss", form))
 
-
-def _render_case(case_id: int, **forms):
-    """The case's page (the cases package's template) with the submitted form and its
-    errors, and the other admin forms blank."""
-    page = case_page(case_id)
-    if page is None:
-        abort(404)
-    status = 422 if any(f.errors or f.form_errors for f in forms.values()) else 200
-    return render_template(
-        "cases/show.html", page=page, case=page.case, is_admin=True,
-        evidence_form=forms.get("evidence_form") or EvidenceForm(formdata=None),
-        resolve_form=forms.get("resolve_form") or ResolveCaseForm(
-            formdata=None, contests_invoice=page.contested is not None),
-        lift_form=forms.get("lift_form") or ReasonForm(prefix="lift", formdata=None),
-    ), status
 
 
 def _render_reports(failed: tuple[int, str, FlaskForm] | None = None):

@@ -14,9 +14,8 @@ from offload.core.errors import OffloadError
 from offload.core.forms import parse_id, show_error
 from offload.projects.models import Project
 
-from .forms import EvidenceForm, ReasonForm, ReportForm, ResolveCaseForm
-from .policies import can_view_case
-from .queries import case_page
+from .forms import ReportForm
+from .rendering import render_case
 from .reports import report_member
 
 bp = Blueprint("cases", __name__)
@@ -26,22 +25,6 @@ bp = Blueprint("cases", __name__)
 @login_or_404
 def show(case_id: int):
     return render_case(case_id)
-
-
-def render_case(case_id: int, **forms):
-    """The case page; admins also get its forms (the given, submitted ones kept)."""
-    page = case_page(case_id)
-    if page is None or not can_view_case(page.case, page.case.subject, current_user):
-        abort(404)
-    status = 422 if any(f.errors or f.form_errors for f in forms.values()) else 200
-    admin = current_user.is_admin
-    return render_template(
-        "cases/show.html", page=page, case=page.case, is_admin=admin,
-        evidence_form=forms.get("evidence_form") or EvidenceForm(formdata=None),
-        resolve_form=forms.get("resolve_form") or ResolveCaseForm(
-            formdata=None, contests_invoice=page.contested is not None),
-        lift_form=forms.get("lift_form") or ReasonForm(prefix="lift", formdata=None),
-    ), status
 
 
 @bp.route("/members/<username>/report", methods=["GET", "POST"])
