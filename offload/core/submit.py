@@ -1,0 +1,56 @@
+"""The one way a view runs a posted form: validate it, make the one service call, and
+either say it is done and redirect, or show the form again as it was sent, with why it
+was refused beside the field the refusal names (or above the form).
+
+Views stay three lines: load (404 for what the member may not see), ``submit(...)``,
+and the page to show again. What "again" means is the view's: its own page builder,
+which answers 422 when a form on it carries errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from flask import flash, redirect
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+
+from .errors import OffloadError
+from .forms import show_error
+
+T = TypeVar("T")
+
+#: What ``done`` may give: a message (shown as a success), a (message, category) pair,
+#: or None to say nothing.
+Said = str | tuple[str, str] | None
+
+
+def submit(form: FlaskForm, call: Callable[[], T], *,
+           done: Said | Callable[[T], Said],
+           then: str | Callable[[T], str],
+           again: Callable[[], ResponseReturnValue],
+           fields: Mapping[str, str] | None = None) -> ResponseReturnValue:
+    """Run ``call`` (the one service call) if ``form`` validates.
+
+    On success flash ``done`` (or ``done(result)``) and redirect to ``then`` (or
+    ``then(result)``). When the form is invalid, or the service refuses with an
+    ``OffloadError``, the refusal goes on the form (``fields`` maps a service's field
+    name to the form's when they differ) and ``again()`` renders the page anew.
+    """
+    if form.validate_on_submit():
+        try:
+            result = call()
+        except OffloadError as error:
+            show_error(form, error, dict(fields) if fields else None)
+        else:
+            _say(done(result) if callable(done) else done)
+            return redirect(then(result) if callable(then) else then)
+    return again()
+
+
+def _say(said: Any) -> None:
+    if not said:
+        return
+    message, category = (said, "success") if isinstance(said, str) else said
+    flash(message, category)
