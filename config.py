@@ -63,6 +63,11 @@ class Config:
     INVITE_LIMIT = "10 per hour"
     CONTACT_LIMIT = "5 per hour"  # messages through the contact page, per address
     PHOTO_LIMIT = "10 per hour"  # profile photo uploads, per member
+    # The fragment cache (offload/core/cache.py): each process's own unless
+    # OFFLOAD_CACHE_REDIS_URL=redis://... shares one between every worker and host
+    CACHE_REDIS_URL = None
+    CACHE_DEFAULT_TIMEOUT = 24 * 3600  # fragments are versioned; this only ages them out
+    CACHE_THRESHOLD = 20_000  # SimpleCache: fragments one process keeps at most
     # Hops of trusted proxies in front of the app (X-Forwarded-For); 0 = none.
     PROXY_FIX_X_FOR = 0
 

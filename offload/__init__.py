@@ -14,6 +14,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
+from offload.core.cache import init_cache
 from offload.core.db import configure_engine, db
 from offload.core.errors import register_error_handlers
 from offload.core.extensions import csrf, limiter, login_manager, mail, migrate
@@ -82,6 +83,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
+    init_cache(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to see that page."

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from offload import create_app
 from offload.accounts.models import User
+from offload.core.cache import cache
 from offload.core.db import atomic, db
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import LEDGER_CHECKS, run_checks
@@ -142,8 +143,10 @@ def app(tmp_path_factory):
 
 
 def empty_tables():
-    """Empty every table (and, on SQLite, the full-text index); ids start at 1 again."""
+    """Empty every table (and, on SQLite, the full-text index); ids start at 1 again, so
+    the fragment cache, keyed by ids and versions, is emptied too."""
     db.session.rollback()
+    cache.clear()
     tables = list(reversed(db.metadata.sorted_tables))
     # one write transaction from its first statement (BEGIN IMMEDIATE on SQLite): the
     # probe's read, then a write, in a deferred one fails at once ("database is locked")

@@ -1,0 +1,46 @@
+"""The fragment cache: HTML of rows that never change (a message, a timeline event) or
+that carry a version bumped by every change (a gig, an offer), so a cached fragment is
+never stale and nothing has to be invalidated.
+
+Flask-Caching does the work: ``{% cache None, "gig-row", gig.fragment_key %}`` in a
+template (its Jinja extension; the key parts must be strings, so a read model offers
+one such as ``f"{id}.{version}"``) or ``cache.get``/``cache.set`` in code. By default each
+process keeps its own ``SimpleCache`` (versioned keys make that safe with any number of
+workers); ``OFFLOAD_CACHE_REDIS_URL`` shares one Redis between every worker and host.
+
+Every key starts with the release's prefix (a digest of the templates), so a deploy
+that changes a template never serves the HTML of the one before from a shared cache.
+A fragment holds nothing that depends on who looks at it: what differs per viewer
+(buttons, "yours", a form) stays outside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Flask
+from flask_caching import Cache
+
+cache = Cache()
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def init_cache(app: Flask) -> None:
+    config = app.config
+    if config.get("CACHE_REDIS_URL"):
+        config["CACHE_TYPE"] = "RedisCache"
+    config.setdefault("CACHE_TYPE", "SimpleCache")
+    config["CACHE_KEY_PREFIX"] = f"offload:{templates_digest()}:"
+    cache.init_app(app)
+
+
+def templates_digest() -> str:
+    """A short digest of every template's name and text: the release, as the cache sees it."""
+    digest = hashlib.blake2b(digest_size=6)
+    for path in sorted(TEMPLATES.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(TEMPLATES)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
