@@ -14,9 +14,13 @@ URL adapter. Values the route doesn't take become the query string, as with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
+
+# a record id no table reaches (ids stop at 2**31 - 1): it marks where the value goes
+_PLACEHOLDER = 9_876_543_210_123
 
 # what url_for leaves unquoted in an anchor
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
@@ -44,3 +48,19 @@ def external_url(endpoint: str, **values) -> str:
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
                                        url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
+
+
+def path_maker(endpoint: str, argument: str) -> Callable[[object], str]:
+    """A function that makes the path of ``endpoint`` for one value of its one integer
+    ``argument``, with ``url_for`` called once: a list of 50 rows builds its links by
+    joining strings instead of routing each one (``url_for`` costs ~4 µs a call).
+
+    In templates: ``{% set gig_path = path_maker("gigs.show", "gig_id") %}`` then
+    ``gig_path(gig.id)``. Only for routes whose argument is an ``int`` (the path then
+    holds the placeholder's digits once, where the id goes).
+    """
+    built = url_for(endpoint, **{argument: _PLACEHOLDER})
+    head, found, tail = built.partition(str(_PLACEHOLDER))
+    if not found or str(_PLACEHOLDER) in tail:
+        raise ValueError(f"{endpoint}: {argument} is not one path segment")
+    return lambda value: f"{head}{int(value)}{tail}"

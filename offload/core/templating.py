@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, request
 
 from .db import utcnow
-from .links import external_url
+from .links import external_url, path_maker
 from .text import render_markdown
 
 
@@ -72,7 +72,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(markdown=render_markdown, datetime=format_datetime,
                                  date=format_date, ago=time_ago,
                                  waited=time_waited)
-    app.jinja_env.globals.update(external_url=external_url, nav_active=nav_active,
+    app.jinja_env.globals.update(external_url=external_url, path_maker=path_maker,
+                                 nav_active=nav_active,
                                  aria_attrs=aria_attrs)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -126,3 +126,25 @@ def test_site_path_works_without_a_request_and_refuses_unknown_endpoints(app):
     ("/projects/nowhere", False), ("/disputes/1/reply", False)])
 def test_resolves_matches_get_routes_only(link, ok):
     assert resolves(link) is ok
+
+
+# --- path_maker: many links of one route, url_for once -------------------------------------
+
+def test_path_maker_builds_what_url_for_builds(app):
+    from flask import url_for
+
+    from offload.core.links import path_maker
+
+    with app.test_request_context():
+        gig_path = path_maker("gigs.show", "gig_id")
+        for gig_id in (1, 42, 2_147_483_647):
+            assert gig_path(gig_id) == url_for("gigs.show", gig_id=gig_id)
+
+
+def test_path_maker_refuses_what_is_not_an_id(app):
+    from offload.core.links import path_maker
+
+    with app.test_request_context():
+        gig_path = path_maker("gigs.show", "gig_id")
+        with pytest.raises(ValueError):
+            gig_path("1/../../admin")
