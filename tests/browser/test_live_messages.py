@@ -38,9 +38,11 @@ def gunicorn(app, tmp_path):
            "OFFLOAD_UPLOAD_FOLDER": str(tmp_path / "uploads"),
            "OFFLOAD_INSTANCE_PATH": str(tmp_path / "instance")}
     env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    env["WEB_CONCURRENCY"] = "2"
+    server = subprocess.Popen(  # as in production: gunicorn.conf.py (preloaded, forked)
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
