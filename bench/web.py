@@ -1,4 +1,4 @@
-"""Pages under load: gunicorn (2 sync workers) on generated data, driven by wrk, on
+"""Pages under load: gunicorn (gunicorn.conf.py) on generated data, driven by wrk, on
 SQLite and PostgreSQL, at 1,000 and 100,000 gigs. Run with ``make bench``; details and
 the latest summary in bench/README.md.
 
@@ -6,7 +6,10 @@ For each database and size: a scratch database, ``flask db upgrade``, ``flask de
 generate``, gunicorn on a free 127.0.0.1 port, log-ins through the real log-in form,
 then for each page and each connection count one wrk run, all of that ``--runs`` times
 interleaved (page by page, so a slow minute hurts every page alike); the table shows
-medians, and each page's throughput as a ratio of the bare endpoint's in the same run.
+medians, and each page's throughput as a ratio of the bare endpoint's in the same run,
+the gunicorn workers' CPU per request (from /proc, over each wrk run) and the page's own
+CPU in-process (bench/inprocess.py: the app called directly, no server), so a reader can
+tell what the server costs from what the page costs.
 After the offers, ``flask ledger check`` must pass. Every server started is stopped and
 every scratch folder removed, also on error or Ctrl-C.
 """
@@ -60,6 +63,7 @@ class Sample:
     p99_ms: float
     errors: int  # non-2xx/3xx answers and socket errors
     requests: int
+    cpu_ms: float = 0.0  # the gunicorn workers' CPU time per request over the run
 
 
 @dataclass
@@ -70,6 +74,7 @@ class Result:
     connections: int
     samples: list[Sample] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)  # rps / bare rps, per run
+    inprocess_ms: float | None = None  # the page's CPU called in-process (no server)
 
     def median(self, attr: str) -> float:
         return statistics.median(getattr(s, attr) for s in self.samples)
@@ -94,12 +99,38 @@ def flask(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+    def workers_cpu_seconds(self) -> float:
+        """User + system CPU of the master's children (the workers) so far, from /proc."""
+        ticks = 0
+        for pid in _children(self.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # a worker that just exited
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(child) for child in text]
+    return found
+
+
 @contextmanager
 def gunicorn(env: dict[str, str], log: Path):
+    """gunicorn as in production (gunicorn.conf.py), on a free port."""
     port = free_port()
     with log.open("w") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
              "--bind", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -112,7 +143,7 @@ def gunicorn(env: dict[str, str], log: Path):
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"gunicorn did not start; see {log}")
-        yield base
+        yield Server(base, server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -154,7 +185,9 @@ def find_wrk() -> str:
     raise FileNotFoundError("wrk is not installed: apt-get install wrk")
 
 
-def run_wrk(wrk: str, base: str, page: Page, connections: int, seconds: float) -> Sample:
+def run_wrk(wrk: str, server: Server, page: Page, connections: int, seconds: float
+            ) -> Sample:
+    base = server.base
     command = [wrk, "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
                "--latency",
                "--timeout", "10s", "-H", f"User-Agent: {AGENT}"]
@@ -162,10 +195,14 @@ def run_wrk(wrk: str, base: str, page: Page, connections: int, seconds: float) -
         command += ["-H", f"Cookie: {page.cookie}"]
     if page.lua:
         command += ["-s", page.lua]
+    cpu_before = server.workers_cpu_seconds()
     done = subprocess.run([*command, base + page.path], capture_output=True, text=True)
+    cpu = server.workers_cpu_seconds() - cpu_before
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed: {done.stdout}{done.stderr}")
-    return parse_wrk(done.stdout)
+    sample = parse_wrk(done.stdout)
+    sample.cpu_ms = 1000 * cpu / max(sample.requests, 1)
+    return sample
 
 
 _UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -236,6 +273,17 @@ def next_offer_offset(offset: int, sample: Sample, connections: int, pairs: int)
     return offset
 
 
+def inprocess(env: dict[str, str], pages: dict[str, tuple[str, str]], rounds: int
+              ) -> dict[str, float]:
+    """Each page's median CPU milliseconds called in-process (bench/inprocess.py)."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "inprocess.py"),
+                           "--rounds", str(rounds), json.dumps(pages)],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench/inprocess.py failed:\n{done.stdout}{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 # --- one database and size --------------------------------------------------------------
 
 def deep_board_path(env: dict[str, str]) -> str:
@@ -273,10 +321,12 @@ def bench_one(database: str, url: str, gigs: int, members: int, args, wrk: str,
           file=sys.stderr, flush=True)
     results: dict[tuple[str, int], Result] = {}
     offset = 0
-    with gunicorn(env, folder / "gunicorn.log") as base:
+    with gunicorn(env, folder / "gunicorn.log") as server:
+        base = server.base
         member, _ = log_in(base, made["login"])
         poster, _ = log_in(base, made["showcase_poster"])
         offerers = [log_in(base, name) for name in made["bench_members"][:OFFER_SESSIONS]]
+        users = {member: made["login"], poster: made["showcase_poster"]}
         pages = [Page("bare endpoint", "/healthz"),
                  Page("board", "/gigs", member),
                  Page("search, common word", "/gigs?q=client", member),
@@ -291,13 +341,14 @@ def bench_one(database: str, url: str, gigs: int, members: int, args, wrk: str,
         for page in pages:
             warm = Page(page.name, page.path if page.name != "place an offer" else "/healthz",
                         page.cookie if page.name != "place an offer" else "")
-            run_wrk(wrk, base, warm, 2, 1)  # warm both workers' caches
+            run_wrk(wrk, server, warm, 2, 1)  # warm the workers' caches
+        made["gunicorn_workers"] = len(_children(server.pid))
         for run in range(args.runs):
             for page in pages:
                 for connections in args.connections:
                     if page.name == "place an offer":
                         page.lua = offer_script(folder, offerers, made["offer_gig_ids"], offset)
-                    sample = run_wrk(wrk, base, page, connections, args.seconds)
+                    sample = run_wrk(wrk, server, page, connections, args.seconds)
                     if page.name == "place an offer":
                         offset = next_offer_offset(offset, sample, connections,
                                                    len(made["offer_gig_ids"]) * len(offerers))
@@ -305,9 +356,14 @@ def bench_one(database: str, url: str, gigs: int, members: int, args, wrk: str,
                         database, gigs, page.name, connections)).samples.append(sample)
                     print(f"  run {run + 1}: {page.name:<22} c={connections:<3} "
                           f"{sample.rps:8.1f} req/s  p50 {sample.p50_ms:7.1f} ms  "
-                          f"p99 {sample.p99_ms:7.1f} ms  errors {sample.errors}",
+                          f"p99 {sample.p99_ms:7.1f} ms  cpu {sample.cpu_ms:5.2f} ms  "
+                          f"errors {sample.errors}",
                           file=sys.stderr, flush=True)
     made["locked"] = (folder / "gunicorn.log").read_text().count("database is locked")
+    cpu = inprocess(env, {page.name: (page.path, users.get(page.cookie, ""))
+                          for page in pages if page.name != "place an offer"}, args.rounds_cpu)
+    for (name, _), result in results.items():
+        result.inprocess_ms = cpu.get(name)
     made["ledger_check"] = "passed" if "passed" in flask(env, "ledger", "check") else "FAILED"
     for (_, connections), result in results.items():
         bare = results[("bare endpoint", connections)]
@@ -324,18 +380,22 @@ def render(results: list[Result], notes: list[str], args) -> str:
     lines = [f"# {datetime.now():%Y-%m-%d %H:%M} — {platform.machine()}, "
              f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
              *notes,
-             f"gunicorn 2 sync workers; wrk -t2, {args.seconds:g} s per run, medians of "
-             f"{args.runs} interleaved runs; ratio = req/s ÷ the bare endpoint's in the same run",
+             f"gunicorn -c gunicorn.conf.py; wrk -t2, {args.seconds:g} s per run, medians of "
+             f"{args.runs} interleaved runs; ratio = req/s ÷ the bare endpoint's in the same "
+             "run; cpu = the workers' CPU per request (/proc); in-proc = the page's CPU "
+             f"called in-process, no server (median of {args.rounds_cpu} rounds)",
              ""]
     header = (f"{'database':<10} {'gigs':>7} {'page':<22} {'conns':>5} {'req/s':>8} "
-              f"{'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'ratio':>6} {'errors':>6}")
+              f"{'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'ratio':>6} {'cpu ms':>6} "
+              f"{'in-proc':>7} {'errors':>6}")
     lines += [header, "-" * len(header)]
     for r in results:
         lines.append(
             f"{r.database:<10} {r.gigs:>7,} {r.page:<22} {r.connections:>5} "
             f"{r.median('rps'):>8.1f} {r.median('p50_ms'):>7.1f} {r.median('p99_ms'):>7.1f} "
             f"{r.median('p99_ms') / max(r.median('p50_ms'), 0.001):>7.2f} "
-            f"{statistics.median(r.ratios):>6.2f} {sum(s.errors for s in r.samples):>6}")
+            f"{statistics.median(r.ratios):>6.2f} {r.median('cpu_ms'):>6.2f} "
+            f"{_ms(r.inprocess_ms):>7} {sum(s.errors for s in r.samples):>6}")
     sizes = sorted({r.gigs for r in results})
     if len(sizes) == 2:
         small, large = sizes
@@ -350,6 +410,10 @@ def render(results: list[Result], notes: list[str], args) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"],
@@ -359,6 +423,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", nargs="+", type=int, default=[8, 32])
+    parser.add_argument("--rounds-cpu", type=int, default=50,
+                        help="rounds of the in-process CPU measure")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop what we started
     wrk = find_wrk()
