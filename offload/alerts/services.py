@@ -269,6 +269,6 @@ def _tell(alert: Alert, gigs: list[Gig], *, count: int, capped: bool) -> bool:
            link=site_path("gigs.board", _query=alert.query),
            context={"alert": alert, "gigs": gigs, "more": count - len(gigs),
                     "stop_url": stop_url,
-                    "board_url": external_url("gigs.board") + "?" + alert.query,
+                    "board_url": external_url("gigs.board", _query=alert.query),
                     "daily": alert.frequency == Frequency.DAILY},
            list_unsubscribe=stop_url) is not None

@@ -42,12 +42,16 @@ def site_path(endpoint: str, *, _anchor: str | None = None, _query: str | None =
     return path
 
 
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for e-mails, built from CANONICAL_URL, never the request's Host."""
+def external_url(endpoint: str, *, _query: str | None = None, **values) -> str:
+    """An absolute link for e-mails, built from CANONICAL_URL, never the request's Host.
+    ``_query``, as for ``site_path``: an encoded query string, appended when not empty."""
     base = urlsplit(current_app.config["CANONICAL_URL"])
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
                                        url_scheme=base.scheme)
-    return adapter.build(endpoint, values, force_external=True)
+    url = adapter.build(endpoint, values, force_external=True)
+    if _query:
+        url += ("&" if "?" in url else "?") + _query
+    return url
 
 
 def path_maker(endpoint: str, argument: str) -> Callable[[object], str]:

@@ -148,3 +148,12 @@ def test_path_maker_refuses_what_is_not_an_id(app):
         gig_path = path_maker("gigs.show", "gig_id")
         with pytest.raises(ValueError):
             gig_path("1/../../admin")
+
+
+def test_an_external_url_takes_a_query_only_when_there_is_one(app, monkeypatch):
+    from offload.core.links import external_url
+
+    monkeypatch.setitem(app.config, "CANONICAL_URL", "https://offload.example")
+    assert external_url("gigs.board") == "https://offload.example/gigs"
+    assert external_url("gigs.board", _query="") == "https://offload.example/gigs"
+    assert external_url("gigs.board", _query="q=cobol") == "https://offload.example/gigs?q=cobol"
