@@ -37,14 +37,13 @@ from .forms import (
 )
 from .models import Gig, GigAttachment, GigCategory, GigKind, GigState, Question
 from .policies import (
-    can_view_gig,
     why_cannot_ask,
     why_cannot_attach,
     why_cannot_cancel,
     why_cannot_edit,
     why_cannot_post,
 )
-from .queries import board_page, gig_page, matching_members_for, my_gigs
+from .queries import board_page, gig_for, gig_page, matching_members_for, my_gigs
 
 bp = Blueprint("gigs", __name__)
 
@@ -144,7 +143,7 @@ def edit(gig_id: int):
 @bp.post("/gigs/<int:gig_id>/cancel")
 @login_required
 def cancel(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     if gig.poster_id != current_user.id and not current_user.is_admin:
         abort(404)
     form = CancelForm()
@@ -171,7 +170,7 @@ def show(gig_id: int):
 @bp.post("/gigs/<int:gig_id>/questions")
 @confirmed_required
 def ask(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     form = AskForm(prefix="ask")
     if form.validate_on_submit():
         try:
@@ -188,7 +187,7 @@ def ask(gig_id: int):
 @confirmed_required
 def answer(question_id: int):
     question = db.get_or_404(Question, question_id)
-    gig_id = _gig_or_404(question.gig_id).id
+    gig_id = gig_for(current_user, question.gig_id).id
     form = AnswerForm(prefix=f"q{question.id}")
     if form.validate_on_submit():
         try:
@@ -206,7 +205,7 @@ def answer(question_id: int):
 @bp.post("/gigs/<int:gig_id>/attachments")
 @login_required
 def add_attachment(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     if gig.poster_id != current_user.id:
         abort(404)
     form = AttachmentForm(prefix="attachment")
@@ -226,7 +225,7 @@ def add_attachment(gig_id: int):
 @login_required
 def remove_attachment(attachment_id: int):
     attachment = db.get_or_404(GigAttachment, attachment_id)
-    gig = _gig_or_404(attachment.gig_id)
+    gig = gig_for(current_user, attachment.gig_id)
     if gig.poster_id != current_user.id:
         abort(404)  # admins remove files with a written reason, from the admin area
     if ConfirmForm().validate_on_submit():  # the CSRF token
@@ -243,20 +242,12 @@ def remove_attachment(attachment_id: int):
 @login_required
 def attachment(attachment_id: int):
     attachment = db.get_or_404(GigAttachment, attachment_id)
-    _gig_or_404(attachment.gig_id)
+    gig_for(current_user, attachment.gig_id)
     return send_stored_file(attachment.stored_name, attachment.content_type,
                             attachment.original_name)
 
 
 # --- helpers --------------------------------------------------------------------------
-
-def _gig_or_404(gig_id: int) -> Gig:
-    """The gig if the member may see it; 404 for missing gigs and others' drafts."""
-    gig = db.session.get(Gig, gig_id)
-    if gig is None or not can_view_gig(gig, current_user):
-        abort(404)
-    return gig
-
 
 def _page_or_404(gig_id: int):
     page = gig_page(gig_id, current_user)

@@ -21,7 +21,7 @@ from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
 from offload.gigs.models import Gig, GigKind
-from offload.gigs.policies import can_view_gig
+from offload.gigs.queries import gig_for
 from offload.projects.queries import project_of_gig
 from offload.wallet.queries import wallet_summary
 
@@ -58,7 +58,7 @@ bp = Blueprint("offers", __name__)
 @bp.route("/gigs/<int:gig_id>/offers/new", methods=["GET", "POST"])
 @confirmed_required
 def new(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     mine = live_offer_of(gig.id, current_user.id)
     if mine is not None:
         # one live offer per member and gig: show theirs rather than a form the service
@@ -81,7 +81,8 @@ def new(gig_id: int):
         else:
             flash("Your offer is sent; the poster is told.", "success")
             return redirect(url_for(".show", offer_id=offer.id))
-    gig = _gig_or_404(gig_id)  # re-read: a failed service call rolled back what was loaded
+    # re-read: a failed service call rolled back what was loaded
+    gig = gig_for(current_user, gig_id)
     return render_template(
         "offers/new.html", gig=gig, form=form, cannot_offer=why_cannot_offer(gig, current_user),
         summary=wallet_summary(current_user.id), fee_problem=fee_problem,
@@ -205,7 +206,7 @@ def counter_proposal(proposal_id: int):
 @bp.get("/gigs/<int:gig_id>/offers")
 @login_required
 def for_gig(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     if gig.poster_id != current_user.id and not current_user.is_admin:
         abort(404)
     page = ranked_offers_page(gig.id, request.args.get("after"))
@@ -233,13 +234,6 @@ def mine():
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-def _gig_or_404(gig_id: int) -> Gig:
-    gig = db.session.get(Gig, gig_id)
-    if gig is None or not can_view_gig(gig, current_user):
-        abort(404)
-    return gig
-
 
 def _offer_or_404(offer_id: int) -> Offer:
     offer = db.session.get(Offer, offer_id)
