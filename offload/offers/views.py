@@ -17,19 +17,17 @@ from offload.accounts.decorators import confirmed_required
 from offload.conversations.forms import MessageForm
 from offload.conversations.policies import why_cannot_message
 from offload.conversations.queries import conversation_page, reading_of, unread_counts
-from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, show_error
-from offload.gigs.models import Gig, GigKind
+from offload.gigs.models import GigKind
 from offload.gigs.queries import gig_for
 from offload.projects.queries import project_of_gig
 from offload.wallet.queries import wallet_summary
 
 from . import negotiation, services
 from .forms import ButtonForm, DeclineForm, MyOffersFilterForm, OfferForm, ProposalForm
-from .models import Offer, OfferProposal, OfferState
+from .models import OfferState
 from .policies import (
-    can_view_offer,
     is_party,
     why_cannot_answer_award,
     why_cannot_award,
@@ -44,8 +42,10 @@ from .queries import (
     live_offer_count,
     live_offer_of,
     my_offers,
+    offer_for,
     offer_page,
     portfolio_choices,
+    proposal_for,
     ranked_offers_page,
 )
 from .ranking import places_of
@@ -154,7 +154,7 @@ def decline_award(offer_id: int):
 @bp.post("/offers/<int:offer_id>/proposals")
 @login_required
 def propose(offer_id: int):
-    offer = _offer_or_404(offer_id)
+    offer = offer_for(current_user, offer_id)
     form = ProposalForm(prefix="propose")
     if form.validate_on_submit():
         try:
@@ -171,7 +171,7 @@ def propose(offer_id: int):
 @bp.post("/offers/proposals/<int:proposal_id>/accept")
 @login_required
 def accept_proposal(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = proposal_for(current_user, proposal_id)
     return _act(proposal.offer_id, lambda _offer: negotiation.accept_proposal(
         proposal, actor=current_user), "You agreed to the new terms.", anchor="negotiation")
 
@@ -179,7 +179,7 @@ def accept_proposal(proposal_id: int):
 @bp.post("/offers/proposals/<int:proposal_id>/decline")
 @login_required
 def decline_proposal(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = proposal_for(current_user, proposal_id)
     return _act(proposal.offer_id, lambda _offer: negotiation.decline_proposal(
         proposal, actor=current_user), "You kept the current terms.", anchor="negotiation")
 
@@ -187,7 +187,7 @@ def decline_proposal(proposal_id: int):
 @bp.post("/offers/proposals/<int:proposal_id>/counter")
 @login_required
 def counter_proposal(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = proposal_for(current_user, proposal_id)
     form = ProposalForm(prefix="counter")
     if form.validate_on_submit():
         try:
@@ -235,26 +235,10 @@ def mine():
 
 # --- helpers ------------------------------------------------------------------------------
 
-def _offer_or_404(offer_id: int) -> Offer:
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or not can_view_offer(offer, db.session.get(Gig, offer.gig_id),
-                                           current_user):
-        abort(404)
-    return offer
-
-
-def _proposal_or_404(proposal_id: int) -> OfferProposal:
-    proposal = db.session.get(OfferProposal, proposal_id)
-    if proposal is None:
-        abort(404)
-    _offer_or_404(proposal.offer_id)
-    return proposal
-
-
 def _act(offer_id: int, call, done: str, *, form: FlaskForm | None = None,
          anchor: str | None = None):
     """Run a button's service call on the offer; flash the outcome; back to the offer."""
-    offer = _offer_or_404(offer_id)
+    offer = offer_for(current_user, offer_id)
     form = form or ButtonForm()
     if not form.validate_on_submit():
         flash(first_error(form), "error")
