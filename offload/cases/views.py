@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from offload.accounts.decorators import confirmed_required, login_or_404
-from offload.accounts.models import User
+from offload.accounts.queries import member_named
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import parse_id, show_error
@@ -30,9 +29,7 @@ def show(case_id: int):
 @bp.route("/members/<username>/report", methods=["GET", "POST"])
 @confirmed_required
 def report(username: str):
-    subject = db.session.scalar(select(User).where(User.username == username.lower()))
-    if subject is None:
-        abort(404)
+    subject = member_named(username) or abort(404)
     form = ReportForm()
     project_id = form.project.data if request.method == "POST" else _project_arg()
     project = db.session.get(Project, project_id) if project_id else None

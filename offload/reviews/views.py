@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from offload.accounts.decorators import login_or_404
 from offload.accounts.models import User
+from offload.accounts.queries import member_named
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.forms import first_error, parse_id
@@ -70,9 +70,7 @@ def reply(review_id: int):
 @bp.get("/members/<username>/reviews")
 @login_required
 def of_member(username: str):
-    member = db.session.scalar(select(User).where(User.username == username.lower()))
-    if member is None:
-        abort(404)
+    member = member_named(username) or abort(404)
     page = member_reviews_page(member.id, request.args.get("before"))
     overall, skills = member_rating(member.id)
     return render_template("reviews/of_member.html", member=member, page=page,
