@@ -9,6 +9,8 @@ field they name, above the form, or flashed on the offer page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -18,7 +20,8 @@ from offload.conversations.forms import MessageForm
 from offload.conversations.policies import why_cannot_message
 from offload.conversations.queries import conversation_page, reading_of, unread_counts
 from offload.core.errors import OffloadError
-from offload.core.forms import first_error, show_error
+from offload.core.forms import show_error
+from offload.core.submit import back, submit
 from offload.gigs.models import GigKind
 from offload.gigs.queries import gig_for
 from offload.projects.queries import project_of_gig
@@ -101,15 +104,17 @@ def show(offer_id: int):
 @bp.post("/offers/<int:offer_id>/withdraw")
 @login_required
 def withdraw(offer_id: int):
-    return _act(offer_id, lambda offer: services.withdraw_offer(offer, actor=current_user),
-                "Your offer is withdrawn.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.withdraw_offer(offer, actor=current_user),
+                   "Your offer is withdrawn.")
 
 
 @bp.post("/offers/<int:offer_id>/shortlist")
 @login_required
 def shortlist(offer_id: int):
+    offer = offer_for(current_user, offer_id)
     on = request.args.get("on", "1") != "0"
-    return _act(offer_id, lambda offer: services.shortlist_offer(
+    return _button(offer_id, lambda: services.shortlist_offer(
         offer, actor=current_user, shortlisted=on),
         "The offer is on your shortlist." if on else "The offer is off your shortlist.")
 
@@ -117,8 +122,9 @@ def shortlist(offer_id: int):
 @bp.post("/offers/<int:offer_id>/decline")
 @login_required
 def decline(offer_id: int):
+    offer = offer_for(current_user, offer_id)
     form = DeclineForm(prefix="decline")
-    return _act(offer_id, lambda offer: services.decline_offer(
+    return _button(offer_id, lambda: services.decline_offer(
         offer, actor=current_user, reason=form.reason.data),
         "The offer is declined; its maker is told.", form=form)
 
@@ -126,29 +132,33 @@ def decline(offer_id: int):
 @bp.post("/offers/<int:offer_id>/award")
 @login_required
 def award(offer_id: int):
-    return _act(offer_id, lambda offer: services.award_offer(offer, actor=current_user),
-                "You chose this offer. Its maker is asked to accept.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.award_offer(offer, actor=current_user),
+                   "You chose this offer. Its maker is asked to accept.")
 
 
 @bp.post("/offers/<int:offer_id>/take-back-award")
 @login_required
 def take_back_award(offer_id: int):
-    return _act(offer_id, lambda offer: services.take_back_award(offer, actor=current_user),
-                "You took the award back; the gig is open for offers again.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.take_back_award(offer, actor=current_user),
+                   "You took the award back; the gig is open for offers again.")
 
 
 @bp.post("/offers/<int:offer_id>/accept-award")
 @login_required
 def accept_award(offer_id: int):
-    return _act(offer_id, lambda offer: services.accept_award(offer, actor=current_user),
-                "You accepted the award: the project has started.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.accept_award(offer, actor=current_user),
+                   "You accepted the award: the project has started.")
 
 
 @bp.post("/offers/<int:offer_id>/decline-award")
 @login_required
 def decline_award(offer_id: int):
-    return _act(offer_id, lambda offer: services.decline_award(offer, actor=current_user),
-                "You turned the award down; the gig is open again.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.decline_award(offer, actor=current_user),
+                   "You turned the award down; the gig is open again.")
 
 
 @bp.post("/offers/<int:offer_id>/proposals")
@@ -156,23 +166,18 @@ def decline_award(offer_id: int):
 def propose(offer_id: int):
     offer = offer_for(current_user, offer_id)
     form = ProposalForm(prefix="propose")
-    if form.validate_on_submit():
-        try:
-            negotiation.propose_terms(offer, actor=current_user, **form.terms())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your proposal is sent; the other side can accept or counter it.",
-                  "success")
-            return redirect(url_for(".show", offer_id=offer_id, _anchor="negotiation"))
-    return _render_show(offer_id, propose_form=form)
+    return submit(form, lambda: negotiation.propose_terms(offer, actor=current_user,
+                                                          **form.terms()),
+                  done="Your proposal is sent; the other side can accept or counter it.",
+                  then=url_for(".show", offer_id=offer_id, _anchor="negotiation"),
+                  again=lambda: _render_show(offer_id, propose_form=form))
 
 
 @bp.post("/offers/proposals/<int:proposal_id>/accept")
 @login_required
 def accept_proposal(proposal_id: int):
     proposal = proposal_for(current_user, proposal_id)
-    return _act(proposal.offer_id, lambda _offer: negotiation.accept_proposal(
+    return _button(proposal.offer_id, lambda: negotiation.accept_proposal(
         proposal, actor=current_user), "You agreed to the new terms.", anchor="negotiation")
 
 
@@ -180,7 +185,7 @@ def accept_proposal(proposal_id: int):
 @login_required
 def decline_proposal(proposal_id: int):
     proposal = proposal_for(current_user, proposal_id)
-    return _act(proposal.offer_id, lambda _offer: negotiation.decline_proposal(
+    return _button(proposal.offer_id, lambda: negotiation.decline_proposal(
         proposal, actor=current_user), "You kept the current terms.", anchor="negotiation")
 
 
@@ -189,16 +194,11 @@ def decline_proposal(proposal_id: int):
 def counter_proposal(proposal_id: int):
     proposal = proposal_for(current_user, proposal_id)
     form = ProposalForm(prefix="counter")
-    if form.validate_on_submit():
-        try:
-            negotiation.counter_proposal(proposal, actor=current_user, **form.terms())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your counter-proposal is sent.", "success")
-            return redirect(url_for(".show", offer_id=proposal.offer_id,
-                                    _anchor="negotiation"))
-    return _render_show(proposal.offer_id, counter_form=form)
+    return submit(form, lambda: negotiation.counter_proposal(proposal, actor=current_user,
+                                                             **form.terms()),
+                  done="Your counter-proposal is sent.",
+                  then=url_for(".show", offer_id=proposal.offer_id, _anchor="negotiation"),
+                  again=lambda: _render_show(proposal.offer_id, counter_form=form))
 
 
 # --- lists --------------------------------------------------------------------------------
@@ -235,21 +235,13 @@ def mine():
 
 # --- helpers ------------------------------------------------------------------------------
 
-def _act(offer_id: int, call, done: str, *, form: FlaskForm | None = None,
-         anchor: str | None = None):
-    """Run a button's service call on the offer; flash the outcome; back to the offer."""
-    offer = offer_for(current_user, offer_id)
+def _button(offer_id: int, call: Callable[[], object], done: str, *,
+            form: FlaskForm | None = None, anchor: str | None = None):
+    """A button of the offer page: its service call, the outcome flashed, and back to
+    the page either way."""
     form = form or ButtonForm()
-    if not form.validate_on_submit():
-        flash(first_error(form), "error")
-    else:
-        try:
-            call(offer)
-        except OffloadError as e:
-            flash(str(e), "error")
-        else:
-            flash(done, "success")
-    return redirect(url_for(".show", offer_id=offer_id, _anchor=anchor))
+    to = url_for(".show", offer_id=offer_id, _anchor=anchor)
+    return submit(form, call, done=done, then=to, again=back(form, to))
 
 
 def _render_show(offer_id: int, **forms: FlaskForm):
