@@ -16,9 +16,8 @@ from flask_wtf import FlaskForm
 from offload.accounts.decorators import confirmed_required
 from offload.conversations.queries import unread_counts
 from offload.core.db import db
-from offload.core.errors import OffloadError
-from offload.core.forms import first_error, show_error
 from offload.core.money import format_money
+from offload.core.submit import back, submit
 from offload.core.uploads import send_stored_file
 from offload.offers.policies import why_cannot_offer
 from offload.offers.queries import live_offer_counts, offers_tab
@@ -103,16 +102,11 @@ def new():
     if request.method == "GET":
         return _render_new(GigForm(formdata=None, data={"kind": GigKind.REFERRAL.value}))
     form = GigForm()
-    if form.validate_on_submit():
-        try:
-            gig = services.post_gig(actor=current_user, kind=form.kind.data,
-                                    client_details=form.client_details(), **form.terms())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your gig is on the board.", "success")
-            return redirect(url_for(".show", gig_id=gig.id))
-    return _render_new(form)
+    return submit(form, lambda: services.post_gig(
+        actor=current_user, kind=form.kind.data, client_details=form.client_details(),
+        **form.terms()),
+        done="Your gig is on the board.",
+        then=lambda gig: url_for(".show", gig_id=gig.id), again=lambda: _render_new(form))
 
 
 @bp.route("/gigs/<int:gig_id>/edit", methods=["GET", "POST"])
@@ -128,16 +122,11 @@ def edit(gig_id: int):
         return redirect(url_for(".show", gig_id=gig.id))
     form = _edit_form(gig, GigForm(formdata=None, data=_gig_data(page))
                       if request.method == "GET" else GigForm())
-    if form.validate_on_submit():
-        try:
-            services.edit_gig(gig, actor=current_user, client_details=_client_fields(form),
-                              **form.terms())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your changes are saved.", "success")
-            return redirect(url_for(".show", gig_id=gig.id))
-    return render_template("gigs/edit.html", gig=gig, form=form), 422 if form.errors else 200
+    return submit(form, lambda: services.edit_gig(
+        gig, actor=current_user, client_details=_client_fields(form), **form.terms()),
+        done="Your changes are saved.", then=url_for(".show", gig_id=gig.id),
+        again=lambda: (render_template("gigs/edit.html", gig=gig, form=form),
+                       422 if form.errors else 200))
 
 
 @bp.post("/gigs/<int:gig_id>/cancel")
@@ -146,17 +135,11 @@ def cancel(gig_id: int):
     gig = gig_for(current_user, gig_id)
     if gig.poster_id != current_user.id and not current_user.is_admin:
         abort(404)
-    form = CancelForm()
-    if form.validate_on_submit():
-        try:
-            services.cancel_gig(gig, actor=current_user, reason=form.reason.data)
-        except OffloadError as e:
-            flash(str(e), "error")
-        else:
-            flash("The gig is cancelled and off the board.", "success")
-    else:
-        flash(first_error(form), "error")
-    return redirect(url_for(".show", gig_id=gig.id))
+    form, to = CancelForm(), url_for(".show", gig_id=gig.id)
+    return submit(form, lambda: services.cancel_gig(gig, actor=current_user,
+                                                    reason=form.reason.data),
+                  done="The gig is cancelled and off the board.", then=to,
+                  again=back(form, to))
 
 
 # --- the gig page -----------------------------------------------------------------------
@@ -172,15 +155,12 @@ def show(gig_id: int):
 def ask(gig_id: int):
     gig = gig_for(current_user, gig_id)
     form = AskForm(prefix="ask")
-    if form.validate_on_submit():
-        try:
-            question = services.ask_question(gig, actor=current_user, body=form.body.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your question is posted; the poster is told.", "success")
-            return redirect(url_for(".show", gig_id=gig_id, _anchor=f"question-{question.id}"))
-    return _render_show(gig_id, ask_form=form)
+    return submit(form, lambda: services.ask_question(gig, actor=current_user,
+                                                      body=form.body.data),
+                  done="Your question is posted; the poster is told.",
+                  then=lambda question: url_for(".show", gig_id=gig_id,
+                                                _anchor=f"question-{question.id}"),
+                  again=lambda: _render_show(gig_id, ask_form=form))
 
 
 @bp.post("/gigs/questions/<int:question_id>/answer")
@@ -189,15 +169,11 @@ def answer(question_id: int):
     question = db.get_or_404(Question, question_id)
     gig_id = gig_for(current_user, question.gig_id).id
     form = AnswerForm(prefix=f"q{question.id}")
-    if form.validate_on_submit():
-        try:
-            services.answer_question(question, actor=current_user, answer=form.answer.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your answer is posted; the member who asked is told.", "success")
-            return redirect(url_for(".show", gig_id=gig_id, _anchor=f"question-{question_id}"))
-    return _render_show(gig_id, answer_form=(question_id, form))
+    return submit(form, lambda: services.answer_question(question, actor=current_user,
+                                                         answer=form.answer.data),
+                  done="Your answer is posted; the member who asked is told.",
+                  then=url_for(".show", gig_id=gig_id, _anchor=f"question-{question_id}"),
+                  again=lambda: _render_show(gig_id, answer_form=(question_id, form)))
 
 
 # --- files ------------------------------------------------------------------------------
@@ -209,16 +185,10 @@ def add_attachment(gig_id: int):
     if gig.poster_id != current_user.id:
         abort(404)
     form = AttachmentForm(prefix="attachment")
-    if form.validate_on_submit():
-        try:
-            services.add_gig_attachment(gig, actor=current_user,
-                                        file_storage=form.file.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("File attached.", "success")
-            return redirect(url_for(".show", gig_id=gig_id, _anchor="files"))
-    return _render_show(gig_id, attachment_form=form)
+    return submit(form, lambda: services.add_gig_attachment(gig, actor=current_user,
+                                                            file_storage=form.file.data),
+                  done="File attached.", then=url_for(".show", gig_id=gig_id, _anchor="files"),
+                  again=lambda: _render_show(gig_id, attachment_form=form))
 
 
 @bp.post("/gigs/attachments/<int:attachment_id>/delete")
@@ -228,14 +198,9 @@ def remove_attachment(attachment_id: int):
     gig = gig_for(current_user, attachment.gig_id)
     if gig.poster_id != current_user.id:
         abort(404)  # admins remove files with a written reason, from the admin area
-    if ConfirmForm().validate_on_submit():  # the CSRF token
-        try:
-            services.remove_gig_attachment(attachment, actor=current_user)
-        except OffloadError as e:
-            flash(str(e), "error")
-        else:
-            flash("File removed.", "success")
-    return redirect(url_for(".show", gig_id=gig.id, _anchor="files"))
+    form, to = ConfirmForm(), url_for(".show", gig_id=gig.id, _anchor="files")
+    return submit(form, lambda: services.remove_gig_attachment(attachment, actor=current_user),
+                  done="File removed.", then=to, again=back(form, to))
 
 
 @bp.get("/gigs/attachments/<int:attachment_id>")
