@@ -61,6 +61,10 @@ class OffloadForm(FlaskForm):
         pass
 
 
+class ButtonForm(OffloadForm):
+    """No fields: the CSRF token of a button (revoke, remove, withdraw...)."""
+
+
 class QueryForm(Form):
     """The base of every GET filter form (no CSRF)."""
 
