@@ -20,7 +20,7 @@ from offload.core.db import db
 from offload.core.errors import InvalidField, OffloadError
 from offload.core.extensions import csrf
 from offload.core.forms import show_error
-from offload.core.submit import back, submit
+from offload.core.submit import submit, submit_button
 from offload.gigs.filters import BoardFilters
 from offload.notifications.kinds import KINDS
 
@@ -96,10 +96,9 @@ _ACTIONS = {
 def act(alert_id: int, action: str):
     """The buttons of the alerts page: stop, resume or delete one alert."""
     alert = _own_alert(alert_id)
-    form, to = ButtonForm(), url_for(".index")
     service, done = _ACTIONS[action]
-    return submit(form, lambda: service(alert, actor=current_user),
-                  done=done.format(alert.name), then=to, again=back(form, to))
+    return submit_button(ButtonForm(), lambda: service(alert, actor=current_user),
+                         done=done.format(alert.name), to=url_for(".index"))
 
 
 @bp.get("/alerts/stop/<token>")

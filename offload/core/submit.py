@@ -4,9 +4,9 @@ was refused beside the field the refusal names (or above the form).
 
 Views stay three lines: load (404 for what the member may not see), ``submit(...)``,
 and the page to show again. What "again" means is the view's: its own page builder,
-which answers 422 when a form on it carries errors; or, for a button posted from a page
-it has no place on (withdraw, remove, stop), ``back(form, to)``: the refusal flashed
-and the member back on that page.
+which answers 422 when a form on it carries errors. A button posted from a page it has
+no place on (withdraw, remove, stop) uses ``submit_button``: back to that page either
+way, with the refusal flashed.
 """
 
 from __future__ import annotations
@@ -51,13 +51,14 @@ def submit(form: FlaskForm, call: Callable[[], T], *,
     return again()
 
 
-def back(form: FlaskForm, to: str) -> Callable[[], ResponseReturnValue]:
-    """An ``again`` for a button: flash why ``form`` was refused, as an error, and
-    redirect to ``to`` (the page the button is on)."""
+def submit_button(form: FlaskForm, call: Callable[[], T], *,
+                  done: Said | Callable[[T], Said], to: str) -> ResponseReturnValue:
+    """``submit`` for a button: redirect to ``to`` (the page the button is on) either
+    way, having flashed ``done`` or, as an error, why the button was refused."""
     def again() -> ResponseReturnValue:
         flash(first_error(form), "error")
         return redirect(to)
-    return again
+    return submit(form, call, done=done, then=to, again=again)
 
 
 def _say(said: Any) -> None:

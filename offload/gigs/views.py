@@ -17,7 +17,7 @@ from offload.accounts.decorators import confirmed_required
 from offload.conversations.queries import unread_counts
 from offload.core.db import db
 from offload.core.money import format_money
-from offload.core.submit import back, submit
+from offload.core.submit import submit, submit_button
 from offload.core.uploads import send_stored_file
 from offload.offers.policies import why_cannot_offer
 from offload.offers.queries import live_offer_counts, offers_tab
@@ -135,11 +135,11 @@ def cancel(gig_id: int):
     gig = gig_for(current_user, gig_id)
     if gig.poster_id != current_user.id and not current_user.is_admin:
         abort(404)
-    form, to = CancelForm(), url_for(".show", gig_id=gig.id)
-    return submit(form, lambda: services.cancel_gig(gig, actor=current_user,
-                                                    reason=form.reason.data),
-                  done="The gig is cancelled and off the board.", then=to,
-                  again=back(form, to))
+    form = CancelForm()
+    return submit_button(form, lambda: services.cancel_gig(gig, actor=current_user,
+                                                           reason=form.reason.data),
+                         done="The gig is cancelled and off the board.",
+                         to=url_for(".show", gig_id=gig.id))
 
 
 # --- the gig page -----------------------------------------------------------------------
@@ -198,9 +198,9 @@ def remove_attachment(attachment_id: int):
     gig = gig_for(current_user, attachment.gig_id)
     if gig.poster_id != current_user.id:
         abort(404)  # admins remove files with a written reason, from the admin area
-    form, to = ConfirmForm(), url_for(".show", gig_id=gig.id, _anchor="files")
-    return submit(form, lambda: services.remove_gig_attachment(attachment, actor=current_user),
-                  done="File removed.", then=to, again=back(form, to))
+    return submit_button(ConfirmForm(), lambda: services.remove_gig_attachment(
+        attachment, actor=current_user),
+        done="File removed.", to=url_for(".show", gig_id=gig.id, _anchor="files"))
 
 
 @bp.get("/gigs/attachments/<int:attachment_id>")

@@ -20,7 +20,7 @@ from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter
 from offload.core.forms import ButtonForm
-from offload.core.submit import back, submit
+from offload.core.submit import submit, submit_button
 
 from .forms import InviteForm, SignUpForm
 from .models import Invite
@@ -64,10 +64,10 @@ def revoke(invite_id: int):
     invite = db.get_or_404(Invite, invite_id)
     if invite.inviter_id != current_user.id and not current_user.is_admin:
         abort(404)
-    form, to = ButtonForm(), url_for("invites.index")
-    return submit(form, lambda: revoke_invite(invite, actor=current_user._get_current_object()),
-                  done=f"The invite to {invite.email} is revoked; its link no longer works.",
-                  then=to, again=back(form, to))
+    return submit_button(ButtonForm(), lambda: revoke_invite(
+        invite, actor=current_user._get_current_object()),
+        done=f"The invite to {invite.email} is revoked; its link no longer works.",
+        to=url_for("invites.index"))
 
 
 def _signup_page(token: str, form: SignUpForm, status: int = 200):

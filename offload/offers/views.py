@@ -21,7 +21,7 @@ from offload.conversations.policies import why_cannot_message
 from offload.conversations.queries import conversation_page, reading_of, unread_counts
 from offload.core.errors import OffloadError
 from offload.core.forms import show_error
-from offload.core.submit import back, submit
+from offload.core.submit import submit, submit_button
 from offload.gigs.models import GigKind
 from offload.gigs.queries import gig_for
 from offload.projects.queries import project_of_gig
@@ -239,9 +239,8 @@ def _button(offer_id: int, call: Callable[[], object], done: str, *,
             form: FlaskForm | None = None, anchor: str | None = None):
     """A button of the offer page: its service call, the outcome flashed, and back to
     the page either way."""
-    form = form or ButtonForm()
-    to = url_for(".show", offer_id=offer_id, _anchor=anchor)
-    return submit(form, call, done=done, then=to, again=back(form, to))
+    return submit_button(form or ButtonForm(), call, done=done,
+                         to=url_for(".show", offer_id=offer_id, _anchor=anchor))
 
 
 def _render_show(offer_id: int, **forms: FlaskForm):

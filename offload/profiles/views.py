@@ -28,7 +28,7 @@ from offload.core.db import db
 from offload.core.errors import Invalid
 from offload.core.extensions import limiter
 from offload.core.images import photo_path
-from offload.core.submit import back, submit
+from offload.core.submit import submit, submit_button
 from offload.core.uploads import send_stored_file
 from offload.reviews.member_search import MemberFilters, search_members
 from offload.reviews.queries import member_rating
@@ -264,5 +264,4 @@ def _add(call: Callable[[], object], done: str, section: str, **sent: FlaskForm)
 
 def _remove(call: Callable[[], object], done: str, section: str):
     """A delete button of the edit page: the outcome flashed, back to its section."""
-    form, to = ConfirmForm(), url_for(".edit", _anchor=section)
-    return submit(form, call, done=done, then=to, again=back(form, to))
+    return submit_button(ConfirmForm(), call, done=done, to=url_for(".edit", _anchor=section))

@@ -11,7 +11,7 @@ from offload.accounts.models import User
 from offload.accounts.queries import member_named
 from offload.core.db import db
 from offload.core.forms import parse_id
-from offload.core.submit import back, submit
+from offload.core.submit import submit, submit_button
 from offload.projects.queries import project_for
 from offload.projects.rendering import render_project_page
 
@@ -52,12 +52,11 @@ def reply(review_id: int):
     if review is None or review.published_at is None:
         abort(404)
     form = ReplyForm(prefix=f"reply-{review_id}")
-    to = url_for(".of_member", username=db.session.get(User, review.subject_id).username,
-                 _anchor=f"review-{review_id}")
-    return submit(form, lambda: reply_to_review(review, actor=current_user,
-                                                body=form.body.data),
-                  done="Your reply is published with the review.", then=to,
-                  again=back(form, to))
+    return submit_button(form, lambda: reply_to_review(review, actor=current_user,
+                                                       body=form.body.data),
+                         done="Your reply is published with the review.",
+                         to=url_for(".of_member", _anchor=f"review-{review_id}",
+                                    username=db.session.get(User, review.subject_id).username))
 
 
 @bp.get("/members/<username>/reviews")
