@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from offload.accounts.decorators import confirmed_required
 from offload.conversations.queries import unread_counts
 from offload.core.db import db
+from offload.core.forms import chosen_state
 from offload.core.money import format_money
 from offload.core.submit import submit, submit_button
 from offload.core.uploads import send_stored_file
@@ -82,12 +83,7 @@ def board():
 @login_required
 def mine():
     form = MyGigsFilterForm(request.args)
-    state = None
-    if form.state.data:
-        try:
-            state = GigState(form.state.data)
-        except ValueError:
-            form.state.errors = ["Choose one of the states in the list."]
+    state = chosen_state(form.state, GigState)
     page = my_gigs(current_user.id, state, request.args.get("before"))
     return render_template("gigs/mine.html", page=page, form=form, state=state,
                            offer_counts=live_offer_counts([g.id for g in page.items])), (

@@ -20,7 +20,7 @@ from offload.conversations.forms import MessageForm
 from offload.conversations.policies import why_cannot_message
 from offload.conversations.queries import conversation_page, reading_of, unread_counts
 from offload.core.errors import OffloadError
-from offload.core.forms import show_error
+from offload.core.forms import chosen_state, show_error
 from offload.core.submit import submit, submit_button
 from offload.gigs.models import GigKind
 from offload.gigs.queries import gig_for
@@ -221,12 +221,7 @@ def for_gig(gig_id: int):
 @login_required
 def mine():
     form = MyOffersFilterForm(request.args)
-    state = None
-    if form.state.data:
-        try:
-            state = OfferState(form.state.data)
-        except ValueError:
-            form.state.errors = ["Choose one of the states in the list."]
+    state = chosen_state(form.state, OfferState)
     page, places = my_offers(current_user.id, state, request.args.get("before"))
     return render_template("offers/mine.html", page=page, places=places, form=form,
                            unread=unread_counts(current_user.id, [o.id for o in page.items]),
