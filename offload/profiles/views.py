@@ -61,9 +61,7 @@ def members():
 @bp.get("/members/<username>")
 @login_required
 def show(username: str):
-    page = profile_for(username)
-    if page is None:
-        abort(404)
+    page = profile_for(username) or abort(404)
     rating, skill_ratings = member_rating(page.user.id)
     return render_template("profiles/show.html", page=page, rating=rating,
                            rated_skills=skill_ratings,
