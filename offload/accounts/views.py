@@ -18,8 +18,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter, login_manager
-from offload.core.forms import parse_id, show_error
+from offload.core.forms import parse_id
 from offload.core.security import safe_next
+from offload.core.submit import submit
 
 from .forms import (
     ChangeEmailForm,
@@ -165,12 +166,12 @@ def resend_confirmation_submit():
                key_func=account_at_address)
 def request_reset():
     form = RequestResetForm()
-    if form.validate_on_submit():
-        request_password_reset(form.email.data)
-        flash("If an account uses that address, we've sent it a link to choose a new "
-              "password.", "success")
-        return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_request.html", form=form), _status(form)
+    return submit(form, lambda: request_password_reset(form.email.data),
+                  done="If an account uses that address, we've sent it a link to choose a "
+                       "new password.",
+                  then=url_for("accounts.login"),
+                  again=lambda: (render_template("accounts/reset_request.html", form=form),
+                                 _status(form)))
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
@@ -180,18 +181,19 @@ def reset_password_page(token: str):
     except OffloadError as e:
         return render_template("accounts/link_problem.html", message=str(e)), 400
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            reset_password(token, form.password.data)
-        except OffloadError as e:
-            form.password.errors.append(str(e))
-        else:
-            logout_user()
-            session.clear()
-            flash("Your password is changed and every session has ended. Log in with the "
-                  "new password.", "success")
-            return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_password.html", form=form), _status(form)
+
+    def reset():
+        reset_password(token, form.password.data)
+        logout_user()
+        session.clear()
+
+    return submit(form, reset,
+                  done="Your password is changed and every session has ended. Log in with "
+                       "the new password.",
+                  then=url_for("accounts.login"),
+                  again=lambda: (render_template("accounts/reset_password.html", form=form),
+                                 _status(form)),
+                  fields={"": "password"})  # every refusal is about the new password
 
 
 def _settings_page(status: int = 200, **forms):
@@ -212,15 +214,11 @@ def settings():
 @login_required
 def change_work_role_submit():
     form = WorkRoleForm()
-    if form.validate_on_submit():
-        try:
-            set_work_role(current_user._get_current_object(), form.work_role.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Saved: your dashboard leads with what you mainly do.", "success")
-            return redirect(url_for("accounts.settings"))
-    return _settings_page(422, work_role_form=form)
+    return submit(form, lambda: set_work_role(current_user._get_current_object(),
+                                              form.work_role.data),
+                  done="Saved: your dashboard leads with what you mainly do.",
+                  then=url_for("accounts.settings"),
+                  again=lambda: _settings_page(422, work_role_form=form))
 
 
 @bp.post("/settings/password", endpoint="change_password")
@@ -228,20 +226,19 @@ def change_work_role_submit():
 def change_password_submit():
     form = ChangePasswordForm()
     user = current_user._get_current_object()
-    if form.validate_on_submit():
-        try:
-            change_password(user, current_password=form.current_password.data,
-                            new_password=form.new_password.data)
-        except OffloadError as e:
-            form.current_password.errors.append(str(e))
-        else:
-            remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
-            session.clear()
-            login_user(user, remember=remembered)  # this session goes on; all others end
-            flash("Your password is changed. Every other session has been logged out.",
-                  "success")
-            return redirect(url_for("accounts.settings"))
-    return _settings_page(422, password_form=form)
+
+    def change():
+        change_password(user, current_password=form.current_password.data,
+                        new_password=form.new_password.data)
+        remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+        session.clear()
+        login_user(user, remember=remembered)  # this session goes on; all others end
+
+    return submit(form, change,
+                  done="Your password is changed. Every other session has been logged out.",
+                  then=url_for("accounts.settings"),
+                  again=lambda: _settings_page(422, password_form=form),
+                  fields={"": "current_password"})  # as today: beside the password typed
 
 
 def _member_or_address() -> str:
@@ -258,14 +255,10 @@ def _member_or_address() -> str:
 @limiter.limit(lambda: current_app.config["EMAIL_CHANGE_LIMIT"], key_func=_member_or_address)
 def change_email_submit():
     form = ChangeEmailForm()
-    if form.validate_on_submit():
-        try:
-            change_email(current_user._get_current_object(), password=form.password.data,
-                         new_email=form.new_email.data)
-        except OffloadError as e:
-            form.form_errors.append(str(e))
-        else:
-            flash(f"We sent a link to {form.new_email.data.strip().lower()}. Your address "
-                  "changes when you open it.", "success")
-            return redirect(url_for("accounts.settings"))
-    return _settings_page(422, email_form=form)
+    return submit(form, lambda: change_email(current_user._get_current_object(),
+                                             password=form.password.data,
+                                             new_email=form.new_email.data),
+                  done=lambda _: f"We sent a link to {form.new_email.data.strip().lower()}. "
+                                 "Your address changes when you open it.",
+                  then=url_for("accounts.settings"),
+                  again=lambda: _settings_page(422, email_form=form))

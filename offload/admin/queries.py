@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from offload.accounts.models import User
+from offload.accounts.queries import member_named  # noqa: F401  (admin views look members up here)
 from offload.cases.models import Case, CaseState, Report
 from offload.commissions.models import Commission, CommissionState
 from offload.core.db import db
@@ -67,12 +68,6 @@ def site_numbers() -> SiteNumbers:
                        gigs_by_state=gigs, projects_by_state=projects,
                        held_by_kind={k: int(v) for k, v in held.items()},
                        overdue_commissions=overdue[0], overdue_minor=int(overdue[1]))
-
-
-def member_named(username: str | None) -> User | None:
-    """The member with that username (typed with or without "@", any case), or None."""
-    name = (username or "").strip().lstrip("@").lower()
-    return db.session.scalar(select(User).where(User.username == name)) if name else None
 
 
 def members_starting(prefix: str, limit: int = 20) -> list[User]:

@@ -19,7 +19,8 @@ from offload.accounts.decorators import confirmed_required
 from offload.core.db import db
 from offload.core.errors import InvalidField, OffloadError
 from offload.core.extensions import csrf
-from offload.core.forms import first_error, show_error
+from offload.core.forms import show_error
+from offload.core.submit import submit, submit_button
 from offload.gigs.filters import BoardFilters
 from offload.notifications.kinds import KINDS
 
@@ -72,18 +73,15 @@ def new():
 def update(alert_id: int):
     alert = _own_alert(alert_id)
     form = AlertForm(prefix=f"alert-{alert.id}")
-    if form.validate_on_submit():
-        try:
-            services.change_alert(alert, actor=current_user, frequency=form.frequency.data,
-                                  name=form.name.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Alert saved.", "success")
-            return redirect(url_for(".index"))
-    db.session.rollback()  # show the alert as it is, next to what was typed
-    return _render_index(alerts_page(current_user.id, None, including=alert.id),
-                         {alert.id: form}), 422
+
+    def again():
+        db.session.rollback()  # show the alert as it is, next to what was typed
+        return _render_index(alerts_page(current_user.id, None, including=alert.id),
+                             {alert.id: form}), 422
+
+    return submit(form, lambda: services.change_alert(
+        alert, actor=current_user, frequency=form.frequency.data, name=form.name.data),
+        done="Alert saved.", then=url_for(".index"), again=again)
 
 
 _ACTIONS = {
@@ -98,15 +96,9 @@ _ACTIONS = {
 def act(alert_id: int, action: str):
     """The buttons of the alerts page: stop, resume or delete one alert."""
     alert = _own_alert(alert_id)
-    form = ButtonForm()
-    if not form.validate_on_submit():
-        flash(first_error(form), "error")
-    else:
-        service, done = _ACTIONS[action]
-        name = alert.name
-        service(alert, actor=current_user)
-        flash(done.format(name), "success")
-    return redirect(url_for(".index"))
+    service, done = _ACTIONS[action]
+    return submit_button(ButtonForm(), lambda: service(alert, actor=current_user),
+                         done=done.format(alert.name), to=url_for(".index"))
 
 
 @bp.get("/alerts/stop/<token>")

@@ -3,15 +3,14 @@ the "report this member" form. Admin actions are under /admin (offload/admin/cas
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from offload.accounts.decorators import confirmed_required, login_or_404
-from offload.accounts.models import User
+from offload.accounts.queries import member_named
 from offload.core.db import db
-from offload.core.errors import OffloadError
-from offload.core.forms import parse_id, show_error
+from offload.core.forms import parse_id
+from offload.core.submit import submit
 from offload.projects.models import Project
 
 from .forms import ReportForm
@@ -30,9 +29,7 @@ def show(case_id: int):
 @bp.route("/members/<username>/report", methods=["GET", "POST"])
 @confirmed_required
 def report(username: str):
-    subject = db.session.scalar(select(User).where(User.username == username.lower()))
-    if subject is None:
-        abort(404)
+    subject = member_named(username) or abort(404)
     form = ReportForm()
     project_id = form.project.data if request.method == "POST" else _project_arg()
     project = db.session.get(Project, project_id) if project_id else None
@@ -42,18 +39,20 @@ def report(username: str):
         if request.method == "POST":
             form.form_errors.append("That project isn't one the two of you share; "
                                     "send the report without it.")
-    if form.validate_on_submit() and not form.form_errors:
-        try:
-            report_member(actor=current_user, subject=subject, body=form.body.data,
-                          project_id=project.id if project else None)
-        except OffloadError as e:
-            show_error(form, e, fields={"project": ""})  # not a field they see: above the form
-        else:
-            flash(f"Thank you: the admins will look at your report about {subject.name}.",
-                  "success")
-            return redirect(url_for("profiles.show", username=subject.username))
-    return render_template("cases/report.html", form=form, subject=subject,
-                           project=project), 422 if form.errors or form.form_errors else 200
+
+    def again():
+        return render_template("cases/report.html", form=form, subject=subject,
+                               project=project), 422 if form.errors else 200
+
+    if form.form_errors:  # the project named is refused: the report is not sent
+        form.validate()  # and what else is wrong is said with it
+        return again()
+    return submit(form, lambda: report_member(actor=current_user, subject=subject,
+                                              body=form.body.data,
+                                              project_id=project.id if project else None),
+                  done=f"Thank you: the admins will look at your report about {subject.name}.",
+                  then=url_for("profiles.show", username=subject.username), again=again,
+                  fields={"project": ""})  # not a field they see: above the form
 
 
 def _project_arg() -> int | None:

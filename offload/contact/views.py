@@ -3,12 +3,11 @@ answer."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
-from offload.core.errors import OffloadError
 from offload.core.extensions import limiter
-from offload.core.forms import show_error
+from offload.core.submit import submit
 
 from .forms import ContactForm, VisitorContactForm
 from .queries import contact_item_for
@@ -24,21 +23,17 @@ THANKS = "Thank you: your message reached the admins. They answer by e-mail."
 def new():
     member = current_user if current_user.is_authenticated else None
     form = ContactForm() if member else VisitorContactForm()
-    if form.validate_on_submit():
+
+    def send() -> None:
         if form.is_bot:  # thanked like anyone, so it learns nothing; nothing is written
-            flash(THANKS, "success")
-            return redirect(url_for(".new"))
+            return
         who = ({"actor": member._get_current_object()} if member else
                {"actor": None, "name": form.name.data, "email": form.email.data})
-        try:
-            send_contact_message(subject=form.subject.data, body=form.body.data, **who)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash(THANKS, "success")
-            return redirect(url_for(".new"))
-    return render_template("contact/new.html", form=form), (
-        422 if form.errors or form.form_errors else 200)
+        send_contact_message(subject=form.subject.data, body=form.body.data, **who)
+
+    return submit(form, send, done=THANKS, then=url_for(".new"),
+                  again=lambda: (render_template("contact/new.html", form=form),
+                                 422 if form.errors else 200))
 
 
 @bp.get("/contact/<int:contact_id>")

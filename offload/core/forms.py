@@ -1,5 +1,6 @@
 """The forms' base classes, and helpers the views share for showing a service's
-refusal on a form and for reading a query string or a record id sent with a request.
+refusal on a form, for reading a query string, a record id or a list filter's state sent
+with a request.
 
 Every form is an ``OffloadForm`` (posted, with CSRF) or a ``QueryForm`` (a GET filter
 form), never a bare ``FlaskForm`` or ``wtforms.Form``: their one filter refuses control
@@ -13,19 +14,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from flask import current_app
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
-from wtforms import Form, PasswordField, StringField
+from wtforms import Field, Form, PasswordField, StringField
 from wtforms.validators import InputRequired, Optional, StopValidation
 
 from .errors import Invalid, OffloadError
 from .money import format_money, parse_amount
 
+E = TypeVar("E", bound=Enum)
+
 # C0 controls but tab, LF and CR; DEL; C1 controls (Unicode category Cc)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
 CONTROL_MESSAGE = ("This can't contain control characters (such as a NUL byte); "
                    "remove them and try again.")
 
@@ -59,6 +64,10 @@ class OffloadForm(FlaskForm):
 
     class Meta(_RefusesControlCharacters):
         pass
+
+
+class ButtonForm(OffloadForm):
+    """No fields: the CSRF token of a button (revoke, remove, withdraw...)."""
 
 
 class QueryForm(Form):
@@ -132,6 +141,18 @@ def show_error(form: FlaskForm, error: OffloadError,
         field.errors = [*field.errors, str(error)]
     else:
         form.form_errors.append(str(error))
+
+
+def chosen_state(field: Field, states: type[E]) -> E | None:
+    """The state a list's filter names (``states`` is the enum), or None for any state;
+    a value not in the list is said on the field, and None is answered too."""
+    if not field.data:
+        return None
+    try:
+        return states(field.data)
+    except ValueError:
+        field.errors = ["Choose one of the states in the list."]
+        return None
 
 
 def first_error(form: FlaskForm, default: str = "Something was wrong with the form; try again."

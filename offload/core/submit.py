@@ -4,7 +4,9 @@ was refused beside the field the refusal names (or above the form).
 
 Views stay three lines: load (404 for what the member may not see), ``submit(...)``,
 and the page to show again. What "again" means is the view's: its own page builder,
-which answers 422 when a form on it carries errors.
+which answers 422 when a form on it carries errors. A button posted from a page it has
+no place on (withdraw, remove, stop) uses ``submit_button``: back to that page either
+way, with the refusal flashed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from .errors import OffloadError
-from .forms import show_error
+from .forms import first_error, show_error
 
 T = TypeVar("T")
 
@@ -47,6 +49,16 @@ def submit(form: FlaskForm, call: Callable[[], T], *,
             _say(done(result) if callable(done) else done)
             return redirect(then(result) if callable(then) else then)
     return again()
+
+
+def submit_button(form: FlaskForm, call: Callable[[], T], *,
+                  done: Said | Callable[[T], Said], to: str) -> ResponseReturnValue:
+    """``submit`` for a button: redirect to ``to`` (the page the button is on) either
+    way, having flashed ``done`` or, as an error, why the button was refused."""
+    def again() -> ResponseReturnValue:
+        flash(first_error(form), "error")
+        return redirect(to)
+    return submit(form, call, done=done, then=to, again=again)
 
 
 def _say(said: Any) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from offload.accounts.models import User
 from offload.accounts.passwords import hash_password
+from offload.accounts.queries import member_named
 from offload.accounts.services import create_admin
 from offload.commissions.services import complete_referral
 from offload.conversations.models import ConversationRead, OfferMessage
@@ -89,7 +90,7 @@ def generate(members: int, gigs: int, *, seed: int = 7, say=print) -> Generated:
 
 
 def _generate(out: Generated, members: int, gigs: int, rng: random.Random, say) -> None:
-    root = db.session.scalar(select(User).where(User.username == ADMIN["username"])) \
+    root = member_named(ADMIN["username"]) \
         or create_admin(username=ADMIN["username"], email=ADMIN["email"],
                         password=DEMO_PASSWORD)
     ids = generate_tree(members - 1, root=root, password_hash=hash_password(DEMO_PASSWORD),

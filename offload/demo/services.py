@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from offload.accounts.models import User
+from offload.accounts.queries import member_named
 from offload.accounts.services import confirm_email, create_admin
 from offload.alerts.services import save_alert
 from offload.core.db import atomic, db
@@ -38,10 +39,6 @@ class Seeded:
     gigs: list[str]  # titles
 
 
-def _member(username: str) -> User | None:
-    return db.session.scalar(select(User).where(User.username == username))
-
-
 def seed_demo() -> Seeded:
     """Create the demo admin and members that are missing, give each member some
     sandbox funds once, then post the demo gigs that are missing with their questions
@@ -52,19 +49,19 @@ def seed_demo() -> Seeded:
     """
     created = []
     with atomic():
-        if _member(ADMIN["username"]) is None:
+        if member_named(ADMIN["username"]) is None:
             create_admin(username=ADMIN["username"], email=ADMIN["email"],
                          password=DEMO_PASSWORD)
             created.append(ADMIN["username"])
         for spec in MEMBERS:
-            if _member(spec["username"]) is None:
+            if member_named(spec["username"]) is None:
                 _create_demo_member(spec)
                 created.append(spec["username"])
     for spec in MEMBERS:
         # a fixed key per member: running the seed again replays, it never pays twice
-        add_funds(actor=_member(spec["username"]), amount_minor=spec.get("funds_minor", 50_00),
+        add_funds(actor=member_named(spec["username"]), amount_minor=spec.get("funds_minor", 50_00),
                   idempotency_key=f"demo-seed-funds-{spec['username']}")
-    members = {spec["username"]: _member(spec["username"]) for spec in MEMBERS}
+    members = {spec["username"]: member_named(spec["username"]) for spec in MEMBERS}
     return Seeded(members=created, gigs=seed_demo_gigs(members))
 
 
@@ -80,7 +77,7 @@ def _mailed_token(address: str, template: str) -> str:
 def _create_demo_member(spec: dict) -> User:
     """Invited by ``spec["inviter"]``, signed up from the invite, address confirmed."""
     address = f"{spec['username']}@offload.test"
-    send_invite(actor=_member(spec["inviter"]), email=address, vouch_note=spec["vouch"])
+    send_invite(actor=member_named(spec["inviter"]), email=address, vouch_note=spec["vouch"])
     user = accept_invite(_mailed_token(address, "invite"), username=spec["username"],
                          email=address, password=DEMO_PASSWORD,
                          display_name=spec["display_name"],

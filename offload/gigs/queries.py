@@ -18,6 +18,7 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import joinedload, load_only, selectinload
+from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import NAME_COLUMNS, User
 from offload.core.db import db, utcnow
@@ -27,6 +28,15 @@ from offload.profiles.models import MemberSkill, Skill
 from .board import LIST_LOAD, BoardPage, board_page  # noqa: F401  (re-exported: the reads are here)
 from .models import OPEN, ClientDetails, Gig, GigAttachment, GigSkill, GigState, Question
 from .policies import can_see_client_details, can_view_gig
+
+
+def gig_for(viewer: User, gig_id: int) -> Gig:
+    """The gig, if ``viewer`` may see it; else NotFound, the 404 a missing gig and
+    another member's draft both answer."""
+    gig = db.session.get(Gig, gig_id)
+    if gig is None or not can_view_gig(gig, viewer):
+        raise NotFound()
+    return gig
 
 
 @dataclass

@@ -16,9 +16,9 @@ from flask_wtf import FlaskForm
 from offload.accounts.decorators import confirmed_required
 from offload.conversations.queries import unread_counts
 from offload.core.db import db
-from offload.core.errors import OffloadError
-from offload.core.forms import first_error, show_error
+from offload.core.forms import chosen_state
 from offload.core.money import format_money
+from offload.core.submit import submit, submit_button
 from offload.core.uploads import send_stored_file
 from offload.offers.policies import why_cannot_offer
 from offload.offers.queries import live_offer_counts, offers_tab
@@ -37,14 +37,13 @@ from .forms import (
 )
 from .models import Gig, GigAttachment, GigCategory, GigKind, GigState, Question
 from .policies import (
-    can_view_gig,
     why_cannot_ask,
     why_cannot_attach,
     why_cannot_cancel,
     why_cannot_edit,
     why_cannot_post,
 )
-from .queries import board_page, gig_page, matching_members_for, my_gigs
+from .queries import board_page, gig_for, gig_page, matching_members_for, my_gigs
 
 bp = Blueprint("gigs", __name__)
 
@@ -84,12 +83,7 @@ def board():
 @login_required
 def mine():
     form = MyGigsFilterForm(request.args)
-    state = None
-    if form.state.data:
-        try:
-            state = GigState(form.state.data)
-        except ValueError:
-            form.state.errors = ["Choose one of the states in the list."]
+    state = chosen_state(form.state, GigState)
     page = my_gigs(current_user.id, state, request.args.get("before"))
     return render_template("gigs/mine.html", page=page, form=form, state=state,
                            offer_counts=live_offer_counts([g.id for g in page.items])), (
@@ -104,16 +98,11 @@ def new():
     if request.method == "GET":
         return _render_new(GigForm(formdata=None, data={"kind": GigKind.REFERRAL.value}))
     form = GigForm()
-    if form.validate_on_submit():
-        try:
-            gig = services.post_gig(actor=current_user, kind=form.kind.data,
-                                    client_details=form.client_details(), **form.terms())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your gig is on the board.", "success")
-            return redirect(url_for(".show", gig_id=gig.id))
-    return _render_new(form)
+    return submit(form, lambda: services.post_gig(
+        actor=current_user, kind=form.kind.data, client_details=form.client_details(),
+        **form.terms()),
+        done="Your gig is on the board.",
+        then=lambda gig: url_for(".show", gig_id=gig.id), again=lambda: _render_new(form))
 
 
 @bp.route("/gigs/<int:gig_id>/edit", methods=["GET", "POST"])
@@ -129,35 +118,24 @@ def edit(gig_id: int):
         return redirect(url_for(".show", gig_id=gig.id))
     form = _edit_form(gig, GigForm(formdata=None, data=_gig_data(page))
                       if request.method == "GET" else GigForm())
-    if form.validate_on_submit():
-        try:
-            services.edit_gig(gig, actor=current_user, client_details=_client_fields(form),
-                              **form.terms())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your changes are saved.", "success")
-            return redirect(url_for(".show", gig_id=gig.id))
-    return render_template("gigs/edit.html", gig=gig, form=form), 422 if form.errors else 200
+    return submit(form, lambda: services.edit_gig(
+        gig, actor=current_user, client_details=_client_fields(form), **form.terms()),
+        done="Your changes are saved.", then=url_for(".show", gig_id=gig.id),
+        again=lambda: (render_template("gigs/edit.html", gig=gig, form=form),
+                       422 if form.errors else 200))
 
 
 @bp.post("/gigs/<int:gig_id>/cancel")
 @login_required
 def cancel(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     if gig.poster_id != current_user.id and not current_user.is_admin:
         abort(404)
     form = CancelForm()
-    if form.validate_on_submit():
-        try:
-            services.cancel_gig(gig, actor=current_user, reason=form.reason.data)
-        except OffloadError as e:
-            flash(str(e), "error")
-        else:
-            flash("The gig is cancelled and off the board.", "success")
-    else:
-        flash(first_error(form), "error")
-    return redirect(url_for(".show", gig_id=gig.id))
+    return submit_button(form, lambda: services.cancel_gig(gig, actor=current_user,
+                                                           reason=form.reason.data),
+                         done="The gig is cancelled and off the board.",
+                         to=url_for(".show", gig_id=gig.id))
 
 
 # --- the gig page -----------------------------------------------------------------------
@@ -171,34 +149,27 @@ def show(gig_id: int):
 @bp.post("/gigs/<int:gig_id>/questions")
 @confirmed_required
 def ask(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     form = AskForm(prefix="ask")
-    if form.validate_on_submit():
-        try:
-            question = services.ask_question(gig, actor=current_user, body=form.body.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your question is posted; the poster is told.", "success")
-            return redirect(url_for(".show", gig_id=gig_id, _anchor=f"question-{question.id}"))
-    return _render_show(gig_id, ask_form=form)
+    return submit(form, lambda: services.ask_question(gig, actor=current_user,
+                                                      body=form.body.data),
+                  done="Your question is posted; the poster is told.",
+                  then=lambda question: url_for(".show", gig_id=gig_id,
+                                                _anchor=f"question-{question.id}"),
+                  again=lambda: _render_show(gig_id, ask_form=form))
 
 
 @bp.post("/gigs/questions/<int:question_id>/answer")
 @confirmed_required
 def answer(question_id: int):
     question = db.get_or_404(Question, question_id)
-    gig_id = _gig_or_404(question.gig_id).id
+    gig_id = gig_for(current_user, question.gig_id).id
     form = AnswerForm(prefix=f"q{question.id}")
-    if form.validate_on_submit():
-        try:
-            services.answer_question(question, actor=current_user, answer=form.answer.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your answer is posted; the member who asked is told.", "success")
-            return redirect(url_for(".show", gig_id=gig_id, _anchor=f"question-{question_id}"))
-    return _render_show(gig_id, answer_form=(question_id, form))
+    return submit(form, lambda: services.answer_question(question, actor=current_user,
+                                                         answer=form.answer.data),
+                  done="Your answer is posted; the member who asked is told.",
+                  then=url_for(".show", gig_id=gig_id, _anchor=f"question-{question_id}"),
+                  again=lambda: _render_show(gig_id, answer_form=(question_id, form)))
 
 
 # --- files ------------------------------------------------------------------------------
@@ -206,57 +177,38 @@ def answer(question_id: int):
 @bp.post("/gigs/<int:gig_id>/attachments")
 @login_required
 def add_attachment(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     if gig.poster_id != current_user.id:
         abort(404)
     form = AttachmentForm(prefix="attachment")
-    if form.validate_on_submit():
-        try:
-            services.add_gig_attachment(gig, actor=current_user,
-                                        file_storage=form.file.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("File attached.", "success")
-            return redirect(url_for(".show", gig_id=gig_id, _anchor="files"))
-    return _render_show(gig_id, attachment_form=form)
+    return submit(form, lambda: services.add_gig_attachment(gig, actor=current_user,
+                                                            file_storage=form.file.data),
+                  done="File attached.", then=url_for(".show", gig_id=gig_id, _anchor="files"),
+                  again=lambda: _render_show(gig_id, attachment_form=form))
 
 
 @bp.post("/gigs/attachments/<int:attachment_id>/delete")
 @login_required
 def remove_attachment(attachment_id: int):
     attachment = db.get_or_404(GigAttachment, attachment_id)
-    gig = _gig_or_404(attachment.gig_id)
+    gig = gig_for(current_user, attachment.gig_id)
     if gig.poster_id != current_user.id:
         abort(404)  # admins remove files with a written reason, from the admin area
-    if ConfirmForm().validate_on_submit():  # the CSRF token
-        try:
-            services.remove_gig_attachment(attachment, actor=current_user)
-        except OffloadError as e:
-            flash(str(e), "error")
-        else:
-            flash("File removed.", "success")
-    return redirect(url_for(".show", gig_id=gig.id, _anchor="files"))
+    return submit_button(ConfirmForm(), lambda: services.remove_gig_attachment(
+        attachment, actor=current_user),
+        done="File removed.", to=url_for(".show", gig_id=gig.id, _anchor="files"))
 
 
 @bp.get("/gigs/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int):
     attachment = db.get_or_404(GigAttachment, attachment_id)
-    _gig_or_404(attachment.gig_id)
+    gig_for(current_user, attachment.gig_id)
     return send_stored_file(attachment.stored_name, attachment.content_type,
                             attachment.original_name)
 
 
 # --- helpers --------------------------------------------------------------------------
-
-def _gig_or_404(gig_id: int) -> Gig:
-    """The gig if the member may see it; 404 for missing gigs and others' drafts."""
-    gig = db.session.get(Gig, gig_id)
-    if gig is None or not can_view_gig(gig, current_user):
-        abort(404)
-    return gig
-
 
 def _page_or_404(gig_id: int):
     page = gig_page(gig_id, current_user)

@@ -6,8 +6,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
-    redirect,
     render_template,
     request,
     session,
@@ -21,7 +19,8 @@ from offload.accounts.services import record_login
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter
-from offload.core.forms import show_error
+from offload.core.forms import ButtonForm
+from offload.core.submit import submit, submit_button
 
 from .forms import InviteForm, SignUpForm
 from .models import Invite
@@ -51,17 +50,12 @@ def index():
 @limiter.limit(lambda: current_app.config["INVITE_LIMIT"])
 def create():
     form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            invite = send_invite(actor=current_user._get_current_object(),
-                                 email=form.email.data, vouch_note=form.vouch_note.data)
-        except OffloadError as e:
-            form.form_errors.append(str(e))
-        else:
-            flash(f"Invite sent to {invite.email}. The link works for "
-                  f"{current_app.config['INVITE_TTL_DAYS']} days.", "success")
-            return redirect(url_for("invites.index"))
-    return _index(form, 422)
+    return submit(form, lambda: send_invite(actor=current_user._get_current_object(),
+                                            email=form.email.data,
+                                            vouch_note=form.vouch_note.data),
+                  done=lambda invite: f"Invite sent to {invite.email}. The link works for "
+                                      f"{current_app.config['INVITE_TTL_DAYS']} days.",
+                  then=url_for("invites.index"), again=lambda: _index(form, 422))
 
 
 @bp.post("/invites/<int:invite_id>/revoke")
@@ -70,13 +64,10 @@ def revoke(invite_id: int):
     invite = db.get_or_404(Invite, invite_id)
     if invite.inviter_id != current_user.id and not current_user.is_admin:
         abort(404)
-    try:
-        revoke_invite(invite, actor=current_user._get_current_object())
-    except OffloadError as e:
-        flash(str(e), "error")
-    else:
-        flash(f"The invite to {invite.email} is revoked; its link no longer works.", "success")
-    return redirect(url_for("invites.index"))
+    return submit_button(ButtonForm(), lambda: revoke_invite(
+        invite, actor=current_user._get_current_object()),
+        done=f"The invite to {invite.email} is revoked; its link no longer works.",
+        to=url_for("invites.index"))
 
 
 def _signup_page(token: str, form: SignUpForm, status: int = 200):
@@ -103,25 +94,24 @@ def accept(token: str):
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
 def accept_submit(token: str):
     form = SignUpForm()
-    if form.validate_on_submit():
-        try:
-            user = accept_invite(token, username=form.username.data, email=form.email.data,
-                                 password=form.password.data,
-                                 display_name=form.display_name.data or "",
-                                 account_type=form.account_type.data,
-                                 organization_name=form.organization_name.data or "",
-                                 work_role=form.work_role.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            # logged in at once, as a log-in does: a fresh session (no fixation) carrying
-            # the member's session token, so ending their sessions ends this one too
-            session.clear()
-            login_user(user)
-            session.permanent = True
-            record_login(user)
-            flash(f"Welcome to Offload, {user.name}. We sent a link to {user.email}: open "
-                  "it to confirm your address, then you can post gigs, make offers and "
-                  "invite others.", "success")
-            return redirect(url_for("pages.dashboard"))
-    return _signup_page(token, form, 422)
+
+    def join() -> User:
+        user = accept_invite(token, username=form.username.data, email=form.email.data,
+                             password=form.password.data,
+                             display_name=form.display_name.data or "",
+                             account_type=form.account_type.data,
+                             organization_name=form.organization_name.data or "",
+                             work_role=form.work_role.data)
+        # logged in at once, as a log-in does: a fresh session (no fixation) carrying
+        # the member's session token, so ending their sessions ends this one too
+        session.clear()
+        login_user(user)
+        session.permanent = True
+        record_login(user)
+        return user
+
+    return submit(form, join,
+                  done=lambda user: f"Welcome to Offload, {user.name}. We sent a link to "
+                                    f"{user.email}: open it to confirm your address, then "
+                                    "you can post gigs, make offers and invite others.",
+                  then=url_for("pages.dashboard"), again=lambda: _signup_page(token, form, 422))

@@ -9,6 +9,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from offload.accounts.models import User
+from offload.accounts.queries import member_named
 from offload.core.db import db
 from offload.core.forms import arg_text
 from offload.core.pagination import newest_first
@@ -23,8 +24,7 @@ bp = Blueprint("moderation", __name__)
 def log():
     action = arg_text(request.args, "action").strip()
     username = arg_text(request.args, "member").strip().lstrip("@").lower()
-    member = (db.session.scalar(select(User).where(User.username == username))
-              if username else None)
+    member = member_named(username)
     stmt = select(ModerationEntry).where(ModerationEntry.action.in_(PUBLIC_ACTIONS))
     if action in PUBLIC_ACTIONS:
         stmt = stmt.where(ModerationEntry.action == action)

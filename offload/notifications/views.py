@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from offload.core.db import db
 from offload.core.errors import NotAllowed
 from offload.core.security import safe_next
+from offload.core.submit import submit
 
 from .forms import PreferencesForm
 from .models import Notification
@@ -64,12 +65,12 @@ def preferences():
         form = PreferencesForm(data=preferences_for(current_user.id))
     else:
         form = PreferencesForm()
-    if form.validate_on_submit():
-        set_notification_preferences(actor=current_user, channels=form.channels())
-        flash("Your notification preferences are saved.", "success")
-        return redirect(url_for("notifications.preferences"))
-    return (render_template("notifications/preferences.html", form=form),
-            422 if form.errors else 200)
+    return submit(form, lambda: set_notification_preferences(actor=current_user,
+                                                             channels=form.channels()),
+                  done="Your notification preferences are saved.",
+                  then=url_for("notifications.preferences"),
+                  again=lambda: (render_template("notifications/preferences.html", form=form),
+                                 422 if form.errors else 200))
 
 
 @bp.app_template_global("unread_notifications")

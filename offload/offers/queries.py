@@ -10,6 +10,7 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy import BigInteger, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import NAME_COLUMNS, User
 from offload.core.db import db
@@ -170,6 +171,24 @@ def _ranked_statement(limit: int, paged: bool, prior: float, weight: int) -> Sel
             bindparam("after_at", type_=Offer.created_at.type),
             bindparam("after_id", type_=Integer))))
     return stmt
+
+
+def offer_for(viewer: User, offer_id: int) -> Offer:
+    """The offer, if ``viewer`` may see it (its maker, the gig's poster, an admin); else
+    NotFound, the 404 the offer and its actions answer to everyone else."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or not can_view_offer(offer, db.session.get(Gig, offer.gig_id), viewer):
+        raise NotFound()
+    return offer
+
+
+def proposal_for(viewer: User, proposal_id: int) -> OfferProposal:
+    """The proposal, if ``viewer`` may see its offer (``offer_for``); else NotFound."""
+    proposal = db.session.get(OfferProposal, proposal_id)
+    if proposal is None:
+        raise NotFound()
+    offer_for(viewer, proposal.offer_id)
+    return proposal
 
 
 def offer_page(offer_id: int, viewer: User) -> OfferPage | None:

@@ -9,6 +9,8 @@ field they name, above the form, or flashed on the offer page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -17,19 +19,18 @@ from offload.accounts.decorators import confirmed_required
 from offload.conversations.forms import MessageForm
 from offload.conversations.policies import why_cannot_message
 from offload.conversations.queries import conversation_page, reading_of, unread_counts
-from offload.core.db import db
 from offload.core.errors import OffloadError
-from offload.core.forms import first_error, show_error
-from offload.gigs.models import Gig, GigKind
-from offload.gigs.policies import can_view_gig
+from offload.core.forms import chosen_state, show_error
+from offload.core.submit import submit, submit_button
+from offload.gigs.models import GigKind
+from offload.gigs.queries import gig_for
 from offload.projects.queries import project_of_gig
 from offload.wallet.queries import wallet_summary
 
 from . import negotiation, services
 from .forms import ButtonForm, DeclineForm, MyOffersFilterForm, OfferForm, ProposalForm
-from .models import Offer, OfferProposal, OfferState
+from .models import OfferState
 from .policies import (
-    can_view_offer,
     is_party,
     why_cannot_answer_award,
     why_cannot_award,
@@ -44,8 +45,10 @@ from .queries import (
     live_offer_count,
     live_offer_of,
     my_offers,
+    offer_for,
     offer_page,
     portfolio_choices,
+    proposal_for,
     ranked_offers_page,
 )
 from .ranking import places_of
@@ -58,7 +61,7 @@ bp = Blueprint("offers", __name__)
 @bp.route("/gigs/<int:gig_id>/offers/new", methods=["GET", "POST"])
 @confirmed_required
 def new(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     mine = live_offer_of(gig.id, current_user.id)
     if mine is not None:
         # one live offer per member and gig: show theirs rather than a form the service
@@ -81,7 +84,8 @@ def new(gig_id: int):
         else:
             flash("Your offer is sent; the poster is told.", "success")
             return redirect(url_for(".show", offer_id=offer.id))
-    gig = _gig_or_404(gig_id)  # re-read: a failed service call rolled back what was loaded
+    # re-read: a failed service call rolled back what was loaded
+    gig = gig_for(current_user, gig_id)
     return render_template(
         "offers/new.html", gig=gig, form=form, cannot_offer=why_cannot_offer(gig, current_user),
         summary=wallet_summary(current_user.id), fee_problem=fee_problem,
@@ -100,15 +104,17 @@ def show(offer_id: int):
 @bp.post("/offers/<int:offer_id>/withdraw")
 @login_required
 def withdraw(offer_id: int):
-    return _act(offer_id, lambda offer: services.withdraw_offer(offer, actor=current_user),
-                "Your offer is withdrawn.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.withdraw_offer(offer, actor=current_user),
+                   "Your offer is withdrawn.")
 
 
 @bp.post("/offers/<int:offer_id>/shortlist")
 @login_required
 def shortlist(offer_id: int):
+    offer = offer_for(current_user, offer_id)
     on = request.args.get("on", "1") != "0"
-    return _act(offer_id, lambda offer: services.shortlist_offer(
+    return _button(offer_id, lambda: services.shortlist_offer(
         offer, actor=current_user, shortlisted=on),
         "The offer is on your shortlist." if on else "The offer is off your shortlist.")
 
@@ -116,8 +122,9 @@ def shortlist(offer_id: int):
 @bp.post("/offers/<int:offer_id>/decline")
 @login_required
 def decline(offer_id: int):
+    offer = offer_for(current_user, offer_id)
     form = DeclineForm(prefix="decline")
-    return _act(offer_id, lambda offer: services.decline_offer(
+    return _button(offer_id, lambda: services.decline_offer(
         offer, actor=current_user, reason=form.reason.data),
         "The offer is declined; its maker is told.", form=form)
 
@@ -125,79 +132,73 @@ def decline(offer_id: int):
 @bp.post("/offers/<int:offer_id>/award")
 @login_required
 def award(offer_id: int):
-    return _act(offer_id, lambda offer: services.award_offer(offer, actor=current_user),
-                "You chose this offer. Its maker is asked to accept.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.award_offer(offer, actor=current_user),
+                   "You chose this offer. Its maker is asked to accept.")
 
 
 @bp.post("/offers/<int:offer_id>/take-back-award")
 @login_required
 def take_back_award(offer_id: int):
-    return _act(offer_id, lambda offer: services.take_back_award(offer, actor=current_user),
-                "You took the award back; the gig is open for offers again.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.take_back_award(offer, actor=current_user),
+                   "You took the award back; the gig is open for offers again.")
 
 
 @bp.post("/offers/<int:offer_id>/accept-award")
 @login_required
 def accept_award(offer_id: int):
-    return _act(offer_id, lambda offer: services.accept_award(offer, actor=current_user),
-                "You accepted the award: the project has started.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.accept_award(offer, actor=current_user),
+                   "You accepted the award: the project has started.")
 
 
 @bp.post("/offers/<int:offer_id>/decline-award")
 @login_required
 def decline_award(offer_id: int):
-    return _act(offer_id, lambda offer: services.decline_award(offer, actor=current_user),
-                "You turned the award down; the gig is open again.")
+    offer = offer_for(current_user, offer_id)
+    return _button(offer_id, lambda: services.decline_award(offer, actor=current_user),
+                   "You turned the award down; the gig is open again.")
 
 
 @bp.post("/offers/<int:offer_id>/proposals")
 @login_required
 def propose(offer_id: int):
-    offer = _offer_or_404(offer_id)
+    offer = offer_for(current_user, offer_id)
     form = ProposalForm(prefix="propose")
-    if form.validate_on_submit():
-        try:
-            negotiation.propose_terms(offer, actor=current_user, **form.terms())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your proposal is sent; the other side can accept or counter it.",
-                  "success")
-            return redirect(url_for(".show", offer_id=offer_id, _anchor="negotiation"))
-    return _render_show(offer_id, propose_form=form)
+    return submit(form, lambda: negotiation.propose_terms(offer, actor=current_user,
+                                                          **form.terms()),
+                  done="Your proposal is sent; the other side can accept or counter it.",
+                  then=url_for(".show", offer_id=offer_id, _anchor="negotiation"),
+                  again=lambda: _render_show(offer_id, propose_form=form))
 
 
 @bp.post("/offers/proposals/<int:proposal_id>/accept")
 @login_required
 def accept_proposal(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
-    return _act(proposal.offer_id, lambda _offer: negotiation.accept_proposal(
+    proposal = proposal_for(current_user, proposal_id)
+    return _button(proposal.offer_id, lambda: negotiation.accept_proposal(
         proposal, actor=current_user), "You agreed to the new terms.", anchor="negotiation")
 
 
 @bp.post("/offers/proposals/<int:proposal_id>/decline")
 @login_required
 def decline_proposal(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
-    return _act(proposal.offer_id, lambda _offer: negotiation.decline_proposal(
+    proposal = proposal_for(current_user, proposal_id)
+    return _button(proposal.offer_id, lambda: negotiation.decline_proposal(
         proposal, actor=current_user), "You kept the current terms.", anchor="negotiation")
 
 
 @bp.post("/offers/proposals/<int:proposal_id>/counter")
 @login_required
 def counter_proposal(proposal_id: int):
-    proposal = _proposal_or_404(proposal_id)
+    proposal = proposal_for(current_user, proposal_id)
     form = ProposalForm(prefix="counter")
-    if form.validate_on_submit():
-        try:
-            negotiation.counter_proposal(proposal, actor=current_user, **form.terms())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your counter-proposal is sent.", "success")
-            return redirect(url_for(".show", offer_id=proposal.offer_id,
-                                    _anchor="negotiation"))
-    return _render_show(proposal.offer_id, counter_form=form)
+    return submit(form, lambda: negotiation.counter_proposal(proposal, actor=current_user,
+                                                             **form.terms()),
+                  done="Your counter-proposal is sent.",
+                  then=url_for(".show", offer_id=proposal.offer_id, _anchor="negotiation"),
+                  again=lambda: _render_show(proposal.offer_id, counter_form=form))
 
 
 # --- lists --------------------------------------------------------------------------------
@@ -205,7 +206,7 @@ def counter_proposal(proposal_id: int):
 @bp.get("/gigs/<int:gig_id>/offers")
 @login_required
 def for_gig(gig_id: int):
-    gig = _gig_or_404(gig_id)
+    gig = gig_for(current_user, gig_id)
     if gig.poster_id != current_user.id and not current_user.is_admin:
         abort(404)
     page = ranked_offers_page(gig.id, request.args.get("after"))
@@ -220,12 +221,7 @@ def for_gig(gig_id: int):
 @login_required
 def mine():
     form = MyOffersFilterForm(request.args)
-    state = None
-    if form.state.data:
-        try:
-            state = OfferState(form.state.data)
-        except ValueError:
-            form.state.errors = ["Choose one of the states in the list."]
+    state = chosen_state(form.state, OfferState)
     page, places = my_offers(current_user.id, state, request.args.get("before"))
     return render_template("offers/mine.html", page=page, places=places, form=form,
                            unread=unread_counts(current_user.id, [o.id for o in page.items]),
@@ -234,44 +230,12 @@ def mine():
 
 # --- helpers ------------------------------------------------------------------------------
 
-def _gig_or_404(gig_id: int) -> Gig:
-    gig = db.session.get(Gig, gig_id)
-    if gig is None or not can_view_gig(gig, current_user):
-        abort(404)
-    return gig
-
-
-def _offer_or_404(offer_id: int) -> Offer:
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or not can_view_offer(offer, db.session.get(Gig, offer.gig_id),
-                                           current_user):
-        abort(404)
-    return offer
-
-
-def _proposal_or_404(proposal_id: int) -> OfferProposal:
-    proposal = db.session.get(OfferProposal, proposal_id)
-    if proposal is None:
-        abort(404)
-    _offer_or_404(proposal.offer_id)
-    return proposal
-
-
-def _act(offer_id: int, call, done: str, *, form: FlaskForm | None = None,
-         anchor: str | None = None):
-    """Run a button's service call on the offer; flash the outcome; back to the offer."""
-    offer = _offer_or_404(offer_id)
-    form = form or ButtonForm()
-    if not form.validate_on_submit():
-        flash(first_error(form), "error")
-    else:
-        try:
-            call(offer)
-        except OffloadError as e:
-            flash(str(e), "error")
-        else:
-            flash(done, "success")
-    return redirect(url_for(".show", offer_id=offer_id, _anchor=anchor))
+def _button(offer_id: int, call: Callable[[], object], done: str, *,
+            form: FlaskForm | None = None, anchor: str | None = None):
+    """A button of the offer page: its service call, the outcome flashed, and back to
+    the page either way."""
+    return submit_button(form or ButtonForm(), call, done=done,
+                         to=url_for(".show", offer_id=offer_id, _anchor=anchor))
 
 
 def _render_show(offer_id: int, **forms: FlaskForm):

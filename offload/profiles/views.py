@@ -7,6 +7,8 @@ need a written reason and a moderation-log entry, which belong in the admin area
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -23,10 +25,10 @@ from flask_wtf import FlaskForm
 
 from offload.accounts.models import AccountType
 from offload.core.db import db
-from offload.core.errors import Invalid, OffloadError
+from offload.core.errors import Invalid
 from offload.core.extensions import limiter
-from offload.core.forms import show_error
 from offload.core.images import photo_path
+from offload.core.submit import submit, submit_button
 from offload.core.uploads import send_stored_file
 from offload.reviews.member_search import MemberFilters, search_members
 from offload.reviews.queries import member_rating
@@ -59,9 +61,7 @@ def members():
 @bp.get("/members/<username>")
 @login_required
 def show(username: str):
-    page = profile_for(username)
-    if page is None:
-        abort(404)
+    page = profile_for(username) or abort(404)
     rating, skill_ratings = member_rating(page.user.id)
     return render_template("profiles/show.html", page=page, rating=rating,
                            rated_skills=skill_ratings,
@@ -91,85 +91,61 @@ def edit():
         page = _own_page()
         return _render_edit(page, profile_form=_profile_form(page))
     form = _profile_form()
-    if form.validate_on_submit():
-        try:
-            services.save_profile(
-                actor=current_user, display_name=form.display_name.data,
-                headline=form.headline.data, bio=form.bio.data, location=form.location.data,
-                organization_name=form.organization_name.data if _is_organization() else None,
-                skill_names=form.skill_names())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your profile is saved.", "success")
-            return redirect(url_for(".show", username=current_user.username))
-    return _render_edit(_own_page(), profile_form=form)
+    return submit(form, lambda: services.save_profile(
+        actor=current_user, display_name=form.display_name.data,
+        headline=form.headline.data, bio=form.bio.data, location=form.location.data,
+        organization_name=form.organization_name.data if _is_organization() else None,
+        skill_names=form.skill_names()),
+        done="Your profile is saved.", then=url_for(".show", username=current_user.username),
+        again=lambda: _render_edit(_own_page(), profile_form=form))
 
 
 @bp.post("/profile/education")
 @login_required
 def add_education():
     form = EducationForm(prefix="education")
-    if form.validate_on_submit():
-        try:
-            services.add_education(actor=current_user, **form.entry())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Education added.", "success")
-            return redirect(url_for(".edit", _anchor="education"))
-    return _render_edit(_own_page(), education_form=form)
+    return _add(lambda: services.add_education(actor=current_user, **form.entry()),
+                "Education added.", "education", education_form=form)
 
 
 @bp.post("/profile/education/<int:entry_id>/delete")
 @login_required
 def remove_education(entry_id: int):
     entry = _own_or_404(EducationEntry, entry_id)
-    return _remove(services.remove_education, entry, "Education entry removed.", "education")
+    return _remove(lambda: services.remove_education(entry, actor=current_user),
+                   "Education entry removed.", "education")
 
 
 @bp.post("/profile/portfolio")
 @login_required
 def add_portfolio():
     form = PortfolioForm(prefix="portfolio")
-    if form.validate_on_submit():
-        try:
-            services.add_portfolio_item(actor=current_user, **form.item())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Portfolio item added.", "success")
-            return redirect(url_for(".edit", _anchor="portfolio"))
-    return _render_edit(_own_page(), portfolio_form=form)
+    return _add(lambda: services.add_portfolio_item(actor=current_user, **form.item()),
+                "Portfolio item added.", "portfolio", portfolio_form=form)
 
 
 @bp.post("/profile/portfolio/<int:item_id>/delete")
 @login_required
 def remove_portfolio(item_id: int):
     item = _own_or_404(PortfolioItem, item_id)
-    return _remove(services.remove_portfolio_item, item, "Portfolio item removed.", "portfolio")
+    return _remove(lambda: services.remove_portfolio_item(item, actor=current_user),
+                   "Portfolio item removed.", "portfolio")
 
 
 @bp.post("/profile/documents")
 @login_required
 def upload_document():
     form = DocumentForm(prefix="document")
-    if form.validate_on_submit():
-        try:
-            services.upload_document(actor=current_user, **form.document())
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Document uploaded.", "success")
-            return redirect(url_for(".edit", _anchor="documents"))
-    return _render_edit(_own_page(), document_form=form)
+    return _add(lambda: services.upload_document(actor=current_user, **form.document()),
+                "Document uploaded.", "documents", document_form=form)
 
 
 @bp.post("/profile/documents/<int:document_id>/delete")
 @login_required
 def remove_document(document_id: int):
     doc = _own_or_404(Document, document_id)
-    return _remove(services.remove_document, doc, "Document removed.", "documents")
+    return _remove(lambda: services.remove_document(doc, actor=current_user),
+                   "Document removed.", "documents")
 
 
 @bp.get("/documents/<int:document_id>")
@@ -190,28 +166,18 @@ def _member_key() -> str:
 @limiter.limit(lambda: current_app.config["PHOTO_LIMIT"], key_func=_member_key)
 def upload_photo():
     form = PhotoForm(prefix="photo")
-    if form.validate_on_submit():
-        try:
-            services.set_profile_photo(actor=current_user, file_storage=form.photo.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Your photo is saved.", "success")
-            return redirect(url_for(".show", username=current_user.username))
-    return _render_edit(_own_page(), photo_form=form)
+    return submit(form, lambda: services.set_profile_photo(actor=current_user,
+                                                           file_storage=form.photo.data),
+                  done="Your photo is saved.",
+                  then=url_for(".show", username=current_user.username),
+                  again=lambda: _render_edit(_own_page(), photo_form=form))
 
 
 @bp.post("/profile/photo/delete")
 @login_required
 def remove_photo():
-    if ConfirmForm().validate_on_submit():  # the CSRF token
-        try:
-            services.remove_profile_photo(actor=current_user)
-        except OffloadError as e:
-            flash(str(e), "error")
-        else:
-            flash("Your photo is removed; your initial shows instead.", "success")
-    return redirect(url_for(".edit", _anchor="photo"))
+    return _remove(lambda: services.remove_profile_photo(actor=current_user),
+                   "Your photo is removed; your initial shows instead.", "photo")
 
 
 @bp.get("/members/<username>/photo/<version>/<int:size>.jpg")
@@ -286,12 +252,14 @@ def _render_edit(page: ProfilePage, **forms: FlaskForm):
                            delete_form=ConfirmForm(formdata=None), **forms), status
 
 
-def _remove(remove, item, done: str, anchor: str):
-    if ConfirmForm().validate_on_submit():  # the CSRF token
-        try:
-            remove(item, actor=current_user)
-        except OffloadError as e:
-            flash(str(e), "error")
-        else:
-            flash(done, "success")
-    return redirect(url_for(".edit", _anchor=anchor))
+def _add(call: Callable[[], object], done: str, section: str, **sent: FlaskForm):
+    """A section's form of the edit page (``sent``: that one form, by its name on the
+    page): its service call, then back to the section, or the page again as sent."""
+    (form,) = sent.values()
+    return submit(form, call, done=done, then=url_for(".edit", _anchor=section),
+                  again=lambda: _render_edit(_own_page(), **sent))
+
+
+def _remove(call: Callable[[], object], done: str, section: str):
+    """A delete button of the edit page: the outcome flashed, back to its section."""
+    return submit_button(ConfirmForm(), call, done=done, to=url_for(".edit", _anchor=section))

@@ -3,15 +3,15 @@ projects.rendering, when the review is refused), replying to one, a member's rev
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from offload.accounts.decorators import login_or_404
 from offload.accounts.models import User
+from offload.accounts.queries import member_named
 from offload.core.db import db
-from offload.core.errors import OffloadError
-from offload.core.forms import first_error, parse_id
+from offload.core.forms import parse_id
+from offload.core.submit import submit, submit_button
 from offload.projects.queries import project_for
 from offload.projects.rendering import render_project_page
 
@@ -28,23 +28,21 @@ bp = Blueprint("reviews", __name__)
 def review(project_id: int):
     project = project_for(current_user, project_id)
     form = ReviewForm()
-    valid = form.validate_on_submit()
-    if not valid and _number("stars") is None:  # say everything that is missing at once
-        form.form_errors.append("Choose from 1 to 5 stars.")
-    if valid:
-        try:
-            submit_review(project, actor=current_user, stars=_number("stars"),
-                          body=form.body.data, skill_stars={
-                              skill_id: _number(k) for k in request.form
-                              if k.startswith("skill-")
-                              and (skill_id := parse_id(k.removeprefix("skill-")))})
-        except OffloadError as e:
-            form.form_errors.append(str(e))
-        else:
-            flash("Your review is in. Both reviews are published when the other side's is "
-                  "in too, or when the review window closes.", "success")
-            return redirect(url_for("projects.show", project_id=project_id, _anchor="reviews"))
-    return render_project_page(project_id, form)
+
+    def again():
+        # an invalid form was not sent to the service: say everything missing at once
+        if not form.form_errors and _number("stars") is None:
+            form.form_errors.append("Choose from 1 to 5 stars.")
+        return render_project_page(project_id, form)
+
+    return submit(form, lambda: submit_review(
+        project, actor=current_user, stars=_number("stars"), body=form.body.data,
+        skill_stars={skill_id: _number(k) for k in request.form if k.startswith("skill-")
+                     and (skill_id := parse_id(k.removeprefix("skill-")))}),
+        done="Your review is in. Both reviews are published when the other side's is in "
+             "too, or when the review window closes.",
+        then=url_for("projects.show", project_id=project_id, _anchor="reviews"),
+        again=again)
 
 
 @bp.post("/reviews/<int:review_id>/reply")
@@ -54,25 +52,17 @@ def reply(review_id: int):
     if review is None or review.published_at is None:
         abort(404)
     form = ReplyForm(prefix=f"reply-{review_id}")
-    if not form.validate_on_submit():
-        flash(first_error(form), "error")
-    else:
-        try:
-            reply_to_review(review, actor=current_user, body=form.body.data)
-        except OffloadError as e:
-            flash(str(e), "error")
-        else:
-            flash("Your reply is published with the review.", "success")
-    return redirect(url_for(".of_member", username=db.session.get(User, review.subject_id)
-                            .username, _anchor=f"review-{review_id}"))
+    return submit_button(form, lambda: reply_to_review(review, actor=current_user,
+                                                       body=form.body.data),
+                         done="Your reply is published with the review.",
+                         to=url_for(".of_member", _anchor=f"review-{review_id}",
+                                    username=db.session.get(User, review.subject_id).username))
 
 
 @bp.get("/members/<username>/reviews")
 @login_required
 def of_member(username: str):
-    member = db.session.scalar(select(User).where(User.username == username.lower()))
-    if member is None:
-        abort(404)
+    member = member_named(username) or abort(404)
     page = member_reviews_page(member.id, request.args.get("before"))
     overall, skills = member_rating(member.id)
     return render_template("reviews/of_member.html", member=member, page=page,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pytest
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
+from werkzeug.datastructures import MultiDict
+from wtforms import Form, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 
 from offload.core.db import db
 from offload.core.forms import (
@@ -16,6 +19,7 @@ from offload.core.forms import (
     OffloadForm,
     QueryForm,
     arg_text,
+    chosen_state,
     parse_id,
     show_error,
 )
@@ -209,3 +213,18 @@ def test_a_money_field_shows_the_site_currency(app, monkeypatch):
         assert 'placeholder="€0.00"' in form.price() and 'inputmode="decimal"' in form.price()
         form.validate()
         assert form.price.minor == 3_00
+
+
+def test_chosen_state_reads_a_list_filter():
+    class Light(StrEnum):
+        RED = "red"
+        GREEN = "green"
+
+    class Filter(QueryForm):
+        state = SelectField(choices=["", "red", "green"], validate_choice=False)
+
+    for raw, state, errors in (("", None, []), ("red", Light.RED, []),
+                               ("blue", None, ["Choose one of the states in the list."])):
+        form = Filter(MultiDict({"state": raw}))
+        assert chosen_state(form.state, Light) == state
+        assert list(form.state.errors) == errors

@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired
 
 from offload.core.errors import Invalid, InvalidField
 from offload.core.forms import OffloadForm
-from offload.core.submit import submit
+from offload.core.submit import submit, submit_button
 
 
 class _NameForm(OffloadForm):
@@ -76,3 +76,24 @@ def test_a_refusal_goes_beside_its_field_or_above_the_form():
 
     _, form, _, _ = _run(_app(), {"name": "ada"}, refuse, done="Done.", then="/")
     assert form.form_errors == ["Not now."] and form.name.errors == []
+
+
+def test_a_button_goes_back_to_its_page_either_way():
+    def refuse(form):
+        raise Invalid("Not now.")
+
+    app = _app()
+    with app.test_request_context("/", method="POST", data={"name": "ada"}):
+        form = _NameForm()
+        response = submit_button(form, lambda: refuse(form), done="Done.", to="/page#here")
+        assert response.status_code == 302 and response.location == "/page#here"
+        assert get_flashed_messages(with_categories=True) == [("error", "Not now.")]
+    with app.test_request_context("/", method="POST", data={"name": ""}):
+        form = _NameForm()
+        response = submit_button(form, lambda: 1 / 0, done="Done.", to="/page")
+        assert response.location == "/page"
+        assert get_flashed_messages(with_categories=True) == [("error", "Say a name.")]
+    with app.test_request_context("/", method="POST", data={"name": "ada"}):
+        response = submit_button(_NameForm(), lambda: 1, done="Done.", to="/page")
+        assert response.location == "/page"
+        assert get_flashed_messages(with_categories=True) == [("success", "Done.")]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import InvalidRequestError
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
 from offload.core.db import atomic, db, utcnow
@@ -23,6 +24,7 @@ from offload.gigs.models import ClientDetails, Gig, GigAttachment, GigSkill, Gig
 from offload.gigs.queries import (
     board_page,
     client_details_for,
+    gig_for,
     gig_page,
     matching_gigs_for,
     matching_members_for,
@@ -543,3 +545,15 @@ def test_paging_the_board_gives_what_a_plain_filter_and_sort_gives(make_member, 
 def _poster(make_member):
     return db.session.scalar(select(User).where(User.username == "poster")) or make_member(
         "poster")
+
+
+def test_gig_for_answers_what_the_viewer_may_see(app, make_member, make_gig):
+    poster, other = make_member(), make_member()
+    admin = make_member(admin=True)
+    draft = make_gig(poster, publish=False)
+    gig = make_gig(poster)
+    assert gig_for(other, gig.id) is gig
+    assert gig_for(poster, draft.id) is draft and gig_for(admin, draft.id) is draft
+    for viewer, gig_id in ((other, draft.id), (other, 10**9)):
+        with pytest.raises(NotFound):
+            gig_for(viewer, gig_id)
