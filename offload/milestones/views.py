@@ -7,15 +7,14 @@ why, since after a lost race its form may be gone from the page.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint
 from flask_login import current_user
 
 from offload.accounts.decorators import login_or_404
-from offload.core.errors import OffloadError
-from offload.core.forms import show_error
+from offload.core.errors import Invalid
 from offload.offers.forms import ButtonForm
 from offload.projects.queries import project_for
-from offload.projects.rendering import render_project_page
+from offload.projects.rendering import submit_on_project_page
 
 from . import disputes, price, services
 from .forms import (
@@ -38,10 +37,10 @@ bp = Blueprint("milestones", __name__)
 def add(project_id: int):
     project = project_for(current_user, project_id)
     form = MilestoneForm(prefix="milestone")
-    return _submit(project_id, form, lambda: services.add_milestone(
+    return submit_on_project_page(project_id, form, lambda: services.add_milestone(
         project, actor=current_user, title=form.title.data, amount_minor=form.amount.minor,
-        due_on=form.due_on.data), "Milestone added. Fund it to put the money in escrow.",
-        "milestones")
+        due_on=form.due_on.data),
+        done="Milestone added. Fund it to put the money in escrow.", anchor="milestones")
 
 
 @bp.post("/milestones/<int:milestone_id>/fund")
@@ -49,25 +48,29 @@ def add(project_id: int):
 def fund(milestone_id: int):
     milestone = milestone_for(current_user, milestone_id)
     form = FundForm(prefix=f"fund-{milestone.id}")
-    return _submit(milestone.project_id, form, lambda: services.fund_milestone(
+    return submit_on_project_page(milestone.project_id, form, lambda: services.fund_milestone(
         milestone, actor=current_user, idempotency_key=form.idempotency_key.data),
-        "The milestone is funded: its amount is held in escrow.", "milestones")
+        done="The milestone is funded: its amount is held in escrow.", anchor="milestones")
 
 
 @bp.post("/milestones/<int:milestone_id>/remove")
 @login_or_404
 def remove(milestone_id: int):
     milestone = milestone_for(current_user, milestone_id)
-    return _submit(milestone.project_id, ButtonForm(), lambda: services.remove_milestone(
-        milestone, actor=current_user), "The milestone is removed.", "milestones")
+    return submit_on_project_page(
+        milestone.project_id, ButtonForm(),
+        lambda: services.remove_milestone(milestone, actor=current_user),
+        done="The milestone is removed.", anchor="milestones")
 
 
 @bp.post("/milestones/<int:milestone_id>/release")
 @login_or_404
 def release(milestone_id: int):
     milestone = milestone_for(current_user, milestone_id)
-    return _submit(milestone.project_id, ButtonForm(), lambda: services.release_milestone(
-        milestone, actor=current_user), "Released: the performer is paid.", "milestones")
+    return submit_on_project_page(
+        milestone.project_id, ButtonForm(),
+        lambda: services.release_milestone(milestone, actor=current_user),
+        done="Released: the performer is paid.", anchor="milestones")
 
 
 @bp.post("/milestones/<int:milestone_id>/deliver")
@@ -75,9 +78,9 @@ def release(milestone_id: int):
 def deliver(milestone_id: int):
     milestone = milestone_for(current_user, milestone_id)
     form = DeliveryForm(prefix=f"deliver-{milestone.id}")
-    return _submit(milestone.project_id, form, lambda: services.deliver_milestone(
+    return submit_on_project_page(milestone.project_id, form, lambda: services.deliver_milestone(
         milestone, actor=current_user, note=form.note.data, files=form.files.data or ()),
-        "Delivered; the customer is told.", "milestones")
+        done="Delivered; the customer is told.", anchor="milestones")
 
 
 @bp.post("/milestones/<int:milestone_id>/revision")
@@ -85,9 +88,9 @@ def deliver(milestone_id: int):
 def ask_for_revision(milestone_id: int):
     milestone = milestone_for(current_user, milestone_id)
     form = NoteForm(prefix=f"revision-{milestone.id}")
-    return _submit(milestone.project_id, form, lambda: services.ask_for_revision(
+    return submit_on_project_page(milestone.project_id, form, lambda: services.ask_for_revision(
         milestone, actor=current_user, note=form.note.data),
-        "Sent back for a revision; the money stays in escrow.", "milestones")
+        done="Sent back for a revision; the money stays in escrow.", anchor="milestones")
 
 
 @bp.post("/milestones/<int:milestone_id>/dispute")
@@ -95,10 +98,10 @@ def ask_for_revision(milestone_id: int):
 def open_dispute(milestone_id: int):
     milestone = milestone_for(current_user, milestone_id)
     form = StatementForm(prefix=f"dispute-{milestone.id}")
-    return _submit(milestone.project_id, form, lambda: disputes.open_dispute(
+    return submit_on_project_page(milestone.project_id, form, lambda: disputes.open_dispute(
         milestone, actor=current_user, statement=form.statement.data),
-        "The dispute is open; the milestone is frozen until an admin decides.",
-        f"milestone-{milestone.id}")
+        done="The dispute is open; the milestone is frozen until an admin decides.",
+        anchor=f"milestone-{milestone.id}")
 
 
 @bp.post("/disputes/<int:dispute_id>/reply")
@@ -106,18 +109,20 @@ def open_dispute(milestone_id: int):
 def reply_to_dispute(dispute_id: int):
     dispute = dispute_for(current_user, dispute_id)
     form = StatementForm(prefix=f"reply-{dispute.id}")
-    return _submit(dispute.project_id, form, lambda: disputes.reply_to_dispute(
+    return submit_on_project_page(dispute.project_id, form, lambda: disputes.reply_to_dispute(
         dispute, actor=current_user, statement=form.statement.data),
-        "Your statement is added to the dispute.", f"milestone-{dispute.milestone_id}")
+        done="Your statement is added to the dispute.",
+        anchor=f"milestone-{dispute.milestone_id}")
 
 
 @bp.post("/projects/<int:project_id>/cancel")
 @login_or_404
 def cancel_project(project_id: int):
     project = project_for(current_user, project_id)
-    return _submit(project_id, ButtonForm(), lambda: services.cancel_task_project(
-        project, actor=current_user),
-        "The project is cancelled and the funded milestones refunded.", "")
+    return submit_on_project_page(
+        project_id, ButtonForm(),
+        lambda: services.cancel_task_project(project, actor=current_user),
+        done="The project is cancelled and the funded milestones refunded.")
 
 
 @bp.post("/projects/<int:project_id>/price")
@@ -125,9 +130,9 @@ def cancel_project(project_id: int):
 def propose_price(project_id: int):
     project = project_for(current_user, project_id)
     form = PriceProposalForm(prefix="price")
-    return _submit(project_id, form, lambda: price.propose_lower_price(
+    return submit_on_project_page(project_id, form, lambda: price.propose_lower_price(
         project, actor=current_user, price_minor=form.price.minor, reason=form.reason.data),
-        "Proposed; the other side is told and accepts or declines it.", "price")
+        done="Proposed; the other side is told and accepts or declines it.", anchor="price")
 
 
 @bp.post("/projects/<int:project_id>/price/accept")
@@ -151,38 +156,16 @@ def withdraw_price(project_id: int):
     return _answer_price(project_id, price.withdraw_lower_price, "Your proposal is withdrawn.")
 
 
-def _answer_price(project_id: int, call, done):
+def _answer_price(project_id: int, answer, done):
     """Answer (or withdraw) the proposal the page showed: its id comes with the form, so
     a newer proposal is never answered by mistake."""
     project_for(current_user, project_id)
     form = PriceAnswerForm()
-    if form.validate_on_submit():  # the id is read only once it is known to be one
+
+    def call():  # the id is read only once the form knows it is one
         proposal = price_proposal_of(project_id, form.proposal_id())
         if proposal is None:
-            form.form_errors.append(PROPOSAL_GONE)
-        else:
-            try:
-                result = call(proposal, actor=current_user)
-            except OffloadError as e:
-                show_error(form, e)
-            else:
-                flash(done(result) if callable(done) else done, "success")
-                return redirect(url_for("projects.show", project_id=project_id,
-                                        _anchor="price"))
-    return render_project_page(project_id, form)
+            raise Invalid(PROPOSAL_GONE)
+        return answer(proposal, actor=current_user)
 
-
-def _submit(project_id: int, form, call, done: str, anchor: str):
-    """Run a form's service call: on success say ``done`` and go back to the project (at
-    ``anchor``); else the project page with the form, and why it was refused, as a 422."""
-    if form.validate_on_submit():
-        try:
-            call()
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash(done, "success")
-            return redirect(url_for("projects.show", project_id=project_id,
-                                    _anchor=anchor or None))
-    return render_project_page(project_id, form)
-
+    return submit_on_project_page(project_id, form, call, done=done, anchor="price")
