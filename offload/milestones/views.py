@@ -1,8 +1,10 @@
 """The milestone, dispute and price actions of a task project's page: each feature owns
-its URLs, and these are the milestones'. Each view loads (404 to anyone but the two
-sides and admins), calls one service and goes back to the project page; a refused
-action answers 422 with the page (``projects.rendering``) and, at its top,
-why, since after a lost race its form may be gone from the page.
+its URLs, and these are the milestones' (``/milestones/<id>/...``, a dispute's reply
+under ``/milestones/disputes/<id>/``; adding a milestone, cancelling and the price act on
+a project, so they are posted to it, ``/projects/<id>/...``). Each view loads (404 to
+anyone but the two sides and admins), calls one service and goes back to the project
+page; a refused action answers 422 with the page (``projects.rendering``) and, at its
+top, why, since after a lost race its form may be gone from the page.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def open_dispute(milestone_id: int):
         anchor=f"milestone-{milestone.id}")
 
 
-@bp.post("/disputes/<int:dispute_id>/reply")
+@bp.post("/milestones/disputes/<int:dispute_id>/reply")
 @login_or_404
 def reply_to_dispute(dispute_id: int):
     dispute = dispute_for(current_user, dispute_id)
