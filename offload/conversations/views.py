@@ -28,7 +28,8 @@ from flask_login import current_user, login_required
 from offload.accounts.decorators import login_or_404
 from offload.core.db import db
 from offload.core.errors import OffloadError
-from offload.core.forms import first_error, parse_id, show_error
+from offload.core.forms import first_error, parse_id
+from offload.core.submit import submit
 from offload.core.uploads import send_stored_file
 from offload.gigs.models import Gig
 from offload.offers.models import Offer, OfferState
@@ -56,26 +57,25 @@ bp = Blueprint("conversations", __name__)
 def send(offer_id: int):
     """A message on the offer's conversation. Refused, the conversation is shown again
     with the form, what was typed and why (422)."""
-    offer, gig = _offer_or_404(offer_id)
+    offer, _ = _offer_or_404(offer_id)
     form = MessageForm(prefix="message")
-    if form.validate_on_submit():
-        try:
-            sent = send_offer_message(offer, actor=current_user, body=form.body.data,
-                                      file_storage=form.file.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            return redirect(url_for("offers.show", offer_id=offer_id,
-                                    _anchor=f"message-{sent.id}"))
-        offer, gig = _offer_or_404(offer_id)  # re-read: the rollback expired them
+    return submit(form, lambda: send_offer_message(
+        offer, actor=current_user, body=form.body.data, file_storage=form.file.data),
+        done=None, then=lambda sent: url_for("offers.show", offer_id=offer_id,
+                                             _anchor=f"message-{sent.id}"),
+        again=lambda: _refused_message(offer_id, form))
+
+
+def _refused_message(offer_id: int, form: MessageForm):
+    offer, gig = _offer_or_404(offer_id)  # re-read: a refusal's rollback expired them
     page = conversation_page(offer.id, None)
+    is_party = is_in_conversation(offer, gig, current_user)
     return render_template(
         "conversations/send.html", offer=offer, gig=gig, form=form, messages_page=page,
         messages=list(reversed(page.items)),
         why_cannot_message=why_cannot_message(offer, gig, current_user),
-        is_party=is_in_conversation(offer, gig, current_user),
-        reading=(reading_of(offer.id, current_user.id)
-                 if is_in_conversation(offer, gig, current_user) else None)), 422
+        is_party=is_party,
+        reading=reading_of(offer.id, current_user.id) if is_party else None), 422
 
 
 @bp.get("/offers/<int:offer_id>/messages/since")
