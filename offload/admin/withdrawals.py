@@ -19,6 +19,7 @@ from offload.wallet.models import Withdrawal, WithdrawalState
 from offload.wallet.queries import pending_withdrawals_page
 
 from .blueprint import bp
+from .queues import kept_in_view
 
 ACTIONS = {"paid": wallet.mark_withdrawal_paid, "reject": wallet.reject_withdrawal}
 
@@ -43,9 +44,7 @@ def reject_withdrawal(withdrawal_id: int):
 
 def _queue(failed: tuple[str, Withdrawal, DecisionForm] | None = None, status: int = 200):
     page = pending_withdrawals_page(request.args.get("before"))
-    items = list(page.items)
-    if failed and failed[1] not in items:
-        items.insert(0, failed[1])  # keep the form with its errors in view
+    items = kept_in_view(page, failed and failed[1].id, lambda _: failed[1])
 
     def form_for(action: str, withdrawal: Withdrawal) -> DecisionForm:
         if failed and failed[0] == action and failed[1].id == withdrawal.id:
@@ -66,6 +65,9 @@ def _load(withdrawal_id: int) -> Withdrawal:
 
 
 def _decide(withdrawal_id: int, action: str):
+    """Not ``core.submit``: a decision another admin made meanwhile (Conflict) or one
+    this admin may not make (NotAllowed) has nothing to correct in the form, so it is
+    said on the queue instead of shown on the form."""
     withdrawal = _load(withdrawal_id)
     form = DecisionForm(prefix=f"{action}-{withdrawal.id}")
     if form.validate_on_submit():
