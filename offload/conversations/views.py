@@ -1,8 +1,11 @@
 """Conversation routes: writing on an offer's conversation, its live updates and read
 mark, its files, the inbox, and the unread count in the top bar.
 
-The URLs are the ones members and the live page have always used (``/offers/<id>/
-messages``…, ``/messages``). Who may read a conversation is who may see its offer: the
+Every URL is under ``/conversations``, the package's; a conversation is an offer's, so
+it is named by the offer's id. The GET addresses used before the move (``/messages``,
+``/messages/files/<id>``, ``/offers/<id>/messages/since``), kept in members' bookmarks
+and in notifications and e-mails already sent, answer with a permanent redirect. Who
+may read a conversation is who may see its offer: the
 offer's load-and-authorize check (the two parties and admins; 404 for everyone else).
 The project page writes through its own route (``/projects/<id>/messages``) with the
 same service.
@@ -52,7 +55,7 @@ from .services import mark_conversation_read, send_offer_message
 bp = Blueprint("conversations", __name__)
 
 
-@bp.post("/offers/<int:offer_id>/messages")
+@bp.post("/conversations/<int:offer_id>/messages")
 @login_or_404
 def send(offer_id: int):
     """A message on the offer's conversation. Refused, the conversation is shown again
@@ -78,7 +81,7 @@ def _refused_message(offer_id: int, form: MessageForm):
         reading=reading_of(offer.id, current_user.id) if is_party else None), 422
 
 
-@bp.get("/offers/<int:offer_id>/messages/since")
+@bp.get("/conversations/<int:offer_id>/messages/since")
 @login_or_404
 def since(offer_id: int):
     """The conversation's new messages as JSON, for the live page (see live-messages.js)."""
@@ -89,7 +92,7 @@ def since(offer_id: int):
     return jsonify(messages=[{"id": m.id, "html": str(message(m))} for m in messages])
 
 
-@bp.post("/offers/<int:offer_id>/messages/read")
+@bp.post("/conversations/<int:offer_id>/messages/read")
 @login_or_404
 def mark_read(offer_id: int):
     """The page showed the conversation up to a message: the live page sends this by
@@ -115,7 +118,7 @@ def mark_read(offer_id: int):
     return redirect(url_for("offers.show", offer_id=offer_id, _anchor="messages"))
 
 
-@bp.get("/messages/files/<int:file_id>")
+@bp.get("/conversations/files/<int:file_id>")
 @login_or_404
 def file(file_id: int):
     """A message's file, for the two sides and admins, as a download with nosniff."""
@@ -128,11 +131,32 @@ def file(file_id: int):
                             attachment.original_name)
 
 
-@bp.get("/messages")
+@bp.get("/conversations")
 @login_required
 def inbox():
     return render_template("conversations/inbox.html",
                            page=inbox_page(current_user.id, request.args.get("before")))
+
+
+#: the addresses these pages had before they moved under ``/conversations``: each GET
+#: answers with a permanent redirect to its page (the query string kept)
+MOVED = {
+    "/messages": "inbox",
+    "/messages/files/<int:file_id>": "file",
+    "/offers/<int:offer_id>/messages/since": "since",
+}
+
+
+def _moved(endpoint: str):
+    def moved(**values):
+        target = url_for(f".{endpoint}", **values)
+        query = request.query_string.decode("latin-1")
+        return redirect(f"{target}?{query}" if query else target, 301)
+    return moved
+
+
+for _path, _endpoint in MOVED.items():
+    bp.add_url_rule(_path, f"moved_{_endpoint}", _moved(_endpoint), methods=["GET"])
 
 
 @bp.app_template_global("unread_messages")
