@@ -37,7 +37,7 @@ from offload.core.submit import submit
 
 from .blueprint import bp
 from .queries import member_named, report_for_queue
-from .queues import kept_in_view
+from .queues import render_queue
 
 
 @bp.get("/cases")
@@ -78,11 +78,10 @@ def new_case():
 def add_evidence(case_id: int):
     case = db.get_or_404(Case, case_id)
     form = EvidenceForm()
-    return submit(form, lambda: cases_service.add_evidence(
+    return _submit_on_case(case_id, "evidence_form", form, lambda: cases_service.add_evidence(
         case, actor=current_user, kind=form.kind.data, target_id=form.target_id.data,
         note=form.note.data or ""), fields={"evidence": "target_id"},
-        done="Linked.", then=url_for("cases.show", case_id=case_id, _anchor="evidence"),
-        again=lambda: render_case(case_id, evidence_form=form))
+        done="Linked.", anchor="evidence")
 
 
 @bp.post("/cases/<int:case_id>/resolve")
@@ -91,14 +90,12 @@ def resolve_case(case_id: int):
     case = db.get_or_404(Case, case_id)
     contests = case.contested_commission_id is not None
     form = ResolveCaseForm(contests_invoice=contests)
-    return submit(form, lambda: cases_service.resolve_case(
+    return _submit_on_case(case_id, "resolve_form", form, lambda: cases_service.resolve_case(
         case, actor=current_user, resolution=form.resolution.data, reason=form.reason.data,
         corrected_minor=form.corrected.minor if contests else None,
         password=form.password.data if contests else None,
         idempotency_key=form.idempotency_key.data),
-        done=lambda _: f"Case #{case_id} is resolved: {form.resolution.data}.",
-        then=url_for("cases.show", case_id=case_id),
-        again=lambda: render_case(case_id, resolve_form=form))
+        done=lambda _: f"Case #{case_id} is resolved: {form.resolution.data}.")
 
 
 @bp.post("/cases/<int:case_id>/lift-suspension")
@@ -106,11 +103,9 @@ def resolve_case(case_id: int):
 def lift_suspension(case_id: int):
     case = db.get_or_404(Case, case_id)
     form = ReasonForm(prefix="lift")
-    return submit(form, lambda: suspension.lift_suspension(
+    return _submit_on_case(case_id, "lift_form", form, lambda: suspension.lift_suspension(
         db.session.get(User, case.subject_id), actor=current_user, reason=form.reason.data),
-        done="The suspension is lifted: the member can log in again.",
-        then=url_for("cases.show", case_id=case_id),
-        again=lambda: render_case(case_id, lift_form=form))
+        done="The suspension is lifted: the member can log in again.")
 
 
 @bp.get("/reports")
@@ -122,32 +117,44 @@ def reports():
 @bp.post("/reports/<int:report_id>/open-case")
 @admin_required
 def open_case_from_report(report_id: int):
-    report = db.get_or_404(Report, report_id)
     form = ReportCaseForm()
-    return submit(form, lambda: case_reports.open_case_from_report(
-        report, actor=current_user, kind=form.kind.data, summary=form.summary.data),
+    return _submit_on_report(report_id, "open", form, lambda report: (
+        case_reports.open_case_from_report(report, actor=current_user, kind=form.kind.data,
+                                           summary=form.summary.data)),
         done=lambda case: f"Case #{case.id} is open.",
-        then=lambda case: url_for("cases.show", case_id=case.id),
-        again=lambda: _render_reports((report_id, "open", form)))
+        then=lambda case: url_for("cases.show", case_id=case.id))
 
 
 @bp.post("/reports/<int:report_id>/dismiss")
 @admin_required
 def dismiss_report(report_id: int):
-    report = db.get_or_404(Report, report_id)
     form = ReasonForm()
-    return submit(form, lambda: case_reports.dismiss_report(
-        report, actor=current_user, reason=form.reason.data),
-        done="The report is dismissed; the reporter is told.", then=url_for("admin.reports"),
-        again=lambda: _render_reports((report_id, "dismiss", form)))
+    return _submit_on_report(report_id, "dismiss", form, lambda report: (
+        case_reports.dismiss_report(report, actor=current_user, reason=form.reason.data)),
+        done="The report is dismissed; the reporter is told.", then=url_for("admin.reports"))
+
+
+def _submit_on_report(report_id: int, action: str, form: FlaskForm, call, *, done, then):
+    """``core.submit`` for a form on the triage queue (``action``: "open" or "dismiss"):
+    refused, the queue again with that report's form as it was sent."""
+    report = db.get_or_404(Report, report_id)
+    return submit(form, lambda: call(report), done=done, then=then,
+                  again=lambda: _render_reports((report_id, action, form)))
+
+
+def _submit_on_case(case_id: int, name: str, form: FlaskForm, call, *, done,
+                    anchor: str | None = None, fields: dict[str, str] | None = None):
+    """``core.submit`` for an admin's form on the case page (``name`` is its name there):
+    back to the page at ``anchor`` when done, the page again with the form when refused."""
+    return submit(form, call, done=done, fields=fields,
+                  then=url_for("cases.show", case_id=case_id, _anchor=anchor),
+                  again=lambda: render_case(case_id, **{name: form}))
 
 
 def _render_reports(failed: tuple[int, str, FlaskForm] | None = None):
     """The triage queue; ``failed`` (report id, "open" or "dismiss", the submitted
     form) is shown again with what was typed and its errors, at the top."""
-    page = pending_reports_page(request.args.get("before"))
-    items = kept_in_view(page, failed and failed[0], report_for_queue)
-    return render_template("admin/reports.html", page=page, items=items, failed=failed,
-                           kind_choices=OpenCaseForm(formdata=None).kind.choices,
-                           summary_is_published=SUMMARY_IS_PUBLISHED), (
-        422 if failed else 200)
+    return render_queue("admin/reports.html", pending_reports_page(request.args.get("before")),
+                        failed, failed and failed[0], report_for_queue,
+                        kind_choices=OpenCaseForm(formdata=None).kind.choices,
+                        summary_is_published=SUMMARY_IS_PUBLISHED)

@@ -3,7 +3,7 @@ reaches the sender by e-mail and leaves a (private) moderation-log entry."""
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 
 from offload.accounts.decorators import admin_required
@@ -15,7 +15,7 @@ from offload.core.db import db
 from offload.core.submit import submit
 
 from .blueprint import bp
-from .queues import kept_in_view
+from .queues import render_queue
 
 
 @bp.get("/contact")
@@ -38,7 +38,5 @@ def answer_contact(contact_id: int):
 def _render_queue(failed: tuple[int, ReplyForm] | None = None):
     """The queue; ``failed`` (message id, the submitted form) is shown again at the top
     with what was typed and its errors."""
-    page = open_messages_page(request.args.get("after"))
-    items = kept_in_view(page, failed and failed[0], contact_item)
-    return render_template("admin/contact.html", page=page, items=items, failed=failed), (
-        422 if failed else 200)
+    return render_queue("admin/contact.html", open_messages_page(request.args.get("after")),
+                        failed, failed and failed[0], contact_item)

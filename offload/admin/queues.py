@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import render_template
+
 from offload.core.pagination import Page
 
 
@@ -19,3 +21,13 @@ def kept_in_view(page: Page, item_id: int | None, load: Callable[[int], Any]) ->
         if item is not None:
             items.insert(0, item)
     return items
+
+
+def render_queue(template: str, page: Page, failed: tuple | None, failed_id: int | None,
+                 load: Callable[[int], Any], **context):
+    """A queue page: ``page``'s items (``items``, with ``failed_id``'s kept in view),
+    ``failed`` (what the template needs to show the refused form again) and ``context``;
+    a 422 when a form was refused."""
+    items = kept_in_view(page, failed_id, load)
+    return render_template(template, page=page, items=items, failed=failed, **context), (
+        422 if failed else 200)
