@@ -122,11 +122,8 @@ def mark_read(offer_id: int):
 @login_or_404
 def file(file_id: int):
     """A message's file, for the two sides and admins, as a download with nosniff."""
-    offer_id = offer_id_of_file(file_id)
-    if offer_id is None:
-        abort(404)
-    _offer_or_404(offer_id)
-    attachment = db.session.get(OfferMessageAttachment, file_id)
+    attachment = db.get_or_404(OfferMessageAttachment, file_id)
+    _offer_or_404(offer_id_of_file(file_id))
     return send_stored_file(attachment.stored_name, attachment.content_type,
                             attachment.original_name)
 

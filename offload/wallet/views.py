@@ -84,16 +84,19 @@ def create_withdrawal():
 @bp.get("/wallet/deposits/<int:deposit_id>")
 @login_required
 def deposit(deposit_id: int):
-    row = db.get_or_404(Deposit, deposit_id)
-    if not can_view(current_user, row):
-        abort(404)
-    return render_template("wallet/deposit.html", deposit=row)
+    return render_template("wallet/deposit.html", deposit=_visible(Deposit, deposit_id))
 
 
 @bp.get("/wallet/withdrawals/<int:withdrawal_id>")
 @login_required
 def withdrawal(withdrawal_id: int):
-    row = db.get_or_404(Withdrawal, withdrawal_id)
+    return render_template("wallet/withdrawal.html",
+                           withdrawal=_visible(Withdrawal, withdrawal_id))
+
+
+def _visible(model: type[Deposit] | type[Withdrawal], row_id: int) -> Deposit | Withdrawal:
+    """The member's own deposit or withdrawal (or any, for an admin); 404 otherwise."""
+    row = db.get_or_404(model, row_id)
     if not can_view(current_user, row):
         abort(404)
-    return render_template("wallet/withdrawal.html", withdrawal=row)
+    return row
