@@ -3,7 +3,7 @@ service writes the moderation-log entry)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
 
 from offload.accounts.decorators import admin_required
@@ -18,10 +18,8 @@ from .blueprint import bp
 @bp.post("/conversations/<int:offer_id>/export")
 @admin_required
 def export_conversation(offer_id: int):
-    offer = db.session.get(Offer, offer_id)
-    if offer is None:
-        abort(404)
-    try:
+    offer = db.get_or_404(Offer, offer_id)
+    try:  # not core.submit: the answer is a file, and a refusal goes back where it was asked
         text = export_offer_conversation(offer, actor=current_user,
                                          reason=request.form.get("reason", ""))
     except OffloadError as e:

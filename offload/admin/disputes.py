@@ -6,13 +6,12 @@ the service checks both and writes the moderation-log entry.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 
 from offload.accounts.decorators import admin_required
 from offload.core.db import db
-from offload.core.errors import OffloadError
-from offload.core.forms import show_error
+from offload.core.submit import submit
 from offload.milestones.disputes import resolve_dispute
 from offload.milestones.forms import ResolveForm
 from offload.milestones.models import Dispute
@@ -31,22 +30,18 @@ def disputes():
 @bp.route("/disputes/<int:dispute_id>", methods=["GET", "POST"])
 @admin_required
 def dispute(dispute_id: int):
-    dispute = db.session.get(Dispute, dispute_id)
-    if dispute is None:
-        abort(404)
+    dispute = db.get_or_404(Dispute, dispute_id)
     form = ResolveForm() if request.method == "POST" else ResolveForm(formdata=None)
-    if form.validate_on_submit():
-        try:
-            resolve_dispute(dispute, actor=current_user, outcome=form.outcome.data,
-                            reason=form.reason.data, password=form.password.data,
-                            released_minor=form.released.minor,
-                            close_project=form.close_project.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("The dispute is resolved; both sides are told.", "success")
-            return redirect(url_for("admin.disputes"))
+    return submit(form, lambda: resolve_dispute(
+        dispute, actor=current_user, outcome=form.outcome.data, reason=form.reason.data,
+        password=form.password.data, released_minor=form.released.minor,
+        close_project=form.close_project.data),
+        done="The dispute is resolved; both sides are told.", then=url_for("admin.disputes"),
+        again=lambda: _render_dispute(dispute_id, form))
+
+
+def _render_dispute(dispute_id: int, form: ResolveForm):
     dispute = db.session.get(Dispute, dispute_id)
     return render_template("admin/dispute.html", dispute=dispute, form=form,
-                           **dispute_evidence(dispute)), 422 if form.errors or \
-        form.form_errors else 200
+                           **dispute_evidence(dispute)), (
+        422 if form.errors or form.form_errors else 200)

@@ -3,12 +3,14 @@ the moderation-log entry)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from offload.accounts.decorators import admin_required
-from offload.core.errors import InvalidField, OffloadError
-from offload.core.forms import arg_text, parse_id, show_error
+from offload.accounts.models import User
+from offload.core.errors import InvalidField
+from offload.core.forms import arg_text, parse_id
+from offload.core.submit import submit
 from offload.invites.tree import branches, line_to_root, reparent
 
 from .blueprint import bp
@@ -41,19 +43,19 @@ def tree_member(username: str):
 def reparent_member(username: str):
     subject = member_named(username) or abort(404)
     form = ReparentForm()
-    if form.validate_on_submit():
-        try:
-            new_inviter = member_named(form.inviter.data)
-            if new_inviter is None:
-                raise InvalidField("inviter", "There is no member with that username.")
-            reparent(subject, actor=current_user, new_inviter=new_inviter,
-                     reason=form.reason.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash(f"{subject.name} now answers to {new_inviter.name}.", "success")
-            return redirect(url_for("admin.tree_member", username=subject.username))
-    return _render(username, form)
+
+    def call() -> User:
+        new_inviter = member_named(form.inviter.data)
+        if new_inviter is None:
+            raise InvalidField("inviter", "There is no member with that username.")
+        reparent(subject, actor=current_user, new_inviter=new_inviter,
+                 reason=form.reason.data)
+        return new_inviter
+
+    return submit(form, call,
+                  done=lambda new_inviter: f"{subject.name} now answers to {new_inviter.name}.",
+                  then=url_for("admin.tree_member", username=subject.username),
+                  again=lambda: _render(username, form))
 
 
 def _render(username: str, form: ReparentForm | None = None):

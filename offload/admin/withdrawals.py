@@ -5,7 +5,7 @@ Either takes a written reason and the admin's password, both checked by the serv
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -19,6 +19,7 @@ from offload.wallet.models import Withdrawal, WithdrawalState
 from offload.wallet.queries import pending_withdrawals_page
 
 from .blueprint import bp
+from .queues import render_queue
 
 ACTIONS = {"paid": wallet.mark_withdrawal_paid, "reject": wallet.reject_withdrawal}
 
@@ -41,19 +42,16 @@ def reject_withdrawal(withdrawal_id: int):
     return _decide(withdrawal_id, "reject")
 
 
-def _queue(failed: tuple[str, Withdrawal, DecisionForm] | None = None, status: int = 200):
-    page = pending_withdrawals_page(request.args.get("before"))
-    items = list(page.items)
-    if failed and failed[1] not in items:
-        items.insert(0, failed[1])  # keep the form with its errors in view
-
+def _queue(failed: tuple[str, Withdrawal, DecisionForm] | None = None):
     def form_for(action: str, withdrawal: Withdrawal) -> DecisionForm:
         if failed and failed[0] == action and failed[1].id == withdrawal.id:
             return failed[2]
         return DecisionForm(formdata=None, prefix=f"{action}-{withdrawal.id}")
 
-    return render_template("admin/withdrawals.html", page=page, items=items,
-                           form_for=form_for, open_form=failed and failed[:2]), status
+    return render_queue("admin/withdrawals.html",
+                        pending_withdrawals_page(request.args.get("before")),
+                        failed, failed and failed[1].id, lambda _: failed[1],
+                        form_for=form_for, open_form=failed and failed[:2])
 
 
 def _load(withdrawal_id: int) -> Withdrawal:
@@ -66,6 +64,9 @@ def _load(withdrawal_id: int) -> Withdrawal:
 
 
 def _decide(withdrawal_id: int, action: str):
+    """Not ``core.submit``: a decision another admin made meanwhile (Conflict) or one
+    this admin may not make (NotAllowed) has nothing to correct in the form, so it is
+    said on the queue instead of shown on the form."""
     withdrawal = _load(withdrawal_id)
     form = DecisionForm(prefix=f"{action}-{withdrawal.id}")
     if form.validate_on_submit():
@@ -87,4 +88,4 @@ def _decide(withdrawal_id: int, action: str):
     if withdrawal.state != WithdrawalState.REQUESTED:
         flash(f"Withdrawal #{withdrawal.id} is already {withdrawal.state}.", "info")
         return redirect(url_for("admin.withdrawals"))
-    return _queue(failed=(action, withdrawal, form), status=422)
+    return _queue(failed=(action, withdrawal, form))

@@ -4,8 +4,9 @@ bar's unread count, and the admin's export as evidence.
 
 ``models`` (design note there), ``services`` (sending, marking read; one transaction
 each), ``export`` (the admin's export), ``policies`` and ``queries`` (reads), ``forms``
-and ``views`` (the message routes under ``/offers/<id>/messages``, files under
-``/messages/files``, the inbox at ``/messages``).
+and ``views`` (everything under ``/conversations``: an offer's messages at
+``/conversations/<offer id>/messages``, files under ``/conversations/files``, the
+inbox at ``/conversations``; the old GET addresses redirect there).
 
 Offers and projects call this package (their pages show the conversation, the project
 page writes through its own route); it calls neither's services, policies or queries.

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from offload.accounts.models import User
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import NotAllowed
+from offload.core.links import site_path
 from offload.gigs.models import Gig
 from offload.moderation.services import record_moderation
 from offload.offers.models import Offer
@@ -45,6 +46,7 @@ def export_conversation(offer: Offer, *, actor: User, reason: str) -> str:
                          f"{m.sender.username}:")
             lines += [f"  {line}" for line in m.body.splitlines()] or ["  "]
             lines += [f"  attachment: {a.original_name} ({a.content_type}, {a.size_bytes} "
-                      f"bytes) /messages/files/{a.id}" for a in m.attachments]
+                      f"bytes) {site_path('conversations.file', file_id=a.id)}"
+                      for a in m.attachments]
         lines.append(f"\n{len(messages)} message(s).")
     return "\n".join(lines) + "\n"

@@ -1,8 +1,11 @@
 """Conversation routes: writing on an offer's conversation, its live updates and read
 mark, its files, the inbox, and the unread count in the top bar.
 
-The URLs are the ones members and the live page have always used (``/offers/<id>/
-messages``…, ``/messages``). Who may read a conversation is who may see its offer: the
+Every URL is under ``/conversations``, the package's; a conversation is an offer's, so
+it is named by the offer's id. The GET addresses used before the move (``/messages``,
+``/messages/files/<id>``, ``/offers/<id>/messages/since``), kept in members' bookmarks
+and in notifications and e-mails already sent, answer with a permanent redirect. Who
+may read a conversation is who may see its offer: the
 offer's load-and-authorize check (the two parties and admins; 404 for everyone else).
 The project page writes through its own route (``/projects/<id>/messages``) with the
 same service.
@@ -28,7 +31,8 @@ from flask_login import current_user, login_required
 from offload.accounts.decorators import login_or_404
 from offload.core.db import db
 from offload.core.errors import OffloadError
-from offload.core.forms import first_error, parse_id, show_error
+from offload.core.forms import first_error, parse_id
+from offload.core.submit import submit
 from offload.core.uploads import send_stored_file
 from offload.gigs.models import Gig
 from offload.offers.models import Offer, OfferState
@@ -51,34 +55,33 @@ from .services import mark_conversation_read, send_offer_message
 bp = Blueprint("conversations", __name__)
 
 
-@bp.post("/offers/<int:offer_id>/messages")
+@bp.post("/conversations/<int:offer_id>/messages")
 @login_or_404
 def send(offer_id: int):
     """A message on the offer's conversation. Refused, the conversation is shown again
     with the form, what was typed and why (422)."""
-    offer, gig = _offer_or_404(offer_id)
+    offer, _ = _offer_or_404(offer_id)
     form = MessageForm(prefix="message")
-    if form.validate_on_submit():
-        try:
-            sent = send_offer_message(offer, actor=current_user, body=form.body.data,
-                                      file_storage=form.file.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            return redirect(url_for("offers.show", offer_id=offer_id,
-                                    _anchor=f"message-{sent.id}"))
-        offer, gig = _offer_or_404(offer_id)  # re-read: the rollback expired them
+    return submit(form, lambda: send_offer_message(
+        offer, actor=current_user, body=form.body.data, file_storage=form.file.data),
+        done=None, then=lambda sent: url_for("offers.show", offer_id=offer_id,
+                                             _anchor=f"message-{sent.id}"),
+        again=lambda: _refused_message(offer_id, form))
+
+
+def _refused_message(offer_id: int, form: MessageForm):
+    offer, gig = _offer_or_404(offer_id)  # re-read: a refusal's rollback expired them
     page = conversation_page(offer.id, None)
+    is_party = is_in_conversation(offer, gig, current_user)
     return render_template(
         "conversations/send.html", offer=offer, gig=gig, form=form, messages_page=page,
         messages=list(reversed(page.items)),
         why_cannot_message=why_cannot_message(offer, gig, current_user),
-        is_party=is_in_conversation(offer, gig, current_user),
-        reading=(reading_of(offer.id, current_user.id)
-                 if is_in_conversation(offer, gig, current_user) else None)), 422
+        is_party=is_party,
+        reading=reading_of(offer.id, current_user.id) if is_party else None), 422
 
 
-@bp.get("/offers/<int:offer_id>/messages/since")
+@bp.get("/conversations/<int:offer_id>/messages/since")
 @login_or_404
 def since(offer_id: int):
     """The conversation's new messages as JSON, for the live page (see live-messages.js)."""
@@ -89,7 +92,7 @@ def since(offer_id: int):
     return jsonify(messages=[{"id": m.id, "html": str(message(m))} for m in messages])
 
 
-@bp.post("/offers/<int:offer_id>/messages/read")
+@bp.post("/conversations/<int:offer_id>/messages/read")
 @login_or_404
 def mark_read(offer_id: int):
     """The page showed the conversation up to a message: the live page sends this by
@@ -115,24 +118,42 @@ def mark_read(offer_id: int):
     return redirect(url_for("offers.show", offer_id=offer_id, _anchor="messages"))
 
 
-@bp.get("/messages/files/<int:file_id>")
+@bp.get("/conversations/files/<int:file_id>")
 @login_or_404
 def file(file_id: int):
     """A message's file, for the two sides and admins, as a download with nosniff."""
-    offer_id = offer_id_of_file(file_id)
-    if offer_id is None:
-        abort(404)
-    _offer_or_404(offer_id)
-    attachment = db.session.get(OfferMessageAttachment, file_id)
+    attachment = db.get_or_404(OfferMessageAttachment, file_id)
+    _offer_or_404(offer_id_of_file(file_id))
     return send_stored_file(attachment.stored_name, attachment.content_type,
                             attachment.original_name)
 
 
-@bp.get("/messages")
+@bp.get("/conversations")
 @login_required
 def inbox():
     return render_template("conversations/inbox.html",
                            page=inbox_page(current_user.id, request.args.get("before")))
+
+
+#: the addresses these pages had before they moved under ``/conversations``: each GET
+#: answers with a permanent redirect to its page (the query string kept)
+MOVED = {
+    "/messages": "inbox",
+    "/messages/files/<int:file_id>": "file",
+    "/offers/<int:offer_id>/messages/since": "since",
+}
+
+
+def _moved(endpoint: str):
+    def moved(**values):
+        target = url_for(f".{endpoint}", **values)
+        query = request.query_string.decode("latin-1")
+        return redirect(f"{target}?{query}" if query else target, 301)
+    return moved
+
+
+for _path, _endpoint in MOVED.items():
+    bp.add_url_rule(_path, f"moved_{_endpoint}", _moved(_endpoint), methods=["GET"])
 
 
 @bp.app_template_global("unread_messages")

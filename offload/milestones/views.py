@@ -1,33 +1,28 @@
 """The milestone, dispute and price actions of a task project's page: each feature owns
-its URLs, and these are the milestones'. Each view loads (404 to anyone but the two
-sides and admins), calls one service and goes back to the project page; a refused
-action answers 422 with the page (``projects.rendering``) and, at its top,
-why, since after a lost race its form may be gone from the page.
+its URLs, and these are the milestones' (``/milestones/<id>/...``, a dispute's reply
+under ``/milestones/disputes/<id>/``; adding a milestone, cancelling and the price act on
+a project, so they are posted to it, ``/projects/<id>/...``). Each view loads (404 to
+anyone but the two sides and admins), calls one service and goes back to the project
+page; a refused action answers 422 with the page (``projects.rendering``) and, at its
+top, why, since after a lost race its form may be gone from the page.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from collections.abc import Callable
+
+from flask import Blueprint
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from offload.accounts.decorators import login_or_404
-from offload.core.errors import OffloadError
-from offload.core.forms import show_error
+from offload.core.errors import Invalid
 from offload.offers.forms import ButtonForm
 from offload.projects.queries import project_for
-from offload.projects.rendering import render_project_page
+from offload.projects.rendering import submit_on_project_page
 
-from . import disputes, price, services
-from .forms import (
-    PROPOSAL_GONE,
-    DeliveryForm,
-    FundForm,
-    MilestoneForm,
-    NoteForm,
-    PriceAnswerForm,
-    PriceProposalForm,
-    StatementForm,
-)
+from . import disputes, forms, price, services
+from .models import Milestone
 from .queries import dispute_for, milestone_for, price_proposal_of
 
 bp = Blueprint("milestones", __name__)
@@ -37,97 +32,106 @@ bp = Blueprint("milestones", __name__)
 @login_or_404
 def add(project_id: int):
     project = project_for(current_user, project_id)
-    form = MilestoneForm(prefix="milestone")
-    return _submit(project_id, form, lambda: services.add_milestone(
+    form = forms.MilestoneForm(prefix="milestone")
+    return submit_on_project_page(project_id, form, lambda: services.add_milestone(
         project, actor=current_user, title=form.title.data, amount_minor=form.amount.minor,
-        due_on=form.due_on.data), "Milestone added. Fund it to put the money in escrow.",
-        "milestones")
+        due_on=form.due_on.data),
+        done="Milestone added. Fund it to put the money in escrow.", anchor="milestones")
 
 
 @bp.post("/milestones/<int:milestone_id>/fund")
 @login_or_404
 def fund(milestone_id: int):
-    milestone = milestone_for(current_user, milestone_id)
-    form = FundForm(prefix=f"fund-{milestone.id}")
-    return _submit(milestone.project_id, form, lambda: services.fund_milestone(
-        milestone, actor=current_user, idempotency_key=form.idempotency_key.data),
-        "The milestone is funded: its amount is held in escrow.", "milestones")
+    return _on_milestone(milestone_id, lambda m: forms.FundForm(prefix=f"fund-{m.id}"),
+                         lambda m, form: services.fund_milestone(
+                             m, actor=current_user, idempotency_key=form.idempotency_key.data),
+                         done="The milestone is funded: its amount is held in escrow.")
 
 
 @bp.post("/milestones/<int:milestone_id>/remove")
 @login_or_404
 def remove(milestone_id: int):
-    milestone = milestone_for(current_user, milestone_id)
-    return _submit(milestone.project_id, ButtonForm(), lambda: services.remove_milestone(
-        milestone, actor=current_user), "The milestone is removed.", "milestones")
+    return _on_milestone(milestone_id, lambda _: ButtonForm(), lambda m, _: (
+        services.remove_milestone(m, actor=current_user)), done="The milestone is removed.")
 
 
 @bp.post("/milestones/<int:milestone_id>/release")
 @login_or_404
 def release(milestone_id: int):
-    milestone = milestone_for(current_user, milestone_id)
-    return _submit(milestone.project_id, ButtonForm(), lambda: services.release_milestone(
-        milestone, actor=current_user), "Released: the performer is paid.", "milestones")
+    return _on_milestone(milestone_id, lambda _: ButtonForm(), lambda m, _: (
+        services.release_milestone(m, actor=current_user)),
+        done="Released: the performer is paid.")
 
 
 @bp.post("/milestones/<int:milestone_id>/deliver")
 @login_or_404
 def deliver(milestone_id: int):
-    milestone = milestone_for(current_user, milestone_id)
-    form = DeliveryForm(prefix=f"deliver-{milestone.id}")
-    return _submit(milestone.project_id, form, lambda: services.deliver_milestone(
-        milestone, actor=current_user, note=form.note.data, files=form.files.data or ()),
-        "Delivered; the customer is told.", "milestones")
+    return _on_milestone(milestone_id, lambda m: forms.DeliveryForm(prefix=f"deliver-{m.id}"),
+                         lambda m, form: services.deliver_milestone(
+                             m, actor=current_user, note=form.note.data,
+                             files=form.files.data or ()),
+                         done="Delivered; the customer is told.")
 
 
 @bp.post("/milestones/<int:milestone_id>/revision")
 @login_or_404
 def ask_for_revision(milestone_id: int):
-    milestone = milestone_for(current_user, milestone_id)
-    form = NoteForm(prefix=f"revision-{milestone.id}")
-    return _submit(milestone.project_id, form, lambda: services.ask_for_revision(
-        milestone, actor=current_user, note=form.note.data),
-        "Sent back for a revision; the money stays in escrow.", "milestones")
+    return _on_milestone(milestone_id, lambda m: forms.NoteForm(prefix=f"revision-{m.id}"),
+                         lambda m, form: services.ask_for_revision(
+                             m, actor=current_user, note=form.note.data),
+                         done="Sent back for a revision; the money stays in escrow.")
 
 
 @bp.post("/milestones/<int:milestone_id>/dispute")
 @login_or_404
 def open_dispute(milestone_id: int):
+    return _on_milestone(milestone_id, lambda m: forms.StatementForm(prefix=f"dispute-{m.id}"),
+                         lambda m, form: disputes.open_dispute(
+                             m, actor=current_user, statement=form.statement.data),
+                         done="The dispute is open; the milestone is frozen until an admin "
+                              "decides.", anchor=lambda m: f"milestone-{m.id}")
+
+
+def _on_milestone(milestone_id: int, form_for: Callable[[Milestone], FlaskForm],
+                  call: Callable[[Milestone, FlaskForm], object], *, done: str,
+                  anchor: Callable[[Milestone], str] = lambda _: "milestones"):
+    """A form about one milestone: load it (404 to anyone but the two sides and admins),
+    make its form (``form_for``) and post ``call(milestone, form)`` on the project page."""
     milestone = milestone_for(current_user, milestone_id)
-    form = StatementForm(prefix=f"dispute-{milestone.id}")
-    return _submit(milestone.project_id, form, lambda: disputes.open_dispute(
-        milestone, actor=current_user, statement=form.statement.data),
-        "The dispute is open; the milestone is frozen until an admin decides.",
-        f"milestone-{milestone.id}")
+    form = form_for(milestone)
+    return submit_on_project_page(milestone.project_id, form, lambda: call(milestone, form),
+                                  done=done, anchor=anchor(milestone))
 
 
-@bp.post("/disputes/<int:dispute_id>/reply")
+@bp.post("/milestones/disputes/<int:dispute_id>/reply")
 @login_or_404
 def reply_to_dispute(dispute_id: int):
     dispute = dispute_for(current_user, dispute_id)
-    form = StatementForm(prefix=f"reply-{dispute.id}")
-    return _submit(dispute.project_id, form, lambda: disputes.reply_to_dispute(
+    form = forms.StatementForm(prefix=f"reply-{dispute.id}")
+    return submit_on_project_page(dispute.project_id, form, lambda: disputes.reply_to_dispute(
         dispute, actor=current_user, statement=form.statement.data),
-        "Your statement is added to the dispute.", f"milestone-{dispute.milestone_id}")
+        done="Your statement is added to the dispute.",
+        anchor=f"milestone-{dispute.milestone_id}")
 
 
 @bp.post("/projects/<int:project_id>/cancel")
 @login_or_404
 def cancel_project(project_id: int):
     project = project_for(current_user, project_id)
-    return _submit(project_id, ButtonForm(), lambda: services.cancel_task_project(
-        project, actor=current_user),
-        "The project is cancelled and the funded milestones refunded.", "")
+    return submit_on_project_page(
+        project_id, ButtonForm(),
+        lambda: services.cancel_task_project(project, actor=current_user),
+        done="The project is cancelled and the funded milestones refunded.")
 
 
 @bp.post("/projects/<int:project_id>/price")
 @login_or_404
 def propose_price(project_id: int):
     project = project_for(current_user, project_id)
-    form = PriceProposalForm(prefix="price")
-    return _submit(project_id, form, lambda: price.propose_lower_price(
+    form = forms.PriceProposalForm(prefix="price")
+    return submit_on_project_page(project_id, form, lambda: price.propose_lower_price(
         project, actor=current_user, price_minor=form.price.minor, reason=form.reason.data),
-        "Proposed; the other side is told and accepts or declines it.", "price")
+        done="Proposed; the other side is told and accepts or declines it.", anchor="price")
 
 
 @bp.post("/projects/<int:project_id>/price/accept")
@@ -151,38 +155,16 @@ def withdraw_price(project_id: int):
     return _answer_price(project_id, price.withdraw_lower_price, "Your proposal is withdrawn.")
 
 
-def _answer_price(project_id: int, call, done):
+def _answer_price(project_id: int, answer, done):
     """Answer (or withdraw) the proposal the page showed: its id comes with the form, so
     a newer proposal is never answered by mistake."""
     project_for(current_user, project_id)
-    form = PriceAnswerForm()
-    if form.validate_on_submit():  # the id is read only once it is known to be one
+    form = forms.PriceAnswerForm()
+
+    def call():  # the id is read only once the form knows it is one
         proposal = price_proposal_of(project_id, form.proposal_id())
         if proposal is None:
-            form.form_errors.append(PROPOSAL_GONE)
-        else:
-            try:
-                result = call(proposal, actor=current_user)
-            except OffloadError as e:
-                show_error(form, e)
-            else:
-                flash(done(result) if callable(done) else done, "success")
-                return redirect(url_for("projects.show", project_id=project_id,
-                                        _anchor="price"))
-    return render_project_page(project_id, form)
+            raise Invalid(forms.PROPOSAL_GONE)
+        return answer(proposal, actor=current_user)
 
-
-def _submit(project_id: int, form, call, done: str, anchor: str):
-    """Run a form's service call: on success say ``done`` and go back to the project (at
-    ``anchor``); else the project page with the form, and why it was refused, as a 422."""
-    if form.validate_on_submit():
-        try:
-            call()
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash(done, "success")
-            return redirect(url_for("projects.show", project_id=project_id,
-                                    _anchor=anchor or None))
-    return render_project_page(project_id, form)
-
+    return submit_on_project_page(project_id, form, call, done=done, anchor="price")

@@ -3,11 +3,19 @@ milestones', reviews') answers with it, so none imports another's."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from offload.core.submit import Said, submit
 
 from .forms import ProjectForms
 from .page import project_page
+
+T = TypeVar("T")
 
 
 def render_project_page(project_id: int, refused=None):
@@ -19,3 +27,17 @@ def render_project_page(project_id: int, refused=None):
         abort(404)
     forms = ProjectForms(refused)
     return render_template("projects/show.html", page=page, forms=forms), forms.status
+
+
+def submit_on_project_page(project_id: int, form: FlaskForm, call: Callable[[], T], *,
+                           done: Said | Callable[[T], Said],
+                           anchor: str | Callable[[T], str] | None = None):
+    """``core.submit`` for a form on the project page: on success say ``done`` and go
+    back to the page at ``anchor`` (or ``anchor(result)``); refused, the page again with
+    the form as it was sent and why (422)."""
+    def then(result: T) -> str:
+        at = anchor(result) if callable(anchor) else anchor
+        return url_for("projects.show", project_id=project_id, _anchor=at or None)
+
+    return submit(form, call, done=done, then=then,
+                  again=lambda: render_project_page(project_id, form))

@@ -10,7 +10,7 @@ page and, at its top, why.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from offload.accounts.decorators import login_or_404
@@ -22,8 +22,6 @@ from offload.conversations.forms import MessageForm
 from offload.conversations.queries import unread_counts
 from offload.conversations.services import send_offer_message
 from offload.core.db import db
-from offload.core.errors import OffloadError
-from offload.core.forms import show_error
 from offload.core.uploads import send_stored_file
 from offload.offers.forms import ButtonForm
 from offload.offers.models import Offer
@@ -37,7 +35,7 @@ from .forms import (
 )
 from .models import Project, ProjectEvent, ProjectEventFile, ProjectState
 from .queries import my_projects, my_stalling_projects, project_for
-from .rendering import render_project_page
+from .rendering import render_project_page, submit_on_project_page
 from .services import post_project_event
 
 bp = Blueprint("projects", __name__)
@@ -54,17 +52,10 @@ def show(project_id: int):
 def post_event(project_id: int):
     project = _project_or_404(project_id)
     form = EventForm(prefix="event")
-    if form.validate_on_submit():
-        try:
-            event = post_project_event(project, actor=current_user, kind=form.kind.data,
-                                       note=form.note.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("Posted on the timeline; the other side is told.", "success")
-            return redirect(url_for(".show", project_id=project_id,
-                                    _anchor=f"event-{event.id}"))
-    return render_project_page(project_id, form)
+    return submit_on_project_page(project_id, form, lambda: post_project_event(
+        project, actor=current_user, kind=form.kind.data, note=form.note.data),
+        done="Posted on the timeline; the other side is told.",
+        anchor=lambda event: f"event-{event.id}")
 
 
 @bp.post("/projects/<int:project_id>/complete")
@@ -72,20 +63,13 @@ def post_event(project_id: int):
 def complete(project_id: int):
     project = _project_or_404(project_id)
     form = CompleteReferralForm()
-    if form.validate_on_submit():
-        try:
-            commission = complete_referral(project, actor=current_user,
-                                           invoiced_minor=form.invoiced.minor,
-                                           idempotency_key=form.idempotency_key.data,
-                                           invoice_reason=form.reason.data or "")
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("The work is complete. " + ("The commission is paid."
-                  if commission.state == "paid" else "The commission is due: pay it from "
-                  "this page once your wallet covers it."), "success")
-            return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
-    return render_project_page(project_id, form)
+    return submit_on_project_page(project_id, form, lambda: complete_referral(
+        project, actor=current_user, invoiced_minor=form.invoiced.minor,
+        idempotency_key=form.idempotency_key.data, invoice_reason=form.reason.data or ""),
+        done=lambda commission: "The work is complete. " + (
+            "The commission is paid." if commission.state == "paid" else
+            "The commission is due: pay it from this page once your wallet covers it."),
+        anchor="settlement")
 
 
 @bp.post("/projects/<int:project_id>/commission/pay")
@@ -93,32 +77,18 @@ def complete(project_id: int):
 def pay(project_id: int):
     commission = _commission_or_404(project_id)
     form = PayCommissionForm()
-    if form.validate_on_submit():
-        try:
-            pay_commission(commission, actor=current_user,
-                           idempotency_key=form.idempotency_key.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("The commission is paid. Thank you.", "success")
-            return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
-    return render_project_page(project_id, form)
+    return submit_on_project_page(project_id, form, lambda: pay_commission(
+        commission, actor=current_user, idempotency_key=form.idempotency_key.data),
+        done="The commission is paid. Thank you.", anchor="settlement")
 
 
 @bp.post("/projects/<int:project_id>/commission/accept-invoice")
 @login_or_404
 def accept_invoiced(project_id: int):
     commission = _commission_or_404(project_id)
-    form = ButtonForm()
-    if form.validate_on_submit():
-        try:
-            accept_invoice(commission, actor=current_user)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("You accepted the invoiced amount.", "success")
-            return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
-    return render_project_page(project_id, form)
+    return submit_on_project_page(
+        project_id, ButtonForm(), lambda: accept_invoice(commission, actor=current_user),
+        done="You accepted the invoiced amount.", anchor="settlement")
 
 
 @bp.post("/projects/<int:project_id>/commission/contest-invoice")
@@ -126,16 +96,10 @@ def accept_invoiced(project_id: int):
 def contest_invoiced(project_id: int):
     commission = _commission_or_404(project_id)
     form = ContestInvoiceForm(prefix="contest")
-    if form.validate_on_submit():
-        try:
-            contest_invoice(commission, actor=current_user, statement=form.statement.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            flash("You contested the invoiced amount: an admin will look at both sides and "
-                  "may correct it.", "success")
-            return redirect(url_for(".show", project_id=project_id, _anchor="settlement"))
-    return render_project_page(project_id, form)
+    return submit_on_project_page(project_id, form, lambda: contest_invoice(
+        commission, actor=current_user, statement=form.statement.data),
+        done="You contested the invoiced amount: an admin will look at both sides and may "
+             "correct it.", anchor="settlement")
 
 
 @bp.post("/projects/<int:project_id>/messages")
@@ -144,16 +108,9 @@ def message(project_id: int):
     project = _project_or_404(project_id)
     offer = db.session.get(Offer, project.offer_id)
     form = MessageForm(prefix="message")
-    if form.validate_on_submit():
-        try:
-            sent = send_offer_message(offer, actor=current_user, body=form.body.data,
-                                      file_storage=form.file.data)
-        except OffloadError as e:
-            show_error(form, e)
-        else:
-            return redirect(url_for(".show", project_id=project_id,
-                                    _anchor=f"message-{sent.id}"))
-    return render_project_page(project_id, form)
+    return submit_on_project_page(project_id, form, lambda: send_offer_message(
+        offer, actor=current_user, body=form.body.data, file_storage=form.file.data),
+        done=None, anchor=lambda sent: f"message-{sent.id}")
 
 
 @bp.get("/my/projects")

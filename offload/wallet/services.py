@@ -59,6 +59,12 @@ log = logging.getLogger("offload.wallet")
 DECISION_REASON_MAX = 1000
 
 
+class WithdrawalNotCovered(InsufficientFunds):
+    """The wallet's available balance doesn't cover the withdrawal."""
+
+    field = "amount"  # shown next to the form's amount field (``forms.show_error``)
+
+
 def _money(minor: int) -> str:
     return format_money(minor, current_app.config["CURRENCY"])
 
@@ -167,7 +173,8 @@ def request_withdrawal(*, actor: User, amount_minor: int, payout_details: str,
     more; the same key with another amount or other details is refused (Conflict).
     Refuses: unconfirmed members (NotAllowed); amounts under MIN_WITHDRAWAL_MINOR or
     over MAX_AMOUNT_MINOR and blank or over-long payout details (Invalid); an amount
-    over the available balance (InsufficientFunds), with nothing held.
+    over the available balance (WithdrawalNotCovered, an InsufficientFunds), with
+    nothing held.
     """
     _check_member(actor, "withdraw money")
     _check_amount(amount_minor, minimum=current_app.config["MIN_WITHDRAWAL_MINOR"])
@@ -191,7 +198,7 @@ def request_withdrawal(*, actor: User, amount_minor: int, payout_details: str,
         hold = reserve(leg, cause=Cause("withdrawal", withdrawal.id), actor_id=actor.id)
     except InsufficientFunds:
         available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
-        raise InsufficientFunds(
+        raise WithdrawalNotCovered(
             f"You can't withdraw {_money(amount_minor)}: your available balance is "
             f"{_money(available)}. Money held for other withdrawals isn't available.") from None
     _store(withdrawal, hold_transfer_id=hold.id)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
 from offload.core.db import db
-from offload.core.errors import OffloadError
 from offload.core.money import format_money
-from offload.ledger.services import InsufficientFunds
+from offload.core.submit import submit
 
 from .forms import DepositForm, WithdrawalForm
 from .models import Deposit, DepositState, Withdrawal
@@ -48,61 +47,56 @@ def index():
 @confirmed_required
 def create_deposit():
     form = DepositForm()
-    if form.validate_on_submit():
-        try:
-            deposit = add_funds(actor=current_user._get_current_object(),
-                                amount_minor=form.amount.minor,
-                                idempotency_key=form.idempotency_key.data)
-        except OffloadError as e:
-            form.form_errors.append(str(e))
-        else:
-            amount = money(deposit.amount_minor)
-            if deposit.state == DepositState.COMPLETED:
-                flash(f"{amount} was added to your wallet.", "success")
-            elif deposit.state == DepositState.PENDING:
-                flash(f"Your deposit of {amount} is waiting for the payment provider; it is "
-                      "added to your wallet when they confirm it.", "info")
-            else:
-                flash(f"The payment provider refused your deposit of {amount}; nothing was "
-                      "charged.", "error")
-            return redirect(url_for("wallet.index"))
-    return _index(deposit_form=form, status=422)
+    return submit(form, lambda: add_funds(
+        actor=current_user._get_current_object(), amount_minor=form.amount.minor,
+        idempotency_key=form.idempotency_key.data),
+        done=_deposit_said, then=url_for("wallet.index"),
+        again=lambda: _index(deposit_form=form, status=422))
+
+
+def _deposit_said(deposit: Deposit) -> tuple[str, str]:
+    amount = money(deposit.amount_minor)
+    if deposit.state == DepositState.COMPLETED:
+        return f"{amount} was added to your wallet.", "success"
+    if deposit.state == DepositState.PENDING:
+        return (f"Your deposit of {amount} is waiting for the payment provider; it is "
+                "added to your wallet when they confirm it.", "info")
+    return (f"The payment provider refused your deposit of {amount}; nothing was "
+            "charged.", "error")
 
 
 @bp.post("/wallet/withdrawals")
 @confirmed_required
 def create_withdrawal():
+    """A balance that doesn't cover the amount is said next to the amount field (the
+    service's ``WithdrawalNotCovered`` names it)."""
     form = WithdrawalForm()
-    if form.validate_on_submit():
-        try:
-            withdrawal = request_withdrawal(actor=current_user._get_current_object(),
-                                            amount_minor=form.amount.minor,
-                                            payout_details=form.payout_details.data,
-                                            idempotency_key=form.idempotency_key.data)
-        except InsufficientFunds as e:
-            form.amount.errors.append(str(e))
-        except OffloadError as e:
-            form.form_errors.append(str(e))
-        else:
-            flash(f"Your withdrawal of {money(withdrawal.amount_minor)} is requested and the "
-                  "amount is held. An admin pays it out and you'll be notified.", "success")
-            return redirect(url_for("wallet.index"))
-    return _index(withdrawal_form=form, status=422)
+    return submit(form, lambda: request_withdrawal(
+        actor=current_user._get_current_object(), amount_minor=form.amount.minor,
+        payout_details=form.payout_details.data, idempotency_key=form.idempotency_key.data),
+        done=lambda withdrawal: (
+            f"Your withdrawal of {money(withdrawal.amount_minor)} is requested and the amount "
+            "is held. An admin pays it out and you'll be notified."),
+        then=url_for("wallet.index"),
+        again=lambda: _index(withdrawal_form=form, status=422))
 
 
 @bp.get("/wallet/deposits/<int:deposit_id>")
 @login_required
 def deposit(deposit_id: int):
-    row = db.get_or_404(Deposit, deposit_id)
-    if not can_view(current_user, row):
-        abort(404)
-    return render_template("wallet/deposit.html", deposit=row)
+    return render_template("wallet/deposit.html", deposit=_visible(Deposit, deposit_id))
 
 
 @bp.get("/wallet/withdrawals/<int:withdrawal_id>")
 @login_required
 def withdrawal(withdrawal_id: int):
-    row = db.get_or_404(Withdrawal, withdrawal_id)
+    return render_template("wallet/withdrawal.html",
+                           withdrawal=_visible(Withdrawal, withdrawal_id))
+
+
+def _visible(model: type[Deposit] | type[Withdrawal], row_id: int) -> Deposit | Withdrawal:
+    """The member's own deposit or withdrawal (or any, for an admin); 404 otherwise."""
+    row = db.get_or_404(model, row_id)
     if not can_view(current_user, row):
         abort(404)
-    return render_template("wallet/withdrawal.html", withdrawal=row)
+    return row

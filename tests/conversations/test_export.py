@@ -38,7 +38,7 @@ def test_an_admin_exports_every_message_with_its_files_and_the_reason_is_logged(
                            "“Bakery site”\n")
     assert "boss: Evidence for a dispute" in text
     assert text.index("bob:\n  First line\n  Second line") < text.index("poster:\n  The plan")
-    assert "attachment: plan.pdf (application/pdf, " in text and "/messages/files/" in text
+    assert "attachment: plan.pdf (application/pdf, " in text and "/conversations/files/" in text
     assert text.endswith("\n2 message(s).\n")
     entry = db.session.scalar(select(ModerationEntry))
     assert (entry.action, entry.subject_type, entry.subject_id, entry.reason) == (

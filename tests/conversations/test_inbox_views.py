@@ -22,9 +22,9 @@ def test_the_top_bar_counts_unread_messages_and_the_inbox_lists_conversations(
                                      body="Is the API documented?")
     login(pat)
     html = client.get("/dashboard").get_data(as_text=True)
-    assert re.search(r'href="/messages"[^>]*>Messages <span class="badge">3'
+    assert re.search(r'href="/conversations"[^>]*>Messages <span class="badge">3'
                      r'<span class="visually-hidden"> unread</span></span>', html)
-    response = client.get("/messages")
+    response = client.get("/conversations")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     shop_at, bakery_at = html.index(f'id="conversation-{shop.id}"'), html.index(
@@ -34,19 +34,19 @@ def test_the_top_bar_counts_unread_messages_and_the_inbox_lists_conversations(
     assert "Bob Builder" in html and "Bakery website" in html and "2 unread" in html
     assert "Carol Coder" in html and "Shop backend" in html and "1 unread" in html
     login(bob)  # bob has read what he wrote: no badge
-    html = client.get("/messages").get_data(as_text=True)
-    assert 'class="badge"' not in html.split("</nav>")[0].split('href="/messages"')[1][:80]
+    html = client.get("/conversations").get_data(as_text=True)
+    assert 'class="badge"' not in html.split("</nav>")[0].split('href="/conversations"')[1][:80]
     assert "You: Which hosting?" in html and "Pat Poster" in html
 
 
 def test_a_member_without_conversations_is_told_where_they_start(client, login, make_member):
     login(make_member("newbie"))
-    html = client.get("/messages").get_data(as_text=True)
+    html = client.get("/conversations").get_data(as_text=True)
     assert "No messages yet." in html
 
 
 def test_visitors_are_sent_to_log_in(client):
-    response = client.get("/messages")
+    response = client.get("/conversations")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 

@@ -285,16 +285,16 @@ JSON = {"Accept": "application/json"}
 def test_the_live_page_marks_read_with_json(client, login, offer, bob, poster):
     ids = add_messages(offer.id, poster.id, 3)
     login(bob)
-    response = client.post(f"/offers/{offer.id}/messages/read", data={"up_to": ids[1]},
+    response = client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": ids[1]},
                            headers=JSON)
     assert response.status_code == 204 and response.data == b""
     assert where(offer, bob) == (ids[1], 1)
-    response = client.post(f"/offers/{offer.id}/messages/read", data={"up_to": ids[0]},
+    response = client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": ids[0]},
                            headers=JSON)
     assert response.status_code == 204
     assert where(offer, bob) == (ids[1], 1)
     for data in ({}, {"up_to": "abc"}, {"up_to": "-1"}):
-        response = client.post(f"/offers/{offer.id}/messages/read", data=data, headers=JSON)
+        response = client.post(f"/conversations/{offer.id}/messages/read", data=data, headers=JSON)
         assert response.status_code == 422, data
         assert response.is_json and response.get_json()["error"], data
     assert where(offer, bob) == (ids[1], 1)
@@ -303,12 +303,12 @@ def test_the_live_page_marks_read_with_json(client, login, offer, bob, poster):
 def test_an_admin_is_refused_with_json_and_with_a_flash(client, login, offer, admin, poster):
     ids = add_messages(offer.id, poster.id, 1)
     login(admin)
-    response = client.post(f"/offers/{offer.id}/messages/read", data={"up_to": ids[0]},
+    response = client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": ids[0]},
                            headers=JSON)
     assert response.status_code == 422
     assert response.get_json() == {
         "error": "Only the two sides of a conversation keep a read mark."}
-    response = client.post(f"/offers/{offer.id}/messages/read", data={"up_to": ids[0]})
+    response = client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": ids[0]})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/offers/{offer.id}#messages"
     page = page_of(client, f"/offers/{offer.id}")
@@ -321,11 +321,11 @@ def test_without_javascript_the_button_marks_and_goes_back_to_the_messages(
         client, login, offer, bob, poster):
     ids = add_messages(offer.id, poster.id, 2)
     login(bob)
-    response = client.post(f"/offers/{offer.id}/messages/read", data={"up_to": ids[-1]})
+    response = client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": ids[-1]})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/offers/{offer.id}#messages"
     assert where(offer, bob) == (ids[-1], 0)
-    response = client.post(f"/offers/{offer.id}/messages/read", data={"up_to": ""})
+    response = client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": ""})
     assert response.status_code == 302
     assert "Reload the page and try again." in page_of(client, f"/offers/{offer.id}")
 
@@ -336,7 +336,7 @@ def test_on_an_accepted_offer_the_button_goes_back_to_the_projects_messages(
     project = services.accept_award(fresh(Offer, offer.id), actor=bob)
     ids = add_messages(offer.id, bob.id, 1)
     login(poster)
-    response = client.post(f"/offers/{offer.id}/messages/read", data={"up_to": ids[0]})
+    response = client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": ids[0]})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/projects/{project.id}#messages"
     assert where(offer, poster) == (ids[0], 0)
@@ -346,13 +346,13 @@ def test_outsiders_get_404_and_leave_no_mark(client, login, offer, gig, carol, p
                                              make_offer):
     make_offer(gig, carol)
     ids = add_messages(offer.id, poster.id, 1)
-    assert client.post(f"/offers/{offer.id}/messages/read",
+    assert client.post(f"/conversations/{offer.id}/messages/read",
                        data={"up_to": ids[0]}).status_code == 404  # anonymous
     login(carol)
     for headers in ({}, JSON):
-        assert client.post(f"/offers/{offer.id}/messages/read", data={"up_to": ids[0]},
+        assert client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": ids[0]},
                            headers=headers).status_code == 404
-    assert client.post("/offers/999999/messages/read", data={"up_to": 1}).status_code == 404
+    assert client.post("/conversations/999999/messages/read", data={"up_to": 1}).status_code == 404
     assert marks() == {}
 
 
@@ -372,11 +372,11 @@ def test_marking_read_needs_the_csrf_token(csrf_app, offer, bob, poster):
     assert client.post("/login", data={"login": "bob", "password": PASSWORD,
                                        "csrf_token": token}).status_code == 302
     for headers in ({}, JSON):
-        response = client.post(f"/offers/{offer.id}/messages/read", data={"up_to": ids[-1]},
+        response = client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": ids[-1]},
                                headers=headers)
         assert response.status_code == 400, headers
         assert "The form expired" in response.get_data(as_text=True)
-    response = client.post(f"/offers/{offer.id}/messages/read",
+    response = client.post(f"/conversations/{offer.id}/messages/read",
                            data={"up_to": ids[-1], "csrf_token": "forged"}, headers=JSON)
     assert response.status_code == 400
     assert marks() == {}
@@ -385,7 +385,7 @@ def test_marking_read_needs_the_csrf_token(csrf_app, offer, bob, poster):
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     up_to = re.search(r'name="up_to" value="(\d+)"', form).group(1)
     assert int(up_to) == ids[-1]
-    response = client.post(f"/offers/{offer.id}/messages/read",
+    response = client.post(f"/conversations/{offer.id}/messages/read",
                            data={"up_to": up_to, "csrf_token": token}, headers=JSON)
     assert response.status_code == 204
     assert where(offer, bob) == (ids[-1], 0)
@@ -403,7 +403,7 @@ def test_getting_the_pages_never_moves_a_mark(client, login, offer, bob, poster,
     with count_queries() as statements:
         page_of(client, f"/offers/{offer.id}")
         page_of(client, f"/projects/{project.id}")
-        response = client.get(f"/offers/{offer.id}/messages/since?after=0")
+        response = client.get(f"/conversations/{offer.id}/messages/since?after=0")
         assert response.status_code == 200 and len(response.get_json()["messages"]) == 3
         page_of(client, "/my/offers")
         page_of(client, "/my/projects")
@@ -415,7 +415,7 @@ def test_getting_the_pages_never_moves_a_mark(client, login, offer, bob, poster,
     login(poster)  # the other side had no mark; looking doesn't make one
     page_of(client, f"/offers/{offer.id}")
     page_of(client, f"/projects/{project.id}")
-    client.get(f"/offers/{offer.id}/messages/since?after=0")
+    client.get(f"/conversations/{offer.id}/messages/since?after=0")
     assert marks() == before
 
 
@@ -437,7 +437,7 @@ def test_the_offer_page_shows_the_unread_count_and_marks_new_messages(
     for m in later:
         assert message_classes(page, m) == "message unread"
     assert page.count('<span class="pill new">new</span>') == 2
-    client.post(f"/offers/{offer.id}/messages/read", data={"up_to": later[-1]})
+    client.post(f"/conversations/{offer.id}/messages/read", data={"up_to": later[-1]})
     page = page_of(client, f"/offers/{offer.id}")
     assert "hidden" in mark_form(page)
     assert "unread" not in message_classes(page, later[-1])
@@ -472,11 +472,12 @@ def test_the_project_page_shows_the_unread_count_and_the_form(client, login, sta
     page = page_of(client, f"/projects/{project.id}")
     form = mark_form(page)
     assert form is not None and "hidden" not in form
-    assert f'action="/offers/{project.offer_id}/messages/read"' in form
+    assert f'action="/conversations/{project.offer_id}/messages/read"' in form
     assert '<span class="pill unread-count">2 unread</span>' in page
     assert [message_classes(page, i) for i in ids + own] == [
         "message unread", "message unread", "message"]
-    response = client.post(f"/offers/{project.offer_id}/messages/read", data={"up_to": own[0]})
+    response = client.post(f"/conversations/{project.offer_id}/messages/read",
+                           data={"up_to": own[0]})
     assert response.headers["Location"] == f"/projects/{project.id}#messages"
     page = page_of(client, f"/projects/{project.id}")
     assert "hidden" in mark_form(page) and '<span class="pill new">' not in page
@@ -611,6 +612,7 @@ def test_a_cursor_that_is_no_id_gives_the_whole_conversation(client, login, offe
     """``str.isdigit`` is true for "²" (int() raises) and a huge number overflows: a 500."""
     ids = add_messages(offer.id, poster.id, 2)
     login(bob)
-    response = client.get(f"/offers/{offer.id}/messages/since", query_string={"after": after})
+    response = client.get(f"/conversations/{offer.id}/messages/since",
+                          query_string={"after": after})
     assert response.status_code == 200
     assert [m["id"] for m in response.get_json()["messages"]] == ids

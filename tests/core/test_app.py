@@ -37,7 +37,7 @@ def test_friendly_404_page(client):
 
 
 @pytest.mark.parametrize("path", ["/projects/99999999999999999999", "/gigs/2147483648",
-                                  "/offers/99999999999999999999/messages/since"])
+                                  "/conversations/99999999999999999999/messages/since"])
 def test_an_id_too_big_for_the_database_is_not_found(client, make_member, login, path):
     login(make_member("alice"))
     r = client.get(path)

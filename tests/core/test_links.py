@@ -123,7 +123,7 @@ def test_site_path_works_without_a_request_and_refuses_unknown_endpoints(app):
 
 @pytest.mark.parametrize("link, ok", [
     ("/projects/3#timeline", True), ("/gigs?q=rust", True), ("/members/ada", True),
-    ("/projects/nowhere", False), ("/disputes/1/reply", False)])
+    ("/projects/nowhere", False), ("/milestones/disputes/1/reply", False)])
 def test_resolves_matches_get_routes_only(link, ok):
     assert resolves(link) is ok
 

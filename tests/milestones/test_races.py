@@ -168,7 +168,7 @@ def test_replying_to_a_dispute_decided_meanwhile(client, login, task, referrer, 
     assert "Add your statement" in loaded(client, task)
     disputes.resolve_dispute(fresh(Dispute, dispute.id), actor=make_member("judge", admin=True),
                              outcome="refund", reason="No delivery.", password=PASSWORD)
-    html = refused(client.post(f"/disputes/{dispute.id}/reply",
+    html = refused(client.post(f"/milestones/disputes/{dispute.id}/reply",
                                data={f"reply-{dispute.id}-statement": "It did."}),
                    "This dispute was already decided by an admin")
     assert "Add your statement" not in html and "Reason: No delivery." in html

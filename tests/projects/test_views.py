@@ -245,14 +245,15 @@ def test_the_project_conversation_continues_the_offers_and_is_live(client, login
     assert "Starting Monday" in text and "data-live-messages=" in text
     assert "live-messages.js" in text
     login(referrer)
-    data = client.get(f"/offers/{project.offer_id}/messages/since?after=0").get_json()
+    data = client.get(f"/conversations/{project.offer_id}/messages/since?after=0").get_json()
     assert [m["html"].count("Starting Monday") for m in data["messages"]] == [1]
     newest = data["messages"][-1]["id"]
-    assert client.get(f"/offers/{project.offer_id}/messages/since?after={newest}"
+    assert client.get(f"/conversations/{project.offer_id}/messages/since?after={newest}"
                       ).get_json() == {"messages": []}
     assert "Starting Monday" in page(client, f"/offers/{project.offer_id}")
     login(make_member("nosy"))
-    assert client.get(f"/offers/{project.offer_id}/messages/since?after=0").status_code == 404
+    since = f"/conversations/{project.offer_id}/messages/since?after=0"
+    assert client.get(since).status_code == 404
     assert client.post(f"/projects/{project.id}/messages",
                        data={"message-body": "Hi"}).status_code == 404
 

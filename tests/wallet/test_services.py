@@ -18,6 +18,7 @@ from offload.wallet.providers import ProviderError, ProviderResult, get_provider
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import (
     PasswordNotConfirmed,
+    WithdrawalNotCovered,
     _move,
     add_funds,
     complete_deposit,
@@ -457,7 +458,7 @@ def test_concurrent_withdrawals_never_hold_more_than_the_balance(make_member, fu
 
     results, errors = race(8, ask)
     assert len(results) == 3, errors
-    assert {type(e) for e in errors} == {InsufficientFunds}, errors
+    assert {type(e) for e in errors} == {WithdrawalNotCovered}, errors
     assert balances(alice) == (10_00, 90_00, 100_00)
 
 
