@@ -148,3 +148,18 @@ def test_path_maker_refuses_what_is_not_an_id(app):
         gig_path = path_maker("gigs.show", "gig_id")
         with pytest.raises(ValueError):
             gig_path("1/../../admin")
+
+
+# --- fixed_path: the layout's links, built once ---------------------------------------------
+
+def test_fixed_path_is_url_for_kept_per_script_root(app):
+    from flask import url_for
+
+    from offload.core.links import fixed_path
+
+    for root in ("", "/offload"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            for endpoint, values in (("pages.dashboard", {}), ("wallet.index", {}),
+                                     ("static", {"filename": "site.css"})):
+                assert fixed_path(endpoint, **values) == url_for(endpoint, **values)
+                assert fixed_path(endpoint, **values).startswith(root + "/")
