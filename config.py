@@ -33,7 +33,13 @@ class Config:
     COMMON_PASSWORDS_REFUSED = 10000
 
     # Sessions and cookies
+    # A session ends this long after it was last written (log-in, a flash, the CSRF
+    # token): the signed cookie's own timestamp, checked on every request, not only the
+    # cookie's Expires. A page view that changes nothing does not write it again
+    # (re-signing on every response cost every page a signature and a Set-Cookie), so
+    # the lifetime runs from the last change, not from the last page view.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

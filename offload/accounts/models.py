@@ -62,6 +62,7 @@ class User(UserMixin, db.Model):
         # the suspended few (the tree explorer tallies them per branch)
         Index("ix_users_suspended", "id", sqlite_where=text("suspended_at IS NOT NULL"),
               postgresql_where=text("suspended_at IS NOT NULL")),
+        CheckConstraint("unread_notifications >= 0", name="unread_notifications_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +92,11 @@ class User(UserMixin, db.Model):
     branch_size: Mapped[int] = mapped_column(default=0, server_default="0")
     # projects this member completed as the performer (projects.lifecycle keeps it)
     projects_completed: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the top bar's notification badge, kept as a counter so a page view reads it with
+    # the member's row (accounts.queries.signed_in). notifications.services changes it,
+    # only by ``n = n + k`` in the transaction that writes or marks the notifications;
+    # the counter check (offload.health) compares it with a COUNT of the unread rows.
+    unread_notifications: Mapped[int] = mapped_column(default=0, server_default="0")
 
     invited_by: Mapped[User | None] = relationship(remote_side=[id], lazy="raise")
 

@@ -1,12 +1,131 @@
-"""Reading members: the one lookup by username that pages, admin and the CLI share."""
+"""Reading members: the signed-in member as a small read model for every request, and
+the one lookup by username that pages, admin and the CLI share (``member_named``).
+
+Every logged-in page asks who the member is, what the top bar shows (name, admin link,
+the unread badges) and whether they may be here (confirmed, suspended, session token).
+``signed_in(member_id, token)`` answers all of it with one statement on ``users``, built
+once with bound parameters and run as Core (no ORM set-up, no identity map), into
+``SignedIn``, which Flask-Login takes as its user. The notifications' badge is a
+counter column on the row; the messages' badge is an exact count on a partial index,
+a subquery of the same statement (``install_unread_messages``: why no counter is in
+``offload.conversations``' design note).
+
+Views pass ``current_user`` to services as ``actor=``. Services read ``actor.id`` and
+the flags (``is_admin``, ``is_confirmed``, ``name``), which ``SignedIn`` carries; any
+other column (a password hash, a pending address) is read from the ORM row, loaded on
+first use, and a service that changes the member works on that row
+(``member_row(actor)``).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Integer, Select, bindparam, select
 
 from offload.core.db import db
 
-from .models import User
+from .models import User, WorkRole
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The signed-in member as every page needs them (Flask-Login's user interface)."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str
+    account_type: str
+    organization_name: str | None
+    work_role: str
+    is_admin: bool
+    is_confirmed: bool
+    session_token: str
+    unread_notifications: int
+    unread_messages: int
+    # the ORM row once a service asked for it (``entity``): held here, as the session
+    # holds an unchanged row only weakly
+    _row: list[User] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    # Flask-Login: a loaded member is logged in and active (suspended ones never load)
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_suspended = False
+
+    def get_id(self) -> str:
+        """``id:session_token`` as ``User.get_id``; a token rotated in this request (a
+        password change, which logs this session in again) is read from the row."""
+        return f"{self.id}:{self._row[0].session_token if self._row else self.session_token}"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def work(self) -> WorkRole:
+        return WorkRole(self.work_role)
+
+    @property
+    def entity(self) -> User:
+        """The member's ORM row, loaded on first use."""
+        if not self._row:
+            self._row.append(db.session.get(User, self.id))
+        return self._row[0]
+
+    def __getattr__(self, name: str) -> Any:
+        # only for the columns not carried here, read by the few services that need them
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.entity, name)
+
+
+_COLUMNS = ("id", "username", "display_name", "email", "account_type", "organization_name",
+            "work_role", "is_admin")
+
+# The unread messages of the member (``member_id``), as a statement of one count.
+# Conversations sit above accounts: ``create_app`` installs it (install_unread_messages).
+_unread_messages: Callable[[], Select] | None = None
+
+
+def install_unread_messages(statement: Callable[[], Select]) -> None:
+    global _unread_messages
+    _unread_messages = statement
+    _signed_in_statement.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _signed_in_statement() -> Select:
+    if _unread_messages is None:
+        raise RuntimeError("No unread-messages count installed: create_app() installs it.")
+    users = User.__table__
+    return (select(*(users.c[name] for name in _COLUMNS),
+                   users.c.email_confirmed_at.is_not(None).label("is_confirmed"),
+                   users.c.session_token, users.c.unread_notifications,
+                   _unread_messages().scalar_subquery().label("unread_messages"))
+            .where(users.c.id == bindparam("member_id", type_=Integer),
+                   users.c.suspended_at.is_(None)))
+
+
+def signed_in(member_id: int, token: str) -> SignedIn | None:
+    """The member whose session carries ``member_id:token``, or None (no such member, a
+    rotated token, suspended); one statement."""
+    row = db.session.connection().execute(_signed_in_statement(),
+                                          {"member_id": member_id}).first()
+    if row is None or not hmac.compare_digest(row.session_token.encode(), token.encode()):
+        return None
+    return SignedIn(*row[:8], bool(row.is_confirmed), *row[9:11], row.unread_messages or 0)
+
+
+def member_row(member: User | SignedIn) -> User:
+    """The ORM row of ``member``, for a service that changes it: itself, or the row of
+    the signed-in member's read model."""
+    return member if isinstance(member, User) else member.entity
 
 
 def member_named(username: str | None) -> User | None:

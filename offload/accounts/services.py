@@ -24,6 +24,7 @@ from offload.notifications.services import queue_email, wake_mail_worker
 from .lineage import add_to_branch_sizes, lock_tree
 from .models import AccountType, PasswordResetRequest, User, WorkRole, new_session_token
 from .passwords import check_new_password, hash_password, verify_password
+from .queries import member_row
 
 log = logging.getLogger("offload.accounts")
 
@@ -101,7 +102,7 @@ def set_work_role(user: User, work_role: str) -> None:
     """Record what the member mainly does (their dashboard leads with it; it limits nothing)."""
     role = _work_role(work_role)
     with atomic():
-        user.work_role = role
+        member_row(user).work_role = role
 
 
 def create_admin(*, username: str, email: str, password: str) -> User:
@@ -128,6 +129,7 @@ def record_login(user: User) -> None:
 
 def end_all_sessions(user: User) -> None:
     """Rotate the session token: every session and remember cookie of the member stops working."""
+    user = member_row(user)
     with atomic():
         db.session.execute(update(User).where(User.id == user.id)
                            .values(session_token=new_session_token()))
@@ -294,6 +296,7 @@ def reset_password(token: str, new_password: str) -> User:
 
 def change_password(user: User, *, current_password: str, new_password: str) -> None:
     """Change the password after re-entering it; ends every session (the caller logs in again)."""
+    user = member_row(user)
     if not verify_password(user.password_hash, current_password):
         raise Invalid("Your current password is not correct.")
     check_new_password(new_password, username=user.username, email=user.email)
@@ -314,6 +317,7 @@ def change_email(user: User, *, password: str, new_email: str) -> None:
     Mails: the new address, a confirmation link; or, if another account uses it, a note
     to that account saying someone tried (no link).
     """
+    user = member_row(user)
     if not verify_password(user.password_hash, password):
         raise Invalid("Your password is not correct.")
     new_email = normalize_email(new_email)

@@ -15,7 +15,6 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter, login_manager
 from offload.core.forms import parse_id
@@ -30,7 +29,7 @@ from .forms import (
     ResetPasswordForm,
     WorkRoleForm,
 )
-from .models import User
+from .queries import SignedIn, signed_in
 from .services import (
     authenticate,
     change_email,
@@ -51,16 +50,17 @@ bp = Blueprint("accounts", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Sessions and remember cookies carry ``id:session_token``; a rotated token ends them."""
+def load_user(user_id: str) -> SignedIn | None:
+    """Sessions and remember cookies carry ``id:session_token``; a rotated token ends them.
+
+    Every logged-in request runs this: one narrow statement into a read model (the name,
+    the flags and the unread badges the layout shows), not the ORM row.
+    """
     raw_id, _, token = user_id.partition(":")
     member_id = parse_id(raw_id)
     if member_id is None or not token:
         return None
-    user = db.session.get(User, member_id)
-    if user is None or user.session_token != token or user.is_suspended:
-        return None
-    return user
+    return signed_in(member_id, token)
 
 
 def _status(form) -> int:

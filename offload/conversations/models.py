@@ -15,6 +15,13 @@ Design note
   only on a POST (the page sends one; GETs change nothing). Sending a message writes
   the row of both parties, so a member's conversations are their rows: the inbox and
   the top bar's count read them through two indexes, whatever the number of offers.
+- The top bar's count is counted on each page view (a subquery of the statement that
+  loads the member, ``accounts.queries``), not kept as a counter as the notifications'
+  is: what a mark takes off depends on the old mark and on who wrote the messages
+  between, so a counter would need a locked read of the mark and a second member's row
+  in every send (two members writing each other in two conversations would lock their
+  rows in opposite orders), and marks accept messages written around
+  ``send_offer_message``, which a counter would miss.
 - This module imports no feature but accounts: the offer is named by a foreign key
   only. Relationships are ``lazy="raise"``: pages load what they show in explicit queries.
 """

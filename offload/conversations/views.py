@@ -17,7 +17,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    g,
     get_template_attribute,
     has_request_context,
     jsonify,
@@ -48,7 +47,7 @@ from .queries import (
     messages_after,
     offer_id_of_file,
     reading_of,
-    top_bar_counts,
+    unread_message_count,
 )
 from .services import mark_conversation_read, send_offer_message
 
@@ -158,18 +157,13 @@ for _path, _endpoint in MOVED.items():
 
 @bp.app_template_global("unread_messages")
 def _unread_messages() -> int:
-    """For the top bar: the logged-in member's unread messages, counted once a request.
-
-    The layout shows the notifications' count beside it: one statement answers both,
-    and the notifications' count is left in ``g`` where its own helper looks first, so
-    the second badge costs no query (whichever the layout asks for first).
-    """
+    """For the top bar: the logged-in member's unread messages, counted by the statement
+    that loaded the member (accounts.queries.signed_in): no query here. Only in the
+    request that logs a member in is the user the ORM row, which is counted apart."""
     if not has_request_context() or not current_user.is_authenticated:
         return 0
-    if "unread_messages" not in g:
-        notifications, g.unread_messages = top_bar_counts(current_user.id)
-        g.setdefault("unread_notifications", notifications)
-    return g.unread_messages
+    count = getattr(current_user, "unread_messages", None)
+    return unread_message_count(current_user.id) if count is None else count
 
 
 def _offer_or_404(offer_id: int) -> tuple[Offer, Gig]:

@@ -26,9 +26,10 @@ def add_security_headers(response: Response) -> Response:
     if current_app.config["PRODUCTION"]:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     # member pages are never stored; a response whose URL names a version of its content
-    # (a profile photo) says so with ``immutable`` and keeps its own caching
-    if (current_user.is_authenticated and request.endpoint != "static"
-            and not response.cache_control.immutable):
+    # (a profile photo) says so with ``immutable`` and keeps its own caching. The member
+    # is asked last: a static file's response then loads nobody.
+    if (request.endpoint != "static" and not response.cache_control.immutable
+            and current_user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import Integer, and_, column, or_, select, table, text, update
 
 from offload.core.db import atomic, db, in_atomic, is_postgresql, utcnow
 from offload.core.errors import Invalid, NotAllowed
@@ -42,6 +42,11 @@ ERROR_MAX = 500
 # The PostgreSQL channel ``flask jobs worker`` LISTENs on: "there is mail work".
 WORK_CHANNEL = "offload_mail"
 
+# The member's unread counter (``User.unread_notifications``, read with the member on
+# every page). Notifications sit below accounts, so the column is named, as the foreign
+# keys name ``users.id``, rather than imported.
+_members = table("users", column("id", Integer), column("unread_notifications", Integer))
+
 
 # --- notifications -------------------------------------------------------------------
 
@@ -50,9 +55,10 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
            list_unsubscribe: str | None = None) -> Notification | None:
     """Tell ``member`` that something happened, in the app and by e-mail as they prefer.
 
-    Writes: a Notification, unless the member turned ``kind`` off (then returns None);
-    also an OutboxEmail when their channel for ``kind`` is e-mail, rendered from
-    ``email/<kind>.*`` when those templates exist, else ``email/notification.*``.
+    Writes: a Notification and one more on the member's unread counter, unless the
+    member turned ``kind`` off (then returns None); also an OutboxEmail when their
+    channel for ``kind`` is e-mail, rendered from ``email/<kind>.*`` when those
+    templates exist, else ``email/notification.*``.
     Joins the caller's transaction. ``link`` is a path on this site ("/gigs/3");
     ``list_unsubscribe`` is a one-click stop URL for the mail's headers (RFC 8058).
     ``subject`` is what it is about (a gig's title), shown with the title; when not
@@ -74,6 +80,7 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
         notification = Notification(user_id=member.id, kind=kind, title=title, link=link,
                                     subject=subject)
         session.add(notification)
+        _count_unread(member.id, +1)
         if channel == Channel.EMAIL:
             template = kind if _email_exists(kind) else "notification"
             link_url = current_app.config["CANONICAL_URL"].rstrip("/") + link if link else None
@@ -85,26 +92,45 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
 
 
 def mark_notification_read(notification: Notification, *, actor: User) -> None:
-    """Mark one of the actor's notifications read; reading it again changes nothing.
+    """Mark one of the actor's notifications read (one less unread on their counter);
+    reading it again changes nothing.
 
     Raises NotAllowed when the notification belongs to someone else.
     """
     if notification.user_id != actor.id:
         raise NotAllowed("That notification isn't yours.")
     with atomic() as session:
-        session.execute(update(Notification)
-                        .where(Notification.id == notification.id, Notification.read_at.is_(None))
-                        .values(read_at=utcnow()).execution_options(synchronize_session=False))
+        result = session.execute(
+            update(Notification)
+            .where(Notification.id == notification.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow()).execution_options(synchronize_session=False))
+        _count_unread(actor.id, -result.rowcount)
 
 
 def mark_all_notifications_read(*, actor: User) -> int:
-    """Mark every unread notification of the actor read; returns how many changed."""
+    """Mark every unread notification of the actor read (their counter goes down by as
+    many); returns how many changed."""
     with atomic() as session:
         result = session.execute(
             update(Notification)
             .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
             .values(read_at=utcnow()).execution_options(synchronize_session=False))
+        _count_unread(actor.id, -result.rowcount)
         return result.rowcount
+
+
+def _count_unread(member_id: int, change: int) -> None:
+    """Move the member's unread counter by ``change``, in the caller's transaction.
+
+    One ``n = n + k`` statement, never a read and a write: two notifications committed
+    at once both count (the row lock orders them). The rows' own UPDATE decides
+    ``change`` for a read mark (its row count), so two tabs marking the same
+    notification take it off once. The column's CHECK refuses a negative count.
+    """
+    if change:
+        db.session.execute(update(_members).where(_members.c.id == member_id)
+                           .values(unread_notifications=_members.c.unread_notifications
+                                   + change))
 
 
 def set_notification_preferences(*, actor: User, channels: dict[str, str]) -> None:

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    g,
     has_request_context,
     redirect,
     render_template,
@@ -22,7 +21,7 @@ from offload.core.submit import submit
 
 from .forms import PreferencesForm
 from .models import Notification
-from .queries import notifications_page, preferences_for, unread_count
+from .queries import notifications_page, preferences_for
 from .services import (
     mark_all_notifications_read,
     mark_notification_read,
@@ -75,10 +74,7 @@ def preferences():
 
 @bp.app_template_global("unread_notifications")
 def _unread_notifications() -> int:
-    # Called by the templates that show the count (the layout), so e-mails and partials
-    # rendered during a request don't pay for it; one COUNT on a partial index per request.
+    # the counter came with the member's row (accounts.queries.signed_in): no query here
     if not has_request_context() or not current_user.is_authenticated:
         return 0
-    if "unread_notifications" not in g:
-        g.unread_notifications = unread_count(current_user.id)
-    return g.unread_notifications
+    return current_user.unread_notifications

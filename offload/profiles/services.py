@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import AccountType, User
+from offload.accounts.queries import member_row
 from offload.core.db import atomic, db, on_commit, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.core.images import prepare_photo, remove_photo_files, store_photo
@@ -77,9 +78,10 @@ def update_profile(*, actor: User, display_name: str, headline: str, bio: str,
                                    "Organization accounts need an organization name.")
         profile = db.session.get(Profile, actor.id) or Profile(user_id=actor.id)
         db.session.add(profile)
-        actor.display_name = name
+        row = member_row(actor)
+        row.display_name = name
         if is_organization:
-            actor.organization_name = organization_name
+            row.organization_name = organization_name
         profile.headline, profile.bio, profile.location = headline, bio, location
         profile.updated_at = utcnow()
         return profile

@@ -69,8 +69,10 @@ def test_both_badges_of_the_top_bar_cost_one_query(client, login, make_member, m
                      r'unread</span></span>', html)
     assert re.search(rf'Notifications <span class="badge">{notes}<span '
                      rf'class="visually-hidden"> unread</span></span>', html)
-    # the notifications' count is asked once, and the same statement counts the messages
-    [counting] = [s for s in statements if "FROM notifications" in s
-                  and "notifications.read_at IS NULL" in s]
+    # both come with the member: the notifications' counter is a column of the row the
+    # user loader reads, and the same statement counts the messages; nothing else counts
+    [loading] = [s for s in statements if "users.unread_notifications" in s
+                 and "AS unread_messages" in s]
     assert "conversation_reads.last_message_id > conversation_reads.last_read_message_id" \
-        in counting
+        in loading
+    assert not [s for s in statements if "FROM notifications" in s]

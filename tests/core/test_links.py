@@ -157,3 +157,18 @@ def test_an_external_url_takes_a_query_only_when_there_is_one(app, monkeypatch):
     assert external_url("gigs.board") == "https://offload.example/gigs"
     assert external_url("gigs.board", _query="") == "https://offload.example/gigs"
     assert external_url("gigs.board", _query="q=cobol") == "https://offload.example/gigs?q=cobol"
+
+
+# --- fixed_path: the layout's links, built once ---------------------------------------------
+
+def test_fixed_path_is_url_for_kept_per_script_root(app):
+    from flask import url_for
+
+    from offload.core.links import fixed_path
+
+    for root in ("", "/offload"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            for endpoint, values in (("pages.dashboard", {}), ("wallet.index", {}),
+                                     ("static", {"filename": "site.css"})):
+                assert fixed_path(endpoint, **values) == url_for(endpoint, **values)
+                assert fixed_path(endpoint, **values).startswith(root + "/")
