@@ -231,6 +231,11 @@ def post_batch(legs: list[Leg], *, cause: Cause, actor_id: int | None,
     for leg in legs:
         if leg.amount <= 0 or leg.debit_id == leg.credit_id:
             raise Invalid("A transfer needs a positive amount between two accounts.")
+    if len(legs) == 1 and idempotency is None:
+        # one leg refused has written nothing (its guarded debit is its first write), so
+        # there is no half batch to undo: no savepoint
+        return _post_batch(legs, cause=cause, actor_id=actor_id, idempotency=None,
+                           pending=pending)
     # a savepoint: a caller that catches a refusal and carries on keeps no half batch
     with db.session.begin_nested():
         return _post_batch(legs, cause=cause, actor_id=actor_id, idempotency=idempotency,
