@@ -42,9 +42,8 @@ from offload.ledger.services import (
     lock_accounts,
     post_batch,
     post_reservation,
-    system_account,
     void_reservation,
-    wallet_account,
+    wallet_and_system_ids,
 )
 from offload.notifications.services import notify
 from offload.profiles.models import PortfolioItem
@@ -515,11 +514,10 @@ def _charge_on_sending(offer: Offer, actor: User) -> str | None:
     """Post a prepaid fee or reserve a postpaid one; the ledger batch id (None if free)."""
     if offer.fee_kind == FeeKind.FREE:
         return None
-    wallet_id = wallet_account(actor.id).id
+    wallet_id, revenue_id = wallet_and_system_ids(actor.id, AccountKind.PLATFORM_REVENUE)
     kind = (TransferKind.PREPAID_CLICK if offer.fee_kind == FeeKind.PREPAID
             else TransferKind.POSTPAID_CLICK)
-    leg = Leg(wallet_id, system_account(AccountKind.PLATFORM_REVENUE).id, offer.fee_minor,
-              kind)
+    leg = Leg(wallet_id, revenue_id, offer.fee_minor, kind)
     try:
         # the batch, not the Transfer: its id and batch id are all this needs
         batch = post_batch([leg], cause=Cause("offer", offer.id), actor_id=actor.id,
