@@ -272,12 +272,24 @@ def mail_worker(app):
 
 @pytest.fixture
 def outbox():
-    """Read the e-mails queued in the outbox, newest last; ``outbox.links(mail)`` lists URLs."""
+    """Read the e-mails queued in the outbox, newest last, as they will be sent (a letter
+    the worker renders shows its rendering, unsaved); ``outbox.links(mail)`` lists URLs."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
     from offload.notifications.models import OutboxEmail
+    from offload.notifications.services import render_outbox_email
+
+    def as_sent(mail: OutboxEmail) -> OutboxEmail:
+        if mail.context is not None:
+            for name, value in zip(("subject", "text_body", "html_body"),
+                                   render_outbox_email(mail), strict=True):
+                set_committed_value(mail, name, value)
+        return mail
 
     class Outbox:
         def all(self) -> list[OutboxEmail]:
-            return list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+            return [as_sent(m) for m in db.session.scalars(
+                select(OutboxEmail).order_by(OutboxEmail.id))]
 
         def to(self, address: str) -> list[OutboxEmail]:
             return [m for m in self.all() if m.to_address == address.lower()]

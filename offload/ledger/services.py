@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from offload.core.db import (
@@ -93,6 +93,18 @@ def system_account(kind: AccountKind) -> LedgerAccount:
     return _account_created_on_first_use(
         (LedgerAccount.owner_id.is_(None), LedgerAccount.kind == kind),
         kind=kind, owner_id=None, no_overdraft=kind != AccountKind.EXTERNAL)
+
+
+def wallet_and_system_ids(member_id: int, kind: AccountKind) -> tuple[int, int]:
+    """The ids of the member's wallet and of a system account, read in one query (a fee
+    moves between them); either is created on first use (joins the caller's transaction)."""
+    if kind not in SYSTEM_KINDS:
+        raise ValueError(f"{kind} is not a system account")
+    found = dict(db.session.execute(select(LedgerAccount.kind, LedgerAccount.id).where(or_(
+        and_(LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.WALLET),
+        and_(LedgerAccount.owner_id.is_(None), LedgerAccount.kind == kind)))).all())
+    return (found.get(AccountKind.WALLET) or wallet_account(member_id).id,
+            found.get(kind) or system_account(kind).id)
 
 
 def _account_created_on_first_use(where: tuple, **values) -> LedgerAccount:
@@ -231,6 +243,11 @@ def post_batch(legs: list[Leg], *, cause: Cause, actor_id: int | None,
     for leg in legs:
         if leg.amount <= 0 or leg.debit_id == leg.credit_id:
             raise Invalid("A transfer needs a positive amount between two accounts.")
+    if len(legs) == 1 and idempotency is None:
+        # one leg refused has written nothing (its guarded debit is its first write), so
+        # there is no half batch to undo: no savepoint
+        return _post_batch(legs, cause=cause, actor_id=actor_id, idempotency=None,
+                           pending=pending)
     # a savepoint: a caller that catches a refusal and carries on keeps no half batch
     with db.session.begin_nested():
         return _post_batch(legs, cause=cause, actor_id=actor_id, idempotency=idempotency,

@@ -2,7 +2,9 @@
 
 Design: a service that wants to tell a member something calls ``notify()`` inside
 its own transaction. That writes a ``Notification`` (the in-app list) and, when the
-member wants e-mail for that kind, an ``OutboxEmail`` row. Nothing is sent inside a
+member wants e-mail for that kind, an ``OutboxEmail`` row holding the template and its
+context; the worker renders the letter when it sends it, so the request that caused it
+pays for two INSERTs, not three templates. Nothing is sent inside a
 transaction: if the change rolls back, the mail was never queued; if it commits,
 the mail worker (``flask jobs worker``, woken by a NOTIFY on PostgreSQL) sends it,
 retrying with exponential back-off, so an SMTP outage delays mail but loses none. No
@@ -86,6 +88,10 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
+    # a notification's letter is rendered by the mail worker, not in the request that
+    # queued it: until then subject and bodies are empty and this holds the template's
+    # context as JSON (strings and numbers only); null for a letter rendered when queued
+    context: Mapped[str | None] = mapped_column(Text)
     # a one-click stop URL for the List-Unsubscribe headers (alerts)
     list_unsubscribe: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

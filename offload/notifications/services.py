@@ -9,9 +9,10 @@ inside a web request.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,9 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
     Writes: a Notification and one more on the member's unread counter, unless the
     member turned ``kind`` off (then returns None); also an OutboxEmail when their
     channel for ``kind`` is e-mail, rendered from ``email/<kind>.*`` when those
-    templates exist, else ``email/notification.*``.
+    templates exist, else ``email/notification.*``: by the mail worker when it sends
+    it, or here when ``context`` holds more than strings and numbers (rows, which only
+    this transaction has at hand).
     Joins the caller's transaction. ``link`` is a path on this site ("/gigs/3");
     ``list_unsubscribe`` is a one-click stop URL for the mail's headers (RFC 8058).
     ``subject`` is what it is about (a gig's title), shown with the title; when not
@@ -84,9 +87,13 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
         if channel == Channel.EMAIL:
             template = kind if _email_exists(kind) else "notification"
             link_url = current_app.config["CANONICAL_URL"].rstrip("/") + link if link else None
-            queue_email(member.email, template, user=member, list_unsubscribe=list_unsubscribe,
-                        **{**(context or {}), "kind": kind, "title": title,
-                           "about": notification.subject_line, "link_url": link_url})
+            values = {**(context or {}), "kind": kind, "title": title,
+                      "about": notification.subject_line, "link_url": link_url}
+            if _is_plain(context):
+                _queue_unrendered(member, template, values, list_unsubscribe)
+            else:  # rows or objects in the context: render while they are at hand
+                queue_email(member.email, template, user=member,
+                            list_unsubscribe=list_unsubscribe, **values)
         session.flush()
         return notification
 
@@ -185,6 +192,36 @@ def queue_email(to: str, template: str, *, user: User | None = None,
     return email
 
 
+def _queue_unrendered(member: User, template: str, context: dict[str, Any],
+                      list_unsubscribe: str | None) -> None:
+    """Queue a letter the worker renders when it sends it (``render_outbox_email``).
+
+    Its context is what the templates get: ``context`` and, as ``user``, the member's
+    name as it is now (so the letter reads as if rendered here). Joins the caller's
+    transaction; flushed with it.
+    """
+    values = {**context, "user": {"id": member.id, "name": member.name}}
+    db.session.add(OutboxEmail(user_id=member.id, to_address=member.email.strip().lower(),
+                               template=template, subject="", text_body="",
+                               context=json.dumps(values, sort_keys=True),
+                               list_unsubscribe=list_unsubscribe))
+    wake_mail_worker()
+
+
+def _is_plain(context: dict[str, Any] | None) -> bool:
+    """Only strings, numbers and None: what JSON keeps as it is."""
+    return all(value is None or isinstance(value, str | int | float)
+               for value in (context or {}).values())
+
+
+def render_outbox_email(email: OutboxEmail) -> tuple[str, str, str | None]:
+    """The subject, text and HTML body the outbox row is sent with: rendered now from
+    its template and context when it was queued unrendered, else as stored."""
+    if email.context is None:
+        return email.subject, email.text_body, email.html_body
+    return _render_email(email.template, **json.loads(email.context))
+
+
 def wake_mail_worker() -> None:
     """Wake ``flask jobs worker`` when the caller's transaction commits (PostgreSQL).
 
@@ -211,7 +248,8 @@ def deliver_outbox(*, now: datetime | None = None, limit: int = 100,
     """Send the outbox e-mails that are due (or only ``ids`` among them), oldest first.
 
     For each row: claim it (a guarded UPDATE of ``locked_until``, so concurrent
-    runners never send the same row), commit, send outside any transaction, then in
+    runners never send the same row), commit, render it if it was queued unrendered,
+    send outside any transaction, then in
     a second short transaction mark it sent, or count the attempt and schedule the
     next one after OUTBOX_BACKOFF_BASE_SECONDS * 2**(attempts - 1). A row that failed
     OUTBOX_MAX_ATTEMPTS times stays in the table, unsent, with its last error.
@@ -234,6 +272,8 @@ def deliver_outbox(*, now: datetime | None = None, limit: int = 100,
         if letter is None:
             continue  # another runner took it, or it was sent meanwhile
         try:
+            if letter.context is not None:  # queued unrendered: render it now
+                letter = _rendered(letter)
             send_email(to=letter.to, subject=letter.subject, text=letter.text, html=letter.html,
                        list_unsubscribe=letter.list_unsubscribe)
         except Exception as exc:  # any failure is retried later; the reason is kept on the row
@@ -256,6 +296,13 @@ class _Letter:
     text: str
     html: str | None
     list_unsubscribe: str | None
+    context: str | None  # JSON: not rendered yet
+    rendered: bool = False  # rendered by this run: stored with the mark that it was sent
+
+
+def _rendered(letter: _Letter) -> _Letter:
+    subject, text_body, html_body = _render_email(letter.template, **json.loads(letter.context))
+    return replace(letter, subject=subject, text=text_body, html=html_body, rendered=True)
 
 
 def _is_due(now: datetime):
@@ -275,15 +322,19 @@ def _claim(email_id: int, now: datetime) -> _Letter | None:
             return None
         row = session.execute(
             select(OutboxEmail.template, OutboxEmail.to_address, OutboxEmail.subject,
-                   OutboxEmail.text_body, OutboxEmail.html_body, OutboxEmail.list_unsubscribe)
+                   OutboxEmail.text_body, OutboxEmail.html_body, OutboxEmail.list_unsubscribe,
+                   OutboxEmail.context)
             .where(OutboxEmail.id == email_id)).one()
         return _Letter(email_id, *row)
 
 
 def _record_sent(letter: _Letter, now: datetime) -> None:
+    # a letter rendered for this send keeps what was sent, as one rendered when queued does
+    sent = ({"subject": letter.subject, "text_body": letter.text, "html_body": letter.html,
+             "context": None} if letter.rendered else {})
     with atomic() as session:
         session.execute(update(OutboxEmail).where(OutboxEmail.id == letter.id)
-                        .values(sent_at=now, locked_until=None)
+                        .values(sent_at=now, locked_until=None, **sent)
                         .execution_options(synchronize_session=False))
     log.info("outbox email %s (%s) sent", letter.id, letter.template)
 

@@ -7,6 +7,8 @@ a double click or a retried POST sends one offer and charges once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from flask import current_app
 from wtforms import (
     IntegerField,
@@ -69,8 +71,13 @@ class OfferForm(MoneyForm):
     portfolio_items = CheckboxesField("Portfolio items to show", coerce=int,
                                       validators=[Optional()], validate_choice=False)
 
-    def set_choices(self, *, is_task: bool, portfolio) -> None:
-        """Fee choices with the configured amounts (task gigs only) and the member's work."""
+    def set_choices(self, *, is_task: bool, portfolio: Callable[[], Iterable]) -> None:
+        """Fee choices with the configured amounts (task gigs only) and the member's work.
+
+        ``portfolio`` is called when the choices are first read, that is when the form is
+        shown: the items are not choices it validates (the service checks them), so an
+        offer that is sent never reads them.
+        """
         if is_task:
             currency = current_app.config["CURRENCY"]
             prepaid = format_money(current_app.config["PREPAID_CLICK_FEE_MINOR"], currency)
@@ -83,8 +90,8 @@ class OfferForm(MoneyForm):
                              "are chosen and accept")]
         else:
             del self.fee_kind
-        self.portfolio_items.choices = [SelectChoice(item.id, item.title)
-                                        for item in portfolio]
+        self.portfolio_items.choices = lambda: [SelectChoice(item.id, item.title)
+                                                for item in portfolio()]
         self.portfolio_items.description = f"Up to {PORTFOLIO_MAX}."
 
     def terms(self) -> dict:

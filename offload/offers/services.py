@@ -19,12 +19,12 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
-from offload.core.db import db, transactional, utcnow
+from offload.core.db import db, in_atomic, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
 from offload.core.links import site_path
 from offload.core.money import format_money
@@ -40,12 +40,10 @@ from offload.ledger.services import (
     Leg,
     accounts_of,
     lock_accounts,
+    post_batch,
     post_reservation,
-    post_transfer,
-    reserve,
-    system_account,
     void_reservation,
-    wallet_account,
+    wallet_and_system_ids,
 )
 from offload.notifications.services import notify
 from offload.profiles.models import PortfolioItem
@@ -99,7 +97,6 @@ def fee_for(kind: FeeKind | str) -> int:
 
 # --- making and withdrawing ---------------------------------------------------------------
 
-@transactional
 def make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
                cover_letter: str, fee_kind: str | None, idempotency_key: str,
                portfolio_item_ids: Iterable[int] = ()) -> Offer:
@@ -115,12 +112,23 @@ def make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
     two arrive at once: a unique index); bad terms (InvalidField); a fee the wallet
     can't cover (FeeNotCovered), with nothing recorded.
     """
-    # a savepoint: a caller that catches a refusal (no funds) keeps no half-made offer
-    with db.session.begin_nested():
-        return _make_offer(gig, actor=actor, price_minor=price_minor,
-                           days_to_deliver=days_to_deliver, cover_letter=cover_letter,
-                           fee_kind=fee_kind, idempotency_key=idempotency_key,
-                           portfolio_item_ids=portfolio_item_ids)
+    # the ids from the identity map: after a rollback, reading them would reload the rows
+    gig_id, actor_id = inspect(gig).identity[0], inspect(actor).identity[0]
+    terms = {"price_minor": price_minor, "days_to_deliver": days_to_deliver,
+             "cover_letter": cover_letter, "fee_kind": fee_kind,
+             "idempotency_key": idempotency_key, "portfolio_item_ids": portfolio_item_ids}
+    try:
+        if not in_atomic():
+            return _make_offer_alone(gig, actor=actor, **terms)  # a refusal rolls it all back
+        # a savepoint: a caller that catches a refusal (no funds) keeps no half-made offer
+        with db.session.begin_nested():
+            return _make_offer(gig, actor=actor, **terms)
+    except IntegrityError:
+        # rolled back by now, so the database can be asked why: two offers at once, the
+        # one-live-offer index kept the other one
+        if _live_offer_of(actor_id, gig_id) is None:
+            raise  # not the one-live-offer index: a bug, not the member's doing
+        raise Conflict("You already have an offer on this gig.") from None
 
 
 def _make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
@@ -144,10 +152,11 @@ def _make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int
             raise Conflict("This offer is still being sent; reload the page in a moment.")
         return offer
     refuse(reason, actor_may=True)  # the gig's state stands in the way
-    if _live_offer_of(actor.id, gig.id) is not None:
+    earlier = _earlier_offers(actor.id, gig.id)
+    if earlier.intersection(LIVE_STATES):
         raise Conflict("You already have an offer on this gig. Withdraw it first to make "
                        "a new one, or propose new terms on it.")
-    if _declined_by_poster(actor.id, gig.id):
+    if OfferState.DECLINED in earlier:
         raise Conflict("The poster declined your offer on this gig, so you can't make "
                        "another one on it.")
     _check_portfolio(items, actor)
@@ -155,24 +164,21 @@ def _make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int
     offer = Offer(gig_id=gig.id, member_id=actor.id, state=OfferState.ACTIVE,
                   cover_letter=cover_letter, fee_kind=fee, fee_minor=fee_for(fee),
                   created_at=now, updated_at=now, state_changed_at=now, **terms)
-    try:
-        with db.session.begin_nested():  # the unique index settles two offers at once
-            db.session.add(offer)
-            db.session.flush()
-    except IntegrityError:
-        if _live_offer_of(actor.id, gig.id) is None:
-            raise  # not the one-live-offer index: a bug, not the member's doing
-        raise Conflict("You already have an offer on this gig.") from None
+    db.session.add(offer)
+    db.session.flush()  # the unique index settles two offers at once (see make_offer)
     db.session.add_all(OfferPortfolioItem(offer_id=offer.id, portfolio_item_id=i)
                        for i in items)
     batch_id = _charge_on_sending(offer, actor)
     record_outcome(actor.id, idempotency_key, {"offer_id": offer.id}, batch_id)
     notify(db.session.get(User, gig.poster_id), "new_offer",
            title=f"{actor.name} made an offer on “{gig.title}”",
-           link=site_path("offers.show", offer_id=offer.id))
+           link=site_path("offers.show", offer_id=offer.id), subject=gig.title)
     log_after_commit("offer made", offer_id=offer.id, gig_id=gig.id, member_id=actor.id,
                      fee_kind=fee.value, fee_minor=offer.fee_minor)
     return offer
+
+
+_make_offer_alone = transactional(_make_offer)
 
 
 @transactional
@@ -508,17 +514,14 @@ def _charge_on_sending(offer: Offer, actor: User) -> str | None:
     """Post a prepaid fee or reserve a postpaid one; the ledger batch id (None if free)."""
     if offer.fee_kind == FeeKind.FREE:
         return None
-    wallet_id = wallet_account(actor.id).id
+    wallet_id, revenue_id = wallet_and_system_ids(actor.id, AccountKind.PLATFORM_REVENUE)
     kind = (TransferKind.PREPAID_CLICK if offer.fee_kind == FeeKind.PREPAID
             else TransferKind.POSTPAID_CLICK)
-    leg = Leg(wallet_id, system_account(AccountKind.PLATFORM_REVENUE).id, offer.fee_minor,
-              kind)
-    cause = Cause("offer", offer.id)
+    leg = Leg(wallet_id, revenue_id, offer.fee_minor, kind)
     try:
-        if offer.fee_kind == FeeKind.PREPAID:
-            transfer = post_transfer(leg, cause=cause, actor_id=actor.id)
-        else:
-            transfer = reserve(leg, cause=cause, actor_id=actor.id)
+        # the batch, not the Transfer: its id and batch id are all this needs
+        batch = post_batch([leg], cause=Cause("offer", offer.id), actor_id=actor.id,
+                           pending=offer.fee_kind == FeeKind.POSTPAID)
     except InsufficientFunds:
         available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
         how = ("charged when you send the offer" if offer.fee_kind == FeeKind.PREPAID
@@ -527,8 +530,8 @@ def _charge_on_sending(offer: Offer, actor: User) -> str | None:
             f"Your available balance is {_money(available)}: it doesn't cover the "
             f"{_money(offer.fee_minor)} {offer.fee_kind} fee ({how}). Add funds to your "
             "wallet, then send the offer.") from None
-    _store(offer, fee_transfer_id=transfer.id)
-    return transfer.batch_id
+    _store(offer, fee_transfer_id=batch.transfer_ids[0])
+    return batch.batch_id
 
 
 def lock_fee_accounts(*offer_where: ColumnElement[bool]) -> None:
@@ -588,12 +591,14 @@ def _live_offer_of(member_id: int, gig_id: int) -> int | None:
         Offer.state.in_(LIVE_STATES)))
 
 
-def _declined_by_poster(member_id: int, gig_id: int) -> bool:
-    # while a gig is open, only its poster declines offers (the gig closing declines the
-    # rest, and then nobody can offer); a withdrawn offer may be made again
-    return db.session.scalar(select(Offer.id).where(
+def _earlier_offers(member_id: int, gig_id: int) -> set[OfferState]:
+    """The states of the member's offers on the gig that stop a new one: live (one at
+    a time) or declined. While a gig is open, only its poster declines offers (the gig
+    closing declines the rest, and then nobody can offer); a withdrawn offer may be
+    made again. One query for both checks."""
+    return {OfferState(s) for s in db.session.scalars(select(Offer.state).distinct().where(
         Offer.gig_id == gig_id, Offer.member_id == member_id,
-        Offer.state == OfferState.DECLINED).limit(1)) is not None
+        Offer.state.in_([*LIVE_STATES, OfferState.DECLINED])))}
 
 
 def _terms(price_minor: int, days_to_deliver: int) -> dict[str, int]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import inspect
 
 from offload.accounts.decorators import confirmed_required
 from offload.conversations.forms import MessageForm
@@ -70,8 +71,9 @@ def new(gig_id: int):
               "offer per gig; to make a new one, withdraw this one first.", "info")
         return redirect(url_for(".show", offer_id=mine.id))
     form = OfferForm() if request.method == "POST" else OfferForm(formdata=None)
+    member_id = current_user.id
     form.set_choices(is_task=gig.kind == GigKind.TASK,
-                     portfolio=portfolio_choices(current_user.id))
+                     portfolio=lambda: portfolio_choices(member_id))
     fee_problem = False
     if form.validate_on_submit():
         try:
@@ -83,7 +85,8 @@ def new(gig_id: int):
             show_error(form, e)
         else:
             flash("Your offer is sent; the poster is told.", "success")
-            return redirect(url_for(".show", offer_id=offer.id))
+            # its id from the identity map: reading offer.id would reload the committed row
+            return redirect(url_for(".show", offer_id=inspect(offer).identity[0]))
     # re-read: a failed service call rolled back what was loaded
     gig = gig_for(current_user, gig_id)
     return render_template(

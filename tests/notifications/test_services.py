@@ -3,17 +3,19 @@ on the real database; only sending is faked (``sent`` records what would go out)
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from flask import has_request_context
 from jinja2 import ChoiceLoader, DictLoader
+from sqlalchemy import select
 
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Invalid, NotAllowed
 from offload.notifications import services
 from offload.notifications.kinds import KINDS, UnknownKind
-from offload.notifications.models import Channel, Notification
+from offload.notifications.models import Channel, Notification, OutboxEmail
 from offload.notifications.queries import preferences_for, unread_count
 from offload.notifications.services import (
     deliver_outbox,
@@ -115,6 +117,26 @@ def test_kind_specific_templates_win_over_the_generic_one(app, make_member, outb
     assert mail.subject == "You won Fix my CI"  # one header line
     assert mail.text_body == "Congratulations on Fix my CI: https://offload.example/gigs/7"
     assert mail.html_body is None  # no award.html: text only
+
+
+def test_the_worker_renders_a_notifications_letter_as_the_request_would_have(
+        make_member, outbox, sent):
+    member = make_member("ada", display_name="Ada Lovelace")
+    notify(member, "invite_accepted", title="Bob accepted your invite", link="/members/bob")
+    db.session.rollback()
+    queued = db.session.scalar(select(OutboxEmail))
+    # the request wrote the template and its context, and rendered nothing
+    assert (queued.template, queued.subject, queued.text_body) == ("notification", "", "")
+    assert json.loads(queued.context)["user"] == {"id": member.id, "name": "Ada Lovelace"}
+    in_request = services._render_email(
+        "notification", user=member, kind="invite_accepted", title="Bob accepted your invite",
+        about=None, link_url="https://offload.example/members/bob")
+    assert deliver_outbox().sent == 1
+    assert [(m["subject"], m["text"], m["html"]) for m in sent] == [in_request]
+    db.session.rollback()
+    stored = db.session.get(OutboxEmail, queued.id)  # it keeps what was sent
+    assert (stored.subject, stored.text_body, stored.html_body) == in_request
+    assert stored.context is None and stored.is_sent
 
 
 def test_long_titles_are_shortened_to_fit(make_member):

@@ -229,6 +229,23 @@ def test_the_database_refuses_a_second_live_offer_whatever_the_service_checks(
     assert count(Offer) == 1
 
 
+@pytest.mark.parametrize("joined", [False, True], ids=["alone", "in a callers transaction"])
+def test_a_second_live_offer_that_gets_past_the_checks_is_refused_by_the_index(
+        task_gig, poster, bob, make_offer, monkeypatch, joined):
+    first = make_offer(task_gig, bob)
+    # what a rival's offer committed between the check and the INSERT would look like
+    monkeypatch.setattr(services, "_earlier_offers", lambda member_id, gig_id: set())
+    with pytest.raises(Conflict, match="already have an offer"):
+        if joined:
+            with atomic():
+                make_offer(task_gig, bob, fee_kind="prepaid")
+        else:
+            make_offer(task_gig, bob, fee_kind="prepaid")
+    assert count(Offer) == 1 and len(fee_transfers(first)) == 1
+    assert wallet(bob).available == 8_00 and len(notes(poster, "new_offer")) == 1
+    assert run_checks(MONEY_CHECKS) == []
+
+
 def test_an_offer_on_ones_own_gig_is_not_allowed(task_gig, poster, fund, make_offer):
     fund(poster, 10_00)
     with pytest.raises(NotAllowed, match="your own gig"):

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from offload.conversations.models import OfferMessage
 from offload.core.db import db, utcnow
+from offload.ledger.models import AccountKind
+from offload.ledger.services import system_account
 from offload.offers import negotiation, services
 from offload.offers.models import Offer, OfferProposal, OfferState, ProposalState
 from offload.profiles.services import add_portfolio_item
@@ -295,6 +297,34 @@ def test_the_offer_page_runs_the_same_queries_whatever_its_history(
     add_history(200)
     assert _queries(client, count_queries, f"/offers/{offer.id}") == before
     assert client.get(f"/offers/{offer.id}").status_code == 200
+
+
+# Placing an offer, statement by statement. The request: the member (the session), the
+# gig, their live offer (the form redirects to it). The transaction: the gig locked and
+# re-read, the actor re-read, an open case holding them, the idempotency key claimed,
+# their earlier offers on the gig, the offer, both accounts, [PostgreSQL: both locked],
+# the guarded debit, the credit, the transfer, the offer's fee transfer, the key's
+# outcome, the poster, their channel for new offers, the notification, the letter (the
+# worker renders it) [PostgreSQL: the worker woken]. SQLite adds its two BEGINs.
+PLACING_AN_OFFER = {"sqlite": 21, "postgresql": 21}
+
+
+@pytest.mark.parametrize("fee_kind", ["prepaid", "postpaid"])
+def test_placing_an_offer_runs_the_statements_the_ledger_and_the_offer_need(
+        client, login, bob, poster, make_gig, fund, count_queries, fee_kind):
+    gig_id = make_gig(poster=poster, kind="task").id
+    fund(bob, 10_00)
+    system_account(AccountKind.PLATFORM_REVENUE)  # as on a site that has charged a fee
+    db.session.commit()
+    login(bob)
+    data = offer_form(client, gig_id, **{"offer-fee_kind": fee_kind})
+    with count_queries() as statements:
+        response = client.post(f"/gigs/{gig_id}/offers/new", data=data)
+    assert response.status_code == 302
+    assert len(statements) == PLACING_AN_OFFER[db.engine.dialect.name], "\n".join(statements)
+    offer = db.session.scalar(select(Offer))
+    assert response.headers["Location"] == f"/offers/{offer.id}"
+    assert (offer.fee_kind, offer.fee_transfer_id is not None) == (fee_kind, True)
 
 
 def test_my_offers_runs_the_same_queries_at_any_size(client, login, bob, make_gig, make_offer,
