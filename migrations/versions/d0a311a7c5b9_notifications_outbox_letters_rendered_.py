@@ -4,7 +4,7 @@ outbox_emails.context: a notification's letter is queued with its template's con
 (JSON) and rendered by the mail worker when it sends it, not in the request.
 
 Revision ID: d0a311a7c5b9
-Revises: d85760fc2a0f
+Revises: eca6efa76ca6
 Create Date: 2026-12-02 16:03:54.935809
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd0a311a7c5b9'
-down_revision = 'd85760fc2a0f'
+down_revision = 'eca6efa76ca6'
 branch_labels = None
 depends_on = None
 
