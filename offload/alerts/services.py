@@ -24,6 +24,7 @@ from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.core.links import external_url, site_path
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
+from offload.core.transitions import update_row
 from offload.gigs.board import alert_matches
 from offload.gigs.filters import BoardFilters
 from offload.gigs.models import Gig
@@ -109,9 +110,8 @@ def stop_alert(alert: Alert, *, actor: User | None = None) -> bool:
     True when it was running; stopping a stopped alert changes nothing."""
     if actor is not None:
         _own(alert, actor)
-    stopped = db.session.execute(
-        update(Alert).where(Alert.id == alert.id, Alert.stopped_at.is_(None))
-        .values(stopped_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    stopped = update_row(alert, Alert.stopped_at.is_(None), stopped_at=utcnow(),
+                         refused=None)
     db.session.refresh(alert)
     if stopped:
         _log_after_commit("alert stopped", alert)

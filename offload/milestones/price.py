@@ -18,9 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
@@ -28,6 +27,7 @@ from offload.core.errors import Conflict, InvalidField, refuse
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.transitions import move_row, update_row
 from offload.notifications.services import notify
 from offload.projects.lifecycle import lock_project, record_event
 from offload.projects.models import EventKind, Project, ProjectState
@@ -114,14 +114,10 @@ def accept_lower_price(proposal: PriceProposal, *, actor: User) -> Project:
         raise Conflict("Since this was proposed, more was funded: " + _floor_message(progress)
                        + " Decline it; either side can then propose again.")
     _move_proposal(proposal, PriceProposalState.ACCEPTED, answered_by_id=actor.id)
-    changed = db.session.execute(
-        update(Project).where(Project.id == project.id, Project.state == ProjectState.ACTIVE,
-                              Project.price_minor == proposal.was_price_minor)
-        .values(price_minor=proposal.price_minor)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("The project's price changed while you were working on it. Reload it.")
-    set_committed_value(project, "price_minor", proposal.price_minor)
+    update_row(project, Project.state == ProjectState.ACTIVE,
+               Project.price_minor == proposal.was_price_minor,
+               price_minor=proposal.price_minor,
+               refused="The project's price changed while you were working on it. Reload it.")
     note = (f"The agreed price is now {_money(proposal.price_minor)} (was "
             f"{_money(proposal.was_price_minor)}).")
     if progress.floor_minor + progress.draft_minor > proposal.price_minor:
@@ -174,18 +170,10 @@ def withdraw_lower_price(proposal: PriceProposal, *, actor: User) -> PricePropos
 
 
 def _move_proposal(proposal: PriceProposal, to: PriceProposalState, **values: Any) -> None:
-    frm = PriceProposalState(proposal.state)
-    if to not in PRICE_PROPOSAL_TRANSITIONS.get(frm, ()):
-        raise Conflict(f"This proposal was already {frm.value}.")
-    values = {"state": to.value, "answered_at": utcnow(), **values}
-    changed = db.session.execute(
-        update(PriceProposal).where(PriceProposal.id == proposal.id,
-                                    PriceProposal.state == frm.value)
-        .values(**values).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This proposal was answered or withdrawn meanwhile. Reload the page.")
-    for name, value in values.items():
-        set_committed_value(proposal, name, value)
+    move_row(proposal, to, PRICE_PROPOSAL_TRANSITIONS,
+             not_allowed=lambda frm: f"This proposal was already {frm.value}.",
+             refused="This proposal was answered or withdrawn meanwhile. Reload the page.",
+             **{"answered_at": utcnow(), **values})
 
 
 def _answers(proposal: PriceProposal, project: Project, actor: User) -> bool:

@@ -22,10 +22,11 @@ from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import User
 from offload.core.db import db, on_commit, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, InvalidField, refuse
+from offload.core.errors import Invalid, InvalidField, refuse
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.transitions import move_row, update_row
 from offload.core.uploads import store_document
 from offload.gigs.lifecycle import move_gig
 from offload.gigs.models import Gig, GigState
@@ -302,13 +303,8 @@ def close_project_at_paid(project: Project, actor: User, *, reason: str) -> Proj
             f"price. Reason: {reason}"))
         return ProjectState.CANCELLED
     if progress.paid_minor < was:
-        changed = db.session.execute(
-            update(Project).where(Project.id == project.id, Project.price_minor == was)
-            .values(price_minor=progress.paid_minor)
-            .execution_options(synchronize_session=False)).rowcount
-        if changed != 1:
-            raise Conflict("The project's price changed while you were working on it.")
-        set_committed_value(project, "price_minor", progress.paid_minor)
+        update_row(project, Project.price_minor == was, price_minor=progress.paid_minor,
+                   refused="The project's price changed while you were working on it.")
     complete_if_settled(project, actor, note=(
         f"Closed by the dispute's decision at the {_money(progress.paid_minor)} paid of the "
         f"{_money(was)} price. Reason: {reason}"))
@@ -325,18 +321,11 @@ def lapse_price_proposals(project: Project) -> None:
 
 
 def move_milestone(milestone: Milestone, to: MilestoneState, **values: Any) -> None:
-    frm = MilestoneState(milestone.state)
-    if to not in MILESTONE_TRANSITIONS.get(frm, ()):
-        raise Conflict(f"This milestone is {frm.label.lower()}; it can't become "
-                       f"{to.label.lower()}.")
-    values = {"state": to.value, "state_changed_at": utcnow(), **values}
-    changed = db.session.execute(
-        update(Milestone).where(Milestone.id == milestone.id, Milestone.state == frm.value)
-        .values(**values).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This milestone changed while you were working on it. Reload it.")
-    for name, value in values.items():
-        set_committed_value(milestone, name, value)
+    move_row(milestone, to, MILESTONE_TRANSITIONS,
+             not_allowed=lambda frm: f"This milestone is {frm.label.lower()}; it can't "
+                                     f"become {to.label.lower()}.",
+             refused="This milestone changed while you were working on it. Reload it.",
+             **{"state_changed_at": utcnow(), **values})
 
 
 def store_on_milestone(milestone: Milestone, **values: Any) -> None:

@@ -11,15 +11,15 @@ same gig. One pending proposal per offer (a unique index); closing an offer laps
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, refuse
 from offload.core.links import site_path
 from offload.core.text import clean_text
+from offload.core.transitions import update_row
 from offload.gigs.models import Gig
 from offload.notifications.services import notify
 
@@ -74,16 +74,9 @@ def accept_proposal(proposal: OfferProposal, *, actor: User) -> Offer:
     """
     offer, gig = _proposal_offer(proposal)
     _answer(proposal, offer, gig, actor, ProposalState.ACCEPTED)
-    now = utcnow()
-    changed = db.session.execute(
-        update(Offer).where(Offer.id == offer.id, Offer.state.in_(OPEN_STATES))
-        .values(price_minor=proposal.price_minor, days_to_deliver=proposal.days_to_deliver,
-                updated_at=now).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict(CHANGED_UNDER_YOU)
-    for name, value in (("price_minor", proposal.price_minor),
-                        ("days_to_deliver", proposal.days_to_deliver), ("updated_at", now)):
-        set_committed_value(offer, name, value)
+    update_row(offer, Offer.state.in_(OPEN_STATES), price_minor=proposal.price_minor,
+               days_to_deliver=proposal.days_to_deliver, updated_at=utcnow(),
+               refused=CHANGED_UNDER_YOU)
     notify(db.session.get(User, proposal.proposer_id), "offer_terms",
            title=f"{actor.name} agreed to {_money(proposal.price_minor)} in "
                  f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
@@ -133,17 +126,9 @@ def _answer(proposal: OfferProposal, offer: Offer, gig: Gig, actor: User,
             to: ProposalState) -> None:
     refuse(why_cannot_answer_proposal(proposal, offer, gig, actor),
             actor_may=_may_answer(proposal, offer, gig, actor))
-    now = utcnow()
-    changed = db.session.execute(
-        update(OfferProposal).where(OfferProposal.id == proposal.id,
-                                    OfferProposal.state == ProposalState.PENDING)
-        .values(state=to.value, responded_by_id=actor.id, responded_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This proposal has already been answered.")
-    for name, value in (("state", to.value), ("responded_by_id", actor.id),
-                        ("responded_at", now)):
-        set_committed_value(proposal, name, value)
+    update_row(proposal, OfferProposal.state == ProposalState.PENDING, state=to.value,
+               responded_by_id=actor.id, responded_at=utcnow(),
+               refused="This proposal has already been answered.")
 
 
 

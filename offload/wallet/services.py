@@ -26,6 +26,7 @@ from offload.core.db import db, in_atomic, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed, PasswordNotConfirmed
 from offload.core.links import site_path
 from offload.core.money import format_money
+from offload.core.transitions import move_row
 from offload.ledger.idempotency import KEY_MAX, claim_key, fingerprint_of, record_outcome
 from offload.ledger.models import AccountKind, IdempotencyKey, LedgerAccount, Transfer, TransferKind
 from offload.ledger.services import (
@@ -340,14 +341,10 @@ def _move(row: Deposit | Withdrawal, to: str, **values: Any) -> None:
     """
     model = type(row)
     noun = model.__name__.lower()
-    current = STATES[model](row.state)
-    if to not in TRANSITIONS[model][current]:
-        raise Conflict(f"This {noun} is already {current}.")
-    changed = db.session.execute(
-        update(model).where(model.id == row.id, model.state == current)
-        .values(state=to, **values).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict(f"This {noun} was changed meanwhile; reload the page to see it.")
+    move_row(row, STATES[model](to), TRANSITIONS[model],
+             not_allowed=lambda current: f"This {noun} is already {current}.",
+             refused=f"This {noun} was changed meanwhile; reload the page to see it.",
+             **values)
 
 
 def _store(row: Deposit | Withdrawal, **values: Any) -> None:
