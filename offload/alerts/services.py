@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from offload.accounts.models import User
@@ -24,7 +23,7 @@ from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.core.links import external_url, site_path
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
-from offload.core.transitions import update_row
+from offload.core.transitions import insert_once, update_row
 from offload.gigs.board import alert_matches
 from offload.gigs.filters import BoardFilters
 from offload.gigs.models import Gig
@@ -85,12 +84,8 @@ def save_alert(*, actor: User, query_args: Mapping[str, Any], frequency: str,
     limit = current_app.config["ALERTS_PER_MEMBER"]
     if kept >= limit:
         raise Conflict(f"You have {limit} alerts, the most you can keep. Delete one first.")
-    try:
-        with db.session.begin_nested():  # the unique constraint settles a double submit
-            db.session.add(alert)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("You have an alert for this search already.") from None
+    # the unique constraint settles a double submit
+    insert_once(alert, refused="You have an alert for this search already.")
     _log_after_commit("alert saved", alert)
     return alert
 

@@ -9,13 +9,12 @@ per reporter and subject: a second one while the first waits adds nothing.
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.core.text import clean_text
-from offload.core.transitions import move_row
+from offload.core.transitions import insert_once, move_row
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
 from offload.projects.models import Project
@@ -56,13 +55,8 @@ def report_member(*, actor: User, subject: User, body: str,
         raise Conflict(f"You reported {subject.name} already; the admins will look at it.")
     report = Report(reporter_id=actor.id, subject_id=subject.id, project_id=project_id,
                     body=body)
-    try:
-        with db.session.begin_nested():  # the unique index settles two reports at once
-            db.session.add(report)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(f"You reported {subject.name} already; the admins will look at it.") \
-            from None
+    # the unique index settles two reports at once
+    insert_once(report, refused=f"You reported {subject.name} already; the admins will look at it.")
     return report
 
 

@@ -1,4 +1,5 @@
-"""A guarded single-row change: the one way a service moves a row along its lifecycle.
+"""How a service lets the database settle a race on one row: a guarded change (the one
+way a row moves along its lifecycle), and an insert a unique index allows once.
 
 Each stateful model has a transition table in its ``models.py`` (``{from: {to, ...}}``).
 A move checks the table, then runs ``UPDATE … WHERE id = :id AND state = :from`` (plus
@@ -11,6 +12,10 @@ The UPDATE is a plain Core ``update().values()``: columns with an ``onupdate=`` 
 get it, and this module never sets them itself; on the loaded object they are expired,
 so the next read sees what the database wrote. The other values are set on the object
 as committed, without a reload.
+
+``insert_once`` adds a row in a savepoint, so that when a unique index refuses it (a
+double submit, two members at once) the caller's transaction carries on to a clean
+``Conflict``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, inspect, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ClauseElement
 
@@ -65,6 +71,21 @@ def move_row(row: Any, to: Enum, transitions: Mapping[Any, Collection[Any]], *,
         raise Conflict(not_allowed if isinstance(not_allowed, str) else not_allowed(frm))
     update_row(row, getattr(type(row), column) == frm.value, *guard, refused=refused,
                **{column: to.value}, **values)
+
+
+def insert_once(row: Any, *, refused: str, taken: Callable[[], object] | None = None) -> None:
+    """Add and flush ``row`` in a savepoint; when a unique index refuses it, raise
+    ``Conflict(refused)``. With ``taken``, only when ``taken()`` finds the row it clashed
+    with (otherwise another constraint refused it: a bug, and its error stands).
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        if taken is not None and not taken():
+            raise
+        raise Conflict(refused) from None
 
 
 def _expire_onupdate(row: Any, values: Mapping[str, Any]) -> None:

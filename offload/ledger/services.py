@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from offload.core.db import (
     db,
@@ -22,8 +21,9 @@ from offload.core.db import (
     on_commit,
     transactional,
 )
-from offload.core.errors import Conflict, Invalid, OffloadError
+from offload.core.errors import Invalid, OffloadError
 from offload.core.money import format_money, share
+from offload.core.transitions import insert_once
 
 from .idempotency import claim_key, record_outcome
 from .models import SYSTEM_KINDS, AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
@@ -322,13 +322,8 @@ def _resolve(pending_id: int, *, amount: int | None, void: bool,
         kind=pending.kind, state=TransferState.VOID_PENDING if void else TransferState.POST_PENDING,
         pending_id=pending.id, cause_type=pending.cause_type, cause_id=pending.cause_id,
         actor_id=actor_id)
-    try:
-        # first, so that a second resolution fails on the unique index before any counter moves
-        with db.session.begin_nested():
-            db.session.add(resolution)
-            db.session.flush()
-    except IntegrityError as e:
-        raise Conflict("This reservation has already been settled.") from e
+    # first, so that a second resolution fails on the unique index before any counter moves
+    insert_once(resolution, refused="This reservation has already been settled.")
     _lock_accounts({pending.debit_account_id, pending.credit_account_id})
     held = pending.amount_minor
     _change(pending.debit_account_id, debits_pending=-held, debits_posted=posted)
@@ -356,13 +351,8 @@ def reverse_transfer(transfer_id: int, *, actor_id: int | None, memo: str) -> Tr
         reverses_id=original.id, cause_type=original.cause_type, cause_id=original.cause_id,
         actor_id=actor_id, memo=memo[:200])
     with db.session.begin_nested():
-        try:
-            # first, so that "already reversed" is refused before any counter moves
-            with db.session.begin_nested():
-                db.session.add(reversal)
-                db.session.flush()
-        except IntegrityError as e:
-            raise Conflict("This transfer has already been reversed.") from e
+        # first, so that "already reversed" is refused before any counter moves
+        insert_once(reversal, refused="This transfer has already been reversed.")
         payer, payee, amount = reversal.debit_account_id, reversal.credit_account_id, \
             reversal.amount_minor
         _lock_accounts({payer, payee})

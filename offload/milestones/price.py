@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
@@ -27,7 +26,7 @@ from offload.core.errors import Conflict, InvalidField, refuse
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
-from offload.core.transitions import move_row, update_row
+from offload.core.transitions import insert_once, move_row, update_row
 from offload.notifications.services import notify
 from offload.projects.lifecycle import lock_project, record_event
 from offload.projects.models import EventKind, Project, ProjectState
@@ -77,15 +76,8 @@ def propose_lower_price(project: Project, *, actor: User, price_minor: int, reas
     proposal = PriceProposal(project_id=project.id, proposer_id=actor.id,
                              price_minor=price_minor, was_price_minor=project.price_minor,
                              reason=reason, state=PriceProposalState.PENDING)
-    try:
-        with db.session.begin_nested():
-            db.session.add(proposal)
-            db.session.flush()
-    except IntegrityError:
-        if pending_price_proposal(project.id) is None:
-            raise  # not the one-pending-proposal index
-        raise Conflict("A proposal to lower the price is already waiting for an answer.") \
-            from None
+    insert_once(proposal, taken=lambda: pending_price_proposal(project.id),  # its index
+                refused="A proposal to lower the price is already waiting for an answer.")
     record_event(project, EventKind.PRICE_PROPOSED, actor_id=actor.id, note=(
         f"Lower the price to {_money(price_minor)} (from {_money(project.price_minor)}): "
         f"{reason}"))

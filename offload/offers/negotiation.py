@@ -12,14 +12,13 @@ same gig. One pending proposal per offer (a unique index); closing an offer laps
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, refuse
 from offload.core.links import site_path
 from offload.core.text import clean_text
-from offload.core.transitions import update_row
+from offload.core.transitions import insert_once, update_row
 from offload.gigs.models import Gig
 from offload.notifications.services import notify
 
@@ -50,14 +49,8 @@ def propose_terms(offer: Offer, *, actor: User, price_minor: int, days_to_delive
                        "decline it or counter it.")
     proposal = OfferProposal(offer_id=offer.id, proposer_id=actor.id, note=note,
                              state=ProposalState.PENDING, **terms)
-    try:
-        with db.session.begin_nested():
-            db.session.add(proposal)
-            db.session.flush()
-    except IntegrityError:
-        if _pending_proposal(offer.id) is None:
-            raise  # not the one-pending-proposal index
-        raise Conflict("A proposal on this offer is waiting for an answer.") from None
+    insert_once(proposal, refused="A proposal on this offer is waiting for an answer.",
+                taken=lambda: _pending_proposal(offer.id))  # the one-pending-proposal index
     notify(db.session.get(User, other_party_id(offer, gig, actor)), "offer_terms",
            title=f"{actor.name} proposed {_money(proposal.price_minor)} in "
                  f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
