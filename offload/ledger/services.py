@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -285,6 +285,18 @@ def reserve(leg: Leg, *, cause: Cause, actor_id: int | None,
     batch = post_batch([leg], cause=cause, actor_id=actor_id, idempotency=idempotency,
                        pending=True)
     return db.session.get(Transfer, batch.transfer_ids[0])
+
+
+def reserve_covered(leg: Leg, *, cause: Cause, actor_id: int | None,
+                    refused: Callable[[int], Exception]) -> Transfer:
+    """``reserve``; when the paying account can't cover the leg, raises what
+    ``refused`` makes of its available balance (read again: it is what just fell short),
+    for a refusal in the member's words."""
+    try:
+        return reserve(leg, cause=cause, actor_id=actor_id)
+    except InsufficientFunds:
+        available = db.session.get(LedgerAccount, leg.debit_id, populate_existing=True).available
+        raise refused(available) from None
 
 
 # --- resolving reservations ---------------------------------------------------------

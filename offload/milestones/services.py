@@ -31,13 +31,13 @@ from offload.core.uploads import store_document
 from offload.gigs.lifecycle import move_gig
 from offload.gigs.models import Gig, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
-from offload.ledger.models import LedgerAccount, TransferKind
+from offload.ledger.models import TransferKind
 from offload.ledger.services import (
     Cause,
     InsufficientFunds,
     Leg,
     post_reservation,
-    reserve,
+    reserve_covered,
     void_reservation,
     wallet_account,
 )
@@ -140,17 +140,14 @@ def fund_milestone(milestone: Milestone, *, actor: User, idempotency_key: str) -
     if stored is not None:
         return milestone
     refuse(why_cannot_fund(milestone, project, actor), actor_may=actor.id == project.poster_id)
-    wallet_id = wallet_account(project.poster_id).id
-    leg = Leg(wallet_id, wallet_account(project.performer_id).id, milestone.amount_minor,
-              TransferKind.ESCROW)
-    try:
-        hold = reserve(leg, cause=Cause("milestone", milestone.id), actor_id=actor.id)
-    except InsufficientFunds:
-        available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
-        raise EscrowNotCovered(
+    leg = Leg(wallet_account(project.poster_id).id, wallet_account(project.performer_id).id,
+              milestone.amount_minor, TransferKind.ESCROW)
+    hold = reserve_covered(
+        leg, cause=Cause("milestone", milestone.id), actor_id=actor.id,
+        refused=lambda available: EscrowNotCovered(
             f"Your available balance is {_money(available)}: it doesn't cover this "
             f"{_money(milestone.amount_minor)} milestone. Add funds to your wallet, then "
-            "fund it.") from None
+            "fund it."))
     # the guarded move comes last: a milestone funded meanwhile rolls this hold back
     move_milestone(milestone, MilestoneState.FUNDED, hold_transfer_id=hold.id)
     record_outcome(actor.id, idempotency_key, {"milestone_id": milestone.id}, hold.batch_id)
