@@ -239,12 +239,7 @@ def accept_invoice(commission: Commission, *, actor: User) -> Commission:
     moment finds it moved). Timeline: an update. Notifies: the performer.
     Refuses: anyone but the referrer; a review already settled or past its window.
     """
-    project = db.session.get(Project, commission.project_id)
-    lock_project(project)
-    db.session.refresh(commission)
-    now = utcnow()
-    refuse(why_cannot_review(commission, actor, now),
-           actor_may=actor.id == commission.referrer_id)
+    project, now = _open_review(commission, actor)
     _move_review(commission, InvoiceReview.ACCEPTED, now=now)
     record_event(project, EventKind.UPDATE, actor_id=actor.id, note=(
         f"The referrer accepted the invoiced amount of {_money(commission.invoiced_minor)}."))
@@ -262,12 +257,7 @@ def record_invoice_contest(commission: Commission, *, actor: User, statement: st
     Refuses: anyone but the referrer; a review already settled or past its window; a
     blank statement (InvalidField "statement").
     """
-    project = db.session.get(Project, commission.project_id)
-    lock_project(project)
-    db.session.refresh(commission)
-    now = utcnow()
-    refuse(why_cannot_review(commission, actor, now),
-           actor_may=actor.id == commission.referrer_id)
+    project, now = _open_review(commission, actor)
     statement = clean_text("statement", statement, INVOICE_REASON_MAX, "Your statement",
                            required=True, multiline=True)
     _move_review(commission, InvoiceReview.CONTESTED, now=now, contest_statement=statement)
@@ -420,6 +410,18 @@ def _reverse(legs: list[Transfer], actor: User, commission: Commission) -> None:
     for t in legs:
         reverse_transfer(t.id, actor_id=actor.id,
                          memo=f"invoice corrected to {_money(commission.invoiced_minor)}")
+
+
+def _open_review(commission: Commission, actor: User) -> tuple[Project, datetime]:
+    """Lock the project and reread the commission, then refuse anyone but the referrer
+    and a review already settled or past its window; the project, and now."""
+    project = db.session.get(Project, commission.project_id)
+    lock_project(project)
+    db.session.refresh(commission)
+    now = utcnow()
+    refuse(why_cannot_review(commission, actor, now),
+           actor_may=actor.id == commission.referrer_id)
+    return project, now
 
 
 def _move_review(commission: Commission, to: InvoiceReview, *, now: datetime,
