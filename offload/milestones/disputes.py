@@ -61,8 +61,7 @@ def open_dispute(milestone: Milestone, *, actor: User, statement: str) -> Disput
     db.session.flush()
     record_event(project, EventKind.DISPUTE_OPENED, actor_id=actor.id,
                  note=f"“{milestone.title}”: {statement}")
-    other = project.performer_id if actor.id == project.poster_id else project.poster_id
-    notify(db.session.get(User, other), "milestone",
+    notify(db.session.get(User, project.other_party_id(actor)), "milestone",
            title=f"{actor.name} opened a dispute on “{milestone.title}”: add your side",
            link=site_path("projects.show", project_id=project.id,
                              _anchor=f"milestone-{milestone.id}"))

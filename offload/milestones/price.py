@@ -81,7 +81,7 @@ def propose_lower_price(project: Project, *, actor: User, price_minor: int, reas
     record_event(project, EventKind.PRICE_PROPOSED, actor_id=actor.id, note=(
         f"Lower the price to {_money(price_minor)} (from {_money(project.price_minor)}): "
         f"{reason}"))
-    _tell(_other(project, actor), f"{actor.name} proposes lowering the price to "
+    _tell(project.other_party_id(actor), f"{actor.name} proposes lowering the price to "
                                   f"{_money(price_minor)}: accept or decline it", project)
     return proposal
 
@@ -156,7 +156,7 @@ def withdraw_lower_price(proposal: PriceProposal, *, actor: User) -> PricePropos
     record_event(project, EventKind.PRICE_WITHDRAWN, actor_id=actor.id, note=(
         f"The proposal of {_money(proposal.price_minor)} is withdrawn; the price stays "
         f"{_money(project.price_minor)}."))
-    _tell(_other(project, actor), f"{actor.name} withdrew the proposal to lower the price",
+    _tell(project.other_party_id(actor), f"{actor.name} withdrew the proposal to lower the price",
           project)
     return proposal
 
@@ -185,10 +185,6 @@ def _floor_message(progress) -> str:
         parts.append(f"{_money(progress.held_minor)} is held in escrow")
     return (f"The price can't go below {_money(progress.floor_minor)}: "
             + " and ".join(parts) + ".")
-
-
-def _other(project: Project, actor: User) -> int:
-    return project.performer_id if actor.id == project.poster_id else project.poster_id
 
 
 def _tell(member_id: int, title: str, project: Project) -> None:

@@ -57,7 +57,7 @@ def submit_review(project: Project, *, actor: User, stars: int, body: str,
            actor_may=actor.id in (project.poster_id, project.performer_id))
     stars = _stars("stars", stars)
     body = clean_text("body", body, BODY_MAX, "The review", required=True, multiline=True)
-    subject_id = project.performer_id if actor.id == project.poster_id else project.poster_id
+    subject_id = project.other_party_id(actor)
     skills = _skill_stars(project, actor, skill_stars or {})
     review = Review(project_id=project.id, author_id=actor.id, subject_id=subject_id,
                     stars=stars, body=body)
