@@ -51,10 +51,8 @@ def propose_terms(offer: Offer, *, actor: User, price_minor: int, days_to_delive
                              state=ProposalState.PENDING, **terms)
     insert_once(proposal, refused="A proposal on this offer is waiting for an answer.",
                 taken=lambda: _pending_proposal(offer.id))  # the one-pending-proposal index
-    notify(db.session.get(User, other_party_id(offer, gig, actor)), "offer_terms",
-           title=f"{actor.name} proposed {_money(proposal.price_minor)} in "
-                 f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
-           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
+    _tell(other_party_id(offer, gig, actor), offer,
+          f"{actor.name} proposed {_terms_text(proposal)} for “{gig.title}”")
     return proposal
 
 
@@ -70,10 +68,8 @@ def accept_proposal(proposal: OfferProposal, *, actor: User) -> Offer:
     update_row(offer, Offer.state.in_(OPEN_STATES), price_minor=proposal.price_minor,
                days_to_deliver=proposal.days_to_deliver, updated_at=utcnow(),
                refused=CHANGED_UNDER_YOU)
-    notify(db.session.get(User, proposal.proposer_id), "offer_terms",
-           title=f"{actor.name} agreed to {_money(proposal.price_minor)} in "
-                 f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
-           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
+    _tell(proposal.proposer_id, offer,
+          f"{actor.name} agreed to {_terms_text(proposal)} for “{gig.title}”")
     return offer
 
 
@@ -83,9 +79,7 @@ def decline_proposal(proposal: OfferProposal, *, actor: User) -> OfferProposal:
     Notifies: the proposer (offer_terms)."""
     offer, gig = _proposal_offer(proposal)
     _answer(proposal, offer, gig, actor, ProposalState.DECLINED)
-    notify(db.session.get(User, proposal.proposer_id), "offer_terms",
-           title=f"{actor.name} kept the current terms for “{gig.title}”",
-           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
+    _tell(proposal.proposer_id, offer, f"{actor.name} kept the current terms for “{gig.title}”")
     return proposal
 
 
@@ -111,6 +105,15 @@ def counter_proposal(proposal: OfferProposal, *, actor: User, price_minor: int,
     _answer(proposal, offer, gig, actor, ProposalState.COUNTERED)
     return propose_terms(offer, actor=actor, note=note, **terms)
 
+
+
+def _tell(member_id: int, offer: Offer, title: str) -> None:
+    notify(db.session.get(User, member_id), "offer_terms", title=title,
+           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
+
+
+def _terms_text(proposal: OfferProposal) -> str:
+    return f"{_money(proposal.price_minor)} in {_days(proposal.days_to_deliver)}"
 
 
 # --- answering a proposal -----------------------------------------------------------------
