@@ -168,12 +168,10 @@ def resend_confirmation(user: User) -> None:
 
 def read_confirmation(token: str) -> tuple[User, str]:
     """Check a confirmation link without using it: the member and the address it confirms."""
-    try:
-        data = unsign(CONFIRM_PURPOSE, token, current_app.config["CONFIRM_MAX_AGE_SECONDS"])
-    except TokenInvalid as e:
-        raise Invalid("This confirmation link has expired. Log in and ask for a new one."
-                      if e.expired else "This confirmation link is not valid.") from e
-    user = db.session.get(User, data.get("uid"))
+    user, data = _token_user(
+        CONFIRM_PURPOSE, token, "CONFIRM_MAX_AGE_SECONDS",
+        expired="This confirmation link has expired. Log in and ask for a new one.",
+        invalid="This confirmation link is not valid.")
     address = data.get("email")
     if user is None or address not in (user.email, user.pending_email):
         raise Invalid("This confirmation link is no longer valid.")
@@ -270,15 +268,23 @@ def resolve_password_resets(*, limit: int = 100) -> ResetsResolved:
 
 
 def read_reset_token(token: str) -> User:
-    try:
-        data = unsign(RESET_PURPOSE, token, current_app.config["RESET_MAX_AGE_SECONDS"])
-    except TokenInvalid as e:
-        raise Invalid("This reset link has expired. Ask for a new one."
-                      if e.expired else "This reset link is not valid.") from e
-    user = db.session.get(User, data.get("uid"))
+    user, data = _token_user(RESET_PURPOSE, token, "RESET_MAX_AGE_SECONDS",
+                             expired="This reset link has expired. Ask for a new one.",
+                             invalid="This reset link is not valid.")
     if user is None or data.get("fp") != _reset_fingerprint(user):
         raise Invalid("This reset link has already been used. Ask for a new one if you need it.")
     return user
+
+
+def _token_user(purpose: str, token: str, max_age_key: str, *, expired: str,
+                invalid: str) -> tuple[User | None, dict]:
+    """The member a signed link names (None if gone) and what it carries; ``Invalid``
+    with ``expired`` or ``invalid`` when the signature or its age refuses it."""
+    try:
+        data = unsign(purpose, token, current_app.config[max_age_key])
+    except TokenInvalid as e:
+        raise Invalid(expired if e.expired else invalid) from e
+    return db.session.get(User, data.get("uid")), data
 
 
 def reset_password(token: str, new_password: str) -> User:

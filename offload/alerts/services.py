@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from offload.accounts.models import User
@@ -24,6 +23,7 @@ from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.core.links import external_url, site_path
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
+from offload.core.transitions import insert_once, update_row
 from offload.gigs.board import alert_matches
 from offload.gigs.filters import BoardFilters
 from offload.gigs.models import Gig
@@ -84,12 +84,8 @@ def save_alert(*, actor: User, query_args: Mapping[str, Any], frequency: str,
     limit = current_app.config["ALERTS_PER_MEMBER"]
     if kept >= limit:
         raise Conflict(f"You have {limit} alerts, the most you can keep. Delete one first.")
-    try:
-        with db.session.begin_nested():  # the unique constraint settles a double submit
-            db.session.add(alert)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("You have an alert for this search already.") from None
+    # the unique constraint settles a double submit
+    insert_once(alert, refused="You have an alert for this search already.")
     _log_after_commit("alert saved", alert)
     return alert
 
@@ -109,9 +105,8 @@ def stop_alert(alert: Alert, *, actor: User | None = None) -> bool:
     True when it was running; stopping a stopped alert changes nothing."""
     if actor is not None:
         _own(alert, actor)
-    stopped = db.session.execute(
-        update(Alert).where(Alert.id == alert.id, Alert.stopped_at.is_(None))
-        .values(stopped_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    stopped = update_row(alert, Alert.stopped_at.is_(None), stopped_at=utcnow(),
+                         refused=None)
     db.session.refresh(alert)
     if stopped:
         _log_after_commit("alert stopped", alert)

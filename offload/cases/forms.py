@@ -9,11 +9,10 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from offload.core.forms import ID_MAX, MoneyField, OffloadForm
+from offload.core.forms import ID_MAX, MoneyField, OffloadForm, text_area
 from offload.wallet.forms import MoneyForm
 
 from .models import NOTE_MAX, REASON_MAX, REPORT_MAX, SUMMARY_MAX, CaseKind, EvidenceKind
@@ -31,10 +30,8 @@ SUMMARY_IS_PUBLISHED = ("Published in the moderation log, which every member can
 class OpenCaseForm(OffloadForm):
     subject = StringField("Member (username)", validators=[InputRequired("Name the member.")])
     kind = SelectField("Kind", choices=KIND_CHOICES, validators=[InputRequired()])
-    summary = TextAreaField("Summary", validators=[
-        InputRequired("Say what the case is about."),
-        Length(max=SUMMARY_MAX, message=f"Keep it under {SUMMARY_MAX:,} characters.")],
-        description=SUMMARY_IS_PUBLISHED, render_kw={"rows": 4})
+    summary = text_area("Summary", required="Say what the case is about.", limit=SUMMARY_MAX,
+                        rows=4, description=SUMMARY_IS_PUBLISHED)
     evidence_kind = SelectField("Evidence (optional)", choices=EVIDENCE_CHOICES,
                                 validators=[Optional()])
     evidence_id = IntegerField("Its number", validators=[Optional(),
@@ -46,10 +43,8 @@ class ReportCaseForm(OffloadForm):
 
     kind = SelectField("Kind", choices=KIND_CHOICES, default=CaseKind.MEMBER_REPORT.value,
                        validators=[InputRequired()])
-    summary = TextAreaField("Summary", validators=[
-        InputRequired("Say what the case is about."),
-        Length(max=SUMMARY_MAX, message=f"Keep it under {SUMMARY_MAX:,} characters.")],
-        render_kw={"rows": 3})
+    summary = text_area("Summary", required="Say what the case is about.", limit=SUMMARY_MAX,
+                        rows=3)
 
 
 class EvidenceForm(OffloadForm):
@@ -70,11 +65,9 @@ class ResolveCaseForm(MoneyForm):
         SelectChoice("warned", "Warned: the member is told, nothing else changes"),
         SelectChoice("suspended", "Suspended: log-in blocked, open gigs, offers and invites "
                                   "closed")], validators=[InputRequired("Choose an outcome.")])
-    reason = TextAreaField("Reason", validators=[
-        InputRequired("Write the reason."),
-        Length(max=REASON_MAX, message=f"Keep it under {REASON_MAX:,} characters.")],
-        description="The member and their inviter read it; it goes to the moderation log.",
-        render_kw={"rows": 3})
+    reason = text_area("Reason", required="Write the reason.", limit=REASON_MAX, rows=3,
+                       description="The member and their inviter read it; it goes to the "
+                                   "moderation log.")
     # only on a case that contests an invoiced amount
     corrected = MoneyField("Corrected invoiced amount (optional)", required=None,
                            description="Leave it empty to keep the amount the performer "
@@ -97,16 +90,11 @@ class ResolveCaseForm(MoneyForm):
 
 
 class ReasonForm(OffloadForm):
-    reason = TextAreaField("Reason", validators=[
-        InputRequired("Write the reason."),
-        Length(max=REASON_MAX, message=f"Keep it under {REASON_MAX:,} characters.")],
-        render_kw={"rows": 2})
+    reason = text_area("Reason", required="Write the reason.", limit=REASON_MAX, rows=2)
 
 
 class ReportForm(OffloadForm):
-    body = TextAreaField("What happened", validators=[
-        InputRequired("Say what happened."),
-        Length(max=REPORT_MAX, message=f"Keep it under {REPORT_MAX:,} characters.")],
-        description="Only admins read it. Say what happened and when; link what shows it.",
-        render_kw={"rows": 5})
+    body = text_area("What happened", required="Say what happened.", limit=REPORT_MAX, rows=5,
+                     description="Only admins read it. Say what happened and when; link "
+                                 "what shows it.")
     project = IntegerField(validators=[Optional(), NumberRange(min=1, max=ID_MAX)])

@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
 from offload.commissions.models import Commission
 from offload.commissions.services import record_invoice_contest
 from offload.core.db import db, on_commit, transactional
-from offload.core.errors import Conflict
 from offload.core.money import format_money
+from offload.core.transitions import insert_once
 from offload.projects.models import Project
 
 from .models import NOTE_MAX, Case, CaseEvidence, CaseKind, CaseSource, EvidenceKind
@@ -49,12 +48,8 @@ def contest_invoice(commission: Commission, *, actor: User, statement: str) -> C
                f"The referrer's statement: {statement}")
     case = Case(subject_id=commission.payer_id, kind=CaseKind.OTHER, source=CaseSource.SYSTEM,
                 opened_by_id=None, summary=summary, contested_commission_id=commission.id)
-    try:
-        with db.session.begin_nested():  # one contest per commission, whatever arrives
-            db.session.add(case)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("This invoiced amount is already contested.") from None
+    # one contest per commission, whatever arrives
+    insert_once(case, refused="This invoiced amount is already contested.")
     note = (f"Invoiced {invoiced}, agreed {agreed}. Performer: {commission.invoice_reason} "
             f"Referrer: {statement}")
     db.session.add(CaseEvidence(case_id=case.id, kind=EvidenceKind.PROJECT,

@@ -9,17 +9,26 @@ per reporter and subject: a second one while the first waits adds nothing.
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.core.text import clean_text
+from offload.core.transitions import insert_once, move_row
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
 from offload.projects.models import Project
 
-from .models import REASON_MAX, REPORT_MAX, Case, CaseSource, EvidenceKind, Report, ReportState
+from .models import (
+    REASON_MAX,
+    REPORT_MAX,
+    REPORT_TRANSITIONS,
+    Case,
+    CaseSource,
+    EvidenceKind,
+    Report,
+    ReportState,
+)
 from .services import open_case
 
 
@@ -46,13 +55,8 @@ def report_member(*, actor: User, subject: User, body: str,
         raise Conflict(f"You reported {subject.name} already; the admins will look at it.")
     report = Report(reporter_id=actor.id, subject_id=subject.id, project_id=project_id,
                     body=body)
-    try:
-        with db.session.begin_nested():  # the unique index settles two reports at once
-            db.session.add(report)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(f"You reported {subject.name} already; the admins will look at it.") \
-            from None
+    # the unique index settles two reports at once
+    insert_once(report, refused=f"You reported {subject.name} already; the admins will look at it.")
     return report
 
 
@@ -91,12 +95,9 @@ def _take(report: Report, actor: User, to: ReportState, **values) -> None:
     """Move a pending report (guarded: of two admins at once, one does it)."""
     if not actor.is_admin:
         raise NotAllowed("Only admins handle reports.")
-    moved = db.session.execute(
-        update(Report).where(Report.id == report.id, Report.state == ReportState.PENDING)
-        .values(state=to, handled_by_id=actor.id, handled_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)).rowcount
-    if moved != 1:
-        raise Conflict("This report was handled a moment ago. Reload the queue.")
+    handled = "This report was handled a moment ago. Reload the queue."
+    move_row(report, to, REPORT_TRANSITIONS, not_allowed=handled, refused=handled,
+             handled_by_id=actor.id, handled_at=utcnow(), **values)
     db.session.refresh(report)
 
 

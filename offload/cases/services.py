@@ -16,8 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import exists, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import exists, select
 
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
@@ -26,7 +25,6 @@ from offload.commissions.policies import why_cannot_settle
 from offload.commissions.services import correction_accounts, settle_contested_invoice
 from offload.core.db import atomic, db, insert_ignoring_conflicts, on_commit, transactional, utcnow
 from offload.core.errors import (
-    Conflict,
     Invalid,
     InvalidField,
     NotAllowed,
@@ -36,6 +34,7 @@ from offload.core.errors import (
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.transitions import insert_once, move_row
 from offload.gigs.models import Gig
 from offload.ledger.idempotency import claim_key, record_outcome
 from offload.ledger.services import lock_accounts
@@ -123,12 +122,8 @@ def _link(case: Case, actor: User, kind: str, target_id: int, note: str = "") ->
     note = clean_text("note", note, 500, "The note")
     evidence = CaseEvidence(case_id=case.id, kind=kind, target_id=target_id, note=note,
                             added_by_id=actor.id)
-    try:
-        with db.session.begin_nested():  # the unique index settles a double submit
-            db.session.add(evidence)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(f"The case already links {kind} #{target_id}.") from None
+    # the unique index settles a double submit
+    insert_once(evidence, refused=f"The case already links {kind} #{target_id}.")
     return evidence
 
 
@@ -187,16 +182,11 @@ def _resolve_case(case: Case, *, actor: User, resolution: str, reason: str,
         db.session.refresh(case)  # a double submit: the first one resolved it
         return case
     now = utcnow()
-    frm = CaseState(case.state)
-    if CaseState.RESOLVED not in CASE_TRANSITIONS[frm]:
-        raise Conflict("This case is already resolved.")
-    moved = db.session.execute(
-        update(Case).where(Case.id == case.id, Case.state == CaseState.OPEN)
-        .values(state=CaseState.RESOLVED, resolution=resolution, resolution_reason=reason,
-                resolved_by_id=actor.id, resolved_at=now)
-        .execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
-        raise Conflict("This case was resolved a moment ago by someone else. Reload it.")
+    move_row(case, CaseState.RESOLVED, CASE_TRANSITIONS,
+             not_allowed="This case is already resolved.",
+             refused="This case was resolved a moment ago by someone else. Reload it.",
+             resolution=resolution, resolution_reason=reason, resolved_by_id=actor.id,
+             resolved_at=now)
     db.session.refresh(case)
     subject = db.session.get(User, case.subject_id)
     _lock_what_it_moves(subject, contested, correcting=corrected_minor is not None,

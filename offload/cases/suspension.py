@@ -18,8 +18,9 @@ from sqlalchemy import and_, or_, select, update
 
 from offload.accounts.models import User, new_session_token
 from offload.core.db import db, transactional, utcnow
-from offload.core.errors import Conflict, NotAllowed
+from offload.core.errors import NotAllowed
 from offload.core.text import clean_text
+from offload.core.transitions import update_row
 from offload.gigs.lifecycle import lock_gigs
 from offload.gigs.models import Gig, GigState
 from offload.gigs.services import cancel_member_gigs
@@ -39,12 +40,10 @@ def suspend_member(member: User, *, actor: User, case: Case) -> list[int]:
     suspended (by another case) stays so: nothing more to close."""
     lock_accounts(lock_suspension_gigs(member))
     now = utcnow()
-    moved = db.session.execute(
-        update(User).where(User.id == member.id, User.suspended_at.is_(None))
-        .values(suspended_at=now, session_token=new_session_token())
-        .execution_options(synchronize_session=False)).rowcount
+    moved = update_row(member, User.suspended_at.is_(None), refused=None, suspended_at=now,
+                       session_token=new_session_token())
     db.session.refresh(member)
-    if moved != 1:
+    if not moved:
         return []
     if member.invited_by_id is not None:
         db.session.execute(update(User).where(User.id == member.invited_by_id).values(
@@ -96,11 +95,8 @@ def lift_suspension(member: User, *, actor: User, reason: str) -> User:
         raise NotAllowed("Only admins lift suspensions.")
     reason = clean_text("reason", reason, REASON_MAX, "The reason", required=True,
                         multiline=True)
-    moved = db.session.execute(
-        update(User).where(User.id == member.id, User.suspended_at.is_not(None))
-        .values(suspended_at=None).execution_options(synchronize_session=False)).rowcount
-    if moved != 1:
-        raise Conflict(f"{member.name} is not suspended.")
+    update_row(member, User.suspended_at.is_not(None), suspended_at=None,
+               refused=f"{member.name} is not suspended.")
     db.session.refresh(member)
     record_moderation(actor=actor, action="suspension_lifted", subject_type="member",
                       subject_id=member.id, reason=reason, subject_user=member)

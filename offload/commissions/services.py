@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
 from offload.core.db import atomic, db, on_commit, transactional, utcnow
-from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
+from offload.core.errors import InvalidField, NotAllowed, refuse
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.transitions import move_row
 from offload.gigs.lifecycle import move_gig
 from offload.gigs.models import Gig, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
@@ -182,18 +182,9 @@ def _pay(commission: Commission, project: Project, actor: User, *,
     moved: the ledger runs in a savepoint) when the wallet doesn't cover it."""
     batch = post_batch(_legs(commission), cause=Cause("commission", commission.id),
                        actor_id=actor.id)
-    assert CommissionState.PAID in COMMISSION_TRANSITIONS[CommissionState.DUE]
-    now = utcnow()
-    changed = db.session.execute(
-        update(Commission).where(Commission.id == commission.id,
-                                 Commission.state == CommissionState.DUE)
-        .values(state=CommissionState.PAID, paid_at=now, batch_id=batch.batch_id)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This commission is already paid.")
-    for name, value in (("state", CommissionState.PAID.value), ("paid_at", now),
-                        ("batch_id", batch.batch_id)):
-        set_committed_value(commission, name, value)
+    paid = "This commission is already paid."
+    move_row(commission, CommissionState.PAID, COMMISSION_TRANSITIONS, not_allowed=paid,
+             refused=paid, paid_at=utcnow(), batch_id=batch.batch_id)
     record_event(project, EventKind.COMMISSION_PAID, actor_id=actor.id, note=(
         f"{_money(commission.commission_minor)} paid: {_money(commission.platform_minor)} "
         f"platform, {_money(commission.referrer_minor)} to the referrer."))
@@ -248,12 +239,7 @@ def accept_invoice(commission: Commission, *, actor: User) -> Commission:
     moment finds it moved). Timeline: an update. Notifies: the performer.
     Refuses: anyone but the referrer; a review already settled or past its window.
     """
-    project = db.session.get(Project, commission.project_id)
-    lock_project(project)
-    db.session.refresh(commission)
-    now = utcnow()
-    refuse(why_cannot_review(commission, actor, now),
-           actor_may=actor.id == commission.referrer_id)
+    project, now = _open_review(commission, actor)
     _move_review(commission, InvoiceReview.ACCEPTED, now=now)
     record_event(project, EventKind.UPDATE, actor_id=actor.id, note=(
         f"The referrer accepted the invoiced amount of {_money(commission.invoiced_minor)}."))
@@ -271,12 +257,7 @@ def record_invoice_contest(commission: Commission, *, actor: User, statement: st
     Refuses: anyone but the referrer; a review already settled or past its window; a
     blank statement (InvalidField "statement").
     """
-    project = db.session.get(Project, commission.project_id)
-    lock_project(project)
-    db.session.refresh(commission)
-    now = utcnow()
-    refuse(why_cannot_review(commission, actor, now),
-           actor_may=actor.id == commission.referrer_id)
+    project, now = _open_review(commission, actor)
     statement = clean_text("statement", statement, INVOICE_REASON_MAX, "Your statement",
                            required=True, multiline=True)
     _move_review(commission, InvoiceReview.CONTESTED, now=now, contest_statement=statement)
@@ -431,22 +412,28 @@ def _reverse(legs: list[Transfer], actor: User, commission: Commission) -> None:
                          memo=f"invoice corrected to {_money(commission.invoiced_minor)}")
 
 
+def _open_review(commission: Commission, actor: User) -> tuple[Project, datetime]:
+    """Lock the project and reread the commission, then refuse anyone but the referrer
+    and a review already settled or past its window; the project, and now."""
+    project = db.session.get(Project, commission.project_id)
+    lock_project(project)
+    db.session.refresh(commission)
+    now = utcnow()
+    refuse(why_cannot_review(commission, actor, now),
+           actor_may=actor.id == commission.referrer_id)
+    return project, now
+
+
 def _move_review(commission: Commission, to: InvoiceReview, *, now: datetime,
                  **values) -> None:
     """Move the review along ``INVOICE_REVIEW_TRANSITIONS`` with an UPDATE guarded by
     the state it leaves (and, leaving awaiting, by the window); Conflict if it moved."""
-    frm = InvoiceReview(commission.review_state)
-    if to not in INVOICE_REVIEW_TRANSITIONS.get(frm, ()):
-        raise Conflict("This invoiced amount has already been reviewed.")
-    where = [Commission.id == commission.id, Commission.review_state == frm]
-    if frm == InvoiceReview.AWAITING:
-        where.append(Commission.review_due_at > now)
-    changed = db.session.execute(
-        update(Commission).where(*where)
-        .values(review_state=to, reviewed_at=now, **values)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This invoiced amount was reviewed a moment ago. Reload the page.")
+    in_window = (Commission.review_due_at > now,) \
+        if commission.review_state == InvoiceReview.AWAITING else ()
+    move_row(commission, to, INVOICE_REVIEW_TRANSITIONS, column="review_state",
+             guard=in_window, not_allowed="This invoiced amount has already been reviewed.",
+             refused="This invoiced amount was reviewed a moment ago. Reload the page.",
+             reviewed_at=now, **values)
     db.session.refresh(commission)
 
 

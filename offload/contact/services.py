@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
-from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.errors import InvalidField, NotAllowed
 from offload.core.links import site_path
 from offload.core.text import clean_text
+from offload.core.transitions import move_row
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify, queue_email
 
 from .models import (
     BODY_MAX,
+    CONTACT_TRANSITIONS,
     EMAIL_MAX,
     NAME_MAX,
     REPLY_MAX,
@@ -74,14 +76,9 @@ def answer_contact_message(message: ContactMessage, *, actor: User, reply: str
     if not actor.is_admin:
         raise NotAllowed("Only admins answer contact messages.")
     reply = clean_text("reply", reply, REPLY_MAX, "The answer", required=True, multiline=True)
-    moved = db.session.execute(
-        update(ContactMessage).where(ContactMessage.id == message.id,
-                                     ContactMessage.state == ContactState.OPEN)
-        .values(state=ContactState.ANSWERED, reply=reply, answered_by_id=actor.id,
-                answered_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
-    if moved != 1:
-        raise Conflict("This message was answered a moment ago. Reload the queue.")
+    answered = "This message was answered a moment ago. Reload the queue."
+    move_row(message, ContactState.ANSWERED, CONTACT_TRANSITIONS, not_allowed=answered,
+             refused=answered, reply=reply, answered_by_id=actor.id, answered_at=utcnow())
     db.session.refresh(message)
     sender = db.session.get(User, message.sender_id) if message.sender_id else None
     record_moderation(actor=actor, action="contact_answered", subject_type="contact_message",

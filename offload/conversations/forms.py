@@ -4,20 +4,18 @@ sends. They check shape; the services check who may write and whether it is open
 from __future__ import annotations
 
 from flask_wtf.file import FileField
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
-from offload.core.forms import ID_MAX, OffloadForm
+from offload.core.forms import ID_MAX, OffloadForm, text_area
 
 from .models import MESSAGE_MAX
 
 
 class MessageForm(OffloadForm):
-    body = TextAreaField("Message", validators=[
-        InputRequired("Write a message."),
-        Length(max=MESSAGE_MAX, message=f"The message can be at most {MESSAGE_MAX:,} characters.")],
-        description="Kept for good: messages are evidence if there is a dispute.",
-        render_kw={"rows": 3})
+    body = text_area("Message", required="Write a message.", limit=MESSAGE_MAX, rows=3,
+                     limit_label="The message",
+                     description="Kept for good: messages are evidence if there is a dispute.")
     file = FileField("Attach a file (optional)")
 
 

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 from flask import current_app
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
-from wtforms import Field, Form, PasswordField, StringField
-from wtforms.validators import InputRequired, Optional, StopValidation
+from wtforms import Field, Form, PasswordField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
 from .errors import Invalid, OffloadError
 from .money import format_money, parse_amount
@@ -33,6 +33,25 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 CONTROL_MESSAGE = ("This can't contain control characters (such as a NUL byte); "
                    "remove them and try again.")
+
+
+MARKDOWN_HINT = "Markdown is supported: **bold**, *italic*, [a link](https://example.com), lists."
+
+
+def at_most(n: int, label: str | None = None) -> Length:
+    """A length limit whose refusal says the limit: "<label> can be at most 2,000
+    characters.", or without a label "Keep it under 2,000 characters."."""
+    return Length(max=n, message=f"{label} can be at most {n:,} characters." if label
+                  else f"Keep it under {n:,} characters.")
+
+
+def text_area(label: str, *, required: str, limit: int, rows: int,
+              limit_label: str | None = None, **kwargs: Any) -> TextAreaField:
+    """A text area that must be filled (``required`` says so when it is empty) and holds
+    at most ``limit`` characters (``at_most``)."""
+    return TextAreaField(label, validators=[InputRequired(required),
+                                            at_most(limit, limit_label)],
+                         render_kw={"rows": rows}, **kwargs)
 
 
 def has_control_characters(text: str) -> bool:

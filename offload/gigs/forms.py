@@ -17,9 +17,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
-from offload.core.forms import MoneyField, OffloadForm, QueryForm
+from offload.core.forms import MARKDOWN_HINT, MoneyField, OffloadForm, QueryForm, at_most
 from offload.profiles.models import SKILL_NAME_MAX
 
 from .filters import BoardSort
@@ -38,12 +38,6 @@ from .models import (
     GigState,
 )
 
-MARKDOWN_HINT = "Markdown is supported: **bold**, *italic*, [a link](https://example.com), lists."
-
-
-def _at_most(n: int, label: str) -> Length:
-    return Length(max=n, message=f"{label} can be at most {n:,} characters.")
-
 
 class GigForm(OffloadForm):
     kind = RadioField("Kind of gig", choices=[
@@ -53,12 +47,12 @@ class GigForm(OffloadForm):
                                          "(paid through milestones)")],
         validators=[InputRequired("Choose whether this is a referral or a task.")])
     title = StringField("Title", validators=[InputRequired("Give the gig a title."),
-                                             _at_most(TITLE_MAX, "The title")])
+                                             at_most(TITLE_MAX, "The title")])
     description = TextAreaField("Description", validators=[
-        InputRequired("Describe the work."), _at_most(DESCRIPTION_MAX, "The description")],
+        InputRequired("Describe the work."), at_most(DESCRIPTION_MAX, "The description")],
         description=MARKDOWN_HINT, render_kw={"rows": 10})
     skills = StringField("Skills", validators=[
-        _at_most(SKILLS_MAX * (SKILL_NAME_MAX + 2), "The skill list")],
+        at_most(SKILLS_MAX * (SKILL_NAME_MAX + 2), "The skill list")],
         description=f"Separate skills with commas, for example “Python, Flask”. "
                     f"1 to {SKILLS_MAX}; new skills join the shared list.")
     category = SelectField("Category",
@@ -70,12 +64,12 @@ class GigForm(OffloadForm):
     deadline = DateField("Deadline", validators=[InputRequired("Choose the day the work is due.")],
                          description="The day the work is due.")
     client_name = StringField("Client's name", validators=[
-        _at_most(CLIENT_NAME_MAX, "The client's name")])
+        at_most(CLIENT_NAME_MAX, "The client's name")])
     client_contact = StringField("Client's contact", validators=[
-        _at_most(CLIENT_CONTACT_MAX, "The client's contact")],
+        at_most(CLIENT_CONTACT_MAX, "The client's contact")],
         description="An e-mail address, a phone number or both.")
     client_notes = TextAreaField("Notes about the client", validators=[
-        _at_most(CLIENT_NOTES_MAX, "The notes")], render_kw={"rows": 4})
+        at_most(CLIENT_NOTES_MAX, "The notes")], render_kw={"rows": 4})
 
     def skill_names(self) -> list[str]:
         return (self.skills.data or "").split(",")
@@ -98,19 +92,19 @@ class GigForm(OffloadForm):
 
 class AskForm(OffloadForm):
     body = TextAreaField("Your question", validators=[
-        InputRequired("Write your question."), _at_most(QUESTION_MAX, "Your question")],
+        InputRequired("Write your question."), at_most(QUESTION_MAX, "Your question")],
         description="Every member sees the question and its answer.", render_kw={"rows": 3})
 
 
 class AnswerForm(OffloadForm):
     answer = TextAreaField("Your answer", validators=[
-        InputRequired("Write your answer."), _at_most(ANSWER_MAX, "Your answer")],
+        InputRequired("Write your answer."), at_most(ANSWER_MAX, "Your answer")],
         render_kw={"rows": 3})
 
 
 class CancelForm(OffloadForm):
     reason = StringField("Reason (optional)", validators=[
-        _at_most(CANCEL_REASON_MAX, "The reason")],
+        at_most(CANCEL_REASON_MAX, "The reason")],
         description="Members see it on the gig.")
 
 

@@ -24,15 +24,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import User
 from offload.core.db import atomic, db, on_commit, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, refuse
+from offload.core.errors import Invalid, InvalidField, NotAllowed, refuse
 from offload.core.links import site_path
 from offload.core.text import clean_text
+from offload.core.transitions import update_row
 from offload.core.uploads import store_document, stored_path
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
@@ -161,12 +162,8 @@ def edit_gig(gig: Gig, *, actor: User, title: str, description: str,
                   else _client_info(GigKind(gig.kind), client_details))
         skills = _skills(skill_names, actor)
         fields.update(skills_text=" ".join(s.name for s in skills), updated_at=utcnow())
-        changed = db.session.execute(
-            update(Gig).where(Gig.id == gig.id,
-                              Gig.state.in_([s.value for s in EDITABLE_STATES]))
-            .values(**fields).execution_options(synchronize_session=False)).rowcount
-        if changed != 1:
-            raise Conflict(CHANGED_UNDER_YOU)
+        update_row(gig, Gig.state.in_([s.value for s in EDITABLE_STATES]),
+                   refused=CHANGED_UNDER_YOU, **fields)
         _set_skills(gig.id, {s.id for s in skills}, is_open=gig.state == GigState.OPEN)
         if client:
             details = db.session.get(ClientDetails, gig.id) or ClientDetails(gig_id=gig.id)
@@ -352,15 +349,8 @@ def answer_question(question: Question, *, actor: User, answer: str) -> Question
         refuse(why_cannot_answer(question, gig, actor), actor_may=actor.id == gig.poster_id)
         answer = clean_text("answer", answer, ANSWER_MAX, "Your answer", required=True,
                        multiline=True)
-        now = utcnow()
-        changed = db.session.execute(
-            update(Question).where(Question.id == question.id, Question.answered_at.is_(None))
-            .values(answer=answer, answered_at=now)
-            .execution_options(synchronize_session=False)).rowcount
-        if changed != 1:
-            raise Conflict("This question has already been answered.")
-        set_committed_value(question, "answer", answer)
-        set_committed_value(question, "answered_at", now)
+        update_row(question, Question.answered_at.is_(None), answer=answer,
+                   answered_at=utcnow(), refused="This question has already been answered.")
         notify(db.session.get(User, question.asker_id), "question_answered",
                title=f"{actor.name} answered your question about “{gig.title}”",
                link=site_path("gigs.show", gig_id=gig.id,

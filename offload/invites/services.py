@@ -15,9 +15,10 @@ from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed
 from offload.core.links import external_url, site_path
 from offload.core.tokens import hash_token, new_token
+from offload.core.transitions import move_row
 from offload.notifications.services import notify, queue_email
 
-from .models import Invite, InviteState
+from .models import INVITE_TRANSITIONS, Invite, InviteState
 from .policies import why_cannot_invite
 
 log = logging.getLogger("offload.invites")
@@ -62,11 +63,9 @@ def revoke_invite(invite: Invite, *, actor: User) -> None:
     if invite.inviter_id != actor.id and not actor.is_admin:
         raise NotAllowed("Only the member who sent an invite can revoke it.")
     with atomic():
-        changed = db.session.execute(
-            update(Invite).where(Invite.id == invite.id, Invite.state == InviteState.PENDING)
-            .values(state=InviteState.REVOKED, state_changed_at=utcnow())).rowcount
-        if changed != 1:
-            raise Conflict("Only a pending invite can be revoked.")
+        pending_only = "Only a pending invite can be revoked."
+        move_row(invite, InviteState.REVOKED, INVITE_TRANSITIONS, not_allowed=pending_only,
+                 refused=pending_only, state_changed_at=utcnow())
     db.session.refresh(invite)
 
 
@@ -116,13 +115,10 @@ def accept_invite(token: str, *, username: str, email: str, password: str,
                              organization_name=organization_name, work_role=work_role,
                              invited_by=inviter)
         # the guard makes the redemption single: a concurrent sign-up changes no row
-        redeemed = db.session.execute(
-            update(Invite).where(Invite.id == invite.id, Invite.state == InviteState.PENDING,
-                                 Invite.expires_at > utcnow())
-            .values(state=InviteState.ACCEPTED, accepted_user_id=user.id,
-                    state_changed_at=utcnow())).rowcount
-        if redeemed != 1:
-            raise Conflict("This invite has just been used to create an account.")
+        used = "This invite has just been used to create an account."
+        move_row(invite, InviteState.ACCEPTED, INVITE_TRANSITIONS, not_allowed=used,
+                 refused=used, guard=(Invite.expires_at > utcnow(),),
+                 accepted_user_id=user.id, state_changed_at=utcnow())
         notify(inviter, "invite_accepted", title=f"{user.name} accepted your invite and joined",
                link=site_path("profiles.show", username=user.username))
     log.info("invite accepted", extra={"invite_id": invite.id, "user_id": user.id})

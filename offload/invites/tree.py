@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import func, literal, select
 
 from offload.accounts.lineage import LINE_MAX, add_to_branch_sizes, line_up, lock_tree
 from offload.accounts.models import User
 from offload.accounts.standing import open_case_subjects
 from offload.core.db import db, transactional
-from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.errors import InvalidField, NotAllowed
 from offload.core.links import site_path
 from offload.core.text import clean_text
+from offload.core.transitions import update_row
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
 
@@ -122,12 +123,9 @@ def reparent(member: User, *, actor: User, new_inviter: User, reason: str) -> Us
     old = member.invited_by_id
     if old is not None:
         add_to_branch_sizes(old, -(member.branch_size + 1))
-    moved = db.session.execute(
-        update(User).where(User.id == member.id, User.invited_by_id.is_(old)
-                           if old is None else User.invited_by_id == old)
-        .values(invited_by_id=new_inviter.id).execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
-        raise Conflict(f"{member.name} was moved a moment ago. Reload the tree.")
+    update_row(member, User.invited_by_id.is_(old) if old is None
+               else User.invited_by_id == old, invited_by_id=new_inviter.id,
+               refused=f"{member.name} was moved a moment ago. Reload the tree.")
     add_to_branch_sizes(new_inviter.id, member.branch_size + 1)
     db.session.add(InviteEdgeChange(member_id=member.id, old_inviter_id=old,
                                     new_inviter_id=new_inviter.id, moved_by_id=actor.id,

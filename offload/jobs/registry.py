@@ -39,52 +39,9 @@ class Job:
         return self.every is not None
 
 
-def _deliver_outbox() -> str:
-    return str(deliver_outbox())
-
-
-def _resolve_password_resets() -> str:
-    return f"queued {resolve_password_resets().queued} password reset mails"
-
-
-def _expire_invites() -> str:
-    return f"expired {expire_invites()} invites"
-
-
-def _expire_gigs() -> str:
-    return f"expired {expire_gigs()} gigs"
-
-
-def _remind_due_commissions() -> str:
-    return f"reminded {remind_due_commissions()} performers of due commissions"
-
-
-def _flag_overdue_commissions() -> str:
-    return f"flagged {flag_overdue_commissions()} overdue commissions"
-
-
-def _open_overdue_commission_cases() -> str:
-    return f"opened {open_overdue_commission_cases()} cases for overdue commissions"
-
-
-def _accept_lapsed_invoice_reviews() -> str:
-    return f"accepted {accept_lapsed_invoice_reviews()} invoiced amounts left unreviewed"
-
-
-def _publish_due_reviews() -> str:
-    return f"published {publish_due_reviews()} reviews whose window closed"
-
-
-def _send_instant_alerts() -> str:
-    return f"sent {send_instant_alerts()} keyword alerts"
-
-
-def _send_daily_digests() -> str:
-    return f"sent {send_daily_digests()} daily alert digests"
-
-
-def _flag_stalling_projects() -> str:
-    return f"told the referrers of {flag_stalling_projects()} stalling projects"
+def _counted(work: Callable[[], int], summary: str) -> Callable[[], str]:
+    """A job that runs ``work`` and says how many it handled: ``summary`` with ``{}``."""
+    return lambda: summary.format(work())
 
 
 MINUTE = timedelta(minutes=1)
@@ -93,17 +50,27 @@ MINUTE = timedelta(minutes=1)
 # every minute, as cron ran them. The mail jobs run last, so that mail written by the
 # jobs before them goes out in the same run.
 JOBS: tuple[Job, ...] = (
-    Job("expire_invites", _expire_invites, MINUTE),
-    Job("expire_gigs", _expire_gigs, MINUTE),
-    Job("flag_stalling_projects", _flag_stalling_projects, MINUTE),
-    Job("remind_due_commissions", _remind_due_commissions, MINUTE),
-    Job("flag_overdue_commissions", _flag_overdue_commissions, MINUTE),
-    Job("open_overdue_commission_cases", _open_overdue_commission_cases, MINUTE),
-    Job("accept_lapsed_invoice_reviews", _accept_lapsed_invoice_reviews, MINUTE),
-    Job("publish_due_reviews", _publish_due_reviews, MINUTE),
-    Job("send_instant_alerts", _send_instant_alerts, MINUTE),
+    Job("expire_invites", _counted(expire_invites, "expired {} invites"), MINUTE),
+    Job("expire_gigs", _counted(expire_gigs, "expired {} gigs"), MINUTE),
+    Job("flag_stalling_projects", _counted(
+        flag_stalling_projects, "told the referrers of {} stalling projects"), MINUTE),
+    Job("remind_due_commissions", _counted(
+        remind_due_commissions, "reminded {} performers of due commissions"), MINUTE),
+    Job("flag_overdue_commissions", _counted(
+        flag_overdue_commissions, "flagged {} overdue commissions"), MINUTE),
+    Job("open_overdue_commission_cases", _counted(
+        open_overdue_commission_cases, "opened {} cases for overdue commissions"), MINUTE),
+    Job("accept_lapsed_invoice_reviews", _counted(
+        accept_lapsed_invoice_reviews, "accepted {} invoiced amounts left unreviewed"),
+        MINUTE),
+    Job("publish_due_reviews", _counted(
+        publish_due_reviews, "published {} reviews whose window closed"), MINUTE),
+    Job("send_instant_alerts", _counted(send_instant_alerts, "sent {} keyword alerts"),
+        MINUTE),
     # works once a day (from ALERT_DIGEST_HOUR), each alert claimed for its day
-    Job("send_daily_digests", _send_daily_digests, 5 * MINUTE),
-    Job("resolve_password_resets", _resolve_password_resets),
-    Job("deliver_outbox", _deliver_outbox),
+    Job("send_daily_digests", _counted(send_daily_digests, "sent {} daily alert digests"),
+        5 * MINUTE),
+    Job("resolve_password_resets", _counted(lambda: resolve_password_resets().queued,
+                                            "queued {} password reset mails")),
+    Job("deliver_outbox", _counted(deliver_outbox, "{}")),
 )

@@ -15,12 +15,29 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, text
 from sqlalchemy.orm import aliased
 
 from offload.core.db import db, is_postgresql, read_snapshot
 
 from .models import IdempotencyKey, LedgerAccount, Transfer, TransferKind, TransferState
+
+
+def with_hold(stmt: Select, hold_transfer_id: ColumnElement[int | None]) -> Select:
+    """``stmt`` (a feature's rows, for its check against the ledger) with the hold
+    ``hold_transfer_id`` points at and the transfer that settled it, as the columns
+    hold_id, hold_kind, hold_state, held, hold_debit, hold_credit, cause_type, cause_id,
+    settle_id, settle_state, settled (None where there is no such transfer)."""
+    hold, settle = aliased(Transfer), aliased(Transfer)
+    return (stmt.add_columns(
+        hold.id.label("hold_id"), hold.kind.label("hold_kind"),
+        hold.state.label("hold_state"), hold.amount_minor.label("held"),
+        hold.debit_account_id.label("hold_debit"), hold.credit_account_id.label("hold_credit"),
+        hold.cause_type.label("cause_type"), hold.cause_id.label("cause_id"),
+        settle.id.label("settle_id"), settle.state.label("settle_state"),
+        settle.amount_minor.label("settled"))
+        .outerjoin(hold, hold.id == hold_transfer_id)
+        .outerjoin(settle, settle.pending_id == hold_transfer_id))
 
 
 @dataclass(frozen=True)

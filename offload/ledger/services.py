@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from offload.core.db import (
     db,
@@ -22,8 +21,9 @@ from offload.core.db import (
     on_commit,
     transactional,
 )
-from offload.core.errors import Conflict, Invalid, OffloadError
+from offload.core.errors import Invalid, OffloadError
 from offload.core.money import format_money, share
+from offload.core.transitions import insert_once
 
 from .idempotency import claim_key, record_outcome
 from .models import SYSTEM_KINDS, AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
@@ -304,6 +304,18 @@ def reserve(leg: Leg, *, cause: Cause, actor_id: int | None,
     return db.session.get(Transfer, batch.transfer_ids[0])
 
 
+def reserve_covered(leg: Leg, *, cause: Cause, actor_id: int | None,
+                    refused: Callable[[int], Exception]) -> Transfer:
+    """``reserve``; when the paying account can't cover the leg, raises what
+    ``refused`` makes of its available balance (read again: it is what just fell short),
+    for a refusal in the member's words."""
+    try:
+        return reserve(leg, cause=cause, actor_id=actor_id)
+    except InsufficientFunds:
+        available = db.session.get(LedgerAccount, leg.debit_id, populate_existing=True).available
+        raise refused(available) from None
+
+
 # --- resolving reservations ---------------------------------------------------------
 
 @transactional
@@ -339,13 +351,8 @@ def _resolve(pending_id: int, *, amount: int | None, void: bool,
         kind=pending.kind, state=TransferState.VOID_PENDING if void else TransferState.POST_PENDING,
         pending_id=pending.id, cause_type=pending.cause_type, cause_id=pending.cause_id,
         actor_id=actor_id)
-    try:
-        # first, so that a second resolution fails on the unique index before any counter moves
-        with db.session.begin_nested():
-            db.session.add(resolution)
-            db.session.flush()
-    except IntegrityError as e:
-        raise Conflict("This reservation has already been settled.") from e
+    # first, so that a second resolution fails on the unique index before any counter moves
+    insert_once(resolution, refused="This reservation has already been settled.")
     _lock_accounts({pending.debit_account_id, pending.credit_account_id})
     held = pending.amount_minor
     _change(pending.debit_account_id, debits_pending=-held, debits_posted=posted)
@@ -373,13 +380,8 @@ def reverse_transfer(transfer_id: int, *, actor_id: int | None, memo: str) -> Tr
         reverses_id=original.id, cause_type=original.cause_type, cause_id=original.cause_id,
         actor_id=actor_id, memo=memo[:200])
     with db.session.begin_nested():
-        try:
-            # first, so that "already reversed" is refused before any counter moves
-            with db.session.begin_nested():
-                db.session.add(reversal)
-                db.session.flush()
-        except IntegrityError as e:
-            raise Conflict("This transfer has already been reversed.") from e
+        # first, so that "already reversed" is refused before any counter moves
+        insert_once(reversal, refused="This transfer has already been reversed.")
         payer, payee, amount = reversal.debit_account_id, reversal.credit_account_id, \
             reversal.amount_minor
         _lock_accounts({payer, payee})

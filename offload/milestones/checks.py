@@ -16,7 +16,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from offload.core.db import db
-from offload.ledger.checks import Check, Failure
+from offload.ledger.checks import Check, Failure, with_hold
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
 from offload.projects.models import Project, ProjectState
 
@@ -31,28 +31,18 @@ SETTLEMENT = {MilestoneState.RELEASED: TransferState.POST_PENDING,
 def _milestone_rows():
     """Each milestone with its project, wallets, hold and settlement (built once: the
     statement is the same every run, and building it costs more than running it)."""
-    hold, settle = aliased(Transfer), aliased(Transfer)
     customer, performer = aliased(LedgerAccount), aliased(LedgerAccount)
-    return (
+    return with_hold(
         select(Milestone.id, Milestone.state, Milestone.amount_minor,
                Milestone.hold_transfer_id, Milestone.settle_transfer_id,
                Project.state.label("project_state"),
-               customer.id.label("customer_wallet"), performer.id.label("performer_wallet"),
-               hold.id.label("hold_id"), hold.kind.label("hold_kind"),
-               hold.state.label("hold_state"), hold.amount_minor.label("held"),
-               hold.debit_account_id.label("hold_debit"),
-               hold.credit_account_id.label("hold_credit"),
-               hold.cause_type.label("cause_type"), hold.cause_id.label("cause_id"),
-               settle.id.label("settle_id"), settle.state.label("settle_state"),
-               settle.amount_minor.label("settled"))
+               customer.id.label("customer_wallet"), performer.id.label("performer_wallet"))
         .join(Project, Project.id == Milestone.project_id)
         .outerjoin(customer, and_(customer.owner_id == Project.poster_id,
                                   customer.kind == AccountKind.WALLET))
         .outerjoin(performer, and_(performer.owner_id == Project.performer_id,
-                                   performer.kind == AccountKind.WALLET))
-        .outerjoin(hold, hold.id == Milestone.hold_transfer_id)
-        .outerjoin(settle, settle.pending_id == Milestone.hold_transfer_id)
-        .order_by(Milestone.id))
+                                   performer.kind == AccountKind.WALLET)),
+        Milestone.hold_transfer_id).order_by(Milestone.id)
 
 
 def check_milestones_match_holds() -> list[Failure]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
@@ -21,6 +19,7 @@ from offload.core.errors import Conflict, InvalidField, NotAllowed, PasswordNotC
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.transitions import update_row
 from offload.ledger.services import post_reservation, void_reservation
 from offload.moderation.services import record_moderation
 from offload.notifications.services import notify
@@ -62,8 +61,7 @@ def open_dispute(milestone: Milestone, *, actor: User, statement: str) -> Disput
     db.session.flush()
     record_event(project, EventKind.DISPUTE_OPENED, actor_id=actor.id,
                  note=f"“{milestone.title}”: {statement}")
-    other = project.performer_id if actor.id == project.poster_id else project.poster_id
-    notify(db.session.get(User, other), "milestone",
+    notify(db.session.get(User, project.other_party_id(actor)), "milestone",
            title=f"{actor.name} opened a dispute on “{milestone.title}”: add your side",
            link=site_path("projects.show", project_id=project.id,
                              _anchor=f"milestone-{milestone.id}"))
@@ -79,16 +77,10 @@ def reply_to_dispute(dispute: Dispute, *, actor: User, statement: str) -> Disput
            actor_may=project.is_party(actor) and actor.id != dispute.opened_by_id)
     statement = clean_text("statement", statement, STATEMENT_MAX, "Your statement",
                            required=True, multiline=True)
-    changed = db.session.execute(
-        update(Dispute).where(Dispute.id == dispute.id, Dispute.resolved_at.is_(None),
-                              Dispute.reply_by_id.is_(None))
-        .values(reply=statement, reply_by_id=actor.id)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This dispute was decided, or has your statement, while you were "
+    update_row(dispute, Dispute.resolved_at.is_(None), Dispute.reply_by_id.is_(None),
+               reply=statement, reply_by_id=actor.id,
+               refused="This dispute was decided, or has your statement, while you were "
                        "writing. Reload the page.")
-    set_committed_value(dispute, "reply", statement)
-    set_committed_value(dispute, "reply_by_id", actor.id)
     return dispute
 
 
@@ -144,13 +136,9 @@ def _resolve(dispute: Dispute, *, actor: User, outcome: str, reason: str,
         raise InvalidField("released", f"A split pays the performer part of "
                                        f"{_money(amount)}: more than nothing, less than all.")
     now = utcnow()
-    changed = db.session.execute(
-        update(Dispute).where(Dispute.id == dispute.id, Dispute.resolved_at.is_(None))
-        .values(outcome=outcome.value, released_minor=to_performer, reason=reason,
-                resolved_by_id=actor.id, resolved_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict(ALREADY_DECIDED)
+    update_row(dispute, Dispute.resolved_at.is_(None), outcome=outcome.value,
+               released_minor=to_performer, reason=reason, resolved_by_id=actor.id,
+               resolved_at=now, refused=ALREADY_DECIDED)
     to_state = {DisputeOutcome.RELEASE: MilestoneState.RELEASED,
                 DisputeOutcome.REFUND: MilestoneState.REFUNDED,
                 DisputeOutcome.SPLIT: MilestoneState.SPLIT}[outcome]

@@ -13,9 +13,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
-from offload.core.forms import MoneyField, OffloadForm, parse_id
+from offload.core.forms import MoneyField, OffloadForm, at_most, parse_id, text_area
 from offload.wallet.forms import MoneyForm
 
 from .models import NOTE_MAX, REASON_MAX, STATEMENT_MAX, TITLE_MAX
@@ -24,7 +24,7 @@ from .models import NOTE_MAX, REASON_MAX, STATEMENT_MAX, TITLE_MAX
 class MilestoneForm(OffloadForm):
     title = StringField("Milestone", validators=[
         InputRequired("Name the milestone."),
-        Length(max=TITLE_MAX, message=f"The title can be at most {TITLE_MAX} characters.")])
+        at_most(TITLE_MAX, "The title")])
     amount = MoneyField("Amount", required="Enter the amount.")
     due_on = DateField("Due", validators=[InputRequired("Choose the day it is due.")])
 
@@ -34,10 +34,8 @@ class FundForm(MoneyForm):
 
 
 class NoteForm(OffloadForm):
-    note = TextAreaField("Note", validators=[
-        InputRequired("Write a note."),
-        Length(max=NOTE_MAX, message=f"The note can be at most {NOTE_MAX:,} characters.")],
-        render_kw={"rows": 3})
+    note = text_area("Note", required="Write a note.", limit=NOTE_MAX, rows=3,
+                     limit_label="The note")
 
 
 class DeliveryForm(NoteForm):
@@ -45,10 +43,9 @@ class DeliveryForm(NoteForm):
 
 
 class StatementForm(OffloadForm):
-    statement = TextAreaField("Your statement", validators=[
-        InputRequired("Say what went wrong and what you ask for."),
-        Length(max=STATEMENT_MAX, message=f"Keep it under {STATEMENT_MAX:,} characters.")],
-        render_kw={"rows": 4},
+    statement = text_area(
+        "Your statement", required="Say what went wrong and what you ask for.",
+        limit=STATEMENT_MAX, rows=4,
         description="An admin reads both sides, the timeline and the messages, and decides.")
 
 
@@ -77,10 +74,9 @@ class PriceProposalForm(OffloadForm):
     """A lower agreed price for a task project, to close it short (prefix ``price``)."""
 
     price = MoneyField("New price", required="Enter the new price.")
-    reason = TextAreaField("Reason", validators=[
-        InputRequired("Say why the price should be lower."),
-        Length(max=REASON_MAX, message=f"Keep it under {REASON_MAX:,} characters.")],
-        render_kw={"rows": 3}, description="The other side reads it; it goes on the timeline.")
+    reason = text_area("Reason", required="Say why the price should be lower.",
+                       limit=REASON_MAX, rows=3,
+                       description="The other side reads it; it goes on the timeline.")
 
 
 PROPOSAL_GONE = "That proposal is no longer there. Reload the page."

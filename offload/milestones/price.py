@@ -18,9 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
@@ -28,6 +26,7 @@ from offload.core.errors import Conflict, InvalidField, refuse
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.transitions import insert_once, move_row, update_row
 from offload.notifications.services import notify
 from offload.projects.lifecycle import lock_project, record_event
 from offload.projects.models import EventKind, Project, ProjectState
@@ -77,19 +76,12 @@ def propose_lower_price(project: Project, *, actor: User, price_minor: int, reas
     proposal = PriceProposal(project_id=project.id, proposer_id=actor.id,
                              price_minor=price_minor, was_price_minor=project.price_minor,
                              reason=reason, state=PriceProposalState.PENDING)
-    try:
-        with db.session.begin_nested():
-            db.session.add(proposal)
-            db.session.flush()
-    except IntegrityError:
-        if pending_price_proposal(project.id) is None:
-            raise  # not the one-pending-proposal index
-        raise Conflict("A proposal to lower the price is already waiting for an answer.") \
-            from None
+    insert_once(proposal, taken=lambda: pending_price_proposal(project.id),  # its index
+                refused="A proposal to lower the price is already waiting for an answer.")
     record_event(project, EventKind.PRICE_PROPOSED, actor_id=actor.id, note=(
         f"Lower the price to {_money(price_minor)} (from {_money(project.price_minor)}): "
         f"{reason}"))
-    _tell(_other(project, actor), f"{actor.name} proposes lowering the price to "
+    _tell(project.other_party_id(actor), f"{actor.name} proposes lowering the price to "
                                   f"{_money(price_minor)}: accept or decline it", project)
     return proposal
 
@@ -114,14 +106,10 @@ def accept_lower_price(proposal: PriceProposal, *, actor: User) -> Project:
         raise Conflict("Since this was proposed, more was funded: " + _floor_message(progress)
                        + " Decline it; either side can then propose again.")
     _move_proposal(proposal, PriceProposalState.ACCEPTED, answered_by_id=actor.id)
-    changed = db.session.execute(
-        update(Project).where(Project.id == project.id, Project.state == ProjectState.ACTIVE,
-                              Project.price_minor == proposal.was_price_minor)
-        .values(price_minor=proposal.price_minor)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("The project's price changed while you were working on it. Reload it.")
-    set_committed_value(project, "price_minor", proposal.price_minor)
+    update_row(project, Project.state == ProjectState.ACTIVE,
+               Project.price_minor == proposal.was_price_minor,
+               price_minor=proposal.price_minor,
+               refused="The project's price changed while you were working on it. Reload it.")
     note = (f"The agreed price is now {_money(proposal.price_minor)} (was "
             f"{_money(proposal.was_price_minor)}).")
     if progress.floor_minor + progress.draft_minor > proposal.price_minor:
@@ -168,24 +156,16 @@ def withdraw_lower_price(proposal: PriceProposal, *, actor: User) -> PricePropos
     record_event(project, EventKind.PRICE_WITHDRAWN, actor_id=actor.id, note=(
         f"The proposal of {_money(proposal.price_minor)} is withdrawn; the price stays "
         f"{_money(project.price_minor)}."))
-    _tell(_other(project, actor), f"{actor.name} withdrew the proposal to lower the price",
+    _tell(project.other_party_id(actor), f"{actor.name} withdrew the proposal to lower the price",
           project)
     return proposal
 
 
 def _move_proposal(proposal: PriceProposal, to: PriceProposalState, **values: Any) -> None:
-    frm = PriceProposalState(proposal.state)
-    if to not in PRICE_PROPOSAL_TRANSITIONS.get(frm, ()):
-        raise Conflict(f"This proposal was already {frm.value}.")
-    values = {"state": to.value, "answered_at": utcnow(), **values}
-    changed = db.session.execute(
-        update(PriceProposal).where(PriceProposal.id == proposal.id,
-                                    PriceProposal.state == frm.value)
-        .values(**values).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This proposal was answered or withdrawn meanwhile. Reload the page.")
-    for name, value in values.items():
-        set_committed_value(proposal, name, value)
+    move_row(proposal, to, PRICE_PROPOSAL_TRANSITIONS,
+             not_allowed=lambda frm: f"This proposal was already {frm.value}.",
+             refused="This proposal was answered or withdrawn meanwhile. Reload the page.",
+             **{"answered_at": utcnow(), **values})
 
 
 def _answers(proposal: PriceProposal, project: Project, actor: User) -> bool:
@@ -205,10 +185,6 @@ def _floor_message(progress) -> str:
         parts.append(f"{_money(progress.held_minor)} is held in escrow")
     return (f"The price can't go below {_money(progress.floor_minor)}: "
             + " and ".join(parts) + ".")
-
-
-def _other(project: Project, actor: User) -> int:
-    return project.performer_id if actor.id == project.poster_id else project.poster_id
 
 
 def _tell(member_id: int, title: str, project: Project) -> None:

@@ -22,21 +22,22 @@ from werkzeug.datastructures import FileStorage
 
 from offload.accounts.models import User
 from offload.core.db import db, on_commit, transactional, utcnow
-from offload.core.errors import Conflict, Invalid, InvalidField, refuse
+from offload.core.errors import Invalid, InvalidField, refuse
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.transitions import move_row, update_row
 from offload.core.uploads import store_document
 from offload.gigs.lifecycle import move_gig
 from offload.gigs.models import Gig, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
-from offload.ledger.models import LedgerAccount, TransferKind
+from offload.ledger.models import TransferKind
 from offload.ledger.services import (
     Cause,
     InsufficientFunds,
     Leg,
     post_reservation,
-    reserve,
+    reserve_covered,
     void_reservation,
     wallet_account,
 )
@@ -139,17 +140,14 @@ def fund_milestone(milestone: Milestone, *, actor: User, idempotency_key: str) -
     if stored is not None:
         return milestone
     refuse(why_cannot_fund(milestone, project, actor), actor_may=actor.id == project.poster_id)
-    wallet_id = wallet_account(project.poster_id).id
-    leg = Leg(wallet_id, wallet_account(project.performer_id).id, milestone.amount_minor,
-              TransferKind.ESCROW)
-    try:
-        hold = reserve(leg, cause=Cause("milestone", milestone.id), actor_id=actor.id)
-    except InsufficientFunds:
-        available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
-        raise EscrowNotCovered(
+    leg = Leg(wallet_account(project.poster_id).id, wallet_account(project.performer_id).id,
+              milestone.amount_minor, TransferKind.ESCROW)
+    hold = reserve_covered(
+        leg, cause=Cause("milestone", milestone.id), actor_id=actor.id,
+        refused=lambda available: EscrowNotCovered(
             f"Your available balance is {_money(available)}: it doesn't cover this "
             f"{_money(milestone.amount_minor)} milestone. Add funds to your wallet, then "
-            "fund it.") from None
+            "fund it."))
     # the guarded move comes last: a milestone funded meanwhile rolls this hold back
     move_milestone(milestone, MilestoneState.FUNDED, hold_transfer_id=hold.id)
     record_outcome(actor.id, idempotency_key, {"milestone_id": milestone.id}, hold.batch_id)
@@ -302,13 +300,8 @@ def close_project_at_paid(project: Project, actor: User, *, reason: str) -> Proj
             f"price. Reason: {reason}"))
         return ProjectState.CANCELLED
     if progress.paid_minor < was:
-        changed = db.session.execute(
-            update(Project).where(Project.id == project.id, Project.price_minor == was)
-            .values(price_minor=progress.paid_minor)
-            .execution_options(synchronize_session=False)).rowcount
-        if changed != 1:
-            raise Conflict("The project's price changed while you were working on it.")
-        set_committed_value(project, "price_minor", progress.paid_minor)
+        update_row(project, Project.price_minor == was, price_minor=progress.paid_minor,
+                   refused="The project's price changed while you were working on it.")
     complete_if_settled(project, actor, note=(
         f"Closed by the dispute's decision at the {_money(progress.paid_minor)} paid of the "
         f"{_money(was)} price. Reason: {reason}"))
@@ -325,18 +318,11 @@ def lapse_price_proposals(project: Project) -> None:
 
 
 def move_milestone(milestone: Milestone, to: MilestoneState, **values: Any) -> None:
-    frm = MilestoneState(milestone.state)
-    if to not in MILESTONE_TRANSITIONS.get(frm, ()):
-        raise Conflict(f"This milestone is {frm.label.lower()}; it can't become "
-                       f"{to.label.lower()}.")
-    values = {"state": to.value, "state_changed_at": utcnow(), **values}
-    changed = db.session.execute(
-        update(Milestone).where(Milestone.id == milestone.id, Milestone.state == frm.value)
-        .values(**values).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This milestone changed while you were working on it. Reload it.")
-    for name, value in values.items():
-        set_committed_value(milestone, name, value)
+    move_row(milestone, to, MILESTONE_TRANSITIONS,
+             not_allowed=lambda frm: f"This milestone is {frm.label.lower()}; it can't "
+                                     f"become {to.label.lower()}.",
+             refused="This milestone changed while you were working on it. Reload it.",
+             **{"state_changed_at": utcnow(), **values})
 
 
 def store_on_milestone(milestone: Milestone, **values: Any) -> None:

@@ -20,9 +20,9 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
-from offload.core.forms import MoneyField, OffloadForm, QueryForm
+from offload.core.forms import MoneyField, OffloadForm, QueryForm, at_most
 from offload.core.money import format_money
 from offload.wallet.forms import MoneyForm
 
@@ -34,10 +34,6 @@ from .models import (
     FeeKind,
     OfferState,
 )
-
-
-def _at_most(n: int, label: str) -> Length:
-    return Length(max=n, message=f"{label} can be at most {n:,} characters.")
 
 
 def _days_field() -> IntegerField:
@@ -64,7 +60,7 @@ class OfferForm(MoneyForm):
     days_to_deliver = _days_field()
     cover_letter = TextAreaField("Cover letter", validators=[
         InputRequired("Tell the poster why you are the one for this."),
-        _at_most(COVER_LETTER_MAX, "The cover letter")], render_kw={"rows": 8})
+        at_most(COVER_LETTER_MAX, "The cover letter")], render_kw={"rows": 8})
     # task gigs only (``set_choices`` removes it on referral gigs)
     fee_kind = RadioField("Response fee", validators=[
         InputRequired("Choose a prepaid or a postpaid click.")], validate_choice=False)
@@ -105,7 +101,7 @@ class OfferForm(MoneyForm):
 class ProposalForm(OffloadForm):
     price = _price_field("Price")
     days_to_deliver = _days_field()
-    note = TextAreaField("Note (optional)", validators=[_at_most(NOTE_MAX, "The note")],
+    note = TextAreaField("Note (optional)", validators=[at_most(NOTE_MAX, "The note")],
                          render_kw={"rows": 2})
 
     def terms(self) -> dict:
@@ -115,7 +111,7 @@ class ProposalForm(OffloadForm):
 
 class DeclineForm(OffloadForm):
     reason = StringField("Reason (optional)", validators=[
-        _at_most(DECLINE_REASON_MAX, "The reason")],
+        at_most(DECLINE_REASON_MAX, "The reason")],
         description="The member who made the offer sees it.")
 
 

@@ -11,15 +11,14 @@ same gig. One pending proposal per offer (a unique index); closing an offer laps
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from offload.accounts.models import User
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, refuse
 from offload.core.links import site_path
 from offload.core.text import clean_text
+from offload.core.transitions import insert_once, update_row
 from offload.gigs.models import Gig
 from offload.notifications.services import notify
 
@@ -50,18 +49,10 @@ def propose_terms(offer: Offer, *, actor: User, price_minor: int, days_to_delive
                        "decline it or counter it.")
     proposal = OfferProposal(offer_id=offer.id, proposer_id=actor.id, note=note,
                              state=ProposalState.PENDING, **terms)
-    try:
-        with db.session.begin_nested():
-            db.session.add(proposal)
-            db.session.flush()
-    except IntegrityError:
-        if _pending_proposal(offer.id) is None:
-            raise  # not the one-pending-proposal index
-        raise Conflict("A proposal on this offer is waiting for an answer.") from None
-    notify(db.session.get(User, other_party_id(offer, gig, actor)), "offer_terms",
-           title=f"{actor.name} proposed {_money(proposal.price_minor)} in "
-                 f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
-           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
+    insert_once(proposal, refused="A proposal on this offer is waiting for an answer.",
+                taken=lambda: _pending_proposal(offer.id))  # the one-pending-proposal index
+    _tell(other_party_id(offer, gig, actor), offer,
+          f"{actor.name} proposed {_terms_text(proposal)} for “{gig.title}”")
     return proposal
 
 
@@ -74,20 +65,11 @@ def accept_proposal(proposal: OfferProposal, *, actor: User) -> Offer:
     """
     offer, gig = _proposal_offer(proposal)
     _answer(proposal, offer, gig, actor, ProposalState.ACCEPTED)
-    now = utcnow()
-    changed = db.session.execute(
-        update(Offer).where(Offer.id == offer.id, Offer.state.in_(OPEN_STATES))
-        .values(price_minor=proposal.price_minor, days_to_deliver=proposal.days_to_deliver,
-                updated_at=now).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict(CHANGED_UNDER_YOU)
-    for name, value in (("price_minor", proposal.price_minor),
-                        ("days_to_deliver", proposal.days_to_deliver), ("updated_at", now)):
-        set_committed_value(offer, name, value)
-    notify(db.session.get(User, proposal.proposer_id), "offer_terms",
-           title=f"{actor.name} agreed to {_money(proposal.price_minor)} in "
-                 f"{_days(proposal.days_to_deliver)} for “{gig.title}”",
-           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
+    update_row(offer, Offer.state.in_(OPEN_STATES), price_minor=proposal.price_minor,
+               days_to_deliver=proposal.days_to_deliver, updated_at=utcnow(),
+               refused=CHANGED_UNDER_YOU)
+    _tell(proposal.proposer_id, offer,
+          f"{actor.name} agreed to {_terms_text(proposal)} for “{gig.title}”")
     return offer
 
 
@@ -97,9 +79,7 @@ def decline_proposal(proposal: OfferProposal, *, actor: User) -> OfferProposal:
     Notifies: the proposer (offer_terms)."""
     offer, gig = _proposal_offer(proposal)
     _answer(proposal, offer, gig, actor, ProposalState.DECLINED)
-    notify(db.session.get(User, proposal.proposer_id), "offer_terms",
-           title=f"{actor.name} kept the current terms for “{gig.title}”",
-           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
+    _tell(proposal.proposer_id, offer, f"{actor.name} kept the current terms for “{gig.title}”")
     return proposal
 
 
@@ -127,23 +107,24 @@ def counter_proposal(proposal: OfferProposal, *, actor: User, price_minor: int,
 
 
 
+def _tell(member_id: int, offer: Offer, title: str) -> None:
+    notify(db.session.get(User, member_id), "offer_terms", title=title,
+           link=site_path("offers.show", offer_id=offer.id, _anchor="negotiation"))
+
+
+def _terms_text(proposal: OfferProposal) -> str:
+    return f"{_money(proposal.price_minor)} in {_days(proposal.days_to_deliver)}"
+
+
 # --- answering a proposal -----------------------------------------------------------------
 
 def _answer(proposal: OfferProposal, offer: Offer, gig: Gig, actor: User,
             to: ProposalState) -> None:
     refuse(why_cannot_answer_proposal(proposal, offer, gig, actor),
             actor_may=_may_answer(proposal, offer, gig, actor))
-    now = utcnow()
-    changed = db.session.execute(
-        update(OfferProposal).where(OfferProposal.id == proposal.id,
-                                    OfferProposal.state == ProposalState.PENDING)
-        .values(state=to.value, responded_by_id=actor.id, responded_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This proposal has already been answered.")
-    for name, value in (("state", to.value), ("responded_by_id", actor.id),
-                        ("responded_at", now)):
-        set_committed_value(proposal, name, value)
+    update_row(proposal, OfferProposal.state == ProposalState.PENDING, state=to.value,
+               responded_by_id=actor.id, responded_at=utcnow(),
+               refused="This proposal has already been answered.")
 
 
 

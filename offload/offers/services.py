@@ -29,6 +29,7 @@ from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.text import clean_text
+from offload.core.transitions import move_row
 from offload.gigs.closing import GigClosed
 from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig, move_gigs
 from offload.gigs.models import Gig, GigKind, GigState
@@ -449,19 +450,11 @@ def _take_back_awards(on_gigs: ColumnElement[bool]) -> list:
 
 def _move_offer(offer: Offer, to: OfferState, **values: Any) -> None:
     """Move ``offer`` along ``OFFER_TRANSITIONS`` with an UPDATE guarded by its state."""
-    frm = OfferState(offer.state)
-    if to not in OFFER_TRANSITIONS.get(frm, ()):
-        raise Conflict(f"This offer is {frm.label.lower()}; it can't become "
-                       f"{to.label.lower()}.")
     now = utcnow()
-    values = {"state": to.value, "state_changed_at": now, "updated_at": now, **values}
-    changed = db.session.execute(
-        update(Offer).where(Offer.id == offer.id, Offer.state == frm.value).values(**values)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict(CHANGED_UNDER_YOU)
-    for name, value in values.items():
-        set_committed_value(offer, name, value)
+    move_row(offer, to, OFFER_TRANSITIONS,
+             not_allowed=lambda frm: f"This offer is {frm.label.lower()}; it can't become "
+                                     f"{to.label.lower()}.",
+             refused=CHANGED_UNDER_YOU, **{"state_changed_at": now, "updated_at": now, **values})
 
 
 def _close_offers(*where: ColumnElement[bool], reason: str, closed: OfferClosedReason,

@@ -15,9 +15,9 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
-from offload.core.forms import OffloadForm
+from offload.core.forms import MARKDOWN_HINT, OffloadForm, at_most
 
 from .models import (
     BIO_MAX,
@@ -35,29 +35,23 @@ from .models import (
     DocumentKind,
 )
 
-MARKDOWN_HINT = "Markdown is supported: **bold**, *italic*, [a link](https://example.com), lists."
-
-
-def _at_most(n: int, label: str) -> Length:
-    return Length(max=n, message=f"{label} can be at most {n} characters.")
-
 
 class ProfileForm(OffloadForm):
     display_name = StringField("Display name", validators=[
         InputRequired("Enter the name other members will see."),
-        _at_most(DISPLAY_NAME_MAX, "Display name")])
-    headline = StringField("Headline", validators=[_at_most(HEADLINE_MAX, "Headline")],
+        at_most(DISPLAY_NAME_MAX, "Display name")])
+    headline = StringField("Headline", validators=[at_most(HEADLINE_MAX, "Headline")],
                            description="One line under your name, for example "
                                        "“Backend developer — Django, PostgreSQL”.")
-    location = StringField("Location", validators=[_at_most(LOCATION_MAX, "Location")],
+    location = StringField("Location", validators=[at_most(LOCATION_MAX, "Location")],
                            description="A city, a region or “Remote”.")
     organization_name = StringField("Organization name", validators=[
         InputRequired("Organization accounts need an organization name."),
-        _at_most(ORGANIZATION_MAX, "Organization name")])
-    bio = TextAreaField("About you", validators=[_at_most(BIO_MAX, "About you")],
+        at_most(ORGANIZATION_MAX, "Organization name")])
+    bio = TextAreaField("About you", validators=[at_most(BIO_MAX, "About you")],
                         description=MARKDOWN_HINT, render_kw={"rows": 10})
     skills = StringField("Skills", validators=[
-        _at_most(SKILLS_PER_MEMBER_MAX * (SKILL_NAME_MAX + 2), "The skill list")],
+        at_most(SKILLS_PER_MEMBER_MAX * (SKILL_NAME_MAX + 2), "The skill list")],
         description=f"Separate skills with commas, for example “Python, PostgreSQL, "
                     f"Flask”. Up to {SKILLS_PER_MEMBER_MAX}; new skills are added to the "
                     f"shared list.")
@@ -68,11 +62,11 @@ class ProfileForm(OffloadForm):
 
 class EducationForm(OffloadForm):
     school = StringField("School", validators=[InputRequired("Enter the school's name."),
-                                               _at_most(SCHOOL_MAX, "School")])
-    degree = StringField("Degree", validators=[_at_most(DEGREE_MAX, "Degree")],
+                                               at_most(SCHOOL_MAX, "School")])
+    degree = StringField("Degree", validators=[at_most(DEGREE_MAX, "Degree")],
                          description="For example “BSc” or “Certificate”.")
     field_of_study = StringField("Field of study",
-                                 validators=[_at_most(DEGREE_MAX, "Field of study")])
+                                 validators=[at_most(DEGREE_MAX, "Field of study")])
     start_year = IntegerField("Start year", validators=[InputRequired("Enter a year.")])
     end_year = IntegerField("End year", validators=[Optional()],
                             description="Leave empty if you study there now.")
@@ -85,12 +79,12 @@ class EducationForm(OffloadForm):
 
 class PortfolioForm(OffloadForm):
     title = StringField("Title", validators=[InputRequired("Give the item a title."),
-                                             _at_most(TITLE_MAX, "Title")])
+                                             at_most(TITLE_MAX, "Title")])
     url = URLField("Link", validators=[InputRequired("Enter the address of your work."),
-                                       _at_most(URL_MAX, "The address")],
+                                       at_most(URL_MAX, "The address")],
                    description="A full address starting with https:// or http://.")
     description = TextAreaField("Description",
-                                validators=[_at_most(DESCRIPTION_MAX, "Description")],
+                                validators=[at_most(DESCRIPTION_MAX, "Description")],
                                 description=MARKDOWN_HINT, render_kw={"rows": 4})
 
     def item(self) -> dict:
@@ -102,7 +96,7 @@ class DocumentForm(OffloadForm):
     kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in DocumentKind],
                        validators=[InputRequired()])
     title = StringField("Title", validators=[InputRequired("Give the document a title."),
-                                             _at_most(TITLE_MAX, "Title")],
+                                             at_most(TITLE_MAX, "Title")],
                         description="For example “AWS Solutions Architect certificate”.")
     file = FileField("File", validators=[FileRequired("Choose a file to upload.")])
 

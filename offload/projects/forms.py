@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import Optional
 
 from offload.commissions.models import INVOICE_REASON_MAX
 from offload.conversations.forms import MessageForm
-from offload.core.forms import MoneyField, OffloadForm, QueryForm
+from offload.core.forms import MoneyField, OffloadForm, QueryForm, at_most, text_area
 from offload.milestones.forms import (
     DeliveryForm,
     FundForm,
@@ -29,11 +29,10 @@ from .models import EVENT_FILES_MAX, EVENT_NOTE_MAX, POSTED_KINDS, ProjectState
 class EventForm(OffloadForm):
     kind = SelectField("What happened", choices=[SelectChoice(k.value, k.label)
                                                  for k in POSTED_KINDS])
-    note = TextAreaField("Note", validators=[
-        InputRequired("Write a note: what happened, what comes next."),
-        Length(max=EVENT_NOTE_MAX, message=f"The note can be at most {EVENT_NOTE_MAX:,} "
-                                           "characters.")], render_kw={"rows": 3},
-        description="Both sides and admins see it on the timeline; it can't be edited.")
+    note = text_area("Note", required="Write a note: what happened, what comes next.",
+                     limit=EVENT_NOTE_MAX, rows=3, limit_label="The note",
+                     description="Both sides and admins see it on the timeline; it can't be "
+                                 "edited.")
 
 
 class CompleteReferralForm(MoneyForm):
@@ -43,19 +42,16 @@ class CompleteReferralForm(MoneyForm):
                           description="The whole amount you billed the client, for example "
                                       "4800.")
     reason = TextAreaField("If it is under the agreed price, why", validators=[
-        Optional(), Length(max=INVOICE_REASON_MAX, message=f"Keep it under "
-                                                           f"{INVOICE_REASON_MAX:,} characters.")],
+        Optional(), at_most(INVOICE_REASON_MAX)],
         description="Needed only under the agreed price. The referrer reads it and may "
                     "accept the amount or contest it.", render_kw={"rows": 3})
 
 
 class ContestInvoiceForm(OffloadForm):
-    statement = TextAreaField("Why you contest it", validators=[
-        InputRequired("Say why you contest the amount."),
-        Length(max=INVOICE_REASON_MAX, message=f"Keep it under {INVOICE_REASON_MAX:,} "
-                                               "characters.")],
-        description="An admin reads it beside the performer's reason and both amounts.",
-        render_kw={"rows": 3})
+    statement = text_area(
+        "Why you contest it", required="Say why you contest the amount.",
+        limit=INVOICE_REASON_MAX, rows=3,
+        description="An admin reads it beside the performer's reason and both amounts.")
 
 
 class PayCommissionForm(MoneyForm):

@@ -9,7 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
-from offload.core.errors import Conflict
+from offload.core.transitions import move_row
 
 from .models import PROJECT_TRANSITIONS, EventKind, Project, ProjectEvent, ProjectState
 
@@ -27,18 +27,10 @@ def move_project(project: Project, to: ProjectState) -> None:
 
     Refuses (Conflict) a move the table lacks or a project changed meanwhile.
     """
-    frm = ProjectState(project.state)
-    if to not in PROJECT_TRANSITIONS.get(frm, ()):
-        raise Conflict(f"This project is {frm.value}; it can't become {to.value}.")
-    now = utcnow()
-    changed = db.session.execute(
-        update(Project).where(Project.id == project.id, Project.state == frm.value)
-        .values(state=to.value, state_changed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict("This project changed while you were working on it. Reload it.")
-    set_committed_value(project, "state", to.value)
-    set_committed_value(project, "state_changed_at", now)
+    move_row(project, to, PROJECT_TRANSITIONS,
+             not_allowed=lambda frm: f"This project is {frm.value}; it can't become {to.value}.",
+             refused="This project changed while you were working on it. Reload it.",
+             state_changed_at=utcnow())
     if to == ProjectState.COMPLETED:
         db.session.execute(
             update(User).where(User.id == project.performer_id)

@@ -80,6 +80,10 @@ class Project(db.Model):
     def is_party(self, user: User | None) -> bool:
         return user is not None and user.id in (self.poster_id, self.performer_id)
 
+    def other_party_id(self, user: User) -> int:
+        """The party who isn't ``user`` (the poster, unless ``user`` is the poster)."""
+        return self.performer_id if user.id == self.poster_id else self.poster_id
+
 
 class EventKind(StrEnum):
     # automatic

@@ -76,8 +76,7 @@ def post_project_event(project: Project, *, actor: User, kind: str, note: str
         note = clean_text("note", note, EVENT_NOTE_MAX, "The note", required=True,
                           multiline=True)
         event = record_event(project, kind, actor_id=actor.id, note=note)
-        other_id = project.performer_id if actor.id == project.poster_id else project.poster_id
-        notify(db.session.get(User, other_id), "project_event",
+        notify(db.session.get(User, project.other_party_id(actor)), "project_event",
                title=f"{actor.name} posted “{kind.label.lower()}” on a project",
                link=site_path("projects.show", project_id=project.id,
                              _anchor=f"event-{event.id}"))

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import TextAreaField
-from wtforms.validators import InputRequired, Length
-
-from offload.core.forms import OffloadForm
+from offload.core.forms import OffloadForm, text_area
 
 from .models import BODY_MAX, REPLY_MAX
 
@@ -13,14 +10,9 @@ from .models import BODY_MAX, REPLY_MAX
 class ReviewForm(OffloadForm):
     """The stars come as radio buttons (``stars``, ``skill-<id>``), read by the view."""
 
-    body = TextAreaField("Your review", validators=[
-        InputRequired("Write what it was like to work together."),
-        Length(max=BODY_MAX, message=f"Keep it under {BODY_MAX:,} characters.")],
-        render_kw={"rows": 4})
+    body = text_area("Your review", required="Write what it was like to work together.",
+                     limit=BODY_MAX, rows=4)
 
 
 class ReplyForm(OffloadForm):
-    body = TextAreaField("Your reply", validators=[
-        InputRequired("Write your reply."),
-        Length(max=REPLY_MAX, message=f"Keep it under {REPLY_MAX:,} characters.")],
-        render_kw={"rows": 2})
+    body = text_area("Your reply", required="Write your reply.", limit=REPLY_MAX, rows=2)

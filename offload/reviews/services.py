@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.models import User
 from offload.core.db import atomic, db, dialect_insert, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
 from offload.core.links import site_path
 from offload.core.text import clean_text
+from offload.core.transitions import insert_once
 from offload.gigs.models import GigSkill
 from offload.notifications.services import notify
 from offload.projects.lifecycle import lock_project
@@ -57,16 +57,12 @@ def submit_review(project: Project, *, actor: User, stars: int, body: str,
            actor_may=actor.id in (project.poster_id, project.performer_id))
     stars = _stars("stars", stars)
     body = clean_text("body", body, BODY_MAX, "The review", required=True, multiline=True)
-    subject_id = project.performer_id if actor.id == project.poster_id else project.poster_id
+    subject_id = project.other_party_id(actor)
     skills = _skill_stars(project, actor, skill_stars or {})
     review = Review(project_id=project.id, author_id=actor.id, subject_id=subject_id,
                     stars=stars, body=body)
-    try:
-        with db.session.begin_nested():  # the unique index settles a double submit
-            db.session.add(review)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("You have reviewed this project already.") from None
+    # the unique index settles a double submit
+    insert_once(review, refused="You have reviewed this project already.")
     db.session.add_all(ReviewSkillStars(review_id=review.id, skill_id=skill_id, stars=n)
                        for skill_id, n in skills.items())
     db.session.flush()
@@ -126,12 +122,7 @@ def reply_to_review(review: Review, *, actor: User, body: str) -> ReviewReply:
     if db.session.get(ReviewReply, review.id) is not None:
         raise Conflict("You have replied to this review already.")
     reply = ReviewReply(review_id=review.id, author_id=actor.id, body=body)
-    try:
-        with db.session.begin_nested():
-            db.session.add(reply)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("You have replied to this review already.") from None
+    insert_once(reply, refused="You have replied to this review already.")
     return reply
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from offload.core.db import db
-from offload.ledger.checks import Check, Failure
+from offload.ledger.checks import Check, Failure, with_hold
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
 
 from .models import Deposit, DepositState, Withdrawal, WithdrawalState
@@ -35,23 +35,14 @@ def _accounts(*ids: int | None) -> tuple[int, ...]:
 @cache
 def _withdrawal_rows():
     """Each withdrawal with its wallet, hold and settlement (built once, as above)."""
-    hold, settle, wallet = aliased(Transfer), aliased(Transfer), aliased(LedgerAccount)
-    return (
+    wallet = aliased(LedgerAccount)
+    return with_hold(
         select(Withdrawal.id, Withdrawal.state, Withdrawal.amount_minor,
                Withdrawal.hold_transfer_id, Withdrawal.settle_transfer_id,
-               wallet.id.label("wallet_id"),
-               hold.id.label("hold_id"), hold.state.label("hold_state"),
-               hold.kind.label("hold_kind"), hold.amount_minor.label("hold_amount"),
-               hold.debit_account_id.label("hold_debit"),
-               hold.credit_account_id.label("hold_credit"),
-               hold.cause_type.label("hold_cause_type"), hold.cause_id.label("hold_cause_id"),
-               settle.id.label("settle_id"), settle.state.label("settle_state"),
-               settle.amount_minor.label("settle_amount"))
+               wallet.id.label("wallet_id"))
         .outerjoin(wallet, and_(wallet.owner_id == Withdrawal.member_id,
-                                wallet.kind == AccountKind.WALLET))
-        .outerjoin(hold, hold.id == Withdrawal.hold_transfer_id)
-        .outerjoin(settle, settle.pending_id == Withdrawal.hold_transfer_id)
-        .order_by(Withdrawal.id))
+                                wallet.kind == AccountKind.WALLET)),
+        Withdrawal.hold_transfer_id).order_by(Withdrawal.id)
 
 
 def check_withdrawals_match_holds() -> list[Failure]:
@@ -68,13 +59,13 @@ def check_withdrawals_match_holds() -> list[Failure]:
             if (r.hold_kind, r.hold_state) != (TransferKind.WITHDRAWAL, TransferState.PENDING):
                 problems.append(f"its hold {r.hold_id} is a {r.hold_state} {r.hold_kind} "
                                 "transfer, not a pending withdrawal")
-            if r.hold_amount != r.amount_minor:
-                problems.append(f"holds {r.hold_amount} for an amount of {r.amount_minor}")
+            if r.held != r.amount_minor:
+                problems.append(f"holds {r.held} for an amount of {r.amount_minor}")
             if (r.hold_debit, r.hold_credit) != (r.wallet_id, external_id):
                 problems.append(f"its hold moves {r.hold_debit} → {r.hold_credit}, not the "
                                 f"member's wallet {r.wallet_id} → external {external_id}")
-            if (r.hold_cause_type, r.hold_cause_id) != ("withdrawal", r.id):
-                problems.append(f"its hold names {r.hold_cause_type}:{r.hold_cause_id} "
+            if (r.cause_type, r.cause_id) != ("withdrawal", r.id):
+                problems.append(f"its hold names {r.cause_type}:{r.cause_id} "
                                 "as its cause")
         expected = {WithdrawalState.REQUESTED: None,
                     WithdrawalState.PAID: TransferState.POST_PENDING,
@@ -85,9 +76,9 @@ def check_withdrawals_match_holds() -> list[Failure]:
             now = "open" if r.settle_state is None else r.settle_state
             want = "open" if expected is None else expected
             problems.append(f"is {r.state} but its hold is {now} (should be {want})")
-        if r.state == WithdrawalState.PAID and r.settle_amount is not None \
-                and r.settle_amount != r.amount_minor:
-            problems.append(f"is paid but only {r.settle_amount} of {r.amount_minor} was posted")
+        if r.state == WithdrawalState.PAID and r.settled is not None \
+                and r.settled != r.amount_minor:
+            problems.append(f"is paid but only {r.settled} of {r.amount_minor} was posted")
         if r.settle_transfer_id != r.settle_id:
             problems.append(f"names {r.settle_transfer_id} as its settlement, the ledger says "
                             f"{r.settle_id}")

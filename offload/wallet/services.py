@@ -26,15 +26,16 @@ from offload.core.db import db, in_atomic, on_commit, transactional, utcnow
 from offload.core.errors import Conflict, Invalid, NotAllowed, PasswordNotConfirmed
 from offload.core.links import site_path
 from offload.core.money import format_money
+from offload.core.transitions import move_row
 from offload.ledger.idempotency import KEY_MAX, claim_key, fingerprint_of, record_outcome
-from offload.ledger.models import AccountKind, IdempotencyKey, LedgerAccount, Transfer, TransferKind
+from offload.ledger.models import AccountKind, IdempotencyKey, Transfer, TransferKind
 from offload.ledger.services import (
     Cause,
     InsufficientFunds,
     Leg,
     post_reservation,
     post_transfer,
-    reserve,
+    reserve_covered,
     system_account,
     void_reservation,
     wallet_account,
@@ -191,16 +192,13 @@ def request_withdrawal(*, actor: User, amount_minor: int, payout_details: str,
                             payout_details=payout_details, state=WithdrawalState.REQUESTED)
     db.session.add(withdrawal)
     db.session.flush()
-    wallet_id = wallet_account(actor.id).id
-    leg = Leg(wallet_id, system_account(AccountKind.EXTERNAL).id, amount_minor,
+    leg = Leg(wallet_account(actor.id).id, system_account(AccountKind.EXTERNAL).id, amount_minor,
               TransferKind.WITHDRAWAL)
-    try:
-        hold = reserve(leg, cause=Cause("withdrawal", withdrawal.id), actor_id=actor.id)
-    except InsufficientFunds:
-        available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
-        raise WithdrawalNotCovered(
+    hold = reserve_covered(
+        leg, cause=Cause("withdrawal", withdrawal.id), actor_id=actor.id,
+        refused=lambda available: WithdrawalNotCovered(
             f"You can't withdraw {_money(amount_minor)}: your available balance is "
-            f"{_money(available)}. Money held for other withdrawals isn't available.") from None
+            f"{_money(available)}. Money held for other withdrawals isn't available."))
     _store(withdrawal, hold_transfer_id=hold.id)
     db.session.refresh(withdrawal)
     record_outcome(actor.id, idempotency_key, {"withdrawal_id": withdrawal.id}, hold.batch_id)
@@ -347,14 +345,10 @@ def _move(row: Deposit | Withdrawal, to: str, **values: Any) -> None:
     """
     model = type(row)
     noun = model.__name__.lower()
-    current = STATES[model](row.state)
-    if to not in TRANSITIONS[model][current]:
-        raise Conflict(f"This {noun} is already {current}.")
-    changed = db.session.execute(
-        update(model).where(model.id == row.id, model.state == current)
-        .values(state=to, **values).execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise Conflict(f"This {noun} was changed meanwhile; reload the page to see it.")
+    move_row(row, STATES[model](to), TRANSITIONS[model],
+             not_allowed=lambda current: f"This {noun} is already {current}.",
+             refused=f"This {noun} was changed meanwhile; reload the page to see it.",
+             **values)
 
 
 def _store(row: Deposit | Withdrawal, **values: Any) -> None:
