@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from offload.core.db import utcnow
 from offload.gigs.services import post_gig
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

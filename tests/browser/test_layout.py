@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from offload.core.db import db
 from offload.notifications.services import notify
-from tests.conftest import PASSWORD
 from tests.core.test_authorization import MATRIX, build_world
+from tests.support.factories import PASSWORD
 
 from .test_gig_flow import log_in
 from .test_project_flow import _gig

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from offload.core.db import db
 from offload.wallet.models import Withdrawal
 from offload.wallet.services import reject_withdrawal
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

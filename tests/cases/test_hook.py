@@ -42,7 +42,7 @@ from offload.milestones.services import (
 from offload.offers.models import Offer
 from offload.projects.models import Project, ProjectState
 from offload.projects.services import post_project_event
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 from .conftest import count, fresh, key
 

@@ -22,7 +22,7 @@ from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
 from offload.offers.models import Offer, OfferState
 from offload.projects.models import Project
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 from .conftest import count, entries, evidence_of, fresh, notes, wallet
 

@@ -24,7 +24,7 @@ from offload.offers.models import Offer, OfferState
 from offload.offers.services import award_offer, shortlist_offer
 from offload.projects.models import Project, ProjectState
 from offload.wallet.queries import platform_revenue
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 from .conftest import entries, evidence_of, fresh, notes, wallet
 

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 from flask import url_for
 
-from tests.conftest import empty_tables, new_member
+from tests.support.app import empty_tables
+from tests.support.factories import new_member
 from tests.support.snapshot import Snapshot
 
 MATRIX_FILE = Path(__file__).resolve().parents[2] / "docs" / "authorization.md"

@@ -26,7 +26,8 @@ from sqlalchemy import func, select
 
 from offload.core.db import db
 from offload.ledger.models import LedgerAccount, Transfer
-from tests.conftest import PASSWORD, empty_tables
+from tests.support.app import empty_tables
+from tests.support.factories import PASSWORD
 
 from .test_authorization import MATRIX, build_world
 

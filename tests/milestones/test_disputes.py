@@ -21,7 +21,7 @@ from offload.milestones.models import Dispute, Milestone, MilestoneState
 from offload.milestones.queries import price_progress
 from offload.moderation.models import ModerationEntry
 from offload.projects.models import EventKind, Project, ProjectEvent, ProjectState
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 from .test_services import add, fresh, key, wallets
 

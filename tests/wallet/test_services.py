@@ -26,8 +26,7 @@ from offload.wallet.services import (
     reject_withdrawal,
     request_withdrawal,
 )
-from tests.conftest import PASSWORD
-from tests.support.factories import count
+from tests.support.factories import PASSWORD, count
 
 from .conftest import new_key, transfer_count
 

@@ -12,8 +12,7 @@ from offload.core.db import db
 from offload.wallet.models import Deposit, Withdrawal
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import mark_withdrawal_paid, reject_withdrawal
-from tests.conftest import PASSWORD
-from tests.support.factories import count
+from tests.support.factories import PASSWORD, count
 
 from .conftest import transfer_count
 
