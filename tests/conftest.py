@@ -37,6 +37,7 @@ from tests.support.app import (
 from tests.support.factories import PASSWORD
 
 pytest_plugins = ["pytester", "tests.support.fixtures",
+                  "tests.support.cases", "tests.support.invites",  # the case family, the tree
                   "tests.support.links"]  # every notification links to a page
 
 
