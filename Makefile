@@ -10,9 +10,10 @@ PARALLEL := -n $(WORKERS) --dist loadfile
 
 .PHONY: install run seed test test-postgres test-browser lint coverage clean bench-ledger bench
 
+# (Python 3.11's own pip installs the editable project; upgrading it first cost CI a
+# download and an install every run)
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,postgres]'
 	touch $@
 

@@ -6,65 +6,39 @@ pytest-xdist every worker has its own database: SQLite files live in the worker'
 temporary directory, and on PostgreSQL the worker's database is the base URL's name
 with the worker's id appended (``offload_test_gw0``), created on first use and reused.
 
-The factories (members, gigs, offers, funds, projects) are in tests/support/factories.py
-and their fixtures in tests/support/fixtures.py, loaded here as a plugin.
+The app's configuration and the reset between tests are in tests/support/app.py; the
+factories (members, gigs, offers, funds, projects) are in tests/support/factories.py
+and their fixtures in tests/support/fixtures.py, loaded here as a plugin. Tests import
+helpers from tests/support/, never from a conftest or another test module.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import os
 import re
-import threading
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from flask import has_app_context
-from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete, event, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, select, text
 
-from offload import create_app
 from offload.accounts.models import User
-from offload.core.cache import cache
-from offload.core.db import atomic, db
+from offload.core.db import db
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import LEDGER_CHECKS, run_checks
-from offload.ledger.models import (
-    DROP_IMMUTABLE_TRANSFERS_SQLITE,
-    IMMUTABLE_TRANSFERS_SQLITE,
-    Transfer,
+from offload.ledger.models import Transfer
+from tests.support.app import (
+    DATABASE_URL_ENV,
+    empty_tables,
+    in_ci,
+    make_app,
+    running_mail_worker,
+    worker_database_url,
 )
-from tests.support.factories import PASSWORD, _hashed, new_member  # noqa: F401  (importable here)
+from tests.support.factories import PASSWORD
 
 pytest_plugins = ["pytester", "tests.support.fixtures",
+                  "tests.support.cases", "tests.support.invites",  # the case family, the tree
                   "tests.support.links"]  # every notification links to a page
-
-DATABASE_URL_ENV = "OFFLOAD_TEST_DATABASE_URL"
-
-
-def in_ci() -> bool:
-    """CI is set only when ``CI`` is truthy: "1", "true", "yes" (any case)."""
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def worker_database_url(base: str, worker: str) -> str:
-    """The PostgreSQL database of one xdist worker, created on the base URL's server if
-    missing (its schema is rebuilt by the session's ``app`` fixture, so reusing it is fine)."""
-    url = make_url(base)
-    name = f"{url.database}_{worker}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                 {"name": name})
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def pytest_configure(config):
@@ -74,57 +48,6 @@ def pytest_configure(config):
     base = os.environ.get(DATABASE_URL_ENV) or ""
     if worker and base.startswith("postgresql") and not base.endswith(f"_{worker}"):
         os.environ[DATABASE_URL_ENV] = worker_database_url(base, worker)
-
-
-def app_config(tmp_path: Path, **extra) -> dict:
-    url = os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{tmp_path}/test.db"
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False,
-        # the limiter is one object shared by every app a test creates, so it stays on
-        # everywhere, with limits no ordinary test reaches (tests of limits set low ones)
-        "RATELIMIT_ENABLED": True,
-        "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
-        "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
-        "RESET_LIMIT": "100000 per minute",
-        "EMAIL_CHANGE_LIMIT": "100000 per minute",
-        "INVITE_LIMIT": "100000 per minute",
-        "CONTACT_LIMIT": "100000 per minute",
-        "PHOTO_LIMIT": "100000 per minute",
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "CANONICAL_URL": "https://offload.example",
-        "MAIL_BACKEND": "log",
-        "LEDGER_STRICT_LOCK_ORDER": True,
-        # the real method's cost (~0.15 s a log-in) would dominate the suite; a login
-        # still checks a real scrypt hash, with a smaller work factor
-        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-        **extra,
-    }
-
-
-def make_app(tmp_path: Path, **extra):
-    """An app on the test configuration whose test client isolates requests."""
-    app = create_app(app_config(tmp_path, **extra))
-    app.test_client_class = IsolatedClient
-    return app
-
-
-class IsolatedClient(FlaskClient):
-    """A test client whose requests run as in production, each in a fresh context.
-
-    Flask reuses an app context that is already pushed (the test's own), which would
-    share ``g`` (Flask-Login's cached user) and the database session between requests.
-    Running each request in an empty ``contextvars.Context`` gives it its own. After
-    the request, the test's session ends its read transaction so it sees the changes.
-    """
-
-    def open(self, *args, **kwargs):
-        response = contextvars.Context().run(super().open, *args, **kwargs)
-        if has_app_context():
-            db.session.rollback()
-        return response
 
 
 @pytest.fixture(scope="session")
@@ -140,52 +63,6 @@ def app(tmp_path_factory):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def empty_tables():
-    """Empty every table (and, on SQLite, the full-text index); ids start at 1 again, so
-    the fragment cache, keyed by ids and versions, is emptied too."""
-    db.session.rollback()
-    cache.clear()
-    tables = list(reversed(db.metadata.sorted_tables))
-    # one write transaction from its first statement (BEGIN IMMEDIATE on SQLite): the
-    # probe's read, then a write, in a deferred one fails at once ("database is locked")
-    # when another connection commits in between, as the browser suite's mail worker does
-    with atomic():
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            _empty_sqlite_tables(tables)
-
-
-@functools.cache
-def _filled_tables_probe(names: tuple[str, ...]):
-    return text(" UNION ALL ".join(
-        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names))
-
-
-def _empty_sqlite_tables(tables) -> None:
-    # Only the tables a test filled are emptied (one probe finds them), and the transfers'
-    # triggers are lifted only when transfers hold rows: dropping and creating a trigger
-    # changes the schema, which every connection then reads again. This halves the reset
-    # (about 40 of every test's 80 ms went to those triggers on this machine).
-    filled = set(db.session.scalars(_filled_tables_probe(tuple(t.name for t in tables))))
-    if not filled:
-        return
-    lift = "transfers" in filled  # transfers refuse DELETE (they are immutable)
-    if lift:
-        for statement in DROP_IMMUTABLE_TRANSFERS_SQLITE:
-            db.session.execute(text(statement))
-    for table in tables:
-        if table.name in filled:
-            db.session.execute(delete(table))
-    if lift:
-        for statement in IMMUTABLE_TRANSFERS_SQLITE:
-            db.session.execute(text(statement))
-    # the FTS5 index is outside db.metadata (its triggers empty it with the gigs;
-    # this guards against a test that left it inconsistent)
-    db.session.execute(text("INSERT INTO gig_search(gig_search) VALUES ('delete-all')"))
 
 
 @pytest.fixture(autouse=True)
@@ -246,21 +123,6 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", record)
 
     return counting
-
-
-@contextmanager
-def running_mail_worker(app, poll_seconds: float = 0.05):
-    """The mail worker (``flask jobs worker`` without the periodic jobs) in a thread."""
-    from offload.jobs.worker import Worker
-
-    worker = Worker(app, jobs=(), poll_seconds=poll_seconds)
-    thread = threading.Thread(target=worker.run, name="mail-worker", daemon=True)
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        thread.join(timeout=30)
 
 
 @pytest.fixture

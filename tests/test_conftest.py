@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import in_ci
+from tests.support.app import in_ci
 
 INNER_ARGS = ("-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:playwright")
 HOOKS = ("from tests.conftest import pytest_make_collect_report, pytest_runtest_makereport"

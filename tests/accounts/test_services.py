@@ -16,7 +16,7 @@ from offload.accounts.services import (
 )
 from offload.core.db import db
 from offload.core.errors import Conflict, Invalid
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def _token_from(outbox, address, marker):

@@ -4,7 +4,7 @@ from http.cookies import SimpleCookie
 from offload.accounts.models import User
 from offload.accounts.services import resolve_password_resets
 from offload.core.db import db
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def test_login_page_and_failed_login_keeps_input(client, make_member):

@@ -1,5 +1,6 @@
-"""Admin page fixtures: the features' own (the case family, projects started the real
-way, funded wallets, the small invite tree) and a withdrawal waiting in the queue.
+"""Admin page fixtures: a withdrawal waiting in the queue. The features' own (the case
+family, projects started the real way, the small invite tree) are everyone's
+(tests/support/cases.py and invites.py, loaded as plugins by tests/conftest.py).
 
 The admin is the cases' ``boss`` (Bea Boss); tests that need another make their own.
 """
@@ -7,20 +8,6 @@ The admin is the cases' ``boss`` (Bea Boss); tests that need another make their 
 from __future__ import annotations
 
 import pytest
-
-from tests.cases.conftest import (  # noqa: F401  (fixtures)
-    admin,
-    gina,
-    gramps,
-    ivan,
-    logout,
-    open_case_about,
-    other_admin,
-    run_project,
-    sam,
-    tom,
-)
-from tests.invites.conftest import tree  # noqa: F401  (fixture)
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from offload.accounts.models import User
 from offload.cases.models import Case, CaseState, Report, ReportState
 from offload.cases.reports import report_member
 from offload.cases.services import resolve_case
-from tests.cases.conftest import case_ids, count, entries, evidence_of, fresh
+from tests.support.cases import case_ids, entries, evidence_of
+from tests.support.factories import count, fresh
 
 
 def text_of(response) -> str:

@@ -12,7 +12,7 @@ from offload.cases.models import Case
 from offload.cases.reports import report_member
 from offload.cases.services import resolve_case
 from offload.core.db import atomic, db
-from tests.cases.conftest import fresh
+from tests.support.factories import fresh
 
 
 def text_of(response) -> str:

@@ -16,7 +16,7 @@ from offload.milestones import disputes
 from offload.milestones import services as ms
 from offload.milestones.models import Dispute, Milestone
 from offload.milestones.queries import open_disputes_page
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 _keys = itertools.count(1)
 

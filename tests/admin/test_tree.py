@@ -9,7 +9,7 @@ from offload.accounts.models import User
 from offload.core.db import db
 from offload.invites.fake import generate_tree
 from offload.invites.tree import counted_branch_size, line_to_root
-from tests.conftest import _hashed
+from tests.support.factories import _hashed
 
 
 def fresh(user_id: int) -> User:

@@ -12,7 +12,7 @@ from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
 from offload.wallet.models import Withdrawal, WithdrawalState
 from offload.wallet.queries import wallet_summary
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 IBAN = "IBAN DE89 3704 0044 0532 0130 00"
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from offload.alerts.models import NAME_MAX, Alert
 from offload.alerts.services import save_alert, send_instant_alerts, stop_alert, stop_token
 from offload.core.db import db, utcnow
-from tests.conftest import PASSWORD, make_app
-from tests.support.factories import fresh
+from tests.support.app import make_app
+from tests.support.factories import PASSWORD, fresh
 
 ALERT_LINK = "Get new gigs for this search by e-mail"
 

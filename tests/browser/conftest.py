@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from offload import create_app
 from offload.core.db import db
-from tests.conftest import app_config, running_mail_worker
+from tests.support.app import app_config, running_mail_worker
 from tests.support.smtp import SMTPServer, free_port
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -12,10 +12,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.core.test_authorization import build_world
-
-from .test_gig_flow import log_in
-from .test_project_flow import _gig
+from tests.support.authorization import build_world
+from tests.support.browser import gig as _gig
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
 

@@ -10,10 +10,9 @@ from playwright.sync_api import expect
 
 from offload.conversations.services import send_offer_message
 from offload.offers.services import accept_award, award_offer, make_offer
+from tests.support.browser import gig as _gig
+from tests.support.browser import log_in
 from tests.support.smtp import text_part
-
-from .test_gig_flow import log_in
-from .test_project_flow import _gig
 
 pytestmark = pytest.mark.browser
 

@@ -9,10 +9,9 @@ from playwright.sync_api import expect
 
 from offload.alerts.services import send_daily_digests
 from offload.core.db import utcnow
+from tests.support.browser import gig as _gig
+from tests.support.browser import log_in
 from tests.support.smtp import text_part
-
-from .test_gig_flow import log_in
-from .test_project_flow import _gig
 
 pytestmark = pytest.mark.browser
 

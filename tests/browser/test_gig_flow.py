@@ -9,17 +9,9 @@ from playwright.sync_api import expect
 
 from offload.core.db import utcnow
 from offload.gigs.services import post_gig
-from tests.conftest import PASSWORD
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
 
 
 def test_post_find_ask_answer_and_cancel_a_gig(browser, live_server, make_member, shot):

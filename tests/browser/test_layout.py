@@ -13,11 +13,10 @@ from playwright.sync_api import expect
 
 from offload.core.db import db
 from offload.notifications.services import notify
-from tests.conftest import PASSWORD
-from tests.core.test_authorization import MATRIX, build_world
-
-from .test_gig_flow import log_in
-from .test_project_flow import _gig
+from tests.support.authorization import MATRIX, build_world
+from tests.support.browser import gig as _gig
+from tests.support.browser import log_in
+from tests.support.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

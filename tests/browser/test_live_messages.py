@@ -20,9 +20,8 @@ from playwright.sync_api import expect
 from offload.core.db import utcnow
 from offload.gigs.services import post_gig
 from offload.offers.services import accept_award, award_offer, make_offer
+from tests.support.browser import log_in
 from tests.support.smtp import free_port
-
-from .test_gig_flow import log_in
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from offload.invites.services import send_invite
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 from tests.support.images import GPS_IFD, image_bytes
 from tests.support.smtp import first_link
 

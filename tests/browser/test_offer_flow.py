@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 
 from offload.core.db import utcnow
 from offload.wallet.services import add_funds
-
-from .test_gig_flow import log_in
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
 

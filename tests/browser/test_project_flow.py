@@ -8,21 +8,12 @@ import pytest
 from playwright.sync_api import expect
 
 from offload.core.db import utcnow
-from offload.gigs.services import ClientInfo, post_gig
 from offload.offers.services import accept_award, award_offer, make_offer
 from offload.wallet.services import add_funds
-
-from .test_gig_flow import log_in
+from tests.support.browser import gig as _gig
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _gig(poster, kind: str, title: str):
-    return post_gig(actor=poster, kind=kind, title=title, description="The work.",
-                    skill_names=["Python"], category="backend", budget_min_minor=1_000_00,
-                    budget_max_minor=3_000_00, deadline=utcnow().date() + timedelta(days=30),
-                    client_details=ClientInfo("Bright Dental", "ops@bright.example")
-                    if kind == "referral" else None)
 
 
 def test_a_referral_from_award_to_paid_commission(browser, live_server, make_member, shot):

@@ -12,8 +12,7 @@ from offload.core.db import db, utcnow
 from offload.gigs.services import ClientInfo, post_gig
 from offload.offers.services import make_offer
 from offload.reviews.models import MemberRating
-
-from .test_gig_flow import log_in
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
 

@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 from offload.commissions.services import complete_referral
 from offload.offers.services import accept_award, award_offer, make_offer
 from offload.wallet.services import add_funds
-
-from .test_gig_flow import log_in
-from .test_project_flow import _gig
+from tests.support.browser import gig as _gig
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
 

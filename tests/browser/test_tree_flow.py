@@ -8,10 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from offload.invites.services import accept_invite, send_invite
-from tests.conftest import PASSWORD
+from tests.support.browser import log_in
+from tests.support.factories import PASSWORD
 from tests.support.smtp import first_link
-
-from .test_gig_flow import log_in
 
 pytestmark = pytest.mark.browser
 

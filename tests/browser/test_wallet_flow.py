@@ -9,19 +9,12 @@ from sqlalchemy import select
 from offload.core.db import db
 from offload.wallet.models import Withdrawal
 from offload.wallet.services import reject_withdrawal
-from tests.conftest import PASSWORD
+from tests.support.browser import log_in
+from tests.support.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 IBAN = "IBAN DE89 3704 0044 0532 0130 00"
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
 
 
 def history_row(page, text):

@@ -42,9 +42,8 @@ from offload.milestones.services import (
 from offload.offers.models import Offer
 from offload.projects.models import Project, ProjectState
 from offload.projects.services import post_project_event
-from tests.conftest import PASSWORD
-
-from .conftest import count, fresh, key
+from tests.support.cases import key
+from tests.support.factories import PASSWORD, count, fresh
 
 ACTIONS = ("send_invite", "post_gig", "publish_gig", "make_offer")
 ABOUT_SAM = "about Sam Subject, whom you invited"

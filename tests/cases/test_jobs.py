@@ -26,8 +26,8 @@ from offload.commissions.services import (
 from offload.core.db import db, utcnow
 from offload.core.errors import Conflict
 from offload.notifications.models import Notification
-
-from .conftest import count, evidence_of, fresh, key, notes
+from tests.support.cases import evidence_of, key, notes
+from tests.support.factories import count, fresh
 
 ROUNDS = 4
 

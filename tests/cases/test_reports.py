@@ -14,8 +14,8 @@ from offload.cases.reports import dismiss_report, open_case_from_report, report_
 from offload.core.db import utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.notifications.models import Notification
-
-from .conftest import count, entries, evidence_of, fresh, notes
+from tests.support.cases import entries, evidence_of, notes
+from tests.support.factories import count, fresh
 
 ROUNDS = 4
 

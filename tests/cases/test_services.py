@@ -22,9 +22,8 @@ from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
 from offload.offers.models import Offer, OfferState
 from offload.projects.models import Project
-from tests.conftest import PASSWORD
-
-from .conftest import count, entries, evidence_of, fresh, notes, wallet
+from tests.support.cases import entries, evidence_of, notes, wallet
+from tests.support.factories import PASSWORD, count, fresh
 
 ROUNDS = 4
 

@@ -24,9 +24,8 @@ from offload.offers.models import Offer, OfferState
 from offload.offers.services import award_offer, shortlist_offer
 from offload.projects.models import Project, ProjectState
 from offload.wallet.queries import platform_revenue
-from tests.conftest import PASSWORD
-
-from .conftest import entries, evidence_of, fresh, notes, wallet
+from tests.support.cases import entries, evidence_of, notes, wallet
+from tests.support.factories import PASSWORD, fresh
 
 SUSPENDED = "This account is suspended"
 

@@ -13,8 +13,7 @@ from offload.accounts.models import User
 from offload.cases.models import Report
 from offload.cases.reports import report_member
 from offload.core.db import db
-
-from .conftest import count, fresh
+from tests.support.factories import count, fresh
 
 
 def text_of(response) -> str:

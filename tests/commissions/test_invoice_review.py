@@ -39,8 +39,7 @@ from offload.ledger.services import InsufficientFunds, system_account, wallet_ac
 from offload.moderation.models import ModerationEntry
 from offload.projects.models import ProjectEvent
 from offload.wallet.services import mark_withdrawal_paid
-from tests.conftest import PASSWORD
-from tests.support.factories import fresh
+from tests.support.factories import PASSWORD, fresh
 
 _keys = itertools.count(1)
 PRICE = 400_00  # make_offer's price: the project's agreed price

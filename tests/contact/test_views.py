@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from offload.contact.models import ContactMessage
 from offload.contact.services import answer_contact_message, send_contact_message
 from offload.core.db import db
-from tests.conftest import make_app
+from tests.support.app import make_app
 
 VISITOR = {"name": "Vera Visitor", "email": "vera@example.com", "subject": "Joining",
            "body": "How do I get an invite?", "website": ""}

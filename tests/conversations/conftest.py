@@ -1,8 +1,5 @@
-"""Conversation fixtures: gigs, offers and funded members through the real services (the
-gig, offer and wallet tests' factories)."""
+"""Conversation fixtures: the offer tests' people and gigs (tests/support/offers.py);
+``make_gig``, ``make_offer``, ``fund`` and ``race`` are everyone's
+(tests/support/fixtures.py)."""
 
-from __future__ import annotations
-
-from tests.gigs.conftest import _empty_search_index, make_gig  # noqa: F401  (fixtures)
-from tests.offers.conftest import make_offer  # noqa: F401  (fixture)
-from tests.wallet.conftest import fund, race  # noqa: F401  (fixtures)
+from tests.support.offers import bob, carol, poster, stranger, task_gig  # noqa: F401

@@ -1,5 +1,5 @@
 """The inbox's two reads walk their indexes on SQLite and PostgreSQL (the plan rules
-of tests/gigs/test_query_plans.py: no full scan of a big table, no sort): a page from
+of tests/support/plans.py: no full scan of a big table, no sort): a page from
 the member's activity index, the top bar's count from the partial index of their
 conversations with something unread."""
 
@@ -10,7 +10,7 @@ from sqlalchemy import text
 from offload.conversations import services as conversations
 from offload.conversations.queries import inbox_page, unread_message_count
 from offload.core.db import db
-from tests.gigs.test_query_plans import assert_indexed
+from tests.support.plans import assert_indexed
 
 
 def test_the_inbox_page_and_the_unread_count_use_indexes(app, make_member, make_gig,

@@ -21,7 +21,7 @@ from offload.core.db import db
 from offload.core.errors import NotAllowed
 from offload.offers import services
 from offload.offers.models import Offer
-from tests.conftest import make_app
+from tests.support.app import make_app
 from tests.support.factories import fresh
 
 ROUNDS = 5
@@ -363,7 +363,7 @@ def csrf_app(app, tmp_path):
 
 
 def test_marking_read_needs_the_csrf_token(csrf_app, offer, bob, poster):
-    from tests.conftest import PASSWORD
+    from tests.support.factories import PASSWORD
 
     ids = add_messages(offer.id, poster.id, 2)
     client = csrf_app.test_client()

@@ -4,7 +4,7 @@ told, and the conversation going on as the project's after the award."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from offload.accounts.models import User
 from offload.conversations.models import OfferMessage
@@ -16,53 +16,8 @@ from offload.ledger.checks import run_checks
 from offload.notifications.models import Notification
 from offload.offers import services
 from offload.offers.models import Offer
-
-
-def count(model, *where) -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def fresh(model, id_: int):
-    db.session.rollback()
-    return db.session.get(model, id_)
-
-
-def notes(member, kind: str) -> list[str]:
-    """The titles of the member's notifications of ``kind``, oldest first."""
-    db.session.rollback()
-    return list(db.session.scalars(select(Notification.title).where(
-        Notification.user_id == member.id, Notification.kind == kind)
-        .order_by(Notification.id)))
-
-
-@pytest.fixture
-def poster(make_member):
-    return make_member("poster")
-
-
-@pytest.fixture
-def bob(make_member, fund):
-    member = make_member("bob")
-    fund(member, 10_00)
-    return member
-
-
-@pytest.fixture
-def carol(make_member, fund):
-    member = make_member("carol")
-    fund(member, 10_00)
-    return member
-
-
-@pytest.fixture
-def stranger(make_member):
-    return make_member("stranger")
-
-
-@pytest.fixture
-def task_gig(make_gig, poster):
-    return make_gig(poster=poster, kind="task")
+from tests.support.factories import count, fresh
+from tests.support.offers import notes
 
 
 def test_both_sides_write_to_each_other(task_gig, poster, bob, make_offer):

@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from offload import create_app
 from offload.core.db import atomic, db, on_commit
-from tests.conftest import app_config
+from tests.support.app import app_config
 
 
 def test_security_headers_on_every_response(client):

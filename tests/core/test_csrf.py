@@ -3,7 +3,8 @@
 import pytest
 from flask import url_for
 
-from tests.conftest import PASSWORD, make_app
+from tests.support.app import make_app
+from tests.support.factories import PASSWORD
 
 
 @pytest.fixture

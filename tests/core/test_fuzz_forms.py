@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 
 from offload.core.db import db
 from offload.ledger.models import LedgerAccount, Transfer
-from tests.conftest import PASSWORD, empty_tables
-
-from .test_authorization import MATRIX, build_world
+from tests.support.app import empty_tables
+from tests.support.authorization import MATRIX, build_world
+from tests.support.factories import PASSWORD
 
 ROLE_ORDER = ("member", "admin", "outsider", "unconfirmed", "anonymous")
 # anonymous where the route lets anyone in (log-in, sign-up, reset: their forms are

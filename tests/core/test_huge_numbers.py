@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
-from .test_authorization import MATRIX, build_world
+from tests.support.authorization import MATRIX, build_world
 
 HUGE = str(2**63)
 QUERY_VALUES = (HUGE, "99999999999999999999.99999999999999999999", f"1.{HUGE}", f"{HUGE}.1")

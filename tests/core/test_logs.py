@@ -14,7 +14,7 @@ def test_extras_are_appended_as_key_values():
 
 def test_login_failures_and_successes_are_logged_without_the_password(client, make_member,
                                                                       caplog):
-    from tests.conftest import PASSWORD
+    from tests.support.factories import PASSWORD
 
     make_member("alice")
     with caplog.at_level(logging.INFO, logger="offload.accounts"):
@@ -55,7 +55,7 @@ def broken(tmp_path):
 
     from offload import create_app
     from offload.core.db import atomic, on_commit
-    from tests.conftest import app_config
+    from tests.support.app import app_config
 
     broken = create_app(app_config(tmp_path, PROPAGATE_EXCEPTIONS=False))
     hooks = logging.getLogger("offload.test")

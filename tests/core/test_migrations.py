@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from offload.core.db import db
 from offload.gigs.search_ddl import is_search_schema_object
-from tests.conftest import make_app
+from tests.support.app import make_app
 
 
 def test_migrations_match_the_models_and_go_both_ways(tmp_path, empty_database_url):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, make_app
+from tests.support.app import make_app
+from tests.support.factories import PASSWORD
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from offload.projects.models import Project
 from offload.projects.page import project_page
 from offload.wallet.queries import wallet_history_page
 from offload.wallet.services import add_funds
-from tests.gigs.test_query_plans import assert_indexed
+from tests.support.plans import assert_indexed
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from offload.gigs.filters import BoardFilters, BoardSort, encode_cursor
 from offload.gigs.models import Gig
 from offload.gigs.queries import board_page, gig_page, matching_gigs_for
 from offload.profiles.models import MemberSkill, Skill
-from tests.conftest import make_app
+from tests.support.app import make_app
 
 SKILL_NAMES = ["Python", "JavaScript", "TypeScript", "React", "Django", "Flask", "Go", "Rust",
                "Java", "Kotlin", "Swift", "PostgreSQL", "SQLite", "Docker", "Kubernetes",

@@ -31,8 +31,7 @@ from offload.gigs.queries import (
     my_gigs,
 )
 from offload.profiles.services import ensure_skills, set_member_skills
-
-from .conftest import in_days
+from tests.support.factories import in_days
 
 
 def ids(page) -> list[int]:

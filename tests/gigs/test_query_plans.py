@@ -12,13 +12,11 @@ matching gigs (each skill's newest few, merged).
 
 from __future__ import annotations
 
-import json
 import random
-import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from offload.core.db import db, utcnow
 from offload.gigs.fake import generate_gigs
@@ -28,9 +26,7 @@ from offload.gigs.queries import board_page, gig_page, matching_gigs_for
 from offload.invites.fake import generate_tree
 from offload.notifications.queries import unread_count
 from offload.profiles.models import MemberSkill, Skill
-
-BIG_TABLES = {"gigs", "gig_skills", "users", "offers", "notifications", "member_skills",
-              "project_events", "offer_messages", "transfers", "ledger_accounts"}
+from tests.support.plans import assert_indexed
 
 
 @pytest.fixture
@@ -50,69 +46,6 @@ def data(make_member):
     # opened by earlier tests in this process would plan with the old ones
     db.engine.dispose()
     return members
-
-
-def statements_of(work) -> list[tuple[str, object]]:
-    seen: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        work()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    db.session.rollback()
-    return seen
-
-
-def problems(statement: str, parameters, *, sort_allowed: bool = False) -> list[str]:
-    """Full scans of big tables and (unless allowed) sorts in the plan of one statement."""
-    found = []
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET enable_seqscan = off")
-            conn.exec_driver_sql("SET enable_sort = off")
-            plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement,
-                                        parameters).scalar()
-            plan = plan if isinstance(plan, list) else json.loads(plan)
-            for node in _nodes(plan[0]["Plan"]):
-                if node["Node Type"] == "Seq Scan" and node["Relation Name"] in BIG_TABLES:
-                    found.append(f"Seq Scan on {node['Relation Name']}")
-                if node["Node Type"] in ("Sort", "Incremental Sort") and not sort_allowed:
-                    found.append(f"Sort by {node.get('Sort Key')}")
-        else:
-            for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters):
-                detail = row[3]
-                words = detail.split()
-                if (words[:1] == ["SCAN"] and words[1] in BIG_TABLES
-                        and "INDEX" not in detail):
-                    found.append(detail)
-                if "TEMP B-TREE" in detail and not sort_allowed:
-                    found.append(detail)
-    return found
-
-
-def _nodes(node):
-    yield node
-    for child in node.get("Plans", []):
-        yield from _nodes(child)
-
-
-# a load of the page's own rows by their ids (``WHERE x IN (?, ?, …)``): whatever it
-# sorts is bounded by the page size
-_PAGE_LOAD = re.compile(r"\bIN \((?:\?|%\(\w+\)s)(?:, (?:\?|%\(\w+\)s))*\)")
-
-
-def assert_indexed(work, *, sort_allowed: bool = False) -> None:
-    statements = statements_of(work)
-    assert statements
-    report = {" ".join(s.split())[:160]: p for s, params in statements
-              if (p := problems(s, params,
-                                sort_allowed=sort_allowed or bool(_PAGE_LOAD.search(s))))}
-    assert report == {}
 
 
 @pytest.mark.parametrize("args", [

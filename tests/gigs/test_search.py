@@ -17,8 +17,8 @@ from offload.gigs.search_ddl import (
     SEARCH_DDL,
     is_search_schema_object,
 )
-
-from .conftest import in_days, indexed_ids, open_ids
+from tests.support.factories import in_days
+from tests.support.gigs import indexed_ids, open_ids
 
 
 def found(q: str, **filters) -> list[int]:

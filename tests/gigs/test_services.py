@@ -29,9 +29,8 @@ from offload.gigs.services import ClientInfo, InvalidField
 from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
 from offload.profiles.models import Skill
-from tests.support.factories import count, fresh
-
-from .conftest import PDF, in_days, indexed_ids, open_ids, upload
+from tests.support.factories import PDF, count, fresh, in_days, upload
+from tests.support.gigs import indexed_ids, open_ids
 
 
 def assert_is_open_follows_state(gig: Gig) -> None:

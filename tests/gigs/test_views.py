@@ -12,9 +12,7 @@ from sqlalchemy import select
 
 from offload.core.db import db, utcnow
 from offload.gigs.models import ClientDetails, Gig, GigAttachment, GigState, Question
-from tests.support.factories import count
-
-from .conftest import PDF, in_days, upload
+from tests.support.factories import PDF, count, in_days, upload
 
 
 def text(response) -> str:

@@ -15,7 +15,7 @@ from offload.invites.services import (
     revoke_invite,
     send_invite,
 )
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def _token(outbox, address):

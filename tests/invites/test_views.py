@@ -7,7 +7,7 @@ from offload.accounts.services import end_all_sessions
 from offload.core.db import db
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import revoke_invite, send_invite
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 SIGNUP = {"username": "newbie", "display_name": "New Bie", "email": "new@example.com",
           "password": PASSWORD, "account_type": "individual", "organization_name": ""}

@@ -317,7 +317,8 @@ def test_files_within_the_stated_limits_are_not_refused_for_the_requests_size(
 
 def _csrf_client(app, tmp_path, username: str):
     """A client of an app with CSRF on (as in production), logged in through the form."""
-    from tests.conftest import PASSWORD, make_app
+    from tests.support.app import make_app
+    from tests.support.factories import PASSWORD
 
     csrf_app = make_app(tmp_path, WTF_CSRF_ENABLED=True,
                         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])

@@ -21,9 +21,8 @@ from offload.milestones.models import Dispute, Milestone, MilestoneState
 from offload.milestones.queries import price_progress
 from offload.moderation.models import ModerationEntry
 from offload.projects.models import EventKind, Project, ProjectEvent, ProjectState
-from tests.conftest import PASSWORD
-
-from .test_services import add, fresh, key, wallets
+from tests.support.factories import PASSWORD, fresh
+from tests.support.milestones import add, key, wallets
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from offload.milestones.queries import price_progress
 from offload.notifications.models import Notification
 from offload.offers.services import accept_award, award_offer
 from offload.projects.models import EventKind, Project, ProjectEvent, ProjectState
-
-from .test_services import fresh, wallets
+from tests.support.factories import fresh
+from tests.support.milestones import wallets
 
 _keys = itertools.count(1)
 

@@ -18,7 +18,7 @@ from offload.milestones import disputes, price
 from offload.milestones import services as ms
 from offload.milestones.models import Dispute, Milestone, PriceProposal
 from offload.projects.models import Project
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 _keys = itertools.count(1)
 

@@ -3,7 +3,6 @@ among them) and, once the project closes, nothing left in escrow."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 from datetime import timedelta
 
@@ -16,24 +15,12 @@ from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.gigs.models import Gig, GigState
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
-from offload.ledger.services import wallet_account
 from offload.milestones import services as ms
 from offload.milestones.models import Milestone, MilestoneState
 from offload.milestones.services import EscrowNotCovered
 from offload.projects.models import EventKind, Project, ProjectEvent, ProjectState
 from tests.support.factories import fresh
-
-_keys = itertools.count(1)
-
-
-def key() -> str:
-    return f"milestone-key-{next(_keys)}"
-
-
-def wallets(*members) -> list[tuple[int, int]]:
-    """(available, held) of each member's wallet."""
-    db.session.rollback()
-    return [(wallet_account(m.id).available, wallet_account(m.id).held) for m in members]
+from tests.support.milestones import add, key, wallets
 
 
 def kinds(project) -> list[str]:
@@ -49,11 +36,6 @@ def task(start_project, referrer, performer, fund):
     fund(performer, 1_00)  # the prepaid click of the offer
     fund(referrer, 500_00)
     return start_project(kind="task")
-
-
-def add(project, customer, amount=200_00, title="Part one"):
-    return ms.add_milestone(project, actor=customer, title=title, amount_minor=amount,
-                            due_on=utcnow().date() + timedelta(days=5))
 
 
 def test_fund_deliver_release_completes_the_project_and_empties_escrow(task, referrer,

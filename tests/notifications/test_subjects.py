@@ -36,8 +36,7 @@ from offload.offers.models import Offer, OfferProposal
 from offload.projects.models import Project
 from offload.projects.services import flag_stalling_projects, post_project_event
 from offload.reviews.services import submit_review
-from tests.conftest import PASSWORD
-from tests.support.factories import all_skills, fresh
+from tests.support.factories import PASSWORD, all_skills, fresh
 
 # kinds about a member or their money, not about a gig
 NOT_ABOUT_A_GIG = {"case_opened", "case_resolved", "report_answered", "vouch_moved",

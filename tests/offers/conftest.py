@@ -1,11 +1,5 @@
-"""Offer fixtures: ``make_offer(gig, member, fee_kind="postpaid", price_minor=..., ...)``
-is shared (tests/support/fixtures.py); importable here for conftests that import it."""
+"""Offer fixtures: the poster, bob, carol, a stranger and the poster's gigs, shared with
+the conversation tests (tests/support/offers.py); ``make_offer`` is everyone's
+(tests/support/fixtures.py)."""
 
-from __future__ import annotations
-
-from tests.support.factories import new_key as _new_key
-from tests.support.fixtures import make_offer  # noqa: F401
-
-
-def new_key() -> str:
-    return _new_key("offer-key")
+from tests.support.offers import bob, carol, poster, referral_gig, stranger, task_gig  # noqa: F401

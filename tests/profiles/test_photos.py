@@ -15,7 +15,8 @@ from offload.core.images import photo_path
 from offload.core.uploads import upload_dir
 from offload.profiles import services
 from offload.profiles.models import Profile
-from tests.conftest import PASSWORD, make_app
+from tests.support.app import make_app
+from tests.support.factories import PASSWORD
 from tests.support.images import animated_bytes, flat_png, image_bytes, image_upload
 
 

@@ -14,7 +14,8 @@ from offload.core.db import db
 from offload.profiles import services
 from offload.profiles.models import Profile
 from offload.reviews.models import MemberRating
-from tests.conftest import PASSWORD, make_app
+from tests.support.app import make_app
+from tests.support.factories import PASSWORD
 
 RATING_MESSAGE = "Choose a rating from 1 to 5 stars (halves allowed, e.g. 4.5)."
 

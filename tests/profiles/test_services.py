@@ -20,9 +20,8 @@ from offload.profiles.models import (
     Profile,
     Skill,
 )
-from tests.support.factories import count
-
-from .conftest import PDF, PNG, upload
+from tests.support.factories import PDF, count, upload
+from tests.support.images import PNG
 
 
 def skill_slugs(user: User) -> set[str]:

@@ -22,7 +22,7 @@ from offload.milestones import services as ms
 from offload.milestones.models import Milestone
 from offload.offers.services import accept_award, award_offer
 from offload.projects.models import Project, ProjectState
-from tests.conftest import make_app
+from tests.support.app import make_app
 from tests.support.factories import fresh
 
 MIGRATION = next((Path(__file__).parents[2] / "migrations" / "versions").glob(

@@ -12,7 +12,7 @@ from offload.accounts.models import User
 from offload.cases.models import Case
 from offload.commissions.models import Commission, InvoiceReview
 from offload.core.db import db
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def page(client, url: str) -> str:

@@ -142,7 +142,7 @@ def test_a_declined_proposal_leaves_the_form_for_another(client, login, task320,
 def test_an_admin_closes_the_project_with_the_dispute_decision(
         client, login, task320, referrer, performer, make_member):
     from offload.milestones import disputes
-    from tests.conftest import PASSWORD
+    from tests.support.factories import PASSWORD
 
     first, other = funded(task320, referrer, 200_00), funded(task320, referrer, 20_00, "Two")
     dispute = disputes.open_dispute(first, actor=performer, statement="The customer vanished")

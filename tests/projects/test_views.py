@@ -199,7 +199,7 @@ def test_a_dispute_from_the_project_page_to_an_admins_split(client, login, start
     from offload.milestones import services as ms
     from offload.milestones.models import Dispute
     from offload.wallet.queries import wallet_summary
-    from tests.conftest import PASSWORD
+    from tests.support.factories import PASSWORD
 
     fund(performer, 1_00)
     fund(referrer, 300_00)

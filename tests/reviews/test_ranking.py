@@ -12,8 +12,7 @@ from offload.offers.queries import offers_tab, ranked_offers_page
 from offload.offers.ranking import places_of
 from offload.reviews.models import MemberRating
 from offload.reviews.services import submit_review
-
-from .conftest import all_skills
+from tests.support.factories import all_skills
 
 
 def rate(member: User, *stars: int) -> None:

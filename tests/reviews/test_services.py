@@ -23,9 +23,7 @@ from offload.reviews.models import (
 )
 from offload.reviews.queries import Rating, member_rating
 from offload.reviews.services import publish_due_reviews, reply_to_review, submit_review
-from tests.support.factories import race
-
-from .conftest import age, all_skills, skill_ids
+from tests.support.factories import age, all_skills, race, skill_ids
 
 LATER = timedelta(days=15)  # past the 14-day window
 

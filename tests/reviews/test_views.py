@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from offload.core.db import db, utcnow
 from offload.reviews.models import Review, ReviewReply
 from offload.reviews.services import publish_due_reviews, submit_review
-
-from .conftest import all_skills, skill_ids
+from tests.support.factories import all_skills, skill_ids
 
 
 def page(client, project) -> str:

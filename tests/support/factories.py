@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, update
 from werkzeug.datastructures import FileStorage
 
 from offload.accounts.lineage import add_to_branch_sizes
@@ -28,8 +28,10 @@ from offload.accounts.passwords import hash_password
 from offload.core.db import atomic, db, utcnow
 from offload.gigs.models import GigSkill
 from offload.gigs.services import ClientInfo, post_gig
+from offload.ledger.models import Transfer
 from offload.offers.services import accept_award, award_offer, make_offer
 from offload.profiles.models import Skill
+from offload.projects.models import Project
 from offload.wallet.services import add_funds, request_withdrawal
 
 PASSWORD = "correct horse battery"
@@ -183,6 +185,15 @@ def all_skills(project, stars: int = 5) -> dict[int, int]:
     return {skill_id: stars for skill_id in skill_ids(project).values()}
 
 
+def age(project: Project, days: float) -> Project:
+    """Move the project's completion ``days`` into the past."""
+    db.session.execute(update(Project).where(Project.id == project.id)
+                       .values(state_changed_at=utcnow() - timedelta(days=days)))
+    db.session.commit()
+    db.session.expire_all()
+    return db.session.get(Project, project.id)
+
+
 def describe(errors: list[BaseException]) -> str:
     """The distinct errors of a ``race``, one line each, for an assertion message."""
     return "; ".join(sorted({f"{type(e).__name__}: {e}"[:300] for e in errors}))
@@ -203,3 +214,8 @@ def count(model, *where) -> int:
     """How many rows of ``model`` (matching ``where``) are committed now."""
     db.session.rollback()
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def transfer_count() -> int:
+    db.session.rollback()  # see what other transactions committed
+    return db.session.scalar(select(func.count()).select_from(Transfer))

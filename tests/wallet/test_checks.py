@@ -29,7 +29,7 @@ from offload.wallet.checks import (
 )
 from offload.wallet.models import Deposit, Withdrawal
 from offload.wallet.services import mark_withdrawal_paid, reject_withdrawal
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def sql(statement: str, **params) -> None:

@@ -29,7 +29,7 @@ from offload.wallet.queries import (
     wallet_summary,
 )
 from offload.wallet.services import mark_withdrawal_paid, reject_withdrawal
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def _fee(member, amount: int, *, pending: bool = False, memo: str = ""):

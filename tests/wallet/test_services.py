@@ -27,10 +27,7 @@ from offload.wallet.services import (
     reject_withdrawal,
     request_withdrawal,
 )
-from tests.conftest import PASSWORD
-from tests.support.factories import count
-
-from .conftest import new_key, transfer_count
+from tests.support.factories import PASSWORD, count, new_key, transfer_count
 
 IBAN = "IBAN DE89 3704 0044 0532 0130 00"
 

@@ -12,10 +12,7 @@ from offload.core.db import db
 from offload.wallet.models import Deposit, Withdrawal
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import mark_withdrawal_paid, reject_withdrawal
-from tests.conftest import PASSWORD
-from tests.support.factories import count
-
-from .conftest import transfer_count
+from tests.support.factories import PASSWORD, count, transfer_count
 
 IBAN = "IBAN DE89 3704 0044 0532 0130 00"
 

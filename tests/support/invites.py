@@ -1,4 +1,5 @@
-"""Invite fixtures: a small invite tree."""
+"""Invite fixtures: a small invite tree (the invite and admin tests; a plugin loaded by
+tests/conftest.py)."""
 
 from __future__ import annotations
 

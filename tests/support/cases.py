@@ -1,5 +1,7 @@
-"""Case fixtures: a family on the invite tree (gramps → ivan → sam → gina, and tom
-outside it), admins, projects started the real way, and read-only helpers.
+"""The case tests' people and helpers (tests/cases and tests/admin): a family on the
+invite tree (gramps → ivan → sam → gina, and tom outside it), admins, projects started
+the real way, and read-only helpers. A plugin (``pytest_plugins`` in tests/conftest.py):
+the fixtures are everyone's; a directory's own fixture of the same name wins there.
 
 Every helper that reads first ends the test's read transaction (``rollback``), so it
 sees what services committed. Wallets are read with ``wallet_summary`` (it never
@@ -20,7 +22,6 @@ from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
 from offload.offers.services import accept_award, award_offer
 from offload.wallet.queries import wallet_summary
-from tests.support.factories import count, fresh  # noqa: F401  (importable here)
 
 _keys = itertools.count(1)
 

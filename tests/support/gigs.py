@@ -1,15 +1,10 @@
-"""Gig test helpers: what the full-text index holds. The gig factory (``make_gig``) is
-shared (tests/support/fixtures.py), and so are ``PDF``, ``in_days`` and ``upload``
-(tests/support/factories.py); all stay importable here.
-"""
+"""What the gig tests read back: the gigs the full-text index holds, the open gigs."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 
 from offload.core.db import db
-from tests.support.factories import PDF, in_days, upload  # noqa: F401
-from tests.support.fixtures import _empty_search_index, make_gig  # noqa: F401
 
 
 def indexed_ids() -> set[int]:

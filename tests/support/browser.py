@@ -1,0 +1,28 @@
+"""The browser tests' helpers: log in through the form, post a gig through the service."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from playwright.sync_api import expect
+
+from offload.core.db import utcnow
+from offload.gigs.services import ClientInfo, post_gig
+from tests.support.factories import PASSWORD
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Username or e-mail").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
+
+
+def gig(poster, kind: str, title: str):
+    return post_gig(actor=poster, kind=kind, title=title, description="The work.",
+                    skill_names=["Python"], category="backend", budget_min_minor=1_000_00,
+                    budget_max_minor=3_000_00, deadline=utcnow().date() + timedelta(days=30),
+                    client_details=ClientInfo("Bright Dental", "ops@bright.example")
+                    if kind == "referral" else None)
