@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
-from offload.conversations.models import OfferMessage
+from offload.conversations.queries import whole_conversation
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor
 from offload.gigs.models import Gig
@@ -220,9 +220,6 @@ def dispute_evidence(dispute: Dispute) -> dict:
         select(ProjectEvent).where(ProjectEvent.project_id == project.id)
         .options(joinedload(ProjectEvent.actor), selectinload(ProjectEvent.files))
         .order_by(ProjectEvent.created_at, ProjectEvent.id)))
-    messages = list(db.session.scalars(
-        select(OfferMessage).where(OfferMessage.offer_id == project.offer_id)
-        .options(joinedload(OfferMessage.sender), selectinload(OfferMessage.attachments))
-        .order_by(OfferMessage.created_at, OfferMessage.id)))
+    messages = whole_conversation(project.offer_id)
     return {"milestone": milestone, "project": project, "events": events,
             "messages": messages, "progress": price_progress(project)}
