@@ -18,7 +18,7 @@ from offload.conversations.queries import whole_conversation
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor
 from offload.gigs.models import Gig
-from offload.projects.models import Project, ProjectEvent, ProjectEventFile
+from offload.projects.models import Project, ProjectEvent
 from offload.projects.policies import can_view_project
 
 from .models import (
@@ -134,17 +134,6 @@ def milestones_of(project_id: int) -> list[Milestone]:
     MILESTONES_MAX rows)."""
     return list(db.session.scalars(select(Milestone).where(Milestone.project_id == project_id)
                                    .order_by(Milestone.created_at, Milestone.id)))
-
-
-def delivery_files_of(project_id: int) -> dict[int, list[ProjectEventFile]]:
-    """The files delivered for each of the project's milestones (every delivery, oldest
-    first), by milestone id; one query."""
-    files: dict[int, list[ProjectEventFile]] = {}
-    for f in db.session.scalars(
-            select(ProjectEventFile).join(Milestone, Milestone.id == ProjectEventFile.milestone_id)
-            .where(Milestone.project_id == project_id).order_by(ProjectEventFile.id)):
-        files.setdefault(f.milestone_id, []).append(f)
-    return files
 
 
 def disputes_of(project_id: int) -> dict[int, Dispute]:

@@ -23,13 +23,13 @@ from offload.conversations.policies import why_cannot_message
 from offload.conversations.queries import Message, Reading, conversation_page, reading_of
 from offload.core.db import db, utcnow
 from offload.core.pagination import Page
+from offload.core.uploads import FileLine, file_lines_of
 from offload.gigs.models import ClientDetails
 from offload.gigs.queries import client_details_for
 from offload.milestones.models import Dispute, Milestone, PriceProposal
 from offload.milestones.policies import MilestoneRules, why_cannot_reply_to_dispute
 from offload.milestones.queries import (
     PriceProgress,
-    delivery_files_of,
     disputes_of,
     milestones_of,
     pending_price_proposal,
@@ -51,7 +51,7 @@ class MilestoneRow:
     the actions the viewer may take on it (milestones.policies decides each)."""
 
     milestone: Milestone
-    files: tuple[ProjectEventFile, ...]  # every delivery's, oldest first
+    files: tuple[FileLine, ...]  # every delivery's, oldest first
     dispute: Dispute | None
     can_fund: bool
     can_remove: bool
@@ -154,7 +154,8 @@ def _reviews(project: Project, viewer: User) -> ProjectReviews:
 
 def _task_plan(project: Project, viewer: User, offer: Offer, now: datetime) -> TaskPlan:
     steps = milestones_of(project.id)
-    files = delivery_files_of(project.id) if steps else {}
+    files = (file_lines_of(ProjectEventFile, "milestone_id", [m.id for m in steps])
+             if steps else {})
     disputes = disputes_of(project.id) if steps else {}
     progress = progress_of(project, steps, disputes)
     pending = pending_price_proposal(project.id)
