@@ -39,11 +39,13 @@ from sqlalchemy import (
     tuple_,
     union,
 )
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased
 
-from offload.accounts.models import NAME_COLUMNS, User
+from offload.accounts.models import User
+from offload.core.cache import NeverEdited
 from offload.core.db import db
-from offload.core.pagination import Page, decode_cursor, keyset_page, newest_first
+from offload.core.pagination import Page, decode_cursor, keyset_page
+from offload.core.uploads import FileLine, file_lines_of
 from offload.gigs.models import Gig
 from offload.notifications.models import Notification
 from offload.offers.models import Offer
@@ -66,6 +68,7 @@ def continue_on_projects(project_id: ColumnElement[int], offer_id: ColumnElement
     global _projects
     _projects = (project_id, offer_id)
     _inbox_statement.cache_clear()
+    _conversation_titles.cache_clear()
 
 
 def _project_id_of(offer_id: ColumnElement[int]) -> ColumnElement[int | None]:
@@ -78,24 +81,76 @@ def _project_id_of(offer_id: ColumnElement[int]) -> ColumnElement[int | None]:
 
 # --- one conversation ---------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class Message(NeverEdited):
+    """One message of a conversation, as pages show it and the API sends it."""
+
+    id: int
+    offer_id: int
+    sender_id: int
+    sender_name: str
+    body: str
+    created_at: datetime
+    files: tuple[FileLine, ...]  # oldest first
+
+
+_MESSAGE_COLUMNS = (OfferMessage.id, OfferMessage.offer_id, OfferMessage.sender_id,
+                    User.username, User.display_name, OfferMessage.body,
+                    OfferMessage.created_at)
+
+
+@lru_cache(maxsize=4)
+def _messages_statement(order: str) -> Select:
+    """The conversation's messages with their senders' names, built once. ``order``:
+    "newest" (a page, newest first; parameters offer_id, limit), "newest-paged" (the
+    same back from a cursor; also before_at, before_id), "after" (offer_id, after_id,
+    limit) or "all" (offer_id; oldest first)."""
+    stmt = (select(*_MESSAGE_COLUMNS).join(User, User.id == OfferMessage.sender_id)
+            .where(OfferMessage.offer_id == bindparam("offer_id", type_=Integer)))
+    if order in ("newest", "newest-paged"):
+        if order == "newest-paged":
+            stmt = stmt.where(tuple_(OfferMessage.created_at, OfferMessage.id) < tuple_(
+                bindparam("before_at", type_=OfferMessage.created_at.type),
+                bindparam("before_id", type_=Integer)))
+        return (stmt.order_by(OfferMessage.created_at.desc(), OfferMessage.id.desc())
+                .limit(bindparam("limit", type_=Integer)))
+    if order == "after":
+        return (stmt.where(OfferMessage.id > bindparam("after_id", type_=Integer))
+                .order_by(OfferMessage.id).limit(bindparam("limit", type_=Integer)))
+    return stmt.order_by(OfferMessage.created_at, OfferMessage.id)
+
+
+def _messages(order: str, params: dict) -> list[Message]:
+    """The messages of one statement, each with its files: two queries (one when none)."""
+    rows = db.session.execute(_messages_statement(order), params).all()
+    if not rows:
+        return []
+    files = file_lines_of(OfferMessageAttachment, "message_id", [row[0] for row in rows])
+    return [Message(id_, offer_id, sender_id, display_name or username, body, at,
+                    files.get(id_, ()))
+            for id_, offer_id, sender_id, username, display_name, body, at in rows]
+
+
 def conversation_page(offer_id: int, cursor: str | None) -> Page:
-    """A page of the conversation, newest first (reverse it to show); senders loaded."""
-    return newest_first(
-        select(OfferMessage).where(OfferMessage.offer_id == offer_id)
-        .options(joinedload(OfferMessage.sender, innerjoin=True).load_only(*NAME_COLUMNS),
-                 selectinload(OfferMessage.attachments)),
-        OfferMessage, cursor, size=current_app.config["MESSAGES_PAGE_SIZE"])
+    """A page of the conversation's Messages, newest first (reverse it to show)."""
+    size = current_app.config["MESSAGES_PAGE_SIZE"]
+    key = decode_cursor(cursor)
+    params = {"offer_id": offer_id, "limit": size + 1}
+    if key:
+        params.update(before_at=key[0], before_id=key[1])
+    return keyset_page(_messages("newest-paged" if key else "newest", params), size,
+                       key is None)
 
 
-def messages_after(offer_id: int, after_id: int, limit: int = 50) -> list[OfferMessage]:
-    """The conversation's messages newer than ``after_id``, oldest first (senders loaded);
-    one query on the (offer_id, created_at, id) index."""
-    return list(db.session.scalars(
-        select(OfferMessage).where(OfferMessage.offer_id == offer_id,
-                                   OfferMessage.id > after_id)
-        .options(joinedload(OfferMessage.sender, innerjoin=True).load_only(*NAME_COLUMNS),
-                 selectinload(OfferMessage.attachments))
-        .order_by(OfferMessage.id).limit(limit)))
+def messages_after(offer_id: int, after_id: int, limit: int = 50) -> list[Message]:
+    """The conversation's Messages newer than ``after_id``, oldest first; on the
+    (offer_id, created_at, id) index."""
+    return _messages("after", {"offer_id": offer_id, "after_id": after_id, "limit": limit})
+
+
+def whole_conversation(offer_id: int) -> list[Message]:
+    """Every Message of the conversation, oldest first (an admin's evidence)."""
+    return _messages("all", {"offer_id": offer_id})
 
 
 def offer_id_of_file(file_id: int) -> int | None:
@@ -116,7 +171,7 @@ class Reading:
     mark: int  # the newest message id they have read (0: none)
     unread: int  # the other side's messages after it
 
-    def is_new(self, message: OfferMessage) -> bool:
+    def is_new(self, message: Message) -> bool:
         return message.sender_id != self.member_id and message.id > self.mark
 
 
@@ -153,9 +208,11 @@ def _unread_by_conversation(member, offer_ids) -> Select:
             .group_by(OfferMessage.offer_id))
 
 
-@dataclass
-class UnreadConversation:
-    offer: Offer  # with its gig loaded
+class UnreadConversation(NamedTuple):
+    """A conversation of the member's with messages they haven't read (the dashboard)."""
+
+    offer_id: int
+    gig_title: str
     project_id: int | None  # the project the offer became, where the talk goes on
     unread: int
 
@@ -170,6 +227,14 @@ def _unread_in_all_conversations() -> Select:
     return _unread_by_conversation(member, select(mine.c.id))
 
 
+@lru_cache(maxsize=1)
+def _conversation_titles() -> Select:
+    # parameter: ids (offer ids); built once, after create_app named the projects table
+    return (select(Offer.id, Gig.title, _project_id_of(Offer.id))
+            .join(Gig, Gig.id == Offer.gig_id)
+            .where(Offer.id.in_(bindparam("ids", expanding=True))))
+
+
 def unread_conversations(member_id: int, limit: int = 10) -> list[UnreadConversation]:
     """The member's conversations (as offerer or as poster) with unread messages, most
     unread first; two queries."""
@@ -178,11 +243,9 @@ def unread_conversations(member_id: int, limit: int = 10) -> list[UnreadConversa
     top = sorted(counts.items(), key=lambda item: (-item[1], -item[0]))[:limit]
     if not top:
         return []
-    rows = {offer.id: (offer, project_id) for offer, project_id in db.session.execute(
-        select(Offer, _project_id_of(Offer.id))
-        .where(Offer.id.in_([offer_id for offer_id, _ in top]))
-        .options(joinedload(Offer.gig, innerjoin=True)))}
-    return [UnreadConversation(*rows[offer_id], unread) for offer_id, unread in top]
+    rows = {offer_id: (title, project_id) for offer_id, title, project_id in db.session.execute(
+        _conversation_titles(), {"ids": [offer_id for offer_id, _ in top]})}
+    return [UnreadConversation(offer_id, *rows[offer_id], unread) for offer_id, unread in top]
 
 
 # --- the inbox ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ A fragment holds nothing that depends on who looks at it: what differs per viewe
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
@@ -44,3 +45,18 @@ def templates_digest() -> str:
             digest.update(str(path.relative_to(TEMPLATES)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+
+class NeverEdited:
+    """A read model of a row that is never edited (a message, a timeline event), as a
+    frozen dataclass with ``id`` and ``created_at``: its fragment key is its id, and its
+    creation time, which tells apart an id that SQLite gave again after a delete."""
+
+    __slots__ = ()
+    id: int
+    created_at: datetime
+
+    @property
+    def fragment_key(self) -> str:
+        return f"{self.id}.{self.created_at.timestamp()}"

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import filetype
 from flask import Flask, Response, abort, current_app, request, send_file
-from sqlalchemy import String
+from sqlalchemy import Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
-from .db import on_rollback
+from .db import db, on_rollback
 from .errors import Invalid, InvalidField
 
 # extension -> the MIME type its content must be detected as
@@ -52,6 +54,34 @@ class StoredFileColumns:
     original_name: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int]
+
+
+class FileLine(NamedTuple):
+    """A stored file as a page lists it (a link to download it and its size): the read
+    model of a row with StoredFileColumns."""
+
+    id: int
+    original_name: str
+    size_bytes: int
+
+
+@lru_cache(maxsize=8)
+def _file_lines_statement(model: type, owner: str) -> Select:
+    # built once per table; parameter: ids (of the owners)
+    owner_id = getattr(model, owner)
+    return (select(owner_id, model.id, model.original_name, model.size_bytes)
+            .where(owner_id.in_(bindparam("ids", expanding=True))).order_by(model.id))
+
+
+def file_lines_of(model: type, owner: str, owner_ids: list[int]
+                  ) -> dict[int, tuple[FileLine, ...]]:
+    """The files of each of ``owner_ids`` (rows of ``model``, whose column ``owner``
+    names what they were sent with), oldest first; one query."""
+    files: dict[int, list[FileLine]] = {}
+    for owner_id, *line in db.session.execute(_file_lines_statement(model, owner),
+                                              {"ids": owner_ids}):
+        files.setdefault(owner_id, []).append(FileLine(*line))
+    return {owner_id: tuple(lines) for owner_id, lines in files.items()}
 
 
 def init_request_limits(app: Flask) -> None:

@@ -14,11 +14,11 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
-from offload.conversations.models import OfferMessage
+from offload.conversations.queries import whole_conversation
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor
 from offload.gigs.models import Gig
-from offload.projects.models import Project, ProjectEvent, ProjectEventFile
+from offload.projects.models import Project, ProjectEvent
 from offload.projects.policies import can_view_project
 
 from .models import (
@@ -136,17 +136,6 @@ def milestones_of(project_id: int) -> list[Milestone]:
                                    .order_by(Milestone.created_at, Milestone.id)))
 
 
-def delivery_files_of(project_id: int) -> dict[int, list[ProjectEventFile]]:
-    """The files delivered for each of the project's milestones (every delivery, oldest
-    first), by milestone id; one query."""
-    files: dict[int, list[ProjectEventFile]] = {}
-    for f in db.session.scalars(
-            select(ProjectEventFile).join(Milestone, Milestone.id == ProjectEventFile.milestone_id)
-            .where(Milestone.project_id == project_id).order_by(ProjectEventFile.id)):
-        files.setdefault(f.milestone_id, []).append(f)
-    return files
-
-
 def disputes_of(project_id: int) -> dict[int, Dispute]:
     """The project's disputes by milestone id; one query."""
     return {d.milestone_id: d for d in db.session.scalars(
@@ -220,9 +209,6 @@ def dispute_evidence(dispute: Dispute) -> dict:
         select(ProjectEvent).where(ProjectEvent.project_id == project.id)
         .options(joinedload(ProjectEvent.actor), selectinload(ProjectEvent.files))
         .order_by(ProjectEvent.created_at, ProjectEvent.id)))
-    messages = list(db.session.scalars(
-        select(OfferMessage).where(OfferMessage.offer_id == project.offer_id)
-        .options(joinedload(OfferMessage.sender), selectinload(OfferMessage.attachments))
-        .order_by(OfferMessage.created_at, OfferMessage.id)))
+    messages = whole_conversation(project.offer_id)
     return {"milestone": milestone, "project": project, "events": events,
             "messages": messages, "progress": price_progress(project)}

@@ -5,7 +5,9 @@ template reaching for something not loaded here fails in tests."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import BigInteger, Integer, Select, bindparam, func, select, tuple_
@@ -224,12 +226,29 @@ def my_offers(member_id: int, state: OfferState | None = None, cursor: str | Non
     return page, places_of([o.id for o in page.items if o.is_live])
 
 
-def awards_awaiting_answer(member_id: int, limit: int = 10) -> list[Offer]:
-    """The member's offers chosen by a poster and waiting for their answer (gigs loaded)."""
-    return list(db.session.scalars(
-        select(Offer).where(Offer.member_id == member_id, Offer.state == OfferState.AWARDED)
-        .options(joinedload(Offer.gig, innerjoin=True))
-        .order_by(Offer.state_changed_at.desc(), Offer.id.desc()).limit(limit)))
+class AwardLine(NamedTuple):
+    """An offer of the member's that a poster chose, waiting for their answer."""
+
+    id: int
+    gig_title: str
+    state_changed_at: datetime  # when it was chosen
+
+
+@lru_cache(maxsize=1)
+def _awards_statement() -> Select:
+    # built once (the dashboard runs it on every visit); parameters: member_id, limit
+    return (select(Offer.id, Gig.title, Offer.state_changed_at)
+            .join(Gig, Gig.id == Offer.gig_id)
+            .where(Offer.member_id == bindparam("member_id", type_=Integer),
+                   Offer.state == OfferState.AWARDED)
+            .order_by(Offer.state_changed_at.desc(), Offer.id.desc())
+            .limit(bindparam("limit", type_=Integer)))
+
+
+def awards_awaiting_answer(member_id: int, limit: int = 10) -> list[AwardLine]:
+    """The member's offers chosen by a poster and waiting for their answer."""
+    return [AwardLine(*row) for row in db.session.execute(
+        _awards_statement(), {"member_id": member_id, "limit": limit})]
 
 
 def portfolio_choices(member_id: int) -> list[PortfolioItem]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 
 from offload.accounts.models import User, WorkRole
 from offload.core.db import db
@@ -79,12 +80,19 @@ def dashboard_for(member: User) -> Dashboard:
                      taking_on=_taking_on(member))
 
 
+@lru_cache(maxsize=4)
+def _gigs_statement(states: tuple[GigState, ...]) -> Select:
+    # built once per list; parameters: member_id, limit
+    return (select(Gig.id, Gig.title, Gig.state, Gig.state_changed_at)
+            .where(Gig.poster_id == bindparam("member_id", type_=Integer),
+                   Gig.state.in_(states))
+            .order_by(Gig.state_changed_at.desc(), Gig.id.desc())
+            .limit(bindparam("limit", type_=Integer)))
+
+
 def _gigs(member_id: int, states: tuple[GigState, ...]) -> list[GigLine]:
-    rows = db.session.execute(
-        select(Gig.id, Gig.title, Gig.state, Gig.state_changed_at)
-        .where(Gig.poster_id == member_id, Gig.state.in_(states))
-        .order_by(Gig.state_changed_at.desc(), Gig.id.desc()).limit(SHOWN))
-    return [GigLine(*row) for row in rows]
+    return [GigLine(*row) for row in db.session.execute(
+        _gigs_statement(states), {"member_id": member_id, "limit": SHOWN})]
 
 
 def _passing_on(member_id: int) -> PassingOn:
@@ -93,18 +101,29 @@ def _passing_on(member_id: int) -> PassingOn:
                      completed=_gigs(member_id, (GigState.COMPLETED,)))
 
 
+@lru_cache(maxsize=1)
+def _taking_on_statements() -> tuple[Select, Select, Select]:
+    # built once: live offers, active projects, the member's rating; parameters:
+    # member_id, limit
+    member = bindparam("member_id", type_=Integer)
+    limit = bindparam("limit", type_=Integer)
+    offers = (select(Offer.id, Gig.title, Offer.state, Offer.created_at)
+              .join(Gig, Gig.id == Offer.gig_id)
+              .where(Offer.member_id == member, Offer.state.in_(LIVE_STATES))
+              .order_by(Offer.created_at.desc(), Offer.id.desc()).limit(limit))
+    projects = (select(Project.id, Gig.title, Project.due_on)
+                .join(Gig, Gig.id == Project.gig_id)
+                .where(Project.performer_id == member, Project.state == ProjectState.ACTIVE)
+                .order_by(Project.created_at.desc(), Project.id.desc()).limit(limit))
+    rating = select(MemberRating.stars_sum, MemberRating.reviews).where(
+        MemberRating.member_id == member)
+    return offers, projects, rating
+
+
 def _taking_on(member: User) -> TakingOn:
-    offers = db.session.execute(
-        select(Offer.id, Gig.title, Offer.state, Offer.created_at)
-        .join(Gig, Gig.id == Offer.gig_id)
-        .where(Offer.member_id == member.id, Offer.state.in_(LIVE_STATES))
-        .order_by(Offer.created_at.desc(), Offer.id.desc()).limit(SHOWN))
-    projects = db.session.execute(
-        select(Project.id, Gig.title, Project.due_on)
-        .join(Gig, Gig.id == Project.gig_id)
-        .where(Project.performer_id == member.id, Project.state == ProjectState.ACTIVE)
-        .order_by(Project.created_at.desc(), Project.id.desc()).limit(SHOWN))
-    return TakingOn(offers=[OfferLine(*row) for row in offers],
-                    projects=[ProjectLine(*row) for row in projects],
-                    rating=Rating.of(db.session.get(MemberRating, member.id)),
+    offers, projects, rating = _taking_on_statements()
+    params = {"member_id": member.id, "limit": SHOWN}
+    return TakingOn(offers=[OfferLine(*row) for row in db.session.execute(offers, params)],
+                    projects=[ProjectLine(*row) for row in db.session.execute(projects, params)],
+                    rating=Rating.of(db.session.execute(rating, params).first()),
                     projects_completed=member.projects_completed)

@@ -13,24 +13,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
-from offload.accounts.models import NAME_COLUMNS, User
+from offload.accounts.models import User
 from offload.commissions.models import Commission
 from offload.commissions.policies import why_cannot_complete, why_cannot_pay, why_cannot_review
 from offload.commissions.queries import commission_of
-from offload.conversations.models import OfferMessage
 from offload.conversations.policies import why_cannot_message
-from offload.conversations.queries import Reading, conversation_page, reading_of
+from offload.conversations.queries import Message, Reading, conversation_page, reading_of
 from offload.core.db import db, utcnow
-from offload.core.pagination import Page, newest_first
+from offload.core.pagination import Page
+from offload.core.uploads import FileLine, file_lines_of
 from offload.gigs.models import ClientDetails
 from offload.gigs.queries import client_details_for
 from offload.milestones.models import Dispute, Milestone, PriceProposal
 from offload.milestones.policies import MilestoneRules, why_cannot_reply_to_dispute
 from offload.milestones.queries import (
     PriceProgress,
-    delivery_files_of,
     disputes_of,
     milestones_of,
     pending_price_proposal,
@@ -41,8 +40,9 @@ from offload.reviews.policies import review_closes_at
 from offload.reviews.queries import ProjectReviews, project_reviews
 from offload.wallet.queries import WalletSummary, wallet_summary
 
-from .models import Project, ProjectEvent, ProjectEventFile
+from .models import Project, ProjectEventFile
 from .policies import can_view_project, is_stalling, why_cannot_post_event
+from .queries import timeline_page
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class MilestoneRow:
     the actions the viewer may take on it (milestones.policies decides each)."""
 
     milestone: Milestone
-    files: tuple[ProjectEventFile, ...]  # every delivery's, oldest first
+    files: tuple[FileLine, ...]  # every delivery's, oldest first
     dispute: Dispute | None
     can_fund: bool
     can_remove: bool
@@ -95,11 +95,11 @@ class ProjectPage:
     """Everything the project page shows one viewer; the view renders it as it is."""
 
     project: Project  # with gig, poster and performer loaded
-    events: Page  # newest first, actors loaded
+    events: Page  # of TimelineEvent, newest first
     client_details: ClientDetails | None  # referral projects, for those allowed
     is_stalling: bool
     can_post: bool  # on the timeline
-    messages: tuple[OfferMessage, ...]  # oldest first on this page, senders loaded
+    messages: tuple[Message, ...]  # oldest first on this page
     messages_page: Page  # its cursor leads to older messages
     why_cannot_message: str | None
     reading: Reading | None  # the parties' read mark, None for admins
@@ -128,11 +128,7 @@ def project_page(project_id: int, viewer: User, cursor: str | None = None,
     if project is None or not can_view_project(project, viewer):
         return None
     now = utcnow()
-    events = newest_first(
-        select(ProjectEvent).where(ProjectEvent.project_id == project.id)
-        .options(joinedload(ProjectEvent.actor).load_only(*NAME_COLUMNS),
-                 selectinload(ProjectEvent.files)),
-        ProjectEvent, cursor)
+    events = timeline_page(project.id, cursor)
     offer = db.session.get(Offer, project.offer_id)
     messages = conversation_page(offer.id, messages_cursor)
     is_party = project.is_party(viewer)
@@ -158,7 +154,8 @@ def _reviews(project: Project, viewer: User) -> ProjectReviews:
 
 def _task_plan(project: Project, viewer: User, offer: Offer, now: datetime) -> TaskPlan:
     steps = milestones_of(project.id)
-    files = delivery_files_of(project.id) if steps else {}
+    files = (file_lines_of(ProjectEventFile, "milestone_id", [m.id for m in steps])
+             if steps else {})
     disputes = disputes_of(project.id) if steps else {}
     progress = progress_of(project, steps, disputes)
     pending = pending_price_proposal(project.id)

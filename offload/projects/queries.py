@@ -5,19 +5,23 @@ reads of the packages above projects."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, Select, bindparam, or_, select, tuple_
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
+from offload.core.cache import NeverEdited
 from offload.core.db import db, utcnow
-from offload.core.pagination import Page, newest_first
+from offload.core.pagination import Page, decode_cursor, keyset_page, newest_first
+from offload.core.uploads import FileLine, file_lines_of
 from offload.gigs.models import Gig
 
-from .models import Project, ProjectState
+from .models import EventKind, Project, ProjectEvent, ProjectEventFile, ProjectState
 from .policies import can_view_project
 
 STALLING_SHOWN = 20
@@ -67,3 +71,56 @@ def gig_title_of_project(project_id: int) -> str | None:
     (notifications.subjects)."""
     return db.session.scalar(select(Gig.title).join(Project, Project.gig_id == Gig.id)
                              .where(Project.id == project_id))
+
+
+# --- the timeline -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent(NeverEdited):
+    """One event of a project's timeline, as the page shows it and the API sends it."""
+
+    id: int
+    kind: str
+    label: str
+    actor_id: int | None  # None: the site
+    actor_name: str | None
+    note: str
+    created_at: datetime
+    files: tuple[FileLine, ...]  # oldest first
+
+
+@lru_cache(maxsize=2)
+def _timeline_statement(paged: bool) -> Select:
+    """A page of the project's events with their actors' names, newest first, built
+    once. Parameters: project_id, limit, and before_at, before_id when ``paged``."""
+    stmt = (select(ProjectEvent.id, ProjectEvent.kind, ProjectEvent.actor_id, User.username,
+                   User.display_name, ProjectEvent.note, ProjectEvent.created_at)
+            .outerjoin(User, User.id == ProjectEvent.actor_id)
+            .where(ProjectEvent.project_id == bindparam("project_id", type_=Integer)))
+    if paged:
+        stmt = stmt.where(tuple_(ProjectEvent.created_at, ProjectEvent.id) < tuple_(
+            bindparam("before_at", type_=ProjectEvent.created_at.type),
+            bindparam("before_id", type_=Integer)))
+    return (stmt.order_by(ProjectEvent.created_at.desc(), ProjectEvent.id.desc())
+            .limit(bindparam("limit", type_=Integer)))
+
+
+_LABELS = {kind.value: kind.label for kind in EventKind}
+
+
+def timeline_page(project_id: int, cursor: str | None) -> Page:
+    """A page of the project's TimelineEvents, newest first; two queries (one when the
+    timeline is empty)."""
+    size = current_app.config["PAGE_SIZE"]
+    key = decode_cursor(cursor)
+    params = {"project_id": project_id, "limit": size + 1}
+    if key:
+        params.update(before_at=key[0], before_id=key[1])
+    rows = db.session.execute(_timeline_statement(key is not None), params).all()
+    files = (file_lines_of(ProjectEventFile, "event_id", [row[0] for row in rows])
+             if rows else {})
+    events = [TimelineEvent(id_, kind, _LABELS[kind], actor_id,
+                            (display_name or username) if actor_id is not None else None,
+                            note, at, files.get(id_, ()))
+              for id_, kind, actor_id, username, display_name, note, at in rows]
+    return keyset_page(events, size, key is None)

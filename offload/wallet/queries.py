@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import (
     BigInteger,
     Integer,
+    Row,
     Select,
     bindparam,
     case,
@@ -60,12 +62,19 @@ class WalletSummary:
     total: int  # the balance: available + held
 
 
+@lru_cache(maxsize=1)
+def _summary_statement() -> Select:
+    # built once; parameter: member_id
+    a = LedgerAccount
+    return select(a.credits_posted - a.debits_posted - a.debits_pending, a.debits_pending,
+                  a.credits_posted - a.debits_posted).where(
+        a.owner_id == bindparam("member_id", type_=Integer), a.kind == AccountKind.WALLET)
+
+
 def wallet_summary(member_id: int) -> WalletSummary:
     """The member's balances in minor units; zeros before their wallet exists."""
-    account = _wallet(member_id)
-    if account is None:
-        return WalletSummary(0, 0, 0)
-    return WalletSummary(available=account.available, held=account.held, total=account.balance)
+    row = db.session.execute(_summary_statement(), {"member_id": member_id}).first()
+    return WalletSummary(*row) if row else WalletSummary(0, 0, 0)
 
 
 def platform_revenue() -> int:
@@ -170,8 +179,7 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
     whatever the page size or depth: the account, the page (with the balances it
     starts from), the reservations its lines resolve and the resolutions of its holds.
     """
-    account_id = db.session.scalar(select(LedgerAccount.id).where(
-        LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.WALLET))
+    account_id = db.session.scalar(_account_statement(), {"member_id": member_id})
     if account_id is None:
         return Page(items=[], next_cursor=None, is_first=decode_cursor(cursor) is None)
     key = decode_cursor(cursor)
@@ -180,7 +188,7 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
     if key:
         params.update(before_at=key[0], before_id=key[1])
     rows = db.session.execute(_history_statement(size + 1, bool(key)), params).all()
-    page = keyset_page([row.Transfer for row in rows], size, key is None)
+    page = keyset_page(rows, size, key is None)
     if not page.items:
         return page
     holds = [t.id for t in page.items if t.state == TransferState.PENDING]
@@ -189,7 +197,7 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
     # OR scan the whole table instead of probing the two indexes)
     wanted = ([Transfer.pending_id.in_(holds)] if holds else []) + (
         [Transfer.id.in_(held_by)] if held_by else [])
-    related = list(db.session.scalars(select(Transfer).where(or_(*wanted)))) if wanted else []
+    related = db.session.execute(select(*_TRANSFER).where(or_(*wanted))).all() if wanted else []
     resolutions = {t.pending_id: t for t in related if t.pending_id is not None}
     reserved = {t.id: t.amount_minor for t in related if t.state == TransferState.PENDING}
     available, held = rows[0].available, rows[0].held  # just after the page's newest line
@@ -202,7 +210,7 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
     return Page(items=lines, next_cursor=page.next_cursor, is_first=page.is_first)
 
 
-def _effect(transfer: Transfer, account_id: int, reserved: int | None) -> tuple[int, int]:
+def _effect(transfer: Row, account_id: int, reserved: int | None) -> tuple[int, int]:
     """(available, held) change of one line (the table at the top of this section)."""
     a = transfer.amount_minor
     if transfer.debit_account_id == account_id:
@@ -228,6 +236,17 @@ def _effect_columns(t, paying: bool) -> tuple:
                        (t.state == TransferState.POST_PENDING, -reserved),
                        (t.state == TransferState.VOID_PENDING, -a), else_=0)
     return available, held_change
+
+
+# a transfer's columns: the history reads rows, not ORM objects (attributes by the same names)
+_TRANSFER = tuple(Transfer.__table__.c)
+
+
+@lru_cache(maxsize=1)
+def _account_statement() -> Select:
+    return select(LedgerAccount.id).where(
+        LedgerAccount.owner_id == bindparam("member_id", type_=Integer),
+        LedgerAccount.kind == AccountKind.WALLET)
 
 
 @lru_cache(maxsize=8)
@@ -281,7 +300,7 @@ def _history_statement(size: int, paged: bool) -> Select:
     else:
         balances = (select(available.label("available"), held.label("held"))
                     .where(account.id == bindparam("account_id")).subquery("balances"))
-    return (select(Transfer, balances.c.available, balances.c.held)
+    return (select(*_TRANSFER, balances.c.available, balances.c.held)
             .join(balances, true()).where(Transfer.id.in_(ids))
             .order_by(Transfer.created_at.desc(), Transfer.id.desc()))
 
@@ -289,7 +308,7 @@ def _history_statement(size: int, paged: bool) -> Select:
 _STEP_LABELS = {LineStep.CHARGE: "hold charged", LineStep.RELEASE: "hold released"}
 
 
-def _line(transfer: Transfer, account_id: int, resolution: Transfer | None,
+def _line(transfer: Row, account_id: int, resolution: Row | None,
           reserved: int | None, available_after: int, held_after: int) -> HistoryLine:
     incoming = transfer.credit_account_id == account_id
     sign = 1 if incoming else -1
@@ -322,11 +341,32 @@ def _line(transfer: Transfer, account_id: int, resolution: Transfer | None,
 
 # --- withdrawals ----------------------------------------------------------------
 
-def recent_withdrawals(member_id: int, limit: int = RECENT_WITHDRAWALS) -> list[Withdrawal]:
+class WithdrawalLine(NamedTuple):
+    """A withdrawal as the member's wallet lists it."""
+
+    id: int
+    amount_minor: int
+    state: str
+    created_at: datetime
+    decided_at: datetime | None
+    reason: str | None  # why it was rejected
+
+
+@lru_cache(maxsize=1)
+def _recent_withdrawals_statement() -> Select:
+    # built once; parameters: member_id, limit
+    return (select(Withdrawal.id, Withdrawal.amount_minor, Withdrawal.state,
+                   Withdrawal.created_at, Withdrawal.decided_at, Withdrawal.reason)
+            .where(Withdrawal.member_id == bindparam("member_id", type_=Integer))
+            .order_by(Withdrawal.created_at.desc(), Withdrawal.id.desc())
+            .limit(bindparam("limit", type_=Integer)))
+
+
+def recent_withdrawals(member_id: int, limit: int = RECENT_WITHDRAWALS
+                       ) -> list[WithdrawalLine]:
     """The member's latest withdrawals, newest first (every one is also in the history)."""
-    return list(db.session.scalars(
-        select(Withdrawal).where(Withdrawal.member_id == member_id)
-        .order_by(Withdrawal.created_at.desc(), Withdrawal.id.desc()).limit(limit)))
+    return [WithdrawalLine(*row) for row in db.session.execute(
+        _recent_withdrawals_statement(), {"member_id": member_id, "limit": limit})]
 
 
 def pending_withdrawals_page(cursor: str | None) -> Page:
@@ -354,7 +394,3 @@ def _oldest_first(stmt: Select, model, cursor: str | None) -> Page:
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
     return Page(items=rows, next_cursor=next_cursor, is_first=key is None)
 
-
-def _wallet(member_id: int) -> LedgerAccount | None:
-    return db.session.scalar(select(LedgerAccount).where(
-        LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.WALLET))

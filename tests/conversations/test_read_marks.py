@@ -246,14 +246,14 @@ def test_unread_conversations_for_both_roles_with_the_project_it_became(
     add_messages(took.id, poster.id, 2)
     add_messages(quiet.id, bob.id, 2)  # only bob's own: nothing unread
     db.session.rollback()
-    found = [(c.offer.id, c.offer.gig.title, c.project_id is not None, c.unread)
+    found = [(c.offer_id, c.gig_title, c.project_id is not None, c.unread)
              for c in unread_conversations(bob.id)]
     assert found == [(talking.id, "Talking gig", False, 3), (took.id, "Project gig", True, 2),
                      (on_mine.id, "Bobs own gig", False, 1)]
-    assert [c.offer.id for c in unread_conversations(bob.id, limit=2)] == [talking.id,
+    assert [c.offer_id for c in unread_conversations(bob.id, limit=2)] == [talking.id,
                                                                            took.id]
     assert unread_conversations(carol.id) == []
-    assert [c.offer.id for c in unread_conversations(poster.id)] == [quiet.id]
+    assert [c.offer_id for c in unread_conversations(poster.id)] == [quiet.id]
 
 
 def test_two_marks_at_once_both_land_and_the_higher_one_wins(offer, bob, poster, race):
