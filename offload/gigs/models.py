@@ -26,6 +26,9 @@ Design note
   partial (``WHERE state = 'open'``), so they only hold what the board can show.
   Queries that want them compare ``state`` with the literal ``'open'`` (``OPEN``), as a
   bound parameter would not let SQLite match the partial index.
+- ``version`` goes up by one with every UPDATE of the row (the column's ``onupdate``,
+  which Core ``update()`` statements apply too), so "the gig as shown" has a key that
+  changes whenever the gig does: the board caches each row's HTML by it.
 - Relationships are ``lazy="raise"``: pages load what they show in explicit queries.
 """
 
@@ -181,6 +184,10 @@ class Gig(db.Model):
     published_at: Mapped[datetime | None]
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow,
                                                        server_default=func.now())
+    # bumped by every UPDATE through SQLAlchemy (ORM flush or Core ``update()``): the
+    # cached HTML of the gig's row is keyed by it (``offload.core.cache``)
+    version: Mapped[int] = mapped_column(default=1, server_default="1",
+                                         onupdate=literal_column("version") + 1)
 
     poster: Mapped[User] = relationship(foreign_keys=[poster_id], lazy="raise")
     # read-only: services write GigSkill rows (and skills_text) themselves
