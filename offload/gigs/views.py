@@ -29,7 +29,7 @@ from .forms import (
     AnswerForm,
     AskForm,
     AttachmentForm,
-    BoardFilterForm,
+    BoardFilterFields,
     CancelForm,
     ConfirmForm,
     GigForm,
@@ -73,9 +73,7 @@ def budget(gig: Gig) -> str:
 def board():
     filters, errors = BoardFilters.from_args(request.args)
     page = board_page(filters, request.args.get("before"))
-    form = BoardFilterForm(request.args)
-    for name, message in errors.items():
-        form[name].errors = [message]
+    form = BoardFilterFields(request.args, errors)
     return render_template("gigs/board.html", page=page, filters=filters, form=form,
                            filter_errors=errors), 422 if errors else 200
 
