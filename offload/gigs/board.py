@@ -71,7 +71,7 @@ from offload.core.pagination import Page
 from offload.profiles.models import Skill
 
 from .filters import BoardFilters, BoardSort, decode_cursor, encode_cursor
-from .models import OPEN, Gig, GigSkill
+from .models import OPEN, BudgetRange, Gig, GigSkill
 from .search import matching_ids, search_parameter, search_value
 
 SEARCH_CANDIDATES = 1000  # default of GIG_SEARCH_CANDIDATES
@@ -102,7 +102,8 @@ class SkillTag(NamedTuple):
     name: str
 
 
-class GigListItem(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class GigListItem(BudgetRange):
     """A gig as the board and a search show it (``gigs/_gig_item.html``): plain values,
     for the template and the JSON API alike.
 
@@ -126,8 +127,8 @@ class GigListItem(NamedTuple):
     skills: tuple[SkillTag, ...]
 
     @property
-    def is_fixed_budget(self) -> bool:
-        return self.budget_min_minor == self.budget_max_minor
+    def poster_id(self) -> int:
+        return self.poster.id
 
     @property
     def fragment_key(self) -> str:
@@ -143,13 +144,13 @@ _gigs, _users = Gig.__table__, User.__table__
 _gig_skills, _skills = GigSkill.__table__, Skill.__table__
 
 # a row of the board: the gig's list columns (GigListItem's order) and its poster's name
-_ROW_COLUMNS = (_gigs.c.id, _gigs.c.kind, _gigs.c.state, _gigs.c.title,
+LIST_COLUMNS = (_gigs.c.id, _gigs.c.kind, _gigs.c.state, _gigs.c.title,
                 _gigs.c.budget_min_minor, _gigs.c.budget_max_minor, _gigs.c.currency,
                 _gigs.c.deadline, _gigs.c.published_at, _gigs.c.created_at, _gigs.c.version,
                 _gigs.c.poster_id, _users.c.username, _users.c.display_name)
 
 # the skills of a page's gigs, in one statement (built once)
-_SKILLS_OF_GIGS = (
+SKILLS_OF_GIGS = (
     select(_gig_skills.c.gig_id, _skills.c.id, _skills.c.slug, _skills.c.name)
     .join(_skills, _skills.c.id == _gig_skills.c.skill_id)
     .where(_gig_skills.c.gig_id.in_(bindparam("gig_ids", expanding=True)))
@@ -194,7 +195,7 @@ def _list_items(connection, rows) -> list[GigListItem]:
     if not rows:
         return []
     skills: dict[int, list[SkillTag]] = {}
-    for gig_id, *skill in connection.execute(_SKILLS_OF_GIGS,
+    for gig_id, *skill in connection.execute(SKILLS_OF_GIGS,
                                              {"gig_ids": [row.id for row in rows]}):
         skills.setdefault(gig_id, []).append(SkillTag(*skill))
     return [GigListItem(*row[:11], MemberName(*row[11:14]), tuple(skills.get(row[0], ())))
@@ -297,7 +298,7 @@ def _count_statement(shape: _Shape) -> Select:
 
 def _build(shape: _Shape, extra=None, gig_conditions: list | None = None, *,
            entity: bool = False) -> Select:
-    """The board's statement for ``shape``: rows of ``_ROW_COLUMNS`` and ``found`` (how
+    """The board's statement for ``shape``: rows of ``LIST_COLUMNS`` and ``found`` (how
     many candidates there were; 0 without a candidate set), by relevance also
     ``sort_key``; with ``entity``, (Gig, found) rows with the list's columns loaded.
 
@@ -334,7 +335,7 @@ def _build(shape: _Shape, extra=None, gig_conditions: list | None = None, *,
         if entity:
             return (select(Gig, literal(0)).where(Gig.state == OPEN, *conditions)
                     .order_by(*order).limit(limit).options(*LIST_LOAD))
-        return (select(*_ROW_COLUMNS, literal(0).label("found"))
+        return (select(*LIST_COLUMNS, literal(0).label("found"))
                 .join_from(_gigs, _users, _users.c.id == _gigs.c.poster_id)
                 .where(_gigs.c.state == OPEN, *conditions).order_by(*order).limit(limit))
     # sort and cut the narrow candidate rows first; load only the page's gigs
@@ -344,7 +345,7 @@ def _build(shape: _Shape, extra=None, gig_conditions: list | None = None, *,
     if entity:
         return (select(Gig, page.c.found).join(page, page.c.id == Gig.id)
                 .order_by(*page_order).options(*LIST_LOAD))
-    return (select(*_ROW_COLUMNS, page.c.found, page.c.sort_key)
+    return (select(*LIST_COLUMNS, page.c.found, page.c.sort_key)
             .select_from(page).join(_gigs, _gigs.c.id == page.c.id)
             .join(_users, _users.c.id == _gigs.c.poster_id).order_by(*page_order))
 

@@ -131,7 +131,18 @@ def _in(column: str, enum: type[StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
 
 
-class Gig(db.Model):
+class BudgetRange:
+    """``is_fixed_budget`` of a gig and of its read models (``budget_min_minor`` and
+    ``budget_max_minor``)."""
+
+    __slots__ = ()
+
+    @property
+    def is_fixed_budget(self) -> bool:
+        return self.budget_min_minor == self.budget_max_minor
+
+
+class Gig(BudgetRange, db.Model):
     __tablename__ = "gigs"
     __table_args__ = (
         CheckConstraint(_in("kind", GigKind), name="kind"),
@@ -193,10 +204,6 @@ class Gig(db.Model):
     # read-only: services write GigSkill rows (and skills_text) themselves
     skills: Mapped[list[Skill]] = relationship(secondary="gig_skills", order_by=Skill.slug,
                                                lazy="raise", viewonly=True)
-
-    @property
-    def is_fixed_budget(self) -> bool:
-        return self.budget_min_minor == self.budget_max_minor
 
     @property
     def referrer_commission_bps(self) -> int:

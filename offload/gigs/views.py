@@ -44,7 +44,7 @@ from .policies import (
     why_cannot_edit,
     why_cannot_post,
 )
-from .queries import board_page, gig_page, matching_members_for, my_gigs
+from .queries import board_page, gig_for_edit, gig_page, matching_members_for, my_gigs
 
 bp = Blueprint("gigs", __name__)
 
@@ -257,7 +257,9 @@ def _gig_or_404(gig_id: int) -> Gig:
 
 
 def _page_or_404(gig_id: int):
-    page = gig_page(gig_id, current_user)
+    """The gig and its client details for the edit form (the entities the service
+    changes); 404 as ``_gig_or_404``."""
+    page = gig_for_edit(gig_id, current_user)
     if page is None:
         abort(404)
     return page
@@ -273,9 +275,12 @@ def _render_show(gig_id: int, **forms: FlaskForm | tuple):
     """The gig page with the given (submitted) forms and fresh ones for the rest.
 
     The page is read here, after any failed service call: its rollback expired what
-    was loaded before.
+    was loaded before. It is read models (``queries.gig_page``), which the policies
+    read as they read a gig.
     """
-    page = _page_or_404(gig_id)
+    page = gig_page(gig_id, current_user)
+    if page is None:
+        abort(404)
     gig, user = page.gig, current_user
     is_poster = gig.poster_id == user.id
     status = 422 if any((f[1] if isinstance(f, tuple) else f).errors

@@ -55,3 +55,14 @@ def test_a_gig_off_the_board_leaves_it_at_once(client, login, make_member, make_
     assert "Soon cancelled" in board(client)
     services.cancel_gig(db.session.get(Gig, gig.id), actor=alice)
     assert "Soon cancelled" not in board(client)
+
+
+def test_a_changed_description_shows_on_the_gig_page_at_once(client, login, make_member,
+                                                             make_gig):
+    alice = make_member()
+    gig = make_gig(alice, description="The **old** text.")
+    login(make_member())
+    assert "<strong>old</strong>" in board(client, f"/gigs/{gig.id}")
+    edit(gig, alice, description="The *new* text.")
+    page = board(client, f"/gigs/{gig.id}")
+    assert "<em>new</em>" in page and "old" not in page
