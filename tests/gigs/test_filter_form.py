@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from flask import get_template_attribute
 import pytest
+from flask import get_template_attribute
 from werkzeug.datastructures import MultiDict
 
 from offload.gigs.forms import BoardFilterFields, BoardFilterForm
