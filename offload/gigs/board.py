@@ -41,12 +41,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
     Select,
     Subquery,
     and_,
+    bindparam,
     exists,
     func,
     literal,
@@ -59,13 +65,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from offload.accounts.models import User
+from offload.accounts.names import MemberName
 from offload.core.db import db, is_postgresql, utcnow
 from offload.core.pagination import Page
 from offload.profiles.models import Skill
 
 from .filters import BoardFilters, BoardSort, decode_cursor, encode_cursor
-from .models import OPEN, Gig, GigSkill
-from .search import matching_ids
+from .models import OPEN, BudgetRange, Gig, GigSkill
+from .search import matching_ids, search_parameter, search_value
 
 SEARCH_CANDIDATES = 1000  # default of GIG_SEARCH_CANDIDATES
 
@@ -87,35 +94,112 @@ _CANDIDATE_COLUMNS = (Gig.id, Gig.published_at, Gig.budget_min_minor, Gig.budget
                       Gig.deadline, Gig.kind, Gig.category)
 
 
+class SkillTag(NamedTuple):
+    """A skill as a list shows it."""
+
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class GigListItem(BudgetRange):
+    """A gig as the board and a search show it (``gigs/_gig_item.html``): plain values,
+    for the template and the JSON API alike.
+
+    ``fragment_key`` names the cached HTML of its row: it changes whenever anything
+    the row shows changes (the gig's ``version``, bumped by every UPDATE; the poster's
+    name), and holds ``created_at`` so a reused id (SQLite, after a delete) is a new key.
+    """
+
+    id: int
+    kind: str
+    state: str
+    title: str
+    budget_min_minor: int
+    budget_max_minor: int
+    currency: str
+    deadline: date
+    published_at: datetime | None
+    created_at: datetime
+    version: int
+    poster: MemberName
+    skills: tuple[SkillTag, ...]
+
+    @property
+    def poster_id(self) -> int:
+        return self.poster.id
+
+    @property
+    def fragment_key(self) -> str:
+        return f"{self.id}.{self.created_at.isoformat()}.{self.version}.{self.poster.stamp}"
+
+
 @dataclass
 class BoardPage(Page):
     capped: bool = False  # more gigs matched than the search looks at (the newest ones)
 
 
+_gigs, _users = Gig.__table__, User.__table__
+_gig_skills, _skills = GigSkill.__table__, Skill.__table__
+
+# a row of the board: the gig's list columns (GigListItem's order) and its poster's name
+LIST_COLUMNS = (_gigs.c.id, _gigs.c.kind, _gigs.c.state, _gigs.c.title,
+                _gigs.c.budget_min_minor, _gigs.c.budget_max_minor, _gigs.c.currency,
+                _gigs.c.deadline, _gigs.c.published_at, _gigs.c.created_at, _gigs.c.version,
+                _gigs.c.poster_id, _users.c.username, _users.c.display_name)
+
+# the skills of a page's gigs, in one statement (built once)
+SKILLS_OF_GIGS = (
+    select(_gig_skills.c.gig_id, _skills.c.id, _skills.c.slug, _skills.c.name)
+    .join(_skills, _skills.c.id == _gig_skills.c.skill_id)
+    .where(_gig_skills.c.gig_id.in_(bindparam("gig_ids", expanding=True)))
+    .order_by(_gig_skills.c.gig_id, _skills.c.slug))
+
+
 def board_page(filters: BoardFilters, cursor: str | None = None, *,
                size: int | None = None, today: date | None = None) -> BoardPage:
-    """A page of open gigs (poster and skills loaded) for these filters, from ``cursor``.
+    """A page of open gigs (``GigListItem``, poster and skills included) for these
+    filters, from ``cursor``.
 
     A cursor that is malformed or made for another sort starts from the beginning.
+    The statements are built once per shape of the filters (which of them are set, the
+    sort, the kind of cursor) with bound parameters, and run on the session's
+    connection: no ORM entity is made.
     """
     size = size or current_app.config["PAGE_SIZE"]
     key = decode_cursor(filters.sort, cursor)
-    query = _BoardQuery(filters, today or utcnow().date())
-    rows = db.session.execute(query.select(key, size + 1)).all()
-    gigs = [row[0] for row in rows[:size]]
-    capped = bool(rows) and rows[0][1] > query.cap
-    if query.ids is not None and not rows and key is None:
+    today = today or utcnow().date()
+    cap = current_app.config.get("GIG_SEARCH_CANDIDATES", SEARCH_CANDIDATES)
+    shape = _Shape.of(filters, key, today, cap)
+    params = _params(filters, shape, key, today, size + 1)
+    connection = db.session.connection()
+    rows = connection.execute(_page_statement(shape), params).all()
+    capped = bool(rows) and rows[0].found > cap
+    if shape.searched and not rows and key is None:
         # nothing on the first page: whether the words matched more is still worth saying
-        capped = db.session.scalar(
-            select(func.count()).select_from(query.ids.subquery())) > query.cap
+        capped = connection.execute(_count_statement(shape), params).scalar() > cap
+    items = _list_items(connection, rows[:size])
     next_cursor = None
     if len(rows) > size:
-        last = gigs[-1]
+        last = items[-1]
         # a relevance is not a column of the gig: the page's row carries it
         sort_key = (rows[size - 1].sort_key if filters.sort == BoardSort.RELEVANCE
                     else getattr(last, _SORT_COLUMN[filters.sort]))
         next_cursor = encode_cursor(filters.sort, sort_key, last.id)
-    return BoardPage(items=gigs, next_cursor=next_cursor, is_first=key is None, capped=capped)
+    return BoardPage(items=items, next_cursor=next_cursor, is_first=key is None,
+                     capped=capped)
+
+
+def _list_items(connection, rows) -> list[GigListItem]:
+    if not rows:
+        return []
+    skills: dict[int, list[SkillTag]] = {}
+    for gig_id, *skill in connection.execute(SKILLS_OF_GIGS,
+                                             {"gig_ids": [row.id for row in rows]}):
+        skills.setdefault(gig_id, []).append(SkillTag(*skill))
+    return [GigListItem(*row[:11], MemberName(*row[11:14]), tuple(skills.get(row[0], ())))
+            for row in rows]
 
 
 def alert_matches(filters: BoardFilters, *, published_after: datetime,
@@ -135,67 +219,135 @@ def alert_matches(filters: BoardFilters, *, published_after: datetime,
             conditions.append(cols.id.not_in(not_among))
         return conditions
 
-    query = _BoardQuery(filters, today or utcnow().date(), window,
-                        [Gig.poster_id != not_posted_by])
-    return [row[0] for row in db.session.execute(query.select(None, limit)).all()]
+    today = today or utcnow().date()
+    cap = current_app.config.get("GIG_SEARCH_CANDIDATES", SEARCH_CANDIDATES)
+    shape = _Shape.of(filters, None, today, cap)
+    stmt = _build(shape, window, [Gig.poster_id != not_posted_by], entity=True)
+    params = _params(filters, shape, None, today, limit)
+    return [row[0] for row in db.session.execute(stmt, params).all()]
 
 
-class _BoardQuery:
-    """The board's statement for ``filters`` on ``today``, cut at a key and a limit."""
+class _Shape(NamedTuple):
+    """What the board's statement depends on besides values (those are bound)."""
 
-    def __init__(self, filters: BoardFilters, today: date, extra=None,
-                 gig_conditions: list | None = None) -> None:
-        # ``extra(cols)``: more conditions on the candidate columns; ``gig_conditions``:
-        # on other columns of the gig (they cost a row read per candidate)
-        self.filters, self.today, self.extra = filters, today, extra
-        self.gig_conditions = gig_conditions or []
-        self.cap = current_app.config.get("GIG_SEARCH_CANDIDATES", SEARCH_CANDIDATES)
-        # one more than we use, to learn ``capped``
-        self.ranked = filters.sort == BoardSort.RELEVANCE  # (only ever with words)
-        self.ids = _candidate_ids(filters, self.cap + 1, ranked=self.ranked)
+    sort: BoardSort
+    kind: bool
+    category: bool
+    budget_min: bool
+    budget_max: bool
+    due_by: bool
+    skills: int  # how many
+    searched: bool  # with words or skills: cut from a bounded candidate set
+    words: bool
+    cursor: str | None  # None, "after" (ascending), "before" (descending), "relevance"
+    cap: int
+    postgresql: bool
 
-    def select(self, key: tuple | None, limit: int) -> Select:
-        """(Gig, candidates found) rows after ``key``, at most ``limit``; by relevance,
-        (Gig, candidates found, sort_key)."""
-        filters, ids = self.filters, self.ids
-        cols = (_candidates(ids.subquery("ids"), self.cap, self.gig_conditions,
-                            self.ranked).c
-                if ids is not None else Gig.__table__.c)
-        sort_key = getattr(cols, _SORT_COLUMN[filters.sort])
-        ascending = filters.sort == BoardSort.DEADLINE
-        conditions = _conditions(filters, cols) + (self.extra(cols) if self.extra else [])
-        if ids is None:
-            conditions += self.gig_conditions
-        if self.ranked:
+    @classmethod
+    def of(cls, filters: BoardFilters, key: tuple | None, today: date, cap: int) -> _Shape:
+        sort = filters.sort
+        if key is None:
+            cursor = None
+        elif sort == BoardSort.RELEVANCE:
+            cursor = "relevance"
+        elif sort == BoardSort.DEADLINE:
+            # a deadline cursor from before today starts over at today
+            cursor = "after" if key[0] >= today else None
+        else:
+            cursor = "before"
+        return cls(sort, bool(filters.kind), bool(filters.category),
+                   filters.budget_min_minor is not None, filters.budget_max_minor is not None,
+                   bool(filters.due_by), len(filters.skills),
+                   bool(filters.search or filters.skills), bool(filters.search), cursor, cap,
+                   is_postgresql())
+
+
+def _params(filters: BoardFilters, shape: _Shape, key: tuple | None, today: date,
+            limit: int) -> dict:
+    params = {"today": today, "limit": limit}
+    if shape.kind:
+        params["kind"] = filters.kind.value
+    if shape.category:
+        params["category"] = filters.category.value
+    if shape.budget_min:
+        params["budget_min"] = filters.budget_min_minor
+    if shape.budget_max:
+        params["budget_max"] = filters.budget_max_minor
+    if shape.due_by:
+        params["due_by"] = filters.due_by
+    if filters.search:
+        params[search_parameter()] = search_value(filters.search)
+    for n, slug in enumerate(filters.skills):
+        params[f"skill_{n}"] = slug
+    if filters.search and filters.skills:
+        params["skill_slugs"] = list(filters.skills)
+    if shape.cursor:
+        params["after_key"], params["after_id"] = key
+    return params
+
+
+@lru_cache(maxsize=256)
+def _page_statement(shape: _Shape) -> Select:
+    return _build(shape)
+
+
+@lru_cache(maxsize=64)
+def _count_statement(shape: _Shape) -> Select:
+    return select(func.count()).select_from(_candidate_ids(shape).subquery())
+
+
+def _build(shape: _Shape, extra=None, gig_conditions: list | None = None, *,
+           entity: bool = False) -> Select:
+    """The board's statement for ``shape``: rows of ``LIST_COLUMNS`` and ``found`` (how
+    many candidates there were; 0 without a candidate set), by relevance also
+    ``sort_key``; with ``entity``, (Gig, found) rows with the list's columns loaded.
+
+    ``extra(cols)``: more conditions on the candidate columns; ``gig_conditions``: on
+    other columns of the gig (they cost a row read per candidate).
+    """
+    gig_conditions = gig_conditions or []
+    ranked = shape.sort == BoardSort.RELEVANCE  # (only ever with words)
+    ids = _candidate_ids(shape)
+    cols = (_candidates(ids.subquery("ids"), shape.cap, gig_conditions, ranked).c
+            if ids is not None else _gigs.c)
+    sort_key = getattr(cols, _SORT_COLUMN[shape.sort])
+    conditions = _conditions(shape, cols) + (extra(cols) if extra else [])
+    if ids is None:
+        conditions += gig_conditions
+    after_key = bindparam("after_key", type_=sort_key.type)
+    after_id = bindparam("after_id", type_=Integer)
+    if shape.cursor == "after":
+        # the cursor already starts after today: a second lower bound on the index's
+        # first column would make SQLite seek by the wrong one and scan
+        conditions.append(tuple_(sort_key, cols.id) > tuple_(after_key, after_id))
+    else:
+        conditions.append(cols.deadline >= bindparam("today", type_=Date))
+        if shape.cursor == "before":
+            conditions.append(tuple_(sort_key, cols.id) < tuple_(after_key, after_id))
+        elif shape.cursor == "relevance":
             # most relevant first (lowest), then newest; the two go opposite ways, so
             # the cursor's comparison is spelled out instead of a row value
-            conditions.append(cols.deadline >= self.today)
-            if key:
-                conditions.append(or_(sort_key > key[0],
-                                      and_(sort_key == key[0], cols.id < key[1])))
-            page = (select(cols.id, sort_key.label("sort_key"), cols.found).where(*conditions)
-                    .order_by(sort_key.asc(), cols.id.desc()).limit(limit).subquery("page"))
-            return (select(Gig, page.c.found, page.c.sort_key).join(page, page.c.id == Gig.id)
-                    .order_by(page.c.sort_key.asc(), page.c.id.desc()).options(*LIST_LOAD))
-        if key and ascending and key[0] >= self.today:
-            # the cursor already starts after today: a second lower bound on the index's
-            # first column would make SQLite seek by the wrong one and scan
-            conditions.append(tuple_(sort_key, cols.id) > key)
-        else:  # (a deadline cursor from before today starts over at today)
-            conditions.append(cols.deadline >= self.today)
-            if key and not ascending:
-                conditions.append(tuple_(sort_key, cols.id) < key)
-        if ids is not None:
-            # sort and cut the narrow candidate rows first; load only the page's gigs
-            page = (select(cols.id, sort_key.label("sort_key"), cols.found).where(*conditions)
-                    .order_by(*_order(sort_key, cols.id, ascending)).limit(limit)
-                    .subquery("page"))
-            stmt = (select(Gig, page.c.found).join(page, page.c.id == Gig.id)
-                    .order_by(*_order(page.c.sort_key, page.c.id, ascending)))
-        else:
-            stmt = (select(Gig, literal(0)).where(Gig.state == OPEN, *conditions)
-                    .order_by(*_order(sort_key, cols.id, ascending)).limit(limit))
-        return stmt.options(*LIST_LOAD)
+            conditions.append(or_(sort_key > after_key,
+                                  and_(sort_key == after_key, cols.id < after_id)))
+    limit = bindparam("limit", type_=Integer)
+    order = _order(shape, sort_key, cols.id)
+    if ids is None:
+        if entity:
+            return (select(Gig, literal(0)).where(Gig.state == OPEN, *conditions)
+                    .order_by(*order).limit(limit).options(*LIST_LOAD))
+        return (select(*LIST_COLUMNS, literal(0).label("found"))
+                .join_from(_gigs, _users, _users.c.id == _gigs.c.poster_id)
+                .where(_gigs.c.state == OPEN, *conditions).order_by(*order).limit(limit))
+    # sort and cut the narrow candidate rows first; load only the page's gigs
+    page = (select(cols.id, sort_key.label("sort_key"), cols.found).where(*conditions)
+            .order_by(*order).limit(limit).subquery("page"))
+    page_order = _order(shape, page.c.sort_key, page.c.id)
+    if entity:
+        return (select(Gig, page.c.found).join(page, page.c.id == Gig.id)
+                .order_by(*page_order).options(*LIST_LOAD))
+    return (select(*LIST_COLUMNS, page.c.found, page.c.sort_key)
+            .select_from(page).join(_gigs, _gigs.c.id == page.c.id)
+            .join(_users, _users.c.id == _gigs.c.poster_id).order_by(*page_order))
 
 
 def _candidates(ids: Subquery, cap: int, gig_conditions: list, ranked: bool) -> Subquery:
@@ -214,19 +366,20 @@ def _candidates(ids: Subquery, cap: int, gig_conditions: list, ranked: bool) -> 
             .subquery("candidates"))
 
 
-def _candidate_ids(filters: BoardFilters, limit: int, *, ranked: bool = False
-                   ) -> Select | None:
-    """The ``limit`` newest ids the page is cut from (with their relevance when
-    ``ranked``), or None to walk the whole board."""
-    if filters.search:
-        return matching_ids(filters.search, limit, ranked=ranked)
-    if filters.skills:
-        return _ids_with_skills(filters.skills, limit)
+def _candidate_ids(shape: _Shape) -> Select | None:
+    """The ``cap`` + 1 newest ids the page is cut from (with their relevance when by
+    relevance; one more than it uses, to learn ``capped``), or None to walk the whole
+    board."""
+    if shape.words:
+        return matching_ids(shape.cap + 1, ranked=shape.sort == BoardSort.RELEVANCE)
+    if shape.skills:
+        return _ids_with_skills(shape.skills, shape.cap + 1)
     return None
 
 
-def _ids_with_skills(slugs: tuple[str, ...], limit: int) -> Select:
-    """The ``limit`` highest ids of open gigs with any of these skills.
+def _ids_with_skills(skills: int, limit: int) -> Select:
+    """The ``limit`` highest ids of open gigs with any of ``skills`` skills (bound as
+    ``skill_0`` …).
 
     Each skill's newest ``limit`` come from walking its part of the small
     ``ix_gig_skills_open`` index backwards; the overall newest ``limit`` are among them.
@@ -235,44 +388,49 @@ def _ids_with_skills(slugs: tuple[str, ...], limit: int) -> Select:
     # index range is one skill's and reads it in order instead of sorting all of it
     per_skill = [
         select(GigSkill.gig_id.label("id"))
-        .where(GigSkill.skill_id == select(Skill.id).where(Skill.slug == slug)
-               .scalar_subquery(), GigSkill.is_open)
+        .where(GigSkill.skill_id == select(Skill.id).where(
+            Skill.slug == bindparam(f"skill_{n}")).scalar_subquery(), GigSkill.is_open)
         .order_by(GigSkill.gig_id.desc()).limit(limit)
-        for slug in slugs]
+        for n in range(skills)]
     if len(per_skill) == 1:
         return per_skill[0]
     merged = union(*(s.subquery().select() for s in per_skill)).subquery()
     return select(merged.c.id).order_by(merged.c.id.desc()).limit(limit)
 
 
-def _conditions(filters: BoardFilters, cols) -> list:
+def _conditions(shape: _Shape, cols) -> list:
     conditions = []
-    if filters.kind:
-        conditions.append(cols.kind == filters.kind.value)
-    if filters.category:
-        conditions.append(cols.category == filters.category.value)
-    if filters.budget_min_minor is not None:  # the ranges overlap
-        conditions.append(cols.budget_max_minor >= filters.budget_min_minor)
-    if filters.budget_max_minor is not None:
-        conditions.append(cols.budget_min_minor <= filters.budget_max_minor)
-    if filters.due_by:
-        conditions.append(_not_selective(cols.deadline <= filters.due_by))
-    if filters.skills and filters.search:
+    if shape.kind:
+        conditions.append(cols.kind == bindparam("kind"))
+    if shape.category:
+        conditions.append(cols.category == bindparam("category"))
+    if shape.budget_min:  # the ranges overlap
+        conditions.append(cols.budget_max_minor >= bindparam("budget_min", type_=BigInteger))
+    if shape.budget_max:
+        conditions.append(cols.budget_min_minor <= bindparam("budget_max", type_=BigInteger))
+    if shape.due_by:
+        conditions.append(_not_selective(shape, cols.deadline <= bindparam("due_by",
+                                                                          type_=Date)))
+    if shape.skills and shape.words:
         # checked per candidate (a few index probes each), never by listing every
         # gig with a popular skill
         conditions.append(exists().where(
             GigSkill.gig_id == cols.id, GigSkill.skill_id == Skill.id,
-            Skill.slug.in_(filters.skills)))
+            Skill.slug.in_(bindparam("skill_slugs", expanding=True))))
     return conditions
 
 
-def _not_selective(condition):
+def _not_selective(shape: _Shape, condition):
     """``condition``, telling SQLite it keeps most rows. SQLite keeps no statistics of
     value ranges, so it takes a due-by bound for a narrow one, reads the deadline index
     and sorts everything due by then; this way it walks the sort's own index and checks
     the bound on the way, as it does for every other filter. (PostgreSQL knows.)"""
-    return condition if is_postgresql() else func.likelihood(condition, literal_column("0.9"))
+    return condition if shape.postgresql else func.likelihood(condition, literal_column("0.9"))
 
 
-def _order(key, row_id, ascending: bool) -> tuple:
-    return (key.asc(), row_id.asc()) if ascending else (key.desc(), row_id.desc())
+def _order(shape: _Shape, key, row_id) -> tuple:
+    if shape.sort == BoardSort.RELEVANCE:  # most relevant (lowest) first, then newest
+        return key.asc(), row_id.desc()
+    if shape.sort == BoardSort.DEADLINE:
+        return key.asc(), row_id.asc()
+    return key.desc(), row_id.desc()

@@ -7,6 +7,10 @@ The gig page shows several forms at once, so each has a prefix (``ask-body``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, NamedTuple
+
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
@@ -134,6 +138,66 @@ class BoardFilterForm(QueryForm):
     # (BoardFilters), so typing words into a form that came without any sorts by relevance
     sort = SelectField("Sort", choices=[SelectChoice(s.value, s.label) for s in BoardSort],
                        default=BoardSort.RELEVANCE.value, validate_choice=False)
+
+
+class BoardFilterFields:
+    """The board's filter form for one request, for ``_forms.html``'s ``filter_field``:
+    what never changes (names, ids, labels, hints, choices) is read from
+    ``BoardFilterForm`` once per process; a request adds only what the member typed
+    (the first value of each field in the query string, else the field's default) and
+    the filters' errors. Building and processing the WTForms form per request cost
+    more than rendering it."""
+
+    def __init__(self, args: Mapping[str, Any], errors: Mapping[str, str]) -> None:
+        for spec in _board_filter_specs():
+            value = args.get(spec.name, spec.default)
+            message = errors.get(spec.name)
+            setattr(self, spec.name, FilterField(spec, value, [message] if message else []))
+
+
+class _Label(NamedTuple):
+    text: str
+
+
+class _FieldSpec(NamedTuple):
+    name: str
+    id: str
+    type: str
+    label: _Label
+    description: str
+    default: str | None
+    choices: tuple[tuple[str, str], ...]
+
+
+@cache
+def _board_filter_specs() -> tuple[_FieldSpec, ...]:
+    return tuple(
+        _FieldSpec(f.name, f.id, f.type, _Label(f.label.text), f.description, f.default,
+                   tuple((value, label) for value, label, *_ in f.iter_choices())
+                   if isinstance(f, SelectField) else ())
+        for f in BoardFilterForm())
+
+
+class FilterField:
+    """One field of ``BoardFilterFields``: what ``filter_field`` reads of a WTForms field."""
+
+    __slots__ = ("_spec", "data", "errors")
+
+    def __init__(self, spec: _FieldSpec, data: str | None, errors: list[str]) -> None:
+        self._spec, self.data, self.errors = spec, data, errors
+
+    name = property(lambda self: self._spec.name)
+    id = property(lambda self: self._spec.id)
+    type = property(lambda self: self._spec.type)
+    label = property(lambda self: self._spec.label)
+    description = property(lambda self: self._spec.description)
+
+    def _value(self) -> str:
+        return self.data if self.data is not None else ""
+
+    def iter_choices(self):
+        for value, label in self._spec.choices:
+            yield value, label, value == self.data, {}
 
 
 class MyGigsFilterForm(QueryForm):

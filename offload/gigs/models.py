@@ -26,6 +26,9 @@ Design note
   partial (``WHERE state = 'open'``), so they only hold what the board can show.
   Queries that want them compare ``state`` with the literal ``'open'`` (``OPEN``), as a
   bound parameter would not let SQLite match the partial index.
+- ``version`` goes up by one with every UPDATE of the row (the column's ``onupdate``,
+  which Core ``update()`` statements apply too), so "the gig as shown" has a key that
+  changes whenever the gig does: the board caches each row's HTML by it.
 - Relationships are ``lazy="raise"``: pages load what they show in explicit queries.
 """
 
@@ -128,7 +131,18 @@ def _in(column: str, enum: type[StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
 
 
-class Gig(db.Model):
+class BudgetRange:
+    """``is_fixed_budget`` of a gig and of its read models (``budget_min_minor`` and
+    ``budget_max_minor``)."""
+
+    __slots__ = ()
+
+    @property
+    def is_fixed_budget(self) -> bool:
+        return self.budget_min_minor == self.budget_max_minor
+
+
+class Gig(BudgetRange, db.Model):
     __tablename__ = "gigs"
     __table_args__ = (
         CheckConstraint(_in("kind", GigKind), name="kind"),
@@ -181,15 +195,15 @@ class Gig(db.Model):
     published_at: Mapped[datetime | None]
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow,
                                                        server_default=func.now())
+    # bumped by every UPDATE through SQLAlchemy (ORM flush or Core ``update()``): the
+    # cached HTML of the gig's row is keyed by it (``offload.core.cache``)
+    version: Mapped[int] = mapped_column(default=1, server_default="1",
+                                         onupdate=literal_column("version") + 1)
 
     poster: Mapped[User] = relationship(foreign_keys=[poster_id], lazy="raise")
     # read-only: services write GigSkill rows (and skills_text) themselves
     skills: Mapped[list[Skill]] = relationship(secondary="gig_skills", order_by=Skill.slug,
                                                lazy="raise", viewonly=True)
-
-    @property
-    def is_fixed_budget(self) -> bool:
-        return self.budget_min_minor == self.budget_max_minor
 
     @property
     def referrer_commission_bps(self) -> int:

@@ -12,20 +12,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, select, union_all
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
-from offload.accounts.models import NAME_COLUMNS, User
+from offload.accounts.models import User
+from offload.accounts.names import MemberName
 from offload.core.db import db, utcnow
 from offload.core.pagination import Page, newest_first
 from offload.profiles.models import MemberSkill, Skill
 
-from .board import LIST_LOAD, BoardPage, board_page  # noqa: F401  (re-exported: the reads are here)
+from .board import (  # noqa: F401  (re-exported: the reads are here)
+    LIST_COLUMNS,
+    LIST_LOAD,
+    SKILLS_OF_GIGS,
+    BoardPage,
+    GigListItem,
+    SkillTag,
+    board_page,
+)
 from .models import OPEN, ClientDetails, Gig, GigAttachment, GigSkill, GigState, Question
 from .policies import can_see_client_details, can_view_gig
 
@@ -39,42 +49,126 @@ def gig_for(viewer: User, gig_id: int) -> Gig:
     return gig
 
 
-@dataclass
-class GigPage:
-    gig: Gig  # with poster and skills loaded
-    questions: list[Question]  # oldest first, with askers loaded
-    attachments: list[GigAttachment]
-    client_details: ClientDetails | None  # only for those allowed to see them
+@dataclass(frozen=True, slots=True)
+class GigDetail(GigListItem):
+    """A gig as its page shows it: its list columns and the rest, plain values for the
+    template and the JSON API. The policies (``why_cannot_*``) read it as they read a
+    ``Gig``; ``fragment_key`` also names its rendered description."""
+
+    description: str  # markdown source
+    category: str
+    commission_bps: int
+    platform_commission_bps: int
+    cancel_reason: str | None
+    performer_id: int | None
+
+    @property
+    def referrer_commission_bps(self) -> int:
+        return self.commission_bps - self.platform_commission_bps
+
+
+class QuestionItem(NamedTuple):
+    id: int
+    body: str
+    answer: str | None
+    answered_at: datetime | None
+    created_at: datetime
+    asker: MemberName
+
+
+class AttachmentItem(NamedTuple):
+    id: int
+    original_name: str
+    size_bytes: int
+
+
+class ClientDetailsItem(NamedTuple):
+    client_name: str
+    contact: str
+    notes: str
+
+
+class GigPage(NamedTuple):
+    gig: GigDetail
+    questions: tuple[QuestionItem, ...]  # oldest first
+    attachments: tuple[AttachmentItem, ...]
+    client_details: ClientDetailsItem | None  # only for those allowed to see them
     can_see_client_details: bool
 
 
-@dataclass
-class MemberMatch:
-    user: User
-    shared_skills: list[Skill]  # the gig's skills this member has
+class EditableGig(NamedTuple):
+    """What the edit form starts from: the entity the service changes (skills loaded)
+    and its client details."""
+
+    gig: Gig
+    client_details: ClientDetails | None
+
+
+class MemberMatch(NamedTuple):
+    user: MemberName
+    shared_skills: tuple[SkillTag, ...]  # the gig's skills this member has
+
+
+_gigs, _users = Gig.__table__, User.__table__
+_questions, _attachments = Question.__table__, GigAttachment.__table__
+_details = ClientDetails.__table__
+
+# built once; each runs with bound parameters
+_GIG = (select(*LIST_COLUMNS, _gigs.c.description, _gigs.c.category,
+               _gigs.c.commission_bps, _gigs.c.platform_commission_bps,
+               _gigs.c.cancel_reason, _gigs.c.performer_id)
+        .join(_users, _users.c.id == _gigs.c.poster_id)
+        .where(_gigs.c.id == bindparam("gig_id")))
+_QUESTIONS = (select(_questions.c.id, _questions.c.body, _questions.c.answer,
+                     _questions.c.answered_at, _questions.c.created_at, _questions.c.asker_id,
+                     _users.c.username, _users.c.display_name)
+              .join(_users, _users.c.id == _questions.c.asker_id)
+              .where(_questions.c.gig_id == bindparam("gig_id"))
+              .order_by(_questions.c.created_at, _questions.c.id))
+_ATTACHMENTS = (select(_attachments.c.id, _attachments.c.original_name,
+                       _attachments.c.size_bytes)
+                .where(_attachments.c.gig_id == bindparam("gig_id"))
+                .order_by(_attachments.c.created_at, _attachments.c.id))
+_CLIENT_DETAILS = (select(_details.c.client_name, _details.c.contact, _details.c.notes)
+                   .where(_details.c.gig_id == bindparam("gig_id")))
 
 
 # --- one gig ----------------------------------------------------------------------------
 
 def gig_page(gig_id: int, viewer: User | None) -> GigPage | None:
-    """Everything the gig page shows, in four queries (five for those who see the client
-    details); None when there is no such gig or the viewer may not see it (drafts)."""
-    gig = db.session.scalar(
-        select(Gig).where(Gig.id == gig_id)
-        .options(joinedload(Gig.poster, innerjoin=True), selectinload(Gig.skills)))
+    """Everything the gig page shows, as read models, in four statements (five for
+    those who see the client details); None when there is no such gig or the viewer
+    may not see it (drafts)."""
+    connection = db.session.connection()
+    params = {"gig_id": gig_id}
+    row = connection.execute(_GIG, params).first()
+    if row is None:
+        return None
+    skills = tuple(SkillTag(*skill) for _, *skill in connection.execute(
+        SKILLS_OF_GIGS, {"gig_ids": [gig_id]}))
+    gig = GigDetail(*row[:11], MemberName(*row[11:14]), skills, *row[14:])
+    if not can_view_gig(gig, viewer):
+        return None
+    questions = tuple(QuestionItem(*q[:5], MemberName(*q[5:8]))
+                      for q in connection.execute(_QUESTIONS, params))
+    attachments = tuple(AttachmentItem(*a) for a in connection.execute(_ATTACHMENTS, params))
+    allowed = can_see_client_details(gig, viewer)
+    details = None
+    if allowed:
+        found = connection.execute(_CLIENT_DETAILS, params).first()
+        details = ClientDetailsItem(*found) if found else None
+    return GigPage(gig=gig, questions=questions, attachments=attachments,
+                   client_details=details, can_see_client_details=allowed)
+
+
+def gig_for_edit(gig_id: int, viewer: User) -> EditableGig | None:
+    """The gig (skills loaded) and its client details for the edit form, or None when
+    there is no such gig or the viewer may not see it. Two or three queries."""
+    gig = db.session.scalar(select(Gig).where(Gig.id == gig_id)
+                            .options(selectinload(Gig.skills)))
     if gig is None or not can_view_gig(gig, viewer):
         return None
-    questions = list(db.session.scalars(
-        select(Question).where(Question.gig_id == gig.id)
-        .order_by(Question.created_at, Question.id)
-        .options(joinedload(Question.asker, innerjoin=True).load_only(*NAME_COLUMNS))))
-    attachments = list(db.session.scalars(
-        select(GigAttachment).where(GigAttachment.gig_id == gig.id)
-        .order_by(GigAttachment.created_at, GigAttachment.id)))
-    allowed = can_see_client_details(gig, viewer)
-    return GigPage(gig=gig, questions=questions, attachments=attachments,
-                   client_details=client_details_for(gig, viewer) if allowed else None,
-                   can_see_client_details=allowed)
+    return EditableGig(gig, client_details_for(gig, viewer))
 
 
 def client_details_for(gig: Gig, viewer: User | None) -> ClientDetails | None:
@@ -129,13 +223,13 @@ def _matching_gigs_statement(skills: int, limit: int) -> Select:
     return select(Gig).where(Gig.id.in_(ids)).order_by(Gig.id.desc()).options(*LIST_LOAD)
 
 
-def matching_members_for(gig: Gig, limit: int = 10) -> list[MemberMatch]:
+def matching_members_for(gig: GigDetail, limit: int = 10) -> list[MemberMatch]:
     """Confirmed members with the gig's skills, most shared skills first, not the poster.
 
     Ranked among the newest ``MEMBER_MATCH_CANDIDATES`` members with each of the gig's
     skills (walking each skill's index backwards), so a gig needing a skill thousands of
     members have costs what one needing a rare skill does. Equal counts: newest first.
-    Three queries (``gig.skills`` loaded): the ranking, the members, their shared skills.
+    Two statements: the ranking, then the members' names and shared skills.
     """
     skill_ids = [skill.id for skill in gig.skills]
     if not skill_ids:
@@ -143,18 +237,29 @@ def matching_members_for(gig: Gig, limit: int = 10) -> list[MemberMatch]:
     statement = _matching_members_statement(
         len(skill_ids), current_app.config["MEMBER_MATCH_CANDIDATES"], limit)
     params = {f"skill_{n}": skill_id for n, skill_id in enumerate(skill_ids)}
-    ids = list(db.session.scalars(statement, {**params, "poster_id": gig.poster_id}))
+    connection = db.session.connection()
+    ids = list(connection.execute(statement, {**params, "poster_id": gig.poster_id})
+               .scalars())
     if not ids:
         return []
-    users = {u.id: u for u in db.session.scalars(
-        select(User).where(User.id.in_(ids)).options(load_only(*NAME_COLUMNS)))}
-    skills: dict[int, list[Skill]] = defaultdict(list)
-    for user_id, skill in db.session.execute(
-            select(MemberSkill.user_id, Skill).join(Skill, Skill.id == MemberSkill.skill_id)
-            .where(MemberSkill.user_id.in_(ids), MemberSkill.skill_id.in_(skill_ids))
-            .order_by(Skill.slug)):
-        skills[user_id].append(skill)
-    return [MemberMatch(users[i], skills[i]) for i in ids]
+    names: dict[int, MemberName] = {}
+    skills: dict[int, list[SkillTag]] = defaultdict(list)
+    for user_id, username, display_name, *skill in connection.execute(
+            _SHARED_SKILLS, {"user_ids": ids, "skill_ids": skill_ids}):
+        names[user_id] = MemberName(user_id, username, display_name)
+        skills[user_id].append(SkillTag(*skill))
+    return [MemberMatch(names[i], tuple(skills[i])) for i in ids]
+
+
+# the members' names and the gig's skills they have, in one statement (built once)
+_SHARED_SKILLS = (
+    select(_users.c.id, _users.c.username, _users.c.display_name, Skill.id, Skill.slug,
+           Skill.name)
+    .join(MemberSkill, MemberSkill.user_id == _users.c.id)
+    .join(Skill, Skill.id == MemberSkill.skill_id)
+    .where(_users.c.id.in_(bindparam("user_ids", expanding=True)),
+           MemberSkill.skill_id.in_(bindparam("skill_ids", expanding=True)))
+    .order_by(_users.c.id, Skill.slug))
 
 
 @lru_cache(maxsize=64)

@@ -16,7 +16,7 @@ whose title lexemes carry weight A (1.0), skills B (0.4) and description D (0.1)
 normalized by the log of the gig's length. Both come out as one double, lower =
 more relevant (FTS5's is negative already; PostgreSQL's is negated).
 
-``matching_ids(query, cap)`` is the bounded candidate set the board searches in: the
+``matching_ids(cap)`` is the bounded candidate set the board searches in: the
 ``cap`` most recently created open gigs that match. It reads at most ``cap`` entries
 of the index whatever the word, so a word found in half the gigs costs what a rare
 one costs (``board.py`` filters, sorts and cuts the page from it).
@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from sqlalchemy import (
     Double,
     Select,
+    String,
     bindparam,
     cast,
     column,
@@ -110,9 +111,22 @@ def parse_search(raw: str | None) -> SearchQuery | None:
     return SearchQuery(tuple(words))
 
 
-def matching_ids(query: SearchQuery, limit: int, *, ranked: bool = False) -> Select:
-    """Ids of the ``limit`` newest (highest id) open gigs matching ``query``; when
-    ``ranked``, with a ``relevance`` column too (a double, lower = more relevant).
+def search_parameter() -> str:
+    """The name of the bound parameter ``matching_ids`` reads the words from."""
+    return "gig_tsquery" if is_postgresql() else "gig_fts"
+
+
+def search_value(query: SearchQuery) -> str:
+    """The words of ``query`` in this database's query syntax: the value of
+    ``search_parameter()``."""
+    return query.tsquery() if is_postgresql() else query.fts5()
+
+
+def matching_ids(limit: int, *, ranked: bool = False) -> Select:
+    """Ids of the ``limit`` newest (highest id) open gigs matching the words bound as
+    ``search_parameter()`` (``search_value(query)``); when ``ranked``, with a
+    ``relevance`` column too (a double, lower = more relevant). Built without the words,
+    so one statement serves every search.
 
     Reads at most ``limit`` index entries whatever the word: FTS5 yields rowids in
     descending order itself and stops; PostgreSQL walks the primary key backwards for
@@ -122,7 +136,7 @@ def matching_ids(query: SearchQuery, limit: int, *, ranked: bool = False) -> Sel
     if is_postgresql():
         vector = literal_column("gigs.search_vector")
         tsquery = func.to_tsquery(literal_column(f"'{TS_CONFIG}'::regconfig"),
-                                  bindparam("gig_tsquery", query.tsquery()))
+                                  bindparam("gig_tsquery", type_=String))
         columns = [Gig.id]
         if ranked:
             rank = func.ts_rank_cd(vector, tsquery,
@@ -137,11 +151,8 @@ def matching_ids(query: SearchQuery, limit: int, *, ranked: bool = False) -> Sel
         columns.append(func.bm25(_fts.c.gig_search, *BM25_WEIGHTS, type_=Double)
                        .label("relevance"))
     return (select(*columns)
-            .where(_fts_match(query)).order_by(_fts.c.rowid.desc()).limit(limit))
-
-
-def _fts_match(query: SearchQuery):
-    return _fts.c.gig_search.op("MATCH")(bindparam("gig_fts", query.fts5()))
+            .where(_fts.c.gig_search.op("MATCH")(bindparam("gig_fts", type_=String)))
+            .order_by(_fts.c.rowid.desc()).limit(limit))
 
 
 def rebuild_search_index() -> int:

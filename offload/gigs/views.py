@@ -29,7 +29,7 @@ from .forms import (
     AnswerForm,
     AskForm,
     AttachmentForm,
-    BoardFilterForm,
+    BoardFilterFields,
     CancelForm,
     ConfirmForm,
     GigForm,
@@ -43,7 +43,7 @@ from .policies import (
     why_cannot_edit,
     why_cannot_post,
 )
-from .queries import board_page, gig_for, gig_page, matching_members_for, my_gigs
+from .queries import board_page, gig_for, gig_for_edit, gig_page, matching_members_for, my_gigs
 
 bp = Blueprint("gigs", __name__)
 
@@ -72,9 +72,7 @@ def budget(gig: Gig) -> str:
 def board():
     filters, errors = BoardFilters.from_args(request.args)
     page = board_page(filters, request.args.get("before"))
-    form = BoardFilterForm(request.args)
-    for name, message in errors.items():
-        form[name].errors = [message]
+    form = BoardFilterFields(request.args, errors)
     return render_template("gigs/board.html", page=page, filters=filters, form=form,
                            filter_errors=errors), 422 if errors else 200
 
@@ -211,7 +209,9 @@ def attachment(attachment_id: int):
 # --- helpers --------------------------------------------------------------------------
 
 def _page_or_404(gig_id: int):
-    page = gig_page(gig_id, current_user)
+    """The gig and its client details for the edit form (the entities the service
+    changes); 404 as ``gig_for``."""
+    page = gig_for_edit(gig_id, current_user)
     if page is None:
         abort(404)
     return page
@@ -227,9 +227,12 @@ def _render_show(gig_id: int, **forms: FlaskForm | tuple):
     """The gig page with the given (submitted) forms and fresh ones for the rest.
 
     The page is read here, after any failed service call: its rollback expired what
-    was loaded before.
+    was loaded before. It is read models (``queries.gig_page``), which the policies
+    read as they read a gig.
     """
-    page = _page_or_404(gig_id)
+    page = gig_page(gig_id, current_user)
+    if page is None:
+        abort(404)
     gig, user = page.gig, current_user
     is_poster = gig.poster_id == user.id
     status = 422 if any((f[1] if isinstance(f, tuple) else f).errors

@@ -20,6 +20,8 @@ Design note
   offer (a partial unique index). The other side accepts, declines or counters it
   (a counter closes it and opens the counter-proposal). The rows are the history.
 - An offer's conversation (messages, files, read marks) is ``offload.conversations``'.
+- ``version`` goes up by one with every UPDATE of the row (the column's ``onupdate``,
+  Core ``update()`` statements included): the ranked list caches each offer's HTML by it.
 - Relationships are ``lazy="raise"``: pages load what they show in explicit queries.
 """
 
@@ -28,7 +30,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.accounts.models import User
@@ -152,6 +164,10 @@ class Offer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow,
                                                        server_default=func.now())
+    # bumped by every UPDATE through SQLAlchemy (ORM flush or Core ``update()``): the
+    # cached HTML of the offer's row in the ranked list is keyed by it
+    version: Mapped[int] = mapped_column(default=1, server_default="1",
+                                         onupdate=literal_column("version") + 1)
 
     gig: Mapped[Gig] = relationship(lazy="raise")
     member: Mapped[User] = relationship(lazy="raise")

@@ -14,7 +14,8 @@ from sqlalchemy import BigInteger, Integer, Select, bindparam, func, select, tup
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
-from offload.accounts.models import NAME_COLUMNS, User
+from offload.accounts.models import User
+from offload.accounts.names import MemberName
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, newest_first
 from offload.core.text import markdown_excerpt
@@ -27,6 +28,8 @@ from . import ranking
 from .models import (
     LIVE_STATES,
     Offer,
+    OfferClosedReason,
+    OfferPortfolioItem,
     OfferProposal,
     OfferState,
     ProposalState,
@@ -37,17 +40,59 @@ from .ranking import places_of
 LETTER_START_CHARS = 200
 
 
-@dataclass(frozen=True)
-class RankedOffer:
-    """A live offer in the poster's ranked list, with what the poster weighs it by."""
+class PortfolioLink(NamedTuple):
+    """A portfolio item shown with an offer."""
 
-    offer: Offer  # member (name columns) and portfolio items loaded
+    id: int
+    title: str
+    url: str
+
+
+class RankedOffer(NamedTuple):
+    """A live offer in the poster's ranked list, with what the poster weighs it by:
+    plain values, for the template and the JSON API alike.
+
+    ``fragment_key`` names the cached HTML of its row: it changes whenever anything
+    the cached part shows changes (the offer's ``version``, bumped by every UPDATE; the
+    offerer's name and rating; the portfolio items, which are only ever added or
+    deleted), and holds ``created_at`` so a reused id (SQLite) is a new key. The place,
+    the unread count and "sent … ago" stay outside it.
+    """
+
+    id: int
+    gig_id: int
+    state: str
+    closed_reason: str | None
+    price_minor: int
+    days_to_deliver: int
+    cover_letter: str
+    created_at: datetime
+    version: int
+    member: MemberName
     rating: Rating  # the offerer's: value None while no review is published
-    letter_start: str  # the cover letter's first words, as plain text
+    portfolio_items: tuple[PortfolioLink, ...]
 
     @property
-    def id(self) -> int:
-        return self.offer.id
+    def member_id(self) -> int:
+        return self.member.id
+
+    @property
+    def state_label(self) -> str:
+        if self.closed_reason:
+            return OfferClosedReason(self.closed_reason).label
+        return OfferState(self.state).label
+
+    @property
+    def letter_start(self) -> str:
+        """The cover letter's first words, as plain text (made when a row is rendered,
+        so a cached row costs no markdown)."""
+        return markdown_excerpt(self.cover_letter, LETTER_START_CHARS)
+
+    @property
+    def fragment_key(self) -> str:
+        items = ",".join(str(item.id) for item in self.portfolio_items)
+        return (f"{self.id}.{self.created_at.isoformat()}.{self.version}.{self.member.stamp}"
+                f".{self.rating.value}/{self.rating.reviews}.{items}")
 
 
 @dataclass
@@ -122,14 +167,12 @@ def ranked_offers_page(gig_id: int, cursor: str | None = None) -> Page:
     cursor is "<rating key>.<created_at>.<id>" of the last offer shown)."""
     size = current_app.config["PAGE_SIZE"]
     key = _decode_rank_cursor(cursor)
-    offers = _ranked(gig_id, limit=size + 1, after=key)
-    more = len(offers) > size
-    offers = offers[:size]
+    rows = _ranked_rows(gig_id, limit=size + 1, after=key)
+    offers = _ranked_offers(rows[:size])
     next_cursor = None
-    if more:
-        last = offers[-1].offer
-        rank, _, _ = ranking.rank_key_of(last.id)
-        next_cursor = f"{rank}.{encode_cursor(last.created_at, last.id)}"
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_cursor = f"{last.rank}.{encode_cursor(last.created_at, last.id)}"
     return Page(items=offers, next_cursor=next_cursor, is_first=key is None)
 
 
@@ -143,18 +186,51 @@ def _decode_rank_cursor(cursor: str | None) -> tuple | None:
         return None
 
 
-def _ranked(gig_id: int, *, limit: int, after=None) -> list[RankedOffer]:
-    """Two queries whatever the number of offers: the offers with their offerers and
-    ratings (the rating is joined for the order anyway), then their portfolio items."""
+def _ranked(gig_id: int, *, limit: int) -> list[RankedOffer]:
+    return _ranked_offers(_ranked_rows(gig_id, limit=limit))
+
+
+def _ranked_rows(gig_id: int, *, limit: int, after=None) -> list:
+    """The offers' rows with their offerers' names and ratings and their rank key (the
+    rating is joined for the order anyway); one statement whatever the number."""
     config = current_app.config
     statement = _ranked_statement(limit, after is not None, config["RATING_PRIOR"],
                                   config["RATING_PRIOR_WEIGHT"])
     params = {"gig_id": gig_id}
     if after is not None:
         params.update(zip(("after_rating", "after_at", "after_id"), after, strict=True))
-    return [RankedOffer(offer, Rating.of(rating),
-                        markdown_excerpt(offer.cover_letter, LETTER_START_CHARS))
-            for offer, rating in db.session.execute(statement, params)]
+    return db.session.connection().execute(statement, params).all()
+
+
+def _ranked_offers(rows) -> list[RankedOffer]:
+    """Read models of ``rows`` (``_ranked_rows``), with their portfolio items: one more
+    statement."""
+    if not rows:
+        return []
+    items: dict[int, list[PortfolioLink]] = {}
+    for offer_id, *item in db.session.connection().execute(
+            _PORTFOLIO_OF_OFFERS, {"offer_ids": [row.id for row in rows]}):
+        items.setdefault(offer_id, []).append(PortfolioLink(*item))
+    return [RankedOffer(*row[:9], MemberName(*row[9:12]), Rating.of(row),
+                        tuple(items.get(row.id, ()))) for row in rows]
+
+
+_offers, _users = Offer.__table__, User.__table__
+
+# RankedOffer's columns in its order, then the offerer's name and rating
+_RANKED_COLUMNS = (_offers.c.id, _offers.c.gig_id, _offers.c.state, _offers.c.closed_reason,
+                   _offers.c.price_minor, _offers.c.days_to_deliver, _offers.c.cover_letter,
+                   _offers.c.created_at, _offers.c.version, _offers.c.member_id,
+                   _users.c.username, _users.c.display_name, MemberRating.reviews,
+                   MemberRating.stars_sum)
+
+# the portfolio items of a page's offers, in one statement (built once)
+_PORTFOLIO_OF_OFFERS = (
+    select(OfferPortfolioItem.offer_id, PortfolioItem.id, PortfolioItem.title,
+           PortfolioItem.url)
+    .join(PortfolioItem, PortfolioItem.id == OfferPortfolioItem.portfolio_item_id)
+    .where(OfferPortfolioItem.offer_id.in_(bindparam("offer_ids", expanding=True)))
+    .order_by(OfferPortfolioItem.offer_id, PortfolioItem.id))
 
 
 @lru_cache(maxsize=16)
@@ -162,10 +238,9 @@ def _ranked_statement(limit: int, paged: bool, prior: float, weight: int) -> Sel
     # Built once (it cost more to put together than to run); the rating prior is part
     # of the key because rating_key() writes it into the statement. Parameters: gig_id,
     # and after_rating, after_at, after_id when ``paged``.
-    stmt = (ranking.ranked(select(Offer, MemberRating))
+    stmt = (ranking.ranked(select(*_RANKED_COLUMNS, ranking.rating_key().label("rank")))
+            .join(_users, _users.c.id == _offers.c.member_id)
             .where(Offer.gig_id == bindparam("gig_id"), Offer.state.in_(LIVE_STATES))
-            .options(joinedload(Offer.member, innerjoin=True).load_only(*NAME_COLUMNS),
-                     selectinload(Offer.portfolio_items))
             .order_by(*ranking.rank_order()).limit(limit))
     if paged:
         stmt = stmt.where(ranking.after(tuple_(

@@ -26,12 +26,6 @@ def rank_order() -> tuple:
     return (rating_key().asc(), Offer.created_at.asc(), Offer.id.asc())
 
 
-def rank_key_of(offer_id: int) -> tuple:
-    """(rating key, created_at, id) of an offer: where the next page starts."""
-    return tuple(db.session.execute(ranked(
-        select(rating_key(), Offer.created_at, Offer.id).where(Offer.id == offer_id))).one())
-
-
 def after(key) -> ColumnElement[bool]:
     """Offers placed after ``key`` (the keyset for the next page): a tuple of values,
     or a ``tuple_`` of bound parameters."""

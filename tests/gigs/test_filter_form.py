@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import pytest
 from flask import get_template_attribute
 from werkzeug.datastructures import MultiDict
 
-from offload.gigs.forms import BoardFilterForm
+from offload.gigs.forms import BoardFilterFields, BoardFilterForm
 
 TYPES = {"q": "search", "due_by": "date"}
 
@@ -54,3 +55,25 @@ def test_filter_field_renders_what_field_renders(app):
         assert 'value="rust &#34;&lt;b&gt;&#34; &amp; go"' in html
         assert '<option selected value="deadline">' in html
         assert 'aria-invalid="true"' in str(filter_field(form.budget_min))
+
+
+@pytest.mark.parametrize("args", [
+    {}, {"q": "rust"}, {"q": 'a "<b>" & c', "sort": "newest", "kind": "referral"},
+    {"category": "web", "skills": "Go", "budget_min": "12", "budget_max": "x",
+     "due_by": "2027-02-01", "sort": "budget"},
+    {"kind": "nonsense", "sort": "nonsense", "q": ""}])
+def test_the_board_renders_the_filter_fields_as_the_wtforms_form(app, args):
+    """``BoardFilterFields`` (read from the form class once) renders what a WTForms form
+    built per request renders, with what the member typed and the errors."""
+    args = MultiDict(args)
+    errors = {"budget_max": "Enter the amount as a number."} if "budget_max" in args else {}
+    with app.test_request_context("/gigs"):
+        form = BoardFilterForm(args)
+        for name, message in errors.items():
+            form[name].errors = [message]
+        fast = BoardFilterFields(args, errors)
+        filter_field = get_template_attribute("_forms.html", "filter_field")
+        for f in form:
+            kind = TYPES.get(f.name, "text")
+            assert str(filter_field(getattr(fast, f.name), kind)) == str(
+                filter_field(f, kind)), f.name

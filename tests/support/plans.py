@@ -69,9 +69,11 @@ def _nodes(node):
         yield from _nodes(child)
 
 
-# a load of the page's own rows by their ids (``WHERE x IN (?, ?, …)``): whatever it
-# sorts is bounded by the page size
-_PAGE_LOAD = re.compile(r"\bIN \((?:\?|%\(\w+\)s)(?:, (?:\?|%\(\w+\)s))*\)")
+# a load of the page's own rows by their ids (``WHERE x IN (?, ?, …)``; psycopg's
+# parameters may carry a cast, ``%(ids_1)s::INTEGER``): whatever it sorts is bounded by
+# the page size
+_PARAMETER = r"(?:\?|%\(\w+\)s(?:::\w+)?)"
+_PAGE_LOAD = re.compile(rf"\bIN \({_PARAMETER}(?:, {_PARAMETER})*\)")
 
 
 def assert_indexed(work, *, sort_allowed: bool = False) -> None:
