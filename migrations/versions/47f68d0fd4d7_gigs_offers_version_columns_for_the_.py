@@ -8,7 +8,7 @@ Plain ADD COLUMN on both databases: SQLite adds a column with a constant default
 place, without rebuilding the table (which would drop the gigs' FTS triggers).
 
 Revision ID: 47f68d0fd4d7
-Revises: d85760fc2a0f
+Revises: d0a311a7c5b9
 Create Date: 2026-12-02 16:01:07.229674
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '47f68d0fd4d7'
-down_revision = 'd85760fc2a0f'
+down_revision = 'd0a311a7c5b9'
 branch_labels = None
 depends_on = None
 
