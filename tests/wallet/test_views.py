@@ -268,9 +268,9 @@ def test_the_wallet_page_costs_the_same_queries_whatever_its_history(
         r = client.get("/wallet")
     assert r.status_code == 200
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    # the member, the unread badge, balances, the history (account, page, resolutions),
-    # recent withdrawals
-    assert len(selects) == 7, "\n".join(selects)
+    # the member with both unread badges, balances, the history (account, page,
+    # resolutions), recent withdrawals
+    assert len(selects) == 6, "\n".join(selects)
 
 
 # --- admin ------------------------------------------------------------------------------------
