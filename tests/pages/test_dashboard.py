@@ -68,10 +68,11 @@ def test_the_dashboard_reads_each_list_in_a_bounded_number_of_queries(
         make_offer(make_gig(poster=referrer, title=f"Gig {n}"), performer)
     with count_queries() as more:
         page = dashboard(client)
-    # BEGIN, the member, the hook's cases, the member's skills (none: no matching gigs
-    # to read), awards, unread counts (none: no titles to read), three gig lists,
-    # offers, projects, the rating, the top bar's counts
-    assert len(few) == len(more) == 13, "\n".join(more)
+    # the member, the hook's cases, the member's skills (none: no matching gigs to
+    # read), awards, unread counts (none: no titles to read), three gig lists, offers,
+    # projects, the rating, the top bar's counts (and SQLite's BEGIN)
+    counted = [len([s for s in run if s.strip().upper() != "BEGIN"]) for run in (few, more)]
+    assert counted == [12, 12], "\n".join(more)
     assert page.count('href="/offers/') == 5  # the newest few; "All your offers" has the rest
 
 

@@ -18,7 +18,7 @@ from offload.projects.models import Project, ProjectEvent, ProjectEventFile
 # the member, the top bar's counts, the project, the timeline and its files, the offer,
 # the conversation and its files, the read mark, the milestones and the pending price
 # proposal (a task project without milestones reads no files or disputes)
-PROJECT_PAGE_STATEMENTS = 12
+PROJECT_PAGE_STATEMENTS = 11
 
 
 def _add(project: Project, events: int, messages: int, *, start: int = 0) -> None:
@@ -72,7 +72,9 @@ def _statements(client, count_queries, url: str) -> tuple[int, str]:
     with count_queries() as statements:
         response = client.get(url)
     assert response.status_code == 200
-    return len(statements), response.get_data(as_text=True)
+    # (SQLite's driver is sent a BEGIN of its own; PostgreSQL's begins by itself)
+    return (len([s for s in statements if s.strip().upper() != "BEGIN"]),
+            response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize("viewer", ["poster", "performer"])
