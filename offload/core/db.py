@@ -23,7 +23,7 @@ from functools import wraps
 
 from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, registry
@@ -211,6 +211,16 @@ def on_commit(callback: Callable[[], None]) -> None:
 
 def in_atomic() -> bool:
     return _depth.get() > 0
+
+
+def known_id(row) -> int:
+    """A row's id without a trip to the database: from the identity map for an ORM row
+    (reading ``.id`` of an expired one would reload it), else its ``id`` attribute (a
+    read model, such as the signed-in member behind ``current_user``)."""
+    state = inspect(row, raiseerr=False)
+    if state is not None and getattr(state, "identity", None):
+        return state.identity[0]
+    return row.id
 
 
 def dialect_insert(model):

@@ -19,12 +19,12 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, inspect, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
-from offload.core.db import db, in_atomic, transactional, utcnow
+from offload.core.db import db, in_atomic, known_id, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
 from offload.core.links import site_path
 from offload.core.money import format_money
@@ -114,7 +114,7 @@ def make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
     can't cover (FeeNotCovered), with nothing recorded.
     """
     # the ids from the identity map: after a rollback, reading them would reload the rows
-    gig_id, actor_id = inspect(gig).identity[0], inspect(actor).identity[0]
+    gig_id, actor_id = known_id(gig), known_id(actor)
     terms = {"price_minor": price_minor, "days_to_deliver": days_to_deliver,
              "cover_letter": cover_letter, "fee_kind": fee_kind,
              "idempotency_key": idempotency_key, "portfolio_item_ids": portfolio_item_ids}
