@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import Integer, and_, column, or_, select, table, text, update
+from sqlalchemy import Integer, and_, case, column, event, inspect, or_, select, table, text, update
+from sqlalchemy.orm import Session
 
 from offload.core.db import atomic, db, in_atomic, is_postgresql, utcnow
 from offload.core.errors import Invalid, NotAllowed
@@ -56,12 +58,12 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
            list_unsubscribe: str | None = None) -> Notification | None:
     """Tell ``member`` that something happened, in the app and by e-mail as they prefer.
 
-    Writes: a Notification and one more on the member's unread counter, unless the
-    member turned ``kind`` off (then returns None); also an OutboxEmail when their
-    channel for ``kind`` is e-mail, rendered from ``email/<kind>.*`` when those
-    templates exist, else ``email/notification.*``: by the mail worker when it sends
-    it, or here when ``context`` holds more than strings and numbers (rows, which only
-    this transaction has at hand).
+    Writes: a Notification and, when the transaction commits, one more on the member's
+    unread counter, unless the member turned ``kind`` off (then returns None); also an
+    OutboxEmail when their channel for ``kind`` is e-mail, rendered from
+    ``email/<kind>.*`` when those templates exist, else ``email/notification.*``: by the
+    mail worker when it sends it, or here when ``context`` holds more than strings and
+    numbers (rows, which only this transaction has at hand).
     Joins the caller's transaction. ``link`` is a path on this site ("/gigs/3");
     ``list_unsubscribe`` is a one-click stop URL for the mail's headers (RFC 8058).
     ``subject`` is what it is about (a gig's title), shown with the title; when not
@@ -83,7 +85,7 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
         notification = Notification(user_id=member.id, kind=kind, title=title, link=link,
                                     subject=subject)
         session.add(notification)
-        _count_unread(member.id, +1)
+        session.info.setdefault(_UNREAD_ON_COMMIT, []).append(notification)
         if channel == Channel.EMAIL:
             template = kind if _email_exists(kind) else "notification"
             link_url = current_app.config["CANONICAL_URL"].rstrip("/") + link if link else None
@@ -126,18 +128,49 @@ def mark_all_notifications_read(*, actor: User) -> int:
         return result.rowcount
 
 
-def _count_unread(member_id: int, change: int) -> None:
+def _count_unread(member_id: int, change: int, session=None) -> None:
     """Move the member's unread counter by ``change``, in the caller's transaction.
 
     One ``n = n + k`` statement, never a read and a write: two notifications committed
     at once both count (the row lock orders them). The rows' own UPDATE decides
     ``change`` for a read mark (its row count), so two tabs marking the same
-    notification take it off once. The column's CHECK refuses a negative count.
+    notification take it off once. It never goes below zero (a counter left short, say
+    by a worker of the release before it, would otherwise refuse every read mark; the
+    consistency check reports it).
     """
     if change:
-        db.session.execute(update(_members).where(_members.c.id == member_id)
-                           .values(unread_notifications=_members.c.unread_notifications
-                                   + change))
+        counter = _members.c.unread_notifications
+        (session or db.session).execute(
+            update(_members).where(_members.c.id == member_id)
+            .values(unread_notifications=case((counter + change > 0, counter + change),
+                                              else_=0)))
+
+
+# New notifications are counted when their transaction commits, not when notify() runs:
+# the counters are then the last rows it locks, after the ledger's accounts, in
+# ascending member order, so two transactions that notify the same members (or one that
+# notifies before it pays and one that pays before it notifies) can't deadlock. A
+# notification undone with its savepoint is no longer in the session, and isn't counted.
+_UNREAD_ON_COMMIT = "offload.unread_on_commit"
+
+
+@event.listens_for(Session, "before_commit")
+def _count_new_notifications(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: not yet
+        return
+    made = session.info.pop(_UNREAD_ON_COMMIT, None)
+    if not made:
+        return
+    counts = Counter(n.user_id for n in made
+                     if (state := inspect(n)).pending or state.persistent)
+    for member_id in sorted(counts):
+        _count_unread(member_id, counts[member_id], session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted_notifications(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (committed or not)
+        session.info.pop(_UNREAD_ON_COMMIT, None)
 
 
 def set_notification_preferences(*, actor: User, channels: dict[str, str]) -> None:

@@ -5,7 +5,7 @@ a COUNT (invariant 11, in the money checks), and exact when writers race (Postgr
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 
 from offload.accounts.checks import COUNTER_CHECKS
@@ -56,6 +56,48 @@ def test_a_notification_rolled_back_is_not_counted(make_member):
         notify(ada, "new_message", title="Gone")
         raise RuntimeError("the caller's change failed")
     assert counter(ada.id) == 0 == unread_count(ada.id)
+
+
+def test_a_notification_undone_with_its_savepoint_is_not_counted(make_member):
+    ada = make_member()
+    with atomic() as session:
+        notify(ada, "new_message", title="Kept")
+        with pytest.raises(RuntimeError), session.begin_nested():
+            notify(ada, "new_message", title="Undone")
+            raise RuntimeError("this part failed; the caller carries on")
+    assert counter(ada.id) == 1 == unread_count(ada.id)
+
+
+def test_counters_move_at_commit_in_member_order(make_member):
+    """The counters are the last rows a transaction locks, in ascending member order,
+    whatever order it notified in: two such transactions can't deadlock on them."""
+    ada, bob, cleo = make_member(), make_member(), make_member()
+    locked: list[int] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE users"):
+            locked.append(context.compiled_parameters[0]["id_1"])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with atomic():
+            for member in (cleo, ada, cleo, bob):
+                notify(member, "new_message", title="Hi")
+            assert locked == []  # nothing locked before the commit
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert locked == sorted([ada.id, bob.id, cleo.id])
+    assert (counter(ada.id), counter(bob.id), counter(cleo.id)) == (1, 1, 2)
+
+
+def test_a_short_counter_stops_at_zero_and_the_check_says_so(make_member):
+    ada = make_member()
+    notify(ada, "new_message", title="One")
+    notify(ada, "new_message", title="Two")
+    with atomic() as session:  # left short, as by a worker of the release before
+        session.execute(update(User).where(User.id == ada.id).values(unread_notifications=1))
+    assert mark_all_notifications_read(actor=ada) == 2
+    assert counter(ada.id) == 0 and run_checks(COUNTER_CHECKS) == []
 
 
 def test_the_counter_is_never_negative(make_member):
