@@ -38,7 +38,7 @@ PAGES = [
     ("profile", "member", "/members/{username}"),
     ("members", "member", "/members?skill=Python"),
     ("notifications", "member", "/notifications"),
-    ("messages", "member", "/messages"),
+    ("messages", "member", "/conversations"),
     ("invites", "member", "/invites"),
     ("settings", "member", "/settings"),
     ("contact", "anonymous", "/contact"),

@@ -15,10 +15,10 @@ from offload.conversations.models import OfferMessage, OfferMessageAttachment
 from offload.core.db import db, utcnow
 from offload.projects.models import Project, ProjectEvent, ProjectEventFile
 
-# the member, the top bar's counts, the project, the timeline and its files, the offer,
-# the conversation and its files, the read mark, the milestones and the pending price
-# proposal (a task project without milestones reads no files or disputes)
-PROJECT_PAGE_STATEMENTS = 11
+# the member with the top bar's counts, the project, the timeline and its files, the
+# offer, the conversation and its files, the read mark, the milestones and the pending
+# price proposal (a task project without milestones reads no files or disputes)
+PROJECT_PAGE_STATEMENTS = 10
 
 
 def _add(project: Project, events: int, messages: int, *, start: int = 0) -> None:
@@ -91,7 +91,7 @@ def test_the_project_page_runs_the_same_statements_for_10_and_500_events(
     many, html = _statements(client, count_queries, url)
     assert many == PROJECT_PAGE_STATEMENTS
     assert "Event note 499" in html and "Message body 499" in html
-    assert 'href="/projects/files/' in html and 'href="/messages/files/' in html
+    assert 'href="/projects/files/' in html and 'href="/conversations/files/' in html
     older = re.search(r'href="(/projects/\d+\?before=[^"#]+)#timeline"', html).group(1)
     deeper, html = _statements(client, count_queries, older.replace("&amp;", "&"))
     assert deeper == PROJECT_PAGE_STATEMENTS
