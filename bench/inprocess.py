@@ -1,22 +1,27 @@
 """What a page costs in Python, without the server: the app called directly through
-Flask's test client, each request timed as the CPU time of this thread
-(``time.thread_time``), pages interleaved round by round, the median per page.
+Flask's test client, logged in through the real form, each request timed as the CPU
+time of this thread (``time.thread_time``: what the request cost this process, not what
+the VM's neighbours took), pages interleaved round by round; the median per page and
+its number of SQL statements.
 
 Run by ``bench/web.py`` beside each wrk table (the same database and settings, from the
-environment), or alone on any database the app can reach::
+environment), or alone on a database made by ``flask demo generate --report made.json``::
 
-    DATABASE_URL=sqlite:////tmp/x/bench.db OFFLOAD_SECRET_KEY=... \\
-        .venv/bin/python bench/inprocess.py --rounds 50 \\
-        '{"board": ["/gigs", "member1"], "bare endpoint": ["/healthz", ""]}'
+    DATABASE_URL=sqlite:////tmp/demo.db .venv/bin/python bench/inprocess.py --made made.json
+    ... --made made.json --rounds 60 --html /tmp/pages    # and keep each page's HTML
 
-It prints one JSON object: page name → median milliseconds of CPU. A page that answers
-anything but 200 is an error (exit 1), not a number.
+(``--html`` writes each page's HTML, CSRF tokens blanked, to compare two builds' pages
+for the same database), or with pages of your own:
+``bench/inprocess.py --pages '{"board": ["/gigs", "m33"]}'``. ``--json`` prints one
+JSON object (page → ``{"cpu_ms", "statements"}``) instead of the table. A page that
+answers anything but 200 is an error (exit 1), not a number.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -27,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PASSWORD = "offload demo passphrase"  # offload.demo.data.DEMO_PASSWORD
-CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def log_in(app, username: str):
@@ -42,34 +47,97 @@ def log_in(app, username: str):
     return client
 
 
-def measure(pages: dict[str, tuple[str, str]], rounds: int, warm: int = 5) -> dict[str, float]:
-    from offload import create_app
+def deep_board_path() -> str:
+    """The board page 90% of the way down the newest-first list (its cursor); in an app
+    context."""
+    from sqlalchemy import func, select
 
-    app = create_app()
-    clients = {name: log_in(app, username) for name, (_, username) in pages.items()}
+    from offload.core.db import db, utcnow
+    from offload.gigs.filters import BoardSort, encode_cursor
+    from offload.gigs.models import OPEN, Gig
+
+    live = select(Gig).where(Gig.state == OPEN, Gig.deadline >= utcnow().date())
+    n = db.session.scalar(select(func.count()).select_from(live.subquery()))
+    gig = db.session.scalars(live.order_by(Gig.published_at.desc(), Gig.id.desc())
+                             .offset(int(n * 0.9)).limit(1)).one()
+    return "/gigs?before=" + encode_cursor(BoardSort.NEWEST, gig.published_at, gig.id)
+
+
+def standard_pages(made: dict, deep: str) -> dict[str, tuple[str, str]]:
+    """``make bench``'s pages (but the offer POST) for a ``flask demo generate`` report."""
+    member, poster = made["login"], made["showcase_poster"]
+    return {"bare endpoint": ("/healthz", ""),
+            "board": ("/gigs", member),
+            "search, common word": ("/gigs?q=client", member),
+            "search, rare word": ("/gigs?q=cobol", member),
+            "board, deep page": (deep, member),
+            "gig page, 50 offers": (f"/gigs/{made['showcase_gig_id']}", poster),
+            "dashboard": ("/dashboard", member),
+            "project, 500 events": (f"/projects/{made['showcase_project_id']}", member),
+            "wallet": ("/wallet", member)}
+
+
+def measure(app, pages: dict[str, tuple[str, str]], rounds: int, warm: int = 5,
+            html: Path | None = None) -> dict[str, dict[str, float]]:
+    from sqlalchemy import event
+
+    from offload.core.db import db
+
+    statements = [0]
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda *_: statements.__setitem__(0, statements[0] + 1))
+    users = {username: log_in(app, username) for _, username in pages.values()}
     times: dict[str, list[float]] = {name: [] for name in pages}
+    counts: dict[str, int] = {}
     for round_no in range(warm + rounds):
-        for name, (path, _) in pages.items():
+        for name, (path, username) in pages.items():
+            statements[0] = 0
             started = time.thread_time()
-            response = clients[name].get(path)
+            response = users[username].get(path)
             spent = time.thread_time() - started
             if response.status_code != 200:
                 raise RuntimeError(f"{name}: {path} answered {response.status_code}")
+            counts[name] = statements[0]
             if round_no >= warm:
                 times[name].append(spent * 1000)
-    return {name: round(statistics.median(spent), 3) for name, spent in times.items()}
+            elif round_no == 0 and html is not None:
+                html.mkdir(parents=True, exist_ok=True)
+                text = re.sub(r'value="[^"]{40,}"', 'value="csrf"', response.get_data(as_text=True))
+                (html / (re.sub(r"\W+", "-", name) + ".html")).write_text(text)
+    return {name: {"cpu_ms": round(statistics.median(spent), 3), "statements": counts[name]}
+            for name, spent in times.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pages", help='JSON: {"name": ["/path", "username or empty"]}')
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--made", type=Path, help="the report of flask demo generate")
+    which.add_argument("--pages", help='JSON: {"name": ["/path", "username or empty"]}')
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--html", type=Path, help="write each page's HTML here")
+    parser.add_argument("--json", action="store_true", help="print JSON, not a table")
     args = parser.parse_args()
+    os.environ.setdefault("OFFLOAD_RATELIMIT_ENABLED", "false")
+    from offload import create_app
+
+    app = create_app()
+    if args.made:
+        with app.app_context():
+            pages = standard_pages(json.loads(args.made.read_text()), deep_board_path())
+    else:
+        pages = {name: tuple(page) for name, page in json.loads(args.pages).items()}
     try:
-        print(json.dumps(measure(json.loads(args.pages), args.rounds)))
+        found = measure(app, pages, args.rounds, html=args.html)
     except RuntimeError as error:
         print(error, file=sys.stderr)
         return 1
+    if args.json:
+        print(json.dumps(found))
+        return 0
+    print(f"{'page':<22} {'CPU ms (median)':>15} {'statements':>10}")
+    for name, row in found.items():
+        print(f"{name:<22} {row['cpu_ms']:15.2f} {row['statements']:10d}")
     return 0
 
 

@@ -276,12 +276,13 @@ def next_offer_offset(offset: int, sample: Sample, connections: int, pairs: int)
 def inprocess(env: dict[str, str], pages: dict[str, tuple[str, str]], rounds: int
               ) -> dict[str, float]:
     """Each page's median CPU milliseconds called in-process (bench/inprocess.py)."""
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "inprocess.py"),
-                           "--rounds", str(rounds), json.dumps(pages)],
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "inprocess.py"), "--json",
+                           "--rounds", str(rounds), "--pages", json.dumps(pages)],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"bench/inprocess.py failed:\n{done.stdout}{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return {name: row["cpu_ms"] for name, row in found.items()}
 
 
 # --- one database and size --------------------------------------------------------------
