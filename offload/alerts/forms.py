@@ -26,7 +26,3 @@ class AlertForm(OffloadForm):
     name = StringField("Name", validators=[InputRequired("Give the alert a name."), _NAME_LENGTH])
     frequency = RadioField("Send new gigs", choices=FREQUENCIES,
                            validators=[InputRequired("Choose how often to hear about new gigs.")])
-
-
-class ButtonForm(OffloadForm):
-    """Stop, resume, delete: a button and the CSRF token."""

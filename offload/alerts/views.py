@@ -19,13 +19,13 @@ from offload.accounts.decorators import confirmed_required
 from offload.core.db import db
 from offload.core.errors import InvalidField, OffloadError
 from offload.core.extensions import csrf
-from offload.core.forms import show_error
+from offload.core.forms import ButtonForm, show_error
 from offload.core.submit import submit, submit_button
 from offload.gigs.filters import BoardFilters
 from offload.notifications.kinds import KINDS
 
 from . import services
-from .forms import AlertForm, ButtonForm, NewAlertForm
+from .forms import AlertForm, NewAlertForm
 from .models import Alert
 from .naming import describe
 from .queries import alerts_page

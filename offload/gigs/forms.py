@@ -23,7 +23,14 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional
 
-from offload.core.forms import MARKDOWN_HINT, MoneyField, OffloadForm, QueryForm, at_most
+from offload.core.forms import (
+    MARKDOWN_HINT,
+    ButtonForm,
+    MoneyField,
+    OffloadForm,
+    QueryForm,
+    at_most,
+)
 from offload.profiles.models import SKILL_NAME_MAX
 
 from .filters import BoardSort
@@ -116,8 +123,7 @@ class AttachmentForm(OffloadForm):
     file = FileField("File", validators=[FileRequired("Choose a file to attach.")])
 
 
-class ConfirmForm(OffloadForm):
-    """No fields: the CSRF token of a delete button."""
+ConfirmForm = ButtonForm  # the CSRF token of a delete button
 
 
 class BoardFilterForm(QueryForm):

@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 
 from offload.accounts.decorators import login_or_404
 from offload.core.errors import Invalid
-from offload.offers.forms import ButtonForm
+from offload.core.forms import ButtonForm
 from offload.projects.queries import project_for
 from offload.projects.rendering import submit_on_project_page
 

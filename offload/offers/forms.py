@@ -115,10 +115,6 @@ class DeclineForm(OffloadForm):
         description="The member who made the offer sees it.")
 
 
-class ButtonForm(OffloadForm):
-    """No fields: the CSRF token of a button (withdraw, shortlist, award...)."""
-
-
 class MyOffersFilterForm(QueryForm):
     state = SelectField("State", choices=[SelectChoice("", "Any state")]
                         + [SelectChoice(s.value, s.label) for s in OfferState],

@@ -21,7 +21,7 @@ from offload.conversations.forms import MessageForm
 from offload.conversations.policies import why_cannot_message
 from offload.conversations.queries import conversation_page, reading_of, unread_counts
 from offload.core.errors import OffloadError
-from offload.core.forms import chosen_state, show_error
+from offload.core.forms import ButtonForm, chosen_state, show_error
 from offload.core.submit import submit, submit_button
 from offload.gigs.models import GigKind
 from offload.gigs.queries import gig_for
@@ -29,7 +29,7 @@ from offload.projects.queries import project_of_gig
 from offload.wallet.queries import wallet_summary
 
 from . import negotiation, services
-from .forms import ButtonForm, DeclineForm, MyOffersFilterForm, OfferForm, ProposalForm
+from .forms import DeclineForm, MyOffersFilterForm, OfferForm, ProposalForm
 from .models import OfferState
 from .policies import (
     is_party,

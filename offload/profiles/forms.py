@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional
 
-from offload.core.forms import MARKDOWN_HINT, OffloadForm, at_most
+from offload.core.forms import MARKDOWN_HINT, ButtonForm, OffloadForm, at_most
 
 from .models import (
     BIO_MAX,
@@ -111,5 +111,4 @@ class PhotoForm(OffloadForm):
                       render_kw={"accept": "image/jpeg,image/png,image/webp"})
 
 
-class ConfirmForm(OffloadForm):
-    """No fields: the CSRF token of a delete button."""
+ConfirmForm = ButtonForm  # the CSRF token of a delete button

@@ -9,7 +9,7 @@ from wtforms.validators import Optional
 
 from offload.commissions.models import INVOICE_REASON_MAX
 from offload.conversations.forms import MessageForm
-from offload.core.forms import MoneyField, OffloadForm, QueryForm, at_most, text_area
+from offload.core.forms import ButtonForm, MoneyField, OffloadForm, QueryForm, at_most, text_area
 from offload.milestones.forms import (
     DeliveryForm,
     FundForm,
@@ -19,7 +19,6 @@ from offload.milestones.forms import (
     PriceProposalForm,
     StatementForm,
 )
-from offload.offers.forms import ButtonForm
 from offload.reviews.forms import ReviewForm
 from offload.wallet.forms import MoneyForm
 

@@ -22,8 +22,8 @@ from offload.conversations.forms import MessageForm
 from offload.conversations.queries import unread_counts
 from offload.conversations.services import send_offer_message
 from offload.core.db import db
+from offload.core.forms import ButtonForm, chosen_state
 from offload.core.uploads import send_stored_file
-from offload.offers.forms import ButtonForm
 from offload.offers.models import Offer
 
 from .forms import (
@@ -117,12 +117,7 @@ def message(project_id: int):
 @login_required
 def mine():
     form = MyProjectsFilterForm(request.args)
-    state = None
-    if form.state.data:
-        try:
-            state = ProjectState(form.state.data)
-        except ValueError:
-            form.state.errors = ["Choose one of the states in the list."]
+    state = chosen_state(form.state, ProjectState)
     page = my_projects(current_user.id, state, request.args.get("before"))
     stalling = my_stalling_projects(current_user.id)
     unread = unread_counts(current_user.id, {p.offer_id for p in page.items + stalling})
