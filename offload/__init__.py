@@ -145,14 +145,14 @@ def _install_hooks() -> None:
     from offload.accounts.queries import install_unread_messages
     from offload.accounts.standing import Standing, install_standing
     from offload.cases.hook import open_case_subjects, why_on_the_hook
-    from offload.conversations.queries import _unread_total_statement
+    from offload.conversations.queries import unread_total_statement
     from offload.gigs.closing import OfferSide, install_offer_side
     from offload.offers import services as offers
 
     install_standing(Standing(why_on_the_hook=why_on_the_hook,
                               open_case_subjects=open_case_subjects))
     # the top bar's message count, a subquery of the signed-in member's one statement
-    install_unread_messages(_unread_total_statement)
+    install_unread_messages(unread_total_statement)
     install_offer_side(OfferSide(close_offers_on_gigs=offers.close_offers_on_gigs,
                                  take_back_awards_on_gigs=offers.take_back_awards_on_gigs,
                                  lapse_unanswered_awards=offers.lapse_unanswered_awards))

@@ -327,7 +327,7 @@ def _preview(body: str | None) -> str:
 # --- the top bar --------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
-def _unread_total_statement() -> Select:
+def unread_total_statement() -> Select:
     me = bindparam("member_id", type_=Integer)
     read = ConversationRead
     # counted per unread conversation (a correlated count, not a join the planner could
@@ -346,7 +346,7 @@ def _unread_total_statement() -> Select:
 
 def unread_message_count(member_id: int) -> int:
     """Messages in all the member's conversations that they haven't read; one query."""
-    return db.session.scalar(_unread_total_statement(), {"member_id": member_id}) or 0
+    return db.session.scalar(unread_total_statement(), {"member_id": member_id}) or 0
 
 
 @lru_cache(maxsize=1)
@@ -354,7 +354,7 @@ def _top_bar_statement() -> Select:
     notifications = (select(func.count()).select_from(Notification)
                      .where(Notification.user_id == bindparam("member_id", type_=Integer),
                             Notification.read_at.is_(None)).scalar_subquery())
-    return select(notifications, _unread_total_statement().scalar_subquery())
+    return select(notifications, unread_total_statement().scalar_subquery())
 
 
 def top_bar_counts(member_id: int) -> tuple[int, int]:
