@@ -31,14 +31,15 @@ CASES = [(endpoint, method, role) for (endpoint, method), row in sorted(MATRIX.i
 
 @pytest.fixture(scope="module")
 def world(app):
-    """The world, built once through the services; each cell restores its snapshot."""
+    """The world, built once through the services; each cell puts its snapshot back."""
     return build_world(app)
 
 
+@pytest.mark.resets_tables
 @pytest.mark.parametrize(("endpoint", "method", "role"), CASES,
                          ids=[f"{e}-{m}-{r}" for e, m, r in CASES])
 def test_cell(app, client, login, world, endpoint, method, role):
-    world.snapshot.restore()
+    world.snapshot.put_back()
     user = world.logins[role]
     if user is not None:
         login(user)

@@ -132,16 +132,11 @@ def _empty_sqlite_tables(tables) -> None:
     filled = set(db.session.scalars(_filled_tables_probe(tuple(t.name for t in tables))))
     if not filled:
         return
-    lift = "transfers" in filled  # transfers refuse DELETE (they are immutable)
-    if lift:
-        for statement in DROP_IMMUTABLE_TRANSFERS_SQLITE:
-            db.session.execute(text(statement))
-    for table in tables:
-        if table.name in filled:
-            db.session.execute(delete(table))
-    if lift:
-        for statement in IMMUTABLE_TRANSFERS_SQLITE:
-            db.session.execute(text(statement))
+    # transfers refuse DELETE (they are immutable)
+    with transfers_writable("transfers" in filled):
+        for table in tables:
+            if table.name in filled:
+                db.session.execute(delete(table))
     # the FTS5 index is outside db.metadata (its triggers empty it with the gigs;
     # this guards against a test that left it inconsistent)
     db.session.execute(text("INSERT INTO gig_search(gig_search) VALUES ('delete-all')"))
@@ -161,15 +156,30 @@ def _empty_postgresql_tables(tables) -> None:
     # table), against 0.03-0.2 s here. The transfers' trigger refuses DELETE; it is
     # disabled inside this transaction only when transfers hold rows.
     filled = set(db.session.scalars(_filled_tables_probe(tuple(t.name for t in tables))))
-    lift = "transfers" in filled
-    if lift:
-        db.session.execute(text("ALTER TABLE transfers DISABLE TRIGGER transfers_immutable"))
-    for table in tables:
-        if table.name in filled:
-            db.session.execute(delete(table))
-    if lift:
-        db.session.execute(text("ALTER TABLE transfers ENABLE TRIGGER transfers_immutable"))
+    with transfers_writable("transfers" in filled):
+        for table in tables:
+            if table.name in filled:
+                db.session.execute(delete(table))
     db.session.execute(_RESTART_USED_SEQUENCES)
+
+
+@contextmanager
+def transfers_writable(lift: bool = True):
+    """Inside the caller's transaction, let the block delete or update transfers, which
+    the database otherwise refuses (they are immutable). Only when ``lift``: on SQLite,
+    dropping and creating the triggers changes the schema, which every connection then
+    reads again; on PostgreSQL the trigger is disabled for this transaction only."""
+    if not lift:
+        yield
+        return
+    sqlite = db.engine.dialect.name == "sqlite"
+    for statement in DROP_IMMUTABLE_TRANSFERS_SQLITE if sqlite else [
+            "ALTER TABLE transfers DISABLE TRIGGER transfers_immutable"]:
+        db.session.execute(text(statement))
+    yield
+    for statement in IMMUTABLE_TRANSFERS_SQLITE if sqlite else [
+            "ALTER TABLE transfers ENABLE TRIGGER transfers_immutable"]:
+        db.session.execute(text(statement))
 
 
 @contextmanager
