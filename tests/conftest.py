@@ -2,9 +2,10 @@
 ``OFFLOAD_TEST_DATABASE_URL`` is set), log-in helpers, the CI rules.
 
 Each test starts from empty tables; the schema is created once per session. Under
-pytest-xdist every worker has its own database: SQLite files live in the worker's own
-temporary directory, and on PostgreSQL the worker's database is the base URL's name
-with the worker's id appended (``offload_test_gw0``), created on first use and reused.
+pytest-xdist every worker has its own database: an SQLite file in a directory of the
+worker's own on the RAM disk (``session_database`` in tests/support/app.py), and on
+PostgreSQL the base URL's name with the worker's id appended (``offload_test_gw0``),
+created on first use and reused.
 
 The app's configuration and the reset between tests are in tests/support/app.py; the
 factories (members, gigs, offers, funds, projects) are in tests/support/factories.py
@@ -32,6 +33,7 @@ from tests.support.app import (
     in_ci,
     make_app,
     running_mail_worker,
+    session_database,
     worker_database_url,
 )
 from tests.support.factories import PASSWORD
@@ -52,17 +54,17 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("offload")
-    app = make_app(tmp)
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with session_database() as database:
+        app = make_app(tmp_path_factory.mktemp("offload"), **database)
+        with app.app_context():
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.begin() as conn:
+                    conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.create_all()
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from offload import create_app
 from offload.core.db import db
-from tests.support.app import app_config, running_mail_worker
+from tests.support.app import app_config, running_mail_worker, session_database
 from tests.support.smtp import SMTPServer, free_port
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,14 +39,16 @@ def smtp():
 @pytest.fixture(scope="session")
 def app(tmp_path_factory, smtp):
     port = free_port()
-    app = create_app(app_config(
-        tmp_path_factory.mktemp("browser"), WTF_CSRF_ENABLED=True,
-        CANONICAL_URL=f"http://127.0.0.1:{port}", MAIL_BACKEND="smtp",
-        MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False))
-    app.config["LIVE_PORT"] = port
-    with app.app_context():
-        db.create_all()
-    yield app
+    with session_database() as database:
+        app = create_app(app_config(
+            tmp_path_factory.mktemp("browser"), WTF_CSRF_ENABLED=True,
+            CANONICAL_URL=f"http://127.0.0.1:{port}", MAIL_BACKEND="smtp",
+            MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False,
+            **database))
+        app.config["LIVE_PORT"] = port
+        with app.app_context():
+            db.create_all()
+        yield app
 
 
 @pytest.fixture(scope="session")
