@@ -42,8 +42,9 @@ test-postgres: install
 	@test -n "$$OFFLOAD_TEST_DATABASE_URL" || (echo "set OFFLOAD_TEST_DATABASE_URL" && exit 2)
 	$(PYTEST) $(PARALLEL)
 
+# in parallel too: each worker has its own database, live server, SMTP server and Chromium
 test-browser: install
-	$(PYTEST) -m browser
+	$(PYTEST) -m browser $(PARALLEL)
 
 # ruff, then the layers and the feature DAG as import contracts (pyproject.toml [tool.importlinter])
 lint: install
