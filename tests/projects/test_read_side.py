@@ -15,10 +15,11 @@ from offload.conversations.models import OfferMessage, OfferMessageAttachment
 from offload.core.db import db, utcnow
 from offload.projects.models import Project, ProjectEvent, ProjectEventFile
 
-# the member with the top bar's counts, the project, the timeline and its files, the
-# offer, the conversation and its files, the read mark, the milestones and the pending
-# price proposal (a task project without milestones reads no files or disputes)
-PROJECT_PAGE_STATEMENTS = 10
+# the member with the top bar's counts, the project with its gig, offer and parties, the
+# timeline and its files, the conversation and its files, the read mark, the milestones
+# and the pending price proposal (a task project without milestones reads no files or
+# disputes)
+PROJECT_PAGE_STATEMENTS = 9
 
 
 def _add(project: Project, events: int, messages: int, *, start: int = 0) -> None:
