@@ -8,8 +8,9 @@ one such as ``f"{id}.{version}"``) or ``cache.get``/``cache.set`` in code. By de
 process keeps its own ``SimpleCache`` (versioned keys make that safe with any number of
 workers); ``OFFLOAD_CACHE_REDIS_URL`` shares one Redis between every worker and host.
 
-Every key starts with the release's prefix (a digest of the templates), so a deploy
-that changes a template never serves the HTML of the one before from a shared cache.
+Every key starts with the release's prefix (a digest of the templates and form
+modules), so a deploy that changes a template or a form never serves the HTML of the
+one before from a shared cache.
 A fragment holds nothing that depends on who looks at it: what differs per viewer
 (buttons, "yours", a form) stays outside it.
 """
@@ -38,11 +39,13 @@ def init_cache(app: Flask) -> None:
 
 
 def templates_digest() -> str:
-    """A short digest of every template's name and text: the release, as the cache sees it."""
+    """A short digest of every template's and form module's name and text: the release,
+    as the cache sees it (a fresh form's fields are kept as markup, and their labels and
+    hints are written in ``forms.py``)."""
     digest = hashlib.blake2b(digest_size=6)
-    for path in sorted(TEMPLATES.rglob("*")):
+    for path in sorted([*TEMPLATES.rglob("*"), *TEMPLATES.parent.rglob("forms.py")]):
         if path.is_file():
-            digest.update(str(path.relative_to(TEMPLATES)).encode())
+            digest.update(str(path.relative_to(TEMPLATES.parent)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
