@@ -13,7 +13,13 @@ from sqlalchemy import delete, func, insert, select, update
 from offload.accounts.models import User
 from offload.conversations.models import OfferMessage, OfferMessageAttachment
 from offload.core.db import db, utcnow
-from offload.projects.models import Project, ProjectEvent, ProjectEventFile
+from offload.core.money import format_money
+from offload.projects.models import (
+    EVENT_NOTE_MAX,
+    Project,
+    ProjectEvent,
+    ProjectEventFile,
+)
 
 # the member with the top bar's counts, the project with its gig, offer and parties, the
 # timeline and its files, the conversation and its files, the read mark, the milestones
@@ -157,3 +163,37 @@ def test_only_the_reader_sees_a_cached_message_as_new(
     assert [int(i) for i in new.findall(performer_view)] == [ids[0]]
     assert performer_view.count("Message body") == poster_view.count("Message body") == 2
 
+
+
+def test_a_refused_form_shows_what_was_typed_and_the_next_page_a_fresh_one(
+        client, viewed, performer):
+    url = viewed(performer, 0, 0)
+    blank = client.get(url).get_data(as_text=True)  # the fresh fields, now cached
+    assert "Write a message." not in blank
+    note = "x" * (EVENT_NOTE_MAX + 1)  # over the limit: refused, with what was typed
+    refused = client.post(f"{url}/events", data={"event-kind": "update", "event-note": note})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert note in html and 'aria-invalid="true"' in html
+    refused = client.post(f"{url}/messages", data={"message-body": ""})
+    assert refused.status_code == 422 and "Write a message." in refused.get_data(as_text=True)
+    again = client.get(url).get_data(as_text=True)
+    assert note not in again and "Write a message." not in again
+    assert 'aria-invalid="true"' not in again
+    assert again.count('name="event-note"') == again.count('name="message-body"') == 1
+
+
+def test_the_price_forms_cached_fields_follow_the_price(
+        app, client, viewed, task_project, referrer):
+    url = viewed(referrer, 0, 0)
+    price = task_project.price_minor
+
+    def hint(minor: int) -> str:
+        return f" and {format_money(minor, app.config['CURRENCY'])}."
+
+    assert hint(price) in client.get(url).get_data(as_text=True)
+    db.session.execute(update(Project).where(Project.id == task_project.id)
+                       .values(price_minor=price - 100))
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert hint(price - 100) in html and hint(price) not in html
