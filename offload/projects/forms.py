@@ -11,7 +11,15 @@ from wtforms.validators import Optional
 
 from offload.commissions.models import INVOICE_REASON_MAX
 from offload.conversations.forms import MessageForm
-from offload.core.forms import ButtonForm, MoneyField, OffloadForm, QueryForm, at_most, text_area
+from offload.core.forms import (
+    ButtonForm,
+    MoneyField,
+    OffloadForm,
+    QueryForm,
+    at_most,
+    fresh_fields_key,
+    text_area,
+)
 from offload.milestones.forms import (
     DeliveryForm,
     FundForm,
@@ -88,11 +96,9 @@ class ProjectForms:
         return 422 if r is not None and (r.errors or r.form_errors) else 200
 
     def fresh_key(self, form: FlaskForm) -> str | None:
-        """The fragment key of a fresh form's fields (``_fields_once.html``): its class and
-        prefix; None for the form just submitted, shown with what was typed."""
-        if form is self.refused:
-            return None
-        return f"{type(form).__module__}.{type(form).__qualname__}.{form._prefix}"
+        """The fragment key of a fresh form's fields (``_fields_once.html``); None for the
+        form just submitted, shown with what was typed."""
+        return None if form is self.refused else fresh_fields_key(form)
 
     def _form(self, cls: type[FlaskForm], prefix: str | None = None) -> FlaskForm:
         """The refused form if it is this one (its class and prefix), else a fresh one."""
