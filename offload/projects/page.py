@@ -28,13 +28,14 @@ from offload.core.pagination import Page
 from offload.core.uploads import FileLine, file_lines_of
 from offload.gigs.models import ClientDetails, Gig
 from offload.gigs.queries import client_details_for
-from offload.milestones.models import Dispute, Milestone, PriceProposal
 from offload.milestones.policies import MilestoneRules, why_cannot_reply_to_dispute
 from offload.milestones.queries import (
+    DisputeLine,
+    MilestoneLine,
     PriceProgress,
-    disputes_of,
-    milestones_of,
-    pending_price_proposal,
+    ProposalLine,
+    milestone_lines,
+    pending_proposal_line,
     progress_of,
 )
 from offload.offers.models import Offer
@@ -156,9 +157,9 @@ class MilestoneRow:
     """A milestone as the page shows it to the viewer: with its files, its dispute and
     the actions the viewer may take on it (milestones.policies decides each)."""
 
-    milestone: Milestone
+    milestone: MilestoneLine
     files: tuple[FileLine, ...]  # every delivery's, oldest first
-    dispute: Dispute | None
+    dispute: DisputeLine | None
     can_fund: bool
     can_remove: bool
     can_release: bool
@@ -176,13 +177,13 @@ class TaskPlan:
     milestones: tuple[MilestoneRow, ...]  # in the order they were added
     progress: PriceProgress
     agreed_price_minor: int  # the offer's, before any lowering by agreement
-    pending_price: PriceProposal | None
+    pending_price: ProposalLine | None
     can_add: bool
     can_cancel: bool
     can_propose_price: bool
     can_answer_price: bool
     can_withdraw_price: bool
-    drafts_over_price: tuple[Milestone, ...]  # what accepting ``pending_price`` takes off
+    drafts_over_price: tuple[MilestoneLine, ...]  # what accepting ``pending_price`` takes off
 
 
 @dataclass(frozen=True)
@@ -224,9 +225,9 @@ def project_page(project_id: int, viewer: User, cursor: str | None = None,
     """The project page for ``viewer``; None when there is no such project or the viewer
     is neither party nor an admin. A fixed number of queries whatever the page holds:
     the project with its gig, offer and parties, its timeline page and the
-    conversation's, reading, reviews;
-    a task project's milestones, files, disputes and pending proposal; a referral's
-    client details, commission and the performer's wallet."""
+    conversation's, reading, reviews; a task project's milestones with their disputes,
+    their files, the pending proposal; a referral's client details, commission and the
+    performer's wallet."""
     project = project_header(project_id)
     if project is None or not can_view_project(project, viewer):
         return None
@@ -255,16 +256,15 @@ def _reviews(project: ProjectHeader, viewer: User) -> ProjectReviews:
 
 
 def _task_plan(project: ProjectHeader, viewer: User, now: datetime) -> TaskPlan:
-    steps = milestones_of(project.id)
+    steps = milestone_lines(project.id)
     files = (file_lines_of(ProjectEventFile, "milestone_id", [m.id for m in steps])
              if steps else {})
-    disputes = disputes_of(project.id) if steps else {}
-    progress = progress_of(project, steps, disputes)
-    pending = pending_price_proposal(project.id)
+    progress = progress_of(project, steps)
+    pending = pending_proposal_line(project.id)
     rules = MilestoneRules(project, viewer, steps, now.date(), progress, pending)
     rows = []
     for m in steps:
-        dispute = disputes.get(m.id)
+        dispute = m.dispute
         can_release = rules.can_release(m)
         rows.append(MilestoneRow(
             milestone=m, files=tuple(files.get(m.id, ())), dispute=dispute,

@@ -14,12 +14,17 @@ from offload.accounts.models import User
 from offload.conversations.models import OfferMessage, OfferMessageAttachment
 from offload.core.db import db, utcnow
 from offload.core.money import format_money
+from offload.milestones import disputes
+from offload.milestones import services as ms
+from offload.milestones.models import Milestone
 from offload.projects.models import (
     EVENT_NOTE_MAX,
     Project,
     ProjectEvent,
     ProjectEventFile,
 )
+from tests.support.factories import fresh
+from tests.support.milestones import add, key
 
 # the member with the top bar's counts, the project with its gig, offer and parties, the
 # timeline and its files, the conversation and its files, the read mark, the milestones
@@ -197,3 +202,22 @@ def test_the_price_forms_cached_fields_follow_the_price(
     db.session.commit()
     html = client.get(url).get_data(as_text=True)
     assert hint(price - 100) in html and hint(price) not in html
+
+
+def test_the_plan_runs_the_same_statements_for_one_milestone_and_many(
+        client, login, task_project, referrer, count_queries, fund):
+    fund(referrer, 500_00)
+    _add(task_project, 3, 3)
+    first = add(task_project, referrer, 50_00)
+    ms.fund_milestone(first, actor=referrer, idempotency_key=key())
+    disputes.open_dispute(fresh(Milestone, first.id), actor=referrer, statement="Not yet")
+    login(referrer)
+    url = f"/projects/{task_project.id}"
+    # a plan with milestones also reads their delivered files; their disputes come with
+    # them
+    one, html = _statements(client, count_queries, url)
+    assert one == PROJECT_PAGE_STATEMENTS + 1 and "Not yet" in html
+    for n in range(3):
+        add(task_project, referrer, 10_00, title=f"Step {n}")
+    many, html = _statements(client, count_queries, url)
+    assert many == one and "Step 2" in html and "Not yet" in html
