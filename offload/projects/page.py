@@ -18,9 +18,8 @@ from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import aliased
 
 from offload.accounts.models import User
-from offload.commissions.models import Commission
 from offload.commissions.policies import why_cannot_complete, why_cannot_pay, why_cannot_review
-from offload.commissions.queries import commission_of
+from offload.commissions.queries import CommissionLine, commission_line
 from offload.conversations.policies import why_cannot_message
 from offload.conversations.queries import Message, Reading, conversation_page, reading_of
 from offload.core.db import db, utcnow
@@ -190,7 +189,7 @@ class TaskPlan:
 class Settlement:
     """A referral project's completion and commission, as the viewer may act on them."""
 
-    commission: Commission | None
+    commission: CommissionLine | None
     can_complete: bool
     can_pay: bool
     can_review: bool  # the referrer accepts or contests an amount under the price
@@ -284,7 +283,7 @@ def _task_plan(project: ProjectHeader, viewer: User, now: datetime) -> TaskPlan:
 
 
 def _settlement(project: ProjectHeader, viewer: User, now: datetime) -> Settlement:
-    commission = commission_of(project.id)
+    commission = commission_line(project.id)
     return Settlement(
         commission=commission,
         can_complete=why_cannot_complete(project, viewer) is None,
