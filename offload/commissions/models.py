@@ -72,7 +72,26 @@ INVOICE_REVIEW_TRANSITIONS = {
 INVOICE_REASON_MAX = 1000  # the case summary carries it and the contest statement
 
 
-class Commission(db.Model):
+class CommissionTerms:
+    """What a commission's review and due day say, read from its columns (state, due_on,
+    review_state, review_due_at): shared by the row (``Commission``) and the page's read
+    model (``queries.CommissionLine``)."""
+
+    __slots__ = ()
+
+    def review_as_of(self, now: datetime) -> InvoiceReview:
+        """The review state, with a lapsed window counted as accepted (before the job
+        records it)."""
+        if self.review_state == InvoiceReview.AWAITING and self.review_due_at is not None \
+                and self.review_due_at <= now:
+            return InvoiceReview.ACCEPTED
+        return InvoiceReview(self.review_state)
+
+    def is_overdue(self, today: date) -> bool:
+        return self.state == CommissionState.DUE and self.due_on < today
+
+
+class Commission(CommissionTerms, db.Model):
     __tablename__ = "commissions"
     __table_args__ = (
         CheckConstraint("state IN ('due', 'paid')", name="state"),
@@ -115,14 +134,3 @@ class Commission(db.Model):
     reviewed_at: Mapped[datetime | None]
     contest_statement: Mapped[str | None] = mapped_column(Text)  # the referrer's
     corrected_from_minor: Mapped[int | None] = mapped_column(BigInteger)
-
-    def review_as_of(self, now: datetime) -> InvoiceReview:
-        """The review state, with a lapsed window counted as accepted (before the job
-        records it)."""
-        if self.review_state == InvoiceReview.AWAITING and self.review_due_at is not None \
-                and self.review_due_at <= now:
-            return InvoiceReview.ACCEPTED
-        return InvoiceReview(self.review_state)
-
-    def is_overdue(self, today: date) -> bool:
-        return self.state == CommissionState.DUE and self.due_on < today

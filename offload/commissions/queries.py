@@ -2,16 +2,54 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
 from offload.gigs.models import Gig
 from offload.projects.models import Project
 
-from .models import Commission, CommissionState
+from .models import Commission, CommissionState, CommissionTerms
+
+
+@dataclass(frozen=True)
+class CommissionLine(CommissionTerms):
+    """A referral project's commission as its page shows it, with the columns of
+    ``Commission`` that the page and the policies read, under the same names."""
+
+    id: int
+    payer_id: int  # the performer
+    referrer_id: int
+    invoiced_minor: int
+    commission_minor: int
+    platform_minor: int
+    referrer_minor: int
+    commission_bps: int
+    state: str
+    due_on: date
+    paid_at: datetime | None
+    invoice_reason: str | None
+    review_state: str
+    review_due_at: datetime | None
+    contest_statement: str | None
+    corrected_from_minor: int | None
+
+
+@lru_cache(maxsize=1)
+def _line_statement() -> Select:
+    """The project's commission, built once. Parameter: project_id."""
+    return select(*(getattr(Commission, f.name) for f in fields(CommissionLine))).where(
+        Commission.project_id == bindparam("project_id", type_=Integer))
+
+
+def commission_line(project_id: int) -> CommissionLine | None:
+    """The project's commission as a CommissionLine (the project page); one query."""
+    row = db.session.execute(_line_statement(), {"project_id": project_id}).first()
+    return None if row is None else CommissionLine(*row)
 
 
 def commission_of(project_id: int) -> Commission | None:

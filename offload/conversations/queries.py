@@ -175,16 +175,25 @@ class Reading:
         return message.sender_id != self.member_id and message.id > self.mark
 
 
+@lru_cache(maxsize=1)
+def _reading_statement() -> Select:
+    """The member's read mark and the count of the other side's messages after it, built
+    once. Parameters: offer_id, member_id."""
+    offer_id, member_id = bindparam("offer_id", type_=Integer), bindparam("member_id",
+                                                                            type_=Integer)
+    mark = func.coalesce(
+        select(ConversationRead.last_read_message_id)
+        .where(ConversationRead.offer_id == offer_id,
+               ConversationRead.member_id == member_id).scalar_subquery(), 0)
+    return select(mark, select(func.count()).select_from(OfferMessage)
+                  .where(OfferMessage.offer_id == offer_id, OfferMessage.sender_id != member_id,
+                         OfferMessage.id > mark).scalar_subquery())
+
+
 def reading_of(offer_id: int, member_id: int) -> Reading:
     """The member's read mark and unread count in the conversation; one query."""
-    mark = (select(ConversationRead.last_read_message_id)
-            .where(ConversationRead.offer_id == offer_id,
-                   ConversationRead.member_id == member_id).scalar_subquery())
-    row = db.session.execute(
-        select(func.coalesce(mark, 0),
-               select(func.count()).select_from(OfferMessage)
-               .where(OfferMessage.offer_id == offer_id, OfferMessage.sender_id != member_id,
-                      OfferMessage.id > func.coalesce(mark, 0)).scalar_subquery())).one()
+    row = db.session.execute(_reading_statement(),
+                             {"offer_id": offer_id, "member_id": member_id}).one()
     return Reading(member_id=member_id, mark=row[0], unread=row[1])
 
 

@@ -85,6 +85,13 @@ class OffloadForm(FlaskForm):
         pass
 
 
+def fresh_fields_key(form: FlaskForm) -> str:
+    """The fragment key of a fresh form's fields, its class and prefix
+    (templates/_fields_once.html): only for a form built with nothing typed and no
+    errors, whose fields look the same to everyone."""
+    return f"{type(form).__module__}.{type(form).__qualname__}.{form._prefix}"
+
+
 class ButtonForm(OffloadForm):
     """No fields: the CSRF token of a button (revoke, remove, withdraw...)."""
 

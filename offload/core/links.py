@@ -70,6 +70,17 @@ def path_maker(endpoint: str, argument: str) -> Callable[[object], str]:
     return lambda value: f"{head}{int(value)}{tail}"
 
 
+class PathMakers(dict):
+    """``path_maker`` for each (endpoint, argument) a list asks for, made on first use: a
+    list whose rows link to pages of several kinds (a wallet's history: deposits,
+    withdrawals, offers) calls ``url_for`` once a kind, not once a row. In templates:
+    ``{% set paths = path_makers() %}`` then ``paths[(endpoint, argument)](value)``."""
+
+    def __missing__(self, key: tuple[str, str]) -> Callable[[object], str]:
+        made = self[key] = path_maker(*key)
+        return made
+
+
 def fixed_path(endpoint: str, **values: str) -> str:
     """``url_for(endpoint, **values)`` for a link that is the same on every page (the
     layout's menu, stylesheet and script), built once per app and script root, then

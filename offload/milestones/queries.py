@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
@@ -77,11 +86,10 @@ def _progress(price_minor: int, amounts: Iterable[tuple[str, int]]) -> PriceProg
     return PriceProgress(price_minor, paid, held, draft)
 
 
-def progress_of(project: Project, milestones: Iterable[Milestone],
-                disputes: Mapping[int, Dispute]) -> PriceProgress:
-    """The progress from milestones and disputes already loaded (the project page)."""
+def progress_of(project: Project, milestones: Iterable[MilestoneLine]) -> PriceProgress:
+    """The progress from milestone lines already read, with their disputes (the page)."""
     return _progress(project.price_minor, (
-        (m.state, disputes[m.id].released_minor if m.state == MilestoneState.SPLIT
+        (m.state, m.dispute.released_minor if m.state == MilestoneState.SPLIT
          else m.amount_minor) for m in milestones))
 
 
@@ -129,17 +137,108 @@ def price_proposal_of(project_id: int, proposal_id: int) -> PriceProposal | None
     return proposal if proposal is not None and proposal.project_id == project_id else None
 
 
-def milestones_of(project_id: int) -> list[Milestone]:
-    """A project's milestones in the order they were added; one query (at most
-    MILESTONES_MAX rows)."""
-    return list(db.session.scalars(select(Milestone).where(Milestone.project_id == project_id)
-                                   .order_by(Milestone.created_at, Milestone.id)))
+# --- the project page's plan ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class DisputeLine:
+    """A milestone's dispute as the project page shows it, with the columns of
+    ``Dispute`` that the policies read, under the same names."""
+
+    id: int
+    opened_by_id: int
+    statement: str
+    reply_by_id: int | None
+    reply: str
+    outcome: str | None
+    released_minor: int | None  # to the performer, once decided
+    reason: str
+    created_at: datetime
+    resolved_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
 
 
-def disputes_of(project_id: int) -> dict[int, Dispute]:
-    """The project's disputes by milestone id; one query."""
-    return {d.milestone_id: d for d in db.session.scalars(
-        select(Dispute).where(Dispute.project_id == project_id))}
+@dataclass(frozen=True, slots=True)
+class MilestoneLine:
+    """A milestone as the project page shows it, with its dispute if it has one; the
+    columns of ``Milestone`` that the policies read, under the same names."""
+
+    id: int
+    title: str
+    amount_minor: int
+    due_on: date
+    state: str
+    delivery_note: str
+    revision_note: str
+    created_at: datetime
+    dispute: DisputeLine | None
+
+    @property
+    def label(self) -> str:
+        return MilestoneState(self.state).label
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalLine:
+    """A proposal of a lower price, with the columns of ``PriceProposal`` that the page
+    and the policies read."""
+
+    id: int
+    proposer_id: int
+    price_minor: int
+    was_price_minor: int
+    reason: str
+    state: str
+    created_at: datetime
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == PriceProposalState.PENDING
+
+
+_MILESTONE_COLUMNS = (Milestone.id, Milestone.title, Milestone.amount_minor, Milestone.due_on,
+                      Milestone.state, Milestone.delivery_note, Milestone.revision_note,
+                      Milestone.created_at)
+_DISPUTE_COLUMNS = (Dispute.id, Dispute.opened_by_id, Dispute.statement, Dispute.reply_by_id,
+                    Dispute.reply, Dispute.outcome, Dispute.released_minor, Dispute.reason,
+                    Dispute.created_at, Dispute.resolved_at)
+
+
+@lru_cache(maxsize=1)
+def _plan_statement() -> Select:
+    """A project's milestones, oldest first, each with its dispute; built once.
+    Parameter: project_id."""
+    return (select(*_MILESTONE_COLUMNS, *_DISPUTE_COLUMNS)
+            .outerjoin(Dispute, Dispute.milestone_id == Milestone.id)
+            .where(Milestone.project_id == bindparam("project_id", type_=Integer))
+            .order_by(Milestone.created_at, Milestone.id))
+
+
+@lru_cache(maxsize=1)
+def _pending_statement() -> Select:
+    """The project's pending price proposal; built once. Parameter: project_id."""
+    return (select(PriceProposal.id, PriceProposal.proposer_id, PriceProposal.price_minor,
+                   PriceProposal.was_price_minor, PriceProposal.reason, PriceProposal.state,
+                   PriceProposal.created_at)
+            .where(PriceProposal.project_id == bindparam("project_id", type_=Integer),
+                   PriceProposal.state == PriceProposalState.PENDING))
+
+
+def milestone_lines(project_id: int) -> list[MilestoneLine]:
+    """A project's MilestoneLines in the order they were added, with their disputes; one
+    query (at most MILESTONES_MAX rows)."""
+    width = len(_MILESTONE_COLUMNS)
+    return [MilestoneLine(*row[:width], dispute=DisputeLine(*row[width:])
+                          if row[width] is not None else None)
+            for row in db.session.execute(_plan_statement(), {"project_id": project_id})]
+
+
+def pending_proposal_line(project_id: int) -> ProposalLine | None:
+    """``pending_price_proposal`` as a ProposalLine, for the page; one query."""
+    row = db.session.execute(_pending_statement(), {"project_id": project_id}).first()
+    return None if row is None else ProposalLine(*row)
 
 
 class QueuedDispute(NamedTuple):

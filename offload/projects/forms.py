@@ -3,13 +3,23 @@ and ``ProjectForms``, every form the page shows."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from offload.commissions.models import INVOICE_REASON_MAX
 from offload.conversations.forms import MessageForm
-from offload.core.forms import ButtonForm, MoneyField, OffloadForm, QueryForm, at_most, text_area
+from offload.core.forms import (
+    ButtonForm,
+    MoneyField,
+    OffloadForm,
+    QueryForm,
+    at_most,
+    fresh_fields_key,
+    text_area,
+)
 from offload.milestones.forms import (
     DeliveryForm,
     FundForm,
@@ -85,6 +95,11 @@ class ProjectForms:
         r = self.refused
         return 422 if r is not None and (r.errors or r.form_errors) else 200
 
+    def fresh_key(self, form: FlaskForm) -> str | None:
+        """The fragment key of a fresh form's fields (``_fields_once.html``); None for the
+        form just submitted, shown with what was typed."""
+        return None if form is self.refused else fresh_fields_key(form)
+
     def _form(self, cls: type[FlaskForm], prefix: str | None = None) -> FlaskForm:
         """The refused form if it is this one (its class and prefix), else a fresh one."""
         r = self.refused
@@ -92,8 +107,9 @@ class ProjectForms:
             return r
         return cls(formdata=None) if prefix is None else cls(prefix=prefix, formdata=None)
 
-    # forms with a one-time key or nothing typed are always fresh (a new key each time)
-    @property
+    # forms with a one-time key or nothing typed are always fresh (a new key each time);
+    # the button form is only a CSRF token, the same for every row: built once a page
+    @cached_property
     def button(self) -> ButtonForm:
         return ButtonForm(formdata=None)
 

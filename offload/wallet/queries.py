@@ -144,12 +144,16 @@ class HistoryLine:
     held_after: int  # and its held balance
 
     @property
+    def cause_link(self) -> tuple[str, str] | None:
+        """(endpoint, its one argument, which takes ``cause_id``) of the cause's own page,
+        if it has one."""
+        return None if self.cause_id is None else CAUSE_PAGES.get(self.cause_type)
+
+    @property
     def cause_page(self) -> tuple[str, dict] | None:
         """(endpoint, URL values) of the cause's own page, if it has one."""
-        if self.cause_id is None or self.cause_type not in CAUSE_PAGES:
-            return None
-        endpoint, argument = CAUSE_PAGES[self.cause_type]
-        return endpoint, {argument: self.cause_id}
+        link = self.cause_link
+        return None if link is None else (link[0], {link[1]: self.cause_id})
 
     @property
     def cause_text(self) -> str:

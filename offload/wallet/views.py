@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
 from offload.core.db import db
+from offload.core.forms import fresh_fields_key
 from offload.core.money import format_money
 from offload.core.submit import submit
 
@@ -29,12 +30,16 @@ def money(minor: int | None) -> str:
 def _index(deposit_form: DepositForm | None = None,
            withdrawal_form: WithdrawalForm | None = None, status: int = 200):
     member_id = current_user.id
+    deposit = deposit_form or DepositForm(formdata=None)
+    withdrawal = withdrawal_form or WithdrawalForm(formdata=None)
     return render_template(
         "wallet/index.html", summary=wallet_summary(member_id),
         history=wallet_history_page(member_id, request.args.get("before")),
         withdrawals=recent_withdrawals(member_id), sandbox=is_sandbox(),
-        deposit_form=deposit_form or DepositForm(formdata=None),
-        withdrawal_form=withdrawal_form or WithdrawalForm(formdata=None)), status
+        deposit_form=deposit, withdrawal_form=withdrawal,
+        # the fields of a form not just refused are the same for everyone: kept as markup
+        deposit_key=None if deposit_form else fresh_fields_key(deposit),
+        withdrawal_key=None if withdrawal_form else fresh_fields_key(withdrawal)), status
 
 
 @bp.get("/wallet")

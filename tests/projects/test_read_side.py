@@ -13,12 +13,24 @@ from sqlalchemy import delete, func, insert, select, update
 from offload.accounts.models import User
 from offload.conversations.models import OfferMessage, OfferMessageAttachment
 from offload.core.db import db, utcnow
-from offload.projects.models import Project, ProjectEvent, ProjectEventFile
+from offload.core.money import format_money
+from offload.milestones import disputes
+from offload.milestones import services as ms
+from offload.milestones.models import Milestone
+from offload.projects.models import (
+    EVENT_NOTE_MAX,
+    Project,
+    ProjectEvent,
+    ProjectEventFile,
+)
+from tests.support.factories import fresh
+from tests.support.milestones import add, key
 
-# the member with the top bar's counts, the project, the timeline and its files, the
-# offer, the conversation and its files, the read mark, the milestones and the pending
-# price proposal (a task project without milestones reads no files or disputes)
-PROJECT_PAGE_STATEMENTS = 10
+# the member with the top bar's counts, the project with its gig, offer and parties, the
+# timeline and its files, the conversation and its files, the read mark, the milestones
+# and the pending price proposal (a task project without milestones reads no files or
+# disputes)
+PROJECT_PAGE_STATEMENTS = 9
 
 
 def _add(project: Project, events: int, messages: int, *, start: int = 0) -> None:
@@ -156,3 +168,56 @@ def test_only_the_reader_sees_a_cached_message_as_new(
     assert [int(i) for i in new.findall(performer_view)] == [ids[0]]
     assert performer_view.count("Message body") == poster_view.count("Message body") == 2
 
+
+
+def test_a_refused_form_shows_what_was_typed_and_the_next_page_a_fresh_one(
+        client, viewed, performer):
+    url = viewed(performer, 0, 0)
+    blank = client.get(url).get_data(as_text=True)  # the fresh fields, now cached
+    assert "Write a message." not in blank
+    note = "x" * (EVENT_NOTE_MAX + 1)  # over the limit: refused, with what was typed
+    refused = client.post(f"{url}/events", data={"event-kind": "update", "event-note": note})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert note in html and 'aria-invalid="true"' in html
+    refused = client.post(f"{url}/messages", data={"message-body": ""})
+    assert refused.status_code == 422 and "Write a message." in refused.get_data(as_text=True)
+    again = client.get(url).get_data(as_text=True)
+    assert note not in again and "Write a message." not in again
+    assert 'aria-invalid="true"' not in again
+    assert again.count('name="event-note"') == again.count('name="message-body"') == 1
+
+
+def test_the_price_forms_cached_fields_follow_the_price(
+        app, client, viewed, task_project, referrer):
+    url = viewed(referrer, 0, 0)
+    price = task_project.price_minor
+
+    def hint(minor: int) -> str:
+        return f" and {format_money(minor, app.config['CURRENCY'])}."
+
+    assert hint(price) in client.get(url).get_data(as_text=True)
+    db.session.execute(update(Project).where(Project.id == task_project.id)
+                       .values(price_minor=price - 100))
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert hint(price - 100) in html and hint(price) not in html
+
+
+def test_the_plan_runs_the_same_statements_for_one_milestone_and_many(
+        client, login, task_project, referrer, count_queries, fund):
+    fund(referrer, 500_00)
+    _add(task_project, 3, 3)
+    first = add(task_project, referrer, 50_00)
+    ms.fund_milestone(first, actor=referrer, idempotency_key=key())
+    disputes.open_dispute(fresh(Milestone, first.id), actor=referrer, statement="Not yet")
+    login(referrer)
+    url = f"/projects/{task_project.id}"
+    # a plan with milestones also reads their delivered files; their disputes come with
+    # them
+    one, html = _statements(client, count_queries, url)
+    assert one == PROJECT_PAGE_STATEMENTS + 1 and "Not yet" in html
+    for n in range(3):
+        add(task_project, referrer, 10_00, title=f"Step {n}")
+    many, html = _statements(client, count_queries, url)
+    assert many == one and "Step 2" in html and "Not yet" in html

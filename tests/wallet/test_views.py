@@ -191,6 +191,19 @@ def test_a_withdrawal_over_the_available_balance_is_explained_and_holds_nothing(
     assert summary(alice).held == 0
 
 
+def test_a_refused_withdrawal_shows_what_was_typed_and_the_next_page_a_blank_form(
+        client, alice, fund):
+    fund(alice, 10_00)
+    blank = client.get("/wallet").get_data(as_text=True)  # its fields, now kept as markup
+    r = client.post("/wallet/withdrawals", data=withdrawal_form("10.01", key="k-over"))
+    assert r.status_code == 422
+    assert 'value="10.01"' in r.get_data(as_text=True)
+    again = client.get("/wallet").get_data(as_text=True)
+    assert 'value="10.01"' not in again and IBAN not in again
+    assert 'aria-invalid="true"' not in again
+    assert re.sub(r'value="[^"]{20,}"', "", again) == re.sub(r'value="[^"]{20,}"', "", blank)
+
+
 def test_a_withdrawal_under_the_minimum_or_without_details_is_refused(client, alice, fund):
     fund(alice, 10_00)
     r = client.post("/wallet/withdrawals", data=withdrawal_form("0.50"))
