@@ -47,6 +47,17 @@ def templates_digest() -> str:
     return digest.hexdigest()
 
 
+def list_key(rows) -> str:
+    """The fragment key of a whole list: a digest of its rows' ``fragment_key``s, in
+    order. Any row changed, added, removed or moved makes a new key; one cached list
+    costs one cache read where a fragment per row costs one per row.
+    ``{% cache None, "matching-gigs", list_key(gigs) %}`` in a template."""
+    digest = hashlib.blake2b(digest_size=16)
+    for row in rows:
+        digest.update(row.fragment_key.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
 
 class NeverEdited:
     """A read model of a row that is never edited (a message, a timeline event), as a
