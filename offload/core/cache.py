@@ -17,11 +17,14 @@ A fragment holds nothing that depends on who looks at it: what differs per viewe
 from __future__ import annotations
 
 import hashlib
+import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
 from flask_caching import Cache
+from markupsafe import Markup, escape
 
 cache = Cache()
 
@@ -57,6 +60,30 @@ def list_key(rows) -> str:
         digest.update(row.fragment_key.encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def stitch_mark() -> Markup:
+    """A mark for ``stitch``, new for each cached fragment that uses it: random, so no
+    text a member wrote into the fragment can pass for one."""
+    return Markup(f"\x1f{secrets.token_hex(8)}\x1f")
+
+
+_MARK_LENGTH = len(stitch_mark())
+
+
+def stitch(fragment: str, values: Sequence) -> Markup:
+    """A cached ``fragment`` that starts with its ``stitch_mark()`` and holds that mark
+    where a value changes without its rows (a place, a viewer's count, "… ago"), with
+    ``values`` put in at the marks, in order (escaped, unless Markup)."""
+    mark, body = fragment[:_MARK_LENGTH], fragment[_MARK_LENGTH:]
+    parts = body.split(mark)
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{len(parts) - 1} marks for {len(values)} values")
+    out = [parts[0]]
+    for value, part in zip(values, parts[1:], strict=True):
+        out.append(escape(value))
+        out.append(part)
+    return Markup("".join(out))
 
 
 class NeverEdited:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from .cache import list_key
+from .cache import list_key, stitch, stitch_mark
 from .db import utcnow
 from .links import external_url, fixed_path, path_maker
 from .text import render_markdown
@@ -75,6 +75,7 @@ def init_templating(app: Flask) -> None:
                                  waited=time_waited)
     app.jinja_env.globals.update(external_url=external_url, path_maker=path_maker,
                                  fixed_path=fixed_path, list_key=list_key,
+                                 stitch=stitch, stitch_mark=stitch_mark,
                                  nav_active=nav_active,
                                  aria_attrs=aria_attrs)
     app.jinja_env.trim_blocks = True
