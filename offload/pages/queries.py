@@ -19,10 +19,10 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    cast,
     literal,
     null,
     select,
-    type_coerce,
     union_all,
 )
 
@@ -130,7 +130,9 @@ def _lists_statement() -> Select:
     # ``at`` being what the list is ordered by (with id).
     member = bindparam("member_id", type_=Integer)
     limit = bindparam("limit", type_=Integer)
-    no_date = type_coerce(null(), Date)
+    # typed NULLs: PostgreSQL takes a bare NULL in a subquery for text, which no date
+    # column unites with
+    no_date = cast(null(), Date)
 
     def gigs(name: str, *states: GigState) -> Select:
         return (select(literal(name, String), Gig.id, Gig.title, Gig.state,
@@ -144,7 +146,7 @@ def _lists_statement() -> Select:
               .where(Offer.member_id == member, Offer.state.in_(LIVE_STATES))
               .order_by(Offer.created_at.desc(), Offer.id.desc()).limit(limit))
     projects = (select(literal("projects", String), Project.id, Gig.title,
-                       type_coerce(null(), String), Project.created_at, Project.due_on)
+                       cast(null(), String), Project.created_at, Project.due_on)
                 .join(Gig, Gig.id == Project.gig_id)
                 .where(Project.performer_id == member, Project.state == ProjectState.ACTIVE)
                 .order_by(Project.created_at.desc(), Project.id.desc()).limit(limit))
