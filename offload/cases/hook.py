@@ -12,10 +12,13 @@ the overdue job opens an ordinary case later, and that one holds.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import aliased, contains_eager
+from functools import lru_cache
+from typing import NamedTuple
+
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 
 from offload.accounts.models import User
+from offload.accounts.names import MemberName
 from offload.core.db import db
 
 from .models import Case, CaseState
@@ -32,32 +35,48 @@ class HookReason(str):
         return reason
 
 
-# the case's subject, joined to find cases about the members someone invited; made once
-# (an alias of a mapped class costs more to build than the query it is used in)
-_SUBJECT = aliased(User, name="subject")
+class HookCase(NamedTuple):
+    """The open case that puts a member on the hook, and whom it is about."""
+
+    id: int
+    subject: MemberName
+
+    @property
+    def subject_id(self) -> int:
+        return self.subject.id
 
 
-def hook_case(member: User) -> Case | None:
-    """The oldest open case that puts the member on the hook (about them, or about a
-    member they invited; not one contesting an invoiced amount), with its subject
-    loaded; one query on the open-cases index.
-
-    Admins answer for their own conduct but not as inviters: the site's first members
-    are invited by its staff, who must not be stopped from working by them.
-    """
-    subject = _SUBJECT
-    about = Case.subject_id == member.id
-    if not member.is_admin:
-        about = or_(about, subject.invited_by_id == member.id)
+@lru_cache(maxsize=2)
+def _hook_statement(as_inviter: bool) -> Select:
+    # Built once for members (about them or about a member they invited) and once for
+    # admins (about them); parameter: member_id. Core rows: it runs on every dashboard
+    # view and behind every gig, offer and invite policy.
+    member = bindparam("member_id", type_=Integer)
+    subject = User.__table__.alias("subject")
+    about = Case.subject_id == member
+    if as_inviter:
+        about = or_(about, subject.c.invited_by_id == member)
     # a contest holds nobody. coalesce, not IS NULL: SQLite would answer IS NULL from the
     # unique index on contested_commission_id, walking every case ever opened (all but
     # contests are NULL there) instead of the open ones by the state index
     not_a_contest = func.coalesce(Case.contested_commission_id, 0) == 0
-    return db.session.scalar(
-        select(Case).join(subject, subject.id == Case.subject_id)
-        .where(Case.state == CaseState.OPEN, not_a_contest, about)
-        .options(contains_eager(Case.subject.of_type(subject)))
-        .order_by(Case.id).limit(1))
+    return (select(Case.id, subject.c.id, subject.c.username, subject.c.display_name)
+            .join(subject, subject.c.id == Case.subject_id)
+            .where(Case.state == CaseState.OPEN, not_a_contest, about)
+            .order_by(Case.id).limit(1))
+
+
+def hook_case(member: User) -> HookCase | None:
+    """The oldest open case that puts the member on the hook (about them, or about a
+    member they invited; not one contesting an invoiced amount); one query on the
+    open-cases index.
+
+    Admins answer for their own conduct but not as inviters: the site's first members
+    are invited by its staff, who must not be stopped from working by them.
+    """
+    row = db.session.connection().execute(_hook_statement(not member.is_admin),
+                                          {"member_id": member.id}).first()
+    return HookCase(row[0], MemberName(*row[1:])) if row else None
 
 
 def open_case_subjects() -> Select:

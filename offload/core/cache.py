@@ -18,14 +18,15 @@ A fragment holds nothing that depends on who looks at it: what differs per viewe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import secrets
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
 from flask_caching import Cache
 from flask_caching.utils import make_template_fragment_key
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 cache = Cache()
 
@@ -52,6 +53,41 @@ def templates_digest() -> str:
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
+
+def list_key(rows) -> str:
+    """The fragment key of a whole list: a digest of its rows' ``fragment_key``s, in
+    order. Any row changed, added, removed or moved makes a new key; one cached list
+    costs one cache read where a fragment per row costs one per row.
+    ``{% cache None, "matching-gigs", list_key(gigs) %}`` in a template."""
+    digest = hashlib.blake2b(digest_size=16)
+    for row in rows:
+        digest.update(row.fragment_key.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def stitch_mark() -> Markup:
+    """A mark for ``stitch``, new for each cached fragment that uses it: random, so no
+    text a member wrote into the fragment can pass for one."""
+    return Markup(f"\x1f{secrets.token_hex(8)}\x1f")
+
+
+_MARK_LENGTH = len(stitch_mark())
+
+
+def stitch(fragment: str, values: Sequence) -> Markup:
+    """A cached ``fragment`` that starts with its ``stitch_mark()`` and holds that mark
+    where a value changes without its rows (a place, a viewer's count, "… ago"), with
+    ``values`` put in at the marks, in order (escaped, unless Markup)."""
+    mark, body = fragment[:_MARK_LENGTH], fragment[_MARK_LENGTH:]
+    parts = body.split(mark)
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{len(parts) - 1} marks for {len(values)} values")
+    out = [parts[0]]
+    for value, part in zip(values, parts[1:], strict=True):
+        out.append(escape(value))
+        out.append(part)
+    return Markup("".join(out))
 
 
 def cached_fragments(name: str, keys: Iterable[str]) -> dict[str, Markup]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from .cache import cached_fragments
+from .cache import cached_fragments, list_key, stitch, stitch_mark
 from .db import utcnow
 from .links import PathMakers, external_url, fixed_path, path_maker
 from .text import render_markdown
@@ -75,7 +75,8 @@ def init_templating(app: Flask) -> None:
                                  waited=time_waited)
     app.jinja_env.globals.update(external_url=external_url, path_maker=path_maker,
                                  path_makers=PathMakers, fixed_path=fixed_path,
-                                 cached_fragments=cached_fragments,
+                                 cached_fragments=cached_fragments, list_key=list_key,
+                                 stitch=stitch, stitch_mark=stitch_mark,
                                  nav_active=nav_active,
                                  aria_attrs=aria_attrs)
     app.jinja_env.trim_blocks = True

@@ -179,7 +179,7 @@ def board_page(filters: BoardFilters, cursor: str | None = None, *,
     if shape.searched and not rows and key is None:
         # nothing on the first page: whether the words matched more is still worth saying
         capped = connection.execute(_count_statement(shape), params).scalar() > cap
-    items = _list_items(connection, rows[:size])
+    items = list_items(connection, rows[:size])
     next_cursor = None
     if len(rows) > size:
         last = items[-1]
@@ -191,7 +191,8 @@ def board_page(filters: BoardFilters, cursor: str | None = None, *,
                      capped=capped)
 
 
-def _list_items(connection, rows) -> list[GigListItem]:
+def list_items(connection, rows) -> list[GigListItem]:
+    """``GigListItem``s of rows of ``LIST_COLUMNS``, their skills read in one statement."""
     if not rows:
         return []
     skills: dict[int, list[SkillTag]] = {}

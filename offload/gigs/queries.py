@@ -35,6 +35,7 @@ from .board import (  # noqa: F401  (re-exported: the reads are here)
     GigListItem,
     SkillTag,
     board_page,
+    list_items,
 )
 from .models import OPEN, ClientDetails, Gig, GigAttachment, GigSkill, GigState, Question
 from .policies import can_see_client_details, can_view_gig
@@ -189,21 +190,27 @@ def my_gigs(member_id: int, state: GigState | None = None, cursor: str | None = 
 # --- matching ---------------------------------------------------------------------------
 
 def matching_gigs_for(member_id: int, limit: int = 10, *,
-                      today: date | None = None) -> list[Gig]:
-    """Open gigs needing any of the member's skills, newest posted first, not their own.
+                      today: date | None = None) -> list[GigListItem]:
+    """Open gigs needing any of the member's skills, newest posted first, not their own,
+    as the board lists them (``GigListItem``).
 
-    Three queries, each bounded whatever the number of gigs: the member's skills, then
-    for each skill its ``limit`` newest open gigs (walking the skill's index backwards)
-    merged and cut to ``limit``, then those gigs' skills. Ordered by posting (id).
+    Three statements, each bounded whatever the number of gigs: the member's skills,
+    then for each skill its ``limit`` newest open gigs (walking the skill's index
+    backwards) merged and cut to ``limit``, then those gigs' skills. Ordered by posting
+    (id).
     """
-    skill_ids = list(db.session.scalars(
-        select(MemberSkill.skill_id).where(MemberSkill.user_id == member_id)))
+    connection = db.session.connection()
+    skill_ids = list(connection.execute(_MEMBER_SKILLS, {"member_id": member_id}).scalars())
     if not skill_ids:
         return []
     params = {f"skill_{n}": skill_id for n, skill_id in enumerate(skill_ids)}
-    return list(db.session.scalars(
-        _matching_gigs_statement(len(skill_ids), limit),
-        {**params, "member_id": member_id, "today": today or utcnow().date()}))
+    rows = connection.execute(_matching_gigs_statement(len(skill_ids), limit),
+                              {**params, "member_id": member_id,
+                               "today": today or utcnow().date()}).all()
+    return list_items(connection, rows)
+
+
+_MEMBER_SKILLS = select(MemberSkill.skill_id).where(MemberSkill.user_id == bindparam("member_id"))
 
 
 @lru_cache(maxsize=64)
@@ -220,7 +227,8 @@ def _matching_gigs_statement(skills: int, limit: int) -> Select:
         for n in range(skills)]
     found = union_all(*per_skill).subquery() if skills > 1 else per_skill[0].subquery()
     ids = select(found.c.gig_id).distinct().order_by(found.c.gig_id.desc()).limit(limit)
-    return select(Gig).where(Gig.id.in_(ids)).order_by(Gig.id.desc()).options(*LIST_LOAD)
+    return (select(*LIST_COLUMNS).join_from(_gigs, _users, _users.c.id == _gigs.c.poster_id)
+            .where(_gigs.c.id.in_(ids)).order_by(_gigs.c.id.desc()))
 
 
 def matching_members_for(gig: GigDetail, limit: int = 10) -> list[MemberMatch]:

@@ -134,17 +134,20 @@ def live_offer_counts(gig_ids: list[int]) -> dict[int, int]:
 def offers_tab(gig: Gig, viewer: User) -> OffersTab:
     """The count for everyone, the viewer's own offer and place, the poster's top offers.
 
-    Two queries for members (three with an offer), four for the poster (five once
-    an award was accepted).
+    Two queries for members (three with an offer); for the poster, the ranked offers
+    (their rows carry the live count) and their portfolio items, and the accepted
+    offer once an award was accepted.
     """
-    tab = OffersTab(live_count=live_offer_count(gig.id))
     if viewer.id == gig.poster_id or viewer.is_admin:
-        tab.top = _ranked(gig.id, limit=current_app.config["OFFERS_ON_GIG_PAGE"])
+        rows = _ranked_rows(gig.id, limit=current_app.config["OFFERS_ON_GIG_PAGE"])
+        tab = OffersTab(live_count=rows[0].live if rows else 0, top=_ranked_offers(rows))
         if gig.performer_id is not None:
             tab.accepted = db.session.scalar(
                 select(Offer).where(Offer.gig_id == gig.id,
                                     Offer.state == OfferState.ACCEPTED)
                 .options(joinedload(Offer.member, innerjoin=True)))
+    else:
+        tab = OffersTab(live_count=live_offer_count(gig.id))
     if viewer.id != gig.poster_id:
         tab.mine = db.session.scalar(
             select(Offer).where(Offer.gig_id == gig.id, Offer.member_id == viewer.id)
@@ -184,10 +187,6 @@ def _decode_rank_cursor(cursor: str | None) -> tuple | None:
         return (int(rank), *at_id) if at_id else None
     except ValueError:
         return None
-
-
-def _ranked(gig_id: int, *, limit: int) -> list[RankedOffer]:
-    return _ranked_offers(_ranked_rows(gig_id, limit=limit))
 
 
 def _ranked_rows(gig_id: int, *, limit: int, after=None) -> list:
@@ -238,7 +237,10 @@ def _ranked_statement(limit: int, paged: bool, prior: float, weight: int) -> Sel
     # Built once (it cost more to put together than to run); the rating prior is part
     # of the key because rating_key() writes it into the statement. Parameters: gig_id,
     # and after_rating, after_at, after_id when ``paged``.
-    stmt = (ranking.ranked(select(*_RANKED_COLUMNS, ranking.rating_key().label("rank")))
+    # ``live``: how many live offers the gig has, counted before the limit (meaningful
+    # on the first page only)
+    stmt = (ranking.ranked(select(*_RANKED_COLUMNS, ranking.rating_key().label("rank"),
+                                  func.count().over().label("live")))
             .join(_users, _users.c.id == _offers.c.member_id)
             .where(Offer.gig_id == bindparam("gig_id"), Offer.state.in_(LIVE_STATES))
             .order_by(*ranking.rank_order()).limit(limit))

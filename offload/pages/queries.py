@@ -2,7 +2,8 @@
 
 Every member sees both sides (everyone may pass work on and take it on); their
 ``work_role`` only decides which side leads. Each list is the newest few, with a
-link to the full "My ..." page; six queries in all, each bounded.
+link to the full "My ..." page; two statements in all, each bounded: the five lists
+as one union of index walks, and the member's rating with their projects completed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,18 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from offload.accounts.models import User, WorkRole
 from offload.core.db import db
@@ -76,54 +88,79 @@ class Dashboard:
 
 
 def dashboard_for(member: User) -> Dashboard:
-    return Dashboard(role=member.work, passing_on=_passing_on(member.id),
-                     taking_on=_taking_on(member))
+    """The member's work in two statements: every list at once (each its newest
+    ``SHOWN``), then the rating and the projects completed."""
+    connection = db.session.connection()
+    params = {"member_id": member.id, "limit": SHOWN}
+    lists: dict[str, list] = {name: [] for name in _LISTS}
+    for name, row_id, title, state, at, due_on in connection.execute(_lists_statement(),
+                                                                      params):
+        lists[name].append((at, row_id, title, state, due_on))
+    for rows in lists.values():  # each branch's order (a union keeps none)
+        rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
+    gigs = {name: [GigLine(row_id, title, state, at) for at, row_id, title, state, _ in rows]
+            for name, rows in lists.items()}
+    completed, stars_sum, reviews = connection.execute(_standing_statement(), params).one()
+    rating = Rating.of(_Stars(stars_sum, reviews) if reviews is not None else None)
+    return Dashboard(
+        role=member.work,
+        passing_on=PassingOn(in_progress=gigs["in_progress"], requested=gigs["requested"],
+                             completed=gigs["completed"]),
+        taking_on=TakingOn(
+            offers=[OfferLine(row_id, title, state, at)
+                    for at, row_id, title, state, _ in lists["offers"]],
+            projects=[ProjectLine(row_id, title, due_on)
+                      for _, row_id, title, _, due_on in lists["projects"]],
+            rating=rating, projects_completed=completed))
 
 
-@lru_cache(maxsize=4)
-def _gigs_statement(states: tuple[GigState, ...]) -> Select:
-    # built once per list; parameters: member_id, limit
-    return (select(Gig.id, Gig.title, Gig.state, Gig.state_changed_at)
-            .where(Gig.poster_id == bindparam("member_id", type_=Integer),
-                   Gig.state.in_(states))
-            .order_by(Gig.state_changed_at.desc(), Gig.id.desc())
-            .limit(bindparam("limit", type_=Integer)))
+class _Stars(NamedTuple):  # what Rating.of reads of a member's rating row
+    stars_sum: int
+    reviews: int
 
 
-def _gigs(member_id: int, states: tuple[GigState, ...]) -> list[GigLine]:
-    return [GigLine(*row) for row in db.session.execute(
-        _gigs_statement(states), {"member_id": member_id, "limit": SHOWN})]
-
-
-def _passing_on(member_id: int) -> PassingOn:
-    return PassingOn(in_progress=_gigs(member_id, (GigState.AWARDED, GigState.IN_PROGRESS)),
-                     requested=_gigs(member_id, (GigState.OPEN,)),
-                     completed=_gigs(member_id, (GigState.COMPLETED,)))
+# the lists, in the union's order: the poster's gigs by state, then offers and projects
+_LISTS = ("in_progress", "requested", "completed", "offers", "projects")
 
 
 @lru_cache(maxsize=1)
-def _taking_on_statements() -> tuple[Select, Select, Select]:
-    # built once: live offers, active projects, the member's rating; parameters:
-    # member_id, limit
+def _lists_statement() -> Select:
+    # Built once; parameters: member_id, limit. One branch per list, each walking its
+    # own index for the newest ``limit``; rows (list, id, title, state, at, due_on),
+    # ``at`` being what the list is ordered by (with id).
     member = bindparam("member_id", type_=Integer)
     limit = bindparam("limit", type_=Integer)
-    offers = (select(Offer.id, Gig.title, Offer.state, Offer.created_at)
+    # typed NULLs: PostgreSQL takes a bare NULL in a subquery for text, which no date
+    # column unites with
+    no_date = cast(null(), Date)
+
+    def gigs(name: str, *states: GigState) -> Select:
+        return (select(literal(name, String), Gig.id, Gig.title, Gig.state,
+                       Gig.state_changed_at, no_date)
+                .where(Gig.poster_id == member, Gig.state.in_(states))
+                .order_by(Gig.state_changed_at.desc(), Gig.id.desc()).limit(limit))
+
+    offers = (select(literal("offers", String), Offer.id, Gig.title, Offer.state,
+                     Offer.created_at, no_date)
               .join(Gig, Gig.id == Offer.gig_id)
               .where(Offer.member_id == member, Offer.state.in_(LIVE_STATES))
               .order_by(Offer.created_at.desc(), Offer.id.desc()).limit(limit))
-    projects = (select(Project.id, Gig.title, Project.due_on)
+    projects = (select(literal("projects", String), Project.id, Gig.title,
+                       cast(null(), String), Project.created_at, Project.due_on)
                 .join(Gig, Gig.id == Project.gig_id)
                 .where(Project.performer_id == member, Project.state == ProjectState.ACTIVE)
                 .order_by(Project.created_at.desc(), Project.id.desc()).limit(limit))
-    rating = select(MemberRating.stars_sum, MemberRating.reviews).where(
-        MemberRating.member_id == member)
-    return offers, projects, rating
+    branches = (gigs("in_progress", GigState.AWARDED, GigState.IN_PROGRESS),
+                gigs("requested", GigState.OPEN), gigs("completed", GigState.COMPLETED),
+                offers, projects)
+    return union_all(*(branch.subquery().select() for branch in branches))
 
 
-def _taking_on(member: User) -> TakingOn:
-    offers, projects, rating = _taking_on_statements()
-    params = {"member_id": member.id, "limit": SHOWN}
-    return TakingOn(offers=[OfferLine(*row) for row in db.session.execute(offers, params)],
-                    projects=[ProjectLine(*row) for row in db.session.execute(projects, params)],
-                    rating=Rating.of(db.session.execute(rating, params).first()),
-                    projects_completed=member.projects_completed)
+@lru_cache(maxsize=1)
+def _standing_statement() -> Select:
+    # built once; parameter: member_id. The rating's columns are NULL without reviews.
+    member = bindparam("member_id", type_=Integer)
+    users = User.__table__
+    return (select(users.c.projects_completed, MemberRating.stars_sum, MemberRating.reviews)
+            .outerjoin(MemberRating, MemberRating.member_id == users.c.id)
+            .where(users.c.id == member))

@@ -443,3 +443,29 @@ def test_the_gig_page_runs_a_fixed_number_of_queries(client, poster, make_member
     before = _queries(client, count_queries, f"/gigs/{gig.id}")
     _add_questions(gig, askers + [make_member() for _ in range(20)], 190)
     assert _queries(client, count_queries, f"/gigs/{gig.id}") == before
+
+
+def test_the_boards_cached_list_never_shows_a_stale_row(client, login, make_member, make_gig):
+    # the board's rows are one cached fragment keyed by every row (and each row its own)
+    from offload.gigs.services import edit_gig
+    from offload.profiles.services import update_profile
+
+    alice = make_member("alice", display_name="Alice")
+    gig = make_gig(poster=alice, title="Old title", skill_names=["Python"])
+    make_gig(poster=alice, title="Second gig")
+    login(make_member())
+    first = get_page(client, "/gigs")
+    assert "Old title" in first and get_page(client, "/gigs") == first
+    row = db.session.get(Gig, gig.id)
+    edit_gig(row, actor=alice, title="New title", description=row.description,
+             skill_names=["Python"], category=row.category,
+             budget_min_minor=row.budget_min_minor, budget_max_minor=row.budget_max_minor,
+             deadline=row.deadline, client_details=None)
+    page = get_page(client, "/gigs")
+    assert "New title" in page and "Old title" not in page
+    update_profile(actor=alice, display_name="Alice Renamed", headline="", bio="", location="")
+    page = get_page(client, "/gigs")
+    assert page.count(">Alice Renamed</a>") == 2 and ">Alice</a>" not in page
+    make_gig(poster=alice, title="Newest gig")
+    page = get_page(client, "/gigs")
+    assert page.index("Newest gig") < page.index("Second gig") < page.index("New title")

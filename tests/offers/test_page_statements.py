@@ -11,9 +11,9 @@ from offload.offers.models import Offer, OfferPortfolioItem, OfferState
 from offload.profiles.services import add_portfolio_item, set_member_skills
 from offload.reviews.models import MemberRating
 
-# the gig, its skills, questions, files; the live count, the ranked offers, their
+# the gig, its skills, questions, files; the ranked offers (with the live count), their
 # portfolio items, the poster's unread messages; matching members (ranking, names)
-GIG_PAGE_STATEMENTS = 10
+GIG_PAGE_STATEMENTS = 9
 # the gig; the ranked offers, their portfolio items, places, unread counts, live count
 RANKED_LIST_STATEMENTS = 6
 
