@@ -18,9 +18,11 @@ answers anything but 200 is an error (exit 1), not a number.
 
 ``--post N`` measures placing an offer instead (``make bench``'s POST, a prepaid click):
 N offers through the offer form, each on another (gig, member) pair of the report's
-``offer_gig_ids`` × ``bench_members``; per offer the thread's CPU, its statements and
-how long it held the write transaction (SQLite: BEGIN IMMEDIATE to the end of COMMIT,
-wall and CPU). An answer other than a redirect to the new offer is an error.
+``offer_gig_ids`` × ``bench_members``; per offer the thread's CPU, its statements, how
+long it waited for SQLite's write lock (BEGIN IMMEDIATE) and how long it held it
+(from BEGIN IMMEDIATE to the end of COMMIT, wall and CPU). An answer other than a
+redirect to the new offer is an error. Several processes side by side, each with its
+own ``--skip``, show the lock under load as gunicorn's workers take it.
 ``--profile FILE`` also writes a cProfile of the last half of the POSTs
 (``python -m pstats FILE``). Placing offers changes the database: use a copy.
 """
@@ -136,7 +138,8 @@ def offer_pairs(made: dict, count: int) -> list[tuple[str, int]]:
     return pairs[:count]
 
 
-def measure_post(app, made: dict, count: int, profile: Path | None = None) -> dict:
+def measure_post(app, made: dict, count: int, profile: Path | None = None,
+                 skip: int = 0) -> dict:
     """Place ``count`` offers (see the module's note); medians per offer."""
     import cProfile
 
@@ -144,12 +147,17 @@ def measure_post(app, made: dict, count: int, profile: Path | None = None) -> di
 
     from offload.core.db import db
 
-    statements, held, began = [0], [], {}
+    statements, held, waited, began = [0], [], [], {}
 
     def before(conn, cursor, statement, *_):
         statements[0] += 1
         if statement == "BEGIN IMMEDIATE":
+            began["asked"] = time.perf_counter()
+
+    def after(conn, cursor, statement, *_):
+        if statement == "BEGIN IMMEDIATE":  # the lock is ours from here
             began["at"] = (time.perf_counter(), time.thread_time())
+            waited.append((began["at"][0] - began.pop("asked")) * 1000)
 
     def ended(conn):
         if "at" in began:
@@ -158,9 +166,10 @@ def measure_post(app, made: dict, count: int, profile: Path | None = None) -> di
 
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
         event.listen(db.engine, "commit", ended)
         event.listen(db.engine, "rollback", ended)
-        pairs = offer_pairs(made, count)
+        pairs = offer_pairs(made, skip + count)[skip:]
     clients, tokens = {}, {}
     for name, gig in pairs:
         if name not in clients:
@@ -183,8 +192,10 @@ def measure_post(app, made: dict, count: int, profile: Path | None = None) -> di
         if profiler:
             profiler.disable()
         if response.status_code != 302 or not re.fullmatch(r"/offers/\d+", response.location):
+            said = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*([^<]*\w[^<]*)<',
+                              response.get_data(as_text=True))
             raise RuntimeError(f"offer {i} by {name} on gig {gig} answered "
-                               f"{response.status_code} {response.location}")
+                               f"{response.status_code} {response.location} {said[:2]}")
         if len(held) != held_before + 1:
             raise RuntimeError(f"offer {i}: {len(held) - held_before} write transactions")
         times.append(spent * 1000)
@@ -194,7 +205,8 @@ def measure_post(app, made: dict, count: int, profile: Path | None = None) -> di
     return {"cpu_ms": round(statistics.median(times), 3), "statements": max(counts),
             "lock_held_ms": round(statistics.median(h[0] for h in held), 3),
             "lock_held_cpu_ms": round(statistics.median(h[1] for h in held), 3),
-            "lock_held_p90_ms": round(sorted(h[0] for h in held)[int(len(held) * 0.9)], 3)}
+            "lock_held_p90_ms": round(sorted(h[0] for h in held)[int(len(held) * 0.9)], 3),
+            "lock_wait_ms": round(statistics.median(waited), 3)}
 
 
 def main() -> int:
@@ -208,6 +220,9 @@ def main() -> int:
     parser.add_argument("--post", type=int, metavar="N",
                         help="place N offers (needs --made) instead of the pages")
     parser.add_argument("--profile", type=Path, help="with --post: a cProfile of the POSTs")
+    parser.add_argument("--skip", type=int, default=0,
+                        help="with --post: start past this many pairs (for processes run "
+                             "side by side, each on pairs of its own)")
     args = parser.parse_args()
     os.environ.setdefault("OFFLOAD_RATELIMIT_ENABLED", "false")
     from offload import create_app
@@ -218,7 +233,7 @@ def main() -> int:
             parser.error("--post needs --made")
         try:
             found = measure_post(app, json.loads(args.made.read_text()), args.post,
-                                 args.profile)
+                                 args.profile, args.skip)
         except RuntimeError as error:
             print(error, file=sys.stderr)
             return 1
