@@ -316,38 +316,37 @@ def inprocess(env: dict[str, str], pages: dict[str, tuple[str, str]], rounds: in
 
 # --- one database and size --------------------------------------------------------------
 
+def in_app(env: dict[str, str], script: str) -> str:
+    """What ``script`` (Python, run inside an app context of the benchmark's app and
+    database) prints last."""
+    done = subprocess.run([sys.executable, "-c", "from offload import create_app\n"
+                           "with create_app().app_context():\n"
+                           + "".join(f"    {line}\n" for line in script.splitlines())],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
 def offer_count(env: dict[str, str]) -> int:
     """How many offers the database holds: the offer runs' redirects must each have
     made one (a redirect to a member's existing offer is a refusal that looks alike)."""
-    script = ("from offload import create_app\n"
-              "from offload.core.db import db\n"
-              "from offload.offers.models import Offer\n"
-              "from sqlalchemy import func, select\n"
-              "with create_app().app_context():\n"
-              "    print(db.session.scalar(select(func.count()).select_from(Offer)))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=True)
-    return int(done.stdout.strip().splitlines()[-1])
+    return int(in_app(env, "from offload.core.db import db\n"
+                           "from offload.offers.models import Offer\n"
+                           "from sqlalchemy import func, select\n"
+                           "print(db.session.scalar(select(func.count()).select_from(Offer)))"))
 
 
 def deep_board_path(env: dict[str, str]) -> str:
     """The board page 90% of the way down the newest-first list (its cursor)."""
-    script = (
-        "from offload import create_app\n"
+    return "/gigs?before=" + in_app(env, (
         "from offload.core.db import db, utcnow\n"
         "from offload.gigs.filters import BoardSort, encode_cursor\n"
         "from offload.gigs.models import Gig, OPEN\n"
         "from sqlalchemy import func, select\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        "    live = select(Gig).where(Gig.state == OPEN, Gig.deadline >= utcnow().date())\n"
-        "    n = db.session.scalar(select(func.count()).select_from(live.subquery()))\n"
-        "    gig = db.session.scalars(live.order_by(Gig.published_at.desc(), Gig.id.desc())\n"
-        "                             .offset(int(n * 0.9)).limit(1)).one()\n"
-        "    print(encode_cursor(BoardSort.NEWEST, gig.published_at, gig.id))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=True)
-    return "/gigs?before=" + done.stdout.strip().splitlines()[-1]
+        "live = select(Gig).where(Gig.state == OPEN, Gig.deadline >= utcnow().date())\n"
+        "n = db.session.scalar(select(func.count()).select_from(live.subquery()))\n"
+        "gig = db.session.scalars(live.order_by(Gig.published_at.desc(), Gig.id.desc())\n"
+        "                         .offset(int(n * 0.9)).limit(1)).one()\n"
+        "print(encode_cursor(BoardSort.NEWEST, gig.published_at, gig.id))"))
 
 
 def bench_one(database: str, url: str, gigs: int, members: int, args, wrk: str,
