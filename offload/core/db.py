@@ -14,9 +14,7 @@ statements (the money checks): one read-only snapshot on a session of its own.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -248,11 +246,9 @@ def is_postgresql() -> bool:
 
 
 def configure_engine(engine: Engine) -> None:
-    """Install per-dialect connection settings (SQLite pragmas, BEGIN IMMEDIATE, and
-    writers queued on a lock file)."""
+    """Install per-dialect connection settings (SQLite pragmas and BEGIN IMMEDIATE)."""
     if engine.dialect.name != "sqlite":
         return
-    queue = _writer_queue(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -265,80 +261,4 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if not _writing.get():
-            conn.exec_driver_sql("BEGIN")
-            return
-        if queue is not None:
-            queue.join(conn.connection.dbapi_connection)
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            if queue is not None:
-                queue.leave(conn.connection.dbapi_connection)
-            raise
-
-
-class _WriterQueue:
-    """SQLite's writers of this database file, queued on an exclusive ``flock`` of a
-    lock file beside it, taken before ``BEGIN IMMEDIATE`` and let go right after the
-    COMMIT or ROLLBACK.
-
-    Why: SQLite's busy handler doesn't queue. A writer that finds the write lock taken
-    sleeps (1, 2, 5, … up to 100 ms) and looks again, so the lock sits idle between one
-    writer's COMMIT and the next one's wake-up, and with five gunicorn workers placing
-    offers the waits, not the work, set the pace (and p99). A blocked ``flock`` is woken
-    by the kernel the moment the holder lets go. Same durability, same transactions:
-    BEGIN IMMEDIATE and the busy timeout stay for writers that don't use this queue
-    (the ``sqlite3`` shell). The kernel lets go of the lock of a process that dies.
-    One open file per transaction: ``flock`` is held per open file, so two connections
-    of one process (threads) queue as two processes do.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.held: dict[int, int] = {}  # id(DB-API connection) -> the open lock file
-
-    def join(self, dbapi_connection) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(fd)
-            raise
-        self.held[id(dbapi_connection)] = fd
-
-    def leave(self, connection) -> None:
-        # the dialect's commit gets the pool's proxy, the pool's events the connection
-        fd = self.held.pop(id(getattr(connection, "dbapi_connection", connection)), None)
-        if fd is not None:
-            os.close(fd)  # closing the file lets go of its lock
-
-
-def _writer_queue(engine: Engine) -> _WriterQueue | None:
-    """The queue of a file database's writers (see ``_WriterQueue``), its hooks
-    installed: let go after the DB-API commit or rollback (SQLAlchemy's own commit event
-    comes before it), and whenever the pool takes the connection back or drops it."""
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:") \
-            or engine.url.query.get("mode") == "memory":
-        return None
-    queue = _WriterQueue(database + "-writers")
-    dialect = engine.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
-
-    def do_commit(dbapi_connection):
-        try:
-            commit(dbapi_connection)
-        finally:
-            queue.leave(dbapi_connection)
-
-    def do_rollback(dbapi_connection):
-        try:
-            rollback(dbapi_connection)
-        finally:
-            queue.leave(dbapi_connection)
-
-    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
-    for name in ("checkin", "close", "invalidate", "close_detached"):
-        event.listen(engine, name, lambda dbapi_connection, *_: queue.leave(dbapi_connection))
-    return queue
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
