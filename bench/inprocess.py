@@ -15,6 +15,16 @@ for the same database), or with pages of your own:
 ``bench/inprocess.py --pages '{"board": ["/gigs", "m33"]}'``. ``--json`` prints one
 JSON object (page → ``{"cpu_ms", "statements"}``) instead of the table. A page that
 answers anything but 200 is an error (exit 1), not a number.
+
+``--post N`` measures placing an offer instead (``make bench``'s POST, a prepaid click):
+N offers through the offer form, each on another (gig, member) pair of the report's
+``offer_gig_ids`` × ``bench_members``; per offer the thread's CPU, its statements, how
+long it waited for SQLite's write lock (BEGIN IMMEDIATE) and how long it held it
+(from BEGIN IMMEDIATE to the end of COMMIT, wall and CPU). An answer other than a
+redirect to the new offer is an error. Several processes side by side, each with its
+own ``--skip``, show the lock under load as gunicorn's workers take it.
+``--profile FILE`` also writes a cProfile of the last half of the POSTs
+(``python -m pstats FILE``). Placing offers changes the database: use a copy.
 """
 
 from __future__ import annotations
@@ -109,6 +119,96 @@ def measure(app, pages: dict[str, tuple[str, str]], rounds: int, warm: int = 5,
             for name, spent in times.items()}
 
 
+def offer_pairs(made: dict, count: int) -> list[tuple[str, int]]:
+    """``count`` (member, gig) pairs no member has offered on, none the member's own gig."""
+    from sqlalchemy import select
+
+    from offload.accounts.models import User
+    from offload.core.db import db
+    from offload.gigs.models import Gig
+
+    gigs = dict(db.session.execute(select(Gig.id, Gig.poster_id)
+                                   .where(Gig.id.in_(made["offer_gig_ids"]))).all())
+    members = dict(db.session.execute(select(User.username, User.id)
+                                      .where(User.username.in_(made["bench_members"]))).all())
+    pairs = [(name, gig) for name in made["bench_members"][:32] for gig in sorted(gigs)
+             if gigs[gig] != members[name]]
+    if len(pairs) < count:
+        raise RuntimeError(f"only {len(pairs)} fresh (member, gig) pairs")
+    return pairs[:count]
+
+
+def measure_post(app, made: dict, count: int, profile: Path | None = None,
+                 skip: int = 0) -> dict:
+    """Place ``count`` offers (see the module's note); medians per offer."""
+    import cProfile
+
+    from sqlalchemy import event
+
+    from offload.core.db import db
+
+    statements, held, waited, began = [0], [], [], {}
+
+    def before(conn, cursor, statement, *_):
+        statements[0] += 1
+        if statement == "BEGIN IMMEDIATE":
+            began["asked"] = time.perf_counter()
+
+    def after(conn, cursor, statement, *_):
+        if statement == "BEGIN IMMEDIATE":  # the lock is ours from here
+            began["at"] = (time.perf_counter(), time.thread_time())
+            waited.append((began["at"][0] - began.pop("asked")) * 1000)
+
+    def ended(conn):
+        if "at" in began:
+            wall, cpu = began.pop("at")
+            held.append(((time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
+        event.listen(db.engine, "commit", ended)
+        event.listen(db.engine, "rollback", ended)
+        pairs = offer_pairs(made, skip + count)[skip:]
+    clients, tokens = {}, {}
+    for name, gig in pairs:
+        if name not in clients:
+            clients[name] = log_in(app, name)
+            page = clients[name].get(f"/gigs/{gig}/offers/new").get_data(as_text=True)
+            tokens[name] = CSRF.search(page).group(1)
+    profiler = cProfile.Profile() if profile else None
+    times, counts = [], []
+    for i, (name, gig) in enumerate(pairs):
+        data = {"offer-csrf_token": tokens[name], "offer-idempotency_key": f"bench-{i}",
+                "offer-price": "450", "offer-days_to_deliver": "7",
+                "offer-fee_kind": "prepaid", "offer-cover_letter": "Benchmark offer"}
+        statements[0] = 0
+        held_before = len(held)
+        if profiler and i >= count // 2:
+            profiler.enable()
+        started = time.thread_time()
+        response = clients[name].post(f"/gigs/{gig}/offers/new", data=data)
+        spent = time.thread_time() - started
+        if profiler:
+            profiler.disable()
+        if response.status_code != 302 or not re.fullmatch(r"/offers/\d+", response.location):
+            said = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*([^<]*\w[^<]*)<',
+                              response.get_data(as_text=True))
+            raise RuntimeError(f"offer {i} by {name} on gig {gig} answered "
+                               f"{response.status_code} {response.location} {said[:2]}")
+        if len(held) != held_before + 1:
+            raise RuntimeError(f"offer {i}: {len(held) - held_before} write transactions")
+        times.append(spent * 1000)
+        counts.append(statements[0])
+    if profiler:
+        profiler.dump_stats(str(profile))
+    return {"cpu_ms": round(statistics.median(times), 3), "statements": max(counts),
+            "lock_held_ms": round(statistics.median(h[0] for h in held), 3),
+            "lock_held_cpu_ms": round(statistics.median(h[1] for h in held), 3),
+            "lock_held_p90_ms": round(sorted(h[0] for h in held)[int(len(held) * 0.9)], 3),
+            "lock_wait_ms": round(statistics.median(waited), 3)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     which = parser.add_mutually_exclusive_group(required=True)
@@ -117,11 +217,29 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--html", type=Path, help="write each page's HTML here")
     parser.add_argument("--json", action="store_true", help="print JSON, not a table")
+    parser.add_argument("--post", type=int, metavar="N",
+                        help="place N offers (needs --made) instead of the pages")
+    parser.add_argument("--profile", type=Path, help="with --post: a cProfile of the POSTs")
+    parser.add_argument("--skip", type=int, default=0,
+                        help="with --post: start past this many pairs (for processes run "
+                             "side by side, each on pairs of its own)")
     args = parser.parse_args()
     os.environ.setdefault("OFFLOAD_RATELIMIT_ENABLED", "false")
     from offload import create_app
 
     app = create_app()
+    if args.post:
+        if not args.made:
+            parser.error("--post needs --made")
+        try:
+            found = measure_post(app, json.loads(args.made.read_text()), args.post,
+                                 args.profile, args.skip)
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(json.dumps(found) if args.json else "\n".join(
+            f"{name:<18} {value}" for name, value in found.items()))
+        return 0
     if args.made:
         with app.app_context():
             pages = standard_pages(json.loads(args.made.read_text()), deep_board_path())

@@ -64,6 +64,7 @@ class Sample:
     errors: int  # non-2xx/3xx answers and socket errors
     requests: int
     cpu_ms: float = 0.0  # the gunicorn workers' CPU time per request over the run
+    placed: int | None = None  # offer runs: answers that were a redirect to a new offer
 
 
 @dataclass
@@ -218,9 +219,15 @@ def parse_wrk(out: str) -> Sample:
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = int(non_2xx.group(1)) if non_2xx else 0
     errors += sum(map(int, socket_errors.groups())) if socket_errors else 0
+    # the offer script's own count: a 302 that isn't to the new offer is a refusal too
+    offers = re.search(r"offers placed: (\d+), refused: (\d+)", out)
+    if offers:  # every answer but a new offer is an error, and so is a socket error
+        errors = int(offers.group(2)) + (sum(map(int, socket_errors.groups()))
+                                         if socket_errors else 0)
     return Sample(rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
                   p50_ms=latency("50"), p99_ms=latency("99"), errors=errors,
-                  requests=int(re.search(r"(\d+) requests in", out).group(1)))
+                  requests=int(re.search(r"(\d+) requests in", out).group(1)),
+                  placed=int(offers.group(1)) if offers else None)
 
 
 OFFER_LUA = """
@@ -231,12 +238,34 @@ local counter = 0
 local offset = %(offset)d
 local thread_no = 0
 local threads = 0
+local all_threads = {}
+-- per thread (globals, which done() reads through thread:get): answers that are the
+-- new offer (a redirect to /offers/<id>) and any other answer (a refusal, the form again)
+placed = 0
+refused = 0
 function setup(thread)
   thread:set("no", threads)
   threads = threads + 1
+  table.insert(all_threads, thread)
 end
 function init(args)
   thread_no = tonumber(wrk.thread:get("no"))
+end
+response = function(status, headers, body)
+  local location = headers["Location"] or headers["location"] or ""
+  if status == 302 and string.match(location, "^/offers/%%d+$") then
+    placed = placed + 1
+  else
+    refused = refused + 1
+  end
+end
+function done(summary, latency, requests)
+  local p, r = 0, 0
+  for _, thread in ipairs(all_threads) do
+    p = p + thread:get("placed")
+    r = r + thread:get("refused")
+  end
+  io.write(string.format("offers placed: %%d, refused: %%d\\n", p, r))
 end
 request = function()
   local k = offset + counter * 2 + thread_no
@@ -287,24 +316,37 @@ def inprocess(env: dict[str, str], pages: dict[str, tuple[str, str]], rounds: in
 
 # --- one database and size --------------------------------------------------------------
 
+def in_app(env: dict[str, str], script: str) -> str:
+    """What ``script`` (Python, run inside an app context of the benchmark's app and
+    database) prints last."""
+    done = subprocess.run([sys.executable, "-c", "from offload import create_app\n"
+                           "with create_app().app_context():\n"
+                           + "".join(f"    {line}\n" for line in script.splitlines())],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def offer_count(env: dict[str, str]) -> int:
+    """How many offers the database holds: the offer runs' redirects must each have
+    made one (a redirect to a member's existing offer is a refusal that looks alike)."""
+    return int(in_app(env, "from offload.core.db import db\n"
+                           "from offload.offers.models import Offer\n"
+                           "from sqlalchemy import func, select\n"
+                           "print(db.session.scalar(select(func.count()).select_from(Offer)))"))
+
+
 def deep_board_path(env: dict[str, str]) -> str:
     """The board page 90% of the way down the newest-first list (its cursor)."""
-    script = (
-        "from offload import create_app\n"
+    return "/gigs?before=" + in_app(env, (
         "from offload.core.db import db, utcnow\n"
         "from offload.gigs.filters import BoardSort, encode_cursor\n"
         "from offload.gigs.models import Gig, OPEN\n"
         "from sqlalchemy import func, select\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        "    live = select(Gig).where(Gig.state == OPEN, Gig.deadline >= utcnow().date())\n"
-        "    n = db.session.scalar(select(func.count()).select_from(live.subquery()))\n"
-        "    gig = db.session.scalars(live.order_by(Gig.published_at.desc(), Gig.id.desc())\n"
-        "                             .offset(int(n * 0.9)).limit(1)).one()\n"
-        "    print(encode_cursor(BoardSort.NEWEST, gig.published_at, gig.id))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=True)
-    return "/gigs?before=" + done.stdout.strip().splitlines()[-1]
+        "live = select(Gig).where(Gig.state == OPEN, Gig.deadline >= utcnow().date())\n"
+        "n = db.session.scalar(select(func.count()).select_from(live.subquery()))\n"
+        "gig = db.session.scalars(live.order_by(Gig.published_at.desc(), Gig.id.desc())\n"
+        "                         .offset(int(n * 0.9)).limit(1)).one()\n"
+        "print(encode_cursor(BoardSort.NEWEST, gig.published_at, gig.id))"))
 
 
 def bench_one(database: str, url: str, gigs: int, members: int, args, wrk: str,
@@ -344,6 +386,7 @@ def bench_one(database: str, url: str, gigs: int, members: int, args, wrk: str,
                         page.cookie if page.name != "place an offer" else "")
             run_wrk(wrk, server, warm, 2, 1)  # warm the workers' caches
         made["gunicorn_workers"] = len(_children(server.pid))
+        offers_before = offer_count(env)
         for run in range(args.runs):
             for page in pages:
                 for connections in args.connections:
@@ -353,6 +396,13 @@ def bench_one(database: str, url: str, gigs: int, members: int, args, wrk: str,
                     if page.name == "place an offer":
                         offset = next_offer_offset(offset, sample, connections,
                                                    len(made["offer_gig_ids"]) * len(offerers))
+                        # each redirect a new offer: fewer new rows than redirects means
+                        # some answered with an offer made before (requests wrk gave up
+                        # on at the end may add rows, not take them away)
+                        offers_now = offer_count(env)
+                        sample.errors += max(0, (sample.placed or 0)
+                                             - (offers_now - offers_before))
+                        offers_before = offers_now
                     results.setdefault((page.name, connections), Result(
                         database, gigs, page.name, connections)).samples.append(sample)
                     print(f"  run {run + 1}: {page.name:<22} c={connections:<3} "

@@ -9,7 +9,7 @@ transaction; it is not a service of its own.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, inspect, literal_column, select, update
@@ -70,6 +70,14 @@ def lock_gig(gig: Gig) -> None:
     gig_id = inspect(gig).identity[0]
     db.session.scalars(select(Gig).where(Gig.id == gig_id).with_for_update()
                        .execution_options(populate_existing=True)).one()
+
+
+def lock_gig_state(gig_id: int) -> tuple[str, date]:
+    """``lock_gig`` for a service that needs only the gig's state and deadline under the
+    lock (its other columns read before its transaction): one narrow row, no ORM load."""
+    row = db.session.execute(select(Gig.state, Gig.deadline).where(Gig.id == gig_id)
+                             .with_for_update()).one()
+    return row.state, row.deadline
 
 
 def lock_gigs(*where: ColumnElement[bool]) -> list[int]:

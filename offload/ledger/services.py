@@ -98,13 +98,21 @@ def system_account(kind: AccountKind) -> LedgerAccount:
 def wallet_and_system_ids(member_id: int, kind: AccountKind) -> tuple[int, int]:
     """The ids of the member's wallet and of a system account, read in one query (a fee
     moves between them); either is created on first use (joins the caller's transaction)."""
+    wallet_id, system_id = existing_wallet_and_system_ids(member_id, kind)
+    return (wallet_id or wallet_account(member_id).id, system_id or system_account(kind).id)
+
+
+def existing_wallet_and_system_ids(member_id: int, kind: AccountKind
+                                   ) -> tuple[int | None, int | None]:
+    """``wallet_and_system_ids`` without creating either: None for one not made yet.
+    Reads only, so a service may ask before its write transaction (an account, once
+    made, is never removed and keeps its id)."""
     if kind not in SYSTEM_KINDS:
         raise ValueError(f"{kind} is not a system account")
     found = dict(db.session.execute(select(LedgerAccount.kind, LedgerAccount.id).where(or_(
         and_(LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.WALLET),
         and_(LedgerAccount.owner_id.is_(None), LedgerAccount.kind == kind)))).all())
-    return (found.get(AccountKind.WALLET) or wallet_account(member_id).id,
-            found.get(kind) or system_account(kind).id)
+    return found.get(AccountKind.WALLET), found.get(kind)
 
 
 def _account_created_on_first_use(where: tuple, **values) -> LedgerAccount:

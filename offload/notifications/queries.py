@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, Text, and_, bindparam, column, func, select, table
 
 from offload.core.db import db
 from offload.core.pagination import Page, newest_first
@@ -44,6 +46,42 @@ def channel_for(user_id: int, kind: str) -> Channel:
         select(NotificationPreference.channel)
         .where(NotificationPreference.user_id == user_id, NotificationPreference.kind == kind))
     return _allowed(kind, Channel(chosen)) if chosen else default
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A member as ``notify()`` needs them, read before the caller's write transaction
+    (``recipient_of``): who, their name and address, and their channel for one kind."""
+
+    id: int
+    name: str
+    email: str
+    channel: Channel
+
+
+# Notifications sit below accounts: the member's columns are named, as the foreign keys
+# name ``users.id``, rather than imported.
+_users = table("users", column("id", Integer), column("username", String),
+               column("display_name", String), column("email", Text))
+
+
+@lru_cache(maxsize=1)
+def _recipient_statement():
+    prefs = NotificationPreference.__table__
+    return (select(_users.c.username, _users.c.display_name, _users.c.email, prefs.c.channel)
+            .outerjoin(prefs, and_(prefs.c.user_id == _users.c.id,
+                                   prefs.c.kind == bindparam("kind", type_=String)))
+            .where(_users.c.id == bindparam("member_id", type_=Integer)))
+
+
+def recipient_of(member_id: int, kind: str) -> Recipient:
+    """The member and their channel for ``kind`` (``channel_for``), one statement; for
+    a service that tells them something and reads all it can before its transaction."""
+    default = kind_info(kind).default
+    row = db.session.connection().execute(_recipient_statement(),
+                                          {"member_id": member_id, "kind": kind}).one()
+    channel = _allowed(kind, Channel(row.channel)) if row.channel else default
+    return Recipient(member_id, row.display_name or row.username, row.email, channel)
 
 
 def _allowed(kind: str, channel: Channel) -> Channel:

@@ -28,7 +28,7 @@ from offload.core.mailer import send_email
 
 from .kinds import kind_info
 from .models import Channel, Notification, NotificationPreference, OutboxEmail
-from .queries import channel_for
+from .queries import Recipient, channel_for
 from .subjects import subject_of
 
 if TYPE_CHECKING:  # notifications sit below accounts: a member is only ever passed in
@@ -53,7 +53,7 @@ _members = table("users", column("id", Integer), column("unread_notifications", 
 
 # --- notifications -------------------------------------------------------------------
 
-def notify(member: User, kind: str, *, title: str, link: str | None = None,
+def notify(member: User | Recipient, kind: str, *, title: str, link: str | None = None,
            subject: str | None = None, context: dict[str, Any] | None = None,
            list_unsubscribe: str | None = None) -> Notification | None:
     """Tell ``member`` that something happened, in the app and by e-mail as they prefer.
@@ -69,6 +69,8 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
     ``subject`` is what it is about (a gig's title), shown with the title; when not
     given, the gig that ``link`` points into (a gig, an offer or a project: see
     ``subjects``), one query.
+    ``member`` may be a ``Recipient`` (``recipient_of``) read before the transaction:
+    its channel is then the one read with it, and nothing is read here.
     Raises UnknownKind for a kind missing from the registry, ValueError for a bad link.
     """
     kind_info(kind)
@@ -76,7 +78,8 @@ def notify(member: User, kind: str, *, title: str, link: str | None = None,
         raise ValueError(f"notification link must be a path on this site, not {link!r}")
     title = _shorten(" ".join(title.split()), TITLE_MAX)
     with atomic() as session:
-        channel = channel_for(member.id, kind)
+        channel = (member.channel if isinstance(member, Recipient)
+                   else channel_for(member.id, kind))
         if channel == Channel.OFF:
             return None
         if subject is None:

@@ -4,6 +4,8 @@ decide which buttons to show."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from offload.accounts.models import User
 from offload.accounts.standing import why_on_the_hook
 from offload.core.db import utcnow
@@ -15,15 +17,28 @@ from .models import OPEN_STATES, Offer, OfferProposal, OfferState, ProposalState
 def why_cannot_offer(gig: Gig, actor: User) -> str | None:
     """Why the member may not make an offer on this gig now (also: on the hook, an
     open case about them or a member they invited)."""
+    return (why_cannot_offer_as(actor, gig.poster_id)
+            or why_gig_takes_no_offers(gig.state, gig.deadline)
+            or why_on_the_hook(actor, "make offers"))
+
+
+def why_cannot_offer_as(actor: User, poster_id: int) -> str | None:
+    """The part of ``why_cannot_offer`` that is who the actor is: nothing the gig's
+    state or a retried request changes."""
     if not actor.is_confirmed:
         return "Confirm your e-mail address before making offers."
-    if actor.id == gig.poster_id:
+    if actor.id == poster_id:
         return "This is your own gig: you can't make an offer on it."
-    if gig.state != GigState.OPEN:
+    return None
+
+
+def why_gig_takes_no_offers(state: str, deadline: date) -> str | None:
+    """The part of ``why_cannot_offer`` that is the gig's: its state and deadline."""
+    if state != GigState.OPEN:
         return "Offers can only be made while the gig is open."
-    if gig.deadline < utcnow().date():
+    if deadline < utcnow().date():
         return "This gig's deadline has passed."
-    return why_on_the_hook(actor, "make offers")
+    return None
 
 
 def can_view_offer(offer: Offer, gig: Gig, viewer: User | None) -> bool:

@@ -15,6 +15,7 @@ Fees move only through ``offload.ledger`` with ``Cause("offer", id)`` (see model
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from offload.accounts.models import User
+from offload.accounts.standing import why_on_the_hook
 from offload.core.db import db, in_atomic, known_id, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed, refuse
 from offload.core.links import site_path
@@ -31,7 +33,7 @@ from offload.core.money import format_money
 from offload.core.text import clean_text
 from offload.core.transitions import move_row
 from offload.gigs.closing import GigClosed
-from offload.gigs.lifecycle import lock_gig, log_after_commit, move_gig, move_gigs
+from offload.gigs.lifecycle import lock_gig, lock_gig_state, log_after_commit, move_gig, move_gigs
 from offload.gigs.models import Gig, GigKind, GigState
 from offload.ledger.idempotency import claim_key, record_outcome
 from offload.ledger.models import AccountKind, LedgerAccount, TransferKind
@@ -40,12 +42,14 @@ from offload.ledger.services import (
     InsufficientFunds,
     Leg,
     accounts_of,
+    existing_wallet_and_system_ids,
     lock_accounts,
     post_batch,
     post_reservation,
     void_reservation,
     wallet_and_system_ids,
 )
+from offload.notifications.queries import Recipient, recipient_of
 from offload.notifications.services import notify
 from offload.profiles.models import PortfolioItem
 from offload.projects.models import Project
@@ -71,10 +75,11 @@ from .policies import (
     why_cannot_answer_award,
     why_cannot_award,
     why_cannot_decline,
-    why_cannot_offer,
+    why_cannot_offer_as,
     why_cannot_shortlist,
     why_cannot_take_back_award,
     why_cannot_withdraw,
+    why_gig_takes_no_offers,
 )
 
 CHANGED_UNDER_YOU = "This offer changed while you were working on it. Reload it and try again."
@@ -115,15 +120,16 @@ def make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
     """
     # the ids from the identity map: after a rollback, reading them would reload the rows
     gig_id, actor_id = known_id(gig), known_id(actor)
-    terms = {"price_minor": price_minor, "days_to_deliver": days_to_deliver,
-             "cover_letter": cover_letter, "fee_kind": fee_kind,
-             "idempotency_key": idempotency_key, "portfolio_item_ids": portfolio_item_ids}
+    plan = _plan_offer(gig, actor, price_minor=price_minor, days_to_deliver=days_to_deliver,
+                       cover_letter=cover_letter, fee_kind=fee_kind,
+                       portfolio_item_ids=portfolio_item_ids)
     try:
         if not in_atomic():
-            return _make_offer_alone(gig, actor=actor, **terms)  # a refusal rolls it all back
+            # a refusal rolls it all back
+            return _make_offer_alone(plan, actor=actor, idempotency_key=idempotency_key)
         # a savepoint: a caller that catches a refusal (no funds) keeps no half-made offer
         with db.session.begin_nested():
-            return _make_offer(gig, actor=actor, **terms)
+            return _make_offer(plan, actor=actor, idempotency_key=idempotency_key)
     except IntegrityError:
         # rolled back by now, so the database can be asked why: two offers at once, the
         # one-live-offer index kept the other one
@@ -132,50 +138,87 @@ def make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
         raise Conflict("You already have an offer on this gig.") from None
 
 
-def _make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
-                cover_letter: str, fee_kind: str | None, idempotency_key: str,
-                portfolio_item_ids: Iterable[int]) -> Offer:
-    lock_gig(gig)
-    reason = why_cannot_offer(gig, actor)
-    if reason and not (actor.is_confirmed and actor.id != gig.poster_id):
-        raise NotAllowed(reason)  # who the actor is: no input or replay changes that
+@dataclass(frozen=True)
+class _OfferPlan:
+    """What placing an offer reads and checks before its write transaction, so that on
+    SQLite the write lock is held only for the writes (and the re-checks that must be
+    made under it: the gig's state, the one-time key). Each read here holds once read:
+    a gig's poster, kind and title, a member's accounts and portfolio don't change under
+    an offer (a portfolio item deleted meanwhile fails its foreign key), and an offer can
+    only become live or declined after this read through the member's own offer on the
+    gig, which the one-live-offer index refuses. The one who is on the hook is read from
+    committed cases, as it is on PostgreSQL, where nothing locks them."""
+
+    gig_id: int
+    poster_id: int
+    gig_title: str
+    hook: str | None  # why_on_the_hook, read before: the gig's state is re-read under lock
+    terms: dict[str, int]
+    cover_letter: str
+    fee: FeeKind
+    items: list[int]
+    portfolio_problem: InvalidField | None
+    earlier: frozenset[OfferState]
+    accounts: tuple[int | None, int | None]  # wallet, platform revenue (None: not made yet)
+    poster: Recipient
+
+
+def _plan_offer(gig: Gig, actor: User, *, price_minor: int, days_to_deliver: int,
+                cover_letter: str, fee_kind: str | None,
+                portfolio_item_ids: Iterable[int]) -> _OfferPlan:
+    gig_id, poster_id = known_id(gig), gig.poster_id
+    not_you = why_cannot_offer_as(actor, poster_id)
+    if not_you:
+        raise NotAllowed(not_you)  # who the actor is: no input or replay changes that
     terms = _terms(price_minor, days_to_deliver)
     cover_letter = clean_text("cover_letter", cover_letter, COVER_LETTER_MAX,
                               "The cover letter", required=True, multiline=True)
     fee = _fee_kind(gig, fee_kind)
     items = sorted(set(portfolio_item_ids))
+    return _OfferPlan(
+        gig_id=gig_id, poster_id=poster_id, gig_title=gig.title,
+        hook=why_on_the_hook(actor, "make offers"), terms=terms, cover_letter=cover_letter,
+        fee=fee, items=items, portfolio_problem=_portfolio_problem(items, actor),
+        earlier=frozenset(_earlier_offers(actor.id, gig_id)),
+        accounts=(existing_wallet_and_system_ids(actor.id, AccountKind.PLATFORM_REVENUE)
+                  if fee != FeeKind.FREE else (None, None)),
+        poster=recipient_of(poster_id, "new_offer"))
+
+
+def _make_offer(plan: _OfferPlan, *, actor: User, idempotency_key: str) -> Offer:
+    reason = why_gig_takes_no_offers(*lock_gig_state(plan.gig_id)) or plan.hook
     stored = claim_key(actor.id, idempotency_key, {
-        "op": "make_offer", "gig": gig.id, "fee": fee.value, "items": items,
-        "cover_letter": cover_letter, **terms})
+        "op": "make_offer", "gig": plan.gig_id, "fee": plan.fee.value, "items": plan.items,
+        "cover_letter": plan.cover_letter, **plan.terms})
     if stored is not None:
         offer = db.session.get(Offer, stored.get("offer_id", 0))
         if offer is None:
             raise Conflict("This offer is still being sent; reload the page in a moment.")
         return offer
     refuse(reason, actor_may=True)  # the gig's state stands in the way
-    earlier = _earlier_offers(actor.id, gig.id)
-    if earlier.intersection(LIVE_STATES):
+    if plan.earlier.intersection(LIVE_STATES):
         raise Conflict("You already have an offer on this gig. Withdraw it first to make "
                        "a new one, or propose new terms on it.")
-    if OfferState.DECLINED in earlier:
+    if OfferState.DECLINED in plan.earlier:
         raise Conflict("The poster declined your offer on this gig, so you can't make "
                        "another one on it.")
-    _check_portfolio(items, actor)
+    if plan.portfolio_problem:
+        raise plan.portfolio_problem
     now = utcnow()
-    offer = Offer(gig_id=gig.id, member_id=actor.id, state=OfferState.ACTIVE,
-                  cover_letter=cover_letter, fee_kind=fee, fee_minor=fee_for(fee),
-                  created_at=now, updated_at=now, state_changed_at=now, **terms)
+    offer = Offer(gig_id=plan.gig_id, member_id=actor.id, state=OfferState.ACTIVE,
+                  cover_letter=plan.cover_letter, fee_kind=plan.fee,
+                  fee_minor=fee_for(plan.fee), created_at=now, updated_at=now,
+                  state_changed_at=now, **plan.terms)
     db.session.add(offer)
     db.session.flush()  # the unique index settles two offers at once (see make_offer)
     db.session.add_all(OfferPortfolioItem(offer_id=offer.id, portfolio_item_id=i)
-                       for i in items)
-    batch_id = _charge_on_sending(offer, actor)
+                       for i in plan.items)
+    batch_id = _charge_on_sending(offer, actor, plan.accounts)
     record_outcome(actor.id, idempotency_key, {"offer_id": offer.id}, batch_id)
-    notify(db.session.get(User, gig.poster_id), "new_offer",
-           title=f"{actor.name} made an offer on “{gig.title}”",
-           link=site_path("offers.show", offer_id=offer.id), subject=gig.title)
-    log_after_commit("offer made", offer_id=offer.id, gig_id=gig.id, member_id=actor.id,
-                     fee_kind=fee.value, fee_minor=offer.fee_minor)
+    notify(plan.poster, "new_offer", title=f"{actor.name} made an offer on “{plan.gig_title}”",
+           link=site_path("offers.show", offer_id=offer.id), subject=plan.gig_title)
+    log_after_commit("offer made", offer_id=offer.id, gig_id=plan.gig_id, member_id=actor.id,
+                     fee_kind=plan.fee.value, fee_minor=offer.fee_minor)
     return offer
 
 
@@ -503,11 +546,14 @@ def _lapse_proposals(*offer_where: ColumnElement[bool]) -> None:
 
 # --- fees ---------------------------------------------------------------------------------
 
-def _charge_on_sending(offer: Offer, actor: User) -> str | None:
-    """Post a prepaid fee or reserve a postpaid one; the ledger batch id (None if free)."""
+def _charge_on_sending(offer: Offer, actor: User,
+                      known: tuple[int | None, int | None]) -> str | None:
+    """Post a prepaid fee or reserve a postpaid one; the ledger batch id (None if free).
+    ``known``: the wallet and revenue accounts' ids read before, None for one to make."""
     if offer.fee_kind == FeeKind.FREE:
         return None
-    wallet_id, revenue_id = wallet_and_system_ids(actor.id, AccountKind.PLATFORM_REVENUE)
+    wallet_id, revenue_id = (known if None not in known else
+                             wallet_and_system_ids(actor.id, AccountKind.PLATFORM_REVENUE))
     kind = (TransferKind.PREPAID_CLICK if offer.fee_kind == FeeKind.PREPAID
             else TransferKind.POSTPAID_CLICK)
     leg = Leg(wallet_id, revenue_id, offer.fee_minor, kind)
@@ -621,15 +667,17 @@ def _fee_kind(gig: Gig, given: str | None) -> FeeKind:
     return FeeKind(given)
 
 
-def _check_portfolio(item_ids: list[int], actor: User) -> None:
+def _portfolio_problem(item_ids: list[int], actor: User) -> InvalidField | None:
+    """Why these portfolio items can't go with the offer, or None."""
     if len(item_ids) > PORTFOLIO_MAX:
-        raise InvalidField("portfolio_items",
-                           f"Choose at most {PORTFOLIO_MAX} portfolio items.")
+        return InvalidField("portfolio_items",
+                            f"Choose at most {PORTFOLIO_MAX} portfolio items.")
     if item_ids:
         mine = db.session.scalar(select(func.count()).select_from(PortfolioItem).where(
             PortfolioItem.id.in_(item_ids), PortfolioItem.user_id == actor.id))
         if mine != len(item_ids):
-            raise InvalidField("portfolio_items", "Choose items from your own portfolio.")
+            return InvalidField("portfolio_items", "Choose items from your own portfolio.")
+    return None
 
 
 def _money(minor: int) -> str:
