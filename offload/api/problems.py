@@ -16,7 +16,6 @@ fields (``errors``: where, which field, what was wrong).
 from __future__ import annotations
 
 import re
-import time
 from http import HTTPStatus
 from typing import Any
 
@@ -95,15 +94,11 @@ def from_http_error(status: int, error: HTTPException | None) -> Response:
     """The problem an HTTP error is (the app's error handlers call this for API paths).
 
     A 422 from argument parsing (webargs) carries its messages per location and field;
-    a 401 asks for a bearer token; a 429 says when to try again.
+    a 401 asks for a bearer token (a 429's Retry-After is the blueprint's: views.py).
     """
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
-    if status == 429:
-        reset_at = getattr(getattr(error, "limit", None), "reset_at", None)
-        if reset_at:
-            headers["Retry-After"] = str(max(1, int(reset_at - time.time())))
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     data = getattr(error, "data", None) or {}

@@ -222,8 +222,11 @@ def _headers(response):
         window = limit.limit.get_expiry()
         response.headers["RateLimit-Limit"] = str(limit.limit.amount)
         response.headers["RateLimit-Remaining"] = str(max(0, limit.remaining))
-        response.headers["RateLimit-Reset"] = str(max(0, int(limit.reset_at - time.time())))
+        reset = max(0, int(limit.reset_at - time.time()))
+        response.headers["RateLimit-Reset"] = str(reset)
         response.headers["RateLimit-Policy"] = f"{limit.limit.amount};w={window}"
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(max(1, reset))
     if request.endpoint not in PUBLIC_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     return response
