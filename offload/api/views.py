@@ -253,6 +253,9 @@ def init_api(app: Flask) -> None:
     api.register_converter(RecordIdConverter,
                            lambda _: {"type": "integer", "minimum": 0, "maximum": ID_MAX})
     api.register_blueprint(bp)
+    # flask-smorest tags the blueprint itself; the operations carry their own tags
+    # (gigs, members, ...), so that one would be an empty section of the docs page
+    api.spec._tags = [tag for tag in api.spec._tags if tag["name"] != bp.name]
     install_error_renderer(PREFIX + "/", problems.from_http_error)
 
 
