@@ -12,9 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import request
-
-from offload.core.links import external_url
+from flask import current_app, request
 
 
 def paged(items: list[Any], next_cursor: str | None) -> tuple[dict, int, dict[str, str]]:
@@ -23,6 +21,6 @@ def paged(items: list[Any], next_cursor: str | None) -> tuple[dict, int, dict[st
         return {"items": items, "next": None}, 200, {}
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "cursor"]
     args.append(("cursor", next_cursor))
-    next_url = external_url(request.endpoint, _query=urlencode(args),
-                            **(request.view_args or {}))
+    # this request's own path: no endpoint to build (CANONICAL_URL holds any script root)
+    next_url = f"{current_app.config['CANONICAL_URL'].rstrip('/')}{request.path}?{urlencode(args)}"
     return {"items": items, "next": next_url}, 200, {"Link": f'<{next_url}>; rel="next"'}
