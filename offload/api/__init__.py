@@ -1,10 +1,12 @@
 """The JSON API at /api/v1: members' own tools reach Offload with a personal access token.
 
-Owns: the ``api`` blueprint and its endpoints (``views.py``), bearer-token
-authentication and scopes (``auth.py``), problem+json errors (``problems.py``), cursor
-pages with a ``Link`` header (``paging.py``), the response and query schemas the OpenAPI
-document is generated from (``schemas.py``), and the docs page's files (``static/``:
-Swagger UI, vendored from npm's swagger-ui-dist, and its start script).
+Owns: the ``api`` blueprint and how an endpoint is written (``blueprint.py``), the
+endpoints, one module per area (``endpoints/``), mounting it all with the OpenAPI
+document and its docs page (``views.py``), bearer-token authentication and scopes
+(``auth.py``), problem+json errors (``problems.py``), cursor pages with a ``Link``
+header (``paging.py``), the response and query schemas the document is generated from
+(``schemas.py``), and the docs page's files (``static/``: Swagger UI, vendored from
+npm's swagger-ui-dist, and its start script).
 Calls: other packages' queries (the read models the pages render) and services, with
 the token's member as the actor; the tokens themselves are ``accounts``' (model,
 services, queries), since a password change and a suspension revoke them.

@@ -198,12 +198,12 @@ def test_a_service_refusal_is_a_problem_typed_by_its_class(app):
 
 def test_an_unexpected_error_is_a_500_problem_without_details(app, make_member, bearer,
                                                               monkeypatch):
-    import offload.api.views as views
+    from offload.api.endpoints import gigs
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(views, "gig_page", broken)
+    monkeypatch.setattr(gigs, "gig_page", broken)
     client = app.test_client()
     app.config["PROPAGATE_EXCEPTIONS"] = False
     try:
