@@ -240,9 +240,14 @@ def test_requests_are_limited_per_token_with_ratelimit_headers(limited_app, make
     assert client.get("/api/v1/me", headers=second).status_code == 200
 
 
-def test_a_gig_id_past_the_database_is_a_404(client, make_member, bearer):
-    response = client.get(f"/api/v1/gigs/{2**63}", headers=bearer(make_member("ada")))
+def test_numbers_past_the_database_are_a_404_or_a_first_page(client, make_member, bearer):
+    headers = bearer(make_member("ada"))
+    response = client.get(f"/api/v1/gigs/{2**63}", headers=headers)
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    for cursor in (f"n{2**63}.1", f"n1.{2**63}", "b99999999999999999999.1", "garbage"):
+        for path in ("/api/v1/gigs", "/api/v1/notifications"):
+            assert client.get(path, headers=headers,
+                              query_string={"cursor": cursor}).status_code == 200, cursor
 
 
 def test_reads_cost_a_fixed_number_of_statements(client, make_member, make_gig, bearer,
