@@ -176,3 +176,10 @@ class Config:
 
     # Lists
     PAGE_SIZE = 20
+
+    # The JSON API (offload/api): requests per personal access token (per address for
+    # requests without a valid one); the expiries a member chooses from for a new token
+    # (days); how many live tokens a member may have
+    API_RATE_LIMIT = "300 per minute"
+    PERSONAL_TOKEN_DAYS = [7, 30, 90, 365]
+    PERSONAL_TOKENS_MAX = 20

@@ -35,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     init_routing(app)
     _register_blueprints(app)
+    _register_api(app)
     _register_cli(app)
     _register_template_helpers(app)
     _register_notification_subjects()
@@ -114,6 +115,12 @@ def _register_blueprints(app: Flask) -> None:
                projects_bp, milestones_bp, notifications_bp, wallet_bp, cases_bp, moderation_bp,
                reviews_bp, alerts_bp, conversations_bp, contact_bp, admin_bp):
         app.register_blueprint(bp)
+
+
+def _register_api(app: Flask) -> None:
+    from offload.api.views import init_api
+
+    init_api(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, StringField
+from flask import current_app
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from offload.core.forms import OffloadForm
+from offload.offers.forms import CheckboxesField
 
-from .models import WorkRole
+from .models import TokenScope, WorkRole
 from .passwords import password_problem
 
 
@@ -74,3 +84,24 @@ class ChangeEmailForm(OffloadForm):
                            render_kw={"autocomplete": "email"})
     password = PasswordField("Current password", validators=[DataRequired()],
                              render_kw={"autocomplete": "current-password"})
+
+
+class PersonalTokenForm(OffloadForm):
+    """A new personal access token for the API: its name, scopes and expiry."""
+
+    name = StringField("Token name", validators=[DataRequired("Name the token."),
+                                                 Length(max=80)],
+                       description="What will use it, for example “my deploy script”.")
+    scopes = CheckboxesField(
+        "What it may do", default=[TokenScope.READ.value],
+        choices=[SelectChoice(scope.value, scope.label) for scope in TokenScope],
+        validators=[DataRequired("Choose at least one scope.")])
+    days = SelectField("Expires after", coerce=int,
+                       validators=[DataRequired("Choose when the token expires.")])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        days = current_app.config["PERSONAL_TOKEN_DAYS"]
+        self.days.choices = [(n, f"{n} days") for n in days]
+        if self.days.data is None:
+            self.days.data = 30 if 30 in days else days[0]

@@ -145,3 +145,53 @@ class PasswordResetRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class TokenScope(StrEnum):
+    """What a personal access token may do over the API (``offload.api``)."""
+
+    READ = "read"  # every GET, and marking one's own notifications read
+    OFFERS = "offers"
+    PROJECTS = "projects"
+    WALLET = "wallet"
+
+    @property
+    def label(self) -> str:
+        return {"read": "Read: the board, gigs, your account and notifications",
+                "offers": "Offers: make, change and withdraw offers",
+                "projects": "Projects: timelines and milestones",
+                "wallet": "Wallet: balances, history and deposits"}[self.value]
+
+
+# what every personal access token starts with, so a leaked one is recognisable (secret
+# scanners, logs) and told apart from the other tokens of the site
+PERSONAL_TOKEN_PREFIX = "offload_pat_"
+
+
+class PersonalToken(db.Model):
+    """A member's personal access token for the API.
+
+    Only the SHA-256 of the secret is kept (the secret has 256 random bits, so a plain
+    hash is as good as a slow one); the member sees the secret once, when it is made.
+    ``hint`` is its last four characters, for telling tokens apart in the list. A token
+    works while it is neither revoked nor expired and its member is not suspended;
+    changing or resetting the password, and a suspension, revoke them all
+    (``accounts.services.revoke_member_tokens``). ``last_used_at`` is written at most
+    once a minute per token (``record_token_use``), never on every request.
+    """
+
+    __tablename__ = "personal_tokens"
+    __table_args__ = (
+        CheckConstraint("scopes <> ''", name="scopes_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    scopes: Mapped[str] = mapped_column(String(64))  # TokenScope values, space-separated
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -22,14 +22,17 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, select
+from werkzeug.exceptions import NotFound
 
-from offload.core.db import db
+from offload.core.db import db, utcnow
+from offload.core.tokens import hash_token
 
-from .models import User, WorkRole
+from .models import PERSONAL_TOKEN_PREFIX, PersonalToken, User, WorkRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +141,83 @@ def member_named(username: str | None) -> User | None:
     """
     name = (username or "").strip().lstrip("@").lower()
     return db.session.scalar(select(User).where(User.username == name)) if name else None
+
+
+# --- personal access tokens -------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TokenItem:
+    """A personal access token as the settings page lists it (never its secret)."""
+
+    id: int
+    name: str
+    scopes: tuple[str, ...]
+    hint: str  # the secret's last four characters
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenHolder:
+    """Who an API request's bearer token speaks for, and what it may do."""
+
+    token_id: int
+    member: SignedIn
+    scopes: frozenset[str]
+    last_used_at: datetime | None
+
+
+_tokens = PersonalToken.__table__
+_TOKEN_ITEM = (_tokens.c.id, _tokens.c.name, _tokens.c.scopes, _tokens.c.hint,
+               _tokens.c.created_at, _tokens.c.expires_at, _tokens.c.last_used_at)
+_HOLDER = (select(_tokens.c.id, _tokens.c.user_id, _tokens.c.scopes, _tokens.c.token_hash,
+                  _tokens.c.last_used_at, User.__table__.c.session_token)
+           .join(User.__table__, User.__table__.c.id == _tokens.c.user_id)
+           .where(_tokens.c.token_hash == bindparam("token_hash"),
+                  _tokens.c.revoked_at.is_(None), _tokens.c.expires_at > bindparam("now")))
+
+
+def _token_item(row) -> TokenItem:
+    return TokenItem(row.id, row.name, tuple(row.scopes.split()), row.hint, row.created_at,
+                     row.expires_at, row.last_used_at)
+
+
+def personal_tokens_of(member_id: int) -> list[TokenItem]:
+    """The member's tokens not revoked (expired ones too, until revoked), newest first."""
+    rows = db.session.connection().execute(
+        select(*_TOKEN_ITEM).where(_tokens.c.user_id == member_id, _tokens.c.revoked_at.is_(None))
+        .order_by(_tokens.c.created_at.desc(), _tokens.c.id.desc()))
+    return [_token_item(row) for row in rows]
+
+
+def personal_token_for(member: User | SignedIn, token_id: int) -> TokenItem:
+    """The member's own token, not revoked; NotFound for anyone else's."""
+    row = db.session.connection().execute(
+        select(*_TOKEN_ITEM).where(_tokens.c.id == token_id, _tokens.c.user_id == member.id,
+                                   _tokens.c.revoked_at.is_(None))).first()
+    if row is None:
+        raise NotFound()
+    return _token_item(row)
+
+
+def token_holder(secret: str) -> TokenHolder | None:
+    """The member a bearer token speaks for, or None: no such token, revoked, expired,
+    its member suspended. Two statements: the token (by the unique index on its hash),
+    then the signed-in member as a page gets them."""
+    if not secret.startswith(PERSONAL_TOKEN_PREFIX) or len(secret) > 128:
+        return None
+    digest = hash_token(secret)
+    row = db.session.connection().execute(
+        _HOLDER, {"token_hash": digest, "now": utcnow()}).first()
+    # found by the index; compared in constant time all the same
+    if row is None or not hmac.compare_digest(row.token_hash.encode(), digest.encode()):
+        return None
+    member = signed_in(row.user_id, row.session_token)
+    if member is None:  # suspended
+        return None
+    return TokenHolder(row.id, member, frozenset(row.scopes.split()), row.last_used_at)

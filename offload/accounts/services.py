@@ -17,12 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField
 from offload.core.links import external_url
-from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
+from offload.core.text import clean_text
+from offload.core.tokens import TokenInvalid, fingerprint, hash_token, new_token, sign, unsign
 from offload.notifications.queries import emails_queued_since
 from offload.notifications.services import queue_email, wake_mail_worker
 
 from .lineage import add_to_branch_sizes, lock_tree
-from .models import AccountType, PasswordResetRequest, User, WorkRole, new_session_token
+from .models import (
+    PERSONAL_TOKEN_PREFIX,
+    AccountType,
+    PasswordResetRequest,
+    PersonalToken,
+    TokenScope,
+    User,
+    WorkRole,
+    new_session_token,
+)
 from .passwords import check_new_password, hash_password, verify_password
 from .queries import member_row
 
@@ -294,6 +304,7 @@ def reset_password(token: str, new_password: str) -> User:
         check_new_password(new_password, username=user.username, email=user.email)
         user.password_hash = hash_password(new_password)
         user.session_token = new_session_token()
+        revoke_member_tokens(user.id)
         if not user.is_confirmed and not user.pending_email:
             user.email_confirmed_at = utcnow()  # the link proved the mailbox
     log.info("password reset", extra={"user_id": user.id})
@@ -309,6 +320,7 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     with atomic():
         user.password_hash = hash_password(new_password)
         user.session_token = new_session_token()
+        revoke_member_tokens(user.id)
         queue_email(user.email, "password_changed", user=user, member=user)
     log.info("password changed", extra={"user_id": user.id})
 
@@ -332,3 +344,94 @@ def change_email(user: User, *, password: str, new_email: str) -> None:
     with atomic():
         user.pending_email = new_email
         _mail_new_address(user, new_email)
+
+
+# --- personal access tokens (the API) ---------------------------------------------------
+
+TOKEN_NAME_MAX = 80
+# last_used_at is written when it is older than this: a minute's precision is what the
+# settings page shows, and a write per request would make every API call a transaction
+TOKEN_USE_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: PersonalToken
+    secret: str  # shown to the member once; only its hash is stored
+
+
+def create_personal_token(*, actor: User, name: str, scopes: list[str],
+                          days: int) -> NewToken:
+    """Make a personal access token for the API; the secret is in the answer only.
+
+    Refuses: a blank or long name, no scope or an unknown one, an expiry that isn't one
+    of PERSONAL_TOKEN_DAYS, more than PERSONAL_TOKENS_MAX live tokens.
+    """
+    name = clean_text("name", name, TOKEN_NAME_MAX, "The name", required=True)
+    try:
+        chosen = sorted({TokenScope(s) for s in scopes}, key=list(TokenScope).index)
+    except ValueError:
+        raise InvalidField("scopes", "Choose among the scopes listed.") from None
+    if not chosen:
+        raise InvalidField("scopes", "Choose at least one scope.")
+    if days not in current_app.config["PERSONAL_TOKEN_DAYS"]:
+        raise InvalidField("days", "Choose one of the expiries listed.")
+    secret = PERSONAL_TOKEN_PREFIX + new_token()
+    now = utcnow()
+    with atomic() as session:
+        session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+        live = session.scalar(select(func.count()).where(
+            PersonalToken.user_id == actor.id, PersonalToken.revoked_at.is_(None),
+            PersonalToken.expires_at > now))
+        if live >= current_app.config["PERSONAL_TOKENS_MAX"]:
+            raise Conflict(f"You have {live} tokens already: revoke one you no longer use.")
+        token = PersonalToken(user_id=actor.id, name=name,
+                              scopes=" ".join(s.value for s in chosen),
+                              token_hash=hash_token(secret), hint=secret[-4:],
+                              created_at=now, expires_at=now + timedelta(days=days))
+        session.add(token)
+        session.flush()
+    log.info("personal token created", extra={"user_id": actor.id, "token_id": token.id})
+    return NewToken(token=token, secret=secret)
+
+
+def revoke_personal_token(token_id: int, *, actor: User) -> None:
+    """Revoke one of the member's tokens: it stops working at once.
+
+    Refuses: a token already revoked (Conflict). The caller loads it through
+    ``queries.personal_token_for`` (another member's token is a 404 there).
+    """
+    with atomic() as session:
+        changed = session.execute(
+            update(PersonalToken).where(PersonalToken.id == token_id,
+                                        PersonalToken.user_id == actor.id,
+                                        PersonalToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow()).execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise Conflict("That token is already revoked.")
+    log.info("personal token revoked", extra={"user_id": actor.id, "token_id": token_id})
+
+
+def revoke_member_tokens(member_id: int) -> int:
+    """Revoke every live token of the member (a password change or reset, a suspension);
+    how many. Joins the caller's transaction."""
+    with atomic() as session:
+        return session.execute(
+            update(PersonalToken).where(PersonalToken.user_id == member_id,
+                                        PersonalToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow()).execution_options(synchronize_session=False)
+        ).rowcount
+
+
+def record_token_use(token_id: int) -> None:
+    """Note that the token was used now, unless that was noted less than a minute ago
+    (a guarded UPDATE: of two requests at once, one writes)."""
+    now = utcnow()
+    with atomic() as session:
+        session.execute(
+            update(PersonalToken).where(
+                PersonalToken.id == token_id,
+                (PersonalToken.last_used_at.is_(None))
+                | (PersonalToken.last_used_at <= now - TOKEN_USE_PRECISION))
+            .values(last_used_at=now).execution_options(synchronize_session=False))

@@ -17,24 +17,26 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter, login_manager
-from offload.core.forms import parse_id
+from offload.core.forms import ButtonForm, parse_id
 from offload.core.security import safe_next
-from offload.core.submit import submit
+from offload.core.submit import submit, submit_button
 
 from .forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     LoginForm,
+    PersonalTokenForm,
     RequestResetForm,
     ResetPasswordForm,
     WorkRoleForm,
 )
-from .queries import SignedIn, signed_in
+from .queries import SignedIn, personal_token_for, personal_tokens_of, signed_in
 from .services import (
     authenticate,
     change_email,
     change_password,
     confirm_email,
+    create_personal_token,
     end_all_sessions,
     find_by_login,
     read_confirmation,
@@ -43,6 +45,7 @@ from .services import (
     request_password_reset,
     resend_confirmation,
     reset_password,
+    revoke_personal_token,
     set_work_role,
 )
 
@@ -201,7 +204,9 @@ def _settings_page(status: int = 200, **forms):
     forms.setdefault("email_form", ChangeEmailForm(formdata=None))
     forms.setdefault("work_role_form", WorkRoleForm(
         formdata=None, data={"work_role": current_user.work_role}))
-    return render_template("accounts/settings.html", **forms), status
+    forms.setdefault("token_form", PersonalTokenForm(formdata=None))
+    return render_template("accounts/settings.html", tokens=personal_tokens_of(current_user.id),
+                           **forms), status
 
 
 @bp.get("/settings")
@@ -262,3 +267,26 @@ def change_email_submit():
                                  "Your address changes when you open it.",
                   then=url_for("accounts.settings"),
                   again=lambda: _settings_page(422, email_form=form))
+
+
+@bp.post("/settings/tokens", endpoint="create_token")
+@login_required
+def create_token_submit():
+    """The new token's secret is on the page this answers with, once: not in a flash
+    (the session cookie is signed, not encrypted) nor in a redirect's URL."""
+    form = PersonalTokenForm()
+    return submit(form, lambda: create_personal_token(
+                      actor=current_user._get_current_object(), name=form.name.data,
+                      scopes=form.scopes.data, days=form.days.data),
+                  done=None, answer=lambda new: _settings_page(new_token=new),
+                  again=lambda: _settings_page(422, token_form=form))
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke", endpoint="revoke_token")
+@login_required
+def revoke_token_submit(token_id: int):
+    token = personal_token_for(current_user, token_id)
+    return submit_button(ButtonForm(), lambda: revoke_personal_token(
+                             token.id, actor=current_user._get_current_object()),
+                         done=f"Revoked “{token.name}”: it no longer works.",
+                         to=url_for("accounts.settings", _anchor="api-tokens"))

@@ -2,8 +2,9 @@
 
 A suspension is a case's resolution (``services.resolve_case``), so it runs inside
 that transaction and its one moderation entry is the resolution's. Its effects:
-sessions end and log-in is refused; open offers are withdrawn (postpaid holds voided)
-and an award waiting for the member's answer is turned down, each recording that the
+sessions end, API tokens are revoked and log-in is refused; open offers are
+withdrawn (postpaid holds voided) and an award waiting for the member's answer is
+turned down, each recording that the
 member was suspended (``offers.closed_reason``, so the poster doesn't read it as the
 member pulling out); gigs on the board are
 cancelled (their offers declined, holds released); pending invites revoked; running
@@ -17,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select, update
 
 from offload.accounts.models import User, new_session_token
+from offload.accounts.services import revoke_member_tokens
 from offload.core.db import db, transactional, utcnow
 from offload.core.errors import NotAllowed
 from offload.core.text import clean_text
@@ -45,6 +47,7 @@ def suspend_member(member: User, *, actor: User, case: Case) -> list[int]:
     db.session.refresh(member)
     if not moved:
         return []
+    revoke_member_tokens(member.id)  # the API's tokens end with the sessions
     if member.invited_by_id is not None:
         db.session.execute(update(User).where(User.id == member.invited_by_id).values(
             invitees_suspended=User.invitees_suspended + 1)

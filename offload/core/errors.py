@@ -1,12 +1,14 @@
 """Domain errors and the friendly error pages.
 
 Services raise ``OffloadError`` subclasses with a message meant for the member;
-views show it next to the form. HTTP errors render one template per status.
+views show it next to the form. HTTP errors render one template per status; under a
+path an API installed (``install_error_renderer``) they answer as that API does.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
@@ -65,6 +67,23 @@ ERROR_TITLES = {
 }
 
 
+# path prefix → renderer(status, error or None) of the API served there (the JSON API
+# installs itself from create_app: core imports no feature)
+_error_renderers: dict[str, Callable[[int, HTTPException | None], object]] = {}
+
+
+def install_error_renderer(prefix: str,
+                           render: Callable[[int, HTTPException | None], object]) -> None:
+    """Answer errors under ``prefix`` (``/api/v1/``) with ``render``, routing errors too."""
+    _error_renderers[prefix] = render
+
+
+def _api_renderer() -> Callable[[int, HTTPException | None], object] | None:
+    path = request.path
+    return next((render for prefix, render in _error_renderers.items()
+                 if path.startswith(prefix) or path == prefix.rstrip("/")), None)
+
+
 def _render(status: int, message: str | None = None):
     title = ERROR_TITLES.get(status, "Something went wrong")
     if request.accept_mimetypes.best == "application/json":
@@ -89,10 +108,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        if error.code == 405 and _hidden_admin_route():
-            return _render(404)  # the admin area doesn't announce its POST-only routes
         if error.code == 403:
             log.warning("authorization denied", extra={"path": request.path})
+        api = _api_renderer()
+        if api is not None:
+            return api(error.code or 500, error)
+        if error.code == 405 and _hidden_admin_route():
+            return _render(404)  # the admin area doesn't announce its POST-only routes
         messages = {
             413: "Uploads are limited in size; choose a smaller file.",
             429: "Too many attempts in a short time. Wait a few minutes and try again.",
@@ -104,4 +126,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unhandled(error: Exception):
         log.exception("unhandled error on %s", request.path)
+        api = _api_renderer()
+        if api is not None:
+            return api(500, None)
         return _render(500, "The error has been logged. Please try again in a moment.")

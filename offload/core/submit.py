@@ -30,15 +30,20 @@ Said = str | tuple[str, str] | None
 
 def submit(form: FlaskForm, call: Callable[[], T], *,
            done: Said | Callable[[T], Said],
-           then: str | Callable[[T], str],
+           then: str | Callable[[T], str] | None = None,
            again: Callable[[], ResponseReturnValue],
-           fields: Mapping[str, str] | None = None) -> ResponseReturnValue:
+           fields: Mapping[str, str] | None = None,
+           answer: Callable[[T], ResponseReturnValue] | None = None) -> ResponseReturnValue:
     """Run ``call`` (the one service call) if ``form`` validates.
 
     On success flash ``done`` (or ``done(result)``) and redirect to ``then`` (or
     ``then(result)``). When the form is invalid, or the service refuses with an
     ``OffloadError``, the refusal goes on the form (``fields`` maps a service's field
     name to the form's when they differ) and ``again()`` renders the page anew.
+
+    ``answer(result)`` instead of ``then``: show that page rather than redirect, for a
+    result that may travel neither in the session cookie (a flash: signed, not
+    encrypted) nor in a URL, such as a secret shown once.
     """
     if form.validate_on_submit():
         try:
@@ -47,6 +52,9 @@ def submit(form: FlaskForm, call: Callable[[], T], *,
             show_error(form, error, dict(fields) if fields else None)
         else:
             _say(done(result) if callable(done) else done)
+            if answer is not None:
+                return answer(result)
+            assert then is not None, "submit() needs then= or answer="
             return redirect(then(result) if callable(then) else then)
     return again()
 

@@ -26,7 +26,7 @@ from typing import Any
 from flask import current_app
 
 from offload.core.errors import Invalid
-from offload.core.forms import arg_text
+from offload.core.forms import ID_MAX, arg_text
 from offload.core.money import format_amount, parse_amount
 from offload.profiles.models import skill_slug
 from offload.profiles.services import clean_skill_names
@@ -169,6 +169,7 @@ def _amount(minor: int | None) -> str:
 # --- the cursor -------------------------------------------------------------------------
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BIGINT_MAX = 2**63 - 1
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -198,6 +199,8 @@ def decode_cursor(sort: BoardSort, cursor: str | None) -> tuple[Any, int] | None
     try:
         number_text, id_text = cursor[1:].rsplit(".", 1)
         row_id = int(id_text)
+        if not 0 <= row_id <= ID_MAX:  # past the database's INTEGER: no such row
+            return None
         if sort == BoardSort.RELEVANCE:
             relevance = float(number_text)
             return (relevance, row_id) if math.isfinite(relevance) else None
@@ -206,6 +209,7 @@ def decode_cursor(sort: BoardSort, cursor: str | None) -> tuple[Any, int] | None
             return _EPOCH + number * _MICROSECOND, row_id
         if sort == BoardSort.DEADLINE:
             return date.fromordinal(number), row_id
-        return number, row_id
+        # a budget past BIGINT would overflow in the driver: no budget is that high
+        return (number, row_id) if abs(number) <= BIGINT_MAX else None
     except (ValueError, OverflowError, OSError):
         return None

@@ -21,10 +21,11 @@ def unread_count(user_id: int) -> int:
     return db.session.scalar(stmt) or 0
 
 
-def notifications_page(user_id: int, cursor: str | None) -> Page:
-    """One page of the member's notifications, newest first, from ``cursor`` on."""
+def notifications_page(user_id: int, cursor: str | None, size: int | None = None) -> Page:
+    """One page of the member's notifications (``size``, default PAGE_SIZE), newest
+    first, from ``cursor`` on."""
     stmt = select(Notification).where(Notification.user_id == user_id)
-    return newest_first(stmt, Notification, cursor)
+    return newest_first(stmt, Notification, cursor, size)
 
 
 def preferences_for(user_id: int) -> dict[str, Channel]:

@@ -22,7 +22,7 @@ def test_every_route_has_exactly_one_entry(app):
 
 def test_every_cell_is_a_known_outcome():
     assert {cell for row in MATRIX.values() for cell in row.values()} <= {
-        "ok", "login", "confirm", "404"}
+        "ok", "login", "confirm", "404", "401"}
 
 
 CASES = [(endpoint, method, role) for (endpoint, method), row in sorted(MATRIX.items())
@@ -40,17 +40,22 @@ def world(app):
                          ids=[f"{e}-{m}-{r}" for e, m, r in CASES])
 def test_cell(app, client, login, world, endpoint, method, role):
     world.snapshot.put_back()
-    user = world.logins[role]
-    if user is not None:
-        login(user)
+    headers = {}
+    if endpoint.startswith("api."):  # the API: the role's token, never a session
+        if world.tokens[role] is not None:
+            headers["Authorization"] = f"Bearer {world.tokens[role]}"
+    elif world.logins[role] is not None:
+        login(world.logins[role])
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
         url = url_for(endpoint, **{name: world.url_values[name] for name in rule.arguments})
-    response = client.open(url, method=method, data={})
+    response = client.open(url, method=method, data={}, headers=headers)
     expected = MATRIX[(endpoint, method)][role]
     location = response.headers.get("Location", "")
     got = response.status_code
-    if expected == "login":
+    if expected == "401":
+        assert got == 401 and response.mimetype == "application/problem+json", got
+    elif expected == "login":
         assert got == 302 and location.startswith("/login"), (got, location)
     elif expected == "confirm":
         assert got == 302 and location.startswith("/settings"), (got, location)

@@ -109,6 +109,10 @@ def test_cursors_are_opaque_and_tied_to_their_sort():
         assert decode_cursor(BoardSort.DEADLINE, junk) is None
     for junk in ("rnan.1", "rinf.1", "r-inf.1", "r1e999.1", "r.1", "r1", "rx.1"):
         assert decode_cursor(BoardSort.RELEVANCE, junk) is None
+    # past what the database stores (the driver would overflow binding them)
+    for sort, junk in ((BoardSort.NEWEST, f"n1.{2**63}"), (BoardSort.BUDGET, f"b1.{2**31}"),
+                       (BoardSort.BUDGET, f"b{2**63}.1"), (BoardSort.RELEVANCE, "r-1.0.-1")):
+        assert decode_cursor(sort, junk) is None, junk
 
 
 # --- the board ----------------------------------------------------------------------------

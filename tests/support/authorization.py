@@ -46,6 +46,7 @@ class World:
         self.outsider = make_member("outsider", inviter=self.admin)
         self.invite = send_invite(actor=self.member, email="friend@example.com",
                                   vouch_note="A trusted colleague")
+        self.tokens = make_tokens(self)
         self.extra = make_extra_objects(self)
 
     def user_for(self, role: str):
@@ -56,6 +57,17 @@ class World:
         samples = {"username": self.member.username, "token": "not-a-real-token",
                    "invite_id": self.invite.id, "action": "stop", **self.extra}
         return {name: samples[name] for name in arguments}
+
+
+def make_tokens(world: World) -> dict:
+    """Each signed-up role's personal access token (scope ``read``): the API's cells send
+    it as a bearer token instead of logging in. Only the secrets: the rows are in the
+    snapshot, so a restored world accepts them."""
+    from offload.accounts.services import create_personal_token
+
+    return {role: create_personal_token(actor=world.user_for(role), name=f"{role}'s script",
+                                        scopes=["read"], days=30).secret
+            for role in ROLES if role != "anonymous"}
 
 
 def make_extra_objects(world: World) -> dict:
@@ -71,6 +83,8 @@ def make_extra_objects(world: World) -> dict:
                                 description="A shop")
     return {
         "notification_id": note.id,
+        "token_id": _first_id("PersonalToken", member.id, package="accounts"),
+        "filename": "docs.js",  # the API docs page's start script (api.static)
         "entry_id": _first_id("EducationEntry", member.id),
         "item_id": _first_id("PortfolioItem", member.id),
         "document_id": _document(member),
@@ -310,11 +324,12 @@ def _wallet_objects(member) -> dict:
     return {"deposit_id": deposit.id, "withdrawal_id": withdrawal.id}
 
 
-def _first_id(model_name: str, user_id: int) -> int:
-    from offload.core.db import db
-    from offload.profiles import models
+def _first_id(model_name: str, user_id: int, package: str = "profiles") -> int:
+    from importlib import import_module
 
-    model = getattr(models, model_name)
+    from offload.core.db import db
+
+    model = getattr(import_module(f"offload.{package}.models"), model_name)
     return db.session.scalar(db.select(model.id).where(model.user_id == user_id))
 
 
@@ -353,4 +368,5 @@ def build_world(app) -> SimpleNamespace:
             set(built.extra) | {"username", "token", "invite_id", "action"}).items()}
         snapshot = Snapshot()
         empty_tables()
-    return SimpleNamespace(logins=logins, url_values=url_values, snapshot=snapshot)
+    return SimpleNamespace(logins=logins, url_values=url_values, snapshot=snapshot,
+                           tokens={role: built.tokens.get(role) for role in ROLES})

@@ -1,0 +1,124 @@
+"""The ``api`` blueprint (at ``/api/v1``) and what every endpoint is made with.
+
+Adding an endpoint is a function in the module of its area (``endpoints/``), on the
+read model or service the pages use, with the decorators that say everything else::
+
+    @bp.route("/gigs/<int:gig_id>", tags=["gigs"])
+    @needs(READ)                                    # the scope; the member comes first
+    @problem_response(404, "No such gig, or another member's draft")
+    @bp.response(200, GigDetailSchema)              # schemas.py: the OpenAPI document
+    def gig(member, gig_id: int):
+        page = gig_page(gig_id, member)             # authorizes as the page does
+        if page is None:
+            raise NotFound()                        # a problem+json 404
+        return Joined(page.gig, questions=page.questions, ...)
+
+A list takes ``@bp.arguments(CursorQuery, location="query", as_kwargs=True)`` (or a
+schema extending it) and returns ``paged(items, next_cursor)`` (``paging.py``) under
+``@bp.response(200, ..., headers=LINK_HEADER)``. A service's refusal (``OffloadError``)
+becomes a problem on its own (``problems.py``); a write passes ``actor=member``.
+
+Here too: every endpoint but the public ones needs a token before its arguments are
+read (401), answers carry the RateLimit-* headers of the token's limit, and nothing
+the API answers with a token is stored by a cache.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from offload.accounts.models import TokenScope
+from offload.core.errors import OffloadError
+from offload.core.extensions import csrf, limiter
+
+from . import problems
+from .auth import rate_key, require_scope, require_token
+from .schemas import ProblemSchema
+
+PREFIX = "/api/v1"
+BEARER = "bearerAuth"
+READ = TokenScope.READ.value
+# served to anyone: the document, its docs page and the page's files
+PUBLIC_ENDPOINTS = {"api.openapi_json", "api.docs", "api.static"}
+
+bp = Blueprint("api", __name__, url_prefix=PREFIX, static_folder="static",
+               description="Offload's JSON API")
+
+
+def needs(scope: str):
+    """The endpoint needs a token with ``scope``; the view gets the member first."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            return view(require_scope(scope), *args, **kwargs)
+
+        wrapped = bp.doc(security=[{BEARER: []}],
+                         description=f"Needs a token with the `{scope}` scope.")(wrapped)
+        for status, said in ((401, "No valid token"),
+                             (403, f"The token lacks the `{scope}` scope"),
+                             (429, "Too many requests with this token: see Retry-After")):
+            wrapped = problem_response(status, said)(wrapped)
+        return wrapped
+
+    return decorate
+
+
+def problem_response(status: int, description: str):
+    """Document that the endpoint may answer ``status`` with a problem."""
+    return bp.alt_response(status, schema=ProblemSchema, description=description,
+                           content_type=problems.PROBLEM_JSON)
+
+
+# the Link header of a page (paging.py)
+LINK_HEADER = {"Link": {"description": 'The next page: `<url>; rel="next"` (absent on '
+                                       "the last page)", "schema": {"type": "string"}}}
+
+
+class Joined:
+    """A read model with a few more attributes, for a schema that shows them together."""
+
+    def __init__(self, base, **more) -> None:
+        self._base, self._more = base, more
+
+    def __getattr__(self, name: str):
+        if name in self._more:
+            return self._more[name]
+        return getattr(self._base, name)
+
+
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_key)(bp)
+csrf.exempt(bp)  # no cookie authenticates here (auth.py), so there is nothing to forge
+
+
+@bp.before_request
+def _token_first():
+    """Every endpoint but the public ones needs a token, before its arguments are read."""
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        require_token()
+
+
+@bp.after_request
+def _headers(response):
+    limit = limiter.current_limit
+    if limit is not None:
+        window = limit.limit.get_expiry()
+        response.headers["RateLimit-Limit"] = str(limit.limit.amount)
+        response.headers["RateLimit-Remaining"] = str(max(0, limit.remaining))
+        reset = max(0, int(limit.reset_at - time.time()))
+        response.headers["RateLimit-Reset"] = str(reset)
+        response.headers["RateLimit-Policy"] = f"{limit.limit.amount};w={window}"
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(max(1, reset))
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(OffloadError)
+def _refused(error: OffloadError):
+    return problems.from_offload_error(error)
