@@ -134,6 +134,10 @@ def make_offer(gig: Gig, *, actor: User, price_minor: int, days_to_deliver: int,
         # rolled back by now, so the database can be asked why: two offers at once, the
         # one-live-offer index kept the other one
         if _live_offer_of(actor_id, gig_id) is None:
+            # a chosen portfolio item deleted since the plan read it fails its foreign key
+            problem = _portfolio_problem(plan.items, actor)
+            if problem:
+                raise problem from None
             raise  # not the one-live-offer index: a bug, not the member's doing
         raise Conflict("You already have an offer on this gig.") from None
 
@@ -146,13 +150,13 @@ class _OfferPlan:
     a gig's poster, kind and title, a member's accounts and portfolio don't change under
     an offer (a portfolio item deleted meanwhile fails its foreign key), and an offer can
     only become live or declined after this read through the member's own offer on the
-    gig, which the one-live-offer index refuses. The one who is on the hook is read from
-    committed cases, as it is on PostgreSQL, where nothing locks them."""
+    gig, which the one-live-offer index refuses. Whether the member is on the hook is
+    read under the lock (a case opened meanwhile must stop the offer), like the gig's
+    state."""
 
     gig_id: int
     poster_id: int
     gig_title: str
-    hook: str | None  # why_on_the_hook, read before: the gig's state is re-read under lock
     terms: dict[str, int]
     cover_letter: str
     fee: FeeKind
@@ -177,7 +181,7 @@ def _plan_offer(gig: Gig, actor: User, *, price_minor: int, days_to_deliver: int
     items = sorted(set(portfolio_item_ids))
     return _OfferPlan(
         gig_id=gig_id, poster_id=poster_id, gig_title=gig.title,
-        hook=why_on_the_hook(actor, "make offers"), terms=terms, cover_letter=cover_letter,
+        terms=terms, cover_letter=cover_letter,
         fee=fee, items=items, portfolio_problem=_portfolio_problem(items, actor),
         earlier=frozenset(_earlier_offers(actor.id, gig_id)),
         accounts=(existing_wallet_and_system_ids(actor.id, AccountKind.PLATFORM_REVENUE)
@@ -186,7 +190,8 @@ def _plan_offer(gig: Gig, actor: User, *, price_minor: int, days_to_deliver: int
 
 
 def _make_offer(plan: _OfferPlan, *, actor: User, idempotency_key: str) -> Offer:
-    reason = why_gig_takes_no_offers(*lock_gig_state(plan.gig_id)) or plan.hook
+    reason = (why_gig_takes_no_offers(*lock_gig_state(plan.gig_id))
+              or why_on_the_hook(actor, "make offers"))
     stored = claim_key(actor.id, idempotency_key, {
         "op": "make_offer", "gig": plan.gig_id, "fee": plan.fee.value, "items": plan.items,
         "cover_letter": plan.cover_letter, **plan.terms})

@@ -39,7 +39,8 @@ from offload.offers.models import (
     ProposalState,
 )
 from offload.offers.services import FeeNotCovered
-from offload.profiles.services import add_portfolio_item
+from offload.profiles.models import PortfolioItem
+from offload.profiles.services import add_portfolio_item, remove_portfolio_item
 from offload.projects.models import Project, ProjectState
 from tests.support.factories import count, fresh
 from tests.support.offers import new_key, notes, wallet
@@ -843,4 +844,41 @@ def test_days_above_the_database_limit_are_refused_even_if_configured(
     monkeypatch.setitem(app.config, "OFFER_DAYS_MAX", 10_000)
     with pytest.raises(InvalidField, match="from 1 to 3650"):
         make_offer(referral_gig, bob, days_to_deliver=4000)
+    assert count(Offer) == 0
+
+
+@pytest.fixture
+def after_the_plan(monkeypatch):
+    """``after_the_plan(do)``: run ``do()`` (its own committed transaction) between the
+    reads placing an offer makes before its write transaction and that transaction."""
+
+    def install(do):
+        plan_offer = services._plan_offer
+
+        def planned_then(*args, **kwargs):
+            plan = plan_offer(*args, **kwargs)
+            do()
+            return plan
+
+        monkeypatch.setattr(services, "_plan_offer", planned_then)
+
+    return install
+
+
+def test_a_case_opened_after_the_plan_still_stops_the_offer(
+        referral_gig, bob, make_offer, open_case_about, after_the_plan):
+    after_the_plan(lambda: open_case_about(bob))
+    with pytest.raises((NotAllowed, Conflict), match="is open"):
+        make_offer(referral_gig, bob)
+    assert count(Offer) == 0
+
+
+def test_a_portfolio_item_removed_after_the_plan_is_refused_not_a_crash(
+        referral_gig, bob, make_offer, after_the_plan):
+    item_id = add_portfolio_item(actor=bob, title="Shop", url="https://x.example",
+                                 description="").id
+    after_the_plan(lambda: remove_portfolio_item(db.session.get(PortfolioItem, item_id),
+                                                 actor=bob))
+    with pytest.raises(InvalidField, match="your own portfolio"):
+        make_offer(referral_gig, bob, portfolio_item_ids=[item_id])
     assert count(Offer) == 0
