@@ -37,7 +37,7 @@ from offload.core.extensions import csrf, limiter
 
 from . import problems
 from .auth import rate_key, require_scope, require_token
-from .schemas import ProblemSchema
+from .schemas.common import ProblemSchema
 
 PREFIX = "/api/v1"
 BEARER = "bearerAuth"

@@ -9,6 +9,7 @@ fields (``errors``: where, which field, what was wrong).
   (``InsufficientFunds`` → ``urn:offload:problem:insufficient-funds``), its status
   after the nearest class the API knows (a ``Conflict`` is 409, an ``Invalid`` 422,
   ``NotAllowed`` 403, any other refusal 422); ``detail`` is the member-facing message.
+  An ``Idempotency-Key`` reused with another body (``KeyReused``) is a 422.
 - An HTTP error (401, 403, 404, 405, 413, 422, 429, 500, ...): a type per status.
   Private things are 404, as on the pages: the same ``NotFound`` the queries raise.
 """
@@ -23,6 +24,7 @@ from flask import Response, current_app, json
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed, OffloadError
+from offload.ledger.idempotency import KeyReused
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:offload:problem:"
@@ -42,7 +44,7 @@ HTTP_PROBLEMS = {
 
 # the status of an OffloadError, by the nearest of these classes in its MRO
 ERROR_STATUS: dict[type[OffloadError], int] = {
-    Conflict: 409, Invalid: 422, NotAllowed: 403, OffloadError: 422}
+    KeyReused: 422, Conflict: 409, Invalid: 422, NotAllowed: 403, OffloadError: 422}
 ERROR_TITLES = {
     409: "The thing changed or is taken", 422: "The request was refused by a rule",
     403: "You may not do this"}
@@ -83,6 +85,11 @@ def from_offload_error(error: OffloadError) -> Response:
     """The problem a service's refusal is: typed by its class, detailed by its message."""
     status = next(ERROR_STATUS[c] for c in type(error).__mro__ if c in ERROR_STATUS)
     errors = None
+    if isinstance(error, KeyReused):
+        return problem(422, slug=error_slug(KeyReused), title=ERROR_TITLES[422],
+                       detail="This Idempotency-Key was already used for a different request.",
+                       errors=[{"in": "headers", "field": "Idempotency-Key",
+                                "message": "Used before with another body."}])
     field = getattr(error, "field", None) if isinstance(error, InvalidField) else None
     if field:
         errors = [{"in": "body", "field": field, "message": str(error)}]

@@ -20,7 +20,7 @@ from offload.core.routing import RecordIdConverter
 from . import problems
 from .blueprint import BEARER, PREFIX, bp
 from .endpoints import gigs, members, notifications  # noqa: F401 (each adds its routes)
-from .schemas import ProblemSchema
+from .schemas.common import ProblemSchema
 
 
 class OffloadApi(Api):

@@ -24,6 +24,14 @@ from .models import IdempotencyKey
 KEY_MAX = 64
 
 
+class KeyReused(Conflict):
+    """The key was already used for a different request (the API answers 422)."""
+
+    def __init__(self) -> None:
+        super().__init__("This form was already used for a different request. Reload the "
+                         "page and try again.")
+
+
 def new_idempotency_key() -> str:
     return secrets.token_urlsafe(24)
 
@@ -36,7 +44,7 @@ def claim_key(member_id: int, key: str, request: dict[str, Any]) -> dict[str, An
     """Claim the key inside the caller's transaction.
 
     Returns None when the key is new (go ahead), or the stored outcome of the first
-    request with this key (do nothing, answer with it). Raises ``Conflict`` when the
+    request with this key (do nothing, answer with it). Raises ``KeyReused`` when the
     key was used for a different request.
     """
     if not key or len(key) > KEY_MAX:
@@ -51,8 +59,7 @@ def claim_key(member_id: int, key: str, request: dict[str, Any]) -> dict[str, An
     row = db.session.execute(select(IdempotencyKey.fingerprint, IdempotencyKey.outcome).where(
         IdempotencyKey.member_id == member_id, IdempotencyKey.key == key)).one()
     if row.fingerprint != fingerprint:
-        raise Conflict("This form was already used for a different request. Reload the page "
-                       "and try again.")
+        raise KeyReused()
     return json.loads(row.outcome)
 
 

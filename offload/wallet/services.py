@@ -27,7 +27,7 @@ from offload.core.errors import Conflict, Invalid, NotAllowed, PasswordNotConfir
 from offload.core.links import site_path
 from offload.core.money import format_money
 from offload.core.transitions import move_row
-from offload.ledger.idempotency import KEY_MAX, claim_key, fingerprint_of, record_outcome
+from offload.ledger.idempotency import KEY_MAX, KeyReused, claim_key, fingerprint_of, record_outcome
 from offload.ledger.models import AccountKind, IdempotencyKey, Transfer, TransferKind
 from offload.ledger.services import (
     Cause,
@@ -324,8 +324,7 @@ def _stored_outcome(member_id: int, key: str, request: dict[str, Any]) -> dict |
     if row is None:
         return None
     if row.fingerprint != fingerprint_of(request):
-        raise Conflict("This form was already used for a different request. Reload the page "
-                       "and try again.")
+        raise KeyReused()
     return json.loads(row.outcome)
 
 

@@ -11,7 +11,7 @@ from offload.gigs.queries import board_page, gig_page
 
 from ..blueprint import LINK_HEADER, READ, Joined, bp, needs, problem_response
 from ..paging import paged
-from ..schemas import BoardQuery, GigDetailSchema, GigPageSchema
+from ..schemas.gigs import BoardQuery, GigDetailSchema, GigPageSchema
 
 
 @bp.route("/gigs", tags=["gigs"])

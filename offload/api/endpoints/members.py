@@ -6,7 +6,7 @@ from offload.accounts.models import TokenScope
 
 from ..auth import require_token
 from ..blueprint import READ, Joined, bp, needs
-from ..schemas import MeSchema
+from ..schemas.members import MeSchema
 
 _SCOPE_ORDER = [scope.value for scope in TokenScope]
 

@@ -7,7 +7,8 @@ from offload.notifications.services import mark_all_notifications_read
 
 from ..blueprint import LINK_HEADER, READ, bp, needs
 from ..paging import paged
-from ..schemas import CursorQuery, MarkedReadSchema, NotificationPageSchema
+from ..schemas.common import CursorQuery
+from ..schemas.notifications import MarkedReadSchema, NotificationPageSchema
 
 
 @bp.route("/notifications", tags=["notifications"])

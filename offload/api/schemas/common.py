@@ -1,0 +1,66 @@
+"""What every area's schemas use: the base class, problems, pages, cursors, names."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+
+class Schema(ma.Schema):
+    class Meta:
+        ordered = True
+
+
+# --- errors -----------------------------------------------------------------------------
+
+class FieldErrorSchema(Schema):
+    in_ = fields.String(data_key="in", required=True,
+                        metadata={"description": "query, path or body"})
+    field = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class ProblemSchema(Schema):
+    """An error, as RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={
+        "description": "A stable URI naming the kind of problem: urn:offload:problem:<slug>"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.List(fields.Nested(FieldErrorSchema), metadata={
+        "description": "For invalid input: each field and what was wrong with it"})
+
+
+# --- members ----------------------------------------------------------------------------
+
+class MemberNameSchema(Schema):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """A page of ``item``s: the items and the URL of the next page (null on the last)."""
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item), required=True),
+        "next": fields.String(allow_none=True, required=True, metadata={
+            "description": "The next page (also in the Link header, rel=next); null on "
+                           "the last page"}),
+    }, name=name)
+
+
+# --- query strings ----------------------------------------------------------------------
+
+def choice(enum, description: str) -> fields.String:
+    return fields.String(validate=validate.OneOf([m.value for m in enum]),
+                         metadata={"description": description})
+
+
+PAGE_SIZE_MAX = 100
+
+
+class CursorQuery(Schema):
+    cursor = fields.String(metadata={"description": "From a previous page's `next`"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=PAGE_SIZE_MAX), metadata={
+        "description": "Items per page (default: the site's page size)"})
