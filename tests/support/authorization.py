@@ -62,8 +62,8 @@ class World:
 def make_tokens(world: World) -> dict:
     """Each signed-up role's personal access token (every scope): the API's cells send
     it as a bearer token instead of logging in, and a cell's outcome is what the member
-    may do, not what a narrower token may (tests/api test the scopes). Only the secrets: the rows are in the
-    snapshot, so a restored world accepts them."""
+    may do, not what a narrower token may (tests/api test the scopes). Only the
+    secrets: the rows are in the snapshot, so a restored world accepts them."""
     from offload.accounts.models import TokenScope
     from offload.accounts.services import create_personal_token
 
