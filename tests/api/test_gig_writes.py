@@ -28,11 +28,6 @@ def _gig_body(**changes) -> dict:
 
 
 @pytest.fixture
-def poster(make_member):
-    return make_member("poster")
-
-
-@pytest.fixture
 def writer(poster, bearer):
     return bearer(poster, "read", "offers")
 
