@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import inspect
 from werkzeug.exceptions import NotFound
 
@@ -80,7 +81,15 @@ def offer_detail(member, offer_id: int) -> Joined:
     offer = page.offer
     project_id = project_of_gig(offer.gig) if offer.state == OfferState.ACCEPTED else None
     return Joined(offer, place=page.place, live_count=page.live_count,
-                  proposals=page.proposals, project_id=project_id)
+                  proposals=page.proposals, project_id=project_id,
+                  project_url=project_id and _project_path(project_id, absolute=True))
+
+
+def _project_path(project_id: int, *, absolute: bool = False) -> str:
+    """The project in the API; its endpoints are another area's (endpoints/projects.py),
+    so by path."""
+    root = current_app.config["CANONICAL_URL"].rstrip("/") if absolute else ""
+    return f"{root}{PREFIX}/projects/{project_id}"
 
 
 # --- a gig's offers -----------------------------------------------------------------------
@@ -204,7 +213,7 @@ def accept_award(member, offer):
     """Accept the award of one's offer: the project starts (its id and project_url in
     the answer, its URL in Location)"""
     detail = _acted(member, offer, services.accept_award)
-    return detail, 201, {"Location": f"{PREFIX}/projects/{detail.project_id}"}
+    return detail, 201, {"Location": _project_path(detail.project_id)}
 
 
 # --- negotiating the terms ----------------------------------------------------------------

@@ -8,7 +8,6 @@ the services', answered as problems naming the body's field.
 
 from __future__ import annotations
 
-from flask import current_app
 from marshmallow import fields, validate
 
 from offload.core.links import external_url
@@ -96,16 +95,8 @@ class OfferSchema(_Terms):
         "description": "Oldest first; at most one pending"})
     project_id = fields.Integer(allow_none=True, required=True, metadata={
         "description": "The project the accepted award started (else null)"})
-    project_url = fields.Method("_project_url", allow_none=True, required=True, metadata={
-        "type": ["string", "null"], "format": "uri",
-        "description": "That project in the API (else null)"})
-
-    def _project_url(self, offer) -> str | None:
-        if offer.project_id is None:
-            return None
-        # the projects' endpoints are another area's (endpoints/projects.py): by path
-        root = current_app.config["CANONICAL_URL"].rstrip("/")
-        return f"{root}/api/v1/projects/{offer.project_id}"
+    project_url = fields.String(allow_none=True, required=True, metadata={
+        "format": "uri", "description": "That project in the API (else null)"})
 
 
 class MyOfferSchema(_Terms):
