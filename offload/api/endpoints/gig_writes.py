@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask.views import MethodView
 from werkzeug.exceptions import NotFound
 
 from offload.core.db import db
@@ -28,7 +29,7 @@ from ..schemas.gigs import (
     QuestionSchema,
 )
 from ..writes import LOCATION_HEADER, body_names, created, loads, refusable
-from .gigs import gig_detail, posters_gig
+from .gigs import gig, gig_detail, posters_gig
 from .offers import OFFERS
 
 # the service's field names → the body's
@@ -86,7 +87,6 @@ def post_gig(member, body: dict):
     return created(gig_detail(member, gig.id), "api.gig", gig_id=gig.id)
 
 
-@bp.route("/gigs/<int:gig_id>", methods=["PATCH"], tags=["gigs"])
 @needs(OFFERS)
 @refusable
 @loads(_own_gig)
@@ -109,6 +109,13 @@ def edit_gig(member, body: dict, page):
     with body_names(_BODY_NAMES):
         services.edit_gig(gig, actor=member, client_details=client, **terms)
     return gig_detail(member, page.gig.id)
+
+
+@bp.route("/gigs/<int:gig_id>", endpoint="gig", tags=["gigs"])
+class OneGig(MethodView):
+    # one rule for both methods (see offers.GigOffers)
+    get = staticmethod(gig)
+    patch = staticmethod(edit_gig)
 
 
 @bp.route("/gigs/<int:gig_id>/cancel", methods=["POST"], tags=["gigs"])

@@ -28,7 +28,7 @@ def gigs(member, cursor: str | None = None, limit: int | None = None, **_filters
     return paged(page.items, page.next_cursor)
 
 
-@bp.route("/gigs/<int:gig_id>", tags=["gigs"])
+# routed with its PATCH, one rule for both, in gig_writes.py
 @needs(READ)
 @problem_response(404, "No such gig, or one the member may not see (another's draft)")
 @bp.response(200, GigDetailSchema)

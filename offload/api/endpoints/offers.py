@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
+from flask.views import MethodView
 from sqlalchemy import inspect
 from werkzeug.exceptions import NotFound
 
@@ -94,7 +95,6 @@ def _project_path(project_id: int, *, absolute: bool = False) -> str:
 
 # --- a gig's offers -----------------------------------------------------------------------
 
-@bp.route("/gigs/<int:gig_id>/offers", tags=["offers"])
 @needs(READ)
 @loads(_posters_gig)
 @problem_response(404, "No such gig, or not the member's (admins see every gig's)")
@@ -107,7 +107,6 @@ def gig_offers(member, gig, cursor: str | None = None, limit: int | None = None)
     return paged([Joined(o, place=places[o.id]) for o in page.items], page.next_cursor)
 
 
-@bp.route("/gigs/<int:gig_id>/offers", methods=["POST"], tags=["offers"])
 @needs(OFFERS)
 @refusable
 @loads(lambda member, gig_id: {"gig": gig_for(member, gig_id)})
@@ -123,6 +122,14 @@ def make_offer(member, body: dict, gig, idempotency_key: str):
                                     **body)
     offer_id = inspect(offer).identity[0]  # without reloading the committed row
     return created(offer_detail(member, offer_id), "api.offer", offer_id=offer_id)
+
+
+@bp.route("/gigs/<int:gig_id>/offers", endpoint="gig_offers", tags=["offers"])
+class GigOffers(MethodView):
+    # one rule for both methods: with a rule per method, an id the converter refuses
+    # (too big) would answer the other rule's 405 instead of a 404
+    get = staticmethod(gig_offers)
+    post = staticmethod(make_offer)
 
 
 # --- the member's offers ------------------------------------------------------------------
