@@ -164,26 +164,29 @@ def _acted(member, offer, act: Callable[..., object], **values: Any) -> Joined:
     return offer_detail(member, offer_id)
 
 
-def _action(path: str, summary: str, act: Callable[..., object]) -> None:
-    """A button of the offer page without fields: POST /offers/{id}/<path>."""
+def _action(rule: str, summary: str, act: Callable[..., object]) -> None:
+    """A button of the offer page without fields: POST ``rule``, an offer's."""
 
     def view(member, offer):
         return _acted(member, offer, act)
 
     view.__name__ = act.__name__
     view.__doc__ = summary
-    bp.route(f"/offers/<int:offer_id>/{path}", methods=["POST"], tags=["offers"])(
+    bp.route(rule, methods=["POST"], tags=["offers"])(
         needs(OFFERS)(refusable(loads(_offer)(problem_response(404, _NO_OFFER)(
             bp.response(200, OfferSchema)(view))))))
 
 
-_action("withdraw", "Withdraw one's offer before the poster chooses", services.withdraw_offer)
-_action("award", "Choose this offer for one's gig; its maker then accepts or declines",
+_action("/offers/<int:offer_id>/withdraw",
+        "Withdraw one's offer before the poster chooses", services.withdraw_offer)
+_action("/offers/<int:offer_id>/award",
+        "Choose this offer for one's gig; its maker then accepts or declines",
         services.award_offer)
-_action("take-back-award", "Take back an award its maker hasn't answered; the gig reopens",
+_action("/offers/<int:offer_id>/take-back-award",
+        "Take back an award its maker hasn't answered; the gig reopens",
         services.take_back_award)
-_action("decline-award", "Turn down the award of one's offer; the gig reopens",
-        services.decline_award)
+_action("/offers/<int:offer_id>/decline-award",
+        "Turn down the award of one's offer; the gig reopens", services.decline_award)
 
 
 @bp.route("/offers/<int:offer_id>/shortlist", methods=["POST"], tags=["offers"])
@@ -248,23 +251,25 @@ def _answered(member, proposal, act: Callable[..., object], **values: Any):
     return offer_detail(member, offer_id)
 
 
-def _answer(path: str, summary: str, act: Callable[..., object]) -> None:
-    """An answer to the other side's proposal without fields:
-    POST /offers/{id}/terms/{proposal_id}/<path>."""
+def _answer(rule: str, summary: str, act: Callable[..., object]) -> None:
+    """An answer to the other side's proposal without fields: POST ``rule``, a
+    proposal's."""
 
     def view(member, proposal):
         return _answered(member, proposal, act)
 
     view.__name__ = act.__name__
     view.__doc__ = summary
-    bp.route(f"/offers/<int:offer_id>/terms/<int:proposal_id>/{path}", methods=["POST"],
-             tags=["offers"])(needs(OFFERS)(refusable(loads(_proposal)(problem_response(
-                 404, _NO_PROPOSAL)(bp.response(200, OfferSchema)(view))))))
+    bp.route(rule, methods=["POST"], tags=["offers"])(
+        needs(OFFERS)(refusable(loads(_proposal)(problem_response(404, _NO_PROPOSAL)(
+            bp.response(200, OfferSchema)(view))))))
 
 
-_answer("accept", "Agree to the other side's proposal: it becomes the offer's terms",
+_answer("/offers/<int:offer_id>/terms/<int:proposal_id>/accept",
+        "Agree to the other side's proposal: it becomes the offer's terms",
         negotiation.accept_proposal)
-_answer("decline", "Keep the terms agreed so far", negotiation.decline_proposal)
+_answer("/offers/<int:offer_id>/terms/<int:proposal_id>/decline",
+        "Keep the terms agreed so far", negotiation.decline_proposal)
 
 
 @bp.route("/offers/<int:offer_id>/terms/<int:proposal_id>/counter", methods=["POST"],
