@@ -287,3 +287,7 @@ def test_the_document_lists_every_offer_and_gig_write(client):
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" and p["required"]
                for p in make["parameters"])
     assert "Location" in make["responses"]["201"]["headers"]
+    # the buttons' bodies are optional: all their fields are
+    assert paths["/api/v1" + offer + "/shortlist"]["post"]["requestBody"]["required"] is False
+    assert paths["/api/v1" + offer + "/terms"]["post"]["requestBody"]["required"] is True
+

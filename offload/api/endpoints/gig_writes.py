@@ -91,7 +91,7 @@ def post_gig(member, body: dict):
 @refusable
 @loads(_own_gig)
 @problem_response(404, "No such gig, or not the member's")
-@bp.arguments(GigEditBody)
+@bp.arguments(GigEditBody, required=False)
 @bp.response(200, GigDetailSchema)
 def edit_gig(member, body: dict, page):
     """Edit one's draft or open gig: the fields given change, the rest stay"""
@@ -123,7 +123,7 @@ class OneGig(MethodView):
 @refusable
 @loads(_cancellable)
 @problem_response(404, "No such gig, or not the member's (admins may cancel any)")
-@bp.arguments(CancelBody)
+@bp.arguments(CancelBody, required=False)
 @bp.response(200, GigDetailSchema)
 def cancel_gig(member, body: dict, gig):
     """Cancel an open gig: off the board for good, its open offers declined"""

@@ -194,7 +194,7 @@ _action("/offers/<int:offer_id>/decline-award",
 @refusable
 @loads(_offer)
 @problem_response(404, _NO_OFFER)
-@bp.arguments(ShortlistBody)
+@bp.arguments(ShortlistBody, required=False)
 @bp.response(200, OfferSchema)
 def shortlist_offer(member, body: dict, offer):
     """Put an offer on one's gig's shortlist (or, with false, take it off)"""
@@ -206,7 +206,7 @@ def shortlist_offer(member, body: dict, offer):
 @refusable
 @loads(_offer)
 @problem_response(404, _NO_OFFER)
-@bp.arguments(DeclineBody)
+@bp.arguments(DeclineBody, required=False)
 @bp.response(200, OfferSchema)
 def decline_offer(member, body: dict, offer):
     """Decline an offer on one's gig; its maker sees the reason"""
