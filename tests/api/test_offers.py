@@ -291,3 +291,23 @@ def test_the_document_lists_every_offer_and_gig_write(client):
     assert paths["/api/v1" + offer + "/shortlist"]["post"]["requestBody"]["required"] is False
     assert paths["/api/v1" + offer + "/terms"]["post"]["requestBody"]["required"] is True
 
+
+def test_the_lists_cost_a_fixed_number_of_statements(client, make_gig, make_member, make_offer,
+                                                     poster, bob, as_, count_queries):
+    gigs = [make_gig(poster=poster) for _ in range(6)]  # referrals: free offers
+    make_offer(gigs[0], bob)
+    reader, owner = as_(bob), as_(poster)
+    urls = [("/offers", reader), (f"/gigs/{gigs[0].id}/offers", owner)]
+    for url, headers in urls:  # the tokens' last use is written once
+        call(client, "GET", url, headers)
+    with count_queries() as few:
+        for url, headers in urls:
+            call(client, "GET", url, headers)
+    for n, gig in enumerate(gigs[1:]):
+        make_offer(gig, bob)
+        make_offer(gigs[0], make_member(f"offerer{n}"))
+    with count_queries() as many:
+        for url, headers in urls:
+            call(client, "GET", url, headers)
+    assert len(few) == len(many)
+    assert len(call(client, "GET", "/offers", reader).get_json()["items"]) == 6
