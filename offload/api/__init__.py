@@ -4,8 +4,9 @@ Owns: the ``api`` blueprint and how an endpoint is written (``blueprint.py``), t
 endpoints, one module per area (``endpoints/``), mounting it all with the OpenAPI
 document and its docs page (``views.py``), bearer-token authentication and scopes
 (``auth.py``), problem+json errors (``problems.py``), cursor pages with a ``Link``
-header (``paging.py``), the response and query schemas the document is generated from
-(``schemas.py``), and the docs page's files (``static/``: Swagger UI, vendored from
+header (``paging.py``), what the writes share (``writes.py``: the thing loaded before
+the body is read, a 201's Location), the response and query schemas the document is
+generated from (``schemas/``), and the docs page's files (``static/``: Swagger UI, vendored from
 npm's swagger-ui-dist, and its start script).
 Calls: other packages' queries (the read models the pages render) and services, with
 the token's member as the actor; the tokens themselves are ``accounts``' (model,

@@ -127,8 +127,14 @@ def field_errors(messages: Any) -> list[dict] | None:
             continue
         for field, problems in fields.items():
             for message in problems if isinstance(problems, list) else [problems]:
-                found.append({"in": location, "field": str(field), "message": str(message)})
+                found.append({"in": _WHERE.get(location, location), "field": str(field),
+                              "message": str(message)})
     return found or None
+
+
+# webargs' location names as the problems name them: a JSON body is "body", as in a
+# service's refusal of a field (``from_offload_error``)
+_WHERE = {"json": "body"}
 
 
 def _own_description(error: HTTPException) -> str | None:

@@ -19,7 +19,7 @@ from offload.core.routing import RecordIdConverter
 
 from . import problems
 from .blueprint import BEARER, PREFIX, bp
-from .endpoints import gigs, members, notifications  # noqa: F401 (each adds its routes)
+from .endpoints import gig_writes, gigs, members, notifications, offers  # noqa: F401 (each adds its routes)
 from .schemas.common import ProblemSchema
 
 

@@ -165,10 +165,12 @@ def live_offer_of(gig_id: int, member_id: int) -> Offer | None:
         Offer.gig_id == gig_id, Offer.member_id == member_id, Offer.state.in_(LIVE_STATES)))
 
 
-def ranked_offers_page(gig_id: int, cursor: str | None = None) -> Page:
-    """A gig's live offers in ranking order, a page at a time (keyset on the rank; the
-    cursor is "<rating key>.<created_at>.<id>" of the last offer shown)."""
-    size = current_app.config["PAGE_SIZE"]
+def ranked_offers_page(gig_id: int, cursor: str | None = None, size: int | None = None
+                       ) -> Page:
+    """A gig's live offers in ranking order, a page (``size``, default PAGE_SIZE) at a
+    time (keyset on the rank; the cursor is "<rating key>.<created_at>.<id>" of the last
+    offer shown)."""
+    size = size or current_app.config["PAGE_SIZE"]
     key = _decode_rank_cursor(cursor)
     rows = _ranked_rows(gig_id, limit=size + 1, after=key)
     offers = _ranked_offers(rows[:size])
@@ -291,15 +293,16 @@ def offer_page(offer_id: int, viewer: User) -> OfferPage | None:
                      pending=pending)
 
 
-def my_offers(member_id: int, state: OfferState | None = None, cursor: str | None = None
-              ) -> tuple[Page, dict[int, int]]:
-    """The member's offers, any state or one, newest first, with their gigs; and the
-    place of each live one. Three queries."""
+def my_offers(member_id: int, state: OfferState | None = None, cursor: str | None = None,
+              size: int | None = None) -> tuple[Page, dict[int, int]]:
+    """The member's offers, any state or one, newest first, a page (``size``, default
+    PAGE_SIZE) at a time, with their gigs; and the place of each live one. Three
+    queries."""
     stmt = (select(Offer).where(Offer.member_id == member_id)
             .options(joinedload(Offer.gig, innerjoin=True)))
     if state:
         stmt = stmt.where(Offer.state == state)
-    page = newest_first(stmt, Offer, cursor)
+    page = newest_first(stmt, Offer, cursor, size)
     return page, places_of([o.id for o in page.items if o.is_live])
 
 

@@ -1,10 +1,12 @@
-"""The API tests' own fixtures: a member's bearer token."""
+"""The API tests' own fixtures: a member's bearer token; and the offer tests' people
+and gigs (tests/support/offers.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from offload.accounts.services import create_personal_token
+from tests.support.offers import bob, carol, poster, referral_gig, stranger, task_gig  # noqa: F401
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def test_every_route_has_exactly_one_entry(app):
 
 def test_every_cell_is_a_known_outcome():
     assert {cell for row in MATRIX.values() for cell in row.values()} <= {
-        "ok", "login", "confirm", "404", "401"}
+        "ok", "login", "confirm", "404", "401", "403"}
 
 
 CASES = [(endpoint, method, role) for (endpoint, method), row in sorted(MATRIX.items())
@@ -55,6 +55,9 @@ def test_cell(app, client, login, world, endpoint, method, role):
     got = response.status_code
     if expected == "401":
         assert got == 401 and response.mimetype == "application/problem+json", got
+    elif expected == "403":
+        assert got == 403 and response.mimetype == "application/problem+json", got
+        assert response.get_json()["type"] == "urn:offload:problem:not-allowed"
     elif expected == "login":
         assert got == 302 and location.startswith("/login"), (got, location)
     elif expected == "confirm":

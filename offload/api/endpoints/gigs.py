@@ -7,7 +7,8 @@ from flask_smorest import abort as abort_with
 from werkzeug.exceptions import NotFound
 
 from offload.gigs.filters import BoardFilters
-from offload.gigs.queries import board_page, gig_page
+from offload.gigs.models import Gig
+from offload.gigs.queries import board_page, gig_for, gig_page
 
 from ..blueprint import LINK_HEADER, READ, Joined, bp, needs, problem_response
 from ..paging import paged
@@ -27,13 +28,27 @@ def gigs(member, cursor: str | None = None, limit: int | None = None, **_filters
     return paged(page.items, page.next_cursor)
 
 
-@bp.route("/gigs/<int:gig_id>", tags=["gigs"])
+# routed with its PATCH, one rule for both, in gig_writes.py
 @needs(READ)
 @problem_response(404, "No such gig, or one the member may not see (another's draft)")
 @bp.response(200, GigDetailSchema)
 def gig(member, gig_id: int):
     """One gig, with its questions and answers (a draft of another member is a 404)"""
+    return gig_detail(member, gig_id)
+
+
+def gig_detail(member, gig_id: int) -> Joined:
+    """What ``GigDetailSchema`` shows of the gig, as its page reads it; else NotFound."""
     page = gig_page(gig_id, member)
     if page is None:
         raise NotFound()
     return Joined(page.gig, questions=page.questions, client_details=page.client_details)
+
+
+def posters_gig(member, gig_id: int) -> Gig:
+    """The gig, for its poster and admins; else NotFound (the 404 of the pages that
+    cancel a gig and rank its offers)."""
+    gig = gig_for(member, gig_id)
+    if gig.poster_id != member.id and not member.is_admin:
+        raise NotFound()
+    return gig

@@ -86,3 +86,60 @@ class BoardQuery(CursorQuery):
         "description": "An amount: budgets starting at most at this"})
     due_by = fields.Date(metadata={"description": "Deadline on or before this day"})
     sort = choice(BoardSort, "Order: relevance (with q), newest, budget, deadline")
+
+
+# --- bodies of the gig writes (the gig form's fields; the service checks the rules) -------
+
+def _gig_fields(*, posting: bool) -> dict[str, fields.Field]:
+    """The gig form's fields: all required when posting (but the highest budget and
+    the client's), each optional in a PATCH (what is left out keeps its value)."""
+    needed = {"required": posting}
+    return {
+        "title": fields.String(**needed, metadata={"description": "One line"}),
+        "description": fields.String(**needed, metadata={"description": "Markdown"}),
+        "skills": fields.List(fields.String(), **needed, metadata={
+            "description": "1 to 10 skill names; new names join the shared list"}),
+        "category": fields.String(**needed, validate=validate.OneOf(
+            [c.value for c in GigCategory]), metadata={"description": "Category"}),
+        "budget_min_minor": fields.Integer(strict=True, **needed, metadata={
+            "description": "The lowest budget, in minor units (cents)"}),
+        "budget_max_minor": fields.Integer(strict=True, metadata={
+            "description": "The highest budget, in minor units; left out when posting: a "
+                           "fixed budget (the lowest)"}),
+        "deadline": fields.Date(**needed, metadata={
+            "description": "The day the work is due (after today)"}),
+        "client_name": fields.String(metadata={
+            "description": "A referral's client (referral gigs only; seen by the poster, "
+                           "the member awarded and admins)"}),
+        "client_contact": fields.String(metadata={
+            "description": "How to reach the client (referral gigs only)"}),
+        "client_notes": fields.String(metadata={
+            "description": "Notes about the client (referral gigs only)"}),
+    }
+
+
+# Lengths, the budget's order and the deadline's window are the service's rules, each
+# answered as a 422 naming the field (as the form shows them beside it).
+GigEditBody = Schema.from_dict(_gig_fields(posting=False), name="GigEditBody")
+GigPostBody = Schema.from_dict({
+    "kind": fields.String(required=True, validate=validate.OneOf([k.value for k in GigKind]),
+                          metadata={"description": "referral: client work passed on "
+                                                   "(commission on completion); task: work "
+                                                   "the poster wants done (milestones)"}),
+    **_gig_fields(posting=True)}, name="GigPostBody")
+
+
+class CancelBody(Schema):
+    reason = fields.String(load_default=None, metadata={
+        "description": "Why (optional for the poster; an admin cancelling another's gig "
+                       "must say why). Members see it on the gig."})
+
+
+class QuestionBody(Schema):
+    body = fields.String(required=True, metadata={
+        "description": "The question; every member sees it and its answer"})
+
+
+class AnswerBody(Schema):
+    answer = fields.String(required=True, metadata={
+        "description": "The answer, shown under the question for everyone"})
