@@ -19,7 +19,12 @@ from offload.core.routing import RecordIdConverter
 
 from . import problems
 from .blueprint import BEARER, PREFIX, bp
-from .endpoints import gigs, members, notifications  # noqa: F401 (each adds its routes)
+from .endpoints import (  # noqa: F401 (each adds its routes)
+    gigs,
+    members,
+    notifications,
+    projects,
+)
 from .schemas.common import ProblemSchema
 
 
