@@ -22,6 +22,7 @@ from .blueprint import BEARER, PREFIX, bp
 from .endpoints import (  # noqa: F401 (each adds its routes)
     gigs,
     members,
+    milestones,
     notifications,
     projects,
 )
