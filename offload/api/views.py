@@ -20,6 +20,7 @@ from offload.core.routing import RecordIdConverter
 from . import problems
 from .blueprint import BEARER, PREFIX, bp
 from .endpoints import (  # noqa: F401 (each adds its routes)
+    conversations,
     gigs,
     members,
     milestones,
