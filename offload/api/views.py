@@ -26,6 +26,7 @@ from .endpoints import (  # noqa: F401 (each adds its routes)
     milestones,
     notifications,
     projects,
+    reviews,
 )
 from .schemas.common import ProblemSchema
 
