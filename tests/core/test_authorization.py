@@ -22,7 +22,7 @@ def test_every_route_has_exactly_one_entry(app):
 
 def test_every_cell_is_a_known_outcome():
     assert {cell for row in MATRIX.values() for cell in row.values()} <= {
-        "ok", "login", "confirm", "404", "401"}
+        "ok", "login", "confirm", "404", "401", "403"}
 
 
 CASES = [(endpoint, method, role) for (endpoint, method), row in sorted(MATRIX.items())
@@ -59,6 +59,8 @@ def test_cell(app, client, login, world, endpoint, method, role):
         assert got == 302 and location.startswith("/login"), (got, location)
     elif expected == "confirm":
         assert got == 302 and location.startswith("/settings"), (got, location)
+    elif expected == "403":  # the API: the service refuses this member (NotAllowed)
+        assert got == 403 and response.mimetype == "application/problem+json", got
     elif expected == "404":
         assert got == 404, (got, location)
     else:
