@@ -98,7 +98,9 @@ Authenticate with a personal access token (Settings → API tokens) in an
 `Authorization: Bearer …` header; a browser's session cookie does not authenticate
 here. Each token has scopes: `read` for every GET (and marking notifications read).
 
-Lists are pages: follow `next` (also in the `Link` header) until it is null.
+Lists are pages: follow `next` (also in the `Link` header) until it is null. Feeds
+(a project's timeline, a conversation's messages) are read oldest first after `since`;
+their `next` is always there: follow it for more, poll it later for what is new.
 Errors are `application/problem+json` (RFC 9457) with a stable `type`
 (`urn:offload:problem:<slug>`). Requests are limited per token; the `RateLimit-*`
 headers say how many are left.
