@@ -10,6 +10,7 @@ text; files are sent on the page.
 from __future__ import annotations
 
 from flask import current_app
+from flask.views import MethodView
 
 from offload.accounts.models import TokenScope
 from offload.conversations.queries import inbox_page, messages_after
@@ -42,7 +43,6 @@ def conversations(member, cursor: str | None = None, limit: int | None = None):
     return paged(page.items, page.next_cursor)
 
 
-@bp.route("/conversations/<int:conversation_id>/messages", tags=["conversations"])
 @needs(READ)
 @loaded("conversation", offer_for)
 @problem_response(404, NOT_YOURS)
@@ -55,8 +55,6 @@ def messages(member, conversation, since: int = 0, limit: int | None = None):
     return polled(messages_after(conversation.id, since, size), since)
 
 
-@bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"],
-          tags=["conversations"])
 @needs(PROJECTS)
 @loaded("conversation", offer_for)
 @problem_response(404, NOT_YOURS)
@@ -70,3 +68,13 @@ def send_message(member, conversation, body: str):
     (message,) = messages_after(conversation.id, sent.id - 1, 1)
     return message, 201, {"Location": external_url(
         "api.messages", conversation_id=conversation.id, _query=f"since={sent.id - 1}")}
+
+
+# one rule for reading and writing: with two rules on one path, a POST to an id too big
+# for the database would be a 405 (werkzeug checks the GET rule's method before the POST
+# rule's converter refuses the id), where every other route answers 404
+@bp.route("/conversations/<int:conversation_id>/messages", endpoint="messages",
+          tags=["conversations"])
+class Messages(MethodView):
+    get = staticmethod(messages)
+    post = staticmethod(send_message)
