@@ -28,7 +28,7 @@ MOVED_ON = "The milestone (or its project) is no longer in a state that allows t
 def on_milestone(action: str, scope: str):
     """``POST /milestones/<id>/<action>`` with ``scope``: the view gets the milestone,
     loaded and authorized first. Goes above ``@bp.arguments``."""
-    return stacked(bp.route(f"/milestones/<int:milestone_id>/{action}", methods=["POST"],
+    return stacked(bp.route("/milestones/<int:milestone_id>/" + action, methods=["POST"],
                             tags=["milestones"]),
                    needs(scope), loaded("milestone", milestone_for),
                    problem_response(404, NOT_YOURS), problem_response(409, MOVED_ON))

@@ -61,7 +61,7 @@ REVIEWED = "Already reviewed, or the review window has closed"
 def on_commission(action: str, scope: str, conflict: str):
     """``POST /commissions/<id>/<action>`` with ``scope``: the view gets the commission,
     loaded and authorized first (as its project). Goes above ``@bp.arguments``."""
-    return stacked(bp.route(f"/commissions/<int:commission_id>/{action}", methods=["POST"],
+    return stacked(bp.route("/commissions/<int:commission_id>/" + action, methods=["POST"],
                             tags=["projects"]),
                    needs(scope), loaded("commission", commission_for),
                    problem_response(404, NO_COMMISSION), problem_response(409, conflict))
