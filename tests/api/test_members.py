@@ -26,6 +26,8 @@ def test_the_directory_lists_members_as_its_page_does(client, make_member, beare
     assert found["rating"] == {"value": None, "reviews": 0} and found["available"] is True
     assert found["html_url"] == "https://offload.example/members/ada"
     assert call(client, "GET", "/members?type=organization", headers).get_json()["items"] == []
+    assert [m["username"] for m in call(client, "GET", "/members?q=lovelace",
+                                        headers).get_json()["items"]] == ["ada"]
     first = call(client, "GET", "/members?limit=1", headers).get_json()
     assert len(first["items"]) == 1 and "cursor=" in first["next"]
     for bad in ("rating=4.3", "rating=9", "availability=asleep"):

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from offload.accounts.models import TokenScope
 from offload.core.links import external_url
-from offload.reviews.member_search import AVAILABILITY, COMPLETED_MAX
+from offload.reviews.member_search import AVAILABILITY, COMPLETED_MAX, QUERY_MAX
 
 from .common import CursorQuery, MemberNameSchema, Schema, page_schema
 from .gigs import SkillSchema
@@ -105,6 +105,8 @@ class ProfileSchema(MemberCardSchema):
 class MemberQuery(CursorQuery):
     """The directory's filters, as its page takes them."""
 
+    q = fields.String(validate=validate.Length(max=QUERY_MAX), metadata={
+        "description": "Words in the member's username or name (all must match)"})
     skill = fields.String(validate=validate.Length(max=60),
                           metadata={"description": "A skill's name or slug"})
     rating = fields.Float(validate=validate.Range(min=1, max=5), metadata={
