@@ -53,8 +53,6 @@ PROJECTS = TokenScope.PROJECTS.value
 WALLET = TokenScope.WALLET.value
 NOT_YOURS = "No such project, or one the member is not a side of"
 NO_COMMISSION = "No such commission, or one on a project the member is not a side of"
-
-
 REVIEWED = "Already reviewed, or the review window has closed"
 
 
@@ -85,12 +83,6 @@ def projects(member, cursor: str | None = None, limit: int | None = None):
 def project(member, project_id: int):
     """One project as the top of its page shows it, with a task's milestones or a
     referral's commission (null until the work is complete)"""
-    return project_detail(member, project_id)
-
-
-def project_detail(member, project_id: int) -> Joined:
-    """The project's header, milestones and commission for ``member``; NotFound as the
-    page (milestones.py answers with it too)."""
     header = project_header(project_id)
     if header is None or not can_view_project(header, member):
         raise NotFound()
