@@ -68,6 +68,34 @@ def needs(scope: str):
     return decorate
 
 
+def loaded(name: str, load):
+    """The URL's ``<name>_id`` becomes ``name``, the object ``load(member, id)`` answers
+    (a ``*_for`` query), loaded and authorized before the body is read, as the page does:
+    another member's private thing is a 404 whatever was sent. Goes under ``@needs`` and
+    above ``@bp.arguments``."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(member, *args, **kwargs):
+            kwargs[name] = load(member, kwargs.pop(f"{name}_id"))
+            return view(member, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def stacked(*decorators):
+    """The decorators as one, as if written one above the other in this order."""
+
+    def decorate(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
 def problem_response(status: int, description: str):
     """Document that the endpoint may answer ``status`` with a problem."""
     return bp.alt_response(status, schema=ProblemSchema, description=description,
@@ -77,6 +105,11 @@ def problem_response(status: int, description: str):
 # the Link header of a page (paging.py)
 LINK_HEADER = {"Link": {"description": 'The next page: `<url>; rel="next"` (absent on '
                                        "the last page)", "schema": {"type": "string"}}}
+
+
+# the Location header of what a write made
+LOCATION_HEADER = {"Location": {"description": "Where what was made is read",
+                                "schema": {"type": "string", "format": "uri"}}}
 
 
 class Joined:

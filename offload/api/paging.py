@@ -19,8 +19,19 @@ def paged(items: list[Any], next_cursor: str | None) -> tuple[dict, int, dict[st
     """What a list endpoint returns: ``({"items", "next"}, 200, headers)``."""
     if not next_cursor:
         return {"items": items, "next": None}, 200, {}
-    args = [(key, value) for key, value in request.args.items(multi=True) if key != "cursor"]
-    args.append(("cursor", next_cursor))
+    return _with_next(items, "cursor", next_cursor)
+
+
+def polled(items: list[Any], since: int) -> tuple[dict, int, dict[str, str]]:
+    """What a feed read with ``since`` returns (``SinceQuery``: items oldest first, each
+    with an ``id``): ``next`` is always there, after the last item (or at ``since`` when
+    nothing came), so a script follows it now for more and polls it later for news."""
+    return _with_next(items, "since", str(items[-1].id if items else since))
+
+
+def _with_next(items: list[Any], name: str, value: str) -> tuple[dict, int, dict[str, str]]:
+    args = [(key, arg) for key, arg in request.args.items(multi=True) if key != name]
+    args.append((name, value))
     # this request's own path: no endpoint to build (CANONICAL_URL holds any script root)
     next_url = f"{current_app.config['CANONICAL_URL'].rstrip('/')}{request.path}?{urlencode(args)}"
     return {"items": items, "next": next_url}, 200, {"Link": f'<{next_url}>; rel="next"'}

@@ -19,7 +19,17 @@ from offload.core.routing import RecordIdConverter
 
 from . import problems
 from .blueprint import BEARER, PREFIX, bp
-from .endpoints import gig_writes, gigs, members, notifications, offers  # noqa: F401 (each adds its routes)
+from .endpoints import (  # noqa: F401 (each adds its routes)
+    conversations,
+    gig_writes,
+    gigs,
+    members,
+    milestones,
+    notifications,
+    offers,
+    projects,
+    reviews,
+)
 from .schemas.common import ProblemSchema
 
 
@@ -90,7 +100,9 @@ Authenticate with a personal access token (Settings → API tokens) in an
 `Authorization: Bearer …` header; a browser's session cookie does not authenticate
 here. Each token has scopes: `read` for every GET (and marking notifications read).
 
-Lists are pages: follow `next` (also in the `Link` header) until it is null.
+Lists are pages: follow `next` (also in the `Link` header) until it is null. Feeds
+(a project's timeline, a conversation's messages) are read oldest first after `since`;
+their `next` is always there: follow it for more, poll it later for what is new.
 Errors are `application/problem+json` (RFC 9457) with a stable `type`
 (`urn:offload:problem:<slug>`). Requests are limited per token; the `RateLimit-*`
 headers say how many are left.

@@ -7,11 +7,13 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from sqlalchemy import Integer, Select, bindparam, select
+from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
 from offload.gigs.models import Gig
 from offload.projects.models import Project
+from offload.projects.policies import can_view_project
 
 from .models import Commission, CommissionState, CommissionTerms
 
@@ -54,6 +56,16 @@ def commission_line(project_id: int) -> CommissionLine | None:
 
 def commission_of(project_id: int) -> Commission | None:
     return db.session.scalar(select(Commission).where(Commission.project_id == project_id))
+
+
+def commission_for(viewer: User, commission_id: int) -> Commission:
+    """The commission, if ``viewer`` may see its project (a party or an admin); else
+    NotFound, as for the project."""
+    commission = db.session.get(Commission, commission_id)
+    if commission is None or not can_view_project(
+            db.session.get(Project, commission.project_id), viewer):
+        raise NotFound()
+    return commission
 
 
 def overdue_commissions(today: date | None = None, limit: int = 1000

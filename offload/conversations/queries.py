@@ -320,12 +320,12 @@ def _inbox_statement(paged: bool) -> Select:
     return stmt
 
 
-def inbox_page(member_id: int, cursor: str | None = None) -> Page:
+def inbox_page(member_id: int, cursor: str | None = None, size: int | None = None) -> Page:
     """The member's conversations (as offerer or as poster, before and after the award),
     newest activity first, with the other party, the gig and the unread count; a page
     of InboxConversation at a time (the cursor is the last one's time and offer id).
     One query."""
-    size = current_app.config["PAGE_SIZE"]
+    size = size or current_app.config["PAGE_SIZE"]
     key = decode_cursor(cursor)
     params = {"member_id": member_id, "limit": size + 1}
     if key:

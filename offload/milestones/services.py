@@ -189,17 +189,27 @@ def deliver_milestone(milestone: Milestone, *, actor: User, note: str,
 
 
 @transactional
-def release_milestone(milestone: Milestone, *, actor: User) -> Milestone:
+def release_milestone(milestone: Milestone, *, actor: User,
+                      idempotency_key: str | None = None) -> Milestone:
     """The customer pays a funded or delivered milestone out of escrow to the performer.
 
     State: → released; the project completes when its price is then paid in full.
     Money: the hold posted in full. Timeline: released. Notifies: the performer.
+    Idempotent with ``idempotency_key`` (the API's header; the page's button has none,
+    its guarded move refuses a second click): the same key again returns the milestone.
     """
     project = locked_project(milestone)
+    if idempotency_key is not None and claim_key(
+            actor.id, idempotency_key,
+            {"op": "release_milestone", "milestone": milestone.id}) is not None:
+        return milestone
     refuse(why_cannot_release(milestone, project, actor), actor_may=actor.id == project.poster_id)
     move_milestone(milestone, MilestoneState.RELEASED)
     settle = post_reservation(milestone.hold_transfer_id, actor_id=actor.id)
     store_on_milestone(milestone, settle_transfer_id=settle.id)
+    if idempotency_key is not None:
+        record_outcome(actor.id, idempotency_key, {"milestone_id": milestone.id},
+                       settle.batch_id)
     record_event(project, EventKind.RELEASED, actor_id=actor.id,
                  note=f"“{milestone.title}”: {_money(milestone.amount_minor)} paid out.")
     _tell(project.performer_id, f"“{milestone.title}” was released: "

@@ -45,12 +45,12 @@ def _mine(member_id: int):
 
 
 def my_projects(member_id: int, state: ProjectState | None = None,
-                cursor: str | None = None) -> Page:
+                cursor: str | None = None, size: int | None = None) -> Page:
     """The member's projects as performer or poster, newest first, in one state or any."""
     stmt = _mine(member_id)
     if state:
         stmt = stmt.where(Project.state == state)
-    return newest_first(stmt, Project, cursor)
+    return newest_first(stmt, Project, cursor, size=size)
 
 
 def my_stalling_projects(member_id: int) -> list[Project]:
@@ -89,13 +89,15 @@ class TimelineEvent(NeverEdited):
     files: tuple[FileLine, ...]  # oldest first
 
 
+_TIMELINE_COLUMNS = (ProjectEvent.id, ProjectEvent.kind, ProjectEvent.actor_id, User.username,
+                     User.display_name, ProjectEvent.note, ProjectEvent.created_at)
+
+
 @lru_cache(maxsize=2)
 def _timeline_statement(paged: bool) -> Select:
     """A page of the project's events with their actors' names, newest first, built
     once. Parameters: project_id, limit, and before_at, before_id when ``paged``."""
-    stmt = (select(ProjectEvent.id, ProjectEvent.kind, ProjectEvent.actor_id, User.username,
-                   User.display_name, ProjectEvent.note, ProjectEvent.created_at)
-            .outerjoin(User, User.id == ProjectEvent.actor_id)
+    stmt = (select(*_TIMELINE_COLUMNS).outerjoin(User, User.id == ProjectEvent.actor_id)
             .where(ProjectEvent.project_id == bindparam("project_id", type_=Integer)))
     if paged:
         stmt = stmt.where(tuple_(ProjectEvent.created_at, ProjectEvent.id) < tuple_(
@@ -116,11 +118,32 @@ def timeline_page(project_id: int, cursor: str | None) -> Page:
     params = {"project_id": project_id, "limit": size + 1}
     if key:
         params.update(before_at=key[0], before_id=key[1])
-    rows = db.session.execute(_timeline_statement(key is not None), params).all()
+    return keyset_page(_events(_timeline_statement(key is not None), params), size,
+                       key is None)
+
+
+@lru_cache(maxsize=1)
+def _timeline_after_statement() -> Select:
+    """The project's events recorded after one, in the order they were recorded (their
+    ids), built once. Parameters: project_id, after_id, limit."""
+    return (select(*_TIMELINE_COLUMNS).outerjoin(User, User.id == ProjectEvent.actor_id)
+            .where(ProjectEvent.project_id == bindparam("project_id", type_=Integer),
+                   ProjectEvent.id > bindparam("after_id", type_=Integer))
+            .order_by(ProjectEvent.id).limit(bindparam("limit", type_=Integer)))
+
+
+def timeline_after(project_id: int, after_id: int, limit: int) -> list[TimelineEvent]:
+    """The project's TimelineEvents recorded after event ``after_id`` (0: all), oldest
+    first, at most ``limit``: the API's feed a script polls. Two queries (one when none)."""
+    return _events(_timeline_after_statement(),
+                   {"project_id": project_id, "after_id": after_id, "limit": limit})
+
+
+def _events(statement: Select, params: dict) -> list[TimelineEvent]:
+    rows = db.session.execute(statement, params).all()
     files = (file_lines_of(ProjectEventFile, "event_id", [row[0] for row in rows])
              if rows else {})
-    events = [TimelineEvent(id_, kind, _LABELS[kind], actor_id,
-                            (display_name or username) if actor_id is not None else None,
-                            note, at, files.get(id_, ()))
-              for id_, kind, actor_id, username, display_name, note, at in rows]
-    return keyset_page(events, size, key is None)
+    return [TimelineEvent(id_, kind, _LABELS[kind], actor_id,
+                          (display_name or username) if actor_id is not None else None,
+                          note, at, files.get(id_, ()))
+            for id_, kind, actor_id, username, display_name, note, at in rows]

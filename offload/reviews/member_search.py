@@ -8,7 +8,8 @@ It lives here, not in ``profiles`` (whose page shows it), because it ranks by th
 reviews keep: reviews sit above profiles (a review names its author's profile), so the
 read that joins both sits above both.
 
-Query-string keys: ``skill`` (a name or slug), ``rating`` (at least this many stars,
+Query-string keys: ``q`` (words in the member's username or display name, all of
+them, in any case), ``skill`` (a name or slug), ``rating`` (at least this many stars,
 1–5, halves allowed; members with no review yet don't match), ``completed`` (at least
 this many projects completed as the performer), ``availability`` (``available`` or
 ``busy``), ``type`` (``individual`` or ``organization``), ``work`` (``take_on`` or
@@ -23,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 
 from offload.accounts.models import AccountType, User, WorkRole
 from offload.core.db import db
@@ -37,6 +38,7 @@ from .queries import Rating
 from .ranking import MICRO, rated_at_least, rating_key
 
 AVAILABILITY = ("available", "busy")
+QUERY_MAX = 60
 COMPLETED_MAX = 100_000
 # the ``work`` filter: who counts as taking on (or passing on) work
 WORK_FILTERS = {WorkRole.TAKE_ON.value: (WorkRole.TAKE_ON.value, WorkRole.BOTH.value),
@@ -45,6 +47,7 @@ WORK_FILTERS = {WorkRole.TAKE_ON.value: (WorkRole.TAKE_ON.value, WorkRole.BOTH.v
 
 @dataclass(frozen=True)
 class MemberFilters:
+    q: str = ""  # words, each in the username or the display name
     skill: str = ""  # as typed; matched by slug
     min_rating: Decimal | None = None
     min_completed: int | None = None
@@ -56,7 +59,8 @@ class MemberFilters:
     def from_args(cls, args: Mapping[str, Any]) -> tuple[MemberFilters, dict[str, str]]:
         """Filters from a query string and the problems found (that filter is left out)."""
         errors: dict[str, str] = {}
-        values: dict[str, Any] = {"skill": " ".join(arg_text(args, "skill").split())[:60]}
+        values: dict[str, Any] = {"q": " ".join(arg_text(args, "q").split())[:QUERY_MAX],
+                                  "skill": " ".join(arg_text(args, "skill").split())[:60]}
         raw = arg_text(args, "rating").strip()
         if raw:
             try:
@@ -86,7 +90,7 @@ class MemberFilters:
         return cls(**values), errors
 
     def to_args(self) -> dict[str, str]:
-        args = {"skill": self.skill,
+        args = {"q": self.q, "skill": self.skill,
                 "rating": f"{self.min_rating.normalize():f}" if self.min_rating else "",
                 "completed": str(self.min_completed) if self.min_completed is not None else "",
                 "availability": self.availability, "type": self.account_type,
@@ -119,6 +123,9 @@ def search_members(filters: MemberFilters, cursor: str | None = None, *,
             .outerjoin(Profile, Profile.user_id == User.id)
             .outerjoin(MemberRating, MemberRating.member_id == User.id)
             .where(LISTED))
+    for word in filters.q.lower().split():
+        stmt = stmt.where(or_(User.username.contains(word, autoescape=True),
+                              func.lower(User.display_name).contains(word, autoescape=True)))
     if filters.skill:
         stmt = stmt.where(User.id.in_(
             select(MemberSkill.user_id).join(Skill, Skill.id == MemberSkill.skill_id)

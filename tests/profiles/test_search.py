@@ -235,6 +235,19 @@ def test_by_skill_name_or_slug_in_any_case(make_member):
     assert found(skill="Rust") == []
 
 
+def test_by_words_in_the_username_or_the_name_in_any_case(make_member):
+    make_member("ada", display_name="Ada Lovelace")
+    make_member("grace", display_name="Grace Hopper")
+    make_member("lovelace_fan", display_name="")
+    assert found(q="LOVELACE") == ["lovelace_fan", "ada"]
+    assert found(q="  ada   love ") == ["ada"]  # every word, each anywhere
+    assert found(q="hop") == ["grace"]
+    assert found(q="100%_") == []  # LIKE's wildcards are only characters here
+    filters, errors = MemberFilters.from_args({"q": " Ada \t Lovelace "})
+    assert errors == {} and filters.q == "Ada Lovelace"
+    assert filters.to_args() == {"q": "Ada Lovelace"}
+
+
 def test_members_with_no_review_dont_match_any_rating(make_member):
     make_member("unrated")  # counts as the prior (4.0) for ordering, not for the filter
     rate(make_member("low"), 1, 1)  # (20 + 1) / 6 = 3.5

@@ -110,6 +110,8 @@ BY_QUERY = [
     ("skill=Python", ["ann", "ben"]),
     ("skill=GO", ["ben", "acme"]),
     ("skill=cobol", []),
+    ("q=AN", ["ann", "dan"]),
+    ("q=an&skill=python", ["ann"]),
     ("rating=3", ["ann", "ben", "acme"]),
     ("rating=4.5", ["ann", "ben"]),
     ("rating=5", []),
@@ -123,7 +125,7 @@ BY_QUERY = [
     ("skill=python&availability=available", ["ann"]),
     ("skill=go&rating=4&completed=1&availability=available&type=organization", ["acme"]),
     # the form sends every field, the unused ones empty
-    ("skill=&rating=4.5&completed=&availability=&type=", ["ann", "ben"]),
+    ("q=&skill=&rating=4.5&completed=&availability=&type=", ["ann", "ben"]),
 ]
 
 
@@ -141,6 +143,7 @@ def test_the_form_shows_the_filters_in_use(client, people, viewer):
     assert listed(page) == ["ben"]
     assert "Members who list Python" in page
     assert 'name="skill" value="python"' in page
+    assert 'name="q" value=""' in page
     assert '<option value="4.5" selected>' in page
     assert 'name="completed" value="2"' in page
     assert '<option value="busy" selected>' in page

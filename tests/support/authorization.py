@@ -153,6 +153,7 @@ def _offer_objects(world: World) -> dict:
     proposal = propose_terms(offer, actor=poster, price_minor=180_00, days_to_deliver=5)
     file_id = _message_file_id(offer, world.member)
     return {"offer_id": offer.id, "proposal_id": proposal.id, "file_id": file_id,
+            "conversation_id": offer.id,  # the API names an offer's conversation so
             "project_id": _project_id(world, poster), **_task_objects(world, poster)}
 
 
@@ -262,7 +263,8 @@ def _project_id(world: World, poster) -> int:
 
 
 def _review_objects(world: World) -> dict:
-    """A completed referral project the member performed, reviewed by both sides."""
+    """A completed referral project the member performed, reviewed by both sides, and
+    its commission."""
     from datetime import timedelta
 
     from offload.commissions.services import complete_referral
@@ -280,12 +282,13 @@ def _review_objects(world: World) -> dict:
                        cover_letter="Me.", fee_kind=None, idempotency_key="matrix-review")
     award_offer(offer, actor=poster)
     project = accept_award(offer, actor=world.member)
-    complete_referral(project, actor=world.member, invoiced_minor=100_00,
-                      idempotency_key="matrix-complete", invoice_reason="Scope cut.")
+    commission = complete_referral(project, actor=world.member, invoiced_minor=100_00,
+                                   idempotency_key="matrix-complete",
+                                   invoice_reason="Scope cut.")
     submit_review(project, actor=world.member, stars=5, body="Clear brief.")
     review = submit_review(project, actor=poster, stars=4, body="Good work.",
                            skill_stars={_skill_id("Python"): 4})
-    return {"review_id": review.id}
+    return {"review_id": review.id, "commission_id": commission.id}
 
 
 def _alert_objects(world: World) -> dict:

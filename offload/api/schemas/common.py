@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from offload.core.forms import ID_MAX
+
 
 class Schema(ma.Schema):
     class Meta:
@@ -60,7 +62,21 @@ def choice(enum, description: str) -> fields.String:
 PAGE_SIZE_MAX = 100
 
 
+def _page_size() -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=1, max=PAGE_SIZE_MAX), metadata={
+        "description": "Items per page (default: the site's page size)"})
+
+
 class CursorQuery(Schema):
     cursor = fields.String(metadata={"description": "From a previous page's `next`"})
-    limit = fields.Integer(validate=validate.Range(min=1, max=PAGE_SIZE_MAX), metadata={
-        "description": "Items per page (default: the site's page size)"})
+    limit = _page_size()
+
+
+class SinceQuery(Schema):
+    """A feed read oldest first and polled: what came after ``since``."""
+
+    since = fields.Integer(load_default=0, validate=validate.Range(min=0, max=ID_MAX),
+                           metadata={"description": "From a previous answer's `next`: "
+                                                    "only what came after it (0: from the "
+                                                    "start)"})
+    limit = _page_size()
