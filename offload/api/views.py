@@ -19,7 +19,7 @@ from offload.core.routing import RecordIdConverter
 
 from . import problems
 from .blueprint import BEARER, PREFIX, bp
-from .endpoints import gigs, members, notifications  # noqa: F401 (each adds its routes)
+from .endpoints import gigs, members, notifications, wallet  # noqa: F401 (each adds its routes)
 from .schemas.common import ProblemSchema
 
 
@@ -88,7 +88,8 @@ DESCRIPTION = """Offload's JSON API, for members' own tools.
 
 Authenticate with a personal access token (Settings → API tokens) in an
 `Authorization: Bearer …` header; a browser's session cookie does not authenticate
-here. Each token has scopes: `read` for every GET (and marking notifications read).
+here. Each token has scopes: `read` for every GET (and marking notifications read),
+`wallet` for the wallet (its GETs too: balances are money).
 
 Lists are pages: follow `next` (also in the `Link` header) until it is null.
 Errors are `application/problem+json` (RFC 9457) with a stable `type`

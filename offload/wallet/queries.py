@@ -178,9 +178,9 @@ class HistoryLine:
         return (self.reserved_minor or 0) - abs(self.amount_minor)
 
 
-def wallet_history_page(member_id: int, cursor: str | None) -> Page:
-    """The member's wallet transfers, newest first, as ``HistoryLine`` items, each with
-    the balances just after it.
+def wallet_history_page(member_id: int, cursor: str | None, size: int | None = None) -> Page:
+    """The member's wallet transfers, newest first, as ``HistoryLine`` items (``size``,
+    default PAGE_SIZE), each with the balances just after it.
 
     One line per transfer: posted transfers, reservations, and each reservation's post
     or void. A reservation's line also says what became of it. Runs three queries
@@ -191,7 +191,7 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
     if account_id is None:
         return Page(items=[], next_cursor=None, is_first=decode_cursor(cursor) is None)
     key = decode_cursor(cursor)
-    size = current_app.config["PAGE_SIZE"]
+    size = size or current_app.config["PAGE_SIZE"]
     params = {"account_id": account_id}
     if key:
         params.update(before_at=key[0], before_id=key[1])
