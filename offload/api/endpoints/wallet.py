@@ -19,7 +19,7 @@ from offload.wallet.queries import (
 )
 from offload.wallet.services import add_funds, request_withdrawal
 
-from ..blueprint import LINK_HEADER, bp, needs, problem_response
+from ..blueprint import LINK_HEADER, bp, link, needs, problem_response
 from ..idempotency import IdempotencyHeader
 from ..paging import paged
 from ..schemas.common import CursorQuery
@@ -65,6 +65,7 @@ def wallet_history(member, cursor: str | None = None, limit: int | None = None):
 @bp.arguments(IdempotencyHeader, location="headers", as_kwargs=True)
 @bp.arguments(DepositBody, as_kwargs=True)
 @bp.response(201, DepositSchema, headers=LOCATION)
+@link("TheDeposit", "/wallet/deposits/{deposit_id}", deposit_id="$response.body#/id")
 def create_deposit(member, amount_minor: int, idempotency_key: str):
     """Add funds through the payment provider (the sandbox completes at once)"""
     deposit = add_funds(actor=member, amount_minor=amount_minor,
@@ -87,6 +88,8 @@ def deposit(member, deposit_id: int):
 @bp.arguments(IdempotencyHeader, location="headers", as_kwargs=True)
 @bp.arguments(WithdrawalBody, as_kwargs=True)
 @bp.response(201, WithdrawalSchema, headers=LOCATION)
+@link("TheWithdrawal", "/wallet/withdrawals/{withdrawal_id}",
+      withdrawal_id="$response.body#/id")
 def create_withdrawal(member, amount_minor: int, payout_details: str, idempotency_key: str):
     """Ask for a withdrawal: the amount is held until an admin pays it out"""
     withdrawal = request_withdrawal(actor=member, amount_minor=amount_minor,
