@@ -70,7 +70,8 @@ def create_deposit(member, amount_minor: int, idempotency_key: str):
     """Add funds through the payment provider (the sandbox completes at once)"""
     deposit = add_funds(actor=member, amount_minor=amount_minor,
                         idempotency_key=idempotency_key)
-    return _created(deposit_for(member, deposit.id), "api.deposit", "deposit_id")
+    return _created(deposit_for(member, deposit.id),
+                    external_url("api.deposit", deposit_id=deposit.id))
 
 
 @bp.route("/wallet/deposits/<int:deposit_id>", tags=TAGS)
@@ -95,7 +96,8 @@ def create_withdrawal(member, amount_minor: int, payout_details: str, idempotenc
     withdrawal = request_withdrawal(actor=member, amount_minor=amount_minor,
                                     payout_details=payout_details,
                                     idempotency_key=idempotency_key)
-    return _created(withdrawal_for(member, withdrawal.id), "api.withdrawal", "withdrawal_id")
+    return _created(withdrawal_for(member, withdrawal.id),
+                    external_url("api.withdrawal", withdrawal_id=withdrawal.id))
 
 
 @bp.route("/wallet/withdrawals/<int:withdrawal_id>", tags=TAGS)
@@ -107,5 +109,6 @@ def withdrawal(member, withdrawal_id: int):
     return withdrawal_for(member, withdrawal_id)
 
 
-def _created(item, endpoint: str, argument: str):
-    return item, 201, {"Location": external_url(endpoint, **{argument: item.id})}
+def _created(item, location: str):
+    """201 with the new thing's API URL (a retry with its key answers the same)."""
+    return item, 201, {"Location": location}

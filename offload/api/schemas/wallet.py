@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import fields, validate
 
-from offload.core.links import external_url
+from offload.core.links import external_url, path_maker
 from offload.wallet.models import DepositState, WithdrawalState
 from offload.wallet.queries import LineState, LineStep
 
@@ -29,18 +29,7 @@ class Currency(fields.Field):
         return None  # not read from the object: the site's own
 
 
-class PageLink(fields.Field):
-    """The absolute URL of an object's page on the site: ``PageLink("wallet.deposit",
-    "deposit_id")`` builds it from the object's ``id``."""
-
-    def __init__(self, endpoint: str, argument: str, **kwargs) -> None:
-        self.endpoint, self.argument = endpoint, argument
-        super().__init__(dump_only=True, required=True, attribute="id", metadata={
-            "type": "string", "format": "uri", "description": "Its page on the site"},
-            **kwargs)
-
-    def _serialize(self, value, attr, obj, **kwargs) -> str:
-        return external_url(self.endpoint, **{self.argument: value})
+PAGE_URL = {"type": "string", "format": "uri", "description": "Its page on the site"}
 
 
 class WalletSchema(Schema):
@@ -85,8 +74,11 @@ class HistoryLineSchema(Schema):
         "description": "The cause's page on the site, if it has one"})
 
     def _cause_url(self, line) -> str | None:
-        page = line.cause_page
-        return None if page is None else external_url(page[0], **page[1])
+        # as the wallet page links it (its endpoints are the history's table, CAUSE_PAGES)
+        link = line.cause_link
+        if link is None:
+            return None
+        return current_app.config["CANONICAL_URL"].rstrip("/") + path_maker(*link)(line.cause_id)
 
 
 HistoryPageSchema = page_schema(HistoryLineSchema, "WalletHistoryPage")
@@ -109,7 +101,10 @@ class DepositSchema(Schema):
         "type": "string", "format": "uri",
         "description": "Where the member completes the payment, for a provider that needs "
                        "it; always null today: the sandbox needs none"})
-    html_url = PageLink("wallet.deposit", "deposit_id")
+    html_url = fields.Method("_html_url", required=True, metadata=PAGE_URL)
+
+    def _html_url(self, deposit) -> str:
+        return external_url("wallet.deposit", deposit_id=deposit.id)
 
 
 class WithdrawalSchema(Schema):
@@ -127,7 +122,10 @@ class WithdrawalSchema(Schema):
     decided_at = fields.DateTime(allow_none=True, required=True)
     reason = fields.String(allow_none=True, required=True, metadata={
         "description": "Why it was rejected"})
-    html_url = PageLink("wallet.withdrawal", "withdrawal_id")
+    html_url = fields.Method("_html_url", required=True, metadata=PAGE_URL)
+
+    def _html_url(self, withdrawal) -> str:
+        return external_url("wallet.withdrawal", withdrawal_id=withdrawal.id)
 
 
 class DepositBody(Schema):
