@@ -15,8 +15,10 @@ read model or service the pages use, with the decorators that say everything els
 
 A list takes ``@bp.arguments(CursorQuery, location="query", as_kwargs=True)`` (or a
 schema extending it) and returns ``paged(items, next_cursor)`` (``paging.py``) under
-``@bp.response(200, ..., headers=LINK_HEADER)``. A service's refusal (``OffloadError``)
-becomes a problem on its own (``problems.py``); a write passes ``actor=member``.
+``@bp.response(200, ..., headers=LINK_HEADER)``. A POST that creates something answers
+201 with a ``Location`` and documents, with ``@link(...)``, how to read it back. A
+service's refusal (``OffloadError``) becomes a problem on its own (``problems.py``); a
+write passes ``actor=member``.
 
 Here too: every endpoint but the public ones needs a token before its arguments are
 read (401), answers carry the RateLimit-* headers of the token's limit, and nothing
@@ -41,6 +43,7 @@ from .schemas.common import ProblemSchema
 
 PREFIX = "/api/v1"
 BEARER = "bearerAuth"
+SCOPE_EXTENSION = "x-scope"  # an operation's scope, in the document
 READ = TokenScope.READ.value
 # served to anyone: the document, its docs page and the page's files
 PUBLIC_ENDPOINTS = {"api.openapi_json", "api.docs", "api.static"}
@@ -57,7 +60,8 @@ def needs(scope: str):
         def wrapped(*args, **kwargs):
             return view(require_scope(scope), *args, **kwargs)
 
-        wrapped = bp.doc(security=[{BEARER: []}],
+        # ``x-scope``: the same, for tools (the Schemathesis run picks its token by it)
+        wrapped = bp.doc(security=[{BEARER: []}], **{SCOPE_EXTENSION: scope},
                          description=f"Needs a token with the `{scope}` scope.")(wrapped)
         for status, said in ((401, "No valid token"),
                              (403, f"The token lacks the `{scope}` scope"),
@@ -100,6 +104,17 @@ def problem_response(status: int, description: str):
     """Document that the endpoint may answer ``status`` with a problem."""
     return bp.alt_response(status, schema=ProblemSchema, description=description,
                            content_type=problems.PROBLEM_JSON)
+
+
+def link(name: str, path: str, *, method: str = "get", status: int = 201,
+         **parameters: str):
+    """Document an OpenAPI link from the endpoint's ``status`` answer to the operation at
+    ``path`` (as in the document, under the prefix: ``/gigs/{gig_id}``), each of its
+    parameters an expression on the answer (``gig_id="$response.body#/id"``). Clients
+    and Schemathesis' stateful run (tests/api/test_schemathesis.py) follow links."""
+    pointer = (PREFIX + path).replace("~", "~0").replace("/", "~1")
+    return bp.doc(responses={status: {"links": {name: {
+        "operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}}}})
 
 
 # the Link header of a page (paging.py)

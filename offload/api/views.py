@@ -29,6 +29,7 @@ from .endpoints import (  # noqa: F401 (each adds its routes)
     offers,
     projects,
     reviews,
+    wallet,
 )
 from .schemas.common import ProblemSchema
 
@@ -98,7 +99,15 @@ DESCRIPTION = """Offload's JSON API, for members' own tools.
 
 Authenticate with a personal access token (Settings → API tokens) in an
 `Authorization: Bearer …` header; a browser's session cookie does not authenticate
-here. Each token has scopes: `read` for every GET (and marking notifications read).
+here. Each token has scopes, and each operation names the one it needs (`x-scope`):
+`read` for every GET (and marking notifications read); `offers` for posting, editing
+and cancelling gigs, asking and answering questions, and making, negotiating, awarding
+and accepting offers (a prepaid offer's fee is charged to the wallet); `projects` for a
+project's timeline, milestones (add, deliver, revision), messages, invoices and
+reviews; `wallet` for the wallet (its GETs too: balances are money) and for whatever
+moves money: funding and releasing a milestone, completing a referral, paying a
+commission. Those also take an `Idempotency-Key` header: a retry with the same key and
+body gets the first answer; the same key with another body is refused (422).
 
 Lists are pages: follow `next` (also in the `Link` header) until it is null. Feeds
 (a project's timeline, a conversation's messages) are read oldest first after `since`;

@@ -29,12 +29,16 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import aliased, joinedload
+from werkzeug.exceptions import NotFound
 
+from offload.accounts.models import User
+from offload.accounts.queries import SignedIn
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
 
-from .models import Withdrawal, WithdrawalState
+from .models import Deposit, Withdrawal, WithdrawalState
+from .policies import can_view
 
 RECENT_WITHDRAWALS = 10
 
@@ -174,9 +178,9 @@ class HistoryLine:
         return (self.reserved_minor or 0) - abs(self.amount_minor)
 
 
-def wallet_history_page(member_id: int, cursor: str | None) -> Page:
-    """The member's wallet transfers, newest first, as ``HistoryLine`` items, each with
-    the balances just after it.
+def wallet_history_page(member_id: int, cursor: str | None, size: int | None = None) -> Page:
+    """The member's wallet transfers, newest first, as ``HistoryLine`` items (``size``,
+    default PAGE_SIZE), each with the balances just after it.
 
     One line per transfer: posted transfers, reservations, and each reservation's post
     or void. A reservation's line also says what became of it. Runs three queries
@@ -187,7 +191,7 @@ def wallet_history_page(member_id: int, cursor: str | None) -> Page:
     if account_id is None:
         return Page(items=[], next_cursor=None, is_first=decode_cursor(cursor) is None)
     key = decode_cursor(cursor)
-    size = current_app.config["PAGE_SIZE"]
+    size = size or current_app.config["PAGE_SIZE"]
     params = {"account_id": account_id}
     if key:
         params.update(before_at=key[0], before_id=key[1])
@@ -398,3 +402,49 @@ def _oldest_first(stmt: Select, model, cursor: str | None) -> Page:
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
     return Page(items=rows, next_cursor=next_cursor, is_first=key is None)
 
+
+
+# --- one deposit or withdrawal ------------------------------------------------------------
+
+class DepositItem(NamedTuple):
+    """A deposit as its page shows it."""
+
+    id: int
+    member_id: int
+    amount_minor: int
+    state: str
+    provider: str
+    provider_reference: str
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class WithdrawalItem(NamedTuple):
+    """A withdrawal as its page shows it."""
+
+    id: int
+    member_id: int
+    amount_minor: int
+    state: str
+    payout_details: str
+    created_at: datetime
+    decided_at: datetime | None
+    reason: str | None  # why it was rejected
+
+
+def deposit_for(viewer: User | SignedIn, deposit_id: int) -> DepositItem:
+    """The viewer's own deposit (any, for an admin); NotFound for anyone else's."""
+    return _visible(DepositItem, Deposit, viewer, deposit_id)
+
+
+def withdrawal_for(viewer: User | SignedIn, withdrawal_id: int) -> WithdrawalItem:
+    """The viewer's own withdrawal (any, for an admin); NotFound for anyone else's."""
+    return _visible(WithdrawalItem, Withdrawal, viewer, withdrawal_id)
+
+
+def _visible(item: type[NamedTuple], model: type, viewer, row_id: int):
+    row = db.session.execute(select(*(getattr(model, name) for name in item._fields))
+                             .where(model.id == row_id)).first()
+    if row is None or not can_view(viewer, row):
+        raise NotFound()
+    return item(*row)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
-from offload.core.db import db
 from offload.core.forms import fresh_fields_key
 from offload.core.money import format_money
 from offload.core.submit import submit
 
 from .forms import DepositForm, WithdrawalForm
-from .models import Deposit, DepositState, Withdrawal
-from .policies import can_view
+from .models import Deposit, DepositState
 from .providers import is_sandbox
-from .queries import recent_withdrawals, wallet_history_page, wallet_summary
+from .queries import (
+    deposit_for,
+    recent_withdrawals,
+    wallet_history_page,
+    wallet_summary,
+    withdrawal_for,
+)
 from .services import add_funds, request_withdrawal
 
 bp = Blueprint("wallet", __name__)
@@ -89,19 +93,11 @@ def create_withdrawal():
 @bp.get("/wallet/deposits/<int:deposit_id>")
 @login_required
 def deposit(deposit_id: int):
-    return render_template("wallet/deposit.html", deposit=_visible(Deposit, deposit_id))
+    return render_template("wallet/deposit.html", deposit=deposit_for(current_user, deposit_id))
 
 
 @bp.get("/wallet/withdrawals/<int:withdrawal_id>")
 @login_required
 def withdrawal(withdrawal_id: int):
     return render_template("wallet/withdrawal.html",
-                           withdrawal=_visible(Withdrawal, withdrawal_id))
-
-
-def _visible(model: type[Deposit] | type[Withdrawal], row_id: int) -> Deposit | Withdrawal:
-    """The member's own deposit or withdrawal (or any, for an admin); 404 otherwise."""
-    row = db.get_or_404(model, row_id)
-    if not can_view(current_user, row):
-        abort(404)
-    return row
+                           withdrawal=withdrawal_for(current_user, withdrawal_id))
