@@ -74,6 +74,8 @@ def app_config(tmp_path: Path, **extra) -> dict:
         "CANONICAL_URL": "https://offload.example",
         "MAIL_BACKEND": "log",
         "LEDGER_STRICT_LOCK_ORDER": True,
+        # the webhook tests' receivers listen on http://127.0.0.1
+        "WEBHOOKS_ALLOW_HTTP_LOOPBACK": True,
         # the real method's cost (~0.15 s a log-in) would dominate the suite; a login
         # still checks a real scrypt hash, with a smaller work factor
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
