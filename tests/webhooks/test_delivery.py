@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from offload.core.db import db, utcnow
+from offload.jobs.worker import Worker
 from offload.notifications.models import Notification, OutboxEmail
 from offload.notifications.services import notify
 from offload.webhooks import services
@@ -168,3 +169,13 @@ def test_a_name_resolving_to_a_private_address_is_not_sent_to(app, make_member, 
     assert services.deliver_webhooks().failed == 1
     error = db.session.scalar(select(WebhookAttempt.error))
     assert "10.1.2.3" in error and "not a public address" in error
+
+
+def test_the_job_worker_delivers_what_was_committed(app, make_member, receiver):
+    ada = make_member("ada")
+    made = _endpoint(ada, receiver.url)
+    _event(ada)
+    db.session.commit()
+    Worker(app, jobs=()).run_once()
+    [got] = receiver.received
+    assert verify(made.secret, got) and got.json["data"]["title"] == "Bob wrote to you"
