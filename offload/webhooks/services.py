@@ -242,7 +242,10 @@ def _api_url(base: str, ids: dict[str, int]) -> str | None:
         for rule in current_app.url_map.iter_rules():
             if (rule.endpoint.startswith("api.") and rule.arguments == {key}
                     and "GET" in (rule.methods or ())):
-                return base + site_path(rule.endpoint, **{key: ids[key]})
+                # built from the rule just found (not site_path: no endpoint is named here)
+                path = current_app.url_map.bind("", script_name="/").build(
+                    rule.endpoint, {key: ids[key]})
+                return base + path
     return None
 
 
