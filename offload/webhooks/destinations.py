@@ -23,6 +23,8 @@ LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
     return address.is_global and not address.is_multicast
 
 

@@ -100,10 +100,6 @@ class WebhookEndpoint(db.Model):
     # the last attempt's HTTP status (null: no answer, see the log's error)
     last_status: Mapped[int | None]
 
-    @property
-    def event_types(self) -> list[str]:
-        return self.events.split()
-
     def __repr__(self) -> str:
         return f"<WebhookEndpoint {self.id} user={self.user_id}>"
 

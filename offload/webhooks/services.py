@@ -28,6 +28,7 @@ from offload.core.db import atomic, db, in_atomic, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.core.links import site_path
 from offload.moderation.services import record_moderation
+from offload.notifications.models import Notification
 from offload.notifications.services import notify, wake_mail_worker
 
 from .destinations import check_destination, clean_url
@@ -58,7 +59,7 @@ class NewSecret:
 
 # --- endpoints ---------------------------------------------------------------------------
 
-def create_webhook_endpoint(*, actor, url: str, events: list[str], site_wide: bool = False,
+def create_webhook_endpoint(*, actor: User, url: str, events: list[str], site_wide: bool = False,
                             reason: str | None = None) -> NewSecret:
     """Register an endpoint for the actor's events (``site_wide``: an admin's, for
     every member's events).
@@ -92,7 +93,7 @@ def create_webhook_endpoint(*, actor, url: str, events: list[str], site_wide: bo
     return NewSecret(endpoint.id, url, secret)
 
 
-def update_webhook_events(endpoint_id: int, *, actor, events: list[str],
+def update_webhook_events(endpoint_id: int, *, actor: User, events: list[str],
                           reason: str | None = None) -> None:
     """Change which event types the endpoint receives (from the next event on).
 
@@ -105,7 +106,7 @@ def update_webhook_events(endpoint_id: int, *, actor, events: list[str],
         endpoint.events = chosen
 
 
-def rotate_webhook_secret(endpoint_id: int, *, actor, reason: str | None = None) -> NewSecret:
+def rotate_webhook_secret(endpoint_id: int, *, actor: User, reason: str | None = None) -> NewSecret:
     """Give the endpoint a new secret, at once: deliveries from now on, retries
     included, are signed with it and no longer with the old one.
 
@@ -117,7 +118,7 @@ def rotate_webhook_secret(endpoint_id: int, *, actor, reason: str | None = None)
         return NewSecret(endpoint.id, endpoint.url, endpoint.secret)
 
 
-def enable_webhook_endpoint(endpoint_id: int, *, actor, reason: str | None = None) -> None:
+def enable_webhook_endpoint(endpoint_id: int, *, actor: User, reason: str | None = None) -> None:
     """Turn a turned-off endpoint on again: its failures are forgotten and the events
     that waited are delivered, oldest first.
 
@@ -131,7 +132,7 @@ def enable_webhook_endpoint(endpoint_id: int, *, actor, reason: str | None = Non
         wake_mail_worker()
 
 
-def delete_webhook_endpoint(endpoint_id: int, *, actor, reason: str | None = None) -> None:
+def delete_webhook_endpoint(endpoint_id: int, *, actor: User, reason: str | None = None) -> None:
     """Delete the endpoint, with its undelivered events and its log.
 
     Refuses: as ``update_webhook_events``.
@@ -144,7 +145,7 @@ def delete_webhook_endpoint(endpoint_id: int, *, actor, reason: str | None = Non
         session.delete(endpoint)
 
 
-def _held(endpoint_id: int, actor, reason: str | None, action: str) -> WebhookEndpoint:
+def _held(endpoint_id: int, actor: User, reason: str | None, action: str) -> WebhookEndpoint:
     """The endpoint, locked, when the actor may change it; a site-wide one's change is
     logged with ``reason``. Joins the caller's transaction."""
     session = db.session
@@ -161,7 +162,7 @@ def _held(endpoint_id: int, actor, reason: str | None, action: str) -> WebhookEn
     return endpoint
 
 
-def _record(actor, action: str, endpoint: WebhookEndpoint, reason: str | None) -> None:
+def _record(actor: User, action: str, endpoint: WebhookEndpoint, reason: str | None) -> None:
     record_moderation(actor=actor, action=action, subject_type="webhook_endpoint",
                       subject_id=endpoint.id, reason=reason or "")
 
@@ -178,7 +179,7 @@ def _clean_events(events: list[str]) -> str:
 
 # --- queueing ------------------------------------------------------------------------------
 
-def enqueue_webhooks(notification) -> int:
+def enqueue_webhooks(notification: Notification) -> int:
     """Queue the notification as an event for every enabled endpoint that wants its type:
     the member's own and the site-wide ones. Returns how many were queued.
 
@@ -210,7 +211,7 @@ def enqueue_webhooks(notification) -> int:
     return len(targets)
 
 
-def _payload(notification, event: EventType) -> str:
+def _payload(notification: Notification, event: EventType) -> str:
     link = notification.link
     base = current_app.config["CANONICAL_URL"].rstrip("/")
     ids = _ids_in(link)
@@ -295,7 +296,6 @@ def deliver_webhooks(*, now: datetime | None = None, limit: int = 100,
     report = WebhookReport()
     due = list(db.session.scalars(select(WebhookDelivery.id).where(_is_due(now))
                                .order_by(WebhookDelivery.id).limit(limit)))
-    db.session.rollback()  # no read transaction held open across the HTTP calls
     for delivery_id in due:
         if keep_going is not None and not keep_going():
             break
@@ -361,13 +361,14 @@ def _post(send: _Send, now: datetime) -> tuple[int | None, str | None]:
 
 def _record_delivered(send: _Send, now: datetime, status: int, duration_ms: int) -> None:
     with atomic() as session:
+        endpoint = _locked_endpoint(send)
+        if endpoint is None:
+            return
+        endpoint.failures, endpoint.retry_at = 0, None
+        endpoint.last_attempt_at, endpoint.last_status = now, status
         session.execute(update(WebhookDelivery).where(WebhookDelivery.id == send.delivery_id)
                         .values(delivered_at=now, locked_until=None,
                                 attempts=WebhookDelivery.attempts + 1)
-                        .execution_options(synchronize_session=False))
-        session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == send.endpoint_id)
-                        .values(failures=0, retry_at=None, last_attempt_at=now,
-                                last_status=status)
                         .execution_options(synchronize_session=False))
         _log_attempt(send, now, status, None, duration_ms)
     log.info("webhook %s delivered to endpoint %s (%s)", send.message_id, send.endpoint_id,
@@ -380,19 +381,17 @@ def _record_failed(send: _Send, now: datetime, status: int | None, error: str,
     turned the endpoint off."""
     config = current_app.config
     with atomic() as session:
-        session.execute(update(WebhookDelivery).where(WebhookDelivery.id == send.delivery_id)
-                        .values(locked_until=None, attempts=WebhookDelivery.attempts + 1)
-                        .execution_options(synchronize_session=False))
-        _log_attempt(send, now, status, error, duration_ms)
-        endpoint = session.scalar(select(WebhookEndpoint)
-                                  .where(WebhookEndpoint.id == send.endpoint_id)
-                                  .with_for_update())
-        if endpoint is None:  # deleted while we were sending
+        endpoint = _locked_endpoint(send)
+        if endpoint is None:
             return False
         endpoint.failures += 1
         waits = config["WEBHOOK_RETRY_SECONDS"]
         endpoint.retry_at = now + timedelta(seconds=waits[min(endpoint.failures, len(waits)) - 1])
         endpoint.last_attempt_at, endpoint.last_status = now, status
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id == send.delivery_id)
+                        .values(locked_until=None, attempts=WebhookDelivery.attempts + 1)
+                        .execution_options(synchronize_session=False))
+        _log_attempt(send, now, status, error, duration_ms)
         turned_off = (endpoint.failures >= config["WEBHOOK_MAX_FAILURES"]
                       and endpoint.disabled_at is None)
         if turned_off:
@@ -401,6 +400,13 @@ def _record_failed(send: _Send, now: datetime, status: int | None, error: str,
     log.warning("webhook %s to endpoint %s failed (%s)%s", send.message_id, send.endpoint_id,
                 error, ": endpoint turned off" if turned_off else "")
     return turned_off
+
+
+def _locked_endpoint(send: _Send) -> WebhookEndpoint | None:
+    """The endpoint of the delivery just sent, locked first (as deleting it locks it
+    first); None when it was deleted while we were sending: nothing left to record."""
+    return db.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.id == send.endpoint_id)
+                             .with_for_update())
 
 
 def _tell_owner(endpoint: WebhookEndpoint) -> None:

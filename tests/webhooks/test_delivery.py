@@ -179,3 +179,25 @@ def test_the_job_worker_delivers_what_was_committed(app, make_member, receiver):
     Worker(app, jobs=()).run_once()
     [got] = receiver.received
     assert verify(made.secret, got) and got.json["data"]["title"] == "Bob wrote to you"
+
+
+@pytest.mark.parametrize("status", [204, 500])
+def test_an_endpoint_deleted_while_its_event_is_sent_leaves_nothing_behind(
+        make_member, receiver, monkeypatch, status):
+    ada = make_member("ada")
+    made = _endpoint(ada, receiver.url)
+    receiver.status = status
+    _event(ada)
+    db.session.commit()
+    post = services._post
+
+    def post_then_delete(send, now):
+        answer = post(send, now)
+        services.delete_webhook_endpoint(made.endpoint_id, actor=ada)  # meanwhile, in Settings
+        return answer
+
+    monkeypatch.setattr(services, "_post", post_then_delete)
+    services.deliver_webhooks()
+    assert len(receiver.received) == 1
+    for model in (WebhookEndpoint, WebhookDelivery, WebhookAttempt):
+        assert db.session.scalars(select(model)).all() == []

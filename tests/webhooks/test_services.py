@@ -22,7 +22,8 @@ def _deliveries():
 
 @pytest.mark.parametrize("url", [
     "http://hooks.example/x", "ftp://hooks.example/x", "https://10.0.0.8/x",
-    "https://169.254.169.254/latest", "https://[::1]/x", "https://localhost/x",
+    "https://169.254.169.254/latest", "https://[::1]/x", "https://[::ffff:10.0.0.1]/x",
+    "https://localhost/x",
     "https://user:pw@hooks.example/x", "https:///x", "not a url"])
 def test_only_public_https_addresses_are_taken(app, make_member, url):
     member = make_member("ada")
