@@ -1,12 +1,14 @@
 """Delivering to a real receiver on loopback: signed, retried with back-off, never lost,
 never sent twice, turned off after repeated failures with a notice."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from offload.core.db import db, utcnow
+from offload.core.db import atomic, db, utcnow
 from offload.jobs.worker import Worker
 from offload.notifications.models import Notification, OutboxEmail
 from offload.notifications.services import notify
@@ -50,8 +52,6 @@ def test_a_delivery_arrives_signed_and_is_logged(make_member, receiver):
 
 
 def test_it_refuses_to_run_inside_a_transaction():
-    from offload.core.db import atomic
-
     with pytest.raises(RuntimeError), atomic():
         services.deliver_webhooks()
 
@@ -201,3 +201,29 @@ def test_an_endpoint_deleted_while_its_event_is_sent_leaves_nothing_behind(
     assert len(receiver.received) == 1
     for model in (WebhookEndpoint, WebhookDelivery, WebhookAttempt):
         assert db.session.scalars(select(model)).all() == []
+
+
+@pytest.mark.postgres_only
+def test_a_queued_webhook_wakes_the_worker_long_before_its_poll(app, make_member, receiver):
+    ada = make_member("ada")  # a new message is in-app by default: no mail wakes it
+    _endpoint(ada, receiver.url)
+    db.session.commit()
+    worker = Worker(app, jobs=(), poll_seconds=60)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not worker.listening and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # its first pass is over: it waits now
+        with atomic():
+            _event(ada)
+        committed = time.monotonic()
+        while not receiver.received and time.monotonic() - committed < 10:
+            time.sleep(0.01)
+        assert len(receiver.received) == 1
+        assert time.monotonic() - committed < 2  # the poll would take 60 s
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert not thread.is_alive()
