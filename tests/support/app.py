@@ -214,3 +214,26 @@ def running_mail_worker(app, poll_seconds: float = 0.05):
     finally:
         worker.stop()
         thread.join(timeout=30)
+
+
+@contextmanager
+def listening_worker(app):
+    """A worker that polls only every 60 s, started and waiting on its LISTEN
+    (PostgreSQL): what reaches it sooner was woken by a NOTIFY. Stopped on the way out."""
+    import time
+
+    from offload.jobs.worker import Worker
+
+    worker = Worker(app, jobs=(), poll_seconds=60)
+    thread = threading.Thread(target=worker.run, name="listening-worker")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not worker.listening and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # its first pass is over: it waits now
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert not thread.is_alive()

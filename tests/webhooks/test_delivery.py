@@ -1,7 +1,6 @@
 """Delivering to a real receiver on loopback: signed, retried with back-off, never lost,
 never sent twice, turned off after repeated failures with a notice."""
 
-import threading
 import time
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from offload.notifications.models import Notification, OutboxEmail
 from offload.notifications.services import notify
 from offload.webhooks import services
 from offload.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.support.app import listening_worker
 from tests.support.webhooks import Receiver, verify
 
 
@@ -208,14 +208,7 @@ def test_a_queued_webhook_wakes_the_worker_long_before_its_poll(app, make_member
     ada = make_member("ada")  # a new message is in-app by default: no mail wakes it
     _endpoint(ada, receiver.url)
     db.session.commit()
-    worker = Worker(app, jobs=(), poll_seconds=60)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not worker.listening and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.5)  # its first pass is over: it waits now
+    with listening_worker(app):
         with atomic():
             _event(ada)
         committed = time.monotonic()
@@ -223,7 +216,3 @@ def test_a_queued_webhook_wakes_the_worker_long_before_its_poll(app, make_member
             time.sleep(0.01)
         assert len(receiver.received) == 1
         assert time.monotonic() - committed < 2  # the poll would take 60 s
-    finally:
-        worker.stop()
-        thread.join(10)
-    assert not thread.is_alive()
