@@ -183,3 +183,14 @@ class Config:
     API_RATE_LIMIT = "300 per minute"
     PERSONAL_TOKEN_DAYS = [7, 30, 90, 365]
     PERSONAL_TOKENS_MAX = 20
+
+    # Webhooks (offload/webhooks): endpoints a member may register (site-wide ones share
+    # one such count); how long a receiver may take to answer; the waits after each
+    # consecutive failure (the last one repeats); and after how many consecutive failures
+    # the endpoint is turned off and its owner told. Plain http:// to 127.0.0.1 or
+    # localhost only when WEBHOOKS_ALLOW_HTTP_LOOPBACK is on (development, tests).
+    WEBHOOK_ENDPOINTS_MAX = 5
+    WEBHOOK_TIMEOUT_SECONDS = 5.0
+    WEBHOOK_RETRY_SECONDS = [5, 300, 1800, 7200, 18000, 36000]
+    WEBHOOK_MAX_FAILURES = 8
+    WEBHOOKS_ALLOW_HTTP_LOOPBACK = False

@@ -110,10 +110,11 @@ def _register_blueprints(app: Flask) -> None:
     from offload.projects.views import bp as projects_bp
     from offload.reviews.views import bp as reviews_bp
     from offload.wallet.views import bp as wallet_bp
+    from offload.webhooks.views import bp as webhooks_bp
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, milestones_bp, notifications_bp, wallet_bp, cases_bp, moderation_bp,
-               reviews_bp, alerts_bp, conversations_bp, contact_bp, admin_bp):
+               reviews_bp, alerts_bp, conversations_bp, contact_bp, webhooks_bp, admin_bp):
         app.register_blueprint(bp)
 
 
@@ -154,7 +155,9 @@ def _install_hooks() -> None:
     from offload.cases.hook import open_case_subjects, why_on_the_hook
     from offload.conversations.queries import unread_total_statement
     from offload.gigs.closing import OfferSide, install_offer_side
+    from offload.notifications.services import install_notification_listener
     from offload.offers import services as offers
+    from offload.webhooks.services import enqueue_webhooks
 
     install_standing(Standing(why_on_the_hook=why_on_the_hook,
                               open_case_subjects=open_case_subjects))
@@ -163,6 +166,8 @@ def _install_hooks() -> None:
     install_offer_side(OfferSide(close_offers_on_gigs=offers.close_offers_on_gigs,
                                  take_back_awards_on_gigs=offers.take_back_awards_on_gigs,
                                  lapse_unanswered_awards=offers.lapse_unanswered_awards))
+    # each notification of a kind webhooks carry is queued for the member's endpoints
+    install_notification_listener(enqueue_webhooks)
 
 
 def _register_conversation_places() -> None:

@@ -6,9 +6,9 @@ subject module is one more name here.
 
 from __future__ import annotations
 
-from . import cases, contact, conversations, dashboard, disputes, tree, withdrawals
+from . import cases, contact, conversations, dashboard, disputes, tree, webhooks, withdrawals
 from .blueprint import bp
 
-SUBJECTS = (dashboard, withdrawals, disputes, conversations, cases, tree, contact)
+SUBJECTS = (dashboard, withdrawals, disputes, conversations, cases, tree, contact, webhooks)
 
 __all__ = ["SUBJECTS", "bp"]

@@ -25,6 +25,7 @@ from offload.invites.services import expire_invites
 from offload.notifications.services import deliver_outbox
 from offload.projects.services import flag_stalling_projects
 from offload.reviews.services import publish_due_reviews
+from offload.webhooks.services import deliver_webhooks
 
 
 @dataclass(frozen=True)
@@ -73,4 +74,5 @@ JOBS: tuple[Job, ...] = (
     Job("resolve_password_resets", _counted(lambda: resolve_password_resets().queued,
                                             "queued {} password reset mails")),
     Job("deliver_outbox", _counted(deliver_outbox, "{}")),
+    Job("deliver_webhooks", _counted(deliver_webhooks, "{}")),
 )

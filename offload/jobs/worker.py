@@ -1,7 +1,8 @@
 """``flask jobs worker``: the long-running process that sends mail and runs the jobs.
 
-Each pass: resolve waiting password resets, deliver the outbox, run the periodic jobs
-that are due (each under its claim), and deliver again what they queued. Then it
+Each pass: resolve waiting password resets, deliver the outbox and the webhooks, run
+the periodic jobs that are due (each under its claim), and deliver again what they
+queued. Then it
 waits: on PostgreSQL for a NOTIFY on ``WORK_CHANNEL`` (sent by every transaction that
 queues mail, delivered when it commits) or WORKER_POLL_SECONDS; on SQLite for
 WORKER_SQLITE_POLL_SECONDS. It listens before its first pass, so a mail committed
@@ -30,6 +31,7 @@ from sqlalchemy.engine import make_url
 from offload.accounts.services import resolve_password_resets
 from offload.core.db import db
 from offload.notifications.services import WORK_CHANNEL, deliver_outbox
+from offload.webhooks.services import deliver_webhooks
 
 from . import registry
 from .runner import run_claimed
@@ -119,17 +121,22 @@ class Worker:
             log.exception("worker %s: delivering mail failed; the jobs still run", self.name)
 
     def deliver_mail(self) -> None:
-        """Resolve reset requests and send due mail until none is left (or stop())."""
+        """Resolve reset requests, send due mail and webhooks until none is left (or
+        stop())."""
         while not self.stopping:
             resets = resolve_password_resets(limit=BATCH)
             report = deliver_outbox(limit=BATCH, keep_going=self.keep_going)
+            hooks = deliver_webhooks(limit=BATCH, keep_going=self.keep_going)
             if resets.queued:
                 log.info("resolve_password_resets: queued %d password reset mails",
                          resets.queued)
+            if hooks.attempted:
+                log.info("deliver_webhooks: %s", hooks)
             if report.sent or report.failed or report.given_up:
                 log.info("deliver_outbox: %s", report)
             # requests for unknown addresses queue nothing, but a full batch means more wait
-            elif not resets.queued and resets.handled < BATCH:
+            # (a failed webhook holds its endpoint back, so it is not tried again at once)
+            elif not resets.queued and resets.handled < BATCH and not hooks.attempted:
                 return
 
     def _run_periodic(self, job: registry.Job) -> None:

@@ -55,6 +55,8 @@ KINDS: dict[str, KindInfo] = {
     "withdrawal_paid": KindInfo("Your withdrawal was paid out", Channel.EMAIL),
     "withdrawal_rejected": KindInfo("Your withdrawal was rejected", Channel.EMAIL),
     "contact_answered": KindInfo("The admins answered your contact message", Channel.EMAIL),
+    "webhook_disabled": KindInfo("A webhook of yours was turned off after failing",
+                                 Channel.EMAIL),
     "contact_message": KindInfo("A message to the admins from the contact page (admins)",
                                 Channel.EMAIL),
 }

@@ -100,7 +100,20 @@ def notify(member: User | Recipient, kind: str, *, title: str, link: str | None 
                 queue_email(member.email, template, user=member,
                             list_unsubscribe=list_unsubscribe, **values)
         session.flush()
+        if _listener is not None:
+            _listener(notification)
         return notification
+
+
+# Told of every notification ``notify()`` records, in its transaction: the webhooks
+# queue theirs there. Notifications sit below every feature, so ``create_app``
+# installs it (``install_notification_listener``) rather than this module importing it.
+_listener: Callable[[Notification], object] | None = None
+
+
+def install_notification_listener(listener: Callable[[Notification], object] | None) -> None:
+    global _listener
+    _listener = listener
 
 
 def mark_notification_read(notification: Notification, *, actor: User) -> None:

@@ -41,6 +41,8 @@ PAGES = [
     ("messages", "member", "/conversations"),
     ("invites", "member", "/invites"),
     ("settings", "member", "/settings"),
+    ("webhooks", "member", "/webhooks"),
+    ("webhook", "member", "/webhooks/{webhook_id}"),
     ("contact", "anonymous", "/contact"),
     ("contact-message", "member", "/contact/{contact_id}"),
     ("moderation-log", "member", "/moderation"),
@@ -52,6 +54,7 @@ PAGES = [
     ("admin-disputes", "admin", "/admin/disputes"),
     ("admin-dispute", "admin", "/admin/disputes/{dispute_id}"),
     ("admin-contact", "admin", "/admin/contact"),
+    ("admin-webhook", "admin", "/admin/webhooks/{site_webhook_id}"),
 ]
 
 

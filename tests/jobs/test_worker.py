@@ -22,6 +22,7 @@ from offload.jobs.runner import run_claimed
 from offload.jobs.worker import Worker
 from offload.notifications import services
 from offload.notifications.services import queue_email
+from tests.support.app import listening_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,14 +191,7 @@ def test_the_worker_command_sends_mail_and_stops_cleanly_on_a_signal(app, outbox
 
 @pytest.mark.postgres_only
 def test_a_notify_wakes_the_worker_long_before_its_poll(app, outbox, sent):
-    worker = Worker(app, jobs=(), poll_seconds=60)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not worker.listening and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.5)  # its first pass is over: it waits now
+    with listening_worker(app):
         with atomic():
             queue_email("ada@example.com", "notification", title="Hi", link_url=None)
         committed = time.monotonic()
@@ -205,10 +199,6 @@ def test_a_notify_wakes_the_worker_long_before_its_poll(app, outbox, sent):
             time.sleep(0.01)
         assert sent == ["ada@example.com"]
         assert time.monotonic() - committed < 2  # the poll would take 60 s
-    finally:
-        worker.stop()
-        thread.join(10)
-    assert not thread.is_alive()
 
 
 def test_a_flood_of_unknown_addresses_does_not_hold_back_a_real_reset(app, make_member, sent):

@@ -74,6 +74,8 @@ def app_config(tmp_path: Path, **extra) -> dict:
         "CANONICAL_URL": "https://offload.example",
         "MAIL_BACKEND": "log",
         "LEDGER_STRICT_LOCK_ORDER": True,
+        # the webhook tests' receivers listen on http://127.0.0.1
+        "WEBHOOKS_ALLOW_HTTP_LOOPBACK": True,
         # the real method's cost (~0.15 s a log-in) would dominate the suite; a login
         # still checks a real scrypt hash, with a smaller work factor
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
@@ -212,3 +214,26 @@ def running_mail_worker(app, poll_seconds: float = 0.05):
     finally:
         worker.stop()
         thread.join(timeout=30)
+
+
+@contextmanager
+def listening_worker(app):
+    """A worker that polls only every 60 s, started and waiting on its LISTEN
+    (PostgreSQL): what reaches it sooner was woken by a NOTIFY. Stopped on the way out."""
+    import time
+
+    from offload.jobs.worker import Worker
+
+    worker = Worker(app, jobs=(), poll_seconds=60)
+    thread = threading.Thread(target=worker.run, name="listening-worker")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not worker.listening and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # its first pass is over: it waits now
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert not thread.is_alive()

@@ -97,7 +97,20 @@ def make_extra_objects(world: World) -> dict:
         **_wallet_objects(member),
         **_gig_objects(world),
         **_contact_objects(world),
+        **_webhook_objects(world),
     }
+
+
+def _webhook_objects(world: World) -> dict:
+    """The member's webhook, and a site-wide one an admin registered."""
+    from offload.webhooks.services import create_webhook_endpoint
+
+    mine = create_webhook_endpoint(actor=world.member, url="https://hooks.example/in",
+                                   events=["offer.received"])
+    site = create_webhook_endpoint(actor=world.admin, url="https://ops.example/in",
+                                   events=["offer.received"], site_wide=True,
+                                   reason="The ops dashboard")
+    return {"webhook_id": mine.endpoint_id, "site_webhook_id": site.endpoint_id}
 
 
 def _contact_objects(world: World) -> dict:
