@@ -19,6 +19,7 @@ from offload.core.errors import Conflict, Invalid, InvalidField
 from offload.core.links import external_url
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, hash_token, new_token, sign, unsign
+from offload.ledger.idempotency import claim_key, record_outcome
 from offload.notifications.queries import emails_queued_since
 from offload.notifications.services import queue_email, wake_mail_worker
 
@@ -361,11 +362,14 @@ class NewToken:
 
 
 def create_personal_token(*, actor: User, name: str, scopes: list[str],
-                          days: int) -> NewToken:
+                          days: int, once_key: str | None = None) -> NewToken:
     """Make a personal access token for the API; the secret is in the answer only.
 
+    ``once_key``: the form's one-time key (the settings form always sends one; the CLI
+    and tests may go without).
     Refuses: a blank or long name, no scope or an unknown one, an expiry that isn't one
-    of PERSONAL_TOKEN_DAYS, more than PERSONAL_TOKENS_MAX live tokens.
+    of PERSONAL_TOKEN_DAYS, more than PERSONAL_TOKENS_MAX live tokens; ``once_key``
+    already used (Conflict: the form was posted again; the secret is never shown twice).
     """
     name = clean_text("name", name, TOKEN_NAME_MAX, "The name", required=True)
     try:
@@ -380,6 +384,11 @@ def create_personal_token(*, actor: User, name: str, scopes: list[str],
     now = utcnow()
     with atomic() as session:
         session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+        if once_key is not None and claim_key(actor.id, once_key, {
+                "op": "create_personal_token", "name": name,
+                "scopes": [s.value for s in chosen], "days": days}) is not None:
+            raise Conflict("That token was already created: it is in the list below. Its "
+                           "secret was shown once, when it was made.")
         live = session.scalar(select(func.count()).where(
             PersonalToken.user_id == actor.id, PersonalToken.revoked_at.is_(None),
             PersonalToken.expires_at > now))
@@ -391,6 +400,8 @@ def create_personal_token(*, actor: User, name: str, scopes: list[str],
                               created_at=now, expires_at=now + timedelta(days=days))
         session.add(token)
         session.flush()
+        if once_key is not None:
+            record_outcome(actor.id, once_key, {"personal_token_id": token.id})
     log.info("personal token created", extra={"user_id": actor.id, "token_id": token.id})
     return NewToken(token=token, secret=secret)
 

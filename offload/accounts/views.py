@@ -277,9 +277,10 @@ def create_token_submit():
     form = PersonalTokenForm()
     return submit(form, lambda: create_personal_token(
                       actor=current_user._get_current_object(), name=form.name.data,
-                      scopes=form.scopes.data, days=form.days.data),
+                      scopes=form.scopes.data, days=form.days.data,
+                      once_key=form.once_key.data or ""),
                   done=None, answer=lambda new: _settings_page(new_token=new),
-                  again=lambda: _settings_page(422, token_form=form))
+                  again=lambda: _settings_page(422, token_form=form.renew_key()))
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke", endpoint="revoke_token")
