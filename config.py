@@ -183,3 +183,8 @@ class Config:
     API_RATE_LIMIT = "300 per minute"
     PERSONAL_TOKEN_DAYS = [7, 30, 90, 365]
     PERSONAL_TOKENS_MAX = 20
+
+    # Atom feeds (offload/feeds): entries in a feed, and requests per address (feed
+    # readers poll; the URL's token is the only credential)
+    FEED_ENTRIES = 50
+    FEED_LIMIT = "120 per minute"

@@ -20,6 +20,8 @@ from offload.core.extensions import limiter, login_manager
 from offload.core.forms import ButtonForm, parse_id
 from offload.core.security import safe_next
 from offload.core.submit import submit, submit_button
+from offload.feeds.forms import MakeFeedLinkForm, ReplaceFeedLinkForm, RevokeFeedLinkForm
+from offload.feeds.queries import feed_link_of
 
 from .forms import (
     ChangeEmailForm,
@@ -205,8 +207,11 @@ def _settings_page(status: int = 200, **forms):
     forms.setdefault("work_role_form", WorkRoleForm(
         formdata=None, data={"work_role": current_user.work_role}))
     forms.setdefault("token_form", PersonalTokenForm(formdata=None))
+    feed_link = feed_link_of(current_user.id)
     return render_template("accounts/settings.html", tokens=personal_tokens_of(current_user.id),
-                           **forms), status
+                           feed_link=feed_link, revoke_feed_form=RevokeFeedLinkForm(formdata=None),
+                           feed_form=(ReplaceFeedLinkForm if feed_link else MakeFeedLinkForm)(
+                               formdata=None), **forms), status
 
 
 @bp.get("/settings")
