@@ -51,6 +51,19 @@ def test_the_board_feed_is_the_board_newest_first(client, login, make_member, ma
     assert feed.feed.updated_parsed == feed.entries[0].updated_parsed
 
 
+def test_the_board_links_the_feed_of_its_search(client, login, make_member):
+    ada = make_member("ada")
+    login(ada)
+    page = client.get("/gigs?q=python").get_data(as_text=True)
+    assert "Atom feed of this search" not in page and "Make a feed link" in page
+    token = feed_token_of(ada)
+    page = client.get("/gigs?q=python&sort=budget").get_data(as_text=True)
+    url = f"https://offload.example/feeds/{token}/gigs.atom?q=python"
+    assert f'<link rel="alternate" type="application/atom+xml" title="Atom feed of this ' \
+           f'search" href="{url}">' in page
+    assert f'<a href="{url}" type="application/atom+xml">Atom feed of this search</a>' in page
+
+
 def test_a_gig_title_is_escaped(client, make_member, make_gig):
     ada = make_member("ada")
     title = "<script>alert(1)</script> Fish & Chips “site”"
@@ -62,7 +75,7 @@ def test_a_gig_title_is_escaped(client, make_member, make_gig):
     assert parsed_atom(response).entries[0].title == title
 
 
-def test_an_alert_feed_has_what_the_alert_matches(client, make_member, make_gig):
+def test_an_alert_feed_has_what_the_alert_matches(client, login, make_member, make_gig):
     ada, bob = make_member("ada"), make_member("bob")
     alert = save_alert(actor=ada, query_args={"q": "django"}, frequency="daily",
                        name="Django & co")
@@ -77,6 +90,9 @@ def test_an_alert_feed_has_what_the_alert_matches(client, make_member, make_gig)
     assert client.get(f"/feeds/{token}/alerts/{other.id}.atom").status_code == 404
     assert client.get(f"/feeds/{token}/alerts/999999.atom").status_code == 404
 
+    login(ada)
+    page = client.get("/alerts").get_data(as_text=True)
+    assert f'href="https://offload.example/feeds/{token}/alerts/{alert.id}.atom"' in page
 
 
 def test_the_notifications_feed_is_the_notifications_page(client, login, make_member):
@@ -96,6 +112,7 @@ def test_the_notifications_feed_is_the_notifications_page(client, login, make_me
     assert re.findall(r"Bob joined|Note \d|Not for Ada", page) == titles
     assert feed.entries[0].link == "https://offload.example/members/bob"
     assert feed.entries[1].link == "https://offload.example/notifications"
+    assert f'href="https://offload.example/feeds/{token}/notifications.atom"' in page
 
 
 def test_an_empty_feed_is_valid_and_dated_by_its_link(client, make_member):
