@@ -74,18 +74,22 @@ def board_feed(reader: FeedReader, link: FeedLink, args: Mapping[str, Any]) -> A
 
 
 def alert_feed(reader: FeedReader, link: FeedLink, alert_id: int) -> AtomFeed:
-    """The gigs the member's alert matches, newest first, as its e-mails find them (the
-    board's matching, less the member's own gigs); another member's alert is a 404."""
+    """The gigs the member's alert matches, newest first: its e-mails' own matching
+    (the board's query, less the member's own gigs), but the newest ones whenever they
+    were published, not only those since the alert was saved (a feed reader keeps track
+    of what it has shown); a stopped alert stops its e-mails, not its feed. Another
+    member's alert is a 404."""
     alert = db.session.scalar(select(Alert).where(Alert.id == alert_id,
                                                   Alert.user_id == reader.member.id))
     if alert is None:
         raise NotFound()
-    gigs = alert_matches(filters_of(alert).with_sort(BoardSort.NEWEST),
+    filters = filters_of(alert)
+    gigs = alert_matches(filters.with_sort(BoardSort.NEWEST),
                          published_after=_EPOCH, published_until=utcnow(),
                          limit=current_app.config["FEED_ENTRIES"],
                          not_posted_by=reader.member.id)
     return _feed(reader, f"alerts/{alert.id}", title=f"Alert: {alert.name}",
-                 subtitle=f"Gigs matching your alert ({describe(filters_of(alert))}).",
+                 subtitle=f"Gigs matching your alert ({describe(filters)}).",
                  self_url=link.alert_url(alert.id), page_url=external_url("alerts.index"),
                  entries=[_gig_entry(gig) for gig in gigs])
 

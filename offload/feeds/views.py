@@ -68,8 +68,8 @@ def notifications(token: str):
 
 def _atom(feed: AtomFeed):
     response = current_app.response_class(
-        render_template("feeds/feed.xml", feed=feed, rfc3339=_rfc3339), mimetype=ATOM)
-    response.headers["Content-Type"] = f"{ATOM}; charset=utf-8"
+        render_template("feeds/feed.xml", feed=feed, rfc3339=_rfc3339),
+        content_type=f"{ATOM}; charset=utf-8")
     # a reader may keep it, but asks again each time (its token makes it private)
     response.headers["Cache-Control"] = "private, no-cache"
     response.last_modified = feed.updated
