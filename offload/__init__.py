@@ -151,9 +151,11 @@ def _install_hooks() -> None:
     """Answers that a lower package asks for and a higher one gives (the feature packages
     form a DAG: pyproject.toml, [tool.importlinter])."""
     from offload.accounts.queries import install_unread_messages
+    from offload.accounts.services import install_feed_revoker
     from offload.accounts.standing import Standing, install_standing
     from offload.cases.hook import open_case_subjects, why_on_the_hook
     from offload.conversations.queries import unread_total_statement
+    from offload.feeds.services import revoke_member_feed_link
     from offload.gigs.closing import OfferSide, install_offer_side
     from offload.offers import services as offers
 
@@ -161,6 +163,8 @@ def _install_hooks() -> None:
                               open_case_subjects=open_case_subjects))
     # the top bar's message count, a subquery of the signed-in member's one statement
     install_unread_messages(unread_total_statement)
+    # a password change or a suspension ends the feed link with the API's tokens
+    install_feed_revoker(revoke_member_feed_link)
     install_offer_side(OfferSide(close_offers_on_gigs=offers.close_offers_on_gigs,
                                  take_back_awards_on_gigs=offers.take_back_awards_on_gigs,
                                  lapse_unanswered_awards=offers.lapse_unanswered_awards))

@@ -7,6 +7,7 @@ so they are sent only if the change commits.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -424,10 +425,23 @@ def revoke_personal_token(token_id: int, *, actor: User) -> None:
     log.info("personal token revoked", extra={"user_id": actor.id, "token_id": token_id})
 
 
+# The member's other credentials, revoked with their tokens: the feed link. Feeds sit
+# above accounts, so ``create_app`` installs the function (``install_feed_revoker``).
+_revoke_feed_link: Callable[[int], object] | None = None
+
+
+def install_feed_revoker(revoke: Callable[[int], object]) -> None:
+    global _revoke_feed_link
+    _revoke_feed_link = revoke
+
+
 def revoke_member_tokens(member_id: int) -> int:
-    """Revoke every live token of the member (a password change or reset, a suspension);
-    how many. Joins the caller's transaction."""
+    """Revoke every live token of the member, and their feed link (a password change or
+    reset, a suspension); how many tokens. Joins the caller's transaction."""
+    if _revoke_feed_link is None:
+        raise RuntimeError("No feed-link revoker installed: create_app() installs it.")
     with atomic() as session:
+        _revoke_feed_link(member_id)
         return session.execute(
             update(PersonalToken).where(PersonalToken.user_id == member_id,
                                         PersonalToken.revoked_at.is_(None))

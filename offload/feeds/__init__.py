@@ -12,8 +12,10 @@ The token is never stored: the row keeps a random ``salt`` and the SHA-256 of th
 token, and the token is the HMAC of the member and the salt under ``SECRET_KEY``. So
 the pages can show the feed URLs again (a feed reader needs them), while the database
 alone gives nobody a working URL. Replacing the link draws a new salt, which ends the
-old URLs; revoking deletes the row. After a change of ``SECRET_KEY`` a link can no
-longer be shown (its URLs still work until replaced or revoked), so the settings page
-offers a new one. An unknown or revoked token, and a suspended member's, answer 404;
-the token opens feeds only, never a page or the API.
+old URLs; revoking deletes the row, and so does a password change, a reset or a
+suspension (``accounts.services.revoke_member_tokens`` calls
+``services.revoke_member_feed_link``, installed by ``create_app``). After a change of
+``SECRET_KEY`` a link can no longer be shown (its URLs still work until replaced or
+revoked), so the settings page offers a new one. An unknown or revoked token, and a
+suspended member's, answer 404; the token opens feeds only, never a page or the API.
 """

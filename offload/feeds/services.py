@@ -55,3 +55,12 @@ def revoke_feed_link(*, actor: User) -> None:
         if gone != 1:
             raise Conflict("You have no feed link to revoke.")
     log.info("feed link revoked", extra={"user_id": actor.id})
+
+
+def revoke_member_feed_link(member_id: int) -> bool:
+    """Revoke the member's feed link if they have one (their password changed, or they
+    were suspended: ``accounts.services.revoke_member_tokens`` calls this); whether
+    there was one. Joins the caller's transaction."""
+    with atomic() as session:
+        return session.execute(delete(FeedToken).where(FeedToken.user_id == member_id)
+                               .execution_options(synchronize_session=False)).rowcount == 1

@@ -7,12 +7,14 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
+from offload.accounts.services import change_password
+from offload.cases.services import open_case, resolve_case
 from offload.core.db import db
 from offload.core.errors import Conflict, Invalid
 from offload.feeds.models import FeedToken
 from offload.feeds.queries import feed_link_of, feed_reader
 from offload.feeds.services import make_feed_link, revoke_feed_link
-from tests.support.factories import new_key
+from tests.support.factories import PASSWORD, new_key
 
 
 def test_a_link_is_shown_again_but_only_its_salt_and_hash_are_stored(make_member):
@@ -77,4 +79,21 @@ def test_a_changed_secret_key_ends_every_link(app, make_member):
                                    "offload_feed_" + "A" * 43])
 def test_what_is_no_live_token_speaks_for_nobody(make_member, token):
     make_feed_link(actor=make_member(), once_key=new_key())
+    assert feed_reader(token) is None
+
+
+def test_a_password_change_revokes_the_link(make_member):
+    ada = make_member("ada")
+    token = make_feed_link(actor=ada, once_key=new_key()).token
+    change_password(ada, current_password=PASSWORD, new_password="a new long passphrase")
+    assert feed_reader(token) is None and feed_link_of(ada.id) is None
+
+
+def test_a_suspension_revokes_the_link(make_member):
+    admin = make_member("root", admin=True)
+    ada = make_member("ada", inviter=admin)
+    token = make_feed_link(actor=ada, once_key=new_key()).token
+    case = open_case(actor=admin, subject=ada, kind="other", summary="Took a deposit")
+    resolve_case(case, actor=admin, resolution="suspended", reason="Took a deposit.")
+    assert db.session.scalar(select(FeedToken)) is None
     assert feed_reader(token) is None
