@@ -194,3 +194,7 @@ class Config:
     WEBHOOK_RETRY_SECONDS = [5, 300, 1800, 7200, 18000, 36000]
     WEBHOOK_MAX_FAILURES = 8
     WEBHOOKS_ALLOW_HTTP_LOOPBACK = False
+    # Atom feeds (offload/feeds): entries in a feed, and requests per address (feed
+    # readers poll; the URL's token is the only credential)
+    FEED_ENTRIES = 50
+    FEED_LIMIT = "120 per minute"

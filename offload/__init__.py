@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.cases.views import bp as cases_bp
     from offload.contact.views import bp as contact_bp
     from offload.conversations.views import bp as conversations_bp
+    from offload.feeds.views import bp as feeds_bp
     from offload.gigs.views import bp as gigs_bp
     from offload.invites.views import bp as invites_bp
     from offload.milestones.views import bp as milestones_bp
@@ -114,7 +115,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, milestones_bp, notifications_bp, wallet_bp, cases_bp, moderation_bp,
-               reviews_bp, alerts_bp, conversations_bp, contact_bp, webhooks_bp, admin_bp):
+               reviews_bp, alerts_bp, feeds_bp, conversations_bp, contact_bp, webhooks_bp,
+               admin_bp):
         app.register_blueprint(bp)
 
 
@@ -151,9 +153,11 @@ def _install_hooks() -> None:
     """Answers that a lower package asks for and a higher one gives (the feature packages
     form a DAG: pyproject.toml, [tool.importlinter])."""
     from offload.accounts.queries import install_unread_messages
+    from offload.accounts.services import install_feed_revoker
     from offload.accounts.standing import Standing, install_standing
     from offload.cases.hook import open_case_subjects, why_on_the_hook
     from offload.conversations.queries import unread_total_statement
+    from offload.feeds.services import revoke_member_feed_link
     from offload.gigs.closing import OfferSide, install_offer_side
     from offload.notifications.services import install_notification_listener
     from offload.offers import services as offers
@@ -163,6 +167,8 @@ def _install_hooks() -> None:
                               open_case_subjects=open_case_subjects))
     # the top bar's message count, a subquery of the signed-in member's one statement
     install_unread_messages(unread_total_statement)
+    # a password change or a suspension ends the feed link with the API's tokens
+    install_feed_revoker(revoke_member_feed_link)
     install_offer_side(OfferSide(close_offers_on_gigs=offers.close_offers_on_gigs,
                                  take_back_awards_on_gigs=offers.take_back_awards_on_gigs,
                                  lapse_unanswered_awards=offers.lapse_unanswered_awards))

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
-from offload.core.forms import OffloadForm
+from offload.core.forms import OffloadForm, OnceForm
 from offload.offers.forms import CheckboxesField
 
 from .models import TokenScope, WorkRole
@@ -86,8 +86,9 @@ class ChangeEmailForm(OffloadForm):
                              render_kw={"autocomplete": "current-password"})
 
 
-class PersonalTokenForm(OffloadForm):
-    """A new personal access token for the API: its name, scopes and expiry."""
+class PersonalTokenForm(OnceForm):
+    """A new personal access token for the API: its name, scopes and expiry (and a
+    one-time key: reloading the page that shows the secret makes no second token)."""
 
     name = StringField("Token name", validators=[DataRequired("Name the token."),
                                                  Length(max=80)],

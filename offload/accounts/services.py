@@ -7,6 +7,7 @@ so they are sent only if the change commits.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from offload.core.errors import Conflict, Invalid, InvalidField
 from offload.core.links import external_url
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, hash_token, new_token, sign, unsign
+from offload.ledger.idempotency import claim_key, record_outcome
 from offload.notifications.queries import emails_queued_since
 from offload.notifications.services import queue_email, wake_mail_worker
 
@@ -361,11 +363,14 @@ class NewToken:
 
 
 def create_personal_token(*, actor: User, name: str, scopes: list[str],
-                          days: int) -> NewToken:
+                          days: int, once_key: str | None = None) -> NewToken:
     """Make a personal access token for the API; the secret is in the answer only.
 
+    ``once_key``: the form's one-time key (the settings form always sends one; the CLI
+    and tests may go without).
     Refuses: a blank or long name, no scope or an unknown one, an expiry that isn't one
-    of PERSONAL_TOKEN_DAYS, more than PERSONAL_TOKENS_MAX live tokens.
+    of PERSONAL_TOKEN_DAYS, more than PERSONAL_TOKENS_MAX live tokens; ``once_key``
+    already used (Conflict: the form was posted again; the secret is never shown twice).
     """
     name = clean_text("name", name, TOKEN_NAME_MAX, "The name", required=True)
     try:
@@ -380,6 +385,11 @@ def create_personal_token(*, actor: User, name: str, scopes: list[str],
     now = utcnow()
     with atomic() as session:
         session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+        if once_key is not None and claim_key(actor.id, once_key, {
+                "op": "create_personal_token", "name": name,
+                "scopes": [s.value for s in chosen], "days": days}) is not None:
+            raise Conflict("That token was already created: it is in the list below. Its "
+                           "secret was shown once, when it was made.")
         live = session.scalar(select(func.count()).where(
             PersonalToken.user_id == actor.id, PersonalToken.revoked_at.is_(None),
             PersonalToken.expires_at > now))
@@ -391,6 +401,8 @@ def create_personal_token(*, actor: User, name: str, scopes: list[str],
                               created_at=now, expires_at=now + timedelta(days=days))
         session.add(token)
         session.flush()
+        if once_key is not None:
+            record_outcome(actor.id, once_key, {"personal_token_id": token.id})
     log.info("personal token created", extra={"user_id": actor.id, "token_id": token.id})
     return NewToken(token=token, secret=secret)
 
@@ -413,10 +425,23 @@ def revoke_personal_token(token_id: int, *, actor: User) -> None:
     log.info("personal token revoked", extra={"user_id": actor.id, "token_id": token_id})
 
 
+# The member's other credentials, revoked with their tokens: the feed link. Feeds sit
+# above accounts, so ``create_app`` installs the function (``install_feed_revoker``).
+_revoke_feed_link: Callable[[int], object] | None = None
+
+
+def install_feed_revoker(revoke: Callable[[int], object]) -> None:
+    global _revoke_feed_link
+    _revoke_feed_link = revoke
+
+
 def revoke_member_tokens(member_id: int) -> int:
-    """Revoke every live token of the member (a password change or reset, a suspension);
-    how many. Joins the caller's transaction."""
+    """Revoke every live token of the member, and their feed link (a password change or
+    reset, a suspension); how many tokens. Joins the caller's transaction."""
+    if _revoke_feed_link is None:
+        raise RuntimeError("No feed-link revoker installed: create_app() installs it.")
     with atomic() as session:
+        _revoke_feed_link(member_id)
         return session.execute(
             update(PersonalToken).where(PersonalToken.user_id == member_id,
                                         PersonalToken.revoked_at.is_(None))

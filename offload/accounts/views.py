@@ -20,6 +20,8 @@ from offload.core.extensions import limiter, login_manager
 from offload.core.forms import ButtonForm, parse_id
 from offload.core.security import safe_next
 from offload.core.submit import submit, submit_button
+from offload.feeds.forms import MakeFeedLinkForm, ReplaceFeedLinkForm, RevokeFeedLinkForm
+from offload.feeds.queries import feed_link_of
 
 from .forms import (
     ChangeEmailForm,
@@ -205,8 +207,11 @@ def _settings_page(status: int = 200, **forms):
     forms.setdefault("work_role_form", WorkRoleForm(
         formdata=None, data={"work_role": current_user.work_role}))
     forms.setdefault("token_form", PersonalTokenForm(formdata=None))
+    feed_link = feed_link_of(current_user.id)
     return render_template("accounts/settings.html", tokens=personal_tokens_of(current_user.id),
-                           **forms), status
+                           feed_link=feed_link, revoke_feed_form=RevokeFeedLinkForm(formdata=None),
+                           feed_form=(ReplaceFeedLinkForm if feed_link else MakeFeedLinkForm)(
+                               formdata=None), **forms), status
 
 
 @bp.get("/settings")
@@ -277,9 +282,10 @@ def create_token_submit():
     form = PersonalTokenForm()
     return submit(form, lambda: create_personal_token(
                       actor=current_user._get_current_object(), name=form.name.data,
-                      scopes=form.scopes.data, days=form.days.data),
+                      scopes=form.scopes.data, days=form.days.data,
+                      once_key=form.once_key.data or ""),
                   done=None, answer=lambda new: _settings_page(new_token=new),
-                  again=lambda: _settings_page(422, token_form=form))
+                  again=lambda: _settings_page(422, token_form=form.renew_key()))
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke", endpoint="revoke_token")

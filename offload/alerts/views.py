@@ -21,6 +21,7 @@ from offload.core.errors import InvalidField, OffloadError
 from offload.core.extensions import csrf
 from offload.core.forms import ButtonForm, show_error
 from offload.core.submit import submit, submit_button
+from offload.feeds.queries import feed_link_of
 from offload.gigs.filters import BoardFilters
 from offload.notifications.kinds import KINDS
 
@@ -123,7 +124,7 @@ def _render_index(page, forms: dict[int, AlertForm]) -> str:
     """The alerts page; ``forms`` holds the forms to show as typed (by alert id)."""
     return render_template(
         "alerts/index.html", page=page, describe=_described, button=ButtonForm(),
-        kind_label=KINDS["keyword_alert"].label,
+        kind_label=KINDS["keyword_alert"].label, feed_link=feed_link_of(current_user.id),
         forms={a.id: forms.get(a.id) or AlertForm(prefix=f"alert-{a.id}", obj=a)
                for a in page.items})
 

@@ -13,6 +13,7 @@ money a form takes is a ``MoneyField``.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 from flask import current_app
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
-from wtforms import Field, Form, PasswordField, StringField, TextAreaField
+from wtforms import Field, Form, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
 from .errors import Invalid, OffloadError
@@ -94,6 +95,26 @@ def fresh_fields_key(form: FlaskForm) -> str:
 
 class ButtonForm(OffloadForm):
     """No fields: the CSRF token of a button (revoke, remove, withdraw...)."""
+
+
+class OnceForm(OffloadForm):
+    """A form that makes something, carrying a one-time key: the service claims it
+    (``ledger.idempotency.claim_key``), so posting the same form again (reloading the
+    page its answer showed, a double click) makes nothing more and is told so."""
+
+    once_key = HiddenField()  # a missing or reused key is refused by the service
+
+    def __init__(self, *args, **kwargs) -> None:
+        blank = "formdata" in kwargs and kwargs["formdata"] is None
+        super().__init__(*args, **kwargs)
+        if blank or not self.is_submitted():
+            self.renew_key()
+
+    def renew_key(self) -> OnceForm:
+        """A new key, for the form shown again after a refusal: sending it then is a
+        new request, not the refused one repeated."""
+        self.once_key.data = secrets.token_urlsafe(24)
+        return self
 
 
 class QueryForm(Form):

@@ -20,6 +20,7 @@ from offload.core.forms import chosen_state
 from offload.core.money import format_money
 from offload.core.submit import submit, submit_button
 from offload.core.uploads import send_stored_file
+from offload.feeds.queries import feed_link_of
 from offload.offers.policies import why_cannot_offer
 from offload.offers.queries import live_offer_counts, offers_tab
 
@@ -73,8 +74,9 @@ def board():
     filters, errors = BoardFilters.from_args(request.args)
     page = board_page(filters, request.args.get("before"))
     form = BoardFilterFields(request.args, errors)
+    feed_link = feed_link_of(current_user.id)
     return render_template("gigs/board.html", page=page, filters=filters, form=form,
-                           filter_errors=errors), 422 if errors else 200
+                           filter_errors=errors, feed_link=feed_link), 422 if errors else 200
 
 
 @bp.get("/my/gigs")

@@ -18,6 +18,7 @@ from offload.core.db import db
 from offload.core.errors import NotAllowed
 from offload.core.security import safe_next
 from offload.core.submit import submit
+from offload.feeds.queries import feed_link_of
 
 from .forms import PreferencesForm
 from .models import Notification
@@ -35,7 +36,8 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @login_required
 def index():
     page = notifications_page(current_user.id, request.args.get("before"))
-    return render_template("notifications/index.html", page=page)
+    return render_template("notifications/index.html", page=page,
+                           feed_link=feed_link_of(current_user.id))
 
 
 @bp.post("/<int:notification_id>/read")

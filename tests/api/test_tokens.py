@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from offload.accounts.models import PersonalToken, User
 from offload.accounts.queries import personal_tokens_of
@@ -40,7 +40,8 @@ def test_settings_makes_a_token_shows_it_once_and_keeps_only_its_hash(client, lo
     member = make_member("ada")
     login(member)
     response = client.post("/settings/tokens", data={
-        "name": "Deploy script", "scopes": ["read", "offers"], "days": "90"})
+        "name": "Deploy script", "scopes": ["read", "offers"], "days": "90",
+        "once_key": "first-try"})
     assert response.status_code == 200  # the page itself: no redirect, no flash
     page = response.get_data(as_text=True)
     secret = SECRET.search(page).group(0)
@@ -60,6 +61,37 @@ def test_settings_makes_a_token_shows_it_once_and_keeps_only_its_hash(client, lo
     assert secret not in again and "Deploy script" in again and "read, offers" in again
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}
                       ).get_json()["username"] == "ada"
+
+
+def test_reloading_the_page_of_a_new_token_makes_no_second_one(client, login, make_member):
+    login(make_member("ada"))
+    form = client.get("/settings").get_data(as_text=True)
+    key = re.search(r'name="once_key" type="hidden" value="([^"]+)"', form).group(1)
+    sent = {"name": "Deploy script", "scopes": ["read"], "days": "30", "once_key": key}
+    first = client.post("/settings/tokens", data=sent)
+    secret = SECRET.search(first.get_data(as_text=True)).group(0)
+
+    again = client.post("/settings/tokens", data=sent)  # the browser's reload re-POSTs
+    page = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert "That token was already created" in page
+    assert SECRET.search(page) is None and secret not in page
+    assert db.session.scalar(select(func.count()).select_from(PersonalToken)) == 1
+    # the page shown again has a new key: a deliberate second token is made
+    renewed = re.search(r'name="once_key" type="hidden" value="([^"]+)"', page).group(1)
+    assert renewed != key
+    assert client.post("/settings/tokens", data={**sent, "once_key": renewed}
+                       ).status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(PersonalToken)) == 2
+
+
+def test_a_token_form_without_its_one_time_key_makes_nothing(client, login, make_member):
+    login(make_member("ada"))
+    response = client.post("/settings/tokens", data={"name": "x", "scopes": ["read"],
+                                                     "days": "30"})
+    assert response.status_code == 422
+    assert "one-time key" in response.get_data(as_text=True)
+    assert db.session.scalar(select(PersonalToken)) is None
 
 
 def test_the_settings_form_refuses_a_token_without_name_or_scope(client, login, make_member):
