@@ -237,16 +237,19 @@ def _ids_in(link: str | None) -> dict[str, int]:
 
 
 def _api_url(base: str, ids: dict[str, int]) -> str | None:
-    """The API's address of what the link shows, when the API serves it: the GET route
-    under ``api`` that takes exactly that one id."""
+    """The API's address of what the link shows, when the API serves it: the shortest
+    GET route under ``api`` that takes exactly that one id (``/gigs/{gig_id}``, the gig
+    itself, rather than ``/gigs/{gig_id}/offers``)."""
     for key in reversed(ids):
-        for rule in current_app.url_map.iter_rules():
-            if (rule.endpoint.startswith("api.") and rule.arguments == {key}
-                    and "GET" in (rule.methods or ())):
-                # built from the rule just found (not site_path: no endpoint is named here)
-                path = current_app.url_map.bind("", script_name="/").build(
-                    rule.endpoint, {key: ids[key]})
-                return base + path
+        rules = [rule for rule in current_app.url_map.iter_rules()
+                 if rule.endpoint.startswith("api.") and rule.arguments == {key}
+                 and "GET" in (rule.methods or ())]
+        if rules:
+            rule = min(rules, key=lambda found: len(found.rule))
+            # built from the rule just found (not site_path: no endpoint is named here)
+            path = current_app.url_map.bind("", script_name="/").build(
+                rule.endpoint, {key: ids[key]})
+            return base + path
     return None
 
 

@@ -18,7 +18,7 @@ from offload.gigs import services
 from offload.gigs.models import Question
 from offload.gigs.queries import gig_for, gig_for_edit, gig_page
 
-from ..blueprint import bp, needs, problem_response
+from ..blueprint import bp, link, needs, problem_response
 from ..schemas.gigs import (
     AnswerBody,
     CancelBody,
@@ -72,6 +72,7 @@ def _client(body: dict, current: dict[str, str] | None = None) -> dict[str, str]
 
 @bp.route("/gigs", methods=["POST"], tags=["gigs"])
 @needs(OFFERS)
+@link("TheGig", "/gigs/{gig_id}", gig_id="$response.body#/id")
 @refusable
 @bp.arguments(GigPostBody)
 @bp.response(201, GigDetailSchema, headers=LOCATION_HEADER)

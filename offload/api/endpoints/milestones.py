@@ -15,7 +15,7 @@ from offload.milestones import services
 from offload.milestones.queries import milestone_for, milestone_lines
 from offload.projects.queries import project_for
 
-from ..blueprint import LOCATION_HEADER, READ, bp, loaded, needs, problem_response, stacked
+from ..blueprint import LOCATION_HEADER, READ, bp, link, loaded, needs, problem_response, stacked
 from ..idempotency import IdempotencyHeader
 from ..schemas.projects import MilestoneBody, MilestoneSchema, NoteBody
 
@@ -45,6 +45,7 @@ def _answer(milestone):
 
 @bp.route("/projects/<int:project_id>/milestones", methods=["POST"], tags=["milestones"])
 @needs(PROJECTS)
+@link("TheMilestone", "/milestones/{milestone_id}", milestone_id="$response.body#/id")
 @loaded("project", project_for)
 @problem_response(404, "No such project, or one the member is not a side of")
 @problem_response(409, "The project is not running, or its milestones reach its price")

@@ -33,7 +33,7 @@ from offload.offers.queries import (
 from offload.offers.ranking import places_of
 from offload.projects.queries import project_of_gig
 
-from ..blueprint import LINK_HEADER, PREFIX, READ, Joined, bp, needs, problem_response
+from ..blueprint import LINK_HEADER, PREFIX, READ, Joined, bp, link, needs, problem_response
 from ..idempotency import IdempotencyHeader
 from ..paging import paged
 from ..schemas.common import CursorQuery
@@ -108,6 +108,7 @@ def gig_offers(member, gig, cursor: str | None = None, limit: int | None = None)
 
 
 @needs(OFFERS)
+@link("TheOffer", "/offers/{offer_id}", offer_id="$response.body#/id")
 @refusable
 @loads(lambda member, gig_id: {"gig": gig_for(member, gig_id)})
 @problem_response(404, "No such gig, or another member's draft")
