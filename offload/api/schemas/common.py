@@ -42,6 +42,15 @@ class MemberNameSchema(Schema):
     name = fields.String(required=True)
 
 
+class RatingSchema(Schema):
+    """A member's rating, as the site shows it beside their name."""
+
+    value = fields.Float(allow_none=True, required=True, metadata={
+        "description": "Stars, 1–5, a Bayesian average (the prior counted in); null "
+                       "without a published review"})
+    reviews = fields.Integer(required=True)
+
+
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
     """A page of ``item``s: the items and the URL of the next page (null on the last)."""
     return Schema.from_dict({

@@ -8,7 +8,7 @@ from offload.accounts.models import TokenScope
 from offload.core.links import external_url
 from offload.reviews.member_search import AVAILABILITY, COMPLETED_MAX, QUERY_MAX
 
-from .common import CursorQuery, MemberNameSchema, Schema, page_schema
+from .common import CursorQuery, MemberNameSchema, RatingSchema, Schema, page_schema
 from .gigs import SkillSchema
 
 
@@ -33,13 +33,6 @@ class MeSchema(Schema):
 
 
 # --- the directory and profiles ---------------------------------------------------------
-
-class RatingSchema(Schema):
-    value = fields.Float(allow_none=True, required=True, metadata={
-        "description": "Stars, 1–5, with the prior counted in; null without a published "
-                       "review"})
-    reviews = fields.Integer(required=True)
-
 
 class MemberCardSchema(Schema):
     """A member as the directory lists them (``reviews.member_search.MemberResult``)."""

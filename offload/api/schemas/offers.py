@@ -14,7 +14,7 @@ from offload.core.links import external_url
 from offload.gigs.models import GigKind, GigState
 from offload.offers.models import FeeKind, OfferClosedReason, OfferState, ProposalState
 
-from .common import CursorQuery, MemberNameSchema, Schema, choice, page_schema
+from .common import CursorQuery, MemberNameSchema, RatingSchema, Schema, choice, page_schema
 
 
 def _one_of(enum) -> validate.OneOf:
@@ -108,12 +108,6 @@ class MyOfferSchema(_Terms):
     state_changed_at = fields.DateTime(required=True)
     place = fields.Integer(allow_none=True, required=True, metadata={
         "description": "Its place among the gig's live offers; null once not live"})
-
-
-class RatingSchema(Schema):
-    value = fields.Float(allow_none=True, required=True, metadata={
-        "description": "Stars (Bayesian average); null before a first published review"})
-    reviews = fields.Integer(required=True)
 
 
 class RankedOfferSchema(_Terms):
