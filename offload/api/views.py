@@ -102,7 +102,8 @@ Authenticate with a personal access token (Settings → API tokens) in an
 here. Each token has scopes, and each operation names the one it needs (`x-scope`):
 `read` for every GET (and marking notifications read); `offers` for posting, editing
 and cancelling gigs, asking and answering questions, and making, negotiating, awarding
-and accepting offers (a prepaid offer's fee is charged to the wallet); `projects` for a
+and accepting offers (an offer with a fee, on a task gig, needs `wallet` too: its fee
+is charged, or held and charged when the award is accepted); `projects` for a
 project's timeline, milestones (add, deliver, revision), messages, invoices and
 reviews; `wallet` for the wallet (its GETs too: balances are money) and for whatever
 moves money: funding and releasing a milestone, completing a referral, paying a

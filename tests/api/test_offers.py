@@ -27,8 +27,9 @@ def _offer_body(**changes) -> dict:
 
 @pytest.fixture
 def as_(bearer):
-    """``as_(member)``: the headers of a token with every scope this area uses."""
-    return lambda member: bearer(member, "read", "offers")
+    """``as_(member)``: the headers of a token with every scope this area uses (a paid
+    offer's fee needs ``wallet``)."""
+    return lambda member: bearer(member, "read", "offers", "wallet")
 
 
 def _make(client, headers, gig, key="key-1", status=201, **changes):
@@ -67,6 +68,18 @@ def test_an_offer_needs_a_key_and_the_offers_scope(client, task_gig, bob, bearer
     assert problem_type(response) == "forbidden"
     assert wallet(bob).available == 10_00
     assert db.session.query(Offer).count() == 0
+
+
+def test_a_paid_offer_needs_the_wallet_scope_a_free_one_does_not(client, task_gig,
+                                                                 referral_gig, bob, bearer):
+    offers_only = bearer(bob, "read", "offers")
+    for fee_kind in ("prepaid", "postpaid"):
+        response = _make(client, offers_only, task_gig, key=fee_kind, status=403,
+                         fee_kind=fee_kind)
+        assert "wallet" in response.get_json()["detail"]
+    assert wallet(bob).available == 10_00 and wallet(bob).held == 0
+    assert db.session.query(Offer).count() == 0
+    _make(client, offers_only, referral_gig, fee_kind=None)  # free: no money moves
 
 
 def test_offer_refusals_name_the_body_fields(client, make_gig, poster, task_gig,

@@ -33,6 +33,7 @@ from offload.offers.queries import (
 from offload.offers.ranking import places_of
 from offload.projects.queries import project_of_gig
 
+from ..auth import require_scope
 from ..blueprint import LINK_HEADER, PREFIX, READ, Joined, bp, link, needs, problem_response
 from ..idempotency import IdempotencyHeader
 from ..paging import paged
@@ -51,6 +52,7 @@ from ..writes import LOCATION_HEADER, body_names, created, loads, refusable
 from .gigs import posters_gig
 
 OFFERS = TokenScope.OFFERS.value
+WALLET = TokenScope.WALLET.value
 
 # the service's field names → the body's
 _BODY_NAMES = {"price": "price_minor", "portfolio_items": "portfolio_item_ids"}
@@ -116,8 +118,11 @@ def gig_offers(member, gig, cursor: str | None = None, limit: int | None = None)
 @bp.arguments(OfferBody)
 @bp.response(201, OfferSchema, headers=LOCATION_HEADER)
 def make_offer(member, body: dict, gig, idempotency_key: str):
-    """Make an offer on an open gig; a task gig's fee is charged or held (idempotent:
-    a retry with the same key and body answers the same offer)"""
+    """Make an offer on an open gig; a task gig's fee is charged (prepaid) or held
+    (postpaid, charged when the award is accepted), which needs the `wallet` scope too
+    (idempotent: a retry with the same key and body answers the same offer)"""
+    if body.get("fee_kind"):  # money leaves the wallet: the token must be trusted with it
+        require_scope(WALLET)
     with body_names(_BODY_NAMES):
         offer = services.make_offer(gig, actor=member, idempotency_key=idempotency_key,
                                     **body)
