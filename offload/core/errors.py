@@ -99,17 +99,25 @@ def _hidden_admin_route() -> bool:
         current_user, "is_admin", False)
 
 
+def logged_path() -> str:
+    """The request's path as the logs may hold it: the route's rule when one matched
+    (``/feeds/<token>/gigs.atom``), so a secret in a URL (a feed token, an invite or a
+    reset link) never reaches a log line; the raw path only when nothing matched."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else request.path
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        log.warning("csrf failure", extra={"path": request.path, "reason": error.description})
+        log.warning("csrf failure", extra={"path": logged_path(), "reason": error.description})
         return _render(400, "The form expired or was sent from elsewhere. "
                             "Go back, reload the page and try again.")
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         if error.code == 403:
-            log.warning("authorization denied", extra={"path": request.path})
+            log.warning("authorization denied", extra={"path": logged_path()})
         api = _api_renderer()
         if api is not None:
             return api(error.code or 500, error)
@@ -125,7 +133,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unhandled(error: Exception):
-        log.exception("unhandled error on %s", request.path)
+        log.exception("unhandled error on %s %s", request.method, logged_path())
         api = _api_renderer()
         if api is not None:
             return api(500, None)

@@ -121,3 +121,21 @@ def test_a_failing_commit_hook_is_logged_once_and_the_request_succeeds(broken, c
     assert r.status_code == 200
     errors = _errors(caplog)
     assert len(errors) == 1 and errors[0].exc_info[0] is RuntimeError
+
+
+def test_a_secret_in_a_url_never_reaches_the_log(tmp_path, caplog):
+    """A 500 on a route whose path carries a secret (a feed token) logs the route's rule."""
+    from offload import create_app
+    from tests.support.app import app_config
+
+    broken = create_app(app_config(tmp_path, PROPAGATE_EXCEPTIONS=False))
+
+    @broken.route("/hooks-test/<token>/boom")
+    def boom(token):
+        raise RuntimeError("boom")
+
+    with caplog.at_level(logging.ERROR, logger="offload"):
+        assert broken.test_client().get("/hooks-test/s3cr3t-feed-token/boom").status_code == 500
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "GET /hooks-test/<token>/boom" in logged
+    assert "s3cr3t-feed-token" not in logged
