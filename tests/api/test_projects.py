@@ -97,6 +97,11 @@ def test_posting_on_a_timeline_is_refused_as_the_page_refuses(client, make_membe
     admin = make_member("root", admin=True)
     refused(client, "POST", url, bearer(admin, "projects"), 403, "not-allowed",
             json={"kind": "update", "note": "An admin's word"})
+    # a NUL byte, which PostgreSQL can't store, is refused as the forms refuse it
+    body = refused(client, "POST", url, bearer(referrer, "projects"), 422,
+                   "validation-failed", json={"kind": "update", "note": "Hi\x00there"})
+    assert [(e["in"], e["field"]) for e in body["errors"]] == [("body", "note")]
+    assert "control characters" in body["errors"][0]["message"]
 
 
 def _complete(client, project, headers, key, **body):

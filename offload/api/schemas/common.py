@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from offload.core.forms import ID_MAX
+from offload.core.forms import CONTROL_MESSAGE, ID_MAX, has_control_characters
 
 
 class Schema(ma.Schema):
     class Meta:
         ordered = True
+
+    @ma.pre_load
+    def _refuse_control_characters(self, data: Any, **_kwargs: Any) -> Any:
+        """Text with a control character (a NUL byte...) is refused field by field, as the
+        forms refuse it: PostgreSQL can't store a NUL, and no member means one."""
+        if isinstance(data, Mapping):
+            read = {field.data_key or name for name, field in self.load_fields.items()}
+            refused = {key: [CONTROL_MESSAGE] for key in read
+                       if key in data and _holds_control(data[key])}
+            if refused:
+                raise ma.ValidationError(refused)
+        return data
+
+
+def _holds_control(value: Any) -> bool:
+    if isinstance(value, str):
+        return has_control_characters(value)
+    if isinstance(value, Mapping):
+        return any(_holds_control(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_control(v) for v in value)
+    return False
 
 
 # --- errors -----------------------------------------------------------------------------
