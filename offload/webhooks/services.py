@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.exceptions import HTTPException
@@ -31,20 +30,21 @@ from offload.moderation.services import record_moderation
 from offload.notifications.models import Notification
 from offload.notifications.services import notify, wake_mail_worker
 
-from .destinations import check_destination, clean_url
+from .destinations import clean_url
 from .models import (
-    ERROR_MAX,
     EVENT_OF_KIND,
     EventType,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .sending import SendFailed, post_webhook
 from .signing import headers_for, new_secret
 
 log = logging.getLogger("offload.webhooks")
 
-# a claimed delivery is left alone by other runners this long: well over the timeout
+# a claimed delivery is left alone by other runners this long from its claim: well over
+# the timeout, which bounds the whole POST
 CLAIM_SECONDS = 120
 
 
@@ -285,11 +285,12 @@ def deliver_webhooks(*, now: datetime | None = None, limit: int = 100,
     """POST the deliveries that are due, oldest first, each signed (Standard Webhooks).
 
     For each: claim it (a guarded UPDATE of ``locked_until``: concurrent runners never
-    send one row), commit, POST outside any transaction (WEBHOOK_TIMEOUT_SECONDS,
-    redirects not followed, the host resolved and checked first), then in a second
-    short transaction log the attempt and mark it delivered (2xx), or count a failure on
-    the endpoint: its next attempt waits WEBHOOK_RETRY_SECONDS[failures - 1], and after
-    WEBHOOK_MAX_FAILURES in a row it is turned off and its owner told.
+    send one row), commit, POST outside any transaction (``sending``: the host resolved
+    and checked, the checked address connected to, WEBHOOK_TIMEOUT_SECONDS for the whole
+    request, redirects not followed), then in a second short transaction log the attempt
+    and mark it delivered (2xx), or count a failure on the endpoint: its next attempt
+    waits WEBHOOK_RETRY_SECONDS[failures - 1], and after WEBHOOK_MAX_FAILURES in a row it
+    is turned off and its owner told.
     ``keep_going``: asked before each row; False ends the run there.
     Must not be called inside ``atomic()``.
     """
@@ -348,18 +349,14 @@ def _post(send: _Send, now: datetime) -> tuple[int | None, str | None]:
     config = current_app.config
     headers = headers_for(send.secret, send.message_id, int(now.timestamp()), send.payload)
     try:
-        check_destination(send.url, allow_loopback=config["WEBHOOKS_ALLOW_HTTP_LOOPBACK"])
-        with requests.Session() as http:
-            http.trust_env = False  # no proxy from the environment between us and the check
-            response = http.post(send.url, data=send.payload.encode(), headers=headers,
-                                 timeout=config["WEBHOOK_TIMEOUT_SECONDS"],
-                                 allow_redirects=False, stream=True)
-            response.close()  # the answer's body is not read: only its status counts
-    except (requests.RequestException, OSError, ValueError) as exc:
-        return None, _shorten(f"{type(exc).__name__}: {exc}")
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}"
+        status = post_webhook(send.url, send.payload.encode(), headers,
+                              allow_loopback=config["WEBHOOKS_ALLOW_HTTP_LOOPBACK"],
+                              timeout=config["WEBHOOK_TIMEOUT_SECONDS"])
+    except SendFailed as failed:
+        return None, str(failed)
+    if 200 <= status < 300:
+        return status, None
+    return status, f"HTTP {status}"
 
 
 def _record_delivered(send: _Send, now: datetime, status: int, duration_ms: int) -> None:
@@ -428,6 +425,3 @@ def _log_attempt(send: _Send, now: datetime, status: int | None, error: str | No
                                   attempted_at=now, status_code=status, error=error,
                                   duration_ms=duration_ms))
 
-
-def _shorten(value: str) -> str:
-    return value if len(value) <= ERROR_MAX else value[:ERROR_MAX - 1] + "…"
