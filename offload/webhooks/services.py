@@ -280,7 +280,8 @@ class _Send:
     payload: str
 
 
-def deliver_webhooks(*, now: datetime | None = None, limit: int = 100,
+def deliver_webhooks(*, now: datetime | None = None, clock: Callable[[], datetime] = utcnow,
+                     limit: int = 100,
                      keep_going: Callable[[], bool] | None = None) -> WebhookReport:
     """POST the deliveries that are due, oldest first, each signed (Standard Webhooks).
 
@@ -291,30 +292,35 @@ def deliver_webhooks(*, now: datetime | None = None, limit: int = 100,
     and mark it delivered (2xx), or count a failure on the endpoint: its next attempt
     waits WEBHOOK_RETRY_SECONDS[failures - 1], and after WEBHOOK_MAX_FAILURES in a row it
     is turned off and its owner told.
+    The clock is read for each row, at its claim, its signature and its record: a batch
+    of slow receivers takes minutes, and a claim or a timestamp read at the batch's
+    start would be stale by then (another runner taking a row being sent; receivers
+    refusing an old signature). ``now`` fixes the clock (tests); ``clock`` replaces it.
     ``keep_going``: asked before each row; False ends the run there.
     Must not be called inside ``atomic()``.
     """
     if in_atomic():
         raise RuntimeError("deliver_webhooks() makes HTTP calls and must run outside atomic()")
-    now = now or utcnow()
+    if now is not None:
+        clock = lambda: now  # noqa: E731 - a fixed clock
     report = WebhookReport()
-    due = list(db.session.scalars(select(WebhookDelivery.id).where(_is_due(now))
+    due = list(db.session.scalars(select(WebhookDelivery.id).where(_is_due(clock()))
                                .order_by(WebhookDelivery.id).limit(limit)))
     for delivery_id in due:
         if keep_going is not None and not keep_going():
             break
-        send = _claim(delivery_id, now)
+        send = _claim(delivery_id, clock())
         if send is None:
             continue  # another runner took it, or its endpoint failed meanwhile
         started = time.monotonic()
-        status, error = _post(send, now)
+        status, error = _post(send, clock())
         duration_ms = round((time.monotonic() - started) * 1000)
         if error is None:
-            _record_delivered(send, now, status, duration_ms)
+            _record_delivered(send, clock(), status, duration_ms)
             report.delivered += 1
         else:
             report.failed += 1
-            if _record_failed(send, now, status, error, duration_ms):
+            if _record_failed(send, clock(), status, error, duration_ms):
                 report.disabled += 1
     return report
 

@@ -33,6 +33,15 @@ def _event(member, title="Bob wrote to you"):
     notify(member, "new_message", title=title, link="/dashboard")
 
 
+def _slow_batch(make_member, receiver, events: int, delay: float) -> None:
+    """Ada's endpoint with ``events`` events waiting, each answered after ``delay`` s."""
+    ada = make_member("ada")
+    _endpoint(ada, receiver.url)
+    for i in range(events):
+        _event(ada, f"event {i}")
+    db.session.commit()
+    receiver.delay = delay
+
 
 def test_a_delivery_arrives_signed_and_is_logged(make_member, receiver):
     ada = make_member("ada")
@@ -222,6 +231,30 @@ def test_a_receiver_dripping_its_answer_is_cut_off_at_the_deadline(app, make_mem
     endpoint = db.session.get(WebhookEndpoint, made.endpoint_id)
     assert endpoint.failures == 1 and endpoint.retry_at is not None  # tried again later
     assert db.session.scalars(select(WebhookDelivery)).one().delivered_at is None
+
+
+def test_each_row_is_signed_when_it_is_sent_not_when_the_batch_began(make_member, receiver):
+    _slow_batch(make_member, receiver, 3, 1.5)
+    assert services.deliver_webhooks().delivered == 3
+    for got, arrived in zip(receiver.received, receiver.arrived, strict=True):
+        assert abs(arrived - int(got.headers["webhook-timestamp"])) < 1.5
+
+
+def test_a_slow_batch_keeps_each_claim_fresh_so_no_row_goes_twice(
+        make_member, receiver, race, monkeypatch):
+    """The second deliverer starts after the first one's earliest claims would have run
+    out; a claim made when its row is sent still holds it."""
+    _slow_batch(make_member, receiver, 8, 0.3)
+    monkeypatch.setattr(services, "CLAIM_SECONDS", 1)
+
+    def deliver(i):
+        time.sleep(1.3 * i)
+        return services.deliver_webhooks().delivered
+
+    results, errors = race(2, deliver)
+    assert errors == []
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert len(ids) == len(set(ids)) == sum(results) == 8
 
 
 def test_the_job_worker_delivers_what_was_committed(app, make_member, receiver):
