@@ -47,6 +47,8 @@ log = logging.getLogger("offload.webhooks")
 # the timeout, which bounds the whole POST
 CLAIM_SECONDS = 120
 
+SUSPENDED_REASON = "Turned off when your account was suspended."
+
 
 @dataclass(frozen=True)
 class NewSecret:
@@ -128,7 +130,8 @@ def enable_webhook_endpoint(endpoint_id: int, *, actor: User, reason: str | None
         endpoint = _held(endpoint_id, actor, reason, "webhook_enabled")
         if endpoint.disabled_at is None:
             raise Conflict("That webhook is on already.")
-        endpoint.disabled_at, endpoint.failures, endpoint.retry_at = None, 0, None
+        endpoint.disabled_at, endpoint.disabled_reason = None, None
+        endpoint.failures, endpoint.retry_at = 0, None
         wake_mail_worker()
 
 
@@ -177,11 +180,24 @@ def _clean_events(events: list[str]) -> str:
     return " ".join(e.value for e in chosen)
 
 
+def disable_member_webhooks(member_id: int) -> int:
+    """Turn off the member's endpoints that are on, saying why on their page (their
+    suspension: ``cases.suspension`` calls this); how many. Their waiting events stay,
+    sent if the member turns an endpoint on again. Joins the caller's transaction."""
+    with atomic() as session:
+        return session.execute(
+            update(WebhookEndpoint).where(WebhookEndpoint.user_id == member_id,
+                                          WebhookEndpoint.disabled_at.is_(None))
+            .values(disabled_at=utcnow(), disabled_reason=SUSPENDED_REASON)
+            .execution_options(synchronize_session=False)).rowcount
+
+
 # --- queueing ------------------------------------------------------------------------------
 
 def enqueue_webhooks(notification: Notification) -> int:
     """Queue the notification as an event for every enabled endpoint that wants its type:
-    the member's own and the site-wide ones. Returns how many were queued.
+    the member's own (none while the member is suspended) and the site-wide ones.
+    Returns how many were queued.
 
     ``notify()`` calls this (``create_app`` installs it) in its own transaction, after
     the notification is flushed; a kind no event type is made from costs no query, and
@@ -196,7 +212,9 @@ def enqueue_webhooks(notification: Notification) -> int:
     with atomic() as session:
         rows = session.execute(
             select(WebhookEndpoint.id, WebhookEndpoint.events)
-            .where(or_(WebhookEndpoint.user_id == notification.user_id,
+            .where(or_(WebhookEndpoint.user_id.in_(
+                           select(User.id).where(User.id == notification.user_id,
+                                                 User.suspended_at.is_(None))),
                        WebhookEndpoint.user_id.is_(None)),
                    WebhookEndpoint.disabled_at.is_(None))).all()
         targets = [endpoint_id for endpoint_id, events in rows if event in events.split()]
@@ -402,6 +420,8 @@ def _record_failed(send: _Send, now: datetime, status: int | None, error: str,
                       and endpoint.disabled_at is None)
         if turned_off:
             endpoint.disabled_at = now
+            endpoint.disabled_reason = (f"Turned off after {endpoint.failures} failed "
+                                        "deliveries in a row.")
             _tell_owner(endpoint)
     log.warning("webhook %s to endpoint %s failed (%s)%s", send.message_id, send.endpoint_id,
                 error, ": endpoint turned off" if turned_off else "")

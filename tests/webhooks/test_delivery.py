@@ -132,6 +132,7 @@ def test_after_repeated_failures_the_endpoint_is_turned_off_and_its_owner_told(
     assert [r.disabled for r in reports] == [0, 0, 1, 0]
     endpoint = db.session.get(WebhookEndpoint, made.endpoint_id)
     assert endpoint.disabled_at is not None and endpoint.failures == 3
+    assert endpoint.disabled_reason == "Turned off after 3 failed deliveries in a row."
     notice = db.session.scalars(select(Notification)
                                 .where(Notification.kind == "webhook_disabled")).one()
     assert notice.user_id == ada.id and notice.link == f"/webhooks/{made.endpoint_id}"
