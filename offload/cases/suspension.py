@@ -2,8 +2,8 @@
 
 A suspension is a case's resolution (``services.resolve_case``), so it runs inside
 that transaction and its one moderation entry is the resolution's. Its effects:
-sessions end, API tokens are revoked and log-in is refused; open offers are
-withdrawn (postpaid holds voided) and an award waiting for the member's answer is
+sessions end, API tokens are revoked, webhooks turned off and log-in is refused;
+open offers are withdrawn (postpaid holds voided) and an award waiting for the member's answer is
 turned down, each recording that the
 member was suspended (``offers.closed_reason``, so the poster doesn't read it as the
 member pulling out); gigs on the board are
@@ -32,6 +32,7 @@ from offload.moderation.services import record_moderation
 from offload.offers.models import LIVE_STATES, Offer
 from offload.offers.services import close_member_offers, fee_accounts
 from offload.projects.models import Project, ProjectState
+from offload.webhooks.services import disable_member_webhooks
 
 from .models import REASON_MAX, Case, CaseEvidence, EvidenceKind
 
@@ -48,6 +49,8 @@ def suspend_member(member: User, *, actor: User, case: Case) -> list[int]:
     if not moved:
         return []
     revoke_member_tokens(member.id)  # the API's tokens end with the sessions
+    # and nothing more is sent to their webhooks (a password change leaves them on)
+    disable_member_webhooks(member.id)
     if member.invited_by_id is not None:
         db.session.execute(update(User).where(User.id == member.invited_by_id).values(
             invitees_suspended=User.invitees_suspended + 1)

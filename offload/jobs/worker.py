@@ -40,6 +40,9 @@ log = logging.getLogger("offload.jobs.worker")
 
 BATCH = 50  # mail rows per step: short steps notice stop() and new work sooner
 SLICE_SECONDS = 0.1  # how often a waiting worker checks whether it was told to stop
+# webhooks sent per step, at most (plus one POST's WEBHOOK_TIMEOUT_SECONDS): then mail
+# and resets have their turn, however slow the receivers
+WEBHOOK_SLICE_SECONDS = 10.0
 
 
 class Worker:
@@ -122,11 +125,12 @@ class Worker:
 
     def deliver_mail(self) -> None:
         """Resolve reset requests, send due mail and webhooks until none is left (or
-        stop())."""
+        stop()); webhooks in slices of WEBHOOK_SLICE_SECONDS, each POST within its
+        deadline, so slow receivers delay mail by seconds, not a whole batch."""
         while not self.stopping:
             resets = resolve_password_resets(limit=BATCH)
             report = deliver_outbox(limit=BATCH, keep_going=self.keep_going)
-            hooks = deliver_webhooks(limit=BATCH, keep_going=self.keep_going)
+            hooks = deliver_webhooks(limit=BATCH, keep_going=self._for(WEBHOOK_SLICE_SECONDS))
             if resets.queued:
                 log.info("resolve_password_resets: queued %d password reset mails",
                          resets.queued)
@@ -138,6 +142,11 @@ class Worker:
             # (a failed webhook holds its endpoint back, so it is not tried again at once)
             elif not resets.queued and resets.handled < BATCH and not hooks.attempted:
                 return
+
+    def _for(self, seconds: float):
+        """A ``keep_going`` that also says no once ``seconds`` have passed."""
+        until = time.monotonic() + seconds
+        return lambda: self.keep_going() and time.monotonic() < until
 
     def _run_periodic(self, job: registry.Job) -> None:
         try:

@@ -5,16 +5,20 @@ must not be able to make the server POST into its own network. A URL is https, w
 a host name or a public address, no user name or password in it; plain http only to
 127.0.0.1, ::1 or localhost, and only when WEBHOOKS_ALLOW_HTTP_LOOPBACK is on
 (development and tests). A name is resolved again before every delivery
-(``check_destination``), and a name that now points at a loopback, private,
-link-local or otherwise non-public address fails that attempt: checking it only when
-it was registered would let a DNS change aim it inside later. Redirects are never
-followed, so an answer cannot send us elsewhere either.
+(``resolve_destination``), every address it gives is checked, and the POST goes to
+the address checked (``sending``), never to a second resolution: a name that answered
+a public address to the check and a loopback one to the connection (DNS rebinding)
+would otherwise reach inside. Public means what ``ipaddress`` calls global, and never
+an IPv6 form that carries an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo):
+refused outright rather than unpacked. Redirects are never followed, so an answer
+cannot send us elsewhere either.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from offload.core.errors import InvalidField
@@ -22,9 +26,37 @@ from offload.core.errors import InvalidField
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
+# IPv6 ranges whose addresses embed an IPv4 one, which some path may deliver to
+EMBEDS_IPV4 = tuple(ipaddress.ip_network(n) for n in (
+    "::ffff:0:0/96",  # IPv4-mapped
+    "::/96",  # IPv4-compatible (deprecated)
+    "64:ff9b::/96", "64:ff9b:1::/48",  # NAT64
+    "2002::/16",  # 6to4
+    "2001::/32",  # Teredo
+))
+
+
+class NotPublic(ValueError):
+    """The destination is, or resolves to, an address we don't send to."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one POST goes: the address checked, and the URL's parts for the request."""
+
+    scheme: str
+    host: str  # the URL's host name: TLS's server name
+    netloc: str  # the Host header: the URL's host[:port]
+    address: str  # the checked IP address to connect to
+    family: int
+    port: int
+    target: str  # the path and query
+
+
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    if isinstance(address, ipaddress.IPv6Address) and any(
+            address in network for network in EMBEDS_IPV4):
+        return False
     return address.is_global and not address.is_multicast
 
 
@@ -58,16 +90,24 @@ def clean_url(url: str, *, allow_loopback: bool) -> str:
     return url
 
 
-def check_destination(url: str, *, allow_loopback: bool) -> None:
-    """Resolve the URL's host now; raise ValueError when any address it gives is not a
-    public one (a loopback one is allowed with ``allow_loopback``). A network call:
-    never inside a transaction."""
+def resolve_destination(url: str, *, allow_loopback: bool) -> Destination:
+    """Resolve the URL's host once, now, and answer the address to connect to; raise
+    NotPublic when any address it gives is not a public one (a loopback one is allowed
+    with ``allow_loopback``), OSError when it doesn't resolve. A network call: never
+    inside a transaction."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if allow_loopback and host.lower() in LOOPBACK_NAMES:
-        return
-    infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    loopback = allow_loopback and host.lower() in LOOPBACK_NAMES
+    if parts.scheme != "https" and not loopback:
+        raise NotPublic("plain http goes to loopback only")
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if not infos:
+        raise OSError(f"{host} has no address")
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not _public(address):
-            raise ValueError(f"{host} resolves to {address}, which is not a public address")
+        if not (_public(address) or loopback and address.is_loopback):
+            raise NotPublic(f"{host} resolves to an address that is not public")
+    family, _, _, _, sockaddr = infos[0]
+    return Destination(parts.scheme, host, parts.netloc, sockaddr[0], family, port,
+                       (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))

@@ -12,10 +12,13 @@ Back-off belongs to the endpoint, not the row: a failed attempt moves the endpoi
 row for it is due before then. A receiver that is down is therefore probed once per
 step, its events wait in order, and after WEBHOOK_MAX_FAILURES in a row the endpoint
 is turned off (its rows wait; turning it on again resumes them). A 2xx answer resets
-the count.
+the count. A member's suspension turns their endpoints off too, with the reason
+(``disable_member_webhooks``), and no event is queued for a suspended member's
+endpoints; the site-wide ones still receive their events.
 
-The secret is stored as it is: HMAC signing needs it (unlike a token, which is only
-compared and so stored hashed). It is shown once, when made or rotated.
+The secret is stored as it is, in the clear: HMAC signing needs it back (unlike a
+token, which is only compared and so stored hashed). It is shown once, when made or
+rotated.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from offload.core.db import db, utcnow
 
 URL_MAX = 500
 ERROR_MAX = 300
+REASON_MAX = 200
 
 
 class EventType(StrEnum):
@@ -91,8 +95,10 @@ class WebhookEndpoint(db.Model):
     events: Mapped[str] = mapped_column(String(200))
     secret: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
-    # turned off after WEBHOOK_MAX_FAILURES consecutive failures (null: on)
+    # turned off (null: on): after WEBHOOK_MAX_FAILURES consecutive failures, or when its
+    # member was suspended; why, as the member's page shows it
     disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
     # consecutive failed attempts, and when the next attempt may be made after them
     failures: Mapped[int] = mapped_column(default=0, server_default="0")
     retry_at: Mapped[datetime | None]

@@ -25,6 +25,7 @@ class EndpointView:
     is_site_wide: bool
     created_at: datetime
     disabled_at: datetime | None
+    disabled_reason: str | None
     failures: int
     last_attempt_at: datetime | None
     last_status: int | None
@@ -60,11 +61,12 @@ def _endpoints(*where) -> list[EndpointView]:
                                           WebhookDelivery.delivered_at.is_(None))
                .scalar_subquery())
     rows = db.session.execute(
-        select(e.id, e.url, e.events, e.user_id, e.created_at, e.disabled_at, e.failures,
-               e.last_attempt_at, e.last_status, waiting).where(*where).order_by(e.id))
+        select(e.id, e.url, e.events, e.user_id, e.created_at, e.disabled_at,
+               e.disabled_reason, e.failures, e.last_attempt_at, e.last_status, waiting)
+        .where(*where).order_by(e.id))
     return [EndpointView(r.id, r.url, tuple(r.events.split()), r.user_id is None,
-                         r.created_at, r.disabled_at, r.failures, r.last_attempt_at,
-                         r.last_status, r[-1]) for r in rows]
+                         r.created_at, r.disabled_at, r.disabled_reason, r.failures,
+                         r.last_attempt_at, r.last_status, r[-1]) for r in rows]
 
 
 def endpoints_of(member_id: int) -> list[EndpointView]:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.exceptions import HTTPException
@@ -31,21 +30,24 @@ from offload.moderation.services import record_moderation
 from offload.notifications.models import Notification
 from offload.notifications.services import notify, wake_mail_worker
 
-from .destinations import check_destination, clean_url
+from .destinations import clean_url
 from .models import (
-    ERROR_MAX,
     EVENT_OF_KIND,
     EventType,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .sending import SendFailed, post_webhook
 from .signing import headers_for, new_secret
 
 log = logging.getLogger("offload.webhooks")
 
-# a claimed delivery is left alone by other runners this long: well over the timeout
+# a claimed delivery is left alone by other runners this long from its claim: well over
+# the timeout, which bounds the whole POST
 CLAIM_SECONDS = 120
+
+SUSPENDED_REASON = "Turned off when your account was suspended."
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,8 @@ def enable_webhook_endpoint(endpoint_id: int, *, actor: User, reason: str | None
         endpoint = _held(endpoint_id, actor, reason, "webhook_enabled")
         if endpoint.disabled_at is None:
             raise Conflict("That webhook is on already.")
-        endpoint.disabled_at, endpoint.failures, endpoint.retry_at = None, 0, None
+        endpoint.disabled_at, endpoint.disabled_reason = None, None
+        endpoint.failures, endpoint.retry_at = 0, None
         wake_mail_worker()
 
 
@@ -177,11 +180,24 @@ def _clean_events(events: list[str]) -> str:
     return " ".join(e.value for e in chosen)
 
 
+def disable_member_webhooks(member_id: int) -> int:
+    """Turn off the member's endpoints that are on, saying why on their page (their
+    suspension: ``cases.suspension`` calls this); how many. Their waiting events stay,
+    sent if the member turns an endpoint on again. Joins the caller's transaction."""
+    with atomic() as session:
+        return session.execute(
+            update(WebhookEndpoint).where(WebhookEndpoint.user_id == member_id,
+                                          WebhookEndpoint.disabled_at.is_(None))
+            .values(disabled_at=utcnow(), disabled_reason=SUSPENDED_REASON)
+            .execution_options(synchronize_session=False)).rowcount
+
+
 # --- queueing ------------------------------------------------------------------------------
 
 def enqueue_webhooks(notification: Notification) -> int:
     """Queue the notification as an event for every enabled endpoint that wants its type:
-    the member's own and the site-wide ones. Returns how many were queued.
+    the member's own (none while the member is suspended) and the site-wide ones.
+    Returns how many were queued.
 
     ``notify()`` calls this (``create_app`` installs it) in its own transaction, after
     the notification is flushed; a kind no event type is made from costs no query, and
@@ -196,7 +212,9 @@ def enqueue_webhooks(notification: Notification) -> int:
     with atomic() as session:
         rows = session.execute(
             select(WebhookEndpoint.id, WebhookEndpoint.events)
-            .where(or_(WebhookEndpoint.user_id == notification.user_id,
+            .where(or_(WebhookEndpoint.user_id.in_(
+                           select(User.id).where(User.id == notification.user_id,
+                                                 User.suspended_at.is_(None))),
                        WebhookEndpoint.user_id.is_(None)),
                    WebhookEndpoint.disabled_at.is_(None))).all()
         targets = [endpoint_id for endpoint_id, events in rows if event in events.split()]
@@ -280,40 +298,47 @@ class _Send:
     payload: str
 
 
-def deliver_webhooks(*, now: datetime | None = None, limit: int = 100,
+def deliver_webhooks(*, now: datetime | None = None, clock: Callable[[], datetime] = utcnow,
+                     limit: int = 100,
                      keep_going: Callable[[], bool] | None = None) -> WebhookReport:
     """POST the deliveries that are due, oldest first, each signed (Standard Webhooks).
 
     For each: claim it (a guarded UPDATE of ``locked_until``: concurrent runners never
-    send one row), commit, POST outside any transaction (WEBHOOK_TIMEOUT_SECONDS,
-    redirects not followed, the host resolved and checked first), then in a second
-    short transaction log the attempt and mark it delivered (2xx), or count a failure on
-    the endpoint: its next attempt waits WEBHOOK_RETRY_SECONDS[failures - 1], and after
-    WEBHOOK_MAX_FAILURES in a row it is turned off and its owner told.
+    send one row), commit, POST outside any transaction (``sending``: the host resolved
+    and checked, the checked address connected to, WEBHOOK_TIMEOUT_SECONDS for the whole
+    request, redirects not followed), then in a second short transaction log the attempt
+    and mark it delivered (2xx), or count a failure on the endpoint: its next attempt
+    waits WEBHOOK_RETRY_SECONDS[failures - 1], and after WEBHOOK_MAX_FAILURES in a row it
+    is turned off and its owner told.
+    The clock is read for each row, at its claim, its signature and its record: a batch
+    of slow receivers takes minutes, and a claim or a timestamp read at the batch's
+    start would be stale by then (another runner taking a row being sent; receivers
+    refusing an old signature). ``now`` fixes the clock (tests); ``clock`` replaces it.
     ``keep_going``: asked before each row; False ends the run there.
     Must not be called inside ``atomic()``.
     """
     if in_atomic():
         raise RuntimeError("deliver_webhooks() makes HTTP calls and must run outside atomic()")
-    now = now or utcnow()
+    if now is not None:
+        clock = lambda: now  # noqa: E731 - a fixed clock
     report = WebhookReport()
-    due = list(db.session.scalars(select(WebhookDelivery.id).where(_is_due(now))
+    due = list(db.session.scalars(select(WebhookDelivery.id).where(_is_due(clock()))
                                .order_by(WebhookDelivery.id).limit(limit)))
     for delivery_id in due:
         if keep_going is not None and not keep_going():
             break
-        send = _claim(delivery_id, now)
+        send = _claim(delivery_id, clock())
         if send is None:
             continue  # another runner took it, or its endpoint failed meanwhile
         started = time.monotonic()
-        status, error = _post(send, now)
+        status, error = _post(send, clock())
         duration_ms = round((time.monotonic() - started) * 1000)
         if error is None:
-            _record_delivered(send, now, status, duration_ms)
+            _record_delivered(send, clock(), status, duration_ms)
             report.delivered += 1
         else:
             report.failed += 1
-            if _record_failed(send, now, status, error, duration_ms):
+            if _record_failed(send, clock(), status, error, duration_ms):
                 report.disabled += 1
     return report
 
@@ -348,18 +373,14 @@ def _post(send: _Send, now: datetime) -> tuple[int | None, str | None]:
     config = current_app.config
     headers = headers_for(send.secret, send.message_id, int(now.timestamp()), send.payload)
     try:
-        check_destination(send.url, allow_loopback=config["WEBHOOKS_ALLOW_HTTP_LOOPBACK"])
-        with requests.Session() as http:
-            http.trust_env = False  # no proxy from the environment between us and the check
-            response = http.post(send.url, data=send.payload.encode(), headers=headers,
-                                 timeout=config["WEBHOOK_TIMEOUT_SECONDS"],
-                                 allow_redirects=False, stream=True)
-            response.close()  # the answer's body is not read: only its status counts
-    except (requests.RequestException, OSError, ValueError) as exc:
-        return None, _shorten(f"{type(exc).__name__}: {exc}")
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}"
+        status = post_webhook(send.url, send.payload.encode(), headers,
+                              allow_loopback=config["WEBHOOKS_ALLOW_HTTP_LOOPBACK"],
+                              timeout=config["WEBHOOK_TIMEOUT_SECONDS"])
+    except SendFailed as failed:
+        return None, str(failed)
+    if 200 <= status < 300:
+        return status, None
+    return status, f"HTTP {status}"
 
 
 def _record_delivered(send: _Send, now: datetime, status: int, duration_ms: int) -> None:
@@ -399,6 +420,8 @@ def _record_failed(send: _Send, now: datetime, status: int | None, error: str,
                       and endpoint.disabled_at is None)
         if turned_off:
             endpoint.disabled_at = now
+            endpoint.disabled_reason = (f"Turned off after {endpoint.failures} failed "
+                                        "deliveries in a row.")
             _tell_owner(endpoint)
     log.warning("webhook %s to endpoint %s failed (%s)%s", send.message_id, send.endpoint_id,
                 error, ": endpoint turned off" if turned_off else "")
@@ -428,6 +451,3 @@ def _log_attempt(send: _Send, now: datetime, status: int | None, error: str | No
                                   attempted_at=now, status_code=status, error=error,
                                   duration_ms=duration_ms))
 
-
-def _shorten(value: str) -> str:
-    return value if len(value) <= ERROR_MAX else value[:ERROR_MAX - 1] + "…"

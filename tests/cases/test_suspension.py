@@ -11,19 +11,25 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from offload.accounts.models import User
+from offload.accounts.services import change_password
 from offload.cases.models import Case, EvidenceKind
 from offload.cases.services import resolve_case
 from offload.cases.suspension import lift_suspension
+from offload.core.db import atomic, db
 from offload.core.errors import Conflict, Invalid, NotAllowed
 from offload.gigs.models import Gig, GigState
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import send_invite
+from offload.notifications.services import notify
 from offload.offers.models import Offer, OfferState
 from offload.offers.services import award_offer, shortlist_offer
 from offload.projects.models import Project, ProjectState
 from offload.wallet.queries import platform_revenue
+from offload.webhooks.models import WebhookDelivery, WebhookEndpoint
+from offload.webhooks.services import create_webhook_endpoint, enable_webhook_endpoint
 from tests.support.cases import entries, evidence_of, notes, wallet
 from tests.support.factories import PASSWORD, fresh
 
@@ -220,3 +226,44 @@ def test_the_inviters_record_keeps_the_count_of_invitees_suspended(
     page = client.get("/members/ivan").get_data(as_text=True)
     name = fresh(User, ivan.id).name
     assert f"1 of the members {name} invited was suspended." in page
+
+
+def test_suspension_turns_the_members_webhooks_off_with_the_reason_and_queues_nothing(
+        client, open_case_about, admin, sam, tom):
+    sams = create_webhook_endpoint(actor=fresh(User, sam.id), url="https://sam.example/in",
+                                   events=["message.received"]).endpoint_id
+    toms = create_webhook_endpoint(actor=fresh(User, tom.id), url="https://tom.example/in",
+                                   events=["message.received"]).endpoint_id
+    site = create_webhook_endpoint(actor=fresh(User, admin.id), url="https://ops.example/in",
+                                   events=["message.received"], site_wide=True,
+                                   reason="Ops").endpoint_id
+    suspend(open_case_about(sam), admin)
+    off = fresh(WebhookEndpoint, sams)
+    turned_off_at = off.disabled_at
+    assert turned_off_at is not None and "suspended" in off.disabled_reason
+    assert fresh(WebhookEndpoint, toms).disabled_at is None
+    assert fresh(WebhookEndpoint, site).disabled_at is None
+    # even an endpoint of theirs that is on gets nothing while they are suspended
+    with atomic():
+        db.session.get(WebhookEndpoint, sams).disabled_at = None
+    notify(fresh(User, sam.id), "new_message", title="A message", link="/dashboard")
+    notify(fresh(User, tom.id), "new_message", title="A message", link="/dashboard")
+    queued = db.session.scalars(select(WebhookDelivery.endpoint_id)).all()
+    assert sorted(queued) == sorted([site, site, toms])
+    # lifted, sam reads why it is off on the webhook's page, and turns it on
+    with atomic():
+        db.session.get(WebhookEndpoint, sams).disabled_at = turned_off_at
+    lift_suspension(fresh(User, sam.id), actor=admin, reason="Appeal accepted")
+    log_in(client, fresh(User, sam.id))
+    page = client.get(f"/webhooks/{sams}").get_data(as_text=True)
+    assert "Turned off when your account was suspended" in page
+    enable_webhook_endpoint(sams, actor=fresh(User, sam.id))
+    assert fresh(WebhookEndpoint, sams).disabled_reason is None
+
+
+def test_a_password_change_leaves_the_members_webhooks_on(sam):
+    made = create_webhook_endpoint(actor=fresh(User, sam.id), url="https://sam.example/in",
+                                   events=["message.received"])
+    change_password(fresh(User, sam.id), current_password=PASSWORD,
+                    new_password="a new long passphrase")
+    assert fresh(WebhookEndpoint, made.endpoint_id).disabled_at is None

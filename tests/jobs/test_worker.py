@@ -16,13 +16,15 @@ from sqlalchemy import update
 
 from offload.accounts.services import request_password_reset
 from offload.core.db import atomic, db, utcnow
-from offload.jobs import registry
+from offload.jobs import registry, worker
 from offload.jobs.models import JobRun
 from offload.jobs.runner import run_claimed
 from offload.jobs.worker import Worker
 from offload.notifications import services
-from offload.notifications.services import queue_email
+from offload.notifications.services import notify, queue_email
+from offload.webhooks.services import create_webhook_endpoint
 from tests.support.app import listening_worker
+from tests.support.webhooks import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -226,3 +228,28 @@ def test_a_run_that_outlived_its_lease_does_not_free_the_next_runners_claim(app)
         held = session.get(JobRun, "long")
         assert held.locked_until == second  # still the second runner's
     assert claim_job(job, now=t0 + lease + timedelta(seconds=2), on_schedule=False) is None
+
+
+def test_slow_webhooks_hand_the_loop_back_to_mail_between_slices(app, make_member,
+                                                                  monkeypatch):
+    """Each pass sends webhooks for WEBHOOK_SLICE_SECONDS at most, then mail and resets
+    have their turn: slow receivers don't hold the outbox for a whole batch."""
+    ada = make_member("ada")
+    passes = []
+    deliver = worker.deliver_webhooks
+
+    def counted(**kwargs):
+        passes.append(deliver(**kwargs))
+        return passes[-1]
+
+    with Receiver() as receiver:
+        create_webhook_endpoint(actor=ada, url=receiver.url, events=["message.received"])
+        for i in range(4):
+            notify(ada, "new_message", title=f"message {i}", link="/dashboard")
+        db.session.commit()
+        receiver.delay = 0.4
+        monkeypatch.setattr(worker, "WEBHOOK_SLICE_SECONDS", 0.5)
+        monkeypatch.setattr(worker, "deliver_webhooks", counted)
+        Worker(app, jobs=()).deliver_mail()
+    assert len(receiver.received) == sum(p.delivered for p in passes) == 4
+    assert max(p.delivered for p in passes) < 4 and len(passes) >= 3

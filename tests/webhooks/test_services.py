@@ -24,6 +24,10 @@ def _deliveries():
     "http://hooks.example/x", "ftp://hooks.example/x", "https://10.0.0.8/x",
     "https://169.254.169.254/latest", "https://[::1]/x", "https://[::ffff:10.0.0.1]/x",
     "https://localhost/x",
+    # IPv6 forms that carry an IPv4 address: mapped, compatible, NAT64, 6to4, Teredo
+    "https://[::ffff:8.8.8.8]/x", "https://[::8.8.8.8]/x", "https://[64:ff9b::808:808]/x",
+    "https://[64:ff9b:1::808:808]/x", "https://[2002:808:808::1]/x",
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x", "https://[fe80::1]/x",
     "https://user:pw@hooks.example/x", "https:///x", "not a url"])
 def test_only_public_https_addresses_are_taken(app, make_member, url):
     member = make_member("ada")
