@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import re
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -34,6 +35,16 @@ DATABASE_URL_ENV = "OFFLOAD_TEST_DATABASE_URL"
 def in_ci() -> bool:
     """CI is set only when ``CI`` is truthy: "1", "true", "yes" (any case)."""
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+# an itsdangerous timestamped signature (a form's CSRF token): payload.time.signature
+_SIGNED_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27}\b")
+
+
+def without_signed_tokens(page: str) -> str:
+    """The page with its CSRF tokens masked: they carry the second they were signed in,
+    so two renders of the same page differ when a second ticks between them."""
+    return _SIGNED_TOKEN.sub("<signed>", page)
 
 
 def worker_database_url(base: str, worker: str) -> str:
