@@ -1,0 +1,215 @@
+"""A stand-in for Stripe's API on loopback, for the payment tests (there is no network).
+
+Every answer is an object of Stripe's own fixtures (``tests/fixtures/stripe/fixtures3.json``,
+Stripe's openapi repository: what its mock server answers), with only the fields a
+request or a test controls overridden (id, amounts, status, metadata...), so response
+shapes come from Stripe, never from memory. Point the ``stripe`` library at it with
+``stripe.api_base = standin.url`` (the ``standin`` fixture does, and puts it back).
+
+It behaves as Stripe does where the tests rely on it:
+- ``POST /v1/<resource>`` creates (checkout sessions, accounts, account links, transfers,
+  refunds, payouts), ``GET /v1/<resource>/<id>`` retrieves (404 in Stripe's error shape
+  for an unknown id), ``GET /v1/balance_transactions`` lists with ``limit``,
+  ``starting_after`` and ``has_more``;
+- a POST repeated with the same ``Idempotency-Key`` and the same parameters answers the
+  first response again (``Idempotent-Replayed: true``); with other parameters, a 400
+  ``idempotency_error``;
+- ``fail_next(path, status)`` makes the next request to a path answer an error in
+  Stripe's shape (a 500, a 429...), to test what a failed call leaves behind;
+- every request is recorded (``requests``: method, path, parameters, Idempotency-Key).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "fixtures3.json"
+RESOURCES: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
+
+# the API's paths and the fixture each one answers with
+PATHS = {
+    "checkout/sessions": "checkout.session",
+    "accounts": "account",
+    "account_links": "account_link",
+    "transfers": "transfer",
+    "refunds": "refund",
+    "payouts": "payout",
+    "balance_transactions": "balance_transaction",
+}
+
+
+def fixture(name: str, **overrides: Any) -> dict[str, Any]:
+    """A copy of Stripe's example ``name`` object with ``overrides`` set on it."""
+    found = copy.deepcopy(RESOURCES[name])
+    found.update(overrides)
+    return found
+
+
+def new_id(name: str) -> str:
+    """An id in the style of the fixture's (``cs_…``, ``acct_…``, ``tr_…``)."""
+    prefix = RESOURCES[name].get("id", "obj_").split("_", 1)[0]
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    params: dict[str, str]
+    idempotency_key: str | None
+
+
+@dataclass
+class StripeStandIn:
+    """The server; use as a context manager. ``objects`` holds what was created, by id."""
+
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    _replies: dict[str, tuple[dict[str, str], Response]] = field(default_factory=dict)
+    _failures: dict[str, int] = field(default_factory=dict)
+    url: str = ""
+
+    def __enter__(self) -> StripeStandIn:
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+    def fail_next(self, path: str, status: int = 500) -> None:
+        """The next request to ``path`` (``/v1/transfers``) answers ``status`` in Stripe's
+        error shape."""
+        self._failures[path] = status
+
+    def add(self, name: str, **overrides: Any) -> dict[str, Any]:
+        """Put an object in place as if Stripe had it already (a balance transaction)."""
+        made = fixture(name, id=overrides.pop("id", None) or new_id(name), **overrides)
+        self.objects[made["id"]] = made
+        return made
+
+    # --- the WSGI app ------------------------------------------------------------------
+
+    def _app(self, environ, start_response):
+        request = Request(environ)
+        params = dict(request.form.items()) if request.method == "POST" else dict(
+            request.args.items())
+        key = request.headers.get("Idempotency-Key")
+        self.requests.append(Recorded(request.method, request.path, params, key))
+        if request.path in self._failures:
+            status = self._failures.pop(request.path)
+            return _error(status, "api_error", "The stand-in was told to fail.")(
+                environ, start_response)
+        return self._answer(request, params, key)(environ, start_response)
+
+    def _answer(self, request: Request, params: dict[str, str], key: str | None) -> Response:
+        resource, _, object_id = request.path.removeprefix("/v1/").rpartition("/")
+        if request.path.removeprefix("/v1/") in PATHS:
+            resource, object_id = request.path.removeprefix("/v1/"), ""
+        name = PATHS.get(resource)
+        if name is None:
+            return _error(404, "invalid_request_error", f"Unrecognized request URL "
+                          f"({request.method}: {request.path}).")
+        if request.method == "GET" and object_id:
+            found = self.objects.get(object_id)
+            if found is None or found.get("object") != RESOURCES[name].get("object"):
+                return _error(404, "invalid_request_error",
+                              f"No such {name}: '{object_id}'", code="resource_missing")
+            return _json(found)
+        if request.method == "GET":
+            return _json(self._list(name, params, request.path))
+        if key is not None and key in self._replies:
+            first_params, first = self._replies[key]
+            if first_params != params:
+                return _error(400, "idempotency_error", "Keys for idempotent requests can "
+                              "only be used with the same parameters they were first used "
+                              "with.")
+            replay = Response(first.get_data(), status=first.status_code,
+                              mimetype="application/json")
+            replay.headers["Idempotent-Replayed"] = "true"
+            return replay
+        made = self._create(name, params)
+        answer = _json(made)
+        if key is not None:
+            self._replies[key] = (params, answer)
+        return answer
+
+    def _create(self, name: str, params: dict[str, str]) -> dict[str, Any]:
+        made = fixture(name, id=new_id(name), livemode=False,
+                       metadata=_nested(params, "metadata"))
+        for field_name in ("amount", "currency", "destination", "client_reference_id",
+                           "success_url", "cancel_url", "mode", "type", "account",
+                           "return_url", "refresh_url", "charge", "payment_intent",
+                           "transfer_group"):
+            if field_name in params:
+                value = params[field_name]
+                made[field_name] = int(value) if field_name == "amount" else value
+        if name == "checkout.session":
+            unit = int(params.get("line_items[0][price_data][unit_amount]", 0))
+            quantity = int(params.get("line_items[0][quantity]", 1))
+            made.update(amount_subtotal=unit * quantity, amount_total=unit * quantity,
+                        currency=params.get("line_items[0][price_data][currency]", "usd"),
+                        status="open", payment_status="unpaid", payment_intent=None,
+                        url=f"{self.url}/pay/{made['id']}")
+        if name == "account_link":
+            made["url"] = f"{self.url}/onboard/{params.get('account', '')}"
+        self.objects[made["id"]] = made
+        return made
+
+    def _list(self, name: str, params: dict[str, str], path: str) -> dict[str, Any]:
+        kind = RESOURCES[name].get("object")
+        items = [o for o in self.objects.values() if o.get("object") == kind]
+        if "starting_after" in params:
+            ids = [o["id"] for o in items]
+            after = params["starting_after"]
+            items = items[ids.index(after) + 1:] if after in ids else []
+        limit = int(params.get("limit", 10))
+        return {"object": "list", "url": path, "has_more": len(items) > limit,
+                "data": items[:limit]}
+
+
+def _nested(params: dict[str, str], prefix: str) -> dict[str, str]:
+    """``metadata[deposit_id]=3`` (Stripe's form encoding) as ``{"deposit_id": "3"}``."""
+    start = f"{prefix}["
+    return {key[len(start):-1]: value for key, value in params.items()
+            if key.startswith(start) and key.endswith("]") and "][" not in key}
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json",
+                    headers={"Request-Id": f"req_{secrets.token_hex(8)}"})
+
+
+def _error(status: int, kind: str, message: str, code: str | None = None) -> Response:
+    error: dict[str, Any] = {"type": kind, "message": message}
+    if code:
+        error["code"] = code
+    return _json({"error": error}, status)
+
+
+def signed_event(event_type: str, data_object: dict[str, Any], secret: str, *,
+                 timestamp: int) -> tuple[bytes, str]:
+    """A webhook delivery as Stripe sends it: Stripe's example ``event`` carrying
+    ``data_object``, and its ``Stripe-Signature`` header (``t=<timestamp>,v1=<HMAC-SHA256
+    of "<timestamp>.<payload>" under the endpoint's secret, hex>``), which the library's
+    ``Webhook.construct_event`` verifies."""
+    event = fixture("event", id=new_id("event"), type=event_type, created=timestamp,
+                    data={"object": data_object}, livemode=False)
+    payload = json.dumps(event).encode()
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload,
+                      hashlib.sha256).hexdigest()
+    return payload, f"t={timestamp},v1={digest}"
