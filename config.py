@@ -130,8 +130,13 @@ class Config:
     # Refuse (instead of logging) a ledger account locked below one the transaction
     # already holds: the order that prevents deadlocks (the tests turn it on)
     LEDGER_STRICT_LOCK_ORDER = False
-    # "sandbox" credits deposits at once; a real provider is configured here later
+    # "sandbox" credits deposits at once; "stripe" sends the member to Stripe Checkout
+    # (set OFFLOAD_STRIPE_SECRET_KEY and OFFLOAD_STRIPE_WEBHOOK_SECRET with it)
     PAYMENT_PROVIDER = "sandbox"
+    STRIPE_SECRET_KEY = ""
+    STRIPE_WEBHOOK_SECRET = ""  # the webhook endpoint's signing secret (whsec_...)
+    STRIPE_API_BASE = "https://api.stripe.com"  # only the tests point it elsewhere
+    STRIPE_TIMEOUT_SECONDS = 10
 
     # Gigs
     GIG_DEADLINE_MAX_DAYS = 365

@@ -110,13 +110,14 @@ def _register_blueprints(app: Flask) -> None:
     from offload.profiles.views import bp as profiles_bp
     from offload.projects.views import bp as projects_bp
     from offload.reviews.views import bp as reviews_bp
+    from offload.wallet.stripe_webhook import bp as payments_bp
     from offload.wallet.views import bp as wallet_bp
     from offload.webhooks.views import bp as webhooks_bp
 
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, milestones_bp, notifications_bp, wallet_bp, cases_bp, moderation_bp,
                reviews_bp, alerts_bp, feeds_bp, conversations_bp, contact_bp, webhooks_bp,
-               admin_bp):
+               admin_bp, payments_bp):
         app.register_blueprint(bp)
 
 

@@ -1,6 +1,7 @@
 """Payment providers: how money from outside reaches a member's wallet.
 
-The interface is one call, ``start_deposit(member, amount_minor)``, made by
+The interface is one call, ``start_deposit(member, amount_minor, idempotency_key=...)``
+(the member's request key, so a provider can make a retry reuse its payment), made by
 ``add_funds`` *before* its transaction opens (never a network call inside one). It
 answers a ``ProviderResult``: the provider's reference for the payment and whether
 the money has already arrived.
@@ -13,25 +14,34 @@ the money has already arrived.
   session's reference and, in ``redirect_url``, the page where the member pays.
   Starting a payment moves no money, so a start whose recording loses a race with a
   retried request is simply abandoned. The deposit is recorded as *pending*; the
-  provider's webhook (an entry point to be added with the provider) verifies the
-  call, finds the deposit by ``(provider, provider_reference)`` and calls
-  ``complete_deposit`` or ``fail_deposit``, each one guarded transaction, so a
-  webhook delivered twice credits once.
+  provider's webhook (``stripe_webhook``) verifies the call and hands the event to
+  ``settle_deposit_event``, which records the event id once, finds the deposit by
+  ``(provider, provider_reference)`` and calls ``complete_deposit`` or
+  ``fail_deposit`` (guarded), so a webhook delivered twice credits once.
+- ``StripeProvider`` (``PAYMENT_PROVIDER = "stripe"``) creates a Stripe Checkout
+  Session and sends the member to Stripe's page; ``checkout.session.*`` events confirm
+  or fail the deposit.
 
 Register a provider in ``PROVIDERS`` under the name used in configuration.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import stripe
 from flask import current_app
 
 from offload.accounts.models import User
 from offload.core.errors import OffloadError
+from offload.core.links import external_url
+
+log = logging.getLogger("offload.wallet")
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,8 @@ class PaymentProvider(Protocol):
     name: str
     is_sandbox: bool
 
-    def start_deposit(self, member: User, amount_minor: int) -> ProviderResult:
+    def start_deposit(self, member: User, amount_minor: int, *,
+                      idempotency_key: str) -> ProviderResult:
         """Start a payment of ``amount_minor`` from ``member``; raise ProviderError if refused."""
         ...
 
@@ -60,11 +71,64 @@ class SandboxProvider:
     name = "sandbox"
     is_sandbox = True
 
-    def start_deposit(self, member: User, amount_minor: int) -> ProviderResult:
+    def start_deposit(self, member: User, amount_minor: int, *,
+                      idempotency_key: str) -> ProviderResult:
         return ProviderResult(reference=f"sandbox-{secrets.token_hex(8)}", completed=True)
 
 
-PROVIDERS: dict[str, Callable[[], PaymentProvider]] = {SandboxProvider.name: SandboxProvider}
+class StripeProvider:
+    """Stripe Checkout: the member pays on Stripe's page; the webhook confirms it.
+
+    Configuration: ``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET`` (the webhook's),
+    ``STRIPE_API_BASE`` (Stripe's; only the tests point it elsewhere) and
+    ``STRIPE_TIMEOUT_SECONDS``. A client of its own per call, never the library's global
+    state, with no automatic retries: the member's own retry (same request key, so the
+    same Stripe idempotency key) is the retry.
+    """
+
+    name = "stripe"
+    is_sandbox = False
+
+    def __init__(self) -> None:
+        config = current_app.config
+        if not config.get("STRIPE_SECRET_KEY"):
+            raise RuntimeError("PAYMENT_PROVIDER is 'stripe' but STRIPE_SECRET_KEY is not set")
+        self.client = stripe.StripeClient(
+            config["STRIPE_SECRET_KEY"], base_addresses={"api": config["STRIPE_API_BASE"]},
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=config["STRIPE_TIMEOUT_SECONDS"]))
+
+    def start_deposit(self, member: User, amount_minor: int, *,
+                      idempotency_key: str) -> ProviderResult:
+        wallet = external_url("wallet.index")
+        params = {
+            "mode": "payment", "success_url": wallet, "cancel_url": wallet,
+            "client_reference_id": str(member.id), "metadata": {"member_id": str(member.id)},
+            "line_items": [{"quantity": 1, "price_data": {
+                "currency": current_app.config["CURRENCY"].lower(), "unit_amount": amount_minor,
+                "product_data": {"name": "Funds for your Offload wallet"}}}]}
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                params, {"idempotency_key": stripe_idempotency_key(member.id, idempotency_key)})
+        except stripe.StripeError as error:
+            log.warning("stripe refused a checkout session", extra={
+                "member_id": member.id, "amount_minor": amount_minor,
+                "stripe_error": type(error).__name__, "http_status": error.http_status})
+            raise ProviderError("We couldn't reach our payment provider to start your "
+                                "deposit; nothing was charged. Please try again in a few "
+                                "minutes.") from None
+        return ProviderResult(reference=session.id, completed=False, redirect_url=session.url)
+
+
+def stripe_idempotency_key(member_id: int, request_key: str) -> str:
+    """Stripe's idempotency key for a deposit request: the same member's same request key
+    gives the same one, so a retried request reuses the first checkout session."""
+    digest = hashlib.sha256(f"{member_id}:{request_key}".encode()).hexdigest()[:40]
+    return f"offload-deposit-{digest}"
+
+
+PROVIDERS: dict[str, Callable[[], PaymentProvider]] = {
+    SandboxProvider.name: SandboxProvider, StripeProvider.name: StripeProvider}
 
 
 def get_provider() -> PaymentProvider:

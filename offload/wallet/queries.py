@@ -417,6 +417,7 @@ class DepositItem(NamedTuple):
     provider_reference: str
     created_at: datetime
     completed_at: datetime | None
+    redirect_url: str | None  # where the member pays, for a provider that needs it
 
 
 class WithdrawalItem(NamedTuple):

@@ -22,7 +22,14 @@ from sqlalchemy import select, update
 
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
-from offload.core.db import db, in_atomic, on_commit, transactional, utcnow
+from offload.core.db import (
+    db,
+    in_atomic,
+    insert_ignoring_conflicts,
+    on_commit,
+    transactional,
+    utcnow,
+)
 from offload.core.errors import Conflict, Invalid, NotAllowed, PasswordNotConfirmed
 from offload.core.links import site_path
 from offload.core.money import format_money
@@ -46,10 +53,12 @@ from offload.notifications.services import notify
 from .models import (
     PAYOUT_DETAILS_MAX,
     PROVIDER_REFERENCE_MAX,
+    REDIRECT_URL_MAX,
     STATES,
     TRANSITIONS,
     Deposit,
     DepositState,
+    ProviderEvent,
     Withdrawal,
     WithdrawalState,
 )
@@ -97,7 +106,7 @@ def add_funds(*, actor: User, amount_minor: int, idempotency_key: str) -> Deposi
         return _replayed(Deposit, stored, "deposit_id")
     _end_read_transaction()
     provider = get_provider()
-    result = provider.start_deposit(actor, amount_minor)
+    result = provider.start_deposit(actor, amount_minor, idempotency_key=idempotency_key)
     return _record_deposit(actor, amount_minor, idempotency_key, request, provider.name, result)
 
 
@@ -106,11 +115,14 @@ def _record_deposit(actor: User, amount_minor: int, key: str, request: dict, pro
                     result: ProviderResult) -> Deposit:
     if not result.reference or len(result.reference) > PROVIDER_REFERENCE_MAX:
         raise ValueError(f"provider {provider!r} gave an unusable reference {result.reference!r}")
+    if result.redirect_url and len(result.redirect_url) > REDIRECT_URL_MAX:
+        raise ValueError(f"provider {provider!r} gave an over-long redirect URL")
     stored = claim_key(actor.id, key, request)
     if stored is not None:  # a twin of this request was recorded while we asked the provider
         return _replayed(Deposit, stored, "deposit_id")
     deposit = Deposit(member_id=actor.id, amount_minor=amount_minor, provider=provider,
-                      provider_reference=result.reference, state=DepositState.PENDING)
+                      provider_reference=result.reference, redirect_url=result.redirect_url,
+                      state=DepositState.PENDING)
     db.session.add(deposit)
     db.session.flush()
     batch_id = _credit(deposit, actor_id=actor.id).batch_id if result.completed else None
@@ -158,6 +170,33 @@ def _credit(deposit: Deposit, *, actor_id: int | None) -> Transfer:
     _log_after_commit("deposit completed", deposit_id=deposit.id, transfer_id=transfer.id,
                       amount_minor=deposit.amount_minor)
     return transfer
+
+
+@transactional
+def settle_deposit_event(*, provider: str, event_id: str, event_type: str,
+                         reference: str | None, paid: bool | None) -> Deposit | None:
+    """Apply a provider's verified webhook event to the deposit it names, once.
+
+    ``paid`` True completes the deposit found by ``(provider, reference)``, False fails
+    it, None (an event that settles nothing) only records the event.
+    State: the event is recorded; the deposit pending → completed or failed.
+    Money: when completed, the DEPOSIT transfer (as ``complete_deposit``).
+    Changes nothing: for an event id already recorded (a redelivery), a reference no
+    deposit has, or a deposit already settled (events out of order: an expiry after the
+    payment). Returns the deposit it settled, else None.
+    """
+    recorded = db.session.execute(insert_ignoring_conflicts(ProviderEvent).values(
+        provider=provider, event_id=event_id, event_type=event_type[:100])
+        .returning(ProviderEvent.id)).first()
+    if recorded is None or paid is None or not reference:
+        return None
+    deposit = db.session.execute(select(Deposit).where(
+        Deposit.provider == provider, Deposit.provider_reference == reference)).scalar_one_or_none()
+    if deposit is None or deposit.state != DepositState.PENDING:
+        _log_after_commit("deposit event ignored", provider=provider, event_id=event_id,
+                          event_type=event_type, deposit_id=deposit.id if deposit else None)
+        return None
+    return complete_deposit(deposit) if paid else fail_deposit(deposit)
 
 
 # --- withdrawals ---------------------------------------------------------------------

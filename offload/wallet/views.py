@@ -59,8 +59,15 @@ def create_deposit():
     return submit(form, lambda: add_funds(
         actor=current_user._get_current_object(), amount_minor=form.amount.minor,
         idempotency_key=form.idempotency_key.data),
-        done=_deposit_said, then=url_for("wallet.index"),
+        done=_deposit_said, then=_after_deposit,
         again=lambda: _index(deposit_form=form, status=422))
+
+
+def _after_deposit(deposit: Deposit) -> str:
+    """The provider's payment page for a deposit waiting to be paid there, else the wallet."""
+    if deposit.state == DepositState.PENDING and deposit.redirect_url:
+        return deposit.redirect_url
+    return url_for("wallet.index")
 
 
 def _deposit_said(deposit: Deposit) -> tuple[str, str]:

@@ -46,7 +46,7 @@ class CountingProvider:
     calls = 0
     completed = True
 
-    def start_deposit(self, member, amount_minor):
+    def start_deposit(self, member, amount_minor, *, idempotency_key):
         type(self).calls += 1
         return ProviderResult(f"fake-{type(self).calls}", completed=type(self).completed)
 
@@ -137,7 +137,7 @@ def test_add_funds_needs_a_usable_key(make_member, key, fake_provider):
 def test_a_provider_refusal_records_nothing_and_leaves_the_key_usable(make_member, monkeypatch):
     alice = make_member("alice")
 
-    def refuse(self, member, amount_minor):
+    def refuse(self, member, amount_minor, *, idempotency_key):
         raise ProviderError("The card was declined.")
 
     monkeypatch.setattr(providers.SandboxProvider, "start_deposit", refuse)
@@ -188,7 +188,7 @@ def test_no_transaction_is_open_while_the_provider_works(make_member, monkeypatc
     alice = make_member("alice")
     seen = []
 
-    def start(self, member, amount_minor):
+    def start(self, member, amount_minor, *, idempotency_key):
         assert member.email == "alice@example.com"  # a provider reads the member...
         seen.append(db.session().in_transaction())  # ...without opening a transaction
         return ProviderResult("sandbox-checked", completed=True)

@@ -97,14 +97,18 @@ class DepositSchema(Schema):
     provider_reference = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     completed_at = fields.DateTime(allow_none=True, required=True)
-    redirect_url = fields.Constant(None, dump_only=True, required=True, metadata={
-        "type": "string", "format": "uri",
-        "description": "Where the member completes the payment, for a provider that needs "
-                       "it; always null today: the sandbox needs none"})
+    redirect_url = fields.Method("_redirect_url", allow_none=True, required=True, metadata={
+        "type": ["string", "null"], "format": "uri",
+        "description": "Where the member completes the payment (Stripe's checkout page) "
+                       "while the deposit is pending; null once it is settled, and for the "
+                       "sandbox, which needs none"})
     html_url = fields.Method("_html_url", required=True, metadata=PAGE_URL)
 
     def _html_url(self, deposit) -> str:
         return external_url("wallet.deposit", deposit_id=deposit.id)
+
+    def _redirect_url(self, deposit) -> str | None:
+        return deposit.redirect_url if deposit.state == DepositState.PENDING else None
 
 
 class WithdrawalSchema(Schema):
