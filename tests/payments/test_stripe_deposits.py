@@ -178,6 +178,14 @@ def test_the_wallet_page_sends_the_member_to_stripes_checkout(client, login, sta
     assert response.status_code == 302
     assert response.headers["Location"] == deposit.redirect_url == (
         f"{standin.url}/pay/{deposit.provider_reference}")
+    # back from Stripe before paying, the deposit's page links to the checkout again
+    page = client.get(f"/wallet/deposits/{deposit.id}").get_data(as_text=True)
+    assert f'href="{deposit.redirect_url}"' in page and "Pay on Stripe's page" in page
+
+
+def test_the_webhook_answers_without_a_session(client, standin):
+    response, _ = _deliver(client, "customer.created", {"id": "cus_1", "object": "customer"})
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
 
 
 def test_a_refusal_by_stripe_is_said_on_the_wallet_page(client, login, standin, ada):
