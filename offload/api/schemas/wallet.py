@@ -98,7 +98,7 @@ class DepositSchema(Schema):
     created_at = fields.DateTime(required=True)
     completed_at = fields.DateTime(allow_none=True, required=True)
     redirect_url = fields.Method("_redirect_url", allow_none=True, required=True, metadata={
-        "type": ["string", "null"], "format": "uri",
+        "type": "string", "format": "uri",
         "description": "Where the member completes the payment (Stripe's checkout page) "
                        "while the deposit is pending; null once it is settled, and for the "
                        "sandbox, which needs none"})
