@@ -107,10 +107,10 @@ def _register_blueprints(app: Flask) -> None:
     from offload.notifications.views import bp as notifications_bp
     from offload.offers.views import bp as offers_bp
     from offload.pages.views import bp as pages_bp
+    from offload.payments.views import bp as payments_bp
     from offload.profiles.views import bp as profiles_bp
     from offload.projects.views import bp as projects_bp
     from offload.reviews.views import bp as reviews_bp
-    from offload.wallet.stripe_webhook import bp as payments_bp
     from offload.wallet.views import bp as wallet_bp
     from offload.webhooks.views import bp as webhooks_bp
 

@@ -34,11 +34,13 @@ def upgrade():
 
     with op.batch_alter_table('deposits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('redirect_url', sa.String(length=2000), nullable=True))
+        batch_op.add_column(sa.Column('payment_reference', sa.String(length=100), nullable=True))
 
 
 
 def downgrade():
     with op.batch_alter_table('deposits', schema=None) as batch_op:
+        batch_op.drop_column('payment_reference')
         batch_op.drop_column('redirect_url')
 
     with op.batch_alter_table('provider_events', schema=None) as batch_op:

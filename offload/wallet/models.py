@@ -34,7 +34,6 @@ from offload.core.db import db, utcnow
 PAYOUT_DETAILS_MAX = 200
 PROVIDER_REFERENCE_MAX = 100
 REDIRECT_URL_MAX = 2000
-PROVIDER_EVENT_ID_MAX = 255
 
 
 class DepositState(StrEnum):
@@ -86,6 +85,8 @@ class Deposit(db.Model):
     provider_reference: Mapped[str] = mapped_column(String(PROVIDER_REFERENCE_MAX))
     # where the member pays, for a provider that confirms later (a checkout page)
     redirect_url: Mapped[str | None] = mapped_column(String(REDIRECT_URL_MAX))
+    # the provider's id of the payment itself (Stripe's payment intent), once it is paid
+    payment_reference: Mapped[str | None] = mapped_column(String(PROVIDER_REFERENCE_MAX))
     state: Mapped[str] = mapped_column(String(16), default=DepositState.PENDING)
     transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
@@ -133,25 +134,6 @@ class Withdrawal(db.Model):
 
     def __repr__(self) -> str:
         return f"<Withdrawal {self.id} {self.state} {self.amount_minor}>"
-
-
-class ProviderEvent(db.Model):
-    """A provider's webhook event, recorded once: a redelivery finds its id here and
-    changes nothing."""
-
-    __tablename__ = "provider_events"
-    __table_args__ = (
-        Index("uq_provider_events_provider_event", "provider", "event_id", unique=True),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    provider: Mapped[str] = mapped_column(String(24))
-    event_id: Mapped[str] = mapped_column(String(PROVIDER_EVENT_ID_MAX))
-    event_type: Mapped[str] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
-
-    def __repr__(self) -> str:
-        return f"<ProviderEvent {self.provider} {self.event_id} {self.event_type}>"
 
 
 # One transition table per stateful model, looked up by the services' ``_move``.

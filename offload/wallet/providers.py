@@ -14,10 +14,10 @@ the money has already arrived.
   session's reference and, in ``redirect_url``, the page where the member pays.
   Starting a payment moves no money, so a start whose recording loses a race with a
   retried request is simply abandoned. The deposit is recorded as *pending*; the
-  provider's webhook (``stripe_webhook``) verifies the call and hands the event to
-  ``settle_deposit_event``, which records the event id once, finds the deposit by
-  ``(provider, provider_reference)`` and calls ``complete_deposit`` or
-  ``fail_deposit`` (guarded), so a webhook delivered twice credits once.
+  provider's webhook (``offload.payments``) verifies the call, records the event id
+  once and calls ``settle_deposit``, which finds the deposit by ``(provider,
+  provider_reference)`` and completes or fails it (guarded), so a webhook delivered
+  twice credits once.
 - ``StripeProvider`` (``PAYMENT_PROVIDER = "stripe"``) creates a Stripe Checkout
   Session and sends the member to Stripe's page; ``checkout.session.*`` events confirm
   or fail the deposit.

@@ -25,7 +25,6 @@ from offload.accounts.passwords import verify_password
 from offload.core.db import (
     db,
     in_atomic,
-    insert_ignoring_conflicts,
     on_commit,
     transactional,
     utcnow,
@@ -58,7 +57,6 @@ from .models import (
     TRANSITIONS,
     Deposit,
     DepositState,
-    ProviderEvent,
     Withdrawal,
     WithdrawalState,
 )
@@ -173,29 +171,28 @@ def _credit(deposit: Deposit, *, actor_id: int | None) -> Transfer:
 
 
 @transactional
-def settle_deposit_event(*, provider: str, event_id: str, event_type: str,
-                         reference: str | None, paid: bool | None) -> Deposit | None:
-    """Apply a provider's verified webhook event to the deposit it names, once.
+def settle_deposit(*, provider: str, reference: str, paid: bool,
+                   payment_reference: str | None = None) -> Deposit | None:
+    """Apply a provider's verdict on the deposit it names (a verified webhook event).
 
     ``paid`` True completes the deposit found by ``(provider, reference)``, False fails
-    it, None (an event that settles nothing) only records the event.
-    State: the event is recorded; the deposit pending → completed or failed.
+    it; ``payment_reference`` (Stripe's payment intent) is kept for reconciliation.
+    State: the deposit pending → completed or failed.
     Money: when completed, the DEPOSIT transfer (as ``complete_deposit``).
-    Changes nothing: for an event id already recorded (a redelivery), a reference no
-    deposit has, or a deposit already settled (events out of order: an expiry after the
-    payment). Returns the deposit it settled, else None.
+    Changes nothing: for a reference no deposit has, or a deposit already settled
+    (events out of order: an expiry after the payment). The deposit's row is locked
+    first, so two events racing for one deposit settle it once. Returns the deposit it
+    settled, else None.
     """
-    recorded = db.session.execute(insert_ignoring_conflicts(ProviderEvent).values(
-        provider=provider, event_id=event_id, event_type=event_type[:100])
-        .returning(ProviderEvent.id)).first()
-    if recorded is None or paid is None or not reference:
-        return None
     deposit = db.session.execute(select(Deposit).where(
-        Deposit.provider == provider, Deposit.provider_reference == reference)).scalar_one_or_none()
+        Deposit.provider == provider, Deposit.provider_reference == reference)
+        .with_for_update()).scalar_one_or_none()
     if deposit is None or deposit.state != DepositState.PENDING:
-        _log_after_commit("deposit event ignored", provider=provider, event_id=event_id,
-                          event_type=event_type, deposit_id=deposit.id if deposit else None)
+        _log_after_commit("deposit event ignored", provider=provider, reference=reference,
+                          deposit_id=deposit.id if deposit else None)
         return None
+    if payment_reference and len(payment_reference) <= PROVIDER_REFERENCE_MAX:
+        deposit.payment_reference = payment_reference
     return complete_deposit(deposit) if paid else fail_deposit(deposit)
 
 

@@ -13,7 +13,8 @@ from offload.accounts.services import create_personal_token
 from offload.core.db import db
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
-from offload.wallet.models import Deposit, DepositState, ProviderEvent
+from offload.payments.models import ProviderEvent
+from offload.wallet.models import Deposit, DepositState
 from offload.wallet.providers import ProviderError, stripe_idempotency_key
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import add_funds
@@ -156,6 +157,36 @@ def test_stripe_failing_is_a_clear_message_and_no_deposit(standin, ada):
     with pytest.raises(ProviderError, match="couldn't reach our payment provider"):
         add_funds(actor=ada, amount_minor=10_00, idempotency_key="k-1")
     assert count(Deposit) == 0 and transfer_count() == 0
+
+
+def test_stripe_timing_out_is_a_clear_message_and_the_retry_finds_its_session(
+        app, monkeypatch, standin, ada):
+    monkeypatch.setitem(app.config, "STRIPE_TIMEOUT_SECONDS", 0.3)
+    standin.delay_next("/v1/checkout/sessions", 1.0)  # Stripe makes it; we stop waiting
+    with pytest.raises(ProviderError, match="couldn't reach our payment provider"):
+        add_funds(actor=ada, amount_minor=10_00, idempotency_key="k-1")
+    assert count(Deposit) == 0 and transfer_count() == 0
+    deadline = time.monotonic() + 5
+    while not (made := [i for i, o in standin.objects.items()
+                        if o.get("object") == "checkout.session"]):
+        assert time.monotonic() < deadline, "the slow request never finished"
+        time.sleep(0.05)
+    deposit = add_funds(actor=ada, amount_minor=10_00, idempotency_key="k-1")
+    assert [deposit.provider_reference] == made and count(Deposit) == 1
+
+
+def test_two_events_racing_for_one_deposit_credit_it_once(app, client, standin, ada):
+    deposit = add_funds(actor=ada, amount_minor=10_00, idempotency_key="k-1")
+    paid = _session(standin, deposit, status="complete", payment_status="paid",
+                    payment_intent="pi_standin_1")
+    first, _ = _deliver(client, "checkout.session.completed", paid)
+    second, _ = _deliver(client, "checkout.session.async_payment_succeeded", paid)
+    assert first.status_code == second.status_code == 200
+    db.session.rollback()
+    settled = db.session.get(Deposit, deposit.id)
+    assert settled.state == DepositState.COMPLETED and settled.payment_reference == "pi_standin_1"
+    assert transfer_count() == 1 and count(ProviderEvent) == 2
+    assert run_checks(MONEY_CHECKS) == []
 
 
 def test_a_retry_reuses_stripes_idempotency_key_and_its_session(standin, ada):

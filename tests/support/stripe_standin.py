@@ -27,6 +27,7 @@ import hmac
 import json
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ class StripeStandIn:
     requests: list[Recorded] = field(default_factory=list)
     _replies: dict[str, tuple[dict[str, str], Response]] = field(default_factory=dict)
     _failures: dict[str, int] = field(default_factory=dict)
+    _delays: dict[str, float] = field(default_factory=dict)
     url: str = ""
 
     def __enter__(self) -> StripeStandIn:
@@ -96,6 +98,12 @@ class StripeStandIn:
         error shape."""
         self._failures[path] = status
 
+    def delay_next(self, path: str, seconds: float) -> None:
+        """The next request to ``path`` is answered only after ``seconds``, as a Stripe
+        that is slow: it still does what was asked (a client that timed out may find it
+        done when it retries with the same idempotency key)."""
+        self._delays[path] = seconds
+
     def add(self, name: str, **overrides: Any) -> dict[str, Any]:
         """Put an object in place as if Stripe had it already (a balance transaction)."""
         made = fixture(name, id=overrides.pop("id", None) or new_id(name), **overrides)
@@ -110,6 +118,8 @@ class StripeStandIn:
             request.args.items())
         key = request.headers.get("Idempotency-Key")
         self.requests.append(Recorded(request.method, request.path, params, key))
+        if request.path in self._delays:
+            time.sleep(self._delays.pop(request.path))
         if request.path in self._failures:
             status = self._failures.pop(request.path)
             return _error(status, "api_error", "The stand-in was told to fail.")(

@@ -1,0 +1,8 @@
+"""Payments: the real payment provider's side of the wallet (Stripe).
+
+The wallet keeps the money (deposits, withdrawals, the ledger's transfers); this
+package is where the provider's word reaches it: the signed webhook (``views``), each
+event recorded once and handed to the handler for its type (``services.apply_event``,
+with the handlers in ``deposits``). Network calls to Stripe are made by
+``wallet.providers`` before any transaction opens, never inside one.
+"""

@@ -1,0 +1,38 @@
+"""Applying a verified provider event: recorded once, then handled by its type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from offload.core.db import db, insert_ignoring_conflicts, transactional
+
+from . import deposits
+from .models import EVENT_TYPE_MAX, ProviderEvent
+
+# event type -> handler of the event's ``data.object`` (a plain dict of Stripe's JSON),
+# run inside the event's transaction: a handler makes no network call
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {**deposits.HANDLERS}
+
+
+@transactional
+def apply_event(*, provider: str, event_id: str, event_type: str,
+                data_object: dict[str, Any]) -> bool:
+    """Record a verified webhook event and apply it, once.
+
+    State: a ProviderEvent row; then whatever the event type's handler changes, in the
+    same transaction (so a handler that fails leaves the event unrecorded, and the
+    provider's redelivery tries again).
+    Changes nothing: for an event id already recorded (a redelivery) and, beyond the
+    record, for a type no handler knows (recorded so that it is answered once).
+    Returns False for a redelivery.
+    """
+    recorded = db.session.execute(insert_ignoring_conflicts(ProviderEvent).values(
+        provider=provider, event_id=event_id, event_type=event_type[:EVENT_TYPE_MAX])
+        .returning(ProviderEvent.id)).first()
+    if recorded is None:
+        return False
+    handler = HANDLERS.get(event_type)
+    if handler is not None:
+        handler(data_object)
+    return True
