@@ -208,7 +208,7 @@ def test_the_wallet_page_sends_the_member_to_stripes_checkout(client, login, sta
     (deposit,) = db.session.scalars(select(Deposit)).all()
     assert response.status_code == 302
     assert response.headers["Location"] == deposit.redirect_url == (
-        f"{standin.url}/pay/{deposit.provider_reference}")
+        f"{standin.url}/checkout/{deposit.provider_reference}")
     # back from Stripe before paying, the deposit's page links to the checkout again
     page = client.get(f"/wallet/deposits/{deposit.id}").get_data(as_text=True)
     assert f'href="{deposit.redirect_url}"' in page and "Pay on Stripe's page" in page
@@ -237,7 +237,7 @@ def test_the_apis_deposit_has_the_checkout_url_while_pending(client, standin, ad
     body = response.get_json()
     deposit = db.session.get(Deposit, body["id"])
     assert body["state"] == "pending" and body["provider"] == "stripe"
-    assert body["redirect_url"] == f"{standin.url}/pay/{deposit.provider_reference}"
+    assert body["redirect_url"] == f"{standin.url}/checkout/{deposit.provider_reference}"
     _deliver(client, "checkout.session.completed", _session(standin, deposit,
                                                             payment_status="paid"))
     settled = client.get(f"/api/v1/wallet/deposits/{deposit.id}", headers=headers)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 import stripe
 
 from tests.support.stripe_standin import RESOURCES, StripeStandIn, signed_event
+from tests.support.webhooks import Receiver
 
 SECRET = "whsec_test_secret"
 
@@ -24,9 +26,9 @@ def standin(monkeypatch):
         yield server
 
 
-def _checkout(**extra):
+def _checkout(success_url="https://offload.example/wallet", **extra):
     return stripe.checkout.Session.create(
-        mode="payment", success_url="https://offload.example/wallet",
+        mode="payment", success_url=success_url,
         cancel_url="https://offload.example/wallet", client_reference_id="deposit-7",
         metadata={"deposit_id": "7"},
         line_items=[{"quantity": 1, "price_data": {
@@ -39,7 +41,7 @@ def test_a_checkout_session_has_stripes_shape_with_what_was_asked(standin):
     assert session.object == "checkout.session" and session.id.startswith("cs_")
     assert (session.amount_total, session.currency, session.status) == (25_00, "eur", "open")
     assert session.metadata["deposit_id"] == "7" and session.client_reference_id == "deposit-7"
-    assert session.url == f"{standin.url}/pay/{session.id}"
+    assert session.url == f"{standin.url}/checkout/{session.id}"
     # every other field is Stripe's own example's
     assert set(session.keys()) == set(RESOURCES["checkout.session"])
     assert stripe.checkout.Session.retrieve(session.id).id == session.id
@@ -87,3 +89,51 @@ def test_signed_events_verify_and_a_forged_or_stale_one_does_not():
                                        timestamp=now - 3600)
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(stale, stale_header, SECRET, tolerance=300)
+
+
+@pytest.fixture
+def site(standin):
+    """The site's webhook endpoint, as the checkout page's events reach it."""
+    with Receiver(status=200) as receiver:
+        standin.webhook_url, standin.webhook_secret = receiver.url, SECRET
+        yield receiver
+
+
+def _events(site):
+    return [stripe.Webhook.construct_event(r.body.encode(), r.headers["stripe-signature"],
+                                           SECRET, tolerance=300) for r in site.received]
+
+
+def test_paying_on_the_checkout_page_completes_the_session_signs_its_event_and_returns(
+        standin, site):
+    session = _checkout(success_url="https://offload.example/wallet?checkout={CHECKOUT_SESSION_ID}")
+    page = requests.get(session.url, timeout=5)
+    assert page.status_code == 200 and "<h1>Pay 25.00 EUR</h1>" in page.text
+    assert f'action="/checkout/{session.id}/cancel"' in page.text
+    paid = requests.post(f"{session.url}/pay", allow_redirects=False, timeout=5)
+    assert paid.status_code == 303
+    assert paid.headers["Location"] == f"https://offload.example/wallet?checkout={session.id}"
+    (event,) = _events(site)
+    assert (event.type, event.data.object.id) == ("checkout.session.completed", session.id)
+    assert (event.data.object.status, event.data.object.payment_status) == ("complete", "paid")
+    assert event.data.object.payment_intent.startswith("pi_")
+    assert standin.events == [("checkout.session.completed", 200)]
+    fetched = stripe.checkout.Session.retrieve(session.id)
+    assert (fetched.status, fetched.url) == ("complete", None)
+    # a completed session's page is gone, and it can't be paid twice
+    assert requests.get(session.url, timeout=5).status_code == 410
+    assert requests.post(f"{session.url}/pay", allow_redirects=False, timeout=5).status_code == 410
+    assert len(site.received) == 1
+
+
+def test_cancelling_returns_with_the_session_open_until_stripe_expires_it(standin, site):
+    session = _checkout()
+    cancelled = requests.post(f"{session.url}/cancel", allow_redirects=False, timeout=5)
+    assert (cancelled.status_code, cancelled.headers["Location"]) == (
+        303, "https://offload.example/wallet")
+    assert site.received == [] and stripe.checkout.Session.retrieve(session.id).status == "open"
+    assert standin.expire(session.id) == 200
+    (event,) = _events(site)
+    assert (event.type, event.data.object.status) == ("checkout.session.expired", "expired")
+    assert requests.get(session.url, timeout=5).status_code == 410
+    assert requests.get(f"{standin.url}/checkout/cs_unknown", timeout=5).status_code == 404

@@ -16,7 +16,10 @@ It behaves as Stripe does where the tests rely on it:
   ``idempotency_error``;
 - ``fail_next(path, status)`` makes the next request to a path answer an error in
   Stripe's shape (a 500, a 429...), to test what a failed call leaves behind;
-- every request is recorded (``requests``: method, path, parameters, Idempotency-Key).
+- every request is recorded (``requests``: method, path, parameters, Idempotency-Key);
+- a checkout session's ``url`` is the stand-in's own checkout page (``GET /checkout/<id>``,
+  its block below), where a browser pays or cancels and the signed event reaches the
+  site's webhook as Stripe's would.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import html
 import json
 import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +87,10 @@ class StripeStandIn:
     _failures: dict[str, int] = field(default_factory=dict)
     _delays: dict[str, float] = field(default_factory=dict)
     url: str = ""
+    # where the checkout page sends its events, as Stripe's webhook endpoint does
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    events: list[tuple[str, int]] = field(default_factory=list)  # (type, site's status)
 
     def __enter__(self) -> StripeStandIn:
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
@@ -114,6 +124,8 @@ class StripeStandIn:
 
     def _app(self, environ, start_response):
         request = Request(environ)
+        if request.path.startswith("/checkout/"):
+            return self._checkout_page(request)(environ, start_response)
         params = dict(request.form.items()) if request.method == "POST" else dict(
             request.args.items())
         key = request.headers.get("Idempotency-Key")
@@ -174,7 +186,7 @@ class StripeStandIn:
             made.update(amount_subtotal=unit * quantity, amount_total=unit * quantity,
                         currency=params.get("line_items[0][price_data][currency]", "usd"),
                         status="open", payment_status="unpaid", payment_intent=None,
-                        url=f"{self.url}/pay/{made['id']}")
+                        url=f"{self.url}/checkout/{made['id']}")
         if name == "account_link":
             made["url"] = f"{self.url}/onboard/{params.get('account', '')}"
         self.objects[made["id"]] = made
@@ -190,6 +202,75 @@ class StripeStandIn:
         limit = int(params.get("limit", 10))
         return {"object": "list", "url": path, "has_more": len(items) > limit,
                 "data": items[:limit]}
+
+
+    # --- the checkout page -----------------------------------------------------------------
+    # Stripe's hosted page, where the member pays: "Pay $12.50" with a Pay and a Cancel
+    # button. Pay marks the session complete and paid, sends ``checkout.session.completed``
+    # to ``webhook_url`` signed with ``webhook_secret`` (before the browser is redirected,
+    # so a test sees one order of events; Stripe's may come later) and redirects to the
+    # session's success_url, where Stripe puts the session's id in place of
+    # ``{CHECKOUT_SESSION_ID}``. Cancel redirects to the cancel_url and leaves the session
+    # open, as Stripe does until it expires it (24 hours): ``expire(session_id)``.
+
+    def expire(self, session_id: str) -> int:
+        """Expire an open session as Stripe does after 24 hours, sending
+        ``checkout.session.expired``; answers the site's status for the event."""
+        session = self.objects[session_id]
+        session.update(status="expired", url=None)
+        return self.send_event("checkout.session.expired", session)
+
+    def send_event(self, event_type: str, data_object: dict[str, Any]) -> int:
+        """POST a signed event about ``data_object`` to ``webhook_url``; the site's status."""
+        payload, signature = signed_event(event_type, data_object, self.webhook_secret,
+                                          timestamp=int(time.time()))
+        delivery = urllib.request.Request(
+            self.webhook_url, data=payload, method="POST",
+            headers={"Content-Type": "application/json", "Stripe-Signature": signature})
+        try:
+            with urllib.request.urlopen(delivery, timeout=10) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as refused:
+            status = refused.code
+        self.events.append((event_type, status))
+        return status
+
+    def _checkout_page(self, request: Request) -> Response:
+        session_id, _, action = request.path.removeprefix("/checkout/").partition("/")
+        session = self.objects.get(session_id)
+        if session is None or session.get("object") != "checkout.session":
+            return _page("No such checkout session.", 404)
+        if session["status"] != "open":
+            return _page(f"This checkout session is {html.escape(session['status'])}.", 410)
+        if request.method == "GET" and not action:
+            amount = _display_amount(session["amount_total"], session["currency"])
+            here = f"/checkout/{html.escape(session_id)}"
+            return _page(f'<h1>Pay {amount}</h1>'
+                         f'<form method="post" action="{here}/pay"><button>Pay</button></form>'
+                         f'<form method="post" action="{here}/cancel"><button>Cancel</button>'
+                         f'</form>')
+        if request.method == "POST" and action == "pay":
+            session.update(status="complete", payment_status="paid", url=None,
+                           payment_intent=new_id("payment_intent"))
+            self.send_event("checkout.session.completed", session)
+            return _redirect(session["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id))
+        if request.method == "POST" and action == "cancel":
+            return _redirect(session["cancel_url"])
+        return _page("Not here.", 405)
+
+
+def _display_amount(minor: int, currency: str) -> str:
+    return f"${minor / 100:,.2f}" if currency == "usd" else f"{minor / 100:,.2f} {currency.upper()}"
+
+
+def _page(body: str, status: int = 200) -> Response:
+    return Response(f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+                    f'<title>Checkout (Stripe stand-in)</title></head><body><main>{body}'
+                    f'</main></body></html>', status=status, mimetype="text/html")
+
+
+def _redirect(location: str) -> Response:
+    return Response(status=303, headers={"Location": location})
 
 
 def _nested(params: dict[str, str], prefix: str) -> dict[str, str]:
