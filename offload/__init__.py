@@ -69,9 +69,25 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
         raise RuntimeError("OFFLOAD_RATELIMIT_STORAGE_URI is memory:// in production: set it "
                            "to redis://... so all workers share the limits, or set "
                            "OFFLOAD_RATELIMIT_SINGLE_PROCESS=true if one process serves the site")
+    if app.config["PRODUCTION"]:
+        _check_payment_provider(app)
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],
                                 x_proto=1, x_host=0)
+
+
+def _check_payment_provider(app: Flask) -> None:
+    # without the key no deposit could start; without the webhook's secret every
+    # delivery is refused, so members would pay and never be credited
+    if app.config["PAYMENT_PROVIDER"] != "stripe":
+        return
+    missing = [f"OFFLOAD_{name}" for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+               if not app.config[name]]
+    if missing:
+        raise RuntimeError(f"PAYMENT_PROVIDER is 'stripe' but {' and '.join(missing)} "
+                           f"{'is' if len(missing) == 1 else 'are'} not set: set "
+                           f"{'it' if len(missing) == 1 else 'them'} from the Stripe dashboard "
+                           f"(API keys; the webhook endpoint's signing secret)")
 
 
 def _init_extensions(app: Flask) -> None:

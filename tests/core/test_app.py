@@ -87,6 +87,26 @@ def test_production_refuses_per_process_rate_limit_storage(monkeypatch, tmp_path
     assert not create_app({**settings, "PRODUCTION": False}).config["PRODUCTION"]
 
 
+@pytest.mark.parametrize("missing", [("STRIPE_SECRET_KEY",), ("STRIPE_WEBHOOK_SECRET",),
+                                     ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")])
+def test_production_refuses_stripe_without_its_secrets(monkeypatch, tmp_path, missing):
+    """Without the key no deposit could start; without the webhook's secret none could be
+    confirmed (every delivery refused): members would pay and never be credited."""
+    monkeypatch.setenv("OFFLOAD_SECRET_KEY", "a real secret from the environment")
+    secrets = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+    settings = {"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+                "RATELIMIT_SINGLE_PROCESS": True, "PAYMENT_PROVIDER": "stripe",
+                **secrets, **dict.fromkeys(missing, "")}
+    with pytest.raises(RuntimeError) as refused:
+        create_app(settings)
+    assert str(refused.value).startswith("PAYMENT_PROVIDER is 'stripe' but ")
+    assert all(f"OFFLOAD_{name}" in str(refused.value) for name in missing)
+    assert create_app({**settings, **secrets}).config["PAYMENT_PROVIDER"] == "stripe"
+    # the sandbox needs neither, and development starts without them
+    assert create_app({**settings, "PAYMENT_PROVIDER": "sandbox"})
+    assert create_app({**settings, "PRODUCTION": False})
+
+
 def test_environment_overrides_config(monkeypatch, tmp_path):
     monkeypatch.setenv("OFFLOAD_INVITE_QUOTA", "7")
     monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1:5/x")
