@@ -100,9 +100,13 @@ class StripeProvider:
 
     def start_deposit(self, member: User, amount_minor: int, *,
                       idempotency_key: str) -> ProviderResult:
-        wallet = external_url("wallet.index")
+        # Stripe puts the session's id in place of {CHECKOUT_SESSION_ID} (written as is,
+        # not URL-encoded), so the wallet can say where that deposit stands; a member who
+        # cancels lands on the wallet's list of deposits, this one still pending there
         params = {
-            "mode": "payment", "success_url": wallet, "cancel_url": wallet,
+            "mode": "payment",
+            "success_url": external_url("wallet.index", _query="checkout={CHECKOUT_SESSION_ID}"),
+            "cancel_url": external_url("wallet.index") + "#deposits",
             "client_reference_id": str(member.id), "metadata": {"member_id": str(member.id)},
             "line_items": [{"quantity": 1, "price_data": {
                 "currency": current_app.config["CURRENCY"].lower(), "unit_amount": amount_minor,

@@ -37,10 +37,11 @@ from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
 
-from .models import Deposit, Withdrawal, WithdrawalState
+from .models import PROVIDER_REFERENCE_MAX, Deposit, Withdrawal, WithdrawalState
 from .policies import can_view
 
 RECENT_WITHDRAWALS = 10
+RECENT_DEPOSITS = 10
 
 KIND_LABELS = {
     TransferKind.DEPOSIT: "Deposit",
@@ -433,6 +434,38 @@ class WithdrawalItem(NamedTuple):
     reason: str | None  # why it was rejected
 
 
+@lru_cache(maxsize=1)
+def _recent_deposits_statement() -> Select:
+    # built once; parameters: member_id, limit
+    return (_item_select(DepositItem, Deposit)
+            .where(Deposit.member_id == bindparam("member_id", type_=Integer))
+            .order_by(Deposit.created_at.desc(), Deposit.id.desc())
+            .limit(bindparam("limit", type_=Integer)))
+
+
+def recent_deposits(member_id: int, limit: int = RECENT_DEPOSITS) -> list[DepositItem]:
+    """The member's latest deposits, newest first: a pending or failed one is nowhere
+    else on the wallet (only a credited one has a transfer in the history)."""
+    return [DepositItem(*row) for row in db.session.execute(
+        _recent_deposits_statement(), {"member_id": member_id, "limit": limit})]
+
+
+def checkout_deposit(member_id: int, reference: str | None) -> DepositItem | None:
+    """The member's deposit whose provider reference is ``reference`` (the checkout
+    session named by the address the provider sends the member back to); None for
+    another member's or an unknown one. The address says which deposit, never its state."""
+    if not reference or len(reference) > PROVIDER_REFERENCE_MAX:
+        return None
+    row = db.session.execute(_item_select(DepositItem, Deposit).where(
+        Deposit.member_id == member_id, Deposit.provider_reference == reference)).first()
+    return None if row is None else DepositItem(*row)
+
+
+def _item_select(item: type[NamedTuple], model: type) -> Select:
+    """The columns of ``model`` that read model ``item`` holds, in its order."""
+    return select(*(getattr(model, name) for name in item._fields))
+
+
 def deposit_for(viewer: User | SignedIn, deposit_id: int) -> DepositItem:
     """The viewer's own deposit (any, for an admin); NotFound for anyone else's."""
     return _visible(DepositItem, Deposit, viewer, deposit_id)
@@ -444,8 +477,7 @@ def withdrawal_for(viewer: User | SignedIn, withdrawal_id: int) -> WithdrawalIte
 
 
 def _visible(item: type[NamedTuple], model: type, viewer, row_id: int):
-    row = db.session.execute(select(*(getattr(model, name) for name in item._fields))
-                             .where(model.id == row_id)).first()
+    row = db.session.execute(_item_select(item, model).where(model.id == row_id)).first()
     if row is None or not can_view(viewer, row):
         raise NotFound()
     return item(*row)

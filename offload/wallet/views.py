@@ -14,7 +14,9 @@ from .forms import DepositForm, WithdrawalForm
 from .models import Deposit, DepositState
 from .providers import is_sandbox
 from .queries import (
+    checkout_deposit,
     deposit_for,
+    recent_deposits,
     recent_withdrawals,
     wallet_history_page,
     wallet_summary,
@@ -39,7 +41,9 @@ def _index(deposit_form: DepositForm | None = None,
     return render_template(
         "wallet/index.html", summary=wallet_summary(member_id),
         history=wallet_history_page(member_id, request.args.get("before")),
-        withdrawals=recent_withdrawals(member_id), sandbox=is_sandbox(),
+        withdrawals=recent_withdrawals(member_id), deposits=recent_deposits(member_id),
+        returned=checkout_deposit(member_id, request.args.get("checkout")),
+        sandbox=is_sandbox(),
         deposit_form=deposit, withdrawal_form=withdrawal,
         # the fields of a form not just refused are the same for everyone: kept as markup
         deposit_key=None if deposit_form else fresh_fields_key(deposit),
@@ -70,8 +74,12 @@ def _after_deposit(deposit: Deposit) -> str:
     return url_for("wallet.index")
 
 
-def _deposit_said(deposit: Deposit) -> tuple[str, str]:
+def _deposit_said(deposit: Deposit) -> tuple[str, str] | None:
     amount = money(deposit.amount_minor)
+    if deposit.state == DepositState.PENDING and deposit.redirect_url:
+        # off to the provider's page: a message kept for the return would be stale by
+        # then (paid, or not); the wallet says where the deposit stands when they return
+        return None
     if deposit.state == DepositState.COMPLETED:
         return f"{amount} was added to your wallet.", "success"
     if deposit.state == DepositState.PENDING:

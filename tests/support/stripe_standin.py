@@ -259,6 +259,12 @@ class StripeStandIn:
         return _page("Not here.", 405)
 
 
+def stripe_settings(standin: StripeStandIn, webhook_secret: str) -> dict[str, str]:
+    """The site's settings that send its Stripe calls to ``standin``."""
+    return {"PAYMENT_PROVIDER": "stripe", "STRIPE_API_BASE": standin.url,
+            "STRIPE_SECRET_KEY": "sk_test_standin", "STRIPE_WEBHOOK_SECRET": webhook_secret}
+
+
 def _display_amount(minor: int, currency: str) -> str:
     return f"${minor / 100:,.2f}" if currency == "usd" else f"{minor / 100:,.2f} {currency.upper()}"
 

@@ -282,8 +282,8 @@ def test_the_wallet_page_costs_the_same_queries_whatever_its_history(
     assert r.status_code == 200
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     # the member with both unread badges, balances, the history (account, page,
-    # resolutions), recent withdrawals
-    assert len(selects) == 6, "\n".join(selects)
+    # resolutions), recent withdrawals, recent deposits
+    assert len(selects) == 7, "\n".join(selects)
 
 
 # --- admin ------------------------------------------------------------------------------------
