@@ -136,6 +136,9 @@ class Config:
     STRIPE_SECRET_KEY = ""
     STRIPE_WEBHOOK_SECRET = ""  # the webhook endpoint's signing secret (whsec_...)
     STRIPE_API_BASE = "https://api.stripe.com"  # only the tests point it elsewhere
+    # where Checkout's pages are served (a custom domain's, if Stripe serves them on one):
+    # the wallet's Content-Security-Policy lets its deposit form be redirected there
+    STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
     STRIPE_TIMEOUT_SECONDS = 10
 
     # Gigs

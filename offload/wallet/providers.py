@@ -80,7 +80,8 @@ class StripeProvider:
     """Stripe Checkout: the member pays on Stripe's page; the webhook confirms it.
 
     Configuration: ``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET`` (the webhook's),
-    ``STRIPE_API_BASE`` (Stripe's; only the tests point it elsewhere) and
+    ``STRIPE_API_BASE`` (Stripe's; only the tests point it elsewhere),
+    ``STRIPE_CHECKOUT_ORIGIN`` (where its checkout pages are) and
     ``STRIPE_TIMEOUT_SECONDS``. A client of its own per call, never the library's global
     state, with no automatic retries: the member's own retry (same request key, so the
     same Stripe idempotency key) is the retry.
@@ -144,6 +145,14 @@ def get_provider() -> PaymentProvider:
         raise RuntimeError(f"PAYMENT_PROVIDER {name!r} is not a known payment provider "
                            f"(known: {', '.join(sorted(PROVIDERS))})") from None
     return factory()
+
+
+def payment_page_origin() -> str | None:
+    """The origin of the page where the configured provider takes the payment (the
+    deposit form is redirected there), or None for a provider that has none."""
+    if current_app.config["PAYMENT_PROVIDER"] == StripeProvider.name:
+        return current_app.config["STRIPE_CHECKOUT_ORIGIN"]
+    return None
 
 
 def is_sandbox() -> bool:

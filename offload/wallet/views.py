@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
 from offload.core.forms import fresh_fields_key
 from offload.core.money import format_money
+from offload.core.security import allow_form_redirects_to
 from offload.core.submit import submit
 
 from .forms import DepositForm, WithdrawalForm
 from .models import Deposit, DepositState
-from .providers import is_sandbox
+from .providers import is_sandbox, payment_page_origin
 from .queries import (
     checkout_deposit,
     deposit_for,
@@ -38,7 +39,7 @@ def _index(deposit_form: DepositForm | None = None,
     member_id = current_user.id
     deposit = deposit_form or DepositForm(formdata=None)
     withdrawal = withdrawal_form or WithdrawalForm(formdata=None)
-    return render_template(
+    page = render_template(
         "wallet/index.html", summary=wallet_summary(member_id),
         history=wallet_history_page(member_id, request.args.get("before")),
         withdrawals=recent_withdrawals(member_id), deposits=recent_deposits(member_id),
@@ -47,7 +48,9 @@ def _index(deposit_form: DepositForm | None = None,
         deposit_form=deposit, withdrawal_form=withdrawal,
         # the fields of a form not just refused are the same for everyone: kept as markup
         deposit_key=None if deposit_form else fresh_fields_key(deposit),
-        withdrawal_key=None if withdrawal_form else fresh_fields_key(withdrawal)), status
+        withdrawal_key=None if withdrawal_form else fresh_fields_key(withdrawal))
+    # the deposit form's answer may be a redirect to the provider's payment page
+    return allow_form_redirects_to(make_response(page, status), payment_page_origin())
 
 
 @bp.get("/wallet")

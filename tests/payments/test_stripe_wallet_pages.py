@@ -112,3 +112,23 @@ def test_the_wallet_lists_a_deposit_waiting_for_payment_with_the_way_back_to_str
     assert f'href="{deposit.redirect_url}"' in listed
     assert "Pay $12.50 on Stripe's page" in listed
     assert "confirm your payment" not in page  # no return from checkout: no banner
+
+
+def test_the_wallets_forms_may_be_redirected_to_stripes_checkout_and_nowhere_else(
+        app, client, standin, ada, monkeypatch):
+    """Chrome applies the page's form-action to the redirect after a form's POST: with
+    only 'self' there, Add funds stopped on the wallet instead of reaching Stripe."""
+    def form_action(path: str) -> str:
+        csp = client.get(path).headers["Content-Security-Policy"]
+        (directive,) = [d.strip() for d in csp.split(";") if d.strip().startswith("form-action")]
+        return directive
+
+    assert form_action("/wallet") == f"form-action 'self' {standin.url}"
+    assert "default-src 'self'" in client.get("/wallet").headers["Content-Security-Policy"]
+    refused = client.post("/wallet/deposits", data={"deposit-amount": "0",
+                                                    "deposit-idempotency_key": "k-1"})
+    assert refused.status_code == 422
+    assert f"form-action 'self' {standin.url}" in refused.headers["Content-Security-Policy"]
+    assert form_action("/settings") == "form-action 'self'"
+    monkeypatch.setitem(app.config, "PAYMENT_PROVIDER", "sandbox")
+    assert form_action("/wallet") == "form-action 'self'"

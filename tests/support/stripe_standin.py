@@ -262,7 +262,8 @@ class StripeStandIn:
 def stripe_settings(standin: StripeStandIn, webhook_secret: str) -> dict[str, str]:
     """The site's settings that send its Stripe calls to ``standin``."""
     return {"PAYMENT_PROVIDER": "stripe", "STRIPE_API_BASE": standin.url,
-            "STRIPE_SECRET_KEY": "sk_test_standin", "STRIPE_WEBHOOK_SECRET": webhook_secret}
+            "STRIPE_CHECKOUT_ORIGIN": standin.url, "STRIPE_SECRET_KEY": "sk_test_standin",
+            "STRIPE_WEBHOOK_SECRET": webhook_secret}
 
 
 def _display_amount(minor: int, currency: str) -> str:
