@@ -2,9 +2,10 @@
 
 A session's id is the deposit's ``provider_reference``. ``checkout.session.completed``
 is paid at once for a card; a delayed method (a bank debit) completes the session
-unpaid, and its ``async_payment_succeeded`` or ``async_payment_failed`` settles it
-later. An expired session fails a deposit still pending and changes nothing after a
-payment (events out of order).
+unpaid (the deposit waits, its closed checkout page forgotten), and its
+``async_payment_succeeded`` or ``async_payment_failed`` settles it later. An expired
+session fails a deposit still pending and changes nothing after a payment (events out
+of order).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def _settle(paid: bool | None):
         settled = paid
         if settled is None:  # checkout.session.completed: paid now, or later by its own event
             settled = True if session.get("payment_status") == "paid" else None
-        if settled is not None and session.get("id"):
+        if session.get("id"):
             settle_deposit(provider=PROVIDER, reference=session["id"], paid=settled,
                            payment_reference=session.get("payment_intent"))
     return handle

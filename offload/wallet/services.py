@@ -171,13 +171,16 @@ def _credit(deposit: Deposit, *, actor_id: int | None) -> Transfer:
 
 
 @transactional
-def settle_deposit(*, provider: str, reference: str, paid: bool,
+def settle_deposit(*, provider: str, reference: str, paid: bool | None,
                    payment_reference: str | None = None) -> Deposit | None:
     """Apply a provider's verdict on the deposit it names (a verified webhook event).
 
     ``paid`` True completes the deposit found by ``(provider, reference)``, False fails
-    it; ``payment_reference`` (Stripe's payment intent) is kept for reconciliation.
-    State: the deposit pending → completed or failed.
+    it; None says the member paid on the provider's page by a method that clears later
+    (a bank debit): the deposit stays pending and forgets that page, which the provider
+    has closed. ``payment_reference`` (Stripe's payment intent) is kept for
+    reconciliation.
+    State: the deposit pending → completed or failed (or its redirect_url cleared).
     Money: when completed, the DEPOSIT transfer (as ``complete_deposit``).
     Changes nothing: for a reference no deposit has, or a deposit already settled
     (events out of order: an expiry after the payment). The deposit's row is locked
@@ -193,6 +196,9 @@ def settle_deposit(*, provider: str, reference: str, paid: bool,
         return None
     if payment_reference and len(payment_reference) <= PROVIDER_REFERENCE_MAX:
         deposit.payment_reference = payment_reference
+    if paid is None:
+        deposit.redirect_url = None
+        return None
     return complete_deposit(deposit) if paid else fail_deposit(deposit)
 
 

@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from offload.accounts.services import create_personal_token
 from offload.core.db import db
 from offload.wallet.models import Deposit
 from tests.support.stripe_standin import StripeStandIn, signed_event, stripe_settings
@@ -132,3 +133,28 @@ def test_the_wallets_forms_may_be_redirected_to_stripes_checkout_and_nowhere_els
     assert form_action("/settings") == "form-action 'self'"
     monkeypatch.setitem(app.config, "PAYMENT_PROVIDER", "sandbox")
     assert form_action("/wallet") == "form-action 'self'"
+
+
+def test_paid_by_a_debit_that_clears_later_the_deposit_waits_without_its_closed_checkout(
+        client, standin, ada):
+    """Stripe closes the checkout page once the member has paid there; a bank debit
+    completes the session unpaid and clears days later. Its page must not be offered
+    again, on the wallet, the deposit's page or the API."""
+    deposit = _start(client)
+    checkout = deposit.redirect_url
+    token = create_personal_token(actor=ada, name="A script", scopes=["wallet"], days=30)
+    api = {"Authorization": f"Bearer {token.secret}"}
+    before = client.get(f"/api/v1/wallet/deposits/{deposit.id}", headers=api).get_json()
+    assert before["redirect_url"] == checkout
+    _stripe_says(client, standin, deposit, "checkout.session.completed",
+                 status="complete", payment_status="unpaid", url=None)
+    page = _wallet(client, checkout=deposit.provider_reference)
+    assert WAITING in page and checkout not in page
+    listed = page.split(f'id="deposit-{deposit.id}"', 1)[1].split("</li>", 1)[0]
+    assert ">pending<" in listed and "on Stripe's page" not in listed
+    assert checkout not in client.get(f"/wallet/deposits/{deposit.id}").get_data(as_text=True)
+    waiting = client.get(f"/api/v1/wallet/deposits/{deposit.id}", headers=api).get_json()
+    assert (waiting["state"], waiting["redirect_url"]) == ("pending", None)
+    _stripe_says(client, standin, deposit, "checkout.session.async_payment_succeeded",
+                 status="complete", payment_status="paid")
+    assert ADDED in _wallet(client, checkout=deposit.provider_reference)

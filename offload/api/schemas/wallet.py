@@ -100,8 +100,10 @@ class DepositSchema(Schema):
     redirect_url = fields.Method("_redirect_url", allow_none=True, required=True, metadata={
         "type": "string", "format": "uri",
         "description": "Where the member completes the payment (Stripe's checkout page) "
-                       "while the deposit is pending; null once it is settled, and for the "
-                       "sandbox, which needs none"})
+                       "while the deposit is pending; null once it is settled, once the "
+                       "member has paid there by a method that clears later (a bank "
+                       "debit), and for the sandbox, which needs none. After paying, "
+                       "Stripe sends the member to their wallet page"})
     html_url = fields.Method("_html_url", required=True, metadata=PAGE_URL)
 
     def _html_url(self, deposit) -> str:
