@@ -3,6 +3,7 @@ stand-in's checkout page (tests/support/stripe_standin.py), its signed event to 
 site's webhook, and back to the wallet; then one cancelled there and expired by Stripe."""
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -35,6 +36,11 @@ def _deposit() -> Deposit:
     return db.session.scalars(select(Deposit)).one()
 
 
+def _axe_finds_nothing(page, where: str):
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{where}:\n{results.generate_report()}"
+
+
 def _to_checkout(page, stripe, amount: str):
     page.get_by_label("Amount to add").fill(amount)
     page.get_by_role("button", name="Add funds").click()
@@ -60,6 +66,7 @@ def test_a_member_pays_on_stripes_page_and_comes_back_to_the_money(
     expect(page.locator("#history tbody tr", has_text="Deposit")).to_contain_text("+$12.50")
     expect(page.locator("#deposits li")).to_contain_text("completed")
     shot(page, "stripe-02-back-paid")
+    _axe_finds_nothing(page, "the wallet back from a paid checkout")
 
     deposit = _deposit()
     session = stripe.objects[deposit.provider_reference]
@@ -83,6 +90,7 @@ def test_a_cancelled_checkout_waits_then_stripes_expiry_fails_it_with_nothing_cr
     expect(listed).to_contain_text("Waiting for Stripe to confirm the payment.")
     expect(page.locator("[data-balance=total]")).to_have_text("$0.00")
     shot(page, "stripe-03-cancelled")
+    _axe_finds_nothing(page, "the wallet with a deposit waiting for payment")
     # the way back to Stripe's page, and out again
     listed.get_by_role("link", name="Pay $12.50 on Stripe's page").click()
     expect(page.get_by_role("heading", name="Pay $12.50")).to_be_visible()
