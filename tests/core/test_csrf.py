@@ -17,8 +17,10 @@ def csrf_app(app, tmp_path):
 # the one-click stop link of alert mail (RFC 8058: mail clients POST it with no
 # token; the signed token in its URL is the proof, and it can only stop an alert);
 # the JSON API (the ``api`` blueprint), which no cookie authenticates: only a bearer
-# token, which a page elsewhere cannot make a browser send (without it, a 401).
-EXEMPT = {"alerts.stop_submit"}
+# token, which a page elsewhere cannot make a browser send (without it, a 401);
+# Stripe's webhook, which Stripe calls with no session: its signature is the proof
+# (tests/payments/test_stripe_deposits.py), and an unsigned POST is a 400.
+EXEMPT = {"alerts.stop_submit", "payments.stripe_webhook"}
 EXEMPT_BLUEPRINTS = {"api"}
 
 
@@ -66,7 +68,8 @@ def test_only_the_listed_routes_are_exempt(csrf_app):
     from offload.core.extensions import csrf
 
     exempt = {name for name in csrf._exempt_views}
-    assert exempt == {"offload.alerts.views.stop_submit"}
+    assert exempt == {"offload.alerts.views.stop_submit",
+                      "offload.payments.views.stripe_webhook"}
     assert {bp.name for bp in csrf._exempt_blueprints} == EXEMPT_BLUEPRINTS
 
 
