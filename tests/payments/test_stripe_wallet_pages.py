@@ -71,6 +71,7 @@ def test_back_from_checkout_the_wallet_says_where_the_deposit_stands_from_our_da
     deposit = _start(client)
     page = _wallet(client, checkout=deposit.provider_reference)
     assert WAITING in page and ADDED not in page
+    assert deposit.redirect_url not in page  # just paid there: not offered again
     assert "$12.50 is waiting for the payment provider" not in page  # no stale flash
     _stripe_says(client, standin, deposit, "checkout.session.completed",
                  status="complete", payment_status="paid")
