@@ -112,3 +112,29 @@ def test_a_cancelled_checkout_waits_then_stripes_expiry_fails_it_with_nothing_cr
     assert _deposit().state == DepositState.FAILED
     assert stripe.events == [("checkout.session.expired", 200)]
     assert transfer_count() == 0 and run_checks(MONEY_CHECKS) == []
+
+
+def test_back_before_stripes_event_the_wallet_says_it_waits_then_shows_the_money(
+        browser, live_server, make_member, stripe, shot):
+    make_member("cy", display_name="Cy Early")
+    stripe.hold_events = True  # the member is back before Stripe's webhook
+    page = browser.new_context().new_page()
+    log_in(page, live_server, "cy")
+    page.goto(f"{live_server}/wallet")
+    _to_checkout(page, stripe, "12.50")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.get_by_text("We're waiting for Stripe to confirm your payment of $12.50."
+                            )).to_be_visible()
+    expect(page.locator("[data-balance=total]")).to_have_text("$0.00")
+    expect(page.locator("#deposits li")).to_contain_text("pending")
+    # paid there already: the wallet doesn't offer Stripe's page again
+    expect(page.get_by_role("link", name="Pay $12.50 on Stripe's page")).to_have_count(0)
+    shot(page, "stripe-05-waiting")
+
+    assert stripe.release_events() == [200]
+    page.reload()
+    expect(page.get_by_text("Stripe confirmed your payment: $12.50 was added to your "
+                            "wallet.")).to_be_visible()
+    expect(page.locator("[data-balance=total]")).to_have_text("$12.50")
+    assert _deposit().state == DepositState.COMPLETED
+    assert transfer_count() == 1 and run_checks(MONEY_CHECKS) == []

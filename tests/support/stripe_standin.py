@@ -91,6 +91,9 @@ class StripeStandIn:
     webhook_url: str = ""
     webhook_secret: str = ""
     events: list[tuple[str, int]] = field(default_factory=list)  # (type, site's status)
+    # Stripe's events may reach the site after the member does: held until release_events()
+    hold_events: bool = False
+    _held: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def __enter__(self) -> StripeStandIn:
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
@@ -211,7 +214,8 @@ class StripeStandIn:
     # so a test sees one order of events; Stripe's may come later) and redirects to the
     # session's success_url, where Stripe puts the session's id in place of
     # ``{CHECKOUT_SESSION_ID}``. Cancel redirects to the cancel_url and leaves the session
-    # open, as Stripe does until it expires it (24 hours): ``expire(session_id)``.
+    # open, as Stripe does until it expires it (24 hours): ``expire(session_id)``. With
+    # ``hold_events`` the page's events wait for ``release_events()``, as a late webhook.
 
     def expire(self, session_id: str) -> int:
         """Expire an open session as Stripe does after 24 hours, sending
@@ -219,6 +223,11 @@ class StripeStandIn:
         session = self.objects[session_id]
         session.update(status="expired", url=None)
         return self.send_event("checkout.session.expired", session)
+
+    def release_events(self) -> list[int]:
+        """Send the events held back (``hold_events``); the site's status for each."""
+        held, self._held = self._held, []
+        return [self.send_event(event_type, data_object) for event_type, data_object in held]
 
     def send_event(self, event_type: str, data_object: dict[str, Any]) -> int:
         """POST a signed event about ``data_object`` to ``webhook_url``; the site's status."""
@@ -252,7 +261,10 @@ class StripeStandIn:
         if request.method == "POST" and action == "pay":
             session.update(status="complete", payment_status="paid", url=None,
                            payment_intent=new_id("payment_intent"))
-            self.send_event("checkout.session.completed", session)
+            if self.hold_events:
+                self._held.append(("checkout.session.completed", copy.deepcopy(session)))
+            else:
+                self.send_event("checkout.session.completed", session)
             return _redirect(session["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id))
         if request.method == "POST" and action == "cancel":
             return _redirect(session["cancel_url"])
