@@ -198,6 +198,8 @@ def settle_deposit(*, provider: str, reference: str, paid: bool | None,
         deposit.payment_reference = payment_reference
     if paid is None:
         deposit.redirect_url = None
+        _log_after_commit("deposit paid, clearing later", deposit_id=deposit.id,
+                          provider=provider, reference=reference)
         return None
     return complete_deposit(deposit) if paid else fail_deposit(deposit)
 
