@@ -47,8 +47,9 @@ def replay_fields() -> list[tuple[str, str]]:
 def ask_for_code(why: str):
     """The "re-enter your code" page, in answer to a POST it holds back (403)."""
     form = ConfirmCodeForm(formdata=None, data={"next": request.path})
+    password_left_out = any("password" in name.lower() for name in request.form)
     return render_template("accounts/confirm_code.html", form=form, why=why,
-                           replay=replay_fields()), 403
+                           replay=replay_fields(), password_left_out=password_left_out), 403
 
 
 def admin_second_factor():
