@@ -356,7 +356,11 @@ def complete_login(token: str | None, code: str) -> User:
     (InvalidField "code").
     """
     user = pending_login(token)
-    used = check_code(user, code)
+    try:
+        used = check_code(user, code)
+    except InvalidField:
+        log.warning("login code refused", extra={"user_id": user.id})
+        raise
     with atomic():
         # guarded: of two requests with one token (and two good codes), one logs in
         changed = db.session.execute(

@@ -262,3 +262,13 @@ def test_the_code_page_returns_to_a_page_on_the_site_only(client, make_member):
     response = client.post("/two-factor/confirm", data={
         "two_factor-next": "https://evil.example/", "two_factor-code": codes[1]})
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
+
+
+def test_production_refuses_admins_without_two_factor(monkeypatch, tmp_path):
+    from offload import create_app
+
+    monkeypatch.setenv("OFFLOAD_SECRET_KEY", "a real secret from the environment")
+    with pytest.raises(RuntimeError, match="TWO_FACTOR_REQUIRED_FOR_ADMINS"):
+        create_app({"PRODUCTION": True, "RATELIMIT_SINGLE_PROCESS": True,
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+                    "TWO_FACTOR_REQUIRED_FOR_ADMINS": False})
