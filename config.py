@@ -32,6 +32,20 @@ class Config:
     # How many of the most common passwords (zxcvbn's ranked list) are refused.
     COMMON_PASSWORDS_REFUSED = 10000
 
+    # Two-factor log-in (TOTP, offload/accounts/two_factor.py). Admins must have it
+    # before any admin page works (production refuses to start with this off; `make run`
+    # turns it off so the demo admin logs in with the password alone). An admin decision
+    # (a POST under /admin) needs a code entered within TWO_FACTOR_FRESH_MINUTES, and so
+    # does a member's withdrawal above TWO_FACTOR_STEP_UP_MINOR when their 2FA is on.
+    TWO_FACTOR_REQUIRED_FOR_ADMINS = True
+    TWO_FACTOR_FRESH_MINUTES = 15
+    TWO_FACTOR_STEP_UP_MINOR = 100_00
+    # the code step of a log-in: how long after the password it may be entered, and how
+    # many wrong codes one pending log-in may take (the log-in limits apply as well)
+    TWO_FACTOR_LOGIN_SECONDS = 300
+    TWO_FACTOR_ATTEMPTS = 5
+    TWO_FACTOR_BACKUP_CODES = 10
+
     # Sessions and cookies
     # A session ends this long after it was last written (log-in, a flash, the CSRF
     # token): the signed cookie's own timestamp, checked on every request, not only the

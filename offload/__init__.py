@@ -62,6 +62,9 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
         raise RuntimeError("OFFLOAD_SECRET_KEY must be set in production")
     if app.config["PRODUCTION"] and app.config["SECRET_KEY"] == Config.SECRET_KEY:
         raise RuntimeError("OFFLOAD_SECRET_KEY must not be the development default")
+    if app.config["PRODUCTION"] and not app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]:
+        raise RuntimeError("OFFLOAD_TWO_FACTOR_REQUIRED_FOR_ADMINS is off in production: "
+                           "admins must use two-factor log-in there")
     if (app.config["PRODUCTION"] and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
             and app.config.get("RATELIMIT_ENABLED", True)
             and not app.config["RATELIMIT_SINGLE_PROCESS"]):

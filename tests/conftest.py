@@ -40,7 +40,8 @@ from tests.support.factories import PASSWORD
 
 pytest_plugins = ["pytester", "tests.support.fixtures",
                   "tests.support.cases", "tests.support.invites",  # the case family, the tree
-                  "tests.support.links"]  # every notification links to a page
+                  "tests.support.links",  # every notification links to a page
+                  "tests.support.two_factor"]  # the TOTP clock
 
 
 def pytest_configure(config):

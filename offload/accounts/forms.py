@@ -6,6 +6,7 @@ from flask import current_app
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -106,3 +107,51 @@ class PersonalTokenForm(OnceForm):
         self.days.choices = [(n, f"{n} days") for n in days]
         if self.days.data is None:
             self.days.data = 30 if 30 in days else days[0]
+
+
+# --- two-factor log-in ------------------------------------------------------------------
+
+def code_field(label: str = "Code from your app", **kwargs) -> StringField:
+    """A code from the authenticator app (or a backup code, where one is accepted)."""
+    return StringField(label, validators=[DataRequired("Enter the code."), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off",
+                                  "spellcheck": "false", "autofocus": True, **kwargs})
+
+
+class LoginCodeForm(OffloadForm):
+    """The log-in's second step: the code field takes a backup code as well."""
+
+    code = code_field("Code", inputmode="numeric")
+
+
+class BackupLoginCodeForm(OffloadForm):
+    code = code_field("Backup code")
+
+
+class EnableTwoFactorForm(OffloadForm):
+    code = code_field("Code from your app", inputmode="numeric")
+
+
+class RegenerateBackupCodesForm(OffloadForm):
+    password_or_code = PasswordField(
+        "Your password, or the code your app shows now",
+        validators=[DataRequired("Enter your password or a code from your app.")],
+        render_kw={"autocomplete": "current-password"})
+
+
+class DisableTwoFactorForm(OffloadForm):
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password.")],
+                             render_kw={"autocomplete": "current-password"})
+    code = code_field("Code from your app, or a backup code")
+
+
+class ConfirmCodeForm(OffloadForm):
+    """Re-entering a code before an admin decision or a large withdrawal. Its fields are
+    prefixed so they never meet the fields of the form it sends on (``step_up``)."""
+
+    code = code_field("Code from your app, or a backup code")
+    next = HiddenField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "two_factor")
+        super().__init__(*args, **kwargs)

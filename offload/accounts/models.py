@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.core.db import db, utcnow
@@ -195,3 +195,38 @@ class PersonalToken(db.Model):
     expires_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class TwoFactor(db.Model):
+    """A member's TOTP second factor (``accounts.two_factor`` says how it is used).
+
+    One row per member at most. ``enabled_at`` is NULL while the set-up waits for a
+    first correct code (the secret is then pending: a new set-up replaces it); once
+    set, a log-in needs a code. ``secret`` is the base32 TOTP secret encrypted with
+    Fernet under a key derived from SECRET_KEY (``two_factor.seal``): a copy of the
+    database alone does not give the codes. ``last_used_step`` is the 30-second time
+    step of the last code accepted: a code is accepted only for a later step, so one
+    seen over a shoulder can't be used again.
+    """
+
+    __tablename__ = "two_factors"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    enabled_at: Mapped[datetime | None]
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class BackupCode(db.Model):
+    """A one-time backup code for log-in without the app; hashed as passwords are
+    (``passwords.hash_password``), shown to the member once. ``used_at`` set: spent.
+    Regenerating deletes the member's codes and makes ten new ones."""
+
+    __tablename__ = "backup_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    used_at: Mapped[datetime | None]

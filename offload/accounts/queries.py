@@ -26,13 +26,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from werkzeug.exceptions import NotFound
 
 from offload.core.db import db, utcnow
 from offload.core.tokens import hash_token
 
-from .models import PERSONAL_TOKEN_PREFIX, PersonalToken, User, WorkRole
+from .models import PERSONAL_TOKEN_PREFIX, BackupCode, PersonalToken, TwoFactor, User, WorkRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,3 +221,35 @@ def token_holder(secret: str) -> TokenHolder | None:
     if member is None:  # suspended
         return None
     return TokenHolder(row.id, member, frozenset(row.scopes.split()), row.last_used_at)
+
+
+# --- two-factor log-in ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TwoFactorStatus:
+    """A member's two-factor log-in as the settings page and the entry points see it."""
+
+    enabled_at: datetime | None
+    is_pending: bool  # a set-up waiting for its first code
+    backup_codes_left: int
+
+    @property
+    def is_on(self) -> bool:
+        return self.enabled_at is not None
+
+
+_two_factors, _backup_codes = TwoFactor.__table__, BackupCode.__table__
+_TWO_FACTOR_STATUS = (
+    select(_two_factors.c.enabled_at,
+           select(func.count()).where(_backup_codes.c.user_id == bindparam("member_id"),
+                                      _backup_codes.c.used_at.is_(None))
+           .scalar_subquery().label("left"))
+    .where(_two_factors.c.user_id == bindparam("member_id")))
+
+
+def two_factor_status(member_id: int) -> TwoFactorStatus:
+    """The member's 2FA: off (no row), waiting for its first code, or on; one statement."""
+    row = db.session.connection().execute(_TWO_FACTOR_STATUS, {"member_id": member_id}).first()
+    if row is None:
+        return TwoFactorStatus(None, False, 0)
+    return TwoFactorStatus(row.enabled_at, row.enabled_at is None, row.left)

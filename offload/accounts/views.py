@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import segno
 from flask import (
     Blueprint,
     current_app,
@@ -14,25 +15,39 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 
-from offload.core.errors import OffloadError
+from offload.core.errors import InvalidField, OffloadError
 from offload.core.extensions import limiter, login_manager
-from offload.core.forms import ButtonForm, parse_id
+from offload.core.forms import ButtonForm, parse_id, show_error
 from offload.core.security import safe_next
 from offload.core.submit import submit, submit_button
+from offload.core.tokens import hash_token
 from offload.feeds.forms import MakeFeedLinkForm, ReplaceFeedLinkForm, RevokeFeedLinkForm
 from offload.feeds.queries import feed_link_of
 
 from .forms import (
+    BackupLoginCodeForm,
     ChangeEmailForm,
     ChangePasswordForm,
+    ConfirmCodeForm,
+    DisableTwoFactorForm,
+    EnableTwoFactorForm,
+    LoginCodeForm,
     LoginForm,
     PersonalTokenForm,
+    RegenerateBackupCodesForm,
     RequestResetForm,
     ResetPasswordForm,
     WorkRoleForm,
 )
-from .queries import SignedIn, personal_token_for, personal_tokens_of, signed_in
+from .queries import (
+    SignedIn,
+    personal_token_for,
+    personal_tokens_of,
+    signed_in,
+    two_factor_status,
+)
 from .services import (
     authenticate,
     change_email,
@@ -49,6 +64,18 @@ from .services import (
     reset_password,
     revoke_personal_token,
     set_work_role,
+)
+from .step_up import mark_code_entered, replay_fields, send_back
+from .two_factor import (
+    begin_two_factor,
+    check_code,
+    complete_login,
+    disable_two_factor,
+    enable_two_factor,
+    pending_member_id,
+    pending_set_up,
+    regenerate_backup_codes,
+    start_login,
 )
 
 bp = Blueprint("accounts", __name__)
@@ -111,13 +138,77 @@ def login():
         elif user.is_suspended:  # the password was right: saying so reveals nothing new
             form.form_errors.append("This account is suspended. The e-mail about the case "
                                     "says why; write to the admins to appeal.")
+        elif two_factor_status(user.id).is_on:  # not logged in yet: the code comes first
+            session.clear()
+            session[PENDING_LOGIN] = {"token": start_login(user), "remember": form.remember.data,
+                                      "next": safe_next(request.args.get("next"))}
+            return redirect(url_for("accounts.login_code"))
         else:
-            session.clear()  # no session fixation: start from an empty session
-            login_user(user, remember=form.remember.data)
-            session.permanent = True
+            _log_in(user, remember=form.remember.data)
             record_login(user)
             return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), _status(form)
+
+
+def _log_in(user, *, remember: bool) -> None:
+    session.clear()  # no session fixation: start from an empty session
+    login_user(user, remember=remember)
+    session.permanent = True
+
+
+# the password step's token while the code step waits: in the session (signed), never
+# in a URL; the token itself says whose and since when (two_factor.start_login)
+PENDING_LOGIN = "pending_login"
+
+
+def _pending() -> dict:
+    pending = session.get(PENDING_LOGIN)
+    return pending if isinstance(pending, dict) else {}
+
+
+def pending_login_key() -> str:
+    """Rate-limit key: the pending log-in, so each gets TWO_FACTOR_ATTEMPTS wrong codes."""
+    return f"pending-login:{hash_token(str(_pending().get('token')))}"
+
+
+def pending_account_at_address() -> str:
+    """Rate-limit key: the account whose code is asked for, at the client's address (as
+    ``account_at_address`` counts wrong passwords)."""
+    return f"member:{pending_member_id(_pending().get('token'))}@{get_remote_address()}"
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=pending_account_at_address, deduct_when=_failed)
+@limiter.limit(lambda: (f"{current_app.config['TWO_FACTOR_ATTEMPTS']} per "
+                        f"{current_app.config['TWO_FACTOR_LOGIN_SECONDS']} seconds"),
+               methods=["POST"], key_func=pending_login_key, deduct_when=_failed)
+def login_code():
+    """The log-in's second step; the session starts only after a right code. A wrong
+    code is not shown again (the field comes back empty), only why it was refused."""
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.dashboard"))
+    pending = _pending()
+    if not pending:
+        return redirect(url_for("accounts.login"))
+    backup = request.args.get("backup") == "1"
+    form = BackupLoginCodeForm() if backup else LoginCodeForm()
+    if form.validate_on_submit():
+        try:
+            user = complete_login(pending.get("token"), form.code.data)
+        except InvalidField as e:
+            form.code.errors.append(str(e))
+        except OffloadError as e:  # the password step is spent or too old: start again
+            session.pop(PENDING_LOGIN, None)
+            flash(str(e), "error")
+            return redirect(url_for("accounts.login"))
+        else:
+            _log_in(user, remember=bool(pending.get("remember")))
+            mark_code_entered()
+            return redirect(safe_next(pending.get("next")))
+    form.code.data = ""
+    return render_template("accounts/login_code.html", form=form, backup=backup), _status(form)
 
 
 @bp.post("/logout")
@@ -296,3 +387,112 @@ def revoke_token_submit(token_id: int):
                              token.id, actor=current_user._get_current_object()),
                          done=f"Revoked “{token.name}”: it no longer works.",
                          to=url_for("accounts.settings", _anchor="api-tokens"))
+
+
+# --- two-factor authentication ----------------------------------------------------------
+
+def _two_factor_page(status: int = 200, **forms):
+    state = two_factor_status(current_user.id)
+    pending = pending_set_up(current_user) if state.is_pending else None
+    forms.setdefault("enable_form", EnableTwoFactorForm(formdata=None))
+    forms.setdefault("regenerate_form", RegenerateBackupCodesForm(formdata=None))
+    forms.setdefault("disable_form", DisableTwoFactorForm(formdata=None))
+    # drawn here, as SVG in the page: the secret never goes to a third party's QR service
+    qr = Markup(segno.make(pending.uri, error="m").svg_inline(
+        scale=5, title="QR code to scan with your authenticator app")) if pending else None
+    return render_template("accounts/two_factor.html", state=state, pending=pending, qr=qr,
+                           begin_form=ButtonForm(formdata=None), **forms), status
+
+
+@bp.get("/settings/two-factor")
+@login_required
+def two_factor():
+    return _two_factor_page()
+
+
+@bp.post("/settings/two-factor/begin", endpoint="begin_two_factor")
+@login_required
+def begin_two_factor_submit():
+    return submit_button(ButtonForm(), lambda: begin_two_factor(
+                             actor=current_user._get_current_object()),
+                         done="Scan the QR code with your app, then enter the code it shows.",
+                         to=url_for("accounts.two_factor"))
+
+
+def _backup_codes_page(codes: list[str]):
+    """The backup codes, once: on the page answering the POST, never in a flash or URL."""
+    return render_template("accounts/backup_codes.html", codes=codes)
+
+
+@bp.post("/settings/two-factor/enable", endpoint="enable_two_factor")
+@login_required
+def enable_two_factor_submit():
+    form = EnableTwoFactorForm()
+
+    def enable():
+        codes = enable_two_factor(actor=current_user._get_current_object(),
+                                  code=form.code.data)
+        mark_code_entered()
+        return codes
+
+    return submit(form, enable, done="Two-factor authentication is on.",
+                  answer=_backup_codes_page,
+                  again=lambda: _two_factor_page(422, enable_form=_emptied(form)))
+
+
+def _emptied(form):
+    """A refused code is not shown again: the member types the next one."""
+    form.code.data = ""
+    return form
+
+
+@bp.post("/settings/two-factor/backup-codes", endpoint="regenerate_backup_codes")
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+               key_func=_member_or_address, deduct_when=_failed)
+def regenerate_backup_codes_submit():
+    form = RegenerateBackupCodesForm()
+    return submit(form, lambda: regenerate_backup_codes(
+                      actor=current_user._get_current_object(),
+                      password_or_code=form.password_or_code.data),
+                  done="New backup codes: the old ones no longer work.",
+                  answer=_backup_codes_page,
+                  again=lambda: _two_factor_page(422, regenerate_form=form))
+
+
+@bp.post("/settings/two-factor/disable", endpoint="disable_two_factor")
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+               key_func=_member_or_address, deduct_when=_failed)
+def disable_two_factor_submit():
+    form = DisableTwoFactorForm()
+    return submit(form, lambda: disable_two_factor(
+                      actor=current_user._get_current_object(), password=form.password.data,
+                      code=form.code.data),
+                  done="Two-factor authentication is off. We sent you an e-mail about it.",
+                  then=url_for("accounts.two_factor"),
+                  again=lambda: _two_factor_page(422, disable_form=_emptied(form)))
+
+
+@bp.route("/two-factor/confirm", methods=["GET", "POST"], endpoint="confirm_code")
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=_member_or_address, deduct_when=_failed)
+def confirm_code_page():
+    """"Re-enter your code": then back to the page (or the POST) it came from."""
+    if not two_factor_status(current_user.id).is_on:
+        return redirect(url_for("accounts.two_factor"))
+    form = ConfirmCodeForm(data={"next": request.args.get("next")}
+                           if request.method == "GET" else None)
+    replay = request.form.get("two_factor-replay") == "1"  # a held-back POST to send on
+    if form.validate_on_submit():
+        try:
+            check_code(current_user._get_current_object(), form.code.data)
+        except OffloadError as e:
+            show_error(form, e)
+        else:
+            mark_code_entered()
+            return send_back(safe_next(form.next.data), replay=replay)
+    form.code.data = ""
+    return render_template("accounts/confirm_code.html", form=form, why=None,
+                           replay=replay_fields() if replay else None), _status(form)

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
+from offload.accounts.step_up import step_up_for_amount
 from offload.core.forms import fresh_fields_key
 from offload.core.money import format_money
 from offload.core.security import allow_form_redirects_to
@@ -96,8 +97,11 @@ def _deposit_said(deposit: Deposit) -> tuple[str, str] | None:
 @confirmed_required
 def create_withdrawal():
     """A balance that doesn't cover the amount is said next to the amount field (the
-    service's ``WithdrawalNotCovered`` names it)."""
+    service's ``WithdrawalNotCovered`` names it). An amount above
+    TWO_FACTOR_STEP_UP_MINOR asks a member with 2FA on for a fresh code first."""
     form = WithdrawalForm()
+    if form.validate_on_submit() and (ask := step_up_for_amount(form.amount.minor)):
+        return ask
     return submit(form, lambda: request_withdrawal(
         actor=current_user._get_current_object(), amount_minor=form.amount.minor,
         payout_details=form.payout_details.data, idempotency_key=form.idempotency_key.data),

@@ -91,6 +91,9 @@ def app_config(tmp_path: Path, **extra) -> dict:
         # the real method's cost (~0.15 s a log-in) would dominate the suite; a login
         # still checks a real scrypt hash, with a smaller work factor
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        # admins log in with the password alone, as the suites' admins always have; the
+        # two-factor tests (tests/accounts/test_two_factor*.py) turn the requirement on
+        "TWO_FACTOR_REQUIRED_FOR_ADMINS": False,
         **extra,
     }
 

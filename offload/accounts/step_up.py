@@ -1,0 +1,84 @@
+"""Asking for the second factor again, at the entry points (as ``decorators`` do).
+
+When a code was last entered is a fact about this session, not about the member, so it
+is kept in the session (signed: a member can't move it): set by the log-in's code step,
+by the "re-enter your code" page and by turning 2FA on. An admin decision (any POST
+under /admin) and a withdrawal above TWO_FACTOR_STEP_UP_MINOR need it to be less than
+TWO_FACTOR_FRESH_MINUTES old when the member has 2FA on; an admin without 2FA is sent
+to set it up while TWO_FACTOR_REQUIRED_FOR_ADMINS is on.
+
+A POST refused for want of a fresh code answers the "re-enter your code" page, carrying
+what was posted in hidden fields, passwords left out (they are never written back into
+a page). The code is checked there, and a 307 sends the same fields back to where they
+were posted: the decision goes through as if nothing had stopped it, or, when it needed
+a password, its page shows the form again with the rest kept.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from .forms import ConfirmCodeForm
+from .queries import two_factor_status
+
+FRESH_KEY = "two_factor_at"
+
+
+def mark_code_entered() -> None:
+    session[FRESH_KEY] = int(time.time())
+
+
+def code_is_fresh() -> bool:
+    entered = session.get(FRESH_KEY)
+    return isinstance(entered, int) and \
+        time.time() - entered < current_app.config["TWO_FACTOR_FRESH_MINUTES"] * 60
+
+
+def replay_fields() -> list[tuple[str, str]]:
+    """What was posted, to post again after the code: not the code page's own fields,
+    nor any password."""
+    return [(name, value) for name, value in request.form.items(multi=True)
+            if not name.startswith("two_factor-") and "password" not in name.lower()]
+
+
+def ask_for_code(why: str):
+    """The "re-enter your code" page, in answer to a POST it holds back (403)."""
+    form = ConfirmCodeForm(formdata=None, data={"next": request.path})
+    password_left_out = any("password" in name.lower() for name in request.form)
+    return render_template("accounts/confirm_code.html", form=form, why=why,
+                           replay=replay_fields(), password_left_out=password_left_out), 403
+
+
+def admin_second_factor():
+    """The admin area's guard (``admin.blueprint``): None lets the request through."""
+    if not (current_user.is_authenticated and current_user.is_admin):
+        return None  # admin_required answers 404
+    if not two_factor_status(current_user.id).is_on:
+        if not current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]:
+            return None
+        return redirect(url_for("accounts.two_factor"))
+    if request.method == "POST" and not code_is_fresh():
+        return ask_for_code("An admin decision needs a code from your app entered in the "
+                            f"last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} minutes.")
+    return None
+
+
+def step_up_for_amount(amount_minor: int | None):
+    """For a money POST: the code page when the amount is above TWO_FACTOR_STEP_UP_MINOR,
+    the member has 2FA on and hasn't entered a code lately; else None."""
+    limit = current_app.config["TWO_FACTOR_STEP_UP_MINOR"]
+    if amount_minor is None or amount_minor <= limit or code_is_fresh() \
+            or not two_factor_status(current_user.id).is_on:
+        return None
+    return ask_for_code("Moving this much money out needs a code from your app entered in "
+                        f"the last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} minutes.")
+
+
+def send_back(next_url: str, replay: bool):
+    """After the code: the held-back POST again (307 keeps its method and body), or the
+    page the member was sent from."""
+    flash("Thank you: your code is accepted.", "success")
+    return redirect(next_url, code=307 if replay else 302)
