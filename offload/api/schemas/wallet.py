@@ -120,7 +120,8 @@ class WithdrawalSchema(Schema):
     state = fields.String(required=True, validate=validate.OneOf(
         [s.value for s in WithdrawalState]), metadata={
         "description": "requested (the amount is held) until an admin pays it out or "
-                       "rejects it"})
+                       "rejects it; with Stripe, sending while its transfer is made, "
+                       "then paid, and returning then returned if the money came back"})
     payout_details = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     decided_at = fields.DateTime(allow_none=True, required=True)
