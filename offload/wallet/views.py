@@ -140,9 +140,12 @@ def payout_account():
 @bp.post("/wallet/payout-account")
 @confirmed_required
 def start_payout_account():
+    """Answers a page that goes on to Stripe's onboarding, not a redirect: the site's CSP
+    (``form-action 'self'``) stops a form's redirect to another site."""
     form = ButtonForm()
     return submit(form, lambda: connect.connect_payout_account(
-        actor=current_user._get_current_object()), done=None, then=lambda link: link,
+        actor=current_user._get_current_object()), done=None,
+        answer=lambda link: render_template("wallet/payout_onboarding.html", link=link),
         again=lambda: _payout_page(form=form, status=422))
 
 
