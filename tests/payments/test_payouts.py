@@ -11,6 +11,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from offload.accounts.services import create_personal_token
 from offload.core.db import db
 from offload.core.errors import Conflict, Invalid
 from offload.health import MONEY_CHECKS
@@ -464,3 +465,18 @@ def test_without_stripe_the_sandbox_withdrawal_is_unchanged(client, login, make_
                                     idempotency_key=new_key())
     assert withdrawal.payout_account_id is None and count(PayoutAccount) == 0
 
+
+def test_the_apis_withdrawal_goes_to_the_payout_account_without_details(
+        client, standin, ada):
+    token = create_personal_token(actor=ada, name="A script", scopes=["wallet"], days=30)
+    headers = {"Authorization": f"Bearer {token.secret}"}
+    refused = client.post("/api/v1/wallet/withdrawals", json={"amount_minor": 40_00},
+                          headers={**headers, "Idempotency-Key": "k-1"})
+    assert refused.status_code == 422
+    assert "Connect a payout account first" in refused.get_json()["detail"]
+    reference = _ready(standin, ada)
+    made = client.post("/api/v1/wallet/withdrawals", json={"amount_minor": 40_00},
+                       headers={**headers, "Idempotency-Key": "k-2"})
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["payout_details"] == f"Stripe payout account {reference}"
+    assert made.get_json()["state"] == "requested" and wallet_summary(ada.id).held == 40_00

@@ -142,5 +142,7 @@ class WithdrawalBody(Schema):
     amount_minor = fields.Integer(required=True, strict=True, metadata={
         "description": "The amount to withdraw, in minor units; it is held from the "
                        "available balance until an admin pays it out"})
-    payout_details = fields.String(required=True, metadata={
-        "description": "Where to send it: an IBAN, a PayPal address or similar"})
+    payout_details = fields.String(load_default=None, metadata={
+        "description": "Where to send it: an IBAN, a PayPal address or similar. Not "
+                       "asked for when the site pays out through Stripe: the withdrawal "
+                       "then goes to the member's connected payout account"})
