@@ -33,9 +33,10 @@ from offload.wallet.services import (
 
 def _transfer_created(transfer: dict[str, Any]) -> None:
     withdrawal_id = (transfer.get("metadata") or {}).get("withdrawal_id", "")
-    if withdrawal_id.isdigit() and transfer.get("id"):
+    amount = transfer.get("amount")
+    if withdrawal_id.isdigit() and transfer.get("id") and isinstance(amount, int):
         record_withdrawal_transfer(withdrawal_id=int(withdrawal_id),
-                                   transfer_reference=transfer["id"])
+                                   transfer_reference=transfer["id"], amount_minor=amount)
 
 
 def _transfer_reversed(transfer: dict[str, Any]) -> None:

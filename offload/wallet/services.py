@@ -443,6 +443,7 @@ def _record_send_failure(withdrawal_id: int, *, refused: bool, said: str) -> Non
 
 @transactional
 def record_withdrawal_transfer(*, withdrawal_id: int, transfer_reference: str,
+                               amount_minor: int | None = None,
                                actor_id: int | None = None) -> Withdrawal | None:
     """Record the Stripe Transfer that paid a sending withdrawal (the admin's call, or
     the ``transfer.created`` webhook if it comes first).
@@ -450,12 +451,14 @@ def record_withdrawal_transfer(*, withdrawal_id: int, transfer_reference: str,
     State: withdrawal sending → paid, with the transfer's id.
     Money: the hold is posted in full; the amount leaves the member's wallet.
     Notifies: the member.
-    Changes nothing (returns None): an unknown withdrawal, or one not sending (already
-    recorded by the other path).
+    Changes nothing (returns None): an unknown withdrawal, one not sending (already
+    recorded by the other path), or one of another amount than ``amount_minor`` (the
+    event's, when an event names the withdrawal).
     """
     withdrawal = db.session.execute(select(Withdrawal).where(Withdrawal.id == withdrawal_id)
                                     .with_for_update()).scalar_one_or_none()
-    if withdrawal is None or withdrawal.state != WithdrawalState.SENDING:
+    if withdrawal is None or withdrawal.state != WithdrawalState.SENDING or (
+            amount_minor is not None and amount_minor != withdrawal.amount_minor):
         _log_after_commit("withdrawal transfer already recorded", withdrawal_id=withdrawal_id,
                           transfer_reference=transfer_reference)
         return None

@@ -290,6 +290,8 @@ def test_a_transfer_created_event_records_the_transfer_a_timed_out_call_made(
         mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
     time.sleep(1.0)
     (transfer,) = [o for o in standin.objects.values() if o["object"] == "transfer"]
+    _deliver(client, "transfer.created", {**transfer, "amount": 1})  # not this one's
+    assert _fresh(withdrawal.id).state == WithdrawalState.SENDING
     _deliver(client, "transfer.created", transfer)
     paid = _fresh(withdrawal.id)
     assert (paid.state, paid.transfer_reference) == (WithdrawalState.PAID, transfer["id"])
