@@ -55,7 +55,7 @@ KINDS: dict[str, KindInfo] = {
     "withdrawal_paid": KindInfo("Your withdrawal was paid out", Channel.EMAIL),
     "withdrawal_rejected": KindInfo("Your withdrawal was rejected", Channel.EMAIL),
     "withdrawal_returned": KindInfo("A paid-out withdrawal came back to your wallet",
-                                    Channel.EMAIL, can_turn_off=False),
+                                    Channel.EMAIL),
     "contact_answered": KindInfo("The admins answered your contact message", Channel.EMAIL),
     "webhook_disabled": KindInfo("A webhook of yours was turned off after failing",
                                  Channel.EMAIL),
