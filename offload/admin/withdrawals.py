@@ -1,6 +1,9 @@
 """The withdrawal queue: paying out or rejecting a member's withdrawal.
 
 Either takes a written reason and the admin's password, both checked by the service.
+"Paid" on a withdrawal to a Stripe payout account makes the Stripe transfer; when
+Stripe fails, the form comes back with what went wrong and the withdrawal stays in the
+queue (sending), to retry or, once Stripe refused, to reject.
 """
 
 from __future__ import annotations
@@ -81,11 +84,12 @@ def _decide(withdrawal_id: int, action: str):
         except OffloadError as e:
             form.form_errors.append(str(e))
         else:
-            verb = "marked paid" if action == "paid" else "rejected"
+            verb = "rejected" if action == "reject" else (
+                "paid through Stripe" if done.transfer_reference else "marked paid")
             flash(f"Withdrawal #{done.id} is {verb}; the member is notified.", "success")
             return redirect(url_for("admin.withdrawals"))
     withdrawal = _load(withdrawal_id)  # as it is now, for the page
-    if withdrawal.state != WithdrawalState.REQUESTED:
+    if withdrawal.state not in (WithdrawalState.REQUESTED, WithdrawalState.SENDING):
         flash(f"Withdrawal #{withdrawal.id} is already {withdrawal.state}.", "info")
         return redirect(url_for("admin.withdrawals"))
     return _queue(failed=(action, withdrawal, form))

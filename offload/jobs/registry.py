@@ -25,6 +25,7 @@ from offload.invites.services import expire_invites
 from offload.notifications.services import deliver_outbox
 from offload.projects.services import flag_stalling_projects
 from offload.reviews.services import publish_due_reviews
+from offload.wallet.services import reverse_returning_withdrawals
 from offload.webhooks.services import deliver_webhooks
 
 
@@ -71,6 +72,8 @@ JOBS: tuple[Job, ...] = (
     # works once a day (from ALERT_DIGEST_HOUR), each alert claimed for its day
     Job("send_daily_digests", _counted(send_daily_digests, "sent {} daily alert digests"),
         5 * MINUTE),
+    Job("reverse_returning_withdrawals", _counted(
+        reverse_returning_withdrawals, "returned {} withdrawals whose payout failed"), MINUTE),
     Job("resolve_password_resets", _counted(lambda: resolve_password_resets().queued,
                                             "queued {} password reset mails")),
     Job("deliver_outbox", _counted(deliver_outbox, "{}")),

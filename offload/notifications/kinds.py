@@ -54,6 +54,8 @@ KINDS: dict[str, KindInfo] = {
     "keyword_alert": KindInfo("New gigs matching your alerts", Channel.EMAIL),
     "withdrawal_paid": KindInfo("Your withdrawal was paid out", Channel.EMAIL),
     "withdrawal_rejected": KindInfo("Your withdrawal was rejected", Channel.EMAIL),
+    "withdrawal_returned": KindInfo("A paid-out withdrawal came back to your wallet",
+                                    Channel.EMAIL),
     "contact_answered": KindInfo("The admins answered your contact message", Channel.EMAIL),
     "webhook_disabled": KindInfo("A webhook of yours was turned off after failing",
                                  Channel.EMAIL),

@@ -48,6 +48,7 @@ def stripe_webhook():
         return {"error": "invalid signature or payload"}, 400
     if not isinstance(data_object, dict) or not isinstance(event.get("id"), str):
         return {"error": "invalid signature or payload"}, 400
+    account = event.get("account")
     apply_event(provider=StripeProvider.name, event_id=event.id, event_type=str(event.type),
-                data_object=data_object)
+                data_object=data_object, account=account if isinstance(account, str) else None)
     return {"received": True}, 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cache
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Row, and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from offload.core.db import db
@@ -39,20 +39,29 @@ def _withdrawal_rows():
     return with_hold(
         select(Withdrawal.id, Withdrawal.state, Withdrawal.amount_minor,
                Withdrawal.hold_transfer_id, Withdrawal.settle_transfer_id,
-               wallet.id.label("wallet_id"))
+               Withdrawal.return_transfer_id, wallet.id.label("wallet_id"))
         .outerjoin(wallet, and_(wallet.owner_id == Withdrawal.member_id,
                                 wallet.kind == AccountKind.WALLET)),
         Withdrawal.hold_transfer_id).order_by(Withdrawal.id)
 
 
+def _returns() -> dict[int, Row]:
+    """Each REVERSAL of a withdrawal's transfer, by the transfer it reverses."""
+    return {t.reverses_id: t for t in db.session.execute(
+        select(Transfer.id, Transfer.reverses_id, Transfer.state, Transfer.amount_minor)
+        .where(Transfer.kind == TransferKind.REVERSAL, Transfer.cause_type == "withdrawal"))}
+
+
 def check_withdrawals_match_holds() -> list[Failure]:
-    """10. A requested withdrawal has an open hold of its amount on the member's wallet;
-    a paid one has that hold posted in full; a rejected one has it voided."""
+    """10. A requested (or sending) withdrawal has an open hold of its amount on the
+    member's wallet; a paid one has that hold posted in full; a rejected one has it
+    voided; a returned one has its posted hold reversed once, by the transfer it names."""
     rows = db.session.execute(_withdrawal_rows()).all()
+    returns = _returns()
     external_id = _external_id()
     failures = []
     for r in rows:
-        problems = []
+        problems = _return_problems(r, returns.get(r.settle_id))
         if r.hold_id is None:
             problems.append("has no hold")
         else:
@@ -67,8 +76,10 @@ def check_withdrawals_match_holds() -> list[Failure]:
             if (r.cause_type, r.cause_id) != ("withdrawal", r.id):
                 problems.append(f"its hold names {r.cause_type}:{r.cause_id} "
                                 "as its cause")
-        expected = {WithdrawalState.REQUESTED: None,
+        expected = {WithdrawalState.REQUESTED: None, WithdrawalState.SENDING: None,
                     WithdrawalState.PAID: TransferState.POST_PENDING,
+                    WithdrawalState.RETURNING: TransferState.POST_PENDING,
+                    WithdrawalState.RETURNED: TransferState.POST_PENDING,
                     WithdrawalState.REJECTED: TransferState.VOID_PENDING}.get(r.state, "?")
         if expected == "?":
             problems.append(f"has an unknown state {r.state!r}")
@@ -76,7 +87,7 @@ def check_withdrawals_match_holds() -> list[Failure]:
             now = "open" if r.settle_state is None else r.settle_state
             want = "open" if expected is None else expected
             problems.append(f"is {r.state} but its hold is {now} (should be {want})")
-        if r.state == WithdrawalState.PAID and r.settled is not None \
+        if r.state != WithdrawalState.REJECTED and r.settled is not None \
                 and r.settled != r.amount_minor:
             problems.append(f"is paid but only {r.settled} of {r.amount_minor} was posted")
         if r.settle_transfer_id != r.settle_id:
@@ -87,6 +98,22 @@ def check_withdrawals_match_holds() -> list[Failure]:
                                     f"withdrawal {r.id} " + "; ".join(problems),
                                     _accounts(r.wallet_id, external_id)))
     return failures
+
+
+def _return_problems(r: Row, reversal: Row | None) -> list[str]:
+    if r.state != WithdrawalState.RETURNED:
+        return [] if reversal is None else [f"is {r.state} but its payout was reversed by "
+                                            f"{reversal.id}"]
+    if reversal is None:
+        return ["is returned but its payout was never reversed"]
+    problems = []
+    if r.return_transfer_id != reversal.id:
+        problems.append(f"names {r.return_transfer_id} as its return, the ledger says "
+                        f"{reversal.id}")
+    if (reversal.state, reversal.amount_minor) != (TransferState.POSTED, r.amount_minor):
+        problems.append(f"its return {reversal.id} is {reversal.state} "
+                        f"{reversal.amount_minor}, not posted {r.amount_minor}")
+    return problems
 
 
 def check_deposits_match_transfers() -> list[Failure]:

@@ -53,6 +53,13 @@ class WithdrawalForm(MoneyForm):
         render_kw={"autocomplete": "off", "maxlength": PAYOUT_DETAILS_MAX})
 
 
+class PayoutAccountWithdrawalForm(WithdrawalForm):
+    """With Stripe: the money goes to the member's connected payout account, so there
+    is nothing to type about where."""
+
+    payout_details = None
+
+
 class DecisionForm(OffloadForm):
     """An admin's decision on one withdrawal: a reason and the admin's password again.
 

@@ -14,6 +14,12 @@ row as its cause (``Cause("deposit", id)``, ``Cause("withdrawal", id)``), and
   external, the *hold*): the member's available balance drops, the balance does not.
   An admin who has paid it out posts the hold in full; one who rejects it voids the
   hold and the money is available again. The post or void is the *settle* transfer.
+- With Stripe, a withdrawal goes to the member's connected payout account (a
+  ``PayoutAccount``, Stripe Connect Express): the admin's approval moves it to
+  *sending*, a Stripe Transfer is made outside any transaction, and the hold is posted
+  when Stripe answers with the transfer (*paid*). Money that comes back (the transfer
+  reversed, or the payout to the bank failed and we reversed the transfer) is a
+  REVERSAL of the settle transfer into the wallet (*returned*).
 
 Lifecycles are the transition tables below; services move a row only with an UPDATE
 guarded by the state it is leaving, so a race has one winner. CHECK constraints are
@@ -51,15 +57,33 @@ DEPOSIT_TRANSITIONS: dict[DepositState, set[DepositState]] = {
 
 class WithdrawalState(StrEnum):
     REQUESTED = "requested"  # the amount is held, waiting for an admin
-    PAID = "paid"  # an admin paid it out: the hold is posted
+    # approved by an admin; the Stripe transfer is being made, or failed and may be
+    # retried (``send_failure``): the hold is still open
+    SENDING = "sending"
+    PAID = "paid"  # paid out (by hand, or Stripe made the transfer): the hold is posted
     REJECTED = "rejected"  # an admin refused it, with a reason: the hold is voided
+    # the payout to the member's bank failed: the transfer is being reversed at Stripe
+    RETURNING = "returning"
+    RETURNED = "returned"  # the money came back: the settle transfer is reversed
 
 
 WITHDRAWAL_TRANSITIONS: dict[WithdrawalState, set[WithdrawalState]] = {
-    WithdrawalState.REQUESTED: {WithdrawalState.PAID, WithdrawalState.REJECTED},
-    WithdrawalState.PAID: set(),
+    WithdrawalState.REQUESTED: {WithdrawalState.PAID, WithdrawalState.REJECTED,
+                                WithdrawalState.SENDING},
+    # rejected only after Stripe refused the transfer, never when unsure (services)
+    WithdrawalState.SENDING: {WithdrawalState.PAID, WithdrawalState.REJECTED},
+    WithdrawalState.PAID: {WithdrawalState.RETURNING, WithdrawalState.RETURNED},
+    WithdrawalState.RETURNING: {WithdrawalState.RETURNED},
     WithdrawalState.REJECTED: set(),
+    WithdrawalState.RETURNED: set(),
 }
+
+
+class SendFailure(StrEnum):
+    """How the last attempt at a withdrawal's Stripe transfer failed."""
+
+    REFUSED = "refused"  # Stripe answered 4xx: no transfer was made
+    UNSURE = "unsure"  # a timeout or 5xx: the transfer may have been made
 
 
 class Deposit(db.Model):
@@ -98,14 +122,48 @@ class Deposit(db.Model):
         return f"<Deposit {self.id} {self.state} {self.amount_minor}>"
 
 
+class PayoutAccount(db.Model):
+    """A member's connected payout account at the provider (a Stripe Connect Express
+    account), one per member, and its state as the provider last told us (the return
+    page reads it from the API, ``account.updated`` events refresh it)."""
+
+    __tablename__ = "payout_accounts"
+    __table_args__ = (
+        Index("uq_payout_accounts_provider_account", "provider", "account_reference",
+              unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    provider: Mapped[str] = mapped_column(String(24))
+    account_reference: Mapped[str] = mapped_column(String(PROVIDER_REFERENCE_MAX))
+    is_details_submitted: Mapped[bool] = mapped_column(default=False)
+    is_payouts_enabled: Mapped[bool] = mapped_column(default=False)
+    requirements_due: Mapped[int] = mapped_column(default=0)  # how many items are due
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    refreshed_at: Mapped[datetime | None]
+
+    @property
+    def is_ready(self) -> bool:
+        return self.is_payouts_enabled
+
+    def __repr__(self) -> str:
+        return f"<PayoutAccount {self.member_id} {self.account_reference}>"
+
+
 class Withdrawal(db.Model):
     __tablename__ = "withdrawals"
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        CheckConstraint("state IN ('requested', 'paid', 'rejected')", name="state"),
+        CheckConstraint("state IN ('requested', 'sending', 'paid', 'rejected', 'returning', "
+                        "'returned')", name="state"),
         CheckConstraint("length(trim(payout_details)) > 0", name="payout_details_given"),
-        CheckConstraint("state <> 'requested' OR settle_transfer_id IS NULL",
+        CheckConstraint("state NOT IN ('requested', 'sending') OR settle_transfer_id IS NULL",
                         name="settled_only_when_decided"),
+        CheckConstraint("state IN ('paid', 'returning', 'returned') "
+                        "OR transfer_reference IS NULL", name="transfer_only_when_paid"),
+        CheckConstraint("(state = 'returned') = (return_transfer_id IS NOT NULL)",
+                        name="return_iff_returned"),
         CheckConstraint("(state = 'requested') = (decided_at IS NULL)", name="decided_at"),
         CheckConstraint("(state = 'rejected') = (reason IS NOT NULL)",
                         name="reason_iff_rejected"),
@@ -129,6 +187,19 @@ class Withdrawal(db.Model):
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)  # why it was rejected; the member sees it
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    # with Stripe: the connected account it goes to, and the Transfer once made
+    payout_account_id: Mapped[int | None] = mapped_column(ForeignKey("payout_accounts.id"))
+    transfer_reference: Mapped[str | None] = mapped_column(String(PROVIDER_REFERENCE_MAX),
+                                                           unique=True)
+    # Stripe refusals so far: part of the transfer's idempotency key, since Stripe keeps
+    # a refused request's answer for its key (a retry after a refusal needs a new key;
+    # a retry after a timeout or 5xx must reuse the old one)
+    send_refusals: Mapped[int] = mapped_column(default=0, server_default="0")
+    send_failure: Mapped[str | None] = mapped_column(String(16))  # a SendFailure
+    send_error: Mapped[str | None] = mapped_column(Text)  # what Stripe said, for the admin
+    # the REVERSAL of the settle transfer that brought the money back
+    return_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"),
+                                                           unique=True)
 
     member: Mapped[User] = relationship(foreign_keys=[member_id], lazy="raise")
 

@@ -21,6 +21,9 @@ the money has already arrived.
 - ``StripeProvider`` (``PAYMENT_PROVIDER = "stripe"``) creates a Stripe Checkout
   Session and sends the member to Stripe's page; ``checkout.session.*`` events confirm
   or fail the deposit.
+- ``StripeConnect`` is the way out with Stripe: a member's Connect Express account
+  (created once, onboarded through Account Links, read back from the API) and the
+  Transfers that pay withdrawals into it (and their reversals).
 
 Register a provider in ``PROVIDERS`` under the name used in configuration.
 """
@@ -32,7 +35,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import stripe
 from flask import current_app
@@ -91,13 +94,7 @@ class StripeProvider:
     is_sandbox = False
 
     def __init__(self) -> None:
-        config = current_app.config
-        if not config.get("STRIPE_SECRET_KEY"):
-            raise RuntimeError("PAYMENT_PROVIDER is 'stripe' but STRIPE_SECRET_KEY is not set")
-        self.client = stripe.StripeClient(
-            config["STRIPE_SECRET_KEY"], base_addresses={"api": config["STRIPE_API_BASE"]},
-            max_network_retries=0,
-            http_client=stripe.RequestsClient(timeout=config["STRIPE_TIMEOUT_SECONDS"]))
+        self.client = _stripe_client()
 
     def start_deposit(self, member: User, amount_minor: int, *,
                       idempotency_key: str) -> ProviderResult:
@@ -123,6 +120,136 @@ class StripeProvider:
                                 "deposit; nothing was charged. Please try again in a few "
                                 "minutes.") from None
         return ProviderResult(reference=session.id, completed=False, redirect_url=session.url)
+
+
+def _stripe_client() -> stripe.StripeClient:
+    """A client of its own for one call: no global state, no automatic retries."""
+    config = current_app.config
+    if not config.get("STRIPE_SECRET_KEY"):
+        raise RuntimeError("PAYMENT_PROVIDER is 'stripe' but STRIPE_SECRET_KEY is not set")
+    return stripe.StripeClient(
+        config["STRIPE_SECRET_KEY"], base_addresses={"api": config["STRIPE_API_BASE"]},
+        max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=config["STRIPE_TIMEOUT_SECONDS"]))
+
+
+class TransferRefused(ProviderError):
+    """Stripe answered the transfer with a 4xx: no transfer was made."""
+
+
+class TransferUnsure(ProviderError):
+    """Stripe timed out or answered 5xx: the transfer may or may not have been made."""
+
+
+# 4xx answers that say "not done"; a 409 (the same key in flight) or a 429 say nothing
+# about another request with the same key, so they count as unsure
+_REFUSED_STATUSES = frozenset({400, 401, 402, 403, 404})
+
+
+@dataclass(frozen=True)
+class PayoutAccountState:
+    """A connected account as Stripe describes it."""
+
+    reference: str
+    details_submitted: bool
+    payouts_enabled: bool
+    requirements_due: int  # items currently or already past due
+
+    @classmethod
+    def of(cls, account: Any) -> PayoutAccountState:
+        requirements = account.get("requirements") or {}
+        due = set(requirements.get("currently_due") or []) | set(
+            requirements.get("past_due") or [])
+        return cls(reference=account["id"],
+                   details_submitted=bool(account.get("details_submitted")),
+                   payouts_enabled=bool(account.get("payouts_enabled")),
+                   requirements_due=len(due))
+
+
+class StripeConnect:
+    """Stripe Connect (Express): payout accounts, and the Transfers into them.
+
+    Each call is a network call made before or between transactions, never inside one,
+    with a client of its own as ``StripeProvider``'s. Account and link calls raise
+    ``ProviderError`` with a message for the member; ``transfer`` and ``reverse``
+    raise ``TransferRefused`` (4xx: nothing was done) or ``TransferUnsure`` (timeout,
+    5xx: retry with the same idempotency key to find out).
+    """
+
+    def __init__(self) -> None:
+        self.client = _stripe_client()
+
+    def create_account(self, member: User) -> PayoutAccountState:
+        """A new Express account for ``member``; Stripe's idempotency key is the member's,
+        so a retry after a timeout finds the account the first call made."""
+        params = {"type": "express", "email": member.email,
+                  "capabilities": {"transfers": {"requested": True}},
+                  "metadata": {"member_id": str(member.id)}}
+        return PayoutAccountState.of(self._account_call(
+            member.id, lambda: self.client.v1.accounts.create(
+                params, {"idempotency_key": f"offload-connect-account-{member.id}"})))
+
+    def onboarding_link(self, member_id: int, reference: str) -> str:
+        """A fresh Account Link (they expire within minutes) to Stripe's onboarding."""
+        params = {"account": reference, "type": "account_onboarding",
+                  "return_url": external_url("wallet.payout_account"),
+                  "refresh_url": external_url("wallet.renew_payout_link")}
+        return self._account_call(
+            member_id, lambda: self.client.v1.account_links.create(params)).url
+
+    def read_account(self, member_id: int, reference: str) -> PayoutAccountState:
+        return PayoutAccountState.of(self._account_call(
+            member_id, lambda: self.client.v1.accounts.retrieve(reference)))
+
+    def transfer(self, *, amount_minor: int, destination: str, withdrawal_id: int,
+                 idempotency_key: str) -> str:
+        """Move ``amount_minor`` of our balance to ``destination``; the Transfer's id."""
+        params = {"amount": amount_minor, "currency": current_app.config["CURRENCY"].lower(),
+                  "destination": destination,
+                  "metadata": {"withdrawal_id": str(withdrawal_id)}}
+        return self._money_call("transfer", withdrawal_id, lambda: self.client.v1.transfers.create(
+            params, {"idempotency_key": idempotency_key})).id
+
+    def reverse(self, *, transfer_reference: str, withdrawal_id: int,
+                idempotency_key: str) -> str:
+        """Bring a whole Transfer back to our balance; the reversal's id."""
+        return self._money_call("reversal", withdrawal_id,
+                                lambda: self.client.v1.transfers.reversals.create(
+                                    transfer_reference, {"metadata": {
+                                        "withdrawal_id": str(withdrawal_id)}},
+                                    {"idempotency_key": idempotency_key})).id
+
+    @staticmethod
+    def _account_call(member_id: int, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except stripe.StripeError as error:
+            log.warning("stripe refused a connect call", extra={
+                "member_id": member_id, "stripe_error": type(error).__name__,
+                "http_status": error.http_status})
+            raise ProviderError("We couldn't reach our payment provider to set up your "
+                                "payout account; nothing was changed. Please try again in "
+                                "a few minutes.") from None
+
+    @staticmethod
+    def _money_call(what: str, withdrawal_id: int, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except stripe.StripeError as error:
+            status = error.http_status
+            refused = (status in _REFUSED_STATUSES
+                       and not isinstance(error, stripe.IdempotencyError))
+            log.warning(f"stripe {what} failed", extra={
+                "withdrawal_id": withdrawal_id, "stripe_error": type(error).__name__,
+                "http_status": status, "refused": refused})
+            said = error.user_message or (error.error.message if error.error else None) \
+                or type(error).__name__
+            if refused:
+                raise TransferRefused(f"Stripe refused the {what} ({status}): {said}") from None
+            raise TransferUnsure(f"Stripe didn't answer the {what} in time or failed "
+                                 f"({status or 'no answer'}), so we can't tell yet whether "
+                                 "it was made. Retrying is safe: it uses the same "
+                                 "idempotency key, so it is never made twice.") from None
 
 
 def stripe_idempotency_key(member_id: int, request_key: str) -> str:
@@ -153,6 +280,11 @@ def payment_page_origin() -> str | None:
     if current_app.config["PAYMENT_PROVIDER"] == StripeProvider.name:
         return current_app.config["STRIPE_CHECKOUT_ORIGIN"]
     return None
+
+
+def pays_out_through_stripe() -> bool:
+    """Whether withdrawals go to a connected Stripe account (else to typed-in details)."""
+    return current_app.config["PAYMENT_PROVIDER"] == StripeProvider.name
 
 
 def is_sandbox() -> bool:

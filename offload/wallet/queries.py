@@ -37,7 +37,7 @@ from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
 
-from .models import PROVIDER_REFERENCE_MAX, Deposit, Withdrawal, WithdrawalState
+from .models import PROVIDER_REFERENCE_MAX, Deposit, PayoutAccount, Withdrawal, WithdrawalState
 from .policies import can_view
 
 RECENT_WITHDRAWALS = 10
@@ -378,16 +378,52 @@ def recent_withdrawals(member_id: int, limit: int = RECENT_WITHDRAWALS
         _recent_withdrawals_statement(), {"member_id": member_id, "limit": limit})]
 
 
+# waiting for an admin: requested, or being sent through Stripe (retry or reject)
+_WAITING = (WithdrawalState.REQUESTED, WithdrawalState.SENDING)
+
+
 def pending_withdrawals_page(cursor: str | None) -> Page:
-    """Requested withdrawals for the admins' queue, oldest first (first come, first paid)."""
-    stmt = (select(Withdrawal).where(Withdrawal.state == WithdrawalState.REQUESTED)
+    """Requested withdrawals for the admins' queue, oldest first (first come, first paid),
+    with those whose Stripe transfer is being sent or failed."""
+    stmt = (select(Withdrawal).where(Withdrawal.state.in_(_WAITING))
             .options(joinedload(Withdrawal.member)))
     return _oldest_first(stmt, Withdrawal, cursor)
 
 
 def count_pending_withdrawals() -> int:
     return db.session.scalar(select(func.count()).select_from(Withdrawal)
-                             .where(Withdrawal.state == WithdrawalState.REQUESTED))
+                             .where(Withdrawal.state.in_(_WAITING)))
+
+
+# --- payout accounts -----------------------------------------------------------------
+
+class PayoutAccountStatus(StrEnum):
+    NOT_CONNECTED = "not connected"
+    MORE_NEEDED = "more information needed"
+    READY = "ready"
+
+
+class PayoutAccountView(NamedTuple):
+    """A member's connected payout account as their pages show it."""
+
+    status: PayoutAccountStatus
+    account_reference: str | None
+    requirements_due: int
+    refreshed_at: datetime | None
+
+
+def payout_account_of(member_id: int) -> PayoutAccountView:
+    """The member's payout account and what it needs ("not connected" without one)."""
+    row = db.session.execute(
+        select(PayoutAccount.account_reference, PayoutAccount.is_payouts_enabled,
+               PayoutAccount.requirements_due,
+               func.coalesce(PayoutAccount.refreshed_at, PayoutAccount.created_at))
+        .where(PayoutAccount.member_id == member_id)).first()
+    if row is None:
+        return PayoutAccountView(PayoutAccountStatus.NOT_CONNECTED, None, 0, None)
+    reference, enabled, due, at = row
+    return PayoutAccountView(PayoutAccountStatus.READY if enabled else
+                             PayoutAccountStatus.MORE_NEEDED, reference, due, at)
 
 
 def _oldest_first(stmt: Select, model, cursor: str | None) -> Page:
@@ -432,6 +468,8 @@ class WithdrawalItem(NamedTuple):
     created_at: datetime
     decided_at: datetime | None
     reason: str | None  # why it was rejected
+    transfer_reference: str | None  # Stripe's Transfer, once paid through Stripe
+    send_failure: str | None  # the last Stripe attempt's failure, while sending
 
 
 @lru_cache(maxsize=1)

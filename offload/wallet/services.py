@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
@@ -32,7 +32,7 @@ from offload.core.db import (
 from offload.core.errors import Conflict, Invalid, NotAllowed, PasswordNotConfirmed
 from offload.core.links import site_path
 from offload.core.money import format_money
-from offload.core.transitions import move_row
+from offload.core.transitions import move_row, update_row
 from offload.ledger.idempotency import KEY_MAX, KeyReused, claim_key, fingerprint_of, record_outcome
 from offload.ledger.models import AccountKind, IdempotencyKey, Transfer, TransferKind
 from offload.ledger.services import (
@@ -42,6 +42,7 @@ from offload.ledger.services import (
     post_reservation,
     post_transfer,
     reserve_covered,
+    reverse_transfer,
     system_account,
     void_reservation,
     wallet_account,
@@ -57,10 +58,19 @@ from .models import (
     TRANSITIONS,
     Deposit,
     DepositState,
+    PayoutAccount,
+    SendFailure,
     Withdrawal,
     WithdrawalState,
 )
-from .providers import ProviderResult, get_provider
+from .providers import (
+    ProviderResult,
+    StripeConnect,
+    TransferRefused,
+    TransferUnsure,
+    get_provider,
+    pays_out_through_stripe,
+)
 
 log = logging.getLogger("offload.wallet")
 
@@ -219,21 +229,19 @@ def request_withdrawal(*, actor: User, amount_minor: int, payout_details: str,
     Refuses: unconfirmed members (NotAllowed); amounts under MIN_WITHDRAWAL_MINOR or
     over MAX_AMOUNT_MINOR and blank or over-long payout details (Invalid); an amount
     over the available balance (WithdrawalNotCovered, an InsufficientFunds), with
-    nothing held.
+    nothing held. With Stripe, ``payout_details`` is not asked for: the withdrawal goes
+    to the member's connected payout account, which must be ready (Invalid).
     """
     _check_member(actor, "withdraw money")
     _check_amount(amount_minor, minimum=current_app.config["MIN_WITHDRAWAL_MINOR"])
-    payout_details = " ".join((payout_details or "").split())
-    if not payout_details:
-        raise Invalid("Say where we should send the money (an IBAN, a PayPal address...).")
-    if len(payout_details) > PAYOUT_DETAILS_MAX:
-        raise Invalid(f"Keep the payout details under {PAYOUT_DETAILS_MAX} characters.")
+    payout_details, payout_account_id = _payout_destination(actor.id, payout_details)
     request = {"op": "withdrawal", "amount": amount_minor, "payout_details": payout_details}
     stored = claim_key(actor.id, idempotency_key, request)
     if stored is not None:
         return _replayed(Withdrawal, stored, "withdrawal_id")
     withdrawal = Withdrawal(member_id=actor.id, amount_minor=amount_minor,
-                            payout_details=payout_details, state=WithdrawalState.REQUESTED)
+                            payout_details=payout_details, state=WithdrawalState.REQUESTED,
+                            payout_account_id=payout_account_id)
     db.session.add(withdrawal)
     db.session.flush()
     leg = Leg(wallet_account(actor.id).id, system_account(AccountKind.EXTERNAL).id, amount_minor,
@@ -262,8 +270,12 @@ def mark_withdrawal_paid(withdrawal: Withdrawal, *, actor: User, reason: str,
     Refuses: non-admins and the member's own withdrawal (NotAllowed); a wrong password
     (PasswordNotConfirmed); a blank reason (Invalid); a withdrawal already decided
     (Conflict), so paying twice pays once.
+    With Stripe (a withdrawal to a connected payout account) the admin's approval makes
+    a Stripe Transfer instead, and may be retried: see ``_send_withdrawal``.
     """
     reason = _confirm_admin(withdrawal, actor=actor, reason=reason, password=password)
+    if withdrawal.payout_account_id is not None:
+        return _send_withdrawal(withdrawal, actor=actor, reason=reason)
     return _decide(withdrawal, WithdrawalState.PAID, actor=actor, reason=reason)
 
 
@@ -275,10 +287,19 @@ def reject_withdrawal(withdrawal: Withdrawal, *, actor: User, reason: str,
     Money: the hold is voided; the amount is available to the member again.
     Writes: a moderation-log entry with the reason, in the same transaction.
     Notifies: the member, with the reason.
-    Refuses: as ``mark_withdrawal_paid``.
+    Refuses: as ``mark_withdrawal_paid``; and a withdrawal being sent through Stripe
+    unless Stripe refused its transfer (Conflict): after a timeout the transfer may
+    exist, and releasing the hold too would pay the member twice.
     """
+    if withdrawal.state == WithdrawalState.SENDING and \
+            withdrawal.send_failure != SendFailure.REFUSED:
+        raise Conflict(_UNSURE_NO_REJECT)
     reason = _confirm_admin(withdrawal, actor=actor, reason=reason, password=password)
     return _decide(withdrawal, WithdrawalState.REJECTED, actor=actor, reason=reason)
+
+
+_UNSURE_NO_REJECT = ("Stripe may have made this withdrawal's transfer: retry sending it "
+                     "first (it is never sent twice); it can be rejected once Stripe refuses.")
 
 
 def _confirm_admin(withdrawal: Withdrawal, *, actor: User, reason: str, password: str) -> str:
@@ -303,8 +324,11 @@ def _confirm_admin(withdrawal: Withdrawal, *, actor: User, reason: str, password
 def _decide(withdrawal: Withdrawal, to: WithdrawalState, *, actor: User,
             reason: str) -> Withdrawal:
     paid = to == WithdrawalState.PAID
+    # from sending only once Stripe refused: a transfer in flight or unsure is not rejected
     _move(withdrawal, to, decided_by_id=actor.id, decided_at=utcnow(),
-          reason=None if paid else reason)
+          reason=None if paid else reason,
+          guard=(or_(Withdrawal.state == WithdrawalState.REQUESTED,
+                     Withdrawal.send_failure == SendFailure.REFUSED),))
     settle = (post_reservation if paid else void_reservation)(withdrawal.hold_transfer_id,
                                                               actor_id=actor.id)
     _store(withdrawal, settle_transfer_id=settle.id)
@@ -312,15 +336,230 @@ def _decide(withdrawal: Withdrawal, to: WithdrawalState, *, actor: User,
     member = db.session.get(User, withdrawal.member_id)
     record_moderation(actor=actor, action=f"withdrawal_{to}", subject_type="withdrawal",
                       subject_id=withdrawal.id, reason=reason, subject_user=member)
-    amount = _money(withdrawal.amount_minor)
-    title = (f"Your withdrawal of {amount} was paid out." if paid else
-             f"Your withdrawal of {amount} was rejected: {reason}")
-    notify(member, f"withdrawal_{to}", title=title,
-           link=site_path("wallet.withdrawal", withdrawal_id=withdrawal.id),
-           context={"withdrawal": withdrawal, "amount": amount, "reason": reason})
+    _tell_member(withdrawal, member, reason=reason)
     _log_after_commit(f"withdrawal {to}", withdrawal_id=withdrawal.id, admin_id=actor.id,
                       member_id=member.id, amount_minor=withdrawal.amount_minor,
                       settle_transfer_id=settle.id)
+    return withdrawal
+
+
+def _tell_member(withdrawal: Withdrawal, member: User, *, reason: str = "") -> None:
+    amount = _money(withdrawal.amount_minor)
+    title = {WithdrawalState.PAID: f"Your withdrawal of {amount} was paid out.",
+             WithdrawalState.REJECTED: f"Your withdrawal of {amount} was rejected: {reason}",
+             WithdrawalState.RETURNED: f"Your withdrawal of {amount} came back to your "
+                                       f"wallet: {reason}"}[WithdrawalState(withdrawal.state)]
+    notify(member, f"withdrawal_{withdrawal.state}", title=title,
+           link=site_path("wallet.withdrawal", withdrawal_id=withdrawal.id),
+           context={"withdrawal": withdrawal, "amount": amount, "reason": reason})
+
+
+def _payout_destination(member_id: int, payout_details: str | None) -> tuple[str, int | None]:
+    """Where a new withdrawal goes: the details typed (sandbox), or the member's ready
+    Stripe payout account (its id, and a line naming it for the admins' queue)."""
+    if pays_out_through_stripe():
+        account = db.session.scalar(select(PayoutAccount).where(
+            PayoutAccount.member_id == member_id))
+        if account is None or not account.is_ready:
+            raise Invalid("Connect a payout account first: withdrawals are paid into it "
+                          "through Stripe. Your wallet page has the link.")
+        return f"Stripe payout account {account.account_reference}", account.id
+    payout_details = " ".join((payout_details or "").split())
+    if not payout_details:
+        raise Invalid("Say where we should send the money (an IBAN, a PayPal address...).")
+    if len(payout_details) > PAYOUT_DETAILS_MAX:
+        raise Invalid(f"Keep the payout details under {PAYOUT_DETAILS_MAX} characters.")
+    return payout_details, None
+
+
+# --- withdrawals paid through Stripe Connect -------------------------------------------
+#
+# When the hold is posted: when Stripe answers the Transfer (or its ``transfer.created``
+# event arrives first), not when a later webhook says the money reached a bank. A
+# created Transfer has already moved the money out of our Stripe balance into the
+# member's connected account: from then on it is not ours, and a ledger still holding
+# it would disagree with Stripe's balance (and with reconcile). What the connected
+# account does with it next (its payout to the bank) is the member's balance at
+# Stripe; if that payout fails we bring the money back by reversing the Transfer.
+
+def _send_withdrawal(withdrawal: Withdrawal, *, actor: User, reason: str) -> Withdrawal:
+    """Pay an approved withdrawal into the member's connected account with a Transfer.
+
+    Three steps, the network call outside any transaction: the guarded move requested
+    → sending (or a retry of a sending one) with the moderation entry; then the Transfer,
+    with Stripe's idempotency key derived from the withdrawal (and its refusals so far);
+    then ``record_withdrawal_transfer`` (sending → paid, the hold posted).
+    Raises: ``TransferUnsure`` (timeout, 5xx: the withdrawal stays sending, and a retry
+    reuses the key, so Stripe makes the transfer at most once) or ``TransferRefused``
+    (4xx: nothing was made; retry, or reject to void the hold), each recorded on the
+    withdrawal for the admins' queue.
+    """
+    if in_atomic():
+        raise RuntimeError("paying a withdrawal through Stripe calls Stripe and must run "
+                           "outside a transaction")
+    withdrawal_id, amount_minor = withdrawal.id, withdrawal.amount_minor
+    destination, key = _start_sending(withdrawal, actor=actor, reason=reason)
+    try:
+        reference = StripeConnect().transfer(
+            amount_minor=amount_minor, destination=destination,
+            withdrawal_id=withdrawal_id, idempotency_key=key)
+    except (TransferRefused, TransferUnsure) as error:
+        _record_send_failure(withdrawal_id, refused=isinstance(error, TransferRefused),
+                             said=str(error))
+        raise
+    done = record_withdrawal_transfer(withdrawal_id=withdrawal_id,
+                                      transfer_reference=reference, actor_id=actor.id)
+    return done or _replayed(Withdrawal, {"withdrawal_id": withdrawal_id}, "withdrawal_id")
+
+
+def transfer_idempotency_key(withdrawal_id: int, refusals: int) -> str:
+    """Stripe's key for a withdrawal's Transfer: the same until Stripe refuses one."""
+    return f"offload-withdrawal-{withdrawal_id}-transfer-{refusals}"
+
+
+@transactional
+def _start_sending(withdrawal: Withdrawal, *, actor: User, reason: str) -> tuple[str, str]:
+    # clearing send_failure marks the attempt in flight: it cannot be rejected meanwhile
+    if withdrawal.state == WithdrawalState.SENDING:
+        update_row(withdrawal, Withdrawal.state == WithdrawalState.SENDING,
+                   Withdrawal.send_refusals == withdrawal.send_refusals,
+                   refused="This withdrawal was changed meanwhile; reload the page to see it.",
+                   send_failure=None)
+    else:
+        _move(withdrawal, WithdrawalState.SENDING, decided_by_id=actor.id,
+              decided_at=utcnow(), send_failure=None)
+    member = db.session.get(User, withdrawal.member_id)
+    record_moderation(actor=actor, action="withdrawal_sending", subject_type="withdrawal",
+                      subject_id=withdrawal.id, reason=reason, subject_user=member)
+    account = db.session.get(PayoutAccount, withdrawal.payout_account_id)
+    key = transfer_idempotency_key(withdrawal.id, withdrawal.send_refusals)
+    return account.account_reference, key
+
+
+@transactional
+def _record_send_failure(withdrawal_id: int, *, refused: bool, said: str) -> None:
+    changed = db.session.execute(
+        update(Withdrawal).where(Withdrawal.id == withdrawal_id,
+                                 Withdrawal.state == WithdrawalState.SENDING)
+        .values(send_failure=SendFailure.REFUSED if refused else SendFailure.UNSURE,
+                send_error=said,
+                send_refusals=Withdrawal.send_refusals + (1 if refused else 0))
+        .execution_options(synchronize_session=False)).rowcount
+    _log_after_commit("withdrawal transfer failed", withdrawal_id=withdrawal_id,
+                      refused=refused, recorded=bool(changed))
+
+
+@transactional
+def record_withdrawal_transfer(*, withdrawal_id: int, transfer_reference: str,
+                               amount_minor: int | None = None,
+                               actor_id: int | None = None) -> Withdrawal | None:
+    """Record the Stripe Transfer that paid a sending withdrawal (the admin's call, or
+    the ``transfer.created`` webhook if it comes first).
+
+    State: withdrawal sending → paid, with the transfer's id.
+    Money: the hold is posted in full; the amount leaves the member's wallet.
+    Notifies: the member.
+    Changes nothing (returns None): an unknown withdrawal, one not sending (already
+    recorded by the other path), or one of another amount than ``amount_minor`` (the
+    event's, when an event names the withdrawal).
+    """
+    withdrawal = db.session.execute(select(Withdrawal).where(Withdrawal.id == withdrawal_id)
+                                    .with_for_update()).scalar_one_or_none()
+    if withdrawal is None or withdrawal.state != WithdrawalState.SENDING or (
+            amount_minor is not None and amount_minor != withdrawal.amount_minor):
+        _log_after_commit("withdrawal transfer already recorded", withdrawal_id=withdrawal_id,
+                          transfer_reference=transfer_reference)
+        return None
+    _move(withdrawal, WithdrawalState.PAID, transfer_reference=transfer_reference,
+          send_failure=None, send_error=None)
+    settle = post_reservation(withdrawal.hold_transfer_id, actor_id=actor_id)
+    _store(withdrawal, settle_transfer_id=settle.id)
+    db.session.refresh(withdrawal)
+    _tell_member(withdrawal, db.session.get(User, withdrawal.member_id))
+    _log_after_commit("withdrawal paid through stripe", withdrawal_id=withdrawal.id,
+                      transfer_reference=transfer_reference, settle_transfer_id=settle.id)
+    return withdrawal
+
+
+@transactional
+def mark_payout_failed(*, account_reference: str, amount_minor: int) -> Withdrawal | None:
+    """A payout from a member's connected account to their bank failed.
+
+    The money is back on the *connected account's* Stripe balance, not ours, so the
+    wallet is not credited here: the withdrawal waits (returning) for the Transfer's
+    reversal (``reverse_returning_withdrawals``, a job: network), whose success or
+    ``transfer.reversed`` event returns it (``return_withdrawal``).
+    A payout is matched to the oldest paid withdrawal into that account of the same
+    amount; a payout that bundled several transfers matches none, changes nothing and
+    is logged for a person (and reconcile).
+    State: withdrawal paid → returning. Returns it, else None.
+    """
+    withdrawal = db.session.execute(
+        select(Withdrawal).join(PayoutAccount, PayoutAccount.id == Withdrawal.payout_account_id)
+        .where(PayoutAccount.account_reference == account_reference,
+               Withdrawal.amount_minor == amount_minor,
+               Withdrawal.state == WithdrawalState.PAID)
+        .order_by(Withdrawal.created_at, Withdrawal.id).limit(1)
+        .with_for_update(of=Withdrawal)).scalar_one_or_none()
+    if withdrawal is None:
+        _log_after_commit("failed payout matches no withdrawal",
+                          account_reference=account_reference, amount_minor=amount_minor)
+        return None
+    _move(withdrawal, WithdrawalState.RETURNING)
+    _log_after_commit("withdrawal payout failed", withdrawal_id=withdrawal.id)
+    return withdrawal
+
+
+def reverse_returning_withdrawals() -> int:
+    """Reverse at Stripe the Transfer of each withdrawal whose payout failed (a job).
+
+    One network call per withdrawal, outside any transaction, with an idempotency key
+    derived from the withdrawal: a run that fails (logged) is retried by the next run
+    with the same key. Each success returns the money (``return_withdrawal``).
+    Returns how many came back.
+    """
+    returning = db.session.execute(
+        select(Withdrawal.id, Withdrawal.transfer_reference)
+        .where(Withdrawal.state == WithdrawalState.RETURNING).order_by(Withdrawal.id)).all()
+    _end_read_transaction()
+    returned = 0
+    for withdrawal_id, reference in returning:
+        try:
+            StripeConnect().reverse(transfer_reference=reference, withdrawal_id=withdrawal_id,
+                                    idempotency_key=f"offload-withdrawal-{withdrawal_id}-reversal")
+        except (TransferRefused, TransferUnsure):
+            continue  # logged by the provider; the next run tries again
+        if return_withdrawal(transfer_reference=reference,
+                             why="the payout to your bank failed") is not None:
+            returned += 1
+    return returned
+
+
+@transactional
+def return_withdrawal(*, transfer_reference: str, why: str) -> Withdrawal | None:
+    """Give back to the wallet a paid withdrawal whose Transfer was reversed.
+
+    State: withdrawal paid or returning → returned.
+    Money: a REVERSAL of the settle transfer (external → the member's wallet),
+    referencing it: posted once (the ledger refuses a second reversal).
+    Notifies: the member, saying ``why``.
+    Changes nothing (returns None): no withdrawal has that transfer, or it already came
+    back (the job's answer and Stripe's ``transfer.reversed`` event, in either order).
+    """
+    withdrawal = db.session.execute(
+        select(Withdrawal).where(Withdrawal.transfer_reference == transfer_reference)
+        .with_for_update()).scalar_one_or_none()
+    if withdrawal is None or withdrawal.state not in (WithdrawalState.PAID,
+                                                      WithdrawalState.RETURNING):
+        _log_after_commit("withdrawal return ignored", transfer_reference=transfer_reference)
+        return None
+    reversal = reverse_transfer(withdrawal.settle_transfer_id, actor_id=None,
+                                memo=f"Withdrawal #{withdrawal.id} returned: {why}")
+    _move(withdrawal, WithdrawalState.RETURNED, return_transfer_id=reversal.id)
+    db.session.refresh(withdrawal)
+    _tell_member(withdrawal, db.session.get(User, withdrawal.member_id), reason=why)
+    _log_after_commit("withdrawal returned", withdrawal_id=withdrawal.id,
+                      return_transfer_id=reversal.id, amount_minor=withdrawal.amount_minor)
     return withdrawal
 
 
@@ -379,7 +618,7 @@ def _replayed(model: type, stored: dict, field: str):
     return row
 
 
-def _move(row: Deposit | Withdrawal, to: str, **values: Any) -> None:
+def _move(row: Deposit | Withdrawal, to: str, *, guard: tuple = (), **values: Any) -> None:
     """Move ``row`` to state ``to`` along its transition table, with a guarded UPDATE.
 
     Refuses (Conflict): a transition the table does not allow from the state the row is
@@ -391,7 +630,7 @@ def _move(row: Deposit | Withdrawal, to: str, **values: Any) -> None:
     move_row(row, STATES[model](to), TRANSITIONS[model],
              not_allowed=lambda current: f"This {noun} is already {current}.",
              refused=f"This {noun} was changed meanwhile; reload the page to see it.",
-             **values)
+             guard=guard, **values)
 
 
 def _store(row: Deposit | Withdrawal, **values: Any) -> None:

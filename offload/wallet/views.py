@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
 from offload.accounts.step_up import step_up_for_amount
-from offload.core.forms import fresh_fields_key
+from offload.core.errors import OffloadError
+from offload.core.forms import ButtonForm, fresh_fields_key
 from offload.core.money import format_money
 from offload.core.security import allow_form_redirects_to
 from offload.core.submit import submit
 
-from .forms import DepositForm, WithdrawalForm
+from . import connect
+from .forms import DepositForm, PayoutAccountWithdrawalForm, WithdrawalForm
 from .models import Deposit, DepositState
-from .providers import is_sandbox, payment_page_origin
+from .providers import is_sandbox, payment_page_origin, pays_out_through_stripe
 from .queries import (
     checkout_deposit,
     deposit_for,
+    payout_account_of,
     recent_deposits,
     recent_withdrawals,
     wallet_history_page,
@@ -39,13 +51,15 @@ def _index(deposit_form: DepositForm | None = None,
            withdrawal_form: WithdrawalForm | None = None, status: int = 200):
     member_id = current_user.id
     deposit = deposit_form or DepositForm(formdata=None)
-    withdrawal = withdrawal_form or WithdrawalForm(formdata=None)
+    withdrawal = withdrawal_form or _withdrawal_form(formdata=None)
     page = render_template(
         "wallet/index.html", summary=wallet_summary(member_id),
         history=wallet_history_page(member_id, request.args.get("before")),
         withdrawals=recent_withdrawals(member_id), deposits=recent_deposits(member_id),
         returned=checkout_deposit(member_id, request.args.get("checkout")),
         sandbox=is_sandbox(),
+        payout_account=payout_account_of(member_id) if pays_out_through_stripe() else None,
+        payout_form=ButtonForm(formdata=None),
         deposit_form=deposit, withdrawal_form=withdrawal,
         # the fields of a form not just refused are the same for everyone: kept as markup
         deposit_key=None if deposit_form else fresh_fields_key(deposit),
@@ -99,12 +113,13 @@ def create_withdrawal():
     """A balance that doesn't cover the amount is said next to the amount field (the
     service's ``WithdrawalNotCovered`` names it). An amount above
     TWO_FACTOR_STEP_UP_MINOR asks a member with 2FA on for a fresh code first."""
-    form = WithdrawalForm()
+    form = _withdrawal_form()
     if form.validate_on_submit() and (ask := step_up_for_amount(form.amount.minor)):
         return ask
     return submit(form, lambda: request_withdrawal(
         actor=current_user._get_current_object(), amount_minor=form.amount.minor,
-        payout_details=form.payout_details.data, idempotency_key=form.idempotency_key.data),
+        payout_details=form.payout_details.data if "payout_details" in form else None,
+        idempotency_key=form.idempotency_key.data),
         done=lambda withdrawal: (
             f"Your withdrawal of {money(withdrawal.amount_minor)} is requested and the amount "
             "is held. An admin pays it out and you'll be notified."),
@@ -123,3 +138,57 @@ def deposit(deposit_id: int):
 def withdrawal(withdrawal_id: int):
     return render_template("wallet/withdrawal.html",
                            withdrawal=withdrawal_for(current_user, withdrawal_id))
+
+
+def _withdrawal_form(**kwargs) -> WithdrawalForm:
+    """With Stripe, a withdrawal goes to the payout account: no details to type."""
+    form = PayoutAccountWithdrawalForm if pays_out_through_stripe() else WithdrawalForm
+    return form(**kwargs)
+
+
+# --- the payout account (Stripe Connect) -------------------------------------------------
+
+@bp.get("/wallet/payout-account")
+@login_required
+def payout_account():
+    """Stripe's ``return_url``: the account's state is read from Stripe's API and kept,
+    never taken from this page's query string. A GET that only mirrors what Stripe
+    already says, so fetching it twice (or by a link scanner) changes nothing new."""
+    try:
+        connect.refresh_payout_account(actor=current_user._get_current_object())
+    except OffloadError as error:
+        return _payout_page(error=str(error))
+    return _payout_page()
+
+
+@bp.post("/wallet/payout-account")
+@confirmed_required
+def start_payout_account():
+    """Answers a page that goes on to Stripe's onboarding, not a redirect: the site's CSP
+    (``form-action 'self'``) stops a form's redirect to another site."""
+    form = ButtonForm()
+    return submit(form, lambda: connect.connect_payout_account(
+        actor=current_user._get_current_object()), done=None,
+        answer=lambda link: render_template("wallet/payout_onboarding.html", link=link),
+        again=lambda: _payout_page(form=form, status=422))
+
+
+@bp.get("/wallet/payout-account/refresh")
+@login_required
+def renew_payout_link():
+    """Stripe's ``refresh_url`` (an onboarding link expired or was used): a fresh link.
+    Makes a link at Stripe, changes nothing here."""
+    try:
+        link = connect.onboarding_link(actor=current_user._get_current_object())
+    except OffloadError as error:
+        flash(str(error), "error")
+        return redirect(url_for("wallet.payout_account"))
+    return redirect(link or url_for("wallet.payout_account"))
+
+
+def _payout_page(*, form: ButtonForm | None = None, error: str | None = None,
+                 status: int = 200):
+    return render_template(
+        "wallet/payout_account.html", account=payout_account_of(current_user.id),
+        stripe=pays_out_through_stripe(), form=form or ButtonForm(formdata=None),
+        error=error), status

@@ -19,7 +19,7 @@ from offload.wallet.providers import ProviderError, stripe_idempotency_key
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import add_funds
 from tests.support.factories import count, transfer_count
-from tests.support.stripe_standin import StripeStandIn, signed_event
+from tests.support.stripe_standin import configured_standin, signed_event
 
 SECRET = "whsec_test_offload"
 WEBHOOK = "/payments/stripe/webhook"
@@ -27,11 +27,7 @@ WEBHOOK = "/payments/stripe/webhook"
 
 @pytest.fixture
 def standin(app, monkeypatch):
-    with StripeStandIn() as server:
-        for name, value in (("PAYMENT_PROVIDER", "stripe"), ("STRIPE_API_BASE", server.url),
-                            ("STRIPE_SECRET_KEY", "sk_test_standin"),
-                            ("STRIPE_WEBHOOK_SECRET", SECRET)):
-            monkeypatch.setitem(app.config, name, value)
+    with configured_standin(app, monkeypatch, SECRET) as server:
         yield server
 
 

@@ -8,7 +8,8 @@ shapes come from Stripe, never from memory. Point the ``stripe`` library at it w
 
 It behaves as Stripe does where the tests rely on it:
 - ``POST /v1/<resource>`` creates (checkout sessions, accounts, account links, transfers,
-  refunds, payouts), ``GET /v1/<resource>/<id>`` retrieves (404 in Stripe's error shape
+  refunds, payouts; and ``/v1/transfers/<id>/reversals`` reverses a transfer),
+  ``GET /v1/<resource>/<id>`` retrieves (404 in Stripe's error shape
   for an unknown id), ``GET /v1/balance_transactions`` lists with ``limit``,
   ``starting_after`` and ``has_more``;
 - a POST repeated with the same ``Idempotency-Key`` and the same parameters answers the
@@ -34,6 +35,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,6 +145,9 @@ class StripeStandIn:
         return self._answer(request, params, key)(environ, start_response)
 
     def _answer(self, request: Request, params: dict[str, str], key: str | None) -> Response:
+        reversed_id = _reversed_transfer(request)
+        if reversed_id is not None:
+            return self._reverse(reversed_id, params, key)
         resource, _, object_id = request.path.removeprefix("/v1/").rpartition("/")
         if request.path.removeprefix("/v1/") in PATHS:
             resource, object_id = request.path.removeprefix("/v1/"), ""
@@ -157,6 +163,10 @@ class StripeStandIn:
             return _json(found)
         if request.method == "GET":
             return _json(self._list(name, params, request.path))
+        return self._once(key, params, lambda: self._create(name, params))
+
+    def _once(self, key: str | None, params: dict[str, str], make) -> Response:
+        """``make()``'s object as the answer, or the first answer again for a key seen."""
         if key is not None and key in self._replies:
             first_params, first = self._replies[key]
             if first_params != params:
@@ -167,8 +177,7 @@ class StripeStandIn:
                               mimetype="application/json")
             replay.headers["Idempotent-Replayed"] = "true"
             return replay
-        made = self._create(name, params)
-        answer = _json(made)
+        answer = _json(make())
         if key is not None:
             self._replies[key] = (params, answer)
         return answer
@@ -206,6 +215,29 @@ class StripeStandIn:
         return {"object": "list", "url": path, "has_more": len(items) > limit,
                 "data": items[:limit]}
 
+
+    # --- transfer reversals: POST /v1/transfers/{id}/reversals -------------------------
+
+    def _reverse(self, transfer_id: str, params: dict[str, str], key: str | None) -> Response:
+        """A reversal of the transfer (all of what is left, or ``amount``), which Stripe
+        records on the transfer too (``amount_reversed``, ``reversed``, ``reversals``)."""
+        transfer = self.objects.get(transfer_id)
+        if transfer is None or transfer.get("object") != "transfer":
+            return _error(404, "invalid_request_error", f"No such transfer: '{transfer_id}'",
+                          code="resource_missing")
+
+        def make() -> dict[str, Any]:
+            left = transfer["amount"] - transfer["amount_reversed"]
+            made = fixture("transfer_reversal", id=new_id("transfer_reversal"),
+                           amount=int(params.get("amount", left)), transfer=transfer_id,
+                           currency=transfer["currency"],
+                           metadata=_nested(params, "metadata"))
+            transfer["amount_reversed"] += made["amount"]
+            transfer["reversed"] = transfer["amount_reversed"] >= transfer["amount"]
+            transfer["reversals"]["data"].append(made)
+            self.objects[made["id"]] = made
+            return made
+        return self._once(key, params, make)
 
     # --- the checkout page -----------------------------------------------------------------
     # Stripe's hosted page, where the member pays: "Pay $12.50" with a Pay and a Cancel
@@ -292,6 +324,24 @@ def _redirect(location: str) -> Response:
     return Response(status=303, headers={"Location": location})
 
 
+def _reversed_transfer(request: Request) -> str | None:
+    parts = request.path.split("/")  # ["", "v1", "transfers", id, "reversals"]
+    if request.method == "POST" and len(parts) == 5 and parts[2] == "transfers" \
+            and parts[4] == "reversals":
+        return parts[3]
+    return None
+
+
+@contextmanager
+def configured_standin(app, monkeypatch, webhook_secret: str) -> Iterator[StripeStandIn]:
+    """A running stand-in with the app set to use it: ``PAYMENT_PROVIDER = "stripe"``, its
+    address as Stripe's, a test key and ``webhook_secret`` (undone by ``monkeypatch``)."""
+    with StripeStandIn() as server:
+        for name, value in stripe_settings(server, webhook_secret).items():
+            monkeypatch.setitem(app.config, name, value)
+        yield server
+
+
 def _nested(params: dict[str, str], prefix: str) -> dict[str, str]:
     """``metadata[deposit_id]=3`` (Stripe's form encoding) as ``{"deposit_id": "3"}``."""
     start = f"{prefix}["
@@ -312,13 +362,15 @@ def _error(status: int, kind: str, message: str, code: str | None = None) -> Res
 
 
 def signed_event(event_type: str, data_object: dict[str, Any], secret: str, *,
-                 timestamp: int) -> tuple[bytes, str]:
+                 timestamp: int, account: str | None = None) -> tuple[bytes, str]:
     """A webhook delivery as Stripe sends it: Stripe's example ``event`` carrying
     ``data_object``, and its ``Stripe-Signature`` header (``t=<timestamp>,v1=<HMAC-SHA256
     of "<timestamp>.<payload>" under the endpoint's secret, hex>``), which the library's
-    ``Webhook.construct_event`` verifies."""
+    ``Webhook.construct_event`` verifies. ``account``: a Connect event, about that
+    connected account (Stripe sets the event's ``account``)."""
     event = fixture("event", id=new_id("event"), type=event_type, created=timestamp,
-                    data={"object": data_object}, livemode=False)
+                    data={"object": data_object}, livemode=False,
+                    **({"account": account} if account else {}))
     payload = json.dumps(event).encode()
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload,
                       hashlib.sha256).hexdigest()

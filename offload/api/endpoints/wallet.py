@@ -91,7 +91,8 @@ def deposit(member, deposit_id: int):
 @bp.response(201, WithdrawalSchema, headers=LOCATION)
 @link("TheWithdrawal", "/wallet/withdrawals/{withdrawal_id}",
       withdrawal_id="$response.body#/id")
-def create_withdrawal(member, amount_minor: int, payout_details: str, idempotency_key: str):
+def create_withdrawal(member, amount_minor: int, payout_details: str | None,
+                      idempotency_key: str):
     """Ask for a withdrawal: the amount is held until an admin pays it out"""
     withdrawal = request_withdrawal(actor=member, amount_minor=amount_minor,
                                     payout_details=payout_details,

@@ -122,7 +122,8 @@ class WithdrawalSchema(Schema):
     state = fields.String(required=True, validate=validate.OneOf(
         [s.value for s in WithdrawalState]), metadata={
         "description": "requested (the amount is held) until an admin pays it out or "
-                       "rejects it"})
+                       "rejects it; with Stripe, sending while its transfer is made, "
+                       "then paid, and returning then returned if the money came back"})
     payout_details = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     decided_at = fields.DateTime(allow_none=True, required=True)
@@ -143,5 +144,7 @@ class WithdrawalBody(Schema):
     amount_minor = fields.Integer(required=True, strict=True, metadata={
         "description": "The amount to withdraw, in minor units; it is held from the "
                        "available balance until an admin pays it out"})
-    payout_details = fields.String(required=True, metadata={
-        "description": "Where to send it: an IBAN, a PayPal address or similar"})
+    payout_details = fields.String(load_default=None, metadata={
+        "description": "Where to send it: an IBAN, a PayPal address or similar. Not "
+                       "asked for when the site pays out through Stripe: the withdrawal "
+                       "then goes to the member's connected payout account"})
