@@ -19,20 +19,10 @@ from offload.wallet.providers import ProviderError, stripe_idempotency_key
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import add_funds
 from tests.support.factories import count, transfer_count
-from tests.support.stripe_standin import StripeStandIn, signed_event
+from tests.support.stripe_standin import WEBHOOK_SECRET, signed_event
 
-SECRET = "whsec_test_offload"
+SECRET = WEBHOOK_SECRET
 WEBHOOK = "/payments/stripe/webhook"
-
-
-@pytest.fixture
-def standin(app, monkeypatch):
-    with StripeStandIn() as server:
-        for name, value in (("PAYMENT_PROVIDER", "stripe"), ("STRIPE_API_BASE", server.url),
-                            ("STRIPE_SECRET_KEY", "sk_test_standin"),
-                            ("STRIPE_WEBHOOK_SECRET", SECRET)):
-            monkeypatch.setitem(app.config, name, value)
-        yield server
 
 
 @pytest.fixture
