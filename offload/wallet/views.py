@@ -14,6 +14,7 @@ from .forms import DepositForm, WithdrawalForm
 from .models import Deposit, DepositState
 from .providers import is_sandbox
 from .queries import (
+    chargebacks_of,
     deposit_for,
     recent_withdrawals,
     wallet_history_page,
@@ -100,7 +101,9 @@ def create_withdrawal():
 @bp.get("/wallet/deposits/<int:deposit_id>")
 @login_required
 def deposit(deposit_id: int):
-    return render_template("wallet/deposit.html", deposit=deposit_for(current_user, deposit_id))
+    deposit = deposit_for(current_user, deposit_id)
+    return render_template("wallet/deposit.html", deposit=deposit,
+                           chargebacks=chargebacks_of(deposit.id))
 
 
 @bp.get("/wallet/withdrawals/<int:withdrawal_id>")
