@@ -82,3 +82,11 @@ def pending_reports_page(cursor: str | None) -> Page:
         select(Report).where(Report.state == ReportState.PENDING).options(
             joinedload(Report.reporter, innerjoin=True),
             joinedload(Report.subject, innerjoin=True)), Report, cursor)
+
+
+def cases_of_chargebacks(chargeback_ids: list[int]) -> dict[int, int]:
+    """The case each of these chargebacks opened (chargeback id → case id), if any."""
+    if not chargeback_ids:
+        return {}
+    return dict(db.session.execute(select(Case.chargeback_id, Case.id).where(
+        Case.chargeback_id.in_(chargeback_ids))).all())

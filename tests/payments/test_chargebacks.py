@@ -286,3 +286,21 @@ def test_events_for_a_payment_no_deposit_has_move_nothing(client, standin, ada, 
     assert count(Chargeback) == 0 and wallet_summary(ada.id).total == 40_00
     assert count(ProviderEvent) == 2
     assert_money_checks_pass()
+
+
+def test_admins_see_every_chargeback_and_the_case_it_opened(
+        client, login, standin, make_member, ada):
+    covered = paid_deposit(client, standin, ada, 10_00, "k-1")
+    deliver(client, "refund.created", refund(covered, 10_00, status="succeeded"))
+    uncovered = paid_deposit(client, standin, ada, 20_00, "k-2")
+    request_withdrawal(actor=fresh(User, ada.id), amount_minor=15_00,
+                       payout_details="IBAN DE02", idempotency_key="w-1")
+    deliver(client, "charge.dispute.created", dispute(uncovered))
+    first, second = db.session.scalars(select(Chargeback).order_by(Chargeback.id)).all()
+    case_id = db.session.scalar(select(Case.id))
+    login(make_member("root", admin=True))
+    page = client.get("/admin/chargebacks").get_data(as_text=True)
+    assert page.index(f'id="chargeback-{second.id}"') < page.index(f'id="chargeback-{first.id}"')
+    assert f'href="/cases/{case_id}">#{case_id}</a>' in page
+    assert f'href="/wallet/deposits/{covered.id}"' in page and "$15.00" in page  # owed
+    assert 'href="/admin/chargebacks"' in client.get("/admin").get_data(as_text=True)
