@@ -133,7 +133,7 @@ def _replace_check(table: str, old_name: str, old: str, new_name: str, new: str,
         old_name, old, new_name, new = new_name, new, old_name, old
     bind = op.get_bind()
     if bind.dialect.name != 'sqlite':
-        op.drop_constraint(old_name, table, type_='check')
+        op.drop_constraint(op.f(old_name), table, type_='check')
         op.execute(f'ALTER TABLE {table} ADD CONSTRAINT {new_name} CHECK ({new})')
         return
     found = bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' "
