@@ -21,6 +21,7 @@ from offload.ledger.checks import run_checks
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind
 from offload.notifications.models import Notification, OutboxEmail
 from offload.payments.models import ProviderEvent
+from offload.payments.services import apply_event
 from offload.wallet.models import Chargeback, ChargebackState, Deposit, DepositState
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import WithdrawalWhileOwing, add_funds, request_withdrawal
@@ -304,3 +305,21 @@ def test_admins_see_every_chargeback_and_the_case_it_opened(
     assert f'href="/cases/{case_id}">#{case_id}</a>' in page
     assert f'href="/wallet/deposits/{covered.id}"' in page and "$15.00" in page  # owed
     assert 'href="/admin/chargebacks"' in client.get("/admin").get_data(as_text=True)
+
+
+def test_events_about_one_dispute_racing_move_its_money_once(client, standin, race, ada):
+    deposit = paid_deposit(client, standin, ada, 40_00, "k-1")
+    opened = dispute(deposit)
+    kinds = ["charge.dispute.created", "charge.dispute.funds_withdrawn",
+             "charge.dispute.closed", "charge.dispute.created"]
+
+    def deliver_one(i: int) -> bool:
+        data = {**opened, "status": "lost"} if kinds[i] == "charge.dispute.closed" else opened
+        return apply_event(provider="stripe", event_id=f"evt_race_{i}", event_type=kinds[i],
+                           data_object=data)
+
+    results, errors = race(4, deliver_one)
+    assert errors == [] and results == [True] * 4
+    assert count(Chargeback) == 1 and len(transfers(TransferKind.CHARGEBACK)) == 1
+    assert wallet_summary(ada.id).total == 0 and chargebacks_balance() == 40_00
+    assert_money_checks_pass()
