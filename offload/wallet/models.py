@@ -15,6 +15,13 @@ row as its cause (``Cause("deposit", id)``, ``Cause("withdrawal", id)``), and
   An admin who has paid it out posts the hold in full; one who rejects it voids the
   hold and the money is available again. The post or void is the *settle* transfer.
 
+- A chargeback is a completed deposit (or part of one) that the provider took back: a
+  dispute or a refund, one row per provider id. Its CHARGEBACK transfers move what the
+  available balance covers from the wallet, and the rest from the member's debt
+  account, into the chargebacks account; a dispute won returns it (CHARGEBACK_RETURN),
+  paying the debt first, and a deposit pays a debt before anything else
+  (DEBT_REPAYMENT).
+
 Lifecycles are the transition tables below; services move a row only with an UPDATE
 guarded by the state it is leaving, so a race has one winner. CHECK constraints are
 the backstop for what a single row can say about itself.
