@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from offload.accounts.models import User
+from offload.accounts.services import create_personal_token
 from offload.cases.models import Case, CaseEvidence, CaseKind, CaseSource
 from offload.core.db import db
 from offload.gigs.policies import why_cannot_post
@@ -323,3 +324,21 @@ def test_events_about_one_dispute_racing_move_its_money_once(client, standin, ra
     assert count(Chargeback) == 1 and len(transfers(TransferKind.CHARGEBACK)) == 1
     assert wallet_summary(ada.id).total == 0 and chargebacks_balance() == 40_00
     assert_money_checks_pass()
+
+
+def test_the_api_says_what_is_owed_and_refuses_a_withdrawal_meanwhile(client, standin, ada):
+    deposit = paid_deposit(client, standin, ada, 30_00, "k-1")
+    request_withdrawal(actor=fresh(User, ada.id), amount_minor=20_00,
+                       payout_details="IBAN DE02", idempotency_key="w-1")
+    deliver(client, "charge.dispute.created", dispute(deposit))
+    token = create_personal_token(actor=fresh(User, ada.id), name="A script",
+                                  scopes=["wallet"], days=30)
+    headers = {"Authorization": f"Bearer {token.secret}"}
+    wallet = client.get("/api/v1/wallet", headers=headers).get_json()
+    assert (wallet["available_minor"], wallet["held_minor"], wallet["owed_minor"]) == (
+        0, 20_00, 20_00)
+    refused = client.post("/api/v1/wallet/withdrawals", headers={
+        **headers, "Idempotency-Key": "w-2"}, json={"amount_minor": 10_00,
+                                                    "payout_details": "IBAN DE02"})
+    assert refused.status_code == 403
+    assert "while you owe $20.00" in refused.get_json()["detail"]
