@@ -6,9 +6,20 @@ subject module is one more name here.
 
 from __future__ import annotations
 
-from . import cases, contact, conversations, dashboard, disputes, tree, webhooks, withdrawals
+from . import (
+    cases,
+    chargebacks,
+    contact,
+    conversations,
+    dashboard,
+    disputes,
+    tree,
+    webhooks,
+    withdrawals,
+)
 from .blueprint import bp
 
-SUBJECTS = (dashboard, withdrawals, disputes, conversations, cases, tree, contact, webhooks)
+SUBJECTS = (dashboard, withdrawals, disputes, conversations, cases, tree, contact, webhooks,
+            chargebacks)
 
 __all__ = ["SUBJECTS", "bp"]

@@ -17,9 +17,11 @@ Design note
   commission has at most one case. A referrer who contests an invoiced amount opens
   one too (``contested_commission_id``, unique as well: one contest per commission);
   resolving it may correct the amount (``offload.cases.invoices``); if the corrected
-  commission then goes unpaid, the overdue job opens an ordinary case about it.
+  commission then goes unpaid, the overdue job opens an ordinary case about it. The
+  payment provider's word opens one per deposit taken back (a dispute, a refund) that
+  the wallet didn't cover, leaving the member owing (``chargeback_id``, unique).
 - ``CaseEvidence`` rows link the case to what it is about: projects, offers (their
-  conversations), disputes, gigs. Admins add them; they are never edited.
+  conversations), disputes, gigs, deposits. Admins add them; they are never edited.
 - A ``Report`` is a member's "report this member": it waits in a triage queue until
   an admin opens a case from it (``case_id``) or dismisses it with a reason.
 """
@@ -46,6 +48,7 @@ class CaseKind(StrEnum):
     UNPAID_COMMISSION = "unpaid_commission"
     DISPUTE_CONDUCT = "dispute_conduct"
     MEMBER_REPORT = "member_report"
+    CHARGEBACK = "chargeback"  # a deposit taken back that the wallet didn't cover
     OTHER = "other"
 
     @property
@@ -81,13 +84,15 @@ class EvidenceKind(StrEnum):
     OFFER = "offer"  # its conversation
     DISPUTE = "dispute"
     GIG = "gig"
+    DEPOSIT = "deposit"  # its page lists what was taken back of it
 
 
 # where each kind of evidence is seen: endpoint, its id argument, anchor
 _EVIDENCE_LINKS = {EvidenceKind.PROJECT: ("projects.show", "project_id", None),
                    EvidenceKind.OFFER: ("offers.show", "offer_id", "messages"),
                    EvidenceKind.DISPUTE: ("admin.dispute", "dispute_id", None),
-                   EvidenceKind.GIG: ("gigs.show", "gig_id", None)}
+                   EvidenceKind.GIG: ("gigs.show", "gig_id", None),
+                   EvidenceKind.DEPOSIT: ("wallet.deposit", "deposit_id", "chargebacks")}
 
 
 def _values(enum: type[StrEnum]) -> str:
@@ -112,6 +117,8 @@ class Case(db.Model):
         Index("ix_cases_state_created", "state", "created_at", "id"),
         Index("ix_cases_subject_created", "subject_id", "created_at", "id"),
         Index("ix_cases_created", "created_at", "id"),
+        # one case per chargeback (an index, not a constraint: SQLite adds it in place)
+        Index("uq_cases_chargeback_id", "chargeback_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +133,8 @@ class Case(db.Model):
     # the commission whose invoiced amount the referrer contests (offload.cases.invoices)
     contested_commission_id: Mapped[int | None] = mapped_column(
         ForeignKey("commissions.id"), unique=True)
+    # the deposit taken back that left the subject owing (offload.payments.chargebacks)
+    chargeback_id: Mapped[int | None] = mapped_column(ForeignKey("chargebacks.id"))
     resolution: Mapped[str | None] = mapped_column(String(16))
     resolution_reason: Mapped[str | None] = mapped_column(Text)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

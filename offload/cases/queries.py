@@ -12,6 +12,8 @@ from offload.commissions.models import Commission
 from offload.core.db import db
 from offload.core.pagination import Page, newest_first
 from offload.projects.models import Project
+from offload.wallet.models import Chargeback
+from offload.wallet.queries import amount_owed_by
 
 from .models import Case, CaseEvidence, CaseState, Report, ReportState
 
@@ -24,11 +26,14 @@ class CasePage:
     commission: Commission | None  # the unpaid commission a system case is about
     contested: Commission | None = None  # the commission whose invoiced amount is contested
     agreed_minor: int | None = None  # and its project's agreed price
+    chargeback: Chargeback | None = None  # the deposit taken back that left the subject owing
+    owed_minor: int | None = None  # and what the subject owes now
 
 
 def case_page(case_id: int) -> CasePage | None:
     """A case with who is in it and its evidence; three queries (four for a case
-    about a commission, five for one contesting an invoiced amount)."""
+    about a commission, five for one contesting an invoiced amount or about a
+    chargeback)."""
     case = db.session.scalar(select(Case).where(Case.id == case_id).options(
         joinedload(Case.subject, innerjoin=True), joinedload(Case.opened_by),
         joinedload(Case.resolved_by)))
@@ -44,8 +49,13 @@ def case_page(case_id: int) -> CasePage | None:
         contested = db.session.get(Commission, case.contested_commission_id)
         agreed = db.session.scalar(select(Project.price_minor).where(
             Project.id == contested.project_id))
+    chargeback, owed = None, None
+    if case.chargeback_id:
+        chargeback = db.session.get(Chargeback, case.chargeback_id)
+        owed = amount_owed_by(case.subject_id)
     return CasePage(case=case, inviter=inviter, evidence=evidence, commission=commission,
-                    contested=contested, agreed_minor=agreed)
+                    contested=contested, agreed_minor=agreed, chargeback=chargeback,
+                    owed_minor=owed)
 
 
 def accountability_counts() -> dict[str, int]:
@@ -72,3 +82,11 @@ def pending_reports_page(cursor: str | None) -> Page:
         select(Report).where(Report.state == ReportState.PENDING).options(
             joinedload(Report.reporter, innerjoin=True),
             joinedload(Report.subject, innerjoin=True)), Report, cursor)
+
+
+def cases_of_chargebacks(chargeback_ids: list[int]) -> dict[int, int]:
+    """The case each of these chargebacks opened (chargeback id → case id), if any."""
+    if not chargeback_ids:
+        return {}
+    return dict(db.session.execute(select(Case.chargeback_id, Case.id).where(
+        Case.chargeback_id.in_(chargeback_ids))).all())

@@ -2,7 +2,8 @@
 
 Admins open and resolve cases with a written reason and a moderation-log entry in the
 same transaction; the system opens one case per overdue commission (``flask jobs
-run``). The subject and their inviter are told when a case opens and when it is
+run``) and one per deposit taken back that left its member owing (the payment
+provider's webhook). The subject and their inviter are told when a case opens and when it is
 resolved. Resolution moves the case with an UPDATE guarded by ``open``: of two admins
 resolving at once, one wins and the other gets ``Conflict``. Resolving a case that
 contests an invoiced amount moves money: the admin's password is checked again before
@@ -44,6 +45,7 @@ from offload.notifications.services import notify
 from offload.offers.models import Offer
 from offload.projects.lifecycle import lock_project
 from offload.projects.models import Project
+from offload.wallet.models import Chargeback, Deposit
 
 from .models import (
     CASE_TRANSITIONS,
@@ -63,7 +65,8 @@ log = logging.getLogger("offload.cases")
 
 
 EVIDENCE_MODELS = {EvidenceKind.PROJECT: Project, EvidenceKind.OFFER: Offer,
-                   EvidenceKind.DISPUTE: Dispute, EvidenceKind.GIG: Gig}
+                   EvidenceKind.DISPUTE: Dispute, EvidenceKind.GIG: Gig,
+                   EvidenceKind.DEPOSIT: Deposit}
 
 
 @transactional
@@ -100,7 +103,7 @@ def open_case(*, actor: User, subject: User, kind: str, summary: str,
 @transactional
 def add_evidence(case: Case, *, actor: User, kind: str, target_id: int,
                  note: str = "") -> CaseEvidence:
-    """An admin links a project, offer (its conversation), dispute or gig to a case.
+    """An admin links a project, offer (its conversation), dispute, gig or deposit to a case.
     Writes: the link and a moderation-log entry (its note, or what was linked, as the
     reason). Refuses: non-admins; something that doesn't exist (InvalidField
     "evidence"); a link the case already has (Conflict)."""
@@ -116,7 +119,8 @@ def _link(case: Case, actor: User, kind: str, target_id: int, note: str = "") ->
     try:
         model = EVIDENCE_MODELS[EvidenceKind(kind)]
     except ValueError:
-        raise InvalidField("evidence", "Choose a project, offer, dispute or gig.") from None
+        raise InvalidField("evidence",
+                           "Choose a project, offer, dispute, gig or deposit.") from None
     if db.session.get(model, target_id) is None:
         raise InvalidField("evidence", f"There is no {kind} #{target_id}.")
     note = clean_text("note", note, 500, "The note")
@@ -272,6 +276,39 @@ def open_overdue_commission_cases(*, now: datetime | None = None) -> int:
         if opened:
             _log_after_commit("commission cases opened", count=opened)
     return opened
+
+
+@transactional
+def open_chargeback_case(chargeback: Chargeback) -> Case | None:
+    """The system opens a case about the member a deposit was taken back from, when
+    their wallet didn't cover it and they now owe the rest: they and their inviter are on
+    the hook, as for an overdue commission.
+
+    Writes: the case (its summary says what was taken back and what is owed), the
+    deposit as its evidence. Notifies: the subject and their inviter (case_opened).
+    Changes nothing (returns None): a chargeback the wallet covered, or one that has a
+    case already (``chargeback_id`` is unique).
+    """
+    if chargeback.debt_minor <= 0:
+        return None
+    why = "disputed by the card holder" if chargeback.kind == "dispute" else "refunded"
+    summary = (f"Deposit #{chargeback.deposit_id} was {why}: {_money(chargeback.amount_minor)}"
+               f" was taken back ({chargeback.provider} {chargeback.provider_reference}). The"
+               f" wallet covered {_money(chargeback.covered_minor)}; the member owes the other"
+               f" {_money(chargeback.debt_minor)}.")
+    case_id = db.session.scalar(insert_ignoring_conflicts(Case).values(
+        subject_id=chargeback.member_id, kind=CaseKind.CHARGEBACK, state=CaseState.OPEN,
+        source=CaseSource.SYSTEM, summary=summary, chargeback_id=chargeback.id)
+        .returning(Case.id))
+    if case_id is None:
+        return None
+    db.session.add(CaseEvidence(case_id=case_id, kind=EvidenceKind.DEPOSIT,
+                                target_id=chargeback.deposit_id,
+                                note=f"The deposit taken back ({chargeback.kind})."))
+    db.session.flush()
+    case = db.session.get(Case, case_id)
+    _tell_opened(case, db.session.get(User, chargeback.member_id))
+    return case
 
 
 def _tell_opened(case: Case, subject: User) -> None:

@@ -10,6 +10,9 @@ with a kind, a cause and, for member requests, an idempotency key.
 For a credit-normal account (wallets, revenue, escrow):
     balance   = credits_posted - debits_posted
     available = balance - debits_pending
+A member's debt account is the one debit-normal account: a deposit taken back that the
+wallet didn't cover debits it (into the chargebacks account), repayments credit it, and
+what the member owes is debits_posted - credits_posted, never below zero (a check).
 The sums of all debits and all credits are equal, posted and pending alike.
 
 Concurrency (both databases): one short transaction per operation that claims the

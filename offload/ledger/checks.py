@@ -15,12 +15,19 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, text
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from offload.core.db import db, is_postgresql, read_snapshot
 
-from .models import IdempotencyKey, LedgerAccount, Transfer, TransferKind, TransferState
+from .models import (
+    AccountKind,
+    IdempotencyKey,
+    LedgerAccount,
+    Transfer,
+    TransferKind,
+    TransferState,
+)
 
 
 def with_hold(stmt: Select, hold_transfer_id: ColumnElement[int | None]) -> Select:
@@ -218,9 +225,46 @@ def check_commissions() -> list[Failure]:
             if len(rows) != 2 or len({r.debit_account_id for r in rows}) != 1]
 
 
+# which transfers may touch a debt account, and on which side
+DEBT_DEBITS = (TransferKind.CHARGEBACK,)  # a shortfall owed
+DEBT_CREDITS = (TransferKind.DEBT_REPAYMENT, TransferKind.CHARGEBACK_RETURN)  # paid back
+
+
+def check_debts() -> list[Failure]:
+    """12. A member's debt is never negative: a debt account's balance is at most zero
+    (nobody is owed through it), it holds nothing pending, and only a chargeback's
+    shortfall debits it, only a repayment or a dispute won credits it."""
+    accounts = db.session.execute(select(
+        LedgerAccount.id, LedgerAccount.owner_id, LedgerAccount.debits_posted,
+        LedgerAccount.credits_posted, LedgerAccount.debits_pending,
+        LedgerAccount.credits_pending).where(LedgerAccount.kind == AccountKind.DEBT)
+        .order_by(LedgerAccount.id)).all()
+    failures = [Failure(12, "debts not negative", f"debt account of member {a.owner_id} "
+                        f"is credited {a.credits_posted} for {a.debits_posted} owed"
+                        + (" and holds pending money" if a.debits_pending or a.credits_pending
+                           else ""), (a.id,))
+                for a in accounts if a.credits_posted > a.debits_posted
+                or a.debits_pending or a.credits_pending]
+    ids = [a.id for a in accounts]
+    if ids:
+        wrong = db.session.execute(
+            select(Transfer.id, Transfer.kind, Transfer.debit_account_id,
+                   Transfer.credit_account_id)
+            .where(or_(and_(Transfer.debit_account_id.in_(ids),
+                            Transfer.kind.not_in(DEBT_DEBITS)),
+                       and_(Transfer.credit_account_id.in_(ids),
+                            Transfer.kind.not_in(DEBT_CREDITS))))
+            .order_by(Transfer.id)).all()
+        failures += [Failure(12, "debts not negative", f"a {r.kind} transfer {r.id} moves a "
+                             "debt account", (r.debit_account_id, r.credit_account_id))
+                     for r in wrong]
+    return failures
+
+
 LEDGER_CHECKS: tuple[Check, ...] = (
     check_transfer_shape, check_zero_sum, check_counters, check_no_overdraft,
-    check_reservations, check_idempotency, check_immutability, check_commissions)
+    check_reservations, check_idempotency, check_immutability, check_commissions,
+    check_debts)
 
 
 def run_checks(checks: Iterable[Check] = LEDGER_CHECKS, *,

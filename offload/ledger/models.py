@@ -27,10 +27,19 @@ class AccountKind(StrEnum):
     PLATFORM_REVENUE = "platform_revenue"  # fees and the platform's commission share
     ESCROW = "escrow"  # money held for milestones
     EXTERNAL = "external"  # the outside world: deposits come from it, payouts go to it
+    # deposits the payment provider took back (a dispute, a refund): credited with each
+    CHARGEBACKS = "chargebacks"
+    # what a member owes the chargebacks account: debit-normal, its balance is never
+    # above zero (- owed); debited by a chargeback the wallet didn't cover, credited as
+    # the member pays it back
+    DEBT = "debt"
 
 
 # Accounts that are not owned by a member; there is one of each.
-SYSTEM_KINDS = (AccountKind.PLATFORM_REVENUE, AccountKind.ESCROW, AccountKind.EXTERNAL)
+SYSTEM_KINDS = (AccountKind.PLATFORM_REVENUE, AccountKind.ESCROW, AccountKind.EXTERNAL,
+                AccountKind.CHARGEBACKS)
+# Accounts a member owns, one of each kind per member.
+MEMBER_KINDS = (AccountKind.WALLET, AccountKind.DEBT)
 
 
 class TransferKind(StrEnum):
@@ -42,6 +51,9 @@ class TransferKind(StrEnum):
     COMMISSION = "commission"
     TRANSFER = "transfer"
     REVERSAL = "reversal"
+    CHARGEBACK = "chargeback"  # a deposit taken back: wallet (or debt) → chargebacks
+    CHARGEBACK_RETURN = "chargeback_return"  # a dispute won: chargebacks → debt, wallet
+    DEBT_REPAYMENT = "debt_repayment"  # a deposit paying a debt first: wallet → debt
 
 
 class TransferState(StrEnum):
@@ -60,7 +72,8 @@ class LedgerAccount(db.Model):
         CheckConstraint("NOT no_overdraft OR "
                         "credits_posted - debits_posted - debits_pending >= 0",
                         name="no_overdraft"),
-        CheckConstraint("(kind = 'wallet') = (owner_id IS NOT NULL)", name="owner_iff_wallet"),
+        CheckConstraint(f"(kind IN ({', '.join(repr(k.value) for k in MEMBER_KINDS)})) = "
+                        "(owner_id IS NOT NULL)", name="owner_iff_member_kind"),
         Index("uq_ledger_accounts_owner_kind", "owner_id", "kind", unique=True,
               sqlite_where=text("owner_id IS NOT NULL"),
               postgresql_where=text("owner_id IS NOT NULL")),
@@ -82,6 +95,11 @@ class LedgerAccount(db.Model):
     @property
     def balance(self) -> int:
         return self.credits_posted - self.debits_posted
+
+    @property
+    def owed(self) -> int:
+        """For a debt account: what the member still owes (its balance is - owed)."""
+        return self.debits_posted - self.credits_posted
 
     @property
     def held(self) -> int:

@@ -95,6 +95,21 @@ def system_account(kind: AccountKind) -> LedgerAccount:
         kind=kind, owner_id=None, no_overdraft=kind != AccountKind.EXTERNAL)
 
 
+def debt_account(member_id: int) -> LedgerAccount:
+    """The member's debt account (what they owe the chargebacks account), created on
+    first use: it may go below zero (``no_overdraft`` off), never above (a check)."""
+    return _account_created_on_first_use(
+        (LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.DEBT),
+        kind=AccountKind.DEBT, owner_id=member_id, no_overdraft=False)
+
+
+def existing_debt_account(member_id: int) -> LedgerAccount | None:
+    """The member's debt account read fresh, or None if they never owed; creates nothing."""
+    return db.session.scalars(select(LedgerAccount).where(
+        LedgerAccount.owner_id == member_id, LedgerAccount.kind == AccountKind.DEBT)
+        .execution_options(populate_existing=True)).one_or_none()
+
+
 def wallet_and_system_ids(member_id: int, kind: AccountKind) -> tuple[int, int]:
     """The ids of the member's wallet and of a system account, read in one query (a fee
     moves between them); either is created on first use (joins the caller's transaction)."""

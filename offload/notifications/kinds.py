@@ -5,8 +5,8 @@ typo fails in tests instead of silently using defaults. The order here is the or
 of the preferences page. Security mail (e-mail changed, password reset) is not a
 notification: it is always sent and cannot be turned off. Notices a member is held
 to account by — a case about them or someone they invited, a commission they owe, a
-member they answer for moved — can go to e-mail or stay in the app, but can't be
-off: "I never heard of it" must not be a setting.
+deposit taken back (which they may owe), a member they answer for moved — can go to
+e-mail or stay in the app, but can't be off: "I never heard of it" must not be a setting.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ KINDS: dict[str, KindInfo] = {
     "withdrawal_rejected": KindInfo("Your withdrawal was rejected", Channel.EMAIL),
     "withdrawal_returned": KindInfo("A paid-out withdrawal came back to your wallet",
                                     Channel.EMAIL),
+    "chargeback": KindInfo("A deposit of yours was disputed or refunded, or came back",
+                           Channel.EMAIL, can_turn_off=False),
     "contact_answered": KindInfo("The admins answered your contact message", Channel.EMAIL),
     "webhook_disabled": KindInfo("A webhook of yours was turned off after failing",
                                  Channel.EMAIL),

@@ -7,12 +7,13 @@ from typing import Any
 
 from offload.core.db import db, insert_ignoring_conflicts, transactional
 
-from . import deposits, payouts
+from . import chargebacks, deposits, payouts
 from .models import EVENT_TYPE_MAX, ProviderEvent
 
 # event type -> handler of the event's ``data.object`` (a plain dict of Stripe's JSON),
 # run inside the event's transaction: a handler makes no network call
-HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {**deposits.HANDLERS}
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {**deposits.HANDLERS,
+                                                          **chargebacks.HANDLERS}
 HANDLERS.update(payouts.HANDLERS)
 # the same for events about a connected account (Connect), given the account's id too;
 # a platform event of the same type (our own account's payout) is not theirs

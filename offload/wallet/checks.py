@@ -1,4 +1,5 @@
-"""Invariant 10 for the wallet: every deposit and withdrawal state matches its transfers.
+"""Invariant 10 for the wallet: every deposit, withdrawal and chargeback state matches its
+transfers.
 
 Each check has the ledger checks' shape, ``() -> list[Failure]``, and is listed in
 ``offload.health.MONEY_CHECKS`` (so ``flask ledger check``, the admin page and the
@@ -18,7 +19,14 @@ from offload.core.db import db
 from offload.ledger.checks import Check, Failure, with_hold
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
 
-from .models import Deposit, DepositState, Withdrawal, WithdrawalState
+from .models import (
+    Chargeback,
+    ChargebackState,
+    Deposit,
+    DepositState,
+    Withdrawal,
+    WithdrawalState,
+)
 
 INVARIANT = 10
 
@@ -182,6 +190,87 @@ def check_no_orphan_wallet_transfers() -> list[Failure]:
                     (r.debit_account_id, r.credit_account_id)) for r in rows]
 
 
+CHARGEBACK_KINDS = (TransferKind.CHARGEBACK, TransferKind.CHARGEBACK_RETURN)
+
+
+def check_chargebacks_match_transfers() -> list[Failure]:
+    """10. A chargeback took its amount into the chargebacks account: its covered part
+    from the member's wallet, its debt from the member's debt account, as posted
+    CHARGEBACK transfers; a returned one gave exactly its amount back to that wallet and
+    debt account. What stands taken of a deposit is at most the deposit (chargebacks
+    can't create money), and every chargeback, return and repayment transfer has its row."""
+    accounts = {(r.owner_id, r.kind): r.id for r in db.session.execute(
+        select(LedgerAccount.owner_id, LedgerAccount.kind, LedgerAccount.id))}
+    chargebacks_id = accounts.get((None, AccountKind.CHARGEBACKS))
+    legs = defaultdict(list)
+    for t in db.session.execute(
+            select(Transfer.id, Transfer.kind, Transfer.state, Transfer.cause_type,
+                   Transfer.cause_id, Transfer.amount_minor, Transfer.debit_account_id,
+                   Transfer.credit_account_id)
+            .where(Transfer.kind.in_(CHARGEBACK_KINDS)).order_by(Transfer.id)):
+        legs[(t.cause_type, t.cause_id)].append(t)
+    deposits = {r.id: r for r in db.session.execute(
+        select(Deposit.id, Deposit.amount_minor, Deposit.state, Deposit.member_id))}
+    standing: dict[int, int] = defaultdict(int)
+    failures = []
+    for c in db.session.execute(select(Chargeback).order_by(Chargeback.id)).scalars():
+        mine = legs.pop(("chargeback", c.id), [])
+        wallet, debt = accounts.get((c.member_id, AccountKind.WALLET)), accounts.get(
+            (c.member_id, AccountKind.DEBT))
+        taken = sorted((t.debit_account_id, t.amount_minor) for t in mine
+                       if t.kind == TransferKind.CHARGEBACK and t.state == TransferState.POSTED
+                       and t.credit_account_id == chargebacks_id)
+        want = sorted([(wallet, c.covered_minor)] * bool(c.covered_minor)
+                      + [(debt, c.debt_minor)] * bool(c.debt_minor))
+        problems = []
+        if taken != want or sum(t.kind == TransferKind.CHARGEBACK for t in mine) != len(want):
+            problems.append(f"took {taken} (account, amount), not {want}")
+        back = [t for t in mine if t.kind == TransferKind.CHARGEBACK_RETURN]
+        given = sum(t.amount_minor for t in back)
+        if c.state == ChargebackState.RETURNED and given != c.amount_minor:
+            problems.append(f"is returned but {given} of {c.amount_minor} came back")
+        if c.state != ChargebackState.RETURNED and back:
+            problems.append(f"is {c.state} but has returns {[t.id for t in back]}")
+        if any(t.state != TransferState.POSTED or t.debit_account_id != chargebacks_id
+               or t.credit_account_id not in (wallet, debt) for t in back):
+            problems.append("gave back to other accounts than the member's")
+        deposit = deposits.get(c.deposit_id)
+        if deposit is None or deposit.member_id != c.member_id \
+                or deposit.state != DepositState.COMPLETED:
+            problems.append(f"takes back deposit {c.deposit_id}, not a completed deposit of "
+                            f"member {c.member_id}")
+        elif c.state == ChargebackState.TAKEN:
+            standing[c.deposit_id] += c.amount_minor
+            if standing[c.deposit_id] > deposit.amount_minor:
+                problems.append(f"with the others takes {standing[c.deposit_id]} of deposit "
+                                f"{c.deposit_id}'s {deposit.amount_minor}")
+        if problems:
+            failures.append(Failure(INVARIANT, "chargeback matches its transfers",
+                                    f"chargeback {c.id} " + "; ".join(problems),
+                                    _accounts(wallet, debt, chargebacks_id)))
+    for (cause_type, cause_id), orphans in legs.items():
+        failures += [Failure(INVARIANT, "wallet transfer has its row",
+                             f"{t.kind} transfer {t.id} (cause {cause_type}:{cause_id}) has "
+                             "no chargeback row", (t.debit_account_id, t.credit_account_id))
+                     for t in orphans]
+    for t in db.session.execute(
+            select(Transfer.id, Transfer.cause_type, Transfer.cause_id, Transfer.state,
+                   Transfer.debit_account_id, Transfer.credit_account_id)
+            .where(Transfer.kind == TransferKind.DEBT_REPAYMENT).order_by(Transfer.id)):
+        deposit = deposits.get(t.cause_id) if t.cause_type == "deposit" else None
+        member = deposit.member_id if deposit else None
+        if deposit is None or t.state != TransferState.POSTED or (
+                t.debit_account_id, t.credit_account_id) != (
+                accounts.get((member, AccountKind.WALLET)),
+                accounts.get((member, AccountKind.DEBT))):
+            failures.append(Failure(INVARIANT, "wallet transfer has its row",
+                                    f"debt repayment {t.id} is not its deposit's member's "
+                                    "wallet paying their debt",
+                                    (t.debit_account_id, t.credit_account_id)))
+    return failures
+
+
 WALLET_CHECKS: tuple[Check, ...] = (check_withdrawals_match_holds,
                                     check_deposits_match_transfers,
-                                    check_no_orphan_wallet_transfers)
+                                    check_no_orphan_wallet_transfers,
+                                    check_chargebacks_match_transfers)

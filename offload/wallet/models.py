@@ -21,6 +21,13 @@ row as its cause (``Cause("deposit", id)``, ``Cause("withdrawal", id)``), and
   reversed, or the payout to the bank failed and we reversed the transfer) is a
   REVERSAL of the settle transfer into the wallet (*returned*).
 
+- A chargeback is a completed deposit (or part of one) that the provider took back: a
+  dispute or a refund, one row per provider id. Its CHARGEBACK transfers move what the
+  available balance covers from the wallet, and the rest from the member's debt
+  account, into the chargebacks account; a dispute won returns it (CHARGEBACK_RETURN),
+  paying the debt first, and a deposit pays a debt before anything else
+  (DEBT_REPAYMENT).
+
 Lifecycles are the transition tables below; services move a row only with an UPDATE
 guarded by the state it is leaving, so a race has one winner. CHECK constraints are
 the backstop for what a single row can say about itself.
@@ -207,6 +214,71 @@ class Withdrawal(db.Model):
         return f"<Withdrawal {self.id} {self.state} {self.amount_minor}>"
 
 
+class ChargebackKind(StrEnum):
+    DISPUTE = "dispute"  # the card holder disputed the payment with their bank
+    REFUND = "refund"  # the payment was refunded (from the provider's dashboard)
+
+
+class ChargebackState(StrEnum):
+    TAKEN = "taken"  # the amount left the wallet (and what it lacked is owed)
+    RETURNED = "returned"  # a dispute won or a refund failed: the amount came back
+
+
+CHARGEBACK_TRANSITIONS: dict[ChargebackState, set[ChargebackState]] = {
+    ChargebackState.TAKEN: {ChargebackState.RETURNED},
+    ChargebackState.RETURNED: set(),
+}
+
+
+class Chargeback(db.Model):
+    """A completed deposit (part of one) that the provider took back: a dispute or a refund.
+
+    Its amount moved wallet → chargebacks as far as the available balance went
+    (``covered_minor``); the rest (``debt_minor``) moved from the member's debt account,
+    which they pay back from their next deposits. One row per provider object (the
+    dispute's or refund's id, unique), so a second event about it moves nothing. A
+    return (dispute won) moves the amount back, paying the member's debt first.
+    """
+
+    __tablename__ = "chargebacks"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({', '.join(repr(k.value) for k in ChargebackKind)})",
+                        name="kind"),
+        CheckConstraint(f"state IN ({', '.join(repr(s.value) for s in ChargebackState)})",
+                        name="state"),
+        CheckConstraint("amount_minor >= 0 AND covered_minor >= 0 AND debt_minor >= 0",
+                        name="amounts_not_negative"),
+        CheckConstraint("covered_minor + debt_minor = amount_minor", name="parts_add_up"),
+        CheckConstraint("(state = 'returned') = (returned_at IS NOT NULL)",
+                        name="returned_at_iff_returned"),
+        Index("uq_chargebacks_provider_reference", "provider", "provider_reference",
+              unique=True),
+        Index("ix_chargebacks_deposit", "deposit_id"),
+        Index("ix_chargebacks_member_created", "member_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deposit_id: Mapped[int] = mapped_column(ForeignKey("deposits.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(24))
+    # the provider's id of the dispute or refund (Stripe's dp_…, re_…)
+    provider_reference: Mapped[str] = mapped_column(String(PROVIDER_REFERENCE_MAX))
+    reason: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    state: Mapped[str] = mapped_column(String(16), default=ChargebackState.TAKEN)
+    # taken back in all; 0 for a dispute closed before we heard it was opened
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    covered_minor: Mapped[int] = mapped_column(BigInteger)  # from the available balance
+    debt_minor: Mapped[int] = mapped_column(BigInteger)  # the shortfall, owed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    returned_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Chargeback {self.id} {self.kind} {self.state} {self.amount_minor}>"
+
+
 # One transition table per stateful model, looked up by the services' ``_move``.
-TRANSITIONS: dict[type, dict] = {Deposit: DEPOSIT_TRANSITIONS, Withdrawal: WITHDRAWAL_TRANSITIONS}
-STATES: dict[type, type[StrEnum]] = {Deposit: DepositState, Withdrawal: WithdrawalState}
+TRANSITIONS: dict[type, dict] = {Deposit: DEPOSIT_TRANSITIONS, Withdrawal: WITHDRAWAL_TRANSITIONS,
+                                 Chargeback: CHARGEBACK_TRANSITIONS}
+STATES: dict[type, type[StrEnum]] = {Deposit: DepositState, Withdrawal: WithdrawalState,
+                                     Chargeback: ChargebackState}

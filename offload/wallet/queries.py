@@ -37,7 +37,14 @@ from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
 
-from .models import PROVIDER_REFERENCE_MAX, Deposit, PayoutAccount, Withdrawal, WithdrawalState
+from .models import (
+    PROVIDER_REFERENCE_MAX,
+    Chargeback,
+    Deposit,
+    PayoutAccount,
+    Withdrawal,
+    WithdrawalState,
+)
 from .policies import can_view
 
 RECENT_WITHDRAWALS = 10
@@ -52,6 +59,9 @@ KIND_LABELS = {
     TransferKind.COMMISSION: "Commission",
     TransferKind.TRANSFER: "Transfer",
     TransferKind.REVERSAL: "Correction",
+    TransferKind.CHARGEBACK: "Deposit taken back",
+    TransferKind.CHARGEBACK_RETURN: "Deposit given back",
+    TransferKind.DEBT_REPAYMENT: "Paid what you owed",
 }
 
 # Causes that have a page of their own: (endpoint, URL argument name).
@@ -65,6 +75,15 @@ class WalletSummary:
     available: int  # what the member can spend or withdraw now
     held: int  # reserved for withdrawals and postpaid fees not yet settled
     total: int  # the balance: available + held
+    owed: int = 0  # what a deposit taken back left them owing: no withdrawals meanwhile
+
+
+@lru_cache(maxsize=1)
+def _owed_statement() -> Select:
+    # built once; parameter: member_id
+    a = LedgerAccount
+    return select(a.debits_posted - a.credits_posted).where(
+        a.owner_id == bindparam("member_id", type_=Integer), a.kind == AccountKind.DEBT)
 
 
 @lru_cache(maxsize=1)
@@ -72,14 +91,21 @@ def _summary_statement() -> Select:
     # built once; parameter: member_id
     a = LedgerAccount
     return select(a.credits_posted - a.debits_posted - a.debits_pending, a.debits_pending,
-                  a.credits_posted - a.debits_posted).where(
+                  a.credits_posted - a.debits_posted,
+                  func.coalesce(_owed_statement().scalar_subquery(), 0)).where(
         a.owner_id == bindparam("member_id", type_=Integer), a.kind == AccountKind.WALLET)
 
 
 def wallet_summary(member_id: int) -> WalletSummary:
-    """The member's balances in minor units; zeros before their wallet exists."""
+    """The member's balances in minor units, and what they owe; zeros before their
+    wallet exists."""
     row = db.session.execute(_summary_statement(), {"member_id": member_id}).first()
     return WalletSummary(*row) if row else WalletSummary(0, 0, 0)
+
+
+def amount_owed_by(member_id: int) -> int:
+    """What the member owes from deposits taken back (a dispute, a refund); 0 if nothing."""
+    return db.session.scalar(_owed_statement(), {"member_id": member_id}) or 0
 
 
 def platform_revenue() -> int:
@@ -519,3 +545,58 @@ def _visible(item: type[NamedTuple], model: type, viewer, row_id: int):
     if row is None or not can_view(viewer, row):
         raise NotFound()
     return item(*row)
+
+
+class ChargebackLine(NamedTuple):
+    """What was taken back of a deposit, as its page shows it."""
+
+    id: int
+    kind: str  # dispute or refund
+    state: str  # taken or returned
+    amount_minor: int
+    covered_minor: int  # from the available balance
+    debt_minor: int  # owed
+    provider_reference: str
+    reason: str
+    created_at: datetime
+    returned_at: datetime | None
+
+
+class AdminChargebackLine(NamedTuple):
+    """A chargeback in the admins' list: what was taken back of whose deposit."""
+
+    id: int
+    deposit_id: int
+    member_id: int
+    username: str
+    kind: str
+    state: str
+    amount_minor: int
+    covered_minor: int
+    debt_minor: int
+    provider_reference: str
+    created_at: datetime
+
+
+def chargebacks_page(cursor: str | None) -> Page:
+    """Every chargeback, newest first (the admins' list), with its member; one query."""
+    stmt = (select(Chargeback.id, Chargeback.deposit_id, Chargeback.member_id, User.username,
+                   Chargeback.kind, Chargeback.state, Chargeback.amount_minor,
+                   Chargeback.covered_minor, Chargeback.debt_minor,
+                   Chargeback.provider_reference, Chargeback.created_at)
+            .join(User, User.id == Chargeback.member_id))
+    key = decode_cursor(cursor)
+    if key:
+        stmt = stmt.where(tuple_(Chargeback.created_at, Chargeback.id) < key)
+    size = current_app.config["PAGE_SIZE"]
+    rows = [AdminChargebackLine(*row) for row in db.session.execute(
+        stmt.order_by(Chargeback.created_at.desc(), Chargeback.id.desc()).limit(size + 1))]
+    return keyset_page(rows, size, key is None)
+
+
+def chargebacks_of(deposit_id: int) -> list[ChargebackLine]:
+    """The disputes and refunds of a deposit, oldest first (the caller has authorized
+    the deposit with ``deposit_for``)."""
+    return [ChargebackLine(*row) for row in db.session.execute(
+        select(*(getattr(Chargeback, name) for name in ChargebackLine._fields))
+        .where(Chargeback.deposit_id == deposit_id).order_by(Chargeback.id))]

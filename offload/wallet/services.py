@@ -18,13 +18,14 @@ import logging
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
 from offload.core.db import (
     db,
     in_atomic,
+    insert_ignoring_conflicts,
     on_commit,
     transactional,
     utcnow,
@@ -32,15 +33,18 @@ from offload.core.db import (
 from offload.core.errors import Conflict, Invalid, NotAllowed, PasswordNotConfirmed
 from offload.core.links import site_path
 from offload.core.money import format_money
-from offload.core.transitions import move_row, update_row
+from offload.core.transitions import insert_once, move_row, update_row
 from offload.ledger.idempotency import KEY_MAX, KeyReused, claim_key, fingerprint_of, record_outcome
-from offload.ledger.models import AccountKind, IdempotencyKey, Transfer, TransferKind
+from offload.ledger.models import AccountKind, IdempotencyKey, LedgerAccount, Transfer, TransferKind
 from offload.ledger.services import (
     Cause,
     InsufficientFunds,
     Leg,
+    debt_account,
+    existing_debt_account,
+    lock_accounts,
+    post_batch,
     post_reservation,
-    post_transfer,
     reserve_covered,
     reverse_transfer,
     system_account,
@@ -56,6 +60,9 @@ from .models import (
     REDIRECT_URL_MAX,
     STATES,
     TRANSITIONS,
+    Chargeback,
+    ChargebackKind,
+    ChargebackState,
     Deposit,
     DepositState,
     PayoutAccount,
@@ -71,6 +78,7 @@ from .providers import (
     get_provider,
     pays_out_through_stripe,
 )
+from .queries import amount_owed_by
 
 log = logging.getLogger("offload.wallet")
 
@@ -146,7 +154,9 @@ def complete_deposit(deposit: Deposit, *, actor: User | None = None) -> Deposit:
     """Credit a pending deposit whose money has arrived (a provider's webhook).
 
     State: deposit pending → completed.
-    Money: a posted DEPOSIT transfer external → the member's wallet.
+    Money: a posted DEPOSIT transfer external → the member's wallet; if the member owes
+    a debt (a deposit taken back), a DEBT_REPAYMENT wallet → debt in the same batch,
+    as much of it as the deposit covers.
     Refuses: a deposit that is no longer pending (Conflict), so a webhook delivered
     twice credits once. ``actor`` is None when the provider is the one calling.
     """
@@ -172,7 +182,13 @@ def _credit(deposit: Deposit, *, actor_id: int | None) -> Transfer:
     _move(deposit, DepositState.COMPLETED, completed_at=utcnow())
     leg = Leg(system_account(AccountKind.EXTERNAL).id, wallet_account(deposit.member_id).id,
               deposit.amount_minor, TransferKind.DEPOSIT)
-    transfer = post_transfer(leg, cause=Cause("deposit", deposit.id), actor_id=actor_id)
+    debt = existing_debt_account(deposit.member_id)
+    lock_accounts({leg.debit_id, leg.credit_id} | ({debt.id} if debt else set()))
+    # a member who owes (a deposit taken back) pays that first, in the same batch
+    repayment = _repayment_leg(deposit.member_id, leg.credit_id, deposit.amount_minor)
+    batch = post_batch([leg] + ([repayment] if repayment else []),
+                       cause=Cause("deposit", deposit.id), actor_id=actor_id)
+    transfer = db.session.get(Transfer, batch.transfer_ids[0])
     _store(deposit, transfer_id=transfer.id)
     db.session.refresh(deposit)
     _log_after_commit("deposit completed", deposit_id=deposit.id, transfer_id=transfer.id,
@@ -227,7 +243,8 @@ def request_withdrawal(*, actor: User, amount_minor: int, payout_details: str,
     Idempotent: the same key again returns the first withdrawal and holds nothing
     more; the same key with another amount or other details is refused (Conflict).
     Refuses: unconfirmed members (NotAllowed); amounts under MIN_WITHDRAWAL_MINOR or
-    over MAX_AMOUNT_MINOR and blank or over-long payout details (Invalid); an amount
+    over MAX_AMOUNT_MINOR and blank or over-long payout details (Invalid); a member who
+    owes a debt from a deposit taken back (WithdrawalWhileOwing); an amount
     over the available balance (WithdrawalNotCovered, an InsufficientFunds), with
     nothing held. With Stripe, ``payout_details`` is not asked for: the withdrawal goes
     to the member's connected payout account, which must be ready (Invalid).
@@ -239,6 +256,11 @@ def request_withdrawal(*, actor: User, amount_minor: int, payout_details: str,
     stored = claim_key(actor.id, idempotency_key, request)
     if stored is not None:
         return _replayed(Withdrawal, stored, "withdrawal_id")
+    owed = amount_owed_by(actor.id)
+    if owed > 0:
+        raise WithdrawalWhileOwing(
+            f"You can't withdraw while you owe {_money(owed)} for a deposit that was taken "
+            "back (disputed or refunded). Your next deposit pays it first.")
     withdrawal = Withdrawal(member_id=actor.id, amount_minor=amount_minor,
                             payout_details=payout_details, state=WithdrawalState.REQUESTED,
                             payout_account_id=payout_account_id)
@@ -618,7 +640,8 @@ def _replayed(model: type, stored: dict, field: str):
     return row
 
 
-def _move(row: Deposit | Withdrawal, to: str, *, guard: tuple = (), **values: Any) -> None:
+def _move(row: Deposit | Withdrawal | Chargeback, to: str, *, guard: tuple = (),
+          **values: Any) -> None:
     """Move ``row`` to state ``to`` along its transition table, with a guarded UPDATE.
 
     Refuses (Conflict): a transition the table does not allow from the state the row is
@@ -641,3 +664,169 @@ def _store(row: Deposit | Withdrawal, **values: Any) -> None:
 
 def _log_after_commit(message: str, **extra: Any) -> None:
     on_commit(lambda: log.info(message, extra=extra))
+
+
+# --- chargebacks -------------------------------------------------------------------------
+#
+# A deposit the provider takes back (a dispute, a refund) leaves the member's wallet for
+# the chargebacks account. Only the *available* balance is taken: money held for a
+# withdrawal, a postpaid fee or a milestone's escrow is promised to someone and stays
+# where it is. What the available balance lacks moves from the member's debt account
+# instead (which may go below zero, never above): the ledger still sums to zero and no
+# wallet is overdrawn, and the debt account's balance is what the member owes. While
+# they owe, they can't withdraw, and a deposit pays the debt before anything else.
+
+class WithdrawalWhileOwing(NotAllowed):
+    """The member owes a debt from a deposit taken back; nothing leaves until it's paid."""
+
+    field = "amount"
+
+
+_TAKEN_BECAUSE = {ChargebackKind.DISPUTE: "the card holder disputed the payment",
+                  ChargebackKind.REFUND: "the payment was refunded"}
+
+
+@transactional
+def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
+                      kind: ChargebackKind, amount_minor: int,
+                      reason: str = "") -> Chargeback | None:
+    """Take (part of) a completed deposit back out of its member's wallet: the provider
+    disputed or refunded the payment ``payment_reference`` (Stripe's payment intent).
+
+    State: a new Chargeback, taken, for the provider's ``reference`` (a dispute's or
+    refund's id).
+    Money: CHARGEBACK transfers into the chargebacks account: from the wallet, as much as
+    its available balance covers; the rest from the member's debt account (the member
+    now owes it). Never more than what is left of the deposit after the chargebacks
+    still standing against it.
+    Notifies: the member (chargeback).
+    Changes nothing (returns None): no completed deposit has that payment; the
+    reference was recorded before (another event about the same dispute or refund);
+    nothing is left of the deposit to take back. The deposit's row is locked first, so
+    two events racing about one deposit are applied one after the other.
+    """
+    if amount_minor <= 0:
+        return None
+    deposit = _paid_deposit(provider, payment_reference)
+    if deposit is None or _chargeback_by_reference(provider, reference) is not None:
+        _log_after_commit("chargeback event ignored", provider=provider, reference=reference,
+                          deposit_id=deposit.id if deposit else None)
+        return None
+    standing = db.session.scalar(select(func.coalesce(func.sum(Chargeback.amount_minor), 0))
+                                 .where(Chargeback.deposit_id == deposit.id,
+                                        Chargeback.state == ChargebackState.TAKEN))
+    amount = min(amount_minor, deposit.amount_minor - int(standing))
+    if amount <= 0:
+        return None
+    wallet_id = wallet_account(deposit.member_id).id
+    chargebacks_id = system_account(AccountKind.CHARGEBACKS).id
+    debt = existing_debt_account(deposit.member_id)
+    lock_accounts({wallet_id, chargebacks_id} | ({debt.id} if debt else set()))
+    available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
+    covered = min(amount, max(available, 0))
+    shortfall = amount - covered
+    if shortfall and debt is None:
+        debt = debt_account(deposit.member_id)  # the newest account: locked last, in order
+        lock_accounts({debt.id})
+    chargeback = Chargeback(deposit_id=deposit.id, member_id=deposit.member_id, kind=kind,
+                            provider=provider, provider_reference=reference,
+                            reason=(reason or "")[:100], state=ChargebackState.TAKEN,
+                            amount_minor=amount, covered_minor=covered, debt_minor=shortfall)
+    insert_once(chargeback, refused="This chargeback is already recorded.")
+    legs = [Leg(wallet_id, chargebacks_id, covered, TransferKind.CHARGEBACK,
+                memo=f"Deposit #{deposit.id} taken back")] if covered else []
+    if shortfall:
+        legs.append(Leg(debt.id, chargebacks_id, shortfall, TransferKind.CHARGEBACK,
+                        memo=f"Owed for deposit #{deposit.id}"))
+    post_batch(legs, cause=Cause("chargeback", chargeback.id), actor_id=None)
+    owed = f" Your wallet lacked {_money(shortfall)}: you owe it, you can't withdraw " \
+           "until it is paid, and your next deposits pay it first." if shortfall else ""
+    notify(db.session.get(User, deposit.member_id), "chargeback",
+           title=f"{_money(amount)} of your deposit #{deposit.id} was taken back: "
+                 f"{_TAKEN_BECAUSE[ChargebackKind(kind)]}.{owed}",
+           link=site_path("wallet.deposit", deposit_id=deposit.id, _anchor="chargebacks"))
+    _log_after_commit("deposit taken back", chargeback_id=chargeback.id,
+                      deposit_id=deposit.id, member_id=deposit.member_id, amount_minor=amount,
+                      covered_minor=covered, debt_minor=shortfall, kind=str(kind))
+    return chargeback
+
+
+@transactional
+def return_chargeback(*, provider: str, reference: str, payment_reference: str | None,
+                      kind: ChargebackKind) -> Chargeback | None:
+    """Give back a deposit taken back: the dispute ``reference`` was won, or the refund
+    failed.
+
+    State: the chargeback taken → returned.
+    Money: CHARGEBACK_RETURN transfers out of the chargebacks account: to the member's
+    debt account first, as far as they owe (from this chargeback or another), the rest
+    to their wallet.
+    Notifies: the member (chargeback).
+    Changes nothing (returns None): a chargeback already returned. For a reference not
+    recorded yet (the "won" event arrived before the "created" one) it records the
+    chargeback as returned with nothing moved, so that the late event moves nothing
+    either; with no completed deposit for ``payment_reference``, not even that.
+    """
+    chargeback = _chargeback_by_reference(provider, reference, lock=True)
+    if chargeback is None:
+        deposit = _paid_deposit(provider, payment_reference) if payment_reference else None
+        if deposit is not None:
+            db.session.execute(insert_ignoring_conflicts(Chargeback).values(
+                deposit_id=deposit.id, member_id=deposit.member_id, kind=kind,
+                provider=provider, provider_reference=reference,
+                state=ChargebackState.RETURNED, amount_minor=0, covered_minor=0, debt_minor=0,
+                returned_at=utcnow()))
+        _log_after_commit("chargeback returned before it was taken", provider=provider,
+                          reference=reference, deposit_id=deposit.id if deposit else None)
+        return None
+    if chargeback.state != ChargebackState.TAKEN:
+        return None
+    _move(chargeback, ChargebackState.RETURNED, returned_at=utcnow())
+    db.session.refresh(chargeback)
+    wallet_id = wallet_account(chargeback.member_id).id
+    chargebacks_id = system_account(AccountKind.CHARGEBACKS).id
+    debt = existing_debt_account(chargeback.member_id)
+    lock_accounts({wallet_id, chargebacks_id} | ({debt.id} if debt else set()))
+    owed = existing_debt_account(chargeback.member_id).owed if debt else 0  # read locked
+    to_debt = min(chargeback.amount_minor, owed)
+    legs = [Leg(chargebacks_id, debt.id, to_debt, TransferKind.CHARGEBACK_RETURN,
+                memo="Paid what you owed")] if to_debt else []
+    if chargeback.amount_minor > to_debt:
+        legs.append(Leg(chargebacks_id, wallet_id, chargeback.amount_minor - to_debt,
+                        TransferKind.CHARGEBACK_RETURN,
+                        memo=f"Deposit #{chargeback.deposit_id} given back"))
+    if legs:
+        post_batch(legs, cause=Cause("chargeback", chargeback.id), actor_id=None)
+        paid = f" {_money(to_debt)} of it paid what you owed." if to_debt else ""
+        notify(db.session.get(User, chargeback.member_id), "chargeback",
+               title=f"{_money(chargeback.amount_minor)} taken back from your deposit "
+                     f"#{chargeback.deposit_id} came back to you.{paid}",
+               link=site_path("wallet.deposit", deposit_id=chargeback.deposit_id,
+                              _anchor="chargebacks"))
+    _log_after_commit("chargeback returned", chargeback_id=chargeback.id,
+                      amount_minor=chargeback.amount_minor, to_debt_minor=to_debt)
+    return chargeback
+
+
+def _paid_deposit(provider: str, payment_reference: str) -> Deposit | None:
+    """The completed deposit paid by ``payment_reference``, its row locked."""
+    return db.session.execute(select(Deposit).where(
+        Deposit.provider == provider, Deposit.payment_reference == payment_reference,
+        Deposit.state == DepositState.COMPLETED).with_for_update()).scalars().first()
+
+
+def _chargeback_by_reference(provider: str, reference: str, *,
+                             lock: bool = False) -> Chargeback | None:
+    stmt = select(Chargeback).where(Chargeback.provider == provider,
+                                    Chargeback.provider_reference == reference)
+    return db.session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+
+
+def _repayment_leg(member_id: int, wallet_id: int, deposited: int) -> Leg | None:
+    """The leg by which a deposit pays the member's debt first (None if they owe nothing):
+    call with the accounts locked, after the deposit's own leg is in the batch."""
+    debt = existing_debt_account(member_id)
+    if debt is None or debt.owed <= 0:
+        return None
+    return Leg(wallet_id, debt.id, min(deposited, debt.owed), TransferKind.DEBT_REPAYMENT,
+               memo="Paid what you owed")

@@ -27,6 +27,7 @@ from .forms import DepositForm, PayoutAccountWithdrawalForm, WithdrawalForm
 from .models import Deposit, DepositState
 from .providers import is_sandbox, payment_page_origin, pays_out_through_stripe
 from .queries import (
+    chargebacks_of,
     checkout_deposit,
     deposit_for,
     payout_account_of,
@@ -130,7 +131,9 @@ def create_withdrawal():
 @bp.get("/wallet/deposits/<int:deposit_id>")
 @login_required
 def deposit(deposit_id: int):
-    return render_template("wallet/deposit.html", deposit=deposit_for(current_user, deposit_id))
+    deposit = deposit_for(current_user, deposit_id)
+    return render_template("wallet/deposit.html", deposit=deposit,
+                           chargebacks=chargebacks_of(deposit.id))
 
 
 @bp.get("/wallet/withdrawals/<int:withdrawal_id>")

@@ -34,7 +34,7 @@ def test_the_balances_are_the_wallet_pages(client, make_member, fund, withdraw, 
     response = client.get("/api/v1/wallet", headers=bearer(ada, "wallet"))
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert response.get_json() == {"available_minor": 70_00, "held_minor": 30_00,
-                                   "total_minor": 100_00, "currency": "USD"}
+                                   "total_minor": 100_00, "owed_minor": 0, "currency": "USD"}
     summary = wallet_summary(ada.id)
     assert (summary.available, summary.held) == (70_00, 30_00)
 

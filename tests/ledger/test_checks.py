@@ -24,6 +24,7 @@ from offload.ledger.models import (
     IMMUTABLE_TRANSFERS_POSTGRESQL,
     IMMUTABLE_TRANSFERS_SQLITE,
     IdempotencyKey,
+    LedgerAccount,
     Transfer,
     TransferKind,
 )
@@ -263,6 +264,43 @@ def test_an_overdrawn_wallet_breaks_invariant_4(ledger):
         assert invariants(failures) == {4} and named(failures, 4) == {ledger.bob}
 
 
+def open_debt(owner_account: int) -> int:
+    """A debt account (owing nothing yet) for the owner of the wallet ``owner_account``;
+    its id."""
+    owner = db.session.scalar(select(LedgerAccount.owner_id).where(
+        LedgerAccount.id == owner_account))
+    sql("INSERT INTO ledger_accounts (id, kind, owner_id, currency, no_overdraft, "
+        "debits_pending, debits_posted, credits_pending, credits_posted, created_at) VALUES "
+        "(9100, 'debt', :owner, 'USD', false, 0, 0, 0, 0, CURRENT_TIMESTAMP)", owner=owner)
+    return 9100
+
+
+def move(id: int, debit: int, credit: int, amount: int, kind: str) -> None:
+    insert_transfer(id, debit, credit, amount, kind=kind)
+    add_counters(debit, debits_posted=amount)
+    add_counters(credit, credits_posted=amount)
+
+
+def test_a_debt_paid_back_beyond_what_is_owed_breaks_invariant_12(ledger):
+    with tampering():
+        debt = open_debt(ledger.alice)
+        move(9001, debt, ledger.revenue, 100, "chargeback")
+        move(9002, ledger.alice, debt, 100, "debt_repayment")
+        assert checks_here() == []  # owed, then paid: at zero
+        move(9003, ledger.alice, debt, 1, "debt_repayment")  # one cent too many
+        failures = checks_here()
+        assert invariants(failures) == {12} and named(failures, 12) == {debt}
+
+
+def test_a_debt_moved_by_anything_but_a_chargeback_or_its_repayment_breaks_invariant_12(
+        ledger):
+    with tampering():
+        debt = open_debt(ledger.alice)
+        move(9001, debt, ledger.bob, 100, "transfer")  # a debt spent as money
+        failures = checks_here()
+        assert invariants(failures) == {12} and named(failures, 12) == {debt, ledger.bob}
+
+
 def test_the_external_account_is_never_overdrawn(ledger):
     with tampering():
         insert_transfer(9001, ledger.external, ledger.carol, 10**9)
@@ -461,7 +499,9 @@ def test_a_commission_with_a_third_part_breaks_invariant_8(ledger, commission):
 # --- the whole check and its command --------------------------------------------------------
 
 def test_every_invariant_has_its_check():
-    assert [c.__doc__.split(".")[0] for c in LEDGER_CHECKS] == [str(n) for n in range(1, 9)]
+    # (9 and 10 are the features' states against their transfers, 11 the kept counters)
+    assert [c.__doc__.split(".")[0] for c in LEDGER_CHECKS] == [
+        str(n) for n in range(1, 9)] + ["12"]
 
 
 def test_the_clean_ledger_passes(ledger):

@@ -19,16 +19,10 @@ from offload.wallet.providers import ProviderError, stripe_idempotency_key
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import add_funds
 from tests.support.factories import count, transfer_count
-from tests.support.stripe_standin import configured_standin, signed_event
+from tests.support.stripe_standin import WEBHOOK_SECRET, signed_event
 
-SECRET = "whsec_test_offload"
+SECRET = WEBHOOK_SECRET
 WEBHOOK = "/payments/stripe/webhook"
-
-
-@pytest.fixture
-def standin(app, monkeypatch):
-    with configured_standin(app, monkeypatch, SECRET) as server:
-        yield server
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from offload.core.extensions import mail
 from offload.projects.models import Project
 from tests.support import factories
 from tests.support.smtp import free_port
+from tests.support.stripe_standin import WEBHOOK_SECRET, configured_standin
 
 
 @pytest.fixture
@@ -49,6 +50,14 @@ def make_offer(app):
     """Factory: ``make_offer(gig, member, fee_kind=None, price_minor=400_00, ...)``;
     task gigs default to a postpaid click."""
     return factories.new_offer
+
+
+@pytest.fixture
+def standin(app, monkeypatch):
+    """The Stripe stand-in running, with the site set to pay through it and to verify
+    webhooks signed with ``WEBHOOK_SECRET`` (tests/support/stripe_standin.py)."""
+    with configured_standin(app, monkeypatch, WEBHOOK_SECRET) as server:
+        yield server
 
 
 @pytest.fixture

@@ -44,6 +44,9 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+# the webhook secret the ``standin`` fixture gives the site (tests/support/fixtures.py)
+WEBHOOK_SECRET = "whsec_test_offload"
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "fixtures3.json"
 RESOURCES: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
 

@@ -23,12 +23,13 @@ from offload.ledger.services import (
 )
 from offload.wallet.checks import (
     WALLET_CHECKS,
+    check_chargebacks_match_transfers,
     check_deposits_match_transfers,
     check_no_orphan_wallet_transfers,
     check_withdrawals_match_holds,
 )
-from offload.wallet.models import Deposit, Withdrawal
-from offload.wallet.services import mark_withdrawal_paid, reject_withdrawal
+from offload.wallet.models import ChargebackKind, Deposit, Withdrawal
+from offload.wallet.services import mark_withdrawal_paid, reject_withdrawal, take_back_deposit
 from tests.support.factories import PASSWORD
 
 
@@ -185,3 +186,45 @@ def test_flask_ledger_check_reports_invariant_10_and_fails(app, world):
     assert f"[accounts {world['wallet']}, {world['external']}]" in result.output
     sql("UPDATE withdrawals SET amount_minor = 1000 WHERE id = :id", id=w.id)
     assert app.test_cli_runner().invoke(args=["ledger", "check"]).exit_code == 0
+
+
+@pytest.fixture
+def taken(world):
+    """The world's deposit (100.00) disputed in full: 70.00 available goes, 30.00 is owed."""
+    deposit = world["deposit"]
+    sql("UPDATE deposits SET payment_reference = 'pi_1' WHERE id = :id", id=deposit.id)
+    chargeback = take_back_deposit(provider=deposit.provider, payment_reference="pi_1",
+                                   reference="dp_1", kind=ChargebackKind.DISPUTE,
+                                   amount_minor=100_00)
+    assert (chargeback.covered_minor, chargeback.debt_minor) == (70_00, 30_00)
+    return chargeback
+
+
+def test_a_chargeback_whose_parts_disagree_with_its_transfers_is_caught(taken):
+    assert run_checks(MONEY_CHECKS) == []
+    sql("UPDATE chargebacks SET covered_minor = 6000, debt_minor = 4000 WHERE id = :id",
+        id=taken.id)
+    (failure,) = check_chargebacks_match_transfers()
+    assert failure.invariant == 10 and f"chargeback {taken.id} took" in failure.detail
+    sql("UPDATE chargebacks SET covered_minor = 7000, debt_minor = 3000 WHERE id = :id",
+        id=taken.id)
+    assert check_chargebacks_match_transfers() == []
+
+
+def test_chargebacks_taking_more_than_their_deposit_are_caught(world, taken):
+    deposit = world["deposit"]
+    sql("UPDATE deposits SET amount_minor = 5000 WHERE id = :id", id=deposit.id)
+    (failure,) = check_chargebacks_match_transfers()
+    assert f"takes 10000 of deposit {deposit.id}'s 5000" in failure.detail
+    sql("UPDATE deposits SET amount_minor = 10000 WHERE id = :id", id=deposit.id)
+    assert check_chargebacks_match_transfers() == []
+
+
+def test_a_chargeback_said_returned_without_its_money_back_is_caught(taken):
+    sql("UPDATE chargebacks SET state = 'returned', returned_at = :at WHERE id = :id",
+        at=utcnow().replace(tzinfo=None), id=taken.id)
+    (failure,) = check_chargebacks_match_transfers()
+    assert "is returned but 0 of 10000 came back" in failure.detail
+    sql("UPDATE chargebacks SET state = 'taken', returned_at = NULL WHERE id = :id",
+        id=taken.id)
+    assert check_chargebacks_match_transfers() == []

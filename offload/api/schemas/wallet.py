@@ -41,6 +41,9 @@ class WalletSchema(Schema):
         "description": "Reserved for withdrawals and postpaid fees not yet settled"})
     total_minor = fields.Integer(required=True, attribute="total", metadata={
         "description": "The balance: available and held together"})
+    owed_minor = fields.Integer(required=True, attribute="owed", metadata={
+        "description": "What a deposit taken back (disputed or refunded) left the member "
+                       "owing: no withdrawals until it is paid; deposits pay it first"})
     currency = Currency()
 
 
