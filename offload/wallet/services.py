@@ -251,16 +251,16 @@ def request_withdrawal(*, actor: User, amount_minor: int, payout_details: str,
     """
     _check_member(actor, "withdraw money")
     _check_amount(amount_minor, minimum=current_app.config["MIN_WITHDRAWAL_MINOR"])
-    payout_details, payout_account_id = _payout_destination(actor.id, payout_details)
-    request = {"op": "withdrawal", "amount": amount_minor, "payout_details": payout_details}
-    stored = claim_key(actor.id, idempotency_key, request)
-    if stored is not None:
-        return _replayed(Withdrawal, stored, "withdrawal_id")
     owed = amount_owed_by(actor.id)
     if owed > 0:
         raise WithdrawalWhileOwing(
             f"You can't withdraw while you owe {_money(owed)} for a deposit that was taken "
             "back (disputed or refunded). Your next deposit pays it first.")
+    payout_details, payout_account_id = _payout_destination(actor.id, payout_details)
+    request = {"op": "withdrawal", "amount": amount_minor, "payout_details": payout_details}
+    stored = claim_key(actor.id, idempotency_key, request)
+    if stored is not None:
+        return _replayed(Withdrawal, stored, "withdrawal_id")
     withdrawal = Withdrawal(member_id=actor.id, amount_minor=amount_minor,
                             payout_details=payout_details, state=WithdrawalState.REQUESTED,
                             payout_account_id=payout_account_id)
@@ -291,7 +291,8 @@ def mark_withdrawal_paid(withdrawal: Withdrawal, *, actor: User, reason: str,
     Notifies: the member.
     Refuses: non-admins and the member's own withdrawal (NotAllowed); a wrong password
     (PasswordNotConfirmed); a blank reason (Invalid); a withdrawal already decided
-    (Conflict), so paying twice pays once.
+    (Conflict), so paying twice pays once; a member who owes for a deposit taken back
+    (Conflict): the money would leave while the debt stays.
     With Stripe (a withdrawal to a connected payout account) the admin's approval makes
     a Stripe Transfer instead, and may be retried: see ``_send_withdrawal``.
     """
@@ -346,6 +347,8 @@ def _confirm_admin(withdrawal: Withdrawal, *, actor: User, reason: str, password
 def _decide(withdrawal: Withdrawal, to: WithdrawalState, *, actor: User,
             reason: str) -> Withdrawal:
     paid = to == WithdrawalState.PAID
+    if paid:
+        _refuse_paying_while_owing(withdrawal)
     # from sending only once Stripe refused: a transfer in flight or unsure is not rejected
     _move(withdrawal, to, decided_by_id=actor.id, decided_at=utcnow(),
           reason=None if paid else reason,
@@ -363,6 +366,16 @@ def _decide(withdrawal: Withdrawal, to: WithdrawalState, *, actor: User,
                       member_id=member.id, amount_minor=withdrawal.amount_minor,
                       settle_transfer_id=settle.id)
     return withdrawal
+
+
+def _refuse_paying_while_owing(withdrawal: Withdrawal) -> None:
+    """A withdrawal asked for before a deposit of the member's was taken back is not
+    paid out while they owe for it: that money would leave as the debt stays."""
+    owed = amount_owed_by(withdrawal.member_id)
+    if owed > 0:
+        raise Conflict(f"This member owes {_money(owed)} for a deposit that was taken back: "
+                       "don't pay this withdrawal out now (reject it, or wait until the "
+                       "debt is paid).")
 
 
 def _tell_member(withdrawal: Withdrawal, member: User, *, reason: str = "") -> None:
@@ -441,6 +454,7 @@ def transfer_idempotency_key(withdrawal_id: int, refusals: int) -> str:
 
 @transactional
 def _start_sending(withdrawal: Withdrawal, *, actor: User, reason: str) -> tuple[str, str]:
+    _refuse_paying_while_owing(withdrawal)
     # clearing send_failure marks the attempt in flight: it cannot be rejected meanwhile
     if withdrawal.state == WithdrawalState.SENDING:
         update_row(withdrawal, Withdrawal.state == WithdrawalState.SENDING,

@@ -15,6 +15,7 @@ from offload.accounts.models import User
 from offload.accounts.services import create_personal_token
 from offload.cases.models import Case, CaseEvidence, CaseKind, CaseSource
 from offload.core.db import db
+from offload.core.errors import Conflict
 from offload.gigs.policies import why_cannot_post
 from offload.health import MONEY_CHECKS
 from offload.invites.policies import why_cannot_invite
@@ -23,10 +24,23 @@ from offload.ledger.models import AccountKind, LedgerAccount, Transfer, Transfer
 from offload.notifications.models import Notification, OutboxEmail
 from offload.payments.models import ProviderEvent
 from offload.payments.services import apply_event
-from offload.wallet.models import Chargeback, ChargebackState, Deposit, DepositState
+from offload.wallet.models import (
+    Chargeback,
+    ChargebackState,
+    Deposit,
+    DepositState,
+    PayoutAccount,
+    Withdrawal,
+    WithdrawalState,
+)
 from offload.wallet.queries import wallet_summary
-from offload.wallet.services import WithdrawalWhileOwing, add_funds, request_withdrawal
-from tests.support.factories import count, fresh
+from offload.wallet.services import (
+    WithdrawalWhileOwing,
+    add_funds,
+    mark_withdrawal_paid,
+    request_withdrawal,
+)
+from tests.support.factories import PASSWORD, count, fresh
 from tests.support.stripe_standin import WEBHOOK_SECRET, fixture, new_id, signed_event
 
 SECRET = WEBHOOK_SECRET
@@ -40,7 +54,13 @@ def ivan(make_member):
 
 @pytest.fixture
 def ada(make_member, ivan):
-    return make_member("ada", inviter=ivan)
+    """Invited by Ivan, with a payout account ready (withdrawals go to it with Stripe)."""
+    member = make_member("ada", inviter=ivan)
+    db.session.add(PayoutAccount(member_id=member.id, provider="stripe",
+                                 account_reference=new_id("account"), is_details_submitted=True,
+                                 is_payouts_enabled=True))
+    db.session.commit()
+    return member
 
 
 def deliver(client, event_type: str, data_object: dict) -> None:
@@ -75,6 +95,10 @@ def refund(deposit: Deposit, amount: int, **fields) -> dict:
     """Stripe's example refund, of this deposit's payment."""
     return fixture("refund", **{"id": new_id("refund"), "amount": amount,
                                 "payment_intent": deposit.payment_reference, **fields})
+
+
+def standin_calls(standin, path: str) -> list:
+    return [r for r in standin.requests if (r.method, r.path) == ("POST", path)]
 
 
 def owed(member) -> int:
@@ -130,6 +154,15 @@ def test_a_dispute_the_wallet_doesnt_cover_leaves_a_debt_and_a_case(
     summary = wallet_summary(ada.id)
     assert (summary.available, summary.held, summary.owed) == (0, 30_00, 30_00)
     assert chargebacks_balance() == 50_00
+    assert_money_checks_pass()
+
+    # the withdrawal asked for before the dispute is not paid out while she owes
+    admin = make_member("keeper", admin=True)
+    withdrawal = db.session.scalars(select(Withdrawal)).one()
+    with pytest.raises(Conflict, match=r"owes \$30.00"):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    assert not standin_calls(standin, "/v1/transfers")
+    assert fresh(Withdrawal, withdrawal.id).state == WithdrawalState.REQUESTED
     assert_money_checks_pass()
 
     # a case about ada, opened by the system, with the deposit as its evidence
