@@ -124,13 +124,33 @@ class IsolatedClient(FlaskClient):
     share ``g`` (Flask-Login's cached user) and the database session between requests.
     Running each request in an empty ``contextvars.Context`` gives it its own. After
     the request, the test's session ends its read transaction so it sees the changes.
+    A streamed body (``stream_with_context``: a CSV download) is read in the same
+    context as its request, as a server reads it, since the request's context is
+    entered in one and left once the body is read.
     """
 
     def open(self, *args, **kwargs):
-        response = contextvars.Context().run(super().open, *args, **kwargs)
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        if response.is_streamed:
+            response.response = _read_in(context, response.response)
         if has_app_context():
             db.session.rollback()
         return response
+
+
+def _read_in(context: contextvars.Context, body):
+    """``body``'s chunks, each read inside ``context``, then ``body`` closed there."""
+    chunks = iter(body)
+    try:
+        while True:
+            try:
+                yield context.run(next, chunks)
+            except StopIteration:
+                return
+    finally:
+        if hasattr(body, "close"):
+            context.run(body.close)
 
 
 def empty_tables():
