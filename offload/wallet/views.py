@@ -1,4 +1,5 @@
-"""The wallet page: balances, history, adding funds and asking for withdrawals."""
+"""The wallet page: balances, history, adding funds and asking for withdrawals; the
+receipts of what was paid or received."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from .forms import DepositForm, WithdrawalForm
 from .models import Deposit, DepositState
 from .providers import is_sandbox
 from .queries import (
+    RECEIPT_CAUSES,
     deposit_for,
+    receipt_for,
     recent_withdrawals,
     wallet_history_page,
     wallet_summary,
@@ -108,3 +111,12 @@ def deposit(deposit_id: int):
 def withdrawal(withdrawal_id: int):
     return render_template("wallet/withdrawal.html",
                            withdrawal=withdrawal_for(current_user, withdrawal_id))
+
+
+@bp.get(f"/wallet/receipts/<any({', '.join(RECEIPT_CAUSES)}):cause>/<int:cause_id>")
+@login_required
+def receipt(cause: str, cause_id: int):
+    """Printable (the print stylesheet drops the navigation)."""
+    return render_template("wallet/receipt.html",
+                           receipt=receipt_for(current_user, cause, cause_id))
+
