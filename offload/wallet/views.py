@@ -1,5 +1,5 @@
 """The wallet page: balances, history, adding funds and asking for withdrawals; the
-receipts of what was paid or received."""
+receipts of what was paid or received, and the history as a CSV download."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
+from offload.core.csv_export import csv_amount, csv_cell, csv_time, paged_csv
 from offload.core.forms import fresh_fields_key
 from offload.core.money import format_money
 from offload.core.submit import submit
@@ -16,6 +17,7 @@ from .models import Deposit, DepositState
 from .providers import is_sandbox
 from .queries import (
     RECEIPT_CAUSES,
+    HistoryLine,
     deposit_for,
     receipt_for,
     recent_withdrawals,
@@ -120,3 +122,25 @@ def receipt(cause: str, cause_id: int):
     return render_template("wallet/receipt.html",
                            receipt=receipt_for(current_user, cause, cause_id))
 
+
+HISTORY_CSV_HEADER = ("date", "what", "for", "memo", "amount", "currency", "state",
+                      "available after", "held after", "transfer id")
+
+
+@bp.get("/wallet/history.csv")
+@login_required
+def history_csv():
+    """The member's whole history, newest first, streamed a page of the history's own
+    keyset at a time."""
+    member_id = current_user.id
+    return paged_csv("offload-wallet", HISTORY_CSV_HEADER,
+                     lambda cursor, size: wallet_history_page(member_id, cursor, size),
+                     _history_row)
+
+
+def _history_row(line: HistoryLine) -> tuple[str, ...]:
+    return (csv_time(line.at), csv_cell(line.label), csv_cell(line.cause_text),
+            csv_cell(line.memo), csv_amount(line.amount_minor), current_app.config["CURRENCY"],
+            line.state,
+            csv_amount(line.available_after), csv_amount(line.held_after),
+            str(line.transfer_id))
