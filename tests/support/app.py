@@ -133,24 +133,35 @@ class IsolatedClient(FlaskClient):
         context = contextvars.Context()
         response = context.run(super().open, *args, **kwargs)
         if response.is_streamed:
-            response.response = _read_in(context, response.response)
+            response.response = _ReadIn(context, response.response)
         if has_app_context():
             db.session.rollback()
         return response
 
 
-def _read_in(context: contextvars.Context, body):
-    """``body``'s chunks, each read inside ``context``, then ``body`` closed there."""
-    chunks = iter(body)
-    try:
+class _ReadIn:
+    """``body``'s chunks, each read inside ``context``; closed there too, when read to
+    the end, closed, or dropped unread (a test that looks only at the status)."""
+
+    def __init__(self, context: contextvars.Context, body) -> None:
+        self.context, self.body, self.closed = context, body, False
+
+    def __iter__(self):
+        chunks = iter(self.body)
         while True:
             try:
-                yield context.run(next, chunks)
+                yield self.context.run(next, chunks)
             except StopIteration:
+                self.close()
                 return
-    finally:
-        if hasattr(body, "close"):
-            context.run(body.close)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if hasattr(self.body, "close"):
+                self.context.run(self.body.close)
+
+    __del__ = close
 
 
 def empty_tables():
