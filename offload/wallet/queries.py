@@ -603,3 +603,69 @@ def _withdrawal_details(withdrawal_id: int) -> tuple[tuple[str, str], ...]:
 # cause type -> the provider's side of its receipt (one query), for causes that have one
 _RECEIPT_DETAILS = {"deposit": _deposit_details, "withdrawal": _withdrawal_details}
 
+
+# --- the platform's revenue ----------------------------------------------------------------
+
+class RevenueLine(NamedTuple):
+    """A movement of the platform's revenue account (the admins' CSV)."""
+
+    id: int
+    created_at: datetime
+    kind: str
+    amount_minor: int  # + into the platform's revenue, - out of it (a correction)
+    member_username: str | None  # whose wallet paid it (or was paid)
+    member_name: str | None
+    cause_type: str | None
+    cause_id: int | None
+    memo: str
+    batch_id: str
+
+    @property
+    def what(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
+
+
+@lru_cache(maxsize=4)
+def _revenue_statement(size: int, paged: bool) -> Select:
+    """The revenue account's ``size`` newest movements that moved money (before a
+    cursor when ``paged``): its credits and its debits, each walked backwards on its
+    (account, created_at, id) index, merged (as the history does). Parameters:
+    account_id, and before_at, before_id when ``paged``."""
+    before = tuple_(bindparam("before_at", type_=Transfer.created_at.type),
+                    bindparam("before_id", type_=Integer))
+
+    def side(incoming: bool) -> Select:
+        ours, theirs = ((Transfer.credit_account_id, Transfer.debit_account_id) if incoming
+                        else (Transfer.debit_account_id, Transfer.credit_account_id))
+        other, member = aliased(LedgerAccount), aliased(User)
+        amount = Transfer.amount_minor if incoming else -Transfer.amount_minor
+        stmt = (select(Transfer.id, Transfer.created_at, Transfer.kind,
+                       amount.label("amount_minor"), member.username.label("member_username"),
+                       member.display_name.label("member_name"), Transfer.cause_type,
+                       Transfer.cause_id, Transfer.memo, Transfer.batch_id)
+                .join(other, other.id == theirs).outerjoin(member, member.id == other.owner_id)
+                .where(ours == bindparam("account_id", type_=Integer),
+                       Transfer.state.in_(_MOVED)))
+        if paged:
+            stmt = stmt.where(tuple_(Transfer.created_at, Transfer.id) < before)
+        return (stmt.order_by(Transfer.created_at.desc(), Transfer.id.desc()).limit(size)
+                .subquery().select())
+
+    both = union_all(side(True), side(False)).subquery()
+    return select(both).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(size)
+
+
+def revenue_page(cursor: str | None, size: int | None = None) -> Page:
+    """The platform revenue account's movements, newest first, as ``RevenueLine`` items
+    (fees and commission shares in, corrections out); two queries."""
+    account_id = db.session.scalar(select(LedgerAccount.id).where(
+        LedgerAccount.owner_id.is_(None), LedgerAccount.kind == AccountKind.PLATFORM_REVENUE))
+    key = decode_cursor(cursor)
+    if account_id is None:
+        return Page(items=[], next_cursor=None, is_first=key is None)
+    size = size or current_app.config["PAGE_SIZE"]
+    params = {"account_id": account_id}
+    if key:
+        params.update(before_at=key[0], before_id=key[1])
+    rows = db.session.execute(_revenue_statement(size + 1, bool(key)), params).all()
+    return keyset_page([RevenueLine(*row) for row in rows], size, key is None)
