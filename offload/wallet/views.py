@@ -16,7 +16,6 @@ from .forms import DepositForm, WithdrawalForm
 from .models import Deposit, DepositState
 from .providers import is_sandbox
 from .queries import (
-    RECEIPT_CAUSES,
     HistoryLine,
     deposit_for,
     receipt_for,
@@ -115,7 +114,8 @@ def withdrawal(withdrawal_id: int):
                            withdrawal=withdrawal_for(current_user, withdrawal_id))
 
 
-@bp.get(f"/wallet/receipts/<any({', '.join(RECEIPT_CAUSES)}):cause>/<int:cause_id>")
+# the causes of ``RECEIPT_CAUSES``
+@bp.get("/wallet/receipts/<any(deposit, withdrawal, offer, commission):cause>/<int:cause_id>")
 @login_required
 def receipt(cause: str, cause_id: int):
     """Printable (the print stylesheet drops the navigation)."""

@@ -4,13 +4,14 @@ by the member it concerns and by admins; anyone else gets a 404."""
 from __future__ import annotations
 
 import pytest
+from flask import url_for
 from werkzeug.exceptions import NotFound
 
 from offload.commissions.services import complete_referral
 from offload.core.db import db
 from offload.ledger.models import Transfer
 from offload.offers.services import accept_award, award_offer
-from offload.wallet.queries import receipt_for
+from offload.wallet.queries import RECEIPT_CAUSES, receipt_for
 from offload.wallet.services import mark_withdrawal_paid
 from tests.support.factories import PASSWORD, new_key
 
@@ -141,3 +142,9 @@ def test_the_receipt_prints_without_the_navigation(client, login, ada, fund):
     print_rules = css[css.index("@media print"):]
     assert ".topbar" in print_rules and ".no-print" in print_rules
     assert "color: #000" in print_rules and "background: #fff" in print_rules
+
+
+def test_the_route_takes_every_cause_that_has_receipts(app):
+    with app.test_request_context():
+        assert [url_for("wallet.receipt", cause=cause, cause_id=7) for cause in RECEIPT_CAUSES] \
+            == [f"/wallet/receipts/{cause}/7" for cause in RECEIPT_CAUSES]
