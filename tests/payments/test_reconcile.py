@@ -147,3 +147,10 @@ def test_stripe_failing_exits_2_and_says_so(app, stripe_api):
     result = run(app)
     assert result.exit_code == 2
     assert "could not list Stripe's balance transactions" in result.output
+
+
+def test_without_a_stripe_key_it_exits_2_before_asking(app, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "")
+    result = run(app)
+    assert result.exit_code == 2
+    assert "OFFLOAD_STRIPE_SECRET_KEY is not set" in result.output
