@@ -198,6 +198,9 @@ class Config:
 
     # Lists
     PAGE_SIZE = 20
+    # CSV downloads (the wallet history, the platform's revenue and commissions) read
+    # this many rows per query while they stream
+    CSV_PAGE_SIZE = 500
 
     # The JSON API (offload/api): requests per personal access token (per address for
     # requests without a valid one); the expiries a member chooses from for a new token

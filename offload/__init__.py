@@ -152,8 +152,9 @@ def _register_cli(app: Flask) -> None:
     from offload.demo.cli import demo_cli
     from offload.jobs.cli import jobs_cli
     from offload.ledger.cli import ledger_cli
+    from offload.payments.cli import payments_cli
 
-    for group in (accounts_cli, demo_cli, jobs_cli, ledger_cli, commissions_cli):
+    for group in (accounts_cli, demo_cli, jobs_cli, ledger_cli, commissions_cli, payments_cli):
         app.cli.add_command(group)
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, select
+from sqlalchemy import Integer, Select, bindparam, select, tuple_
+from sqlalchemy.orm import aliased
 from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
 from offload.core.db import db, utcnow
+from offload.core.pagination import Page, decode_cursor, keyset_page
 from offload.gigs.models import Gig
 from offload.projects.models import Project
 from offload.projects.policies import can_view_project
@@ -80,3 +83,43 @@ def overdue_commissions(today: date | None = None, limit: int = 1000
         .join(Gig, Gig.id == Project.gig_id)
         .where(Commission.state == CommissionState.DUE, Commission.due_on < today)
         .order_by(Commission.due_on, Commission.id).limit(limit))]
+
+
+class CommissionRow(NamedTuple):
+    """A commission as the admins' CSV lists it."""
+
+    id: int
+    created_at: datetime
+    project_id: int
+    gig_title: str
+    payer_username: str  # the performer
+    referrer_username: str
+    invoiced_minor: int
+    commission_minor: int
+    platform_minor: int
+    referrer_minor: int
+    state: str
+    due_on: date
+    paid_at: datetime | None
+    review_state: str
+
+
+def commissions_page(cursor: str | None, size: int) -> Page:
+    """Every commission, newest first (keyset on created_at, id), as ``CommissionRow``
+    items; one query."""
+    payer, referrer = aliased(User), aliased(User)
+    stmt = (select(Commission.id, Commission.created_at, Commission.project_id, Gig.title,
+                   payer.username, referrer.username, Commission.invoiced_minor,
+                   Commission.commission_minor, Commission.platform_minor,
+                   Commission.referrer_minor, Commission.state, Commission.due_on,
+                   Commission.paid_at, Commission.review_state)
+            .join(Project, Project.id == Commission.project_id)
+            .join(Gig, Gig.id == Project.gig_id)
+            .join(payer, payer.id == Commission.payer_id)
+            .join(referrer, referrer.id == Commission.referrer_id))
+    key = decode_cursor(cursor)
+    if key:
+        stmt = stmt.where(tuple_(Commission.created_at, Commission.id) < key)
+    rows = db.session.execute(stmt.order_by(Commission.created_at.desc(),
+                                            Commission.id.desc()).limit(size + 1)).all()
+    return keyset_page([CommissionRow(*row) for row in rows], size, key is None)

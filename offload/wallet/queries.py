@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    String,
     bindparam,
     case,
     cast,
@@ -192,6 +193,15 @@ class HistoryLine:
             return ""
         name = self.cause_type.replace("_", " ").capitalize()
         return f"{name} #{self.cause_id}" if self.cause_id is not None else name
+
+    @property
+    def receipt(self) -> tuple[str, int] | None:
+        """(cause type, cause id) of this line's receipt: a line that moved money (posted
+        at once, or a hold charged) for a cause that has receipts."""
+        if self.step in (LineStep.POSTED, LineStep.CHARGE) and self.cause_id is not None \
+                and self.cause_type in RECEIPT_CAUSES:
+            return self.cause_type, self.cause_id
+        return None
 
     @property
     def partly_charged(self) -> bool:
@@ -600,3 +610,213 @@ def chargebacks_of(deposit_id: int) -> list[ChargebackLine]:
     return [ChargebackLine(*row) for row in db.session.execute(
         select(*(getattr(Chargeback, name) for name in ChargebackLine._fields))
         .where(Chargeback.deposit_id == deposit_id).order_by(Chargeback.id))]
+
+
+# --- receipts -----------------------------------------------------------------------------
+#
+# A receipt is for one cause (a deposit, a withdrawal, an offer's fee, a commission) as it
+# concerns one member: every transfer of that cause that moved money (posted, or the post
+# of a reservation) to or from their wallet. A hold not yet charged and a released one
+# moved nothing and have no receipt; a commission's two legs, and any correction of it
+# (its reversals carry the same cause), are lines of one receipt.
+
+RECEIPT_CAUSES = ("deposit", "withdrawal", "offer", "commission")
+_CAUSE_TITLES = {"deposit": "Deposit", "withdrawal": "Withdrawal", "offer": "Offer fee",
+                 "commission": "Commission"}
+_MOVED = (TransferState.POSTED, TransferState.POST_PENDING)
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    transfer_id: int
+    batch_id: str
+    at: datetime
+    what: str  # "Commission (referrer share)"
+    amount_minor: int  # signed from the member's side: + received, - paid
+    counterparty: str  # who the money came from or went to
+
+
+@dataclass(frozen=True)
+class Receipt:
+    cause_type: str
+    cause_id: int
+    member_id: int  # the member it concerns (the viewer, or for an admin its payer)
+    member_username: str
+    member_name: str
+    lines: tuple[ReceiptLine, ...]
+    # the provider's side, (label, value): a deposit's checkout and payment references,
+    # a withdrawal's payout details
+    details: tuple[tuple[str, str], ...]
+
+    @property
+    def title(self) -> str:
+        return f"{_CAUSE_TITLES[self.cause_type]} #{self.cause_id}"
+
+    @property
+    def total_minor(self) -> int:
+        return sum(line.amount_minor for line in self.lines)
+
+    @property
+    def at(self) -> datetime:
+        """When the money last moved."""
+        return self.lines[-1].at
+
+
+@lru_cache(maxsize=1)
+def _receipt_statement() -> Select:
+    """Every transfer of a cause that moved money, oldest first, with both accounts'
+    kinds and owners. Built once; parameters: cause_type, cause_id."""
+    debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
+    payer, payee = aliased(User), aliased(User)
+    return (select(Transfer.id, Transfer.batch_id, Transfer.created_at, Transfer.kind,
+                   Transfer.memo, Transfer.amount_minor,
+                   debit.kind.label("debit_kind"), debit.owner_id.label("debit_owner"),
+                   payer.username.label("payer_username"),
+                   payer.display_name.label("payer_name"),
+                   credit.kind.label("credit_kind"), credit.owner_id.label("credit_owner"),
+                   payee.username.label("payee_username"),
+                   payee.display_name.label("payee_name"))
+            .join(debit, debit.id == Transfer.debit_account_id)
+            .join(credit, credit.id == Transfer.credit_account_id)
+            .outerjoin(payer, payer.id == debit.owner_id)
+            .outerjoin(payee, payee.id == credit.owner_id)
+            .where(Transfer.cause_type == bindparam("cause_type", type_=String),
+                   Transfer.cause_id == bindparam("cause_id", type_=Integer),
+                   Transfer.state.in_(_MOVED))
+            .order_by(Transfer.created_at, Transfer.id))
+
+
+def receipt_for(viewer: User | SignedIn, cause_type: str, cause_id: int) -> Receipt:
+    """The receipt of a cause for the viewer, who paid or received money by it; for an
+    admin, any cause's, as it concerns the member who paid (or, for a deposit, was paid).
+    NotFound for anyone else, and when the cause moved no money (yet). Two queries."""
+    if cause_type not in RECEIPT_CAUSES:
+        raise NotFound()
+    rows = db.session.execute(_receipt_statement(),
+                              {"cause_type": cause_type, "cause_id": cause_id}).all()
+    parties = [owner for row in rows for owner in (row.debit_owner, row.credit_owner)
+               if owner is not None]
+    if viewer.id in parties:
+        member_id = viewer.id
+    elif viewer.is_admin and parties:
+        member_id = parties[0]
+    else:
+        raise NotFound()
+    lines, names = [], {}
+    for row in rows:
+        paying = row.debit_owner == member_id
+        if not paying and row.credit_owner != member_id:
+            continue  # a leg between others (the platform's share of a commission)
+        names[row.debit_owner] = (row.payer_username, row.payer_name)
+        names[row.credit_owner] = (row.payee_username, row.payee_name)
+        other = (row.credit_kind, row.payee_username, row.payee_name) if paying else (
+            row.debit_kind, row.payer_username, row.payer_name)
+        what = KIND_LABELS.get(row.kind, row.kind.replace("_", " ").capitalize())
+        lines.append(ReceiptLine(
+            transfer_id=row.id, batch_id=row.batch_id, at=row.created_at,
+            what=f"{what} ({row.memo})" if row.memo else what,
+            amount_minor=-row.amount_minor if paying else row.amount_minor,
+            counterparty=_counterparty(*other)))
+    username, name = names[member_id]
+    details = _RECEIPT_DETAILS.get(cause_type, lambda _id: ())(cause_id)
+    return Receipt(cause_type=cause_type, cause_id=cause_id, member_id=member_id,
+                   member_username=username, member_name=name, lines=tuple(lines),
+                   details=details)
+
+
+def _counterparty(kind: str, username: str | None, name: str | None) -> str:
+    if kind == AccountKind.WALLET:
+        return f"{name} (@{username})"
+    site = current_app.config["SITE_NAME"]
+    return {AccountKind.PLATFORM_REVENUE: f"{site} (platform revenue)",
+            AccountKind.ESCROW: f"{site} (escrow)",
+            AccountKind.EXTERNAL: "Outside the site (the payment provider)"}.get(kind, kind)
+
+
+def _deposit_details(deposit_id: int) -> tuple[tuple[str, str], ...]:
+    row = db.session.execute(select(Deposit.provider, Deposit.provider_reference,
+                                    Deposit.payment_reference)
+                             .where(Deposit.id == deposit_id)).one()
+    paid_through = ("the sandbox (no real money)" if row.provider == "sandbox"
+                    else row.provider.capitalize())
+    details = [("Paid through", paid_through), ("Provider's reference", row.provider_reference)]
+    if row.payment_reference:
+        details.append(("Provider's payment", row.payment_reference))
+    return tuple(details)
+
+
+def _withdrawal_details(withdrawal_id: int) -> tuple[tuple[str, str], ...]:
+    details = db.session.scalar(select(Withdrawal.payout_details)
+                                .where(Withdrawal.id == withdrawal_id))
+    return (("Paid to", details),)
+
+
+# cause type -> the provider's side of its receipt (one query), for causes that have one
+_RECEIPT_DETAILS = {"deposit": _deposit_details, "withdrawal": _withdrawal_details}
+
+
+# --- the platform's revenue ----------------------------------------------------------------
+
+class RevenueLine(NamedTuple):
+    """A movement of the platform's revenue account (the admins' CSV)."""
+
+    id: int
+    created_at: datetime
+    kind: str
+    amount_minor: int  # + into the platform's revenue, - out of it (a correction)
+    member_username: str | None  # whose wallet paid it (or was paid)
+    member_name: str | None
+    cause_type: str | None
+    cause_id: int | None
+    memo: str
+    batch_id: str
+
+    @property
+    def what(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
+
+
+@lru_cache(maxsize=4)
+def _revenue_statement(size: int, paged: bool) -> Select:
+    """The revenue account's ``size`` newest movements that moved money (before a
+    cursor when ``paged``): its credits and its debits, each walked backwards on its
+    (account, created_at, id) index, merged (as the history does). Parameters:
+    account_id, and before_at, before_id when ``paged``."""
+    before = tuple_(bindparam("before_at", type_=Transfer.created_at.type),
+                    bindparam("before_id", type_=Integer))
+
+    def side(incoming: bool) -> Select:
+        ours, theirs = ((Transfer.credit_account_id, Transfer.debit_account_id) if incoming
+                        else (Transfer.debit_account_id, Transfer.credit_account_id))
+        other, member = aliased(LedgerAccount), aliased(User)
+        amount = Transfer.amount_minor if incoming else -Transfer.amount_minor
+        stmt = (select(Transfer.id, Transfer.created_at, Transfer.kind,
+                       amount.label("amount_minor"), member.username.label("member_username"),
+                       member.display_name.label("member_name"), Transfer.cause_type,
+                       Transfer.cause_id, Transfer.memo, Transfer.batch_id)
+                .join(other, other.id == theirs).outerjoin(member, member.id == other.owner_id)
+                .where(ours == bindparam("account_id", type_=Integer),
+                       Transfer.state.in_(_MOVED)))
+        if paged:
+            stmt = stmt.where(tuple_(Transfer.created_at, Transfer.id) < before)
+        return (stmt.order_by(Transfer.created_at.desc(), Transfer.id.desc()).limit(size)
+                .subquery().select())
+
+    both = union_all(side(True), side(False)).subquery()
+    return select(both).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(size)
+
+
+def revenue_page(cursor: str | None, size: int | None = None) -> Page:
+    """The platform revenue account's movements, newest first, as ``RevenueLine`` items
+    (fees and commission shares in, corrections out); two queries."""
+    account_id = db.session.scalar(select(LedgerAccount.id).where(
+        LedgerAccount.owner_id.is_(None), LedgerAccount.kind == AccountKind.PLATFORM_REVENUE))
+    key = decode_cursor(cursor)
+    if account_id is None:
+        return Page(items=[], next_cursor=None, is_first=key is None)
+    size = size or current_app.config["PAGE_SIZE"]
+    params = {"account_id": account_id}
+    if key:
+        params.update(before_at=key[0], before_id=key[1])
+    rows = db.session.execute(_revenue_statement(size + 1, bool(key)), params).all()
+    return keyset_page([RevenueLine(*row) for row in rows], size, key is None)

@@ -1,4 +1,5 @@
-"""The wallet page: balances, history, adding funds and asking for withdrawals."""
+"""The wallet page: balances, history, adding funds and asking for withdrawals; the
+receipts of what was paid or received, and the history as a CSV download."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
 from offload.accounts.step_up import step_up_for_amount
+from offload.core.csv_export import csv_amount, csv_cell, csv_time, paged_csv
 from offload.core.errors import OffloadError
 from offload.core.forms import ButtonForm, fresh_fields_key
 from offload.core.money import format_money
@@ -27,10 +29,12 @@ from .forms import DepositForm, PayoutAccountWithdrawalForm, WithdrawalForm
 from .models import Deposit, DepositState
 from .providers import is_sandbox, payment_page_origin, pays_out_through_stripe
 from .queries import (
+    HistoryLine,
     chargebacks_of,
     checkout_deposit,
     deposit_for,
     payout_account_of,
+    receipt_for,
     recent_deposits,
     recent_withdrawals,
     wallet_history_page,
@@ -195,3 +199,35 @@ def _payout_page(*, form: ButtonForm | None = None, error: str | None = None,
         "wallet/payout_account.html", account=payout_account_of(current_user.id),
         stripe=pays_out_through_stripe(), form=form or ButtonForm(formdata=None),
         error=error), status
+
+
+# the causes of ``RECEIPT_CAUSES``
+@bp.get("/wallet/receipts/<any(deposit, withdrawal, offer, commission):cause>/<int:cause_id>")
+@login_required
+def receipt(cause: str, cause_id: int):
+    """Printable (the print stylesheet drops the navigation)."""
+    return render_template("wallet/receipt.html",
+                           receipt=receipt_for(current_user, cause, cause_id))
+
+
+HISTORY_CSV_HEADER = ("date", "what", "for", "memo", "amount", "currency", "state",
+                      "available after", "held after", "transfer id")
+
+
+@bp.get("/wallet/history.csv")
+@login_required
+def history_csv():
+    """The member's whole history, newest first, streamed a page of the history's own
+    keyset at a time."""
+    member_id = current_user.id
+    return paged_csv("offload-wallet", HISTORY_CSV_HEADER,
+                     lambda cursor, size: wallet_history_page(member_id, cursor, size),
+                     _history_row)
+
+
+def _history_row(line: HistoryLine) -> tuple[str, ...]:
+    return (csv_time(line.at), csv_cell(line.label), csv_cell(line.cause_text),
+            csv_cell(line.memo), csv_amount(line.amount_minor), current_app.config["CURRENCY"],
+            line.state,
+            csv_amount(line.available_after), csv_amount(line.held_after),
+            str(line.transfer_id))

@@ -35,6 +35,7 @@ PAGES = [
     ("offer", "member", "/offers/{offer_id}"),
     ("project", "member", "/projects/{project_id}"),
     ("wallet", "member", "/wallet"),
+    ("receipt", "member", "/wallet/receipts/{cause}/{cause_id}"),
     ("profile", "member", "/members/{username}"),
     ("members", "member", "/members?skill=Python"),
     ("notifications", "member", "/notifications"),

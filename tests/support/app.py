@@ -127,13 +127,44 @@ class IsolatedClient(FlaskClient):
     share ``g`` (Flask-Login's cached user) and the database session between requests.
     Running each request in an empty ``contextvars.Context`` gives it its own. After
     the request, the test's session ends its read transaction so it sees the changes.
+    A streamed body (``stream_with_context``: a CSV download) is read in the same
+    context as its request, as a server reads it, since the request's context is
+    entered in one and left once the body is read.
     """
 
     def open(self, *args, **kwargs):
-        response = contextvars.Context().run(super().open, *args, **kwargs)
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        if response.is_streamed:
+            response.response = _ReadIn(context, response.response)
         if has_app_context():
             db.session.rollback()
         return response
+
+
+class _ReadIn:
+    """``body``'s chunks, each read inside ``context``; closed there too, when read to
+    the end, closed, or dropped unread (a test that looks only at the status)."""
+
+    def __init__(self, context: contextvars.Context, body) -> None:
+        self.context, self.body, self.closed = context, body, False
+
+    def __iter__(self):
+        chunks = iter(self.body)
+        while True:
+            try:
+                yield self.context.run(next, chunks)
+            except StopIteration:
+                self.close()
+                return
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if hasattr(self.body, "close"):
+                self.context.run(self.body.close)
+
+    __del__ = close
 
 
 def empty_tables():

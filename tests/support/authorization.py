@@ -333,13 +333,15 @@ def _case_objects(world: World) -> dict:
 
 
 def _wallet_objects(member) -> dict:
-    """A completed deposit and a requested withdrawal of the member."""
+    """A completed deposit (and its receipt) and a requested withdrawal of the member."""
     from offload.wallet.services import add_funds, request_withdrawal
 
     deposit = add_funds(actor=member, amount_minor=50_00, idempotency_key="matrix-deposit")
     withdrawal = request_withdrawal(actor=member, amount_minor=10_00, payout_details="IBAN X",
                                     idempotency_key="matrix-withdrawal")
-    return {"deposit_id": deposit.id, "withdrawal_id": withdrawal.id}
+    # the receipt's sample is the deposit's
+    return {"deposit_id": deposit.id, "withdrawal_id": withdrawal.id, "cause": "deposit",
+            "cause_id": deposit.id}
 
 
 def _first_id(model_name: str, user_id: int, package: str = "profiles") -> int:

@@ -209,7 +209,8 @@ class StripeStandIn:
 
     def _list(self, name: str, params: dict[str, str], path: str) -> dict[str, Any]:
         kind = RESOURCES[name].get("object")
-        items = [o for o in self.objects.values() if o.get("object") == kind]
+        items = self._filtered(
+            [o for o in self.objects.values() if o.get("object") == kind], params)
         if "starting_after" in params:
             ids = [o["id"] for o in items]
             after = params["starting_after"]
@@ -218,6 +219,19 @@ class StripeStandIn:
         return {"object": "list", "url": path, "has_more": len(items) > limit,
                 "data": items[:limit]}
 
+    # --- a list's filter and expansion, as the reconcile command asks for them ------------
+
+    def _filtered(self, items: list[dict[str, Any]], params: dict[str, str]
+                  ) -> list[dict[str, Any]]:
+        """Only objects created at or after ``created[gte]``; with ``expand[]=data.source``
+        (sent as ``expand[0]``), each one's ``source`` id replaced by the object it names
+        when the stand-in holds it (Stripe's expansion)."""
+        if "created[gte]" in params:
+            items = [o for o in items if o.get("created", 0) >= int(params["created[gte]"])]
+        if "data.source" in {v for k, v in params.items() if k.startswith("expand[")}:
+            items = [{**o, "source": self.objects.get(o.get("source"), o.get("source"))}
+                     for o in items]
+        return items
 
     # --- transfer reversals: POST /v1/transfers/{id}/reversals -------------------------
 

@@ -1,0 +1,228 @@
+"""``flask payments reconcile --since DATE`` against the stand-in for Stripe's API: the
+ledger's Stripe deposits compared with Stripe's balance transactions (from Stripe's own
+fixtures, with only the amounts, ids and times a test controls overridden)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from offload.core.db import db
+from offload.health import MONEY_CHECKS
+from offload.ledger.checks import run_checks
+from offload.payments import reconcile as reconciling
+from offload.payments.queries import LedgerItem
+from offload.payments.reconcile import SOURCES, reconcile
+from offload.payments.services import apply_event
+from offload.wallet.connect import connect_payout_account, refresh_payout_account
+from offload.wallet.models import PayoutAccount, Withdrawal
+from offload.wallet.services import (
+    add_funds,
+    mark_withdrawal_paid,
+    request_withdrawal,
+    settle_deposit,
+)
+from tests.support.factories import PASSWORD, new_key
+from tests.support.stripe_standin import StripeStandIn, fixture, new_id
+
+TODAY = datetime.now(UTC).date().isoformat()
+
+
+@pytest.fixture
+def stripe_api(app, monkeypatch):
+    with StripeStandIn() as server:
+        for name, value in (("PAYMENT_PROVIDER", "stripe"), ("STRIPE_API_BASE", server.url),
+                            ("STRIPE_SECRET_KEY", "sk_test_standin")):
+            monkeypatch.setitem(app.config, name, value)
+        yield server
+
+
+@pytest.fixture
+def ada(make_member):
+    return make_member("ada")
+
+
+def deposit_paid(member, amount_minor: int):
+    """A deposit through Stripe Checkout, credited by its webhook's verdict; its payment
+    intent's id."""
+    deposit = add_funds(actor=member, amount_minor=amount_minor, idempotency_key=new_key())
+    intent = new_id("payment_intent")
+    settle_deposit(provider="stripe", reference=deposit.provider_reference, paid=True,
+                   payment_reference=intent)
+    return intent
+
+
+def charged(stripe_api, intent: str, amount_minor: int, *, fee_minor: int = 0,
+            ago: timedelta = timedelta(0)):
+    """Stripe's charge for ``intent`` and its balance transaction."""
+    created = int(time.time() - ago.total_seconds())
+    charge = stripe_api.add("charge", payment_intent=intent, amount=amount_minor,
+                            created=created)
+    return stripe_api.add("balance_transaction", source=charge["id"], type="charge",
+                          reporting_category="charge", amount=amount_minor, fee=fee_minor,
+                          net=amount_minor - fee_minor, created=created)
+
+
+def run(app, since: str = TODAY):
+    return app.test_cli_runner().invoke(args=["payments", "reconcile", "--since", since])
+
+
+def test_a_clean_run_exits_0_with_the_fees_in_the_summary(app, stripe_api, ada):
+    for amount, fee in ((25_00, 1_03), (40_00, 1_46)):
+        charged(stripe_api, deposit_paid(ada, amount), amount, fee_minor=fee)
+    stripe_api.add("balance_transaction", source=new_id("payout"), type="payout",
+                   reporting_category="payout", amount=-10_00, fee=0, net=-10_00,
+                   created=int(time.time()))
+    result = run(app)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"reconcile since {TODAY}T00:00:00+00:00: 2 matched, 0 mismatch(es); Stripe's fees "
+        "2.49 USD on 2 balance transaction(s) (not mismatches); not compared (not ledger "
+        "movements): payout 1"]
+    (listed,) = [r for r in stripe_api.requests if r.path == "/v1/balance_transactions"]
+    since = datetime.fromisoformat(TODAY).replace(tzinfo=UTC) - timedelta(days=1)
+    assert listed.method == "GET" and listed.params["created[gte]"] == str(
+        int(since.timestamp()))
+    assert listed.params["expand[0]"] == "data.source" and listed.params["limit"] == "100"
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_planted_mismatches_are_each_named_and_exit_1(app, stripe_api, ada):
+    matched = deposit_paid(ada, 10_00)
+    charged(stripe_api, matched, 10_00)
+    unknown = charged(stripe_api, new_id("payment_intent"), 15_00)  # no deposit
+    lost = deposit_paid(ada, 20_00)  # no balance transaction
+    differs = deposit_paid(ada, 30_00)
+    short = charged(stripe_api, differs, 29_00)
+    unknown_intent = stripe_api.objects[unknown["source"]]["payment_intent"]
+    result = run(app)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert sorted(lines[:-1]) == sorted([
+        f"missing in the ledger: {unknown_intent} (charge {unknown['id']}): 15.00 at Stripe, "
+        "nothing in the ledger",
+        f"missing at Stripe: {lost} (deposit #2): 20.00 in the ledger, no balance "
+        "transaction",
+        f"amount differs: {differs} (deposit #3; charge {short['id']}): 30.00 in the ledger, "
+        "29.00 usd at Stripe"])
+    assert "1 matched, 3 mismatch(es)" in lines[-1]
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_every_page_of_balance_transactions_is_read(app, stripe_api, ada, monkeypatch):
+    monkeypatch.setattr(reconciling, "PAGE_LIMIT", 2)
+    for amount in (1_00, 2_00, 3_00, 4_00, 5_00):
+        charged(stripe_api, deposit_paid(ada, amount), amount)
+    result = run(app)
+    assert result.exit_code == 0, result.output
+    assert "5 matched, 0 mismatch(es)" in result.output
+    pages = [r.params for r in stripe_api.requests if r.path == "/v1/balance_transactions"]
+    assert len(pages) == 3 and "starting_after" not in pages[0]
+    assert [p["starting_after"] for p in pages[1:]] == [
+        t["id"] for t in list(stripe_api.objects.values())
+        if t["object"] == "balance_transaction"][1:4:2]
+
+
+def test_a_charge_just_before_the_window_matches_its_deposit_credited_inside_it(
+        app, stripe_api, ada):
+    charged(stripe_api, deposit_paid(ada, 12_00), 12_00, ago=timedelta(minutes=10))
+    since = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")
+    result = run(app, since)
+    assert result.exit_code == 0, result.output
+    assert "1 matched, 0 mismatch(es)" in result.output
+
+
+def test_another_source_plugs_in_as_one_function(app, stripe_api):
+    transfer = new_id("transfer")
+    stripe_api.add("balance_transaction", source=transfer, type="transfer",
+                   reporting_category="transfer", amount=-7_50, fee=0, net=-7_50,
+                   created=int(time.time()))
+    now = datetime.now(UTC)
+
+    def payouts(since):
+        return [LedgerItem(transfer, -7_50, "withdrawal #1", now)]
+
+    report = reconcile(now - timedelta(hours=1), sources=[*SOURCES, payouts])
+    assert (report.matched, report.mismatches) == (1, [])
+    (missing,) = reconcile(now - timedelta(hours=1)).mismatches  # without it
+    assert (missing.stripe_id, missing.ledger, missing.stripe_minor) == (transfer, (), -7_50)
+    assert str(missing).startswith(f"missing in the ledger: {transfer} (transfer txn_")
+
+
+def test_stripe_failing_exits_2_and_says_so(app, stripe_api):
+    stripe_api.fail_next("/v1/balance_transactions", 500)
+    result = run(app)
+    assert result.exit_code == 2
+    assert "could not list Stripe's balance transactions" in result.output
+
+
+def test_without_a_stripe_key_it_exits_2_before_asking(app, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "")
+    result = run(app)
+    assert result.exit_code == 2
+    assert "OFFLOAD_STRIPE_SECRET_KEY is not set" in result.output
+
+
+def _stripe_balance(stripe_api, source: str, kind: str, amount_minor: int):
+    return stripe_api.add("balance_transaction", source=source, type=kind,
+                          reporting_category=kind, amount=amount_minor, fee=0,
+                          net=amount_minor, created=int(time.time()))
+
+
+def _paid_out(stripe_api, member, admin, amount_minor: int) -> Withdrawal:
+    """A withdrawal paid into the member's connected account by a Stripe Transfer."""
+    withdrawal = request_withdrawal(actor=member, amount_minor=amount_minor,
+                                    payout_details=None, idempotency_key=new_key())
+    mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    db.session.rollback()
+    return db.session.get(Withdrawal, withdrawal.id)
+
+
+def test_chargebacks_and_payouts_are_compared_with_their_balance_transactions(
+        app, stripe_api, ada, make_member):
+    admin = make_member("keeper", admin=True)
+    disputed = deposit_paid(ada, 80_00)
+    charged(stripe_api, disputed, 80_00)
+    dispute = fixture("dispute", id=new_id("dispute"), amount=30_00, payment_intent=disputed,
+                      status="needs_response", reason="fraudulent")
+    apply_event(provider="stripe", event_id=new_id("event"),
+                event_type="charge.dispute.created", data_object=dispute)
+    stripe_api.objects[dispute["id"]] = dispute
+    _stripe_balance(stripe_api, dispute["id"], "adjustment", -30_00)
+
+    connect_payout_account(actor=ada)
+    account = db.session.scalar(select(PayoutAccount.account_reference)
+                                .where(PayoutAccount.member_id == ada.id))
+    stripe_api.objects[account].update(details_submitted=True, payouts_enabled=True)
+    refresh_payout_account(actor=ada)
+    kept = _paid_out(stripe_api, ada, admin, 20_00)
+    _stripe_balance(stripe_api, kept.transfer_reference, "transfer", -20_00)
+    returned = _paid_out(stripe_api, ada, admin, 10_00)
+    _stripe_balance(stripe_api, returned.transfer_reference, "transfer", -10_00)
+    reversal = stripe_api.add("transfer_reversal", transfer=returned.transfer_reference,
+                              amount=10_00)
+    _stripe_balance(stripe_api, reversal["id"], "transfer_refund", 10_00)
+    apply_event(provider="stripe", event_id=new_id("event"), event_type="transfer.reversed",
+                data_object={**stripe_api.objects[returned.transfer_reference],
+                             "reversed": True, "amount_reversed": 10_00})
+    assert run_checks(MONEY_CHECKS) == []
+
+    result = run(app)
+    assert result.exit_code == 0, result.output
+    assert "4 matched, 0 mismatch(es)" in result.output  # the charge, dispute, 2 transfers
+
+    # Stripe says the dispute took 35.00, and a transfer the ledger never made
+    stray = new_id("transfer")
+    _stripe_balance(stripe_api, dispute["id"], "adjustment", -5_00)
+    _stripe_balance(stripe_api, stray, "transfer", -1_00)
+    result = run(app)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any(line.startswith(f"amount differs: {dispute['id']} (dispute #")
+               and "30.00 in the ledger" in line and "35.00 usd at Stripe" in line
+               for line in lines), result.output
+    assert any(line.startswith(f"missing in the ledger: {stray}") for line in lines)
+    assert "3 matched, 2 mismatch(es)" in lines[-1]
