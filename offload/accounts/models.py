@@ -113,6 +113,12 @@ class User(UserMixin, db.Model):
         return self.suspended_at is not None
 
     @property
+    def is_admin_account(self) -> bool:
+        """As ``SignedIn.is_admin_account``: the row's flag (its powers are never
+        withheld; the read model's are)."""
+        return self.is_admin
+
+    @property
     def work(self) -> WorkRole:
         """What the member mainly does, as the enum (``work_role`` is its stored value)."""
         return WorkRole(self.work_role)

@@ -301,7 +301,8 @@ def disable_two_factor(*, actor: User, password: str, code: str) -> None:
     Refuses: admins, who must keep it (NotAllowed); 2FA off (Conflict); a wrong
     password (InvalidField "password"); a wrong code (InvalidField "code").
     """
-    if actor.is_admin and current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]:
+    # the row's flag: an admin whose powers are withheld in this request is still one
+    if member_row(actor).is_admin and current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]:
         raise NotAllowed("Admins must keep two-factor authentication on.")
     if not _two_factor_on(actor.id):
         raise Conflict("Two-factor authentication is already off.")

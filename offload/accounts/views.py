@@ -47,6 +47,7 @@ from .queries import (
     personal_tokens_of,
     signed_in,
     two_factor_status,
+    without_admin_powers,
 )
 from .services import (
     authenticate,
@@ -65,7 +66,7 @@ from .services import (
     revoke_personal_token,
     set_work_role,
 )
-from .step_up import mark_code_entered, replay_fields, send_back
+from .step_up import admin_powers_count, mark_code_entered, replay_fields, send_back
 from .two_factor import (
     begin_two_factor,
     check_code,
@@ -92,7 +93,10 @@ def load_user(user_id: str) -> SignedIn | None:
     member_id = parse_id(raw_id)
     if member_id is None or not token:
         return None
-    return signed_in(member_id, token)
+    member = signed_in(member_id, token)
+    if member is not None and member.is_admin and not admin_powers_count():
+        return without_admin_powers(member)  # TWO_FACTOR_REQUIRED_FOR_ADMINS: step_up
+    return member
 
 
 def _status(form) -> int:

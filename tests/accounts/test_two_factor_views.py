@@ -272,3 +272,23 @@ def test_production_refuses_admins_without_two_factor(monkeypatch, tmp_path):
         create_app({"PRODUCTION": True, "RATELIMIT_SINGLE_PROCESS": True,
                     "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
                     "TWO_FACTOR_REQUIRED_FOR_ADMINS": False})
+
+
+@pytest.mark.usefixtures("admins_need_it")
+def test_admin_powers_count_only_after_the_code_in_this_session(client, make_member,
+                                                                withdraw, fund):
+    root = make_member("root", admin=True)
+    codes = turn_on_two_factor(root).backup_codes
+    alice = make_member("alice")
+    fund(alice, 50_00)
+    w = withdraw(alice, 20_00)
+    _log_in_with_code(client, root, codes[0])
+    assert client.get(f"/wallet/withdrawals/{w.id}").status_code == 200
+    with client.session_transaction() as session:
+        del session[FRESH_KEY]  # a session that never passed the code (a remember cookie)
+    assert client.get(f"/wallet/withdrawals/{w.id}").status_code == 404
+    assert client.get("/admin").headers["Location"] == "/two-factor/confirm?next=/admin"
+    response = client.post("/two-factor/confirm", data={"two_factor-next": "/admin",
+                                                         "two_factor-code": codes[1]})
+    assert response.headers["Location"] == "/admin"
+    assert client.get(f"/wallet/withdrawals/{w.id}").status_code == 200
