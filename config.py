@@ -36,7 +36,10 @@ class Config:
     # before any admin page works (production refuses to start with this off; `make run`
     # turns it off so the demo admin logs in with the password alone). An admin decision
     # (a POST under /admin) needs a code entered within TWO_FACTOR_FRESH_MINUTES, and so
-    # does a member's withdrawal above TWO_FACTOR_STEP_UP_MINOR when their 2FA is on.
+    # do a member's withdrawal above TWO_FACTOR_STEP_UP_MINOR and a new API token with the
+    # wallet scope when their 2FA is on; the API refuses such a withdrawal (403: the
+    # site asks for the code). With the requirement on, admin powers count only in a
+    # session that passed the code (a POST: a fresh one), never through an API token.
     TWO_FACTOR_REQUIRED_FOR_ADMINS = True
     TWO_FACTOR_FRESH_MINUTES = 15
     TWO_FACTOR_STEP_UP_MINOR = 100_00

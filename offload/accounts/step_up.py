@@ -30,6 +30,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user
 
 from .forms import ConfirmCodeForm
+from .models import TokenScope
 from .queries import two_factor_status
 
 FRESH_KEY = "two_factor_at"
@@ -114,6 +115,19 @@ def step_up_for_amount(amount_minor: int | None):
         return None
     return ask_for_code("Moving this much money out needs a code from your app entered in "
                         f"the last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} minutes.")
+
+
+def step_up_for_wallet_token(scopes: list[str] | None):
+    """For a new personal token: the code page when it would have the ``wallet`` scope,
+    the member has 2FA on and hasn't entered a code lately; else None. Such a token
+    moves money through the API with no second factor behind it, so making one needs
+    the code, as a large withdrawal on the site does."""
+    if TokenScope.WALLET.value not in (scopes or []) or code_is_fresh() \
+            or not two_factor_status(current_user.id).is_on:
+        return None
+    return ask_for_code("A token that may move money needs a code from your app entered "
+                        f"in the last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} "
+                        "minutes.")
 
 
 def send_back(next_url: str, replay: bool):

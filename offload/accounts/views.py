@@ -66,7 +66,13 @@ from .services import (
     revoke_personal_token,
     set_work_role,
 )
-from .step_up import admin_powers_count, mark_code_entered, replay_fields, send_back
+from .step_up import (
+    admin_powers_count,
+    mark_code_entered,
+    replay_fields,
+    send_back,
+    step_up_for_wallet_token,
+)
 from .two_factor import (
     begin_two_factor,
     check_code,
@@ -373,8 +379,11 @@ def change_email_submit():
 @login_required
 def create_token_submit():
     """The new token's secret is on the page this answers with, once: not in a flash
-    (the session cookie is signed, not encrypted) nor in a redirect's URL."""
+    (the session cookie is signed, not encrypted) nor in a redirect's URL. A token with
+    the ``wallet`` scope asks a member with 2FA on for a fresh code first."""
     form = PersonalTokenForm()
+    if form.validate_on_submit() and (ask := step_up_for_wallet_token(form.scopes.data)):
+        return ask
     return submit(form, lambda: create_personal_token(
                       actor=current_user._get_current_object(), name=form.name.data,
                       scopes=form.scopes.data, days=form.days.data,

@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from offload.accounts.models import PersonalToken
 from offload.accounts.queries import two_factor_status
 from offload.accounts.step_up import FRESH_KEY
 from offload.contact.models import ContactMessage, ContactState
@@ -292,3 +293,26 @@ def test_admin_powers_count_only_after_the_code_in_this_session(client, make_mem
                                                          "two_factor-code": codes[1]})
     assert response.headers["Location"] == "/admin"
     assert client.get(f"/wallet/withdrawals/{w.id}").status_code == 200
+
+
+def test_a_token_that_may_move_money_needs_a_fresh_code(client, make_member):
+    alice = make_member("alice")
+    codes = turn_on_two_factor(alice).backup_codes
+    _log_in_with_code(client, alice, codes[0])
+    with client.session_transaction() as session:
+        del session[FRESH_KEY]
+    tokens = lambda: db.session.scalars(  # noqa: E731
+        select(PersonalToken.name).order_by(PersonalToken.id)).all()
+    form = {"name": "reader", "scopes": ["read"], "days": "30",
+            "once_key": "once-1"}
+    assert client.post("/settings/tokens", data=form).status_code == 200
+    form = {**form, "name": "payer", "scopes": ["read", "wallet"],
+            "once_key": "once-2"}
+    response = client.post("/settings/tokens", data=form)
+    assert response.status_code == 403 and "may move money" in response.get_data(
+        as_text=True)
+    assert tokens() == ["reader"]
+    response = _code_then_again(client, {
+        **form, "two_factor-replay": "1", "two_factor-next": "/settings/tokens",
+        "two_factor-code": codes[1]})
+    assert tokens() == ["reader", "payer"]
