@@ -47,6 +47,11 @@ class Config:
     # many wrong codes one pending log-in may take (the log-in limits apply as well)
     TWO_FACTOR_LOGIN_SECONDS = 300
     TWO_FACTOR_ATTEMPTS = 5
+    # wrong codes per account across all its pending log-ins and addresses (a lock-out
+    # for the rest of the window: whoever types them knows the password), and how many
+    # within an hour mail the member to change their password
+    TWO_FACTOR_WRONG_CODES_PER_ACCOUNT = "10 per hour"
+    TWO_FACTOR_WRONG_CODES_MAIL_AFTER = 5
     TWO_FACTOR_BACKUP_CODES = 10
 
     # Sessions and cookies

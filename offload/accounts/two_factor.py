@@ -24,7 +24,8 @@ the log-in it started happens. Whether a code was entered recently (admin decisi
 large withdrawals) is a matter of the session, so the entry points keep it
 (``accounts.step_up``); the services here only check codes.
 
-Mails (outbox): 2FA turned on, turned off, backup codes regenerated.
+Mails (outbox): 2FA turned on, turned off, backup codes regenerated; wrong log-in codes
+typed after the right password (``warn_of_refused_codes``).
 """
 
 from __future__ import annotations
@@ -375,6 +376,20 @@ def complete_login(token: str | None, code: str) -> User:
     db.session.refresh(user)
     log.info("login succeeded", extra={"user_id": user.id, "second_factor": used})
     return user
+
+
+def warn_of_refused_codes(member_id: int) -> None:
+    """Tell the member that wrong log-in codes were typed after their right password
+    (the log-in's code step counts them per account and calls this once a window).
+
+    Mails: "two_factor_codes_refused" (someone knows the password: change it).
+    """
+    with atomic():
+        user = db.session.get(User, member_id)
+        if user is None:
+            return
+        queue_email(user.email, "two_factor_codes_refused", user=user, member=user)
+    log.warning("login codes refused repeatedly", extra={"user_id": member_id})
 
 
 def pending_member_id(token: str | None) -> int | None:

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse as parse_limit
 from markupsafe import Markup
 
 from offload.core.errors import InvalidField, OffloadError
@@ -83,6 +84,7 @@ from .two_factor import (
     pending_set_up,
     regenerate_backup_codes,
     start_login,
+    warn_of_refused_codes,
 )
 
 bp = Blueprint("accounts", __name__)
@@ -187,8 +189,29 @@ def pending_account_at_address() -> str:
     return f"member:{pending_member_id(_pending().get('token'))}@{get_remote_address()}"
 
 
+def pending_account() -> str:
+    """Rate-limit key: the account whose code is asked for, from any address and any
+    pending log-in (a password step is cheap to repeat once the password is known)."""
+    return f"two-factor-member:{pending_member_id(_pending().get('token'))}"
+
+
+def _count_refused_code(member_id: int | None) -> None:
+    """Count a wrong log-in code against the account; the one that makes
+    TWO_FACTOR_WRONG_CODES_MAIL_AFTER within an hour mails the member (once a window).
+    Counted in the rate limiter's storage, shared by the workers as the limits are."""
+    strategy = limiter.limiter
+    if member_id is None or strategy is None:
+        return
+    item = parse_limit(f"{current_app.config['TWO_FACTOR_WRONG_CODES_MAIL_AFTER']} per hour")
+    key = ("two-factor-refused-codes", str(member_id))
+    if strategy.hit(item, *key) and strategy.get_window_stats(item, *key).remaining == 0:
+        warn_of_refused_codes(member_id)
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["TWO_FACTOR_WRONG_CODES_PER_ACCOUNT"],
+               methods=["POST"], key_func=pending_account, deduct_when=_failed)
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
                key_func=pending_account_at_address, deduct_when=_failed)
 @limiter.limit(lambda: (f"{current_app.config['TWO_FACTOR_ATTEMPTS']} per "
@@ -209,6 +232,7 @@ def login_code():
             user = complete_login(pending.get("token"), form.code.data)
         except InvalidField as e:
             form.code.errors.append(str(e))
+            _count_refused_code(pending_member_id(pending.get("token")))
         except OffloadError as e:  # the password step is spent or too old: start again
             session.pop(PENDING_LOGIN, None)
             flash(str(e), "error")

@@ -12,6 +12,7 @@ from offload.accounts.step_up import FRESH_KEY
 from offload.contact.models import ContactMessage, ContactState
 from offload.contact.services import send_contact_message
 from offload.core.db import db
+from offload.core.extensions import limiter
 from offload.wallet.models import Withdrawal
 from tests.support.app import make_app
 from tests.support.factories import PASSWORD
@@ -316,3 +317,27 @@ def test_a_token_that_may_move_money_needs_a_fresh_code(client, make_member):
         **form, "two_factor-replay": "1", "two_factor-next": "/settings/tokens",
         "two_factor-code": codes[1]})
     assert tokens() == ["reader", "payer"]
+
+
+def test_wrong_codes_are_limited_per_account_and_mail_the_member(app, make_member, tmp_path,
+                                                                 outbox):
+    limited = make_app(tmp_path, TWO_FACTOR_WRONG_CODES_PER_ACCOUNT="4 per hour",
+                       TWO_FACTOR_WRONG_CODES_MAIL_AFTER=3,
+                       SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    limiter.reset()  # member ids start again from 1 in every test
+    alice = make_member("alice")
+    set_up = turn_on_two_factor(alice)
+    statuses = []
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):  # a new log-in from each
+        client = limited.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        _password_step(client, alice)
+        statuses += [client.post("/login/code", data={"code": "abcde-fghjk"}).status_code
+                     for _ in range(2)]
+    assert statuses == [422, 422, 422, 422, 429, 429]
+    # the right code too: the account is locked out of the code step for the window
+    assert client.post("/login/code", data={"code": set_up.backup_codes[0]}
+                       ).status_code == 429
+    assert [m.template for m in outbox.to("alice@example.com")] == [
+        "two_factor_enabled", "two_factor_codes_refused"]
+    limiter.reset()
