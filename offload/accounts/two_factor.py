@@ -50,7 +50,7 @@ from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.notifications.services import queue_email
 
-from .models import BackupCode, TwoFactor, User
+from .models import BackupCode, TwoFactor, User, new_session_token
 from .passwords import hash_password, verify_password
 from .queries import member_row
 
@@ -233,7 +233,10 @@ def enable_two_factor(*, actor: User, code: str) -> list[str]:
     """Turn 2FA on with a first correct code from the app; answers the backup codes.
 
     State: TwoFactor enabled, its step used; TWO_FACTOR_BACKUP_CODES new backup codes
-    (hashed; the clear codes are only in the answer).
+    (hashed; the clear codes are only in the answer); the session token rotated, so
+    every session and remember cookie of the member ends (a session someone else
+    started with the password alone must not outlive the new requirement; the caller
+    logs its own session in again, as after a password change).
     Mails: "two-factor turned on".
     Refuses: no pending set-up (Conflict); a wrong code (InvalidField "code").
     """
@@ -247,6 +250,7 @@ def enable_two_factor(*, actor: User, code: str) -> list[str]:
         row.enabled_at = utcnow()
         _replace_backup_codes(actor.id, hashes_)
         user = member_row(actor)
+        user.session_token = new_session_token()
         queue_email(user.email, "two_factor_enabled", user=user, member=user)
     log.info("two-factor enabled", extra={"user_id": actor.id})
     return codes
@@ -258,27 +262,20 @@ def _replace_backup_codes(member_id: int, hashes_: list[str]) -> None:
     db.session.flush()
 
 
-def _confirm_password_or_code(member: User, secret: str) -> None:
-    """A password, or a current app code (spent), typed to confirm a change."""
-    if _is_app_code(secret):
-        check_code(member, secret)
-        return
-    if not verify_password(member_row(member).password_hash, secret or ""):
-        raise InvalidField("password_or_code", "That is neither your password nor the code "
-                                               "your app shows now.")
-
-
-def regenerate_backup_codes(*, actor: User, password_or_code: str) -> list[str]:
+def regenerate_backup_codes(*, actor: User, code: str) -> list[str]:
     """Replace the member's backup codes with new ones; answers them (shown once).
 
-    State: every old backup code deleted (used or not); new ones stored hashed.
+    Needs a code of the second factor (the app's, or a backup code, which is spent),
+    not the password alone: new codes are a way in, and the password is what a thief
+    of a session (or of the password) is likeliest to have.
+    State: the code used; every old backup code deleted (used or not); new ones stored
+    hashed.
     Mails: "backup codes regenerated".
-    Refuses: 2FA off (Conflict); neither the password nor a current code
-    (InvalidField "password_or_code").
+    Refuses: 2FA off (Conflict); a wrong or used code (InvalidField "code").
     """
     if _two_factor_on(actor.id) is False:
         raise Conflict("Two-factor authentication is not on.")
-    _confirm_password_or_code(actor, password_or_code)
+    check_code(actor, code)
     codes = new_backup_codes(current_app.config["TWO_FACTOR_BACKUP_CODES"])
     hashes_ = [hash_password(c) for c in codes]
     with atomic():

@@ -467,8 +467,14 @@ def enable_two_factor_submit():
     form = EnableTwoFactorForm()
 
     def enable():
-        codes = enable_two_factor(actor=current_user._get_current_object(),
-                                  code=form.code.data)
+        user = current_user._get_current_object()
+        codes = enable_two_factor(actor=user, code=form.code.data)
+        # every session ended with the token's rotation: this one goes on (as after a
+        # password change), having just passed the second factor
+        remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+        session.clear()
+        login_user(user, remember=remembered)
+        session.permanent = True
         mark_code_entered()
         return codes
 
@@ -491,10 +497,10 @@ def regenerate_backup_codes_submit():
     form = RegenerateBackupCodesForm()
     return submit(form, lambda: regenerate_backup_codes(
                       actor=current_user._get_current_object(),
-                      password_or_code=form.password_or_code.data),
+                      code=form.code.data),
                   done="New backup codes: the old ones no longer work.",
                   answer=_backup_codes_page,
-                  again=lambda: _two_factor_page(422, regenerate_form=form))
+                  again=lambda: _two_factor_page(422, regenerate_form=_emptied(form)))
 
 
 @bp.post("/settings/two-factor/disable", endpoint="disable_two_factor")

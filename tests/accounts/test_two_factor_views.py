@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from offload.accounts import two_factor
 from offload.accounts.models import PersonalToken
 from offload.accounts.queries import two_factor_status
 from offload.accounts.step_up import FRESH_KEY
@@ -130,11 +131,11 @@ def test_regenerating_and_turning_off_from_the_page(client, login, make_member, 
     codes = turn_on_two_factor(alice).backup_codes
     _log_in_with_code(client, alice, codes[0])
     response = client.post("/settings/two-factor/backup-codes",
-                           data={"password_or_code": "wrong password!"})
-    assert response.status_code == 422 and "neither your password" in response.get_data(
+                           data={"code": PASSWORD})  # the password alone is not enough
+    assert response.status_code == 422 and "is not right" in response.get_data(
         as_text=True)
     response = client.post("/settings/two-factor/backup-codes",
-                           data={"password_or_code": PASSWORD})
+                           data={"code": codes[2]})
     new = re.findall(r'<code class="secret">([a-z0-9-]{11})</code>', response.get_data(
         as_text=True))
     assert len(new) == 10 and not set(new) & set(codes)
@@ -341,3 +342,18 @@ def test_wrong_codes_are_limited_per_account_and_mail_the_member(app, make_membe
     assert [m.template for m in outbox.to("alice@example.com")] == [
         "two_factor_enabled", "two_factor_codes_refused"]
     limiter.reset()
+
+
+def test_turning_it_on_ends_every_other_session(app, client, login, make_member, totp_clock):
+    alice = make_member("alice")
+    elsewhere = app.test_client()
+    for each in (client, elsewhere):
+        each.post("/login", data={"login": "alice", "password": PASSWORD})
+        assert each.get("/settings").status_code == 200
+    client.post("/settings/two-factor/begin")
+    secret = two_factor.pending_set_up(alice).secret
+    response = client.post("/settings/two-factor/enable",
+                           data={"code": code_for(secret, totp_clock.now)})
+    assert response.status_code == 200 and "backup" in response.get_data(as_text=True)
+    assert client.get("/settings").status_code == 200  # this one goes on
+    assert elsewhere.get("/settings").headers["Location"].startswith("/login")
