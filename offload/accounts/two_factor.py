@@ -9,14 +9,20 @@ Codes: ``check_code`` accepts the code of the current step or of one step either
 (clocks drift), and only for a step later than the last one accepted
 (``last_used_step``, moved by a guarded UPDATE: of two requests with the same code, one
 wins), so a code seen once can't be used again. A backup code (anything that isn't six
-digits) is compared with the member's unused ones and spent by a guarded UPDATE. The
-hashes are compared outside the transaction: they cost what a password check costs,
-and a write transaction (a database lock on SQLite) must not wait on them.
+digits) is looked up among the member's unused ones by its keyed hash and spent by a
+guarded UPDATE. Backup codes are 49 random bits, not passwords a member chose: a slow
+password hash adds nothing against guessing them, and made each attempt cost ten
+scrypt runs. They are stored as HMAC-SHA-256 under a key derived from SECRET_KEY
+(``backup_code_hash``), so a copy of the database alone can't test guesses either.
 
 The secret at rest: Fernet (AES-128-CBC with an HMAC) under a key derived from
 SECRET_KEY by HKDF (``seal``/``unseal``), so a copy of the database without the
-configuration gives no codes. Changing SECRET_KEY makes every stored secret unreadable:
-members with 2FA then log in with a backup code and set it up again.
+configuration gives no codes. Changing SECRET_KEY makes every stored secret and backup
+code unusable: members with 2FA then can't pass the code step, and nothing in the
+site or the CLI turns it off for them (their TwoFactor and BackupCode rows must be
+deleted by hand). Before this, backup codes were scrypt hashes; the feature has not
+been released, so no such rows exist outside development databases, where they no
+longer match (turn 2FA off and on again).
 
 The log-in's second step is ``complete_login``: a signed, short-lived token from the
 password step (``start_login``) bound to the member's last log-in, so it is spent once
@@ -51,7 +57,7 @@ from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.notifications.services import queue_email
 
 from .models import BackupCode, TwoFactor, User, new_session_token
-from .passwords import hash_password, verify_password
+from .passwords import verify_password
 from .queries import member_row
 
 log = logging.getLogger("offload.accounts")
@@ -70,6 +76,19 @@ def _fernet(secret_key: str) -> Fernet:
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                info=b"offload two-factor secrets").derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+@cache
+def _backup_key(secret_key: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"offload backup codes").derive(secret_key.encode())
+
+
+def backup_code_hash(code: str) -> str:
+    """The stored form of a backup code, typed in any case, with or without the dash."""
+    typed = _normal_backup(code)
+    return hmac.new(_backup_key(current_app.config["SECRET_KEY"]), typed.encode(),
+                    "sha256").hexdigest()
 
 
 def seal(secret: str) -> str:
@@ -145,13 +164,11 @@ def _use_app_code(member_id: int, sealed: str, code: str, *, pending: bool = Fal
 def _matching_backup_code(member_id: int, code: str) -> int | None:
     """The id of the member's unused backup code equal to ``code`` (read, no lock: the
     guarded UPDATE that spends it decides between two requests)."""
-    typed = _normal_backup(code)
-    if len(typed) != _BACKUP_LENGTH:
+    if len(_normal_backup(code)) != _BACKUP_LENGTH:
         return None
-    rows = db.session.execute(select(BackupCode.id, BackupCode.code_hash).where(
-        BackupCode.user_id == member_id, BackupCode.used_at.is_(None))).all()
-    return next((row.id for row in rows
-                 if verify_password(row.code_hash, f"{typed[:5]}-{typed[5:]}")), None)
+    return db.session.scalar(select(BackupCode.id).where(
+        BackupCode.user_id == member_id, BackupCode.used_at.is_(None),
+        BackupCode.code_hash == backup_code_hash(code)))
 
 
 def _use_backup_code(code_id: int | None) -> None:
@@ -233,7 +250,7 @@ def enable_two_factor(*, actor: User, code: str) -> list[str]:
     """Turn 2FA on with a first correct code from the app; answers the backup codes.
 
     State: TwoFactor enabled, its step used; TWO_FACTOR_BACKUP_CODES new backup codes
-    (hashed; the clear codes are only in the answer); the session token rotated, so
+    (keyed hashes; the clear codes are only in the answer); the session token rotated, so
     every session and remember cookie of the member ends (a session someone else
     started with the password alone must not outlive the new requirement; the caller
     logs its own session in again, as after a password change).
@@ -241,7 +258,7 @@ def enable_two_factor(*, actor: User, code: str) -> list[str]:
     Refuses: no pending set-up (Conflict); a wrong code (InvalidField "code").
     """
     codes = new_backup_codes(current_app.config["TWO_FACTOR_BACKUP_CODES"])
-    hashes_ = [hash_password(c) for c in codes]  # before the transaction: they are slow
+    hashes_ = [backup_code_hash(c) for c in codes]
     with atomic():
         row = _two_factor(actor.id, lock=True)
         if row is None or row.enabled_at is not None:
@@ -277,7 +294,7 @@ def regenerate_backup_codes(*, actor: User, code: str) -> list[str]:
         raise Conflict("Two-factor authentication is not on.")
     check_code(actor, code)
     codes = new_backup_codes(current_app.config["TWO_FACTOR_BACKUP_CODES"])
-    hashes_ = [hash_password(c) for c in codes]
+    hashes_ = [backup_code_hash(c) for c in codes]
     with atomic():
         _replace_backup_codes(actor.id, hashes_)
         user = member_row(actor)

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from offload.accounts import two_factor
-from offload.accounts.models import BackupCode, TwoFactor
+from offload.accounts.models import BackupCode, TwoFactor, User
 from offload.accounts.queries import two_factor_status
 from offload.accounts.services import record_login
 from offload.core.db import db
@@ -188,3 +188,26 @@ def test_a_password_step_expires(app, make_member, monkeypatch):
         two_factor.complete_login(token, set_up.backup_codes[0])
     assert two_factor.pending_member_id(token) == alice.id
     assert two_factor.pending_member_id("forged") is None
+
+
+def test_backup_codes_are_stored_as_keyed_hashes(app, make_member, monkeypatch):
+    alice = make_member("alice")
+    codes = turn_on_two_factor(alice).backup_codes
+    stored = set(db.session.scalars(select(BackupCode.code_hash)))
+    assert stored == {two_factor.backup_code_hash(c) for c in codes}
+    assert all(len(h) == 64 for h in stored)  # hex SHA-256, nothing of the code itself
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-secret")
+    assert two_factor.backup_code_hash(codes[0]) not in stored  # the key is the site's
+
+
+def test_one_backup_code_used_twice_at_once_logs_in_once(make_member, race):
+    alice = make_member("alice")
+    code = turn_on_two_factor(alice).backup_codes[0]
+
+    def use(_):
+        return two_factor.check_code(db.session.get(User, alice.id), code)
+
+    results, errors = race(2, use)
+    assert results == ["backup"]
+    assert len(errors) == 1 and isinstance(errors[0], InvalidField)
+    assert two_factor_status(alice.id).backup_codes_left == 9
