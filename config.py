@@ -36,7 +36,10 @@ class Config:
     # before any admin page works (production refuses to start with this off; `make run`
     # turns it off so the demo admin logs in with the password alone). An admin decision
     # (a POST under /admin) needs a code entered within TWO_FACTOR_FRESH_MINUTES, and so
-    # does a member's withdrawal above TWO_FACTOR_STEP_UP_MINOR when their 2FA is on.
+    # do a member's withdrawal above TWO_FACTOR_STEP_UP_MINOR and a new API token with the
+    # wallet scope when their 2FA is on; the API refuses such a withdrawal (403: the
+    # site asks for the code). With the requirement on, admin powers count only in a
+    # session that passed the code (a POST: a fresh one), never through an API token.
     TWO_FACTOR_REQUIRED_FOR_ADMINS = True
     TWO_FACTOR_FRESH_MINUTES = 15
     TWO_FACTOR_STEP_UP_MINOR = 100_00
@@ -44,6 +47,11 @@ class Config:
     # many wrong codes one pending log-in may take (the log-in limits apply as well)
     TWO_FACTOR_LOGIN_SECONDS = 300
     TWO_FACTOR_ATTEMPTS = 5
+    # wrong codes per account across all its pending log-ins and addresses (a lock-out
+    # for the rest of the window: whoever types them knows the password), and how many
+    # within an hour mail the member to change their password
+    TWO_FACTOR_WRONG_CODES_PER_ACCOUNT = "10 per hour"
+    TWO_FACTOR_WRONG_CODES_MAIL_AFTER = 5
     TWO_FACTOR_BACKUP_CODES = 10
 
     # Sessions and cookies

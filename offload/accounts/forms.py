@@ -133,10 +133,7 @@ class EnableTwoFactorForm(OffloadForm):
 
 
 class RegenerateBackupCodesForm(OffloadForm):
-    password_or_code = PasswordField(
-        "Your password, or the code your app shows now",
-        validators=[DataRequired("Enter your password or a code from your app.")],
-        render_kw={"autocomplete": "current-password"})
+    code = code_field("Code from your app, or a backup code", autofocus=False)
 
 
 class DisableTwoFactorForm(OffloadForm):

@@ -113,6 +113,12 @@ class User(UserMixin, db.Model):
         return self.suspended_at is not None
 
     @property
+    def is_admin_account(self) -> bool:
+        """As ``SignedIn.is_admin_account``: the row's flag (its powers are never
+        withheld; the read model's are)."""
+        return self.is_admin
+
+    @property
     def work(self) -> WorkRole:
         """What the member mainly does, as the enum (``work_role`` is its stored value)."""
         return WorkRole(self.work_role)
@@ -219,8 +225,10 @@ class TwoFactor(db.Model):
 
 
 class BackupCode(db.Model):
-    """A one-time backup code for log-in without the app; hashed as passwords are
-    (``passwords.hash_password``), shown to the member once. ``used_at`` set: spent.
+    """A one-time backup code for log-in without the app, shown to the member once;
+    ``code_hash`` is its HMAC-SHA-256 under a key derived from SECRET_KEY
+    (``two_factor.backup_code_hash``: 49 random bits need no slow hash). ``used_at``
+    set: spent.
     Regenerating deletes the member's codes and makes ten new ones."""
 
     __tablename__ = "backup_codes"

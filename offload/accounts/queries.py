@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -54,6 +54,9 @@ class SignedIn:
     # the ORM row once a service asked for it (``entity``): held here, as the session
     # holds an unchanged row only weakly
     _row: list[User] = field(default_factory=list, init=False, repr=False, compare=False)
+    # an admin whose admin powers don't count in this request (``without_admin_powers``):
+    # ``is_admin`` is then False, so every policy and service treats them as a member
+    admin_withheld: bool = False
 
     # Flask-Login: a loaded member is logged in and active (suspended ones never load)
     is_authenticated = True
@@ -69,6 +72,11 @@ class SignedIn:
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def is_admin_account(self) -> bool:
+        """An admin, whether or not their powers count in this request."""
+        return self.is_admin or self.admin_withheld
 
     @property
     def work(self) -> WorkRole:
@@ -123,6 +131,14 @@ def signed_in(member_id: int, token: str) -> SignedIn | None:
     if row is None or not hmac.compare_digest(row.session_token.encode(), token.encode()):
         return None
     return SignedIn(*row[:8], bool(row.is_confirmed), *row[9:11], row.unread_messages or 0)
+
+
+def without_admin_powers(member: SignedIn) -> SignedIn:
+    """The admin as a plain member (``is_admin`` False, ``admin_withheld`` True): what the
+    entry points answer while TWO_FACTOR_REQUIRED_FOR_ADMINS withholds their powers."""
+    if not member.is_admin:
+        return member
+    return replace(member, is_admin=False, admin_withheld=True)
 
 
 def member_row(member: User | SignedIn) -> User:

@@ -7,6 +7,14 @@ under /admin) and a withdrawal above TWO_FACTOR_STEP_UP_MINOR need it to be less
 TWO_FACTOR_FRESH_MINUTES old when the member has 2FA on; an admin without 2FA is sent
 to set it up while TWO_FACTOR_REQUIRED_FOR_ADMINS is on.
 
+Admin powers outside /admin (cancelling another member's gig, revoking an invite,
+reading another member's deposit): while TWO_FACTOR_REQUIRED_FOR_ADMINS is on, the user
+loader hands an admin in as a plain member (``admin_powers_count``) until the session has
+passed the second factor, and for a POST unless the code is fresh. Such a POST is not
+held for the code page as /admin's are: which POSTs use admin power is known only to the
+service, after the view has run, so a stale admin is refused as any member would be
+and re-enters the code (the admin area, or the code page) to act as admin again.
+
 A POST refused for want of a fresh code answers the "re-enter your code" page, carrying
 what was posted in hidden fields, passwords left out (they are never written back into
 a page). The code is checked there, and a 307 sends the same fields back to where they
@@ -22,6 +30,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user
 
 from .forms import ConfirmCodeForm
+from .models import TokenScope
 from .queries import two_factor_status
 
 FRESH_KEY = "two_factor_at"
@@ -52,17 +61,48 @@ def ask_for_code(why: str):
                            replay=replay_fields(), password_left_out=password_left_out), 403
 
 
+def _unsafe_method() -> bool:
+    return request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def passed_second_factor() -> bool:
+    """Whether this session has been through the second factor (log-in's code step, the
+    set-up's first code, or the "re-enter your code" page): the session starts empty at
+    log-in, so a remember-me cookie's new session has not."""
+    return isinstance(session.get(FRESH_KEY), int)
+
+
+def admin_powers_count() -> bool:
+    """Whether a signed-in admin's admin powers count in this request (the user loader
+    asks): with TWO_FACTOR_REQUIRED_FOR_ADMINS on, only once this session has passed the
+    second factor, and for a POST only with a code entered lately. Until then the admin
+    is a plain member everywhere (``accounts.queries.without_admin_powers``), so a page
+    or service outside /admin that lets admins act or see more refuses them as it
+    refuses any member; their own things are theirs as before."""
+    if not current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]:
+        return True
+    return passed_second_factor() and (not _unsafe_method() or code_is_fresh())
+
+
 def admin_second_factor():
-    """The admin area's guard (``admin.blueprint``): None lets the request through."""
-    if not (current_user.is_authenticated and current_user.is_admin):
+    """The admin area's guard (``admin.blueprint``): None lets the request through.
+
+    An admin account (even one whose powers are withheld in this request) without 2FA
+    is sent to set it up; with 2FA but a session that hasn't passed it (a remember-me
+    cookie), to the code page; a POST without a code entered lately gets the code page.
+    """
+    if not (current_user.is_authenticated and current_user.is_admin_account):
         return None  # admin_required answers 404
+    if not current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"] \
+            and not two_factor_status(current_user.id).is_on:
+        return None
     if not two_factor_status(current_user.id).is_on:
-        if not current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]:
-            return None
         return redirect(url_for("accounts.two_factor"))
-    if request.method == "POST" and not code_is_fresh():
+    if _unsafe_method() and not code_is_fresh():
         return ask_for_code("An admin decision needs a code from your app entered in the "
                             f"last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} minutes.")
+    if not passed_second_factor():
+        return redirect(url_for("accounts.confirm_code", next=request.full_path.rstrip("?")))
     return None
 
 
@@ -75,6 +115,19 @@ def step_up_for_amount(amount_minor: int | None):
         return None
     return ask_for_code("Moving this much money out needs a code from your app entered in "
                         f"the last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} minutes.")
+
+
+def step_up_for_wallet_token(scopes: list[str] | None):
+    """For a new personal token: the code page when it would have the ``wallet`` scope,
+    the member has 2FA on and hasn't entered a code lately; else None. Such a token
+    moves money through the API with no second factor behind it, so making one needs
+    the code, as a large withdrawal on the site does."""
+    if TokenScope.WALLET.value not in (scopes or []) or code_is_fresh() \
+            or not two_factor_status(current_user.id).is_on:
+        return None
+    return ask_for_code("A token that may move money needs a code from your app entered "
+                        f"in the last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} "
+                        "minutes.")
 
 
 def send_back(next_url: str, replay: bool):

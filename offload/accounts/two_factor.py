@@ -9,14 +9,20 @@ Codes: ``check_code`` accepts the code of the current step or of one step either
 (clocks drift), and only for a step later than the last one accepted
 (``last_used_step``, moved by a guarded UPDATE: of two requests with the same code, one
 wins), so a code seen once can't be used again. A backup code (anything that isn't six
-digits) is compared with the member's unused ones and spent by a guarded UPDATE. The
-hashes are compared outside the transaction: they cost what a password check costs,
-and a write transaction (a database lock on SQLite) must not wait on them.
+digits) is looked up among the member's unused ones by its keyed hash and spent by a
+guarded UPDATE. Backup codes are 49 random bits, not passwords a member chose: a slow
+password hash adds nothing against guessing them, and made each attempt cost ten
+scrypt runs. They are stored as HMAC-SHA-256 under a key derived from SECRET_KEY
+(``backup_code_hash``), so a copy of the database alone can't test guesses either.
 
 The secret at rest: Fernet (AES-128-CBC with an HMAC) under a key derived from
 SECRET_KEY by HKDF (``seal``/``unseal``), so a copy of the database without the
-configuration gives no codes. Changing SECRET_KEY makes every stored secret unreadable:
-members with 2FA then log in with a backup code and set it up again.
+configuration gives no codes. Changing SECRET_KEY makes every stored secret and backup
+code unusable: members with 2FA then can't pass the code step, and nothing in the
+site or the CLI turns it off for them (their TwoFactor and BackupCode rows must be
+deleted by hand). Before this, backup codes were scrypt hashes; the feature has not
+been released, so no such rows exist outside development databases, where they no
+longer match (turn 2FA off and on again).
 
 The log-in's second step is ``complete_login``: a signed, short-lived token from the
 password step (``start_login``) bound to the member's last log-in, so it is spent once
@@ -24,7 +30,8 @@ the log-in it started happens. Whether a code was entered recently (admin decisi
 large withdrawals) is a matter of the session, so the entry points keep it
 (``accounts.step_up``); the services here only check codes.
 
-Mails (outbox): 2FA turned on, turned off, backup codes regenerated.
+Mails (outbox): 2FA turned on, turned off, backup codes regenerated; wrong log-in codes
+typed after the right password (``warn_of_refused_codes``).
 """
 
 from __future__ import annotations
@@ -49,8 +56,8 @@ from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.notifications.services import queue_email
 
-from .models import BackupCode, TwoFactor, User
-from .passwords import hash_password, verify_password
+from .models import BackupCode, TwoFactor, User, new_session_token
+from .passwords import verify_password
 from .queries import member_row
 
 log = logging.getLogger("offload.accounts")
@@ -69,6 +76,19 @@ def _fernet(secret_key: str) -> Fernet:
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                info=b"offload two-factor secrets").derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+@cache
+def _backup_key(secret_key: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"offload backup codes").derive(secret_key.encode())
+
+
+def backup_code_hash(code: str) -> str:
+    """The stored form of a backup code, typed in any case, with or without the dash."""
+    typed = _normal_backup(code)
+    return hmac.new(_backup_key(current_app.config["SECRET_KEY"]), typed.encode(),
+                    "sha256").hexdigest()
 
 
 def seal(secret: str) -> str:
@@ -144,13 +164,11 @@ def _use_app_code(member_id: int, sealed: str, code: str, *, pending: bool = Fal
 def _matching_backup_code(member_id: int, code: str) -> int | None:
     """The id of the member's unused backup code equal to ``code`` (read, no lock: the
     guarded UPDATE that spends it decides between two requests)."""
-    typed = _normal_backup(code)
-    if len(typed) != _BACKUP_LENGTH:
+    if len(_normal_backup(code)) != _BACKUP_LENGTH:
         return None
-    rows = db.session.execute(select(BackupCode.id, BackupCode.code_hash).where(
-        BackupCode.user_id == member_id, BackupCode.used_at.is_(None))).all()
-    return next((row.id for row in rows
-                 if verify_password(row.code_hash, f"{typed[:5]}-{typed[5:]}")), None)
+    return db.session.scalar(select(BackupCode.id).where(
+        BackupCode.user_id == member_id, BackupCode.used_at.is_(None),
+        BackupCode.code_hash == backup_code_hash(code)))
 
 
 def _use_backup_code(code_id: int | None) -> None:
@@ -232,12 +250,15 @@ def enable_two_factor(*, actor: User, code: str) -> list[str]:
     """Turn 2FA on with a first correct code from the app; answers the backup codes.
 
     State: TwoFactor enabled, its step used; TWO_FACTOR_BACKUP_CODES new backup codes
-    (hashed; the clear codes are only in the answer).
+    (keyed hashes; the clear codes are only in the answer); the session token rotated, so
+    every session and remember cookie of the member ends (a session someone else
+    started with the password alone must not outlive the new requirement; the caller
+    logs its own session in again, as after a password change).
     Mails: "two-factor turned on".
     Refuses: no pending set-up (Conflict); a wrong code (InvalidField "code").
     """
     codes = new_backup_codes(current_app.config["TWO_FACTOR_BACKUP_CODES"])
-    hashes_ = [hash_password(c) for c in codes]  # before the transaction: they are slow
+    hashes_ = [backup_code_hash(c) for c in codes]
     with atomic():
         row = _two_factor(actor.id, lock=True)
         if row is None or row.enabled_at is not None:
@@ -246,6 +267,7 @@ def enable_two_factor(*, actor: User, code: str) -> list[str]:
         row.enabled_at = utcnow()
         _replace_backup_codes(actor.id, hashes_)
         user = member_row(actor)
+        user.session_token = new_session_token()
         queue_email(user.email, "two_factor_enabled", user=user, member=user)
     log.info("two-factor enabled", extra={"user_id": actor.id})
     return codes
@@ -257,29 +279,22 @@ def _replace_backup_codes(member_id: int, hashes_: list[str]) -> None:
     db.session.flush()
 
 
-def _confirm_password_or_code(member: User, secret: str) -> None:
-    """A password, or a current app code (spent), typed to confirm a change."""
-    if _is_app_code(secret):
-        check_code(member, secret)
-        return
-    if not verify_password(member_row(member).password_hash, secret or ""):
-        raise InvalidField("password_or_code", "That is neither your password nor the code "
-                                               "your app shows now.")
-
-
-def regenerate_backup_codes(*, actor: User, password_or_code: str) -> list[str]:
+def regenerate_backup_codes(*, actor: User, code: str) -> list[str]:
     """Replace the member's backup codes with new ones; answers them (shown once).
 
-    State: every old backup code deleted (used or not); new ones stored hashed.
+    Needs a code of the second factor (the app's, or a backup code, which is spent),
+    not the password alone: new codes are a way in, and the password is what a thief
+    of a session (or of the password) is likeliest to have.
+    State: the code used; every old backup code deleted (used or not); new ones stored
+    hashed.
     Mails: "backup codes regenerated".
-    Refuses: 2FA off (Conflict); neither the password nor a current code
-    (InvalidField "password_or_code").
+    Refuses: 2FA off (Conflict); a wrong or used code (InvalidField "code").
     """
     if _two_factor_on(actor.id) is False:
         raise Conflict("Two-factor authentication is not on.")
-    _confirm_password_or_code(actor, password_or_code)
+    check_code(actor, code)
     codes = new_backup_codes(current_app.config["TWO_FACTOR_BACKUP_CODES"])
-    hashes_ = [hash_password(c) for c in codes]
+    hashes_ = [backup_code_hash(c) for c in codes]
     with atomic():
         _replace_backup_codes(actor.id, hashes_)
         user = member_row(actor)
@@ -301,7 +316,8 @@ def disable_two_factor(*, actor: User, password: str, code: str) -> None:
     Refuses: admins, who must keep it (NotAllowed); 2FA off (Conflict); a wrong
     password (InvalidField "password"); a wrong code (InvalidField "code").
     """
-    if actor.is_admin and current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]:
+    # the row's flag: an admin whose powers are withheld in this request is still one
+    if member_row(actor).is_admin and current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]:
         raise NotAllowed("Admins must keep two-factor authentication on.")
     if not _two_factor_on(actor.id):
         raise Conflict("Two-factor authentication is already off.")
@@ -374,6 +390,20 @@ def complete_login(token: str | None, code: str) -> User:
     db.session.refresh(user)
     log.info("login succeeded", extra={"user_id": user.id, "second_factor": used})
     return user
+
+
+def warn_of_refused_codes(member_id: int) -> None:
+    """Tell the member that wrong log-in codes were typed after their right password
+    (the log-in's code step counts them per account and calls this once a window).
+
+    Mails: "two_factor_codes_refused" (someone knows the password: change it).
+    """
+    with atomic():
+        user = db.session.get(User, member_id)
+        if user is None:
+            return
+        queue_email(user.email, "two_factor_codes_refused", user=user, member=user)
+    log.warning("login codes refused repeatedly", extra={"user_id": member_id})
 
 
 def pending_member_id(token: str | None) -> int | None:

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse as parse_limit
 from markupsafe import Markup
 
 from offload.core.errors import InvalidField, OffloadError
@@ -47,6 +48,7 @@ from .queries import (
     personal_tokens_of,
     signed_in,
     two_factor_status,
+    without_admin_powers,
 )
 from .services import (
     authenticate,
@@ -65,7 +67,13 @@ from .services import (
     revoke_personal_token,
     set_work_role,
 )
-from .step_up import mark_code_entered, replay_fields, send_back
+from .step_up import (
+    admin_powers_count,
+    mark_code_entered,
+    replay_fields,
+    send_back,
+    step_up_for_wallet_token,
+)
 from .two_factor import (
     begin_two_factor,
     check_code,
@@ -76,6 +84,7 @@ from .two_factor import (
     pending_set_up,
     regenerate_backup_codes,
     start_login,
+    warn_of_refused_codes,
 )
 
 bp = Blueprint("accounts", __name__)
@@ -92,7 +101,10 @@ def load_user(user_id: str) -> SignedIn | None:
     member_id = parse_id(raw_id)
     if member_id is None or not token:
         return None
-    return signed_in(member_id, token)
+    member = signed_in(member_id, token)
+    if member is not None and member.is_admin and not admin_powers_count():
+        return without_admin_powers(member)  # TWO_FACTOR_REQUIRED_FOR_ADMINS: step_up
+    return member
 
 
 def _status(form) -> int:
@@ -177,8 +189,29 @@ def pending_account_at_address() -> str:
     return f"member:{pending_member_id(_pending().get('token'))}@{get_remote_address()}"
 
 
+def pending_account() -> str:
+    """Rate-limit key: the account whose code is asked for, from any address and any
+    pending log-in (a password step is cheap to repeat once the password is known)."""
+    return f"two-factor-member:{pending_member_id(_pending().get('token'))}"
+
+
+def _count_refused_code(member_id: int | None) -> None:
+    """Count a wrong log-in code against the account; the one that makes
+    TWO_FACTOR_WRONG_CODES_MAIL_AFTER within an hour mails the member (once a window).
+    Counted in the rate limiter's storage, shared by the workers as the limits are."""
+    strategy = limiter.limiter
+    if member_id is None or strategy is None:
+        return
+    item = parse_limit(f"{current_app.config['TWO_FACTOR_WRONG_CODES_MAIL_AFTER']} per hour")
+    key = ("two-factor-refused-codes", str(member_id))
+    if strategy.hit(item, *key) and strategy.get_window_stats(item, *key).remaining == 0:
+        warn_of_refused_codes(member_id)
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["TWO_FACTOR_WRONG_CODES_PER_ACCOUNT"],
+               methods=["POST"], key_func=pending_account, deduct_when=_failed)
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
                key_func=pending_account_at_address, deduct_when=_failed)
 @limiter.limit(lambda: (f"{current_app.config['TWO_FACTOR_ATTEMPTS']} per "
@@ -199,6 +232,7 @@ def login_code():
             user = complete_login(pending.get("token"), form.code.data)
         except InvalidField as e:
             form.code.errors.append(str(e))
+            _count_refused_code(pending_member_id(pending.get("token")))
         except OffloadError as e:  # the password step is spent or too old: start again
             session.pop(PENDING_LOGIN, None)
             flash(str(e), "error")
@@ -369,8 +403,11 @@ def change_email_submit():
 @login_required
 def create_token_submit():
     """The new token's secret is on the page this answers with, once: not in a flash
-    (the session cookie is signed, not encrypted) nor in a redirect's URL."""
+    (the session cookie is signed, not encrypted) nor in a redirect's URL. A token with
+    the ``wallet`` scope asks a member with 2FA on for a fresh code first."""
     form = PersonalTokenForm()
+    if form.validate_on_submit() and (ask := step_up_for_wallet_token(form.scopes.data)):
+        return ask
     return submit(form, lambda: create_personal_token(
                       actor=current_user._get_current_object(), name=form.name.data,
                       scopes=form.scopes.data, days=form.days.data,
@@ -430,8 +467,14 @@ def enable_two_factor_submit():
     form = EnableTwoFactorForm()
 
     def enable():
-        codes = enable_two_factor(actor=current_user._get_current_object(),
-                                  code=form.code.data)
+        user = current_user._get_current_object()
+        codes = enable_two_factor(actor=user, code=form.code.data)
+        # every session ended with the token's rotation: this one goes on (as after a
+        # password change), having just passed the second factor
+        remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+        session.clear()
+        login_user(user, remember=remembered)
+        session.permanent = True
         mark_code_entered()
         return codes
 
@@ -454,10 +497,10 @@ def regenerate_backup_codes_submit():
     form = RegenerateBackupCodesForm()
     return submit(form, lambda: regenerate_backup_codes(
                       actor=current_user._get_current_object(),
-                      password_or_code=form.password_or_code.data),
+                      code=form.code.data),
                   done="New backup codes: the old ones no longer work.",
                   answer=_backup_codes_page,
-                  again=lambda: _two_factor_page(422, regenerate_form=form))
+                  again=lambda: _two_factor_page(422, regenerate_form=_emptied(form)))
 
 
 @bp.post("/settings/two-factor/disable", endpoint="disable_two_factor")

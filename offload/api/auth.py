@@ -5,17 +5,28 @@ of another site that makes a member's browser call the API carries no credential
 blueprint is exempt from CSRF because of this, and only because of this). A request
 without a valid token is a 401; a token without the scope an endpoint needs is a 403.
 
+A token carries no admin powers while TWO_FACTOR_REQUIRED_FOR_ADMINS is on: no second
+factor stands behind a bearer token, so an admin's token speaks for them as a plain
+member (``accounts.queries.without_admin_powers``); admin work is done on the site.
+
 ``holder()`` authenticates once per request (the rate limiter's key asks first) and
 records the token's use at most once a minute (``accounts.services.record_token_use``).
 """
 
 from __future__ import annotations
 
-from flask import abort, g, request
+from dataclasses import replace
+
+from flask import abort, current_app, g, request
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import Forbidden
 
-from offload.accounts.queries import SignedIn, TokenHolder, token_holder
+from offload.accounts.queries import (
+    SignedIn,
+    TokenHolder,
+    token_holder,
+    without_admin_powers,
+)
 from offload.accounts.services import TOKEN_USE_PRECISION, record_token_use
 from offload.core.db import utcnow
 
@@ -36,6 +47,9 @@ def _authenticate() -> TokenHolder | None:
     if scheme.lower() != "bearer" or not secret.strip():
         return None
     found = token_holder(secret.strip())
+    if found is not None and found.member.is_admin \
+            and current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]:
+        found = replace(found, member=without_admin_powers(found.member))
     if found is not None and (found.last_used_at is None or
                               found.last_used_at <= utcnow() - TOKEN_USE_PRECISION):
         record_token_use(found.token_id)

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from offload.accounts import two_factor
-from offload.accounts.models import BackupCode, TwoFactor
+from offload.accounts.models import BackupCode, TwoFactor, User
 from offload.accounts.queries import two_factor_status
 from offload.accounts.services import record_login
 from offload.core.db import db
@@ -97,18 +97,18 @@ def test_a_secret_sealed_under_another_key_gives_no_codes(app, make_member, monk
         two_factor.check_code(alice, code_for(secret, steps=1))
 
 
-def test_regenerating_needs_the_password_or_a_code(make_member, outbox, totp_clock):
+def test_regenerating_needs_a_code_not_the_password(make_member, outbox, totp_clock):
     alice = make_member("alice")
     set_up = turn_on_two_factor(alice, at=totp_clock.now)
-    with pytest.raises(InvalidField, match="neither your password") as refused:
-        two_factor.regenerate_backup_codes(actor=alice, password_or_code="wrong password!")
-    assert refused.value.field == "password_or_code"
-    new = two_factor.regenerate_backup_codes(actor=alice, password_or_code=PASSWORD)
+    with pytest.raises(InvalidField, match="not right") as refused:
+        two_factor.regenerate_backup_codes(actor=alice, code=PASSWORD)
+    assert refused.value.field == "code"
+    totp_clock.tick()
+    new = two_factor.regenerate_backup_codes(
+        actor=alice, code=code_for(set_up.secret, totp_clock.now))
     with pytest.raises(InvalidField):
         two_factor.check_code(alice, set_up.backup_codes[0])  # the old ones are gone
-    totp_clock.tick()
-    newer = two_factor.regenerate_backup_codes(
-        actor=alice, password_or_code=code_for(set_up.secret, totp_clock.now))
+    newer = two_factor.regenerate_backup_codes(actor=alice, code=new[0])  # a backup code
     assert two_factor.check_code(alice, newer[0]) == "backup"
     with pytest.raises(InvalidField):
         two_factor.check_code(alice, new[1])
@@ -118,7 +118,7 @@ def test_regenerating_needs_the_password_or_a_code(make_member, outbox, totp_clo
 
 def test_regenerating_without_two_factor_is_refused(make_member):
     with pytest.raises(Conflict):
-        two_factor.regenerate_backup_codes(actor=make_member("alice"), password_or_code=PASSWORD)
+        two_factor.regenerate_backup_codes(actor=make_member("alice"), code="123456")
 
 
 def test_turning_off_needs_the_password_and_a_code(make_member, outbox, totp_clock):
@@ -188,3 +188,26 @@ def test_a_password_step_expires(app, make_member, monkeypatch):
         two_factor.complete_login(token, set_up.backup_codes[0])
     assert two_factor.pending_member_id(token) == alice.id
     assert two_factor.pending_member_id("forged") is None
+
+
+def test_backup_codes_are_stored_as_keyed_hashes(app, make_member, monkeypatch):
+    alice = make_member("alice")
+    codes = turn_on_two_factor(alice).backup_codes
+    stored = set(db.session.scalars(select(BackupCode.code_hash)))
+    assert stored == {two_factor.backup_code_hash(c) for c in codes}
+    assert all(len(h) == 64 for h in stored)  # hex SHA-256, nothing of the code itself
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-secret")
+    assert two_factor.backup_code_hash(codes[0]) not in stored  # the key is the site's
+
+
+def test_one_backup_code_used_twice_at_once_logs_in_once(make_member, race):
+    alice = make_member("alice")
+    code = turn_on_two_factor(alice).backup_codes[0]
+
+    def use(_):
+        return two_factor.check_code(db.session.get(User, alice.id), code)
+
+    results, errors = race(2, use)
+    assert results == ["backup"]
+    assert len(errors) == 1 and isinstance(errors[0], InvalidField)
+    assert two_factor_status(alice.id).backup_codes_left == 9

@@ -6,11 +6,14 @@ import re
 import pytest
 from sqlalchemy import select
 
+from offload.accounts import two_factor
+from offload.accounts.models import PersonalToken
 from offload.accounts.queries import two_factor_status
 from offload.accounts.step_up import FRESH_KEY
 from offload.contact.models import ContactMessage, ContactState
 from offload.contact.services import send_contact_message
 from offload.core.db import db
+from offload.core.extensions import limiter
 from offload.wallet.models import Withdrawal
 from tests.support.app import make_app
 from tests.support.factories import PASSWORD
@@ -128,11 +131,11 @@ def test_regenerating_and_turning_off_from_the_page(client, login, make_member, 
     codes = turn_on_two_factor(alice).backup_codes
     _log_in_with_code(client, alice, codes[0])
     response = client.post("/settings/two-factor/backup-codes",
-                           data={"password_or_code": "wrong password!"})
-    assert response.status_code == 422 and "neither your password" in response.get_data(
+                           data={"code": PASSWORD})  # the password alone is not enough
+    assert response.status_code == 422 and "is not right" in response.get_data(
         as_text=True)
     response = client.post("/settings/two-factor/backup-codes",
-                           data={"password_or_code": PASSWORD})
+                           data={"code": codes[2]})
     new = re.findall(r'<code class="secret">([a-z0-9-]{11})</code>', response.get_data(
         as_text=True))
     assert len(new) == 10 and not set(new) & set(codes)
@@ -272,3 +275,85 @@ def test_production_refuses_admins_without_two_factor(monkeypatch, tmp_path):
         create_app({"PRODUCTION": True, "RATELIMIT_SINGLE_PROCESS": True,
                     "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
                     "TWO_FACTOR_REQUIRED_FOR_ADMINS": False})
+
+
+@pytest.mark.usefixtures("admins_need_it")
+def test_admin_powers_count_only_after_the_code_in_this_session(client, make_member,
+                                                                withdraw, fund):
+    root = make_member("root", admin=True)
+    codes = turn_on_two_factor(root).backup_codes
+    alice = make_member("alice")
+    fund(alice, 50_00)
+    w = withdraw(alice, 20_00)
+    _log_in_with_code(client, root, codes[0])
+    assert client.get(f"/wallet/withdrawals/{w.id}").status_code == 200
+    with client.session_transaction() as session:
+        del session[FRESH_KEY]  # a session that never passed the code (a remember cookie)
+    assert client.get(f"/wallet/withdrawals/{w.id}").status_code == 404
+    assert client.get("/admin").headers["Location"] == "/two-factor/confirm?next=/admin"
+    response = client.post("/two-factor/confirm", data={"two_factor-next": "/admin",
+                                                         "two_factor-code": codes[1]})
+    assert response.headers["Location"] == "/admin"
+    assert client.get(f"/wallet/withdrawals/{w.id}").status_code == 200
+
+
+def test_a_token_that_may_move_money_needs_a_fresh_code(client, make_member):
+    alice = make_member("alice")
+    codes = turn_on_two_factor(alice).backup_codes
+    _log_in_with_code(client, alice, codes[0])
+    with client.session_transaction() as session:
+        del session[FRESH_KEY]
+    tokens = lambda: db.session.scalars(  # noqa: E731
+        select(PersonalToken.name).order_by(PersonalToken.id)).all()
+    form = {"name": "reader", "scopes": ["read"], "days": "30",
+            "once_key": "once-1"}
+    assert client.post("/settings/tokens", data=form).status_code == 200
+    form = {**form, "name": "payer", "scopes": ["read", "wallet"],
+            "once_key": "once-2"}
+    response = client.post("/settings/tokens", data=form)
+    assert response.status_code == 403 and "may move money" in response.get_data(
+        as_text=True)
+    assert tokens() == ["reader"]
+    response = _code_then_again(client, {
+        **form, "two_factor-replay": "1", "two_factor-next": "/settings/tokens",
+        "two_factor-code": codes[1]})
+    assert tokens() == ["reader", "payer"]
+
+
+def test_wrong_codes_are_limited_per_account_and_mail_the_member(app, make_member, tmp_path,
+                                                                 outbox):
+    limited = make_app(tmp_path, TWO_FACTOR_WRONG_CODES_PER_ACCOUNT="4 per hour",
+                       TWO_FACTOR_WRONG_CODES_MAIL_AFTER=3,
+                       SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    limiter.reset()  # member ids start again from 1 in every test
+    alice = make_member("alice")
+    set_up = turn_on_two_factor(alice)
+    statuses = []
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):  # a new log-in from each
+        client = limited.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        _password_step(client, alice)
+        statuses += [client.post("/login/code", data={"code": "abcde-fghjk"}).status_code
+                     for _ in range(2)]
+    assert statuses == [422, 422, 422, 422, 429, 429]
+    # the right code too: the account is locked out of the code step for the window
+    assert client.post("/login/code", data={"code": set_up.backup_codes[0]}
+                       ).status_code == 429
+    assert [m.template for m in outbox.to("alice@example.com")] == [
+        "two_factor_enabled", "two_factor_codes_refused"]
+    limiter.reset()
+
+
+def test_turning_it_on_ends_every_other_session(app, client, login, make_member, totp_clock):
+    alice = make_member("alice")
+    elsewhere = app.test_client()
+    for each in (client, elsewhere):
+        each.post("/login", data={"login": "alice", "password": PASSWORD})
+        assert each.get("/settings").status_code == 200
+    client.post("/settings/two-factor/begin")
+    secret = two_factor.pending_set_up(alice).secret
+    response = client.post("/settings/two-factor/enable",
+                           data={"code": code_for(secret, totp_clock.now)})
+    assert response.status_code == 200 and "backup" in response.get_data(as_text=True)
+    assert client.get("/settings").status_code == 200  # this one goes on
+    assert elsewhere.get("/settings").headers["Location"].startswith("/login")

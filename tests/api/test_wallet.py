@@ -11,6 +11,7 @@ import pytest
 from offload.wallet.models import Deposit, Withdrawal
 from offload.wallet.queries import wallet_summary
 from tests.support.factories import count, fresh, transfer_count
+from tests.support.two_factor import turn_on_two_factor
 
 
 def _post(client, headers, url, body, key: str | None = "key-1", status=201):
@@ -181,3 +182,25 @@ def test_another_members_deposit_and_withdrawal_are_404(client, make_member, fun
         assert client.get(url, headers=bearer(root, "wallet")).status_code == 200
     assert client.get("/api/v1/wallet/deposits/999999",
                       headers=bearer(ada, "wallet")).status_code == 404
+
+
+def test_a_large_withdrawal_of_a_member_with_two_factor_is_asked_for_on_the_site(
+        app, client, make_member, fund, bearer, monkeypatch):
+    monkeypatch.setitem(app.config, "TWO_FACTOR_STEP_UP_MINOR", 30_00)
+    ada = make_member("ada")
+    fund(ada, 100_00)
+    turn_on_two_factor(ada)
+    headers = bearer(ada, "wallet")
+    body = {"amount_minor": 30_00, "payout_details": "IBAN DE89 3704"}
+    _post(client, headers, "/api/v1/wallet/withdrawals", body, key="w-1")  # up to the limit
+    refused = _post(client, headers, "/api/v1/wallet/withdrawals",
+                    {**body, "amount_minor": 30_01}, key="w-2", status=403)
+    problem = refused.get_json()
+    assert problem["type"] == "urn:offload:problem:not-allowed"
+    assert "wallet page" in problem["detail"]
+    assert wallet_summary(ada.id).held == 30_00 and count(Withdrawal) == 1
+    # a member without two-factor log-in has no code to give: the API serves them
+    bob = make_member("bob")
+    fund(bob, 100_00)
+    _post(client, bearer(bob, "wallet"), "/api/v1/wallet/withdrawals",
+          {**body, "amount_minor": 50_00}, key="w-3")

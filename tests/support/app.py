@@ -94,6 +94,9 @@ def app_config(tmp_path: Path, **extra) -> dict:
         # admins log in with the password alone, as the suites' admins always have; the
         # two-factor tests (tests/accounts/test_two_factor*.py) turn the requirement on
         "TWO_FACTOR_REQUIRED_FOR_ADMINS": False,
+        # counted per member id, which every test starts again from 1
+        "TWO_FACTOR_WRONG_CODES_PER_ACCOUNT": "100000 per minute",
+        "TWO_FACTOR_WRONG_CODES_MAIL_AFTER": 100000,
         **extra,
     }
 

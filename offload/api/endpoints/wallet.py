@@ -4,13 +4,21 @@
 Every endpoint needs the ``wallet`` scope, the GETs too: balances are money. A deposit
 or a withdrawal takes an ``Idempotency-Key`` (``idempotency.py``); a retry with the same
 key and body is answered as the first request was (201, the same deposit or withdrawal).
-A withdrawal asks for no password: the wallet page asks for none either.
+A withdrawal asks for no password: the wallet page asks for none either. Above
+TWO_FACTOR_STEP_UP_MINOR, a member with two-factor log-in on is refused here (403,
+``not-allowed``): the site asks them for a fresh code first (``accounts.step_up``), and a
+bearer token has no second factor behind it, so such an amount is asked for on the site.
 """
 
 from __future__ import annotations
 
+from flask import current_app
+
 from offload.accounts.models import TokenScope
+from offload.accounts.queries import two_factor_status
+from offload.core.errors import NotAllowed
 from offload.core.links import external_url
+from offload.core.money import format_money
 from offload.wallet.queries import (
     deposit_for,
     wallet_history_page,
@@ -93,7 +101,15 @@ def deposit(member, deposit_id: int):
       withdrawal_id="$response.body#/id")
 def create_withdrawal(member, amount_minor: int, payout_details: str | None,
                       idempotency_key: str):
-    """Ask for a withdrawal: the amount is held until an admin pays it out"""
+    """Ask for a withdrawal: the amount is held until an admin pays it out.
+
+    Above the step-up amount, a member with two-factor log-in on must ask on the site,
+    which asks for their code: a 403 problem here."""
+    limit = current_app.config["TWO_FACTOR_STEP_UP_MINOR"]
+    if amount_minor > limit and two_factor_status(member.id).is_on:
+        above = format_money(limit, current_app.config["CURRENCY"])
+        raise NotAllowed(f"A withdrawal above {above} needs a code from your two-factor "
+                         "app: ask for it on the site's wallet page.")
     withdrawal = request_withdrawal(actor=member, amount_minor=amount_minor,
                                     payout_details=payout_details,
                                     idempotency_key=idempotency_key)
