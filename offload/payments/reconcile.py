@@ -35,6 +35,14 @@ counted by type in the summary, not compared.
 Near the start of the window a movement can fall on either side of ``since`` (a charge
 made at 23:59, its webhook credited at 00:01): both sides are read from ``OVERLAP``
 earlier, matched over the whole, and only what is unmatched since ``since`` is reported.
+
+One rule for both sides: an item is read when its own moment is at or after that start
+(``window_start``, in whole seconds as Stripe's ``created`` is). Stripe dates a balance
+transaction by its ``created``; the ledger dates each part of a movement by the transfer
+that made it, not by its business row: a dispute won two months after it was taken is
+the reinstatement alone on both sides, a withdrawal reversed days after it was paid is
+the reversal alone, and a withdrawal sent on a retry days after its approval is dated
+by the transfer the retry made. ``reconcile`` holds every source's items to that rule.
 """
 
 from __future__ import annotations
@@ -142,7 +150,7 @@ def reconcile(since: datetime, *, sources: Iterable[Source] = SOURCES,
     movements (``sources``); raises ``stripe.StripeError`` if Stripe can't be listed.
     ``client`` is a ``stripe.StripeClient``, the configured one's by default."""
     client = client or StripeProvider().client
-    start = since - OVERLAP
+    start = window_start(since)
     not_compared: Counter = Counter()
     currency = current_app.config["CURRENCY"].lower()
     stripe_side: dict[str, list[StripeItem]] = {}
@@ -152,11 +160,13 @@ def reconcile(since: datetime, *, sources: Iterable[Source] = SOURCES,
                 not_compared[transaction["type"]] += 1
             continue
         item = _stripe_item(transaction)
-        stripe_side.setdefault(item.stripe_id, []).append(item)
+        if item.at >= start:
+            stripe_side.setdefault(item.stripe_id, []).append(item)
     ledger_side: dict[str, list[LedgerItem]] = {}
     for source in sources:
         for item in source(start):
-            ledger_side.setdefault(item.stripe_id, []).append(item)
+            if item.at >= start:  # the rule Stripe's ``created[gte]`` applies to its side
+                ledger_side.setdefault(item.stripe_id, []).append(item)
 
     mismatches, matched = [], 0
     fees = [item.fee_minor for items in stripe_side.values() for item in items
@@ -173,6 +183,12 @@ def reconcile(since: datetime, *, sources: Iterable[Source] = SOURCES,
             mismatches.append(Mismatch(key, ledger, stripe))
     return Report(since=since, mismatches=mismatches, matched=matched, fees_minor=sum(fees),
                   fee_count=len(fees), not_compared=not_compared)
+
+
+def window_start(since: datetime) -> datetime:
+    """Where both sides are read from: ``OVERLAP`` before ``since``, in whole seconds
+    (Stripe's ``created[gte]`` takes seconds, so the ledger's side starts there too)."""
+    return (since - OVERLAP).replace(microsecond=0)
 
 
 def balance_transactions(client: Any, since: datetime) -> Iterator[dict[str, Any]]:
