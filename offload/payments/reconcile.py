@@ -12,14 +12,18 @@ platform's Stripe balance, - out of it) and keyed by the Stripe id its balance
 transaction is found by. A new kind of movement is one more function in ``SOURCES``.
 
 Matching keys, balance transaction → key:
-- a charge (types ``charge``, ``payment``): its charge's ``payment_intent``, since a
-  deposit knows its payment intent (``Deposit.payment_reference``, from the checkout
-  session), not the charge Stripe made for it; a charge without a payment intent is
-  keyed by its own id;
+- one whose source is a charge (types ``charge``, ``payment``; a ``payment_reversal``
+  or ``payment_failure_refund`` too when Stripe names the charge as its source): the
+  charge's ``payment_intent``, since a deposit knows its payment intent
+  (``Deposit.payment_reference``, from the checkout session), not the charge Stripe
+  made for it; so a reversed payment is summed with its deposit's charge and shows as
+  that deposit differing. A charge without a payment intent is keyed by its own id;
 - anything else (a refund ``re_``, a dispute ``dp_``, a transfer ``tr_`` and its
   reversals): the id of its ``source``; so a chargeback source keys its items by the
   dispute or refund id, and a payout source by the withdrawal's Stripe transfer id;
-- a transfer reversal: the transfer it reverses, so a returned withdrawal nets to 0.
+- a transfer reversal: the transfer it reverses, so a returned withdrawal nets to 0;
+  a refund's failure (``refund_failure``) has the refund as its source, so a failed
+  refund nets to 0 as the ledger's taken and returned parts do.
 Several balance transactions with one key (a dispute withdrawn, then reinstated) are
 summed, as are several ledger items with one key.
 
@@ -86,13 +90,15 @@ SOURCES: list[Source] = [
     stripe_payout_items,
 ]
 
-# balance transaction types that are ledger movements (the rest are counted, not compared)
+# balance transaction types that are ledger movements (the rest are counted, not compared:
+# payouts to our bank, Stripe's fees and taxes, top-ups, reserves, application fees and
+# Connect collections, Issuing, Climate: none is a movement of a member's money)
 COMPARED_TYPES = frozenset({
     "charge", "payment",  # deposits
-    "refund", "payment_refund", "payment_failure_refund", "adjustment",  # chargebacks
+    "payment_reversal", "payment_failure_refund",  # deposits reversed by Stripe
+    "refund", "refund_failure", "payment_refund", "adjustment",  # chargebacks
     "transfer", "transfer_cancel", "transfer_failure", "transfer_refund",  # payouts
 })
-CHARGE_TYPES = frozenset({"charge", "payment"})
 PAGE_LIMIT = 100  # Stripe's largest page
 OVERLAP = timedelta(days=1)
 
@@ -208,7 +214,7 @@ def _stripe_item(transaction: dict[str, Any]) -> StripeItem:
     source = transaction.get("source")
     if isinstance(source, dict):
         key = source.get("id")
-        if transaction["type"] in CHARGE_TYPES and source.get("payment_intent"):
+        if source.get("object") == "charge" and source.get("payment_intent"):
             key = source["payment_intent"]
         elif source.get("object") == "transfer_reversal" and source.get("transfer"):
             # summed with the transfer it reverses (a withdrawal returned nets to 0)

@@ -320,3 +320,37 @@ def test_a_withdrawal_sent_on_a_retry_days_after_its_approval_matches_its_transf
     assert paid.decided_at < datetime.now(UTC) - timedelta(days=2)
     _stripe_balance(stripe_api, paid.transfer_reference, "transfer", -20_00)
     _reconciles_alone(app)  # the transfer made today
+
+
+# --- which balance transactions are ledger movements ------------------------------------
+
+def test_a_refund_that_failed_nets_to_nothing_on_both_sides(app, stripe_api, ada):
+    intent = deposit_paid(ada, 40_00)
+    charged(stripe_api, intent, 40_00)
+    refund = stripe_api.add("refund", id=new_id("refund"), amount=15_00,
+                            payment_intent=intent, status="pending")
+    apply_event(provider="stripe", event_id=new_id("event"), event_type="refund.created",
+                data_object=refund)
+    _stripe_balance(stripe_api, refund["id"], "refund", -15_00)
+    apply_event(provider="stripe", event_id=new_id("event"), event_type="refund.failed",
+                data_object={**refund, "status": "failed"})
+    _stripe_balance(stripe_api, refund["id"], "refund_failure", 15_00)
+    assert run_checks(MONEY_CHECKS) == []
+
+    result = run(app)
+    assert result.exit_code == 0, result.output
+    assert "2 matched, 0 mismatch(es)" in result.output  # the charge, the refund
+    assert "not compared" not in result.output
+
+
+def test_a_payment_reversed_at_stripe_is_compared_with_its_deposit(app, stripe_api, ada):
+    intent = deposit_paid(ada, 25_00)
+    paid = charged(stripe_api, intent, 25_00)
+    reversed_ = _stripe_balance(stripe_api, paid["source"], "payment_reversal", -25_00)
+
+    result = run(app)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"amount differs: {intent} (deposit #1; charge {paid['id']}, "
+        f"payment_reversal {reversed_['id']}): 25.00 in the ledger, 0.00 usd at Stripe")
+    assert "not compared" not in result.output
