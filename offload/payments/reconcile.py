@@ -28,7 +28,9 @@ Several balance transactions with one key (a dispute withdrawn, then reinstated)
 summed, as are several ledger items with one key.
 
 Mismatches, one a line: a key Stripe has and the ledger hasn't, one the ledger has and
-Stripe hasn't, and one whose amounts differ (or whose currency is not the site's).
+Stripe hasn't, and one whose amounts differ (or whose currency is not the site's). A
+key that nets to 0 where the other side has nothing agrees (a delayed payment that
+failed: Stripe's ``payment`` and ``payment_failure_refund``, and no deposit credited).
 Stripe's fees are not mismatches: the ledger credits what the member paid and Stripe's
 balance transaction carries it gross in ``amount`` with the fee apart in ``fee``; they
 are compared on ``amount``, and the fees are added up in the summary (the platform's
@@ -136,7 +138,7 @@ class Mismatch:
 class Report:
     since: datetime
     mismatches: list[Mismatch]
-    matched: int  # keys on both sides with the same amount
+    matched: int  # keys whose two sides add up to the same amount
     fees_minor: int  # Stripe's fees on the compared balance transactions
     fee_count: int  # how many of them carried a fee
     not_compared: Counter = field(default_factory=Counter)  # balance transaction type -> n
@@ -183,7 +185,7 @@ def reconcile(since: datetime, *, sources: Iterable[Source] = SOURCES,
             continue  # read only for the overlap: before the window
         same = (sum(i.amount_minor for i in ledger) == sum(i.amount_minor for i in stripe)
                 and all(item.currency == currency for item in stripe))
-        if ledger and stripe and same:
+        if same:  # a key netting to 0 on one side and absent on the other agrees too
             matched += 1
         else:
             mismatches.append(Mismatch(key, ledger, stripe))

@@ -354,3 +354,19 @@ def test_a_payment_reversed_at_stripe_is_compared_with_its_deposit(app, stripe_a
         f"amount differs: {intent} (deposit #1; charge {paid['id']}, "
         f"payment_reversal {reversed_['id']}): 25.00 in the ledger, 0.00 usd at Stripe")
     assert "not compared" not in result.output
+
+
+def test_a_delayed_payment_that_failed_nets_to_nothing_and_is_no_mismatch(
+        app, stripe_api, ada):
+    deposit = add_funds(actor=ada, amount_minor=30_00, idempotency_key=new_key())
+    intent = new_id("payment_intent")
+    settle_deposit(provider="stripe", reference=deposit.provider_reference, paid=False,
+                   payment_reference=intent)
+    charge = stripe_api.add("charge", payment_intent=intent, amount=30_00,
+                            created=int(time.time()))
+    _stripe_balance(stripe_api, charge["id"], "payment", 30_00)
+    _stripe_balance(stripe_api, charge["id"], "payment_failure_refund", -30_00)
+
+    result = run(app)
+    assert result.exit_code == 0, result.output
+    assert "1 matched, 0 mismatch(es)" in result.output  # 0.00 on both sides
