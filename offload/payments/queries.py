@@ -10,18 +10,22 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from offload.core.db import db
+from offload.ledger.models import Transfer, TransferKind
 from offload.wallet.models import (
     Chargeback,
-    ChargebackState,
     Deposit,
     DepositState,
     Withdrawal,
-    WithdrawalState,
 )
 from offload.wallet.providers import StripeProvider
+
+CHARGEBACK_CAUSE = "chargeback"  # the cause_type of a chargeback's transfers
+# a chargeback's transfers, by kind: the sign of what they moved, as Stripe's balance counts it
+CHARGEBACK_SIGNS = {TransferKind.CHARGEBACK: -1, TransferKind.CHARGEBACK_RETURN: +1}
 
 
 class LedgerItem(NamedTuple):
@@ -51,41 +55,57 @@ def stripe_deposit_items(since: datetime) -> Iterator[LedgerItem]:
 
 
 def stripe_chargeback_items(since: datetime) -> Iterator[LedgerItem]:
-    """Disputes and refunds of Stripe deposits: - what was taken back when it was taken,
-    and + the same again when it came back (a dispute won, a refund that failed), both
-    keyed by the dispute's or refund's id (Stripe's balance transactions for a dispute
-    withdrawn and reinstated carry that id as their source, and are summed by it)."""
-    rows = db.session.execute(
+    """Disputes and refunds of Stripe deposits: - what was taken back, and + the same
+    again when it came back (a dispute won, a refund that failed), both keyed by the
+    dispute's or refund's id (Stripe's balance transactions for a dispute withdrawn and
+    reinstated carry that id as their source, and are summed by it). Each is what the
+    chargeback's CHARGEBACK or CHARGEBACK_RETURN transfers moved, dated by them, and only
+    if that is at or after ``since``: a dispute won today that was taken two months ago
+    answers the return alone, as Stripe's list since today holds only the reinstatement."""
+    moved = db.session.execute(
         select(Chargeback.id, Chargeback.kind, Chargeback.provider_reference,
-               Chargeback.amount_minor, Chargeback.state, Chargeback.created_at,
-               Chargeback.returned_at)
+               Transfer.kind.label("transfer_kind"),
+               func.sum(Transfer.amount_minor).label("amount_minor"),
+               func.min(Transfer.created_at).label("at"))
+        .join(Transfer, (Transfer.cause_type == CHARGEBACK_CAUSE)
+              & (Transfer.cause_id == Chargeback.id))
         .where(Chargeback.provider == StripeProvider.name,
-               (Chargeback.created_at >= since) | (Chargeback.returned_at >= since))
-        .order_by(Chargeback.created_at, Chargeback.id))
-    for row in rows:
-        if not row.amount_minor:  # closed before we heard it was opened: nothing moved
-            continue
-        what = f"{row.kind} #{row.id}"
-        yield LedgerItem(stripe_id=row.provider_reference, amount_minor=-row.amount_minor,
-                         what=what, at=row.created_at)
-        if row.state == ChargebackState.RETURNED:
-            yield LedgerItem(stripe_id=row.provider_reference, amount_minor=row.amount_minor,
-                             what=f"{what} returned", at=row.returned_at)
+               Transfer.kind.in_(CHARGEBACK_SIGNS))
+        .group_by(Chargeback.id, Chargeback.kind, Chargeback.provider_reference,
+                  Transfer.kind)
+        .having(func.min(Transfer.created_at) >= since)
+        .order_by(func.min(Transfer.created_at), Chargeback.id))
+    for row in moved:
+        returned = row.transfer_kind == TransferKind.CHARGEBACK_RETURN
+        yield LedgerItem(stripe_id=row.provider_reference,
+                         amount_minor=CHARGEBACK_SIGNS[row.transfer_kind] * row.amount_minor,
+                         what=f"{row.kind} #{row.id}{' returned' if returned else ''}",
+                         at=row.at)
 
 
 def stripe_payout_items(since: datetime) -> Iterator[LedgerItem]:
     """Withdrawals paid into a connected account by a Stripe Transfer: - their amount,
     keyed by the transfer's id, and + the same again when the transfer was reversed
-    (its reversal's balance transaction is keyed by the transfer it reverses)."""
+    (its reversal's balance transaction is keyed by the transfer it reverses). Each is
+    dated by its own ledger transfer, the settle (the hold posted when Stripe made the
+    Transfer, perhaps on a retry days after the approval) and the return (the reversal,
+    perhaps days later), and answered only if that is at or after ``since``."""
+    settle, back = aliased(Transfer), aliased(Transfer)
     rows = db.session.execute(
-        select(Withdrawal.id, Withdrawal.amount_minor, Withdrawal.transfer_reference,
-               Withdrawal.state, Withdrawal.decided_at)
-        .where(Withdrawal.transfer_reference.is_not(None), Withdrawal.decided_at >= since)
-        .order_by(Withdrawal.decided_at, Withdrawal.id))
+        select(Withdrawal.id, Withdrawal.transfer_reference,
+               settle.amount_minor.label("paid_minor"), settle.created_at.label("paid_at"),
+               back.amount_minor.label("returned_minor"), back.created_at.label("returned_at"))
+        .join(settle, settle.id == Withdrawal.settle_transfer_id)
+        .outerjoin(back, back.id == Withdrawal.return_transfer_id)
+        .where(Withdrawal.transfer_reference.is_not(None),
+               (settle.created_at >= since) | (back.created_at >= since))
+        .order_by(settle.created_at, Withdrawal.id))
     for row in rows:
         what = f"withdrawal #{row.id}"
-        yield LedgerItem(stripe_id=row.transfer_reference, amount_minor=-row.amount_minor,
-                         what=what, at=row.decided_at)
-        if row.state == WithdrawalState.RETURNED:
-            yield LedgerItem(stripe_id=row.transfer_reference, amount_minor=row.amount_minor,
-                             what=f"{what} returned", at=row.decided_at)
+        if row.paid_at >= since:
+            yield LedgerItem(stripe_id=row.transfer_reference, amount_minor=-row.paid_minor,
+                             what=what, at=row.paid_at)
+        if row.returned_at is not None and row.returned_at >= since:
+            yield LedgerItem(stripe_id=row.transfer_reference,
+                             amount_minor=row.returned_minor, what=f"{what} returned",
+                             at=row.returned_at)

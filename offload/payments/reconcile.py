@@ -12,19 +12,25 @@ platform's Stripe balance, - out of it) and keyed by the Stripe id its balance
 transaction is found by. A new kind of movement is one more function in ``SOURCES``.
 
 Matching keys, balance transaction → key:
-- a charge (types ``charge``, ``payment``): its charge's ``payment_intent``, since a
-  deposit knows its payment intent (``Deposit.payment_reference``, from the checkout
-  session), not the charge Stripe made for it; a charge without a payment intent is
-  keyed by its own id;
+- one whose source is a charge (types ``charge``, ``payment``; a ``payment_reversal``
+  or ``payment_failure_refund`` too when Stripe names the charge as its source): the
+  charge's ``payment_intent``, since a deposit knows its payment intent
+  (``Deposit.payment_reference``, from the checkout session), not the charge Stripe
+  made for it; so a reversed payment is summed with its deposit's charge and shows as
+  that deposit differing. A charge without a payment intent is keyed by its own id;
 - anything else (a refund ``re_``, a dispute ``dp_``, a transfer ``tr_`` and its
   reversals): the id of its ``source``; so a chargeback source keys its items by the
   dispute or refund id, and a payout source by the withdrawal's Stripe transfer id;
-- a transfer reversal: the transfer it reverses, so a returned withdrawal nets to 0.
+- a transfer reversal: the transfer it reverses, so a returned withdrawal nets to 0;
+  a refund's failure (``refund_failure``) has the refund as its source, so a failed
+  refund nets to 0 as the ledger's taken and returned parts do.
 Several balance transactions with one key (a dispute withdrawn, then reinstated) are
 summed, as are several ledger items with one key.
 
 Mismatches, one a line: a key Stripe has and the ledger hasn't, one the ledger has and
-Stripe hasn't, and one whose amounts differ (or whose currency is not the site's).
+Stripe hasn't, and one whose amounts differ (or whose currency is not the site's). A
+key that nets to 0 where the other side has nothing agrees (a delayed payment that
+failed: Stripe's ``payment`` and ``payment_failure_refund``, and no deposit credited).
 Stripe's fees are not mismatches: the ledger credits what the member paid and Stripe's
 balance transaction carries it gross in ``amount`` with the fee apart in ``fee``; they
 are compared on ``amount``, and the fees are added up in the summary (the platform's
@@ -35,6 +41,14 @@ counted by type in the summary, not compared.
 Near the start of the window a movement can fall on either side of ``since`` (a charge
 made at 23:59, its webhook credited at 00:01): both sides are read from ``OVERLAP``
 earlier, matched over the whole, and only what is unmatched since ``since`` is reported.
+
+One rule for both sides: an item is read when its own moment is at or after that start
+(``window_start``, in whole seconds as Stripe's ``created`` is). Stripe dates a balance
+transaction by its ``created``; the ledger dates each part of a movement by the transfer
+that made it, not by its business row: a dispute won two months after it was taken is
+the reinstatement alone on both sides, a withdrawal reversed days after it was paid is
+the reversal alone, and a withdrawal sent on a retry days after its approval is dated
+by the transfer the retry made. ``reconcile`` holds every source's items to that rule.
 """
 
 from __future__ import annotations
@@ -78,13 +92,15 @@ SOURCES: list[Source] = [
     stripe_payout_items,
 ]
 
-# balance transaction types that are ledger movements (the rest are counted, not compared)
+# balance transaction types that are ledger movements (the rest are counted, not compared:
+# payouts to our bank, Stripe's fees and taxes, top-ups, reserves, application fees and
+# Connect collections, Issuing, Climate: none is a movement of a member's money)
 COMPARED_TYPES = frozenset({
     "charge", "payment",  # deposits
-    "refund", "payment_refund", "payment_failure_refund", "adjustment",  # chargebacks
+    "payment_reversal", "payment_failure_refund",  # deposits reversed by Stripe
+    "refund", "refund_failure", "payment_refund", "adjustment",  # chargebacks
     "transfer", "transfer_cancel", "transfer_failure", "transfer_refund",  # payouts
 })
-CHARGE_TYPES = frozenset({"charge", "payment"})
 PAGE_LIMIT = 100  # Stripe's largest page
 OVERLAP = timedelta(days=1)
 
@@ -122,7 +138,7 @@ class Mismatch:
 class Report:
     since: datetime
     mismatches: list[Mismatch]
-    matched: int  # keys on both sides with the same amount
+    matched: int  # keys whose two sides add up to the same amount
     fees_minor: int  # Stripe's fees on the compared balance transactions
     fee_count: int  # how many of them carried a fee
     not_compared: Counter = field(default_factory=Counter)  # balance transaction type -> n
@@ -142,7 +158,7 @@ def reconcile(since: datetime, *, sources: Iterable[Source] = SOURCES,
     movements (``sources``); raises ``stripe.StripeError`` if Stripe can't be listed.
     ``client`` is a ``stripe.StripeClient``, the configured one's by default."""
     client = client or StripeProvider().client
-    start = since - OVERLAP
+    start = window_start(since)
     not_compared: Counter = Counter()
     currency = current_app.config["CURRENCY"].lower()
     stripe_side: dict[str, list[StripeItem]] = {}
@@ -152,11 +168,13 @@ def reconcile(since: datetime, *, sources: Iterable[Source] = SOURCES,
                 not_compared[transaction["type"]] += 1
             continue
         item = _stripe_item(transaction)
-        stripe_side.setdefault(item.stripe_id, []).append(item)
+        if item.at >= start:
+            stripe_side.setdefault(item.stripe_id, []).append(item)
     ledger_side: dict[str, list[LedgerItem]] = {}
     for source in sources:
         for item in source(start):
-            ledger_side.setdefault(item.stripe_id, []).append(item)
+            if item.at >= start:  # the rule Stripe's ``created[gte]`` applies to its side
+                ledger_side.setdefault(item.stripe_id, []).append(item)
 
     mismatches, matched = [], 0
     fees = [item.fee_minor for items in stripe_side.values() for item in items
@@ -167,12 +185,18 @@ def reconcile(since: datetime, *, sources: Iterable[Source] = SOURCES,
             continue  # read only for the overlap: before the window
         same = (sum(i.amount_minor for i in ledger) == sum(i.amount_minor for i in stripe)
                 and all(item.currency == currency for item in stripe))
-        if ledger and stripe and same:
+        if same:  # a key netting to 0 on one side and absent on the other agrees too
             matched += 1
         else:
             mismatches.append(Mismatch(key, ledger, stripe))
     return Report(since=since, mismatches=mismatches, matched=matched, fees_minor=sum(fees),
                   fee_count=len(fees), not_compared=not_compared)
+
+
+def window_start(since: datetime) -> datetime:
+    """Where both sides are read from: ``OVERLAP`` before ``since``, in whole seconds
+    (Stripe's ``created[gte]`` takes seconds, so the ledger's side starts there too)."""
+    return (since - OVERLAP).replace(microsecond=0)
 
 
 def balance_transactions(client: Any, since: datetime) -> Iterator[dict[str, Any]]:
@@ -192,7 +216,7 @@ def _stripe_item(transaction: dict[str, Any]) -> StripeItem:
     source = transaction.get("source")
     if isinstance(source, dict):
         key = source.get("id")
-        if transaction["type"] in CHARGE_TYPES and source.get("payment_intent"):
+        if source.get("object") == "charge" and source.get("payment_intent"):
             key = source["payment_intent"]
         elif source.get("object") == "transfer_reversal" and source.get("transfer"):
             # summed with the transfer it reverses (a withdrawal returned nets to 0)

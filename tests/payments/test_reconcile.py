@@ -5,11 +5,13 @@ fixtures, with only the amounts, ids and times a test controls overridden)."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from offload.core import db as core_db
 from offload.core.db import db
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
@@ -19,6 +21,7 @@ from offload.payments.reconcile import SOURCES, reconcile
 from offload.payments.services import apply_event
 from offload.wallet.connect import connect_payout_account, refresh_payout_account
 from offload.wallet.models import PayoutAccount, Withdrawal
+from offload.wallet.providers import TransferUnsure
 from offload.wallet.services import (
     add_funds,
     mark_withdrawal_paid,
@@ -166,10 +169,11 @@ def test_without_a_stripe_key_it_exits_2_before_asking(app, monkeypatch):
     assert "OFFLOAD_STRIPE_SECRET_KEY is not set" in result.output
 
 
-def _stripe_balance(stripe_api, source: str, kind: str, amount_minor: int):
+def _stripe_balance(stripe_api, source: str, kind: str, amount_minor: int, *,
+                    ago: timedelta = timedelta(0)):
     return stripe_api.add("balance_transaction", source=source, type=kind,
                           reporting_category=kind, amount=amount_minor, fee=0,
-                          net=amount_minor, created=int(time.time()))
+                          net=amount_minor, created=int(time.time() - ago.total_seconds()))
 
 
 def _paid_out(stripe_api, member, admin, amount_minor: int) -> Withdrawal:
@@ -179,6 +183,17 @@ def _paid_out(stripe_api, member, admin, amount_minor: int) -> Withdrawal:
     mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
     db.session.rollback()
     return db.session.get(Withdrawal, withdrawal.id)
+
+
+def _reversed(stripe_api, withdrawal: Withdrawal) -> None:
+    """Stripe reverses the withdrawal's Transfer in full (a reversal and its balance
+    transaction), and its ``transfer.reversed`` event returns the withdrawal."""
+    reference, amount = withdrawal.transfer_reference, withdrawal.amount_minor
+    reversal = stripe_api.add("transfer_reversal", transfer=reference, amount=amount)
+    _stripe_balance(stripe_api, reversal["id"], "transfer_refund", amount)
+    apply_event(provider="stripe", event_id=new_id("event"), event_type="transfer.reversed",
+                data_object={**stripe_api.objects[reference], "reversed": True,
+                             "amount_reversed": amount})
 
 
 def test_chargebacks_and_payouts_are_compared_with_their_balance_transactions(
@@ -193,21 +208,12 @@ def test_chargebacks_and_payouts_are_compared_with_their_balance_transactions(
     stripe_api.objects[dispute["id"]] = dispute
     _stripe_balance(stripe_api, dispute["id"], "adjustment", -30_00)
 
-    connect_payout_account(actor=ada)
-    account = db.session.scalar(select(PayoutAccount.account_reference)
-                                .where(PayoutAccount.member_id == ada.id))
-    stripe_api.objects[account].update(details_submitted=True, payouts_enabled=True)
-    refresh_payout_account(actor=ada)
+    _ready_payout_account(stripe_api, ada)
     kept = _paid_out(stripe_api, ada, admin, 20_00)
     _stripe_balance(stripe_api, kept.transfer_reference, "transfer", -20_00)
     returned = _paid_out(stripe_api, ada, admin, 10_00)
     _stripe_balance(stripe_api, returned.transfer_reference, "transfer", -10_00)
-    reversal = stripe_api.add("transfer_reversal", transfer=returned.transfer_reference,
-                              amount=10_00)
-    _stripe_balance(stripe_api, reversal["id"], "transfer_refund", 10_00)
-    apply_event(provider="stripe", event_id=new_id("event"), event_type="transfer.reversed",
-                data_object={**stripe_api.objects[returned.transfer_reference],
-                             "reversed": True, "amount_reversed": 10_00})
+    _reversed(stripe_api, returned)
     assert run_checks(MONEY_CHECKS) == []
 
     result = run(app)
@@ -226,3 +232,141 @@ def test_chargebacks_and_payouts_are_compared_with_their_balance_transactions(
                for line in lines), result.output
     assert any(line.startswith(f"missing in the ledger: {stray}") for line in lines)
     assert "3 matched, 2 mismatch(es)" in lines[-1]
+
+
+# --- a movement whose parts fall in different windows ----------------------------------
+
+@contextmanager
+def back_in_time(monkeypatch, ago: timedelta):
+    """The ledger's clock (``offload.core.db.utcnow``, every row's default) ``ago`` in the
+    past: transfers are immutable, so a test dates them by when they are written."""
+
+    class Then(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) - ago
+
+    with monkeypatch.context() as patched:
+        patched.setattr(core_db, "datetime", Then)
+        yield
+
+
+def _reconciles_alone(app) -> None:
+    """The ledger holds, and reconcile since today matches one movement, and no more."""
+    assert run_checks(MONEY_CHECKS) == []
+    result = run(app)
+    assert result.exit_code == 0, result.output
+    assert "1 matched, 0 mismatch(es)" in result.output
+
+
+def _funded_with_payout_account(stripe_api, member, monkeypatch, ago: timedelta) -> None:
+    """``member`` deposited 50.00 through Stripe ``ago``, and has a ready payout account."""
+    with back_in_time(monkeypatch, ago):
+        charged(stripe_api, deposit_paid(member, 50_00), 50_00, ago=ago)
+    _ready_payout_account(stripe_api, member)
+
+
+def _ready_payout_account(stripe_api, member) -> None:
+    connect_payout_account(actor=member)
+    account = db.session.scalar(select(PayoutAccount.account_reference)
+                                .where(PayoutAccount.member_id == member.id))
+    stripe_api.objects[account].update(details_submitted=True, payouts_enabled=True)
+    refresh_payout_account(actor=member)
+
+
+def test_a_dispute_won_long_after_it_was_taken_matches_its_reinstatement(
+        app, stripe_api, ada, monkeypatch):
+    with back_in_time(monkeypatch, timedelta(days=61)):
+        disputed = deposit_paid(ada, 80_00)
+    charged(stripe_api, disputed, 80_00, ago=timedelta(days=61))
+    dispute = fixture("dispute", id=new_id("dispute"), amount=30_00, payment_intent=disputed,
+                      status="needs_response", reason="fraudulent")
+    with back_in_time(monkeypatch, timedelta(days=60)):
+        apply_event(provider="stripe", event_id=new_id("event"),
+                    event_type="charge.dispute.created", data_object=dispute)
+    _stripe_balance(stripe_api, dispute["id"], "adjustment", -30_00, ago=timedelta(days=60))
+    apply_event(provider="stripe", event_id=new_id("event"),
+                event_type="charge.dispute.closed", data_object={**dispute, "status": "won"})
+    _stripe_balance(stripe_api, dispute["id"], "adjustment", 30_00)
+    _reconciles_alone(app)  # the reinstatement alone
+
+
+def test_a_withdrawal_returned_days_after_it_was_paid_matches_its_reversal(
+        app, stripe_api, ada, make_member, monkeypatch):
+    admin = make_member("keeper", admin=True)
+    _funded_with_payout_account(stripe_api, ada, monkeypatch, timedelta(days=11))
+    with back_in_time(monkeypatch, timedelta(days=10)):
+        returned = _paid_out(stripe_api, ada, admin, 10_00)
+    _stripe_balance(stripe_api, returned.transfer_reference, "transfer", -10_00,
+                    ago=timedelta(days=10))
+    _reversed(stripe_api, returned)
+    _reconciles_alone(app)  # the reversal alone
+
+
+def test_a_withdrawal_sent_on_a_retry_days_after_its_approval_matches_its_transfer(
+        app, stripe_api, ada, make_member, monkeypatch):
+    admin = make_member("keeper", admin=True)
+    _funded_with_payout_account(stripe_api, ada, monkeypatch, timedelta(days=4))
+    withdrawal = request_withdrawal(actor=ada, amount_minor=20_00, payout_details=None,
+                                    idempotency_key=new_key())
+    stripe_api.fail_next("/v1/transfers", 500)
+    with back_in_time(monkeypatch, timedelta(days=3)), pytest.raises(TransferUnsure):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    db.session.rollback()
+    sending = db.session.get(Withdrawal, withdrawal.id)
+    mark_withdrawal_paid(sending, actor=admin, reason="Retried", password=PASSWORD)
+    db.session.rollback()
+    paid = db.session.get(Withdrawal, withdrawal.id)
+    assert paid.decided_at < datetime.now(UTC) - timedelta(days=2)
+    _stripe_balance(stripe_api, paid.transfer_reference, "transfer", -20_00)
+    _reconciles_alone(app)  # the transfer made today
+
+
+# --- which balance transactions are ledger movements ------------------------------------
+
+def test_a_refund_that_failed_nets_to_nothing_on_both_sides(app, stripe_api, ada):
+    intent = deposit_paid(ada, 40_00)
+    charged(stripe_api, intent, 40_00)
+    refund = stripe_api.add("refund", id=new_id("refund"), amount=15_00,
+                            payment_intent=intent, status="pending")
+    apply_event(provider="stripe", event_id=new_id("event"), event_type="refund.created",
+                data_object=refund)
+    _stripe_balance(stripe_api, refund["id"], "refund", -15_00)
+    apply_event(provider="stripe", event_id=new_id("event"), event_type="refund.failed",
+                data_object={**refund, "status": "failed"})
+    _stripe_balance(stripe_api, refund["id"], "refund_failure", 15_00)
+    assert run_checks(MONEY_CHECKS) == []
+
+    result = run(app)
+    assert result.exit_code == 0, result.output
+    assert "2 matched, 0 mismatch(es)" in result.output  # the charge, the refund
+    assert "not compared" not in result.output
+
+
+def test_a_payment_reversed_at_stripe_is_compared_with_its_deposit(app, stripe_api, ada):
+    intent = deposit_paid(ada, 25_00)
+    paid = charged(stripe_api, intent, 25_00)
+    reversed_ = _stripe_balance(stripe_api, paid["source"], "payment_reversal", -25_00)
+
+    result = run(app)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"amount differs: {intent} (deposit #1; charge {paid['id']}, "
+        f"payment_reversal {reversed_['id']}): 25.00 in the ledger, 0.00 usd at Stripe")
+    assert "not compared" not in result.output
+
+
+def test_a_delayed_payment_that_failed_nets_to_nothing_and_is_no_mismatch(
+        app, stripe_api, ada):
+    deposit = add_funds(actor=ada, amount_minor=30_00, idempotency_key=new_key())
+    intent = new_id("payment_intent")
+    settle_deposit(provider="stripe", reference=deposit.provider_reference, paid=False,
+                   payment_reference=intent)
+    charge = stripe_api.add("charge", payment_intent=intent, amount=30_00,
+                            created=int(time.time()))
+    _stripe_balance(stripe_api, charge["id"], "payment", 30_00)
+    _stripe_balance(stripe_api, charge["id"], "payment_failure_refund", -30_00)
+
+    result = run(app)
+    assert result.exit_code == 0, result.output
+    assert "1 matched, 0 mismatch(es)" in result.output  # 0.00 on both sides
