@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
@@ -696,6 +697,19 @@ class WithdrawalWhileOwing(NotAllowed):
     field = "amount"
 
 
+class DepositNotSettledYet(Conflict):
+    """A chargeback names a payment no completed deposit has, while a deposit that may
+    turn out to be it is still pending: the event is to be applied later, not dropped."""
+
+
+# How long a pending deposit whose payment is not known yet may still turn out to be the
+# one a dispute or refund names. A card deposit learns its payment intent only from
+# ``checkout.session.completed``; Stripe redelivers an event it wasn't answered 2xx for
+# during 3 days, and a Checkout session expires within 1, so after that the deposit is
+# not the one.
+AWAITED_DEPOSIT_WINDOW = timedelta(days=3)
+
+
 _TAKEN_BECAUSE = {ChargebackKind.DISPUTE: "the card holder disputed the payment",
                   ChargebackKind.REFUND: "the payment was refunded"}
 
@@ -718,10 +732,16 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
     reference was recorded before (another event about the same dispute or refund);
     nothing is left of the deposit to take back. The deposit's row is locked first, so
     two events racing about one deposit are applied one after the other.
+    Raises: DepositNotSettledYet when no completed deposit has the payment but a pending
+    one may still turn out to be it (``_awaiting_deposit``): the caller's transaction
+    rolls back, so the provider's event is not recorded and its redelivery tries again.
     """
     if amount_minor <= 0:
         return None
+    awaiting = _awaiting_deposit(provider, payment_reference)  # first: see its docstring
     deposit = _paid_deposit(provider, payment_reference)
+    if deposit is None and awaiting:
+        raise DepositNotSettledYet(_NOT_SETTLED_YET)
     if deposit is None or _chargeback_by_reference(provider, reference) is not None:
         _log_after_commit("chargeback event ignored", provider=provider, reference=reference,
                           deposit_id=deposit.id if deposit else None)
@@ -780,10 +800,16 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
     recorded yet (the "won" event arrived before the "created" one) it records the
     chargeback as returned with nothing moved, so that the late event moves nothing
     either; with no completed deposit for ``payment_reference``, not even that.
+    Raises: DepositNotSettledYet as ``take_back_deposit``, for a reference not recorded
+    whose deposit may still complete (else its late "taken" event would take it for good).
     """
     chargeback = _chargeback_by_reference(provider, reference, lock=True)
     if chargeback is None:
+        awaiting = payment_reference is not None and _awaiting_deposit(provider,
+                                                                        payment_reference)
         deposit = _paid_deposit(provider, payment_reference) if payment_reference else None
+        if deposit is None and awaiting:
+            raise DepositNotSettledYet(_NOT_SETTLED_YET)
         if deposit is not None:
             db.session.execute(insert_ignoring_conflicts(Chargeback).values(
                 deposit_id=deposit.id, member_id=deposit.member_id, kind=kind,
@@ -820,6 +846,27 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
     _log_after_commit("chargeback returned", chargeback_id=chargeback.id,
                       amount_minor=chargeback.amount_minor, to_debt_minor=to_debt)
     return chargeback
+
+
+_NOT_SETTLED_YET = "The deposit this payment paid for is not completed yet; send it later."
+
+
+def _awaiting_deposit(provider: str, payment_reference: str) -> bool:
+    """Whether a pending deposit may still turn out to be paid by ``payment_reference``:
+    one that already names it (a bank debit clearing), or one that names no payment yet,
+    created within ``AWAITED_DEPOSIT_WINDOW``. A refund or dispute does not say which
+    member paid, so any such deposit counts: while one waits, an unknown payment is
+    refused rather than dropped (Stripe retries it), and only with none waiting is it
+    recorded as no deposit's.
+
+    Ask before ``_paid_deposit``: a deposit completing in between is then seen as
+    completed by the second query, never missed by both.
+    """
+    return db.session.scalar(select(Deposit.id).where(
+        Deposit.provider == provider, Deposit.state == DepositState.PENDING,
+        or_(Deposit.payment_reference == payment_reference,
+            and_(Deposit.payment_reference.is_(None),
+                 Deposit.created_at >= utcnow() - AWAITED_DEPOSIT_WINDOW))).limit(1)) is not None
 
 
 def _paid_deposit(provider: str, payment_reference: str) -> Deposit | None:

@@ -375,3 +375,60 @@ def test_the_api_says_what_is_owed_and_refuses_a_withdrawal_meanwhile(client, st
                                                     "payout_details": "IBAN DE02"})
     assert refused.status_code == 403
     assert "while you owe $20.00" in refused.get_json()["detail"]
+
+
+def post_event(client, event_type: str, data_object: dict):
+    """Deliver one signed event; answer its (body, header) too, for Stripe's redelivery."""
+    body, header = signed_event(event_type, data_object, SECRET, timestamp=int(time.time()))
+    response = client.post(WEBHOOK, data=body, headers={"Stripe-Signature": header,
+                                                        "Content-Type": "application/json"})
+    db.session.rollback()
+    return response, body, header
+
+
+@pytest.mark.parametrize("event_type", ["refund.created", "charge.dispute.created"])
+def test_a_chargeback_before_its_deposit_completes_is_refused_until_it_does(
+        client, standin, ada, event_type):
+    deposit = add_funds(actor=ada, amount_minor=40_00, idempotency_key="k-1")
+    intent = new_id("payment_intent")
+    taken = {"refund.created": fixture("refund", id=new_id("refund"), amount=40_00,
+                                       payment_intent=intent, status="succeeded"),
+             "charge.dispute.created": fixture("dispute", id=new_id("dispute"), amount=40_00,
+                                               payment_intent=intent,
+                                               status="needs_response")}[event_type]
+    early, body, header = post_event(client, event_type, taken)
+    # not recorded and not 2xx: Stripe delivers it again later
+    assert early.status_code == 409, early.get_data(as_text=True)
+    assert count(ProviderEvent) == 0 and count(Chargeback) == 0
+    deliver(client, "checkout.session.completed", {
+        **standin.objects[deposit.provider_reference], "status": "complete",
+        "payment_status": "paid", "payment_intent": intent})
+    assert wallet_summary(ada.id).total == 40_00
+    # Stripe's redelivery, the same event, now finds the deposit and takes it back
+    again = client.post(WEBHOOK, data=body, headers={"Stripe-Signature": header,
+                                                     "Content-Type": "application/json"})
+    db.session.rollback()
+    assert again.status_code == 200
+    assert wallet_summary(ada.id).total == 0 and chargebacks_balance() == 40_00
+    assert count(Chargeback) == 1 and count(ProviderEvent) == 2
+    assert_money_checks_pass()
+
+
+def test_a_refund_failed_before_its_deposit_completes_is_refused_until_it_does(
+        client, standin, ada):
+    add_funds(actor=ada, amount_minor=30_00, idempotency_key="k-1")
+    intent = new_id("payment_intent")
+    failed = fixture("refund", id=new_id("refund"), amount=30_00, payment_intent=intent,
+                     status="failed")
+    early, _, _ = post_event(client, "refund.failed", failed)
+    assert early.status_code == 409 and count(ProviderEvent) == 0
+
+
+def test_a_chargeback_for_an_unknown_payment_is_recorded_when_no_deposit_waits(
+        client, standin, ada):
+    # nothing pending: no deposit of ours could ever have that payment
+    response, _, _ = post_event(client, "refund.created", fixture(
+        "refund", id=new_id("refund"), amount=10_00, payment_intent=new_id("payment_intent"),
+        status="succeeded"))
+    assert response.status_code == 200 and count(ProviderEvent) == 1
+    assert count(Chargeback) == 0
