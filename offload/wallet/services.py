@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +42,7 @@ from offload.ledger.services import (
     Cause,
     InsufficientFunds,
     Leg,
+    accounts_of,
     debt_account,
     existing_debt_account,
     lock_accounts,
@@ -308,7 +310,8 @@ def reject_withdrawal(withdrawal: Withdrawal, *, actor: User, reason: str,
     """Refuse a withdrawal; the member sees the reason.
 
     State: withdrawal requested → rejected, with the reason.
-    Money: the hold is voided; the amount is available to the member again.
+    Money: the hold is voided; the amount is available to the member again, less what
+    they owe for a deposit taken back, which it pays first (a DEBT_REPAYMENT).
     Writes: a moderation-log entry with the reason, in the same transaction.
     Notifies: the member, with the reason.
     Refuses: as ``mark_withdrawal_paid``; and a withdrawal being sent through Stripe
@@ -355,8 +358,8 @@ def _decide(withdrawal: Withdrawal, to: WithdrawalState, *, actor: User,
           reason=None if paid else reason,
           guard=(or_(Withdrawal.state == WithdrawalState.REQUESTED,
                      Withdrawal.send_failure == SendFailure.REFUSED),))
-    settle = (post_reservation if paid else void_reservation)(withdrawal.hold_transfer_id,
-                                                              actor_id=actor.id)
+    settle = (post_reservation(withdrawal.hold_transfer_id, actor_id=actor.id) if paid
+              else _void_paying_debt_first(withdrawal, actor_id=actor.id))
     _store(withdrawal, settle_transfer_id=settle.id)
     db.session.refresh(withdrawal)
     member = db.session.get(User, withdrawal.member_id)
@@ -578,7 +581,8 @@ def return_withdrawal(*, transfer_reference: str, why: str) -> Withdrawal | None
 
     State: withdrawal paid or returning → returned.
     Money: a REVERSAL of the settle transfer (external → the member's wallet),
-    referencing it: posted once (the ledger refuses a second reversal).
+    referencing it: posted once (the ledger refuses a second reversal); from it, a
+    DEBT_REPAYMENT of what the member owes, if they do.
     Notifies: the member, saying ``why``.
     Changes nothing (returns None): no withdrawal has that transfer, or it already came
     back (the job's answer and Stripe's ``transfer.reversed`` event, in either order).
@@ -590,8 +594,8 @@ def return_withdrawal(*, transfer_reference: str, why: str) -> Withdrawal | None
                                                       WithdrawalState.RETURNING):
         _log_after_commit("withdrawal return ignored", transfer_reference=transfer_reference)
         return None
-    reversal = reverse_transfer(withdrawal.settle_transfer_id, actor_id=None,
-                                memo=f"Withdrawal #{withdrawal.id} returned: {why}")
+    reversal = _reverse_paying_debt_first(
+        withdrawal, memo=f"Withdrawal #{withdrawal.id} returned: {why}")
     _move(withdrawal, WithdrawalState.RETURNED, return_transfer_id=reversal.id)
     db.session.refresh(withdrawal)
     _tell_member(withdrawal, db.session.get(User, withdrawal.member_id), reason=why)
@@ -689,7 +693,11 @@ def _log_after_commit(message: str, **extra: Any) -> None:
 # where it is. What the available balance lacks moves from the member's debt account
 # instead (which may go below zero, never above): the ledger still sums to zero and no
 # wallet is overdrawn, and the debt account's balance is what the member owes. While
-# they owe, they can't withdraw, and a deposit pays the debt before anything else.
+# they owe, they can't withdraw, and money that reaches the wallet from outside pays the
+# debt before anything else: a deposit, a withdrawal's hold released (rejected), a paid
+# withdrawal that came back. Spending inside the site (funding a milestone, a fee) is not
+# refused here while they owe: that guard would belong in the ledger, once for every
+# feature, not in the wallet.
 
 class WithdrawalWhileOwing(NotAllowed):
     """The member owes a debt from a deposit taken back; nothing leaves until it's paid."""
@@ -867,6 +875,41 @@ def _awaiting_deposit(provider: str, payment_reference: str) -> bool:
         or_(Deposit.payment_reference == payment_reference,
             and_(Deposit.payment_reference.is_(None),
                  Deposit.created_at >= utcnow() - AWAITED_DEPOSIT_WINDOW))).limit(1)) is not None
+
+
+def _void_paying_debt_first(withdrawal: Withdrawal, *, actor_id: int) -> Transfer:
+    """Void a withdrawal's hold; what it releases pays the member's debt first."""
+    return _paying_debt_first(
+        withdrawal, actor_id=actor_id,
+        give_back=lambda: void_reservation(withdrawal.hold_transfer_id, actor_id=actor_id))
+
+
+def _reverse_paying_debt_first(withdrawal: Withdrawal, *, memo: str) -> Transfer:
+    """Reverse a paid withdrawal's settle transfer; what comes back pays the debt first."""
+    return _paying_debt_first(
+        withdrawal, actor_id=None,
+        give_back=lambda: reverse_transfer(withdrawal.settle_transfer_id, actor_id=None,
+                                           memo=memo))
+
+
+def _paying_debt_first(withdrawal: Withdrawal, *, actor_id: int | None,
+                       give_back: Callable[[], Transfer]) -> Transfer:
+    """Run ``give_back`` (it returns the withdrawal's amount to the member's wallet) and,
+    in the same transaction, pay from that amount what the member owes, by the leg a
+    deposit pays with: else a member in debt could spend the money that came back.
+    Locks the withdrawal's accounts and the debt account first, in order."""
+    debt = existing_debt_account(withdrawal.member_id)
+    if debt is None:
+        return give_back()
+    wallet_id = wallet_account(withdrawal.member_id).id
+    lock_accounts(accounts_of([withdrawal.hold_transfer_id]) | {wallet_id, debt.id})
+    given = give_back()
+    repayment = _repayment_leg(withdrawal.member_id, wallet_id, withdrawal.amount_minor)
+    if repayment is not None:
+        post_batch([repayment], cause=Cause("withdrawal", withdrawal.id), actor_id=actor_id)
+        _log_after_commit("debt paid from a withdrawal", withdrawal_id=withdrawal.id,
+                          amount_minor=repayment.amount)
+    return given
 
 
 def _paid_deposit(provider: str, payment_reference: str) -> Deposit | None:

@@ -38,6 +38,7 @@ from offload.wallet.services import (
     WithdrawalWhileOwing,
     add_funds,
     mark_withdrawal_paid,
+    reject_withdrawal,
     request_withdrawal,
 )
 from tests.support.factories import PASSWORD, count, fresh
@@ -432,3 +433,42 @@ def test_a_chargeback_for_an_unknown_payment_is_recorded_when_no_deposit_waits(
         status="succeeded"))
     assert response.status_code == 200 and count(ProviderEvent) == 1
     assert count(Chargeback) == 0
+
+
+def test_a_debtors_rejected_withdrawal_pays_the_debt_first(client, standin, make_member, ada):
+    deposit = paid_deposit(client, standin, ada, 50_00, "k-1")
+    withdrawal = request_withdrawal(actor=fresh(User, ada.id), amount_minor=40_00,
+                                    payout_details=None, idempotency_key="w-1")
+    deliver(client, "refund.created", refund(deposit, 20_00, status="succeeded"))
+    assert (owed(ada), wallet_summary(ada.id).available) == (10_00, 0)
+    reject_withdrawal(fresh(Withdrawal, withdrawal.id), actor=make_member("keeper", admin=True),
+                      reason="Owes for a refund", password=PASSWORD)
+    db.session.rollback()
+    # the 40.00 released paid the 10.00 owed first; only the rest can be spent
+    summary = wallet_summary(ada.id)
+    assert (summary.owed, summary.available, summary.held) == (0, 30_00, 0)
+    (repayment,) = db.session.scalars(select(Transfer).where(
+        Transfer.kind == TransferKind.DEBT_REPAYMENT)).all()
+    assert (repayment.amount_minor, repayment.cause_type, repayment.cause_id) == (
+        10_00, "withdrawal", withdrawal.id)
+    assert_money_checks_pass()
+
+
+def test_a_debtors_returned_withdrawal_pays_the_debt_first(client, standin, make_member, ada):
+    deposit = paid_deposit(client, standin, ada, 50_00, "k-1")
+    withdrawal = request_withdrawal(actor=fresh(User, ada.id), amount_minor=50_00,
+                                    payout_details=None, idempotency_key="w-1")
+    mark_withdrawal_paid(withdrawal, actor=make_member("keeper", admin=True), reason="Checked",
+                         password=PASSWORD)
+    paid = fresh(Withdrawal, withdrawal.id)
+    assert paid.state == WithdrawalState.PAID
+    deliver(client, "charge.dispute.created", dispute(deposit))
+    assert owed(ada) == 50_00
+    # the payout failed at the bank: Stripe reverses the transfer, the money comes back
+    deliver(client, "transfer.reversed", {**standin.objects[paid.transfer_reference],
+                                          "reversed": True, "amount_reversed": 50_00})
+    assert fresh(Withdrawal, withdrawal.id).state == WithdrawalState.RETURNED
+    summary = wallet_summary(ada.id)
+    assert (summary.owed, summary.available) == (0, 0)
+    assert [t[2] for t in transfers(TransferKind.DEBT_REPAYMENT)] == [50_00]
+    assert_money_checks_pass()
