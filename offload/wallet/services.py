@@ -810,12 +810,19 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
     either; with no completed deposit for ``payment_reference``, not even that.
     Raises: DepositNotSettledYet as ``take_back_deposit``, for a reference not recorded
     whose deposit may still complete (else its late "taken" event would take it for good).
+    The deposit's row is locked before the chargeback is looked for, as
+    ``take_back_deposit`` does: a "taken" event committing meanwhile is then seen, not
+    missed (the "won" answered as if nothing was taken, and the money kept).
     """
+    awaiting = payment_reference is not None and _awaiting_deposit(provider,
+                                                                    payment_reference)
+    deposit = _paid_deposit(provider, payment_reference) if payment_reference else None
+    if deposit is None:  # an event naming no payment we know: lock the chargeback's deposit
+        known = _chargeback_by_reference(provider, reference)
+        if known is not None:
+            _lock_deposit(known.deposit_id)
     chargeback = _chargeback_by_reference(provider, reference, lock=True)
     if chargeback is None:
-        awaiting = payment_reference is not None and _awaiting_deposit(provider,
-                                                                        payment_reference)
-        deposit = _paid_deposit(provider, payment_reference) if payment_reference else None
         if deposit is None and awaiting:
             raise DepositNotSettledYet(_NOT_SETTLED_YET)
         if deposit is not None:
@@ -919,11 +926,18 @@ def _paid_deposit(provider: str, payment_reference: str) -> Deposit | None:
         Deposit.state == DepositState.COMPLETED).with_for_update()).scalars().first()
 
 
+def _lock_deposit(deposit_id: int) -> None:
+    """Lock the deposit's row (as ``_paid_deposit`` does), found by its id."""
+    db.session.execute(select(Deposit.id).where(Deposit.id == deposit_id).with_for_update())
+
+
 def _chargeback_by_reference(provider: str, reference: str, *,
                              lock: bool = False) -> Chargeback | None:
     stmt = select(Chargeback).where(Chargeback.provider == provider,
                                     Chargeback.provider_reference == reference)
-    return db.session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+    if lock:  # read afresh: an unlocked read of it earlier in the transaction may be stale
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return db.session.execute(stmt).scalar_one_or_none()
 
 
 def _repayment_leg(member_id: int, wallet_id: int, deposited: int) -> Leg | None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from offload.accounts.models import User
 from offload.accounts.services import create_personal_token
 from offload.cases.models import Case, CaseEvidence, CaseKind, CaseSource
-from offload.core.db import db
+from offload.core.db import atomic, db
 from offload.core.errors import Conflict
 from offload.gigs.policies import why_cannot_post
 from offload.health import MONEY_CHECKS
@@ -471,4 +471,32 @@ def test_a_debtors_returned_withdrawal_pays_the_debt_first(client, standin, make
     summary = wallet_summary(ada.id)
     assert (summary.owed, summary.available) == (0, 0)
     assert [t[2] for t in transfers(TransferKind.DEBT_REPAYMENT)] == [50_00]
+    assert_money_checks_pass()
+
+
+def test_a_dispute_won_while_its_opening_commits_gives_the_money_back(
+        client, standin, race, ada):
+    # "created" holds the deposit's row while "won" arrives: won must wait for that lock
+    # before it looks for the chargeback, else (PostgreSQL) it finds none, records
+    # nothing, and the money stays taken although the dispute was won
+    deposit = paid_deposit(client, standin, ada, 40_00, "k-1")
+    opened = dispute(deposit)
+
+    def deliver_one(i: int) -> None:
+        if i == 0:
+            with atomic():
+                apply_event(provider="stripe", event_id="evt_created",
+                            event_type="charge.dispute.created", data_object=opened)
+                time.sleep(0.6)  # holding the deposit's lock, not committed yet
+        else:
+            time.sleep(0.2)
+            apply_event(provider="stripe", event_id="evt_won",
+                        event_type="charge.dispute.closed",
+                        data_object={**opened, "status": "won"})
+
+    results, errors = race(2, deliver_one)
+    assert errors == []
+    (chargeback,) = db.session.scalars(select(Chargeback)).all()
+    assert (chargeback.state, chargeback.amount_minor) == (ChargebackState.RETURNED, 40_00)
+    assert wallet_summary(ada.id).total == 40_00 and chargebacks_balance() == 0
     assert_money_checks_pass()
