@@ -33,7 +33,7 @@ from offload.wallet.models import (
     Withdrawal,
     WithdrawalState,
 )
-from offload.wallet.queries import wallet_summary
+from offload.wallet.queries import receipt_for, wallet_summary
 from offload.wallet.services import (
     WithdrawalWhileOwing,
     add_funds,
@@ -500,3 +500,18 @@ def test_a_dispute_won_while_its_opening_commits_gives_the_money_back(
     assert (chargeback.state, chargeback.amount_minor) == (ChargebackState.RETURNED, 40_00)
     assert wallet_summary(ada.id).total == 40_00 and chargebacks_balance() == 0
     assert_money_checks_pass()
+
+
+def test_the_receipt_names_the_debt_a_deposit_paid(client, login, standin, ada):
+    deposit = paid_deposit(client, standin, ada, 30_00, "k-1")
+    request_withdrawal(actor=fresh(User, ada.id), amount_minor=30_00, payout_details=None,
+                       idempotency_key="w-1")
+    deliver(client, "charge.dispute.created", dispute(deposit))
+    later = paid_deposit(client, standin, ada, 20_00, "k-2")
+    lines = receipt_for(fresh(User, ada.id), "deposit", later.id).lines
+    assert [(line.amount_minor, line.counterparty) for line in lines] == [
+        (20_00, "Outside the site (the payment provider)"),
+        (-20_00, "Your debt for a deposit taken back")]
+    login(fresh(User, ada.id))
+    page = client.get(f"/wallet/receipts/deposit/{later.id}").get_data(as_text=True)
+    assert "Your debt for a deposit taken back" in page and ">debt<" not in page
