@@ -5,7 +5,10 @@ The deposit is found by the payment intent the dispute or refund names, which
 is one ``Chargeback`` row, unique by its Stripe id, so however many events speak of
 it, its money moves once (``wallet.services.take_back_deposit``). When the wallet
 didn't cover it and the member now owes the rest, a case opens on them, with their
-inviter on the hook (``cases.services.open_chargeback_case``).
+inviter on the hook (``cases.services.open_chargeback_case``). A dispute or refund
+that arrives before its deposit completed (the payment intent is learnt from
+``checkout.session.completed``) raises ``DepositNotSettledYet`` while a deposit waits:
+the event is not recorded, the webhook answers 409, and Stripe's redelivery applies it.
 
 Disputes: ``charge.dispute.created`` takes the disputed amount back, unless the dispute
 is an inquiry (status ``warning_…``: Stripe withdraws no funds for those);

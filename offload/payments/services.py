@@ -33,6 +33,8 @@ def apply_event(*, provider: str, event_id: str, event_type: str,
     record, for a type no handler knows (recorded so that it is answered once).
     ``account`` is the connected account a Connect event is about (None for our own).
     Returns False for a redelivery.
+    Raises: DepositNotSettledYet (a dispute or refund of a deposit not completed yet),
+    leaving nothing recorded, for the webhook to answer non-2xx and Stripe to redeliver.
     """
     recorded = db.session.execute(insert_ignoring_conflicts(ProviderEvent).values(
         provider=provider, event_id=event_id, event_type=event_type[:EVENT_TYPE_MAX])

@@ -8,6 +8,12 @@ signature does. ``stripe.Webhook.construct_event`` checks it against
 once (a redelivery answers 200 and changes nothing) and hands its object to the
 handler for its type. Event types that settle nothing are recorded and answered 200,
 so Stripe stops sending them.
+
+A dispute or refund of a payment whose deposit is not completed yet (its
+``checkout.session.completed`` not arrived, or a bank debit still clearing) is answered
+409 with nothing recorded: Stripe redelivers an event it wasn't answered 2xx for, with
+backoff, for 3 days, and by then the deposit has completed (and the money is taken
+back) or no deposit is waiting any more (and the event is recorded as no deposit's).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from flask import Blueprint, current_app, request
 
 from offload.core.extensions import csrf
 from offload.wallet.providers import StripeProvider
+from offload.wallet.services import DepositNotSettledYet
 
 from .services import apply_event
 
@@ -49,6 +56,12 @@ def stripe_webhook():
     if not isinstance(data_object, dict) or not isinstance(event.get("id"), str):
         return {"error": "invalid signature or payload"}, 400
     account = event.get("account")
-    apply_event(provider=StripeProvider.name, event_id=event.id, event_type=str(event.type),
-                data_object=data_object, account=account if isinstance(account, str) else None)
+    try:
+        apply_event(provider=StripeProvider.name, event_id=event.id,
+                    event_type=str(event.type), data_object=data_object,
+                    account=account if isinstance(account, str) else None)
+    except DepositNotSettledYet as error:  # nothing recorded: Stripe redelivers it later
+        log.info("stripe webhook deferred", extra={"event_id": event.id,
+                                                   "event_type": str(event.type)})
+        return {"error": str(error)}, 409
     return {"received": True}, 200

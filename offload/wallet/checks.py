@@ -198,7 +198,8 @@ def check_chargebacks_match_transfers() -> list[Failure]:
     from the member's wallet, its debt from the member's debt account, as posted
     CHARGEBACK transfers; a returned one gave exactly its amount back to that wallet and
     debt account. What stands taken of a deposit is at most the deposit (chargebacks
-    can't create money), and every chargeback, return and repayment transfer has its row."""
+    can't create money), and every chargeback, return and repayment transfer has its row
+    (a repayment's is the deposit or withdrawal whose member's wallet paid the debt)."""
     accounts = {(r.owner_id, r.kind): r.id for r in db.session.execute(
         select(LedgerAccount.owner_id, LedgerAccount.kind, LedgerAccount.id))}
     chargebacks_id = accounts.get((None, AccountKind.CHARGEBACKS))
@@ -253,19 +254,27 @@ def check_chargebacks_match_transfers() -> list[Failure]:
                              f"{t.kind} transfer {t.id} (cause {cause_type}:{cause_id}) has "
                              "no chargeback row", (t.debit_account_id, t.credit_account_id))
                      for t in orphans]
+    withdrawers = dict(db.session.execute(select(Withdrawal.id, Withdrawal.member_id)
+                                          .where(Withdrawal.id.in_(
+                                              select(Transfer.cause_id).where(
+                                                  Transfer.kind == TransferKind.DEBT_REPAYMENT,
+                                                  Transfer.cause_type == "withdrawal")))).all())
     for t in db.session.execute(
             select(Transfer.id, Transfer.cause_type, Transfer.cause_id, Transfer.state,
                    Transfer.debit_account_id, Transfer.credit_account_id)
             .where(Transfer.kind == TransferKind.DEBT_REPAYMENT).order_by(Transfer.id)):
-        deposit = deposits.get(t.cause_id) if t.cause_type == "deposit" else None
-        member = deposit.member_id if deposit else None
-        if deposit is None or t.state != TransferState.POSTED or (
+        # a deposit pays the debt, or a withdrawal's money coming back (rejected, returned)
+        if t.cause_type == "deposit":
+            member = deposits[t.cause_id].member_id if t.cause_id in deposits else None
+        else:
+            member = withdrawers.get(t.cause_id) if t.cause_type == "withdrawal" else None
+        if member is None or t.state != TransferState.POSTED or (
                 t.debit_account_id, t.credit_account_id) != (
                 accounts.get((member, AccountKind.WALLET)),
                 accounts.get((member, AccountKind.DEBT))):
             failures.append(Failure(INVARIANT, "wallet transfer has its row",
-                                    f"debt repayment {t.id} is not its deposit's member's "
-                                    "wallet paying their debt",
+                                    f"debt repayment {t.id} is not its deposit's or "
+                                    "withdrawal's member's wallet paying their debt",
                                     (t.debit_account_id, t.credit_account_id)))
     return failures
 

@@ -730,7 +730,8 @@ def _counterparty(kind: str, username: str | None, name: str | None) -> str:
     site = current_app.config["SITE_NAME"]
     return {AccountKind.PLATFORM_REVENUE: f"{site} (platform revenue)",
             AccountKind.ESCROW: f"{site} (escrow)",
-            AccountKind.EXTERNAL: "Outside the site (the payment provider)"}.get(kind, kind)
+            AccountKind.EXTERNAL: "Outside the site (the payment provider)",
+            AccountKind.DEBT: "Your debt for a deposit taken back"}.get(kind, kind)
 
 
 def _deposit_details(deposit_id: int) -> tuple[tuple[str, str], ...]:

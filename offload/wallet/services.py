@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
@@ -40,6 +42,7 @@ from offload.ledger.services import (
     Cause,
     InsufficientFunds,
     Leg,
+    accounts_of,
     debt_account,
     existing_debt_account,
     lock_accounts,
@@ -307,7 +310,8 @@ def reject_withdrawal(withdrawal: Withdrawal, *, actor: User, reason: str,
     """Refuse a withdrawal; the member sees the reason.
 
     State: withdrawal requested → rejected, with the reason.
-    Money: the hold is voided; the amount is available to the member again.
+    Money: the hold is voided; the amount is available to the member again, less what
+    they owe for a deposit taken back, which it pays first (a DEBT_REPAYMENT).
     Writes: a moderation-log entry with the reason, in the same transaction.
     Notifies: the member, with the reason.
     Refuses: as ``mark_withdrawal_paid``; and a withdrawal being sent through Stripe
@@ -354,8 +358,8 @@ def _decide(withdrawal: Withdrawal, to: WithdrawalState, *, actor: User,
           reason=None if paid else reason,
           guard=(or_(Withdrawal.state == WithdrawalState.REQUESTED,
                      Withdrawal.send_failure == SendFailure.REFUSED),))
-    settle = (post_reservation if paid else void_reservation)(withdrawal.hold_transfer_id,
-                                                              actor_id=actor.id)
+    settle = (post_reservation(withdrawal.hold_transfer_id, actor_id=actor.id) if paid
+              else _void_paying_debt_first(withdrawal, actor_id=actor.id))
     _store(withdrawal, settle_transfer_id=settle.id)
     db.session.refresh(withdrawal)
     member = db.session.get(User, withdrawal.member_id)
@@ -577,7 +581,8 @@ def return_withdrawal(*, transfer_reference: str, why: str) -> Withdrawal | None
 
     State: withdrawal paid or returning → returned.
     Money: a REVERSAL of the settle transfer (external → the member's wallet),
-    referencing it: posted once (the ledger refuses a second reversal).
+    referencing it: posted once (the ledger refuses a second reversal); from it, a
+    DEBT_REPAYMENT of what the member owes, if they do.
     Notifies: the member, saying ``why``.
     Changes nothing (returns None): no withdrawal has that transfer, or it already came
     back (the job's answer and Stripe's ``transfer.reversed`` event, in either order).
@@ -589,8 +594,8 @@ def return_withdrawal(*, transfer_reference: str, why: str) -> Withdrawal | None
                                                       WithdrawalState.RETURNING):
         _log_after_commit("withdrawal return ignored", transfer_reference=transfer_reference)
         return None
-    reversal = reverse_transfer(withdrawal.settle_transfer_id, actor_id=None,
-                                memo=f"Withdrawal #{withdrawal.id} returned: {why}")
+    reversal = _reverse_paying_debt_first(
+        withdrawal, memo=f"Withdrawal #{withdrawal.id} returned: {why}")
     _move(withdrawal, WithdrawalState.RETURNED, return_transfer_id=reversal.id)
     db.session.refresh(withdrawal)
     _tell_member(withdrawal, db.session.get(User, withdrawal.member_id), reason=why)
@@ -688,12 +693,29 @@ def _log_after_commit(message: str, **extra: Any) -> None:
 # where it is. What the available balance lacks moves from the member's debt account
 # instead (which may go below zero, never above): the ledger still sums to zero and no
 # wallet is overdrawn, and the debt account's balance is what the member owes. While
-# they owe, they can't withdraw, and a deposit pays the debt before anything else.
+# they owe, they can't withdraw, and money that reaches the wallet from outside pays the
+# debt before anything else: a deposit, a withdrawal's hold released (rejected), a paid
+# withdrawal that came back. Spending inside the site (funding a milestone, a fee) is not
+# refused here while they owe: that guard would belong in the ledger, once for every
+# feature, not in the wallet.
 
 class WithdrawalWhileOwing(NotAllowed):
     """The member owes a debt from a deposit taken back; nothing leaves until it's paid."""
 
     field = "amount"
+
+
+class DepositNotSettledYet(Conflict):
+    """A chargeback names a payment no completed deposit has, while a deposit that may
+    turn out to be it is still pending: the event is to be applied later, not dropped."""
+
+
+# How long a pending deposit whose payment is not known yet may still turn out to be the
+# one a dispute or refund names. A card deposit learns its payment intent only from
+# ``checkout.session.completed``; Stripe redelivers an event it wasn't answered 2xx for
+# during 3 days, and a Checkout session expires within 1, so after that the deposit is
+# not the one.
+AWAITED_DEPOSIT_WINDOW = timedelta(days=3)
 
 
 _TAKEN_BECAUSE = {ChargebackKind.DISPUTE: "the card holder disputed the payment",
@@ -718,10 +740,16 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
     reference was recorded before (another event about the same dispute or refund);
     nothing is left of the deposit to take back. The deposit's row is locked first, so
     two events racing about one deposit are applied one after the other.
+    Raises: DepositNotSettledYet when no completed deposit has the payment but a pending
+    one may still turn out to be it (``_awaiting_deposit``): the caller's transaction
+    rolls back, so the provider's event is not recorded and its redelivery tries again.
     """
     if amount_minor <= 0:
         return None
+    awaiting = _awaiting_deposit(provider, payment_reference)  # first: see its docstring
     deposit = _paid_deposit(provider, payment_reference)
+    if deposit is None and awaiting:
+        raise DepositNotSettledYet(_NOT_SETTLED_YET)
     if deposit is None or _chargeback_by_reference(provider, reference) is not None:
         _log_after_commit("chargeback event ignored", provider=provider, reference=reference,
                           deposit_id=deposit.id if deposit else None)
@@ -780,10 +808,23 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
     recorded yet (the "won" event arrived before the "created" one) it records the
     chargeback as returned with nothing moved, so that the late event moves nothing
     either; with no completed deposit for ``payment_reference``, not even that.
+    Raises: DepositNotSettledYet as ``take_back_deposit``, for a reference not recorded
+    whose deposit may still complete (else its late "taken" event would take it for good).
+    The deposit's row is locked before the chargeback is looked for, as
+    ``take_back_deposit`` does: a "taken" event committing meanwhile is then seen, not
+    missed (the "won" answered as if nothing was taken, and the money kept).
     """
+    awaiting = payment_reference is not None and _awaiting_deposit(provider,
+                                                                    payment_reference)
+    deposit = _paid_deposit(provider, payment_reference) if payment_reference else None
+    if deposit is None:  # an event naming no payment we know: lock the chargeback's deposit
+        known = _chargeback_by_reference(provider, reference)
+        if known is not None:
+            _lock_deposit(known.deposit_id)
     chargeback = _chargeback_by_reference(provider, reference, lock=True)
     if chargeback is None:
-        deposit = _paid_deposit(provider, payment_reference) if payment_reference else None
+        if deposit is None and awaiting:
+            raise DepositNotSettledYet(_NOT_SETTLED_YET)
         if deposit is not None:
             db.session.execute(insert_ignoring_conflicts(Chargeback).values(
                 deposit_id=deposit.id, member_id=deposit.member_id, kind=kind,
@@ -822,6 +863,62 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
     return chargeback
 
 
+_NOT_SETTLED_YET = "The deposit this payment paid for is not completed yet; send it later."
+
+
+def _awaiting_deposit(provider: str, payment_reference: str) -> bool:
+    """Whether a pending deposit may still turn out to be paid by ``payment_reference``:
+    one that already names it (a bank debit clearing), or one that names no payment yet,
+    created within ``AWAITED_DEPOSIT_WINDOW``. A refund or dispute does not say which
+    member paid, so any such deposit counts: while one waits, an unknown payment is
+    refused rather than dropped (Stripe retries it), and only with none waiting is it
+    recorded as no deposit's.
+
+    Ask before ``_paid_deposit``: a deposit completing in between is then seen as
+    completed by the second query, never missed by both.
+    """
+    return db.session.scalar(select(Deposit.id).where(
+        Deposit.provider == provider, Deposit.state == DepositState.PENDING,
+        or_(Deposit.payment_reference == payment_reference,
+            and_(Deposit.payment_reference.is_(None),
+                 Deposit.created_at >= utcnow() - AWAITED_DEPOSIT_WINDOW))).limit(1)) is not None
+
+
+def _void_paying_debt_first(withdrawal: Withdrawal, *, actor_id: int) -> Transfer:
+    """Void a withdrawal's hold; what it releases pays the member's debt first."""
+    return _paying_debt_first(
+        withdrawal, actor_id=actor_id,
+        give_back=lambda: void_reservation(withdrawal.hold_transfer_id, actor_id=actor_id))
+
+
+def _reverse_paying_debt_first(withdrawal: Withdrawal, *, memo: str) -> Transfer:
+    """Reverse a paid withdrawal's settle transfer; what comes back pays the debt first."""
+    return _paying_debt_first(
+        withdrawal, actor_id=None,
+        give_back=lambda: reverse_transfer(withdrawal.settle_transfer_id, actor_id=None,
+                                           memo=memo))
+
+
+def _paying_debt_first(withdrawal: Withdrawal, *, actor_id: int | None,
+                       give_back: Callable[[], Transfer]) -> Transfer:
+    """Run ``give_back`` (it returns the withdrawal's amount to the member's wallet) and,
+    in the same transaction, pay from that amount what the member owes, by the leg a
+    deposit pays with: else a member in debt could spend the money that came back.
+    Locks the withdrawal's accounts and the debt account first, in order."""
+    debt = existing_debt_account(withdrawal.member_id)
+    if debt is None:
+        return give_back()
+    wallet_id = wallet_account(withdrawal.member_id).id
+    lock_accounts(accounts_of([withdrawal.hold_transfer_id]) | {wallet_id, debt.id})
+    given = give_back()
+    repayment = _repayment_leg(withdrawal.member_id, wallet_id, withdrawal.amount_minor)
+    if repayment is not None:
+        post_batch([repayment], cause=Cause("withdrawal", withdrawal.id), actor_id=actor_id)
+        _log_after_commit("debt paid from a withdrawal", withdrawal_id=withdrawal.id,
+                          amount_minor=repayment.amount)
+    return given
+
+
 def _paid_deposit(provider: str, payment_reference: str) -> Deposit | None:
     """The completed deposit paid by ``payment_reference``, its row locked."""
     return db.session.execute(select(Deposit).where(
@@ -829,11 +926,18 @@ def _paid_deposit(provider: str, payment_reference: str) -> Deposit | None:
         Deposit.state == DepositState.COMPLETED).with_for_update()).scalars().first()
 
 
+def _lock_deposit(deposit_id: int) -> None:
+    """Lock the deposit's row (as ``_paid_deposit`` does), found by its id."""
+    db.session.execute(select(Deposit.id).where(Deposit.id == deposit_id).with_for_update())
+
+
 def _chargeback_by_reference(provider: str, reference: str, *,
                              lock: bool = False) -> Chargeback | None:
     stmt = select(Chargeback).where(Chargeback.provider == provider,
                                     Chargeback.provider_reference == reference)
-    return db.session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+    if lock:  # read afresh: an unlocked read of it earlier in the transaction may be stale
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return db.session.execute(stmt).scalar_one_or_none()
 
 
 def _repayment_leg(member_id: int, wallet_id: int, deposited: int) -> Leg | None:

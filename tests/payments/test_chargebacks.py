@@ -14,7 +14,7 @@ from sqlalchemy import select
 from offload.accounts.models import User
 from offload.accounts.services import create_personal_token
 from offload.cases.models import Case, CaseEvidence, CaseKind, CaseSource
-from offload.core.db import db
+from offload.core.db import atomic, db
 from offload.core.errors import Conflict
 from offload.gigs.policies import why_cannot_post
 from offload.health import MONEY_CHECKS
@@ -33,11 +33,12 @@ from offload.wallet.models import (
     Withdrawal,
     WithdrawalState,
 )
-from offload.wallet.queries import wallet_summary
+from offload.wallet.queries import receipt_for, wallet_summary
 from offload.wallet.services import (
     WithdrawalWhileOwing,
     add_funds,
     mark_withdrawal_paid,
+    reject_withdrawal,
     request_withdrawal,
 )
 from tests.support.factories import PASSWORD, count, fresh
@@ -375,3 +376,142 @@ def test_the_api_says_what_is_owed_and_refuses_a_withdrawal_meanwhile(client, st
                                                     "payout_details": "IBAN DE02"})
     assert refused.status_code == 403
     assert "while you owe $20.00" in refused.get_json()["detail"]
+
+
+def post_event(client, event_type: str, data_object: dict):
+    """Deliver one signed event; answer its (body, header) too, for Stripe's redelivery."""
+    body, header = signed_event(event_type, data_object, SECRET, timestamp=int(time.time()))
+    response = client.post(WEBHOOK, data=body, headers={"Stripe-Signature": header,
+                                                        "Content-Type": "application/json"})
+    db.session.rollback()
+    return response, body, header
+
+
+@pytest.mark.parametrize("event_type", ["refund.created", "charge.dispute.created"])
+def test_a_chargeback_before_its_deposit_completes_is_refused_until_it_does(
+        client, standin, ada, event_type):
+    deposit = add_funds(actor=ada, amount_minor=40_00, idempotency_key="k-1")
+    intent = new_id("payment_intent")
+    taken = {"refund.created": fixture("refund", id=new_id("refund"), amount=40_00,
+                                       payment_intent=intent, status="succeeded"),
+             "charge.dispute.created": fixture("dispute", id=new_id("dispute"), amount=40_00,
+                                               payment_intent=intent,
+                                               status="needs_response")}[event_type]
+    early, body, header = post_event(client, event_type, taken)
+    # not recorded and not 2xx: Stripe delivers it again later
+    assert early.status_code == 409, early.get_data(as_text=True)
+    assert count(ProviderEvent) == 0 and count(Chargeback) == 0
+    deliver(client, "checkout.session.completed", {
+        **standin.objects[deposit.provider_reference], "status": "complete",
+        "payment_status": "paid", "payment_intent": intent})
+    assert wallet_summary(ada.id).total == 40_00
+    # Stripe's redelivery, the same event, now finds the deposit and takes it back
+    again = client.post(WEBHOOK, data=body, headers={"Stripe-Signature": header,
+                                                     "Content-Type": "application/json"})
+    db.session.rollback()
+    assert again.status_code == 200
+    assert wallet_summary(ada.id).total == 0 and chargebacks_balance() == 40_00
+    assert count(Chargeback) == 1 and count(ProviderEvent) == 2
+    assert_money_checks_pass()
+
+
+def test_a_refund_failed_before_its_deposit_completes_is_refused_until_it_does(
+        client, standin, ada):
+    add_funds(actor=ada, amount_minor=30_00, idempotency_key="k-1")
+    intent = new_id("payment_intent")
+    failed = fixture("refund", id=new_id("refund"), amount=30_00, payment_intent=intent,
+                     status="failed")
+    early, _, _ = post_event(client, "refund.failed", failed)
+    assert early.status_code == 409 and count(ProviderEvent) == 0
+
+
+def test_a_chargeback_for_an_unknown_payment_is_recorded_when_no_deposit_waits(
+        client, standin, ada):
+    # nothing pending: no deposit of ours could ever have that payment
+    response, _, _ = post_event(client, "refund.created", fixture(
+        "refund", id=new_id("refund"), amount=10_00, payment_intent=new_id("payment_intent"),
+        status="succeeded"))
+    assert response.status_code == 200 and count(ProviderEvent) == 1
+    assert count(Chargeback) == 0
+
+
+def test_a_debtors_rejected_withdrawal_pays_the_debt_first(client, standin, make_member, ada):
+    deposit = paid_deposit(client, standin, ada, 50_00, "k-1")
+    withdrawal = request_withdrawal(actor=fresh(User, ada.id), amount_minor=40_00,
+                                    payout_details=None, idempotency_key="w-1")
+    deliver(client, "refund.created", refund(deposit, 20_00, status="succeeded"))
+    assert (owed(ada), wallet_summary(ada.id).available) == (10_00, 0)
+    reject_withdrawal(fresh(Withdrawal, withdrawal.id), actor=make_member("keeper", admin=True),
+                      reason="Owes for a refund", password=PASSWORD)
+    db.session.rollback()
+    # the 40.00 released paid the 10.00 owed first; only the rest can be spent
+    summary = wallet_summary(ada.id)
+    assert (summary.owed, summary.available, summary.held) == (0, 30_00, 0)
+    (repayment,) = db.session.scalars(select(Transfer).where(
+        Transfer.kind == TransferKind.DEBT_REPAYMENT)).all()
+    assert (repayment.amount_minor, repayment.cause_type, repayment.cause_id) == (
+        10_00, "withdrawal", withdrawal.id)
+    assert_money_checks_pass()
+
+
+def test_a_debtors_returned_withdrawal_pays_the_debt_first(client, standin, make_member, ada):
+    deposit = paid_deposit(client, standin, ada, 50_00, "k-1")
+    withdrawal = request_withdrawal(actor=fresh(User, ada.id), amount_minor=50_00,
+                                    payout_details=None, idempotency_key="w-1")
+    mark_withdrawal_paid(withdrawal, actor=make_member("keeper", admin=True), reason="Checked",
+                         password=PASSWORD)
+    paid = fresh(Withdrawal, withdrawal.id)
+    assert paid.state == WithdrawalState.PAID
+    deliver(client, "charge.dispute.created", dispute(deposit))
+    assert owed(ada) == 50_00
+    # the payout failed at the bank: Stripe reverses the transfer, the money comes back
+    deliver(client, "transfer.reversed", {**standin.objects[paid.transfer_reference],
+                                          "reversed": True, "amount_reversed": 50_00})
+    assert fresh(Withdrawal, withdrawal.id).state == WithdrawalState.RETURNED
+    summary = wallet_summary(ada.id)
+    assert (summary.owed, summary.available) == (0, 0)
+    assert [t[2] for t in transfers(TransferKind.DEBT_REPAYMENT)] == [50_00]
+    assert_money_checks_pass()
+
+
+def test_a_dispute_won_while_its_opening_commits_gives_the_money_back(
+        client, standin, race, ada):
+    # "created" holds the deposit's row while "won" arrives: won must wait for that lock
+    # before it looks for the chargeback, else (PostgreSQL) it finds none, records
+    # nothing, and the money stays taken although the dispute was won
+    deposit = paid_deposit(client, standin, ada, 40_00, "k-1")
+    opened = dispute(deposit)
+
+    def deliver_one(i: int) -> None:
+        if i == 0:
+            with atomic():
+                apply_event(provider="stripe", event_id="evt_created",
+                            event_type="charge.dispute.created", data_object=opened)
+                time.sleep(0.6)  # holding the deposit's lock, not committed yet
+        else:
+            time.sleep(0.2)
+            apply_event(provider="stripe", event_id="evt_won",
+                        event_type="charge.dispute.closed",
+                        data_object={**opened, "status": "won"})
+
+    results, errors = race(2, deliver_one)
+    assert errors == []
+    (chargeback,) = db.session.scalars(select(Chargeback)).all()
+    assert (chargeback.state, chargeback.amount_minor) == (ChargebackState.RETURNED, 40_00)
+    assert wallet_summary(ada.id).total == 40_00 and chargebacks_balance() == 0
+    assert_money_checks_pass()
+
+
+def test_the_receipt_names_the_debt_a_deposit_paid(client, login, standin, ada):
+    deposit = paid_deposit(client, standin, ada, 30_00, "k-1")
+    request_withdrawal(actor=fresh(User, ada.id), amount_minor=30_00, payout_details=None,
+                       idempotency_key="w-1")
+    deliver(client, "charge.dispute.created", dispute(deposit))
+    later = paid_deposit(client, standin, ada, 20_00, "k-2")
+    lines = receipt_for(fresh(User, ada.id), "deposit", later.id).lines
+    assert [(line.amount_minor, line.counterparty) for line in lines] == [
+        (20_00, "Outside the site (the payment provider)"),
+        (-20_00, "Your debt for a deposit taken back")]
+    login(fresh(User, ada.id))
+    page = client.get(f"/wallet/receipts/deposit/{later.id}").get_data(as_text=True)
+    assert "Your debt for a deposit taken back" in page and ">debt<" not in page
