@@ -35,13 +35,16 @@ from tests.support.factories import PASSWORD, count, fund, new_key, transfer_cou
 from tests.support.stripe_standin import configured_standin, fixture, new_id, signed_event
 
 SECRET = "whsec_test_offload"
+CONNECT_SECRET = "whsec_test_offload_connect"  # Stripe signs a Connect endpoint apart
 WEBHOOK = "/payments/stripe/webhook"
+CONNECT_WEBHOOK = "/payments/stripe/connect-webhook"
 ACCOUNTS, LINKS, TRANSFERS = "/v1/accounts", "/v1/account_links", "/v1/transfers"
 
 
 @pytest.fixture
 def standin(app, monkeypatch):
     with configured_standin(app, monkeypatch, SECRET) as server:
+        monkeypatch.setitem(app.config, "STRIPE_CONNECT_WEBHOOK_SECRET", CONNECT_SECRET)
         yield server
 
 
@@ -89,11 +92,19 @@ def _fresh(withdrawal_id) -> Withdrawal:
     return db.session.get(Withdrawal, withdrawal_id)
 
 
-def _deliver(client, event_type, data_object, account=None):
-    body, header = signed_event(event_type, data_object, SECRET, timestamp=int(time.time()),
+def _post_event(client, event_type, data_object, *, secret, url, account=None):
+    body, header = signed_event(event_type, data_object, secret, timestamp=int(time.time()),
                                 account=account)
-    response = client.post(WEBHOOK, data=body, headers={"Stripe-Signature": header,
-                                                        "Content-Type": "application/json"})
+    return client.post(url, data=body, headers={"Stripe-Signature": header,
+                                                "Content-Type": "application/json"})
+
+
+def _deliver(client, event_type, data_object, account=None):
+    """As Stripe delivers: an event on a connected account to the Connect endpoint, signed
+    with its secret; one on our own account to the platform endpoint."""
+    response = _post_event(client, event_type, data_object, account=account,
+                           secret=CONNECT_SECRET if account else SECRET,
+                           url=CONNECT_WEBHOOK if account else WEBHOOK)
     assert response.status_code == 200
     return response
 
@@ -180,6 +191,49 @@ def test_account_updated_events_keep_the_accounts_state(client, standin, ada):
     _deliver(client, "account.updated", {**account, "id": "acct_someone_else"},
              account="acct_someone_else")
     assert count(PayoutAccount) == 1 and count(ProviderEvent) == 2
+
+
+def test_connect_events_are_verified_with_the_connect_endpoints_own_secret(
+        client, standin, ada):
+    connect_payout_account(actor=ada)
+    reference = db.session.scalar(select(PayoutAccount.account_reference))
+    account = {**standin.objects[reference], "details_submitted": True,
+               "payouts_enabled": True}
+    # signed with the platform endpoint's secret: not Stripe's signature for this one
+    refused = _post_event(client, "account.updated", account, account=reference,
+                          secret=SECRET, url=CONNECT_WEBHOOK)
+    # and the platform endpoint is not signed with the Connect secret
+    also_refused = _post_event(client, "account.updated", account, account=reference,
+                               secret=CONNECT_SECRET, url=WEBHOOK)
+    # a Connect endpoint's event always names the connected account
+    unnamed = _post_event(client, "account.updated", account, secret=CONNECT_SECRET,
+                          url=CONNECT_WEBHOOK)
+    assert [r.status_code for r in (refused, also_refused, unnamed)] == [400, 400, 400]
+    assert count(ProviderEvent) == 0
+    _deliver(client, "account.updated", account, account=reference)
+    db.session.rollback()
+    assert db.session.scalars(select(PayoutAccount)).one().is_payouts_enabled
+
+
+def test_each_endpoint_applies_only_its_own_events(client, standin, ada, admin):
+    paid = _paid(standin, ada, admin)
+    destination = standin.objects[paid.transfer_reference]["destination"]
+    reversed_transfer = {**standin.objects[paid.transfer_reference], "reversed": True,
+                         "amount_reversed": 40_00}
+    # a platform event type on the Connect endpoint, a Connect one on the platform's
+    _deliver(client, "transfer.reversed", reversed_transfer, account=destination)
+    assert _post_event(client, "payout.failed", _failed_payout(40_00), account=destination,
+                       secret=SECRET, url=WEBHOOK).status_code == 200
+    assert _fresh(paid.id).state == WithdrawalState.PAID and not _reversals()
+    assert count(ProviderEvent) == 1  # recorded on its endpoint; the stray one ignored
+
+
+def test_without_the_connect_secret_connect_events_are_refused(
+        app, client, monkeypatch, standin, ada):
+    monkeypatch.setitem(app.config, "STRIPE_CONNECT_WEBHOOK_SECRET", "")
+    response = _post_event(client, "account.updated", {"id": "acct_x"}, account="acct_x",
+                           secret="", url=CONNECT_WEBHOOK)
+    assert response.status_code == 400 and count(ProviderEvent) == 0
 
 
 @pytest.mark.parametrize("failure", ["500", "timeout"])
