@@ -292,7 +292,8 @@ def mark_withdrawal_paid(withdrawal: Withdrawal, *, actor: User, reason: str,
     Refuses: non-admins and the member's own withdrawal (NotAllowed); a wrong password
     (PasswordNotConfirmed); a blank reason (Invalid); a withdrawal already decided
     (Conflict), so paying twice pays once; a member who owes for a deposit taken back
-    (Conflict): the money would leave while the debt stays.
+    (Conflict): the money would leave while the debt stays (but not the retry of a
+    Stripe transfer that may already exist: see ``_start_sending``).
     With Stripe (a withdrawal to a connected payout account) the admin's approval makes
     a Stripe Transfer instead, and may be retried: see ``_send_withdrawal``.
     """
@@ -454,7 +455,14 @@ def transfer_idempotency_key(withdrawal_id: int, refusals: int) -> str:
 
 @transactional
 def _start_sending(withdrawal: Withdrawal, *, actor: User, reason: str) -> tuple[str, str]:
-    _refuse_paying_while_owing(withdrawal)
+    # A retry after an unsure attempt reuses the key: the transfer may exist already and
+    # the retry changes nothing at Stripe, so a debt owed meanwhile must not block it
+    # (nor can the withdrawal be rejected while unsure: its hold would stay forever).
+    # A first attempt, or one after a refusal (a new key), makes a new transfer.
+    same_key = (withdrawal.state == WithdrawalState.SENDING
+                and withdrawal.send_failure != SendFailure.REFUSED)
+    if not same_key:
+        _refuse_paying_while_owing(withdrawal)
     # clearing send_failure marks the attempt in flight: it cannot be rejected meanwhile
     if withdrawal.state == WithdrawalState.SENDING:
         update_row(withdrawal, Withdrawal.state == WithdrawalState.SENDING,

@@ -25,6 +25,7 @@ from offload.wallet.models import PayoutAccount, SendFailure, Withdrawal, Withdr
 from offload.wallet.providers import ProviderError, TransferRefused, TransferUnsure
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import (
+    add_funds,
     mark_withdrawal_paid,
     reject_withdrawal,
     request_withdrawal,
@@ -332,6 +333,63 @@ def test_stripe_failing_at_the_transfer_leaves_it_sending_and_the_retry_pays_onc
     assert _fresh(paid.id).state == WithdrawalState.PAID
     assert _fresh(paid.id).transfer_reference == made[0]
     assert wallet_summary(ada.id).total == 60_00 and run_checks(MONEY_CHECKS) == []
+
+
+def _stripe_deposit(client, standin, member) -> str:
+    """A paid $50 Checkout deposit, with the payout account ready; its payment intent."""
+    _ready(standin, member)
+    deposit = add_funds(actor=member, amount_minor=50_00, idempotency_key=new_key())
+    intent = new_id("payment_intent")
+    _deliver(client, "checkout.session.completed", {
+        **standin.objects[deposit.provider_reference], "status": "complete",
+        "payment_status": "paid", "payment_intent": intent})
+    return intent
+
+
+def _owe_the_deposit(client, member, intent) -> None:
+    """Hold all that is available, then have the deposit disputed: it is all owed."""
+    _withdrawal(member, amount_minor=wallet_summary(member.id).available)
+    _deliver(client, "charge.dispute.created", fixture(
+        "dispute", id=new_id("dispute"), amount=50_00, payment_intent=intent,
+        status="needs_response", reason="fraudulent"))
+
+
+def test_a_debt_owed_since_an_unsure_transfer_doesnt_block_its_retry(
+        client, standin, ada, admin):
+    """Stripe may have made the transfer already: the retry (same key) changes nothing at
+    Stripe, and refusing it for the debt would leave the hold stuck (nor can the
+    withdrawal be rejected while unsure)."""
+    intent = _stripe_deposit(client, standin, ada)
+    withdrawal = _withdrawal(ada)
+    standin.fail_next(TRANSFERS, 500)
+    with pytest.raises(TransferUnsure):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    _owe_the_deposit(client, ada, intent)
+    assert wallet_summary(ada.id).owed == 50_00
+
+    paid = mark_withdrawal_paid(_fresh(withdrawal.id), actor=admin, reason="Retry",
+                                password=PASSWORD)
+    assert _fresh(paid.id).state == WithdrawalState.PAID
+    assert {r.idempotency_key for r in _calls(standin, TRANSFERS)} == {
+        transfer_idempotency_key(withdrawal.id, 0)}
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_debt_blocks_a_new_transfer_after_a_refusal(client, standin, ada, admin):
+    """After Stripe refused, no transfer exists and the retry makes a new one (a new
+    key): while the member owes, that would pay out as the debt stays."""
+    intent = _stripe_deposit(client, standin, ada)
+    withdrawal = _withdrawal(ada)
+    standin.fail_next(TRANSFERS, 400)
+    with pytest.raises(TransferRefused):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    _owe_the_deposit(client, ada, intent)
+    with pytest.raises(Conflict, match="owes"):
+        mark_withdrawal_paid(_fresh(withdrawal.id), actor=admin, reason="Retry",
+                             password=PASSWORD)
+    assert len(_calls(standin, TRANSFERS)) == 1
+    assert _fresh(withdrawal.id).state == WithdrawalState.SENDING
+    assert run_checks(MONEY_CHECKS) == []
 
 
 def test_a_transfer_created_event_records_the_transfer_a_timed_out_call_made(
