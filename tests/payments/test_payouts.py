@@ -426,6 +426,28 @@ def test_a_refusal_by_stripe_can_be_rejected_to_release_the_hold(standin, ada, a
     assert run_checks(MONEY_CHECKS) == []
 
 
+@pytest.mark.parametrize("status", [401, 403])
+def test_stripe_refusing_our_key_is_unsure_not_a_refusal_of_the_transfer(
+        standin, ada, admin, status):
+    """A 401 or 403 is about our API key (revoked, restricted), not this transfer: it
+    is not counted as refused, so the withdrawal can't be rejected (and paid twice if
+    the key's problem hid a transfer) and the retry keeps the key."""
+    _ready(standin, ada)
+    withdrawal = _withdrawal(ada)
+    standin.fail_next(TRANSFERS, status)
+    with pytest.raises(TransferUnsure):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    sending = _fresh(withdrawal.id)
+    assert (sending.send_failure, sending.send_refusals) == (SendFailure.UNSURE, 0)
+    with pytest.raises(Conflict, match="may have made"):
+        reject_withdrawal(sending, actor=admin, reason="Never mind", password=PASSWORD)
+    mark_withdrawal_paid(_fresh(withdrawal.id), actor=admin, reason="Again",
+                         password=PASSWORD)
+    assert {r.idempotency_key for r in _calls(standin, TRANSFERS)} == {
+        transfer_idempotency_key(withdrawal.id, 0)}
+    assert run_checks(MONEY_CHECKS) == []
+
+
 def test_a_refusal_by_stripe_can_be_retried_with_a_new_key(standin, ada, admin):
     _ready(standin, ada)
     withdrawal = _withdrawal(ada)
