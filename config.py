@@ -157,6 +157,9 @@ class Config:
     # the wallet's Content-Security-Policy lets its deposit form be redirected there
     STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
     STRIPE_TIMEOUT_SECONDS = 10
+    # refusals of a failed payout's transfer reversal after which the job stops asking
+    # Stripe and the admins' withdrawal queue shows it (Stripe replays a refusal per key)
+    STRIPE_REVERSAL_REFUSALS_MAX = 3
 
     # Gigs
     GIG_DEADLINE_MAX_DAYS = 365

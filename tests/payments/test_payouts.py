@@ -583,6 +583,41 @@ def test_a_reversal_stripe_fails_is_retried_by_the_next_run_with_the_same_key(
     assert run_checks(MONEY_CHECKS) == []
 
 
+def test_a_reversal_stripe_refuses_gets_a_new_key_then_goes_to_the_admins(
+        app, client, login, caplog, standin, ada, admin):
+    """Stripe replays a refused request's answer for its key: each refusal counts in the
+    next key, and after STRIPE_REVERSAL_REFUSALS_MAX the job stops and tells people."""
+    assert app.config["STRIPE_REVERSAL_REFUSALS_MAX"] == 3
+    paid = _paid(standin, ada, admin)
+    destination = standin.objects[paid.transfer_reference]["destination"]
+    _deliver(client, "payout.failed", _failed_payout(40_00), account=destination)
+    path = f"{TRANSFERS}/{paid.transfer_reference}/reversals"
+    for _ in range(3):
+        standin.fail_next(path, 400)
+        assert reverse_returning_withdrawals() == 0
+    assert [r.idempotency_key for r in _calls(standin, path)] == [
+        f"offload-withdrawal-{paid.id}-reversal", f"offload-withdrawal-{paid.id}-reversal-1",
+        f"offload-withdrawal-{paid.id}-reversal-2"]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "withdrawal reversal refused; left to an admin"]
+    assert reverse_returning_withdrawals() == 0 and len(_calls(standin, path)) == 3
+    stuck = _fresh(paid.id)
+    assert (stuck.state, stuck.send_failure) == (WithdrawalState.RETURNING, SendFailure.REFUSED)
+
+    login(admin)
+    queue = client.get("/admin/withdrawals").get_data(as_text=True)
+    assert f'id="withdrawal-{paid.id}"' in queue
+    assert "Reversal refused: Stripe refused the reversal (400): The stand-in was told " \
+        "to fail." in queue
+    # an admin reverses it in Stripe's dashboard: its event brings the money back
+    _deliver(client, "transfer.reversed", {**standin.objects[paid.transfer_reference],
+                                           "reversed": True, "amount_reversed": 40_00})
+    assert _fresh(paid.id).state == WithdrawalState.RETURNED
+    assert f'id="withdrawal-{paid.id}"' not in client.get("/admin/withdrawals").get_data(
+        as_text=True)
+    assert run_checks(MONEY_CHECKS) == []
+
+
 def test_our_own_accounts_failed_payout_is_not_a_members(client, standin, ada, admin):
     paid = _paid(standin, ada, admin)
     _deliver(client, "payout.failed", _failed_payout(40_00))
