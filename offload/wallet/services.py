@@ -511,10 +511,18 @@ def record_withdrawal_transfer(*, withdrawal_id: int, transfer_reference: str,
     Notifies: the member.
     Changes nothing (returns None): an unknown withdrawal, one not sending (already
     recorded by the other path), or one of another amount than ``amount_minor`` (the
-    event's, when an event names the withdrawal).
+    event's, when an event names the withdrawal). A transfer other than the one recorded,
+    for a withdrawal no longer sending (rejected after a refusal, say), is logged as an
+    error: the member may have been paid twice, and a person must look.
     """
     withdrawal = db.session.execute(select(Withdrawal).where(Withdrawal.id == withdrawal_id)
                                     .with_for_update()).scalar_one_or_none()
+    if withdrawal is not None and withdrawal.state != WithdrawalState.SENDING and \
+            withdrawal.transfer_reference != transfer_reference:
+        _log_after_commit("stripe transfer for a withdrawal not being sent: it may be paid "
+                          "twice", level=logging.ERROR, withdrawal_id=withdrawal_id,
+                          transfer_reference=transfer_reference, state=withdrawal.state)
+        return None
     if withdrawal is None or withdrawal.state != WithdrawalState.SENDING or (
             amount_minor is not None and amount_minor != withdrawal.amount_minor):
         _log_after_commit("withdrawal transfer already recorded", withdrawal_id=withdrawal_id,
@@ -713,8 +721,8 @@ def _store(row: Deposit | Withdrawal, **values: Any) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def _log_after_commit(message: str, **extra: Any) -> None:
-    on_commit(lambda: log.info(message, extra=extra))
+def _log_after_commit(message: str, *, level: int = logging.INFO, **extra: Any) -> None:
+    on_commit(lambda: log.log(level, message, extra=extra))
 
 
 # --- chargebacks -------------------------------------------------------------------------

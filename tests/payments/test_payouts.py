@@ -280,7 +280,7 @@ def test_stripe_failing_at_the_link_keeps_the_account_and_says_so(
 # --- paying a withdrawal ---------------------------------------------------------------
 
 def test_an_approved_withdrawal_is_a_transfer_with_its_key_and_posts_the_hold(
-        client, standin, ada, admin, outbox):
+        client, caplog, standin, ada, admin, outbox):
     reference = _ready(standin, ada)
     withdrawal = _withdrawal(ada)
     assert withdrawal.payout_details == f"Stripe payout account {reference}"
@@ -302,6 +302,7 @@ def test_an_approved_withdrawal_is_a_transfer_with_its_key_and_posts_the_hold(
 
     # Stripe's own transfer.created, after the call recorded it, changes nothing
     _deliver(client, "transfer.created", standin.objects[done.transfer_reference])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert transfer_count() == 3 and _fresh(paid.id).state == WithdrawalState.PAID
     assert run_checks(MONEY_CHECKS) == []
 
@@ -445,6 +446,29 @@ def test_stripe_refusing_our_key_is_unsure_not_a_refusal_of_the_transfer(
                          password=PASSWORD)
     assert {r.idempotency_key for r in _calls(standin, TRANSFERS)} == {
         transfer_idempotency_key(withdrawal.id, 0)}
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_transfer_for_a_withdrawal_no_longer_sending_is_an_error(
+        client, caplog, standin, ada, admin):
+    """Stripe made a transfer for a withdrawal already rejected (its hold released):
+    the member may be paid twice, which a person must look at."""
+    _ready(standin, ada)
+    withdrawal = _withdrawal(ada)
+    standin.fail_next(TRANSFERS, 400)
+    with pytest.raises(TransferRefused):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    reject_withdrawal(_fresh(withdrawal.id), actor=admin, reason="No", password=PASSWORD)
+    transfer = fixture("transfer", id=new_id("transfer"), amount=40_00,
+                       metadata={"withdrawal_id": str(withdrawal.id)})
+    caplog.clear()
+    _deliver(client, "transfer.created", transfer)
+    (error,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert error.getMessage() == "stripe transfer for a withdrawal not being sent: " \
+        "it may be paid twice"
+    assert (error.withdrawal_id, error.transfer_reference, error.state) == (
+        withdrawal.id, transfer["id"], WithdrawalState.REJECTED)
+    assert _fresh(withdrawal.id).state == WithdrawalState.REJECTED
     assert run_checks(MONEY_CHECKS) == []
 
 
