@@ -153,15 +153,21 @@ class Config:
     # already holds: the order that prevents deadlocks (the tests turn it on)
     LEDGER_STRICT_LOCK_ORDER = False
     # "sandbox" credits deposits at once; "stripe" sends the member to Stripe Checkout
-    # (set OFFLOAD_STRIPE_SECRET_KEY and OFFLOAD_STRIPE_WEBHOOK_SECRET with it)
+    # (set OFFLOAD_STRIPE_SECRET_KEY, OFFLOAD_STRIPE_WEBHOOK_SECRET and
+    # OFFLOAD_STRIPE_CONNECT_WEBHOOK_SECRET with it)
     PAYMENT_PROVIDER = "sandbox"
     STRIPE_SECRET_KEY = ""
     STRIPE_WEBHOOK_SECRET = ""  # the webhook endpoint's signing secret (whsec_...)
+    # the Connect endpoint's own signing secret (events on connected accounts)
+    STRIPE_CONNECT_WEBHOOK_SECRET = ""
     STRIPE_API_BASE = "https://api.stripe.com"  # only the tests point it elsewhere
     # where Checkout's pages are served (a custom domain's, if Stripe serves them on one):
     # the wallet's Content-Security-Policy lets its deposit form be redirected there
     STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
     STRIPE_TIMEOUT_SECONDS = 10
+    # refusals of a failed payout's transfer reversal after which the job stops asking
+    # Stripe and the admins' withdrawal queue shows it (Stripe replays a refusal per key)
+    STRIPE_REVERSAL_REFUSALS_MAX = 3
 
     # Gigs
     GIG_DEADLINE_MAX_DAYS = 365

@@ -81,16 +81,18 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
 
 def _check_payment_provider(app: Flask) -> None:
     # without the key no deposit could start; without the webhook's secret every
-    # delivery is refused, so members would pay and never be credited
+    # delivery is refused, so members would pay and never be credited; without the
+    # Connect endpoint's, no payout account would become ready nor a failed payout return
     if app.config["PAYMENT_PROVIDER"] != "stripe":
         return
-    missing = [f"OFFLOAD_{name}" for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+    missing = [f"OFFLOAD_{name}" for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
+                                              "STRIPE_CONNECT_WEBHOOK_SECRET")
                if not app.config[name]]
     if missing:
         raise RuntimeError(f"PAYMENT_PROVIDER is 'stripe' but {' and '.join(missing)} "
                            f"{'is' if len(missing) == 1 else 'are'} not set: set "
                            f"{'it' if len(missing) == 1 else 'them'} from the Stripe dashboard "
-                           f"(API keys; the webhook endpoint's signing secret)")
+                           f"(API keys; the webhook endpoints' signing secrets)")
 
 
 def _init_extensions(app: Flask) -> None:

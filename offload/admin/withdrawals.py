@@ -3,12 +3,14 @@
 Either takes a written reason and the admin's password, both checked by the service.
 "Paid" on a withdrawal to a Stripe payout account makes the Stripe transfer; when
 Stripe fails, the form comes back with what went wrong and the withdrawal stays in the
-queue (sending), to retry or, once Stripe refused, to reject.
+queue (sending), to retry or, once Stripe refused, to reject. A paid withdrawal whose
+payout failed and whose Transfer Stripe refused to reverse, time after time, is listed
+too: the job gave up, and a person settles it in Stripe's dashboard.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -19,7 +21,7 @@ from offload.core.errors import Conflict, NotAllowed, OffloadError
 from offload.wallet import services as wallet
 from offload.wallet.forms import DecisionForm
 from offload.wallet.models import Withdrawal, WithdrawalState
-from offload.wallet.queries import pending_withdrawals_page
+from offload.wallet.queries import pending_withdrawals_page, refused_reversals
 
 from .blueprint import bp
 from .queues import render_queue
@@ -54,7 +56,9 @@ def _queue(failed: tuple[str, Withdrawal, DecisionForm] | None = None):
     return render_queue("admin/withdrawals.html",
                         pending_withdrawals_page(request.args.get("before")),
                         failed, failed and failed[1].id, lambda _: failed[1],
-                        form_for=form_for, open_form=failed and failed[:2])
+                        form_for=form_for, open_form=failed and failed[:2],
+                        refused_reversals=refused_reversals(
+                            current_app.config["STRIPE_REVERSAL_REFUSALS_MAX"]))
 
 
 def _load(withdrawal_id: int) -> Withdrawal:

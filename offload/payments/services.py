@@ -15,8 +15,9 @@ from .models import EVENT_TYPE_MAX, ProviderEvent
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {**deposits.HANDLERS,
                                                           **chargebacks.HANDLERS}
 HANDLERS.update(payouts.HANDLERS)
-# the same for events about a connected account (Connect), given the account's id too;
-# a platform event of the same type (our own account's payout) is not theirs
+# the same for events about a connected account (Connect, delivered to the Connect
+# endpoint only), given the account's id too; a platform event of the same type (our
+# own account's payout) is not theirs
 CONNECT_HANDLERS: dict[str, Callable[[dict[str, Any], str], None]] = {
     **payouts.CONNECT_HANDLERS}
 

@@ -142,8 +142,10 @@ class TransferUnsure(ProviderError):
 
 
 # 4xx answers that say "not done"; a 409 (the same key in flight) or a 429 say nothing
-# about another request with the same key, so they count as unsure
-_REFUSED_STATUSES = frozenset({400, 401, 402, 403, 404})
+# about another request with the same key, so they count as unsure; nor do a 401 or 403,
+# which are about our API key (revoked, restricted), not this request: counted as
+# refusals they would let the withdrawal be rejected while a transfer may exist
+_REFUSED_STATUSES = frozenset({400, 402, 404})
 
 
 @dataclass(frozen=True)

@@ -431,6 +431,16 @@ def count_pending_withdrawals() -> int:
                              .where(Withdrawal.state.in_(_WAITING)))
 
 
+def refused_reversals(refusals_max: int) -> list[Withdrawal]:
+    """Withdrawals whose payout failed and whose Transfer's reversal Stripe refused
+    ``refusals_max`` times, oldest first: the job stopped asking, a person must act."""
+    return list(db.session.scalars(
+        select(Withdrawal).where(Withdrawal.state == WithdrawalState.RETURNING,
+                                 Withdrawal.send_refusals >= refusals_max)
+        .options(joinedload(Withdrawal.member))
+        .order_by(Withdrawal.created_at, Withdrawal.id)))
+
+
 # --- payout accounts -----------------------------------------------------------------
 
 class PayoutAccountStatus(StrEnum):

@@ -295,7 +295,8 @@ def mark_withdrawal_paid(withdrawal: Withdrawal, *, actor: User, reason: str,
     Refuses: non-admins and the member's own withdrawal (NotAllowed); a wrong password
     (PasswordNotConfirmed); a blank reason (Invalid); a withdrawal already decided
     (Conflict), so paying twice pays once; a member who owes for a deposit taken back
-    (Conflict): the money would leave while the debt stays.
+    (Conflict): the money would leave while the debt stays (but not the retry of a
+    Stripe transfer that may already exist: see ``_start_sending``).
     With Stripe (a withdrawal to a connected payout account) the admin's approval makes
     a Stripe Transfer instead, and may be retried: see ``_send_withdrawal``.
     """
@@ -458,7 +459,14 @@ def transfer_idempotency_key(withdrawal_id: int, refusals: int) -> str:
 
 @transactional
 def _start_sending(withdrawal: Withdrawal, *, actor: User, reason: str) -> tuple[str, str]:
-    _refuse_paying_while_owing(withdrawal)
+    # A retry after an unsure attempt reuses the key: the transfer may exist already and
+    # the retry changes nothing at Stripe, so a debt owed meanwhile must not block it
+    # (nor can the withdrawal be rejected while unsure: its hold would stay forever).
+    # A first attempt, or one after a refusal (a new key), makes a new transfer.
+    same_key = (withdrawal.state == WithdrawalState.SENDING
+                and withdrawal.send_failure != SendFailure.REFUSED)
+    if not same_key:
+        _refuse_paying_while_owing(withdrawal)
     # clearing send_failure marks the attempt in flight: it cannot be rejected meanwhile
     if withdrawal.state == WithdrawalState.SENDING:
         update_row(withdrawal, Withdrawal.state == WithdrawalState.SENDING,
@@ -477,16 +485,22 @@ def _start_sending(withdrawal: Withdrawal, *, actor: User, reason: str) -> tuple
 
 
 @transactional
-def _record_send_failure(withdrawal_id: int, *, refused: bool, said: str) -> None:
-    changed = db.session.execute(
-        update(Withdrawal).where(Withdrawal.id == withdrawal_id,
-                                 Withdrawal.state == WithdrawalState.SENDING)
+def _record_send_failure(withdrawal_id: int, *, refused: bool, said: str,
+                         state: WithdrawalState = WithdrawalState.SENDING) -> int | None:
+    """Record a failed Stripe call about the withdrawal's money (its Transfer while
+    sending, the Transfer's reversal while returning); the refusals so far, or None if
+    the withdrawal is no longer in ``state``."""
+    refusals = db.session.execute(
+        update(Withdrawal).where(Withdrawal.id == withdrawal_id, Withdrawal.state == state)
         .values(send_failure=SendFailure.REFUSED if refused else SendFailure.UNSURE,
                 send_error=said,
                 send_refusals=Withdrawal.send_refusals + (1 if refused else 0))
-        .execution_options(synchronize_session=False)).rowcount
-    _log_after_commit("withdrawal transfer failed", withdrawal_id=withdrawal_id,
-                      refused=refused, recorded=bool(changed))
+        .returning(Withdrawal.send_refusals)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
+    _log_after_commit(f"withdrawal {'transfer' if state == WithdrawalState.SENDING else 'reversal'}"
+                      " failed", withdrawal_id=withdrawal_id, refused=refused,
+                      recorded=refusals is not None)
+    return refusals
 
 
 @transactional
@@ -501,10 +515,18 @@ def record_withdrawal_transfer(*, withdrawal_id: int, transfer_reference: str,
     Notifies: the member.
     Changes nothing (returns None): an unknown withdrawal, one not sending (already
     recorded by the other path), or one of another amount than ``amount_minor`` (the
-    event's, when an event names the withdrawal).
+    event's, when an event names the withdrawal). A transfer other than the one recorded,
+    for a withdrawal no longer sending (rejected after a refusal, say), is logged as an
+    error: the member may have been paid twice, and a person must look.
     """
     withdrawal = db.session.execute(select(Withdrawal).where(Withdrawal.id == withdrawal_id)
                                     .with_for_update()).scalar_one_or_none()
+    if withdrawal is not None and withdrawal.state != WithdrawalState.SENDING and \
+            withdrawal.transfer_reference != transfer_reference:
+        _log_after_commit("stripe transfer for a withdrawal not being sent: it may be paid "
+                          "twice", level=logging.ERROR, withdrawal_id=withdrawal_id,
+                          transfer_reference=transfer_reference, state=withdrawal.state)
+        return None
     if withdrawal is None or withdrawal.state != WithdrawalState.SENDING or (
             amount_minor is not None and amount_minor != withdrawal.amount_minor):
         _log_after_commit("withdrawal transfer already recorded", withdrawal_id=withdrawal_id,
@@ -545,30 +567,53 @@ def mark_payout_failed(*, account_reference: str, amount_minor: int) -> Withdraw
         _log_after_commit("failed payout matches no withdrawal",
                           account_reference=account_reference, amount_minor=amount_minor)
         return None
-    _move(withdrawal, WithdrawalState.RETURNING)
+    # from here the send_* columns count and describe the reversal's attempts
+    _move(withdrawal, WithdrawalState.RETURNING, send_refusals=0, send_failure=None,
+          send_error=None)
     _log_after_commit("withdrawal payout failed", withdrawal_id=withdrawal.id)
     return withdrawal
+
+
+def reversal_idempotency_key(withdrawal_id: int, refusals: int) -> str:
+    """Stripe's key for reversing a withdrawal's Transfer: the same until Stripe refuses
+    one (Stripe replays a refused request's answer for its key); the first is the key
+    used before refusals were counted."""
+    key = f"offload-withdrawal-{withdrawal_id}-reversal"
+    return f"{key}-{refusals}" if refusals else key
 
 
 def reverse_returning_withdrawals() -> int:
     """Reverse at Stripe the Transfer of each withdrawal whose payout failed (a job).
 
     One network call per withdrawal, outside any transaction, with an idempotency key
-    derived from the withdrawal: a run that fails (logged) is retried by the next run
-    with the same key. Each success returns the money (``return_withdrawal``).
-    Returns how many came back.
+    derived from the withdrawal and Stripe's refusals so far: a run that fails (logged,
+    recorded on the withdrawal) is retried by the next run, with the same key after a
+    timeout or 5xx, a new one after a refusal. After ``STRIPE_REVERSAL_REFUSALS_MAX``
+    refusals the job stops asking: an error is logged and the admins' withdrawal queue
+    shows it ("reversal refused"), for a person to settle in Stripe's dashboard (whose
+    ``transfer.reversed`` event then returns the money).
+    Each success returns the money (``return_withdrawal``). Returns how many came back.
     """
+    refusals_max = current_app.config["STRIPE_REVERSAL_REFUSALS_MAX"]
     returning = db.session.execute(
-        select(Withdrawal.id, Withdrawal.transfer_reference)
-        .where(Withdrawal.state == WithdrawalState.RETURNING).order_by(Withdrawal.id)).all()
+        select(Withdrawal.id, Withdrawal.transfer_reference, Withdrawal.send_refusals)
+        .where(Withdrawal.state == WithdrawalState.RETURNING,
+               Withdrawal.send_refusals < refusals_max).order_by(Withdrawal.id)).all()
     _end_read_transaction()
     returned = 0
-    for withdrawal_id, reference in returning:
+    for withdrawal_id, reference, refusals in returning:
         try:
-            StripeConnect().reverse(transfer_reference=reference, withdrawal_id=withdrawal_id,
-                                    idempotency_key=f"offload-withdrawal-{withdrawal_id}-reversal")
-        except (TransferRefused, TransferUnsure):
-            continue  # logged by the provider; the next run tries again
+            StripeConnect().reverse(
+                transfer_reference=reference, withdrawal_id=withdrawal_id,
+                idempotency_key=reversal_idempotency_key(withdrawal_id, refusals))
+        except (TransferRefused, TransferUnsure) as error:
+            now = _record_send_failure(withdrawal_id, refused=isinstance(error, TransferRefused),
+                                       said=str(error), state=WithdrawalState.RETURNING)
+            if now is not None and now >= refusals_max > refusals:
+                log.error("withdrawal reversal refused; left to an admin", extra={
+                    "withdrawal_id": withdrawal_id, "transfer_reference": reference,
+                    "refusals": now, "stripe_said": str(error)})
+            continue
         if return_withdrawal(transfer_reference=reference,
                              why="the payout to your bank failed") is not None:
             returned += 1
@@ -681,8 +726,8 @@ def _store(row: Deposit | Withdrawal, **values: Any) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def _log_after_commit(message: str, **extra: Any) -> None:
-    on_commit(lambda: log.info(message, extra=extra))
+def _log_after_commit(message: str, *, level: int = logging.INFO, **extra: Any) -> None:
+    on_commit(lambda: log.log(level, message, extra=extra))
 
 
 # --- chargebacks -------------------------------------------------------------------------

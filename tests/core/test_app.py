@@ -88,12 +88,14 @@ def test_production_refuses_per_process_rate_limit_storage(monkeypatch, tmp_path
 
 
 @pytest.mark.parametrize("missing", [("STRIPE_SECRET_KEY",), ("STRIPE_WEBHOOK_SECRET",),
+                                     ("STRIPE_CONNECT_WEBHOOK_SECRET",),
                                      ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")])
 def test_production_refuses_stripe_without_its_secrets(monkeypatch, tmp_path, missing):
     """Without the key no deposit could start; without the webhook's secret none could be
     confirmed (every delivery refused): members would pay and never be credited."""
     monkeypatch.setenv("OFFLOAD_SECRET_KEY", "a real secret from the environment")
-    secrets = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+    secrets = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x",
+               "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_connect_x"}
     settings = {"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
                 "RATELIMIT_SINGLE_PROCESS": True, "PAYMENT_PROVIDER": "stripe",
                 **secrets, **dict.fromkeys(missing, "")}

@@ -18,9 +18,10 @@ def csrf_app(app, tmp_path):
 # token; the signed token in its URL is the proof, and it can only stop an alert);
 # the JSON API (the ``api`` blueprint), which no cookie authenticates: only a bearer
 # token, which a page elsewhere cannot make a browser send (without it, a 401);
-# Stripe's webhook, which Stripe calls with no session: its signature is the proof
-# (tests/payments/test_stripe_deposits.py), and an unsigned POST is a 400.
-EXEMPT = {"alerts.stop_submit", "payments.stripe_webhook"}
+# Stripe's two webhooks (our account's, and the Connect one for events on connected
+# accounts), which Stripe calls with no session: its signature under each endpoint's
+# own secret is the proof (tests/payments/), and an unsigned POST is a 400.
+EXEMPT = {"alerts.stop_submit", "payments.stripe_webhook", "payments.stripe_connect_webhook"}
 EXEMPT_BLUEPRINTS = {"api"}
 
 
@@ -69,7 +70,8 @@ def test_only_the_listed_routes_are_exempt(csrf_app):
 
     exempt = {name for name in csrf._exempt_views}
     assert exempt == {"offload.alerts.views.stop_submit",
-                      "offload.payments.views.stripe_webhook"}
+                      "offload.payments.views.stripe_webhook",
+                      "offload.payments.views.stripe_connect_webhook"}
     assert {bp.name for bp in csrf._exempt_blueprints} == EXEMPT_BLUEPRINTS
 
 

@@ -25,6 +25,7 @@ from offload.wallet.models import PayoutAccount, SendFailure, Withdrawal, Withdr
 from offload.wallet.providers import ProviderError, TransferRefused, TransferUnsure
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import (
+    add_funds,
     mark_withdrawal_paid,
     reject_withdrawal,
     request_withdrawal,
@@ -35,13 +36,16 @@ from tests.support.factories import PASSWORD, count, fund, new_key, transfer_cou
 from tests.support.stripe_standin import configured_standin, fixture, new_id, signed_event
 
 SECRET = "whsec_test_offload"
+CONNECT_SECRET = "whsec_test_offload_connect"  # Stripe signs a Connect endpoint apart
 WEBHOOK = "/payments/stripe/webhook"
+CONNECT_WEBHOOK = "/payments/stripe/connect-webhook"
 ACCOUNTS, LINKS, TRANSFERS = "/v1/accounts", "/v1/account_links", "/v1/transfers"
 
 
 @pytest.fixture
 def standin(app, monkeypatch):
     with configured_standin(app, monkeypatch, SECRET) as server:
+        monkeypatch.setitem(app.config, "STRIPE_CONNECT_WEBHOOK_SECRET", CONNECT_SECRET)
         yield server
 
 
@@ -89,11 +93,19 @@ def _fresh(withdrawal_id) -> Withdrawal:
     return db.session.get(Withdrawal, withdrawal_id)
 
 
-def _deliver(client, event_type, data_object, account=None):
-    body, header = signed_event(event_type, data_object, SECRET, timestamp=int(time.time()),
+def _post_event(client, event_type, data_object, *, secret, url, account=None):
+    body, header = signed_event(event_type, data_object, secret, timestamp=int(time.time()),
                                 account=account)
-    response = client.post(WEBHOOK, data=body, headers={"Stripe-Signature": header,
-                                                        "Content-Type": "application/json"})
+    return client.post(url, data=body, headers={"Stripe-Signature": header,
+                                                "Content-Type": "application/json"})
+
+
+def _deliver(client, event_type, data_object, account=None):
+    """As Stripe delivers: an event on a connected account to the Connect endpoint, signed
+    with its secret; one on our own account to the platform endpoint."""
+    response = _post_event(client, event_type, data_object, account=account,
+                           secret=CONNECT_SECRET if account else SECRET,
+                           url=CONNECT_WEBHOOK if account else WEBHOOK)
     assert response.status_code == 200
     return response
 
@@ -182,6 +194,49 @@ def test_account_updated_events_keep_the_accounts_state(client, standin, ada):
     assert count(PayoutAccount) == 1 and count(ProviderEvent) == 2
 
 
+def test_connect_events_are_verified_with_the_connect_endpoints_own_secret(
+        client, standin, ada):
+    connect_payout_account(actor=ada)
+    reference = db.session.scalar(select(PayoutAccount.account_reference))
+    account = {**standin.objects[reference], "details_submitted": True,
+               "payouts_enabled": True}
+    # signed with the platform endpoint's secret: not Stripe's signature for this one
+    refused = _post_event(client, "account.updated", account, account=reference,
+                          secret=SECRET, url=CONNECT_WEBHOOK)
+    # and the platform endpoint is not signed with the Connect secret
+    also_refused = _post_event(client, "account.updated", account, account=reference,
+                               secret=CONNECT_SECRET, url=WEBHOOK)
+    # a Connect endpoint's event always names the connected account
+    unnamed = _post_event(client, "account.updated", account, secret=CONNECT_SECRET,
+                          url=CONNECT_WEBHOOK)
+    assert [r.status_code for r in (refused, also_refused, unnamed)] == [400, 400, 400]
+    assert count(ProviderEvent) == 0
+    _deliver(client, "account.updated", account, account=reference)
+    db.session.rollback()
+    assert db.session.scalars(select(PayoutAccount)).one().is_payouts_enabled
+
+
+def test_each_endpoint_applies_only_its_own_events(client, standin, ada, admin):
+    paid = _paid(standin, ada, admin)
+    destination = standin.objects[paid.transfer_reference]["destination"]
+    reversed_transfer = {**standin.objects[paid.transfer_reference], "reversed": True,
+                         "amount_reversed": 40_00}
+    # a platform event type on the Connect endpoint, a Connect one on the platform's
+    _deliver(client, "transfer.reversed", reversed_transfer, account=destination)
+    assert _post_event(client, "payout.failed", _failed_payout(40_00), account=destination,
+                       secret=SECRET, url=WEBHOOK).status_code == 200
+    assert _fresh(paid.id).state == WithdrawalState.PAID and not _reversals()
+    assert count(ProviderEvent) == 1  # recorded on its endpoint; the stray one ignored
+
+
+def test_without_the_connect_secret_connect_events_are_refused(
+        app, client, monkeypatch, standin, ada):
+    monkeypatch.setitem(app.config, "STRIPE_CONNECT_WEBHOOK_SECRET", "")
+    response = _post_event(client, "account.updated", {"id": "acct_x"}, account="acct_x",
+                           secret="", url=CONNECT_WEBHOOK)
+    assert response.status_code == 400 and count(ProviderEvent) == 0
+
+
 @pytest.mark.parametrize("failure", ["500", "timeout"])
 def test_stripe_failing_at_the_account_leaves_nothing_and_the_retry_reuses_the_key(
         app, monkeypatch, standin, ada, failure):
@@ -225,7 +280,7 @@ def test_stripe_failing_at_the_link_keeps_the_account_and_says_so(
 # --- paying a withdrawal ---------------------------------------------------------------
 
 def test_an_approved_withdrawal_is_a_transfer_with_its_key_and_posts_the_hold(
-        client, standin, ada, admin, outbox):
+        client, caplog, standin, ada, admin, outbox):
     reference = _ready(standin, ada)
     withdrawal = _withdrawal(ada)
     assert withdrawal.payout_details == f"Stripe payout account {reference}"
@@ -247,6 +302,7 @@ def test_an_approved_withdrawal_is_a_transfer_with_its_key_and_posts_the_hold(
 
     # Stripe's own transfer.created, after the call recorded it, changes nothing
     _deliver(client, "transfer.created", standin.objects[done.transfer_reference])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert transfer_count() == 3 and _fresh(paid.id).state == WithdrawalState.PAID
     assert run_checks(MONEY_CHECKS) == []
 
@@ -280,6 +336,63 @@ def test_stripe_failing_at_the_transfer_leaves_it_sending_and_the_retry_pays_onc
     assert wallet_summary(ada.id).total == 60_00 and run_checks(MONEY_CHECKS) == []
 
 
+def _stripe_deposit(client, standin, member) -> str:
+    """A paid $50 Checkout deposit, with the payout account ready; its payment intent."""
+    _ready(standin, member)
+    deposit = add_funds(actor=member, amount_minor=50_00, idempotency_key=new_key())
+    intent = new_id("payment_intent")
+    _deliver(client, "checkout.session.completed", {
+        **standin.objects[deposit.provider_reference], "status": "complete",
+        "payment_status": "paid", "payment_intent": intent})
+    return intent
+
+
+def _owe_the_deposit(client, member, intent) -> None:
+    """Hold all that is available, then have the deposit disputed: it is all owed."""
+    _withdrawal(member, amount_minor=wallet_summary(member.id).available)
+    _deliver(client, "charge.dispute.created", fixture(
+        "dispute", id=new_id("dispute"), amount=50_00, payment_intent=intent,
+        status="needs_response", reason="fraudulent"))
+
+
+def test_a_debt_owed_since_an_unsure_transfer_doesnt_block_its_retry(
+        client, standin, ada, admin):
+    """Stripe may have made the transfer already: the retry (same key) changes nothing at
+    Stripe, and refusing it for the debt would leave the hold stuck (nor can the
+    withdrawal be rejected while unsure)."""
+    intent = _stripe_deposit(client, standin, ada)
+    withdrawal = _withdrawal(ada)
+    standin.fail_next(TRANSFERS, 500)
+    with pytest.raises(TransferUnsure):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    _owe_the_deposit(client, ada, intent)
+    assert wallet_summary(ada.id).owed == 50_00
+
+    paid = mark_withdrawal_paid(_fresh(withdrawal.id), actor=admin, reason="Retry",
+                                password=PASSWORD)
+    assert _fresh(paid.id).state == WithdrawalState.PAID
+    assert {r.idempotency_key for r in _calls(standin, TRANSFERS)} == {
+        transfer_idempotency_key(withdrawal.id, 0)}
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_debt_blocks_a_new_transfer_after_a_refusal(client, standin, ada, admin):
+    """After Stripe refused, no transfer exists and the retry makes a new one (a new
+    key): while the member owes, that would pay out as the debt stays."""
+    intent = _stripe_deposit(client, standin, ada)
+    withdrawal = _withdrawal(ada)
+    standin.fail_next(TRANSFERS, 400)
+    with pytest.raises(TransferRefused):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    _owe_the_deposit(client, ada, intent)
+    with pytest.raises(Conflict, match="owes"):
+        mark_withdrawal_paid(_fresh(withdrawal.id), actor=admin, reason="Retry",
+                             password=PASSWORD)
+    assert len(_calls(standin, TRANSFERS)) == 1
+    assert _fresh(withdrawal.id).state == WithdrawalState.SENDING
+    assert run_checks(MONEY_CHECKS) == []
+
+
 def test_a_transfer_created_event_records_the_transfer_a_timed_out_call_made(
         app, client, monkeypatch, standin, ada, admin):
     monkeypatch.setitem(app.config, "STRIPE_TIMEOUT_SECONDS", 0.3)
@@ -311,6 +424,51 @@ def test_a_refusal_by_stripe_can_be_rejected_to_release_the_hold(standin, ada, a
     assert _fresh(rejected.id).state == WithdrawalState.REJECTED
     summary = wallet_summary(ada.id)
     assert (summary.available, summary.held) == (100_00, 0)
+    assert run_checks(MONEY_CHECKS) == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_stripe_refusing_our_key_is_unsure_not_a_refusal_of_the_transfer(
+        standin, ada, admin, status):
+    """A 401 or 403 is about our API key (revoked, restricted), not this transfer: it
+    is not counted as refused, so the withdrawal can't be rejected (and paid twice if
+    the key's problem hid a transfer) and the retry keeps the key."""
+    _ready(standin, ada)
+    withdrawal = _withdrawal(ada)
+    standin.fail_next(TRANSFERS, status)
+    with pytest.raises(TransferUnsure):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    sending = _fresh(withdrawal.id)
+    assert (sending.send_failure, sending.send_refusals) == (SendFailure.UNSURE, 0)
+    with pytest.raises(Conflict, match="may have made"):
+        reject_withdrawal(sending, actor=admin, reason="Never mind", password=PASSWORD)
+    mark_withdrawal_paid(_fresh(withdrawal.id), actor=admin, reason="Again",
+                         password=PASSWORD)
+    assert {r.idempotency_key for r in _calls(standin, TRANSFERS)} == {
+        transfer_idempotency_key(withdrawal.id, 0)}
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_transfer_for_a_withdrawal_no_longer_sending_is_an_error(
+        client, caplog, standin, ada, admin):
+    """Stripe made a transfer for a withdrawal already rejected (its hold released):
+    the member may be paid twice, which a person must look at."""
+    _ready(standin, ada)
+    withdrawal = _withdrawal(ada)
+    standin.fail_next(TRANSFERS, 400)
+    with pytest.raises(TransferRefused):
+        mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    reject_withdrawal(_fresh(withdrawal.id), actor=admin, reason="No", password=PASSWORD)
+    transfer = fixture("transfer", id=new_id("transfer"), amount=40_00,
+                       metadata={"withdrawal_id": str(withdrawal.id)})
+    caplog.clear()
+    _deliver(client, "transfer.created", transfer)
+    (error,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert error.getMessage() == "stripe transfer for a withdrawal not being sent: " \
+        "it may be paid twice"
+    assert (error.withdrawal_id, error.transfer_reference, error.state) == (
+        withdrawal.id, transfer["id"], WithdrawalState.REJECTED)
+    assert _fresh(withdrawal.id).state == WithdrawalState.REJECTED
     assert run_checks(MONEY_CHECKS) == []
 
 
@@ -446,6 +604,41 @@ def test_a_reversal_stripe_fails_is_retried_by_the_next_run_with_the_same_key(
     assert reverse_returning_withdrawals() == 1
     assert len({r.idempotency_key for r in _calls(standin, path)}) == 1
     assert _fresh(paid.id).state == WithdrawalState.RETURNED
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_reversal_stripe_refuses_gets_a_new_key_then_goes_to_the_admins(
+        app, client, login, caplog, standin, ada, admin):
+    """Stripe replays a refused request's answer for its key: each refusal counts in the
+    next key, and after STRIPE_REVERSAL_REFUSALS_MAX the job stops and tells people."""
+    assert app.config["STRIPE_REVERSAL_REFUSALS_MAX"] == 3
+    paid = _paid(standin, ada, admin)
+    destination = standin.objects[paid.transfer_reference]["destination"]
+    _deliver(client, "payout.failed", _failed_payout(40_00), account=destination)
+    path = f"{TRANSFERS}/{paid.transfer_reference}/reversals"
+    for _ in range(3):
+        standin.fail_next(path, 400)
+        assert reverse_returning_withdrawals() == 0
+    assert [r.idempotency_key for r in _calls(standin, path)] == [
+        f"offload-withdrawal-{paid.id}-reversal", f"offload-withdrawal-{paid.id}-reversal-1",
+        f"offload-withdrawal-{paid.id}-reversal-2"]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "withdrawal reversal refused; left to an admin"]
+    assert reverse_returning_withdrawals() == 0 and len(_calls(standin, path)) == 3
+    stuck = _fresh(paid.id)
+    assert (stuck.state, stuck.send_failure) == (WithdrawalState.RETURNING, SendFailure.REFUSED)
+
+    login(admin)
+    queue = client.get("/admin/withdrawals").get_data(as_text=True)
+    assert f'id="withdrawal-{paid.id}"' in queue
+    assert "Reversal refused: Stripe refused the reversal (400): The stand-in was told " \
+        "to fail." in queue
+    # an admin reverses it in Stripe's dashboard: its event brings the money back
+    _deliver(client, "transfer.reversed", {**standin.objects[paid.transfer_reference],
+                                           "reversed": True, "amount_reversed": 40_00})
+    assert _fresh(paid.id).state == WithdrawalState.RETURNED
+    assert f'id="withdrawal-{paid.id}"' not in client.get("/admin/withdrawals").get_data(
+        as_text=True)
     assert run_checks(MONEY_CHECKS) == []
 
 
