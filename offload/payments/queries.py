@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import aliased
 
 from offload.core.db import db
@@ -65,7 +65,8 @@ def stripe_chargeback_items(since: datetime) -> Iterator[LedgerItem]:
     moved = db.session.execute(
         select(Chargeback.id, Chargeback.kind, Chargeback.provider_reference,
                Transfer.kind.label("transfer_kind"),
-               func.sum(Transfer.amount_minor).label("amount_minor"),
+               # SUM of a BIGINT is a NUMERIC on PostgreSQL: cast back, money is int
+               cast(func.sum(Transfer.amount_minor), BigInteger).label("amount_minor"),
                func.min(Transfer.created_at).label("at"))
         .join(Transfer, (Transfer.cause_type == CHARGEBACK_CAUSE)
               & (Transfer.cause_id == Chargeback.id))
