@@ -2,7 +2,10 @@
 
 A log-in starts one (``start_member_session``) and hands its secret to the entry point,
 which keeps it in the Flask session beside ``id:session_token`` (so the remember cookie
-carries it too); the user loader refuses a session whose row is ended.
+carries it too); the user loader refuses a session whose row is ended. A log-in from a
+browser and system the member never signed in with before mails them, unless it is
+their very first recorded log-in (nothing to compare with: a new member, or the first
+log-in since devices were recorded).
 
 The browser and system come from the User-Agent by a few substring rules
 (``describe_device``): enough to tell "Firefox on Windows" from "Safari on iOS" for a
@@ -17,11 +20,12 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import exists, select, update
 
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Invalid
 from offload.core.tokens import hash_token
+from offload.notifications.services import queue_email
 
 from .models import MemberSession, User
 from .queries import SignedIn
@@ -52,15 +56,25 @@ def start_member_session(user: User, *, user_agent: str, address: str) -> str:
     """Record a log-in on this device; the secret the browser's session keeps.
 
     Writes: one live MemberSession.
+    Mails: "new_sign_in" when the member had signed in before, never with this browser
+    and system.
     """
     secret = secrets.token_urlsafe(32)
     browser, system = describe_device(user_agent)
     with atomic():
+        earlier = select(MemberSession.id).where(MemberSession.user_id == user.id)
+        seen_before = db.session.scalar(select(exists(earlier)))
+        known = db.session.scalar(select(exists(earlier.where(
+            MemberSession.browser == browser, MemberSession.os == system))))
         row = MemberSession(user_id=user.id, secret_hash=hash_token(secret),
                             user_agent=(user_agent or "")[:255], browser=browser, os=system,
                             address=(address or "")[:45])
         db.session.add(row)
         db.session.flush()
+        if seen_before and not known:
+            queue_email(user.email, "new_sign_in", user=user, member=user,
+                        device=f"{browser} on {system}", address=row.address,
+                        at=row.created_at)
     log.info("session started", extra={"user_id": user.id, "member_session_id": row.id})
     return secret
 

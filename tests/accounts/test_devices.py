@@ -142,6 +142,22 @@ def test_members_cannot_end_each_others_sessions(make_member, device):
     assert not _logged_in(alice2)
 
 
+def test_a_new_device_is_mailed_about_once(make_member, device, outbox):
+    alice = make_member("alice")
+    device(alice, FIREFOX_WINDOWS)  # the first log-in: nothing to compare it with
+    device(alice, FIREFOX_WINDOWS, "192.0.2.50")  # the same browser elsewhere: known
+    assert [m for m in outbox.to(alice.email) if m.template == "new_sign_in"] == []
+    device(alice, SAFARI_IPHONE, "203.0.113.20")
+    device(alice, SAFARI_IPHONE, "203.0.113.21")
+    mails = [m for m in outbox.to(alice.email) if m.template == "new_sign_in"]
+    assert len(mails) == 1
+    mail = mails[0]
+    assert mail.subject == "New sign-in to your Offload account"
+    assert "Safari on iOS" in mail.text_body and "203.0.113.20" in mail.text_body
+    assert f"Time: {utcnow():%-d %b %Y}" in mail.text_body and " UTC" in mail.text_body
+    assert any(link.endswith("/settings/sessions") for link in outbox.links(mail))
+
+
 def test_last_seen_is_written_at_most_every_few_minutes(app, make_member, device,
                                                          count_queries):
     alice = make_member("alice")
