@@ -69,6 +69,9 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # a signed-in device's "last seen" (the sessions page) is written at most this often,
+    # so a page view does not write every time
+    SESSION_SEEN_EVERY_SECONDS = 300
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

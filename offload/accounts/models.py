@@ -238,3 +238,37 @@ class BackupCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     used_at: Mapped[datetime | None]
+
+
+class MemberSession(db.Model):
+    """One signed-in device of a member: a log-in, until it is logged out.
+
+    The browser's Flask session (and its remember cookie) carries a random secret
+    beside ``id:session_token``; only its SHA-256 is kept here (``secret_hash``: 256
+    random bits need no slow hash). The user loader finds the member and this row in
+    one statement and refuses the session once ``ended_at`` is set: "log out this one"
+    and "log out everywhere else" set it, as do log-out, a password change or reset,
+    two-factor set-up and a suspension (which also rotate ``users.session_token``).
+    ``browser`` and ``os`` are parsed from ``user_agent`` at log-in
+    (``accounts.devices.describe_device``); ``address`` is the request's remote
+    address as the proxy configuration gives it. ``last_seen_at`` is written at most
+    once every SESSION_SEEN_EVERY_SECONDS (``touch_member_session``), never on every
+    request.
+    """
+
+    __tablename__ = "member_sessions"
+    __table_args__ = (
+        # the sessions page lists a member's live ones; new-device checks read them all
+        Index("ix_member_sessions_user_id", "user_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    browser: Mapped[str] = mapped_column(String(40))
+    os: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(45), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    ended_at: Mapped[datetime | None]

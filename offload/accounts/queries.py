@@ -22,7 +22,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -32,7 +32,15 @@ from werkzeug.exceptions import NotFound
 from offload.core.db import db, utcnow
 from offload.core.tokens import hash_token
 
-from .models import PERSONAL_TOKEN_PREFIX, BackupCode, PersonalToken, TwoFactor, User, WorkRole
+from .models import (
+    PERSONAL_TOKEN_PREFIX,
+    BackupCode,
+    MemberSession,
+    PersonalToken,
+    TwoFactor,
+    User,
+    WorkRole,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,12 @@ class SignedIn:
     # an admin whose admin powers don't count in this request (``without_admin_powers``):
     # ``is_admin`` is then False, so every policy and service treats them as a member
     admin_withheld: bool = False
+    # the signed-in device (``accounts.devices``): its row, when it was last noted as
+    # seen, and the secret the browser's session carries (kept in ``get_id``, so a
+    # log-in again in this request, after a password change, stays this device)
+    member_session_id: int | None = None
+    session_seen_at: datetime | None = None
+    session_secret: str | None = field(default=None, repr=False)
 
     # Flask-Login: a loaded member is logged in and active (suspended ones never load)
     is_authenticated = True
@@ -65,9 +79,11 @@ class SignedIn:
     is_suspended = False
 
     def get_id(self) -> str:
-        """``id:session_token`` as ``User.get_id``; a token rotated in this request (a
+        """``id:session_token:device secret``; a token rotated in this request (a
         password change, which logs this session in again) is read from the row."""
-        return f"{self.id}:{self._row[0].session_token if self._row else self.session_token}"
+        token = self._row[0].session_token if self._row else self.session_token
+        return f"{self.id}:{token}:{self.session_secret}" if self.session_secret else (
+            f"{self.id}:{token}")
 
     @property
     def name(self) -> str:
@@ -110,27 +126,43 @@ def install_unread_messages(statement: Callable[[], Select]) -> None:
     _signed_in_statement.cache_clear()
 
 
-@lru_cache(maxsize=1)
-def _signed_in_statement() -> Select:
+@lru_cache(maxsize=2)
+def _signed_in_statement(with_device: bool) -> Select:
     if _unread_messages is None:
         raise RuntimeError("No unread-messages count installed: create_app() installs it.")
     users = User.__table__
-    return (select(*(users.c[name] for name in _COLUMNS),
-                   users.c.email_confirmed_at.is_not(None).label("is_confirmed"),
-                   users.c.session_token, users.c.unread_notifications,
-                   _unread_messages().scalar_subquery().label("unread_messages"))
-            .where(users.c.id == bindparam("member_id", type_=Integer),
-                   users.c.suspended_at.is_(None)))
+    statement = (select(*(users.c[name] for name in _COLUMNS),
+                        users.c.email_confirmed_at.is_not(None).label("is_confirmed"),
+                        users.c.session_token, users.c.unread_notifications,
+                        _unread_messages().scalar_subquery().label("unread_messages"))
+                 .where(users.c.id == bindparam("member_id", type_=Integer),
+                        users.c.suspended_at.is_(None)))
+    if not with_device:
+        return statement
+    # the device's live row, joined: an ended (or unknown) session finds no row
+    sessions = MemberSession.__table__
+    return (statement.add_columns(sessions.c.id.label("member_session_id"),
+                                  sessions.c.last_seen_at.label("seen_at"))
+            .join(sessions, (sessions.c.user_id == users.c.id)
+                  & (sessions.c.secret_hash == bindparam("secret_hash"))
+                  & sessions.c.ended_at.is_(None)))
 
 
-def signed_in(member_id: int, token: str) -> SignedIn | None:
+def signed_in(member_id: int, token: str, secret: str | None = None) -> SignedIn | None:
     """The member whose session carries ``member_id:token``, or None (no such member, a
-    rotated token, suspended); one statement."""
-    row = db.session.connection().execute(_signed_in_statement(),
-                                          {"member_id": member_id}).first()
+    rotated token, suspended); one statement. With a device ``secret`` (a browser's
+    session), also None unless it names a live ``MemberSession`` of the member."""
+    params = {"member_id": member_id}
+    if secret is not None:
+        params["secret_hash"] = hash_token(secret)
+    row = db.session.connection().execute(_signed_in_statement(secret is not None),
+                                          params).first()
     if row is None or not hmac.compare_digest(row.session_token.encode(), token.encode()):
         return None
-    return SignedIn(*row[:8], bool(row.is_confirmed), *row[9:11], row.unread_messages or 0)
+    device = {"member_session_id": row.member_session_id, "session_seen_at": row.seen_at,
+              "session_secret": secret} if secret is not None else {}
+    return SignedIn(*row[:8], bool(row.is_confirmed), *row[9:11], row.unread_messages or 0,
+                    **device)
 
 
 def without_admin_powers(member: SignedIn) -> SignedIn:
@@ -269,3 +301,43 @@ def two_factor_status(member_id: int) -> TwoFactorStatus:
     if row is None:
         return TwoFactorStatus(None, False, 0)
     return TwoFactorStatus(row.enabled_at, row.enabled_at is None, row.left)
+
+
+# --- signed-in devices ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class DeviceItem:
+    """A signed-in device as the sessions page lists it."""
+
+    id: int
+    browser: str
+    os: str
+    address: str
+    created_at: datetime
+    last_seen_at: datetime
+    is_current: bool
+
+
+def signed_in_devices(member_id: int, current_id: int | None,
+                      *, within: timedelta) -> list[DeviceItem]:
+    """The member's live sessions seen within ``within`` (older ones' cookies have
+    expired), the current one first, then the most recently seen."""
+    rows = db.session.execute(
+        select(MemberSession.id, MemberSession.browser, MemberSession.os,
+               MemberSession.address, MemberSession.created_at, MemberSession.last_seen_at)
+        .where(MemberSession.user_id == member_id, MemberSession.ended_at.is_(None),
+               MemberSession.last_seen_at > utcnow() - within)
+        .order_by(MemberSession.last_seen_at.desc(), MemberSession.id.desc())).all()
+    items = [DeviceItem(*row, is_current=row.id == current_id) for row in rows]
+    return sorted(items, key=lambda item: not item.is_current)
+
+
+def member_session_for(member, member_session_id: int) -> int:
+    """The id of ``member``'s live session ``member_session_id``; NotFound for anyone
+    else's, and for one already ended."""
+    found = db.session.scalar(select(MemberSession.id).where(
+        MemberSession.id == member_session_id, MemberSession.user_id == member.id,
+        MemberSession.ended_at.is_(None)))
+    if found is None:
+        raise NotFound()
+    return found

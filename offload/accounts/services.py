@@ -24,6 +24,7 @@ from offload.ledger.idempotency import claim_key, record_outcome
 from offload.notifications.queries import emails_queued_since
 from offload.notifications.services import queue_email, wake_mail_worker
 
+from .devices import current_session_id, end_member_sessions
 from .lineage import add_to_branch_sizes, lock_tree
 from .models import (
     PERSONAL_TOKEN_PREFIX,
@@ -140,11 +141,15 @@ def record_login(user: User) -> None:
 
 
 def end_all_sessions(user: User) -> None:
-    """Rotate the session token: every session and remember cookie of the member stops working."""
+    """Rotate the session token: every session and remember cookie of the member stops working.
+
+    State: every signed-in device of the member ended.
+    """
     user = member_row(user)
     with atomic():
         db.session.execute(update(User).where(User.id == user.id)
                            .values(session_token=new_session_token()))
+        end_member_sessions(user.id)
     db.session.refresh(user)
 
 
@@ -306,6 +311,7 @@ def reset_password(token: str, new_password: str) -> User:
         check_new_password(new_password, username=user.username, email=user.email)
         user.password_hash = hash_password(new_password)
         user.session_token = new_session_token()
+        end_member_sessions(user.id)
         revoke_member_tokens(user.id)
         if not user.is_confirmed and not user.pending_email:
             user.email_confirmed_at = utcnow()  # the link proved the mailbox
@@ -314,7 +320,9 @@ def reset_password(token: str, new_password: str) -> User:
 
 
 def change_password(user: User, *, current_password: str, new_password: str) -> None:
-    """Change the password after re-entering it; ends every session (the caller logs in again)."""
+    """Change the password after re-entering it; ends every session (the caller logs in
+    again, as the same device: ``user``'s current one stays signed in)."""
+    keep = current_session_id(user)
     user = member_row(user)
     if not verify_password(user.password_hash, current_password):
         raise Invalid("Your current password is not correct.")
@@ -322,6 +330,7 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     with atomic():
         user.password_hash = hash_password(new_password)
         user.session_token = new_session_token()
+        end_member_sessions(user.id, keep=keep)
         revoke_member_tokens(user.id)
         queue_email(user.email, "password_changed", user=user, member=user)
     log.info("password changed", extra={"user_id": user.id})

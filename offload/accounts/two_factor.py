@@ -56,6 +56,7 @@ from offload.core.errors import Conflict, Invalid, InvalidField, NotAllowed
 from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.notifications.services import queue_email
 
+from .devices import current_session_id, end_member_sessions
 from .models import BackupCode, TwoFactor, User, new_session_token
 from .passwords import verify_password
 from .queries import member_row
@@ -268,6 +269,7 @@ def enable_two_factor(*, actor: User, code: str) -> list[str]:
         _replace_backup_codes(actor.id, hashes_)
         user = member_row(actor)
         user.session_token = new_session_token()
+        end_member_sessions(actor.id, keep=current_session_id(actor))
         queue_email(user.email, "two_factor_enabled", user=user, member=user)
     log.info("two-factor enabled", extra={"user_id": actor.id})
     return codes

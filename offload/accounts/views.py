@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import segno
 from flask import (
     Blueprint,
@@ -18,6 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from limits import parse as parse_limit
 from markupsafe import Markup
 
+from offload.core.db import utcnow
 from offload.core.errors import InvalidField, OffloadError
 from offload.core.extensions import limiter, login_manager
 from offload.core.forms import ButtonForm, parse_id, show_error
@@ -27,6 +30,11 @@ from offload.core.tokens import hash_token
 from offload.feeds.forms import MakeFeedLinkForm, ReplaceFeedLinkForm, RevokeFeedLinkForm
 from offload.feeds.queries import feed_link_of
 
+from .devices import (
+    end_member_session,
+    end_other_member_sessions,
+    touch_member_session,
+)
 from .forms import (
     BackupLoginCodeForm,
     ChangeEmailForm,
@@ -44,9 +52,11 @@ from .forms import (
 )
 from .queries import (
     SignedIn,
+    member_session_for,
     personal_token_for,
     personal_tokens_of,
     signed_in,
+    signed_in_devices,
     two_factor_status,
     without_admin_powers,
 )
@@ -67,6 +77,7 @@ from .services import (
     revoke_personal_token,
     set_work_role,
 )
+from .sign_in import begin_browser_session
 from .step_up import (
     admin_powers_count,
     mark_code_entered,
@@ -92,17 +103,27 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str) -> SignedIn | None:
-    """Sessions and remember cookies carry ``id:session_token``; a rotated token ends them.
+    """Sessions and remember cookies carry ``id:session_token:device secret``; a rotated
+    token ends them all, an ended device (``accounts.devices``) ends that one.
 
     Every logged-in request runs this: one narrow statement into a read model (the name,
-    the flags and the unread badges the layout shows), not the ORM row.
+    the flags and the unread badges the layout shows, the device's row), not the ORM
+    row. The device's "last seen" is written only when it is older than
+    SESSION_SEEN_EVERY_SECONDS. A session without a device secret (one from before
+    devices were recorded) is not let in: it logs in again once.
     """
-    raw_id, _, token = user_id.partition(":")
+    raw_id, _, rest = user_id.partition(":")
+    token, _, secret = rest.partition(":")
     member_id = parse_id(raw_id)
-    if member_id is None or not token:
+    if member_id is None or not token or not secret:
         return None
-    member = signed_in(member_id, token)
-    if member is not None and member.is_admin and not admin_powers_count():
+    member = signed_in(member_id, token, secret)
+    if member is None:
+        return None
+    every = timedelta(seconds=current_app.config["SESSION_SEEN_EVERY_SECONDS"])
+    if member.session_seen_at is not None and member.session_seen_at <= utcnow() - every:
+        touch_member_session(member.member_session_id)
+    if member.is_admin and not admin_powers_count():
         return without_admin_powers(member)  # TWO_FACTOR_REQUIRED_FOR_ADMINS: step_up
     return member
 
@@ -156,16 +177,10 @@ def login():
                                       "next": safe_next(request.args.get("next"))}
             return redirect(url_for("accounts.login_code"))
         else:
-            _log_in(user, remember=form.remember.data)
+            begin_browser_session(user, remember=form.remember.data)
             record_login(user)
             return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), _status(form)
-
-
-def _log_in(user, *, remember: bool) -> None:
-    session.clear()  # no session fixation: start from an empty session
-    login_user(user, remember=remember)
-    session.permanent = True
 
 
 # the password step's token while the code step waits: in the session (signed), never
@@ -238,7 +253,7 @@ def login_code():
             flash(str(e), "error")
             return redirect(url_for("accounts.login"))
         else:
-            _log_in(user, remember=bool(pending.get("remember")))
+            begin_browser_session(user, remember=bool(pending.get("remember")))
             mark_code_entered()
             return redirect(safe_next(pending.get("next")))
     form.code.data = ""
@@ -424,6 +439,36 @@ def revoke_token_submit(token_id: int):
                              token.id, actor=current_user._get_current_object()),
                          done=f"Revoked “{token.name}”: it no longer works.",
                          to=url_for("accounts.settings", _anchor="api-tokens"))
+
+
+# --- signed-in devices ------------------------------------------------------------------
+
+@bp.get("/settings/sessions", endpoint="sessions")
+@login_required
+def sessions_page():
+    within = max(current_app.config["PERMANENT_SESSION_LIFETIME"],
+                 current_app.config["REMEMBER_COOKIE_DURATION"])
+    return render_template("accounts/sessions.html", devices=signed_in_devices(
+        current_user.id, current_user.member_session_id, within=within))
+
+
+@bp.post("/settings/sessions/<int:member_session_id>/end", endpoint="end_session")
+@login_required
+def end_session_submit(member_session_id: int):
+    found = member_session_for(current_user, member_session_id)
+    return submit_button(ButtonForm(), lambda: end_member_session(
+                             found, actor=current_user._get_current_object()),
+                         done="That device is logged out.", to=url_for("accounts.sessions"))
+
+
+@bp.post("/settings/sessions/end-others", endpoint="end_other_sessions")
+@login_required
+def end_other_sessions_submit():
+    return submit_button(ButtonForm(), lambda: end_other_member_sessions(
+                             actor=current_user._get_current_object()),
+                         done=lambda n: f"Logged out everywhere else ({n} device"
+                                        f"{'' if n == 1 else 's'}).",
+                         to=url_for("accounts.sessions"))
 
 
 # --- two-factor authentication ----------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, or_, select, update
 
+from offload.accounts.devices import end_member_sessions
 from offload.accounts.models import User, new_session_token
 from offload.accounts.services import revoke_member_tokens
 from offload.core.db import db, transactional, utcnow
@@ -48,6 +49,7 @@ def suspend_member(member: User, *, actor: User, case: Case) -> list[int]:
     db.session.refresh(member)
     if not moved:
         return []
+    end_member_sessions(member.id)  # the signed-in devices list none
     revoke_member_tokens(member.id)  # the API's tokens end with the sessions
     # and nothing more is sent to their webhooks (a password change leaves them on)
     disable_member_webhooks(member.id)

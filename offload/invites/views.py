@@ -8,14 +8,14 @@ from flask import (
     current_app,
     render_template,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
 from offload.accounts.models import User
 from offload.accounts.services import record_login
+from offload.accounts.sign_in import begin_browser_session
 from offload.core.db import db
 from offload.core.errors import OffloadError
 from offload.core.extensions import limiter
@@ -102,11 +102,9 @@ def accept_submit(token: str):
                              account_type=form.account_type.data,
                              organization_name=form.organization_name.data or "",
                              work_role=form.work_role.data)
-        # logged in at once, as a log-in does: a fresh session (no fixation) carrying
-        # the member's session token, so ending their sessions ends this one too
-        session.clear()
-        login_user(user)
-        session.permanent = True
+        # logged in at once, as a log-in does: a fresh session (no fixation), this
+        # browser their first signed-in device
+        begin_browser_session(user, remember=False)
         record_login(user)
         return user
 

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.support.authorization import build_world
 from tests.support.browser import gig as _gig
-from tests.support.browser import log_in
+from tests.support.browser import log_in, log_in_again
 
 pytestmark = pytest.mark.browser
 
@@ -76,16 +76,15 @@ def a11y_world(app):
 
 @pytest.fixture(scope="module")
 def pages_by(browser, live_server):
-    """A logged-in page per (role, viewport), made on first use."""
+    """A page per (role, viewport), made on first use, logged in for each test."""
     pages: dict = {}
 
     def get(role: str, username: str | None, viewport: dict):
         key = (role, viewport["width"])
         if key not in pages:
-            page = browser.new_context(viewport=viewport).new_page()
-            if username:
-                log_in(page, live_server, username)
-            pages[key] = page
+            pages[key] = browser.new_context(viewport=viewport).new_page()
+        if username:  # each test restored the snapshot: its signed-in device is gone
+            log_in_again(pages[key], live_server, username)
         return pages[key]
 
     yield get

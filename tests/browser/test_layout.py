@@ -15,7 +15,7 @@ from offload.core.db import db
 from offload.notifications.services import notify
 from tests.support.authorization import MATRIX, build_world
 from tests.support.browser import gig as _gig
-from tests.support.browser import log_in
+from tests.support.browser import log_in, log_in_again
 from tests.support.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -75,16 +75,15 @@ def matrix_world(app):
 
 @pytest.fixture(scope="module")
 def role_pages(browser, live_server):
-    """A phone-sized page per role, logged in on first use (the session outlives the
-    snapshot restores between tests: the users' rows come back the same)."""
+    """A phone-sized page per role, made on first use and logged in for each test (the
+    snapshot restores between tests empty ``member_sessions``, ending its device)."""
     pages: dict[str, object] = {}
 
     def get(role: str, username: str | None):
         if role not in pages:
-            page = browser.new_context(viewport=PHONE).new_page()
-            if username:
-                log_in(page, live_server, username)
-            pages[role] = page
+            pages[role] = browser.new_context(viewport=PHONE).new_page()
+        if username:
+            log_in_again(pages[role], live_server, username)
         return pages[role]
 
     yield get

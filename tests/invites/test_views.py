@@ -1,8 +1,8 @@
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from offload.accounts.models import User
+from offload.accounts.models import MemberSession, User
 from offload.accounts.services import end_all_sessions
 from offload.core.db import db
 from offload.invites.models import Invite, InviteState
@@ -72,7 +72,10 @@ def test_signup_logs_the_new_member_in_with_a_fresh_session(client, make_member,
     user = db.session.scalar(select(User).where(User.username == "newbie"))
     with client.session_transaction() as sess:
         assert "planted" not in sess
-        assert sess["_user_id"] == f"{user.id}:{user.session_token}"
+        # the token, then the secret of this browser's signed-in device
+        assert sess["_user_id"].startswith(f"{user.id}:{user.session_token}:")
+    assert db.session.scalar(select(func.count()).select_from(MemberSession).where(
+        MemberSession.user_id == user.id, MemberSession.ended_at.is_(None))) == 1
     assert user.last_login_at is not None
     # the member's session token is in the session: ending their sessions ends this one
     end_all_sessions(user)

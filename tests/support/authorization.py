@@ -74,6 +74,7 @@ def make_tokens(world: World) -> dict:
 
 def make_extra_objects(world: World) -> dict:
     """Objects of the other features owned by the member, keyed by URL argument name."""
+    from offload.accounts.devices import start_member_session
     from offload.notifications.services import notify
     from offload.profiles import services as profiles
 
@@ -83,9 +84,13 @@ def make_extra_objects(world: World) -> dict:
                            end_year=2014)
     profiles.add_portfolio_item(actor=member, title="Shop", url="https://shop.example",
                                 description="A shop")
+    # a device of the member's other than the one each cell logs in with
+    start_member_session(member, user_agent="Mozilla/5.0 (iPhone) Safari/604.1",
+                         address="203.0.113.9")
     return {
         "notification_id": note.id,
         "token_id": _first_id("PersonalToken", member.id, package="accounts"),
+        "member_session_id": _first_id("MemberSession", member.id, package="accounts"),
         "filename": "docs.js",  # the API docs page's start script (api.static)
         "entry_id": _first_id("EducationEntry", member.id),
         "item_id": _first_id("PortfolioItem", member.id),

@@ -20,6 +20,13 @@ def log_in(page, live_server, username):
     expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
 
 
+def log_in_again(page, live_server, username):
+    """Log ``page``'s browser in afresh: for a page kept across tests that restore a
+    snapshot, which empties ``member_sessions`` and so ends the device it logged in as."""
+    page.context.clear_cookies()
+    log_in(page, live_server, username)
+
+
 def gig(poster, kind: str, title: str):
     return post_gig(actor=poster, kind=kind, title=title, description="The work.",
                     skill_names=["Python"], category="backend", budget_min_minor=1_000_00,
