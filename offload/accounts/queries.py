@@ -120,12 +120,12 @@ def _signed_in_statement() -> Select:
                    users.c.session_token, users.c.unread_notifications,
                    _unread_messages().scalar_subquery().label("unread_messages"))
             .where(users.c.id == bindparam("member_id", type_=Integer),
-                   users.c.suspended_at.is_(None)))
+                   users.c.suspended_at.is_(None), users.c.deleted_at.is_(None)))
 
 
 def signed_in(member_id: int, token: str) -> SignedIn | None:
     """The member whose session carries ``member_id:token``, or None (no such member, a
-    rotated token, suspended); one statement."""
+    rotated token, suspended, deleted); one statement."""
     row = db.session.connection().execute(_signed_in_statement(),
                                           {"member_id": member_id}).first()
     if row is None or not hmac.compare_digest(row.session_token.encode(), token.encode()):

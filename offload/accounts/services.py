@@ -125,8 +125,11 @@ def create_admin(*, username: str, email: str, password: str) -> User:
 
 
 def authenticate(login: str, password: str) -> User | None:
-    """The member if the password matches; the same work is done for unknown names."""
+    """The member if the password matches; the same work is done for unknown names and
+    for deleted accounts (whose password is gone: they never log in again)."""
     user = find_by_login(login)
+    if user is not None and user.is_deleted:
+        user = None
     if not verify_password(user.password_hash if user else None, password):
         log.warning("login failed", extra={"login": login[:64]})
         return None
