@@ -39,11 +39,12 @@ def deletion_blockers(member_id: int) -> list[DeletionBlocker]:
     currency = current_app.config["CURRENCY"]
     wallet = wallet_summary(member_id)
     if wallet.total > 0 or wallet.held > 0:
+        reserved = (f" ({format_money(wallet.held, currency)} of it reserved for a "
+                    "withdrawal or a fee not settled yet)" if wallet.held else "")
         blockers.append(DeletionBlocker(
-            f"Your wallet holds {format_money(wallet.total, currency)} "
-            f"({format_money(wallet.held, currency)} of it reserved). Withdraw it, and "
-            "wait for reserved amounts to settle, before deleting your account.",
-            "wallet.index", "Your wallet"))
+            f"Your wallet holds {format_money(wallet.total, currency)}{reserved}. "
+            "Withdraw it, and wait for what is reserved to settle, before deleting your "
+            "account.", "wallet.index", "Your wallet"))
     if wallet.owed > 0:
         blockers.append(DeletionBlocker(
             f"You owe {format_money(wallet.owed, currency)} from a deposit taken back. "

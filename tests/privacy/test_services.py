@@ -49,7 +49,7 @@ def _refused(member, match: str) -> None:
 def test_money_in_the_wallet_refuses(make_member, fund):
     ada = make_member("ada")
     fund(ada, 25_00)
-    _refused(ada, r"Your wallet holds \$25.00")
+    _refused(ada, r"Your wallet holds \$25.00\. Withdraw")
 
 
 def test_money_held_for_a_withdrawal_refuses(make_member, fund, withdraw):
