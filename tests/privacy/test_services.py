@@ -4,7 +4,12 @@ import pytest
 from sqlalchemy import select
 
 from offload.accounts.models import BackupCode, PersonalToken, TwoFactor, User
-from offload.accounts.services import authenticate, create_personal_token
+from offload.accounts.services import (
+    authenticate,
+    create_personal_token,
+    request_password_reset,
+    resolve_password_resets,
+)
 from offload.alerts.models import Alert
 from offload.alerts.services import save_alert
 from offload.commissions.models import Commission, CommissionState
@@ -205,3 +210,11 @@ def test_ledger_rows_and_reviews_are_kept(completed, referrer, performer, fund, 
     assert fresh(Commission, commission.id).payer_id == performer.id
     result = app.test_cli_runner().invoke(args=["ledger", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_no_reset_mail_for_the_placeholder_address(make_member, outbox):
+    ada = make_member("ada")
+    delete_account(actor=ada, password=PASSWORD)
+    request_password_reset(f"deleted-{ada.id}@deleted.invalid")
+    assert resolve_password_resets().queued == 0
+    assert [m.template for m in outbox.all()] == ["account_deleted"]
