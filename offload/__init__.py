@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.offers.views import bp as offers_bp
     from offload.pages.views import bp as pages_bp
     from offload.payments.views import bp as payments_bp
+    from offload.privacy.views import bp as privacy_bp
     from offload.profiles.views import bp as profiles_bp
     from offload.projects.views import bp as projects_bp
     from offload.reviews.views import bp as reviews_bp
@@ -138,7 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, milestones_bp, notifications_bp, wallet_bp, cases_bp, moderation_bp,
                reviews_bp, alerts_bp, feeds_bp, conversations_bp, contact_bp, webhooks_bp,
-               admin_bp, payments_bp):
+               admin_bp, payments_bp, privacy_bp):
         app.register_blueprint(bp)
 
 

@@ -85,6 +85,10 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     # set while suspended (by a case's resolution): no log-in, no sessions
     suspended_at: Mapped[datetime | None]
+    # set when the member deleted their account (``privacy.services.delete_account``):
+    # the row stays, anonymised, for the ledger, the messages, the reviews and the
+    # invite tree; it never logs in or loads again
+    deleted_at: Mapped[datetime | None]
     # how many members this one invited were suspended (kept through reparents: the
     # record stays with whoever vouched for them)
     invitees_suspended: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -111,6 +115,10 @@ class User(UserMixin, db.Model):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def is_admin_account(self) -> bool:

@@ -136,7 +136,7 @@ def _signed_in_statement(with_device: bool) -> Select:
                         users.c.session_token, users.c.unread_notifications,
                         _unread_messages().scalar_subquery().label("unread_messages"))
                  .where(users.c.id == bindparam("member_id", type_=Integer),
-                        users.c.suspended_at.is_(None)))
+                        users.c.suspended_at.is_(None), users.c.deleted_at.is_(None)))
     if not with_device:
         return statement
     # the device's live row, joined: an ended (or unknown) session finds no row
@@ -150,7 +150,7 @@ def _signed_in_statement(with_device: bool) -> Select:
 
 def signed_in(member_id: int, token: str, secret: str | None = None) -> SignedIn | None:
     """The member whose session carries ``member_id:token``, or None (no such member, a
-    rotated token, suspended); one statement. With a device ``secret`` (a browser's
+    rotated token, suspended, deleted); one statement. With a device ``secret`` (a browser's
     session), also None unless it names a live ``MemberSession`` of the member."""
     params = {"member_id": member_id}
     if secret is not None:

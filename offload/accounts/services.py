@@ -126,8 +126,11 @@ def create_admin(*, username: str, email: str, password: str) -> User:
 
 
 def authenticate(login: str, password: str) -> User | None:
-    """The member if the password matches; the same work is done for unknown names."""
+    """The member if the password matches; the same work is done for unknown names and
+    for deleted accounts (whose password is gone: they never log in again)."""
     user = find_by_login(login)
+    if user is not None and user.is_deleted:
+        user = None
     if not verify_password(user.password_hash if user else None, password):
         log.warning("login failed", extra={"login": login[:64]})
         return None
@@ -251,7 +254,8 @@ def resolve_password_resets(*, limit: int = 100) -> ResetsResolved:
     skipped), lock the member who has that address, and queue the reset mail unless
     RESET_MAILS_PER_ACCOUNT of them were queued for that member in the last
     RESET_MAILS_WINDOW_SECONDS (whatever addresses asked). A request for an unknown
-    address, or one over the cap, ends there, silently: the asker was told the same.
+    address (or a deleted account's placeholder), or one over the cap, ends there,
+    silently: the asker was told the same.
     """
     config = current_app.config
     ids = list(db.session.scalars(select(PasswordResetRequest.id)
@@ -268,7 +272,7 @@ def resolve_password_resets(*, limit: int = 100) -> ResetsResolved:
             handled += 1
             # the row lock makes two workers count one member's mails one after the other
             user = session.scalar(select(User).where(User.email == address).with_for_update())
-            if user is None:
+            if user is None or user.is_deleted:  # a deleted account has no way back in
                 continue
             since = utcnow() - timedelta(seconds=config["RESET_MAILS_WINDOW_SECONDS"])
             if emails_queued_since(user.id, "reset_password", since) >= \

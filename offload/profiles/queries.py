@@ -20,9 +20,10 @@ from .models import Document, EducationEntry, MemberSkill, PortfolioItem, Profil
 
 # an admin at the root may have invited thousands; the admin area explores the whole tree
 INVITEES_SHOWN = 50
-# members others find in the directory and see with their photo: confirmed and not
-# suspended (``ProfilePage.listed`` is the same test on a loaded member)
-LISTED = and_(User.email_confirmed_at.is_not(None), User.suspended_at.is_(None))
+# members others find in the directory and see with their photo: confirmed, not
+# suspended and not deleted (``ProfilePage.listed`` is the same test on a loaded member)
+LISTED = and_(User.email_confirmed_at.is_not(None), User.suspended_at.is_(None),
+              User.deleted_at.is_(None))
 
 
 @dataclass
@@ -39,7 +40,8 @@ class ProfilePage:
     @property
     def listed(self) -> bool:
         """Whether others see this member in the directory and with their photo."""
-        return self.user.is_confirmed and not self.user.is_suspended
+        return self.user.is_confirmed and not self.user.is_suspended \
+            and not self.user.is_deleted
 
 
 def profile_for(username: str) -> ProfilePage | None:

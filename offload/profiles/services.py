@@ -329,6 +329,36 @@ def remove_profile_photo(*, actor: User) -> None:
         on_commit(lambda: remove_photo_files(old))
 
 
+# --- erasure --------------------------------------------------------------------------
+
+def erase_profile(member_id: int) -> int:
+    """Remove everything the member's profile holds: its row (headline, bio, location,
+    photo), skills, education, portfolio and documents; how many files go.
+
+    Files (documents, the photo's sizes) are deleted after commit, so a rollback leaves
+    them with their rows. The shared skills stay (other members use them). Joins the
+    caller's transaction (``privacy.services.delete_account``); checks nothing: the
+    caller decided.
+    """
+    with atomic() as session:
+        names = list(session.scalars(select(Document.stored_name)
+                                     .where(Document.user_id == member_id)))
+        photo = session.scalar(select(Profile.photo_version)
+                               .where(Profile.user_id == member_id))
+        for model in (Document, PortfolioItem, EducationEntry, MemberSkill, Profile):
+            session.execute(delete(model).where(model.user_id == member_id)
+                            .execution_options(synchronize_session=False))
+        paths = [stored_path(name) for name in names]
+
+        def remove_files() -> None:
+            for path in paths:
+                path.unlink(missing_ok=True)
+            if photo:
+                remove_photo_files(photo)
+        on_commit(remove_files)
+    return len(paths) + (1 if photo else 0)
+
+
 # --- helpers --------------------------------------------------------------------------
 
 def _lock_member(actor: User) -> None:

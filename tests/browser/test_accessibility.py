@@ -42,6 +42,7 @@ PAGES = [
     ("messages", "member", "/conversations"),
     ("invites", "member", "/invites"),
     ("settings", "member", "/settings"),
+    ("delete-account", "member", "/privacy/delete"),
     ("webhooks", "member", "/webhooks"),
     ("webhook", "member", "/webhooks/{webhook_id}"),
     ("contact", "anonymous", "/contact"),

@@ -1,0 +1,64 @@
+"""Whether a member may delete their account now, and if not, every reason why."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import exists, or_, select
+
+from offload.commissions.models import Commission, CommissionState
+from offload.core.db import db
+from offload.core.money import format_money
+from offload.projects.models import Project, ProjectState
+from offload.wallet.queries import wallet_summary
+
+
+class DeletionBlocker(NamedTuple):
+    """One thing still open that keeps the account: said plainly, with the page where
+    the member can settle it (an endpoint name and its label)."""
+
+    reason: str
+    endpoint: str
+    label: str
+
+
+ADMIN_REFUSAL = ("An admin account can't be deleted from its settings: admins hold the "
+                 "site's decisions and the roots of the invite tree. Ask another admin "
+                 "to take over your duties and remove your admin role first.")
+
+
+def deletion_blockers(member_id: int) -> list[DeletionBlocker]:
+    """What keeps the member's account from being deleted; empty when nothing does.
+
+    Money held (available or reserved), a debt, an active project (as either party) or
+    a commission due (owed by them, or to them). Reads only; ``delete_account`` asks
+    again inside its transaction.
+    """
+    blockers: list[DeletionBlocker] = []
+    currency = current_app.config["CURRENCY"]
+    wallet = wallet_summary(member_id)
+    if wallet.total > 0 or wallet.held > 0:
+        reserved = (f" ({format_money(wallet.held, currency)} of it reserved for a "
+                    "withdrawal or a fee not settled yet)" if wallet.held else "")
+        blockers.append(DeletionBlocker(
+            f"Your wallet holds {format_money(wallet.total, currency)}{reserved}. "
+            "Withdraw it, and wait for what is reserved to settle, before deleting your "
+            "account.", "wallet.index", "Your wallet"))
+    if wallet.owed > 0:
+        blockers.append(DeletionBlocker(
+            f"You owe {format_money(wallet.owed, currency)} from a deposit taken back. "
+            "Pay it back first.", "wallet.index", "Your wallet"))
+    if db.session.scalar(select(exists().where(
+            Project.state == ProjectState.ACTIVE,
+            or_(Project.poster_id == member_id, Project.performer_id == member_id)))):
+        blockers.append(DeletionBlocker(
+            "You have a project in progress. Complete it, or agree with the other "
+            "member to cancel it, first.", "projects.mine", "Your projects"))
+    if db.session.scalar(select(exists().where(
+            Commission.state == CommissionState.DUE,
+            or_(Commission.payer_id == member_id, Commission.referrer_id == member_id)))):
+        blockers.append(DeletionBlocker(
+            "A commission is still due, from you or to you. It must be paid first.",
+            "projects.mine", "Your projects"))
+    return blockers

@@ -1,0 +1,144 @@
+"""Deleting a member's account (one transaction)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete, or_, select, update
+
+from offload.accounts.models import (
+    AccountType,
+    BackupCode,
+    PersonalToken,
+    TwoFactor,
+    User,
+    new_session_token,
+)
+from offload.accounts.passwords import verify_password
+from offload.accounts.queries import member_row, two_factor_status
+from offload.accounts.two_factor import check_code
+from offload.alerts.models import Alert
+from offload.alerts.services import delete_alert
+from offload.core.db import atomic, db, utcnow
+from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.feeds.services import revoke_member_feed_link
+from offload.invites.models import Invite
+from offload.ledger.models import AccountKind, LedgerAccount
+from offload.moderation.services import record_moderation
+from offload.notifications.models import OutboxEmail
+from offload.notifications.services import queue_email
+from offload.profiles.services import erase_profile
+from offload.webhooks.models import WebhookEndpoint
+from offload.webhooks.services import delete_webhook_endpoint
+
+from .policies import ADMIN_REFUSAL, deletion_blockers
+
+log = logging.getLogger("offload.privacy")
+
+# a password hash no password matches (Werkzeug's check refuses a hash without a method)
+UNUSABLE_PASSWORD = "!deleted"
+# the .invalid top-level domain is reserved never to resolve (RFC 2606): no mail to it
+# can be delivered, and the member's id keeps it unique
+PLACEHOLDER_DOMAIN = "deleted.invalid"
+
+
+def placeholder_name(member_id: int) -> str:
+    return f"Deleted member #{member_id}"
+
+
+def placeholder_username(member_id: int) -> str:
+    """A username sign-up can't take (it allows no dot), so nobody can claim it first."""
+    return f"deleted.{member_id}"
+
+
+def placeholder_email(member_id: int) -> str:
+    return f"deleted-{member_id}@{PLACEHOLDER_DOMAIN}"
+
+
+def delete_account(*, actor: User, password: str, code: str | None = None) -> None:
+    """Delete the actor's own account by anonymising it, after their password (and a
+    code from their app or a backup code when 2FA is on).
+
+    State: the name becomes "Deleted member #<id>", the username ``deleted.<id>``, the
+    e-mail a unique undeliverable placeholder; the password, pending e-mail,
+    organization and last log-in cleared; ``deleted_at`` set; the session token
+    rotated (every session ends). Deleted: the profile with its skills, education,
+    portfolio and documents (their files and the photo's after commit), personal
+    tokens, the feed link, webhooks, alerts, the two-factor set-up and backup codes,
+    and the mail queued for or sent to the member. The invite that brought them in
+    forgets their address. Kept: ledger rows, messages, reviews, the invite tree.
+    Mails: a confirmation to the old address (queued before it is replaced; the outbox
+    keeps the address it is sent to).
+    Records: a moderation-log entry, the member as actor.
+    Refuses: admins (NotAllowed); anything ``deletion_blockers`` names (Conflict, the
+    first reason); a wrong password (InvalidField "password"); with 2FA on, a missing
+    or wrong code (InvalidField "code").
+    """
+    user = member_row(actor)
+    if user.is_admin:
+        raise NotAllowed(ADMIN_REFUSAL)
+    _refuse_if_blocked(user.id)
+    if not verify_password(user.password_hash, password or ""):
+        raise InvalidField("password", "Your password is not correct.")
+    with atomic() as session:
+        # the member, their wallet and debt accounts locked: money can't arrive between
+        # the check below and the deletion (a posting to them waits for the commit)
+        session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        session.execute(select(LedgerAccount.id).where(
+            LedgerAccount.owner_id == user.id,
+            LedgerAccount.kind.in_((AccountKind.WALLET, AccountKind.DEBT))).with_for_update())
+        session.refresh(user)
+        if user.is_deleted:
+            raise Conflict("This account is already deleted.")
+        _refuse_if_blocked(user.id)
+        if two_factor_status(user.id).is_on:
+            if not (code or "").strip():
+                raise InvalidField("code", "Enter the code from your app, or a backup code.")
+            check_code(user, code)
+        old_email, old_name, old_username = user.email, user.name, user.username
+        _erase_credentials(user.id)
+        erase_profile(user.id)
+        for endpoint_id in session.scalars(select(WebhookEndpoint.id)
+                                           .where(WebhookEndpoint.user_id == user.id)):
+            delete_webhook_endpoint(endpoint_id, actor=user)
+        for alert in session.scalars(select(Alert).where(Alert.user_id == user.id)).all():
+            delete_alert(alert, actor=user)
+        session.execute(update(Invite).where(Invite.accepted_user_id == user.id)
+                        .values(email=placeholder_email(user.id))
+                        .execution_options(synchronize_session=False))
+        # copies of letters to the member (and ones not sent yet) hold their address and
+        # what was said to them; the confirmation below is queued after, so it stays
+        session.execute(delete(OutboxEmail).where(or_(
+            OutboxEmail.user_id == user.id, OutboxEmail.to_address == old_email))
+            .execution_options(synchronize_session=False))
+        queue_email(old_email, "account_deleted", user=user, name=old_name,
+                    username=old_username, placeholder=placeholder_name(user.id))
+        user.display_name = placeholder_name(user.id)
+        user.username = placeholder_username(user.id)
+        user.email = placeholder_email(user.id)
+        user.pending_email = None
+        user.password_hash = UNUSABLE_PASSWORD
+        user.account_type = AccountType.INDIVIDUAL
+        user.organization_name = None
+        user.last_login_at = None
+        user.session_token = new_session_token()
+        user.deleted_at = utcnow()
+        record_moderation(actor=user, action="account_deleted", subject_type="user",
+                          subject_id=user.id, reason="deleted their account",
+                          subject_user=user)
+    log.info("account deleted", extra={"user_id": user.id})
+
+
+def _refuse_if_blocked(member_id: int) -> None:
+    blockers = deletion_blockers(member_id)
+    if blockers:
+        raise Conflict(blockers[0].reason)
+
+
+def _erase_credentials(member_id: int) -> None:
+    """Every way in other than the password: API tokens, the feed link, 2FA."""
+    session = db.session
+    revoke_member_feed_link(member_id)
+    for model in (PersonalToken, BackupCode, TwoFactor):
+        session.execute(delete(model).where(model.user_id == member_id)
+                        .execution_options(synchronize_session=False))

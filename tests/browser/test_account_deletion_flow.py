@@ -1,0 +1,59 @@
+"""A member with money in the wallet is refused deletion, with the reason and its link;
+another deletes their account from Settings: asked for the password, deleted, logged
+out, mailed at the old address, unable to log in again; their profile shows the
+placeholder."""
+
+import pytest
+from playwright.sync_api import expect
+
+from offload.accounts.models import User
+from offload.core.db import db
+from tests.support.browser import log_in
+from tests.support.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_delete_an_account(browser, live_server, make_member, fund, smtp, shot):
+    bob = make_member("bob", display_name="Bob Builder")
+    fund(bob, 12_00)
+    ada_id = make_member("delia", display_name="Delia Smith").id
+    db.session.commit()
+    other = browser.new_context().new_page()
+    log_in(other, live_server, "bob")
+    other.goto(f"{live_server}/privacy/delete")
+    refused = other.locator("#deletion-refused")
+    expect(refused.get_by_text("Your wallet holds $12.00")).to_be_visible()
+    expect(refused.get_by_role("link", name="Your wallet")).to_have_attribute("href", "/wallet")
+    expect(other.get_by_label("Your password")).to_have_count(0)
+    shot(other, "deletion-01-refused")
+
+    page = browser.new_context().new_page()
+    log_in(page, live_server, "delia")
+    page.goto(f"{live_server}/settings")
+    page.locator("#delete-account").get_by_role("link", name="Delete my account").click()
+    form = page.locator("#delete-account")
+    form.get_by_label("Your password").fill("not my password")
+    form.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_text("Your password is not correct.")).to_be_visible()
+    shot(page, "deletion-02-wrong-password")
+    page.locator("#delete-account").get_by_label("Your password").fill(PASSWORD)
+    page.locator("#delete-account").get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_text("Your account is deleted.")).to_be_visible()
+    shot(page, "deletion-03-deleted")
+
+    mail = smtp.wait_for("delia@example.com", "Your Offload account is deleted")
+    assert "Delia Smith" in str(mail)
+    page.goto(f"{live_server}/settings")
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()  # logged out
+    page.get_by_label("Username or e-mail").fill("delia")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("That username or password is not right.")).to_be_visible()
+
+    other.goto(f"{live_server}/members/deleted.{ada_id}")
+    expect(other.get_by_role("heading", name=f"Deleted member #{ada_id}")).to_be_visible()
+    expect(other.get_by_text("Delia")).to_have_count(0)
+    shot(other, "deletion-04-profile")
+    db.session.expire_all()
+    assert db.session.get(User, ada_id).deleted_at is not None

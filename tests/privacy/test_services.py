@@ -1,0 +1,220 @@
+"""Deleting an account: each refusal, and what the anonymisation changes and keeps."""
+
+import pytest
+from sqlalchemy import select
+
+from offload.accounts.models import BackupCode, PersonalToken, TwoFactor, User
+from offload.accounts.services import (
+    authenticate,
+    create_personal_token,
+    request_password_reset,
+    resolve_password_resets,
+)
+from offload.alerts.models import Alert
+from offload.alerts.services import save_alert
+from offload.commissions.models import Commission, CommissionState
+from offload.commissions.queries import commission_of
+from offload.commissions.services import pay_commission
+from offload.core.db import db
+from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.uploads import stored_path
+from offload.feeds.models import FeedToken
+from offload.feeds.services import make_feed_link
+from offload.invites.models import Invite
+from offload.moderation.models import ModerationEntry
+from offload.privacy import policies
+from offload.privacy.services import delete_account
+from offload.profiles import services as profiles
+from offload.profiles.models import (
+    Document,
+    EducationEntry,
+    MemberSkill,
+    PortfolioItem,
+    Profile,
+)
+from offload.reviews.services import submit_review
+from offload.wallet.queries import WalletSummary
+from offload.webhooks.models import WebhookEndpoint
+from offload.webhooks.services import create_webhook_endpoint
+from tests.support.factories import PASSWORD, count, fresh, new_key, upload
+from tests.support.images import image_upload
+from tests.support.two_factor import code_for, turn_on_two_factor
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _refused(member, match: str) -> None:
+    with pytest.raises(Conflict, match=match):
+        delete_account(actor=fresh(User, member.id), password=PASSWORD)
+    assert fresh(User, member.id).deleted_at is None
+
+
+# --- refusals --------------------------------------------------------------------------
+
+def test_money_in_the_wallet_refuses(make_member, fund):
+    ada = make_member("ada")
+    fund(ada, 25_00)
+    _refused(ada, r"Your wallet holds \$25.00\. Withdraw")
+
+
+def test_money_held_for_a_withdrawal_refuses(make_member, fund, withdraw):
+    ada = make_member("ada")
+    fund(ada, 25_00)
+    withdraw(ada, 25_00)
+    _refused(ada, r"\$25.00 of it reserved")
+
+
+def test_an_open_project_refuses_either_party(start_project, referrer, performer):
+    start_project()
+    _refused(referrer, "project in progress")
+    _refused(performer, "project in progress")
+
+
+def test_a_commission_due_refuses_payer_and_referrer(completed, referrer, performer):
+    project = completed()
+    assert commission_of(project.id).state == CommissionState.DUE
+    _refused(performer, "commission is still due")
+    _refused(referrer, "commission is still due")
+
+
+def test_a_debt_refuses(make_member, monkeypatch):
+    ada = make_member("ada")
+    monkeypatch.setattr(policies, "wallet_summary",
+                        lambda member_id: WalletSummary(0, 0, 0, owed=30_00))
+    _refused(ada, r"You owe \$30.00")
+
+
+def test_every_reason_is_listed_with_a_page(make_member, fund, start_project, referrer):
+    fund(referrer, 10_00)
+    start_project()
+    blockers = policies.deletion_blockers(referrer.id)
+    assert [b.endpoint for b in blockers] == ["wallet.index", "projects.mine"]
+
+
+def test_an_admin_is_refused_with_why(make_member):
+    root = make_member("root", admin=True)
+    with pytest.raises(NotAllowed, match="admin account can't be deleted"):
+        delete_account(actor=root, password=PASSWORD)
+    assert fresh(User, root.id).deleted_at is None
+
+
+def test_a_wrong_password_refuses(make_member):
+    ada = make_member("ada")
+    with pytest.raises(InvalidField, match="password is not correct"):
+        delete_account(actor=ada, password="not the password")
+    assert fresh(User, ada.id).deleted_at is None
+
+
+def test_with_two_factor_a_code_is_needed(make_member):
+    ada = make_member("ada")
+    set_up = turn_on_two_factor(ada)
+    with pytest.raises(InvalidField, match="Enter the code"):
+        delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+    wrong = str((int(code_for(set_up.secret)) + 1) % 1_000_000).zfill(6)
+    with pytest.raises(InvalidField, match="not right"):
+        delete_account(actor=fresh(User, ada.id), password=PASSWORD, code=wrong)
+    assert fresh(User, ada.id).deleted_at is None
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD,
+                   code=set_up.backup_codes[0])
+    assert fresh(User, ada.id).deleted_at is not None
+    assert count(TwoFactor, TwoFactor.user_id == ada.id) == 0
+    assert count(BackupCode, BackupCode.user_id == ada.id) == 0
+
+
+def test_a_deleted_account_cant_be_deleted_twice(make_member):
+    ada = make_member("ada")
+    delete_account(actor=ada, password=PASSWORD)
+    with pytest.raises(InvalidField):  # its password is gone
+        delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+
+
+# --- the anonymisation -----------------------------------------------------------------
+
+@pytest.fixture
+def ada_with_everything(make_member, app):
+    root = make_member("root", admin=True)
+    ada = make_member("ada", email="Ada@Example.com", inviter=root,
+                      display_name="Ada Lovelace", account_type="organization",
+                      organization_name="Analytical Ltd", pending_email="ada@new.example")
+    db.session.add(Invite(inviter_id=root.id, email="ada@example.com", vouch_note="Known her",
+                          token_hash="x" * 64, state="accepted", accepted_user_id=ada.id,
+                          expires_at=ada.created_at))
+    db.session.commit()
+    profiles.save_profile(actor=ada, display_name="Ada Lovelace", headline="Engines",
+                          bio="I write programs.", location="London",
+                          organization_name="Analytical Ltd", skill_names=["Python"])
+    profiles.add_education(actor=ada, school="Home", start_year=1990)
+    profiles.add_portfolio_item(actor=ada, title="Notes", url="https://ada.example/notes")
+    doc = profiles.upload_document(actor=ada, kind="award", title="Medal",
+                                   file_storage=upload(PDF, "medal.pdf"))
+    photo = profiles.set_profile_photo(actor=ada, file_storage=image_upload()).photo_version
+    create_personal_token(actor=ada, name="script", scopes=["read"], days=30)
+    make_feed_link(actor=ada, once_key=new_key())
+    create_webhook_endpoint(actor=ada, url="https://ada.example/hook",
+                            events=["message.received"])
+    save_alert(actor=ada, query_args={"q": "django"}, frequency="daily")
+    return fresh(User, ada.id), doc.stored_name, photo, root
+
+
+def test_anonymises_every_personal_column_and_removes_what_was_theirs(
+        ada_with_everything, outbox, app):
+    ada, document_file, photo, root = ada_with_everything
+    old_token = ada.session_token
+    assert stored_path(document_file).exists()
+    photo_files = list(stored_path("x").parent.glob(f"{photo}-*"))
+    assert photo_files
+    delete_account(actor=ada, password=PASSWORD)
+
+    user = fresh(User, ada.id)
+    assert user.display_name == f"Deleted member #{ada.id}" == user.name
+    assert user.username == f"deleted.{ada.id}"
+    assert user.email == f"deleted-{ada.id}@deleted.invalid"
+    assert user.pending_email is None and user.organization_name is None
+    assert user.account_type == "individual" and user.last_login_at is None
+    assert user.session_token != old_token and user.deleted_at is not None
+    assert user.invited_by_id == root.id  # the invite tree is kept
+    assert "ada" not in user.password_hash and not user.password_hash.startswith("scrypt")
+    for model in (Profile, MemberSkill, EducationEntry, PortfolioItem, Document,
+                  PersonalToken, FeedToken, WebhookEndpoint, Alert):
+        assert count(model, model.user_id == ada.id) == 0, model
+    assert not stored_path(document_file).exists()
+    assert not any(path.exists() for path in photo_files)
+    invite = db.session.scalar(select(Invite).where(Invite.accepted_user_id == ada.id))
+    assert invite.email == user.email and invite.inviter_id == root.id
+
+    mails = outbox.all()
+    assert [(m.template, m.to_address) for m in mails] == [
+        ("account_deleted", "ada@example.com")]
+    assert "Ada Lovelace" in mails[0].text_body and "deleted" in mails[0].subject
+    entry = db.session.scalar(select(ModerationEntry).where(
+        ModerationEntry.subject_user_id == ada.id))
+    assert (entry.actor_id, entry.action, entry.reason) == (
+        ada.id, "account_deleted", "deleted their account")
+
+
+def test_log_in_is_refused_afterwards(make_member):
+    ada = make_member("ada")
+    delete_account(actor=ada, password=PASSWORD)
+    assert authenticate("ada", PASSWORD) is None
+    assert authenticate("ada@example.com", PASSWORD) is None
+    assert authenticate(f"deleted.{ada.id}", PASSWORD) is None
+
+
+def test_ledger_rows_and_reviews_are_kept(completed, referrer, performer, fund, app):
+    project = completed()
+    commission = commission_of(project.id)
+    fund(performer, commission.commission_minor)
+    pay_commission(commission, actor=performer, idempotency_key=new_key())
+    submit_review(project, actor=performer, stars=4, body="Clear brief.")
+    delete_account(actor=fresh(User, performer.id), password=PASSWORD)
+    assert fresh(Commission, commission.id).payer_id == performer.id
+    result = app.test_cli_runner().invoke(args=["ledger", "check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_no_reset_mail_for_the_placeholder_address(make_member, outbox):
+    ada = make_member("ada")
+    delete_account(actor=ada, password=PASSWORD)
+    request_password_reset(f"deleted-{ada.id}@deleted.invalid")
+    assert resolve_password_resets().queued == 0
+    assert [m.template for m in outbox.all()] == ["account_deleted"]

@@ -1,0 +1,93 @@
+"""The "Delete my account" page: the refusals with their links, the form, and what
+other members see afterwards."""
+
+from offload.accounts.models import User
+from offload.commissions.queries import commission_of
+from offload.commissions.services import pay_commission
+from offload.core.db import db
+from offload.reviews.services import submit_review
+from tests.support.factories import PASSWORD, all_skills, fresh, new_key
+
+
+def test_settings_link_to_the_page(client, login, make_member):
+    login(make_member("ada"))
+    assert 'href="/privacy/delete"' in client.get("/settings").get_data(as_text=True)
+
+
+def test_the_page_lists_each_reason_with_a_link_and_no_form(client, login, start_project,
+                                                             referrer, fund):
+    fund(referrer, 10_00)
+    start_project()
+    login(referrer)
+    page = client.get("/privacy/delete").get_data(as_text=True)
+    assert "can't be deleted yet" in page
+    assert "Your wallet holds $10.00" in page and 'href="/wallet"' in page
+    assert "project in progress" in page and 'href="/my/projects"' in page
+    assert 'name="password"' not in page
+    response = client.post("/privacy/delete", data={"password": PASSWORD})
+    assert response.status_code == 422
+    assert fresh(User, referrer.id).deleted_at is None
+
+
+def test_an_admin_is_told_why(client, login, make_member):
+    login(make_member("root", admin=True))
+    page = client.get("/privacy/delete").get_data(as_text=True)
+    assert "An admin account can&#39;t be deleted" in page and 'name="password"' not in page
+
+
+def test_a_wrong_password_keeps_the_form_and_says_so(client, login, make_member):
+    ada = make_member("ada")
+    login(ada)
+    response = client.post("/privacy/delete", data={"password": "wrong wrong"})
+    assert response.status_code == 422
+    assert "Your password is not correct." in response.get_data(as_text=True)
+    assert fresh(User, ada.id).deleted_at is None
+
+
+def test_deleting_logs_out_and_log_in_is_refused(client, login, make_member, outbox):
+    ada = make_member("ada")
+    login(ada)
+    response = client.post("/privacy/delete", data={"password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get("/settings").status_code == 302  # the session ended
+    response = client.post("/login", data={"login": "ada", "password": PASSWORD})
+    assert response.status_code == 422 and "not right" in response.get_data(as_text=True)
+    assert [m.to_address for m in outbox.all()] == ["ada@example.com"]
+
+
+def test_their_profile_shows_the_placeholder_alone(client, login, make_member):
+    ada = make_member("ada", display_name="Ada Lovelace")
+    bob = make_member("bob")
+    login(ada)
+    client.post("/profile/edit", data={"display_name": "Ada Lovelace", "headline": "Engines"})
+    client.post("/privacy/delete", data={"password": PASSWORD})
+    login(bob)
+    assert client.get("/members/ada").status_code == 404
+    page = client.get(f"/members/deleted.{ada.id}").get_data(as_text=True)
+    assert f"Deleted member #{ada.id}" in page and "deleted their account" in page
+    assert "Ada" not in page and "Engines" not in page
+    assert "Deleted member" not in client.get("/members").get_data(as_text=True)
+
+
+def test_their_gig_offer_and_review_pages_still_render(client, login, completed, referrer,
+                                                       performer, fund):
+    project = completed()
+    commission = commission_of(project.id)
+    fund(performer, commission.commission_minor)
+    pay_commission(commission, actor=performer, idempotency_key=new_key())
+    submit_review(project, actor=referrer, stars=5, body="Great work.",
+                  skill_stars=all_skills(project))
+    submit_review(project, actor=performer, stars=4, body="Clear brief, paid promptly.")
+    db.session.commit()
+    login(performer)
+    assert client.post("/privacy/delete", data={"password": PASSWORD}).status_code == 302
+    login(referrer)
+    placeholder = f"Deleted member #{performer.id}"
+    for path in (f"/gigs/{project.gig_id}", f"/offers/{project.offer_id}",
+                 f"/projects/{project.id}", "/members/referrer/reviews",
+                 f"/members/deleted.{performer.id}/reviews"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Pete Performer" not in response.get_data(as_text=True), path
+    reviews = client.get("/members/referrer/reviews").get_data(as_text=True)
+    assert "Clear brief, paid promptly." in reviews and placeholder in reviews
