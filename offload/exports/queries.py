@@ -11,7 +11,7 @@ rows, or tuples of them) that ``builder`` writes as JSON.
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import Row, and_, case, or_, select
@@ -92,6 +92,14 @@ def last_counted_request_at(member_id: int) -> datetime | None:
         select(DataExport.requested_at).where(DataExport.user_id == member_id,
                                              DataExport.state != ExportState.FAILED)
         .order_by(DataExport.requested_at.desc()).limit(1))
+
+
+def next_request_at(member_id: int, every: timedelta) -> datetime | None:
+    """When the member may ask for their next export under the limit of one per
+    ``every``; None when they may now."""
+    last = last_counted_request_at(member_id)
+    allowed = None if last is None else last + every
+    return allowed if allowed is not None and allowed > utcnow() else None
 
 
 class ExportFile(NamedTuple):

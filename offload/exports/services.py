@@ -23,13 +23,10 @@ from offload.notifications.services import queue_email
 
 from . import builder
 from .models import EXPORT_TRANSITIONS, DataExport, ExportState
-from .queries import last_counted_request_at, next_export_to_build
+from .policies import RUNNING, why_cannot_request_export
+from .queries import next_export_to_build
 
 log = logging.getLogger("offload.exports")
-
-RUNNING = ("Your export is being prepared already: we e-mail you a link as soon as it "
-           "is ready.")
-
 
 def export_path(file_name: str) -> Path:
     """Where an export's zip lives: ``UPLOAD_FOLDER/exports/<generated name>``."""
@@ -50,31 +47,18 @@ def request_export(*, actor: User | SignedIn, password: str) -> DataExport:
     user = member_row(actor)
     if not verify_password(user.password_hash, password or ""):
         raise InvalidField("password", "Your password is not correct.")
-    every = timedelta(minutes=current_app.config["EXPORT_EVERY_MINUTES"])
     with atomic() as session:
         # the member's row locked: two requests at once check the limit one after the other
         session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        refusal = why_cannot_request_export(user.id)
+        if refusal:
+            raise Conflict(refusal)
         now = utcnow()
-        last = last_counted_request_at(user.id)
-        running = session.scalar(select(DataExport.id).where(
-            DataExport.user_id == user.id,
-            DataExport.state.in_((ExportState.REQUESTED, ExportState.BUILDING))))
-        if running is not None:
-            raise Conflict(RUNNING)
-        if last is not None and last > now - every:
-            raise Conflict(_too_soon(last + every, every))
         export = DataExport(user_id=user.id, state=ExportState.REQUESTED, requested_at=now,
                             state_changed_at=now)
         insert_once(export, refused=RUNNING)
     log.info("data export requested", extra={"user_id": user.id, "export_id": export.id})
     return export
-
-
-def _too_soon(allowed_at: datetime, every: timedelta) -> str:
-    minutes = int(every.total_seconds() // 60)
-    period = "an hour" if minutes == 60 else f"every {minutes} minutes"
-    return (f"You can ask for one export {period}. You can ask for the next one at "
-            f"{allowed_at:%H:%M} UTC.")
 
 
 def build_due_exports(*, limit: int | None = None) -> int:

@@ -9,6 +9,7 @@ from offload.core.extensions import limiter
 from offload.core.submit import submit
 
 from .forms import RequestExportForm
+from .policies import why_cannot_request_export
 from .queries import ExportFile, export_file_for, latest_export_of
 from .services import export_path, request_export
 
@@ -16,10 +17,12 @@ bp = Blueprint("exports", __name__, url_prefix="/settings/export")
 
 
 def _page(form: RequestExportForm, status: int = 200):
+    config = current_app.config
     return render_template("exports/index.html", form=form,
                            export=latest_export_of(current_user.id),
-                           link_hours=current_app.config["EXPORT_LINK_HOURS"],
-                           every_minutes=current_app.config["EXPORT_EVERY_MINUTES"]), status
+                           refusal=why_cannot_request_export(current_user.id),
+                           link_hours=config["EXPORT_LINK_HOURS"],
+                           every_minutes=config["EXPORT_EVERY_MINUTES"]), status
 
 
 @bp.get("")

@@ -43,6 +43,8 @@ def test_asking_shows_the_state_until_ready(client, login, make_member):
     build_due_exports()
     page = client.get("/settings/export").get_data(as_text=True)
     assert "Ready" in page and "Download your data" in page
+    # within the hour the page says when they may ask again, instead of the form
+    assert "You can ask for the next one at" in page and 'name="password"' not in page
 
 
 def test_a_wrong_password_says_so_and_asks_nothing(client, login, make_member):
@@ -109,7 +111,9 @@ def test_an_expired_link_gets_a_friendly_page(client, login, make_member, outbox
     build_due_exports()
     path = _mailed_path(outbox, "ada@example.com")
     with atomic() as session:
-        session.execute(update(DataExport).values(expires_at=utcnow() - timedelta(minutes=1)))
+        session.execute(update(DataExport).values(
+            requested_at=utcnow() - timedelta(hours=73),
+            expires_at=utcnow() - timedelta(minutes=1)))
     for when in ("past its time", "after the job deleted it"):
         response = client.get(path)
         assert response.status_code == 410, when
