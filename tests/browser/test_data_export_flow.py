@@ -7,6 +7,7 @@ import json
 import zipfile
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Error, expect
 
 from tests.support.browser import gig, log_in
@@ -56,7 +57,10 @@ def test_export_my_data(browser, live_server, app, make_member, smtp, shot, tmp_
 
     page.goto(f"{live_server}/settings/export")
     expect(page.locator("#export-state").get_by_text("Ready")).to_be_visible()
+    expect(page.locator("#export-refused")).to_contain_text("You can ask for the next one at")
     shot(page, "export-02-ready")
+    axe = Axe().run(page)
+    assert axe.violations_count == 0, axe.generate_report()
     with page.expect_download() as again:
         page.get_by_role("link", name="Download your data").click()
     again.value.save_as(tmp_path / "again.zip")
