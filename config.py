@@ -145,6 +145,15 @@ class Config:
     # A runner holds a periodic job this long at most; one that died frees it then.
     JOB_LEASE_SECONDS = 600
 
+    # Data exports (Settings → "Export my data"): the mailed link works this long, then
+    # the zip is deleted; a member may ask once per EXPORT_EVERY_MINUTES; a run of the
+    # job builds at most EXPORT_BUILDS_PER_RUN; a build not finished after
+    # EXPORT_BUILD_LEASE_MINUTES (its worker died) is taken over by another.
+    EXPORT_LINK_HOURS = 72
+    EXPORT_EVERY_MINUTES = 60
+    EXPORT_BUILDS_PER_RUN = 5
+    EXPORT_BUILD_LEASE_MINUTES = 30
+
     # Money: integer minor units, rates in basis points (1% = 100)
     COMMISSION_BPS = 1000  # 10% of the invoiced amount on referral gigs...
     PLATFORM_COMMISSION_BPS = 300  # ...of which 3% to the platform; the referrer gets the rest

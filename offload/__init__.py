@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from offload.cases.views import bp as cases_bp
     from offload.contact.views import bp as contact_bp
     from offload.conversations.views import bp as conversations_bp
+    from offload.exports.views import bp as exports_bp
     from offload.feeds.views import bp as feeds_bp
     from offload.gigs.views import bp as gigs_bp
     from offload.invites.views import bp as invites_bp
@@ -139,7 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (pages_bp, accounts_bp, invites_bp, profiles_bp, gigs_bp, offers_bp,
                projects_bp, milestones_bp, notifications_bp, wallet_bp, cases_bp, moderation_bp,
                reviews_bp, alerts_bp, feeds_bp, conversations_bp, contact_bp, webhooks_bp,
-               admin_bp, payments_bp, privacy_bp):
+               admin_bp, payments_bp, privacy_bp, exports_bp):
         app.register_blueprint(bp)
 
 

@@ -81,18 +81,20 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[s
     """A streamed CSV download of ``rows`` (already formatted cells) under ``header``,
     saved as ``filename``. The rows are read while the response is sent, inside the
     request (``stream_with_context``), so pass a generator, not a list."""
+    return Response(stream_with_context(csv_lines(header, rows)), content_type=CSV_MIMETYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        for row in _with_header(header, rows):
-            writer.writerow(row)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
 
-    return Response(stream_with_context(lines()), content_type=CSV_MIMETYPE, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
+    """``header`` then ``rows`` (already formatted cells) as CSV lines, one at a time:
+    what a download streams, and what a file is written from."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in _with_header(header, rows):
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def _with_header(header: Sequence[str], rows: Iterable[Sequence[str]]

@@ -20,6 +20,7 @@ from offload.commissions.services import (
     flag_overdue_commissions,
     remind_due_commissions,
 )
+from offload.exports.services import build_due_exports, expire_exports
 from offload.gigs.services import expire_gigs
 from offload.invites.services import expire_invites
 from offload.notifications.services import deliver_outbox
@@ -74,6 +75,8 @@ JOBS: tuple[Job, ...] = (
         5 * MINUTE),
     Job("reverse_returning_withdrawals", _counted(
         reverse_returning_withdrawals, "returned {} withdrawals whose payout failed"), MINUTE),
+    Job("build_exports", _counted(build_due_exports, "built {} data exports"), MINUTE),
+    Job("expire_exports", _counted(expire_exports, "expired {} data exports"), MINUTE),
     Job("resolve_password_resets", _counted(lambda: resolve_password_resets().queued,
                                             "queued {} password reset mails")),
     Job("deliver_outbox", _counted(deliver_outbox, "{}")),

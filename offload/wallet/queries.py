@@ -34,6 +34,7 @@ from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
 from offload.accounts.queries import SignedIn
+from offload.core.csv_export import csv_amount, csv_cell, csv_time
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind, TransferState
@@ -253,6 +254,21 @@ def wallet_history_page(member_id: int, cursor: str | None, size: int | None = N
         change = _effect(transfer, account_id, reserved.get(transfer.pending_id))
         available, held = available - change[0], held - change[1]
     return Page(items=lines, next_cursor=page.next_cursor, is_first=page.is_first)
+
+
+# the wallet history's CSV (the download on the wallet page, the statement in a data
+# export): one header and one way to write a line, wherever it is written
+HISTORY_CSV_HEADER = ("date", "what", "for", "memo", "amount", "currency", "state",
+                      "available after", "held after", "transfer id")
+
+
+def history_csv_row(line: HistoryLine) -> tuple[str, ...]:
+    """A history line as the cells of its CSV row (``HISTORY_CSV_HEADER``)."""
+    return (csv_time(line.at), csv_cell(line.label), csv_cell(line.cause_text),
+            csv_cell(line.memo), csv_amount(line.amount_minor), current_app.config["CURRENCY"],
+            line.state,
+            csv_amount(line.available_after), csv_amount(line.held_after),
+            str(line.transfer_id))
 
 
 def _effect(transfer: Row, account_id: int, reserved: int | None) -> tuple[int, int]:

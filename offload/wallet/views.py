@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 
 from offload.accounts.decorators import confirmed_required
 from offload.accounts.step_up import step_up_for_amount
-from offload.core.csv_export import csv_amount, csv_cell, csv_time, paged_csv
+from offload.core.csv_export import paged_csv
 from offload.core.errors import OffloadError
 from offload.core.forms import ButtonForm, fresh_fields_key
 from offload.core.money import format_money
@@ -29,10 +29,11 @@ from .forms import DepositForm, PayoutAccountWithdrawalForm, WithdrawalForm
 from .models import Deposit, DepositState
 from .providers import is_sandbox, payment_page_origin, pays_out_through_stripe
 from .queries import (
-    HistoryLine,
+    HISTORY_CSV_HEADER,
     chargebacks_of,
     checkout_deposit,
     deposit_for,
+    history_csv_row,
     payout_account_of,
     receipt_for,
     recent_deposits,
@@ -210,10 +211,6 @@ def receipt(cause: str, cause_id: int):
                            receipt=receipt_for(current_user, cause, cause_id))
 
 
-HISTORY_CSV_HEADER = ("date", "what", "for", "memo", "amount", "currency", "state",
-                      "available after", "held after", "transfer id")
-
-
 @bp.get("/wallet/history.csv")
 @login_required
 def history_csv():
@@ -222,12 +219,4 @@ def history_csv():
     member_id = current_user.id
     return paged_csv("offload-wallet", HISTORY_CSV_HEADER,
                      lambda cursor, size: wallet_history_page(member_id, cursor, size),
-                     _history_row)
-
-
-def _history_row(line: HistoryLine) -> tuple[str, ...]:
-    return (csv_time(line.at), csv_cell(line.label), csv_cell(line.cause_text),
-            csv_cell(line.memo), csv_amount(line.amount_minor), current_app.config["CURRENCY"],
-            line.state,
-            csv_amount(line.available_after), csv_amount(line.held_after),
-            str(line.transfer_id))
+                     history_csv_row)

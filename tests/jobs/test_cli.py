@@ -48,6 +48,8 @@ def test_run_delivers_due_mail_and_expires_invites(app, make_member, outbox, sen
         "send_instant_alerts: sent 0 keyword alerts",
         "send_daily_digests: sent 0 daily alert digests",
         "reverse_returning_withdrawals: returned 0 withdrawals whose payout failed",
+        "build_exports: built 0 data exports",
+        "expire_exports: expired 0 data exports",
         "resolve_password_resets: queued 0 password reset mails",
         "deliver_outbox: sent 1, failed 0, gave up 0",
         "deliver_webhooks: delivered 0, failed 0, turned off 0 endpoints",
@@ -130,6 +132,7 @@ def test_every_job_has_a_unique_name():
                      "open_overdue_commission_cases", "accept_lapsed_invoice_reviews",
                      "publish_due_reviews",
                      "send_instant_alerts", "send_daily_digests",
-                     "reverse_returning_withdrawals", "resolve_password_resets",
+                     "reverse_returning_withdrawals", "build_exports", "expire_exports",
+                     "resolve_password_resets",
                      "deliver_outbox", "deliver_webhooks"]
     assert len(set(names)) == len(names)

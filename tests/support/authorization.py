@@ -103,6 +103,7 @@ def make_extra_objects(world: World) -> dict:
         **_gig_objects(world),
         **_contact_objects(world),
         **_webhook_objects(world),
+        **_export_objects(world),
     }
 
 
@@ -116,6 +117,17 @@ def _webhook_objects(world: World) -> dict:
                                    events=["offer.received"], site_wide=True,
                                    reason="The ops dashboard")
     return {"webhook_id": mine.endpoint_id, "site_webhook_id": site.endpoint_id}
+
+
+def _export_objects(world: World) -> dict:
+    """The member's data export, built (ready to download); made last, so the archive
+    holds the member's other things."""
+    from offload.exports.services import build_due_exports, request_export
+    from tests.support.factories import PASSWORD
+
+    export = request_export(actor=world.member, password=PASSWORD)
+    build_due_exports()
+    return {"export_id": export.id}
 
 
 def _contact_objects(world: World) -> dict:

@@ -1,0 +1,187 @@
+"""Asking for an export, building it, expiring it, and erasing a member's exports."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from offload.accounts.models import User
+from offload.accounts.passwords import verify_password
+from offload.accounts.queries import SignedIn, member_row
+from offload.core.db import atomic, db, on_commit, utcnow
+from offload.core.errors import Conflict, InvalidField
+from offload.core.links import external_url
+from offload.core.tokens import hash_token, new_token
+from offload.core.transitions import insert_once, update_row
+from offload.core.uploads import upload_dir
+from offload.notifications.services import queue_email
+
+from . import builder
+from .models import EXPORT_TRANSITIONS, DataExport, ExportState
+from .policies import RUNNING, why_cannot_request_export
+from .queries import next_export_to_build
+
+log = logging.getLogger("offload.exports")
+
+def export_path(file_name: str) -> Path:
+    """Where an export's zip lives: ``UPLOAD_FOLDER/exports/<generated name>``."""
+    if "/" in file_name or "\\" in file_name or file_name.startswith("."):
+        raise ValueError("bad export file name")
+    return upload_dir() / "exports" / file_name
+
+
+def request_export(*, actor: User | SignedIn, password: str) -> DataExport:
+    """Ask for an export of the actor's data, after their password; the job worker
+    builds it (``build_due_exports``).
+
+    State: a new export, requested.
+    Refuses: a wrong password (InvalidField "password"); an export of theirs still
+    requested or being built (Conflict); one asked for less than EXPORT_EVERY_MINUTES
+    ago, failed ones aside (Conflict, saying when they may ask again).
+    """
+    user = member_row(actor)
+    if not verify_password(user.password_hash, password or ""):
+        raise InvalidField("password", "Your password is not correct.")
+    with atomic() as session:
+        # the member's row locked: two requests at once check the limit one after the other
+        session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        refusal = why_cannot_request_export(user.id)
+        if refusal:
+            raise Conflict(refusal)
+        now = utcnow()
+        export = DataExport(user_id=user.id, state=ExportState.REQUESTED, requested_at=now,
+                            state_changed_at=now)
+        insert_once(export, refused=RUNNING)
+    log.info("data export requested", extra={"user_id": user.id, "export_id": export.id})
+    return export
+
+
+def build_due_exports(*, limit: int | None = None) -> int:
+    """Build the exports waiting (oldest first, at most ``limit``, default
+    EXPORT_BUILDS_PER_RUN); returns how many were built.
+
+    Each is claimed first in a transaction of its own (requested → building, a guarded
+    UPDATE), so of two workers only one builds it; one whose worker died (building
+    longer than EXPORT_BUILD_LEASE_MINUTES) is claimed again. The zip is written
+    outside any transaction, then a second transaction marks it ready if this worker
+    still holds it.
+    State: requested → building → ready (expires EXPORT_LINK_HOURS later), or failed
+    when writing it raised.
+    Mails: the member, a link to download it (the token's hash stored).
+    """
+    limit = limit or current_app.config["EXPORT_BUILDS_PER_RUN"]
+    built = 0
+    for _ in range(limit):
+        claim = _claim_next()
+        if claim is None:
+            break
+        if _build(*claim):
+            built += 1
+    return built
+
+
+def _claim_next() -> tuple[int, int, datetime] | None:
+    """The next export to build, claimed by this worker: its id, its member's and the
+    lease's start; None when none is waiting."""
+    stale = timedelta(minutes=current_app.config["EXPORT_BUILD_LEASE_MINUTES"])
+    while True:
+        with atomic() as session:
+            now = utcnow()
+            row = next_export_to_build(now - stale)
+            if row is None:
+                return None
+            export = session.get(DataExport, row.id)
+            if row.state == ExportState.REQUESTED:
+                claimed = update_row(export, DataExport.state == ExportState.REQUESTED,
+                                     refused=None, state=ExportState.BUILDING.value,
+                                     started_at=now, state_changed_at=now)
+            else:  # a dead worker's: take over its lease
+                claimed = update_row(export, DataExport.state == ExportState.BUILDING,
+                                     DataExport.started_at == row.started_at, refused=None,
+                                     started_at=now)
+            if claimed:
+                return export.id, export.user_id, now
+        # another worker claimed it first: look for the next
+
+
+def _build(export_id: int, member_id: int, lease: datetime) -> bool:
+    """Write the zip of a claimed export and mark it ready (or failed); True when built."""
+    file_name = f"export-{export_id}-{secrets.token_hex(12)}.zip"
+    path = export_path(file_name)
+    try:
+        size = builder.write_archive(member_id, path)
+    except Exception:
+        log.exception("data export %s failed", export_id)
+        db.session.rollback()
+        with atomic() as session:
+            export = session.get(DataExport, export_id)
+            if export is not None:
+                _move(export, ExportState.FAILED, guard=(DataExport.started_at == lease,))
+        return False
+    token = new_token()
+    hours = current_app.config["EXPORT_LINK_HOURS"]
+    with atomic() as session:
+        now = utcnow()
+        export = session.get(DataExport, export_id)
+        moved = export is not None and _move(
+            export, ExportState.READY, guard=(DataExport.started_at == lease,), ready_at=now,
+            expires_at=now + timedelta(hours=hours), file_name=file_name, size_bytes=size,
+            token_hash=hash_token(token))
+        if not moved:  # erased meanwhile, or another worker took it over (our lease ran out)
+            on_commit(lambda: path.unlink(missing_ok=True))
+            return False
+        user = session.get(User, member_id)
+        queue_email(user.email, "export_ready", user=user, member=user,
+                    link=external_url("exports.download", export_id=export_id, token=token),
+                    expires_at=export.expires_at, hours=hours)
+    log.info("data export built", extra={"user_id": member_id, "export_id": export_id})
+    return True
+
+
+def _move(export: DataExport, to: ExportState, *, guard=(), **values) -> bool:
+    """Move the export along ``EXPORT_TRANSITIONS`` while ``guard`` holds; False when it
+    no longer does (someone else moved it first)."""
+    frm = ExportState(export.state)
+    if to not in EXPORT_TRANSITIONS[frm]:
+        raise Conflict(f"A {frm.value} export can't become {to.value}.")
+    return update_row(export, DataExport.state == frm.value, *guard, refused=None,
+                      state=to.value, state_changed_at=utcnow(), **values)
+
+
+def expire_exports() -> int:
+    """Expire the ready exports whose link's time is up; returns how many.
+
+    State: ready → expired. Files: each zip deleted after the commit.
+    """
+    expired = 0
+    with atomic() as session:
+        now = utcnow()
+        exports = session.scalars(select(DataExport).where(
+            DataExport.state == ExportState.READY, DataExport.expires_at <= now)).all()
+        for export in exports:
+            file_name = export.file_name
+            if _move(export, ExportState.EXPIRED):
+                expired += 1
+                on_commit(lambda name=file_name: export_path(name).unlink(missing_ok=True))
+    return expired
+
+
+def erase_member_exports(member_id: int) -> int:
+    """Delete every export of the member and their zips (for account deletion); returns
+    how many. Joins the caller's transaction; the files go after it commits.
+
+    A build under way for them finds its row gone and deletes the zip it wrote.
+    """
+    with atomic() as session:
+        names = [name for name in session.scalars(
+            select(DataExport.file_name).where(DataExport.user_id == member_id)) if name]
+        erased = session.execute(delete(DataExport).where(DataExport.user_id == member_id)
+                                 .execution_options(synchronize_session=False)).rowcount
+        for name in names:
+            on_commit(lambda name=name: export_path(name).unlink(missing_ok=True))
+    return erased
