@@ -327,11 +327,18 @@ def disable_two_factor(*, actor: User, password: str, code: str) -> None:
         raise InvalidField("password", "Your password is not correct.")
     check_code(actor, code)
     with atomic():
-        db.session.execute(delete(BackupCode).where(BackupCode.user_id == actor.id))
-        db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == actor.id))
+        erase_second_factors(actor.id)
         user = member_row(actor)
         queue_email(user.email, "two_factor_disabled", user=user, member=user)
     log.info("two-factor disabled", extra={"user_id": actor.id})
+
+
+def erase_second_factors(member_id: int) -> None:
+    """Delete every second factor of the member: the app's secret (on or pending) and
+    the backup codes. Joins the caller's transaction; mails nobody (the caller says
+    why it happened: turned off, reset by an admin)."""
+    for model in (BackupCode, TwoFactor):
+        db.session.execute(delete(model).where(model.user_id == member_id))
 
 
 # --- the log-in's second step ----------------------------------------------------------
