@@ -64,7 +64,7 @@ def reset_member_two_factor(member: User, *, actor: User, password: str, reason:
     """An admin removes a member's second factors so they can log in with the password
     and set them up again.
 
-    State: the member's TOTP secret and backup codes deleted; the session
+    State: the member's TOTP secret, backup codes and passkeys deleted; the session
     token rotated and every signed-in device ended (whoever is logged in as the member
     logs in again, with the password alone until the member sets 2FA up again).
     Mails: "two_factor_reset_by_admin" to the member (security mail: always sent).
