@@ -53,6 +53,16 @@ class Config:
     TWO_FACTOR_WRONG_CODES_PER_ACCOUNT = "10 per hour"
     TWO_FACTOR_WRONG_CODES_MAIL_AFTER = 5
     TWO_FACTOR_BACKUP_CODES = 10
+    # Passkeys (WebAuthn, offload/accounts/passkeys.py), a second way to give the second
+    # factor. The relying party's id (the site's domain) and the origin the browser
+    # reports; empty: taken from CANONICAL_URL (development; browsers refuse an IP
+    # address as the id, so use http://localhost:5000 there). Production refuses to
+    # start without both. A ceremony's challenge lives this long; a member keeps at
+    # most PASSKEYS_MAX.
+    WEBAUTHN_RP_ID = ""
+    WEBAUTHN_ORIGIN = ""
+    WEBAUTHN_CHALLENGE_SECONDS = 300
+    PASSKEYS_MAX = 10
 
     # Sessions and cookies
     # A session ends this long after it was last written (log-in, a flash, the CSRF

@@ -74,6 +74,7 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
                            "OFFLOAD_RATELIMIT_SINGLE_PROCESS=true if one process serves the site")
     if app.config["PRODUCTION"]:
         _check_payment_provider(app)
+        _check_webauthn(app)
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"],
                                 x_proto=1, x_host=0)
@@ -93,6 +94,16 @@ def _check_payment_provider(app: Flask) -> None:
                            f"{'is' if len(missing) == 1 else 'are'} not set: set "
                            f"{'it' if len(missing) == 1 else 'them'} from the Stripe dashboard "
                            f"(API keys; the webhook endpoints' signing secrets)")
+
+
+def _check_webauthn(app: Flask) -> None:
+    # guessed from CANONICAL_URL, a wrong id would make every passkey already registered
+    # unusable the day the guess changes: production names both
+    missing = [f"OFFLOAD_{name}" for name in ("WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN")
+               if not app.config[name]]
+    if missing:
+        raise RuntimeError(f"{' and '.join(missing)} must be set in production: the site's "
+                           "domain (WEBAUTHN_RP_ID) and https://that-domain (WEBAUTHN_ORIGIN)")
 
 
 def _init_extensions(app: Flask) -> None:

@@ -152,3 +152,37 @@ class ConfirmCodeForm(OffloadForm):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("prefix", "two_factor")
         super().__init__(*args, **kwargs)
+
+
+# --- passkeys ---------------------------------------------------------------------------
+
+def credential_field() -> HiddenField:
+    """The browser's answer to a WebAuthn ceremony, as JSON (``static/js/passkeys.js``
+    fills it in; without JavaScript it stays empty and the service refuses it)."""
+    return HiddenField(render_kw={"data-passkey-credential": True})
+
+
+class AddPasskeyForm(OffloadForm):
+    name = StringField("Name it", validators=[DataRequired("Name the passkey."),
+                                              Length(max=80)],
+                       description="So you can tell it from others, for example “work "
+                                   "laptop” or “phone”.",
+                       render_kw={"autocomplete": "off"})
+    credential = credential_field()
+
+
+class PasskeyLoginForm(OffloadForm):
+    """The log-in's second step with a passkey instead of a code."""
+
+    credential = credential_field()
+
+
+class PasskeyConfirmForm(OffloadForm):
+    """"Re-enter your code" with a passkey: prefixed as ``ConfirmCodeForm`` is."""
+
+    credential = credential_field()
+    next = HiddenField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "two_factor")
+        super().__init__(*args, **kwargs)

@@ -7,7 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from offload.core.db import db, utcnow
@@ -246,6 +255,33 @@ class BackupCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     used_at: Mapped[datetime | None]
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential of the member's: a second way to give the second factor
+    (``accounts.passkeys`` says how it is used). A member has passkeys only while their
+    TOTP is on; turning 2FA off or an admin's reset deletes them.
+
+    ``credential_id`` is the authenticator's id for it (unique across the site: two
+    accounts can't register one credential), ``public_key`` its COSE public key.
+    ``sign_count`` is the authenticator's counter as last seen: an assertion must bring
+    a larger one (unless both are zero, as synced passkeys keep them), or it is a
+    cloned authenticator's or a replay. ``last_used_at`` spends every challenge issued
+    before it (a guarded UPDATE), so an assertion is accepted once.
+    ``transports`` are the browser's hints (``usb``, ``internal``, ...), space-separated.
+    """
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(1023))
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    transports: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    last_used_at: Mapped[datetime | None]
 
 
 class MemberSession(db.Model):

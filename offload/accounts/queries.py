@@ -36,6 +36,7 @@ from .models import (
     PERSONAL_TOKEN_PREFIX,
     BackupCode,
     MemberSession,
+    Passkey,
     PersonalToken,
     TwoFactor,
     User,
@@ -301,6 +302,40 @@ def two_factor_status(member_id: int) -> TwoFactorStatus:
     if row is None:
         return TwoFactorStatus(None, False, 0)
     return TwoFactorStatus(row.enabled_at, row.enabled_at is None, row.left)
+
+
+# --- passkeys --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PasskeyItem:
+    """One of the member's passkeys as the two-factor page lists it."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+def passkeys_of(member_id: int) -> list[PasskeyItem]:
+    """The member's passkeys, oldest first."""
+    return [PasskeyItem(*row) for row in db.session.execute(
+        select(Passkey.id, Passkey.name, Passkey.created_at, Passkey.last_used_at)
+        .where(Passkey.user_id == member_id).order_by(Passkey.id))]
+
+
+def has_passkeys(member_id: int) -> bool:
+    return db.session.scalar(select(Passkey.id).where(Passkey.user_id == member_id)
+                             .limit(1)) is not None
+
+
+def passkey_for(member, passkey_id: int) -> PasskeyItem:
+    """``member``'s passkey ``passkey_id``; NotFound for anyone else's."""
+    row = db.session.execute(
+        select(Passkey.id, Passkey.name, Passkey.created_at, Passkey.last_used_at)
+        .where(Passkey.id == passkey_id, Passkey.user_id == member.id)).first()
+    if row is None:
+        raise NotFound()
+    return PasskeyItem(*row)
 
 
 # --- signed-in devices ------------------------------------------------------------------

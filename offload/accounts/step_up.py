@@ -2,7 +2,8 @@
 
 When a code was last entered is a fact about this session, not about the member, so it
 is kept in the session (signed: a member can't move it): set by the log-in's code step,
-by the "re-enter your code" page and by turning 2FA on. An admin decision (any POST
+by the "re-enter your code" page and by turning 2FA on. A passkey used at either of
+those steps counts as a code entered (``accounts.passkeys``). An admin decision (any POST
 under /admin) and a withdrawal above TWO_FACTOR_STEP_UP_MINOR need it to be less than
 TWO_FACTOR_FRESH_MINUTES old when the member has 2FA on; an admin without 2FA is sent
 to set it up while TWO_FACTOR_REQUIRED_FOR_ADMINS is on.
@@ -29,9 +30,9 @@ import time
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .forms import ConfirmCodeForm
+from .forms import ConfirmCodeForm, PasskeyConfirmForm
 from .models import TokenScope
-from .queries import two_factor_status
+from .queries import has_passkeys, two_factor_status
 
 FRESH_KEY = "two_factor_at"
 
@@ -58,7 +59,17 @@ def ask_for_code(why: str):
     form = ConfirmCodeForm(formdata=None, data={"next": request.path})
     password_left_out = any("password" in name.lower() for name in request.form)
     return render_template("accounts/confirm_code.html", form=form, why=why,
-                           replay=replay_fields(), password_left_out=password_left_out), 403
+                           replay=replay_fields(), password_left_out=password_left_out,
+                           **passkey_confirm(request.path)), 403
+
+
+def passkey_confirm(next_url: str | None, form: PasskeyConfirmForm | None = None) -> dict:
+    """What the "re-enter your code" page needs to offer a passkey instead (nothing for
+    a member without passkeys)."""
+    if not has_passkeys(current_user.id):
+        return {"passkey_form": None}
+    return {"passkey_form": form or PasskeyConfirmForm(formdata=None,
+                                                       data={"next": next_url})}
 
 
 def _unsafe_method() -> bool:
@@ -126,6 +137,18 @@ def step_up_for_wallet_token(scopes: list[str] | None):
             or not two_factor_status(current_user.id).is_on:
         return None
     return ask_for_code("A token that may move money needs a code from your app entered "
+                        f"in the last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} "
+                        "minutes.")
+
+
+def step_up_for_passkey_removal():
+    """For removing a passkey: the code page unless a code (or a passkey) was entered
+    lately; else None. A passkey is a way in: taking one away from a session alone
+    would let a thief of the session remove the owner's, as making backup codes needs
+    a code."""
+    if code_is_fresh() or not two_factor_status(current_user.id).is_on:
+        return None
+    return ask_for_code("Removing a passkey needs a code from your app, or a passkey, "
                         f"in the last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} "
                         "minutes.")
 

@@ -24,11 +24,15 @@ deleted by hand). Before this, backup codes were scrypt hashes; the feature has 
 been released, so no such rows exist outside development databases, where they no
 longer match (turn 2FA off and on again).
 
-The log-in's second step is ``complete_login``: a signed, short-lived token from the
+The log-in's second step is ``complete_login`` (or ``complete_login_with_passkey``,
+for a member who added passkeys: ``passkeys``): a signed, short-lived token from the
 password step (``start_login``) bound to the member's last log-in, so it is spent once
 the log-in it started happens. Whether a code was entered recently (admin decisions,
 large withdrawals) is a matter of the session, so the entry points keep it
 (``accounts.step_up``); the services here only check codes.
+
+Turning 2FA off deletes the member's passkeys with the app's secret: passkeys are a
+second way to give the same factor, never the only one.
 
 Mails (outbox): 2FA turned on, turned off, backup codes regenerated; wrong log-in codes
 typed after the right password (``warn_of_refused_codes``).
@@ -57,7 +61,8 @@ from offload.core.tokens import TokenInvalid, fingerprint, sign, unsign
 from offload.notifications.services import queue_email
 
 from .devices import current_session_id, end_member_sessions
-from .models import BackupCode, TwoFactor, User, new_session_token
+from .models import BackupCode, Passkey, TwoFactor, User, new_session_token
+from .passkeys import check_passkey
 from .passwords import verify_password
 from .queries import member_row
 
@@ -313,7 +318,7 @@ def _two_factor_on(member_id: int) -> bool:
 def disable_two_factor(*, actor: User, password: str, code: str) -> None:
     """Turn 2FA off with the password and a code (the app's or a backup code).
 
-    State: the TwoFactor row and every backup code deleted.
+    State: the TwoFactor row, every backup code and every passkey deleted.
     Mails: "two-factor turned off".
     Refuses: admins, who must keep it (NotAllowed); 2FA off (Conflict); a wrong
     password (InvalidField "password"); a wrong code (InvalidField "code").
@@ -327,11 +332,19 @@ def disable_two_factor(*, actor: User, password: str, code: str) -> None:
         raise InvalidField("password", "Your password is not correct.")
     check_code(actor, code)
     with atomic():
-        db.session.execute(delete(BackupCode).where(BackupCode.user_id == actor.id))
-        db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == actor.id))
+        erase_second_factors(actor.id)
         user = member_row(actor)
         queue_email(user.email, "two_factor_disabled", user=user, member=user)
     log.info("two-factor disabled", extra={"user_id": actor.id})
+
+
+def erase_second_factors(member_id: int) -> None:
+    """Delete every second factor of the member: the app's secret (on or pending), the
+    backup codes and the passkeys (which exist only beside the app: ``passkeys``).
+    Joins the caller's transaction; mails nobody (the caller says why it happened:
+    turned off, reset by an admin)."""
+    for model in (Passkey, BackupCode, TwoFactor):
+        db.session.execute(delete(model).where(model.user_id == member_id))
 
 
 # --- the log-in's second step ----------------------------------------------------------
@@ -379,6 +392,28 @@ def complete_login(token: str | None, code: str) -> User:
     except InvalidField:
         log.warning("login code refused", extra={"user_id": user.id})
         raise
+    return _logged_in(user, used)
+
+
+def complete_login_with_passkey(token: str | None, credential: str,
+                                ceremony: str | None) -> User:
+    """The second step of a log-in with a passkey instead of a code.
+
+    State: the passkey's counter and last use (``passkeys.check_passkey``); the
+    member's ``last_login_at``, which spends the token.
+    Refuses: a token ``pending_login`` refuses (Invalid); an assertion ``check_passkey``
+    refuses (InvalidField "passkey").
+    """
+    user = pending_login(token)
+    try:
+        check_passkey(user, credential, ceremony)
+    except InvalidField:
+        log.warning("login passkey refused", extra={"user_id": user.id})
+        raise
+    return _logged_in(user, "passkey")
+
+
+def _logged_in(user: User, used: str) -> User:
     with atomic():
         # guarded: of two requests with one token (and two good codes), one logs in
         changed = db.session.execute(

@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -36,6 +37,7 @@ from .devices import (
     touch_member_session,
 )
 from .forms import (
+    AddPasskeyForm,
     BackupLoginCodeForm,
     ChangeEmailForm,
     ChangePasswordForm,
@@ -44,15 +46,27 @@ from .forms import (
     EnableTwoFactorForm,
     LoginCodeForm,
     LoginForm,
+    PasskeyConfirmForm,
+    PasskeyLoginForm,
     PersonalTokenForm,
     RegenerateBackupCodesForm,
     RequestResetForm,
     ResetPasswordForm,
     WorkRoleForm,
 )
+from .passkeys import (
+    add_passkey,
+    check_passkey,
+    passkey_authentication_options,
+    passkey_registration_options,
+    remove_passkey,
+)
 from .queries import (
     SignedIn,
+    has_passkeys,
     member_session_for,
+    passkey_for,
+    passkeys_of,
     personal_token_for,
     personal_tokens_of,
     signed_in,
@@ -81,16 +95,20 @@ from .sign_in import begin_browser_session
 from .step_up import (
     admin_powers_count,
     mark_code_entered,
+    passkey_confirm,
     replay_fields,
     send_back,
+    step_up_for_passkey_removal,
     step_up_for_wallet_token,
 )
 from .two_factor import (
     begin_two_factor,
     check_code,
     complete_login,
+    complete_login_with_passkey,
     disable_two_factor,
     enable_two_factor,
+    pending_login,
     pending_member_id,
     pending_set_up,
     regenerate_backup_codes,
@@ -186,6 +204,10 @@ def login():
 # the password step's token while the code step waits: in the session (signed), never
 # in a URL; the token itself says whose and since when (two_factor.start_login)
 PENDING_LOGIN = "pending_login"
+# a passkey ceremony's challenge while the browser answers (``passkeys.Ceremony``: signed
+# for its purpose and member, and timed); taken out when the answer comes, so each
+# challenge is tried once
+PASSKEY_CEREMONY = "passkey_ceremony"
 
 
 def _pending() -> dict:
@@ -241,13 +263,19 @@ def login_code():
     if not pending:
         return redirect(url_for("accounts.login"))
     backup = request.args.get("backup") == "1"
-    form = BackupLoginCodeForm() if backup else LoginCodeForm()
-    if form.validate_on_submit():
+    with_passkey = "credential" in request.form  # the passkey's form, not the code's
+    form = _posted(BackupLoginCodeForm if backup else LoginCodeForm, not with_passkey)
+    passkey_form = _posted(PasskeyLoginForm, with_passkey)
+    used = passkey_form if with_passkey else form
+    if used.validate_on_submit():
+        token = pending.get("token")
         try:
-            user = complete_login(pending.get("token"), form.code.data)
+            user = (complete_login_with_passkey(token, passkey_form.credential.data,
+                                                session.pop(PASSKEY_CEREMONY, None))
+                    if with_passkey else complete_login(token, form.code.data))
         except InvalidField as e:
-            form.code.errors.append(str(e))
-            _count_refused_code(pending_member_id(pending.get("token")))
+            (used.form_errors if with_passkey else form.code.errors).append(str(e))
+            _count_refused_code(pending_member_id(token))
         except OffloadError as e:  # the password step is spent or too old: start again
             session.pop(PENDING_LOGIN, None)
             flash(str(e), "error")
@@ -257,7 +285,15 @@ def login_code():
             mark_code_entered()
             return redirect(safe_next(pending.get("next")))
     form.code.data = ""
-    return render_template("accounts/login_code.html", form=form, backup=backup), _status(form)
+    passkeys = has_passkeys(pending_member_id(pending.get("token")) or 0)
+    return render_template("accounts/login_code.html", form=form, backup=backup,
+                           passkey_form=passkey_form if passkeys else None), _status(used)
+
+
+def _posted(form_class, posted: bool, **kwargs):
+    """``form_class`` reading the request when it is the form that was posted, else
+    empty (two forms on one page, each posted to the same address)."""
+    return form_class(**kwargs) if posted else form_class(formdata=None, **kwargs)
 
 
 @bp.post("/logout")
@@ -482,8 +518,12 @@ def _two_factor_page(status: int = 200, **forms):
     # drawn here, as SVG in the page: the secret never goes to a third party's QR service
     qr = Markup(segno.make(pending.uri, error="m").svg_inline(
         scale=5, title="QR code to scan with your authenticator app")) if pending else None
+    forms.setdefault("passkey_form", AddPasskeyForm(formdata=None))
     return render_template("accounts/two_factor.html", state=state, pending=pending, qr=qr,
-                           begin_form=ButtonForm(formdata=None), **forms), status
+                           begin_form=ButtonForm(formdata=None),
+                           remove_passkey_form=ButtonForm(formdata=None),
+                           passkeys=passkeys_of(current_user.id) if state.is_on else [],
+                           **forms), status
 
 
 @bp.get("/settings/two-factor")
@@ -562,6 +602,71 @@ def disable_two_factor_submit():
                   again=lambda: _two_factor_page(422, disable_form=_emptied(form)))
 
 
+# --- passkeys ---------------------------------------------------------------------------
+
+def _ceremony_answer(ceremony):
+    """A ceremony's options for the browser's script; its challenge kept in the session."""
+    session[PASSKEY_CEREMONY] = ceremony.token
+    return current_app.response_class(ceremony.options, mimetype="application/json")
+
+
+@bp.post("/settings/two-factor/passkeys/options", endpoint="passkey_registration_options")
+@login_required
+def passkey_registration_options_answer():
+    """The options for ``navigator.credentials.create`` (``static/js/passkeys.js``)."""
+    if not two_factor_status(current_user.id).is_on:
+        return jsonify(error="Turn on two-factor authentication with an app first."), 409
+    return _ceremony_answer(passkey_registration_options(current_user._get_current_object()))
+
+
+@bp.post("/settings/two-factor/passkeys", endpoint="add_passkey")
+@login_required
+def add_passkey_submit():
+    form = AddPasskeyForm()
+    return submit(form, lambda: add_passkey(
+                      actor=current_user._get_current_object(), name=form.name.data,
+                      credential=form.credential.data or "",
+                      ceremony=session.pop(PASSKEY_CEREMONY, None)),
+                  done=lambda key: f"Passkey “{key.name}” added: use it at log-in instead of "
+                                   "the code.",
+                  then=url_for("accounts.two_factor", _anchor="passkeys"),
+                  fields={"passkey": "credential"},
+                  again=lambda: _two_factor_page(422, passkey_form=form))
+
+
+@bp.post("/settings/two-factor/passkeys/<int:passkey_id>/remove", endpoint="remove_passkey")
+@login_required
+def remove_passkey_submit(passkey_id: int):
+    """Needs a second factor entered lately (a code or a passkey): ``step_up``."""
+    found = passkey_for(current_user, passkey_id)
+    if ask := step_up_for_passkey_removal():
+        return ask
+    return submit_button(ButtonForm(), lambda: remove_passkey(
+                             found.id, actor=current_user._get_current_object()),
+                         done=f"Passkey “{found.name}” removed: it no longer logs you in.",
+                         to=url_for("accounts.two_factor", _anchor="passkeys"))
+
+
+@bp.post("/login/passkey/options", endpoint="login_passkey_options")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
+def login_passkey_options_answer():
+    """The options for ``navigator.credentials.get`` at the log-in's second step."""
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.dashboard"))
+    try:
+        user = pending_login(_pending().get("token"))
+    except OffloadError as e:
+        return jsonify(error=str(e)), 400
+    return _ceremony_answer(passkey_authentication_options(user))
+
+
+@bp.post("/two-factor/passkey/options", endpoint="passkey_options")
+@login_required
+def passkey_options_answer():
+    """The options for ``navigator.credentials.get`` on the "re-enter your code" page."""
+    return _ceremony_answer(passkey_authentication_options(current_user._get_current_object()))
+
+
 @bp.route("/two-factor/confirm", methods=["GET", "POST"], endpoint="confirm_code")
 @login_required
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
@@ -570,17 +675,28 @@ def confirm_code_page():
     """"Re-enter your code": then back to the page (or the POST) it came from."""
     if not two_factor_status(current_user.id).is_on:
         return redirect(url_for("accounts.two_factor"))
-    form = ConfirmCodeForm(data={"next": request.args.get("next")}
-                           if request.method == "GET" else None)
+    with_passkey = "two_factor-credential" in request.form
+    form = _posted(ConfirmCodeForm, not with_passkey, data={"next": request.args.get("next")}
+                   if request.method == "GET" else None)
+    passkey_form = _posted(PasskeyConfirmForm, with_passkey)
+    used = passkey_form if with_passkey else form
     replay = request.form.get("two_factor-replay") == "1"  # a held-back POST to send on
-    if form.validate_on_submit():
+    if used.validate_on_submit():
+        member = current_user._get_current_object()
         try:
-            check_code(current_user._get_current_object(), form.code.data)
+            if with_passkey:
+                check_passkey(member, passkey_form.credential.data,
+                              session.pop(PASSKEY_CEREMONY, None))
+            else:
+                check_code(member, form.code.data)
         except OffloadError as e:
-            show_error(form, e)
+            show_error(used, e, {"passkey": ""})
         else:
             mark_code_entered()
-            return send_back(safe_next(form.next.data), replay=replay)
+            return send_back(safe_next(used.next.data), replay=replay)
     form.code.data = ""
+    next_url = used.next.data or request.args.get("next")
     return render_template("accounts/confirm_code.html", form=form, why=None,
-                           replay=replay_fields() if replay else None), _status(form)
+                           replay=replay_fields() if replay else None,
+                           **passkey_confirm(next_url, passkey_form if with_passkey else None)
+                           ), _status(used)

@@ -1,5 +1,7 @@
-"""The invite-tree explorer and reparenting (the service keeps the old edge and writes
-the moderation-log entry)."""
+"""The invite-tree explorer, the admin's page of a member: reparenting (the service
+keeps the old edge and writes the moderation-log entry) and resetting the member's
+two-factor log-in (``moderation.account_recovery``; the admin area's guard has asked
+for the admin's own fresh code before any POST here)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,18 @@ from flask_login import current_user
 
 from offload.accounts.decorators import admin_required
 from offload.accounts.models import User
+from offload.accounts.queries import two_factor_status
 from offload.core.errors import InvalidField
 from offload.core.forms import arg_text, parse_id
 from offload.core.submit import submit
 from offload.invites.tree import branches, line_to_root, reparent
+from offload.moderation.account_recovery import (
+    reset_member_two_factor,
+    why_cannot_reset_two_factor,
+)
 
 from .blueprint import bp
-from .forms import ReparentForm
+from .forms import ReparentForm, ResetTwoFactorForm
 from .queries import member_named, members_starting, open_case_count
 
 
@@ -58,12 +65,32 @@ def reparent_member(username: str):
                   again=lambda: _render(username, form))
 
 
-def _render(username: str, form: ReparentForm | None = None):
+@bp.post("/tree/<username>/reset-two-factor")
+@admin_required
+def reset_two_factor(username: str):
+    subject = member_named(username) or abort(404)
+    form = ResetTwoFactorForm(prefix="reset")
+    return submit(form, lambda: reset_member_two_factor(
+                      subject, actor=current_user, password=form.password.data,
+                      reason=form.reason.data),
+                  done=f"{subject.name}'s two-factor authentication is reset: they log in "
+                       "with their password and set it up again. We e-mailed them.",
+                  then=url_for("admin.tree_member", username=subject.username,
+                               _anchor="two-factor"),
+                  again=lambda: _render(username, reset_form=form))
+
+
+def _render(username: str, form: ReparentForm | None = None,
+            reset_form: ResetTwoFactorForm | None = None):
     subject = member_named(username) or abort(404)
     after = request.args.get("after", "")
     level, next_after = branches(subject.id, parse_id(after))
+    failed = [f for f in (form, reset_form) if f is not None]
     return render_template(
         "admin/tree.html", subject=subject, line=line_to_root(subject.id), level=level,
         next_after=next_after, below=subject.branch_size, open_cases=open_case_count(subject.id),
-        form=form or ReparentForm(formdata=None)), (
-            422 if form and (form.errors or form.form_errors) else 200)
+        form=form or ReparentForm(formdata=None),
+        reset_form=reset_form or ResetTwoFactorForm(formdata=None, prefix="reset"),
+        two_factor=two_factor_status(subject.id),
+        cannot_reset=why_cannot_reset_two_factor(subject, actor=current_user)), (
+            422 if any(f.errors or f.form_errors for f in failed) else 200)

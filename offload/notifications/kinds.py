@@ -61,6 +61,9 @@ KINDS: dict[str, KindInfo] = {
     "contact_answered": KindInfo("The admins answered your contact message", Channel.EMAIL),
     "webhook_disabled": KindInfo("A webhook of yours was turned off after failing",
                                  Channel.EMAIL),
+    # the reset's own letter is security mail, always sent (``moderation.account_recovery``)
+    "two_factor_reset": KindInfo("An admin reset your two-factor authentication",
+                                 Channel.IN_APP, can_turn_off=False),
     "contact_message": KindInfo("A message to the admins from the contact page (admins)",
                                 Channel.EMAIL),
 }

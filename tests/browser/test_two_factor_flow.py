@@ -11,23 +11,15 @@ from sqlalchemy import select
 
 from offload.core.db import db
 from offload.wallet.models import Withdrawal
-from tests.support.browser import log_in
-from tests.support.factories import PASSWORD, fund
+from tests.support.browser import log_in, password_step
+from tests.support.factories import fund
 from tests.support.two_factor import code_for, turn_on_two_factor
 
 pytestmark = pytest.mark.browser
 
 
-def _password_step(page, live_server, username):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Your log-in code")).to_be_visible()
-
-
 def _backup_code_step(page, live_server, username, code):
-    _password_step(page, live_server, username)
+    password_step(page, live_server, username)
     page.get_by_role("link", name="Use a backup code").click()
     page.get_by_label("Backup code").fill(code)
     page.get_by_role("button", name="Log in").click()
@@ -74,7 +66,7 @@ def test_set_up_then_log_in_with_a_code_and_a_backup_code(browser, live_server, 
     expect(page.get_by_text("You have 10 unused backup codes.")).to_be_visible()
     _log_out(page)
 
-    _password_step(page, live_server, "ada")
+    password_step(page, live_server, "ada")
     expect(page.get_by_text("Enter the 6-digit code from your app.")).to_be_visible()
     shot(page, "2fa-03-code-step")
     _accessible(page, "the code step")

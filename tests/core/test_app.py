@@ -57,6 +57,25 @@ def test_friendly_500_page_without_traceback(app, tmp_path):
     assert "secret internals" not in body and "Traceback" not in body
 
 
+@pytest.fixture(autouse=True)
+def _webauthn_named(monkeypatch):
+    """Production needs the passkeys' relying party named; these tests are about the rest."""
+    monkeypatch.setenv("OFFLOAD_WEBAUTHN_RP_ID", "offload.example")
+    monkeypatch.setenv("OFFLOAD_WEBAUTHN_ORIGIN", "https://offload.example")
+
+
+def test_production_refuses_to_start_without_the_webauthn_relying_party(monkeypatch,
+                                                                        tmp_path):
+    monkeypatch.setenv("OFFLOAD_SECRET_KEY", "a real secret from the environment")
+    monkeypatch.delenv("OFFLOAD_WEBAUTHN_ORIGIN")
+    settings = {"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+                "RATELIMIT_SINGLE_PROCESS": True}
+    with pytest.raises(RuntimeError, match="^OFFLOAD_WEBAUTHN_ORIGIN must be set"):
+        create_app(settings)
+    assert create_app({**settings, "WEBAUTHN_ORIGIN": "https://offload.example"})
+    assert create_app({**settings, "PRODUCTION": False})  # development guesses
+
+
 def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
     monkeypatch.delenv("OFFLOAD_SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):

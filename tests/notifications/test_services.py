@@ -291,7 +291,8 @@ def test_preferences_refuse_unknown_kinds_and_channels(make_member):
     assert preferences_for(ada.id)["award"] == Channel.EMAIL
 
 
-ACCOUNTABLE = ("commission_due", "case_opened", "case_resolved", "vouch_moved", "chargeback")
+ACCOUNTABLE = ("commission_due", "case_opened", "case_resolved", "vouch_moved", "chargeback",
+               "two_factor_reset")
 
 
 def test_notices_a_member_is_held_to_account_by_cannot_be_turned_off(make_member):

@@ -33,3 +33,12 @@ def gig(poster, kind: str, title: str):
                     budget_max_minor=3_000_00, deadline=utcnow().date() + timedelta(days=30),
                     client_details=ClientInfo("Bright Dental", "ops@bright.example")
                     if kind == "referral" else None)
+
+
+def password_step(page, live_server, username):
+    """The log-in's first step for a member with two-factor log-in: the code page next."""
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Username or e-mail").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Your log-in code")).to_be_visible()
