@@ -163,13 +163,15 @@ def _register_api(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from offload.accounts.cli import accounts_cli
+    from offload.backups.cli import backup_cli
     from offload.commissions.cli import commissions_cli
     from offload.demo.cli import demo_cli
     from offload.jobs.cli import jobs_cli
     from offload.ledger.cli import ledger_cli
     from offload.payments.cli import payments_cli
 
-    for group in (accounts_cli, demo_cli, jobs_cli, ledger_cli, commissions_cli, payments_cli):
+    for group in (accounts_cli, demo_cli, jobs_cli, ledger_cli, commissions_cli, payments_cli,
+                  backup_cli):
         app.cli.add_command(group)
 
 
