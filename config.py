@@ -102,6 +102,10 @@ class Config:
     # Hops of trusted proxies in front of the app (X-Forwarded-For); 0 = none.
     PROXY_FIX_X_FOR = 0
 
+    # Operations (offload/observability): log lines as JSON ("json") or key=value text
+    # ("text"); None: JSON in production, text otherwise.
+    LOG_FORMAT = None
+
     # Uploads: stored under generated names outside the static folder.
     UPLOAD_FOLDER = None  # default: <instance>/uploads
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024

@@ -80,15 +80,3 @@ class KeyValueFormatter(logging.Formatter):
         if extras:
             line += " " + " ".join(f"{k}={v!r}" for k, v in sorted(extras.items()))
         return line
-
-
-def init_logging() -> None:
-    """Give the root logger a key=value handler unless the host (gunicorn, pytest) set one."""
-    install_log_context()
-    root = logging.getLogger()
-    if root.handlers:
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)

@@ -1,0 +1,21 @@
+"""What an operator sees of the running site: logs, metrics, errors and readiness.
+
+- ``logging.py``: the root handler, JSON lines (``LOG_FORMAT=json``, production's
+  default) or key=value text (development, tests); a request id on every request
+  (``X-Request-ID``: a trusted proxy's, else a new one), returned on every response,
+  on every line logged meanwhile and on the error pages; one line per request in JSON.
+
+Nothing imports it but ``create_app``, which calls ``init_observability`` first, so
+that its request hooks run around all the others.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .logging import init_logging, init_request_ids
+
+
+def init_observability(app: Flask) -> None:
+    init_logging(app)
+    init_request_ids(app)
