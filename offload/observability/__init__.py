@@ -4,6 +4,7 @@
   default) or key=value text (development, tests); a request id on every request
   (``X-Request-ID``: a trusted proxy's, else a new one), returned on every response,
   on every line logged meanwhile and on the error pages; one line per request in JSON.
+- ``views.py``: ``/readyz`` (the database answers and is at the migrations' head).
 
 Nothing imports it but ``create_app``, which calls ``init_observability`` first, so
 that its request hooks run around all the others.
@@ -14,8 +15,11 @@ from __future__ import annotations
 from flask import Flask
 
 from .logging import init_logging, init_request_ids
+from .views import bp, init_readiness
 
 
 def init_observability(app: Flask) -> None:
     init_logging(app)
     init_request_ids(app)
+    init_readiness(app)
+    app.register_blueprint(bp)
