@@ -103,8 +103,10 @@ class Config:
     PROXY_FIX_X_FOR = 0
 
     # Operations (offload/observability): log lines as JSON ("json") or key=value text
-    # ("text"); None: JSON in production, text otherwise.
+    # ("text"); None: JSON in production, text otherwise. /metrics answers only
+    # "Authorization: Bearer <METRICS_TOKEN>" (unset: 404).
     LOG_FORMAT = None
+    METRICS_TOKEN = ""
 
     # Uploads: stored under generated names outside the static folder.
     UPLOAD_FOLDER = None  # default: <instance>/uploads

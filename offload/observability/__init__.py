@@ -4,10 +4,17 @@
   default) or key=value text (development, tests); a request id on every request
   (``X-Request-ID``: a trusted proxy's, else a new one), returned on every response,
   on every line logged meanwhile and on the error pages; one line per request in JSON.
-- ``views.py``: ``/readyz`` (the database answers and is at the migrations' head).
+- ``metrics.py``: Prometheus, at ``/metrics`` behind ``METRICS_TOKEN``: request latency
+  by endpoint and status (summed over gunicorn's workers through
+  ``PROMETHEUS_MULTIPROC_DIR``), and gauges read at scrape time from the features'
+  ``queries.py`` (outbox backlog, failed deliveries, job successes, open disputes,
+  overdue commissions).
+- ``views.py``: ``/readyz`` (the database answers and is at the migrations' head) and
+  ``/metrics``.
 
-Nothing imports it but ``create_app``, which calls ``init_observability`` first, so
-that its request hooks run around all the others.
+It reads the features' queries and imports no service; nothing imports it but
+``create_app``, which calls ``init_observability`` first, so that its request hooks
+run around all the others.
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ from __future__ import annotations
 from flask import Flask
 
 from .logging import init_logging, init_request_ids
+from .metrics import init_metrics
 from .views import bp, init_readiness
 
 
 def init_observability(app: Flask) -> None:
     init_logging(app)
     init_request_ids(app)
+    init_metrics(app)
     init_readiness(app)
     app.register_blueprint(bp)

@@ -1,25 +1,33 @@
-"""``/readyz``: for the load balancer, not members.
+"""``/readyz`` and ``/metrics``: for the load balancer and for Prometheus, not members.
 
 ``/healthz`` (``pages``) says the process answers; ``/readyz`` says it can serve: the
 database answers and its Alembic revision is the migrations' head, read once from
 ``migrations/`` when the app starts (a deploy that ships a migration is not ready until
 ``flask db upgrade`` has run). One query a probe. 200, else 503 with a short JSON reason.
 
-It is not rate limited (a prober must not lock itself out), does not touch the session
-(no cookie), and is not cached.
+``/metrics`` answers only ``Authorization: Bearer <METRICS_TOKEN>`` (compared in constant
+time); with no token configured it is 404, as if it did not exist (production starts
+anyway, with a warning in the log: metrics are not worth an outage).
+
+Neither is rate limited (a prober must not lock itself out), neither touches the session
+(no cookie), and neither is cached.
 """
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import NotFound
 
 from offload.core.db import db
 from offload.core.extensions import limiter
+
+from .metrics import render_metrics
 
 bp = Blueprint("observability", __name__)
 
@@ -63,3 +71,19 @@ def readyz():
     response.headers["Cache-Control"] = "no-store"
     return response
 
+
+@bp.get("/metrics")
+@limiter.exempt
+def metrics():
+    token = current_app.config["METRICS_TOKEN"]
+    if not token:
+        raise NotFound()
+    given = request.headers.get("Authorization", "")
+    # str(): a token of digits arrives from OFFLOAD_METRICS_TOKEN parsed as a number
+    if not hmac.compare_digest(given.encode(), f"Bearer {str(token)}".encode()):
+        return Response("a bearer token is needed\n", 401, {
+            "WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"},
+            mimetype="text/plain")
+    response = render_metrics()
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -80,7 +80,10 @@ def test_probes_are_not_rate_limited(tmp_path, monkeypatch):
     # the limiter is shared by every app: its defaults are put back after the test
     monkeypatch.setattr(limiter.limit_manager, "_default_limits", [])
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/limits.db",
-                   RATELIMIT_DEFAULT="2 per hour")
+                   RATELIMIT_DEFAULT="2 per hour", METRICS_TOKEN="scrape-token")
     client = app.test_client()
     assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 429]
     assert {client.get("/readyz").status_code for _ in range(4)} == {503}
+    scrapes = {client.get("/metrics", headers={"Authorization": "Bearer scrape-token"})
+               .status_code for _ in range(4)}
+    assert scrapes == {200}
