@@ -9,6 +9,8 @@
   ``PROMETHEUS_MULTIPROC_DIR``), and gauges read at scrape time from the features'
   ``queries.py`` (outbox backlog, failed deliveries, job successes, open disputes,
   overdue commissions).
+- ``sentry.py``: errors to Sentry when ``SENTRY_DSN`` is set, scrubbed of e-mail
+  addresses, bodies, cookies and credentials; not even imported otherwise.
 - ``views.py``: ``/readyz`` (the database answers and is at the migrations' head) and
   ``/metrics``.
 
@@ -23,11 +25,13 @@ from flask import Flask
 
 from .logging import init_logging, init_request_ids
 from .metrics import init_metrics
+from .sentry import init_sentry
 from .views import bp, init_readiness
 
 
 def init_observability(app: Flask) -> None:
     init_logging(app)
+    init_sentry(app)
     init_request_ids(app)
     init_metrics(app)
     init_readiness(app)
