@@ -40,3 +40,24 @@ def test_a_periodic_jobs_lines_carry_its_name(app, caplog):
         Worker(app, jobs=(job,)).run_once()
     assert _record(caplog, "offload.test.job", "working").context == {"job": "noisy"}
     assert _record(caplog, "offload.jobs.worker", "noisy: done").context == {"job": "noisy"}
+
+
+def test_a_webhooks_lines_carry_its_delivery(app, make_member, caplog):
+    from offload.core.db import db
+    from offload.notifications.services import notify
+    from offload.webhooks.models import WebhookDelivery
+    from offload.webhooks.services import create_webhook_endpoint
+    from tests.support.webhooks import Receiver
+
+    ada = make_member("ada")
+    with Receiver() as receiver:
+        create_webhook_endpoint(actor=ada, url=receiver.url, events=["message.received"])
+        notify(ada, "new_message", title="Hello", link="/dashboard")
+        db.session.commit()
+        delivery = db.session.query(WebhookDelivery).one()
+        with caplog.at_level(logging.INFO):
+            Worker(app, jobs=()).deliver_mail()
+    assert len(receiver.received) == 1
+    line = next(r for r in caplog.records if r.name == "offload.webhooks"
+                and r.getMessage().startswith(f"webhook {delivery.message_id} delivered"))
+    assert line.context == {"job": "deliver_webhooks", "webhook_delivery_id": delivery.id}

@@ -105,6 +105,24 @@ def test_the_gauges_read_the_database(app, client, token, make_member):
     assert abs(succeeded - utcnow().timestamp()) < 60
 
 
+def test_the_webhook_backlog_counts_enabled_endpoints_only(client, token, make_member):
+    from offload.notifications.services import notify
+    from offload.webhooks.models import WebhookEndpoint
+    from offload.webhooks.services import create_webhook_endpoint
+
+    ada = make_member("ada")
+    create_webhook_endpoint(actor=ada, url="http://127.0.0.1:9/hook", events=["message.received"])
+    for n in range(2):
+        notify(ada, "new_message", title=f"message {n}", link="/dashboard")
+    db.session.commit()
+    assert scrape(client)[("offload_outbox_backlog", (("outbox", "webhook"),))] == 2
+    with atomic():
+        db.session.execute(update(WebhookEndpoint).values(disabled_at=utcnow()))
+    samples = scrape(client)  # a turned-off endpoint's events wait for its owner
+    assert samples[("offload_outbox_backlog", (("outbox", "webhook"),))] == 0
+    assert samples[("offload_outbox_oldest_age_seconds", (("outbox", "webhook"),))] == 0
+
+
 def test_a_failed_run_keeps_the_last_success(app, client, token):
     outcomes = iter(["fine", RuntimeError("boom")])
 
