@@ -112,6 +112,14 @@ class Config:
     # Hops of trusted proxies in front of the app (X-Forwarded-For); 0 = none.
     PROXY_FIX_X_FOR = 0
 
+    # Operations (offload/observability): log lines as JSON ("json") or key=value text
+    # ("text"); None: JSON in production, text otherwise. /metrics answers only
+    # "Authorization: Bearer <METRICS_TOKEN>" (unset: 404). Errors go to Sentry when
+    # SENTRY_DSN is set.
+    LOG_FORMAT = None
+    METRICS_TOKEN = ""
+    SENTRY_DSN = None
+
     # Uploads: stored under generated names outside the static folder.
     UPLOAD_FOLDER = None  # default: <instance>/uploads
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024

@@ -11,12 +11,21 @@ README's production command and ``make bench`` both use this file).
   there is garbage yet) and is switched on in each worker.
 - Workers: sync workers, ``WEB_CONCURRENCY`` or (2 × cores) + 1, gunicorn's own rule of
   thumb: a page is mostly Python (CPU) with short waits on the database.
+- Metrics: each worker counts its requests in files under ``PROMETHEUS_MULTIPROC_DIR``
+  (prometheus_client's multiprocess mode) and ``/metrics`` sums them, whichever worker
+  answers the scrape. The directory must be set before the app is loaded and empty
+  when the server starts (files of an earlier run would be counted again): a new
+  temporary one unless the environment names one, which is emptied here. A worker
+  that exits is marked dead (``child_exit``).
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("OFFLOAD_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY") or 0) or 2 * len(os.sched_getaffinity(0)) + 1
@@ -27,6 +36,14 @@ graceful_timeout = 30
 # one access line per request is the proxy's job; errors still go to stderr
 accesslog = os.environ.get("OFFLOAD_ACCESS_LOG") or None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+_made_metrics_dir = None
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
+else:
+    _made_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="offload-metrics-")
 
 # off while the master loads the app: everything it makes lives as long as the process
 gc.disable()
@@ -46,3 +63,16 @@ def post_fork(server, worker) -> None:
 
     with worker.app.wsgi().app_context():
         db.engine.dispose(close=False)
+
+
+def child_exit(server, worker) -> None:
+    """In the master, when a worker has exited: its live-only samples are dropped."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    """The metrics directory made for this run goes with it."""
+    if _made_metrics_dir:
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)

@@ -18,10 +18,10 @@ from offload.core.cache import init_cache
 from offload.core.db import configure_engine, db
 from offload.core.errors import register_error_handlers
 from offload.core.extensions import csrf, limiter, login_manager, mail, migrate
-from offload.core.logs import init_logging
 from offload.core.routing import init_routing
 from offload.core.security import init_security
 from offload.core.uploads import init_request_limits
+from offload.observability import init_observability
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("OFFLOAD_INSTANCE_PATH")
                 or str(ROOT / "instance"))
     _load_config(app, overrides or {})
-    init_logging()
+    init_observability(app)  # first: its request hooks time and name all the others
     _init_extensions(app)
     init_security(app)
     init_routing(app)

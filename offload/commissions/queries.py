@@ -7,7 +7,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import aliased
 from werkzeug.exceptions import NotFound
 
@@ -83,6 +83,15 @@ def overdue_commissions(today: date | None = None, limit: int = 1000
         .join(Gig, Gig.id == Project.gig_id)
         .where(Commission.state == CommissionState.DUE, Commission.due_on < today)
         .order_by(Commission.due_on, Commission.id).limit(limit))]
+
+
+def overdue_commission_count(today: date | None = None) -> int:
+    """How many due commissions are past their due day (the operator's metrics); along
+    ix_commissions_state_due."""
+    today = today or utcnow().date()
+    return db.session.scalar(
+        select(func.count()).select_from(Commission)
+        .where(Commission.state == CommissionState.DUE, Commission.due_on < today)) or 0
 
 
 class CommissionRow(NamedTuple):

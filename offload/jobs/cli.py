@@ -19,6 +19,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from offload.core.logs import log_context
 from offload.notifications.services import deliver_outbox
 
 from . import registry
@@ -59,10 +60,11 @@ def deliver_mail_command(limit: int) -> None:
 
 def _run(job: registry.Job) -> bool:
     try:
-        summary = run_claimed(job, on_schedule=False) if job.is_periodic else run_job(job)
+        with log_context(job=job.name):  # on every line the job logs
+            summary = run_claimed(job, on_schedule=False) if job.is_periodic else run_job(job)
     except Exception:
         # one broken job must not stop the others (mail keeps flowing)
-        log.exception("job %s failed", job.name)
+        log.exception("job %s failed", job.name, extra={"job": job.name})
         click.echo(f"{job.name}: FAILED (see the log)", err=True)
         return False
     click.echo(f"{job.name}: {summary if summary is not None else 'skipped, running elsewhere'}")

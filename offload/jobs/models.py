@@ -28,5 +28,8 @@ class JobRun(db.Model):
     locked_until: Mapped[datetime | None]
     last_started_at: Mapped[datetime | None]
     last_finished_at: Mapped[datetime | None]
+    # when a run last ended without an error: kept through failed runs, so the metrics
+    # show how long a job has been failing (``last_finished_at`` moves on every run)
+    last_succeeded_at: Mapped[datetime | None]
     # the last run's one-line summary, or why it failed
     last_outcome: Mapped[str | None] = mapped_column(String(300))

@@ -57,15 +57,17 @@ def claim_job(job: Job, *, now: datetime | None = None,
         return until if result.rowcount == 1 else None
 
 
-def release_job(job: Job, outcome: str, lease: datetime) -> None:
-    """Give the claim back, noting how the run ended; only while it is still this
-    runner's (``lease`` from ``claim_job``): a run that outlived its lease must not
-    free the claim another runner has taken since."""
+def release_job(job: Job, outcome: str, lease: datetime, *, succeeded: bool = False) -> None:
+    """Give the claim back, noting how the run ended (and when, if ``succeeded``); only
+    while it is still this runner's (``lease`` from ``claim_job``): a run that outlived
+    its lease must not free the claim another runner has taken since."""
+    now = utcnow()
+    ended = {"last_succeeded_at": now} if succeeded else {}
     with atomic() as session:
         session.execute(update(JobRun).where(JobRun.name == job.name,
                                              JobRun.locked_until == lease)
-                        .values(locked_until=None, last_finished_at=utcnow(),
-                                last_outcome=outcome[:OUTCOME_MAX])
+                        .values(locked_until=None, last_finished_at=now,
+                                last_outcome=outcome[:OUTCOME_MAX], **ended)
                         .execution_options(synchronize_session=False))
 
 
@@ -92,13 +94,14 @@ def run_claimed(job: Job, *, now: datetime | None = None, on_schedule: bool = Tr
     if lease is None:
         return None
     outcome = "FAILED: interrupted"  # a BaseException (KeyboardInterrupt) also releases
+    succeeded = False
     try:
         summary = run_job(job)
-        outcome = summary
+        outcome, succeeded = summary, True
         return summary
     except Exception as error:
         outcome = f"FAILED: {type(error).__name__}: {error}"
         raise
     finally:
         db.session.rollback()
-        release_job(job, outcome, lease)
+        release_job(job, outcome, lease, succeeded=succeeded)

@@ -8,6 +8,10 @@ queues mail, delivered when it commits) or WORKER_POLL_SECONDS; on SQLite for
 WORKER_SQLITE_POLL_SECONDS. It listens before its first pass, so a mail committed
 while it works wakes it again.
 
+Each line logged while it resolves resets, delivers or runs a job carries the job's
+name (``job``), and each about one letter or webhook its row (``outbox_id``,
+``webhook_delivery_id``): ``offload.core.logs.log_context``.
+
 Any number of workers, on any number of hosts, may run beside each other and beside
 cron's ``flask jobs run``: every outbox row, reset request and periodic job is
 claimed in the database before it is worked on, so none is done twice.
@@ -30,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from offload.accounts.services import resolve_password_resets
 from offload.core.db import db
+from offload.core.logs import log_context
 from offload.notifications.services import WORK_CHANNEL, deliver_outbox
 from offload.webhooks.services import deliver_webhooks
 
@@ -128,19 +133,25 @@ class Worker:
         stop()); webhooks in slices of WEBHOOK_SLICE_SECONDS, each POST within its
         deadline, so slow receivers delay mail by seconds, not a whole batch."""
         while not self.stopping:
-            resets = resolve_password_resets(limit=BATCH)
-            report = deliver_outbox(limit=BATCH, keep_going=self.keep_going)
-            hooks = deliver_webhooks(limit=BATCH, keep_going=self._for(WEBHOOK_SLICE_SECONDS))
-            if resets.queued:
-                log.info("resolve_password_resets: queued %d password reset mails",
-                         resets.queued)
-            if hooks.attempted:
-                log.info("deliver_webhooks: %s", hooks)
-            if report.sent or report.failed or report.given_up:
-                log.info("deliver_outbox: %s", report)
+            with log_context(job="resolve_password_resets"):
+                resets = resolve_password_resets(limit=BATCH)
+                if resets.queued:
+                    log.info("resolve_password_resets: queued %d password reset mails",
+                             resets.queued)
+            with log_context(job="deliver_outbox"):
+                report = deliver_outbox(limit=BATCH, keep_going=self.keep_going)
+                if report.sent or report.failed or report.given_up:
+                    log.info("deliver_outbox: %s", report)
+            with log_context(job="deliver_webhooks"):
+                hooks = deliver_webhooks(limit=BATCH,
+                                         keep_going=self._for(WEBHOOK_SLICE_SECONDS))
+                if hooks.attempted:
+                    log.info("deliver_webhooks: %s", hooks)
+            mailed = report.sent or report.failed or report.given_up
             # requests for unknown addresses queue nothing, but a full batch means more wait
             # (a failed webhook holds its endpoint back, so it is not tried again at once)
-            elif not resets.queued and resets.handled < BATCH and not hooks.attempted:
+            if not mailed and not resets.queued and resets.handled < BATCH \
+                    and not hooks.attempted:
                 return
 
     def _for(self, seconds: float):
@@ -149,13 +160,14 @@ class Worker:
         return lambda: self.keep_going() and time.monotonic() < until
 
     def _run_periodic(self, job: registry.Job) -> None:
-        try:
-            summary = run_claimed(job)
-        except Exception:
-            log.exception("job %s failed", job.name)
-            return
-        if summary is not None:
-            log.info("%s: %s", job.name, summary)
+        with log_context(job=job.name):  # on every line the job logs
+            try:
+                summary = run_claimed(job)
+            except Exception:
+                log.exception("job %s failed", job.name)
+                return
+            if summary is not None:
+                log.info("%s: %s", job.name, summary)
 
     # --- waiting -----------------------------------------------------------------
 

@@ -271,6 +271,12 @@ def open_disputes_page(cursor: str | None = None, size: int | None = None) -> Pa
                 next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
 
 
+def open_dispute_count() -> int:
+    """How many disputes wait for an admin (the operator's metrics); along ix_disputes_open."""
+    return db.session.scalar(select(func.count()).select_from(Dispute)
+                             .where(Dispute.resolved_at.is_(None))) or 0
+
+
 def _name(user) -> ColumnElement[str]:
     """User.name in SQL: the display name, else the username."""
     return func.coalesce(func.nullif(user.display_name, ""), user.username)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Integer, String, Text, and_, bindparam, column, func, select, table
 
@@ -98,3 +99,30 @@ def emails_queued_since(user_id: int, template: str, since: datetime) -> int:
             .where(OutboxEmail.user_id == user_id, OutboxEmail.template == template,
                    OutboxEmail.created_at > since))
     return db.session.scalar(stmt) or 0
+
+
+class DeliveryBacklog(NamedTuple):
+    """An outbox as the operator's metrics see it (mail here, webhooks likewise)."""
+
+    waiting: int  # not delivered yet and still to be tried
+    oldest_at: datetime | None  # when the oldest of those was queued
+    failed: int  # not delivered, and at least one attempt failed (given up ones too)
+
+
+def mail_backlog(max_attempts: int) -> DeliveryBacklog:
+    """The mail outbox's backlog (``max_attempts``: OUTBOX_MAX_ATTEMPTS), all on unsent
+    rows (the outbox index's first column)."""
+    unsent = OutboxEmail.sent_at.is_(None)
+    return backlog_of(OutboxEmail, waiting=and_(unsent, OutboxEmail.attempts < max_attempts),
+                      failed=and_(unsent, OutboxEmail.attempts > 0))
+
+
+def backlog_of(outbox, *, waiting, failed) -> DeliveryBacklog:
+    """An outbox table's backlog: its rows matching ``waiting`` (counted, and the oldest's
+    ``created_at``) and ``failed`` (counted); one statement."""
+    row = db.session.execute(select(
+        select(func.count()).select_from(outbox).where(waiting).scalar_subquery(),
+        select(func.min(outbox.created_at)).where(waiting).scalar_subquery(),
+        select(func.count()).select_from(outbox).where(failed).scalar_subquery(),
+    )).one()
+    return DeliveryBacklog(*row)

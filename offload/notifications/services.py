@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from offload.core.db import atomic, db, in_atomic, is_postgresql, utcnow
 from offload.core.errors import Invalid, NotAllowed
+from offload.core.logs import log_context
 from offload.core.mailer import send_email
 
 from .kinds import kind_info
@@ -317,23 +318,28 @@ def deliver_outbox(*, now: datetime | None = None, limit: int = 100,
     for email_id in list(db.session.scalars(stmt)):
         if keep_going is not None and not keep_going():
             break
-        letter = _claim(email_id, now)
-        if letter is None:
-            continue  # another runner took it, or it was sent meanwhile
-        try:
-            if letter.context is not None:  # queued unrendered: render it now
-                letter = _rendered(letter)
-            send_email(to=letter.to, subject=letter.subject, text=letter.text, html=letter.html,
-                       list_unsubscribe=letter.list_unsubscribe)
-        except Exception as exc:  # any failure is retried later; the reason is kept on the row
-            if _record_failure(letter, now, exc):
-                report.given_up += 1
-            else:
-                report.failed += 1
-        else:
-            _record_sent(letter, now)
-            report.sent += 1
+        with log_context(outbox_id=email_id):  # on each line logged about this letter
+            _deliver_one(email_id, now, report)
     return report
+
+
+def _deliver_one(email_id: int, now: datetime, report: DeliveryReport) -> None:
+    letter = _claim(email_id, now)
+    if letter is None:
+        return  # another runner took it, or it was sent meanwhile
+    try:
+        if letter.context is not None:  # queued unrendered: render it now
+            letter = _rendered(letter)
+        send_email(to=letter.to, subject=letter.subject, text=letter.text, html=letter.html,
+                   list_unsubscribe=letter.list_unsubscribe)
+    except Exception as exc:  # any failure is retried later; the reason is kept on the row
+        if _record_failure(letter, now, exc):
+            report.given_up += 1
+        else:
+            report.failed += 1
+    else:
+        _record_sent(letter, now)
+        report.sent += 1
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 from werkzeug.exceptions import NotFound
 
 from offload.core.db import db
 from offload.core.pagination import Page, decode_cursor, keyset_page
+from offload.notifications.queries import DeliveryBacklog, backlog_of
 
 from .models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -110,3 +111,13 @@ def delivery_log(endpoint_id: int, cursor: str | None) -> Page:
     page = keyset_page(rows, size, key is None, "attempted_at")
     page.items = [AttemptView(*row) for row in page.items]
     return page
+
+
+def webhook_backlog() -> DeliveryBacklog:
+    """The webhook outbox's backlog: waiting are the undelivered events of enabled
+    endpoints (a turned-off one's wait for its owner, not for the worker)."""
+    undelivered = WebhookDelivery.delivered_at.is_(None)
+    enabled = select(WebhookEndpoint.id).where(WebhookEndpoint.disabled_at.is_(None))
+    return backlog_of(WebhookDelivery,
+                      waiting=and_(undelivered, WebhookDelivery.endpoint_id.in_(enabled)),
+                      failed=and_(undelivered, WebhookDelivery.attempts > 0))

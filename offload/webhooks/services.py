@@ -26,6 +26,7 @@ from offload.accounts.models import User
 from offload.core.db import atomic, db, in_atomic, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.core.links import site_path
+from offload.core.logs import log_context
 from offload.moderation.services import record_moderation
 from offload.notifications.models import Notification
 from offload.notifications.services import notify, wake_mail_worker
@@ -327,20 +328,25 @@ def deliver_webhooks(*, now: datetime | None = None, clock: Callable[[], datetim
     for delivery_id in due:
         if keep_going is not None and not keep_going():
             break
-        send = _claim(delivery_id, clock())
-        if send is None:
-            continue  # another runner took it, or its endpoint failed meanwhile
-        started = time.monotonic()
-        status, error = _post(send, clock())
-        duration_ms = round((time.monotonic() - started) * 1000)
-        if error is None:
-            _record_delivered(send, clock(), status, duration_ms)
-            report.delivered += 1
-        else:
-            report.failed += 1
-            if _record_failed(send, clock(), status, error, duration_ms):
-                report.disabled += 1
+        with log_context(webhook_delivery_id=delivery_id):  # on each line logged about it
+            _deliver_one(delivery_id, clock, report)
     return report
+
+
+def _deliver_one(delivery_id: int, clock: Callable[[], datetime], report: WebhookReport) -> None:
+    send = _claim(delivery_id, clock())
+    if send is None:
+        return  # another runner took it, or its endpoint failed meanwhile
+    started = time.monotonic()
+    status, error = _post(send, clock())
+    duration_ms = round((time.monotonic() - started) * 1000)
+    if error is None:
+        _record_delivered(send, clock(), status, duration_ms)
+        report.delivered += 1
+    else:
+        report.failed += 1
+        if _record_failed(send, clock(), status, error, duration_ms):
+            report.disabled += 1
 
 
 def _is_due(now: datetime):

@@ -253,3 +253,24 @@ def test_slow_webhooks_hand_the_loop_back_to_mail_between_slices(app, make_membe
         Worker(app, jobs=()).deliver_mail()
     assert len(receiver.received) == sum(p.delivered for p in passes) == 4
     assert max(p.delivered for p in passes) < 4 and len(passes) >= 3
+
+
+def test_a_failed_run_keeps_when_the_job_last_succeeded(app):
+    outcomes = iter(["fine", "boom"])
+
+    def flaky() -> str:
+        outcome = next(outcomes)
+        if outcome == "boom":
+            raise RuntimeError(outcome)
+        return outcome
+
+    job = registry.Job("flaky", flaky, timedelta(minutes=1))
+    run_claimed(job, on_schedule=False)
+    succeeded = db.session.get(JobRun, "flaky").last_succeeded_at
+    assert succeeded is not None
+    db.session.rollback()
+    with pytest.raises(RuntimeError):
+        run_claimed(job, on_schedule=False)
+    row = db.session.get(JobRun, "flaky")
+    assert row.last_outcome == "FAILED: RuntimeError: boom"
+    assert row.last_succeeded_at == succeeded and row.last_finished_at > succeeded
