@@ -203,9 +203,11 @@ def test_backup_codes_are_stored_as_keyed_hashes(app, make_member, monkeypatch):
 def test_one_backup_code_used_twice_at_once_logs_in_once(make_member, race):
     alice = make_member("alice")
     code = turn_on_two_factor(alice).backup_codes[0]
+    alice_id = alice.id  # read here: race() commits, and an expired alice would refresh
+    # through this thread's session from both threads at once
 
     def use(_):
-        return two_factor.check_code(db.session.get(User, alice.id), code)
+        return two_factor.check_code(db.session.get(User, alice_id), code)
 
     results, errors = race(2, use)
     assert results == ["backup"]
