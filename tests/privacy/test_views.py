@@ -1,6 +1,8 @@
 """The "Delete my account" page: the refusals with their links, the form, and what
 other members see afterwards."""
 
+import re
+
 from offload.accounts.models import User
 from offload.commissions.queries import commission_of
 from offload.commissions.services import pay_commission
@@ -9,9 +11,14 @@ from offload.reviews.services import submit_review
 from tests.support.factories import PASSWORD, all_skills, fresh, new_key
 
 
-def test_settings_link_to_the_page(client, login, make_member):
+def test_settings_link_to_the_page_from_the_last_card(client, login, make_member):
     login(make_member("ada"))
-    assert 'href="/privacy/delete"' in client.get("/settings").get_data(as_text=True)
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'href="/privacy/delete"' in page
+    # the danger zone comes after everything else (API tokens, webhooks, feeds, help)
+    cards = re.findall(r'<section class="card[^"]*"(?: id="([^"]*)")?', page)
+    assert cards[-1] == "delete-account", cards
+    assert 'class="card danger-zone" id="delete-account"' in page
 
 
 def test_the_page_lists_each_reason_with_a_link_and_no_form(client, login, start_project,
