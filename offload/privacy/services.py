@@ -19,14 +19,20 @@ from offload.accounts.queries import member_row, two_factor_status
 from offload.accounts.two_factor import check_code
 from offload.alerts.models import Alert
 from offload.alerts.services import delete_alert
+from offload.cases.suspension import lock_suspension_gigs
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.feeds.services import revoke_member_feed_link
+from offload.gigs.closing import GigClosed
+from offload.gigs.services import cancel_member_gigs
 from offload.invites.models import Invite
+from offload.invites.services import revoke_member_invites
 from offload.ledger.models import AccountKind, LedgerAccount
+from offload.ledger.services import lock_accounts
 from offload.moderation.services import record_moderation
 from offload.notifications.models import OutboxEmail
 from offload.notifications.services import queue_email
+from offload.offers.services import close_member_offers
 from offload.profiles.services import erase_profile
 from offload.webhooks.models import WebhookEndpoint
 from offload.webhooks.services import delete_webhook_endpoint
@@ -67,6 +73,9 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
     tokens, the feed link, webhooks, alerts, the two-factor set-up and backup codes,
     and the mail queued for or sent to the member. The invite that brought them in
     forgets their address. Kept: ledger rows, messages, reviews, the invite tree.
+    Closed, as a suspension closes them (the same services): their open offers
+    withdrawn and an award waiting on them turned down (the poster told), their gigs on
+    the board cancelled (the offerers told), their unused invites revoked.
     Mails: a confirmation to the old address (queued before it is replaced; the outbox
     keeps the address it is sent to).
     Records: a moderation-log entry, the member as actor.
@@ -81,12 +90,15 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
     if not verify_password(user.password_hash, password or ""):
         raise InvalidField("password", "Your password is not correct.")
     with atomic() as session:
-        # the member, their wallet and debt accounts locked: money can't arrive between
-        # the check below and the deletion (a posting to them waits for the commit)
         session.execute(select(User.id).where(User.id == user.id).with_for_update())
-        session.execute(select(LedgerAccount.id).where(
-            LedgerAccount.owner_id == user.id,
-            LedgerAccount.kind.in_((AccountKind.WALLET, AccountKind.DEBT))).with_for_update())
+        # then, as a suspension does, the gigs this closes (in id order, before offers and
+        # the ledger, as every offer service does) and at once every ledger account it
+        # touches: the holds it releases, and the member's wallet and debt, so money
+        # can't arrive between the check below and the deletion
+        lock_accounts(lock_suspension_gigs(user) | set(session.scalars(
+            select(LedgerAccount.id).where(
+                LedgerAccount.owner_id == user.id,
+                LedgerAccount.kind.in_((AccountKind.WALLET, AccountKind.DEBT))))))
         session.refresh(user)
         if user.is_deleted:
             raise Conflict("This account is already deleted.")
@@ -96,6 +108,7 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
                 raise InvalidField("code", "Enter the code from your app, or a backup code.")
             check_code(user, code)
         old_email, old_name, old_username = user.email, user.name, user.username
+        _close_what_is_open(user)
         _erase_credentials(user.id)
         erase_profile(user.id)
         for endpoint_id in session.scalars(select(WebhookEndpoint.id)
@@ -133,6 +146,19 @@ def _refuse_if_blocked(member_id: int) -> None:
     blockers = deletion_blockers(member_id)
     if blockers:
         raise Conflict(blockers[0].reason)
+
+
+def _close_what_is_open(user: User) -> None:
+    """What a suspension closes, with the same services and the same notices to the
+    other members; only the reasons differ: the member left, nobody suspended them. The
+    money a closed offer held returns to their wallet, which ``deletion_blockers``
+    requires to be empty, so an offer with a postpaid fee held refuses the deletion
+    (through the wallet's reason) rather than being closed here."""
+    close_member_offers(user, reason="The member deleted their account.", actor_id=user.id,
+                        closed=None)
+    cancel_member_gigs(user.id, reason="Its poster deleted their account.",
+                       actor_id=user.id, closed=GigClosed.CANCELLED)
+    revoke_member_invites(user.id)
 
 
 def _erase_credentials(member_id: int) -> None:

@@ -16,12 +16,16 @@ from offload.commissions.models import Commission, CommissionState
 from offload.commissions.queries import commission_of
 from offload.commissions.services import pay_commission
 from offload.core.db import db
-from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.errors import Conflict, InvalidField, NotAllowed, OffloadError
 from offload.core.uploads import stored_path
 from offload.feeds.models import FeedToken
 from offload.feeds.services import make_feed_link
-from offload.invites.models import Invite
+from offload.gigs.models import Gig, GigState
+from offload.invites.models import Invite, InviteState
+from offload.invites.services import check_invite_usable, send_invite
 from offload.moderation.models import ModerationEntry
+from offload.offers.models import Offer, OfferState
+from offload.offers.services import accept_award, award_offer
 from offload.privacy import policies
 from offload.privacy.services import delete_account
 from offload.profiles import services as profiles
@@ -36,6 +40,7 @@ from offload.reviews.services import submit_review
 from offload.wallet.queries import WalletSummary
 from offload.webhooks.models import WebhookEndpoint
 from offload.webhooks.services import create_webhook_endpoint
+from tests.support.cases import notes
 from tests.support.factories import PASSWORD, count, fresh, new_key, upload
 from tests.support.images import image_upload
 from tests.support.two_factor import code_for, turn_on_two_factor
@@ -218,3 +223,41 @@ def test_no_reset_mail_for_the_placeholder_address(make_member, outbox):
     request_password_reset(f"deleted-{ada.id}@deleted.invalid")
     assert resolve_password_resets().queued == 0
     assert [m.template for m in outbox.all()] == ["account_deleted"]
+
+
+# --- what the member had open closes with the account ----------------------------------
+
+def test_their_gigs_offers_awards_and_invites_close_with_the_account(
+        make_member, make_gig, make_offer, outbox):
+    """As a suspension closes them (``cases.suspension``): nobody can go on dealing with,
+    or accept an award into a project with, a member who can't log in."""
+    ada, bob, carl = make_member("ada"), make_member("bob"), make_member("carl")
+    own_gig = make_gig(poster=ada).id  # referral gigs: offers without a fee held
+    bobs_offer = make_offer(fresh(Gig, own_gig), fresh(User, bob.id)).id
+    carls_gig = make_gig(poster=carl).id
+    adas_offer = make_offer(fresh(Gig, carls_gig), fresh(User, ada.id)).id
+    awarded_gig = make_gig(poster=carl).id
+    awarded = make_offer(fresh(Gig, awarded_gig), fresh(User, ada.id)).id
+    award_offer(fresh(Offer, awarded), actor=fresh(User, carl.id))
+    invite = send_invite(actor=fresh(User, ada.id), email="pal@example.com",
+                         vouch_note="We shipped a shop together.").id
+
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+
+    assert fresh(Gig, own_gig).state == GigState.CANCELLED
+    assert fresh(Offer, bobs_offer).state == OfferState.DECLINED
+    assert [t for t, _ in notes(bob, "offer_declined")] == [
+        f"Your offer on “{fresh(Gig, own_gig).title}” was closed: Its poster deleted "
+        "their account."]
+    assert fresh(Offer, adas_offer).state == OfferState.WITHDRAWN
+    # not "the member was suspended": they left
+    assert fresh(Offer, adas_offer).closed_reason is None
+    assert fresh(Offer, awarded).state == OfferState.AWARD_DECLINED
+    assert fresh(Gig, awarded_gig).state == GigState.OPEN
+    assert any("can no longer take" in t for t, _ in notes(carl, "award_declined"))
+    with pytest.raises(OffloadError):
+        accept_award(fresh(Offer, awarded), actor=fresh(User, ada.id))
+    assert fresh(Gig, awarded_gig).state == GigState.OPEN
+    assert fresh(Invite, invite).state == InviteState.REVOKED
+    with pytest.raises(Conflict, match="withdrawn"):
+        check_invite_usable(fresh(Invite, invite))

@@ -42,6 +42,15 @@ def test_an_admin_is_told_why(client, login, make_member):
     assert "An admin account can&#39;t be deleted" in page and 'name="password"' not in page
 
 
+def test_the_form_says_what_closes_with_the_account(client, login, make_member):
+    login(make_member("ada"))
+    page = client.get("/privacy/delete").get_data(as_text=True)
+    assert 'id="deletion-closes"' in page
+    for said in ("gigs on the board are cancelled", "open offers are withdrawn",
+                 "Invites you sent that nobody has used yet stop working"):
+        assert said in page, said
+
+
 def test_a_wrong_password_keeps_the_form_and_says_so(client, login, make_member):
     ada = make_member("ada")
     login(ada)
