@@ -1,7 +1,7 @@
 """Deleting an account: each refusal, and what the anonymisation changes and keeps."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from offload.accounts.models import BackupCode, PersonalToken, TwoFactor, User
 from offload.accounts.services import (
@@ -37,7 +37,9 @@ from offload.profiles.models import (
     Profile,
 )
 from offload.reviews.services import submit_review
+from offload.wallet.models import Withdrawal, WithdrawalState
 from offload.wallet.queries import WalletSummary
+from offload.wallet.services import add_funds, mark_withdrawal_paid
 from offload.webhooks.models import WebhookEndpoint
 from offload.webhooks.services import create_webhook_endpoint
 from tests.support.cases import notes
@@ -261,3 +263,42 @@ def test_their_gigs_offers_awards_and_invites_close_with_the_account(
     assert fresh(Invite, invite).state == InviteState.REVOKED
     with pytest.raises(Conflict, match="withdrawn"):
         check_invite_usable(fresh(Invite, invite))
+
+
+# --- money on its way in or out refuses --------------------------------------------------
+
+def test_a_pending_deposit_refuses(standin, make_member):
+    ada = make_member("ada")
+    add_funds(actor=ada, amount_minor=25_00, idempotency_key=new_key())  # at Stripe, unpaid
+    _refused(ada, r"A deposit of \$25.00 is not settled yet")
+    (blocker,) = policies.deletion_blockers(ada.id)
+    assert (blocker.endpoint, blocker.label) == ("wallet.index", "Your wallet")
+
+
+@pytest.mark.parametrize("state", [WithdrawalState.REQUESTED, WithdrawalState.SENDING])
+def test_a_withdrawal_not_paid_out_refuses(make_member, fund, withdraw, state):
+    ada = make_member("ada")
+    fund(ada, 25_00)
+    withdrawal = withdraw(ada, 25_00)
+    db.session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal.id)
+                       .values(state=state, decided_at=None if state == "requested"
+                               else withdrawal.created_at))
+    db.session.commit()
+    reasons = [b.reason for b in policies.deletion_blockers(ada.id)]
+    assert any(r.startswith("A withdrawal of $25.00 is not paid out yet") for r in reasons)
+    _refused(ada, "Your wallet holds")  # the first reason; the withdrawal's is listed too
+
+
+def test_a_withdrawal_coming_back_refuses(make_member, fund, withdraw):
+    ada = make_member("ada")
+    fund(ada, 25_00)
+    withdrawal = withdraw(ada, 25_00)
+    mark_withdrawal_paid(withdrawal, actor=make_member("root", admin=True),
+                         reason="Paid by hand.", password=PASSWORD)
+    assert policies.deletion_blockers(ada.id) == []
+    # the bank sent the payout back: the money is on its way to the wallet again
+    db.session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal.id)
+                       .values(state=WithdrawalState.RETURNING))
+    db.session.commit()
+    reasons = [b.reason for b in policies.deletion_blockers(ada.id)]
+    assert any("came back from your bank" in r for r in reasons)

@@ -8,6 +8,7 @@ from offload.commissions.queries import commission_of
 from offload.commissions.services import pay_commission
 from offload.core.db import db
 from offload.reviews.services import submit_review
+from offload.wallet.services import add_funds
 from tests.support.factories import PASSWORD, all_skills, fresh, new_key
 
 
@@ -107,3 +108,13 @@ def test_their_gig_offer_and_review_pages_still_render(client, login, completed,
         assert "Pete Performer" not in response.get_data(as_text=True), path
     reviews = client.get("/members/referrer/reviews").get_data(as_text=True)
     assert "Clear brief, paid promptly." in reviews and placeholder in reviews
+
+
+def test_a_pending_deposit_is_said_with_a_link_to_the_wallet(client, login, make_member,
+                                                             standin):
+    ada = make_member("ada")
+    add_funds(actor=ada, amount_minor=25_00, idempotency_key=new_key())
+    login(ada)
+    page = client.get("/privacy/delete").get_data(as_text=True)
+    assert "A deposit of $25.00 is not settled yet" in page and 'href="/wallet"' in page
+    assert 'name="password"' not in page
