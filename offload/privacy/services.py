@@ -90,15 +90,16 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
     if not verify_password(user.password_hash, password or ""):
         raise InvalidField("password", "Your password is not correct.")
     with atomic() as session:
-        session.execute(select(User.id).where(User.id == user.id).with_for_update())
-        # then, as a suspension does, the gigs this closes (in id order, before offers and
-        # the ledger, as every offer service does) and at once every ledger account it
-        # touches: the holds it releases, and the member's wallet and debt, so money
-        # can't arrive between the check below and the deletion
+        # as a suspension does: the gigs this closes (in id order, before offers and the
+        # ledger, as every offer service does), then at once every ledger account it
+        # touches (the holds it releases, and the member's wallet and debt), then the
+        # member; a deposit's credit takes the accounts and then the member too, so money
+        # can't arrive between the check below and the deletion (``wallet._credit``)
         lock_accounts(lock_suspension_gigs(user) | set(session.scalars(
             select(LedgerAccount.id).where(
                 LedgerAccount.owner_id == user.id,
                 LedgerAccount.kind.in_((AccountKind.WALLET, AccountKind.DEBT))))))
+        session.execute(select(User.id).where(User.id == user.id).with_for_update())
         session.refresh(user)
         if user.is_deleted:
             raise Conflict("This account is already deleted.")
