@@ -31,8 +31,8 @@ ERASED: dict[str, tuple[str, ...]] = {
     "Your alerts, notifications and notification settings, and the e-mails we sent "
     "you": (
         "alerts.*", "notifications.*", "notification_preferences.*", "outbox_emails.*"),
-    "Your e-mail address on invites: the one that brought you in, any other sent to it, "
-    "and those you sent": ("invites.email",),
+    "E-mail addresses on invites: yours, on the one that brought you in and any other "
+    "sent to it, and the addresses on the invites you sent": ("invites.email",),
     "Your referral clients' names, contacts and notes": ("gig_client_details.*",),
     "The bank details you gave for withdrawals": ("withdrawals.payout_details",),
     "Your name and address on messages to the admins": (
