@@ -34,6 +34,8 @@ ERASED: dict[str, tuple[str, ...]] = {
     "E-mail addresses on invites: yours, on the one that brought you in and any other "
     "sent to it, and the addresses on the invites you sent": ("invites.email",),
     "Your referral clients' names, contacts and notes": ("gig_client_details.*",),
+    # gigs.title, description and skills_text, on drafts only (published gigs: KEPT)
+    "The gigs you drafted and never published: their text and files": (),
     "The bank details you gave for withdrawals": ("withdrawals.payout_details",),
     "Your name and address on messages to the admins": (
         "contact_messages.name", "contact_messages.email"),
@@ -47,7 +49,7 @@ KEPT: dict[str, tuple[str, ...]] = {
         "chargebacks.provider_reference", "chargebacks.reason",
         "payout_accounts.account_reference", "commissions.invoice_reason",
         "commissions.contest_statement"),
-    "Your gigs, offers and what was said on them: messages, questions and answers, "
+    "Your published gigs, offers and what was said on them: messages, questions and answers, "
     "proposals, timelines and disputes, as evidence for the other members": (
         "gigs.title", "gigs.description", "gigs.skills_text", "gigs.cancel_reason",
         "offers.cover_letter", "offers.decline_reason", "offer_messages.body",

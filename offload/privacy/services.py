@@ -26,8 +26,8 @@ from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.feeds.services import revoke_member_feed_link
 from offload.gigs.closing import GigClosed
-from offload.gigs.models import ClientDetails, Gig
-from offload.gigs.services import cancel_member_gigs
+from offload.gigs.models import ClientDetails, Gig, GigAttachment, GigState
+from offload.gigs.services import cancel_member_gigs, remove_gig_attachment
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import revoke_member_invites
 from offload.ledger.models import AccountKind, LedgerAccount
@@ -77,10 +77,11 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
     rotated (every session ends). Deleted: the profile with its skills, education,
     portfolio and documents (their files and the photo's after commit), personal
     tokens, the feed link, webhooks, alerts, the two-factor set-up and backup codes,
-    signed-in devices, notifications, the mail queued for or sent to the member, and
-    their referral clients' details. Blanked: their address on every invite to or from
-    them (an invite still pending to it revoked), their withdrawals' bank details, their
-    name and address on messages to the admins. Kept: ledger rows (with the Stripe
+    signed-in devices, notifications, the mail queued for or sent to the member, their
+    referral clients' details, their drafts' files. Blanked: their drafts' text, their
+    address on every invite to or from them (an invite still pending to it revoked),
+    their withdrawals' bank details, their name and address on messages to the admins.
+    Kept: ledger rows (with the Stripe
     references, the payout account's too), messages, reviews, the invite tree; the
     whole list is ``inventory``, which the delete page shows.
     Closed, as a suspension closes them (the same services): their open offers
@@ -176,8 +177,8 @@ def _erase_traces(member_id: int, old_email: str) -> None:
     """What ``inventory.ERASED`` names beyond the profile and the ways in: signed-in
     devices, notifications and their settings, their address on invites (the one that
     brought them in, others' to it, theirs to others; the rows stay, as the invite
-    tree), their referral clients' details, the bank details of their withdrawals, and
-    their name and address on messages to the admins."""
+    tree), their referral clients' details, their drafts, the bank details of their
+    withdrawals, and their name and address on messages to the admins."""
     session = db.session
     session.execute(delete(MemberSession).where(MemberSession.user_id == member_id)
                     .execution_options(synchronize_session=False))
@@ -193,6 +194,15 @@ def _erase_traces(member_id: int, old_email: str) -> None:
     session.execute(delete(ClientDetails).where(ClientDetails.gig_id.in_(
         select(Gig.id).where(Gig.poster_id == member_id)))
         .execution_options(synchronize_session=False))
+    # drafts were never seen by anyone, so they are no one's evidence: their text goes,
+    # and their files (the rows stay, for their ids; a draft can't be deleted)
+    drafts = Gig.poster_id == member_id, Gig.state == GigState.DRAFT
+    user = session.get(User, member_id)
+    for attachment in session.scalars(select(GigAttachment).join(Gig).where(*drafts)).all():
+        remove_gig_attachment(attachment, actor=user)
+    session.execute(update(Gig).where(*drafts)
+                    .values(title=ERASED_TEXT, description="", skills_text="")
+                    .execution_options(synchronize_session=False))
     session.execute(update(Withdrawal).where(Withdrawal.member_id == member_id)
                     .values(payout_details=ERASED_TEXT)
                     .execution_options(synchronize_session=False))

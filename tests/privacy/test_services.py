@@ -20,7 +20,8 @@ from offload.core.errors import Conflict, InvalidField, NotAllowed, OffloadError
 from offload.core.uploads import stored_path
 from offload.feeds.models import FeedToken
 from offload.feeds.services import make_feed_link
-from offload.gigs.models import Gig, GigState
+from offload.gigs.models import Gig, GigAttachment, GigState
+from offload.gigs.services import add_gig_attachment
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import check_invite_usable, send_invite
 from offload.moderation.models import ModerationEntry
@@ -302,3 +303,19 @@ def test_a_withdrawal_coming_back_refuses(make_member, fund, withdraw):
     db.session.commit()
     reasons = [b.reason for b in policies.deletion_blockers(ada.id)]
     assert any("came back from your bank" in r for r in reasons)
+
+
+def test_their_drafts_are_blanked_with_their_files(make_member, make_gig):
+    """A draft was never seen by anyone: nothing in it is evidence for another member."""
+    ada = make_member("ada")
+    draft = make_gig(poster=ada, publish=False, title="A plan nobody saw",
+                     description="Secret details.")
+    attachment = add_gig_attachment(fresh(Gig, draft.id), actor=fresh(User, ada.id),
+                                    file_storage=upload(PDF, "plan.pdf"))
+    assert stored_path(attachment.stored_name).exists()
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+    gig = fresh(Gig, draft.id)
+    assert (gig.state, gig.title, gig.description, gig.skills_text) == (
+        GigState.DRAFT, "(erased)", "", "")
+    assert count(GigAttachment, GigAttachment.gig_id == draft.id) == 0
+    assert not stored_path(attachment.stored_name).exists()
