@@ -311,6 +311,35 @@ def open_chargeback_case(chargeback: Chargeback) -> Case | None:
     return case
 
 
+@transactional
+def open_unclaimed_deposit_case(deposit: Deposit) -> Case:
+    """The system opens a case for the admins about a deposit paid at the provider after
+    its member deleted their account: the wallet refused to credit it
+    (``wallet.services.settle_deposit``), so the money waits at the provider for an
+    admin to refund it there, and to resolve the case saying so.
+
+    Writes: the case (kind "other"; its summary says what was paid and by which
+    payment), the deposit as its evidence. Notifies nobody: the subject can't log in,
+    and their inviter isn't answerable for money paid in; the admins' queue lists it.
+    """
+    summary = (f"Deposit #{deposit.id} of {_money(deposit.amount_minor)} was paid "
+               f"({deposit.provider} {deposit.payment_reference or deposit.provider_reference})"
+               " after its member deleted their account, so it was not credited: the "
+               "money is at the provider, not in the ledger. Refund it there (the "
+               "member's old e-mail address is gone; the provider knows who paid), then "
+               "resolve this case saying so.")
+    case = Case(subject_id=deposit.member_id, kind=CaseKind.OTHER, state=CaseState.OPEN,
+                source=CaseSource.SYSTEM, summary=summary)
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseEvidence(case_id=case.id, kind=EvidenceKind.DEPOSIT,
+                                target_id=deposit.id, note="Paid, not credited."))
+    db.session.flush()
+    _log_after_commit("case opened", case_id=case.id, subject_id=deposit.member_id,
+                      source=case.source)
+    return case
+
+
 def _tell_opened(case: Case, subject: User) -> None:
     for member, whose in _subject_and_inviter(subject):
         notify(member, "case_opened", title=f"Case #{case.id} was opened about {whose}: "

@@ -245,19 +245,20 @@ def _expire_gig(gig_id: int, *, now: datetime) -> int:
     return len(expired)
 
 
-def cancel_member_gigs(member_id: int, *, reason: str, actor_id: int) -> list[int]:
-    """A suspended member's gigs on the board are cancelled (drafts stay theirs); the
-    ids. An award still unanswered on one goes back first, then the gig's offers are
-    declined and their postpaid holds released. Joins the suspension's transaction
-    (whose moderation entry covers this)."""
+def cancel_member_gigs(member_id: int, *, reason: str, actor_id: int,
+                       closed: GigClosed = GigClosed.POSTER_SUSPENDED) -> list[int]:
+    """A suspended (or leaving) member's gigs on the board are cancelled (drafts stay
+    theirs); the ids. An award still unanswered on one goes back first, then the gig's
+    offers are declined (``closed`` says why on them) and their postpaid holds
+    released. Joins the suspension's (or the deletion's) transaction, whose moderation
+    entry covers this."""
     with atomic():
         awarded = list(db.session.scalars(select(Gig.id).where(
             Gig.poster_id == member_id, Gig.state == GigState.AWARDED)))
         take_back_awards_on_gigs(awarded, reason=reason)
         cancelled = move_gigs(GigState.OPEN, GigState.CANCELLED, Gig.poster_id == member_id,
                               cancel_reason=reason)
-        close_offers_on_gigs(cancelled, reason=reason, actor_id=actor_id,
-                             closed=GigClosed.POSTER_SUSPENDED)
+        close_offers_on_gigs(cancelled, reason=reason, actor_id=actor_id, closed=closed)
         return cancelled
 
 

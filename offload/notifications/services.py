@@ -19,7 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import Integer, and_, case, column, event, inspect, or_, select, table, text, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    column,
+    delete,
+    event,
+    inspect,
+    or_,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from offload.core.db import atomic, db, in_atomic, is_postgresql, utcnow
@@ -143,6 +156,25 @@ def mark_all_notifications_read(*, actor: User) -> int:
             .values(read_at=utcnow()).execution_options(synchronize_session=False))
         _count_unread(actor.id, -result.rowcount)
         return result.rowcount
+
+
+def erase_member_notifications(member_id: int) -> int:
+    """Delete the member's notifications (those made in this transaction too) and
+    notification settings, their unread counter back to zero; how many notifications.
+    Joins the caller's transaction (an account being deleted)."""
+    with atomic() as session:
+        made = session.info.get(_UNREAD_ON_COMMIT)
+        if made:  # not to be counted at commit: their rows go below
+            session.info[_UNREAD_ON_COMMIT] = [n for n in made if n.user_id != member_id]
+        session.flush()
+        erased = session.execute(delete(Notification).where(Notification.user_id == member_id)
+                                 .execution_options(synchronize_session=False)).rowcount
+        session.execute(delete(NotificationPreference)
+                        .where(NotificationPreference.user_id == member_id)
+                        .execution_options(synchronize_session=False))
+        session.execute(update(_members).where(_members.c.id == member_id)
+                        .values(unread_notifications=0))
+        return erased
 
 
 def _count_unread(member_id: int, change: int, session=None) -> None:

@@ -433,13 +433,16 @@ def close_offers_on_gigs(gig_ids: list[int], *, reason: str,
 # --- a member suspended -------------------------------------------------------------------
 
 @transactional
-def close_member_offers(member: User, *, reason: str, actor_id: int) -> int:
-    """A suspended member's live offers end; how many.
+def close_member_offers(member: User, *, reason: str, actor_id: int,
+                        closed: OfferClosedReason | None = OfferClosedReason.MEMBER_SUSPENDED
+                        ) -> int:
+    """A suspended (or leaving) member's live offers end; how many.
 
     State: open offers → withdrawn (postpaid holds voided, the member told); an award
     waiting for their answer → award declined, its gig open again (the poster told);
     each closed because the member was suspended (``closed_reason``), which the pages
-    say instead of "withdrawn" or "award turned down".
+    say instead of "withdrawn" or "award turned down". ``closed`` None records no
+    reason of the site's: a member deleting their account withdraws them themselves.
     """
     awarded = list(db.session.scalars(select(Offer).where(
         Offer.member_id == member.id, Offer.state == OfferState.AWARDED).order_by(Offer.id)))
@@ -451,15 +454,14 @@ def close_member_offers(member: User, *, reason: str, actor_id: int) -> int:
             continue
         declined += 1
         _move_offer(offer, OfferState.AWARD_DECLINED,
-                    closed_reason=OfferClosedReason.MEMBER_SUSPENDED.value)
+                    closed_reason=closed.value if closed else None)
         _release_fee(offer, actor_id=actor_id)
         move_gig(gig, GigState.OPEN)
         notify(db.session.get(User, gig.poster_id), "award_declined",
                title=f"{member.name} can no longer take “{gig.title}”; it is open for "
                      "offers again", link=site_path("gigs.show", gig_id=gig.id))
     withdrawn = _close_offers(Offer.member_id == member.id, reason=reason, actor_id=actor_id,
-                              closed=OfferClosedReason.MEMBER_SUSPENDED,
-                              to=OfferState.WITHDRAWN)
+                              closed=closed, to=OfferState.WITHDRAWN)
     return declined + len(withdrawn)
 
 
@@ -505,16 +507,16 @@ def _move_offer(offer: Offer, to: OfferState, **values: Any) -> None:
              refused=CHANGED_UNDER_YOU, **{"state_changed_at": now, "updated_at": now, **values})
 
 
-def _close_offers(*where: ColumnElement[bool], reason: str, closed: OfferClosedReason,
+def _close_offers(*where: ColumnElement[bool], reason: str, closed: OfferClosedReason | None,
                   actor_id: int | None, to: OfferState = OfferState.DECLINED) -> list[int]:
     """Decline (or withdraw) every open offer matching ``where``, recording why
-    (``closed``): guarded bulk UPDATE, holds voided, proposals lapsed, offerers told.
-    Returns the offer ids."""
+    (``closed``; None when the offerer closed them): guarded bulk UPDATE, holds voided,
+    proposals lapsed, offerers told. Returns the offer ids."""
     assert all(to in OFFER_TRANSITIONS[s] for s in OPEN_STATES)
     now = utcnow()
     rows = db.session.execute(
         update(Offer).where(Offer.state.in_(OPEN_STATES), *where)
-        .values(state=to, decline_reason=reason, closed_reason=closed.value,
+        .values(state=to, decline_reason=reason, closed_reason=closed.value if closed else None,
                 state_changed_at=now, updated_at=now)
         .returning(Offer.id, Offer.member_id, Offer.gig_id, Offer.fee_kind,
                    Offer.fee_transfer_id)

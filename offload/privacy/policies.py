@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from offload.commissions.models import Commission, CommissionState
 from offload.core.db import db
 from offload.core.money import format_money
 from offload.projects.models import Project, ProjectState
+from offload.wallet.models import Deposit, DepositState, Withdrawal, WithdrawalState
 from offload.wallet.queries import wallet_summary
 
 
@@ -28,12 +29,18 @@ ADMIN_REFUSAL = ("An admin account can't be deleted from its settings: admins ho
                  "to take over your duties and remove your admin role first.")
 
 
+# a withdrawal whose money has not left yet (its hold still open)
+OPEN_WITHDRAWAL_STATES = (WithdrawalState.REQUESTED, WithdrawalState.SENDING)
+
+
 def deletion_blockers(member_id: int) -> list[DeletionBlocker]:
     """What keeps the member's account from being deleted; empty when nothing does.
 
-    Money held (available or reserved), a debt, an active project (as either party) or
-    a commission due (owed by them, or to them). Reads only; ``delete_account`` asks
-    again inside its transaction.
+    Money held (available or reserved), a deposit not settled yet (money on its way
+    in, which must not land on a deleted account), a withdrawal not paid out yet or
+    coming back, a debt, an active project (as either party) or a commission due (owed
+    by them, or to them). Reads only; ``delete_account`` asks again inside its
+    transaction.
     """
     blockers: list[DeletionBlocker] = []
     currency = current_app.config["CURRENCY"]
@@ -45,6 +52,32 @@ def deletion_blockers(member_id: int) -> list[DeletionBlocker]:
             f"Your wallet holds {format_money(wallet.total, currency)}{reserved}. "
             "Withdraw it, and wait for what is reserved to settle, before deleting your "
             "account.", "wallet.index", "Your wallet"))
+    pending = db.session.execute(select(func.count(), func.coalesce(func.sum(
+        Deposit.amount_minor), 0)).where(Deposit.member_id == member_id,
+                                         Deposit.state == DepositState.PENDING)).one()
+    if pending[0]:
+        amount = format_money(pending[1], currency)
+        what = (f"A deposit of {amount} is" if pending[0] == 1
+                else f"{pending[0]} deposits of {amount} in all are")
+        blockers.append(DeletionBlocker(
+            f"{what} not settled yet. Wait until it is paid or has failed (an unfinished "
+            "Stripe payment page expires within a day), and withdraw what it added, "
+            "before deleting your account.", "wallet.index", "Your wallet"))
+    sending = db.session.scalar(select(func.coalesce(func.sum(Withdrawal.amount_minor), 0))
+                                .where(Withdrawal.member_id == member_id,
+                                       Withdrawal.state.in_(OPEN_WITHDRAWAL_STATES)))
+    if sending:
+        blockers.append(DeletionBlocker(
+            f"A withdrawal of {format_money(sending, currency)} is not paid out yet. "
+            "Wait until it is paid (or refused, and withdraw the money again) before "
+            "deleting your account.", "wallet.index", "Your wallet"))
+    if db.session.scalar(select(exists().where(
+            Withdrawal.member_id == member_id,
+            Withdrawal.state == WithdrawalState.RETURNING))):
+        blockers.append(DeletionBlocker(
+            "A withdrawal came back from your bank and is on its way back to your "
+            "wallet. Wait for it, and withdraw it again, before deleting your account.",
+            "wallet.index", "Your wallet"))
     if wallet.owed > 0:
         blockers.append(DeletionBlocker(
             f"You owe {format_money(wallet.owed, currency)} from a deposit taken back. "

@@ -10,6 +10,7 @@ from offload.core.extensions import limiter
 from offload.core.submit import submit
 
 from .forms import DeleteAccountForm
+from .inventory import ERASED, KEPT
 from .policies import ADMIN_REFUSAL, deletion_blockers
 from .services import delete_account
 
@@ -22,7 +23,8 @@ def _page(form: DeleteAccountForm, status: int = 200):
     return render_template("privacy/delete.html", form=form, blockers=blockers,
                            admin_refusal=ADMIN_REFUSAL if current_user.is_admin_account
                            else None,
-                           asks_code=two_factor_status(current_user.id).is_on), status
+                           asks_code=two_factor_status(current_user.id).is_on,
+                           erased=list(ERASED), kept=list(KEPT)), status
 
 
 @bp.get("/delete")

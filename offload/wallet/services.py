@@ -94,6 +94,11 @@ class WithdrawalNotCovered(InsufficientFunds):
     field = "amount"  # shown next to the form's amount field (``forms.show_error``)
 
 
+class CreditToDeletedMember(Conflict):
+    """A deposit's money would land on the wallet of a member who deleted their account,
+    which nobody can spend or withdraw from any more."""
+
+
 def _money(minor: int) -> str:
     return format_money(minor, current_app.config["CURRENCY"])
 
@@ -161,7 +166,8 @@ def complete_deposit(deposit: Deposit, *, actor: User | None = None) -> Deposit:
     a debt (a deposit taken back), a DEBT_REPAYMENT wallet → debt in the same batch,
     as much of it as the deposit covers.
     Refuses: a deposit that is no longer pending (Conflict), so a webhook delivered
-    twice credits once. ``actor`` is None when the provider is the one calling.
+    twice credits once; a member who deleted their account (CreditToDeletedMember).
+    ``actor`` is None when the provider is the one calling.
     """
     _credit(deposit, actor_id=actor.id if actor else None)
     return deposit
@@ -182,11 +188,18 @@ def fail_deposit(deposit: Deposit, *, actor: User | None = None) -> Deposit:
 
 
 def _credit(deposit: Deposit, *, actor_id: int | None) -> Transfer:
+    """The one place money from outside lands on a wallet. Refuses (CreditToDeletedMember)
+    a member who deleted their account: the member row is read under a lock taken after
+    the accounts' (the order the deletion takes them in), so a deletion either commits
+    first and is seen here, or waits and then finds the money in the wallet."""
     _move(deposit, DepositState.COMPLETED, completed_at=utcnow())
     leg = Leg(system_account(AccountKind.EXTERNAL).id, wallet_account(deposit.member_id).id,
               deposit.amount_minor, TransferKind.DEPOSIT)
     debt = existing_debt_account(deposit.member_id)
     lock_accounts({leg.debit_id, leg.credit_id} | ({debt.id} if debt else set()))
+    if _is_deleted(deposit.member_id, lock=True):
+        raise CreditToDeletedMember(
+            f"Deposit #{deposit.id} can't be credited: its member deleted their account.")
     # a member who owes (a deposit taken back) pays that first, in the same batch
     repayment = _repayment_leg(deposit.member_id, leg.credit_id, deposit.amount_minor)
     batch = post_batch([leg] + ([repayment] if repayment else []),
@@ -209,7 +222,9 @@ def settle_deposit(*, provider: str, reference: str, paid: bool | None,
     (a bank debit): the deposit stays pending and forgets that page, which the provider
     has closed. ``payment_reference`` (Stripe's payment intent) is kept for
     reconciliation.
-    State: the deposit pending → completed or failed (or its redirect_url cleared).
+    State: the deposit pending → completed or failed (or its redirect_url cleared); paid
+    for a member who deleted their account meanwhile, failed: nothing is credited, and
+    the caller has the admins refund the payment (``payment_reference``).
     Money: when completed, the DEPOSIT transfer (as ``complete_deposit``).
     Changes nothing: for a reference no deposit has, or a deposit already settled
     (events out of order: an expiry after the payment). The deposit's row is locked
@@ -230,7 +245,23 @@ def settle_deposit(*, provider: str, reference: str, paid: bool | None,
         _log_after_commit("deposit paid, clearing later", deposit_id=deposit.id,
                           provider=provider, reference=reference)
         return None
+    if paid and _is_deleted(deposit.member_id):
+        # paid for an account deleted meanwhile: crediting it is refused (``_credit``),
+        # and refusing the event would only have the provider redeliver it until it gave
+        # up; the deposit fails instead, the payment it names kept for a refund, which
+        # the caller asks the admins for (a case)
+        _move(deposit, DepositState.FAILED)
+        db.session.refresh(deposit)
+        _log_after_commit("deposit paid for a deleted member: not credited, to be refunded",
+                          level=logging.WARNING, deposit_id=deposit.id, provider=provider,
+                          reference=reference, payment_reference=deposit.payment_reference)
+        return deposit
     return complete_deposit(deposit) if paid else fail_deposit(deposit)
+
+
+def _is_deleted(member_id: int, *, lock: bool = False) -> bool:
+    query = select(User.deleted_at).where(User.id == member_id)
+    return db.session.scalar(query.with_for_update() if lock else query) is not None
 
 
 # --- withdrawals ---------------------------------------------------------------------

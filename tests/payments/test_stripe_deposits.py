@@ -10,15 +10,19 @@ import pytest
 from sqlalchemy import select
 
 from offload.accounts.services import create_personal_token
+from offload.cases.models import Case, EvidenceKind
 from offload.core.db import db
 from offload.health import MONEY_CHECKS
 from offload.ledger.checks import run_checks
 from offload.payments.models import ProviderEvent
+from offload.privacy import services as privacy_services
+from offload.privacy.services import delete_account
 from offload.wallet.models import Deposit, DepositState
 from offload.wallet.providers import ProviderError, stripe_idempotency_key
 from offload.wallet.queries import wallet_summary
 from offload.wallet.services import add_funds
-from tests.support.factories import count, transfer_count
+from tests.support.cases import evidence_of
+from tests.support.factories import PASSWORD, count, transfer_count
 from tests.support.stripe_standin import WEBHOOK_SECRET, signed_event
 
 SECRET = WEBHOOK_SECRET
@@ -232,3 +236,36 @@ def test_the_apis_deposit_has_the_checkout_url_while_pending(client, standin, ad
     settled = client.get(f"/api/v1/wallet/deposits/{deposit.id}", headers=headers)
     assert settled.get_json()["state"] == "completed"
     assert settled.get_json()["redirect_url"] is None
+
+
+def test_a_deposit_paid_after_its_member_deleted_their_account_goes_to_the_admins(
+        app, client, login, make_member, standin, ada, monkeypatch):
+    """The deletion refuses while a deposit is pending; should one slip through (started
+    in the same moment), its payment is not credited to an account nobody can use, nor
+    dropped: the deposit fails and a case asks the admins to refund it at Stripe."""
+    deposit = add_funds(actor=ada, amount_minor=25_00, idempotency_key="k-deleted")
+    monkeypatch.setattr(privacy_services, "deletion_blockers", lambda member_id: [])
+    delete_account(actor=ada, password=PASSWORD)
+    paid = _session(standin, deposit, status="complete", payment_status="paid",
+                    payment_intent="pi_after_deletion")
+    response, _ = _deliver(client, "checkout.session.completed", paid)
+    assert response.status_code == 200
+    assert _state(deposit.id) == DepositState.FAILED
+    assert wallet_summary(ada.id).total == 0 and transfer_count() == 0
+    assert db.session.get(Deposit, deposit.id).payment_reference == "pi_after_deletion"
+    assert run_checks(MONEY_CHECKS) == []
+    result = app.test_cli_runner().invoke(args=["ledger", "check"])
+    assert result.exit_code == 0, result.output
+    (case,) = db.session.scalars(select(Case)).all()
+    assert (case.subject_id, case.kind, case.state, case.source) == (
+        ada.id, "other", "open", "system")
+    assert all(said in case.summary for said in (
+        f"Deposit #{deposit.id}", "$25.00", "pi_after_deletion", "deleted their account",
+        "Refund it"))
+    assert evidence_of(case.id) == [(EvidenceKind.DEPOSIT, deposit.id)]
+    # the same payment told again (another event about it) opens no second case
+    _deliver(client, "checkout.session.async_payment_succeeded", paid)
+    assert count(Case) == 1 and transfer_count() == 0
+    login(make_member("root", admin=True))
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "pi_after_deletion" in page and f"Deleted member #{ada.id}" in page

@@ -1,7 +1,7 @@
 """Deleting an account: each refusal, and what the anonymisation changes and keeps."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from offload.accounts.models import BackupCode, PersonalToken, TwoFactor, User
 from offload.accounts.services import (
@@ -16,12 +16,17 @@ from offload.commissions.models import Commission, CommissionState
 from offload.commissions.queries import commission_of
 from offload.commissions.services import pay_commission
 from offload.core.db import db
-from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.core.errors import Conflict, InvalidField, NotAllowed, OffloadError
 from offload.core.uploads import stored_path
 from offload.feeds.models import FeedToken
 from offload.feeds.services import make_feed_link
-from offload.invites.models import Invite
+from offload.gigs.models import Gig, GigAttachment, GigState
+from offload.gigs.services import add_gig_attachment
+from offload.invites.models import Invite, InviteState
+from offload.invites.services import check_invite_usable, send_invite
 from offload.moderation.models import ModerationEntry
+from offload.offers.models import Offer, OfferState
+from offload.offers.services import accept_award, award_offer
 from offload.privacy import policies
 from offload.privacy.services import delete_account
 from offload.profiles import services as profiles
@@ -33,9 +38,12 @@ from offload.profiles.models import (
     Profile,
 )
 from offload.reviews.services import submit_review
+from offload.wallet.models import Withdrawal, WithdrawalState
 from offload.wallet.queries import WalletSummary
+from offload.wallet.services import add_funds, mark_withdrawal_paid
 from offload.webhooks.models import WebhookEndpoint
 from offload.webhooks.services import create_webhook_endpoint
+from tests.support.cases import notes
 from tests.support.factories import PASSWORD, count, fresh, new_key, upload
 from tests.support.images import image_upload
 from tests.support.two_factor import code_for, turn_on_two_factor
@@ -180,7 +188,7 @@ def test_anonymises_every_personal_column_and_removes_what_was_theirs(
     assert not stored_path(document_file).exists()
     assert not any(path.exists() for path in photo_files)
     invite = db.session.scalar(select(Invite).where(Invite.accepted_user_id == ada.id))
-    assert invite.email == user.email and invite.inviter_id == root.id
+    assert invite.email == "" and invite.inviter_id == root.id  # the tree, not the address
 
     mails = outbox.all()
     assert [(m.template, m.to_address) for m in mails] == [
@@ -218,3 +226,96 @@ def test_no_reset_mail_for_the_placeholder_address(make_member, outbox):
     request_password_reset(f"deleted-{ada.id}@deleted.invalid")
     assert resolve_password_resets().queued == 0
     assert [m.template for m in outbox.all()] == ["account_deleted"]
+
+
+# --- what the member had open closes with the account ----------------------------------
+
+def test_their_gigs_offers_awards_and_invites_close_with_the_account(
+        make_member, make_gig, make_offer, outbox):
+    """As a suspension closes them (``cases.suspension``): nobody can go on dealing with,
+    or accept an award into a project with, a member who can't log in."""
+    ada, bob, carl = make_member("ada"), make_member("bob"), make_member("carl")
+    own_gig = make_gig(poster=ada).id  # referral gigs: offers without a fee held
+    bobs_offer = make_offer(fresh(Gig, own_gig), fresh(User, bob.id)).id
+    carls_gig = make_gig(poster=carl).id
+    adas_offer = make_offer(fresh(Gig, carls_gig), fresh(User, ada.id)).id
+    awarded_gig = make_gig(poster=carl).id
+    awarded = make_offer(fresh(Gig, awarded_gig), fresh(User, ada.id)).id
+    award_offer(fresh(Offer, awarded), actor=fresh(User, carl.id))
+    invite = send_invite(actor=fresh(User, ada.id), email="pal@example.com",
+                         vouch_note="We shipped a shop together.").id
+
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+
+    assert fresh(Gig, own_gig).state == GigState.CANCELLED
+    assert fresh(Offer, bobs_offer).state == OfferState.DECLINED
+    assert [t for t, _ in notes(bob, "offer_declined")] == [
+        f"Your offer on “{fresh(Gig, own_gig).title}” was closed: Its poster deleted "
+        "their account."]
+    assert fresh(Offer, adas_offer).state == OfferState.WITHDRAWN
+    # not "the member was suspended": they left
+    assert fresh(Offer, adas_offer).closed_reason is None
+    assert fresh(Offer, awarded).state == OfferState.AWARD_DECLINED
+    assert fresh(Gig, awarded_gig).state == GigState.OPEN
+    assert any("can no longer take" in t for t, _ in notes(carl, "award_declined"))
+    with pytest.raises(OffloadError):
+        accept_award(fresh(Offer, awarded), actor=fresh(User, ada.id))
+    assert fresh(Gig, awarded_gig).state == GigState.OPEN
+    assert fresh(Invite, invite).state == InviteState.REVOKED
+    with pytest.raises(Conflict, match="withdrawn"):
+        check_invite_usable(fresh(Invite, invite))
+
+
+# --- money on its way in or out refuses --------------------------------------------------
+
+def test_a_pending_deposit_refuses(standin, make_member):
+    ada = make_member("ada")
+    add_funds(actor=ada, amount_minor=25_00, idempotency_key=new_key())  # at Stripe, unpaid
+    _refused(ada, r"A deposit of \$25.00 is not settled yet")
+    (blocker,) = policies.deletion_blockers(ada.id)
+    assert (blocker.endpoint, blocker.label) == ("wallet.index", "Your wallet")
+
+
+@pytest.mark.parametrize("state", [WithdrawalState.REQUESTED, WithdrawalState.SENDING])
+def test_a_withdrawal_not_paid_out_refuses(make_member, fund, withdraw, state):
+    ada = make_member("ada")
+    fund(ada, 25_00)
+    withdrawal = withdraw(ada, 25_00)
+    db.session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal.id)
+                       .values(state=state, decided_at=None if state == "requested"
+                               else withdrawal.created_at))
+    db.session.commit()
+    reasons = [b.reason for b in policies.deletion_blockers(ada.id)]
+    assert any(r.startswith("A withdrawal of $25.00 is not paid out yet") for r in reasons)
+    _refused(ada, "Your wallet holds")  # the first reason; the withdrawal's is listed too
+
+
+def test_a_withdrawal_coming_back_refuses(make_member, fund, withdraw):
+    ada = make_member("ada")
+    fund(ada, 25_00)
+    withdrawal = withdraw(ada, 25_00)
+    mark_withdrawal_paid(withdrawal, actor=make_member("root", admin=True),
+                         reason="Paid by hand.", password=PASSWORD)
+    assert policies.deletion_blockers(ada.id) == []
+    # the bank sent the payout back: the money is on its way to the wallet again
+    db.session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal.id)
+                       .values(state=WithdrawalState.RETURNING))
+    db.session.commit()
+    reasons = [b.reason for b in policies.deletion_blockers(ada.id)]
+    assert any("came back from your bank" in r for r in reasons)
+
+
+def test_their_drafts_are_blanked_with_their_files(make_member, make_gig):
+    """A draft was never seen by anyone: nothing in it is evidence for another member."""
+    ada = make_member("ada")
+    draft = make_gig(poster=ada, publish=False, title="A plan nobody saw",
+                     description="Secret details.")
+    attachment = add_gig_attachment(fresh(Gig, draft.id), actor=fresh(User, ada.id),
+                                    file_storage=upload(PDF, "plan.pdf"))
+    assert stored_path(attachment.stored_name).exists()
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+    gig = fresh(Gig, draft.id)
+    assert (gig.state, gig.title, gig.description, gig.skills_text) == (
+        GigState.DRAFT, "(erased)", "", "")
+    assert count(GigAttachment, GigAttachment.gig_id == draft.id) == 0
+    assert not stored_path(attachment.stored_name).exists()

@@ -1,17 +1,25 @@
 """The "Delete my account" page: the refusals with their links, the form, and what
 other members see afterwards."""
 
+import re
+
 from offload.accounts.models import User
 from offload.commissions.queries import commission_of
 from offload.commissions.services import pay_commission
 from offload.core.db import db
 from offload.reviews.services import submit_review
+from offload.wallet.services import add_funds
 from tests.support.factories import PASSWORD, all_skills, fresh, new_key
 
 
-def test_settings_link_to_the_page(client, login, make_member):
+def test_settings_link_to_the_page_from_the_last_card(client, login, make_member):
     login(make_member("ada"))
-    assert 'href="/privacy/delete"' in client.get("/settings").get_data(as_text=True)
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'href="/privacy/delete"' in page
+    # the danger zone comes after everything else (API tokens, webhooks, feeds, help)
+    cards = re.findall(r'<section class="card[^"]*"(?: id="([^"]*)")?', page)
+    assert cards[-1] == "delete-account", cards
+    assert 'class="card danger-zone" id="delete-account"' in page
 
 
 def test_the_page_lists_each_reason_with_a_link_and_no_form(client, login, start_project,
@@ -33,6 +41,15 @@ def test_an_admin_is_told_why(client, login, make_member):
     login(make_member("root", admin=True))
     page = client.get("/privacy/delete").get_data(as_text=True)
     assert "An admin account can&#39;t be deleted" in page and 'name="password"' not in page
+
+
+def test_the_form_says_what_closes_with_the_account(client, login, make_member):
+    login(make_member("ada"))
+    page = client.get("/privacy/delete").get_data(as_text=True)
+    assert 'id="deletion-closes"' in page
+    for said in ("gigs on the board are cancelled", "open offers are withdrawn",
+                 "Invites you sent that nobody has used yet stop working"):
+        assert said in page, said
 
 
 def test_a_wrong_password_keeps_the_form_and_says_so(client, login, make_member):
@@ -91,3 +108,13 @@ def test_their_gig_offer_and_review_pages_still_render(client, login, completed,
         assert "Pete Performer" not in response.get_data(as_text=True), path
     reviews = client.get("/members/referrer/reviews").get_data(as_text=True)
     assert "Clear brief, paid promptly." in reviews and placeholder in reviews
+
+
+def test_a_pending_deposit_is_said_with_a_link_to_the_wallet(client, login, make_member,
+                                                             standin):
+    ada = make_member("ada")
+    add_funds(actor=ada, amount_minor=25_00, idempotency_key=new_key())
+    login(ada)
+    page = client.get("/privacy/delete").get_data(as_text=True)
+    assert "A deposit of $25.00 is not settled yet" in page and 'href="/wallet"' in page
+    assert 'name="password"' not in page

@@ -27,7 +27,7 @@ from offload.wallet.services import (
     reject_withdrawal,
     request_withdrawal,
 )
-from tests.support.factories import PASSWORD, count, new_key, transfer_count
+from tests.support.factories import PASSWORD, count, fresh, new_key, transfer_count
 
 IBAN = "IBAN DE89 3704 0044 0532 0130 00"
 
@@ -175,6 +175,19 @@ def test_a_pending_deposit_can_fail_and_then_never_completes(make_member, fake_p
     with pytest.raises(Conflict, match="already failed"):
         complete_deposit(deposit)
     assert transfer_count() == 0
+
+
+def test_a_deleted_members_deposit_is_never_credited(make_member, fake_provider):
+    alice = make_member("alice")
+    fake_provider.completed = False
+    deposit = add_funds(actor=alice, amount_minor=30_00, idempotency_key=new_key())
+    # deleted while it was pending (the deletion refuses that; a race could miss it)
+    db.session.execute(update(User).where(User.id == alice.id).values(deleted_at=utcnow()))
+    db.session.commit()
+    with pytest.raises(Conflict, match="deleted their account"):
+        complete_deposit(deposit)
+    assert fresh(Deposit, deposit.id).state == DepositState.PENDING
+    assert transfer_count() == 0 and balances(alice) == (0, 0, 0)
 
 
 def test_add_funds_will_not_call_the_provider_inside_a_transaction(make_member, fake_provider):
