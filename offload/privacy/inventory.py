@@ -23,10 +23,11 @@ ERASED: dict[str, tuple[str, ...]] = {
     "documents, with their files": (
         "profiles.*", "member_skills.*", "education_entries.*", "portfolio_items.*",
         "documents.*"),
-    "Every way in: API tokens, the feed link, two-factor set-up and backup codes, "
-    "webhooks": (
+    "Every way in: API tokens, the feed link, two-factor set-up, backup codes and "
+    "passkeys, webhooks": (
         "personal_tokens.*", "feed_tokens.*", "two_factors.*", "backup_codes.*",
-        "webhook_endpoints.*"),
+        "passkeys.*", "webhook_endpoints.*"),
+    "Your data exports and their zips": ("data_exports.*",),
     "Your signed-in devices: browsers, systems and addresses": ("member_sessions.*",),
     "Your alerts, notifications and notification settings, and the e-mails we sent "
     "you": (

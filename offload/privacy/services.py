@@ -8,22 +8,21 @@ from sqlalchemy import delete, func, or_, select, update
 
 from offload.accounts.models import (
     AccountType,
-    BackupCode,
     MemberSession,
     PersonalToken,
-    TwoFactor,
     User,
     new_session_token,
 )
 from offload.accounts.passwords import verify_password
 from offload.accounts.queries import member_row, two_factor_status
-from offload.accounts.two_factor import check_code
+from offload.accounts.two_factor import check_code, erase_second_factors
 from offload.alerts.models import Alert
 from offload.alerts.services import delete_alert
 from offload.cases.suspension import lock_suspension_gigs
 from offload.contact.models import ContactMessage
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
+from offload.exports.services import erase_member_exports
 from offload.feeds.services import revoke_member_feed_link
 from offload.gigs.closing import GigClosed
 from offload.gigs.models import ClientDetails, Gig, GigAttachment, GigState
@@ -129,6 +128,7 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
         for alert in session.scalars(select(Alert).where(Alert.user_id == user.id)).all():
             delete_alert(alert, actor=user)
         _erase_traces(user.id, old_email)
+        erase_member_exports(user.id)  # the zips go once this commits
         # copies of letters to the member (and ones not sent yet, such as the notices of
         # what closed above) hold their address and what was said to them
         session.execute(delete(OutboxEmail).where(or_(
@@ -213,9 +213,9 @@ def _erase_traces(member_id: int, old_email: str) -> None:
 
 
 def _erase_credentials(member_id: int) -> None:
-    """Every way in other than the password: API tokens, the feed link, 2FA."""
-    session = db.session
+    """Every way in other than the password: API tokens, the feed link, 2FA (the app's
+    secret, backup codes, passkeys)."""
     revoke_member_feed_link(member_id)
-    for model in (PersonalToken, BackupCode, TwoFactor):
-        session.execute(delete(model).where(model.user_id == member_id)
-                        .execution_options(synchronize_session=False))
+    db.session.execute(delete(PersonalToken).where(PersonalToken.user_id == member_id)
+                       .execution_options(synchronize_session=False))
+    erase_second_factors(member_id)

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import String, Table, Text, or_, select
 
-from offload.accounts.models import User
+from offload.accounts.models import Passkey, User
 from offload.contact.services import send_contact_message
 from offload.core.db import db
+from offload.exports.models import DataExport
 from offload.gigs.models import ClientDetails, Gig
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import send_invite
@@ -97,7 +98,8 @@ def test_the_delete_page_and_readme_say_the_same_lists(client, login, make_membe
 def ada_with_rows(client, make_member, make_gig, fund, withdraw):
     """A member with a row in each table deleting touches, beyond the profile's (the
     services tests cover those): a signed-in device, notifications, a message to the
-    admins, invites each way, a referral gig with its client, a withdrawal paid out."""
+    admins, invites each way, a referral gig with its client, a withdrawal paid out, a
+    passkey, a data export."""
     root = make_member("root", admin=True)
     ada = make_member("ada", email="ada@example.com", inviter=root,
                       display_name="Ada Lovelace")
@@ -113,6 +115,12 @@ def ada_with_rows(client, make_member, make_gig, fund, withdraw):
     withdrawal = withdraw(fresh(User, ada.id), 20_00)
     mark_withdrawal_paid(fresh(Withdrawal, withdrawal.id), actor=fresh(User, root.id),
                          reason="Paid by hand.", password=PASSWORD)
+    db.session.add_all([
+        Passkey(user_id=ada.id, credential_id=b"ada-key", public_key=b"k", name="Ada's phone",
+                transports="internal"),
+        DataExport(user_id=ada.id, state="ready", file_name="ada-export.zip",
+                   token_hash="0" * 64, expires_at=ada.created_at)])
+    db.session.commit()
     return fresh(User, ada.id), gig.id, root
 
 
@@ -150,7 +158,7 @@ def test_after_a_deletion_no_erased_column_of_theirs_holds_anything(ada_with_row
     assert db.session.get(ClientDetails, gig_id) is not None
     seen = {name for name, _ in _owned_rows(ada.id)}
     for table in ("member_sessions", "notifications", "contact_messages", "invites",
-                  "withdrawals", "gig_client_details"):
+                  "withdrawals", "gig_client_details", "passkeys", "data_exports"):
         assert table in seen, table  # the fixture reaches it
 
     delete_account(actor=ada, password=PASSWORD)
