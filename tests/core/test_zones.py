@@ -1,4 +1,4 @@
-"""Dates and times through Babel, in the zone they are shown in."""
+"""Dates, times and numbers through Babel, in the zone they are shown in."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from offload.core.db import utcnow
+from offload.core.money import display_money, display_percent_bps, format_money
 from offload.core.zones import current_zone, grouped_time_zones, is_time_zone, shown_in
 
 
@@ -91,3 +92,21 @@ def test_the_list_is_grouped_by_region_with_utc_first():
     assert ("Asia/Tokyo", "Tokyo") in groups["Asia"]
     assert ("America/New_York", "New York") in groups["America"]
     assert all(is_time_zone(name) for zones in groups.values() for name, _ in zones)
+
+
+@pytest.mark.parametrize("currency", ["USD", "EUR", "GBP", "CHF"])
+@pytest.mark.parametrize("minor", [1250, -1250, 5, 0, 123456, 100_000_000_00])
+def test_money_through_babel_reads_as_before(app, currency, minor):
+    with app.test_request_context("/"):
+        assert display_money(minor, currency) == format_money(minor, currency)
+
+
+def test_the_money_filter_is_unchanged(app):
+    assert _render(app, "{{ 1250|money }} {{ -123456|money }}") == "$12.50 -$1,234.56"
+
+
+@pytest.mark.parametrize(("bps", "shown"), [(700, "7%"), (1250, "12.5%"), (5, "0.05%"),
+                                            (333, "3.33%"), (10_000, "100%")])
+def test_rates_through_babel(app, bps, shown):
+    with app.test_request_context("/"):
+        assert display_percent_bps(bps) == shown
