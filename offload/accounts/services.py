@@ -20,6 +20,7 @@ from offload.core.errors import Conflict, Invalid, InvalidField
 from offload.core.links import external_url
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, hash_token, new_token, sign, unsign
+from offload.core.zones import is_time_zone
 from offload.ledger.idempotency import claim_key, record_outcome
 from offload.notifications.queries import emails_queued_since
 from offload.notifications.services import queue_email, wake_mail_worker
@@ -116,6 +117,24 @@ def set_work_role(user: User, work_role: str) -> None:
     role = _work_role(work_role)
     with atomic():
         member_row(user).work_role = role
+
+
+def _time_zone(value: str) -> str:
+    name = (value or "").strip()
+    if not is_time_zone(name):
+        raise InvalidField("time_zone", "Choose a time zone from the list, such as "
+                                        "Europe/Paris or America/New_York.")
+    return name
+
+
+def set_time_zone(user: User, time_zone: str) -> None:
+    """Record the zone the member's pages and e-mails show times in (an IANA name).
+
+    Refuses: a name the zone database doesn't know. Times stay stored in UTC.
+    """
+    name = _time_zone(time_zone)
+    with atomic():
+        member_row(user).time_zone = name
 
 
 def create_admin(*, username: str, email: str, password: str) -> User:
