@@ -69,11 +69,12 @@ def _check_available(username: str | None, email: str | None) -> None:
 def create_member(*, username: str, email: str, password: str, display_name: str = "",
                   account_type: str = AccountType.INDIVIDUAL, organization_name: str = "",
                   work_role: str = WorkRole.BOTH, invited_by: User | None = None,
-                  is_admin: bool = False, confirmed: bool = False) -> User:
+                  is_admin: bool = False, confirmed: bool = False,
+                  time_zone: str = "UTC") -> User:
     """Create a member account (joins the caller's transaction).
 
     Refuses: taken username or e-mail, a weak password, an organization without a name,
-    an unknown work role.
+    an unknown work role or time zone.
     Mails: a confirmation link unless ``confirmed``.
     """
     username, email = username.strip().lower(), normalize_email(email)
@@ -81,6 +82,7 @@ def create_member(*, username: str, email: str, password: str, display_name: str
     if account_type == AccountType.ORGANIZATION and not organization_name.strip():
         raise Invalid("Give the organization's name.")
     role = _work_role(work_role)
+    zone_name = _time_zone(time_zone)
     with atomic():
         _check_available(username, email)
         if invited_by is not None:
@@ -88,6 +90,7 @@ def create_member(*, username: str, email: str, password: str, display_name: str
         user = User(username=username, email=email, password_hash=hash_password(password),
                     display_name=display_name.strip() or username,
                     account_type=AccountType(account_type), work_role=role,
+                    time_zone=zone_name,
                     organization_name=(organization_name.strip() or None
                                        if account_type == AccountType.ORGANIZATION else None),
                     invited_by_id=invited_by.id if invited_by else None, is_admin=is_admin,

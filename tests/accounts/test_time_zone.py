@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from offload.accounts.models import User
-from offload.accounts.services import set_time_zone
+from offload.accounts.services import create_member, set_time_zone
 from offload.core.db import atomic, db
 from offload.core.errors import InvalidField
 from offload.notifications.models import Notification
@@ -77,6 +77,9 @@ def test_the_service_refuses_an_unknown_zone_too(make_member):
     alice = make_member("alice")
     with pytest.raises(InvalidField, match="Choose a time zone"):
         set_time_zone(alice, "Europe/Atlantis")
+    with pytest.raises(InvalidField, match="Choose a time zone"):
+        create_member(username="bob", email="bob@example.com", password=PASSWORD,
+                      time_zone="Nowhere")
     set_time_zone(alice, "America/Argentina/Buenos_Aires")
     assert db.session.get(User, alice.id).time_zone == "America/Argentina/Buenos_Aires"
 
