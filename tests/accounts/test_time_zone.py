@@ -14,7 +14,7 @@ from offload.core.db import atomic, db
 from offload.core.errors import InvalidField
 from offload.notifications.models import Notification
 from offload.notifications.services import notify
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, in_days
 
 SAFARI_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
                  "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
@@ -88,3 +88,10 @@ def test_a_zone_the_list_does_not_offer_stays_selected(client, make_member, logi
     login(make_member("alice", time_zone="US/Eastern"))  # a browser may send such a name
     assert _selected_zone(client.get("/settings").get_data(as_text=True)) == "US/Eastern"
 
+
+def test_a_deadline_is_the_same_day_in_every_zone(client, make_member, make_gig, login):
+    gig = make_gig(deadline=in_days(30))
+    shown = f"<dd>{gig.deadline.day} {gig.deadline:%b %Y}</dd>"  # "<dd>2 Jan 2027</dd>"
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"):  # UTC+14, UTC-11
+        login(make_member(f"m{zone.split('/')[-1].lower()}", time_zone=zone))
+        assert shown in client.get(f"/gigs/{gig.id}").get_data(as_text=True)
