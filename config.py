@@ -19,6 +19,11 @@ class Config:
     # Links in e-mails are built from this, never from the request's Host header.
     CANONICAL_URL = "http://127.0.0.1:5000"
     CURRENCY = "USD"
+    # Pages and e-mails show times in the member's own zone (chosen at sign-up from the
+    # browser, changed in the settings); visitors, and mail to someone not a member yet,
+    # in this one. Dates, numbers and money are formatted for this locale (Flask-Babel).
+    DEFAULT_TIMEZONE = "UTC"
+    BABEL_DEFAULT_LOCALE = "en"
 
     # Membership
     INVITE_QUOTA = 3

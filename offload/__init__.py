@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
@@ -21,6 +22,7 @@ from offload.core.extensions import csrf, limiter, login_manager, mail, migrate
 from offload.core.routing import init_routing
 from offload.core.security import init_security
 from offload.core.uploads import init_request_limits
+from offload.core.zones import init_babel
 from offload.observability import init_observability
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +124,15 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    init_babel(app, _member_time_zone)
+
+
+def _member_time_zone() -> str | None:
+    """The signed-in member's zone, which pages show times in; None for a visitor (and
+    outside a request: mail is rendered in its recipient's zone, core.zones.shown_in)."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.time_zone
+    return None
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from offload.core.forms import OffloadForm, OnceForm
+from offload.core.zones import grouped_time_zones, is_time_zone
 from offload.offers.forms import CheckboxesField
 
 from .models import TokenScope, WorkRole
@@ -77,6 +78,31 @@ class ChangePasswordForm(OffloadForm):
 
 class WorkRoleForm(OffloadForm):
     work_role = work_role_field()
+
+
+_ZONE_REFUSED = "Choose a time zone from the list, such as Europe/Paris or America/New_York."
+
+
+def _known_zone(form, field) -> None:
+    if not is_time_zone(field.data):
+        raise ValidationError(_ZONE_REFUSED)
+
+
+class TimeZoneForm(OffloadForm):
+    """The zone pages and e-mails show the member's times in: a select grouped by region
+    (works without JavaScript; a browser's select jumps to a typed name)."""
+
+    time_zone = SelectField("Your time zone", validators=[_known_zone], validate_choice=False,
+                            description="Every date and time on the site and in our e-mails "
+                                        "is shown in it, with the zone named.")
+
+    def __init__(self, *args, current: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = grouped_time_zones()
+        listed = any(current == name for zones in groups.values() for name, _ in zones)
+        # a zone a browser sent at sign-up that the list doesn't offer ("US/Eastern")
+        self.time_zone.choices = groups if listed else {"Yours": [(current, current)],
+                                                        **groups}
 
 
 class ChangeEmailForm(OffloadForm):

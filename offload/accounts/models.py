@@ -87,6 +87,9 @@ class User(UserMixin, db.Model):
     work_role: Mapped[str] = mapped_column(String(16), default=WorkRole.BOTH,
                                            server_default=WorkRole.BOTH.value)
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # the IANA zone pages and e-mails show this member's times in (core.zones); guessed
+    # from the browser at sign-up, changed in the settings. Times are stored in UTC.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     email_confirmed_at: Mapped[datetime | None]
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

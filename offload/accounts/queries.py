@@ -72,6 +72,8 @@ class SignedIn:
     member_session_id: int | None = None
     session_seen_at: datetime | None = None
     session_secret: str | None = field(default=None, repr=False)
+    # the IANA zone the member's pages show times in (core.zones)
+    time_zone: str = "UTC"
 
     # Flask-Login: a loaded member is logged in and active (suspended ones never load)
     is_authenticated = True
@@ -135,6 +137,7 @@ def _signed_in_statement(with_device: bool) -> Select:
     statement = (select(*(users.c[name] for name in _COLUMNS),
                         users.c.email_confirmed_at.is_not(None).label("is_confirmed"),
                         users.c.session_token, users.c.unread_notifications,
+                        users.c.time_zone,
                         _unread_messages().scalar_subquery().label("unread_messages"))
                  .where(users.c.id == bindparam("member_id", type_=Integer),
                         users.c.suspended_at.is_(None), users.c.deleted_at.is_(None)))
@@ -163,7 +166,7 @@ def signed_in(member_id: int, token: str, secret: str | None = None) -> SignedIn
     device = {"member_session_id": row.member_session_id, "session_seen_at": row.seen_at,
               "session_secret": secret} if secret is not None else {}
     return SignedIn(*row[:8], bool(row.is_confirmed), *row[9:11], row.unread_messages or 0,
-                    **device)
+                    time_zone=row.time_zone, **device)
 
 
 def without_admin_powers(member: SignedIn) -> SignedIn:

@@ -20,6 +20,7 @@ from offload.core.errors import Conflict, Invalid, InvalidField
 from offload.core.links import external_url
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, hash_token, new_token, sign, unsign
+from offload.core.zones import is_time_zone
 from offload.ledger.idempotency import claim_key, record_outcome
 from offload.notifications.queries import emails_queued_since
 from offload.notifications.services import queue_email, wake_mail_worker
@@ -68,11 +69,12 @@ def _check_available(username: str | None, email: str | None) -> None:
 def create_member(*, username: str, email: str, password: str, display_name: str = "",
                   account_type: str = AccountType.INDIVIDUAL, organization_name: str = "",
                   work_role: str = WorkRole.BOTH, invited_by: User | None = None,
-                  is_admin: bool = False, confirmed: bool = False) -> User:
+                  is_admin: bool = False, confirmed: bool = False,
+                  time_zone: str = "UTC") -> User:
     """Create a member account (joins the caller's transaction).
 
     Refuses: taken username or e-mail, a weak password, an organization without a name,
-    an unknown work role.
+    an unknown work role or time zone.
     Mails: a confirmation link unless ``confirmed``.
     """
     username, email = username.strip().lower(), normalize_email(email)
@@ -80,6 +82,7 @@ def create_member(*, username: str, email: str, password: str, display_name: str
     if account_type == AccountType.ORGANIZATION and not organization_name.strip():
         raise Invalid("Give the organization's name.")
     role = _work_role(work_role)
+    zone_name = _time_zone(time_zone)
     with atomic():
         _check_available(username, email)
         if invited_by is not None:
@@ -87,6 +90,7 @@ def create_member(*, username: str, email: str, password: str, display_name: str
         user = User(username=username, email=email, password_hash=hash_password(password),
                     display_name=display_name.strip() or username,
                     account_type=AccountType(account_type), work_role=role,
+                    time_zone=zone_name,
                     organization_name=(organization_name.strip() or None
                                        if account_type == AccountType.ORGANIZATION else None),
                     invited_by_id=invited_by.id if invited_by else None, is_admin=is_admin,
@@ -116,6 +120,24 @@ def set_work_role(user: User, work_role: str) -> None:
     role = _work_role(work_role)
     with atomic():
         member_row(user).work_role = role
+
+
+def _time_zone(value: str) -> str:
+    name = (value or "").strip()
+    if not is_time_zone(name):
+        raise InvalidField("time_zone", "Choose a time zone from the list, such as "
+                                        "Europe/Paris or America/New_York.")
+    return name
+
+
+def set_time_zone(user: User, time_zone: str) -> None:
+    """Record the zone the member's pages and e-mails show times in (an IANA name).
+
+    Refuses: a name the zone database doesn't know. Times stay stored in UTC.
+    """
+    name = _time_zone(time_zone)
+    with atomic():
+        member_row(user).time_zone = name
 
 
 def create_admin(*, username: str, email: str, password: str) -> User:

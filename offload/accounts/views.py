@@ -52,6 +52,7 @@ from .forms import (
     RegenerateBackupCodesForm,
     RequestResetForm,
     ResetPasswordForm,
+    TimeZoneForm,
     WorkRoleForm,
 )
 from .passkeys import (
@@ -89,6 +90,7 @@ from .services import (
     resend_confirmation,
     reset_password,
     revoke_personal_token,
+    set_time_zone,
     set_work_role,
 )
 from .sign_in import begin_browser_session
@@ -383,6 +385,9 @@ def _settings_page(status: int = 200, **forms):
     forms.setdefault("work_role_form", WorkRoleForm(
         formdata=None, data={"work_role": current_user.work_role}))
     forms.setdefault("token_form", PersonalTokenForm(formdata=None))
+    forms.setdefault("time_zone_form", TimeZoneForm(
+        formdata=None, data={"time_zone": current_user.time_zone},
+        current=current_user.time_zone))
     feed_link = feed_link_of(current_user.id)
     return render_template("accounts/settings.html", tokens=personal_tokens_of(current_user.id),
                            feed_link=feed_link, revoke_feed_form=RevokeFeedLinkForm(formdata=None),
@@ -405,6 +410,17 @@ def change_work_role_submit():
                   done="Saved: your dashboard leads with what you mainly do.",
                   then=url_for("accounts.settings"),
                   again=lambda: _settings_page(422, work_role_form=form))
+
+
+@bp.post("/settings/time-zone", endpoint="change_time_zone")
+@login_required
+def change_time_zone_submit():
+    form = TimeZoneForm(current=current_user.time_zone)
+    return submit(form, lambda: set_time_zone(current_user._get_current_object(),
+                                              form.time_zone.data),
+                  done=lambda _: f"Saved: times are now shown in {form.time_zone.data}.",
+                  then=url_for("accounts.settings", _anchor="time-zone"),
+                  again=lambda: _settings_page(422, time_zone_form=form))
 
 
 @bp.post("/settings/password", endpoint="change_password")

@@ -5,8 +5,9 @@ time, each page's cursor asking for the next) turned into CSV lines by
 ``csv_response``, which streams them through ``flask.stream_with_context`` so that the
 reads still run inside the request. Cells are formatted here, once for every download:
 amounts as plain decimal strings (``csv_amount``: "12.50", "-3.00"; no symbol, no
-thousands separator, so a spreadsheet reads a number), times as ISO 8601 (``csv_time``:
-UTC today; it takes the zone to show them in once members have one), and every text
+thousands separator, so a spreadsheet reads a number), times as ISO 8601 with their
+offset (``csv_time``: in the zone of the member downloading, as their pages show them;
+any spreadsheet or parser reads the same instant back), and every text
 cell guarded against formula injection (``csv_cell``: a cell a spreadsheet would run as
 a formula gets a leading apostrophe), since titles and names are member-written.
 """
@@ -16,13 +17,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from flask import Response, current_app, stream_with_context
 
 from .db import utcnow
 from .pagination import Page
+from .zones import current_zone
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 # what a spreadsheet reads as the start of a formula (or of a cell it trims to one)
@@ -46,10 +48,13 @@ def csv_amount(minor: int | None) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
-def csv_time(at: datetime | None, zone: tzinfo = UTC) -> str:
-    """An aware datetime as ISO 8601 to the second in ``zone`` (UTC until members have
-    a time zone of their own): "2026-12-03T06:10:00+00:00"."""
-    return "" if at is None else at.astimezone(zone).isoformat(timespec="seconds")
+def csv_time(at: datetime | None, zone: tzinfo | None = None) -> str:
+    """An aware datetime as ISO 8601 to the second, with its offset, in ``zone`` (by
+    default the zone this request shows times in: the member's, ``core.zones``):
+    "2026-12-03T15:10:00+09:00"."""
+    if at is None:
+        return ""
+    return at.astimezone(zone or current_zone()).isoformat(timespec="seconds")
 
 
 def keyset_items(read_page: Callable[[str | None], Page]) -> Iterator[Any]:

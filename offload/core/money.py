@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_percent
+from flask_babel import get_locale
 
 from .errors import Invalid
 
@@ -72,6 +76,22 @@ def format_money(minor: int, currency: str) -> str:
         sign = "-" if minor < 0 else ""
         return f"{sign}{symbol}{format_amount(abs(minor))}"
     return f"{format_amount(minor)} {currency}"
+
+
+def display_money(minor: int, currency: str) -> str:
+    """``format_money`` as a page or an e-mail shows it, written by Babel for the
+    request's locale (English outside one): "$12.50", "-$12.50", "$1,234.56", and a
+    currency without a symbol here as "12.50 CHF". The ``Decimal`` is for display only."""
+    amount = Decimal(minor).scaleb(-2)
+    pattern = "¤#,##0.00" if currency in SYMBOLS else "#,##0.00 ¤¤"
+    return format_currency(amount, currency, format=pattern, currency_digits=False,
+                           locale=get_locale() or "en")
+
+
+def display_percent_bps(bps: int) -> str:
+    """A rate in basis points as a page shows it, through Babel: 700 → "7%", 1250 →
+    "12.5%", 5 → "0.05%"."""
+    return format_percent(Decimal(bps).scaleb(-4), "#,##0.##%", locale=get_locale() or "en")
 
 
 def share(amount_minor: int, rate_bps: int) -> int:

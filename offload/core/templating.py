@@ -2,53 +2,69 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, request
+from flask_babel import format_date as babel_date
+from flask_babel import format_datetime as babel_datetime
+from flask_babel import format_timedelta
 
 from .cache import cached_fragments, list_key, stitch, stitch_mark
 from .db import utcnow
 from .links import PathMakers, external_url, fixed_path, path_maker
 from .text import render_markdown
+from .zones import current_zone
+
+# Babel patterns: the locale names the month; English reads "3 Dec 2026, 14:05"
+_DATETIME = "d MMM y, HH:mm"
+_DATE = "d MMM y"
 
 
 def format_datetime(value: datetime | None) -> str:
+    """An instant in the zone it is shown in, the zone named: "3 Dec 2026, 14:05 CET"
+    (stored UTC; Babel writes the date and time for the locale, the zone database names
+    the zone as the member's clocks do, summer time included)."""
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
+    local = value.astimezone(current_zone())
+    return f"{babel_datetime(local, _DATETIME, rebase=False)} {local.tzname()}"
 
 
-def format_date(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%-d %b %Y") if value else ""
+def format_date(value: date | datetime | None) -> str:
+    """A day: "3 Dec 2026". An instant's day is the one in the zone it is shown in; a
+    date (a deadline, a due day) is that day everywhere and never shifts."""
+    if value is None:
+        return ""
+    day = value.astimezone(current_zone()).date() if isinstance(value, datetime) else value
+    return babel_date(day, _DATE)
 
 
 def time_ago(value: datetime | None) -> str:
+    """"3 hours ago", "in 2 days", "just now" (under a minute either way)."""
     if value is None:
         return ""
-    seconds = int((utcnow() - value).total_seconds())
-    if seconds < 0:
-        return "in " + _span(-seconds)
-    if seconds < 60:
+    elapsed = utcnow() - value
+    if abs(elapsed) < timedelta(minutes=1):
         return "just now"
-    return _span(seconds) + " ago"
+    return format_timedelta(-elapsed, granularity="minute", threshold=1, add_direction=True)
 
 
 def time_waited(value: datetime | None) -> str:
     """How long since ``value``, without "ago" ("3 days"): for "waiting 3 days"."""
     if value is None:
         return ""
-    seconds = int((utcnow() - value).total_seconds())
-    return "under a minute" if seconds < 60 else _span(seconds)
+    elapsed = utcnow() - value
+    if elapsed < timedelta(minutes=1):
+        return "under a minute"
+    return format_timedelta(elapsed, granularity="minute", threshold=1)
 
 
-def _span(seconds: int) -> str:
-    for size, name in ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day"),
-                       (3600, "hour"), (60, "minute")):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {name}{'s' if n != 1 else ''}"
-    return f"{seconds} seconds"
+def zone_now() -> str:
+    """The zone times are shown in, as its clocks read now: "JST, UTC+09:00"."""
+    now = utcnow().astimezone(current_zone())
+    offset = now.strftime("%z")
+    return f"{now.tzname()}, UTC{offset[:3]}:{offset[3:]}"
 
 
 def nav_active(*prefixes: str) -> str:
@@ -77,7 +93,7 @@ def init_templating(app: Flask) -> None:
                                  path_makers=PathMakers, fixed_path=fixed_path,
                                  cached_fragments=cached_fragments, list_key=list_key,
                                  stitch=stitch, stitch_mark=stitch_mark,
-                                 nav_active=nav_active,
+                                 nav_active=nav_active, zone_now=zone_now,
                                  aria_attrs=aria_attrs)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -17,7 +17,7 @@ from offload.accounts.decorators import confirmed_required
 from offload.conversations.queries import unread_counts
 from offload.core.db import db
 from offload.core.forms import chosen_state
-from offload.core.money import format_money
+from offload.core.money import display_money, display_percent_bps
 from offload.core.submit import submit, submit_button
 from offload.core.uploads import send_stored_file
 from offload.feeds.queries import feed_link_of
@@ -51,19 +51,18 @@ bp = Blueprint("gigs", __name__)
 
 @bp.app_template_filter("percent_bps")
 def percent_bps(bps: int) -> str:
-    """``{{ 700|percent_bps }}`` → "7%"; 1250 → "12.5%"."""
-    whole, rest = divmod(bps, 100)
-    return f"{whole}%" if not rest else f"{bps / 100:g}%"
+    """``{{ 700|percent_bps }}`` → "7%"; 1250 → "12.5%" (Babel)."""
+    return display_percent_bps(bps)
 
 
 @bp.app_template_filter("budget")
 def budget(gig: Gig) -> str:
     """``{{ gig|budget }}`` → "$500.00" for a fixed budget, "$400.00–$600.00" for a range."""
     currency = current_app.config["CURRENCY"]
-    low = format_money(gig.budget_min_minor, currency)
+    low = display_money(gig.budget_min_minor, currency)
     if gig.is_fixed_budget:
         return low
-    return f"{low}–{format_money(gig.budget_max_minor, currency)}"
+    return f"{low}–{display_money(gig.budget_max_minor, currency)}"
 
 
 # --- the board --------------------------------------------------------------------------

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from offload.accounts.forms import NewPassword, work_role_field
 from offload.accounts.models import AccountType
 from offload.core.forms import OffloadForm
+from offload.core.zones import is_time_zone
+
+
+def _known_zone_or_utc(value: str | None) -> str:
+    # filled by the browser (static/time-zone.js); nobody sees the field to correct it,
+    # so a zone the database doesn't know (or no script) is UTC, changed in the settings
+    value = (value or "").strip()
+    return value if is_time_zone(value) else "UTC"
 
 
 class InviteForm(OffloadForm):
@@ -42,6 +50,9 @@ class SignUpForm(OffloadForm):
     organization_name = StringField("Organization name", validators=[Length(max=120)],
                                     description="Needed when you join as an organization.",
                                     render_kw={"autocomplete": "organization"})
+
+    time_zone = HiddenField(default="UTC", filters=[_known_zone_or_utc],
+                            render_kw={"data-browser-time-zone": ""})
 
     def validate_organization_name(self, field):
         if self.account_type.data == AccountType.ORGANIZATION and not (field.data or "").strip():

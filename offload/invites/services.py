@@ -101,7 +101,7 @@ def check_invite_usable(invite: Invite | None) -> Invite:
 
 def accept_invite(token: str, *, username: str, email: str, password: str,
                   display_name: str, account_type: str, organization_name: str,
-                  work_role: str = WorkRole.BOTH) -> User:
+                  work_role: str = WorkRole.BOTH, time_zone: str = "UTC") -> User:
     """Sign up from an invite; the link works exactly once, even under racing requests.
 
     State: invite pending → accepted; a new member whose ``invited_by`` is the inviter.
@@ -113,7 +113,7 @@ def accept_invite(token: str, *, username: str, email: str, password: str,
         user = create_member(username=username, email=email, password=password,
                              display_name=display_name, account_type=account_type,
                              organization_name=organization_name, work_role=work_role,
-                             invited_by=inviter)
+                             invited_by=inviter, time_zone=time_zone)
         # the guard makes the redemption single: a concurrent sign-up changes no row
         used = "This invite has just been used to create an account."
         move_row(invite, InviteState.ACCEPTED, INVITE_TRANSITIONS, not_allowed=used,

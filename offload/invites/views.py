@@ -101,7 +101,8 @@ def accept_submit(token: str):
                              display_name=form.display_name.data or "",
                              account_type=form.account_type.data,
                              organization_name=form.organization_name.data or "",
-                             work_role=form.work_role.data)
+                             work_role=form.work_role.data,
+                             time_zone=form.time_zone.data)
         # logged in at once, as a log-in does: a fresh session (no fixation), this
         # browser their first signed-in device
         begin_browser_session(user, remember=False)

@@ -59,18 +59,21 @@ class Recipient:
     name: str
     email: str
     channel: Channel
+    time_zone: str = "UTC"  # the zone their e-mails show times in
 
 
 # Notifications sit below accounts: the member's columns are named, as the foreign keys
 # name ``users.id``, rather than imported.
 _users = table("users", column("id", Integer), column("username", String),
-               column("display_name", String), column("email", Text))
+               column("display_name", String), column("email", Text),
+               column("time_zone", String))
 
 
 @lru_cache(maxsize=1)
 def _recipient_statement():
     prefs = NotificationPreference.__table__
-    return (select(_users.c.username, _users.c.display_name, _users.c.email, prefs.c.channel)
+    return (select(_users.c.username, _users.c.display_name, _users.c.email, prefs.c.channel,
+                   _users.c.time_zone)
             .outerjoin(prefs, and_(prefs.c.user_id == _users.c.id,
                                    prefs.c.kind == bindparam("kind", type_=String)))
             .where(_users.c.id == bindparam("member_id", type_=Integer)))
@@ -83,7 +86,8 @@ def recipient_of(member_id: int, kind: str) -> Recipient:
     row = db.session.connection().execute(_recipient_statement(),
                                           {"member_id": member_id, "kind": kind}).one()
     channel = _allowed(kind, Channel(row.channel)) if row.channel else default
-    return Recipient(member_id, row.display_name or row.username, row.email, channel)
+    return Recipient(member_id, row.display_name or row.username, row.email, channel,
+                     row.time_zone)
 
 
 def _allowed(kind: str, channel: Channel) -> Channel:

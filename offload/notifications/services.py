@@ -39,6 +39,7 @@ from offload.core.db import atomic, db, in_atomic, is_postgresql, utcnow
 from offload.core.errors import Invalid, NotAllowed
 from offload.core.logs import log_context
 from offload.core.mailer import send_email
+from offload.core.zones import shown_in
 
 from .kinds import kind_info
 from .models import Channel, Notification, NotificationPreference, OutboxEmail
@@ -260,10 +261,13 @@ def queue_email(to: str, template: str, *, user: User | None = None,
     no mail exists. When it commits, the mail worker is woken (``wake_mail_worker``)
     and sends it; nothing here waits for SMTP.
     Templates get ``user`` and ``context``; links must come from ``external_url``.
+    Times in it are shown in ``user``'s zone, else the site's default (not the zone of
+    whoever's request queues it: the letter is for its recipient).
     ``list_unsubscribe``: a URL that stops this kind of mail with one POST; it goes into
     the List-Unsubscribe and List-Unsubscribe-Post headers, so mail clients offer it.
     """
-    subject, text_body, html_body = _render_email(template, user=user, **context)
+    subject, text_body, html_body = _render_email(template, user.time_zone if user else None,
+                                                  {**context, "user": user})
     with atomic() as session:
         email = OutboxEmail(user_id=user.id if user else None, to_address=to.strip().lower(),
                             template=template, subject=subject, text_body=text_body,
@@ -279,10 +283,11 @@ def _queue_unrendered(member: User, template: str, context: dict[str, Any],
     """Queue a letter the worker renders when it sends it (``render_outbox_email``).
 
     Its context is what the templates get: ``context`` and, as ``user``, the member's
-    name as it is now (so the letter reads as if rendered here). Joins the caller's
-    transaction; flushed with it.
+    name and time zone as they are now (so the letter reads as if rendered here). Joins
+    the caller's transaction; flushed with it.
     """
-    values = {**context, "user": {"id": member.id, "name": member.name}}
+    values = {**context, "user": {"id": member.id, "name": member.name,
+                                  "time_zone": member.time_zone}}
     db.session.add(OutboxEmail(user_id=member.id, to_address=member.email.strip().lower(),
                                template=template, subject="", text_body="",
                                context=json.dumps(values, sort_keys=True),
@@ -301,7 +306,7 @@ def render_outbox_email(email: OutboxEmail) -> tuple[str, str, str | None]:
     its template and context when it was queued unrendered, else as stored."""
     if email.context is None:
         return email.subject, email.text_body, email.html_body
-    return _render_email(email.template, **json.loads(email.context))
+    return _render_unrendered(email.template, email.context)
 
 
 def wake_mail_worker() -> None:
@@ -388,7 +393,7 @@ class _Letter:
 
 
 def _rendered(letter: _Letter) -> _Letter:
-    subject, text_body, html_body = _render_email(letter.template, **json.loads(letter.context))
+    subject, text_body, html_body = _render_unrendered(letter.template, letter.context)
     return replace(letter, subject=subject, text=text_body, html=html_body, rendered=True)
 
 
@@ -450,14 +455,25 @@ def _record_failure(letter: _Letter, now: datetime, exc: Exception) -> bool:
 
 # --- rendering ----------------------------------------------------------------------------
 
-def _render_email(template: str, **context: Any) -> tuple[str, str, str | None]:
+def _render_email(template: str, time_zone: str | None, context: dict[str, Any]
+                  ) -> tuple[str, str, str | None]:
+    """The subject, text and HTML body of ``email/<template>.*``, its times shown in
+    ``time_zone`` (the recipient's; None: the site's default)."""
     base = f"email/{template}"
-    # the subject is one header line, whatever the template's whitespace
-    subject = _shorten(" ".join(render_template(f"{base}.subject.txt", **context).split()), 300)
-    text_body = render_template(f"{base}.txt", **context)
-    html_body = (render_template(f"{base}.html", **context)
-                 if _template_exists(f"{base}.html") else None)
+    with shown_in(time_zone):
+        # the subject is one header line, whatever the template's whitespace
+        subject = _shorten(" ".join(render_template(f"{base}.subject.txt", **context).split()),
+                           300)
+        text_body = render_template(f"{base}.txt", **context)
+        html_body = (render_template(f"{base}.html", **context)
+                     if _template_exists(f"{base}.html") else None)
     return subject, text_body, html_body
+
+
+def _render_unrendered(template: str, context_json: str) -> tuple[str, str, str | None]:
+    # letters queued before members had a zone carry none: the site's default
+    context = json.loads(context_json)
+    return _render_email(template, (context.get("user") or {}).get("time_zone"), context)
 
 
 def _email_exists(kind: str) -> bool:

@@ -20,7 +20,7 @@ from offload.accounts.step_up import step_up_for_amount
 from offload.core.csv_export import paged_csv
 from offload.core.errors import OffloadError
 from offload.core.forms import ButtonForm, fresh_fields_key
-from offload.core.money import format_money
+from offload.core.money import display_money
 from offload.core.security import allow_form_redirects_to
 from offload.core.submit import submit
 
@@ -49,8 +49,8 @@ bp = Blueprint("wallet", __name__)
 
 @bp.app_template_filter("money")
 def money(minor: int | None) -> str:
-    """``{{ 1250|money }}`` → "$12.50" in the site's currency."""
-    return format_money(minor or 0, current_app.config["CURRENCY"])
+    """``{{ 1250|money }}`` → "$12.50" in the site's currency, written by Babel."""
+    return display_money(minor or 0, current_app.config["CURRENCY"])
 
 
 def _index(deposit_form: DepositForm | None = None,

@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from offload.accounts.models import MemberSession, User
@@ -144,3 +145,22 @@ def test_revoke_from_the_page_and_others_get_404(client, make_member, login):
     login(alice)
     assert client.post(f"/invites/{invite.id}/revoke").status_code == 302
     assert db.session.get(Invite, invite.id).state == InviteState.REVOKED
+
+
+@pytest.mark.parametrize(("sent", "kept"), [
+    ("Asia/Tokyo", "Asia/Tokyo"),  # what the browser's script filled in
+    ("America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires"),
+    ("Mars/Olympus", "UTC"),  # nobody sees the hidden field to correct it: UTC
+    ("", "UTC"),
+    (None, "UTC"),  # no JavaScript: the field keeps its "UTC"
+])
+def test_sign_up_keeps_the_browsers_time_zone_when_it_is_one(client, make_member, outbox,
+                                                             sent, kept):
+    send_invite(actor=make_member("alice"), email="new@example.com", vouch_note="Trusted")
+    path = outbox.path_of_last_link("new@example.com")
+    form = client.get(path).get_data(as_text=True)
+    assert re.search(r'<input data-browser-time-zone[^>]*name="time_zone"[^>]*value="UTC"', form)
+    assert "time-zone.js" in form
+    r = client.post(path, data=SIGNUP if sent is None else {**SIGNUP, "time_zone": sent})
+    assert r.status_code == 302
+    assert db.session.scalar(select(User).where(User.username == "newbie")).time_zone == kept

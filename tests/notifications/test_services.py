@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Invalid, NotAllowed
+from offload.core.zones import shown_in
 from offload.notifications import services
 from offload.notifications.kinds import KINDS, UnknownKind
 from offload.notifications.models import Channel, Notification, OutboxEmail
@@ -127,10 +128,11 @@ def test_the_worker_renders_a_notifications_letter_as_the_request_would_have(
     queued = db.session.scalar(select(OutboxEmail))
     # the request wrote the template and its context, and rendered nothing
     assert (queued.template, queued.subject, queued.text_body) == ("notification", "", "")
-    assert json.loads(queued.context)["user"] == {"id": member.id, "name": "Ada Lovelace"}
-    in_request = services._render_email(
-        "notification", user=member, kind="invite_accepted", title="Bob accepted your invite",
-        about=None, link_url="https://offload.example/members/bob")
+    assert json.loads(queued.context)["user"] == {"id": member.id, "name": "Ada Lovelace",
+                                                  "time_zone": "UTC"}
+    in_request = services._render_email("notification", member.time_zone, dict(
+        user=member, kind="invite_accepted", title="Bob accepted your invite",
+        about=None, link_url="https://offload.example/members/bob"))
     assert deliver_outbox().sent == 1
     assert [(m["subject"], m["text"], m["html"]) for m in sent] == [in_request]
     db.session.rollback()
@@ -317,3 +319,40 @@ def test_an_old_off_row_for_such_a_kind_counts_as_in_app(make_member, outbox):
     assert notify(ada, "commission_due", title="A commission is due") is not None
     db.session.commit()
     assert outbox.to(ada.email) == []  # in the app, not by e-mail
+
+
+@pytest.fixture
+def timed_letter(app, monkeypatch):
+    """A kind's letter that shows a time given as an ISO string (plain JSON context, so
+    the worker renders it)."""
+    from datetime import datetime
+
+    templates = DictLoader({"email/award.subject.txt": "Awarded",
+                            "email/award.txt": "At {{ at|instant|datetime }}"})
+    monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([templates, app.jinja_env.loader]))
+    monkeypatch.setitem(app.jinja_env.filters, "instant", datetime.fromisoformat)
+    return {"at": "2026-12-03T13:05:00+00:00"}
+
+
+def test_the_worker_renders_a_letter_in_its_recipients_zone(make_member, outbox, sent,
+                                                             timed_letter):
+    tokyo = make_member("ada", time_zone="Asia/Tokyo")
+    paris = make_member("bob", time_zone="Europe/Paris")
+    for member in (tokyo, paris):
+        notify(member, "award", title="Awarded", link="/gigs/7", context=timed_letter)
+    db.session.rollback()
+    queued = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+    assert [json.loads(m.context)["user"]["time_zone"] for m in queued] == [
+        "Asia/Tokyo", "Europe/Paris"]
+    assert deliver_outbox().sent == 2  # one run, no request: each letter in its own zone
+    assert [m["text"] for m in sent] == ["At 3 Dec 2026, 22:05 JST", "At 3 Dec 2026, 14:05 CET"]
+
+
+def test_a_letter_is_rendered_for_its_recipient_not_for_the_requests_member(
+        app, make_member, outbox, timed_letter):
+    tokyo = make_member("ada", time_zone="Asia/Tokyo")
+    with app.test_request_context("/"), shown_in("Europe/Paris"):  # in Bob's request
+        queue_email(tokyo.email, "award", user=tokyo, **timed_letter)
+        queue_email("visitor@example.com", "award", **timed_letter)  # not a member: default
+    assert outbox.to(tokyo.email)[-1].text_body == "At 3 Dec 2026, 22:05 JST"
+    assert outbox.to("visitor@example.com")[-1].text_body == "At 3 Dec 2026, 13:05 UTC"

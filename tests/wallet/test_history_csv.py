@@ -1,5 +1,5 @@
 """The wallet history as a CSV download: the member's own, streamed a keyset page at a
-time, amounts as decimal strings, ISO times in UTC."""
+time, amounts as decimal strings, ISO times in the member's zone."""
 
 from __future__ import annotations
 
@@ -88,3 +88,15 @@ def test_the_csv_streams_every_page_of_the_keyset(client, app, ada, fund, monkey
 
 def test_the_wallet_page_links_to_the_csv(client, ada):
     assert 'href="/wallet/history.csv"' in client.get("/wallet").get_data(as_text=True)
+
+
+def test_the_csv_times_are_in_the_members_zone_with_the_offset(client, make_member, login,
+                                                               fund):
+    kate = make_member("kate", time_zone="Asia/Kolkata")
+    fund(kate, 10_00)
+    login(kate)
+    _, row = rows_of(client.get("/wallet/history.csv"))
+    at = datetime.fromisoformat(row[0])
+    assert row[0].endswith("+05:30") and at.utcoffset().total_seconds() == 5.5 * 3600
+    stored = db.session.get(Transfer, int(row[9])).created_at
+    assert at == stored.replace(microsecond=0)  # the same instant
