@@ -19,9 +19,9 @@ ERASED: dict[str, tuple[str, ...]] = {
     "that can't receive mail": (
         "users.display_name", "users.username", "users.email", "users.pending_email",
         "users.organization_name", "users.password_hash"),
-    "Your profile: headline, bio, location, photo, skills, education, portfolio and "
-    "documents, with their files": (
-        "profiles.*", "member_skills.*", "education_entries.*", "portfolio_items.*",
+    "Your profile: headline, bio, location, time zone, photo, skills, education, "
+    "portfolio and documents, with their files": (
+        "users.time_zone", "profiles.*", "member_skills.*", "education_entries.*", "portfolio_items.*",
         "documents.*"),
     "Every way in: API tokens, the feed link, two-factor set-up, backup codes and "
     "passkeys, webhooks": (

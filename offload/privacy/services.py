@@ -145,6 +145,7 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
         user.password_hash = UNUSABLE_PASSWORD
         user.account_type = AccountType.INDIVIDUAL
         user.organization_name = None
+        user.time_zone = "UTC"  # where they live, roughly
         user.last_login_at = None
         user.session_token = new_session_token()
         user.deleted_at = utcnow()

@@ -115,6 +115,7 @@ def ada_with_rows(client, make_member, make_gig, fund, withdraw):
     withdrawal = withdraw(fresh(User, ada.id), 20_00)
     mark_withdrawal_paid(fresh(Withdrawal, withdrawal.id), actor=fresh(User, root.id),
                          reason="Paid by hand.", password=PASSWORD)
+    fresh(User, ada.id).time_zone = "Europe/London"
     db.session.add_all([
         Passkey(user_id=ada.id, credential_id=b"ada-key", public_key=b"k", name="Ada's phone",
                 transports="internal"),
@@ -164,7 +165,7 @@ def test_after_a_deletion_no_erased_column_of_theirs_holds_anything(ada_with_row
     delete_account(actor=ada, password=PASSWORD)
     db.session.rollback()
 
-    blanks = {None, "", ERASED_TEXT, UNUSABLE_PASSWORD, placeholder_name(ada.id),
+    blanks = {None, "", "UTC", ERASED_TEXT, UNUSABLE_PASSWORD, placeholder_name(ada.id),
               placeholder_username(ada.id), placeholder_email(ada.id)}
     erased = inventory.erased_columns()
     left = []
