@@ -21,8 +21,8 @@ ERASED: dict[str, tuple[str, ...]] = {
         "users.organization_name", "users.password_hash"),
     "Your profile: headline, bio, location, time zone, photo, skills, education, "
     "portfolio and documents, with their files": (
-        "users.time_zone", "profiles.*", "member_skills.*", "education_entries.*", "portfolio_items.*",
-        "documents.*"),
+        "users.time_zone", "profiles.*", "member_skills.*", "education_entries.*",
+        "portfolio_items.*", "documents.*"),
     "Every way in: API tokens, the feed link, two-factor set-up, backup codes and "
     "passkeys, webhooks": (
         "personal_tokens.*", "feed_tokens.*", "two_factors.*", "backup_codes.*",
