@@ -11,7 +11,9 @@ Ceremonies: the server draws a challenge and hands the browser its options
 point kept in the session as a token signed for the ceremony's purpose and member
 (``Ceremony``), valid WEBAUTHN_CHALLENGE_SECONDS. The relying party's id and origin
 are WEBAUTHN_RP_ID and WEBAUTHN_ORIGIN, taken from CANONICAL_URL when empty
-(development only: production refuses to start without them).
+(development only: production refuses to start without them). The user handle the
+authenticator keeps is 64 bytes derived with the site's secret (``user_handle``), never
+the member's id or name.
 
 Single use: a registration's answer makes a credential whose id is unique, so it can't
 be registered twice. An assertion is accepted by a guarded UPDATE on its passkey that
@@ -27,6 +29,8 @@ Mails (outbox, security mail): a passkey added, a passkey removed.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -125,6 +129,20 @@ def _descriptors(member_id: int) -> list[PublicKeyCredentialDescriptor]:
 
 # --- adding and removing ---------------------------------------------------------------
 
+def user_handle(member_id: int) -> bytes:
+    """The member's WebAuthn user handle: 64 bytes that identify no one.
+
+    WebAuthn advises 64 random bytes kept with the account; these are derived instead
+    (HMAC-SHA-512 of the member's id with SECRET_KEY), which is as unpredictable to
+    anyone without the secret and needs no column. Nothing here reads a handle back
+    (an assertion is matched by its credential id among the member's), so a new
+    SECRET_KEY changes the handle of passkeys added later and nothing else.
+    """
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"offload.webauthn-user-handle\x1f{member_id}".encode(),
+                    hashlib.sha512).digest()
+
+
 def passkey_registration_options(member: User) -> Ceremony:
     """The options of a registration ceremony for the member (no state changes): their
     passkeys excluded (an authenticator holds one of theirs at most), a discoverable
@@ -133,7 +151,7 @@ def passkey_registration_options(member: User) -> Ceremony:
     rp_id, _ = relying_party()
     options = generate_registration_options(
         rp_id=rp_id, rp_name=current_app.config["SITE_NAME"], user_name=user.username,
-        user_id=f"offload-member-{user.id}".encode(), user_display_name=user.name,
+        user_id=user_handle(user.id), user_display_name=user.name,
         exclude_credentials=_descriptors(user.id),
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.PREFERRED,

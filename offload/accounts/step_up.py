@@ -3,7 +3,11 @@
 When a code was last entered is a fact about this session, not about the member, so it
 is kept in the session (signed: a member can't move it): set by the log-in's code step,
 by the "re-enter your code" page and by turning 2FA on. A passkey used at either of
-those steps counts as a code entered (``accounts.passkeys``). An admin decision (any POST
+those steps counts as a code entered (``accounts.passkeys``), except for adding a
+passkey: that needs a code from the app or a backup code given lately
+(``CODE_FRESH_KEY``), so a passkey never vouches for another, and the thief of a session
+or remember-me cookie can't add their own authenticator and then pass every step-up
+(and later log-ins) with it. An admin decision (any POST
 under /admin) and a withdrawal above TWO_FACTOR_STEP_UP_MINOR need it to be less than
 TWO_FACTOR_FRESH_MINUTES old when the member has 2FA on; an admin without 2FA is sent
 to set it up while TWO_FACTOR_REQUIRED_FOR_ADMINS is on.
@@ -34,15 +38,21 @@ from .forms import ConfirmCodeForm, PasskeyConfirmForm
 from .models import TokenScope
 from .queries import has_passkeys, two_factor_status
 
-FRESH_KEY = "two_factor_at"
+FRESH_KEY = "two_factor_at"  # the second factor, given by code or passkey
+CODE_FRESH_KEY = "two_factor_code_at"  # given by the app's code or a backup code
 
 
-def mark_code_entered() -> None:
-    session[FRESH_KEY] = int(time.time())
+def mark_code_entered(*, by_passkey: bool = False) -> None:
+    now = int(time.time())
+    session[FRESH_KEY] = now
+    if not by_passkey:
+        session[CODE_FRESH_KEY] = now
 
 
-def code_is_fresh() -> bool:
-    entered = session.get(FRESH_KEY)
+def code_is_fresh(*, code_only: bool = False) -> bool:
+    """Whether the second factor was given lately (``code_only``: by a code, not a
+    passkey)."""
+    entered = session.get(CODE_FRESH_KEY if code_only else FRESH_KEY)
     return isinstance(entered, int) and \
         time.time() - entered < current_app.config["TWO_FACTOR_FRESH_MINUTES"] * 60
 
@@ -54,13 +64,14 @@ def replay_fields() -> list[tuple[str, str]]:
             if not name.startswith("two_factor-") and "password" not in name.lower()]
 
 
-def ask_for_code(why: str):
+def ask_for_code(why: str, *, passkey_will_do: bool = True):
     """The "re-enter your code" page, in answer to a POST it holds back (403)."""
     form = ConfirmCodeForm(formdata=None, data={"next": request.path})
     password_left_out = any("password" in name.lower() for name in request.form)
+    offer = passkey_confirm(request.path) if passkey_will_do else {"passkey_form": None}
     return render_template("accounts/confirm_code.html", form=form, why=why,
                            replay=replay_fields(), password_left_out=password_left_out,
-                           **passkey_confirm(request.path)), 403
+                           **offer), 403
 
 
 def passkey_confirm(next_url: str | None, form: PasskeyConfirmForm | None = None) -> dict:
@@ -151,6 +162,25 @@ def step_up_for_passkey_removal():
     return ask_for_code("Removing a passkey needs a code from your app, or a passkey, "
                         f"in the last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} "
                         "minutes.")
+
+
+def code_needed_for_new_passkey() -> str | None:
+    """Why adding a passkey is refused in this session, or None: it needs a code from the
+    app or a backup code given in the last TWO_FACTOR_FRESH_MINUTES (a passkey won't do:
+    it would vouch for the next one) once the member has 2FA on (until then the service
+    refuses the passkey anyway)."""
+    if code_is_fresh(code_only=True) or not two_factor_status(current_user.id).is_on:
+        return None
+    return ("Adding a passkey needs a code from your app, or a backup code, entered in the "
+            f"last {current_app.config['TWO_FACTOR_FRESH_MINUTES']} minutes.")
+
+
+def step_up_for_new_passkey():
+    """For adding a passkey: the code page (without the passkey option) unless a code
+    was given lately (``code_needed_for_new_passkey``); else None."""
+    if why := code_needed_for_new_passkey():
+        return ask_for_code(why, passkey_will_do=False)
+    return None
 
 
 def send_back(next_url: str, replay: bool):

@@ -96,10 +96,13 @@ from .services import (
 from .sign_in import begin_browser_session
 from .step_up import (
     admin_powers_count,
+    code_is_fresh,
+    code_needed_for_new_passkey,
     mark_code_entered,
     passkey_confirm,
     replay_fields,
     send_back,
+    step_up_for_new_passkey,
     step_up_for_passkey_removal,
     step_up_for_wallet_token,
 )
@@ -284,7 +287,7 @@ def login_code():
             return redirect(url_for("accounts.login"))
         else:
             begin_browser_session(user, remember=bool(pending.get("remember")))
-            mark_code_entered()
+            mark_code_entered(by_passkey=with_passkey)
             return redirect(safe_next(pending.get("next")))
     form.code.data = ""
     passkeys = has_passkeys(pending_member_id(pending.get("token")) or 0)
@@ -535,10 +538,15 @@ def _two_factor_page(status: int = 200, **forms):
     qr = Markup(segno.make(pending.uri, error="m").svg_inline(
         scale=5, title="QR code to scan with your authenticator app")) if pending else None
     forms.setdefault("passkey_form", AddPasskeyForm(formdata=None))
+    code_form = ConfirmCodeForm(formdata=None, data={
+        "next": url_for("accounts.two_factor", _anchor="passkeys")})
+    code_form.code.render_kw = {**code_form.code.render_kw, "autofocus": False}
+    forms.setdefault("passkey_code_form", code_form)
     return render_template("accounts/two_factor.html", state=state, pending=pending, qr=qr,
                            begin_form=ButtonForm(formdata=None),
                            remove_passkey_form=ButtonForm(formdata=None),
                            passkeys=passkeys_of(current_user.id) if state.is_on else [],
+                           code_for_passkey=state.is_on and not code_is_fresh(code_only=True),
                            **forms), status
 
 
@@ -629,15 +637,22 @@ def _ceremony_answer(ceremony):
 @bp.post("/settings/two-factor/passkeys/options", endpoint="passkey_registration_options")
 @login_required
 def passkey_registration_options_answer():
-    """The options for ``navigator.credentials.create`` (``static/js/passkeys.js``)."""
+    """The options for ``navigator.credentials.create`` (``static/js/passkeys.js``), once
+    a code was given lately (``step_up``)."""
     if not two_factor_status(current_user.id).is_on:
         return jsonify(error="Turn on two-factor authentication with an app first."), 409
+    if why := code_needed_for_new_passkey():
+        return jsonify(error=why), 403
     return _ceremony_answer(passkey_registration_options(current_user._get_current_object()))
 
 
 @bp.post("/settings/two-factor/passkeys", endpoint="add_passkey")
 @login_required
 def add_passkey_submit():
+    """Needs a code from the app or a backup code given lately, not a passkey: ``step_up``.
+    Asked before the ceremony's challenge is taken out, so it goes through after it."""
+    if ask := step_up_for_new_passkey():
+        return ask
     form = AddPasskeyForm()
     return submit(form, lambda: add_passkey(
                       actor=current_user._get_current_object(), name=form.name.data,
@@ -708,7 +723,7 @@ def confirm_code_page():
         except OffloadError as e:
             show_error(used, e, {"passkey": ""})
         else:
-            mark_code_entered()
+            mark_code_entered(by_passkey=with_passkey)
             return send_back(safe_next(used.next.data), replay=replay)
     form.code.data = ""
     next_url = used.next.data or request.args.get("next")

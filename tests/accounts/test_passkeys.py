@@ -74,6 +74,24 @@ def test_a_passkey_is_added_then_used(make_member, outbox):
     assert [p.name for p in passkeys_of(alice.id)] == ["Work laptop"]
 
 
+def test_the_user_handle_says_nothing_of_the_member(app, make_member, monkeypatch):
+    alice, bob = make_member("alice"), make_member("bob")
+    turn_on_two_factor(alice)
+
+    def handle(member) -> bytes:
+        return from_b64url(json.loads(passkey_registration_options(member).options)
+                           ["user"]["id"])
+
+    first = handle(alice)
+    # 64 bytes (as WebAuthn advises), the same at each ceremony, no id or name in it,
+    # and unlike another member's: what an authenticator keeps identifies no one
+    assert len(first) == 64 and handle(alice) == first and handle(bob) != first
+    assert b"member" not in first and b"alice" not in first
+    # derived with the site's secret: no one without it can work one out
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another secret")
+    assert handle(alice) != first
+
+
 def test_an_assertion_is_accepted_once(make_member):
     alice = make_member("alice")
     turn_on_two_factor(alice)

@@ -1,5 +1,6 @@
-"""Passkeys in the site: the two-factor page's list and "Add a passkey", the log-in's
-"Use a passkey", and removing one behind a fresh second factor (a passkey will do)."""
+"""Passkeys in the site: the two-factor page's list and "Add a passkey" behind a code
+from the app or a backup code given lately (a passkey won't do), the log-in's "Use a
+passkey", and removing one behind a fresh second factor (a passkey will do)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from offload.accounts.models import Passkey
 from offload.accounts.passkeys import relying_party
-from offload.accounts.step_up import FRESH_KEY
+from offload.accounts.step_up import CODE_FRESH_KEY, FRESH_KEY
 from offload.core.db import db
 from tests.support.factories import PASSWORD
 from tests.support.two_factor import code_for, turn_on_two_factor
@@ -30,6 +31,14 @@ def _add(client, authenticator, name="Laptop"):
     assert options.status_code == 200 and options.mimetype == "application/json"
     return client.post("/settings/two-factor/passkeys", data={
         "name": name, "credential": authenticator.register(options.get_data(as_text=True))})
+
+
+def _no_code_lately(client) -> None:
+    """As a session from a remember-me cookie, or one whose code is old: no second
+    factor given in this session, by code or by passkey."""
+    with client.session_transaction() as session:
+        session.pop(FRESH_KEY, None)
+        session.pop(CODE_FRESH_KEY, None)
 
 
 def _count(member_id: int) -> int:
@@ -142,3 +151,65 @@ def test_another_members_passkey_is_404(client, make_member, totp_clock):
     client.post("/login", data={"login": bob.username, "password": PASSWORD})
     assert client.post(f"/settings/two-factor/passkeys/{passkey_id}/remove").status_code == 404
     assert _count(alice.id) == 1
+
+
+def test_adding_a_passkey_needs_a_code_given_lately(client, make_member, totp_clock, outbox):
+    alice = make_member("alice")
+    secret = turn_on_two_factor(alice, at=totp_clock.now).secret
+    _log_in_with_code(client, alice, secret, totp_clock)
+    authenticator = SoftAuthenticator(*relying_party())
+    # the options drawn while the code was fresh, answered once it no longer is
+    credential = authenticator.register(client.post(
+        "/settings/two-factor/passkeys/options").get_data(as_text=True))
+    _no_code_lately(client)
+    options = client.post("/settings/two-factor/passkeys/options")
+    assert options.status_code == 403 and "code from your app" in options.json["error"]
+    response = client.post("/settings/two-factor/passkeys",
+                           data={"name": "Thief's key", "credential": credential})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403 and "Adding a passkey needs a code" in page
+    assert "Use a passkey" not in page  # a passkey doesn't vouch for a new one
+    assert _count(alice.id) == 0 and not [m for m in outbox.to("alice@example.com")
+                                          if m.template == "passkey_added"]
+    # the page asks for the code before it offers to add one
+    page = client.get("/settings/two-factor").get_data(as_text=True)
+    assert 'data-passkey="create"' not in page and "Enter a code from your app" in page
+    assert 'name="two_factor-next" type="hidden" value="/settings/two-factor#passkeys"' in page
+    # the code, and what was posted goes through
+    totp_clock.tick()
+    response = client.post("/two-factor/confirm", data={
+        "name": "Laptop", "credential": credential, "two_factor-replay": "1",
+        "two_factor-next": "/settings/two-factor/passkeys",
+        "two_factor-code": code_for(secret, totp_clock.now)})
+    assert response.status_code == 307
+    response = client.post("/settings/two-factor/passkeys",
+                           data={"name": "Laptop", "credential": credential})
+    assert response.headers["Location"] == "/settings/two-factor#passkeys"
+    assert _count(alice.id) == 1
+    assert 'data-passkey="create"' in client.get("/settings/two-factor").get_data(as_text=True)
+
+
+def test_a_passkey_does_not_vouch_for_a_new_one(client, make_member, totp_clock):
+    alice = make_member("alice")
+    setup = turn_on_two_factor(alice, at=totp_clock.now)
+    _log_in_with_code(client, alice, setup.secret, totp_clock)
+    first = SoftAuthenticator(*relying_party())
+    _add(client, first)
+    client.post("/logout")
+    client.post("/login", data={"login": "alice", "password": PASSWORD})
+    options = client.post("/login/passkey/options").get_data(as_text=True)
+    assert client.post("/login/code", data={"credential": first.assert_(options)}
+                       ).status_code == 302
+    # logged in with the passkey: fresh for a withdrawal, not for another passkey
+    assert client.post("/settings/two-factor/passkeys/options").status_code == 403
+    options = client.post("/two-factor/passkey/options").get_data(as_text=True)
+    assert client.post("/two-factor/confirm", data={
+        "two_factor-credential": first.assert_(options),
+        "two_factor-next": "/settings/two-factor"}).status_code == 302
+    assert client.post("/settings/two-factor/passkeys/options").status_code == 403
+    # a backup code will do
+    assert client.post("/two-factor/confirm", data={
+        "two_factor-code": setup.backup_codes[0],
+        "two_factor-next": "/settings/two-factor"}).status_code == 302
+    response = _add(client, SoftAuthenticator(*relying_party()), name="Phone")
+    assert response.status_code == 302 and _count(alice.id) == 2

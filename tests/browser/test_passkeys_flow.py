@@ -1,5 +1,6 @@
 """A member with two-factor log-in adds a passkey (Chromium's virtual authenticator,
-through the DevTools protocol) and logs in with it instead of the code; without
+through the DevTools protocol) and logs in with it instead of the code; to add a second
+one the page asks for a code first (a passkey does not vouch for another); without
 JavaScript the page says passkeys need it.
 
 Browsers refuse an IP address as a relying party's id, so this test reaches the live
@@ -31,15 +32,20 @@ def _accessible(page, where: str) -> None:
     assert results.violations_count == 0, f"{where}:\n{results.generate_report()}"
 
 
+def _virtual_authenticator(devtools) -> str:
+    return devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True}})["authenticatorId"]
+
+
 def test_add_a_passkey_then_log_in_with_it(browser, site, make_member, shot):
-    secret = turn_on_two_factor(make_member("ada", display_name="Ada Lovelace")).secret
+    setup = turn_on_two_factor(make_member("ada", display_name="Ada Lovelace"))
+    secret = setup.secret
     context = browser.new_context()
     page = context.new_page()
     devtools = context.new_cdp_session(page)
     devtools.send("WebAuthn.enable")
-    authenticator = devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True}})["authenticatorId"]
+    authenticator = _virtual_authenticator(devtools)
 
     password_step(page, site, "ada")
     expect(page.get_by_role("button", name="Use a passkey")).to_have_count(0)  # none yet
@@ -72,6 +78,24 @@ def test_add_a_passkey_then_log_in_with_it(browser, site, make_member, shot):
     expect(page.locator("#passkeys").get_by_role("cell", name="never")).to_have_count(0)
     used = devtools.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
     assert used["credentials"][0]["signCount"] >= 1
+
+    # logged in with the passkey: another one needs the app's code or a backup code first
+    passkeys = page.locator("#passkeys")
+    expect(passkeys.get_by_text("Enter a code from your app, or a backup code")).to_be_visible()
+    expect(page.get_by_role("button", name="Add a passkey")).to_have_count(0)
+    shot(page, "passkeys-04-code-first")
+    _accessible(page, "the two-factor page asking for a code before a passkey")
+    passkeys.get_by_label("Code from your app, or a backup code").fill(setup.backup_codes[0])
+    passkeys.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("your code is accepted")).to_be_visible()
+    devtools.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+    phone = _virtual_authenticator(devtools)
+    page.get_by_label("Name it").fill("Phone")
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.get_by_text("Passkey “Phone” added")).to_be_visible()
+    expect(passkeys.get_by_role("cell", name="Phone", exact=True)).to_be_visible()
+    assert len(devtools.send("WebAuthn.getCredentials", {"authenticatorId": phone}
+                             )["credentials"]) == 1
 
 
 def test_without_javascript_the_page_says_passkeys_need_it(browser, site, make_member):
