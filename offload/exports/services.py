@@ -69,7 +69,8 @@ def build_due_exports(*, limit: int | None = None) -> int:
     UPDATE), so of two workers only one builds it; one whose worker died (building
     longer than EXPORT_BUILD_LEASE_MINUTES) is claimed again. The zip is written
     outside any transaction, then a second transaction marks it ready if this worker
-    still holds it.
+    still holds it. A worker that lost its lease (another took the export over) marks
+    nothing, deletes its own zip and goes on to the next export, built or failed.
     State: requested → building → ready (expires EXPORT_LINK_HOURS later), or failed
     when writing it raised.
     Mails: the member, a link to download it (the token's hash stored).
@@ -118,21 +119,20 @@ def _build(export_id: int, member_id: int, lease: datetime) -> bool:
     except Exception:
         log.exception("data export %s failed", export_id)
         db.session.rollback()
-        with atomic() as session:
-            export = session.get(DataExport, export_id)
-            if export is not None:
-                _move(export, ExportState.FAILED, guard=(DataExport.started_at == lease,))
+        path.unlink(missing_ok=True)  # our own name: nobody else's zip
+        with atomic():
+            if not _finish(export_id, lease, ExportState.FAILED):
+                log.info("data export %s: lost its lease, left to the worker that took "
+                         "it over", export_id)
         return False
     token = new_token()
     hours = current_app.config["EXPORT_LINK_HOURS"]
     with atomic() as session:
         now = utcnow()
-        export = session.get(DataExport, export_id)
-        moved = export is not None and _move(
-            export, ExportState.READY, guard=(DataExport.started_at == lease,), ready_at=now,
-            expires_at=now + timedelta(hours=hours), file_name=file_name, size_bytes=size,
-            token_hash=hash_token(token))
-        if not moved:  # erased meanwhile, or another worker took it over (our lease ran out)
+        export = _finish(export_id, lease, ExportState.READY, ready_at=now,
+                         expires_at=now + timedelta(hours=hours), file_name=file_name,
+                         size_bytes=size, token_hash=hash_token(token))
+        if export is None:  # erased meanwhile, or another worker took it over (our lease ran out)
             on_commit(lambda: path.unlink(missing_ok=True))
             return False
         user = session.get(User, member_id)
@@ -141,6 +141,22 @@ def _build(export_id: int, member_id: int, lease: datetime) -> bool:
                     expires_at=export.expires_at, hours=hours)
     log.info("data export built", extra={"user_id": member_id, "export_id": export_id})
     return True
+
+
+def _finish(export_id: int, lease: datetime, to: ExportState,
+            **values) -> DataExport | None:
+    """End this worker's build (building → ``to``) while it still holds the lease that
+    began at ``lease``; the export, or None when it no longer does: erased, or taken over
+    by another worker, which may have finished it already. Whatever state it is in then
+    is the other worker's to settle, so this is no error."""
+    assert to in EXPORT_TRANSITIONS[ExportState.BUILDING]
+    export = db.session.get(DataExport, export_id)
+    if export is None or not update_row(
+            export, DataExport.state == ExportState.BUILDING.value,
+            DataExport.started_at == lease, refused=None, state=to.value,
+            state_changed_at=utcnow(), **values):
+        return None
+    return export
 
 
 def _move(export: DataExport, to: ExportState, *, guard=(), **values) -> bool:

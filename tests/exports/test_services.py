@@ -283,3 +283,54 @@ def test_the_build_of_an_erased_export_marks_and_mails_nothing(make_member, monk
 
 def test_services_module_exposes_the_erasure_for_privacy():
     assert services.erase_member_exports is erase_member_exports
+
+
+def test_a_failed_build_that_lost_its_lease_gives_up_and_the_run_goes_on(
+        make_member, monkeypatch, outbox):
+    """Worker A's build outlives its lease; B takes over and marks the export ready;
+    then A's build raises. A leaves B's export alone, deletes its own zip, and builds
+    the next export of the run."""
+    ada, bob = make_member("ada"), make_member("bob")
+    first = request_export(actor=ada, password=PASSWORD)
+    second = request_export(actor=bob, password=PASSWORD)
+    real = builder.write_archive
+    written = []
+
+    def overtaken_then_broken(member_id, path):
+        if member_id != ada.id:
+            return real(member_id, path)
+        written.append(path)
+        real(member_id, path)  # A's zip is on the disk when B finishes first
+        _set(first.id, state=ExportState.READY.value, ready_at=utcnow(),
+             started_at=utcnow() + timedelta(seconds=5), file_name="export-b.zip",
+             token_hash="b" * 64, expires_at=utcnow() + timedelta(hours=72))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(builder, "write_archive", overtaken_then_broken)
+    assert build_due_exports() == 1
+    assert fresh(DataExport, first.id).state == ExportState.READY  # B's, untouched
+    assert fresh(DataExport, first.id).file_name == "export-b.zip"
+    assert not written[0].exists()
+    assert fresh(DataExport, second.id).state == ExportState.READY
+    assert [mail.to_address for mail in outbox.all()] == ["bob@example.com"]
+
+
+def test_a_build_that_lost_its_lease_to_a_finished_worker_marks_nothing(
+        make_member, monkeypatch, outbox):
+    ada = make_member("ada")
+    export = request_export(actor=ada, password=PASSWORD)
+    real = builder.write_archive
+    written = []
+
+    def overtaken(member_id, path):
+        written.append(path)
+        size = real(member_id, path)
+        _set(export.id, state=ExportState.READY.value, ready_at=utcnow(),
+             started_at=utcnow() + timedelta(seconds=5), file_name="export-b.zip",
+             token_hash="b" * 64, expires_at=utcnow() + timedelta(hours=72))
+        return size
+
+    monkeypatch.setattr(builder, "write_archive", overtaken)
+    assert build_due_exports() == 0
+    assert fresh(DataExport, export.id).file_name == "export-b.zip"
+    assert not written[0].exists() and outbox.all() == []
