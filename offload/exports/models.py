@@ -2,7 +2,8 @@
 
 requested → building (a worker claimed it; ``started_at`` is its lease's start) →
 ready (the zip ``file_name`` is in ``UPLOAD_FOLDER/exports``, the link's token hashed
-in ``token_hash``, good until ``expires_at``) → expired (the zip deleted). A build that
+in ``token_hash``, good until ``expires_at``) → expired (the zip deleted: its time is
+up, or a newer export of the member became ready; one zip per member). A build that
 raises ends in failed. At most one export per member is requested or building (a
 partial unique index).
 """

@@ -72,7 +72,8 @@ def build_due_exports(*, limit: int | None = None) -> int:
     still holds it. A worker that lost its lease (another took the export over) marks
     nothing, deletes its own zip and goes on to the next export, built or failed.
     State: requested → building → ready (expires EXPORT_LINK_HOURS later), or failed
-    when writing it raised.
+    when writing it raised; the member's earlier ready exports → expired.
+    Files: the earlier exports' zips deleted after the commit.
     Mails: the member, a link to download it (the token's hash stored).
     """
     limit = limit or current_app.config["EXPORT_BUILDS_PER_RUN"]
@@ -135,6 +136,10 @@ def _build(export_id: int, member_id: int, lease: datetime) -> bool:
         if export is None:  # erased meanwhile, or another worker took it over (our lease ran out)
             on_commit(lambda: path.unlink(missing_ok=True))
             return False
+        # one zip per member on the disk: the new one replaces the links mailed before
+        _expire(session.scalars(select(DataExport).where(
+            DataExport.user_id == member_id, DataExport.id != export_id,
+            DataExport.state == ExportState.READY)).all())
         user = session.get(User, member_id)
         queue_email(user.email, "export_ready", user=user, member=user,
                     link=external_url("exports.download", export_id=export_id, token=token),
@@ -174,16 +179,20 @@ def expire_exports() -> int:
 
     State: ready → expired. Files: each zip deleted after the commit.
     """
-    expired = 0
     with atomic() as session:
-        now = utcnow()
-        exports = session.scalars(select(DataExport).where(
-            DataExport.state == ExportState.READY, DataExport.expires_at <= now)).all()
-        for export in exports:
-            file_name = export.file_name
-            if _move(export, ExportState.EXPIRED):
-                expired += 1
-                on_commit(lambda name=file_name: export_path(name).unlink(missing_ok=True))
+        return _expire(session.scalars(select(DataExport).where(
+            DataExport.state == ExportState.READY, DataExport.expires_at <= utcnow())).all())
+
+
+def _expire(exports: list[DataExport]) -> int:
+    """Move these ready exports to expired, in the caller's transaction, and delete their
+    zips after it commits; how many moved."""
+    expired = 0
+    for export in exports:
+        file_name = export.file_name
+        if _move(export, ExportState.EXPIRED):
+            expired += 1
+            on_commit(lambda name=file_name: export_path(name).unlink(missing_ok=True))
     return expired
 
 

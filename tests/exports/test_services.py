@@ -334,3 +334,19 @@ def test_a_build_that_lost_its_lease_to_a_finished_worker_marks_nothing(
     assert build_due_exports() == 0
     assert fresh(DataExport, export.id).file_name == "export-b.zip"
     assert not written[0].exists() and outbox.all() == []
+
+
+def test_a_new_ready_export_expires_the_earlier_ones_and_deletes_their_zips(make_member):
+    ada, bob = make_member("ada"), make_member("bob")
+    bobs = _ready(bob)
+    earlier = []
+    for _ in range(2):
+        earlier.append(_ready(ada))
+        _set(earlier[-1].id, requested_at=utcnow() - timedelta(minutes=61))
+    latest = fresh(DataExport, earlier[-1].id)
+    first = fresh(DataExport, earlier[0].id)
+    assert first.state == ExportState.EXPIRED and first.file_name == earlier[0].file_name
+    assert not export_path(earlier[0].file_name).exists()
+    assert latest.state == ExportState.READY and export_path(latest.file_name).is_file()
+    assert fresh(DataExport, bobs.id).state == ExportState.READY  # another member's stays
+    assert export_path(bobs.file_name).is_file()
