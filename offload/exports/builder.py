@@ -5,7 +5,9 @@ time where a member may have many rows, and writes one file). Everything comes f
 ``queries`` (and the wallet statement from ``wallet.queries``, written by the wallet's
 own CSV row), so what is in the archive is what the member sees on the site. The zip
 is written beside its final name and renamed into place, so a build that dies leaves
-no half archive under a name a download could find.
+no half archive under a name a download could find. Its size is checked after each
+entry (and each statement line): once it is over EXPORT_MAX_BYTES the build stops
+there, raising ``ArchiveTooLarge``, rather than filling the disk first.
 """
 
 from __future__ import annotations
@@ -62,20 +64,56 @@ beside what they wrote.
 """
 
 
+class ArchiveTooLarge(Exception):
+    """The archive went over EXPORT_MAX_BYTES; ``written`` bytes when it stopped."""
+
+    def __init__(self, written: int):
+        super().__init__(f"the archive went over its limit at {written} bytes")
+        self.written = written
+
+
 def write_archive(member_id: int, path: Path) -> int:
-    """Write the member's archive to ``path``; returns its size in bytes."""
+    """Write the member's archive to ``path``; returns its size in bytes.
+
+    Raises: ``ArchiveTooLarge`` as soon as it is over EXPORT_MAX_BYTES (nothing is left
+    on the disk then).
+    """
     partial = path.with_name(path.name + ".part")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            _fill(archive, member_id)
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+            _fill(_Capped(zipped, current_app.config["EXPORT_MAX_BYTES"]), member_id)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return path.stat().st_size
 
 
-def _fill(archive: zipfile.ZipFile, member_id: int) -> None:
+class _Capped:
+    """The zip being written, stopping the build once it is over ``limit`` bytes."""
+
+    def __init__(self, zipped: zipfile.ZipFile, limit: int):
+        self.zipped = zipped
+        self.limit = limit
+
+    def check(self) -> None:
+        written = self.zipped.fp.tell()
+        if written > self.limit:
+            raise ArchiveTooLarge(written)
+
+    def writestr(self, name: str, data: str) -> None:
+        self.zipped.writestr(name, data)
+        self.check()
+
+    def write(self, source: Path, name: str) -> None:
+        self.zipped.write(source, name)
+        self.check()
+
+    def open(self, name: str, mode: str):
+        return self.zipped.open(name, mode)
+
+
+def _fill(archive: _Capped, member_id: int) -> None:
     member = queries.member_data(member_id)
     files = _Files(archive)
     _json(archive, "profile.json", _profile(member, files))
@@ -159,19 +197,20 @@ def _messages(member_id: int, files: _Files) -> list[dict]:
         for m in messages.get(c.offer_id, ())]} for c in conversations]
 
 
-def _statement(archive: zipfile.ZipFile, member_id: int) -> None:
+def _statement(archive: _Capped, member_id: int) -> None:
     size = current_app.config["CSV_PAGE_SIZE"]
     lines = keyset_items(lambda cursor: wallet_history_page(member_id, cursor, size))
     with archive.open("statement.csv", "w") as raw, io.TextIOWrapper(
             raw, encoding="utf-8", newline="") as out:
         for line in csv_lines(HISTORY_CSV_HEADER, (history_csv_row(x) for x in lines)):
             out.write(line)
+            archive.check()
 
 
 class _Files:
     """The member's uploads copied into ``files/``, each under a safe, unique name."""
 
-    def __init__(self, archive: zipfile.ZipFile):
+    def __init__(self, archive: _Capped):
         self.archive = archive
 
     def add(self, row: Row, folder: str) -> str | None:
@@ -205,7 +244,7 @@ def _plain(row: Row, *leave_out: str) -> dict[str, Any]:
     return {key: value for key, value in row._asdict().items() if key not in leave_out}
 
 
-def _json(archive: zipfile.ZipFile, name: str, data: Any) -> None:
+def _json(archive: _Capped, name: str, data: Any) -> None:
     archive.writestr(name, json.dumps(data, indent=2, ensure_ascii=False, default=_value))
 
 

@@ -63,6 +63,11 @@ class ExportView(NamedTuple):
         return self.state == ExportState.READY and not self.is_expired
 
     @property
+    def is_too_large(self) -> bool:
+        """It failed because the zip went over EXPORT_MAX_BYTES."""
+        return self.state == ExportState.FAILED and self.size_bytes is not None
+
+    @property
     def is_expired(self) -> bool:
         return self.state == ExportState.EXPIRED or (
             self.state == ExportState.READY and self.expires_at is not None

@@ -72,7 +72,8 @@ def build_due_exports(*, limit: int | None = None) -> int:
     still holds it. A worker that lost its lease (another took the export over) marks
     nothing, deletes its own zip and goes on to the next export, built or failed.
     State: requested → building → ready (expires EXPORT_LINK_HOURS later), or failed
-    when writing it raised; the member's earlier ready exports → expired.
+    when writing it raised or the zip went over EXPORT_MAX_BYTES (then with the size it
+    stopped at); the member's earlier ready exports → expired.
     Files: the earlier exports' zips deleted after the commit.
     Mails: the member, a link to download it (the token's hash stored).
     """
@@ -117,6 +118,14 @@ def _build(export_id: int, member_id: int, lease: datetime) -> bool:
     path = export_path(file_name)
     try:
         size = builder.write_archive(member_id, path)
+    except builder.ArchiveTooLarge as too_large:
+        log.warning("data export %s: over EXPORT_MAX_BYTES", export_id,
+                    extra={"user_id": member_id, "export_id": export_id})
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        with atomic():  # how far it got tells the page why it failed
+            _finish(export_id, lease, ExportState.FAILED, size_bytes=too_large.written)
+        return False
     except Exception:
         log.exception("data export %s failed", export_id)
         db.session.rollback()

@@ -22,7 +22,8 @@ def _page(form: RequestExportForm, status: int = 200):
                            export=latest_export_of(current_user.id),
                            refusal=why_cannot_request_export(current_user.id),
                            link_hours=config["EXPORT_LINK_HOURS"],
-                           every_minutes=config["EXPORT_EVERY_MINUTES"]), status
+                           every_minutes=config["EXPORT_EVERY_MINUTES"],
+                           max_bytes=config["EXPORT_MAX_BYTES"]), status
 
 
 @bp.get("")

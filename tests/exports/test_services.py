@@ -350,3 +350,25 @@ def test_a_new_ready_export_expires_the_earlier_ones_and_deletes_their_zips(make
     assert latest.state == ExportState.READY and export_path(latest.file_name).is_file()
     assert fresh(DataExport, bobs.id).state == ExportState.READY  # another member's stays
     assert export_path(bobs.file_name).is_file()
+
+
+def test_an_archive_over_export_max_bytes_fails_and_stops_writing(app, monkeypatch, outbox):
+    world = member_with_everything()
+    monkeypatch.setitem(app.config, "EXPORT_MAX_BYTES", 1)
+    entries = []
+    real_json = builder._json
+    monkeypatch.setattr(builder, "_json", lambda archive, name, data: (
+        entries.append(name), real_json(archive, name, data)))
+    written = []
+    real_write = builder.write_archive
+    monkeypatch.setattr(builder, "write_archive", lambda member_id, path: (
+        written.append(path), real_write(member_id, path))[1])
+    export = request_export(actor=world.ada, password=PASSWORD)
+    assert build_due_exports() == 0
+    export = fresh(DataExport, export.id)
+    assert export.state == ExportState.FAILED
+    assert export.size_bytes > 1  # how far it got: the page tells it from another failure
+    assert entries == []  # stopped at the first file over the limit, the profile's document
+    [path] = written
+    assert not path.exists() and not path.with_name(path.name + ".part").exists()
+    assert not [m for m in outbox.all() if "data export" in m.subject]

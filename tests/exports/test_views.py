@@ -136,3 +136,14 @@ def test_the_link_arrives_by_smtp(client, login, make_member, smtp_port):
     link = first_link(message)
     assert "/settings/export/" in link
     assert client.get("/" + link.split("://", 1)[1].split("/", 1)[1]).status_code == 200
+
+
+def test_an_export_over_the_size_limit_says_why(client, login, make_member, app,
+                                                monkeypatch):
+    login(make_member("ada"))
+    monkeypatch.setitem(app.config, "EXPORT_MAX_BYTES", 1)
+    _ask(client)
+    build_due_exports()
+    page = client.get("/settings/export").get_data(as_text=True)
+    assert "Too large" in page
+    assert "larger than 1 Byte, the most we build" in page
