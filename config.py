@@ -178,6 +178,7 @@ class Config:
     EXPORT_BUILDS_PER_RUN = 5
     EXPORT_BUILD_LEASE_MINUTES = 30
     EXPORT_MAX_BYTES = 2 * 1024**3
+    EXPORT_LINK_LIMIT = "5 per hour"  # "Send the link again" of a data export, per member
 
     # Money: integer minor units, rates in basis points (1% = 100)
     COMMISSION_BPS = 1000  # 10% of the invoiced amount on referral gigs...

@@ -1,4 +1,4 @@
-"""Reads for exports: the settings page's export, the download's check, and what goes
+"""Reads for exports: the settings page's export, the mailed link's check, and what goes
 into the archive.
 
 The archive holds what the member sees on the site and no more: their own rows in
@@ -117,11 +117,10 @@ class ExportFile(NamedTuple):
     is_expired: bool
 
 
-def export_file_for(member: User | SignedIn, export_id: int,
-                    token: str | None = None) -> ExportFile:
-    """The member's export ``export_id`` to download; with ``token`` (the mailed link)
-    only when it is the link's token. NotFound for another member's export, a wrong
-    token, or one that is not (or no longer) ready."""
+def export_file_for(member: User | SignedIn, export_id: int, token: str) -> ExportFile:
+    """The member's export ``export_id`` to download through the mailed link, whose
+    ``token`` it must be. NotFound for another member's export, a wrong token, or one
+    that is not (or no longer) ready."""
     row = db.session.execute(
         select(DataExport.id, DataExport.state, DataExport.file_name, DataExport.token_hash,
                DataExport.expires_at, DataExport.ready_at, User.username)
@@ -129,7 +128,7 @@ def export_file_for(member: User | SignedIn, export_id: int,
         .where(DataExport.id == export_id, DataExport.user_id == member.id)).first()
     if row is None:
         raise NotFound()
-    if token is not None and not (row.token_hash and hmac.compare_digest(
+    if not (row.token_hash and hmac.compare_digest(
             row.token_hash, hash_token(token))):
         raise NotFound()
     expired = row.state == ExportState.EXPIRED or (

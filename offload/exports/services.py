@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, select
+from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
@@ -149,12 +151,47 @@ def _build(export_id: int, member_id: int, lease: datetime) -> bool:
         _expire(session.scalars(select(DataExport).where(
             DataExport.user_id == member_id, DataExport.id != export_id,
             DataExport.state == ExportState.READY)).all())
-        user = session.get(User, member_id)
-        queue_email(user.email, "export_ready", user=user, member=user,
-                    link=external_url("exports.download", export_id=export_id, token=token),
-                    expires_at=export.expires_at, hours=hours)
+        _mail_link(session.get(User, member_id), export, token)
     log.info("data export built", extra={"user_id": member_id, "export_id": export_id})
     return True
+
+
+def resend_export_link(export_id: int, *, actor: User | SignedIn) -> None:
+    """Mail the member a new link to their ready export, for one who lost the mail.
+
+    State: the export's token replaced (a new one, stored hashed): the link mailed
+    before stops working. Its expiry stays.
+    Mails: the member, the new link.
+    Refuses: another member's export, or one never ready (NotFound); one whose time is
+    up (Conflict).
+    """
+    user = member_row(actor)
+    with atomic() as session:
+        export = session.scalars(select(DataExport).where(
+            DataExport.id == export_id, DataExport.user_id == user.id)).first()
+        if export is None or export.state not in (ExportState.READY, ExportState.EXPIRED):
+            raise NotFound()
+        now = utcnow()
+        token = new_token()
+        if export.state == ExportState.EXPIRED or export.expires_at <= now:
+            raise Conflict(EXPIRED)
+        update_row(export, DataExport.state == ExportState.READY.value,
+                   DataExport.expires_at > now, refused=EXPIRED, token_hash=hash_token(token))
+        _mail_link(user, export, token)
+    log.info("data export link sent again", extra={"user_id": user.id, "export_id": export_id})
+
+
+EXPIRED = ("This export has expired and its file is deleted. You can ask for a new export "
+           "below.")
+
+
+def _mail_link(user: User, export: DataExport, token: str) -> None:
+    """Queue the mail with the link to a ready export (its token in the clear, only
+    there), saying how long it still works."""
+    hours = math.ceil((export.expires_at - utcnow()).total_seconds() / 3600)
+    queue_email(user.email, "export_ready", user=user, member=user,
+                link=external_url("exports.download", export_id=export.id, token=token),
+                expires_at=export.expires_at, hours=hours)
 
 
 def _finish(export_id: int, lease: datetime, to: ExportState,
