@@ -11,6 +11,7 @@ rows, or tuples of them) that ``builder`` writes as JSON.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -158,6 +159,25 @@ Other = aliased(User, name="other")
 
 def _rows(statement) -> tuple[Row, ...]:
     return tuple(db.session.execute(statement).all())
+
+
+def _in_pages(statement, created_at, id_, size: int) -> Iterator[tuple[Row, ...]]:
+    """The rows of ``statement`` in (``created_at``, ``id_``) order, a page of ``size``
+    rows at a time: each page starts after the last row of the one before (a keyset, so
+    a page costs the same however deep it is). The rows carry ``created_at`` and
+    ``id``."""
+    after = None
+    while True:
+        page = statement
+        if after is not None:
+            page = page.where(or_(created_at > after.created_at,
+                                  and_(created_at == after.created_at, id_ > after.id)))
+        rows = tuple(db.session.execute(page.order_by(created_at, id_).limit(size)).all())
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        after = rows[-1]
 
 
 class MemberData(NamedTuple):
@@ -325,21 +345,23 @@ def conversations_of(member_id: int) -> tuple[Row, ...]:
                  .order_by(Offer.id))
 
 
-def messages_in(offer_ids: list[int]) -> tuple[Row, ...]:
-    return _rows(select(OfferMessage.id, OfferMessage.offer_id, OfferMessage.sender_id,
-                        Other.username.label("sender"), OfferMessage.body,
-                        OfferMessage.created_at)
-                 .join(Other, Other.id == OfferMessage.sender_id)
-                 .where(OfferMessage.offer_id.in_(offer_ids))
-                 .order_by(OfferMessage.offer_id, OfferMessage.created_at, OfferMessage.id))
+def messages_in(offer_id: int, size: int) -> Iterator[tuple[Row, ...]]:
+    """The messages of one conversation, oldest first, in pages of ``size``."""
+    return _in_pages(select(OfferMessage.id, OfferMessage.offer_id, OfferMessage.sender_id,
+                            Other.username.label("sender"), OfferMessage.body,
+                            OfferMessage.created_at)
+                     .join(Other, Other.id == OfferMessage.sender_id)
+                     .where(OfferMessage.offer_id == offer_id),
+                     OfferMessage.created_at, OfferMessage.id, size)
 
 
-def message_files_in(offer_ids: list[int]) -> tuple[Row, ...]:
+def message_files_of(message_ids: list[int]) -> tuple[Row, ...]:
+    """The files sent with those messages (a page of them), with who sent each."""
     return _rows(select(OfferMessageAttachment.id, OfferMessageAttachment.message_id,
                         OfferMessageAttachment.original_name, OfferMessageAttachment.stored_name,
                         OfferMessage.sender_id.label("uploaded_by_id"))
                  .join(OfferMessage, OfferMessage.id == OfferMessageAttachment.message_id)
-                 .where(OfferMessage.offer_id.in_(offer_ids))
+                 .where(OfferMessageAttachment.message_id.in_(message_ids))
                  .order_by(OfferMessageAttachment.id))
 
 
@@ -364,11 +386,14 @@ def reviews_of(member_id: int) -> tuple[Row, ...]:
                  .order_by(Review.id))
 
 
-def notifications_of(member_id: int) -> tuple[Row, ...]:
-    return _rows(select(Notification.kind, Notification.title, Notification.subject,
-                        Notification.link, Notification.created_at, Notification.read_at)
-                 .where(Notification.user_id == member_id)
-                 .order_by(Notification.created_at, Notification.id))
+def notifications_of(member_id: int, size: int) -> Iterator[tuple[Row, ...]]:
+    """The member's notifications, oldest first, in pages of ``size`` (with their
+    ``id``, the pages' key)."""
+    return _in_pages(select(Notification.id, Notification.kind, Notification.title,
+                            Notification.subject, Notification.link, Notification.created_at,
+                            Notification.read_at)
+                     .where(Notification.user_id == member_id),
+                     Notification.created_at, Notification.id, size)
 
 
 def invites_sent_by(member_id: int) -> tuple[Row, ...]:

@@ -372,3 +372,46 @@ def test_an_archive_over_export_max_bytes_fails_and_stops_writing(app, monkeypat
     [path] = written
     assert not path.exists() and not path.with_name(path.name + ".part").exists()
     assert not [m for m in outbox.all() if "data export" in m.subject]
+
+
+def test_messages_and_notifications_are_read_a_page_at_a_time(app, monkeypatch):
+    from sqlalchemy import event
+
+    from offload.conversations.models import OfferMessage
+    from offload.conversations.services import send_offer_message
+    from offload.offers.models import Offer
+
+    world = member_with_everything()
+    offer = db.session.scalars(select(Offer).where(Offer.member_id == world.bob.id)
+                               .order_by(Offer.id)).first()
+    for n in range(3):
+        send_offer_message(offer, actor=world.bob, body=f"More {n}")
+    messages = count(OfferMessage, OfferMessage.offer_id == offer.id)
+    monkeypatch.setitem(app.config, "CSV_PAGE_SIZE", 2)
+    reads: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        reads.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        archive = _archive(_ready(world.ada))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    def pages_of(table: str) -> list[str]:
+        return [s for s in reads if s.lstrip().startswith(f"SELECT {table}.")]
+
+    assert len(pages_of("offer_messages")) >= 3  # 5 messages, 2 a page
+    assert all("LIMIT" in s for s in pages_of("offer_messages"))
+    assert len(pages_of("notifications")) >= 2
+    assert all("LIMIT" in s for s in pages_of("notifications"))
+    [conversation] = [c for c in json.loads(archive.read("messages.json"))
+                      if c["gig_title"] == "Port a shop to Flask"]
+    assert [m["body"] for m in conversation["messages"]][2:] == ["More 0", "More 1", "More 2"]
+    assert len(conversation["messages"]) == messages
+    notifications = json.loads(archive.read("notifications.json"))
+    assert len(notifications) >= 3 and "id" not in notifications[0]
+    assert [n["created_at"] for n in notifications] == sorted(
+        n["created_at"] for n in notifications)
