@@ -171,11 +171,14 @@ class Config:
     # Data exports (Settings → "Export my data"): the mailed link works this long, then
     # the zip is deleted; a member may ask once per EXPORT_EVERY_MINUTES; a run of the
     # job builds at most EXPORT_BUILDS_PER_RUN; a build not finished after
-    # EXPORT_BUILD_LEASE_MINUTES (its worker died) is taken over by another.
+    # EXPORT_BUILD_LEASE_MINUTES (its worker died) is taken over by another; a zip that
+    # grows past EXPORT_MAX_BYTES stops there and the export fails, saying so.
     EXPORT_LINK_HOURS = 72
     EXPORT_EVERY_MINUTES = 60
     EXPORT_BUILDS_PER_RUN = 5
     EXPORT_BUILD_LEASE_MINUTES = 30
+    EXPORT_MAX_BYTES = 2 * 1024**3
+    EXPORT_LINK_LIMIT = "5 per hour"  # "Send the link again" of a data export, per member
 
     # Money: integer minor units, rates in basis points (1% = 100)
     COMMISSION_BPS = 1000  # 10% of the invoiced amount on referral gigs...

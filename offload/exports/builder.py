@@ -1,11 +1,17 @@
 """Writing a member's archive: the zip of everything the site keeps about them.
 
-Called by ``services.build_due_exports`` outside any transaction (it reads, a page at a
-time where a member may have many rows, and writes one file). Everything comes from
-``queries`` (and the wallet statement from ``wallet.queries``, written by the wallet's
-own CSV row), so what is in the archive is what the member sees on the site. The zip
-is written beside its final name and renamed into place, so a build that dies leaves
-no half archive under a name a download could find.
+Called by ``services.build_due_exports`` outside any transaction (it reads, and writes
+one file). Where a member may have many rows it reads a page at a time (CSV_PAGE_SIZE
+rows, by keyset) and writes each page before reading the next: messages (each
+conversation's), notifications and the wallet statement. The other files (profile,
+gigs, offers, projects, reviews, invites) are each read whole and written at once.
+Everything comes from ``queries`` (and the wallet statement from ``wallet.queries``,
+written by the wallet's own CSV row), so what is in the archive is what the member sees
+on the site. The zip is written beside its final name and renamed into place, so a
+build that dies leaves no half archive under a name a download could find. Its size is
+checked after each entry (and each statement line, message and notification): once it
+is over EXPORT_MAX_BYTES the build stops there, raising ``ArchiveTooLarge``, rather than
+filling the disk first.
 """
 
 from __future__ import annotations
@@ -62,20 +68,56 @@ beside what they wrote.
 """
 
 
+class ArchiveTooLarge(Exception):
+    """The archive went over EXPORT_MAX_BYTES; ``written`` bytes when it stopped."""
+
+    def __init__(self, written: int):
+        super().__init__(f"the archive went over its limit at {written} bytes")
+        self.written = written
+
+
 def write_archive(member_id: int, path: Path) -> int:
-    """Write the member's archive to ``path``; returns its size in bytes."""
+    """Write the member's archive to ``path``; returns its size in bytes.
+
+    Raises: ``ArchiveTooLarge`` as soon as it is over EXPORT_MAX_BYTES (nothing is left
+    on the disk then).
+    """
     partial = path.with_name(path.name + ".part")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            _fill(archive, member_id)
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+            _fill(_Capped(zipped, current_app.config["EXPORT_MAX_BYTES"]), member_id)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return path.stat().st_size
 
 
-def _fill(archive: zipfile.ZipFile, member_id: int) -> None:
+class _Capped:
+    """The zip being written, stopping the build once it is over ``limit`` bytes."""
+
+    def __init__(self, zipped: zipfile.ZipFile, limit: int):
+        self.zipped = zipped
+        self.limit = limit
+
+    def check(self) -> None:
+        written = self.zipped.fp.tell()
+        if written > self.limit:
+            raise ArchiveTooLarge(written)
+
+    def writestr(self, name: str, data: str) -> None:
+        self.zipped.writestr(name, data)
+        self.check()
+
+    def write(self, source: Path, name: str) -> None:
+        self.zipped.write(source, name)
+        self.check()
+
+    def open(self, name: str, mode: str):
+        return self.zipped.open(name, mode)
+
+
+def _fill(archive: _Capped, member_id: int) -> None:
     member = queries.member_data(member_id)
     files = _Files(archive)
     _json(archive, "profile.json", _profile(member, files))
@@ -84,12 +126,14 @@ def _fill(archive: zipfile.ZipFile, member_id: int) -> None:
         "made": [_plain(row) for row in queries.offers_made_by(member_id)],
         "received": [_plain(row) for row in queries.offers_received_by(member_id)]})
     _json(archive, "projects.json", _projects(member_id, files))
-    _json(archive, "messages.json", _messages(member_id, files))
+    _messages(archive, member_id, files)
     _json(archive, "reviews.json", {
         direction: [_plain(row, "direction") for row in queries.reviews_of(member_id)
                     if row.direction == direction] for direction in ("given", "received")})
-    _json(archive, "notifications.json",
-          [_plain(row) for row in queries.notifications_of(member_id)])
+    with _JsonArray(archive, "notifications.json") as add:
+        for page in queries.notifications_of(member_id, _page_size()):
+            for row in page:
+                add(_plain(row, "id"))
     _json(archive, "invites.json", [_plain(row) for row in queries.invites_sent_by(member_id)])
     _statement(archive, member_id)
     config = current_app.config
@@ -147,32 +191,101 @@ def _projects(member_id: int, files: _Files) -> list[dict]:
             for project in projects]
 
 
-def _messages(member_id: int, files: _Files) -> list[dict]:
-    conversations = queries.conversations_of(member_id)
-    ids = [c.offer_id for c in conversations]
-    messages = _by(queries.messages_in(ids), "offer_id")
-    attached = _by(queries.message_files_in(ids), "message_id")
+def _messages(archive: _Capped, member_id: int, files: _Files) -> None:
+    """messages.json: each conversation, its messages a page at a time. The member's
+    files sent with them are copied once the JSON is written (a zip takes one entry at
+    a time)."""
+    files.hold()
+    with _JsonArray(archive, "messages.json") as add_conversation:
+        for conversation in queries.conversations_of(member_id):
+            with add_conversation.nested(_plain(conversation), "messages") as add:
+                for page in queries.messages_in(conversation.offer_id, _page_size()):
+                    attached = _by(queries.message_files_of([m.id for m in page]),
+                                   "message_id")
+                    for m in page:
+                        add({**_plain(m, "id", "offer_id", "sender_id"), "files": files.of(
+                            attached.get(m.id, ()), member_id, "message-files")})
+    files.release()
 
-    return [{**_plain(c), "messages": [
-        {**_plain(m, "id", "offer_id", "sender_id"),
-         "files": files.of(attached.get(m.id, ()), member_id, "message-files")}
-        for m in messages.get(c.offer_id, ())]} for c in conversations]
+
+def _page_size() -> int:
+    return current_app.config["CSV_PAGE_SIZE"]
 
 
-def _statement(archive: zipfile.ZipFile, member_id: int) -> None:
+class _JsonArray:
+    """A JSON array written into the archive an item at a time (``add(item)``), the
+    archive's size checked after each; ``nested(head, key)`` writes an object ``head``
+    whose ``key`` is an array added to the same way."""
+
+    def __init__(self, archive: _Capped, name: str):
+        self.archive = archive
+        self.name = name
+
+    def __enter__(self) -> _JsonArray:
+        self.out = io.TextIOWrapper(self.archive.open(self.name, "w"), encoding="utf-8")
+        self.count = 0
+        self.out.write("[")
+        return self
+
+    def __call__(self, item: Any) -> None:
+        self._next()
+        self.out.write(_dumps(item))
+        self.archive.check()
+
+    def nested(self, head: dict, key: str) -> _JsonArray:
+        self._next()
+        opened = _dumps(head)[:-1]
+        self.out.write(f'{opened}{", " if head else ""}{_dumps(key)}: [')
+        return _Nested(self)
+
+    def _next(self) -> None:
+        self.out.write(",\n" if self.count else "\n")
+        self.count += 1
+
+    def __exit__(self, *exc) -> None:
+        self.out.write("\n]\n")
+        self.out.close()
+
+
+class _Nested(_JsonArray):
+    """The array inside an item of an outer ``_JsonArray``."""
+
+    def __init__(self, outer: _JsonArray):
+        self.archive, self.out, self.count = outer.archive, outer.out, 0
+
+    def __enter__(self) -> _JsonArray:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.out.write("]}")
+
+
+def _statement(archive: _Capped, member_id: int) -> None:
     size = current_app.config["CSV_PAGE_SIZE"]
     lines = keyset_items(lambda cursor: wallet_history_page(member_id, cursor, size))
     with archive.open("statement.csv", "w") as raw, io.TextIOWrapper(
             raw, encoding="utf-8", newline="") as out:
         for line in csv_lines(HISTORY_CSV_HEADER, (history_csv_row(x) for x in lines)):
             out.write(line)
+            archive.check()
 
 
 class _Files:
     """The member's uploads copied into ``files/``, each under a safe, unique name."""
 
-    def __init__(self, archive: zipfile.ZipFile):
+    def __init__(self, archive: _Capped):
         self.archive = archive
+        self.held: list[tuple[Path, str]] | None = None
+
+    def hold(self) -> None:
+        """Name the files added from now on, and copy them at ``release()``: while a
+        JSON file is being written the zip takes no other entry."""
+        self.held = []
+
+    def release(self) -> None:
+        held, self.held = self.held or [], None
+        for source, name in held:
+            self.archive.write(source, name)
 
     def add(self, row: Row, folder: str) -> str | None:
         """Copy the stored upload of ``row`` (id, original_name, stored_name); its path
@@ -190,7 +303,10 @@ class _Files:
     def add_path(self, source: Path, name: str) -> str | None:
         if not source.is_file():
             return None
-        self.archive.write(source, name)
+        if self.held is not None:
+            self.held.append((source, name))
+        else:
+            self.archive.write(source, name)
         return name
 
 
@@ -205,8 +321,12 @@ def _plain(row: Row, *leave_out: str) -> dict[str, Any]:
     return {key: value for key, value in row._asdict().items() if key not in leave_out}
 
 
-def _json(archive: zipfile.ZipFile, name: str, data: Any) -> None:
+def _json(archive: _Capped, name: str, data: Any) -> None:
     archive.writestr(name, json.dumps(data, indent=2, ensure_ascii=False, default=_value))
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=_value)
 
 
 def _value(value: Any) -> Any:

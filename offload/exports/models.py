@@ -2,9 +2,11 @@
 
 requested → building (a worker claimed it; ``started_at`` is its lease's start) →
 ready (the zip ``file_name`` is in ``UPLOAD_FOLDER/exports``, the link's token hashed
-in ``token_hash``, good until ``expires_at``) → expired (the zip deleted). A build that
-raises ends in failed. At most one export per member is requested or building (a
-partial unique index).
+in ``token_hash``, good until ``expires_at``) → expired (the zip deleted: its time is
+up, or a newer export of the member became ready; one zip per member). A build that
+raises ends in failed; one that went over EXPORT_MAX_BYTES ends in failed with
+``size_bytes`` set (the size it stopped at), which the page names as the reason. At most
+one export per member is requested or building (a partial unique index).
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ class DataExport(db.Model):
     ready_at: Mapped[datetime | None]
     # the mailed link works until then; the expiry job deletes the zip after
     expires_at: Mapped[datetime | None]
-    # the zip's generated name in UPLOAD_FOLDER/exports, and its size
+    # the zip's generated name in UPLOAD_FOLDER/exports, and its size (on a failed
+    # export: the size it stopped at, over EXPORT_MAX_BYTES)
     file_name: Mapped[str | None] = mapped_column(String(64), unique=True)
     size_bytes: Mapped[int | None]
     # sha256 of the mailed link's token (the token itself is only in the e-mail)

@@ -1,4 +1,4 @@
-"""Reads for exports: the settings page's export, the download's check, and what goes
+"""Reads for exports: the settings page's export, the mailed link's check, and what goes
 into the archive.
 
 The archive holds what the member sees on the site and no more: their own rows in
@@ -11,6 +11,7 @@ rows, or tuples of them) that ``builder`` writes as JSON.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -63,6 +64,11 @@ class ExportView(NamedTuple):
         return self.state == ExportState.READY and not self.is_expired
 
     @property
+    def is_too_large(self) -> bool:
+        """It failed because the zip went over EXPORT_MAX_BYTES."""
+        return self.state == ExportState.FAILED and self.size_bytes is not None
+
+    @property
     def is_expired(self) -> bool:
         return self.state == ExportState.EXPIRED or (
             self.state == ExportState.READY and self.expires_at is not None
@@ -112,11 +118,10 @@ class ExportFile(NamedTuple):
     is_expired: bool
 
 
-def export_file_for(member: User | SignedIn, export_id: int,
-                    token: str | None = None) -> ExportFile:
-    """The member's export ``export_id`` to download; with ``token`` (the mailed link)
-    only when it is the link's token. NotFound for another member's export, a wrong
-    token, or one that is not (or no longer) ready."""
+def export_file_for(member: User | SignedIn, export_id: int, token: str) -> ExportFile:
+    """The member's export ``export_id`` to download through the mailed link, whose
+    ``token`` it must be. NotFound for another member's export, a wrong token, or one
+    that is not (or no longer) ready."""
     row = db.session.execute(
         select(DataExport.id, DataExport.state, DataExport.file_name, DataExport.token_hash,
                DataExport.expires_at, DataExport.ready_at, User.username)
@@ -124,7 +129,7 @@ def export_file_for(member: User | SignedIn, export_id: int,
         .where(DataExport.id == export_id, DataExport.user_id == member.id)).first()
     if row is None:
         raise NotFound()
-    if token is not None and not (row.token_hash and hmac.compare_digest(
+    if not (row.token_hash and hmac.compare_digest(
             row.token_hash, hash_token(token))):
         raise NotFound()
     expired = row.state == ExportState.EXPIRED or (
@@ -154,6 +159,25 @@ Other = aliased(User, name="other")
 
 def _rows(statement) -> tuple[Row, ...]:
     return tuple(db.session.execute(statement).all())
+
+
+def _in_pages(statement, created_at, id_, size: int) -> Iterator[tuple[Row, ...]]:
+    """The rows of ``statement`` in (``created_at``, ``id_``) order, a page of ``size``
+    rows at a time: each page starts after the last row of the one before (a keyset, so
+    a page costs the same however deep it is). The rows carry ``created_at`` and
+    ``id``."""
+    after = None
+    while True:
+        page = statement
+        if after is not None:
+            page = page.where(or_(created_at > after.created_at,
+                                  and_(created_at == after.created_at, id_ > after.id)))
+        rows = tuple(db.session.execute(page.order_by(created_at, id_).limit(size)).all())
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        after = rows[-1]
 
 
 class MemberData(NamedTuple):
@@ -321,21 +345,23 @@ def conversations_of(member_id: int) -> tuple[Row, ...]:
                  .order_by(Offer.id))
 
 
-def messages_in(offer_ids: list[int]) -> tuple[Row, ...]:
-    return _rows(select(OfferMessage.id, OfferMessage.offer_id, OfferMessage.sender_id,
-                        Other.username.label("sender"), OfferMessage.body,
-                        OfferMessage.created_at)
-                 .join(Other, Other.id == OfferMessage.sender_id)
-                 .where(OfferMessage.offer_id.in_(offer_ids))
-                 .order_by(OfferMessage.offer_id, OfferMessage.created_at, OfferMessage.id))
+def messages_in(offer_id: int, size: int) -> Iterator[tuple[Row, ...]]:
+    """The messages of one conversation, oldest first, in pages of ``size``."""
+    return _in_pages(select(OfferMessage.id, OfferMessage.offer_id, OfferMessage.sender_id,
+                            Other.username.label("sender"), OfferMessage.body,
+                            OfferMessage.created_at)
+                     .join(Other, Other.id == OfferMessage.sender_id)
+                     .where(OfferMessage.offer_id == offer_id),
+                     OfferMessage.created_at, OfferMessage.id, size)
 
 
-def message_files_in(offer_ids: list[int]) -> tuple[Row, ...]:
+def message_files_of(message_ids: list[int]) -> tuple[Row, ...]:
+    """The files sent with those messages (a page of them), with who sent each."""
     return _rows(select(OfferMessageAttachment.id, OfferMessageAttachment.message_id,
                         OfferMessageAttachment.original_name, OfferMessageAttachment.stored_name,
                         OfferMessage.sender_id.label("uploaded_by_id"))
                  .join(OfferMessage, OfferMessage.id == OfferMessageAttachment.message_id)
-                 .where(OfferMessage.offer_id.in_(offer_ids))
+                 .where(OfferMessageAttachment.message_id.in_(message_ids))
                  .order_by(OfferMessageAttachment.id))
 
 
@@ -360,11 +386,14 @@ def reviews_of(member_id: int) -> tuple[Row, ...]:
                  .order_by(Review.id))
 
 
-def notifications_of(member_id: int) -> tuple[Row, ...]:
-    return _rows(select(Notification.kind, Notification.title, Notification.subject,
-                        Notification.link, Notification.created_at, Notification.read_at)
-                 .where(Notification.user_id == member_id)
-                 .order_by(Notification.created_at, Notification.id))
+def notifications_of(member_id: int, size: int) -> Iterator[tuple[Row, ...]]:
+    """The member's notifications, oldest first, in pages of ``size`` (with their
+    ``id``, the pages' key)."""
+    return _in_pages(select(Notification.id, Notification.kind, Notification.title,
+                            Notification.subject, Notification.link, Notification.created_at,
+                            Notification.read_at)
+                     .where(Notification.user_id == member_id),
+                     Notification.created_at, Notification.id, size)
 
 
 def invites_sent_by(member_id: int) -> tuple[Row, ...]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, select
+from werkzeug.exceptions import NotFound
 
 from offload.accounts.models import User
 from offload.accounts.passwords import verify_password
@@ -69,9 +71,12 @@ def build_due_exports(*, limit: int | None = None) -> int:
     UPDATE), so of two workers only one builds it; one whose worker died (building
     longer than EXPORT_BUILD_LEASE_MINUTES) is claimed again. The zip is written
     outside any transaction, then a second transaction marks it ready if this worker
-    still holds it.
+    still holds it. A worker that lost its lease (another took the export over) marks
+    nothing, deletes its own zip and goes on to the next export, built or failed.
     State: requested → building → ready (expires EXPORT_LINK_HOURS later), or failed
-    when writing it raised.
+    when writing it raised or the zip went over EXPORT_MAX_BYTES (then with the size it
+    stopped at); the member's earlier ready exports → expired.
+    Files: the earlier exports' zips deleted after the commit.
     Mails: the member, a link to download it (the token's hash stored).
     """
     limit = limit or current_app.config["EXPORT_BUILDS_PER_RUN"]
@@ -115,32 +120,94 @@ def _build(export_id: int, member_id: int, lease: datetime) -> bool:
     path = export_path(file_name)
     try:
         size = builder.write_archive(member_id, path)
+    except builder.ArchiveTooLarge as too_large:
+        log.warning("data export %s: over EXPORT_MAX_BYTES", export_id,
+                    extra={"user_id": member_id, "export_id": export_id})
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        with atomic():  # how far it got tells the page why it failed
+            _finish(export_id, lease, ExportState.FAILED, size_bytes=too_large.written)
+        return False
     except Exception:
         log.exception("data export %s failed", export_id)
         db.session.rollback()
-        with atomic() as session:
-            export = session.get(DataExport, export_id)
-            if export is not None:
-                _move(export, ExportState.FAILED, guard=(DataExport.started_at == lease,))
+        path.unlink(missing_ok=True)  # our own name: nobody else's zip
+        with atomic():
+            if not _finish(export_id, lease, ExportState.FAILED):
+                log.info("data export %s: lost its lease, left to the worker that took "
+                         "it over", export_id)
         return False
     token = new_token()
     hours = current_app.config["EXPORT_LINK_HOURS"]
     with atomic() as session:
         now = utcnow()
-        export = session.get(DataExport, export_id)
-        moved = export is not None and _move(
-            export, ExportState.READY, guard=(DataExport.started_at == lease,), ready_at=now,
-            expires_at=now + timedelta(hours=hours), file_name=file_name, size_bytes=size,
-            token_hash=hash_token(token))
-        if not moved:  # erased meanwhile, or another worker took it over (our lease ran out)
+        export = _finish(export_id, lease, ExportState.READY, ready_at=now,
+                         expires_at=now + timedelta(hours=hours), file_name=file_name,
+                         size_bytes=size, token_hash=hash_token(token))
+        if export is None:  # erased meanwhile, or another worker took it over (our lease ran out)
             on_commit(lambda: path.unlink(missing_ok=True))
             return False
-        user = session.get(User, member_id)
-        queue_email(user.email, "export_ready", user=user, member=user,
-                    link=external_url("exports.download", export_id=export_id, token=token),
-                    expires_at=export.expires_at, hours=hours)
+        # one zip per member on the disk: the new one replaces the links mailed before
+        _expire(session.scalars(select(DataExport).where(
+            DataExport.user_id == member_id, DataExport.id != export_id,
+            DataExport.state == ExportState.READY)).all())
+        _mail_link(session.get(User, member_id), export, token)
     log.info("data export built", extra={"user_id": member_id, "export_id": export_id})
     return True
+
+
+def resend_export_link(export_id: int, *, actor: User | SignedIn) -> None:
+    """Mail the member a new link to their ready export, for one who lost the mail.
+
+    State: the export's token replaced (a new one, stored hashed): the link mailed
+    before stops working. Its expiry stays.
+    Mails: the member, the new link.
+    Refuses: another member's export, or one never ready (NotFound); one whose time is
+    up (Conflict).
+    """
+    user = member_row(actor)
+    with atomic() as session:
+        export = session.scalars(select(DataExport).where(
+            DataExport.id == export_id, DataExport.user_id == user.id)).first()
+        if export is None or export.state not in (ExportState.READY, ExportState.EXPIRED):
+            raise NotFound()
+        now = utcnow()
+        token = new_token()
+        if export.state == ExportState.EXPIRED or export.expires_at <= now:
+            raise Conflict(EXPIRED)
+        update_row(export, DataExport.state == ExportState.READY.value,
+                   DataExport.expires_at > now, refused=EXPIRED, token_hash=hash_token(token))
+        _mail_link(user, export, token)
+    log.info("data export link sent again", extra={"user_id": user.id, "export_id": export_id})
+
+
+EXPIRED = ("This export has expired and its file is deleted. You can ask for a new export "
+           "below.")
+
+
+def _mail_link(user: User, export: DataExport, token: str) -> None:
+    """Queue the mail with the link to a ready export (its token in the clear, only
+    there), saying how long it still works."""
+    hours = math.ceil((export.expires_at - utcnow()).total_seconds() / 3600)
+    queue_email(user.email, "export_ready", user=user, member=user,
+                link=external_url("exports.download", export_id=export.id, token=token),
+                expires_at=export.expires_at, hours=hours)
+
+
+def _finish(export_id: int, lease: datetime, to: ExportState,
+            **values) -> DataExport | None:
+    """End this worker's build (building → ``to``) while it still holds the lease that
+    began at ``lease``; the export, or None when it no longer does: erased, or taken over
+    by another worker, which may have finished it already. Whatever state it is in then
+    is the other worker's to settle, so this is no error."""
+    assert to in EXPORT_TRANSITIONS[ExportState.BUILDING]
+    export = db.session.get(DataExport, export_id)
+    if export is None or not update_row(
+            export, DataExport.state == ExportState.BUILDING.value,
+            DataExport.started_at == lease, refused=None, state=to.value,
+            state_changed_at=utcnow(), **values):
+        return None
+    return export
 
 
 def _move(export: DataExport, to: ExportState, *, guard=(), **values) -> bool:
@@ -158,16 +225,20 @@ def expire_exports() -> int:
 
     State: ready → expired. Files: each zip deleted after the commit.
     """
-    expired = 0
     with atomic() as session:
-        now = utcnow()
-        exports = session.scalars(select(DataExport).where(
-            DataExport.state == ExportState.READY, DataExport.expires_at <= now)).all()
-        for export in exports:
-            file_name = export.file_name
-            if _move(export, ExportState.EXPIRED):
-                expired += 1
-                on_commit(lambda name=file_name: export_path(name).unlink(missing_ok=True))
+        return _expire(session.scalars(select(DataExport).where(
+            DataExport.state == ExportState.READY, DataExport.expires_at <= utcnow())).all())
+
+
+def _expire(exports: list[DataExport]) -> int:
+    """Move these ready exports to expired, in the caller's transaction, and delete their
+    zips after it commits; how many moved."""
+    expired = 0
+    for export in exports:
+        file_name = export.file_name
+        if _move(export, ExportState.EXPIRED):
+            expired += 1
+            on_commit(lambda name=file_name: export_path(name).unlink(missing_ok=True))
     return expired
 
 

@@ -1,4 +1,5 @@
-"""Settings → "Export my data": ask for an export, see how it is going, download it."""
+"""Settings → "Export my data": ask for an export, see how it is going, have its link
+mailed again; and the mailed link, the one way to download the zip."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from flask import Blueprint, abort, current_app, render_template, send_file, url
 from flask_login import current_user, login_required
 
 from offload.core.extensions import limiter
-from offload.core.submit import submit
+from offload.core.forms import ButtonForm
+from offload.core.submit import submit, submit_button
 
 from .forms import RequestExportForm
 from .policies import why_cannot_request_export
 from .queries import ExportFile, export_file_for, latest_export_of
-from .services import export_path, request_export
+from .services import export_path, request_export, resend_export_link
 
 bp = Blueprint("exports", __name__, url_prefix="/settings/export")
 
@@ -22,7 +24,8 @@ def _page(form: RequestExportForm, status: int = 200):
                            export=latest_export_of(current_user.id),
                            refusal=why_cannot_request_export(current_user.id),
                            link_hours=config["EXPORT_LINK_HOURS"],
-                           every_minutes=config["EXPORT_EVERY_MINUTES"]), status
+                           every_minutes=config["EXPORT_EVERY_MINUTES"],
+                           max_bytes=config["EXPORT_MAX_BYTES"]), status
 
 
 @bp.get("")
@@ -44,17 +47,23 @@ def request_submit():
                   then=url_for("exports.index"), again=lambda: _page(form, 422))
 
 
-@bp.get("/<int:export_id>/file")
+@bp.post("/<int:export_id>/link")
 @login_required
-def file(export_id: int):
-    """The page's download button, while the export is ready."""
-    return _send(export_file_for(current_user, export_id))
+@limiter.limit(lambda: current_app.config["EXPORT_LINK_LIMIT"],
+               key_func=lambda: f"export-link:{current_user.id}")
+def resend_link(export_id: int):
+    """"Send the link again": a new token mailed; the old link stops working."""
+    return submit_button(ButtonForm(), lambda: resend_export_link(
+        export_id, actor=current_user._get_current_object()),
+        done="We sent the link again. The link we sent before no longer works.",
+        to=url_for("exports.index"))
 
 
 @bp.get("/<int:export_id>/<token>")
 @login_required
 def download(export_id: int, token: str):
-    """The mailed link: the owner logged in, and the link's token. Changes nothing."""
+    """The mailed link, the only way to the zip: the owner logged in, and the link's
+    token (a session alone, say a stolen cookie, gets nothing). Changes nothing."""
     return _send(export_file_for(current_user, export_id, token))
 
 

@@ -283,3 +283,135 @@ def test_the_build_of_an_erased_export_marks_and_mails_nothing(make_member, monk
 
 def test_services_module_exposes_the_erasure_for_privacy():
     assert services.erase_member_exports is erase_member_exports
+
+
+def test_a_failed_build_that_lost_its_lease_gives_up_and_the_run_goes_on(
+        make_member, monkeypatch, outbox):
+    """Worker A's build outlives its lease; B takes over and marks the export ready;
+    then A's build raises. A leaves B's export alone, deletes its own zip, and builds
+    the next export of the run."""
+    ada, bob = make_member("ada"), make_member("bob")
+    first = request_export(actor=ada, password=PASSWORD)
+    second = request_export(actor=bob, password=PASSWORD)
+    real = builder.write_archive
+    written = []
+
+    def overtaken_then_broken(member_id, path):
+        if member_id != ada.id:
+            return real(member_id, path)
+        written.append(path)
+        real(member_id, path)  # A's zip is on the disk when B finishes first
+        _set(first.id, state=ExportState.READY.value, ready_at=utcnow(),
+             started_at=utcnow() + timedelta(seconds=5), file_name="export-b.zip",
+             token_hash="b" * 64, expires_at=utcnow() + timedelta(hours=72))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(builder, "write_archive", overtaken_then_broken)
+    assert build_due_exports() == 1
+    assert fresh(DataExport, first.id).state == ExportState.READY  # B's, untouched
+    assert fresh(DataExport, first.id).file_name == "export-b.zip"
+    assert not written[0].exists()
+    assert fresh(DataExport, second.id).state == ExportState.READY
+    assert [mail.to_address for mail in outbox.all()] == ["bob@example.com"]
+
+
+def test_a_build_that_lost_its_lease_to_a_finished_worker_marks_nothing(
+        make_member, monkeypatch, outbox):
+    ada = make_member("ada")
+    export = request_export(actor=ada, password=PASSWORD)
+    real = builder.write_archive
+    written = []
+
+    def overtaken(member_id, path):
+        written.append(path)
+        size = real(member_id, path)
+        _set(export.id, state=ExportState.READY.value, ready_at=utcnow(),
+             started_at=utcnow() + timedelta(seconds=5), file_name="export-b.zip",
+             token_hash="b" * 64, expires_at=utcnow() + timedelta(hours=72))
+        return size
+
+    monkeypatch.setattr(builder, "write_archive", overtaken)
+    assert build_due_exports() == 0
+    assert fresh(DataExport, export.id).file_name == "export-b.zip"
+    assert not written[0].exists() and outbox.all() == []
+
+
+def test_a_new_ready_export_expires_the_earlier_ones_and_deletes_their_zips(make_member):
+    ada, bob = make_member("ada"), make_member("bob")
+    bobs = _ready(bob)
+    earlier = []
+    for _ in range(2):
+        earlier.append(_ready(ada))
+        _set(earlier[-1].id, requested_at=utcnow() - timedelta(minutes=61))
+    latest = fresh(DataExport, earlier[-1].id)
+    first = fresh(DataExport, earlier[0].id)
+    assert first.state == ExportState.EXPIRED and first.file_name == earlier[0].file_name
+    assert not export_path(earlier[0].file_name).exists()
+    assert latest.state == ExportState.READY and export_path(latest.file_name).is_file()
+    assert fresh(DataExport, bobs.id).state == ExportState.READY  # another member's stays
+    assert export_path(bobs.file_name).is_file()
+
+
+def test_an_archive_over_export_max_bytes_fails_and_stops_writing(app, monkeypatch, outbox):
+    world = member_with_everything()
+    monkeypatch.setitem(app.config, "EXPORT_MAX_BYTES", 1)
+    entries = []
+    real_json = builder._json
+    monkeypatch.setattr(builder, "_json", lambda archive, name, data: (
+        entries.append(name), real_json(archive, name, data)))
+    written = []
+    real_write = builder.write_archive
+    monkeypatch.setattr(builder, "write_archive", lambda member_id, path: (
+        written.append(path), real_write(member_id, path))[1])
+    export = request_export(actor=world.ada, password=PASSWORD)
+    assert build_due_exports() == 0
+    export = fresh(DataExport, export.id)
+    assert export.state == ExportState.FAILED
+    assert export.size_bytes > 1  # how far it got: the page tells it from another failure
+    assert entries == []  # stopped at the first file over the limit, the profile's document
+    [path] = written
+    assert not path.exists() and not path.with_name(path.name + ".part").exists()
+    assert not [m for m in outbox.all() if "data export" in m.subject]
+
+
+def test_messages_and_notifications_are_read_a_page_at_a_time(app, monkeypatch):
+    from sqlalchemy import event
+
+    from offload.conversations.models import OfferMessage
+    from offload.conversations.services import send_offer_message
+    from offload.offers.models import Offer
+
+    world = member_with_everything()
+    offer = db.session.scalars(select(Offer).where(Offer.member_id == world.bob.id)
+                               .order_by(Offer.id)).first()
+    for n in range(3):
+        send_offer_message(offer, actor=world.bob, body=f"More {n}")
+    messages = count(OfferMessage, OfferMessage.offer_id == offer.id)
+    monkeypatch.setitem(app.config, "CSV_PAGE_SIZE", 2)
+    reads: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        reads.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        archive = _archive(_ready(world.ada))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    def pages_of(table: str) -> list[str]:
+        return [s for s in reads if s.lstrip().startswith(f"SELECT {table}.")]
+
+    assert len(pages_of("offer_messages")) >= 3  # 5 messages, 2 a page
+    assert all("LIMIT" in s for s in pages_of("offer_messages"))
+    assert len(pages_of("notifications")) >= 2
+    assert all("LIMIT" in s for s in pages_of("notifications"))
+    [conversation] = [c for c in json.loads(archive.read("messages.json"))
+                      if c["gig_title"] == "Port a shop to Flask"]
+    assert [m["body"] for m in conversation["messages"]][2:] == ["More 0", "More 1", "More 2"]
+    assert len(conversation["messages"]) == messages
+    notifications = json.loads(archive.read("notifications.json"))
+    assert len(notifications) >= 3 and "id" not in notifications[0]
+    assert [n["created_at"] for n in notifications] == sorted(
+        n["created_at"] for n in notifications)

@@ -1,4 +1,5 @@
-"""The "Export my data" page, the mailed link and the page's download button."""
+"""The "Export my data" page, the mailed link (the one way to the zip) and sending it
+again."""
 
 from __future__ import annotations
 
@@ -42,7 +43,9 @@ def test_asking_shows_the_state_until_ready(client, login, make_member):
     assert "Waiting to be built" in page and 'name="password"' not in page
     build_due_exports()
     page = client.get("/settings/export").get_data(as_text=True)
-    assert "Ready" in page and "Download your data" in page
+    assert "Ready" in page and "We e-mailed you a link to download it (valid until" in page
+    assert "Send the link again" in page
+    assert "Download your data" not in page and "/file" not in page  # only the mailed link
     # within the hour the page says when they may ask again, instead of the form
     assert "You can ask for the next one at" in page and 'name="password"' not in page
 
@@ -81,10 +84,10 @@ def test_the_mailed_link_downloads_the_zip_for_its_owner(client, login, make_mem
         "attachment; filename=offload-data-ada-")
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     assert "profile.json" in archive.namelist()
-    # the page's button serves the same file
-    [export] = [fresh(DataExport, int(path.split("/")[3]))]
-    assert client.get(f"/settings/export/{export.id}/file").data == response.data
-    assert fresh(DataExport, export.id).state == ExportState.READY  # a GET changes nothing
+    export = fresh(DataExport, int(path.split("/")[3]))
+    assert export.state == ExportState.READY  # a GET changes nothing
+    # the session alone (a stolen cookie) gets no zip: there is no download without the link
+    assert client.get(f"/settings/export/{export.id}/file").status_code == 404
 
 
 def test_a_wrong_token_another_member_or_nobody_is_refused(client, login, make_member,
@@ -97,9 +100,9 @@ def test_a_wrong_token_another_member_or_nobody_is_refused(client, login, make_m
     export_id = path.split("/")[3]
     assert client.get(f"/settings/export/{export_id}/{'x' * 43}").status_code == 404
     assert client.get(path[:-1] + ("A" if path[-1] != "A" else "B")).status_code == 404
-    login(bob)  # the link and the button are Ada's alone
+    login(bob)  # the link is Ada's alone, and so is sending it again
     assert client.get(path).status_code == 404
-    assert client.get(f"/settings/export/{export_id}/file").status_code == 404
+    assert client.post(f"/settings/export/{export_id}/link").status_code == 404
     client.post("/logout")
     response = client.get(path)
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
@@ -136,3 +139,59 @@ def test_the_link_arrives_by_smtp(client, login, make_member, smtp_port):
     link = first_link(message)
     assert "/settings/export/" in link
     assert client.get("/" + link.split("://", 1)[1].split("/", 1)[1]).status_code == 200
+
+
+def test_an_export_over_the_size_limit_says_why(client, login, make_member, app,
+                                                monkeypatch):
+    login(make_member("ada"))
+    monkeypatch.setitem(app.config, "EXPORT_MAX_BYTES", 1)
+    _ask(client)
+    build_due_exports()
+    page = client.get("/settings/export").get_data(as_text=True)
+    assert "Too large" in page
+    assert "larger than 1 Byte, the most we build" in page
+
+
+def test_sending_the_link_again_mints_a_new_one_and_the_old_stops(client, login, make_member,
+                                                                  outbox):
+    login(make_member("ada"))
+    _ask(client)
+    build_due_exports()
+    old = _mailed_path(outbox, "ada@example.com")
+    export_id = old.split("/")[3]
+    response = client.post(f"/settings/export/{export_id}/link")
+    assert response.status_code == 302 and response.headers["Location"] == "/settings/export"
+    page = client.get("/settings/export").get_data(as_text=True)
+    assert "We sent the link again." in page
+    new = _mailed_path(outbox, "ada@example.com")
+    assert new != old and len(outbox.all()) == 2
+    assert client.get(old).status_code == 404
+    assert client.get(new).status_code == 200
+
+
+def test_sending_the_link_again_is_rate_limited(client, login, make_member, outbox, app,
+                                               monkeypatch):
+    from offload.core.extensions import limiter
+
+    limiter.reset()  # member ids start again from 1 in every test
+    monkeypatch.setitem(app.config, "EXPORT_LINK_LIMIT", "1 per hour")
+    login(make_member("ada"))
+    _ask(client)
+    build_due_exports()
+    export_id = _mailed_path(outbox, "ada@example.com").split("/")[3]
+    assert client.post(f"/settings/export/{export_id}/link").status_code == 302
+    assert client.post(f"/settings/export/{export_id}/link").status_code == 429
+    assert len(outbox.all()) == 2
+
+
+def test_an_expired_export_has_no_link_to_send_again(client, login, make_member, outbox):
+    login(make_member("ada"))
+    _ask(client)
+    build_due_exports()
+    export_id = _mailed_path(outbox, "ada@example.com").split("/")[3]
+    with atomic() as session:
+        session.execute(update(DataExport).values(expires_at=utcnow() - timedelta(minutes=1)))
+    response = client.post(f"/settings/export/{export_id}/link")
+    assert response.status_code == 302
+    page = client.get("/settings/export").get_data(as_text=True)
+    assert "This export has expired" in page and len(outbox.all()) == 1

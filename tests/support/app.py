@@ -82,6 +82,7 @@ def app_config(tmp_path: Path, **extra) -> dict:
         "CONTACT_LIMIT": "100000 per minute",
         "PHOTO_LIMIT": "100000 per minute",
         "FEED_LIMIT": "100000 per minute",
+        "EXPORT_LINK_LIMIT": "100000 per minute",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "CANONICAL_URL": "https://offload.example",
         "MAIL_BACKEND": "log",
