@@ -192,3 +192,20 @@ def test_a_token_of_digits_works(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "METRICS_TOKEN", 12345678901234567890)  # parsed as JSON
     r = client.get("/metrics", headers={"Authorization": "Bearer 12345678901234567890"})
     assert r.status_code == 200
+
+
+def test_methods_outside_http_share_one_label(client, token):
+    """gunicorn passes any 3-20 letter method on: each must not grow a series of its own."""
+    before = scrape(client)
+    statuses = {client.open(path, method=f"ZZZ{n}").status_code
+                for n, path in enumerate(["/healthz", "/no-such-page/1", "/healthz",
+                                          "/no-such-page/2", "/login"])}
+    after = scrape(client)
+    methods = {dict(labels).get("method") for name, labels in after
+               if name.startswith("offload_request_duration_seconds")}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    counted = sum(requests_counted(after, endpoint, str(status), "other")
+                  - requests_counted(before, endpoint, str(status), "other")
+                  for endpoint in ("none",) for status in statuses)
+    assert counted == 5 and statuses <= {404, 405}
+    assert not [key for key in after if "ZZZ" in str(key)]
