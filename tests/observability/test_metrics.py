@@ -181,7 +181,8 @@ def test_production_without_a_token_starts_and_says_so(app, tmp_path, caplog):
 
     with caplog.at_level(logging.WARNING, logger="offload.observability"):
         production = make_app(tmp_path, PRODUCTION=True, TWO_FACTOR_REQUIRED_FOR_ADMINS=True,
-                              RATELIMIT_SINGLE_PROCESS=True,
+                              RATELIMIT_SINGLE_PROCESS=True, WEBAUTHN_RP_ID="offload.example",
+                              WEBAUTHN_ORIGIN="https://offload.example",
                               SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
     assert "OFFLOAD_METRICS_TOKEN is not set" in caplog.text
     assert production.config["LOG_FORMAT"] == "json"
