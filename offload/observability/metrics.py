@@ -51,9 +51,18 @@ REQUEST_SECONDS = Histogram(
 COUNTED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+# the token is the only lock on /metrics, compared in full on every scrape: it should be
+# as hard to guess as a session key (``python -c "import secrets; print(secrets.token_hex())"``)
+MIN_METRICS_TOKEN_LENGTH = 32
+
+
 def init_metrics(app: Flask) -> None:
-    if not app.config["METRICS_TOKEN"] and app.config["PRODUCTION"]:
+    token = str(app.config["METRICS_TOKEN"] or "")  # digits arrive parsed as a number
+    if not token and app.config["PRODUCTION"]:
         log.warning("OFFLOAD_METRICS_TOKEN is not set: /metrics answers 404 until it is")
+    elif token and len(token) < MIN_METRICS_TOKEN_LENGTH:
+        log.warning("OFFLOAD_METRICS_TOKEN is shorter than %d characters: make a longer one "
+                    "(secrets.token_hex())", MIN_METRICS_TOKEN_LENGTH)
 
     @app.after_request
     def _time_request(response: Response) -> Response:

@@ -210,3 +210,15 @@ def test_methods_outside_http_share_one_label(client, token):
                   for endpoint in ("none",) for status in statuses)
     assert counted == 5 and statuses <= {404, 405}
     assert not [key for key in after if "ZZZ" in str(key)]
+
+
+@pytest.mark.parametrize(("token", "warned"), [("s3cret-scrape-token", True),
+                                               (12345678901234567890, True),
+                                               ("x" * 32, False), ("", False)])
+def test_a_short_token_is_warned_about_at_start(tmp_path, caplog, token, warned):
+    from tests.support.app import make_app
+
+    with caplog.at_level(logging.WARNING, logger="offload.observability"):
+        make_app(tmp_path, METRICS_TOKEN=token)
+    assert ("OFFLOAD_METRICS_TOKEN is shorter than 32 characters" in caplog.text) is warned
+    assert str(token) not in caplog.text or not token
