@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from offload.core.db import atomic, db, utcnow
 from offload.core.errors import Conflict, Invalid, InvalidField
 from offload.core.links import external_url
+from offload.core.logs import log_digest
 from offload.core.text import clean_text
 from offload.core.tokens import TokenInvalid, fingerprint, hash_token, new_token, sign, unsign
 from offload.core.zones import is_time_zone
@@ -154,7 +155,7 @@ def authenticate(login: str, password: str) -> User | None:
     if user is not None and user.is_deleted:
         user = None
     if not verify_password(user.password_hash if user else None, password):
-        log.warning("login failed", extra={"login": login[:64]})
+        log.warning("login failed", extra={"login_digest": log_digest(login)})
         return None
     return user
 

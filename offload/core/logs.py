@@ -6,17 +6,22 @@ and outbox row), without passing it down to each call. ``install_log_context()``
 those fields on every record (``record.context``, one attribute: ``extra=`` may not
 name an attribute the record already has), and the formatters (this key=value one,
 the JSON one of ``offload.observability``) write them beside the extras.
-Never pass passwords, tokens or cookies as extras.
+Never pass passwords, tokens or cookies as extras, nor what a visitor typed where a
+name was expected (it may be their password): ``log_digest`` stands for it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from types import MappingProxyType
 from typing import Any
+
+from flask import current_app
 
 # attributes every LogRecord has; anything else came from ``extra=``
 STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
@@ -43,6 +48,16 @@ def log_context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         unbind_log_fields(token)
+
+
+def log_digest(typed: str) -> str:
+    """A short digest of something a visitor typed (a failed log-in's name), keyed with
+    ``SECRET_KEY``: the same text, whatever its case or spaces, gives the same 12 hex
+    digits, so repeated tries show in the logs, and without the key no one reading them
+    can test guesses (an address, a password typed in the wrong field) against it."""
+    key = hashlib.sha256(b"offload.log_digest\x1f" + str(current_app.secret_key).encode())
+    text = typed.strip().casefold().encode()
+    return hmac.new(key.digest(), text, hashlib.sha256).hexdigest()[:12]
 
 
 def log_fields() -> Mapping[str, Any]:

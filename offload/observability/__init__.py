@@ -10,7 +10,8 @@
   ``queries.py`` (outbox backlog, failed deliveries, job successes, open disputes,
   overdue commissions).
 - ``sentry.py``: errors to Sentry when ``SENTRY_DSN`` is set, scrubbed of e-mail
-  addresses, bodies, cookies and credentials; not even imported otherwise.
+  addresses, bodies, cookies, every header but a harmless few, and outgoing URLs'
+  paths; not even imported otherwise.
 - ``views.py``: ``/readyz`` (the database answers and is at the migrations' head) and
   ``/metrics``.
 

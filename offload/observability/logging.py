@@ -11,8 +11,11 @@ and the call's ``extra=`` fields.
 Every request gets an id: the ``X-Request-ID`` its proxy set, when the app is behind
 one it trusts (``PROXY_FIX_X_FOR`` hops, and the request came through them: it carries
 ``X-Forwarded-For``) and the value is sane (1 to 128 of ``A-Za-z0-9._-``); otherwise a
-new uuid4. It is on every line logged while the request runs, in the ``X-Request-ID``
-response header and on the error pages (``g.request_id``), so a member can quote it.
+new uuid4. A client can send both headers itself, so the proxy must overwrite
+``X-Request-ID`` (nginx: ``proxy_set_header X-Request-ID $request_id;``, as the README
+says); the app can't tell a proxy's id from one the proxy passed on. The id is on every
+line logged while the request runs, in the ``X-Request-ID`` response header and on the
+error pages (``g.request_id``), so a member can quote it.
 In JSON mode each request also ends with one ``request`` line: the member id (when the
 request loaded its member), endpoint, method, status, duration. The development
 server prints its own access lines, so text mode doesn't repeat them.

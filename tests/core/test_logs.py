@@ -25,6 +25,30 @@ def test_login_failures_and_successes_are_logged_without_the_password(client, ma
     assert "wrong password here" not in caplog.text and PASSWORD not in caplog.text
 
 
+def test_a_failed_login_logs_a_digest_of_what_was_typed_never_the_text(client, make_member,
+                                                                      caplog):
+    """A password typed into the login field, or an address, must not reach the logs;
+    a keyed digest still tells the same login tried again from another."""
+    from offload.core.logs import STANDARD_ATTRIBUTES
+
+    make_member("alice")
+    typed = ["Correct-Horse-Battery", "ALICE", "alice", "bob.smith@example.com"]
+    with caplog.at_level(logging.INFO, logger="offload.accounts"):
+        for login in typed:
+            client.post("/login", data={"login": login, "password": "wrong password here"})
+    failures = [r for r in caplog.records if r.getMessage() == "login failed"]
+    assert len(failures) == len(typed)
+    fields = [{k: v for k, v in vars(r).items() if k not in STANDARD_ATTRIBUTES}
+              for r in failures]
+    for login in typed:
+        assert login.lower() not in caplog.text.lower() and login not in str(fields)
+    assert "bob.smith" not in str(fields) and "example.com" not in str(fields)
+    digests = [f["login_digest"] for f in fields]
+    assert all(len(d) == 12 and int(d, 16) >= 0 for d in digests)
+    assert digests[1] == digests[2]  # the same login, however it was capitalised
+    assert len({digests[0], digests[1], digests[3]}) == 3
+
+
 def test_unknown_accounts_cost_a_password_check_too(app, make_member, monkeypatch):
     from offload.accounts import passwords
     from offload.accounts.services import authenticate

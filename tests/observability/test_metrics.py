@@ -193,3 +193,32 @@ def test_a_token_of_digits_works(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "METRICS_TOKEN", 12345678901234567890)  # parsed as JSON
     r = client.get("/metrics", headers={"Authorization": "Bearer 12345678901234567890"})
     assert r.status_code == 200
+
+
+def test_methods_outside_http_share_one_label(client, token):
+    """gunicorn passes any 3-20 letter method on: each must not grow a series of its own."""
+    before = scrape(client)
+    statuses = {client.open(path, method=f"ZZZ{n}").status_code
+                for n, path in enumerate(["/healthz", "/no-such-page/1", "/healthz",
+                                          "/no-such-page/2", "/login"])}
+    after = scrape(client)
+    methods = {dict(labels).get("method") for name, labels in after
+               if name.startswith("offload_request_duration_seconds")}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    counted = sum(requests_counted(after, endpoint, str(status), "other")
+                  - requests_counted(before, endpoint, str(status), "other")
+                  for endpoint in ("none",) for status in statuses)
+    assert counted == 5 and statuses <= {404, 405}
+    assert not [key for key in after if "ZZZ" in str(key)]
+
+
+@pytest.mark.parametrize(("token", "warned"), [("s3cret-scrape-token", True),
+                                               (12345678901234567890, True),
+                                               ("x" * 32, False), ("", False)])
+def test_a_short_token_is_warned_about_at_start(tmp_path, caplog, token, warned):
+    from tests.support.app import make_app
+
+    with caplog.at_level(logging.WARNING, logger="offload.observability"):
+        make_app(tmp_path, METRICS_TOKEN=token)
+    assert ("OFFLOAD_METRICS_TOKEN is shorter than 32 characters" in caplog.text) is warned
+    assert str(token) not in caplog.text or not token

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import threading
+import time
 
 import pytest
 from alembic.script import ScriptDirectory
 
+from offload.observability import views
 from offload.observability.views import MIGRATIONS
 from tests.support.app import make_app
 
@@ -87,3 +91,48 @@ def test_probes_are_not_rate_limited(tmp_path, monkeypatch):
     scrapes = {client.get("/metrics", headers={"Authorization": "Bearer scrape-token"})
                .status_code for _ in range(4)}
     assert scrapes == {200}
+
+
+def _probe_within(app, seconds: float):
+    """/readyz's answer, or None if it took more than ``seconds``."""
+    answers = []
+    asking = threading.Thread(target=lambda: answers.append(app.test_client().get("/readyz")),
+                              daemon=True)
+    asking.start()
+    asking.join(seconds)
+    return answers[0] if answers else None
+
+
+def test_a_locked_database_fails_the_probe_quickly(probe, monkeypatch):
+    """The app's own connections wait 10 s for SQLite's lock; a probe answers sooner."""
+    monkeypatch.setattr(views, "READY_TIMEOUT_SECONDS", 0.5)
+    app, at = probe
+    at(HEAD)
+    locker = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"),
+                             isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        r = _probe_within(app, 10)
+        assert r is not None and time.monotonic() - started < 3
+        assert r.status_code == 503 and r.get_json()["reason"] == "the database does not answer"
+    finally:
+        locker.rollback()
+        locker.close()
+    assert app.test_client().get("/readyz").status_code == 200
+
+
+def test_a_server_that_never_answers_fails_the_probe_quickly(tmp_path, monkeypatch):
+    """A PostgreSQL host that accepts the connection and then says nothing (a hung server,
+    a half-open firewall) must not hold the load balancer's probe."""
+    pytest.importorskip("psycopg")
+    monkeypatch.setattr(views, "READY_TIMEOUT_SECONDS", 1)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=(
+            f"postgresql+psycopg://probe@127.0.0.1:{port}/offload"))
+        started = time.monotonic()
+        r = _probe_within(app, 10)
+        assert r is not None, "the probe hung"
+        assert time.monotonic() - started < 5  # libpq's connect_timeout is 2 s at least
+        assert r.status_code == 503 and r.get_json()["reason"] == "the database does not answer"

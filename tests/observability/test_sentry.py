@@ -15,6 +15,7 @@ import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -33,13 +34,25 @@ app = create_app(app_config(Path(sys.argv[1]), PROPAGATE_EXCEPTIONS=False,
 
 @app.post("/boom")
 def boom():
+    if sys.argv[2]:  # an outgoing request first, as a webhook delivery makes: a breadcrumb
+        import http.client
+        from urllib.parse import urlsplit
+        sentry = urlsplit(sys.argv[2])
+        conn = http.client.HTTPConnection(sentry.hostname, sentry.port, timeout=10)
+        conn.request("GET", "/hook/webhook-path-secret?sig=webhook-query-secret")
+        conn.getresponse().read()
+        conn.close()
     raise RuntimeError("no account for ada.lovelace@example.com")
 
 client = app.test_client()
 client.set_cookie("session", "cookie-secret-value")
 r = client.post("/boom?email=ada.lovelace%40example.com",
                 data={"email": "ada.lovelace@example.com", "note": "form-body-secret"},
-                headers={"Authorization": "Bearer header-secret-token"})
+                headers={"Authorization": "Bearer header-secret-token",
+                         "Referer": "http://localhost/reset/referer-reset-token",
+                         "Origin": "http://origin-secret.example",
+                         "X-Anything": "unlisted-header-secret",
+                         "User-Agent": "Probe/1.0"})
 assert r.status_code == 500, r.status_code
 if sys.argv[2]:
     import sentry_sdk
@@ -47,7 +60,9 @@ if sys.argv[2]:
 print("SENTRY_IMPORTED" if "sentry_sdk" in sys.modules else "SENTRY_NOT_IMPORTED")
 """
 
-SECRETS = ("ada.lovelace", "form-body-secret", "cookie-secret-value", "header-secret-token")
+SECRETS = ("ada.lovelace", "form-body-secret", "cookie-secret-value", "header-secret-token",
+           "referer-reset-token", "origin-secret", "unlisted-header-secret",
+           "webhook-path-secret", "webhook-query-secret")
 
 
 class FakeSentry(BaseHTTPRequestHandler):
@@ -64,6 +79,11 @@ class FakeSentry(BaseHTTPRequestHandler):
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b"{}")
+
+    def do_GET(self):  # noqa: N802 (the app's outgoing request, for its breadcrumb)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def log_message(self, *args):
         pass
@@ -102,6 +122,13 @@ def test_an_error_reaches_sentry_without_addresses_bodies_or_credentials(tmp_pat
     request = events[0]["request"]
     assert "data" not in request and "cookies" not in request
     assert request["headers"].get("Authorization", "[Filtered]") == "[Filtered]"
+    # only harmless headers travel: a Referer may hold a reset or invite link's token
+    assert request["headers"].get("User-Agent") == "Probe/1.0"
+    assert not {"referer", "origin", "x-anything"} & {k.lower() for k in request["headers"]}
+    # an outgoing request's breadcrumb names its host only: a webhook URL is a secret
+    crumbs = [c for c in events[0].get("breadcrumbs", {}).get("values", [])
+              if c.get("category") == "httplib"]
+    assert [c["data"]["url"] for c in crumbs] == [f"http://127.0.0.1:{urlsplit(dsn).port}"]
 
 
 def test_without_a_dsn_sentry_is_not_imported(tmp_path, sentry):
@@ -114,14 +141,21 @@ def test_the_scrubber_masks_addresses_anywhere():
     event = {"request": {"url": "https://offload.example/x", "data": {"a": "b"},
                          "cookies": {"session": "x"}, "query_string": "to=a@b.example",
                          "headers": {"Cookie": "x", "Authorization": "Bearer y",
+                                     "Referer": "https://offload.example/invite/tok",
                                      "User-Agent": "ua"}},
              "user": {"email": "a@b.example"},
-             "breadcrumbs": {"values": [{"message": "mail to bo@example.com sent"}]},
+             "breadcrumbs": {"values": [
+                 {"message": "mail to bo@example.com sent"},
+                 {"type": "http", "category": "httplib",
+                  "data": {"url": "https://u:p@hooks.example:8443/h/secret", "method": "POST",
+                           "http.query": "sig=secret", "status_code": 500}}]},
              "extra": {"to": ("c@d.example", 3)}}
     scrubbed = scrub_event(event)
     assert "user" not in scrubbed and "data" not in scrubbed["request"]
-    assert scrubbed["request"]["headers"] == {"Cookie": "[Filtered]",
-                                              "Authorization": "[Filtered]", "User-Agent": "ua"}
+    assert scrubbed["request"]["headers"] == {"User-Agent": "ua"}
     assert scrubbed["request"]["query_string"] == "[Filtered]"
+    assert scrubbed["request"]["url"] == "https://offload.example"  # no request context
     assert scrubbed["breadcrumbs"]["values"][0]["message"] == "mail to [email] sent"
+    assert scrubbed["breadcrumbs"]["values"][1]["data"] == {
+        "url": "https://hooks.example:8443", "method": "POST", "status_code": 500}
     assert scrubbed["extra"]["to"] == ("[email]", 3)
