@@ -56,9 +56,10 @@ def create_backup(path: Path, *, now: datetime | None = None) -> BackupMade:
     ``path`` is a directory, to ``offload-backup-<UTC time>.tar.gz`` in it).
 
     Safe while the site runs. The archive is built under a temporary name beside it and
-    renamed into place only once read back and checked, so a failure leaves no archive
-    (and no temporary files). Raises: ``BackupError`` (the path is taken or its folder
-    missing, the database cannot be copied, a file changed while it was copied).
+    linked to its name only once read back and checked, and only if the name is still
+    free, so a failure leaves no archive (and no temporary files) and never replaces one.
+    Raises: ``BackupError`` (the path is taken, even meanwhile, or its folder missing,
+    the database cannot be copied, a file changed while it was copied).
     """
     now = now or datetime.now(UTC)
     target = Path(path)
@@ -80,8 +81,19 @@ def create_backup(path: Path, *, now: datetime | None = None) -> BackupMade:
                             database=source, checksums=checksums_of(members))
         partial = Path(work) / "archive.tar.gz"
         write_archive(partial, manifest, members)
-        os.replace(partial, target)
+        _link_new(partial, target)
     return BackupMade(path=target, manifest=manifest, size_bytes=target.stat().st_size)
+
+
+def _link_new(partial: Path, target: Path) -> None:
+    """Give the finished archive its name only if nothing has it: a hard link fails
+    when the name exists, where a rename would silently replace a file made since the
+    check (the temporary name goes with its folder)."""
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise BackupError(f"{target} already exists: it was made while the backup ran. "
+                          "Give a new file name (backups are never overwritten).") from None
 
 
 class Revision(StrEnum):
