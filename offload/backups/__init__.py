@@ -4,8 +4,9 @@
 version, when, the database's dialect and Alembic revision, the app's version, the
 file count and a SHA-256 of every other member), the database dump and the upload
 folder; ``flask backup restore PATH`` checks all of that before it touches anything,
-then restores the database, then puts the files in place, then says whether
-``flask db upgrade`` is needed.
+moves the files into a hidden folder inside the upload folder, then restores the
+database, then exchanges the folder's contents for them, then says whether ``flask db
+upgrade`` is needed.
 
 - ``archive.py``: the archive's format (the manifest, writing it, checking and
   unpacking it); knows nothing of databases.
