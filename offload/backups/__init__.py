@@ -11,9 +11,10 @@ upgrade`` is needed.
 - ``archive.py``: the archive's format (the manifest, writing it, checking and
   unpacking it); knows nothing of databases.
 - ``databases.py``: SQLite through its online backup API (consistent while the site
-  runs, in both directions); PostgreSQL through ``pg_dump --format=custom`` and
-  ``pg_restore``, whose versions are checked against the server's, with the connection
-  details in the environment, never on a command line (``ps`` shows those).
+  runs, in both directions); PostgreSQL through ``pg_dump --format=custom``, and
+  ``pg_restore`` and ``psql`` (the schema emptied and refilled in one transaction),
+  whose versions are checked against the server's, with the connection details in the
+  environment, never on a command line (``ps`` shows those).
 - ``services.py``: ``create_backup`` and ``restore_backup``, the two operations.
 
 Calls only ``offload.core`` (the database handle) and Alembic; called by its ``cli.py``.
