@@ -61,6 +61,9 @@ def restore_command(path: Path, force: bool) -> None:
     manifest = restored.manifest
     click.echo(f"restored: the {manifest.dialect} database and {manifest.file_count} "
                f"uploaded file(s) from the backup of {manifest.created_at}")
+    if restored.leftover:
+        click.echo(f"The replaced files could not all be removed: {restored.leftover}. "
+                   "Remove that folder by hand.", err=True)
     if restored.revision is Revision.BEHIND:
         click.echo(f"The database is at migration {manifest.alembic_revision}, behind this "
                    f"code's {restored.head}: run `flask db upgrade` before starting the site.",

@@ -4,7 +4,9 @@ SQLite goes through its online backup API both ways: it copies a consistent snap
 while the site writes (WAL included), and writing into the target through SQLite
 leaves no stale ``-wal`` file beside it to be replayed over the restored pages.
 
-PostgreSQL goes through ``pg_dump --format=custom`` and ``pg_restore``. A client older
+PostgreSQL goes through ``pg_dump --format=custom``, and back through ``pg_restore``
+(to a script) and ``psql`` (the schema emptied and the script run in one transaction:
+the database ends with exactly the dump's objects, or as it was). A client older
 than the server cannot dump it (and may fail half-way, or worse, succeed with a dump
 that misses what it does not know), so each tool's major version is checked against
 ``server_version_num`` first. Host, port, user, password and database reach the tools
@@ -196,10 +198,17 @@ def dump_postgresql(target: Path) -> dict:
     return {"server_major": major, "pg_dump_major": tool.major}
 
 
-def check_postgresql_restore(manifest: Manifest) -> Tool:
-    """The pg_restore to use, once it and the server are known to fit the dump: a
-    pg_restore at least as new as the server and as the pg_dump that wrote the archive
-    (an older one cannot read its format), a server at least as new as the one dumped."""
+@dataclass(frozen=True)
+class RestoreTools:
+    pg_restore: Tool
+    psql: Tool
+
+
+def check_postgresql_restore(manifest: Manifest) -> RestoreTools:
+    """The pg_restore and psql to use, once they and the server are known to fit the
+    dump: a pg_restore at least as new as the server and as the pg_dump that wrote the
+    archive (an older one cannot read its format), the psql beside it (it runs the
+    script that pg_restore writes), a server at least as new as the one dumped."""
     env = pg_environment(db.engine.url)
     major = server_major()
     tool = find_tool("pg_restore", env)
@@ -214,17 +223,76 @@ def check_postgresql_restore(manifest: Manifest) -> Tool:
         raise BackupError(f"The archive comes from a PostgreSQL {dumped_from} server; this one "
                           f"is PostgreSQL {major}, and PostgreSQL does not restore into an "
                           f"older major version: restore into PostgreSQL {dumped_from} or newer.")
-    return tool
+    beside = str(Path(tool.path).with_name("psql"))
+    psql_major = _tool_major(beside, env)
+    psql = Tool(beside, psql_major) if psql_major is not None else find_tool("psql", env)
+    check_tool_version("psql", psql, major)
+    return RestoreTools(pg_restore=tool, psql=psql)
 
 
-def restore_postgresql(dump: Path, tool: Tool) -> None:
-    """``pg_restore`` the dump into the configured database in one transaction (on an
-    error nothing of it stays), dropping what the dump's objects replace."""
+# Run first, in the restore's transaction: every table, view, sequence, type and routine
+# of the database's schema goes (not an extension's), so the database ends with exactly
+# the dump's objects. pg_restore --clean drops only what the dump names: a table a newer
+# migration added would survive it (or block it, through a foreign key). Names are
+# collected before the first DROP, since CASCADE removes some of the later ones.
+EMPTY_SCHEMA = """
+DO $empty$
+DECLARE
+  statements text[];
+  statement text;
+BEGIN
+  SELECT coalesce(array_agg(format('DROP ROUTINE IF EXISTS %I.%I(%s) CASCADE', n.nspname,
+                                   p.proname, pg_get_function_identity_arguments(p.oid))), '{}')
+    INTO statements
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE n.nspname = current_schema()
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                     AND d.objid = p.oid AND d.deptype = 'e');
+  SELECT statements || coalesce(array_agg(format('DROP %s IF EXISTS %I.%I CASCADE',
+           CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+             WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+           n.nspname, c.relname)), '{}')
+    INTO statements
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                     AND d.objid = c.oid AND d.deptype = 'e');
+  SELECT statements || coalesce(array_agg(format('DROP %s IF EXISTS %I.%I CASCADE',
+           CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname, t.typname)), '{}')
+    INTO statements
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+   WHERE n.nspname = current_schema()
+     AND (t.typtype IN ('e', 'd', 'r')  -- a range's multirange goes with it
+          OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                     AND d.objid = t.oid AND d.deptype = 'e');
+  FOREACH statement IN ARRAY statements LOOP
+    EXECUTE statement;
+  END LOOP;
+END
+$empty$;
+"""
+
+
+def restore_postgresql(dump: Path, tools: RestoreTools) -> None:
+    """Replace everything in the configured database's schema with the dump, in one
+    transaction (on an error nothing of it stays, and nothing was dropped).
+
+    pg_restore writes the dump out as a script beside it; psql runs the emptying of the
+    schema and that script as one transaction. A script cut short by pg_restore is
+    never run: psql would commit whatever it had read."""
     url = db.engine.url
+    env = pg_environment(url)
+    script = dump.with_name(dump.name + ".sql")
+    _run(tools.pg_restore, "pg_restore", ["--no-owner", "--exit-on-error", "--no-password",
+                                          f"--file={script}", str(dump)], env)
+    empty = dump.with_name("empty-schema.sql")
+    empty.write_text(EMPTY_SCHEMA)
     db.engine.dispose()  # our idle connections would hold locks its DROPs wait for
-    _run(tool, "pg_restore", ["--no-owner", "--clean", "--if-exists", "--single-transaction",
-                              "--exit-on-error", "--no-password", f"--dbname={url.database}",
-                              str(dump)], pg_environment(url))
+    _run(tools.psql, "psql", ["--no-psqlrc", "--quiet", "--no-password",
+                              "--single-transaction", "--set=ON_ERROR_STOP=1",
+                              f"--dbname={url.database}", f"--file={empty}",
+                              f"--file={script}"], env)
 
 
 # --- either -------------------------------------------------------------------------

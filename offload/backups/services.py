@@ -8,6 +8,7 @@ is stated in its docstring.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -56,9 +57,10 @@ def create_backup(path: Path, *, now: datetime | None = None) -> BackupMade:
     ``path`` is a directory, to ``offload-backup-<UTC time>.tar.gz`` in it).
 
     Safe while the site runs. The archive is built under a temporary name beside it and
-    renamed into place only once read back and checked, so a failure leaves no archive
-    (and no temporary files). Raises: ``BackupError`` (the path is taken or its folder
-    missing, the database cannot be copied, a file changed while it was copied).
+    linked to its name only once read back and checked, and only if the name is still
+    free, so a failure leaves no archive (and no temporary files) and never replaces one.
+    Raises: ``BackupError`` (the path is taken, even meanwhile, or its folder missing,
+    the database cannot be copied, a file changed while it was copied).
     """
     now = now or datetime.now(UTC)
     target = Path(path)
@@ -80,8 +82,19 @@ def create_backup(path: Path, *, now: datetime | None = None) -> BackupMade:
                             database=source, checksums=checksums_of(members))
         partial = Path(work) / "archive.tar.gz"
         write_archive(partial, manifest, members)
-        os.replace(partial, target)
+        _link_new(partial, target)
     return BackupMade(path=target, manifest=manifest, size_bytes=target.stat().st_size)
+
+
+def _link_new(partial: Path, target: Path) -> None:
+    """Give the finished archive its name only if nothing has it: a hard link fails
+    when the name exists, where a rename would silently replace a file made since the
+    check (the temporary name goes with its folder)."""
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise BackupError(f"{target} already exists: it was made while the backup ran. "
+                          "Give a new file name (backups are never overwritten).") from None
 
 
 class Revision(StrEnum):
@@ -95,6 +108,7 @@ class Restored:
     manifest: Manifest
     revision: Revision
     head: str | None
+    leftover: str | None = None  # replaced files that could not be removed, and why
 
 
 def restore_backup(path: Path, *, force: bool = False) -> Restored:
@@ -103,28 +117,39 @@ def restore_backup(path: Path, *, force: bool = False) -> Restored:
     Refuses, before changing anything: a database that has tables, or an upload folder
     that has files, unless ``force``; an archive whose manifest or any checksum is wrong;
     one of another database kind, or at an Alembic revision this code does not know
-    (a newer Offload made it); a pg_restore or server too old for the dump.
-    Then the database is restored in one transaction, then the files, unpacked beside
-    the upload folder, replace it by a rename. Stop the site and its workers first.
+    (a newer Offload made it); a pg_restore or server too old for the dump; an upload
+    folder the files cannot be put in. The files are moved into a hidden folder inside
+    the upload folder first (a link or a mount point is written through, never
+    replaced), then the database is restored in one transaction, then the folder's
+    contents are exchanged by renames inside it. Stop the site and its workers first.
     """
     archive = Path(path)
     uploads = _upload_folder()
     if not force:
         _refuse_unless_empty(uploads)
-    uploads.parent.mkdir(parents=True, exist_ok=True)
+    folder = _real_folder(uploads)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{uploads.name}-restore-", dir=uploads.parent))
+    swap: _Swap | None = None
     try:
         manifest = unpack_archive(archive, staging)
         _refuse_unless_fits(manifest)
+        swap = _prepare_files(staging / UPLOADS, folder)
         databases.restore_database(staging / manifest.dump_name, manifest)
-        _put_files_in_place(staging / UPLOADS, uploads)
+        leftover = swap.exchange()
+        swap = None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # our own copies, nowhere else
+        if swap is not None:
+            swap.abandon()
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     head = databases.head_revision()
     revision = databases.current_revision()
     state = (Revision.UNSTAMPED if revision is None
              else Revision.AT_HEAD if revision == head else Revision.BEHIND)
-    return Restored(manifest=manifest, revision=state, head=head)
+    return Restored(manifest=manifest, revision=state, head=head, leftover=leftover)
 
 
 def _refuse_unless_empty(uploads: Path) -> None:
@@ -153,19 +178,90 @@ def _refuse_unless_fits(manifest: Manifest) -> None:
             "that version's code.")
 
 
-def _put_files_in_place(staged: Path, uploads: Path) -> None:
-    """Swap the staged folder in for the upload folder by renames (same file system);
-    the old folder, if any, is removed only once the new one is in place."""
+def _real_folder(uploads: Path) -> Path:
+    """The directory the upload folder is, through any link: its contents are what a
+    restore replaces, so a link or a mount point stays as the operator set it up."""
+    folder = uploads.resolve()
+    if folder.exists() and not folder.is_dir():
+        raise BackupError(f"The upload folder {uploads} is not a folder. Nothing was "
+                          "restored.")
+    return folder
+
+
+@dataclass
+class _Swap:
+    """The backup's files, in ``incoming`` inside the upload folder ``folder``, and an
+    empty ``old`` beside them there to take the folder's current entries: what is left
+    to do after the database is only renames inside one folder."""
+
+    folder: Path
+    incoming: Path
+    old: Path
+
+    def exchange(self) -> str | None:
+        """Move the folder's entries into ``old`` and the backup's in; on a failure put
+        everything back. Answers what could not be removed afterwards, if anything."""
+        keep = {self.incoming.name, self.old.name}
+        moved_out: list[str] = []
+        moved_in: list[str] = []
+        try:
+            for name in sorted(os.listdir(self.folder)):
+                if name not in keep:
+                    os.rename(self.folder / name, self.old / name)
+                    moved_out.append(name)
+            for name in sorted(os.listdir(self.incoming)):
+                os.rename(self.incoming / name, self.folder / name)
+                moved_in.append(name)
+        except OSError as e:
+            try:
+                for name in moved_in:
+                    os.rename(self.folder / name, self.incoming / name)
+                for name in moved_out:
+                    os.rename(self.old / name, self.folder / name)
+            except OSError as undo:
+                message = (
+                    f"The database was restored, but moving the files into {self.folder} "
+                    f"failed ({e}) and so did moving the old ones back ({undo}): the "
+                    f"folder's old files are in {self.old.name} inside it, the backup's in "
+                    f"{self.incoming.name}. Fix the cause and restore again with --force.")
+                self.incoming = self.old = self.folder  # abandon() must remove nothing
+                raise BackupError(message) from e
+            raise BackupError(
+                f"The database was restored, but moving the files into {self.folder} "
+                f"failed ({e}); the folder holds its old files. Fix the cause and restore "
+                "again with --force.") from e
+        os.rmdir(self.incoming)
+        try:
+            shutil.rmtree(self.old)
+        except OSError as e:
+            return f"{self.old} ({e})"
+        return None
+
+    def abandon(self) -> None:
+        """Remove what ``_prepare_files`` made: the folder is as it was."""
+        for made in (self.incoming, self.old):
+            if made != self.folder:
+                shutil.rmtree(made, ignore_errors=True)
+
+
+def _prepare_files(staged: Path, folder: Path) -> _Swap:
+    """Put the unpacked files in a hidden folder inside ``folder``, by a rename on the
+    same file system, by a copy from another (a mount point, a link to elsewhere), so
+    that whatever stops them reaching it stops the restore before the database."""
     staged.mkdir(exist_ok=True)  # an archive without files still empties the folder
-    old = None
-    if uploads.exists():
-        old = uploads.with_name(f".{uploads.name}-replaced-{secrets.token_hex(4)}")
-        os.rename(uploads, old)
+    token = secrets.token_hex(4)
+    swap = _Swap(folder=folder, incoming=folder / f".offload-restore-{token}",
+                 old=folder / f".offload-replaced-{token}")
     try:
-        os.rename(staged, uploads)
-    except OSError:
-        if old is not None:
-            os.rename(old, uploads)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        os.mkdir(swap.old)
+        try:
+            os.rename(staged, swap.incoming)
+        except OSError as e:
+            if e.errno != errno.EXDEV:
+                raise
+            shutil.copytree(staged, swap.incoming)
+    except OSError as e:
+        swap.abandon()
+        raise BackupError(f"The files cannot be put in the upload folder {folder} ({e}). "
+                          "Nothing was restored.") from e
+    return swap

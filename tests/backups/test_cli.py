@@ -5,9 +5,12 @@ ledger check, the file's bytes and the member's pages."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
+import os
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -328,3 +331,132 @@ def test_a_dump_the_database_cannot_take_leaves_the_files_out_too(new_site, tmp_
         assert databases.table_names() == []
     assert not target.uploads.exists()
     assert [p.name for p in target.uploads.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def _forced_target(new_site, name="target", stray: bool = True):
+    """A site with a member (and a stray file) of its own, for a ``--force`` restore."""
+    target = new_site(name)
+    with target.app.app_context():
+        new_member("latecomer")
+        db.session.remove()
+    if stray:
+        target.uploads.mkdir(parents=True, exist_ok=True)
+        (target.uploads / "stray.pdf").write_bytes(PDF)
+    return target
+
+
+def _usernames(site) -> list[str]:
+    with site.app.app_context():
+        names = sorted(db.session.scalars(select(User.username)))
+        db.session.remove()
+    return names
+
+
+def _hidden_beside(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith("."))
+
+
+def test_a_symlinked_upload_folder_keeps_its_link_and_gets_only_the_backups_files(
+        new_site, tmp_path):
+    """The folder may be a link to a volume: the restored files go into the volume, and
+    the files that were there go (they used to stay behind, unseen, in the volume)."""
+    source = new_site("source")
+    world = _make_world(source)
+    archive = _backup(source, tmp_path / "offload.tar.gz")
+    target = _forced_target(new_site, stray=False)
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    (volume / "stray.pdf").write_bytes(PDF)
+    target.uploads.symlink_to(volume, target_is_directory=True)
+
+    result = target.cli("backup", "restore", "--force", str(archive))
+
+    assert result.exit_code == 0, result.output
+    assert target.uploads.is_symlink() and target.uploads.resolve() == volume.resolve()
+    assert sorted(p.name for p in volume.iterdir()) == [world["stored_name"]]
+    assert (volume / world["stored_name"]).read_bytes() == SPEC
+    assert _usernames(target) == ["performer", "poster"]
+    assert _hidden_beside(target.uploads) == [] and _hidden_beside(volume) == []
+
+
+def test_an_upload_folder_that_cannot_be_renamed_is_restored_in_place(
+        new_site, tmp_path, monkeypatch):
+    """A mount point (a Docker volume) refuses to be renamed with EBUSY: the restore
+    replaces the folder's contents, never the folder."""
+    source = new_site("source")
+    world = _make_world(source)
+    archive = _backup(source, tmp_path / "offload.tar.gz")
+    target = _forced_target(new_site)
+    mount_point = os.path.realpath(target.uploads)
+    real_rename = os.rename
+
+    def rename(src, dst, *args, **kwargs):
+        if os.path.realpath(src) == mount_point:
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), str(src))
+        return real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", rename)
+
+    result = target.cli("backup", "restore", "--force", str(archive))
+
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in target.uploads.iterdir()) == [world["stored_name"]]
+    assert _usernames(target) == ["performer", "poster"]
+    assert _hidden_beside(target.uploads) == []
+
+
+def test_when_the_files_cannot_be_put_in_place_the_database_is_untouched(
+        new_site, tmp_path, monkeypatch):
+    """Whatever would stop the files going into the upload folder stops the restore
+    before the database is touched: never the backup's database with the old files."""
+    source = new_site("source")
+    _make_world(source)
+    archive = _backup(source, tmp_path / "offload.tar.gz")
+    target = _forced_target(new_site)
+    folder = os.path.realpath(target.uploads)
+    real_rename = os.rename
+
+    def in_folder(path) -> bool:
+        path = os.path.realpath(path)
+        return path == folder or path.startswith(folder + os.sep)
+
+    def rename(src, dst, *args, **kwargs):  # e.g. a folder owned by another user
+        if in_folder(src) or in_folder(dst):
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(src))
+        return real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", rename)
+
+    result = target.cli("backup", "restore", "--force", str(archive))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("restore FAILED: ")
+    assert _usernames(target) == ["latecomer"]
+    assert "nothing was restored" in result.stderr.lower(), result.stderr
+    assert sorted(p.name for p in target.uploads.iterdir()) == ["stray.pdf"]
+    assert _hidden_beside(target.uploads) == []
+
+
+def test_replaced_files_that_cannot_be_removed_are_reported(new_site, tmp_path, monkeypatch):
+    """The restore is done, but the old files it could not remove are named, not kept
+    silently."""
+    source = new_site("source")
+    world = _make_world(source)
+    archive = _backup(source, tmp_path / "offload.tar.gz")
+    target = _forced_target(new_site)
+    real_rmtree = shutil.rmtree
+
+    def rmtree(path, *args, **kwargs):
+        if Path(path).name.startswith(".offload-replaced-"):
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), str(path))
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", rmtree)
+
+    result = target.cli("backup", "restore", "--force", str(archive))
+
+    assert result.exit_code == 0, result.output
+    assert "The replaced files could not all be removed: " in result.stderr
+    (kept,) = [p for p in target.uploads.iterdir() if p.name.startswith(".")]
+    assert kept.name in result.stderr and (kept / "stray.pdf").exists()
+    assert (target.uploads / world["stored_name"]).read_bytes() == SPEC

@@ -9,11 +9,14 @@ import subprocess
 import tarfile
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from offload.backups import databases
 from offload.backups.archive import BackupError
 from offload.backups.databases import Tool, check_tool_version, find_tool, pg_environment
+from offload.core.db import db
+from tests.support.factories import new_member
 
 
 def test_a_client_older_than_the_server_is_refused_with_what_to_install():
@@ -147,8 +150,92 @@ def test_the_password_never_reaches_a_command_line(new_site, tmp_path, monkeypat
     assert target.cli("backup", "restore", str(archive)).exit_code == 0
 
     runs = [(args, env) for args, env in calls if "--version" not in args]
-    assert [args[0].rsplit("/", 1)[-1] for args, _ in runs] == ["pg_dump", "pg_restore"]
+    assert [args[0].rsplit("/", 1)[-1] for args, _ in runs] == ["pg_dump", "pg_restore",
+                                                                "psql"]
     for args, env in runs:
         assert env["PGPASSWORD"] == "s3cret-pw" and env["PGHOST"] and env["PGDATABASE"]
         assert not any("s3cret" in arg or "://" in arg or "host=" in arg
                        for arg in args), args
+
+
+def _objects(site) -> dict[str, list[str]]:
+    """The tables, sequences and types of the site's schema (PostgreSQL)."""
+    kinds = {"tables": "SELECT relname FROM pg_class c JOIN pg_namespace n "
+                       "ON n.oid = c.relnamespace WHERE nspname = current_schema() "
+                       "AND relkind IN ('r', 'p', 'v', 'm')",
+             "sequences": "SELECT sequence_name FROM information_schema.sequences "
+                          "WHERE sequence_schema = current_schema()",
+             "types": "SELECT typname FROM pg_type t JOIN pg_namespace n "
+                      "ON n.oid = t.typnamespace WHERE nspname = current_schema() "
+                      "AND typtype IN ('e', 'd')"}
+    with site.app.app_context(), db.engine.connect() as conn:
+        return {kind: sorted(conn.scalars(text(sql))) for kind, sql in kinds.items()}
+
+
+def _add_newer_objects(site) -> None:
+    """What a newer migration (or an operator) left: a table, a sequence, a type."""
+    with site.app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("CREATE TYPE newer_mood AS ENUM ('calm', 'busy')"))
+        conn.execute(text("CREATE SEQUENCE newer_numbers"))
+        conn.execute(text("CREATE TABLE newer_things (id serial PRIMARY KEY, "
+                          "mood newer_mood, owner_id integer REFERENCES users (id))"))
+        conn.execute(text("INSERT INTO newer_things (mood, owner_id) "
+                          "SELECT 'calm', id FROM users"))
+
+
+@pytest.mark.postgres_only
+def test_a_forced_restore_leaves_exactly_the_dumps_objects(new_site, tmp_path):
+    """``--clean`` drops only what the dump holds: a table a newer migration added would
+    survive and break the next ``flask db upgrade``. SQLite replaces the whole file;
+    PostgreSQL must end the same way."""
+    source = new_site("source")
+    archive = tmp_path / "offload.tar.gz"
+    assert source.cli("backup", "create", str(archive)).exit_code == 0
+    expected = _objects(source)
+    target = new_site("target")
+    with target.app.app_context():
+        new_member("latecomer")
+        db.session.remove()
+    _add_newer_objects(target)
+
+    result = target.cli("backup", "restore", "--force", str(archive))
+
+    assert result.exit_code == 0, result.output
+    assert _objects(target) == expected
+    with target.app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM users")) == 0
+        db.session.remove()
+
+
+@pytest.mark.postgres_only
+def test_a_forced_restore_that_fails_at_its_end_leaves_the_database_as_it_was(
+        new_site, tmp_path, monkeypatch):
+    """The drops and the restore are one transaction: a failure on the restore's last
+    statement brings back the tables that were dropped, rows and all."""
+    source = new_site("source")
+    archive = tmp_path / "offload.tar.gz"
+    assert source.cli("backup", "create", str(archive)).exit_code == 0
+    target = new_site("target")
+    with target.app.app_context():
+        new_member("latecomer")
+        db.session.remove()
+    _add_newer_objects(target)
+    before = _objects(target)
+    real_run = databases._run
+
+    def failing_last(tool, name, args, env):
+        if name == "psql":  # one statement more, after the whole dump, that fails
+            args = [*args, "--command=SELECT 1 / 0"]
+        return real_run(tool, name, args, env)
+
+    monkeypatch.setattr(databases, "_run", failing_last)
+
+    result = target.cli("backup", "restore", "--force", str(archive))
+
+    assert result.exit_code == 1
+    assert "division by zero" in result.stderr, result.stderr
+    assert _objects(target) == before
+    with target.app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM newer_things")) == 1
+        assert db.session.scalar(text("SELECT username FROM users")) == "latecomer"
+        db.session.remove()
