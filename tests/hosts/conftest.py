@@ -47,7 +47,7 @@ FAILED_LOGINS_ALLOWED = 5
 @pytest.fixture(autouse=True)
 def _app_context():
     """Nothing: these tests build and read their own database (below), not the suite's,
-    and run ``flask ledger check`` on it themselves."""
+    and run ``flask ledger check`` on it themselves (test_deployment_docs.py reads files)."""
     yield
 
 
