@@ -142,13 +142,17 @@ def _fresh_database(stack: ExitStack) -> str:
 
 
 def _start_worker(stack: ExitStack, env: dict, log: Path) -> subprocess.Popen:
+    """A ``flask jobs worker``, started (``_wait_for_worker`` waits until it listens)."""
     with log.open("wb") as out:
         worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs",
                                    "worker"], cwd=ROOT, env=env, stdout=out,
                                   stderr=subprocess.STDOUT)
     stack.callback(stop, worker)
-    _wait_until(lambda: "started: LISTEN" in log.read_text(), "flask jobs worker", worker, log)
     return worker
+
+
+def _wait_for_worker(worker: subprocess.Popen, log: Path) -> None:
+    _wait_until(lambda: "started: LISTEN" in log.read_text(), "flask jobs worker", worker, log)
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +173,9 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
                                   text=True, timeout=120)
         assert upgraded.returncode == 0, upgraded.stderr[-3000:]
 
+        # the workers load while the gunicorns do (each process loads the app: seconds)
+        logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+        workers = [_start_worker(stack, env, log) for log in logs]
         app = create_app(app_config(tmp_path / "here", SQLALCHEMY_DATABASE_URI=database_url))
         stack.callback(lambda: _dispose(app))
         servers, instances = [], []
@@ -184,8 +191,8 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
                 OFFLOAD_CANONICAL_URL="https://offload.example"))
             servers.append(server)
             instances.append(base)
-        logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
-        workers = [_start_worker(stack, env, log) for log in logs]
+        for worker, log in zip(workers, logs, strict=True):
+            _wait_for_worker(worker, log)
         yield Cluster(instances=instances, servers=servers, workers=workers,
                       worker_logs=logs, smtp=smtp, redis_port=redis_port, app=app, env=env)
 
