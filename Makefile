@@ -8,13 +8,14 @@ PYTEST := $(PY) -m pytest -q
 WORKERS ?= auto
 PARALLEL := -n $(WORKERS) --dist loadfile
 
-.PHONY: install run seed test test-postgres test-browser lint coverage clean bench-ledger bench
+.PHONY: install run seed test test-postgres test-browser test-hosts lint coverage clean bench-ledger bench
 
 # (Python 3.11's own pip installs the editable project; upgrading it first cost CI a
-# download and an install every run)
+# download and an install every run; redis: the client make test-hosts's limits and
+# cache need)
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[test,postgres]'
+	$(PY) -m pip install -q -e '.[test,postgres,redis]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -45,6 +46,13 @@ test-postgres: install
 # in parallel too: each worker has its own database, live server, SMTP server and Chromium
 test-browser: install
 	$(PYTEST) -m browser $(PARALLEL)
+
+# -m hosts: two gunicorn instances and two workers on one PostgreSQL and one Redis
+# (tests/hosts/); needs OFFLOAD_TEST_DATABASE_URL's server and Debian's redis-server.
+# One test module that starts its own processes: not in parallel.
+test-hosts: install
+	@test -n "$$OFFLOAD_TEST_DATABASE_URL" || (echo "set OFFLOAD_TEST_DATABASE_URL" && exit 2)
+	$(PYTEST) -m hosts -p no:xdist
 
 # ruff, then the layers and the feature DAG as import contracts (pyproject.toml [tool.importlinter])
 lint: install
