@@ -613,7 +613,8 @@ def reversal_idempotency_key(withdrawal_id: int, refusals: int) -> str:
     return f"{key}-{refusals}" if refusals else key
 
 
-def reverse_returning_withdrawals() -> int:
+def reverse_returning_withdrawals(*, then: Callable[[Withdrawal], object] | None = None
+                                  ) -> int:
     """Reverse at Stripe the Transfer of each withdrawal whose payout failed (a job).
 
     One network call per withdrawal, outside any transaction, with an idempotency key
@@ -623,7 +624,8 @@ def reverse_returning_withdrawals() -> int:
     refusals the job stops asking: an error is logged and the admins' withdrawal queue
     shows it ("reversal refused"), for a person to settle in Stripe's dashboard (whose
     ``transfer.reversed`` event then returns the money).
-    Each success returns the money (``return_withdrawal``). Returns how many came back.
+    Each success returns the money (``return_withdrawal``, given ``then``). Returns how
+    many came back.
     """
     refusals_max = current_app.config["STRIPE_REVERSAL_REFUSALS_MAX"]
     returning = db.session.execute(
@@ -646,20 +648,25 @@ def reverse_returning_withdrawals() -> int:
                     "refusals": now, "stripe_said": str(error)})
             continue
         if return_withdrawal(transfer_reference=reference,
-                             why="the payout to your bank failed") is not None:
+                             why="the payout to your bank failed", then=then) is not None:
             returned += 1
     return returned
 
 
 @transactional
-def return_withdrawal(*, transfer_reference: str, why: str) -> Withdrawal | None:
+def return_withdrawal(*, transfer_reference: str, why: str,
+                      then: Callable[[Withdrawal], object] | None = None) -> Withdrawal | None:
     """Give back to the wallet a paid withdrawal whose Transfer was reversed.
 
     State: withdrawal paid or returning → returned.
     Money: a REVERSAL of the settle transfer (external → the member's wallet),
     referencing it: posted once (the ledger refuses a second reversal); from it, a
-    DEBT_REPAYMENT of what the member owes, if they do.
-    Notifies: the member, saying ``why``.
+    DEBT_REPAYMENT of what the member owes, if they do. For a member who deleted their
+    account, what came back moves on at once to the unclaimed account
+    (``set_aside_unclaimed``): nobody could spend it in their wallet.
+    Notifies: the member, saying ``why`` (a deleted member: nobody; ``then`` is called
+    with the withdrawal, in this transaction, which the callers use to open the admins'
+    case, ``cases.services.open_returned_withdrawal_case``).
     Changes nothing (returns None): no withdrawal has that transfer, or it already came
     back (the job's answer and Stripe's ``transfer.reversed`` event, in either order).
     """
@@ -670,14 +677,56 @@ def return_withdrawal(*, transfer_reference: str, why: str) -> Withdrawal | None
                                                       WithdrawalState.RETURNING):
         _log_after_commit("withdrawal return ignored", transfer_reference=transfer_reference)
         return None
+    member_id = withdrawal.member_id
+    deleted = _is_deleted(member_id)
+    if deleted:  # every account this touches, up front (the set-aside's too)
+        lock_accounts(accounts_of([withdrawal.hold_transfer_id])
+                      | _unclaimed_accounts(member_id))
     reversal = _reverse_paying_debt_first(
         withdrawal, memo=f"Withdrawal #{withdrawal.id} returned: {why}")
     _move(withdrawal, WithdrawalState.RETURNED, return_transfer_id=reversal.id)
     db.session.refresh(withdrawal)
-    _tell_member(withdrawal, db.session.get(User, withdrawal.member_id), reason=why)
+    if deleted:
+        set_aside_unclaimed(member_id, cause=Cause("withdrawal", withdrawal.id),
+                            memo=f"Withdrawal #{withdrawal.id} came back after its member "
+                                 "deleted their account")
+        if then is not None:
+            then(withdrawal)
+    else:
+        _tell_member(withdrawal, db.session.get(User, member_id), reason=why)
     _log_after_commit("withdrawal returned", withdrawal_id=withdrawal.id,
-                      return_transfer_id=reversal.id, amount_minor=withdrawal.amount_minor)
+                      return_transfer_id=reversal.id, amount_minor=withdrawal.amount_minor,
+                      set_aside=deleted)
     return withdrawal
+
+
+def _unclaimed_accounts(member_id: int) -> set[int]:
+    """The accounts ``set_aside_unclaimed`` moves between (and the debt's, if any)."""
+    debt = existing_debt_account(member_id)
+    return ({wallet_account(member_id).id, system_account(AccountKind.UNCLAIMED).id}
+            | ({debt.id} if debt else set()))
+
+
+def set_aside_unclaimed(member_id: int, *, cause: Cause, memo: str) -> int:
+    """Move what a deleted member's wallet holds to the unclaimed account, where an
+    admin sees it and sends it on (a case says whose it is and why it is there).
+
+    Money: a TRANSFER wallet → unclaimed of the wallet's available balance, for
+    ``cause``; nothing when it is empty. Call with the accounts locked
+    (``_unclaimed_accounts``), after the money came in. Returns the amount moved.
+    """
+    wallet_id = wallet_account(member_id).id
+    unclaimed_id = system_account(AccountKind.UNCLAIMED).id
+    lock_accounts({wallet_id, unclaimed_id})
+    available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
+    if available <= 0:
+        return 0
+    post_batch([Leg(wallet_id, unclaimed_id, available, TransferKind.TRANSFER, memo=memo)],
+               cause=cause, actor_id=None)
+    _log_after_commit("money set aside for a deleted member", level=logging.WARNING,
+                      member_id=member_id, amount_minor=available, cause_type=cause.type,
+                      cause_id=cause.id)
+    return available
 
 
 # --- helpers ---------------------------------------------------------------------------
