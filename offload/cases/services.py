@@ -349,6 +349,42 @@ def open_returned_withdrawal_case(withdrawal: Withdrawal) -> Case:
 
 
 @transactional
+def open_deleted_chargeback_case(chargeback: Chargeback, amount_minor: int) -> Case:
+    """The system opens a case for the admins about a dispute or refund of a deposit of a
+    member who deleted their account (``wallet.services``: ``take_back_deposit`` took
+    nothing from them, ``return_chargeback`` set the money aside).
+
+    Taken: the provider took ``amount_minor`` from the platform's balance, which no
+    member owes (nobody is on the hook): the admin contests it at the provider if they
+    can and resolves the case. Returned: ``amount_minor`` is in the ledger's unclaimed
+    account (0: the taking was never charged to the member, so nothing moves) for the
+    admin to send on or settle.
+    Writes: the case (kind "other"), the deposit as its evidence. Notifies nobody.
+    """
+    what = ("disputed by the card holder" if chargeback.kind == "dispute" else "refunded")
+    deposit = f"deposit #{chargeback.deposit_id}"
+    reference = f"({chargeback.provider} {chargeback.provider_reference})"
+    if chargeback.state == "taken":
+        summary = (f"The {deposit} was {what} {reference} after its member deleted their "
+                   f"account: {_money(amount_minor)} was taken back from the platform's "
+                   "balance. It was not charged to the deleted account (nobody can pay a "
+                   "debt there), so no one owes it: contest it at the provider if you can, "
+                   "then resolve this case saying how it ended.")
+    elif amount_minor:
+        summary = (f"What was taken back of {deposit} {reference} came back after its "
+                   f"member deleted their account: {_money(amount_minor)} is in the "
+                   "ledger's unclaimed account, not their wallet. Send it on, then resolve "
+                   "this case saying so.")
+    else:
+        summary = (f"What was taken back of {deposit} {reference} came back after its "
+                   "member deleted their account. It was never charged to them, so "
+                   "nothing moved in the ledger: resolve this case.")
+    return _open_unclaimed_case(chargeback.member_id, summary,
+                                (EvidenceKind.DEPOSIT, chargeback.deposit_id,
+                                 f"Taken back ({chargeback.kind}), after the deletion."))
+
+
+@transactional
 def open_unclaimed_deposit_case(deposit: Deposit) -> Case:
     """The system opens a case for the admins about a deposit paid at the provider after
     its member deleted their account: the wallet refused to credit it

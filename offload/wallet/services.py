@@ -849,8 +849,9 @@ _TAKEN_BECAUSE = {ChargebackKind.DISPUTE: "the card holder disputed the payment"
 
 @transactional
 def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
-                      kind: ChargebackKind, amount_minor: int,
-                      reason: str = "") -> Chargeback | None:
+                      kind: ChargebackKind, amount_minor: int, reason: str = "",
+                      then: Callable[[Chargeback, int], object] | None = None
+                      ) -> Chargeback | None:
     """Take (part of) a completed deposit back out of its member's wallet: the provider
     disputed or refunded the payment ``payment_reference`` (Stripe's payment intent).
 
@@ -861,6 +862,10 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
     now owes it). Never more than what is left of the deposit after the chargebacks
     still standing against it.
     Notifies: the member (chargeback).
+    A member who deleted their account: nothing is taken from them and nothing owed (a
+    deleted account has no one to pay a debt): the chargeback is recorded, of 0, and
+    ``then`` is called with it and the amount the provider took, in this transaction
+    (the caller opens the admins' case, ``cases.services.open_deleted_chargeback_case``).
     Changes nothing (returns None): no completed deposit has that payment; the
     reference was recorded before (another event about the same dispute or refund);
     nothing is left of the deposit to take back. The deposit's row is locked first, so
@@ -885,6 +890,19 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
     amount = min(amount_minor, deposit.amount_minor - int(standing))
     if amount <= 0:
         return None
+    if _is_deleted(deposit.member_id, lock=True):
+        chargeback = Chargeback(deposit_id=deposit.id, member_id=deposit.member_id, kind=kind,
+                                provider=provider, provider_reference=reference,
+                                reason=(reason or "")[:100], state=ChargebackState.TAKEN,
+                                amount_minor=0, covered_minor=0, debt_minor=0)
+        insert_once(chargeback, refused="This chargeback is already recorded.")
+        if then is not None:
+            then(chargeback, amount)
+        _log_after_commit("deposit taken back from a deleted member: nothing owed",
+                          level=logging.WARNING, chargeback_id=chargeback.id,
+                          deposit_id=deposit.id, member_id=deposit.member_id,
+                          amount_minor=amount, kind=str(kind))
+        return chargeback
     wallet_id = wallet_account(deposit.member_id).id
     chargebacks_id = system_account(AccountKind.CHARGEBACKS).id
     debt = existing_debt_account(deposit.member_id)
@@ -920,14 +938,19 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
 
 @transactional
 def return_chargeback(*, provider: str, reference: str, payment_reference: str | None,
-                      kind: ChargebackKind) -> Chargeback | None:
+                      kind: ChargebackKind,
+                      then: Callable[[Chargeback, int], object] | None = None
+                      ) -> Chargeback | None:
     """Give back a deposit taken back: the dispute ``reference`` was won, or the refund
     failed.
 
     State: the chargeback taken → returned.
     Money: CHARGEBACK_RETURN transfers out of the chargebacks account: to the member's
     debt account first, as far as they owe (from this chargeback or another), the rest
-    to their wallet.
+    to their wallet. A member who deleted their account: what reached the wallet moves on
+    at once to the unclaimed account (``set_aside_unclaimed``), nobody is notified, and
+    ``then`` is called with the chargeback and that amount, in this transaction (the
+    caller opens the admins' case).
     Notifies: the member (chargeback).
     Changes nothing (returns None): a chargeback already returned. For a reference not
     recorded yet (the "won" event arrived before the "created" one) it records the
@@ -966,7 +989,9 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
     wallet_id = wallet_account(chargeback.member_id).id
     chargebacks_id = system_account(AccountKind.CHARGEBACKS).id
     debt = existing_debt_account(chargeback.member_id)
-    lock_accounts({wallet_id, chargebacks_id} | ({debt.id} if debt else set()))
+    deleted = _is_deleted(chargeback.member_id)
+    lock_accounts({wallet_id, chargebacks_id} | ({debt.id} if debt else set())
+                  | (_unclaimed_accounts(chargeback.member_id) if deleted else set()))
     owed = existing_debt_account(chargeback.member_id).owed if debt else 0  # read locked
     to_debt = min(chargeback.amount_minor, owed)
     legs = [Leg(chargebacks_id, debt.id, to_debt, TransferKind.CHARGEBACK_RETURN,
@@ -975,7 +1000,16 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
         legs.append(Leg(chargebacks_id, wallet_id, chargeback.amount_minor - to_debt,
                         TransferKind.CHARGEBACK_RETURN,
                         memo=f"Deposit #{chargeback.deposit_id} given back"))
-    if legs:
+    if deleted:
+        if legs:
+            post_batch(legs, cause=Cause("chargeback", chargeback.id), actor_id=None)
+        set_aside = set_aside_unclaimed(
+            chargeback.member_id, cause=Cause("chargeback", chargeback.id),
+            memo=f"Deposit #{chargeback.deposit_id} given back after its member deleted "
+                 "their account")
+        if then is not None:
+            then(chargeback, set_aside)
+    elif legs:
         post_batch(legs, cause=Cause("chargeback", chargeback.id), actor_id=None)
         paid = f" {_money(to_debt)} of it paid what you owed." if to_debt else ""
         notify(db.session.get(User, chargeback.member_id), "chargeback",
