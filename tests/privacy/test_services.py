@@ -12,9 +12,10 @@ from offload.accounts.services import (
 )
 from offload.alerts.models import Alert
 from offload.alerts.services import save_alert
+from offload.cases.invoices import contest_invoice
 from offload.commissions.models import Commission, CommissionState
 from offload.commissions.queries import commission_of
-from offload.commissions.services import pay_commission
+from offload.commissions.services import accept_invoice, pay_commission
 from offload.core.db import db
 from offload.core.errors import Conflict, InvalidField, NotAllowed, OffloadError
 from offload.core.uploads import stored_path
@@ -83,6 +84,29 @@ def test_a_commission_due_refuses_payer_and_referrer(completed, referrer, perfor
     assert commission_of(project.id).state == CommissionState.DUE
     _refused(performer, "commission is still due")
     _refused(referrer, "commission is still due")
+
+
+@pytest.mark.parametrize("contested", [False, True])
+def test_an_invoice_under_review_refuses_performer_and_referrer(
+        completed, referrer, performer, fund, contested):
+    """Paid, but the referrer may still contest (or has): an admin's correction would
+    reverse the payment into the performer's wallet and make a new commission due."""
+    commission = commission_of(completed().id)
+    fund(performer, commission.commission_minor)
+    pay_commission(commission, actor=performer, idempotency_key=new_key())
+    if contested:
+        contest_invoice(fresh(Commission, commission.id), actor=fresh(User, referrer.id),
+                        statement="The scope was not cut.")
+    assert fresh(Commission, commission.id).state == CommissionState.PAID
+    _refused(performer, "invoiced amount is under review")
+    (blocker,) = policies.deletion_blockers(performer.id)
+    assert blocker.endpoint == "projects.mine"
+    # the referrer's share sits in their wallet too; the review is named as well
+    assert "invoiced amount is under review" in policies.deletion_blockers(referrer.id)[-1].reason
+    accepted = fresh(Commission, commission.id)
+    if not contested:
+        accept_invoice(accepted, actor=fresh(User, referrer.id))
+        assert policies.deletion_blockers(performer.id) == []
 
 
 def test_a_debt_refuses(make_member, monkeypatch):
@@ -213,6 +237,7 @@ def test_ledger_rows_and_reviews_are_kept(completed, referrer, performer, fund, 
     commission = commission_of(project.id)
     fund(performer, commission.commission_minor)
     pay_commission(commission, actor=performer, idempotency_key=new_key())
+    accept_invoice(fresh(Commission, commission.id), actor=fresh(User, referrer.id))
     submit_review(project, actor=performer, stars=4, body="Clear brief.")
     delete_account(actor=fresh(User, performer.id), password=PASSWORD)
     assert fresh(Commission, commission.id).payer_id == performer.id
