@@ -2,6 +2,7 @@
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from offload.accounts.models import BackupCode, PersonalToken, TwoFactor, User
 from offload.accounts.services import (
@@ -26,9 +27,10 @@ from offload.gigs.services import add_gig_attachment
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import check_invite_usable, send_invite
 from offload.moderation.models import ModerationEntry
+from offload.notifications.models import OutboxEmail
 from offload.offers.models import Offer, OfferState
 from offload.offers.services import accept_award, award_offer
-from offload.privacy import policies
+from offload.privacy import policies, services
 from offload.privacy.services import delete_account
 from offload.profiles import services as profiles
 from offload.profiles.models import (
@@ -158,6 +160,29 @@ def test_a_deleted_account_cant_be_deleted_twice(make_member):
     delete_account(actor=ada, password=PASSWORD)
     with pytest.raises(InvalidField):  # its password is gone
         delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+
+
+class _Retryable(Exception):
+    sqlstate = "40001"  # a serialization failure, as PostgreSQL reports it
+
+
+def test_a_deletion_that_loses_a_serialization_failure_is_run_again(make_member, monkeypatch):
+    ada = make_member("ada")
+    attempts = []
+    real = services.record_moderation
+
+    def failing_once(**kwargs):
+        attempts.append(kwargs["subject_id"])
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE users ...", {}, _Retryable("could not serialize"))
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "record_moderation", failing_once)
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+    assert attempts == [ada.id, ada.id]
+    assert fresh(User, ada.id).deleted_at is not None
+    assert count(ModerationEntry, ModerationEntry.action == "account_deleted") == 1
+    assert count(OutboxEmail, OutboxEmail.to_address == "ada@example.com") == 1
 
 
 # --- the anonymisation -----------------------------------------------------------------
