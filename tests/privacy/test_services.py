@@ -17,7 +17,7 @@ from offload.cases.invoices import contest_invoice
 from offload.commissions.models import Commission, CommissionState
 from offload.commissions.queries import commission_of
 from offload.commissions.services import accept_invoice, pay_commission
-from offload.core.db import db
+from offload.core.db import atomic, db
 from offload.core.errors import Conflict, InvalidField, NotAllowed, OffloadError
 from offload.core.uploads import stored_path
 from offload.feeds.models import FeedToken
@@ -27,7 +27,9 @@ from offload.gigs.services import add_gig_attachment
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import check_invite_usable, send_invite
 from offload.moderation.models import ModerationEntry
-from offload.notifications.models import OutboxEmail
+from offload.notifications.models import Notification, OutboxEmail
+from offload.notifications.queries import recipient_of
+from offload.notifications.services import notify, queue_email
 from offload.offers.models import Offer, OfferState
 from offload.offers.services import accept_award, award_offer
 from offload.privacy import policies, services
@@ -268,6 +270,23 @@ def test_ledger_rows_and_reviews_are_kept(completed, referrer, performer, fund, 
     assert fresh(Commission, commission.id).payer_id == performer.id
     result = app.test_cli_runner().invoke(args=["ledger", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_nothing_is_written_or_mailed_to_a_deleted_member(make_member):
+    """Whatever still speaks of them (a late money event, a job) tells nobody: a mail to
+    the placeholder address would only fail until given up."""
+    ada = make_member("ada")
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+    gone = fresh(User, ada.id)
+    with atomic():
+        assert notify(gone, "withdrawal_paid", title="Your withdrawal was paid out.",
+                      link="/wallet") is None
+        assert notify(recipient_of(ada.id, "new_offer"), "new_offer",
+                      title="A new offer", link="/wallet") is None
+        assert queue_email(gone.email, "password_changed", user=gone, member=gone) is None
+    assert count(Notification, Notification.user_id == ada.id) == 0
+    assert count(OutboxEmail, OutboxEmail.user_id == ada.id) == 0
+    assert count(OutboxEmail, OutboxEmail.to_address == gone.email) == 0
 
 
 def test_no_reset_mail_for_the_placeholder_address(make_member, outbox):
