@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, or_, select, update
 from offload.accounts.models import (
     AccountType,
     MemberSession,
+    PasswordResetRequest,
     PersonalToken,
     User,
     new_session_token,
@@ -75,9 +76,10 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
     organization and last log-in cleared; ``deleted_at`` set; the session token
     rotated (every session ends). Deleted: the profile with its skills, education,
     portfolio and documents (their files and the photo's after commit), personal
-    tokens, the feed link, webhooks, alerts, the two-factor set-up and backup codes,
-    signed-in devices, notifications, the mail queued for or sent to the member, their
-    referral clients' details, their drafts' files. Blanked: their drafts' text, their
+    tokens, the feed link, webhooks (with their deliveries), alerts, the two-factor
+    set-up and backup codes, signed-in devices, a password reset asked for their
+    address, notifications, the mail queued for or sent to the member, their referral
+    clients' details, their drafts' files (rows and names). Blanked: their drafts' text, their
     address on every invite to or from them (an invite still pending to it revoked),
     their withdrawals' bank details, their name and address on messages to the admins.
     Kept: ledger rows (with the Stripe
@@ -185,12 +187,17 @@ def _close_what_is_open(user: User) -> None:
 
 def _erase_traces(member_id: int, old_email: str) -> None:
     """What ``inventory.ERASED`` names beyond the profile and the ways in: signed-in
-    devices, notifications and their settings, their address on invites (the one that
-    brought them in, others' to it, theirs to others; the rows stay, as the invite
-    tree), their referral clients' details, their drafts, the bank details of their
-    withdrawals, and their name and address on messages to the admins."""
+    devices, a password reset asked for their address, notifications and their
+    settings, their address on invites (the one that brought them in, others' to it,
+    theirs to others; the rows stay, as the invite tree), their referral clients'
+    details, their drafts, the bank details of their withdrawals, and their name and
+    address on messages to the admins."""
     session = db.session
     session.execute(delete(MemberSession).where(MemberSession.user_id == member_id)
+                    .execution_options(synchronize_session=False))
+    # a reset asked for their address and not answered yet: it would only find no one
+    session.execute(delete(PasswordResetRequest)
+                    .where(func.lower(PasswordResetRequest.email) == old_email.lower())
                     .execution_options(synchronize_session=False))
     erase_member_notifications(member_id)
     to_them = func.lower(Invite.email) == old_email.lower()
