@@ -678,10 +678,10 @@ def return_withdrawal(*, transfer_reference: str, why: str,
         _log_after_commit("withdrawal return ignored", transfer_reference=transfer_reference)
         return None
     member_id = withdrawal.member_id
-    deleted = _is_deleted(member_id)
-    if deleted:  # every account this touches, up front (the set-aside's too)
-        lock_accounts(accounts_of([withdrawal.hold_transfer_id])
-                      | _unclaimed_accounts(member_id))
+    # every account this may touch, up front (a set-aside's too), then the member, in
+    # the order a deletion takes them: it commits first and is seen, or waits
+    lock_accounts(accounts_of([withdrawal.hold_transfer_id]) | _unclaimed_accounts(member_id))
+    deleted = _is_deleted(member_id, lock=True)
     reversal = _reverse_paying_debt_first(
         withdrawal, memo=f"Withdrawal #{withdrawal.id} returned: {why}")
     _move(withdrawal, WithdrawalState.RETURNED, return_transfer_id=reversal.id)
@@ -890,6 +890,11 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
     amount = min(amount_minor, deposit.amount_minor - int(standing))
     if amount <= 0:
         return None
+    wallet_id = wallet_account(deposit.member_id).id
+    chargebacks_id = system_account(AccountKind.CHARGEBACKS).id
+    debt = existing_debt_account(deposit.member_id)
+    lock_accounts({wallet_id, chargebacks_id} | ({debt.id} if debt else set()))
+    # the member after their accounts, as a deletion takes them
     if _is_deleted(deposit.member_id, lock=True):
         chargeback = Chargeback(deposit_id=deposit.id, member_id=deposit.member_id, kind=kind,
                                 provider=provider, provider_reference=reference,
@@ -903,10 +908,6 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
                           deposit_id=deposit.id, member_id=deposit.member_id,
                           amount_minor=amount, kind=str(kind))
         return chargeback
-    wallet_id = wallet_account(deposit.member_id).id
-    chargebacks_id = system_account(AccountKind.CHARGEBACKS).id
-    debt = existing_debt_account(deposit.member_id)
-    lock_accounts({wallet_id, chargebacks_id} | ({debt.id} if debt else set()))
     available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
     covered = min(amount, max(available, 0))
     shortfall = amount - covered
@@ -989,9 +990,8 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
     wallet_id = wallet_account(chargeback.member_id).id
     chargebacks_id = system_account(AccountKind.CHARGEBACKS).id
     debt = existing_debt_account(chargeback.member_id)
-    deleted = _is_deleted(chargeback.member_id)
-    lock_accounts({wallet_id, chargebacks_id} | ({debt.id} if debt else set())
-                  | (_unclaimed_accounts(chargeback.member_id) if deleted else set()))
+    lock_accounts({wallet_id, chargebacks_id} | _unclaimed_accounts(chargeback.member_id))
+    deleted = _is_deleted(chargeback.member_id, lock=True)  # after its accounts, as above
     owed = existing_debt_account(chargeback.member_id).owed if debt else 0  # read locked
     to_debt = min(chargeback.amount_minor, owed)
     legs = [Leg(chargebacks_id, debt.id, to_debt, TransferKind.CHARGEBACK_RETURN,
