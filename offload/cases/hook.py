@@ -7,7 +7,9 @@ below cases, so they cannot import this module).
 A case that contests an invoiced amount (``contested_commission_id``) holds nobody: it
 is a disagreement about money for an admin to settle, opened on the referrer's word
 alone, not a finding of misconduct. If the admin's correction leaves a commission due,
-the overdue job opens an ordinary case later, and that one holds.
+the overdue job opens an ordinary case later, and that one holds. Nor does a system
+case about money that came for a member who deleted their account (a deposit, a
+returned withdrawal, a chargeback: kind "other"): it is the admins' bookkeeping.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 
 from offload.accounts.models import User
 from offload.accounts.names import MemberName
 from offload.core.db import db
 
-from .models import Case, CaseState
+from .models import Case, CaseKind, CaseSource, CaseState
 
 
 class HookReason(str):
@@ -60,9 +62,13 @@ def _hook_statement(as_inviter: bool) -> Select:
     # unique index on contested_commission_id, walking every case ever opened (all but
     # contests are NULL there) instead of the open ones by the state index
     not_a_contest = func.coalesce(Case.contested_commission_id, 0) == 0
+    # nor does the admins' bookkeeping of money that came for a member who deleted their
+    # account (``services.open_unclaimed_deposit_case`` and its kin): nobody misbehaved
+    not_unclaimed = ~and_(Case.source == CaseSource.SYSTEM, Case.kind == CaseKind.OTHER,
+                          subject.c.deleted_at.is_not(None))
     return (select(Case.id, subject.c.id, subject.c.username, subject.c.display_name)
             .join(subject, subject.c.id == Case.subject_id)
-            .where(Case.state == CaseState.OPEN, not_a_contest, about)
+            .where(Case.state == CaseState.OPEN, not_a_contest, not_unclaimed, about)
             .order_by(Case.id).limit(1))
 
 

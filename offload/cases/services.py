@@ -45,7 +45,7 @@ from offload.notifications.services import notify
 from offload.offers.models import Offer
 from offload.projects.lifecycle import lock_project
 from offload.projects.models import Project
-from offload.wallet.models import Chargeback, Deposit
+from offload.wallet.models import Chargeback, Deposit, Withdrawal
 
 from .models import (
     CASE_TRANSITIONS,
@@ -311,6 +311,79 @@ def open_chargeback_case(chargeback: Chargeback) -> Case | None:
     return case
 
 
+def _open_unclaimed_case(subject_id: int, summary: str,
+                         evidence: tuple[EvidenceKind, int, str] | None = None) -> Case:
+    """A system case for the admins about money of a member who deleted their account
+    (no one is told: the subject can't log in, their inviter isn't answerable)."""
+    case = Case(subject_id=subject_id, kind=CaseKind.OTHER, state=CaseState.OPEN,
+                source=CaseSource.SYSTEM, summary=summary)
+    db.session.add(case)
+    db.session.flush()
+    if evidence is not None:
+        kind, target_id, note = evidence
+        db.session.add(CaseEvidence(case_id=case.id, kind=kind, target_id=target_id,
+                                    note=note))
+        db.session.flush()
+    _log_after_commit("case opened", case_id=case.id, subject_id=subject_id,
+                      source=case.source)
+    return case
+
+
+@transactional
+def open_returned_withdrawal_case(withdrawal: Withdrawal) -> Case:
+    """The system opens a case for the admins about a paid withdrawal that came back
+    after its member deleted their account: ``wallet.services.return_withdrawal`` put the
+    money in the unclaimed account, not the wallet. The admin sends it on (to the payout
+    account it was paid to, kept in the ledger's references, or as the member asks
+    through support) and resolves the case saying so.
+
+    Writes: the case (kind "other"), its summary naming the withdrawal, the amount, the
+    Transfer and where the money is. Notifies nobody (as ``open_unclaimed_deposit_case``).
+    """
+    return _open_unclaimed_case(withdrawal.member_id, (
+        f"Withdrawal #{withdrawal.id} of {_money(withdrawal.amount_minor)} was paid "
+        f"(Stripe transfer {withdrawal.transfer_reference}) and came back after its "
+        "member deleted their account. The money is in the ledger's unclaimed account, "
+        "not their wallet: send it on to them (their payout account is kept), then "
+        "resolve this case saying so."))
+
+
+@transactional
+def open_deleted_chargeback_case(chargeback: Chargeback, amount_minor: int) -> Case:
+    """The system opens a case for the admins about a dispute or refund of a deposit of a
+    member who deleted their account (``wallet.services``: ``take_back_deposit`` took
+    nothing from them, ``return_chargeback`` set the money aside).
+
+    Taken: the provider took ``amount_minor`` from the platform's balance, which no
+    member owes (nobody is on the hook): the admin contests it at the provider if they
+    can and resolves the case. Returned: ``amount_minor`` is in the ledger's unclaimed
+    account (0: the taking was never charged to the member, so nothing moves) for the
+    admin to send on or settle.
+    Writes: the case (kind "other"), the deposit as its evidence. Notifies nobody.
+    """
+    what = ("disputed by the card holder" if chargeback.kind == "dispute" else "refunded")
+    deposit = f"deposit #{chargeback.deposit_id}"
+    reference = f"({chargeback.provider} {chargeback.provider_reference})"
+    if chargeback.state == "taken":
+        summary = (f"The {deposit} was {what} {reference} after its member deleted their "
+                   f"account: {_money(amount_minor)} was taken back from the platform's "
+                   "balance. It was not charged to the deleted account (nobody can pay a "
+                   "debt there), so no one owes it: contest it at the provider if you can, "
+                   "then resolve this case saying how it ended.")
+    elif amount_minor:
+        summary = (f"What was taken back of {deposit} {reference} came back after its "
+                   f"member deleted their account: {_money(amount_minor)} is in the "
+                   "ledger's unclaimed account, not their wallet. Send it on, then resolve "
+                   "this case saying so.")
+    else:
+        summary = (f"What was taken back of {deposit} {reference} came back after its "
+                   "member deleted their account. It was never charged to them, so "
+                   "nothing moved in the ledger: resolve this case.")
+    return _open_unclaimed_case(chargeback.member_id, summary,
+                                (EvidenceKind.DEPOSIT, chargeback.deposit_id,
+                                 f"Taken back ({chargeback.kind}), after the deletion."))
+
+
 @transactional
 def open_unclaimed_deposit_case(deposit: Deposit) -> Case:
     """The system opens a case for the admins about a deposit paid at the provider after
@@ -328,16 +401,8 @@ def open_unclaimed_deposit_case(deposit: Deposit) -> Case:
                "money is at the provider, not in the ledger. Refund it there (the "
                "member's old e-mail address is gone; the provider knows who paid), then "
                "resolve this case saying so.")
-    case = Case(subject_id=deposit.member_id, kind=CaseKind.OTHER, state=CaseState.OPEN,
-                source=CaseSource.SYSTEM, summary=summary)
-    db.session.add(case)
-    db.session.flush()
-    db.session.add(CaseEvidence(case_id=case.id, kind=EvidenceKind.DEPOSIT,
-                                target_id=deposit.id, note="Paid, not credited."))
-    db.session.flush()
-    _log_after_commit("case opened", case_id=case.id, subject_id=deposit.member_id,
-                      source=case.source)
-    return case
+    return _open_unclaimed_case(deposit.member_id, summary,
+                                (EvidenceKind.DEPOSIT, deposit.id, "Paid, not credited."))
 
 
 def _tell_opened(case: Case, subject: User) -> None:

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from offload.accounts.services import resolve_password_resets
 from offload.alerts.services import send_daily_digests, send_instant_alerts
-from offload.cases.services import open_overdue_commission_cases
+from offload.cases.services import open_overdue_commission_cases, open_returned_withdrawal_case
 from offload.commissions.services import (
     accept_lapsed_invoice_reviews,
     flag_overdue_commissions,
@@ -74,7 +74,8 @@ JOBS: tuple[Job, ...] = (
     Job("send_daily_digests", _counted(send_daily_digests, "sent {} daily alert digests"),
         5 * MINUTE),
     Job("reverse_returning_withdrawals", _counted(
-        reverse_returning_withdrawals, "returned {} withdrawals whose payout failed"), MINUTE),
+        lambda: reverse_returning_withdrawals(then=open_returned_withdrawal_case),
+        "returned {} withdrawals whose payout failed"), MINUTE),
     Job("build_exports", _counted(build_due_exports, "built {} data exports"), MINUTE),
     Job("expire_exports", _counted(expire_exports, "expired {} data exports"), MINUTE),
     Job("resolve_password_resets", _counted(lambda: resolve_password_resets().queued,

@@ -33,11 +33,15 @@ class AccountKind(StrEnum):
     # above zero (- owed); debited by a chargeback the wallet didn't cover, credited as
     # the member pays it back
     DEBT = "debt"
+    # money that came back from outside for a member who deleted their account (a
+    # withdrawal returned, a dispute won): nobody can spend it, so it waits here, each
+    # sum with an open case, for an admin to send it on
+    UNCLAIMED = "unclaimed"
 
 
 # Accounts that are not owned by a member; there is one of each.
 SYSTEM_KINDS = (AccountKind.PLATFORM_REVENUE, AccountKind.ESCROW, AccountKind.EXTERNAL,
-                AccountKind.CHARGEBACKS)
+                AccountKind.CHARGEBACKS, AccountKind.UNCLAIMED)
 # Accounts a member owns, one of each kind per member.
 MEMBER_KINDS = (AccountKind.WALLET, AccountKind.DEBT)
 

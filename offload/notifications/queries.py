@@ -7,7 +7,18 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Integer, String, Text, and_, bindparam, column, func, select, table
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    column,
+    func,
+    select,
+    table,
+)
 
 from offload.core.db import db
 from offload.core.pagination import Page, newest_first
@@ -66,14 +77,14 @@ class Recipient:
 # name ``users.id``, rather than imported.
 _users = table("users", column("id", Integer), column("username", String),
                column("display_name", String), column("email", Text),
-               column("time_zone", String))
+               column("time_zone", String), column("deleted_at", DateTime))
 
 
 @lru_cache(maxsize=1)
 def _recipient_statement():
     prefs = NotificationPreference.__table__
     return (select(_users.c.username, _users.c.display_name, _users.c.email, prefs.c.channel,
-                   _users.c.time_zone)
+                   _users.c.time_zone, _users.c.deleted_at)
             .outerjoin(prefs, and_(prefs.c.user_id == _users.c.id,
                                    prefs.c.kind == bindparam("kind", type_=String)))
             .where(_users.c.id == bindparam("member_id", type_=Integer)))
@@ -81,11 +92,14 @@ def _recipient_statement():
 
 def recipient_of(member_id: int, kind: str) -> Recipient:
     """The member and their channel for ``kind`` (``channel_for``), one statement; for
-    a service that tells them something and reads all it can before its transaction."""
+    a service that tells them something and reads all it can before its transaction.
+    A member who deleted their account has the channel off, for every kind."""
     default = kind_info(kind).default
     row = db.session.connection().execute(_recipient_statement(),
                                           {"member_id": member_id, "kind": kind}).one()
     channel = _allowed(kind, Channel(row.channel)) if row.channel else default
+    if row.deleted_at is not None:  # nobody to tell (``services.notify``)
+        channel = Channel.OFF
     return Recipient(member_id, row.display_name or row.username, row.email, channel,
                      row.time_zone)
 

@@ -86,11 +86,15 @@ def notify(member: User | Recipient, kind: str, *, title: str, link: str | None 
     ``subjects``), one query.
     ``member`` may be a ``Recipient`` (``recipient_of``) read before the transaction:
     its channel is then the one read with it, and nothing is read here.
+    Writes nothing (returns None) for a member who deleted their account: nobody reads
+    it, and mail to their placeholder address would only fail until given up.
     Raises UnknownKind for a kind missing from the registry, ValueError for a bad link.
     """
     kind_info(kind)
     if link is not None and not _is_local_path(link):
         raise ValueError(f"notification link must be a path on this site, not {link!r}")
+    if _is_deleted(member):
+        return None
     title = _shorten(" ".join(title.split()), TITLE_MAX)
     with atomic() as session:
         channel = (member.channel if isinstance(member, Recipient)
@@ -253,8 +257,13 @@ def set_notification_preferences(*, actor: User, channels: dict[str, str]) -> No
 
 # --- the outbox ------------------------------------------------------------------------
 
+def _is_deleted(member: User | Recipient | None) -> bool:
+    """A member who deleted their account (a ``Recipient`` says so by its channel)."""
+    return getattr(member, "deleted_at", None) is not None
+
+
 def queue_email(to: str, template: str, *, user: User | None = None,
-                list_unsubscribe: str | None = None, **context: Any) -> OutboxEmail:
+                list_unsubscribe: str | None = None, **context: Any) -> OutboxEmail | None:
     """Render ``email/<template>.subject.txt``, ``.txt`` and (optional) ``.html`` and queue it.
 
     Writes: one unsent OutboxEmail, in the caller's transaction: if that rolls back,
@@ -265,7 +274,10 @@ def queue_email(to: str, template: str, *, user: User | None = None,
     whoever's request queues it: the letter is for its recipient).
     ``list_unsubscribe``: a URL that stops this kind of mail with one POST; it goes into
     the List-Unsubscribe and List-Unsubscribe-Post headers, so mail clients offer it.
+    Queues nothing (returns None) for a ``user`` who deleted their account, as ``notify``.
     """
+    if _is_deleted(user):
+        return None
     subject, text_body, html_body = _render_email(template, user.time_zone if user else None,
                                                   {**context, "user": user})
     with atomic() as session:

@@ -5,7 +5,10 @@ The deposit is found by the payment intent the dispute or refund names, which
 is one ``Chargeback`` row, unique by its Stripe id, so however many events speak of
 it, its money moves once (``wallet.services.take_back_deposit``). When the wallet
 didn't cover it and the member now owes the rest, a case opens on them, with their
-inviter on the hook (``cases.services.open_chargeback_case``). A dispute or refund
+inviter on the hook (``cases.services.open_chargeback_case``). For a member who
+deleted their account nothing is charged to them and a won dispute's money is set aside
+in the unclaimed account; either way a case tells the admins
+(``cases.services.open_deleted_chargeback_case``). A dispute or refund
 that arrives before its deposit completed (the payment intent is learnt from
 ``checkout.session.completed``) raises ``DepositNotSettledYet`` while a deposit waits:
 the event is not recorded, the webhook answers 409, and Stripe's redelivery applies it.
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from offload.cases.services import open_chargeback_case
+from offload.cases.services import open_chargeback_case, open_deleted_chargeback_case
 from offload.wallet.models import ChargebackKind
 from offload.wallet.services import return_chargeback, take_back_deposit
 
@@ -55,7 +58,8 @@ def _take(kind: ChargebackKind, found: dict[str, Any]) -> None:
         return
     chargeback = take_back_deposit(provider=PROVIDER, payment_reference=payment,
                                    reference=reference, kind=kind, amount_minor=amount,
-                                   reason=str(found.get("reason") or ""))
+                                   reason=str(found.get("reason") or ""),
+                                   then=open_deleted_chargeback_case)
     if chargeback is not None:
         open_chargeback_case(chargeback)
 
@@ -64,7 +68,8 @@ def _give_back(kind: ChargebackKind, found: dict[str, Any]) -> None:
     reference = _id(found.get("id"))
     if reference is not None:
         return_chargeback(provider=PROVIDER, reference=reference, kind=kind,
-                          payment_reference=_id(found.get("payment_intent")))
+                          payment_reference=_id(found.get("payment_intent")),
+                          then=open_deleted_chargeback_case)
 
 
 def dispute_opened(dispute: dict[str, Any]) -> None:

@@ -14,7 +14,9 @@
   the bank details are fixed). So the withdrawal waits (returning) while a job
   reverses the Transfer (``POST /v1/transfers/{id}/reversals``), which brings the money
   back to our balance; then the wallet is credited, once, by whichever comes first of
-  the job's answer and the ``transfer.reversed`` event.
+  the job's answer and the ``transfer.reversed`` event. For a member who deleted their
+  account meanwhile the money goes to the unclaimed account instead, and a case asks
+  the admins to send it on (``cases.services.open_returned_withdrawal_case``).
 Handlers run inside the event's transaction and make no network call.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from offload.cases.services import open_returned_withdrawal_case
 from offload.wallet.connect import update_payout_account
 from offload.wallet.providers import PayoutAccountState
 from offload.wallet.services import (
@@ -42,7 +45,8 @@ def _transfer_created(transfer: dict[str, Any]) -> None:
 def _transfer_reversed(transfer: dict[str, Any]) -> None:
     if transfer.get("id") and transfer.get("reversed"):
         return_withdrawal(transfer_reference=transfer["id"],
-                          why="the transfer to your payout account was reversed")
+                          why="the transfer to your payout account was reversed",
+                          then=open_returned_withdrawal_case)
 
 
 def _account_updated(account: dict[str, Any], _account: str) -> None:

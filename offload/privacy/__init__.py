@@ -7,8 +7,8 @@ never logs in again (``accounts``: ``deleted_at``). What they had open closes in
 same transaction, as a suspension closes it (``cases.suspension``'s gig locks, and the
 offers', gigs' and invites' own services), so nobody is left dealing with a member who
 can't log in. It is refused while the account is still part of something unsettled:
-money in the wallet or held, an open project, a commission due either way, a debt
-(``policies.deletion_blockers``).
+money in the wallet or held, an open project, a commission due either way or its
+invoiced amount under review, a debt (``policies.deletion_blockers``).
 
 Owns no table. Calls ``accounts``, ``profiles``, ``feeds``, ``webhooks``, ``alerts``,
 ``invites``, ``offers``, ``gigs``, ``cases``, ``notifications`` and ``moderation`` to

@@ -3,10 +3,12 @@
 The delete page and README say these lists in words (each key below is a line of
 "Everything we erase" or "What we keep"), and ``tests/privacy/test_inventory.py`` holds
 the code to them: every String or Text column of every table with a foreign key to
-``users`` (and of ``gig_client_details``, owned through the member's gigs) must be in
-``ERASED``, ``KEPT`` or ``NOT_PERSONAL``, and after a deletion no ``ERASED`` column of a
-row that points at the member holds anything but a blank or the placeholder. A column
-added later without a decision fails that test.
+``users``, of every table one foreign key further (a gig's client details and
+attachments, a message's attachments, a project's milestones and files, a webhook's
+deliveries), and of ``password_reset_requests`` (tied to the member by their address
+alone) must be in ``ERASED``, ``KEPT`` or ``NOT_PERSONAL``, and after a deletion no
+``ERASED`` column of a row that belongs to the member holds anything but a blank or the
+placeholder. A column added later without a decision fails that test.
 
 ``table.*`` stands for every column of a table whose rows are deleted.
 """
@@ -26,7 +28,9 @@ ERASED: dict[str, tuple[str, ...]] = {
     "Every way in: API tokens, the feed link, two-factor set-up, backup codes and "
     "passkeys, webhooks": (
         "personal_tokens.*", "feed_tokens.*", "two_factors.*", "backup_codes.*",
-        "passkeys.*", "webhook_endpoints.*"),
+        "passkeys.*", "webhook_endpoints.*", "webhook_deliveries.*", "webhook_attempts.*"),
+    "A password reset you asked for and we haven't answered yet": (
+        "password_reset_requests.*",),
     "Your data exports and their zips": ("data_exports.*",),
     "Your signed-in devices: browsers, systems and addresses": ("member_sessions.*",),
     "Your alerts, notifications and notification settings, and the e-mails we sent "
@@ -51,8 +55,12 @@ KEPT: dict[str, tuple[str, ...]] = {
         "payout_accounts.account_reference", "commissions.invoice_reason",
         "commissions.contest_statement"),
     "Your published gigs, offers and what was said on them: messages, questions and answers, "
-    "proposals, timelines and disputes, as evidence for the other members": (
+    "proposals, milestones, timelines and disputes, and the files attached to them with "
+    "their names, as evidence for the other members": (
         "gigs.title", "gigs.description", "gigs.skills_text", "gigs.cancel_reason",
+        "gig_attachments.original_name", "offer_message_attachments.original_name",
+        "project_event_files.original_name", "milestones.title", "milestones.delivery_note",
+        "milestones.revision_note",
         "offers.cover_letter", "offers.decline_reason", "offer_messages.body",
         "offer_proposals.note", "price_proposals.reason", "project_events.note",
         "gig_questions.body", "gig_questions.answer", "disputes.statement",
@@ -89,7 +97,11 @@ NOT_PERSONAL: frozenset[str] = frozenset({
     "payout_accounts.provider", "price_proposals.state", "project_events.kind",
     "projects.kind", "projects.state", "projects.currency", "transfers.batch_id",
     "transfers.currency", "transfers.kind", "transfers.state", "transfers.cause_type",
-    "withdrawals.state", "withdrawals.send_failure",
+    "withdrawals.state", "withdrawals.send_failure", "milestones.state",
+    # files' generated names and their types (their original names are above)
+    "gig_attachments.stored_name", "gig_attachments.content_type",
+    "offer_message_attachments.stored_name", "offer_message_attachments.content_type",
+    "project_event_files.stored_name", "project_event_files.content_type",
 })
 
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy import exists, func, or_, select
 
-from offload.commissions.models import Commission, CommissionState
+from offload.commissions.models import Commission, CommissionState, InvoiceReview
 from offload.core.db import db
 from offload.core.money import format_money
 from offload.projects.models import Project, ProjectState
@@ -29,6 +29,11 @@ ADMIN_REFUSAL = ("An admin account can't be deleted from its settings: admins ho
                  "to take over your duties and remove your admin role first.")
 
 
+# an invoice the referrer may still contest, or an admin is deciding: a correction
+# reverses the commission's money and may make a new one due
+# (``settle_contested_invoice``)
+OPEN_REVIEW_STATES = (InvoiceReview.AWAITING, InvoiceReview.CONTESTED)
+
 # a withdrawal whose money has not left yet (its hold still open)
 OPEN_WITHDRAWAL_STATES = (WithdrawalState.REQUESTED, WithdrawalState.SENDING)
 
@@ -38,9 +43,9 @@ def deletion_blockers(member_id: int) -> list[DeletionBlocker]:
 
     Money held (available or reserved), a deposit not settled yet (money on its way
     in, which must not land on a deleted account), a withdrawal not paid out yet or
-    coming back, a debt, an active project (as either party) or a commission due (owed
-    by them, or to them). Reads only; ``delete_account`` asks again inside its
-    transaction.
+    coming back, a debt, an active project (as either party), a commission due (owed
+    by them, or to them) or an invoiced amount under review (awaiting or contested).
+    Reads only; ``delete_account`` asks again inside its transaction.
     """
     blockers: list[DeletionBlocker] = []
     currency = current_app.config["CURRENCY"]
@@ -94,4 +99,13 @@ def deletion_blockers(member_id: int) -> list[DeletionBlocker]:
         blockers.append(DeletionBlocker(
             "A commission is still due, from you or to you. It must be paid first.",
             "projects.mine", "Your projects"))
+    if db.session.scalar(select(exists().where(
+            Commission.review_state.in_(OPEN_REVIEW_STATES),
+            or_(Commission.payer_id == member_id, Commission.referrer_id == member_id)))):
+        blockers.append(DeletionBlocker(
+            "An invoiced amount is under review: the referrer may still contest it, or "
+            "an admin is deciding a contest, and a correction would move the commission's "
+            "money again. Wait until the review is settled (the referrer accepts, or the "
+            "window closes) before deleting your account.", "projects.mine",
+            "Your projects"))
     return blockers

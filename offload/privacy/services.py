@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, or_, select, update
 from offload.accounts.models import (
     AccountType,
     MemberSession,
+    PasswordResetRequest,
     PersonalToken,
     User,
     new_session_token,
@@ -20,7 +21,7 @@ from offload.alerts.models import Alert
 from offload.alerts.services import delete_alert
 from offload.cases.suspension import lock_suspension_gigs
 from offload.contact.models import ContactMessage
-from offload.core.db import atomic, db, utcnow
+from offload.core.db import db, transactional, utcnow
 from offload.core.errors import Conflict, InvalidField, NotAllowed
 from offload.exports.services import erase_member_exports
 from offload.feeds.services import revoke_member_feed_link
@@ -75,9 +76,10 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
     organization and last log-in cleared; ``deleted_at`` set; the session token
     rotated (every session ends). Deleted: the profile with its skills, education,
     portfolio and documents (their files and the photo's after commit), personal
-    tokens, the feed link, webhooks, alerts, the two-factor set-up and backup codes,
-    signed-in devices, notifications, the mail queued for or sent to the member, their
-    referral clients' details, their drafts' files. Blanked: their drafts' text, their
+    tokens, the feed link, webhooks (with their deliveries), alerts, the two-factor
+    set-up and backup codes, signed-in devices, a password reset asked for their
+    address, notifications, the mail queued for or sent to the member, their referral
+    clients' details, their drafts' files (rows and names). Blanked: their drafts' text, their
     address on every invite to or from them (an invite still pending to it revoked),
     their withdrawals' bank details, their name and address on messages to the admins.
     Kept: ledger rows (with the Stripe
@@ -92,6 +94,9 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
     Refuses: admins (NotAllowed); anything ``deletion_blockers`` names (Conflict, the
     first reason); a wrong password (InvalidField "password"); with 2FA on, a missing
     or wrong code (InvalidField "code").
+    The password is checked (slowly, by design) once, before the transaction; the
+    transaction (``_delete``) is run again on a PostgreSQL serialization failure or
+    deadlock, as every service's is.
     """
     user = member_row(actor)
     if user.is_admin:
@@ -99,60 +104,66 @@ def delete_account(*, actor: User, password: str, code: str | None = None) -> No
     _refuse_if_blocked(user.id)
     if not verify_password(user.password_hash, password or ""):
         raise InvalidField("password", "Your password is not correct.")
-    with atomic() as session:
-        # as a suspension does: the gigs this closes (in id order, before offers and the
-        # ledger, as every offer service does), then at once every ledger account it
-        # touches (the holds it releases, and the member's wallet and debt), then the
-        # member; a deposit's credit takes the accounts and then the member too, so money
-        # can't arrive between the check below and the deletion (``wallet._credit``)
-        lock_accounts(lock_suspension_gigs(user) | set(session.scalars(
-            select(LedgerAccount.id).where(
-                LedgerAccount.owner_id == user.id,
-                LedgerAccount.kind.in_((AccountKind.WALLET, AccountKind.DEBT))))))
-        session.execute(select(User.id).where(User.id == user.id).with_for_update())
-        session.refresh(user)
-        if user.is_deleted:
-            raise Conflict("This account is already deleted.")
-        _refuse_if_blocked(user.id)
-        if two_factor_status(user.id).is_on:
-            if not (code or "").strip():
-                raise InvalidField("code", "Enter the code from your app, or a backup code.")
-            check_code(user, code)
-        old_email, old_name, old_username = user.email, user.name, user.username
-        _close_what_is_open(user)
-        _erase_credentials(user.id)
-        erase_profile(user.id)
-        for endpoint_id in session.scalars(select(WebhookEndpoint.id)
-                                           .where(WebhookEndpoint.user_id == user.id)):
-            delete_webhook_endpoint(endpoint_id, actor=user)
-        for alert in session.scalars(select(Alert).where(Alert.user_id == user.id)).all():
-            delete_alert(alert, actor=user)
-        _erase_traces(user.id, old_email)
-        erase_member_exports(user.id)  # the zips go once this commits
-        # copies of letters to the member (and ones not sent yet, such as the notices of
-        # what closed above) hold their address and what was said to them
-        session.execute(delete(OutboxEmail).where(or_(
-            OutboxEmail.user_id == user.id, OutboxEmail.to_address == old_email))
-            .execution_options(synchronize_session=False))
-        # queued after, and for no member: it stays in the log of mail sent, the one
-        # place their old address remains (``inventory.KEPT``)
-        queue_email(old_email, "account_deleted", name=old_name, username=old_username,
-                    placeholder=placeholder_name(user.id))
-        user.display_name = placeholder_name(user.id)
-        user.username = placeholder_username(user.id)
-        user.email = placeholder_email(user.id)
-        user.pending_email = None
-        user.password_hash = UNUSABLE_PASSWORD
-        user.account_type = AccountType.INDIVIDUAL
-        user.organization_name = None
-        user.time_zone = "UTC"  # where they live, roughly
-        user.last_login_at = None
-        user.session_token = new_session_token()
-        user.deleted_at = utcnow()
-        record_moderation(actor=user, action="account_deleted", subject_type="user",
-                          subject_id=user.id, reason="deleted their account",
-                          subject_user=user)
+    _delete(user, code)
     log.info("account deleted", extra={"user_id": user.id})
+
+
+@transactional
+def _delete(user: User, code: str | None) -> None:
+    """``delete_account``'s one transaction: everything it does after the password."""
+    session = db.session
+    # as a suspension does: the gigs this closes (in id order, before offers and the
+    # ledger, as every offer service does), then at once every ledger account it
+    # touches (the holds it releases, and the member's wallet and debt), then the
+    # member; a deposit's credit takes the accounts and then the member too, so money
+    # can't arrive between the check below and the deletion (``wallet._credit``)
+    lock_accounts(lock_suspension_gigs(user) | set(session.scalars(
+        select(LedgerAccount.id).where(
+            LedgerAccount.owner_id == user.id,
+            LedgerAccount.kind.in_((AccountKind.WALLET, AccountKind.DEBT))))))
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    session.refresh(user)
+    if user.is_deleted:
+        raise Conflict("This account is already deleted.")
+    _refuse_if_blocked(user.id)
+    if two_factor_status(user.id).is_on:
+        if not (code or "").strip():
+            raise InvalidField("code", "Enter the code from your app, or a backup code.")
+        check_code(user, code)
+    old_email, old_name, old_username = user.email, user.name, user.username
+    _close_what_is_open(user)
+    _erase_credentials(user.id)
+    erase_profile(user.id)
+    for endpoint_id in session.scalars(select(WebhookEndpoint.id)
+                                       .where(WebhookEndpoint.user_id == user.id)):
+        delete_webhook_endpoint(endpoint_id, actor=user)
+    for alert in session.scalars(select(Alert).where(Alert.user_id == user.id)).all():
+        delete_alert(alert, actor=user)
+    _erase_traces(user.id, old_email)
+    erase_member_exports(user.id)  # the zips go once this commits
+    # copies of letters to the member (and ones not sent yet, such as the notices of
+    # what closed above) hold their address and what was said to them
+    session.execute(delete(OutboxEmail).where(or_(
+        OutboxEmail.user_id == user.id, OutboxEmail.to_address == old_email))
+        .execution_options(synchronize_session=False))
+    # queued after, and for no member: it stays in the log of mail sent, the one
+    # place their old address remains (``inventory.KEPT``)
+    queue_email(old_email, "account_deleted", name=old_name, username=old_username,
+                placeholder=placeholder_name(user.id))
+    user.display_name = placeholder_name(user.id)
+    user.username = placeholder_username(user.id)
+    user.email = placeholder_email(user.id)
+    user.pending_email = None
+    user.password_hash = UNUSABLE_PASSWORD
+    user.account_type = AccountType.INDIVIDUAL
+    user.organization_name = None
+    user.time_zone = "UTC"  # where they live, roughly
+    user.last_login_at = None
+    user.session_token = new_session_token()
+    user.deleted_at = utcnow()
+    record_moderation(actor=user, action="account_deleted", subject_type="user",
+                      subject_id=user.id, reason="deleted their account",
+                      subject_user=user)
 
 
 def _refuse_if_blocked(member_id: int) -> None:
@@ -176,12 +187,17 @@ def _close_what_is_open(user: User) -> None:
 
 def _erase_traces(member_id: int, old_email: str) -> None:
     """What ``inventory.ERASED`` names beyond the profile and the ways in: signed-in
-    devices, notifications and their settings, their address on invites (the one that
-    brought them in, others' to it, theirs to others; the rows stay, as the invite
-    tree), their referral clients' details, their drafts, the bank details of their
-    withdrawals, and their name and address on messages to the admins."""
+    devices, a password reset asked for their address, notifications and their
+    settings, their address on invites (the one that brought them in, others' to it,
+    theirs to others; the rows stay, as the invite tree), their referral clients'
+    details, their drafts, the bank details of their withdrawals, and their name and
+    address on messages to the admins."""
     session = db.session
     session.execute(delete(MemberSession).where(MemberSession.user_id == member_id)
+                    .execution_options(synchronize_session=False))
+    # a reset asked for their address and not answered yet: it would only find no one
+    session.execute(delete(PasswordResetRequest)
+                    .where(func.lower(PasswordResetRequest.email) == old_email.lower())
                     .execution_options(synchronize_session=False))
     erase_member_notifications(member_id)
     to_them = func.lower(Invite.email) == old_email.lower()

@@ -613,7 +613,8 @@ def reversal_idempotency_key(withdrawal_id: int, refusals: int) -> str:
     return f"{key}-{refusals}" if refusals else key
 
 
-def reverse_returning_withdrawals() -> int:
+def reverse_returning_withdrawals(*, then: Callable[[Withdrawal], object] | None = None
+                                  ) -> int:
     """Reverse at Stripe the Transfer of each withdrawal whose payout failed (a job).
 
     One network call per withdrawal, outside any transaction, with an idempotency key
@@ -623,7 +624,8 @@ def reverse_returning_withdrawals() -> int:
     refusals the job stops asking: an error is logged and the admins' withdrawal queue
     shows it ("reversal refused"), for a person to settle in Stripe's dashboard (whose
     ``transfer.reversed`` event then returns the money).
-    Each success returns the money (``return_withdrawal``). Returns how many came back.
+    Each success returns the money (``return_withdrawal``, given ``then``). Returns how
+    many came back.
     """
     refusals_max = current_app.config["STRIPE_REVERSAL_REFUSALS_MAX"]
     returning = db.session.execute(
@@ -646,20 +648,25 @@ def reverse_returning_withdrawals() -> int:
                     "refusals": now, "stripe_said": str(error)})
             continue
         if return_withdrawal(transfer_reference=reference,
-                             why="the payout to your bank failed") is not None:
+                             why="the payout to your bank failed", then=then) is not None:
             returned += 1
     return returned
 
 
 @transactional
-def return_withdrawal(*, transfer_reference: str, why: str) -> Withdrawal | None:
+def return_withdrawal(*, transfer_reference: str, why: str,
+                      then: Callable[[Withdrawal], object] | None = None) -> Withdrawal | None:
     """Give back to the wallet a paid withdrawal whose Transfer was reversed.
 
     State: withdrawal paid or returning → returned.
     Money: a REVERSAL of the settle transfer (external → the member's wallet),
     referencing it: posted once (the ledger refuses a second reversal); from it, a
-    DEBT_REPAYMENT of what the member owes, if they do.
-    Notifies: the member, saying ``why``.
+    DEBT_REPAYMENT of what the member owes, if they do. For a member who deleted their
+    account, what came back moves on at once to the unclaimed account
+    (``set_aside_unclaimed``): nobody could spend it in their wallet.
+    Notifies: the member, saying ``why`` (a deleted member: nobody; ``then`` is called
+    with the withdrawal, in this transaction, which the callers use to open the admins'
+    case, ``cases.services.open_returned_withdrawal_case``).
     Changes nothing (returns None): no withdrawal has that transfer, or it already came
     back (the job's answer and Stripe's ``transfer.reversed`` event, in either order).
     """
@@ -670,14 +677,56 @@ def return_withdrawal(*, transfer_reference: str, why: str) -> Withdrawal | None
                                                       WithdrawalState.RETURNING):
         _log_after_commit("withdrawal return ignored", transfer_reference=transfer_reference)
         return None
+    member_id = withdrawal.member_id
+    # every account this may touch, up front (a set-aside's too), then the member, in
+    # the order a deletion takes them: it commits first and is seen, or waits
+    lock_accounts(accounts_of([withdrawal.hold_transfer_id]) | _unclaimed_accounts(member_id))
+    deleted = _is_deleted(member_id, lock=True)
     reversal = _reverse_paying_debt_first(
         withdrawal, memo=f"Withdrawal #{withdrawal.id} returned: {why}")
     _move(withdrawal, WithdrawalState.RETURNED, return_transfer_id=reversal.id)
     db.session.refresh(withdrawal)
-    _tell_member(withdrawal, db.session.get(User, withdrawal.member_id), reason=why)
+    if deleted:
+        set_aside_unclaimed(member_id, cause=Cause("withdrawal", withdrawal.id),
+                            memo=f"Withdrawal #{withdrawal.id} came back after its member "
+                                 "deleted their account")
+        if then is not None:
+            then(withdrawal)
+    else:
+        _tell_member(withdrawal, db.session.get(User, member_id), reason=why)
     _log_after_commit("withdrawal returned", withdrawal_id=withdrawal.id,
-                      return_transfer_id=reversal.id, amount_minor=withdrawal.amount_minor)
+                      return_transfer_id=reversal.id, amount_minor=withdrawal.amount_minor,
+                      set_aside=deleted)
     return withdrawal
+
+
+def _unclaimed_accounts(member_id: int) -> set[int]:
+    """The accounts ``set_aside_unclaimed`` moves between (and the debt's, if any)."""
+    debt = existing_debt_account(member_id)
+    return ({wallet_account(member_id).id, system_account(AccountKind.UNCLAIMED).id}
+            | ({debt.id} if debt else set()))
+
+
+def set_aside_unclaimed(member_id: int, *, cause: Cause, memo: str) -> int:
+    """Move what a deleted member's wallet holds to the unclaimed account, where an
+    admin sees it and sends it on (a case says whose it is and why it is there).
+
+    Money: a TRANSFER wallet → unclaimed of the wallet's available balance, for
+    ``cause``; nothing when it is empty. Call with the accounts locked
+    (``_unclaimed_accounts``), after the money came in. Returns the amount moved.
+    """
+    wallet_id = wallet_account(member_id).id
+    unclaimed_id = system_account(AccountKind.UNCLAIMED).id
+    lock_accounts({wallet_id, unclaimed_id})
+    available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
+    if available <= 0:
+        return 0
+    post_batch([Leg(wallet_id, unclaimed_id, available, TransferKind.TRANSFER, memo=memo)],
+               cause=cause, actor_id=None)
+    _log_after_commit("money set aside for a deleted member", level=logging.WARNING,
+                      member_id=member_id, amount_minor=available, cause_type=cause.type,
+                      cause_id=cause.id)
+    return available
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -800,8 +849,9 @@ _TAKEN_BECAUSE = {ChargebackKind.DISPUTE: "the card holder disputed the payment"
 
 @transactional
 def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
-                      kind: ChargebackKind, amount_minor: int,
-                      reason: str = "") -> Chargeback | None:
+                      kind: ChargebackKind, amount_minor: int, reason: str = "",
+                      then: Callable[[Chargeback, int], object] | None = None
+                      ) -> Chargeback | None:
     """Take (part of) a completed deposit back out of its member's wallet: the provider
     disputed or refunded the payment ``payment_reference`` (Stripe's payment intent).
 
@@ -812,6 +862,10 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
     now owes it). Never more than what is left of the deposit after the chargebacks
     still standing against it.
     Notifies: the member (chargeback).
+    A member who deleted their account: nothing is taken from them and nothing owed (a
+    deleted account has no one to pay a debt): the chargeback is recorded, of 0, and
+    ``then`` is called with it and the amount the provider took, in this transaction
+    (the caller opens the admins' case, ``cases.services.open_deleted_chargeback_case``).
     Changes nothing (returns None): no completed deposit has that payment; the
     reference was recorded before (another event about the same dispute or refund);
     nothing is left of the deposit to take back. The deposit's row is locked first, so
@@ -840,6 +894,20 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
     chargebacks_id = system_account(AccountKind.CHARGEBACKS).id
     debt = existing_debt_account(deposit.member_id)
     lock_accounts({wallet_id, chargebacks_id} | ({debt.id} if debt else set()))
+    # the member after their accounts, as a deletion takes them
+    if _is_deleted(deposit.member_id, lock=True):
+        chargeback = Chargeback(deposit_id=deposit.id, member_id=deposit.member_id, kind=kind,
+                                provider=provider, provider_reference=reference,
+                                reason=(reason or "")[:100], state=ChargebackState.TAKEN,
+                                amount_minor=0, covered_minor=0, debt_minor=0)
+        insert_once(chargeback, refused="This chargeback is already recorded.")
+        if then is not None:
+            then(chargeback, amount)
+        _log_after_commit("deposit taken back from a deleted member: nothing owed",
+                          level=logging.WARNING, chargeback_id=chargeback.id,
+                          deposit_id=deposit.id, member_id=deposit.member_id,
+                          amount_minor=amount, kind=str(kind))
+        return chargeback
     available = db.session.get(LedgerAccount, wallet_id, populate_existing=True).available
     covered = min(amount, max(available, 0))
     shortfall = amount - covered
@@ -871,14 +939,19 @@ def take_back_deposit(*, provider: str, payment_reference: str, reference: str,
 
 @transactional
 def return_chargeback(*, provider: str, reference: str, payment_reference: str | None,
-                      kind: ChargebackKind) -> Chargeback | None:
+                      kind: ChargebackKind,
+                      then: Callable[[Chargeback, int], object] | None = None
+                      ) -> Chargeback | None:
     """Give back a deposit taken back: the dispute ``reference`` was won, or the refund
     failed.
 
     State: the chargeback taken → returned.
     Money: CHARGEBACK_RETURN transfers out of the chargebacks account: to the member's
     debt account first, as far as they owe (from this chargeback or another), the rest
-    to their wallet.
+    to their wallet. A member who deleted their account: what reached the wallet moves on
+    at once to the unclaimed account (``set_aside_unclaimed``), nobody is notified, and
+    ``then`` is called with the chargeback and that amount, in this transaction (the
+    caller opens the admins' case).
     Notifies: the member (chargeback).
     Changes nothing (returns None): a chargeback already returned. For a reference not
     recorded yet (the "won" event arrived before the "created" one) it records the
@@ -917,7 +990,8 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
     wallet_id = wallet_account(chargeback.member_id).id
     chargebacks_id = system_account(AccountKind.CHARGEBACKS).id
     debt = existing_debt_account(chargeback.member_id)
-    lock_accounts({wallet_id, chargebacks_id} | ({debt.id} if debt else set()))
+    lock_accounts({wallet_id, chargebacks_id} | _unclaimed_accounts(chargeback.member_id))
+    deleted = _is_deleted(chargeback.member_id, lock=True)  # after its accounts, as above
     owed = existing_debt_account(chargeback.member_id).owed if debt else 0  # read locked
     to_debt = min(chargeback.amount_minor, owed)
     legs = [Leg(chargebacks_id, debt.id, to_debt, TransferKind.CHARGEBACK_RETURN,
@@ -926,7 +1000,16 @@ def return_chargeback(*, provider: str, reference: str, payment_reference: str |
         legs.append(Leg(chargebacks_id, wallet_id, chargeback.amount_minor - to_debt,
                         TransferKind.CHARGEBACK_RETURN,
                         memo=f"Deposit #{chargeback.deposit_id} given back"))
-    if legs:
+    if deleted:
+        if legs:
+            post_batch(legs, cause=Cause("chargeback", chargeback.id), actor_id=None)
+        set_aside = set_aside_unclaimed(
+            chargeback.member_id, cause=Cause("chargeback", chargeback.id),
+            memo=f"Deposit #{chargeback.deposit_id} given back after its member deleted "
+                 "their account")
+        if then is not None:
+            then(chargeback, set_aside)
+    elif legs:
         post_batch(legs, cause=Cause("chargeback", chargeback.id), actor_id=None)
         paid = f" {_money(to_debt)} of it paid what you owed." if to_debt else ""
         notify(db.session.get(User, chargeback.member_id), "chargeback",

@@ -24,6 +24,7 @@ from offload.ledger.models import AccountKind, LedgerAccount, Transfer, Transfer
 from offload.notifications.models import Notification, OutboxEmail
 from offload.payments.models import ProviderEvent
 from offload.payments.services import apply_event
+from offload.privacy.services import delete_account
 from offload.wallet.models import (
     Chargeback,
     ChargebackState,
@@ -515,3 +516,68 @@ def test_the_receipt_names_the_debt_a_deposit_paid(client, login, standin, ada):
     login(fresh(User, ada.id))
     page = client.get(f"/wallet/receipts/deposit/{later.id}").get_data(as_text=True)
     assert "Your debt for a deposit taken back" in page and ">debt<" not in page
+
+
+# --- a chargeback after the member deleted their account --------------------------------
+
+def _spent_and_deleted(client, standin, make_member, member) -> Deposit:
+    """A paid $50 deposit, all of it withdrawn and paid out, then the account deleted."""
+    deposit = paid_deposit(client, standin, member, 50_00, "k-1")
+    withdrawal = request_withdrawal(actor=fresh(User, member.id), amount_minor=50_00,
+                                    payout_details=None, idempotency_key="w-1")
+    mark_withdrawal_paid(withdrawal, actor=make_member("keeper", admin=True),
+                         reason="Checked", password=PASSWORD)
+    delete_account(actor=fresh(User, member.id), password=PASSWORD)
+    return deposit
+
+
+def _case_about(member) -> Case:
+    (case,) = db.session.scalars(select(Case).where(Case.subject_id == member.id)).all()
+    return case
+
+
+def test_a_dispute_after_the_member_deleted_their_account_leaves_no_debt_but_a_case(
+        client, standin, make_member, ada, ivan):
+    deposit = _spent_and_deleted(client, standin, make_member, ada)
+    deliver(client, "charge.dispute.created", dispute(deposit))
+    summary = wallet_summary(ada.id)
+    assert (summary.total, summary.owed) == (0, 0)  # no debt on a deleted account
+    assert not transfers(TransferKind.CHARGEBACK)
+    case = _case_about(ada)
+    assert case.kind == CaseKind.OTHER and case.source == CaseSource.SYSTEM
+    assert f"deposit #{deposit.id}" in case.summary and "$50.00" in case.summary
+    assert why_cannot_invite(fresh(User, ivan.id)) is None  # nobody on the hook for it
+    assert count(Notification, Notification.kind == "chargeback") == 0
+    assert_money_checks_pass()
+
+
+def test_a_dispute_won_after_the_member_deleted_their_account_is_set_aside(
+        client, standin, make_member, ada):
+    deposit = paid_deposit(client, standin, ada, 50_00, "k-0")
+    opened = dispute(deposit)
+    deliver(client, "charge.dispute.created", opened)  # the wallet covers it
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+    deliver(client, "charge.dispute.closed", {**opened, "status": "won"})
+    assert wallet_summary(ada.id).total == 0 and chargebacks_balance() == 0
+    unclaimed = db.session.scalar(select(LedgerAccount).where(
+        LedgerAccount.kind == AccountKind.UNCLAIMED))
+    assert unclaimed.balance == 50_00
+    case = _case_about(ada)
+    assert f"deposit #{deposit.id}" in case.summary and "unclaimed account" in case.summary
+    assert count(Notification, Notification.kind == "chargeback",
+                 Notification.user_id == ada.id) == 0
+    assert_money_checks_pass()
+
+
+def test_a_dispute_taken_and_won_after_deletion_moves_nothing_and_says_so(
+        client, standin, make_member, ada):
+    deposit = _spent_and_deleted(client, standin, make_member, ada)
+    opened = dispute(deposit)
+    deliver(client, "charge.dispute.created", opened)
+    deliver(client, "charge.dispute.closed", {**opened, "status": "won"})
+    assert wallet_summary(ada.id).total == 0
+    assert not transfers(TransferKind.CHARGEBACK_RETURN)
+    taken, won = db.session.scalars(select(Case).where(Case.subject_id == ada.id)
+                                    .order_by(Case.id)).all()
+    assert "came back" in won.summary and f"deposit #{deposit.id}" in won.summary
+    assert_money_checks_pass()

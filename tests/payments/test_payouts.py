@@ -11,15 +11,19 @@ import time
 import pytest
 from sqlalchemy import select
 
+from offload.accounts.models import User
 from offload.accounts.services import create_personal_token
+from offload.cases.models import Case, CaseState
 from offload.core.db import db
 from offload.core.errors import Conflict, Invalid
 from offload.health import MONEY_CHECKS
+from offload.jobs.registry import JOBS
 from offload.ledger.checks import run_checks
-from offload.ledger.models import Transfer, TransferKind
+from offload.ledger.models import AccountKind, LedgerAccount, Transfer, TransferKind
 from offload.moderation.models import ModerationEntry
 from offload.notifications.models import Notification
 from offload.payments.models import ProviderEvent
+from offload.privacy.services import delete_account
 from offload.wallet.connect import connect_payout_account, refresh_payout_account
 from offload.wallet.models import PayoutAccount, SendFailure, Withdrawal, WithdrawalState
 from offload.wallet.providers import ProviderError, TransferRefused, TransferUnsure
@@ -32,7 +36,7 @@ from offload.wallet.services import (
     reverse_returning_withdrawals,
     transfer_idempotency_key,
 )
-from tests.support.factories import PASSWORD, count, fund, new_key, transfer_count
+from tests.support.factories import PASSWORD, count, fresh, fund, new_key, transfer_count
 from tests.support.stripe_standin import configured_standin, fixture, new_id, signed_event
 
 SECRET = "whsec_test_offload"
@@ -675,3 +679,49 @@ def test_the_apis_withdrawal_goes_to_the_payout_account_without_details(
     assert made.status_code == 201, made.get_json()
     assert made.get_json()["payout_details"] == f"Stripe payout account {reference}"
     assert made.get_json()["state"] == "requested" and wallet_summary(ada.id).held == 40_00
+
+
+# --- money coming back for a member who deleted their account ---------------------------
+
+def _paid_then_deleted(standin, member, admin) -> Withdrawal:
+    """All of ``member``'s $100 paid out, then the account deleted (nothing blocks it)."""
+    _ready(standin, member)
+    withdrawal = _withdrawal(member, 100_00)
+    mark_withdrawal_paid(withdrawal, actor=admin, reason="Checked", password=PASSWORD)
+    delete_account(actor=fresh(User, member.id), password=PASSWORD)
+    return _fresh(withdrawal.id)
+
+
+def _set_aside_for_the_admins(member, withdrawal) -> None:
+    db.session.rollback()
+    assert withdrawal.state == WithdrawalState.RETURNED
+    assert wallet_summary(member.id).total == 0  # nobody could spend it there
+    unclaimed = db.session.scalar(select(LedgerAccount).where(
+        LedgerAccount.kind == AccountKind.UNCLAIMED))
+    assert unclaimed.balance == 100_00
+    (case,) = db.session.scalars(select(Case).where(Case.subject_id == member.id)).all()
+    assert case.state == CaseState.OPEN and f"Withdrawal #{withdrawal.id}" in case.summary
+    assert "unclaimed account" in case.summary
+    assert _told(member, "withdrawal_returned") == 0
+    assert run_checks(MONEY_CHECKS) == []
+
+
+def test_a_transfer_reversed_after_the_member_deleted_their_account_goes_to_the_admins(
+        client, standin, ada, admin):
+    paid = _paid_then_deleted(standin, ada, admin)
+    transfer = {**standin.objects[paid.transfer_reference], "reversed": True,
+                "amount_reversed": 100_00}
+    for _ in range(2):
+        _deliver(client, "transfer.reversed", transfer)
+    _set_aside_for_the_admins(ada, _fresh(paid.id))
+
+
+def test_a_payout_failing_after_the_member_deleted_their_account_goes_to_the_admins(
+        client, standin, ada, admin):
+    paid = _paid_then_deleted(standin, ada, admin)
+    destination = standin.objects[paid.transfer_reference]["destination"]
+    _deliver(client, "payout.failed", _failed_payout(100_00), account=destination)
+    (job,) = [job for job in JOBS if job.name == "reverse_returning_withdrawals"]
+    assert job.run() == "returned 1 withdrawals whose payout failed"
+    _deliver(client, "transfer.reversed", standin.objects[paid.transfer_reference])
+    _set_aside_for_the_admins(ada, _fresh(paid.id))

@@ -6,13 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import String, Table, Text, or_, select
+from sqlalchemy import String, Table, Text, func, or_, select
 
 from offload.accounts.models import Passkey, User
+from offload.accounts.services import request_password_reset
 from offload.contact.services import send_contact_message
 from offload.core.db import db
 from offload.exports.models import DataExport
-from offload.gigs.models import ClientDetails, Gig
+from offload.gigs.models import ClientDetails, Gig, GigAttachment
+from offload.gigs.services import add_gig_attachment
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import send_invite
 from offload.notifications.services import notify
@@ -27,9 +29,10 @@ from offload.privacy.services import (
 )
 from offload.wallet.models import Withdrawal
 from offload.wallet.services import mark_withdrawal_paid
-from tests.support.factories import PASSWORD, fresh
+from tests.support.factories import PASSWORD, fresh, upload
 
 ROOT = Path(__file__).resolve().parents[2]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _users() -> Table:
@@ -38,21 +41,31 @@ def _users() -> Table:
 
 def _member_tables() -> dict[str, list[str]]:
     """Each table with rows that belong to a member, and the columns that say which:
-    its foreign keys to ``users`` (``users`` itself by ``id``), and a table whose primary
-    key is a foreign key to one of those (one row per parent row: ``gig_client_details``
-    extends a gig)."""
+    its foreign keys to ``users`` (``users`` itself by ``id``); and, one hop further, a
+    table with a foreign key to one of those (``gig_client_details`` and
+    ``gig_attachments`` belong to the gig's poster, an offer message's attachments to
+    its sender, a milestone to its project's parties), found by its parents (see
+    ``_owned_rows``). Tables with no foreign key at all that hold an address a member
+    typed are listed in ``ADDRESSED``."""
     users = _users()
     found = {"users": ["id"]}
     for table in db.metadata.sorted_tables:
         columns = [fk.parent.name for fk in table.foreign_keys if fk.column.table is users]
         if columns and table is not users:
             found[table.name] = columns
+    direct = set(found)
     for table in db.metadata.sorted_tables:
         if table.name not in found and any(
-                fk.parent.primary_key and fk.column.table.name in found
-                and fk.column.table is not users for fk in table.foreign_keys):
-            found[table.name] = []  # reached through its parent (see _owned_rows)
+                fk.column.table.name in direct and fk.column.table is not users
+                for fk in table.foreign_keys):
+            found[table.name] = []  # reached through its parents (see _owned_rows)
+    for name in ADDRESSED:
+        found.setdefault(name, [])
     return found
+
+
+# tables tied to a member by nothing but their e-mail address (column), in any case
+ADDRESSED = {"password_reset_requests": "email"}
 
 
 def _text_columns(table: Table) -> list[str]:
@@ -111,6 +124,11 @@ def ada_with_rows(client, make_member, make_gig, fund, withdraw):
                          body="How do fees work?")
     send_invite(actor=fresh(User, ada.id), email="pal@example.com", vouch_note="Shipped.")
     gig = make_gig(poster=fresh(User, ada.id))
+    draft = make_gig(poster=fresh(User, ada.id), publish=False)
+    for on in (gig, draft):
+        add_gig_attachment(fresh(Gig, on.id), actor=fresh(User, ada.id),
+                           file_storage=upload(PDF, "ada-lovelace-plan.pdf"))
+    request_password_reset("Ada@example.com")
     fund(fresh(User, ada.id), 20_00)
     withdrawal = withdraw(fresh(User, ada.id), 20_00)
     mark_withdrawal_paid(fresh(Withdrawal, withdrawal.id), actor=fresh(User, root.id),
@@ -125,22 +143,31 @@ def ada_with_rows(client, make_member, make_gig, fund, withdraw):
     return fresh(User, ada.id), gig.id, root
 
 
-def _owned_rows(member_id: int):
-    """(table, row) for every row of ``_member_tables`` that belongs to the member."""
+def _owned_rows(member_id: int, address_of: str | None = None):
+    """(table, row) for every row of ``_member_tables`` that belongs to the member
+    (``address_of``: their address, once the account no longer has it)."""
     tables = db.metadata.tables
     for name, columns in _member_tables().items():
         table = tables[name]
         if columns:
             where = [table.c[c] == member_id for c in columns]
             rows = db.session.execute(select(table).where(or_(*where))).mappings().all()
-        else:  # through its parent: a gig of the member's
-            parent_fk = next(fk for fk in table.foreign_keys if fk.parent.primary_key)
-            parent = parent_fk.column.table
-            parent_columns = _member_tables()[parent.name]
-            owned = select(parent_fk.column).where(or_(*[parent.c[c] == member_id
-                                                         for c in parent_columns]))
+        elif name in ADDRESSED:  # by their address (the one they had, once deleted)
+            address = address_of or db.session.scalar(select(tables["users"].c.email).where(
+                tables["users"].c.id == member_id))
             rows = db.session.execute(select(table).where(
-                parent_fk.parent.in_(owned))).mappings().all()
+                func.lower(table.c[ADDRESSED[name]]) == address.lower())).mappings().all()
+        else:  # through a parent of the member's: a gig, a message, a project
+            owned_by = []
+            for fk in table.foreign_keys:
+                parent = fk.column.table
+                parent_columns = _member_tables().get(parent.name)
+                if not parent_columns or parent is _users():
+                    continue
+                owned = select(fk.column).where(or_(*[parent.c[c] == member_id
+                                                      for c in parent_columns]))
+                owned_by.append(fk.parent.in_(owned))
+            rows = db.session.execute(select(table).where(or_(*owned_by))).mappings().all()
         for row in rows:
             yield name, row
 
@@ -159,7 +186,8 @@ def test_after_a_deletion_no_erased_column_of_theirs_holds_anything(ada_with_row
     assert db.session.get(ClientDetails, gig_id) is not None
     seen = {name for name, _ in _owned_rows(ada.id)}
     for table in ("member_sessions", "notifications", "contact_messages", "invites",
-                  "withdrawals", "gig_client_details", "passkeys", "data_exports"):
+                  "withdrawals", "gig_client_details", "passkeys", "data_exports",
+                  "gig_attachments", "password_reset_requests"):
         assert table in seen, table  # the fixture reaches it
 
     delete_account(actor=ada, password=PASSWORD)
@@ -169,7 +197,7 @@ def test_after_a_deletion_no_erased_column_of_theirs_holds_anything(ada_with_row
               placeholder_username(ada.id), placeholder_email(ada.id)}
     erased = inventory.erased_columns()
     left = []
-    for name, row in _owned_rows(ada.id):
+    for name, row in _owned_rows(ada.id, address_of="ada@example.com"):
         if f"{name}.*" in erased:
             left.append(f"{name} row {dict(row)}")
             continue
@@ -177,6 +205,10 @@ def test_after_a_deletion_no_erased_column_of_theirs_holds_anything(ada_with_row
             if f"{name}.{column}" in erased and row[column] not in blanks:
                 left.append(f"{name}.{column} = {row[column]!r}")
     assert left == []
+    # the published gig's file and its name stay with it, as evidence; the draft's went
+    kept = db.session.scalars(select(GigAttachment.gig_id).join(Gig).where(
+        Gig.poster_id == ada.id)).all()
+    assert kept == [gig_id]
     # rows that aren't hers but held her address: the invite to her old address
     for invite_id in others:
         invite = fresh(Invite, invite_id)

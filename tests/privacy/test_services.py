@@ -2,6 +2,7 @@
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from offload.accounts.models import BackupCode, PersonalToken, TwoFactor, User
 from offload.accounts.services import (
@@ -12,10 +13,11 @@ from offload.accounts.services import (
 )
 from offload.alerts.models import Alert
 from offload.alerts.services import save_alert
+from offload.cases.invoices import contest_invoice
 from offload.commissions.models import Commission, CommissionState
 from offload.commissions.queries import commission_of
-from offload.commissions.services import pay_commission
-from offload.core.db import db
+from offload.commissions.services import accept_invoice, pay_commission
+from offload.core.db import atomic, db
 from offload.core.errors import Conflict, InvalidField, NotAllowed, OffloadError
 from offload.core.uploads import stored_path
 from offload.feeds.models import FeedToken
@@ -25,9 +27,12 @@ from offload.gigs.services import add_gig_attachment
 from offload.invites.models import Invite, InviteState
 from offload.invites.services import check_invite_usable, send_invite
 from offload.moderation.models import ModerationEntry
+from offload.notifications.models import Notification, OutboxEmail
+from offload.notifications.queries import recipient_of
+from offload.notifications.services import notify, queue_email
 from offload.offers.models import Offer, OfferState
 from offload.offers.services import accept_award, award_offer
-from offload.privacy import policies
+from offload.privacy import policies, services
 from offload.privacy.services import delete_account
 from offload.profiles import services as profiles
 from offload.profiles.models import (
@@ -85,6 +90,29 @@ def test_a_commission_due_refuses_payer_and_referrer(completed, referrer, perfor
     _refused(referrer, "commission is still due")
 
 
+@pytest.mark.parametrize("contested", [False, True])
+def test_an_invoice_under_review_refuses_performer_and_referrer(
+        completed, referrer, performer, fund, contested):
+    """Paid, but the referrer may still contest (or has): an admin's correction would
+    reverse the payment into the performer's wallet and make a new commission due."""
+    commission = commission_of(completed().id)
+    fund(performer, commission.commission_minor)
+    pay_commission(commission, actor=performer, idempotency_key=new_key())
+    if contested:
+        contest_invoice(fresh(Commission, commission.id), actor=fresh(User, referrer.id),
+                        statement="The scope was not cut.")
+    assert fresh(Commission, commission.id).state == CommissionState.PAID
+    _refused(performer, "invoiced amount is under review")
+    (blocker,) = policies.deletion_blockers(performer.id)
+    assert blocker.endpoint == "projects.mine"
+    # the referrer's share sits in their wallet too; the review is named as well
+    assert "invoiced amount is under review" in policies.deletion_blockers(referrer.id)[-1].reason
+    accepted = fresh(Commission, commission.id)
+    if not contested:
+        accept_invoice(accepted, actor=fresh(User, referrer.id))
+        assert policies.deletion_blockers(performer.id) == []
+
+
 def test_a_debt_refuses(make_member, monkeypatch):
     ada = make_member("ada")
     monkeypatch.setattr(policies, "wallet_summary",
@@ -134,6 +162,29 @@ def test_a_deleted_account_cant_be_deleted_twice(make_member):
     delete_account(actor=ada, password=PASSWORD)
     with pytest.raises(InvalidField):  # its password is gone
         delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+
+
+class _Retryable(Exception):
+    sqlstate = "40001"  # a serialization failure, as PostgreSQL reports it
+
+
+def test_a_deletion_that_loses_a_serialization_failure_is_run_again(make_member, monkeypatch):
+    ada = make_member("ada")
+    attempts = []
+    real = services.record_moderation
+
+    def failing_once(**kwargs):
+        attempts.append(kwargs["subject_id"])
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE users ...", {}, _Retryable("could not serialize"))
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "record_moderation", failing_once)
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+    assert attempts == [ada.id, ada.id]
+    assert fresh(User, ada.id).deleted_at is not None
+    assert count(ModerationEntry, ModerationEntry.action == "account_deleted") == 1
+    assert count(OutboxEmail, OutboxEmail.to_address == "ada@example.com") == 1
 
 
 # --- the anonymisation -----------------------------------------------------------------
@@ -213,11 +264,29 @@ def test_ledger_rows_and_reviews_are_kept(completed, referrer, performer, fund, 
     commission = commission_of(project.id)
     fund(performer, commission.commission_minor)
     pay_commission(commission, actor=performer, idempotency_key=new_key())
+    accept_invoice(fresh(Commission, commission.id), actor=fresh(User, referrer.id))
     submit_review(project, actor=performer, stars=4, body="Clear brief.")
     delete_account(actor=fresh(User, performer.id), password=PASSWORD)
     assert fresh(Commission, commission.id).payer_id == performer.id
     result = app.test_cli_runner().invoke(args=["ledger", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_nothing_is_written_or_mailed_to_a_deleted_member(make_member):
+    """Whatever still speaks of them (a late money event, a job) tells nobody: a mail to
+    the placeholder address would only fail until given up."""
+    ada = make_member("ada")
+    delete_account(actor=fresh(User, ada.id), password=PASSWORD)
+    gone = fresh(User, ada.id)
+    with atomic():
+        assert notify(gone, "withdrawal_paid", title="Your withdrawal was paid out.",
+                      link="/wallet") is None
+        assert notify(recipient_of(ada.id, "new_offer"), "new_offer",
+                      title="A new offer", link="/wallet") is None
+        assert queue_email(gone.email, "password_changed", user=gone, member=gone) is None
+    assert count(Notification, Notification.user_id == ada.id) == 0
+    assert count(OutboxEmail, OutboxEmail.user_id == ada.id) == 0
+    assert count(OutboxEmail, OutboxEmail.to_address == gone.email) == 0
 
 
 def test_no_reset_mail_for_the_placeholder_address(make_member, outbox):

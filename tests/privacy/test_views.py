@@ -4,8 +4,9 @@ other members see afterwards."""
 import re
 
 from offload.accounts.models import User
+from offload.commissions.models import Commission
 from offload.commissions.queries import commission_of
-from offload.commissions.services import pay_commission
+from offload.commissions.services import accept_invoice, pay_commission
 from offload.core.db import db
 from offload.reviews.services import submit_review
 from offload.wallet.services import add_funds
@@ -92,6 +93,7 @@ def test_their_gig_offer_and_review_pages_still_render(client, login, completed,
     commission = commission_of(project.id)
     fund(performer, commission.commission_minor)
     pay_commission(commission, actor=performer, idempotency_key=new_key())
+    accept_invoice(fresh(Commission, commission.id), actor=fresh(User, referrer.id))
     submit_review(project, actor=referrer, stars=5, body="Great work.",
                   skill_stars=all_skills(project))
     submit_review(project, actor=performer, stars=4, body="Clear brief, paid promptly.")
