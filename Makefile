@@ -8,7 +8,7 @@ PYTEST := $(PY) -m pytest -q
 WORKERS ?= auto
 PARALLEL := -n $(WORKERS) --dist loadfile
 
-.PHONY: install run seed test test-postgres test-browser test-hosts lint coverage clean bench-ledger bench
+.PHONY: install run seed test test-postgres test-browser test-browser-postgres test-hosts lint coverage clean bench-ledger bench
 
 # (Python 3.11's own pip installs the editable project; upgrading it first cost CI a
 # download and an install every run; redis: the client make test-hosts's limits and
@@ -46,6 +46,14 @@ test-postgres: install
 # in parallel too: each worker has its own database, live server, SMTP server and Chromium
 test-browser: install
 	$(PYTEST) -m browser $(PARALLEL)
+
+# the account flows (two-factor, passkeys, devices, export, deletion, time zones) in
+# Chromium on PostgreSQL too; needs OFFLOAD_TEST_DATABASE_URL like test-postgres
+ACCOUNT_FLOWS := $(addprefix tests/browser/test_,two_factor_flow.py passkeys_flow.py \
+	sessions_flow.py data_export_flow.py account_deletion_flow.py time_zone_flow.py)
+test-browser-postgres: install
+	@test -n "$$OFFLOAD_TEST_DATABASE_URL" || (echo "set OFFLOAD_TEST_DATABASE_URL" && exit 2)
+	$(PYTEST) -m browser $(PARALLEL) $(ACCOUNT_FLOWS)
 
 # -m hosts: two gunicorn instances and two workers on one PostgreSQL and one Redis
 # (tests/hosts/); needs OFFLOAD_TEST_DATABASE_URL's server and Debian's redis-server.
