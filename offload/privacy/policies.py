@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import BigInteger, cast, exists, func, or_, select
 
 from offload.commissions.models import Commission, CommissionState, InvoiceReview
 from offload.core.db import db
@@ -57,8 +57,9 @@ def deletion_blockers(member_id: int) -> list[DeletionBlocker]:
             f"Your wallet holds {format_money(wallet.total, currency)}{reserved}. "
             "Withdraw it, and wait for what is reserved to settle, before deleting your "
             "account.", "wallet.index", "Your wallet"))
-    pending = db.session.execute(select(func.count(), func.coalesce(func.sum(
-        Deposit.amount_minor), 0)).where(Deposit.member_id == member_id,
+    # SUM of a BIGINT is a NUMERIC on PostgreSQL: cast back to whole minor units
+    pending = db.session.execute(select(func.count(), cast(func.coalesce(func.sum(
+        Deposit.amount_minor), 0), BigInteger)).where(Deposit.member_id == member_id,
                                          Deposit.state == DepositState.PENDING)).one()
     if pending[0]:
         amount = format_money(pending[1], currency)
@@ -68,7 +69,8 @@ def deletion_blockers(member_id: int) -> list[DeletionBlocker]:
             f"{what} not settled yet. Wait until it is paid or has failed (an unfinished "
             "Stripe payment page expires within a day), and withdraw what it added, "
             "before deleting your account.", "wallet.index", "Your wallet"))
-    sending = db.session.scalar(select(func.coalesce(func.sum(Withdrawal.amount_minor), 0))
+    sending = db.session.scalar(select(cast(func.coalesce(func.sum(Withdrawal.amount_minor),
+                                                          0), BigInteger))
                                 .where(Withdrawal.member_id == member_id,
                                        Withdrawal.state.in_(OPEN_WITHDRAWAL_STATES)))
     if sending:
