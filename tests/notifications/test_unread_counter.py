@@ -134,10 +134,12 @@ def test_the_top_bar_shows_the_counter(client, login, make_member):
 def test_notifications_written_at_once_all_count(make_member, race):
     ada = make_member()
     notify(ada, "new_message", title="Before")
+    ada_id = ada.id  # read here: race() commits, and an expired ada would refresh through
+    # this thread's session from every thread at once
 
     def write(i: int):
         with atomic():
-            return notify(db.session.get(User, ada.id), "new_message", title=f"At once {i}").id
+            return notify(db.session.get(User, ada_id), "new_message", title=f"At once {i}").id
 
     for _ in range(5):
         results, errors = race(4, write)
@@ -145,7 +147,7 @@ def test_notifications_written_at_once_all_count(make_member, race):
     assert counter(ada.id) == 21 == unread_count(ada.id)
 
     def read_all(i: int):
-        return mark_all_notifications_read(actor=db.session.get(User, ada.id))
+        return mark_all_notifications_read(actor=db.session.get(User, ada_id))
 
     results, errors = race(3, read_all)  # each unread row comes off once
     assert errors == [] and sorted(results) == [0, 0, 21]
