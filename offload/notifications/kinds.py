@@ -62,7 +62,7 @@ KINDS: dict[str, KindInfo] = {
     "webhook_disabled": KindInfo("A webhook of yours was turned off after failing",
                                  Channel.EMAIL),
     # the reset's own letter is security mail, always sent (``moderation.account_recovery``)
-    "two_factor_reset": KindInfo("An admin reset your two-factor authentication",
+    "two_factor_reset": KindInfo("An admin reset your two-factor log-in",
                                  Channel.IN_APP, can_turn_off=False),
     "contact_message": KindInfo("A message to the admins from the contact page (admins)",
                                 Channel.EMAIL),
