@@ -117,7 +117,11 @@ def _passkey(member) -> int:
     from offload.accounts.models import Passkey
     from offload.core.db import db
 
-    passkey = Passkey(user_id=member.id, credential_id=os.urandom(16), public_key=b"\xa0",
+    member_id = member.id
+    # the export built just before read outside a transaction of its own: a read snapshot
+    # older than the mail worker's last write can't become a write on SQLite (BUSY at once)
+    db.session.rollback()
+    passkey = Passkey(user_id=member_id, credential_id=os.urandom(16), public_key=b"\xa0",
                       name="Matrix key")
     db.session.add(passkey)
     db.session.commit()
